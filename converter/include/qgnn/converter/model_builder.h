@@ -1,0 +1,116 @@
+// Model description and writer: the offline, std::-using side of qgnn. A `ModelDesc` is plain data
+// (float or quantized); `serialize_model` turns it into a .qgnn FlatBuffer; `quantize_model` turns a float
+// description plus calibration ranges into a quantized one. Used by tests now and by qgnn-convert.
+#ifndef QGNN_CONVERTER_MODEL_BUILDER_H_
+#define QGNN_CONVERTER_MODEL_BUILDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qgnn {
+namespace converter {
+
+/// Error-or-value, no exceptions (ExecuTorch style). `ok()` is true when `error` is empty.
+template <typename T>
+struct Result {
+  T value{};
+  std::string error;
+  bool ok() const { return error.empty(); }
+  static Result failure(std::string message) {
+    Result r;
+    r.error = std::move(message);
+    return r;
+  }
+};
+
+enum class Task { kGraphClassification = 0, kNodeClassification = 1 };
+enum class LayerKind { kLinear, kGcnConv, kSageConv, kGinConv, kGlobalPool };
+enum class Reduce { kSum = 0, kMean = 1, kMax = 2 };
+
+/// Asymmetric activation quantization (schema QuantParams).
+struct QuantParams {
+  int bits = 8;
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+/// Fixed-point rescale arrays (schema Requant): one entry per output channel, or exactly one.
+struct Requant {
+  std::vector<int32_t> multiplier;
+  std::vector<int32_t> shift;
+};
+
+/// y = x W^T + b. Float models fill `weight`/`bias`; quantized models fill the *_q fields.
+struct DenseDesc {
+  int32_t out_features = 0;
+  int32_t in_features = 0;
+  // Float parameters.
+  std::vector<float> weight;  ///< [out][in] row-major
+  std::vector<float> bias;    ///< [out] or empty
+  // Quantized parameters.
+  int weight_bits = 8;                ///< 8 or 4
+  std::vector<int8_t> weight_q;       ///< [out][in] unpacked values (int4 in [-7, 7]), packed on write
+  std::vector<float> weight_scales;   ///< [out] symmetric per-channel scales
+  std::vector<int32_t> bias_q;        ///< [out] or empty
+  Requant requant;                    ///< [out] entries
+  /// Activation fused after this Dense (GIN MLP hidden layers).
+  bool relu = false;
+};
+
+struct LayerDesc {
+  LayerKind kind = LayerKind::kLinear;
+  std::string name;
+  bool relu = false;       ///< activation fused at the end of the layer
+  DenseDesc dense;         ///< Linear, GCNConv; SAGEConv's neighbour Dense
+  bool has_root = false;   ///< SAGEConv root weight present
+  DenseDesc root;          ///< SAGEConv root Dense
+  std::vector<DenseDesc> mlp;  ///< GINConv MLP
+  Reduce reduce = Reduce::kSum;  ///< SAGEConv (kMean/kMax), GlobalPool
+  float eps = 0.0f;              ///< GINConv
+  int32_t self_weight_q16 = 65536;  ///< GINConv quantized: round((1 + eps) * 2^16)
+  // Quantized models only.
+  QuantParams output;                 ///< layer output
+  QuantParams aggregation;            ///< message-passing layers
+  std::vector<QuantParams> hidden;    ///< GIN MLP hidden outputs (mlp.size() - 1)
+  Requant aggregation_requant;        ///< one entry (message-passing layers)
+  Requant pool_requant;               ///< one entry (GlobalPool)
+};
+
+struct LimitsDesc {
+  uint32_t max_nodes = 0, max_edges = 0, max_degree = 0, max_graphs = 0;
+};
+
+struct ModelDesc {
+  uint32_t version = 1;
+  std::string name;
+  std::string description;
+  std::string producer = "qgnn-converter";
+  Task task = Task::kGraphClassification;
+  std::vector<std::string> class_names;
+  bool quantized = false;
+  int32_t input_dim = 0;
+  bool input_int8 = false;   ///< quantized models: features arrive as int8
+  QuantParams input_quant;   ///< quantized models
+  std::vector<LayerDesc> layers;
+  LimitsDesc limits;
+};
+
+/// Serialize a description into .qgnn bytes (identifier "QGNN"). Checks the description's own
+/// consistency (dims chain, parameter counts) and returns an error instead of writing a bad model.
+Result<std::vector<uint8_t>> serialize_model(const ModelDesc& model);
+
+/// Write bytes to `path` atomically (temporary file in the same directory, fsync, rename).
+Result<bool> write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
+
+/// Read a whole file.
+Result<std::vector<uint8_t>> read_file(const std::string& path);
+
+/// Fixed-point (multiplier in [2^30, 2^31), shift in [1, 40]) for a positive real multiplier, as
+/// real ≈ multiplier * 2^-shift. Fails when `real` is not finite, <= 0, or out of the representable range.
+Result<std::pair<int32_t, int32_t>> quantize_multiplier(double real);
+
+}  // namespace converter
+}  // namespace qgnn
+
+#endif  // QGNN_CONVERTER_MODEL_BUILDER_H_

@@ -1,0 +1,192 @@
+/// @file qgnn.h
+/// The qgnn C API: load a .qgnn model from a byte buffer, plan a static arena, run integer (or float)
+/// graph neural network inference on CSR graphs.
+///
+/// Lifecycle (XNNPACK style):  qgnn_model_create -> qgnn_arena_size -> qgnn_interpreter_create ->
+/// { qgnn_interpreter_setup -> qgnn_interpreter_invoke -> qgnn_interpreter_output* }* ->
+/// qgnn_interpreter_delete -> qgnn_model_delete.
+///
+/// Memory: the model refers to the caller's buffer without copying it (the buffer must stay alive and
+/// unchanged, 16-byte aligned, until qgnn_model_delete). The caller owns the arena; setup and invoke never
+/// allocate heap memory. Handles are small heap objects allocated at create time.
+///
+/// Errors: every function returns a qgnn_status. Functions taking a `qgnn_error*` fill it (when non-NULL)
+/// with the status and a human-readable message naming what was wrong. No function aborts on bad input.
+/// Thread safety: a model may be shared by many interpreters; one interpreter is used by one thread at a time.
+#ifndef QGNN_QGNN_H_
+#define QGNN_QGNN_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Newest model format version this runtime reads.
+#define QGNN_FORMAT_VERSION 1
+
+/// Status codes. Each malformed-model condition has its own code so tools and tests can tell them apart.
+typedef enum qgnn_status {
+  QGNN_OK = 0,
+  /// A NULL pointer or an out-of-range argument was passed to the API.
+  QGNN_INVALID_ARGUMENT = 1,
+  /// The buffer is too small, misaligned, or does not carry the "QGNN" file identifier.
+  QGNN_BAD_IDENTIFIER = 2,
+  /// The FlatBuffers verifier rejected the buffer (truncated or corrupt structure).
+  QGNN_MALFORMED_FLATBUFFER = 3,
+  /// The file's format version is newer than QGNN_FORMAT_VERSION (or 0).
+  QGNN_UNSUPPORTED_VERSION = 4,
+  /// A required field is missing (layers, input spec, a Dense's weight, quantization parameters, ...).
+  QGNN_MISSING_FIELD = 5,
+  /// A tensor or buffer index points outside its array.
+  QGNN_INDEX_OUT_OF_RANGE = 6,
+  /// A tensor has the wrong element type for its role (e.g. a float weight in a quantized model).
+  QGNN_BAD_TENSOR_TYPE = 7,
+  /// Shapes do not chain (layer dims, bias length, number of scales/multipliers).
+  QGNN_SHAPE_MISMATCH = 8,
+  /// A buffer's byte size differs from ceil(elements * bits / 8).
+  QGNN_BUFFER_SIZE_MISMATCH = 9,
+  /// A bit width is not 4 or 8, or a zero point lies outside its bit range.
+  QGNN_BAD_BITS = 10,
+  /// A scale is not finite and > 0, or a fixed-point multiplier/shift is out of range.
+  QGNN_BAD_QUANT_PARAMS = 11,
+  /// A dimension or count exceeds the runtime's limits (or the model's own limits).
+  QGNN_LIMIT_EXCEEDED = 12,
+  /// A layer kind or option the runtime does not implement (e.g. from a newer writer).
+  QGNN_UNSUPPORTED_LAYER = 13,
+  /// The arena is smaller than qgnn_arena_size() reported, or not 16-byte aligned.
+  QGNN_ARENA_TOO_SMALL = 14,
+  /// The input graph is malformed: non-monotonic row_ptr, col_idx out of range, bad graph_ptr, edges
+  /// crossing graphs.
+  QGNN_INVALID_GRAPH = 15,
+  /// The input graph is larger than the plan (max nodes / edges / graphs given at create time).
+  QGNN_GRAPH_TOO_LARGE = 16,
+  /// A float input feature is NaN or infinite.
+  QGNN_NON_FINITE_INPUT = 17,
+  /// invoke or an output query was called before a successful setup / invoke.
+  QGNN_NOT_READY = 18,
+  /// Heap allocation of a handle failed.
+  QGNN_OUT_OF_MEMORY = 19,
+} qgnn_status;
+
+/// Short stable name of a status, e.g. "QGNN_INVALID_GRAPH".
+const char* qgnn_status_name(qgnn_status status);
+
+/// Detailed error report.
+typedef struct qgnn_error {
+  qgnn_status status;
+  /// NUL-terminated message, e.g. "layer 2 (conv2): weight tensor 7 has 16 input features, expected 32".
+  char message[256];
+} qgnn_error;
+
+/// Model tasks (mirror of schema/common.fbs).
+typedef enum qgnn_task {
+  QGNN_TASK_GRAPH_CLASSIFICATION = 0,
+  QGNN_TASK_NODE_CLASSIFICATION = 1,
+} qgnn_task;
+
+/// Opaque handles.
+typedef struct qgnn_model qgnn_model;
+typedef struct qgnn_interpreter qgnn_interpreter;
+
+/// Verify and load a model. `data` must be 16-byte aligned and outlive the model (zero copy).
+/// Runs the FlatBuffers verifier and every semantic check of docs/format.md ("Verification").
+qgnn_status qgnn_model_create(const void* data, size_t size, qgnn_model** model, qgnn_error* error);
+
+/// Release a model (not the caller's buffer).
+void qgnn_model_delete(qgnn_model* model);
+
+/// Read-only facts about a loaded model.
+typedef struct qgnn_model_info {
+  const char* name;          ///< model name ("" when absent); points into the model buffer
+  qgnn_task task;
+  uint32_t num_layers;
+  uint32_t input_dim;        ///< features per input node
+  uint32_t num_classes;      ///< output features
+  int quantized;             ///< 1: integer execution, 0: float execution
+  int input_is_int8;         ///< 1: features must be given as int8 (qgnn_graph.features_i8)
+  float input_scale;         ///< quantized models: input quantization
+  int32_t input_zero_point;
+  float output_scale;        ///< quantized models: quantization of the output logits
+  int32_t output_zero_point;
+  size_t parameter_bytes;    ///< bytes of all parameter buffers
+  uint32_t max_nodes;        ///< effective limits (model's own, capped by the runtime's)
+  uint32_t max_edges;
+  uint32_t max_degree;
+  uint32_t max_graphs;
+} qgnn_model_info;
+qgnn_status qgnn_model_get_info(const qgnn_model* model, qgnn_model_info* info);
+
+/// Name of class `index` ("" when the model has no class names).
+const char* qgnn_model_class_name(const qgnn_model* model, uint32_t index);
+
+/// The largest graph (batch) an interpreter must handle; sizes the arena.
+typedef struct qgnn_plan_limits {
+  uint32_t max_nodes;
+  uint32_t max_edges;
+  uint32_t max_graphs;  ///< graphs per batch; 1 for node classification
+} qgnn_plan_limits;
+
+/// Bytes of arena an interpreter needs for `limits` (includes 16 bytes of alignment slack).
+qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_limits* limits, size_t* bytes,
+                            qgnn_error* error);
+
+/// Interpreter options.
+typedef struct qgnn_interpreter_options {
+  /// Worker threads for invoke (1 = the calling thread only). Ignored where threads are unavailable.
+  uint32_t num_threads;
+} qgnn_interpreter_options;
+
+/// Create an interpreter over a caller-owned arena of at least qgnn_arena_size() bytes. `options` may be
+/// NULL (one thread). The arena must stay alive until qgnn_interpreter_delete.
+qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qgnn_plan_limits* limits, void* arena,
+                                    size_t arena_bytes, const qgnn_interpreter_options* options,
+                                    qgnn_interpreter** interpreter, qgnn_error* error);
+
+void qgnn_interpreter_delete(qgnn_interpreter* interpreter);
+
+/// Input graph: one CSR over all nodes of the batch (row i lists the in-neighbours of i), cut into graphs
+/// by graph_ptr. The arrays are read during invoke and must stay unchanged until it returns.
+typedef struct qgnn_graph {
+  uint32_t num_nodes;
+  uint32_t num_edges;
+  uint32_t num_graphs;        ///< >= 1 (graph classification: rows of output; node classification: 1)
+  const int32_t* row_ptr;     ///< num_nodes + 1 entries, row_ptr[0] = 0, non-decreasing, last = num_edges
+  const int32_t* col_idx;     ///< num_edges entries in [0, num_nodes), inside the same graph
+  const int32_t* graph_ptr;   ///< num_graphs + 1 node offsets; may be NULL when num_graphs == 1
+  const float* features_f32;  ///< num_nodes * input_dim floats (float-input models), else NULL
+  const int8_t* features_i8;  ///< num_nodes * input_dim int8 (int8-input models), else NULL
+} qgnn_graph;
+
+/// Validate a graph against the model and the plan and bind it for the next invoke.
+qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, qgnn_error* error);
+
+/// Run the model on the bound graph. Performs no heap allocation.
+qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qgnn_error* error);
+
+/// Shape of the last output: `rows` (graphs or nodes) x `cols` (classes).
+typedef struct qgnn_output {
+  uint32_t rows;
+  uint32_t cols;
+  /// Quantized models: int8 logits, rows * cols, row-major (valid until the next invoke); NULL for
+  /// float models.
+  const int8_t* logits_q;
+  float scale;         ///< real = scale * (q - zero_point)
+  int32_t zero_point;
+  /// Float models: float logits, rows * cols; NULL for quantized models.
+  const float* logits_f32;
+} qgnn_output;
+qgnn_status qgnn_interpreter_output(const qgnn_interpreter* interpreter, qgnn_output* output);
+
+/// Dequantized (or float) logits into `out` (capacity `count` >= rows * cols floats).
+qgnn_status qgnn_interpreter_output_float(const qgnn_interpreter* interpreter, float* out, size_t count);
+
+/// Predicted class of every output row into `out` (capacity `count` >= rows).
+qgnn_status qgnn_interpreter_argmax(const qgnn_interpreter* interpreter, int32_t* out, size_t count);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // QGNN_QGNN_H_

@@ -1,0 +1,153 @@
+// Portable reference kernels. They DEFINE the numerics: every optimized twin (AVX2, AVX-512-VNNI, NEON)
+// must produce bit-identical results. Arithmetic is stated in docs/quantization.md and implemented with
+// the helpers of numerics.h.
+//
+// Conventions shared by every kernel:
+//  * Graphs are CSR: row i lists the sources j of the edges j -> i (in-neighbours), so the degree of i
+//    is row_ptr[i + 1] - row_ptr[i]. Inputs are assumed validated by the runtime (monotonic row_ptr,
+//    col_idx in range); kernels do not re-check.
+//  * Kernels work on a half-open range of output rows [row_begin, row_end) so a caller can split work
+//    across threads; results never depend on the split.
+//  * Activations are row-major; int8 rows are `cols` bytes, int4 rows are row_bytes(cols, 4) bytes, packed
+//    low nibble first, each row starting on a byte boundary.
+//  * No kernel allocates memory.
+#ifndef QGNN_KERNELS_REFERENCE_H_
+#define QGNN_KERNELS_REFERENCE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qgnn {
+namespace kernels {
+
+/// A CSR graph (or a batch of graphs, as one block-diagonal CSR).
+struct CsrGraph {
+  const int32_t* row_ptr;  ///< num_nodes + 1 offsets
+  const int32_t* col_idx;  ///< row_ptr[num_nodes] source ids
+  int32_t num_nodes;
+};
+
+/// A quantized activation matrix (node features, aggregation result, layer output).
+struct QActivation {
+  void* data;          ///< int8_t[rows][cols] or packed int4 rows
+  int bits;            ///< 8 or 4
+  int32_t zero_point;  ///< in [qmin(bits), qmax(bits)]
+};
+struct QActivationConst {
+  const void* data;
+  int bits;
+  int32_t zero_point;
+};
+
+/// One rescale (multiplier/shift pair), see numerics.h rescale().
+struct Rescale {
+  int32_t multiplier;
+  int32_t shift;
+};
+
+/// Per-output-channel rescale arrays.
+struct ChannelRescale {
+  const int32_t* multiplier;
+  const int32_t* shift;
+};
+
+/// Quantized weights, row-major [out_features][in_features], symmetric (zero point 0). Int4 weights are
+/// packed contiguously over the whole matrix (a row may start mid-byte).
+struct QWeights {
+  const void* data;
+  int bits;  ///< 8 or 4
+};
+
+/// Aggregation modes of the message-passing layers.
+enum class AggregateMode : int {
+  kSum = 0,   ///< sum over in-neighbours (GIN adds its self term, see self_weight_q16)
+  kMean = 1,  ///< mean over in-neighbours; degree 0 gives real 0
+  kMax = 2,   ///< max over in-neighbours; degree 0 gives real 0
+  kGcn = 3,   ///< sum over in-neighbours and self of x_j / sqrt(d_i d_j), d counting the self-loop
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Quantized (int8 / packed int4) kernels
+// ---------------------------------------------------------------------------------------------------
+
+/// Quantize float rows at the model input: out[i][k] = quantize_float(in[i][k], scale, zero_point, bits).
+void quantize_rows(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                   int32_t row_end);
+
+/// Copy pre-quantized int8 rows into an activation of `out.bits` bits (values must already fit).
+void pack_rows_int8(const int8_t* in, int32_t cols, QActivation out, int32_t row_begin, int32_t row_end);
+
+/// GCN normalisation factors: norm_q15[i] = gcn_norm_q15(degree(i) + 1) for i in [row_begin, row_end).
+void gcn_norm(const CsrGraph& graph, int32_t* norm_q15, int32_t row_begin, int32_t row_end);
+
+/// Aggregate in-neighbour features and requantize to `out`:
+///   kSum:  acc = sum_j (x_j - zx) [+ rounding_shift_right((x_i - zx) * self_weight_q16, 16) if
+///          self_weight_q16 != 0];                          out = clamp(zo + rescale(acc, rq))
+///   kMean: acc = sum_j (x_j - zx);  degree 0: out = zo;   out = clamp(zo + rescale(acc, mean_rescale(rq, d)))
+///   kMax:  degree 0: out = zo; else acc = max_j x_j - zx; out = clamp(zo + rescale(acc, rq))
+///   kGcn:  acc64 = sum_{j in N(i) ∪ {i}} (x_j - zx) * norm_j; t = rounding_shift_right(acc64 * norm_i, 30);
+///          out = clamp(zo + rescale(t, rq))   (norm_q15 from gcn_norm(), required for kGcn only)
+void aggregate(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
+               int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
+               int32_t row_end);
+
+/// A second input of a dense update whose accumulator is rescaled separately and added (SAGEConv's root
+/// term W_r x_i): out = clamp(zo + rescale(acc_main, rq_main[c]) + rescale(acc_extra, rq_extra[c])).
+struct DenseExtraInput {
+  QActivationConst in;
+  int32_t in_cols;
+  QWeights weights;       ///< [out_cols][in_cols]
+  const int32_t* bias;    ///< may be null
+  ChannelRescale rq;
+};
+
+/// Dense update over rows: acc[c] = bias[c] + sum_k (x[k] - zx) * w[c][k] in int32;
+/// out[c] = clamp(zo + rescale(acc[c], rq[c]) [+ extra term], relu ? max(qmin, zo) : qmin, qmax).
+/// `bias` and `extra` may be null.
+void dense(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias, ChannelRescale rq,
+           const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols, int32_t row_begin,
+           int32_t row_end);
+
+/// Global pooling: one output row per graph g over nodes [graph_ptr[g], graph_ptr[g+1]):
+///   kSum: acc = sum_i (x_i - zx); kMean: the sum rescaled with mean_rescale(rq, count); kMax: max_i x_i - zx.
+///   An empty graph gives zo. out = clamp(zo + rescale(acc, rq)). `mode` must not be kGcn.
+void global_pool(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
+                 QActivation out, int32_t graph_begin, int32_t graph_end);
+
+/// Dequantize rows to float: out[i][k] = scale * (q - zero_point).
+void dequantize_rows(QActivationConst in, int32_t cols, float scale, float* out, int32_t row_begin,
+                     int32_t row_end);
+
+/// Index of the largest element of each row (the first on ties).
+void argmax_rows(QActivationConst in, int32_t cols, int32_t* out, int32_t row_begin, int32_t row_end);
+
+// ---------------------------------------------------------------------------------------------------
+// Float (FP32) kernels: the float path, same semantics with float arithmetic, sums in index order.
+// ---------------------------------------------------------------------------------------------------
+
+/// Float aggregation. self_weight is (1 + eps) for GIN's kSum, 0 otherwise. kGcn uses 1/sqrtf(d) factors.
+void aggregate_f32(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols, float self_weight,
+                   float* out, int32_t row_begin, int32_t row_end);
+
+/// Float dense: out = in W^T + bias [+ extra_in W_extra^T] then ReLU if `relu`. bias/extra may be null.
+struct DenseExtraInputF32 {
+  const float* in;
+  int32_t in_cols;
+  const float* weights;
+  const float* bias;
+};
+void dense_f32(const float* in, int32_t in_cols, const float* weights, const float* bias,
+               const DenseExtraInputF32* extra, bool relu, float* out, int32_t out_cols, int32_t row_begin,
+               int32_t row_end);
+
+/// Float global pooling (empty graph gives 0).
+void global_pool_f32(const int32_t* graph_ptr, AggregateMode mode, const float* in, int32_t cols, float* out,
+                     int32_t graph_begin, int32_t graph_end);
+
+/// Index of the largest element of each float row (the first on ties).
+void argmax_rows_f32(const float* in, int32_t cols, int32_t* out, int32_t row_begin, int32_t row_end);
+
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_REFERENCE_H_
