@@ -31,7 +31,7 @@ endforeach()
 add_custom_command(
   OUTPUT ${_qgnn_generated}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${QGNN_SCHEMA_OUT}
-  COMMAND ${QGNN_FLATC} --cpp --scoped-enums -o ${QGNN_SCHEMA_OUT}
+  COMMAND ${QGNN_FLATC} --cpp --scoped-enums --gen-mutable -o ${QGNN_SCHEMA_OUT}
           ${QGNN_SCHEMA_DIR}/common.fbs ${QGNN_SCHEMA_DIR}/qgnn.fbs ${QGNN_SCHEMA_DIR}/qgd.fbs
   DEPENDS ${QGNN_SCHEMA_DIR}/common.fbs ${QGNN_SCHEMA_DIR}/qgnn.fbs ${QGNN_SCHEMA_DIR}/qgd.fbs
   COMMENT "flatc: generating qgnn schema headers"
