@@ -87,6 +87,9 @@ void gcn_norm(const CsrGraph& graph, int32_t* norm_q15, int32_t row_begin, int32
 ///   kMax:  degree 0: out = zo; else acc = max_j x_j - zx; out = clamp(zo + rescale(acc, rq))
 ///   kGcn:  acc64 = sum_{j in N(i) ∪ {i}} (x_j - zx) * norm_j; t = rounding_shift_right(acc64 * norm_i, 30);
 ///          out = clamp(zo + rescale(t, rq))   (norm_q15 from gcn_norm(), required for kGcn only)
+/// norm_q15 must hold the factors of EVERY node of the graph (neighbours are looked up by id), not only of
+/// [row_begin, row_end). An explicit self-loop edge is an ordinary edge (in N(i) and the degree); GCN's own
+/// self-loop comes on top. self_weight_q16 is used by kSum only.
 void aggregate(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
                int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
                int32_t row_end);
@@ -118,7 +121,7 @@ void global_pool(const int32_t* graph_ptr, AggregateMode mode, QActivationConst 
 void dequantize_rows(QActivationConst in, int32_t cols, float scale, float* out, int32_t row_begin,
                      int32_t row_end);
 
-/// Index of the largest element of each row (the first on ties).
+/// Index of the largest element of each row (the first on ties; -1 when cols == 0).
 void argmax_rows(QActivationConst in, int32_t cols, int32_t* out, int32_t row_begin, int32_t row_end);
 
 // ---------------------------------------------------------------------------------------------------
@@ -126,10 +129,14 @@ void argmax_rows(QActivationConst in, int32_t cols, int32_t* out, int32_t row_be
 // ---------------------------------------------------------------------------------------------------
 
 /// Float aggregation. self_weight is (1 + eps) for GIN's kSum, 0 otherwise. kGcn uses 1/sqrtf(d) factors.
+/// Order: neighbours in CSR order, then the self term (kSum: + self_weight * x_i when self_weight != 0;
+/// kGcn: (sum_j x_j n_j + x_i n_i) * n_i); kMean divides the sum by the degree.
 void aggregate_f32(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols, float self_weight,
                    float* out, int32_t row_begin, int32_t row_end);
 
 /// Float dense: out = in W^T + bias [+ extra_in W_extra^T] then ReLU if `relu`. bias/extra may be null.
+/// Each accumulator starts at its bias (or 0) and adds products in index order; the extra accumulator is
+/// added to the main one at the end.
 struct DenseExtraInputF32 {
   const float* in;
   int32_t in_cols;
@@ -144,7 +151,7 @@ void dense_f32(const float* in, int32_t in_cols, const float* weights, const flo
 void global_pool_f32(const int32_t* graph_ptr, AggregateMode mode, const float* in, int32_t cols, float* out,
                      int32_t graph_begin, int32_t graph_end);
 
-/// Index of the largest element of each float row (the first on ties).
+/// Index of the largest element of each float row (the first on ties; -1 when cols == 0).
 void argmax_rows_f32(const float* in, int32_t cols, int32_t* out, int32_t row_begin, int32_t row_end);
 
 }  // namespace kernels

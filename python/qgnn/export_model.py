@@ -1,0 +1,215 @@
+"""qgnn.nn models <-> float .qgnn models. `export` writes the model's eval-mode function: BatchNorm1d is
+folded into the preceding Dense with its running statistics, Dropout/Identity are dropped, a ReLU is fused
+into the layer before it."""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from . import nn as qnn
+from ._atomic import PathLike
+from .model_file import GCN, GIN, LINEAR, POOL, SAGE, DenseDesc, LayerDesc, ModelDesc, read_model, write_model
+from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
+
+_SKIPPED = (torch.nn.Dropout, torch.nn.Identity)
+_SUPPORTED = ("qgnn.nn.GCNConv, SAGEConv, GINConv, GlobalPool, Linear; torch.nn.Linear; torch.nn.ReLU, "
+              "BatchNorm1d after a Dense, Dropout, Identity")
+
+
+class ExportError(ValueError):
+    """The model holds something the .qgnn format cannot express."""
+
+
+def _np(t: Optional[torch.Tensor]) -> Optional[np.ndarray]:
+    return None if t is None else t.detach().cpu().to(torch.float64).numpy()
+
+
+def _dense(lin: torch.nn.Linear) -> DenseDesc:
+    return DenseDesc(_np(lin.weight), _np(lin.bias))
+
+
+def _bn_scale_shift(bn: torch.nn.BatchNorm1d, where: str) -> Tuple[np.ndarray, np.ndarray]:
+    if not isinstance(bn, torch.nn.BatchNorm1d):
+        raise ExportError(f"{where}: {type(bn).__name__} is not supported (only BatchNorm1d folds)")
+    if bn.running_mean is None or bn.running_var is None:
+        raise ExportError(f"{where}: BatchNorm1d without running statistics cannot be folded")
+    gamma = _np(bn.weight) if bn.weight is not None else np.ones(bn.num_features)
+    beta = _np(bn.bias) if bn.bias is not None else np.zeros(bn.num_features)
+    scale = gamma / np.sqrt(_np(bn.running_var) + bn.eps)
+    return scale, beta - _np(bn.running_mean) * scale
+
+
+def _fold_bn(denses: Sequence[DenseDesc], bn: torch.nn.BatchNorm1d, where: str) -> None:
+    """BN(sum_k W_k x_k + b) = sum_k (s W_k) x_k + (s b + t): scale every Dense, shift the first's bias."""
+    scale, shift = _bn_scale_shift(bn, where)
+    if scale.shape[0] != denses[0].out_features:
+        raise ExportError(f"{where}: BatchNorm1d({scale.shape[0]}) after {denses[0].out_features} features")
+    for k, d in enumerate(denses):
+        w = d.weight.astype(np.float64) * scale[:, None]
+        b = d.bias.astype(np.float64) * scale if d.bias is not None else None
+        if k == 0:
+            b = (b if b is not None else 0.0) + shift
+        d.weight, d.bias = w.astype(np.float32), (b.astype(np.float32) if b is not None else None)
+
+
+def _gin_mlp(mlp: torch.nn.Module, where: str) -> Tuple[List[DenseDesc], bool]:
+    """Dense ops of a GIN MLP and whether it ends with a ReLU (-> the layer's activation)."""
+    mods = list(mlp.children()) if isinstance(mlp, (torch.nn.Sequential, torch.nn.ModuleList)) else [mlp]
+    denses: List[DenseDesc] = []
+    last = None  # "dense", "relu"
+    for m in mods:
+        w = f"{where}, MLP member {type(m).__name__}"
+        if isinstance(m, _SKIPPED):
+            continue
+        if isinstance(m, torch.nn.Linear):
+            denses.append(_dense(m))
+            last = "dense"
+            if isinstance(m, qnn.Linear) and m.relu:
+                denses[-1].relu, last = True, "relu"
+        elif isinstance(m, torch.nn.ReLU):
+            if last is None:
+                raise ExportError(f"{w}: a ReLU before the first Linear cannot be expressed")
+            denses[-1].relu, last = True, "relu"
+        elif isinstance(m, torch.nn.BatchNorm1d):
+            if last != "dense":
+                raise ExportError(f"{w}: BatchNorm1d must directly follow a Linear to be folded")
+            _fold_bn(denses[-1:], m, w)
+        else:
+            raise ExportError(f"{w}: not supported in a GIN MLP (Linear, BatchNorm1d, ReLU, Dropout)")
+    if not denses:
+        raise ExportError(f"{where}: the GIN MLP holds no Linear")
+    trailing_relu = denses[-1].relu
+    denses[-1].relu = False  # the layer's own activation applies after the last Dense
+    return denses, trailing_relu
+
+
+def _layer(m: torch.nn.Module, name: str) -> LayerDesc:
+    where = f"layer {name} ({type(m).__name__})"
+    if isinstance(m, torch.nn.Linear):
+        return LayerDesc(LINEAR, name, relu=isinstance(m, qnn.Linear) and m.relu, dense=_dense(m))
+    if isinstance(m, qnn.GCNConv):
+        return LayerDesc(GCN, name, relu=m.relu, dense=_dense(m.lin))
+    if isinstance(m, qnn.SAGEConv):
+        root = _dense(m.lin_root) if m.lin_root is not None else None
+        return LayerDesc(SAGE, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
+    if isinstance(m, qnn.GINConv):
+        mlp, trailing_relu = _gin_mlp(m.mlp, where)
+        eps = float(m.eps.detach().reshape(-1)[0])
+        return LayerDesc(GIN, name, relu=m.relu or trailing_relu, mlp=mlp, eps=eps)
+    if isinstance(m, qnn.GlobalPool):
+        return LayerDesc(POOL, name, reduce=m.reduce)
+    raise ExportError(f"{where}: cannot be expressed in a .qgnn model; supported: {_SUPPORTED}")
+
+
+def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "",
+            task: Optional[int] = None, class_names: Sequence[str] = (), input_dim: Optional[int] = None,
+            limits: Tuple[int, int, int, int] = (0, 0, 0, 0), producer: Optional[str] = None) -> ModelDesc:
+    """Translate a qgnn.nn.GraphModel (or a single layer) into a float ModelDesc."""
+    members = list(model.layers) if isinstance(model, qnn.GraphModel) else [model]
+    layers: List[LayerDesc] = []
+    for i, m in enumerate(members):
+        if isinstance(m, _SKIPPED):
+            continue
+        if isinstance(m, (torch.nn.ReLU, torch.nn.BatchNorm1d)):
+            prev = layers[-1] if layers else None
+            what = f"layer {i} ({type(m).__name__})"
+            if prev is None or prev.kind == POOL:
+                raise ExportError(f"{what}: must follow a Linear, GCNConv, SAGEConv or GINConv layer")
+            if isinstance(m, torch.nn.ReLU):
+                prev.relu = True
+                continue
+            if prev.relu:
+                raise ExportError(f"{what}: a BatchNorm1d after a ReLU cannot be folded")
+            denses = prev.mlp[-1:] if prev.kind == GIN else [prev.dense] + ([prev.root] if prev.root else [])
+            _fold_bn(denses, m, what)
+            continue
+        layers.append(_layer(m, str(i)))
+    for layer, layer_name in zip(layers, _names(layers)):  # conv1, conv2, ..., pool, fc1, ...
+        layer.name = layer_name
+    if not layers:
+        raise ExportError("the model has no layers")
+    first = layers[0].mlp[0] if layers[0].kind == GIN else layers[0].dense
+    if first is None:
+        raise ExportError("the first layer must take node features (not a GlobalPool)")
+    if input_dim is not None and input_dim != first.in_features:
+        raise ExportError(f"input_dim {input_dim} != the first layer's {first.in_features} inputs")
+    if task is None:
+        task = GRAPH_CLASSIFICATION if any(l.kind == POOL for l in layers) else NODE_CLASSIFICATION
+    desc = ModelDesc(input_dim=first.in_features, layers=layers, name=name, description=description,
+                     task=task, class_names=list(class_names), limits=tuple(limits))
+    if producer:
+        desc.producer = producer
+    try:
+        desc.output_dim()
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
+    return desc
+
+
+def _names(layers: Sequence[LayerDesc]) -> List[str]:
+    names, convs, fcs = [], 0, 0
+    for layer in layers:
+        if layer.kind == POOL:
+            names.append("pool")
+        elif layer.kind == LINEAR:
+            fcs += 1
+            names.append(f"fc{fcs}")
+        else:
+            convs += 1
+            names.append(f"conv{convs}")
+    return names
+
+
+def export(model: torch.nn.Module, path: PathLike, **kwargs) -> ModelDesc:
+    """Write `model` as a float .qgnn file (atomically); returns the written description.
+    Keyword arguments: name, description, task, class_names, input_dim, limits, producer (see to_desc)."""
+    desc = to_desc(model, **kwargs)
+    write_model(desc, path)
+    return desc
+
+
+def _linear(d: DenseDesc, extra_bias: Optional[np.ndarray] = None, relu: bool = False) -> qnn.Linear:
+    lin = qnn.Linear(d.in_features, d.out_features, bias=d.bias is not None or extra_bias is not None,
+                     relu=relu)
+    with torch.no_grad():
+        lin.weight.copy_(torch.from_numpy(d.weight))
+        if lin.bias is not None:
+            b = np.zeros(d.out_features, np.float32) if d.bias is None else d.bias
+            lin.bias.copy_(torch.from_numpy(b + (0 if extra_bias is None else extra_bias)))
+    return lin
+
+
+def from_desc(desc: ModelDesc) -> qnn.GraphModel:
+    """Build the qgnn.nn model a float ModelDesc describes (the inverse of to_desc, BatchNorm folded)."""
+    mods: List[torch.nn.Module] = []
+    for layer in desc.layers:
+        if layer.kind == LINEAR:
+            mods.append(_linear(layer.dense, relu=layer.relu))
+        elif layer.kind == GCN:
+            conv = qnn.GCNConv(layer.dense.in_features, layer.dense.out_features, relu=layer.relu)
+            conv.lin = _linear(layer.dense)
+            mods.append(conv)
+        elif layer.kind == SAGE:
+            conv = qnn.SAGEConv(layer.dense.in_features, layer.dense.out_features, reduce=layer.reduce,
+                                root_weight=layer.root is not None, relu=layer.relu)
+            root_bias = layer.root.bias if layer.root is not None else None
+            conv.lin_neighbor = _linear(layer.dense, extra_bias=root_bias)  # b_n + b_r: same function
+            if layer.root is not None:
+                conv.lin_root = _linear(DenseDesc(layer.root.weight, None))
+            mods.append(conv)
+        elif layer.kind == GIN:
+            mlp = [_linear(d, relu=d.relu and k < len(layer.mlp) - 1) for k, d in enumerate(layer.mlp)]
+            mods.append(qnn.GINConv(mlp, eps=layer.eps, relu=layer.relu))
+        elif layer.kind == POOL:
+            mods.append(qnn.GlobalPool(layer.reduce))
+    model = qnn.GraphModel(*mods)
+    model.eval()
+    return model
+
+
+def load(path: PathLike) -> qnn.GraphModel:
+    """Read a float .qgnn file into a qgnn.nn.GraphModel (eval mode)."""
+    return from_desc(read_model(path))

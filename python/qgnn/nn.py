@@ -1,0 +1,200 @@
+"""Float PyTorch modules with exactly the qgnn runtime's layer semantics (kernels/.../reference.h).
+
+Graphs are CSR: row i of (row_ptr, col_idx) lists the in-neighbours j of the edges j -> i; graph_ptr cuts
+the nodes into graphs (a batch is one block-diagonal CSR). Layers take (x, graph) with x [num_nodes, F].
+
+  GCNConv   y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b),  d = in-degree + 1
+  SAGEConv  y_i = act(W_n · reduce_{j in N(i)} x_j + b + W_r · x_i),   reduce mean or max, degree 0 -> 0
+  GINConv   y_i = act(MLP((1 + eps) x_i + sum_{j in N(i)} x_j)),  MLP = Linear [BatchNorm1d] [ReLU] ...
+  GlobalPool one row per graph: sum / mean / max over its nodes, an empty graph -> 0
+  Linear    y = act(x W^T + b)
+`relu=True` is the activation fused at the end of a layer. qgnn.export writes these as a .qgnn model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence, Union
+
+import torch
+from torch import Tensor
+
+REDUCES = ("sum", "mean", "max")
+
+
+class Graph:
+    """A CSR graph batch plus the index tensors the layers need (computed once per batch)."""
+
+    def __init__(self, row_ptr, col_idx, graph_ptr=None) -> None:
+        self.row_ptr = torch.as_tensor(row_ptr, dtype=torch.long)
+        self.col_idx = torch.as_tensor(col_idx, dtype=torch.long)
+        self.num_nodes = int(self.row_ptr.numel()) - 1
+        if graph_ptr is None:
+            graph_ptr = [0, self.num_nodes]
+        self.graph_ptr = torch.as_tensor(graph_ptr, dtype=torch.long)
+        self.num_graphs = int(self.graph_ptr.numel()) - 1
+        self.degree = self.row_ptr[1:] - self.row_ptr[:-1]
+        if int(self.row_ptr[-1]) != self.col_idx.numel():
+            raise ValueError(f"row_ptr ends at {int(self.row_ptr[-1])}, col_idx has {self.col_idx.numel()}")
+        self.dst = torch.repeat_interleave(torch.arange(self.num_nodes), self.degree)
+        self.graph_of_node = torch.repeat_interleave(torch.arange(self.num_graphs),
+                                                     self.graph_ptr[1:] - self.graph_ptr[:-1])
+
+
+def _scatter_max(src: Tensor, index: Tensor, rows: int) -> Tensor:
+    """Row-wise max of src into `rows` rows; rows that receive nothing are 0."""
+    out = src.new_zeros(rows, src.shape[1])
+    idx = index.unsqueeze(1).expand(-1, src.shape[1])
+    with warnings.catch_warnings():  # torch 1.13: "scatter_reduce() is in beta"
+        warnings.simplefilter("ignore", UserWarning)
+        return out.scatter_reduce(0, idx, src, reduce="amax", include_self=False)
+
+
+def aggregate(x: Tensor, graph: Graph, reduce: str) -> Tensor:
+    """sum / mean / max of the in-neighbours' rows (no self term); degree 0 gives 0."""
+    msgs = x.index_select(0, graph.col_idx)
+    if reduce == "max":
+        return _scatter_max(msgs, graph.dst, graph.num_nodes)
+    out = x.new_zeros(graph.num_nodes, x.shape[1]).index_add_(0, graph.dst, msgs)
+    if reduce == "mean":
+        out = out / graph.degree.clamp(min=1).unsqueeze(1).to(x.dtype)
+    elif reduce != "sum":
+        raise ValueError(f"unknown reduce {reduce!r}")
+    return out
+
+
+def gcn_aggregate(x: Tensor, graph: Graph) -> Tensor:
+    """sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j), d = in-degree + 1."""
+    inv = (graph.degree + 1).to(x.dtype).rsqrt().unsqueeze(1)
+    scaled = x * inv
+    agg = scaled.clone().index_add_(0, graph.dst, scaled.index_select(0, graph.col_idx))
+    return agg * inv
+
+
+def global_pool(x: Tensor, graph: Graph, reduce: str) -> Tensor:
+    if reduce == "max":
+        return _scatter_max(x, graph.graph_of_node, graph.num_graphs)
+    out = x.new_zeros(graph.num_graphs, x.shape[1]).index_add_(0, graph.graph_of_node, x)
+    if reduce == "mean":
+        counts = (graph.graph_ptr[1:] - graph.graph_ptr[:-1]).clamp(min=1)
+        out = out / counts.unsqueeze(1).to(x.dtype)
+    elif reduce != "sum":
+        raise ValueError(f"unknown reduce {reduce!r}")
+    return out
+
+
+def _act(y: Tensor, relu: bool) -> Tensor:
+    return torch.relu(y) if relu else y
+
+
+class GraphLayer(torch.nn.Module):
+    """Base of the layers that need the graph: forward(x, graph)."""
+
+
+class Linear(torch.nn.Linear):
+    """torch.nn.Linear with the fused ReLU flag of the runtime's Linear layer."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, relu: bool = False) -> None:
+        super().__init__(in_features, out_features, bias=bias)
+        self.relu = relu
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _act(super().forward(x), self.relu)
+
+
+class GCNConv(GraphLayer):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, relu: bool = False) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(in_features, out_features, bias=bias)
+        self.relu = relu
+
+    def forward(self, x: Tensor, graph: Graph) -> Tensor:
+        return _act(self.lin(gcn_aggregate(x, graph)), self.relu)
+
+
+class SAGEConv(GraphLayer):
+    def __init__(self, in_features: int, out_features: int, reduce: str = "mean", root_weight: bool = True,
+                 bias: bool = True, relu: bool = False) -> None:
+        super().__init__()
+        if reduce not in ("mean", "max"):
+            raise ValueError(f"SAGEConv reduce must be 'mean' or 'max', got {reduce!r}")
+        self.reduce = reduce
+        self.lin_neighbor = torch.nn.Linear(in_features, out_features, bias=bias)
+        self.lin_root = torch.nn.Linear(in_features, out_features, bias=False) if root_weight else None
+        self.relu = relu
+
+    def forward(self, x: Tensor, graph: Graph) -> Tensor:
+        y = self.lin_neighbor(aggregate(x, graph, self.reduce))
+        if self.lin_root is not None:
+            y = y + self.lin_root(x)
+        return _act(y, self.relu)
+
+
+class GINConv(GraphLayer):
+    """`mlp` runs on (1 + eps) x_i + sum_j x_j; it may hold Linear, BatchNorm1d (after a Linear), ReLU and
+    Dropout modules. A trailing ReLU in the MLP is the same as relu=True."""
+
+    def __init__(self, mlp: Union[torch.nn.Module, Sequence[torch.nn.Module]], eps: float = 0.0,
+                 train_eps: bool = False, relu: bool = False) -> None:
+        super().__init__()
+        self.mlp = mlp if isinstance(mlp, torch.nn.Module) else torch.nn.Sequential(*mlp)
+        if train_eps:
+            self.eps = torch.nn.Parameter(torch.tensor([float(eps)]))
+        else:
+            self.register_buffer("eps", torch.tensor([float(eps)]))
+        self.relu = relu
+
+    def forward(self, x: Tensor, graph: Graph) -> Tensor:
+        h = (1 + self.eps) * x + aggregate(x, graph, "sum")
+        return _act(self.mlp(h), self.relu)
+
+
+def gin_mlp(dims: Sequence[int], batch_norm: bool = False) -> torch.nn.Sequential:
+    """Linear(dims[0], dims[1]) [BatchNorm1d] ReLU Linear(...) ... Linear(dims[-2], dims[-1])."""
+    mods = []
+    for k in range(len(dims) - 1):
+        mods.append(torch.nn.Linear(dims[k], dims[k + 1]))
+        if k < len(dims) - 2:
+            if batch_norm:
+                mods.append(torch.nn.BatchNorm1d(dims[k + 1]))
+            mods.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*mods)
+
+
+class GlobalPool(GraphLayer):
+    def __init__(self, reduce: str = "sum") -> None:
+        super().__init__()
+        if reduce not in REDUCES:
+            raise ValueError(f"GlobalPool reduce must be one of {REDUCES}, got {reduce!r}")
+        self.reduce = reduce
+
+    def forward(self, x: Tensor, graph: Graph) -> Tensor:
+        return global_pool(x, graph, self.reduce)
+
+
+class GraphModel(torch.nn.Module):
+    """Layers run in order. Members may be the layers above, torch.nn.Linear, and (fused or dropped at
+    export) torch.nn.ReLU, torch.nn.BatchNorm1d, torch.nn.Dropout, torch.nn.Identity."""
+
+    def __init__(self, *layers: torch.nn.Module) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):  # GraphModel([a, b]) = GraphModel(a, b)
+            layers = tuple(layers[0])
+        self.layers = torch.nn.ModuleList(layers)
+
+    def forward(self, x: Tensor, row_ptr, col_idx=None, graph_ptr=None) -> Tensor:
+        graph = row_ptr if isinstance(row_ptr, Graph) else Graph(row_ptr, col_idx, graph_ptr)
+        for layer in self.layers:
+            x = layer(x, graph) if isinstance(layer, GraphLayer) else layer(x)
+        return x
+
+
+def predict(model: torch.nn.Module, x, graph: Graph) -> Tensor:
+    """argmax over classes in eval mode, without gradients (the first on ties, like the runtime)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            return model(torch.as_tensor(x, dtype=torch.float32), graph).argmax(dim=1)
+    finally:
+        model.train(was_training)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Rebuild the bundled demo artifacts in models/ (docs/python.md, "Demo models"):
+#   models/mutag.qgd            MUTAG imported from ../shared/datasets/tu/MUTAG
+#   models/mutag_gin_f32.qgnn   small GIN trained in PyTorch (float)
+#   models/mutag_gin_int8.qgnn  the same, quantized by qgnn-convert (only when that tool is built)
+# Environment: PYTHON (default /usr/bin/python3), QGNN_DATASETS (default ../shared/datasets, relative to the
+# repository root), QGNN_BUILD (default build/release: where qgnn-convert / qgnn-run are looked up).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-/usr/bin/python3}
+DATASETS=${QGNN_DATASETS:-../shared/datasets}
+BUILD=${QGNN_BUILD:-build/release}
+export PYTHONPATH="python${PYTHONPATH:+:$PYTHONPATH}"
+export OMP_NUM_THREADS=1
+
+run() { echo "+ $*"; "$@"; }
+
+run "$PY" -m qgnn.data tu "$DATASETS/tu/MUTAG" -o models/mutag.qgd
+run "$PY" scripts/train_demo_model.py --data models/mutag.qgd -o models/mutag_gin_f32.qgnn --seed 0
+
+# The tools' subdirectory depends on the CMake setup: look in the usual places.
+tool() {
+  for d in "$BUILD" "$BUILD/bin" "$BUILD/converter" "$BUILD/tools"; do
+    if [ -x "$d/$1" ] && [ -f "$d/$1" ]; then echo "$d/$1"; return 0; fi
+  done
+  return 1
+}
+
+if CONVERT=$(tool qgnn-convert); then
+  run "$CONVERT" models/mutag_gin_f32.qgnn --calibration models/mutag.qgd --split train -o models/mutag_gin_int8.qgnn
+  if QGNN_RUN=$(tool qgnn-run); then
+    for m in models/mutag_gin_f32.qgnn models/mutag_gin_int8.qgnn; do
+      run "$QGNN_RUN" "$m" models/mutag.qgd --split test
+    done
+  fi
+else
+  echo "note: qgnn-convert is not built under $BUILD; models/mutag_gin_int8.qgnn not (re)made" >&2
+fi
+ls -l models/
