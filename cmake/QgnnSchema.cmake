@@ -33,7 +33,9 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E make_directory ${QGNN_SCHEMA_OUT}
   COMMAND ${QGNN_FLATC} --cpp --scoped-enums --gen-mutable -o ${QGNN_SCHEMA_OUT}
           ${QGNN_SCHEMA_DIR}/common.fbs ${QGNN_SCHEMA_DIR}/qgnn.fbs ${QGNN_SCHEMA_DIR}/qgd.fbs
+  COMMAND ${CMAKE_COMMAND} -DHEADER=${QGNN_SCHEMA_OUT}/qgnn_generated.h -P ${CMAKE_CURRENT_LIST_DIR}/QgnnSchemaFixup.cmake
   DEPENDS ${QGNN_SCHEMA_DIR}/common.fbs ${QGNN_SCHEMA_DIR}/qgnn.fbs ${QGNN_SCHEMA_DIR}/qgd.fbs
+          ${CMAKE_CURRENT_LIST_DIR}/QgnnSchemaFixup.cmake
   COMMENT "flatc: generating qgnn schema headers"
   VERBATIM)
 add_custom_target(qgnn_schema_gen DEPENDS ${_qgnn_generated})

@@ -55,7 +55,8 @@ typedef enum qgnn_status {
   QGNN_LIMIT_EXCEEDED = 12,
   /// A layer kind or option the runtime does not implement (e.g. from a newer writer).
   QGNN_UNSUPPORTED_LAYER = 13,
-  /// The arena is smaller than qgnn_arena_size() reported, or not 16-byte aligned.
+  /// The arena is smaller than qgnn_arena_size() reported (any alignment works: the reported size includes
+  /// the slack needed to align the planned tensors to 16 bytes inside it).
   QGNN_ARENA_TOO_SMALL = 14,
   /// The input graph is malformed: non-monotonic row_ptr, col_idx out of range, bad graph_ptr, edges
   /// crossing graphs.

@@ -4,8 +4,10 @@
 #ifndef QGNN_CONVERTER_MODEL_BUILDER_H_
 #define QGNN_CONVERTER_MODEL_BUILDER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qgnn {
@@ -49,11 +51,11 @@ struct DenseDesc {
   std::vector<float> weight;  ///< [out][in] row-major
   std::vector<float> bias;    ///< [out] or empty
   // Quantized parameters.
-  int weight_bits = 8;                ///< 8 or 4
-  std::vector<int8_t> weight_q;       ///< [out][in] unpacked values (int4 in [-7, 7]), packed on write
-  std::vector<float> weight_scales;   ///< [out] symmetric per-channel scales
-  std::vector<int32_t> bias_q;        ///< [out] or empty
-  Requant requant;                    ///< [out] entries
+  int weight_bits = 8;               ///< 8 or 4
+  std::vector<int8_t> weight_q;      ///< [out][in] unpacked values (int4 in [-7, 7]), packed on write
+  std::vector<float> weight_scales;  ///< [out] symmetric per-channel scales
+  std::vector<int32_t> bias_q;       ///< [out] or empty
+  Requant requant;                   ///< [out] entries
   /// Activation fused after this Dense (GIN MLP hidden layers).
   bool relu = false;
 };
@@ -61,28 +63,31 @@ struct DenseDesc {
 struct LayerDesc {
   LayerKind kind = LayerKind::kLinear;
   std::string name;
-  bool relu = false;       ///< activation fused at the end of the layer
-  DenseDesc dense;         ///< Linear, GCNConv; SAGEConv's neighbour Dense
-  bool has_root = false;   ///< SAGEConv root weight present
-  DenseDesc root;          ///< SAGEConv root Dense
-  std::vector<DenseDesc> mlp;  ///< GINConv MLP
-  Reduce reduce = Reduce::kSum;  ///< SAGEConv (kMean/kMax), GlobalPool
-  float eps = 0.0f;              ///< GINConv
+  bool relu = false;                ///< activation fused at the end of the layer
+  DenseDesc dense;                  ///< Linear, GCNConv; SAGEConv's neighbour Dense
+  bool has_root = false;            ///< SAGEConv root weight present
+  DenseDesc root;                   ///< SAGEConv root Dense
+  std::vector<DenseDesc> mlp;       ///< GINConv MLP
+  Reduce reduce = Reduce::kSum;     ///< SAGEConv (kMean/kMax), GlobalPool
+  float eps = 0.0f;                 ///< GINConv
   int32_t self_weight_q16 = 65536;  ///< GINConv quantized: round((1 + eps) * 2^16)
   // Quantized models only.
-  QuantParams output;                 ///< layer output
-  QuantParams aggregation;            ///< message-passing layers
-  std::vector<QuantParams> hidden;    ///< GIN MLP hidden outputs (mlp.size() - 1)
-  Requant aggregation_requant;        ///< one entry (message-passing layers)
-  Requant pool_requant;               ///< one entry (GlobalPool)
+  QuantParams output;               ///< layer output
+  QuantParams aggregation;          ///< message-passing layers
+  std::vector<QuantParams> hidden;  ///< GIN MLP hidden outputs (mlp.size() - 1)
+  Requant aggregation_requant;      ///< one entry (message-passing layers)
+  Requant pool_requant;             ///< one entry (GlobalPool)
 };
 
 struct LimitsDesc {
   uint32_t max_nodes = 0, max_edges = 0, max_degree = 0, max_graphs = 0;
 };
 
+/// Format version this writer produces (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
+constexpr uint32_t kModelFormatVersion = 1;
+
 struct ModelDesc {
-  uint32_t version = 1;
+  uint32_t version = kModelFormatVersion;
   std::string name;
   std::string description;
   std::string producer = "qgnn-converter";
@@ -90,8 +95,8 @@ struct ModelDesc {
   std::vector<std::string> class_names;
   bool quantized = false;
   int32_t input_dim = 0;
-  bool input_int8 = false;   ///< quantized models: features arrive as int8
-  QuantParams input_quant;   ///< quantized models
+  bool input_int8 = false;  ///< quantized models: features arrive as int8
+  QuantParams input_quant;  ///< quantized models
   std::vector<LayerDesc> layers;
   LimitsDesc limits;
 };
@@ -100,14 +105,48 @@ struct ModelDesc {
 /// consistency (dims chain, parameter counts) and returns an error instead of writing a bad model.
 Result<std::vector<uint8_t>> serialize_model(const ModelDesc& model);
 
-/// Write bytes to `path` atomically (temporary file in the same directory, fsync, rename).
+/// Same as serialize_model without the consistency checks: writes whatever the description holds as a
+/// well-formed FlatBuffer (wrong dims, bad scales, missing fields...). For negative tests of readers.
+/// Quantized int4 weights are packed from `weight_q` as given (values are masked to 4 bits).
+Result<std::vector<uint8_t>> serialize_model_unchecked(const ModelDesc& model);
+
+/// The consistency checks of serialize_model on their own: `ok()` when the description can be written.
+/// The error names the layer and the field, e.g.
+/// "layer 1 (conv2): dense has 16 input features, expected 32".
+Result<bool> check_model(const ModelDesc& model);
+
+/// Read .qgnn bytes back into a description (float or quantized). Runs the FlatBuffers verifier, then
+/// checks indices, tensor types and buffer sizes; int4 weights are unpacked. The result is not
+/// re-checked for consistency: call check_model for that.
+Result<ModelDesc> parse_model(const uint8_t* data, size_t size);
+Result<ModelDesc> parse_model(const std::vector<uint8_t>& bytes);
+
+/// Write bytes to `path` atomically (temporary file in the same directory, fsync, rename). On failure the
+/// target is unchanged and no temporary file is left behind.
 Result<bool> write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
 
 /// Read a whole file.
 Result<std::vector<uint8_t>> read_file(const std::string& path);
 
+/// Range of a Requant entry (schema Requant): multiplier in [2^30, 2^31 - 1], shift in [1, 40], so the
+/// representable reals are [2^-10, 2^30).
+constexpr int32_t kRequantMultiplierMin = int32_t{1} << 30;
+constexpr int32_t kRequantShiftMin = 1;
+constexpr int32_t kRequantShiftMax = 40;
+/// Smallest real multiplier quantize_multiplier accepts: 2^30 * 2^-40.
+constexpr double kRequantRealMin = 1.0 / 1024.0;
+/// Reals at or above this are rejected: (2^31 - 1) * 2^-1 rounds to 2^30.
+constexpr double kRequantRealLimit = 1073741824.0;
+
+/// Runtime bounds a writer must respect (docs/format.md, "Verification"): features per node of any layer,
+/// and |quantized bias| (so bias + the largest dot product fits the int32 accumulator).
+constexpr int32_t kMaxFeatures = 32768;
+constexpr int32_t kMaxBiasMagnitude = int32_t{1} << 30;
+
 /// Fixed-point (multiplier in [2^30, 2^31), shift in [1, 40]) for a positive real multiplier, as
-/// real ≈ multiplier * 2^-shift. Fails when `real` is not finite, <= 0, or out of the representable range.
+/// real ≈ multiplier * 2^-shift (relative error <= 2^-31). Fails when `real` is not finite, <= 0, or
+/// outside [kRequantRealMin, kRequantRealLimit) (after rounding).
+/// Returns {multiplier, shift}.
 Result<std::pair<int32_t, int32_t>> quantize_multiplier(double real);
 
 }  // namespace converter

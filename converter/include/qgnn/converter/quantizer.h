@@ -1,0 +1,144 @@
+// Post-training quantization: a float forward pass over calibration graphs records the range of every
+// activation, and quantize_model turns a float ModelDesc plus those ranges into an integer one
+// (docs/quantization.md). Weights are symmetric per output channel, activations asymmetric per tensor.
+#ifndef QGNN_CONVERTER_QUANTIZER_H_
+#define QGNN_CONVERTER_QUANTIZER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/dataset.h"
+#include "qgnn/converter/model_builder.h"
+
+namespace qgnn {
+namespace converter {
+
+// ---------------------------------------------------------------------------------------------------
+// Float forward pass
+// ---------------------------------------------------------------------------------------------------
+
+/// Where an activation of the float forward pass comes from.
+enum class ActivationPoint {
+  kInput,        ///< the model's input features (layer = -1)
+  kAggregation,  ///< a message-passing layer's aggregation result
+  kHidden,       ///< the output of GIN MLP Dense `index` (all but the last)
+  kOutput,       ///< a layer's output (after its activation)
+};
+
+/// One activation tensor seen during the forward pass: `rows` x `cols` floats, row-major.
+struct ActivationEvent {
+  int layer = -1;
+  ActivationPoint point = ActivationPoint::kInput;
+  int index = 0;
+  const float* values = nullptr;
+  size_t rows = 0;
+  size_t cols = 0;
+};
+using ActivationCallback = std::function<void(const ActivationEvent&)>;
+
+/// Runs a float model (ModelDesc.quantized == false) on a batch with the FP32 reference kernels and
+/// returns the output, rows (graphs after pooling, else nodes) x classes. `on_activation` (optional) sees
+/// every activation. Fails on an inconsistent model or a malformed batch.
+Result<std::vector<float>> run_float_model(const ModelDesc& model, const GraphBatch& batch,
+                                           const ActivationCallback& on_activation = nullptr);
+
+// ---------------------------------------------------------------------------------------------------
+// Calibration
+// ---------------------------------------------------------------------------------------------------
+
+/// Closed range of an activation. Empty (min > max) until something is observed.
+struct ActivationRange {
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  bool empty() const { return min > max; }
+};
+
+/// Summarises the values one activation takes over the calibration data as a range. Min-max today;
+/// clipping estimators (percentile, Pauta / 3-sigma) implement the same interface.
+class RangeObserver {
+ public:
+  virtual ~RangeObserver() = default;
+  virtual void observe(const float* values, size_t count) = 0;
+  virtual ActivationRange range() const = 0;
+};
+
+enum class RangeMethod {
+  kMinMax,  ///< the exact observed minimum and maximum
+};
+
+std::unique_ptr<RangeObserver> make_range_observer(RangeMethod method);
+
+/// Ranges of every activation of one layer.
+struct LayerRanges {
+  ActivationRange aggregation;          ///< message-passing layers
+  std::vector<ActivationRange> hidden;  ///< GIN: one per MLP Dense but the last
+  ActivationRange output;
+};
+
+/// Ranges of every activation of a model, as quantize_model consumes them.
+struct CalibrationRanges {
+  ActivationRange input;
+  std::vector<LayerRanges> layers;  ///< one per model layer
+};
+
+/// Runs the float model over every batch and summarises each activation with `method`.
+/// Fails on an empty batch list, a non-finite activation (the float model overflows), or a bad batch.
+Result<CalibrationRanges> calibrate(const ModelDesc& float_model, const std::vector<GraphBatch>& batches,
+                                    RangeMethod method = RangeMethod::kMinMax);
+
+// ---------------------------------------------------------------------------------------------------
+// Quantization
+// ---------------------------------------------------------------------------------------------------
+
+/// Bits of each quantized component of a layer (docs/format.md, "Bits per layer and per component").
+struct ComponentBits {
+  int weights = 8;      ///< every Dense weight of the layer
+  int aggregation = 8;  ///< the aggregation result (message-passing layers)
+  int output = 8;       ///< the layer output, and GIN's hidden MLP activations
+};
+
+struct QuantizerConfig {
+  int input_bits = 8;                       ///< quantization of the input features
+  ComponentBits default_bits;               ///< every layer without an override
+  std::map<int, ComponentBits> layer_bits;  ///< overrides by layer index
+  /// Keep the last layer's output (the logits) at 8 bits whatever the layer's output bits say.
+  bool int8_logits = true;
+  RangeMethod range_method = RangeMethod::kMinMax;  ///< used by the overload that calibrates
+};
+
+/// Adjustments quantize_model made to keep every field inside the format's bounds, for humans.
+struct QuantizationReport {
+  std::vector<std::string> notes;
+};
+
+/// Asymmetric quantization of a range: the range is first widened to contain 0 (so real 0 is exact),
+/// scale = (max - min) / (2^bits - 1), zero_point = round(qmin - min / scale) clamped to the bit range.
+/// An empty or single-point range gets the range [0, 1]. Fails on non-finite bounds or bits not 4/8.
+Result<QuantParams> activation_quant_params(const ActivationRange& range, int bits);
+
+/// Quantize a float model with calibration ranges:
+///  * weights symmetric per output channel, int8 in [-127, 127] or int4 in [-7, 7], s_w[c] = max|W_c| / qmax;
+///  * biases int32 at s_in * s_w[c] (s_in = the scale of that Dense's input);
+///  * activations asymmetric (activation_quant_params);
+///  * requant: Dense s_in * s_w[c] / s_out (SAGE's root Dense uses the layer input's scale), aggregation
+///    s_in / s_agg, pooling s_in / s_out; GIN self_weight_q16 = round((1 + eps) * 2^16).
+/// Where a requant factor falls below 2^-10 (the smallest the format represents) the weight scale of that
+/// channel is raised (coarser weights) or, for aggregation / pooling, the output scale is lowered (the range
+/// is clipped); each adjustment is recorded in `report` (optional).
+Result<ModelDesc> quantize_model(const ModelDesc& float_model, const CalibrationRanges& ranges,
+                                 const QuantizerConfig& config, QuantizationReport* report = nullptr);
+
+/// calibrate(float_model, calibration, config.range_method), then quantize_model.
+Result<ModelDesc> quantize_model(const ModelDesc& float_model, const std::vector<GraphBatch>& calibration,
+                                 const QuantizerConfig& config, QuantizationReport* report = nullptr);
+
+}  // namespace converter
+}  // namespace qgnn
+
+#endif  // QGNN_CONVERTER_QUANTIZER_H_

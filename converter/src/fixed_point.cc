@@ -1,0 +1,40 @@
+// Fixed-point requantization multipliers (schema Requant, docs/quantization.md "Rescale").
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "qgnn/converter/model_builder.h"
+
+namespace qgnn {
+namespace converter {
+
+Result<std::pair<int32_t, int32_t>> quantize_multiplier(double real) {
+  using R = Result<std::pair<int32_t, int32_t>>;
+  if (!std::isfinite(real))
+    return R::failure("requant multiplier " + std::to_string(real) + " is not finite");
+  if (real <= 0.0) return R::failure("requant multiplier " + std::to_string(real) + " is not > 0");
+  // real = mantissa * 2^exponent with mantissa in [0.5, 1); the 31-bit multiplier is round(mantissa * 2^31).
+  int exponent = 0;
+  const double mantissa = std::frexp(real, &exponent);
+  int64_t multiplier = std::llround(std::ldexp(mantissa, 31));
+  if (multiplier == (int64_t{1} << 31)) {  // mantissa rounded up to 1.0
+    multiplier = int64_t{1} << 30;
+    ++exponent;
+  }
+  const int64_t shift = 31 - static_cast<int64_t>(exponent);
+  if (shift > kRequantShiftMax) {
+    return R::failure("requant multiplier " + std::to_string(real) +
+                      " is below the representable minimum 2^-10");
+  }
+  if (shift < kRequantShiftMin) {
+    return R::failure("requant multiplier " + std::to_string(real) +
+                      " is above the representable maximum 2^30");
+  }
+  R r;
+  r.value = {static_cast<int32_t>(multiplier), static_cast<int32_t>(shift)};
+  return r;
+}
+
+}  // namespace converter
+}  // namespace qgnn

@@ -1,0 +1,250 @@
+// .qgnn bytes -> ModelDesc: FlatBuffers verifier first, then the indices, tensor types and buffer sizes
+// the description depends on. Semantic consistency is check_model's job.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/model_builder.h"
+#include "qgnn/kernels/numerics.h"
+#include "qgnn/schema/qgnn_generated.h"
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+namespace fbs = ::qgnn::fb;
+
+size_t element_bits(fbs::TensorType type) {
+  switch (type) {
+    case fbs::TensorType::FLOAT32:
+    case fbs::TensorType::INT32:
+      return 32;
+    case fbs::TensorType::INT8:
+      return 8;
+    case fbs::TensorType::INT4:
+      return 4;
+  }
+  return 0;
+}
+
+class ModelReader {
+ public:
+  explicit ModelReader(const fbs::Model& model) : model_(model) {}
+
+  std::string read(ModelDesc* out) {
+    out->version = model_.version();
+    out->name = string_or_empty(model_.name());
+    out->description = string_or_empty(model_.description());
+    out->producer = string_or_empty(model_.producer());
+    out->task = static_cast<Task>(model_.task());
+    if (out->task != Task::kGraphClassification && out->task != Task::kNodeClassification)
+      return "unknown task";
+    if (model_.class_names()) {
+      for (const flatbuffers::String* n : *model_.class_names())
+        out->class_names.push_back(string_or_empty(n));
+    }
+    out->quantized = model_.quantized();
+    const fbs::InputSpec* input = model_.input();
+    if (!input) return "missing input spec";
+    out->input_dim = static_cast<int32_t>(input->feature_dim());
+    out->input_int8 = input->type() == fbs::TensorType::INT8;
+    if (input->type() != fbs::TensorType::FLOAT32 && !out->input_int8)
+      return "input type must be FLOAT32 or INT8";
+    if (out->quantized) {
+      if (!input->quant()) return "missing input quantization";
+      out->input_quant = read_quant(*input->quant());
+    }
+    if (const fbs::Limits* l = model_.limits()) {
+      out->limits = LimitsDesc{l->max_nodes(), l->max_edges(), l->max_degree(), l->max_graphs()};
+    }
+    if (!model_.layers() || model_.layers()->size() == 0) return "the model has no layers";
+    for (flatbuffers::uoffset_t i = 0; i < model_.layers()->size(); ++i) {
+      const fbs::Layer* layer = model_.layers()->Get(i);
+      label_ = "layer " + std::to_string(i) + " (" + string_or_empty(layer->name()) + ")";
+      LayerDesc desc;
+      const std::string e = read_layer(*layer, &desc);
+      if (!e.empty()) return label_ + ": " + e;
+      out->layers.push_back(std::move(desc));
+    }
+    return "";
+  }
+
+ private:
+  static std::string string_or_empty(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+  static QuantParams read_quant(const fbs::QuantParams& q) {
+    return QuantParams{q.bits(), q.scale(), q.zero_point()};
+  }
+
+  static Requant read_requant(const fbs::Requant* r) {
+    Requant out;
+    if (r && r->multiplier()) out.multiplier.assign(r->multiplier()->begin(), r->multiplier()->end());
+    if (r && r->shift()) out.shift.assign(r->shift()->begin(), r->shift()->end());
+    return out;
+  }
+
+  // Looks up tensor `index`, checks its type is one of `allowed` and its buffer holds exactly its elements.
+  std::string tensor_bytes(int32_t index, const std::vector<fbs::TensorType>& allowed,
+                           const fbs::Tensor** tensor, const flatbuffers::Vector<uint8_t>** data,
+                           size_t* elements) {
+    const auto* tensors = model_.tensors();
+    if (index < 0 || !tensors || static_cast<uint32_t>(index) >= tensors->size()) {
+      return "tensor index " + std::to_string(index) + " out of range";
+    }
+    *tensor = tensors->Get(static_cast<flatbuffers::uoffset_t>(index));
+    bool type_ok = false;
+    for (fbs::TensorType t : allowed) type_ok = type_ok || (*tensor)->type() == t;
+    if (!type_ok) return "tensor " + std::to_string(index) + " has an unexpected element type";
+    if (!(*tensor)->shape()) return "tensor " + std::to_string(index) + " has no shape";
+    uint64_t count = 1;
+    for (uint32_t d : *(*tensor)->shape()) {
+      count *= d;
+      if (count > (uint64_t{1} << 40)) return "tensor " + std::to_string(index) + " is too large";
+    }
+    const auto* buffers = model_.buffers();
+    const uint32_t b = (*tensor)->buffer();
+    if (!buffers || b >= buffers->size()) return "buffer index " + std::to_string(b) + " out of range";
+    *data = buffers->Get(b)->data();
+    const uint64_t expected = (count * element_bits((*tensor)->type()) + 7) / 8;
+    const uint64_t actual = *data ? (*data)->size() : 0;
+    if (actual != expected) {
+      return "tensor " + std::to_string(index) + " buffer holds " + std::to_string(actual) +
+             " bytes, expected " + std::to_string(expected);
+    }
+    *elements = static_cast<size_t>(count);
+    return "";
+  }
+
+  std::string read_dense(const fbs::Dense* dense, const std::string& what, DenseDesc* out) {
+    if (!dense) return what + ": missing";
+    const fbs::Tensor* tensor = nullptr;
+    const flatbuffers::Vector<uint8_t>* data = nullptr;
+    size_t count = 0;
+    const bool quantized = model_.quantized();
+    std::string e = quantized
+                        ? tensor_bytes(dense->weight(), {fbs::TensorType::INT8, fbs::TensorType::INT4},
+                                       &tensor, &data, &count)
+                        : tensor_bytes(dense->weight(), {fbs::TensorType::FLOAT32}, &tensor, &data, &count);
+    if (!e.empty()) return what + " weight: " + e;
+    if (tensor->shape()->size() != 2) return what + " weight is not 2-D";
+    out->out_features = static_cast<int32_t>(tensor->shape()->Get(0));
+    out->in_features = static_cast<int32_t>(tensor->shape()->Get(1));
+    out->relu = dense->activation() == fbs::Activation::RELU;
+    if (quantized) {
+      out->weight_bits = tensor->type() == fbs::TensorType::INT4 ? 4 : 8;
+      out->weight_q.resize(count);
+      for (size_t i = 0; i < count; ++i) {
+        out->weight_q[i] = static_cast<int8_t>(out->weight_bits == 4 ? kernels::load_int4(data->data(), i)
+                                                                     : static_cast<int8_t>(data->Get(i)));
+      }
+      if (tensor->scales()) out->weight_scales.assign(tensor->scales()->begin(), tensor->scales()->end());
+      out->requant = read_requant(dense->requant());
+    } else {
+      out->weight.resize(count);
+      if (count) std::memcpy(out->weight.data(), data->data(), count * sizeof(float));
+    }
+    if (dense->bias() >= 0) {
+      e = quantized ? tensor_bytes(dense->bias(), {fbs::TensorType::INT32}, &tensor, &data, &count)
+                    : tensor_bytes(dense->bias(), {fbs::TensorType::FLOAT32}, &tensor, &data, &count);
+      if (!e.empty()) return what + " bias: " + e;
+      if (quantized) {
+        out->bias_q.resize(count);
+        if (count) std::memcpy(out->bias_q.data(), data->data(), count * sizeof(int32_t));
+      } else {
+        out->bias.resize(count);
+        if (count) std::memcpy(out->bias.data(), data->data(), count * sizeof(float));
+      }
+    }
+    return "";
+  }
+
+  std::string read_layer(const fbs::Layer& layer, LayerDesc* out) {
+    out->name = string_or_empty(layer.name());
+    out->relu = layer.activation() == fbs::Activation::RELU;
+    const bool quantized = model_.quantized();
+    if (quantized) {
+      if (!layer.output()) return "missing output quantization";
+      out->output = read_quant(*layer.output());
+    }
+    std::string e;
+    switch (layer.options_type()) {
+      case fbs::LayerOptions::LinearOptions:
+        out->kind = LayerKind::kLinear;
+        return read_dense(layer.options_as_LinearOptions()->dense(), "dense", &out->dense);
+      case fbs::LayerOptions::GCNConvOptions: {
+        const auto* o = layer.options_as_GCNConvOptions();
+        out->kind = LayerKind::kGcnConv;
+        out->aggregation_requant = read_requant(o->aggregation_requant());
+        e = read_dense(o->dense(), "dense", &out->dense);
+        break;
+      }
+      case fbs::LayerOptions::SAGEConvOptions: {
+        const auto* o = layer.options_as_SAGEConvOptions();
+        out->kind = LayerKind::kSageConv;
+        out->reduce = static_cast<Reduce>(o->reduce());
+        out->aggregation_requant = read_requant(o->aggregation_requant());
+        e = read_dense(o->neighbor(), "neighbor dense", &out->dense);
+        out->has_root = o->root() != nullptr;
+        if (e.empty() && out->has_root) e = read_dense(o->root(), "root dense", &out->root);
+        break;
+      }
+      case fbs::LayerOptions::GINConvOptions: {
+        const auto* o = layer.options_as_GINConvOptions();
+        out->kind = LayerKind::kGinConv;
+        out->eps = o->eps();
+        out->self_weight_q16 = o->self_weight_q16();
+        out->aggregation_requant = read_requant(o->aggregation_requant());
+        if (o->hidden()) {
+          for (const fbs::QuantParams* q : *o->hidden()) out->hidden.push_back(read_quant(*q));
+        }
+        if (!o->mlp() || o->mlp()->size() == 0) return "GINConv has no MLP";
+        out->mlp.resize(o->mlp()->size());
+        for (flatbuffers::uoffset_t k = 0; k < o->mlp()->size() && e.empty(); ++k) {
+          e = read_dense(o->mlp()->Get(k), "mlp[" + std::to_string(k) + "]", &out->mlp[k]);
+        }
+        break;
+      }
+      case fbs::LayerOptions::GlobalPoolOptions: {
+        const auto* o = layer.options_as_GlobalPoolOptions();
+        out->kind = LayerKind::kGlobalPool;
+        out->reduce = static_cast<Reduce>(o->reduce());
+        out->pool_requant = read_requant(o->requant());
+        return "";
+      }
+      default:
+        return "unsupported layer options type " + std::to_string(static_cast<int>(layer.options_type()));
+    }
+    if (e.empty() && quantized) {
+      if (!layer.aggregation()) return "missing aggregation quantization";
+      out->aggregation = read_quant(*layer.aggregation());
+    }
+    return e;
+  }
+
+  const fbs::Model& model_;
+  std::string label_;
+};
+
+}  // namespace
+
+Result<ModelDesc> parse_model(const uint8_t* data, size_t size) {
+  using R = Result<ModelDesc>;
+  if (!data || size < 8) return R::failure("not a .qgnn model: too small");
+  if (!fbs::ModelBufferHasIdentifier(data))
+    return R::failure("not a .qgnn model: missing the \"QGNN\" identifier");
+  flatbuffers::Verifier verifier(data, size);
+  if (!fbs::VerifyModelBuffer(verifier))
+    return R::failure("malformed .qgnn model: the FlatBuffers verifier failed");
+  R r;
+  const std::string error = ModelReader(*fbs::GetModel(data)).read(&r.value);
+  if (!error.empty()) return R::failure(error);
+  return r;
+}
+
+Result<ModelDesc> parse_model(const std::vector<uint8_t>& bytes) {
+  return parse_model(bytes.data(), bytes.size());
+}
+
+}  // namespace converter
+}  // namespace qgnn

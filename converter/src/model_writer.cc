@@ -1,0 +1,215 @@
+// ModelDesc -> .qgnn FlatBuffer. One Tensor (and one 16-byte aligned Buffer) per weight and bias; int4
+// weights are packed contiguously over the whole matrix, low nibble first (schema TensorType.INT4).
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/model_builder.h"
+#include "qgnn/kernels/numerics.h"
+#include "qgnn/schema/qgnn_generated.h"
+
+static_assert(FLATBUFFERS_LITTLEENDIAN, "parameter buffers are copied as little-endian bytes");
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+namespace fbs = ::qgnn::fb;
+using flatbuffers::Offset;
+
+// Buffers are read in place by the kernels (zero copy), so they keep the schema's 16-byte alignment.
+constexpr size_t kBufferAlignment = 16;
+
+std::vector<uint8_t> pack_int4(const std::vector<int8_t>& values) {
+  std::vector<uint8_t> packed((values.size() + 1) / 2, 0);
+  for (size_t i = 0; i < values.size(); ++i) kernels::store_int4(packed.data(), i, values[i]);
+  return packed;
+}
+
+template <typename T>
+std::vector<uint8_t> to_bytes(const std::vector<T>& values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(T));
+  if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+class ModelWriter {
+ public:
+  // Every field is written explicitly, defaults included, so the file states its numerics (bits = 8,
+  // scale = 1, ...) rather than relying on each reader knowing the schema defaults.
+  ModelWriter() { fbb_.ForceDefaults(true); }
+
+  std::vector<uint8_t> write(const ModelDesc& model) {
+    std::vector<Offset<fbs::Layer>> layers;
+    for (const LayerDesc& layer : model.layers) layers.push_back(write_layer(layer, model.quantized));
+
+    std::vector<Offset<flatbuffers::String>> class_names;
+    for (const std::string& n : model.class_names) class_names.push_back(fbb_.CreateString(n));
+
+    const auto input =
+        fbs::CreateInputSpec(fbb_, static_cast<uint32_t>(model.input_dim),
+                             model.input_int8 ? fbs::TensorType::INT8 : fbs::TensorType::FLOAT32,
+                             model.quantized ? write_quant(model.input_quant) : Offset<fbs::QuantParams>());
+    const LimitsDesc& l = model.limits;
+    const auto limits = fbs::CreateLimits(fbb_, l.max_nodes, l.max_edges, l.max_degree, l.max_graphs);
+    const auto root = fbs::CreateModel(
+        fbb_, model.version, fbb_.CreateString(model.name), fbb_.CreateString(model.description),
+        fbb_.CreateString(model.producer), static_cast<fbs::Task>(model.task), fbb_.CreateVector(class_names),
+        model.quantized, input, fbb_.CreateVector(layers), fbb_.CreateVector(tensors_),
+        fbb_.CreateVector(buffers_), limits);
+    fbs::FinishModelBuffer(fbb_, root);
+    return std::vector<uint8_t>(fbb_.GetBufferPointer(), fbb_.GetBufferPointer() + fbb_.GetSize());
+  }
+
+ private:
+  int32_t add_tensor(const std::string& name, fbs::TensorType type, const std::vector<uint32_t>& shape,
+                     const std::vector<uint8_t>& bytes, const std::vector<float>* scales) {
+    fbb_.ForceVectorAlignment(bytes.size(), sizeof(uint8_t), kBufferAlignment);
+    const auto data = fbb_.CreateVector(bytes);
+    const auto buffer_index = static_cast<uint32_t>(buffers_.size());
+    buffers_.push_back(fbs::CreateBuffer(fbb_, data));
+    const auto name_offset = fbb_.CreateString(name);
+    const auto shape_offset = fbb_.CreateVector(shape);
+    const auto scales_offset = scales ? fbb_.CreateVector(*scales) : Offset<flatbuffers::Vector<float>>();
+    tensors_.push_back(fbs::CreateTensor(fbb_, name_offset, type, shape_offset, buffer_index, scales_offset));
+    return static_cast<int32_t>(tensors_.size() - 1);
+  }
+
+  Offset<fbs::QuantParams> write_quant(const QuantParams& q) {
+    return fbs::CreateQuantParams(fbb_, static_cast<uint8_t>(q.bits), q.scale, q.zero_point);
+  }
+
+  Offset<fbs::Requant> write_requant(const Requant& r) {
+    return fbs::CreateRequant(fbb_, fbb_.CreateVector(r.multiplier), fbb_.CreateVector(r.shift));
+  }
+
+  Offset<fbs::Dense> write_dense(const DenseDesc& d, const std::string& prefix, bool quantized) {
+    const std::vector<uint32_t> weight_shape = {static_cast<uint32_t>(d.out_features),
+                                                static_cast<uint32_t>(d.in_features)};
+    int32_t weight = -1;
+    int32_t bias = -1;
+    Offset<fbs::Requant> requant;
+    if (quantized) {
+      const bool int4 = d.weight_bits == 4;
+      weight =
+          add_tensor(prefix + ".weight", int4 ? fbs::TensorType::INT4 : fbs::TensorType::INT8, weight_shape,
+                     int4 ? pack_int4(d.weight_q) : to_bytes(d.weight_q), &d.weight_scales);
+      if (!d.bias_q.empty()) {
+        bias = add_tensor(prefix + ".bias", fbs::TensorType::INT32, {static_cast<uint32_t>(d.bias_q.size())},
+                          to_bytes(d.bias_q), nullptr);
+      }
+      requant = write_requant(d.requant);
+    } else {
+      weight =
+          add_tensor(prefix + ".weight", fbs::TensorType::FLOAT32, weight_shape, to_bytes(d.weight), nullptr);
+      if (!d.bias.empty()) {
+        bias = add_tensor(prefix + ".bias", fbs::TensorType::FLOAT32, {static_cast<uint32_t>(d.bias.size())},
+                          to_bytes(d.bias), nullptr);
+      }
+    }
+    return fbs::CreateDense(fbb_, weight, bias, requant,
+                            d.relu ? fbs::Activation::RELU : fbs::Activation::NONE);
+  }
+
+  Offset<fbs::Layer> write_layer(const LayerDesc& layer, bool quantized) {
+    const std::string& n = layer.name;
+    fbs::LayerOptions type = fbs::LayerOptions::NONE;
+    Offset<void> options;
+    Offset<fbs::Requant> aggregation_requant;
+    switch (layer.kind) {
+      case LayerKind::kLinear:
+        type = fbs::LayerOptions::LinearOptions;
+        options = fbs::CreateLinearOptions(fbb_, write_dense(layer.dense, n, quantized)).Union();
+        break;
+      case LayerKind::kGcnConv: {
+        const auto dense = write_dense(layer.dense, n, quantized);
+        if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
+        type = fbs::LayerOptions::GCNConvOptions;
+        options = fbs::CreateGCNConvOptions(fbb_, dense, aggregation_requant).Union();
+        break;
+      }
+      case LayerKind::kSageConv: {
+        const auto neighbor = write_dense(layer.dense, n + ".neighbor", quantized);
+        const auto root =
+            layer.has_root ? write_dense(layer.root, n + ".root", quantized) : Offset<fbs::Dense>();
+        if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
+        type = fbs::LayerOptions::SAGEConvOptions;
+        options = fbs::CreateSAGEConvOptions(fbb_, static_cast<fbs::Reduce>(layer.reduce), neighbor, root,
+                                             aggregation_requant)
+                      .Union();
+        break;
+      }
+      case LayerKind::kGinConv: {
+        std::vector<Offset<fbs::Dense>> mlp;
+        for (size_t k = 0; k < layer.mlp.size(); ++k) {
+          mlp.push_back(write_dense(layer.mlp[k], n + ".mlp." + std::to_string(k), quantized));
+        }
+        Offset<flatbuffers::Vector<Offset<fbs::QuantParams>>> hidden;
+        if (quantized) {
+          std::vector<Offset<fbs::QuantParams>> hidden_params;
+          for (const QuantParams& q : layer.hidden) hidden_params.push_back(write_quant(q));
+          hidden = fbb_.CreateVector(hidden_params);
+          aggregation_requant = write_requant(layer.aggregation_requant);
+        }
+        const auto mlp_offset = fbb_.CreateVector(mlp);
+        type = fbs::LayerOptions::GINConvOptions;
+        options = fbs::CreateGINConvOptions(fbb_, layer.eps, quantized ? layer.self_weight_q16 : 65536,
+                                            mlp_offset, hidden, aggregation_requant)
+                      .Union();
+        break;
+      }
+      case LayerKind::kGlobalPool: {
+        const auto requant = quantized ? write_requant(layer.pool_requant) : Offset<fbs::Requant>();
+        type = fbs::LayerOptions::GlobalPoolOptions;
+        options = fbs::CreateGlobalPoolOptions(fbb_, static_cast<fbs::Reduce>(layer.reduce), requant).Union();
+        break;
+      }
+    }
+    const bool message_passing = layer.kind == LayerKind::kGcnConv || layer.kind == LayerKind::kSageConv ||
+                                 layer.kind == LayerKind::kGinConv;
+    const auto output = quantized ? write_quant(layer.output) : Offset<fbs::QuantParams>();
+    const auto aggregation =
+        quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
+    return fbs::CreateLayer(fbb_, fbb_.CreateString(layer.name), type, options,
+                            layer.relu ? fbs::Activation::RELU : fbs::Activation::NONE, output, aggregation);
+  }
+
+  flatbuffers::FlatBufferBuilder fbb_{1 << 16};
+  std::vector<Offset<fbs::Tensor>> tensors_;
+  std::vector<Offset<fbs::Buffer>> buffers_;
+};
+
+// FlatBuffers offsets are 32-bit: refuse descriptions whose parameters alone would overflow them.
+bool fits_flatbuffer(const ModelDesc& model) {
+  size_t bytes = 0;
+  auto add_dense = [&bytes](const DenseDesc& d) {
+    bytes += d.weight.size() * 4 + d.bias.size() * 4 + d.weight_q.size() + d.bias_q.size() * 4 +
+             d.weight_scales.size() * 4 + 64;
+  };
+  for (const LayerDesc& layer : model.layers) {
+    add_dense(layer.dense);
+    add_dense(layer.root);
+    for (const DenseDesc& d : layer.mlp) add_dense(d);
+  }
+  return bytes < (size_t{1} << 31) - (size_t{1} << 24);
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> serialize_model_unchecked(const ModelDesc& model) {
+  using R = Result<std::vector<uint8_t>>;
+  if (!fits_flatbuffer(model)) return R::failure("the model's parameters exceed the 2 GiB FlatBuffers limit");
+  R r;
+  r.value = ModelWriter().write(model);
+  return r;
+}
+
+Result<std::vector<uint8_t>> serialize_model(const ModelDesc& model) {
+  const Result<bool> checked = check_model(model);
+  if (!checked.ok()) return Result<std::vector<uint8_t>>::failure(checked.error);
+  return serialize_model_unchecked(model);
+}
+
+}  // namespace converter
+}  // namespace qgnn

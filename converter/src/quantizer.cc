@@ -1,0 +1,247 @@
+// Float ModelDesc + activation ranges -> quantized ModelDesc (docs/quantization.md).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/quantizer.h"
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+int32_t bits_min(int bits) { return -(1 << (bits - 1)); }
+int32_t bits_max(int bits) { return (1 << (bits - 1)) - 1; }
+
+bool valid_bits(int bits) { return bits == 4 || bits == 8; }
+
+// Requant factors are checked at a hair above the format's minimum so float rounding of the stored scales
+// cannot push them below it.
+constexpr double kRequantFloor = kRequantRealMin * (1.0 + 1e-5);
+
+class Quantizer {
+ public:
+  Quantizer(const ModelDesc& float_model, const CalibrationRanges& ranges, const QuantizerConfig& config,
+            QuantizationReport* report)
+      : float_model_(float_model), ranges_(ranges), config_(config), report_(report) {}
+
+  std::string run(ModelDesc* out) {
+    *out = float_model_;
+    out->quantized = true;
+    out->input_int8 = false;
+    out->description = float_model_.description.empty()
+                           ? "post-training quantized by qgnn-converter"
+                           : float_model_.description + "; post-training quantized by qgnn-converter";
+    if (!valid_bits(config_.input_bits)) return "input bits must be 4 or 8";
+    std::string e = quant_params(ranges_.input, config_.input_bits, "input", &out->input_quant);
+    if (!e.empty()) return e;
+    QuantParams current = out->input_quant;
+    for (size_t i = 0; i < out->layers.size() && e.empty(); ++i) {
+      LayerDesc& layer = out->layers[i];
+      label_ = "layer " + std::to_string(i) + " (" + layer.name + ")";
+      ComponentBits bits = config_.default_bits;
+      const auto override_it = config_.layer_bits.find(static_cast<int>(i));
+      if (override_it != config_.layer_bits.end()) bits = override_it->second;
+      if (!valid_bits(bits.weights) || !valid_bits(bits.aggregation) || !valid_bits(bits.output)) {
+        return label_ + ": bits must be 4 or 8";
+      }
+      const bool last = i + 1 == out->layers.size();
+      const int output_bits = last && config_.int8_logits ? 8 : bits.output;
+      e = quantize_layer(ranges_.layers[i], bits, output_bits, current, &layer);
+      current = layer.output;
+    }
+    if (!e.empty()) return label_ + ": " + e;
+    const Result<bool> checked = check_model(*out);
+    if (!checked.ok()) return "internal error, the quantized model is inconsistent: " + checked.error;
+    return "";
+  }
+
+ private:
+  void note(const std::string& text) {
+    if (report_) report_->notes.push_back(label_ + ": " + text);
+  }
+
+  static std::string quant_params(const ActivationRange& range, int bits, const std::string& what,
+                                  QuantParams* out) {
+    const Result<QuantParams> q = activation_quant_params(range, bits);
+    if (!q.ok()) return what + ": " + q.error;
+    *out = q.value;
+    return "";
+  }
+
+  // Requant for aggregation / pooling: s_in / s_out. Below the format's minimum the output scale is lowered
+  // (the output range is clipped), since the input scale is fixed by the previous layer.
+  std::string scalar_requant(float s_in, QuantParams* out_q, const std::string& what, Requant* requant) {
+    if (static_cast<double>(s_in) / out_q->scale < kRequantFloor) {
+      const float lowered = static_cast<float>(s_in / kRequantFloor);
+      note(what + " scale lowered from " + std::to_string(out_q->scale) + " to " + std::to_string(lowered) +
+           " (requant factor below 2^-10): its range is clipped");
+      out_q->scale = lowered;
+    }
+    const auto m = quantize_multiplier(static_cast<double>(s_in) / out_q->scale);
+    if (!m.ok()) return what + " requant: " + m.error;
+    *requant = Requant{{m.value.first}, {m.value.second}};
+    return "";
+  }
+
+  // Symmetric per-channel weights, int32 bias at s_in * s_w[c], requant s_in * s_w[c] / s_out.
+  std::string quantize_dense(DenseDesc* d, int bits, float s_in, float s_out, const std::string& what) {
+    const size_t out = static_cast<size_t>(d->out_features);
+    const size_t in = static_cast<size_t>(d->in_features);
+    const int32_t q_limit = bits_max(bits);
+    d->weight_bits = bits;
+    d->weight_q.assign(out * in, 0);
+    d->weight_scales.assign(out, 1.0f);
+    d->requant = Requant{};
+    d->bias_q.assign(d->bias.size(), 0);
+    size_t raised = 0;
+    size_t clamped_bias = 0;
+    for (size_t c = 0; c < out; ++c) {
+      const float* row = d->weight.data() + c * in;
+      float max_abs = 0.0f;
+      for (size_t k = 0; k < in; ++k) max_abs = std::max(max_abs, std::fabs(row[k]));
+      float s_w = max_abs / static_cast<float>(q_limit);
+      // The requant factor s_in * s_w / s_out must be representable: a channel with tiny (or zero) weights
+      // gets a coarser weight scale; its weights then use fewer integer levels.
+      const float s_w_floor = static_cast<float>(kRequantFloor * s_out / s_in);
+      if (!(s_w >= s_w_floor)) {
+        if (max_abs > 0.0f) ++raised;
+        s_w = s_w_floor;
+      }
+      if (!std::isfinite(s_w) || s_w <= 0.0f)
+        return what + ": channel " + std::to_string(c) + " has no valid scale";
+      d->weight_scales[c] = s_w;
+      for (size_t k = 0; k < in; ++k) {
+        const long q = std::lround(row[k] / s_w);
+        d->weight_q[c * in + k] = static_cast<int8_t>(std::clamp<long>(q, -q_limit, q_limit));
+      }
+      const double bias_scale = static_cast<double>(s_in) * s_w;
+      if (!d->bias.empty()) {
+        const double q = std::round(d->bias[c] / bias_scale);
+        const double limit = static_cast<double>(kMaxBiasMagnitude - 1);
+        if (std::fabs(q) > limit) ++clamped_bias;
+        d->bias_q[c] = static_cast<int32_t>(std::clamp(q, -limit, limit));
+      }
+      const auto m = quantize_multiplier(bias_scale / s_out);
+      if (!m.ok()) return what + " channel " + std::to_string(c) + " requant: " + m.error;
+      d->requant.multiplier.push_back(m.value.first);
+      d->requant.shift.push_back(m.value.second);
+    }
+    if (raised > 0) {
+      note(what + ": weight scale raised on " + std::to_string(raised) + " of " + std::to_string(out) +
+           " channels (requant factor below 2^-10)");
+    }
+    if (clamped_bias > 0) note(what + ": " + std::to_string(clamped_bias) + " biases clamped to |b| < 2^30");
+    d->weight.clear();
+    d->bias.clear();
+    return "";
+  }
+
+  std::string quantize_layer(const LayerRanges& r, const ComponentBits& bits, int output_bits,
+                             const QuantParams& in, LayerDesc* layer) {
+    std::string e = quant_params(r.output, output_bits, "output", &layer->output);
+    if (!e.empty()) return e;
+    const bool message_passing = layer->kind == LayerKind::kGcnConv || layer->kind == LayerKind::kSageConv ||
+                                 layer->kind == LayerKind::kGinConv;
+    if (message_passing) {
+      e = quant_params(r.aggregation, bits.aggregation, "aggregation", &layer->aggregation);
+      if (e.empty())
+        e = scalar_requant(in.scale, &layer->aggregation, "aggregation", &layer->aggregation_requant);
+      if (!e.empty()) return e;
+    }
+    const float s_out = layer->output.scale;
+    switch (layer->kind) {
+      case LayerKind::kLinear:
+        return quantize_dense(&layer->dense, bits.weights, in.scale, s_out, "dense");
+      case LayerKind::kGcnConv:
+        return quantize_dense(&layer->dense, bits.weights, layer->aggregation.scale, s_out, "dense");
+      case LayerKind::kSageConv:
+        e = quantize_dense(&layer->dense, bits.weights, layer->aggregation.scale, s_out, "neighbor dense");
+        if (e.empty() && layer->has_root)
+          e = quantize_dense(&layer->root, bits.weights, in.scale, s_out, "root dense");
+        return e;
+      case LayerKind::kGinConv: {
+        const double self_weight = std::round((1.0 + static_cast<double>(layer->eps)) * 65536.0);
+        if (!(self_weight >= 0.0 && self_weight < static_cast<double>(1 << 23))) {
+          return "GIN eps " + std::to_string(layer->eps) + " is outside [-1, 127)";
+        }
+        layer->self_weight_q16 = static_cast<int32_t>(self_weight);
+        if (r.hidden.size() + 1 != layer->mlp.size()) return "calibration ranges do not match the GIN MLP";
+        layer->hidden.resize(r.hidden.size());
+        float s_in = layer->aggregation.scale;
+        for (size_t k = 0; k < layer->mlp.size() && e.empty(); ++k) {
+          const bool last = k + 1 == layer->mlp.size();
+          if (!last)
+            e = quant_params(r.hidden[k], bits.output, "hidden " + std::to_string(k), &layer->hidden[k]);
+          const float s_next = last ? s_out : layer->hidden[k].scale;
+          if (e.empty())
+            e = quantize_dense(&layer->mlp[k], bits.weights, s_in, s_next, "mlp[" + std::to_string(k) + "]");
+          s_in = s_next;
+        }
+        return e;
+      }
+      case LayerKind::kGlobalPool:
+        return scalar_requant(in.scale, &layer->output, "pool output", &layer->pool_requant);
+    }
+    return "unknown layer kind";
+  }
+
+  const ModelDesc& float_model_;
+  const CalibrationRanges& ranges_;
+  const QuantizerConfig& config_;
+  QuantizationReport* report_;
+  std::string label_;
+};
+
+}  // namespace
+
+Result<QuantParams> activation_quant_params(const ActivationRange& range, int bits) {
+  using R = Result<QuantParams>;
+  if (!valid_bits(bits)) return R::failure("bits must be 4 or 8, got " + std::to_string(bits));
+  double lo = 0.0;
+  double hi = 0.0;
+  if (!range.empty()) {
+    if (!std::isfinite(range.min) || !std::isfinite(range.max))
+      return R::failure("activation range is not finite");
+    lo = std::min<double>(range.min, 0.0);  // real 0 must be exactly representable
+    hi = std::max<double>(range.max, 0.0);
+  }
+  if (!(hi > lo)) hi = lo + 1.0;  // nothing observed (or only zeros): any positive scale will do
+  const int32_t qlo = bits_min(bits);
+  const int32_t qhi = bits_max(bits);
+  const float scale = static_cast<float>((hi - lo) / static_cast<double>(qhi - qlo));
+  if (!std::isfinite(scale) || scale <= 0.0f) return R::failure("activation range gives no usable scale");
+  const double zero_point = std::round(static_cast<double>(qlo) - lo / static_cast<double>(scale));
+  R r;
+  r.value.bits = bits;
+  r.value.scale = scale;
+  r.value.zero_point = static_cast<int32_t>(std::clamp<double>(zero_point, qlo, qhi));
+  return r;
+}
+
+Result<ModelDesc> quantize_model(const ModelDesc& float_model, const CalibrationRanges& ranges,
+                                 const QuantizerConfig& config, QuantizationReport* report) {
+  using R = Result<ModelDesc>;
+  if (float_model.quantized) return R::failure("the model is already quantized");
+  const Result<bool> checked = check_model(float_model);
+  if (!checked.ok()) return R::failure("inconsistent float model: " + checked.error);
+  if (ranges.layers.size() != float_model.layers.size()) {
+    return R::failure("calibration ranges cover " + std::to_string(ranges.layers.size()) +
+                      " layers, the model has " + std::to_string(float_model.layers.size()));
+  }
+  R r;
+  const std::string error = Quantizer(float_model, ranges, config, report).run(&r.value);
+  if (!error.empty()) return R::failure(error);
+  return r;
+}
+
+Result<ModelDesc> quantize_model(const ModelDesc& float_model, const std::vector<GraphBatch>& calibration,
+                                 const QuantizerConfig& config, QuantizationReport* report) {
+  const Result<CalibrationRanges> ranges = calibrate(float_model, calibration, config.range_method);
+  if (!ranges.ok()) return Result<ModelDesc>::failure(ranges.error);
+  return quantize_model(float_model, ranges.value, config, report);
+}
+
+}  // namespace converter
+}  // namespace qgnn

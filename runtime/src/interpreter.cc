@@ -1,0 +1,245 @@
+// qgnn_arena_size, qgnn_interpreter_create / delete / setup / invoke and the output queries. Heap memory is
+// allocated only in qgnn_interpreter_create (the handle, the offsets table and the thread pool); setup and
+// invoke work in the caller's arena.
+#include "interpreter.h"
+
+#include <cstring>
+#include <new>
+
+#include "checked_math.h"
+#include "graph_validation.h"
+#include "limits.h"
+#include "ops/op.h"
+#include "planner.h"
+
+namespace qgnn {
+namespace runtime {
+namespace {
+
+constexpr uint32_t kMaxThreads = 64;
+
+const int8_t* QuantizedLogits(const qgnn_interpreter& in) {
+  const qgnn_model& m = *in.model;
+  const int32_t tensor = m.logits_tensor != kNoTensor ? m.logits_tensor : m.output_tensor;
+  return reinterpret_cast<const int8_t*>(in.arena + in.offsets[tensor]);
+}
+
+const float* FloatLogits(const qgnn_interpreter& in) {
+  return reinterpret_cast<const float*>(in.arena + in.offsets[in.model->output_tensor]);
+}
+
+}  // namespace
+
+qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, size_t* offsets, size_t* total,
+                      ErrorReporter& reporter) {
+  if (limits.max_graphs == 0)
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "plan max_graphs is 0 (at least 1)");
+  if (limits.max_nodes > model.limits.max_nodes) {
+    return reporter.Report(QGNN_LIMIT_EXCEEDED,
+                           "plan max_nodes %" PRIu32 " exceeds the model's limit %" PRIu32, limits.max_nodes,
+                           model.limits.max_nodes);
+  }
+  if (limits.max_edges > model.limits.max_edges) {
+    return reporter.Report(QGNN_LIMIT_EXCEEDED,
+                           "plan max_edges %" PRIu32 " exceeds the model's limit %" PRIu32, limits.max_edges,
+                           model.limits.max_edges);
+  }
+  if (limits.max_graphs > model.limits.max_graphs) {
+    return reporter.Report(QGNN_LIMIT_EXCEEDED,
+                           "plan max_graphs %" PRIu32 " exceeds the model's limit %" PRIu32,
+                           limits.max_graphs, model.limits.max_graphs);
+  }
+  size_t used = 0;
+  if (!PlanArena(model.tensors, model.num_tensors, limits.max_nodes, limits.max_graphs, offsets, &used) ||
+      used > ~static_cast<size_t>(0) - kArenaAlignment) {
+    return reporter.Report(QGNN_LIMIT_EXCEEDED,
+                           "the arena for %" PRIu32 " nodes / %" PRIu32 " graphs does not fit in memory",
+                           limits.max_nodes, limits.max_graphs);
+  }
+  *total = used;
+  return QGNN_OK;
+}
+
+}  // namespace runtime
+}  // namespace qgnn
+
+using qgnn::runtime::ErrorReporter;
+
+extern "C" qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_limits* limits, size_t* bytes,
+                                       qgnn_error* error) {
+  ErrorReporter reporter(error);
+  if (model == nullptr || limits == nullptr || bytes == nullptr) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "model, limits and bytes must not be NULL");
+  }
+  size_t offsets[qgnn::runtime::kMaxPlanTensors];  // model->num_tensors <= kMaxPlanTensors (model create)
+  size_t total = 0;
+  const qgnn_status st = qgnn::runtime::PlanModel(*model, *limits, offsets, &total, reporter);
+  if (st != QGNN_OK) return st;
+  *bytes = total + qgnn::runtime::kArenaAlignment;
+  return reporter.Ok();
+}
+
+extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qgnn_plan_limits* limits,
+                                               void* arena, size_t arena_bytes,
+                                               const qgnn_interpreter_options* options,
+                                               qgnn_interpreter** interpreter, qgnn_error* error) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  ErrorReporter reporter(error);
+  if (interpreter == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "interpreter (output) is NULL");
+  *interpreter = nullptr;
+  if (model == nullptr || limits == nullptr) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "model and limits must not be NULL");
+  }
+  if (arena == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "arena is NULL");
+
+  qgnn_interpreter* in = new (std::nothrow) qgnn_interpreter;
+  if (in == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the interpreter handle");
+  in->offsets = new (std::nothrow) size_t[model->num_tensors > 0 ? model->num_tensors : 1];
+  if (in->offsets == nullptr) {
+    delete in;
+    return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the arena plan");
+  }
+  size_t total = 0;
+  qgnn_status st = PlanModel(*model, *limits, in->offsets, &total, reporter);
+  if (st != QGNN_OK) {
+    delete in;
+    return st;
+  }
+  // Any arena of at least qgnn_arena_size() bytes works, aligned or not: the slack covers the alignment.
+  const size_t required = total + kArenaAlignment;
+  if (arena_bytes < required) {
+    delete in;
+    return reporter.Report(QGNN_ARENA_TOO_SMALL, "the arena has %zu bytes, the plan needs %zu", arena_bytes,
+                           required);
+  }
+  const uintptr_t base = reinterpret_cast<uintptr_t>(arena);
+  const uintptr_t aligned = (base + (kArenaAlignment - 1)) & ~static_cast<uintptr_t>(kArenaAlignment - 1);
+  in->arena = static_cast<uint8_t*>(arena) + (aligned - base);
+  in->model = model;
+  in->limits = *limits;
+
+  uint32_t threads = options != nullptr ? options->num_threads : 1;
+  if (threads > kMaxThreads) threads = kMaxThreads;
+  if (!in->pool.Init(threads)) {
+    delete in;
+    return reporter.Report(QGNN_OUT_OF_MEMORY, "cannot create a pool of %" PRIu32 " threads", threads);
+  }
+  *interpreter = in;
+  return reporter.Ok();
+}
+
+extern "C" void qgnn_interpreter_delete(qgnn_interpreter* interpreter) { delete interpreter; }
+
+extern "C" qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, const qgnn_graph* graph,
+                                              qgnn_error* error) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  ErrorReporter reporter(error);
+  if (interpreter == nullptr || graph == nullptr) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "interpreter and graph must not be NULL");
+  }
+  interpreter->bound = false;
+  interpreter->has_output = false;
+  const qgnn_model& m = *interpreter->model;
+  const GraphBounds bounds{interpreter->limits.max_nodes, interpreter->limits.max_edges,
+                           interpreter->limits.max_graphs, m.limits.max_degree};
+  const FeatureSpec features{m.input_dim, m.input_int8, m.input_q.bits};
+  const qgnn_status st = ValidateGraph(*graph, bounds, features, reporter);
+  if (st != QGNN_OK) return st;
+  interpreter->graph = *graph;
+  if (graph->graph_ptr == nullptr) {
+    interpreter->single_graph_ptr[0] = 0;
+    interpreter->single_graph_ptr[1] = static_cast<int32_t>(graph->num_nodes);
+    interpreter->graph.graph_ptr = interpreter->single_graph_ptr;
+  }
+  interpreter->bound = true;
+  return reporter.Ok();
+}
+
+extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qgnn_error* error) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  ErrorReporter reporter(error);
+  if (interpreter == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "interpreter is NULL");
+  if (!interpreter->bound) {
+    return reporter.Report(QGNN_NOT_READY, "invoke needs a successful qgnn_interpreter_setup first");
+  }
+  const qgnn_model& m = *interpreter->model;
+  const qgnn_graph& g = interpreter->graph;
+  EvalContext ctx;
+  ctx.arena = interpreter->arena;
+  ctx.offsets = interpreter->offsets;
+  ctx.external_input =
+      m.input_int8 ? static_cast<const void*>(g.features_i8) : static_cast<const void*>(g.features_f32);
+  ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
+  ctx.graph_ptr = g.graph_ptr;
+  ctx.num_nodes = static_cast<int32_t>(g.num_nodes);
+  ctx.num_graphs = static_cast<int32_t>(g.num_graphs);
+  ctx.quantized = m.quantized;
+  ctx.pool = &interpreter->pool;
+
+  EvalInput(ctx, m, g.features_f32, g.features_i8);
+  for (uint32_t i = 0; i < m.num_layers; ++i) m.layers[i].op->eval(ctx, m.layers[i]);
+  EvalLogits(ctx, m);
+
+  interpreter->output_rows = static_cast<uint32_t>(ctx.Rows(m.output_rows));
+  interpreter->has_output = true;
+  return reporter.Ok();
+}
+
+extern "C" qgnn_status qgnn_interpreter_output(const qgnn_interpreter* interpreter, qgnn_output* output) {
+  if (interpreter == nullptr || output == nullptr) return QGNN_INVALID_ARGUMENT;
+  if (!interpreter->has_output) return QGNN_NOT_READY;
+  const qgnn_model& m = *interpreter->model;
+  output->rows = interpreter->output_rows;
+  output->cols = m.num_classes;
+  if (m.quantized) {
+    output->logits_q = qgnn::runtime::QuantizedLogits(*interpreter);
+    output->scale = m.output_q.scale;
+    output->zero_point = m.output_q.zero_point;
+    output->logits_f32 = nullptr;
+  } else {
+    output->logits_q = nullptr;
+    output->scale = 1.0f;
+    output->zero_point = 0;
+    output->logits_f32 = qgnn::runtime::FloatLogits(*interpreter);
+  }
+  return QGNN_OK;
+}
+
+extern "C" qgnn_status qgnn_interpreter_output_float(const qgnn_interpreter* interpreter, float* out,
+                                                     size_t count) {
+  if (interpreter == nullptr) return QGNN_INVALID_ARGUMENT;
+  if (!interpreter->has_output) return QGNN_NOT_READY;
+  const qgnn_model& m = *interpreter->model;
+  const size_t rows = interpreter->output_rows, cols = m.num_classes;
+  if (count < rows * cols || (out == nullptr && rows * cols > 0)) return QGNN_INVALID_ARGUMENT;
+  if (rows == 0) return QGNN_OK;
+  if (m.quantized) {
+    const qgnn::kernels::QActivationConst logits{qgnn::runtime::QuantizedLogits(*interpreter), 8,
+                                                 m.output_q.zero_point};
+    qgnn::kernels::dequantize_rows(logits, static_cast<int32_t>(cols), m.output_q.scale, out, 0,
+                                   static_cast<int32_t>(rows));
+  } else {
+    std::memcpy(out, qgnn::runtime::FloatLogits(*interpreter), rows * cols * sizeof(float));
+  }
+  return QGNN_OK;
+}
+
+extern "C" qgnn_status qgnn_interpreter_argmax(const qgnn_interpreter* interpreter, int32_t* out,
+                                               size_t count) {
+  if (interpreter == nullptr) return QGNN_INVALID_ARGUMENT;
+  if (!interpreter->has_output) return QGNN_NOT_READY;
+  const qgnn_model& m = *interpreter->model;
+  const size_t rows = interpreter->output_rows;
+  if (count < rows || (out == nullptr && rows > 0)) return QGNN_INVALID_ARGUMENT;
+  if (rows == 0) return QGNN_OK;
+  const int32_t cols = static_cast<int32_t>(m.num_classes);
+  if (m.quantized) {
+    const qgnn::kernels::QActivationConst logits{qgnn::runtime::QuantizedLogits(*interpreter), 8,
+                                                 m.output_q.zero_point};
+    qgnn::kernels::argmax_rows(logits, cols, out, 0, static_cast<int32_t>(rows));
+  } else {
+    qgnn::kernels::argmax_rows_f32(qgnn::runtime::FloatLogits(*interpreter), cols, out, 0,
+                                   static_cast<int32_t>(rows));
+  }
+  return QGNN_OK;
+}

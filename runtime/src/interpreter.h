@@ -1,0 +1,43 @@
+// The interpreter: a model, a planned arena, a thread pool and the graph bound by setup.
+#ifndef QGNN_RUNTIME_INTERPRETER_H_
+#define QGNN_RUNTIME_INTERPRETER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "error_reporter.h"
+#include "model.h"
+#include "parallel.h"
+#include "qgnn/qgnn.h"
+
+namespace qgnn {
+namespace runtime {
+
+/// Validates `limits` against the model and plans the arena: offsets (one per planned tensor) and the bytes
+/// used, without the 16 bytes of alignment slack. Shared by qgnn_arena_size and qgnn_interpreter_create.
+qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, size_t* offsets, size_t* total,
+                      ErrorReporter& reporter);
+
+}  // namespace runtime
+}  // namespace qgnn
+
+/// The opaque C handle.
+struct qgnn_interpreter {
+  const qgnn_model* model = nullptr;
+  qgnn_plan_limits limits{0, 0, 0};
+  uint8_t* arena = nullptr;  ///< 16-byte aligned start inside the caller's arena
+  size_t* offsets = nullptr;
+  qgnn::runtime::ThreadPool pool;
+
+  // Bound by setup.
+  bool bound = false;
+  qgnn_graph graph{};
+  int32_t single_graph_ptr[2] = {0, 0};  ///< graph_ptr of a batch of one graph given with graph_ptr NULL
+  // Valid after invoke.
+  bool has_output = false;
+  uint32_t output_rows = 0;
+
+  ~qgnn_interpreter() { delete[] offsets; }
+};
+
+#endif  // QGNN_RUNTIME_INTERPRETER_H_

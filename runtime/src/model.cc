@@ -1,0 +1,138 @@
+// qgnn_model_create / delete / get_info / class_name: verify the buffer, resolve the layers (Init), declare
+// the intermediate tensors and their lifetimes (Prepare). The only heap allocations of a model happen here.
+#include <new>
+
+#include "error_reporter.h"
+#include "limits.h"
+#include "model.h"
+#include "model_verifier.h"
+#include "ops/op.h"
+#include "qgnn/kernels/numerics.h"
+#include "qgnn/qgnn.h"
+#include "qgnn/schema/qgnn_generated.h"
+
+namespace qgnn {
+namespace runtime {
+namespace {
+
+template <typename T>
+T* NewArray(uint32_t count) {
+  return new (std::nothrow) T[count > 0 ? count : 1];
+}
+
+// Declares every planned tensor: the quantized input (unless the caller's int8 features are used in place),
+// each layer's intermediates and output, and the int8 logits when the last layer outputs int4.
+void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
+  const bool in_place_input = !m->quantized || (m->input_int8 && m->input_q.bits == 8);
+  m->input_tensor =
+      in_place_input ? kExternalTensor
+                     : plan.Add(RowKind::kNodes, ActivationRowBytes(true, static_cast<int32_t>(m->input_dim),
+                                                                    m->input_q.bits));
+  int32_t tensor = m->input_tensor;
+  RowKind rows = RowKind::kNodes;
+  for (uint32_t i = 0; i < m->num_layers; ++i) {
+    LayerParams& layer = m->layers[i];
+    layer.t_in = tensor;
+    layer.rows = rows;
+    layer.op->prepare(plan, m->quantized, &layer);
+    tensor = layer.t_out;
+    if (layer.kind == LayerKind::kPool) rows = RowKind::kGraphs;
+  }
+  m->output_tensor = tensor;
+  m->output_rows = rows;
+  m->logits_tensor = kNoTensor;
+  if (m->quantized && m->output_q.bits == 4) {
+    plan.NextOp();
+    plan.Use(tensor);
+    m->logits_tensor = plan.Add(rows, m->num_classes);
+  }
+}
+
+qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
+  PlanBuilder counter(nullptr, 0);
+  DeclareTensors(m, counter);
+  if (counter.num_tensors() > kMaxPlanTensors) {
+    return reporter.Report(QGNN_LIMIT_EXCEEDED,
+                           "the model needs %" PRIu32 " activation tensors (limit %" PRIu32 ")",
+                           counter.num_tensors(), kMaxPlanTensors);
+  }
+  m->tensors = NewArray<PlannedTensor>(counter.num_tensors());
+  if (m->tensors == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the memory plan");
+  PlanBuilder plan(m->tensors, counter.num_tensors());
+  DeclareTensors(m, plan);
+  m->num_tensors = plan.num_tensors();
+  m->num_ops = plan.num_ops();
+  return QGNN_OK;
+}
+
+}  // namespace
+}  // namespace runtime
+}  // namespace qgnn
+
+using qgnn::runtime::ErrorReporter;
+
+extern "C" qgnn_status qgnn_model_create(const void* data, size_t size, qgnn_model** model,
+                                         qgnn_error* error) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  ErrorReporter reporter(error);
+  if (model == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "model (output) is NULL");
+  *model = nullptr;
+  const qgnn::fb::Model* root = nullptr;
+  qgnn_status st = VerifyEnvelope(data, size, reporter, &root);
+  if (st != QGNN_OK) return st;
+  ModelCounts counts;
+  st = CountModel(*root, reporter, &counts);
+  if (st != QGNN_OK) return st;
+
+  qgnn_model* m = new (std::nothrow) qgnn_model;
+  if (m == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the model handle");
+  m->fb = root;
+  m->layers = NewArray<LayerParams>(counts.layers);
+  m->denses = NewArray<DenseParams>(counts.denses);
+  m->hidden = NewArray<QParams>(counts.hidden);
+  if (m->layers == nullptr || m->denses == nullptr || m->hidden == nullptr) {
+    delete m;
+    return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the layer tables");
+  }
+  m->num_layers = counts.layers;
+  m->num_denses = counts.denses;
+  m->num_hidden = counts.hidden;
+  st = VerifyAndResolve(*root, reporter, m);
+  if (st == QGNN_OK) st = PrepareModel(m, reporter);
+  if (st != QGNN_OK) {
+    delete m;
+    return st;
+  }
+  *model = m;
+  return reporter.Ok();
+}
+
+extern "C" void qgnn_model_delete(qgnn_model* model) { delete model; }
+
+extern "C" qgnn_status qgnn_model_get_info(const qgnn_model* model, qgnn_model_info* info) {
+  if (model == nullptr || info == nullptr) return QGNN_INVALID_ARGUMENT;
+  info->name = model->name;
+  info->task = model->task;
+  info->num_layers = model->num_layers;
+  info->input_dim = model->input_dim;
+  info->num_classes = model->num_classes;
+  info->quantized = model->quantized ? 1 : 0;
+  info->input_is_int8 = model->input_int8 ? 1 : 0;
+  info->input_scale = model->quantized ? model->input_q.scale : 1.0f;
+  info->input_zero_point = model->quantized ? model->input_q.zero_point : 0;
+  info->output_scale = model->quantized ? model->output_q.scale : 1.0f;
+  info->output_zero_point = model->quantized ? model->output_q.zero_point : 0;
+  info->parameter_bytes = model->parameter_bytes;
+  info->max_nodes = model->limits.max_nodes;
+  info->max_edges = model->limits.max_edges;
+  info->max_degree = model->limits.max_degree;
+  info->max_graphs = model->limits.max_graphs;
+  return QGNN_OK;
+}
+
+extern "C" const char* qgnn_model_class_name(const qgnn_model* model, uint32_t index) {
+  if (model == nullptr) return "";
+  const auto* names = model->fb->class_names();
+  if (names == nullptr || index >= names->size()) return "";
+  return names->Get(index)->c_str();
+}

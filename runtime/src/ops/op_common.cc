@@ -1,0 +1,317 @@
+// Helpers shared by the layer ops: verification of Dense / QuantParams / Requant / Activation fields, and
+// the row-parallel wrappers around the kernels.
+#include <cmath>
+#include <cstdarg>
+
+#include "limits.h"
+#include "op.h"
+#include "qgnn/kernels/numerics.h"
+
+namespace qgnn {
+namespace runtime {
+namespace {
+
+const char* TensorName(const fb::Tensor& tensor) {
+  return tensor.name() != nullptr ? tensor.name()->c_str() : "";
+}
+
+// Tensor `index` of the model for `role` of `what`. Buffer indices were checked by VerifyTensors.
+qgnn_status GetTensor(const InitContext& ctx, int32_t index, const char* what, const char* role,
+                      const fb::Tensor** tensor, const uint8_t** data) {
+  const auto* tensors = ctx.model->tensors();
+  const uint32_t count = tensors != nullptr ? tensors->size() : 0;
+  if (index < 0 || static_cast<uint32_t>(index) >= count) {
+    return ctx.Fail(QGNN_INDEX_OUT_OF_RANGE,
+                    "%s: %s tensor index %" PRId32 " is out of range (the model has %" PRIu32 " tensors)",
+                    what, role, index, count);
+  }
+  *tensor = tensors->Get(static_cast<uint32_t>(index));
+  const auto* bytes = ctx.model->buffers()->Get((*tensor)->buffer())->data();
+  *data = (bytes != nullptr && bytes->size() > 0) ? bytes->data() : nullptr;
+  return QGNN_OK;
+}
+
+bool ValidScale(float s) { return std::isfinite(s) && s > 0.0f; }
+
+qgnn_status CheckRescaleEntry(const InitContext& ctx, const char* what, uint32_t i, int32_t multiplier,
+                              int32_t shift) {
+  if (multiplier < kMultiplierMin || multiplier > kMultiplierMax) {
+    return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
+                    "%s: multiplier[%" PRIu32 "] = %" PRId32 " outside [2^30, 2^31 - 1]", what, i,
+                    multiplier);
+  }
+  if (shift < kShiftMin || shift > kShiftMax) {
+    return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
+                    "%s: shift[%" PRIu32 "] = %" PRId32 " outside [%" PRId32 ", %" PRId32 "]", what, i, shift,
+                    kShiftMin, kShiftMax);
+  }
+  return QGNN_OK;
+}
+
+// Requant with `expected` entries in both arrays.
+qgnn_status CheckRequant(const InitContext& ctx, const fb::Requant* rq, const char* what, uint32_t expected) {
+  if (rq == nullptr) return ctx.Fail(QGNN_MISSING_FIELD, "%s is missing", what);
+  const auto* m = rq->multiplier();
+  const auto* s = rq->shift();
+  if (m == nullptr || m->size() == 0) return ctx.Fail(QGNN_MISSING_FIELD, "%s has no multipliers", what);
+  if (s == nullptr || s->size() == 0) return ctx.Fail(QGNN_MISSING_FIELD, "%s has no shifts", what);
+  if (m->size() != expected) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH, "%s has %" PRIu32 " multipliers, expected %" PRIu32, what, m->size(),
+                    expected);
+  }
+  if (s->size() != expected) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH, "%s has %" PRIu32 " shifts, expected %" PRIu32, what, s->size(),
+                    expected);
+  }
+  for (uint32_t i = 0; i < expected; ++i) {
+    const qgnn_status st = CheckRescaleEntry(ctx, what, i, m->Get(i), s->Get(i));
+    if (st != QGNN_OK) return st;
+  }
+  return QGNN_OK;
+}
+
+qgnn_status InitWeight(const InitContext& ctx, const fb::Dense& dense, const char* what, int32_t in_features,
+                       DenseParams* out) {
+  if (dense.weight() == -1) return ctx.Fail(QGNN_MISSING_FIELD, "%s has no weight tensor", what);
+  const fb::Tensor* w = nullptr;
+  const uint8_t* data = nullptr;
+  qgnn_status st = GetTensor(ctx, dense.weight(), what, "weight", &w, &data);
+  if (st != QGNN_OK) return st;
+  const int32_t index = dense.weight();
+  const fb::TensorType type = w->type();
+  if (ctx.quantized ? (type != fb::TensorType::INT8 && type != fb::TensorType::INT4)
+                    : type != fb::TensorType::FLOAT32) {
+    return ctx.Fail(QGNN_BAD_TENSOR_TYPE, "%s: weight tensor %" PRId32 " (%s) is %s, expected %s", what,
+                    index, TensorName(*w), fb::EnumNameTensorType(type),
+                    ctx.quantized ? "INT8 or INT4" : "FLOAT32");
+  }
+  const auto* shape = w->shape();  // present and non-empty (VerifyTensors)
+  if (shape->size() != 2) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                    "%s: weight tensor %" PRId32 " (%s) has rank %" PRIu32 ", expected 2 ([out, in])", what,
+                    index, TensorName(*w), shape->size());
+  }
+  const uint32_t rows = shape->Get(0), cols = shape->Get(1);
+  if (rows > kMaxFeatures || cols > kMaxFeatures) {
+    return ctx.Fail(QGNN_LIMIT_EXCEEDED,
+                    "%s: weight tensor %" PRId32 " (%s) is [%" PRIu32 ", %" PRIu32
+                    "], features are limited to %" PRIu32,
+                    what, index, TensorName(*w), rows, cols, kMaxFeatures);
+  }
+  if (rows == 0) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH, "%s: weight tensor %" PRId32 " (%s) has 0 output features", what,
+                    index, TensorName(*w));
+  }
+  if (cols != static_cast<uint32_t>(in_features)) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                    "%s: weight tensor %" PRId32 " (%s) has %" PRIu32 " input features, expected %" PRId32,
+                    what, index, TensorName(*w), cols, in_features);
+  }
+  const auto* scales = w->scales();
+  const uint32_t num_scales = scales != nullptr ? scales->size() : 0;
+  if (ctx.quantized) {
+    if (num_scales == 0) {
+      return ctx.Fail(QGNN_MISSING_FIELD, "%s: weight tensor %" PRId32 " (%s) has no scales", what, index,
+                      TensorName(*w));
+    }
+    if (num_scales != rows) {
+      return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                      "%s: weight tensor %" PRId32 " (%s) has %" PRIu32 " scales, expected %" PRIu32
+                      " (one per row)",
+                      what, index, TensorName(*w), num_scales, rows);
+    }
+    for (uint32_t c = 0; c < rows; ++c) {
+      if (!ValidScale(scales->Get(c))) {
+        return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
+                        "%s: weight tensor %" PRId32 " (%s) scale[%" PRIu32 "] = %g is not finite and > 0",
+                        what, index, TensorName(*w), c, static_cast<double>(scales->Get(c)));
+      }
+    }
+    out->weights = kernels::QWeights{data, type == fb::TensorType::INT4 ? 4 : 8};
+  } else {
+    if (num_scales != 0) {
+      return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                      "%s: float weight tensor %" PRId32 " (%s) has %" PRIu32 " scales, expected none", what,
+                      index, TensorName(*w), num_scales);
+    }
+    out->weight_f = reinterpret_cast<const float*>(data);
+  }
+  out->in_features = in_features;
+  out->out_features = static_cast<int32_t>(rows);
+  return QGNN_OK;
+}
+
+qgnn_status InitBias(const InitContext& ctx, const fb::Dense& dense, const char* what, DenseParams* out) {
+  const int32_t index = dense.bias();
+  if (index == -1) return QGNN_OK;
+  const fb::Tensor* b = nullptr;
+  const uint8_t* data = nullptr;
+  qgnn_status st = GetTensor(ctx, index, what, "bias", &b, &data);
+  if (st != QGNN_OK) return st;
+  const fb::TensorType expected = ctx.quantized ? fb::TensorType::INT32 : fb::TensorType::FLOAT32;
+  if (b->type() != expected) {
+    return ctx.Fail(QGNN_BAD_TENSOR_TYPE, "%s: bias tensor %" PRId32 " (%s) is %s, expected %s", what, index,
+                    TensorName(*b), fb::EnumNameTensorType(b->type()), fb::EnumNameTensorType(expected));
+  }
+  const auto* shape = b->shape();
+  if (shape->size() != 1 || shape->Get(0) != static_cast<uint32_t>(out->out_features)) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                    "%s: bias tensor %" PRId32 " (%s) must have shape [%" PRId32 "] (rank %" PRIu32
+                    ", first dim %" PRIu32 ")",
+                    what, index, TensorName(*b), out->out_features, shape->size(), shape->Get(0));
+  }
+  if (b->scales() != nullptr && b->scales()->size() != 0) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                    "%s: bias tensor %" PRId32 " (%s) has %" PRIu32 " scales, expected none", what, index,
+                    TensorName(*b), b->scales()->size());
+  }
+  if (ctx.quantized) {
+    const int32_t* bias = reinterpret_cast<const int32_t*>(data);
+    for (int32_t c = 0; c < out->out_features; ++c) {
+      const int64_t v = bias[c];
+      if (v <= -kMaxAbsBias || v >= kMaxAbsBias) {
+        return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
+                        "%s: bias tensor %" PRId32 " (%s) element %" PRId32 " = %" PRId32
+                        ", |bias| must be < 2^30",
+                        what, index, TensorName(*b), c, bias[c]);
+      }
+    }
+    out->bias_q = bias;
+  } else {
+    out->bias_f = reinterpret_cast<const float*>(data);
+  }
+  return QGNN_OK;
+}
+
+}  // namespace
+
+qgnn_status InitContext::Fail(qgnn_status status, const char* fmt, ...) const {
+  va_list args;
+  va_start(args, fmt);
+  if (in_layer) {
+    reporter->ReportLayerV(status, layer_index, layer_name, fmt, args);
+  } else {
+    reporter->ReportV(status, fmt, args);
+  }
+  va_end(args);
+  return status;
+}
+
+qgnn_status InitDense(const InitContext& ctx, const fb::Dense* dense, const char* what, int32_t in_features,
+                      DenseParams* out) {
+  if (dense == nullptr) return ctx.Fail(QGNN_MISSING_FIELD, "%s is missing", what);
+  *out = DenseParams{};
+  qgnn_status st = InitWeight(ctx, *dense, what, in_features, out);
+  if (st != QGNN_OK) return st;
+  st = InitBias(ctx, *dense, what, out);
+  if (st != QGNN_OK) return st;
+  if (ctx.quantized) {
+    char requant[48];
+    Format(requant, sizeof(requant), "%s: requant", what);
+    st = CheckRequant(ctx, dense->requant(), requant, static_cast<uint32_t>(out->out_features));
+    if (st != QGNN_OK) return st;
+    out->rq =
+        kernels::ChannelRescale{dense->requant()->multiplier()->data(), dense->requant()->shift()->data()};
+  }
+  return QGNN_OK;
+}
+
+qgnn_status InitQuantParams(const InitContext& ctx, const fb::QuantParams* q, const char* what,
+                            QParams* out) {
+  if (q == nullptr) return ctx.Fail(QGNN_MISSING_FIELD, "%s quantization is missing", what);
+  const int bits = q->bits();
+  if (bits != 4 && bits != 8) return ctx.Fail(QGNN_BAD_BITS, "%s has %d bits, expected 4 or 8", what, bits);
+  const int32_t zp = q->zero_point();
+  if (zp < kernels::qmin(bits) || zp > kernels::qmax(bits)) {
+    return ctx.Fail(QGNN_BAD_BITS, "%s zero point %" PRId32 " outside [%" PRId32 ", %" PRId32 "]", what, zp,
+                    kernels::qmin(bits), kernels::qmax(bits));
+  }
+  if (!ValidScale(q->scale())) {
+    return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s scale %g is not finite and > 0", what,
+                    static_cast<double>(q->scale()));
+  }
+  *out = QParams{bits, q->scale(), zp};
+  return QGNN_OK;
+}
+
+qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
+                              kernels::Rescale* out) {
+  const qgnn_status st = CheckRequant(ctx, rq, what, 1);
+  if (st != QGNN_OK) return st;
+  *out = kernels::Rescale{rq->multiplier()->Get(0), rq->shift()->Get(0)};
+  return QGNN_OK;
+}
+
+qgnn_status InitActivation(const InitContext& ctx, fb::Activation activation, const char* what, bool* relu) {
+  switch (activation) {
+    case fb::Activation::NONE:
+      *relu = false;
+      return QGNN_OK;
+    case fb::Activation::RELU:
+      *relu = true;
+      return QGNN_OK;
+  }
+  return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "%s: unknown activation %d", what, static_cast<int>(activation));
+}
+
+uint32_t ActivationRowBytes(bool quantized, int32_t cols, int32_t bits) {
+  return quantized ? static_cast<uint32_t>(kernels::row_bytes(static_cast<size_t>(cols), bits))
+                   : static_cast<uint32_t>(cols) * 4u;
+}
+
+kernels::QActivationConst ConstActivation(const EvalContext& ctx, int32_t tensor, const QParams& q) {
+  return kernels::QActivationConst{ctx.Data(tensor), q.bits, q.zero_point};
+}
+
+kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, const QParams& q) {
+  return kernels::QActivation{ctx.Data(tensor), q.bits, q.zero_point};
+}
+
+void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
+              const DenseParams* extra_dense, kernels::QActivationConst extra_in, bool relu,
+              kernels::QActivation out, int32_t rows) {
+  kernels::DenseExtraInput extra{};
+  const kernels::DenseExtraInput* extra_ptr = nullptr;
+  if (extra_dense != nullptr) {
+    extra = kernels::DenseExtraInput{extra_in, extra_dense->in_features, extra_dense->weights,
+                                     extra_dense->bias_q, extra_dense->rq};
+    extra_ptr = &extra;
+  }
+  ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
+    kernels::dense(in, dense.in_features, dense.weights, dense.bias_q, dense.rq, extra_ptr, relu, out,
+                   dense.out_features, begin, end);
+  });
+}
+
+void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in,
+                 const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows) {
+  kernels::DenseExtraInputF32 extra{};
+  const kernels::DenseExtraInputF32* extra_ptr = nullptr;
+  if (extra_dense != nullptr) {
+    extra = kernels::DenseExtraInputF32{extra_in, extra_dense->in_features, extra_dense->weight_f,
+                                        extra_dense->bias_f};
+    extra_ptr = &extra;
+  }
+  ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
+    kernels::dense_f32(in, dense.in_features, dense.weight_f, dense.bias_f, extra_ptr, relu, out,
+                       dense.out_features, begin, end);
+  });
+}
+
+void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
+                  int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
+                  kernels::QActivation out) {
+  ParallelFor(*ctx.pool, ctx.num_nodes, [&](int32_t begin, int32_t end) {
+    kernels::aggregate(ctx.graph, mode, in, cols, rq, self_weight_q16, norm_q15, out, begin, end);
+  });
+}
+
+void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
+                     float self_weight, float* out) {
+  ParallelFor(*ctx.pool, ctx.num_nodes, [&](int32_t begin, int32_t end) {
+    kernels::aggregate_f32(ctx.graph, mode, in, cols, self_weight, out, begin, end);
+  });
+}
+
+}  // namespace runtime
+}  // namespace qgnn

@@ -1,0 +1,66 @@
+// Static memory planning of the activation arena (docs/runtime.md, "Memory planner").
+//
+// Prepare describes every intermediate tensor symbolically (rows = nodes or graphs, bytes per row) with its
+// lifetime: the first and last op (kernel step) that touches it. PlanArena turns that into byte offsets for
+// concrete limits with a greedy-by-size first-fit, like tflite-micro's GreedyMemoryPlanner: tensors are
+// placed largest first, each at the lowest 16-byte aligned offset that does not overlap a tensor already
+// placed whose lifetime intersects its own. Tensors that are never alive at the same time share memory.
+#ifndef QGNN_RUNTIME_PLANNER_H_
+#define QGNN_RUNTIME_PLANNER_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qgnn {
+namespace runtime {
+
+/// What one row of a tensor is: a node of the batch or (after pooling) a graph.
+enum class RowKind : uint8_t { kNodes = 0, kGraphs = 1 };
+
+/// Sentinel tensor ids.
+constexpr int32_t kNoTensor = -1;
+/// The caller's feature array (float models, and int8-input models with 8-bit input quantization).
+constexpr int32_t kExternalTensor = -2;
+
+struct PlannedTensor {
+  RowKind rows;
+  uint32_t row_bytes;  ///< bytes of one row (<= 32768 * 4)
+  uint32_t first_op;   ///< first op that writes it
+  uint32_t last_op;    ///< last op that reads it (inclusive)
+};
+
+/// Collects tensors and lifetimes during Prepare. With `storage == nullptr` it only counts.
+class PlanBuilder {
+ public:
+  PlanBuilder(PlannedTensor* storage, uint32_t capacity) : storage_(storage), capacity_(capacity) {}
+
+  /// Starts the next op (kernel step).
+  void NextOp() { ++op_; }
+  /// A new tensor written by the current op.
+  int32_t Add(RowKind rows, uint32_t row_bytes);
+  /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored.
+  void Use(int32_t tensor);
+
+  uint32_t num_tensors() const { return count_; }
+  uint32_t num_ops() const { return op_ + 1; }
+
+ private:
+  PlannedTensor* storage_;
+  uint32_t capacity_;
+  uint32_t count_ = 0;
+  uint32_t op_ = 0;
+};
+
+/// Bytes of `tensor` for the given row counts, rounded up to 16; false when it overflows size_t.
+bool PlannedTensorBytes(const PlannedTensor& tensor, uint32_t max_nodes, uint32_t max_graphs, size_t* bytes);
+
+/// Greedy-by-size first-fit placement. Writes one offset per tensor into `offsets` (16-byte aligned) and the
+/// arena bytes used (without alignment slack) into `total`. Returns false when a size or the total overflows
+/// size_t. O(n^3) in the number of tensors (n <= kMaxPlanTensors), no memory beyond `offsets`.
+bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, uint32_t max_nodes, uint32_t max_graphs,
+               size_t* offsets, size_t* total);
+
+}  // namespace runtime
+}  // namespace qgnn
+
+#endif  // QGNN_RUNTIME_PLANNER_H_

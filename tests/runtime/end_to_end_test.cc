@@ -1,0 +1,246 @@
+// End-to-end numerics: every layer kind, quantized (bit-exact against the integer oracle) and float (against
+// a double-precision reference); batching; thread-count independence.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "test_util.h"
+
+namespace qgnn {
+namespace test {
+namespace {
+
+// Runs a quantized model and compares every logit with the integer oracle.
+void ExpectQuantizedMatchesOracle(const ModelMaker& maker, const Graph& graph, uint32_t threads = 1) {
+  const std::vector<uint8_t> bytes = maker.Bytes();
+  const RunResult r = RunModel(bytes, graph, threads);
+  ASSERT_EQ(r.status, QGNN_OK) << r.message;
+  const std::vector<int32_t> expected = OracleQuantized(const_cast<ModelMaker&>(maker).desc(), graph);
+  ASSERT_EQ(r.logits_q.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(r.logits_q[i], expected[i]) << "logit " << i << " (row " << i / r.cols << ")";
+  }
+  // A meaningful test: the logits are not all equal (saturated or constant).
+  const std::set<int8_t> distinct(r.logits_q.begin(), r.logits_q.end());
+  EXPECT_GE(distinct.size(), 3u) << "degenerate test model: logits barely vary: "
+                                 << ::testing::PrintToString(r.logits_q);
+  // Dequantized output and argmax agree with the int8 logits.
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_FLOAT_EQ(r.logits_f32[i], r.scale * static_cast<float>(r.logits_q[i] - r.zero_point));
+  }
+  for (uint32_t row = 0; row < r.rows; ++row) {
+    const auto begin = r.logits_q.begin() + row * r.cols;
+    EXPECT_EQ(r.argmax[row], std::max_element(begin, begin + r.cols) - begin);
+  }
+}
+
+void ExpectFloatMatchesOracle(const ModelMaker& maker, const Graph& graph, uint32_t threads = 1) {
+  const RunResult r = RunModel(maker.Bytes(), graph, threads);
+  ASSERT_EQ(r.status, QGNN_OK) << r.message;
+  const std::vector<double> expected = OracleFloat(const_cast<ModelMaker&>(maker).desc(), graph);
+  ASSERT_EQ(r.logits_f32.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_NEAR(r.logits_f32[i], expected[i], 1e-4 * (1.0 + std::fabs(expected[i]))) << "logit " << i;
+  }
+}
+
+Graph NodeGraph(uint32_t seed, uint32_t nodes, int32_t dim, int int8_bits = 8) {
+  std::mt19937 rng(seed);
+  return RandomGraph(rng, {nodes}, 5, dim, int8_bits);
+}
+
+Graph Batch(uint32_t seed, int32_t dim, int int8_bits = 8) {
+  std::mt19937 rng(seed);
+  return RandomGraph(rng, {7, 0, 12, 1, 9}, 4, dim, int8_bits);
+}
+
+// ---- Quantized, one test per layer kind
+// ------------------------------------------------------------------------
+
+TEST(QuantizedEndToEnd, Linear) {
+  ModelMaker m(true, Task::kNodeClassification, 6, 11);
+  m.Linear(8, true).Linear(5, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(1, 20, 6));
+}
+
+TEST(QuantizedEndToEnd, Gcn) {
+  ModelMaker m(true, Task::kNodeClassification, 5, 12);
+  m.Gcn(8, true).Gcn(4, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(2, 25, 5));
+}
+
+TEST(QuantizedEndToEnd, SageMeanWithRoot) {
+  ModelMaker m(true, Task::kNodeClassification, 5, 13);
+  m.Sage(8, Reduce::kMean, true, true).Sage(4, Reduce::kMean, true, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(3, 25, 5));
+}
+
+TEST(QuantizedEndToEnd, SageMaxWithoutRoot) {
+  ModelMaker m(true, Task::kNodeClassification, 5, 14);
+  m.Sage(8, Reduce::kMax, false, true).Linear(4, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(4, 25, 5));
+}
+
+TEST(QuantizedEndToEnd, GinWithHiddenLayer) {
+  ModelMaker m(true, Task::kNodeClassification, 4, 15);
+  m.Gin({8, 6}, 0.25f, true).Gin({5}, 0.0f, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(5, 25, 4));
+}
+
+TEST(QuantizedEndToEnd, GinNegativeEpsNoSelfTerm) {
+  ModelMaker m(true, Task::kNodeClassification, 4, 16);
+  m.Gin({6, 6, 5}, -1.0f, false);  // self_weight_q16 = 0: no self term
+  ExpectQuantizedMatchesOracle(m, NodeGraph(6, 25, 4));
+}
+
+TEST(QuantizedEndToEnd, GraphClassificationEachPooling) {
+  for (Reduce reduce : {Reduce::kSum, Reduce::kMean, Reduce::kMax}) {
+    SCOPED_TRACE(static_cast<int>(reduce));
+    ModelMaker m(true, Task::kGraphClassification, 5, 17 + static_cast<uint32_t>(reduce));
+    m.Gcn(8, true).Pool(reduce).Linear(6, true).Linear(3, false);
+    ExpectQuantizedMatchesOracle(m, Batch(7, 5));
+  }
+}
+
+TEST(QuantizedEndToEnd, Int4WeightsAndActivations) {
+  const Bits int4{4, 4, 4, 4};
+  ModelMaker m(true, Task::kNodeClassification, 5, 21);
+  m.Input(4, 1);
+  m.Gcn(7, true, int4)
+      .Sage(6, Reduce::kMean, true, true, int4)
+      .Gin({5, 5}, 0.5f, false, int4)
+      .Linear(5, false, int4);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(8, 30, 5));
+}
+
+TEST(QuantizedEndToEnd, MixedPrecisionAndInt4Logits) {
+  ModelMaker m(true, Task::kGraphClassification, 6, 22);
+  m.Gin({9, 7}, 0.1f, true, Bits{8, 4, 8, 4}).Pool(Reduce::kMean, Bits{4}).Linear(5, false, Bits{4, 4});
+  ExpectQuantizedMatchesOracle(m, Batch(9, 6));
+}
+
+TEST(QuantizedEndToEnd, Int8Input) {
+  ModelMaker m(true, Task::kNodeClassification, 5, 23);
+  m.Input(8, -3, true);
+  m.Sage(6, Reduce::kMax, true, true).Linear(4, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(10, 25, 5));
+}
+
+TEST(QuantizedEndToEnd, Int8InputPackedToInt4) {
+  ModelMaker m(true, Task::kNodeClassification, 5, 24);
+  m.Input(4, 0, true);
+  m.Gcn(6, true, Bits{8, 4, 4}).Linear(4, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(11, 25, 5, 4));
+}
+
+// ---- Float
+// ---------------------------------------------------------------------------------------------------
+
+TEST(FloatEndToEnd, EveryLayerKind) {
+  ModelMaker m(false, Task::kNodeClassification, 6, 31);
+  m.Gcn(8, true)
+      .Sage(7, Reduce::kMean, true, true)
+      .Sage(7, Reduce::kMax, false, true)
+      .Gin({8, 6}, 0.3f, true)
+      .Linear(4, false);
+  ExpectFloatMatchesOracle(m, NodeGraph(12, 40, 6));
+}
+
+TEST(FloatEndToEnd, GraphClassificationEachPooling) {
+  for (Reduce reduce : {Reduce::kSum, Reduce::kMean, Reduce::kMax}) {
+    ModelMaker m(false, Task::kGraphClassification, 5, 32 + static_cast<uint32_t>(reduce));
+    m.Gin({8, 8}, 0.0f, true).Pool(reduce).Linear(3, false);
+    ExpectFloatMatchesOracle(m, Batch(13, 5));
+  }
+}
+
+TEST(FloatEndToEnd, LinearWithoutBias) {
+  ModelMaker m(false, Task::kNodeClassification, 4, 33);
+  m.Linear(3, false, {}, /*bias=*/false);
+  ExpectFloatMatchesOracle(m, NodeGraph(14, 10, 4));
+}
+
+// ---- Batching and threads
+// -------------------------------------------------------------------------------------
+
+template <typename T>
+std::vector<T> Rows(const std::vector<T>& v, uint32_t cols, uint32_t row) {
+  return std::vector<T>(v.begin() + row * cols, v.begin() + (row + 1) * cols);
+}
+
+TEST(Batching, BatchedGraphsEqualSeparateInvokes) {
+  for (bool quantized : {true, false}) {
+    SCOPED_TRACE(quantized ? "quantized" : "float");
+    ModelMaker m(quantized, Task::kGraphClassification, 5, 41);
+    m.Sage(8, Reduce::kMean, true, true).Gcn(8, true).Pool(Reduce::kSum).Linear(4, false);
+    const std::vector<uint8_t> bytes = m.Bytes();
+    const Graph batch = Batch(15, 5);
+    const RunResult all = RunModel(bytes, batch);
+    ASSERT_EQ(all.status, QGNN_OK) << all.message;
+    ASSERT_EQ(all.rows, batch.num_graphs);
+    for (uint32_t g = 0; g < batch.num_graphs; ++g) {
+      const RunResult one = RunModel(bytes, batch.Subgraph(g));
+      ASSERT_EQ(one.status, QGNN_OK) << one.message;
+      ASSERT_EQ(one.rows, 1u);
+      if (quantized) {
+        EXPECT_EQ(Rows(all.logits_q, all.cols, g), one.logits_q) << "graph " << g;
+      } else {
+        EXPECT_EQ(Rows(all.logits_f32, all.cols, g), one.logits_f32) << "graph " << g;
+      }
+    }
+  }
+}
+
+TEST(Batching, NodeClassificationOverSeveralGraphs) {
+  ModelMaker m(true, Task::kNodeClassification, 5, 42);
+  m.Gcn(6, true).Linear(3, false);
+  const Graph batch = Batch(16, 5);
+  const RunResult all = RunModel(m.Bytes(), batch);
+  ASSERT_EQ(all.status, QGNN_OK) << all.message;
+  EXPECT_EQ(all.rows, batch.num_nodes);
+  const std::vector<int32_t> expected = OracleQuantized(m.desc(), batch);
+  EXPECT_EQ(std::vector<int32_t>(all.logits_q.begin(), all.logits_q.end()), expected);
+}
+
+TEST(Threads, IdenticalOutputsForOneTwoThreeThreads) {
+  std::mt19937 rng(17);
+  const Graph graph = RandomGraph(rng, {180, 3, 140, 90}, 6, 8);
+  for (bool quantized : {true, false}) {
+    SCOPED_TRACE(quantized ? "quantized" : "float");
+    ModelMaker m(quantized, Task::kGraphClassification, 8, 51);
+    m.Gcn(16, true)
+        .Sage(16, Reduce::kMean, true, true)
+        .Gin({16, 12}, 0.1f, true)
+        .Pool(Reduce::kMean)
+        .Linear(8, true)
+        .Linear(4, false);
+    const std::vector<uint8_t> bytes = m.Bytes();
+    const RunResult one = RunModel(bytes, graph, 1);
+    ASSERT_EQ(one.status, QGNN_OK) << one.message;
+    for (uint32_t threads : {2u, 3u}) {
+      const RunResult many = RunModel(bytes, graph, threads);
+      ASSERT_EQ(many.status, QGNN_OK) << many.message;
+      EXPECT_EQ(one.logits_q, many.logits_q) << threads << " threads";
+      EXPECT_EQ(one.logits_f32, many.logits_f32) << threads << " threads";
+      EXPECT_EQ(one.argmax, many.argmax) << threads << " threads";
+    }
+    if (quantized) {
+      const std::vector<int32_t> expected = OracleQuantized(m.desc(), graph);
+      EXPECT_EQ(std::vector<int32_t>(one.logits_q.begin(), one.logits_q.end()), expected);
+    }
+  }
+}
+
+TEST(Threads, NodeClassificationLargeGraphMatchesOracleWithThreads) {
+  std::mt19937 rng(18);
+  const Graph graph = RandomGraph(rng, {400}, 8, 6);
+  ModelMaker m(true, Task::kNodeClassification, 6, 52);
+  m.Gin({12, 12}, 0.2f, true).Sage(10, Reduce::kMax, true, true).Linear(5, false);
+  ExpectQuantizedMatchesOracle(m, graph, 3);
+}
+
+}  // namespace
+}  // namespace test
+}  // namespace qgnn
