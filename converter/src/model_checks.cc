@@ -34,7 +34,8 @@ std::string check_quant_params(const QuantParams& q, const std::string& what) {
   return "";
 }
 
-std::string check_requant(const Requant& r, size_t expected, const std::string& what) {
+// `max_shift`: kDenseRequantShiftMax for a Dense, kAggregationRequantShiftMax for aggregation and pooling.
+std::string check_requant(const Requant& r, size_t expected, int32_t max_shift, const std::string& what) {
   if (r.multiplier.size() != expected || r.shift.size() != expected) {
     return what + " has " + std::to_string(r.multiplier.size()) + " multipliers and " +
            std::to_string(r.shift.size()) + " shifts, expected " + std::to_string(expected);
@@ -44,9 +45,9 @@ std::string check_requant(const Requant& r, size_t expected, const std::string& 
       return what + " multiplier[" + std::to_string(i) + "] = " + std::to_string(r.multiplier[i]) +
              " is outside [2^30, 2^31 - 1]";
     }
-    if (r.shift[i] < kRequantShiftMin || r.shift[i] > kRequantShiftMax) {
-      return what + " shift[" + std::to_string(i) + "] = " + std::to_string(r.shift[i]) +
-             " is outside [1, 40]";
+    if (r.shift[i] < kRequantShiftMin || r.shift[i] > max_shift) {
+      return what + " shift[" + std::to_string(i) + "] = " + std::to_string(r.shift[i]) + " is outside [" +
+             std::to_string(kRequantShiftMin) + ", " + std::to_string(max_shift) + "]";
     }
   }
   return "";
@@ -103,12 +104,14 @@ std::string check_dense(const DenseDesc& d, int32_t in_features, bool quantized,
       return what + " bias value " + std::to_string(b) + " is outside (-2^30, 2^30)";
     }
   }
-  return check_requant(d.requant, out, what + " requant");
+  return check_requant(d.requant, out, kDenseRequantShiftMax, what + " requant");
 }
 
 std::string check_aggregation(const LayerDesc& layer, const std::string& label) {
   std::string e = check_quant_params(layer.aggregation, label + ": aggregation");
-  if (e.empty()) e = check_requant(layer.aggregation_requant, 1, label + ": aggregation requant");
+  if (e.empty())
+    e = check_requant(layer.aggregation_requant, 1, kAggregationRequantShiftMax,
+                      label + ": aggregation requant");
   return e;
 }
 
@@ -166,7 +169,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
       break;
     }
     case LayerKind::kGlobalPool:
-      if (quantized) e = check_requant(layer.pool_requant, 1, label + ": pool requant");
+      if (quantized)
+        e = check_requant(layer.pool_requant, 1, kAggregationRequantShiftMax, label + ": pool requant");
       break;
     default:
       return label + ": unknown layer kind";

@@ -16,9 +16,13 @@ int32_t bits_max(int bits) { return (1 << (bits - 1)) - 1; }
 
 bool valid_bits(int bits) { return bits == 4 || bits == 8; }
 
-// Requant factors are checked at a hair above the format's minimum so float rounding of the stored scales
-// cannot push them below it.
-constexpr double kRequantFloor = kRequantRealMin * (1.0 + 1e-5);
+// Scales are chosen a hair inside the format's bounds so float rounding of the stored scales cannot push a
+// requant factor below its minimum (2^-32 for a Dense, 2^-10 for aggregation and pooling) or a quantized
+// bias out of (-2^30, 2^30).
+constexpr double kMargin = 1.0 + 1e-5;
+constexpr double kDenseRequantFloor = kDenseRequantRealMin * kMargin;
+constexpr double kAggregationRequantFloor = kAggregationRequantRealMin * kMargin;
+constexpr double kBiasLimit = static_cast<double>(kMaxBiasMagnitude - 1);
 
 class Quantizer {
  public:
@@ -70,16 +74,17 @@ class Quantizer {
     return "";
   }
 
-  // Requant for aggregation / pooling: s_in / s_out. Below the format's minimum the output scale is lowered
-  // (the output range is clipped), since the input scale is fixed by the previous layer.
+  // Requant for aggregation / pooling: s_in / s_out. Below the format's minimum (2^-10: MEAN adds up to 22
+  // to the shift) the output scale is lowered (the output range is clipped), since the input scale is fixed
+  // by the previous layer.
   std::string scalar_requant(float s_in, QuantParams* out_q, const std::string& what, Requant* requant) {
-    if (static_cast<double>(s_in) / out_q->scale < kRequantFloor) {
-      const float lowered = static_cast<float>(s_in / kRequantFloor);
+    if (static_cast<double>(s_in) / out_q->scale < kAggregationRequantFloor) {
+      const float lowered = static_cast<float>(s_in / kAggregationRequantFloor);
       note(what + " scale lowered from " + std::to_string(out_q->scale) + " to " + std::to_string(lowered) +
            " (requant factor below 2^-10): its range is clipped");
       out_q->scale = lowered;
     }
-    const auto m = quantize_multiplier(static_cast<double>(s_in) / out_q->scale);
+    const auto m = quantize_multiplier(static_cast<double>(s_in) / out_q->scale, kAggregationRequantShiftMax);
     if (!m.ok()) return what + " requant: " + m.error;
     *requant = Requant{{m.value.first}, {m.value.second}};
     return "";
@@ -95,19 +100,23 @@ class Quantizer {
     d->weight_scales.assign(out, 1.0f);
     d->requant = Requant{};
     d->bias_q.assign(d->bias.size(), 0);
+    // Weight scales below this give a requant factor s_in * s_w / s_out under 2^-32.
+    const double requant_floor = kDenseRequantFloor * s_out / s_in;
     size_t raised = 0;
-    size_t clamped_bias = 0;
     for (size_t c = 0; c < out; ++c) {
       const float* row = d->weight.data() + c * in;
       float max_abs = 0.0f;
       for (size_t k = 0; k < in; ++k) max_abs = std::max(max_abs, std::fabs(row[k]));
+      // The requant factor must be representable and the bias, at scale s_in * s_w, must stay below 2^30 in
+      // magnitude: a channel with tiny (or zero) weights gets a coarser weight scale; its weights then use
+      // fewer integer levels.
+      const double bias_abs = d->bias.empty() ? 0.0 : std::fabs(static_cast<double>(d->bias[c]));
+      const double s_w_floor =
+          std::max(requant_floor, kMargin * bias_abs / (static_cast<double>(s_in) * kBiasLimit));
       float s_w = max_abs / static_cast<float>(q_limit);
-      // The requant factor s_in * s_w / s_out must be representable: a channel with tiny (or zero) weights
-      // gets a coarser weight scale; its weights then use fewer integer levels.
-      const float s_w_floor = static_cast<float>(kRequantFloor * s_out / s_in);
       if (!(s_w >= s_w_floor)) {
         if (max_abs > 0.0f) ++raised;
-        s_w = s_w_floor;
+        s_w = static_cast<float>(s_w_floor);
       }
       if (!std::isfinite(s_w) || s_w <= 0.0f)
         return what + ": channel " + std::to_string(c) + " has no valid scale";
@@ -118,21 +127,19 @@ class Quantizer {
       }
       const double bias_scale = static_cast<double>(s_in) * s_w;
       if (!d->bias.empty()) {
+        // s_w >= the bias floor, so |q| < 2^30 - 1; the clamp only keeps the conversion defined.
         const double q = std::round(d->bias[c] / bias_scale);
-        const double limit = static_cast<double>(kMaxBiasMagnitude - 1);
-        if (std::fabs(q) > limit) ++clamped_bias;
-        d->bias_q[c] = static_cast<int32_t>(std::clamp(q, -limit, limit));
+        d->bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
       }
-      const auto m = quantize_multiplier(bias_scale / s_out);
+      const auto m = quantize_multiplier(bias_scale / s_out, kDenseRequantShiftMax);
       if (!m.ok()) return what + " channel " + std::to_string(c) + " requant: " + m.error;
       d->requant.multiplier.push_back(m.value.first);
       d->requant.shift.push_back(m.value.second);
     }
     if (raised > 0) {
       note(what + ": weight scale raised on " + std::to_string(raised) + " of " + std::to_string(out) +
-           " channels (requant factor below 2^-10)");
+           " channels (requant factor below 2^-32, or |bias| / (s_in * s_w) at least 2^30)");
     }
-    if (clamped_bias > 0) note(what + ": " + std::to_string(clamped_bias) + " biases clamped to |b| < 2^30");
     d->weight.clear();
     d->bias.clear();
     return "";

@@ -25,11 +25,14 @@ constexpr uint32_t kMaxDenseOps = 256;
 /// Activation tensors the planner places; qgnn_arena_size keeps one offset per tensor on the stack.
 constexpr uint32_t kMaxPlanTensors = 128;
 
-/// Fixed-point rescale ranges (schema Requant).
+/// Fixed-point rescale ranges (schema Requant). A Dense rescales an int32 accumulator (|acc * m| < 2^62 for
+/// any shift up to 62, the largest rescale accepts); aggregation and pooling stop at 40 because MEAN adds up
+/// to 22 (log2 of the in-degree / node cap) to the shift.
 constexpr int64_t kMultiplierMin = int64_t{1} << 30;
 constexpr int64_t kMultiplierMax = (int64_t{1} << 31) - 1;
 constexpr int32_t kShiftMin = 1;
-constexpr int32_t kShiftMax = 40;
+constexpr int32_t kDenseShiftMax = 62;
+constexpr int32_t kAggregationShiftMax = 40;
 /// |quantized bias| < 2^30.
 constexpr int64_t kMaxAbsBias = int64_t{1} << 30;
 /// GIN self_weight_q16 in [0, 2^23).

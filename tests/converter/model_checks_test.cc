@@ -30,6 +30,29 @@ ModelDesc good_model(bool quantized) {
   return quantized ? testing::random_quantized_copy(m, 8, rng) : m;
 }
 
+// Dense requants take shifts up to 62; aggregation and pooling requants up to 40 (MEAN adds up to 22).
+TEST(CheckModel, AcceptsTheLargestShiftOfEachRequant) {
+  ModelDesc m = good_model(true);
+  for (LayerDesc& l : m.layers) {
+    for (DenseDesc* d : {&l.dense, &l.root}) {
+      for (int32_t& s : d->requant.shift) s = kDenseRequantShiftMax;
+    }
+    for (DenseDesc& d : l.mlp) {
+      for (int32_t& s : d.requant.shift) s = kDenseRequantShiftMax;
+    }
+    for (int32_t& s : l.aggregation_requant.shift) s = kAggregationRequantShiftMax;
+    for (int32_t& s : l.pool_requant.shift) s = kAggregationRequantShiftMax;
+  }
+  ASSERT_TRUE(check_model(m).ok()) << check_model(m).error;
+  const auto bytes = serialize_model(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.error;
+  const auto parsed = parse_model(bytes.value);
+  ASSERT_TRUE(parsed.ok()) << parsed.error;
+  EXPECT_EQ(parsed.value.layers[0].dense.requant.shift, m.layers[0].dense.requant.shift);
+  EXPECT_EQ(parsed.value.layers[3].mlp[1].requant.shift, m.layers[3].mlp[1].requant.shift);
+  EXPECT_EQ(parsed.value.layers[4].pool_requant.shift, m.layers[4].pool_requant.shift);
+}
+
 class RejectsInconsistentModel : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(RejectsInconsistentModel, WithAClearError) {
@@ -113,9 +136,18 @@ INSTANTIATE_TEST_SUITE_P(
                 [](ModelDesc& m) { m.layers[0].dense.requant.multiplier[0] = (1 << 30) - 1; },
                 "is outside [2^30, 2^31 - 1]"},
         BadCase{"RequantShiftZero", true, [](ModelDesc& m) { m.layers[0].dense.requant.shift[0] = 0; },
-                "shift[0] = 0 is outside [1, 40]"},
-        BadCase{"RequantShift41", true, [](ModelDesc& m) { m.layers[0].dense.requant.shift[0] = 41; },
-                "shift[0] = 41"},
+                "dense requant shift[0] = 0 is outside [1, 62]"},
+        BadCase{"DenseRequantShift63", true, [](ModelDesc& m) { m.layers[0].dense.requant.shift[0] = 63; },
+                "layer 0 (gcn): dense requant shift[0] = 63 is outside [1, 62]"},
+        BadCase{"RootRequantShift63", true, [](ModelDesc& m) { m.layers[1].root.requant.shift[2] = 63; },
+                "layer 1 (sage): root dense requant shift[2] = 63 is outside [1, 62]"},
+        BadCase{"GinMlpRequantShift63", true, [](ModelDesc& m) { m.layers[3].mlp[1].requant.shift[0] = 63; },
+                "layer 3 (gin): mlp[1] requant shift[0] = 63 is outside [1, 62]"},
+        BadCase{"AggregationRequantShift41", true,
+                [](ModelDesc& m) { m.layers[1].aggregation_requant.shift[0] = 41; },
+                "layer 1 (sage): aggregation requant shift[0] = 41 is outside [1, 40]"},
+        BadCase{"PoolRequantShift41", true, [](ModelDesc& m) { m.layers[4].pool_requant.shift[0] = 41; },
+                "pool requant shift[0] = 41 is outside [1, 40]"},
         BadCase{"AggregationRequantMissing", true, [](ModelDesc& m) { m.layers[1].aggregation_requant = {}; },
                 "aggregation requant has 0 multipliers"},
         BadCase{"PoolRequantMissing", true, [](ModelDesc& m) { m.layers[4].pool_requant = {}; },

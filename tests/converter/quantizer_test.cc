@@ -368,14 +368,25 @@ TEST(QuantizeModel, BitsPerLayerAndComponentWithInt8Logits) {
   EXPECT_EQ(int4_logits.value.layers.back().output.bits, 4);
 }
 
+int32_t largest_level(const DenseDesc& d, size_t c) {
+  const size_t in = static_cast<size_t>(d.in_features);
+  int32_t largest = 0;
+  for (size_t k = 0; k < in; ++k) largest = std::max<int32_t>(largest, std::abs(d.weight_q[c * in + k]));
+  return largest;
+}
+
 TEST(QuantizeModel, TinyWeightsGetARepresentableRequant) {
   std::mt19937 rng(37);
   ModelDesc model;
   model.task = Task::kNodeClassification;
   model.input_dim = 8;
   model.layers.push_back(testing::linear_layer(8, 4, false, rng));
-  for (size_t k = 0; k < 8; ++k) model.layers[0].dense.weight[k] *= 1e-5f;  // channel 0: tiny weights
-  for (size_t k = 8; k < 16; ++k) model.layers[0].dense.weight[k] = 0.0f;   // channel 1: all zero
+  DenseDesc& dense = model.layers[0].dense;
+  dense.bias.clear();
+  const std::vector<float> original = dense.weight;
+  for (size_t k = 0; k < 8; ++k) dense.weight[k] *= 1e-5f;     // channel 0: small weights, factor ~2^-24
+  for (size_t k = 8; k < 16; ++k) dense.weight[k] = 0.0f;      // channel 1: all zero
+  for (size_t k = 16; k < 24; ++k) dense.weight[k] *= 1e-12f;  // channel 2: factor below 2^-32
   const std::vector<GraphBatch> batches = {to_batch(testing::random_graphs(1, 50, 50, 3, 8, rng), 8)};
   QuantizationReport report;
   const auto q = quantize_model(model, batches, QuantizerConfig{}, &report);
@@ -384,7 +395,93 @@ TEST(QuantizeModel, TinyWeightsGetARepresentableRequant) {
   ASSERT_EQ(report.notes.size(), 1u);
   EXPECT_NE(report.notes[0].find("weight scale raised on 1 of 4 channels"), std::string::npos)
       << report.notes[0];
-  for (int32_t v : q.value.layers[0].dense.weight_q) EXPECT_LE(std::abs(v), 127);
+  const DenseDesc& d = q.value.layers[0].dense;
+  for (int32_t v : d.weight_q) EXPECT_LE(std::abs(v), 127);
+  // Channel 0 keeps every integer level: its factor needs a Dense shift above the aggregation maximum 40.
+  EXPECT_EQ(largest_level(d, 0), 127);
+  EXPECT_GT(d.requant.shift[0], kAggregationRequantShiftMax);
+  EXPECT_LE(d.requant.shift[0], kDenseRequantShiftMax);
+  for (size_t k = 0; k < 8; ++k) {
+    EXPECT_LE(std::fabs(d.weight_scales[0] * static_cast<float>(d.weight_q[k]) - dense.weight[k]),
+              0.5001f * d.weight_scales[0]);
+  }
+  // Channel 2 sits at the floor: the smallest Dense factor, 2^-32 (shift 62); its weights round to 0.
+  EXPECT_EQ(d.requant.shift[2], kDenseRequantShiftMax);
+  EXPECT_EQ(largest_level(d, 2), 0);
+  // Ordinary channels are untouched.
+  EXPECT_EQ(largest_level(d, 3), 127);
+  EXPECT_NE(original[24], 0.0f);
+}
+
+TEST(QuantizeModel, BiasesStayRepresentableOnTinyWeights) {
+  // A bias at scale s_in * s_w must stay below 2^30 steps: a tiny weight scale would push it out, so the
+  // weight scale is raised for the bias (the requant factor alone would allow it).
+  std::mt19937 rng(39);
+  ModelDesc model;
+  model.task = Task::kNodeClassification;
+  model.input_dim = 8;
+  model.layers.push_back(testing::linear_layer(8, 4, false, rng));
+  DenseDesc& dense = model.layers[0].dense;
+  for (size_t k = 0; k < 8; ++k) dense.weight[k] = 0.0f;     // channel 0: all zero, a constant output
+  for (size_t k = 8; k < 16; ++k) dense.weight[k] *= 1e-6f;  // channel 1: tiny weights
+  dense.bias[0] = 0.5f;
+  dense.bias[1] = -0.5f;
+  const std::vector<GraphBatch> batches = {to_batch(testing::random_graphs(1, 50, 50, 3, 8, rng), 8)};
+  QuantizationReport report;
+  const auto q = quantize_model(model, batches, QuantizerConfig{}, &report);
+  ASSERT_TRUE(q.ok()) << q.error;
+  EXPECT_TRUE(serialize_model(q.value).ok());
+  ASSERT_EQ(report.notes.size(), 1u);
+  EXPECT_NE(report.notes[0].find("weight scale raised on 1 of 4 channels"), std::string::npos)
+      << report.notes[0];
+  const DenseDesc& d = q.value.layers[0].dense;
+  const double s_in = q.value.input_quant.scale;
+  for (size_t c = 0; c < 4; ++c) {
+    SCOPED_TRACE("channel " + std::to_string(c));
+    const double step = s_in * d.weight_scales[c];
+    EXPECT_LT(std::abs(static_cast<int64_t>(d.bias_q[c])), int64_t{kMaxBiasMagnitude});
+    EXPECT_NEAR(static_cast<double>(d.bias_q[c]) * step, dense.bias[c], 0.5001 * step);
+    for (size_t k = 0; k < 8; ++k) {
+      EXPECT_LE(
+          std::fabs(d.weight_scales[c] * static_cast<float>(d.weight_q[c * 8 + k]) - dense.weight[c * 8 + k]),
+          0.5001f * d.weight_scales[c]);
+    }
+  }
+  // The bias, not the factor, set channel 1's scale: its factor is far above 2^-32 yet it lost levels.
+  EXPECT_LT(d.requant.shift[1], kDenseRequantShiftMax);
+  EXPECT_LT(largest_level(d, 1), 127);
+  EXPECT_EQ(largest_level(d, 2), 127);
+}
+
+TEST(QuantizeModel, AggregationAndPoolingKeepTheirOwnFloor) {
+  // Aggregation and pooling factors below 2^-10 (shift 40, MEAN adds up to 22) lower the output scale.
+  std::mt19937 rng(40);
+  ModelDesc model;
+  model.task = Task::kGraphClassification;
+  model.input_dim = 4;
+  model.layers.push_back(testing::gin_layer(4, 8, 6, 0.0f, true, rng));
+  model.layers.push_back(testing::pool_layer(Reduce::kMean));
+  model.layers.push_back(testing::linear_layer(6, 3, false, rng));
+  const std::vector<GraphBatch> batches = {to_batch(testing::random_graphs(6, 2, 10, 3, 4, rng), 4)};
+  auto ranges = calibrate(model, batches);
+  ASSERT_TRUE(ranges.ok()) << ranges.error;
+  ranges.value.layers[0].aggregation = ActivationRange{-1e5f, 1e5f};  // far coarser than the input
+  ranges.value.layers[1].output = ActivationRange{-1e7f, 1e7f};       // far coarser than the GIN output
+  QuantizationReport report;
+  const auto q = quantize_model(model, ranges.value, QuantizerConfig{}, &report);
+  ASSERT_TRUE(q.ok()) << q.error;
+  EXPECT_TRUE(serialize_model(q.value).ok());
+  ASSERT_EQ(report.notes.size(), 2u);
+  EXPECT_NE(report.notes[0].find("layer 0 (gin): aggregation scale lowered"), std::string::npos)
+      << report.notes[0];
+  EXPECT_NE(report.notes[1].find("layer 1 (pool): pool output scale lowered"), std::string::npos)
+      << report.notes[1];
+  const ModelDesc& m = q.value;
+  EXPECT_EQ(m.layers[0].aggregation_requant.shift[0], kAggregationRequantShiftMax);
+  EXPECT_EQ(m.layers[1].pool_requant.shift[0], kAggregationRequantShiftMax);
+  const double agg_factor = static_cast<double>(m.input_quant.scale) / m.layers[0].aggregation.scale;
+  EXPECT_GE(agg_factor, kAggregationRequantRealMin);
+  EXPECT_LT(agg_factor, kAggregationRequantRealMin * 1.001);
 }
 
 TEST(QuantizeModel, RejectsBadInput) {

@@ -96,7 +96,7 @@ void quantize_dense_randomly(DenseDesc* d, int bits, std::mt19937& rng) {
   std::uniform_real_distribution<float> scale(0.001f, 0.1f);
   std::uniform_int_distribution<int32_t> bias(-(1 << 30) + 1, (1 << 30) - 1);
   std::uniform_int_distribution<int32_t> multiplier(1 << 30, 0x7FFFFFFF);
-  std::uniform_int_distribution<int32_t> shift(1, 40);
+  std::uniform_int_distribution<int32_t> shift(kRequantShiftMin, kDenseRequantShiftMax);
   d->weight_bits = bits;
   d->weight_q.resize(d->weight.size());
   for (int8_t& q : d->weight_q) q = static_cast<int8_t>(value(rng));
@@ -120,7 +120,7 @@ QuantParams random_quant(int bits, std::mt19937& rng) {
 
 Requant random_requant(std::mt19937& rng) {
   std::uniform_int_distribution<int32_t> multiplier(1 << 30, 0x7FFFFFFF);
-  std::uniform_int_distribution<int32_t> shift(1, 40);
+  std::uniform_int_distribution<int32_t> shift(kRequantShiftMin, kAggregationRequantShiftMax);
   return Requant{{multiplier(rng)}, {shift(rng)}};
 }
 

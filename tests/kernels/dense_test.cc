@@ -207,7 +207,8 @@ TEST(Dense, AccumulatorLimitsAtMaximumWidth) {
       }
       const std::vector<int32_t> bias = {(1 << 30) - 1, -((1 << 30) - 1), (1 << 30) - 1, -((1 << 30) - 1)};
       const std::vector<int32_t> multipliers = {INT32_MAX, INT32_MAX, INT32_MAX, INT32_MAX};
-      const std::vector<int32_t> shifts = {40, 40, 40, 1};
+      // Shift 62, the largest a Dense may use, on the largest accumulators: |acc * m| < 2^62 still holds.
+      const std::vector<int32_t> shifts = {62, 62, 40, 1};
       DenseOperand op{x, w, bias, ChannelRescaleStore{multipliers, shifts}};
       QMatrix out(2, 4, 8, 0);
       dense(x.cview(), kInCols, w.view(), bias.data(), op.rq.view(), nullptr, false, out.view(), 4, 0, 2);

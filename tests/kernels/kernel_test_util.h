@@ -302,7 +302,8 @@ struct ChannelRescaleStore {
 };
 
 /// A realistic rescale: multiplier in [2^30, 2^31 - 1] and shift in [1, 40] (the ranges the model format
-/// allows), giving a real factor between about 2^(-1 - max_down) and 2^(1 + max_up).
+/// allows for aggregation and pooling; a Dense may shift up to 62), giving a real factor between about
+/// 2^(-1 - max_down) and 2^(1 + max_up).
 inline Rescale random_rescale(Rng& rng, int max_down = 8, int max_up = 2) {
   const int32_t multiplier = static_cast<int32_t>(rng.uniform_int(int64_t{1} << 30, (int64_t{1} << 31) - 1));
   const int32_t shift = static_cast<int32_t>(std::min<int64_t>(40, 31 + rng.uniform_int(-max_up, max_down)));

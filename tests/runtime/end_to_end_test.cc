@@ -135,6 +135,25 @@ TEST(QuantizedEndToEnd, Int8InputPackedToInt4) {
   ExpectQuantizedMatchesOracle(m, NodeGraph(11, 25, 5, 4));
 }
 
+TEST(QuantizedEndToEnd, WideDenseUsesShiftsAbove40) {
+  // 2048 int8 inputs per Dense: s_in * s_w[c] / s_out is about 1e-4 (2^-13), a shift of 42..44, which only a
+  // Dense may use (up to 62; aggregation and pooling stop at 40).
+  constexpr int32_t kWide = 2048;
+  ModelMaker m(true, Task::kNodeClassification, kWide, 25);
+  m.Input(8, 0, true);
+  m.Sage(12, Reduce::kMean, true, true).Linear(4, false);
+  const converter::LayerDesc& sage = m.desc().layers[0];
+  for (const converter::DenseDesc* d : {&sage.dense, &sage.root}) {
+    for (int32_t shift : d->requant.shift) {
+      EXPECT_GT(shift, converter::kAggregationRequantShiftMax);
+      EXPECT_LE(shift, converter::kDenseRequantShiftMax);
+    }
+  }
+  EXPECT_LE(sage.aggregation_requant.shift[0], converter::kAggregationRequantShiftMax);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(12, 30, kWide));
+  ExpectQuantizedMatchesOracle(m, NodeGraph(13, 30, kWide), 3);
+}
+
 // ---- Float
 // ---------------------------------------------------------------------------------------------------
 

@@ -431,9 +431,53 @@ const std::vector<Case>& Corpus() {
       {"Shift0",
        [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.layers[1].dense.requant.shift[0] = 0; }); },
        QGNN_BAD_QUANT_PARAMS, "shift[0] = 0"},
-      {"Shift41",
+      {"PoolShift41",
        [] { return Edit(QuantGraph(), [](ModelDesc& d) { d.layers[2].pool_requant.shift[0] = 41; }); },
-       QGNN_BAD_QUANT_PARAMS, "shift[0] = 41"},
+       QGNN_BAD_QUANT_PARAMS, "layer 2 (layer2): requant: shift[0] = 41 outside [1, 40]"},
+      {"AggregationShift41",
+       [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.layers[0].aggregation_requant.shift[0] = 41; }); },
+       QGNN_BAD_QUANT_PARAMS, "layer 0 (layer0): aggregation_requant: shift[0] = 41 outside [1, 40]"},
+      {"GinAggregationShift41",
+       [] { return Edit(QuantGraph(), [](ModelDesc& d) { d.layers[1].aggregation_requant.shift[0] = 41; }); },
+       QGNN_BAD_QUANT_PARAMS, "aggregation_requant: shift[0] = 41 outside [1, 40]"},
+      {"AggregationAndPoolShift40Load",
+       [] {
+         return Edit(QuantGraph(), [](ModelDesc& d) {
+           d.layers[0].aggregation_requant.shift[0] = 40;
+           d.layers[1].aggregation_requant.shift[0] = 40;
+           d.layers[2].pool_requant.shift[0] = 40;
+         });
+       },
+       QGNN_OK, ""},
+      // A Dense rescales an int32 accumulator: any shift up to 62 is safe.
+      {"DenseShift62Loads",
+       [] {
+         return Edit(QuantGcn(), [](ModelDesc& d) {
+           d.layers[0].dense.requant.shift[0] = 41;
+           d.layers[1].dense.requant.shift[2] = 62;
+         });
+       },
+       QGNN_OK, ""},
+      {"SageAndGinDenseShift62Load",
+       [] {
+         return Edit(QuantGraph(), [](ModelDesc& d) {
+           d.layers[0].dense.requant.shift[1] = 62;
+           d.layers[0].root.requant.shift[0] = 62;
+           d.layers[1].mlp[0].requant.shift[3] = 62;
+           d.layers[1].mlp[1].requant.shift[4] = 62;
+           d.layers[3].dense.requant.shift[0] = 62;
+         });
+       },
+       QGNN_OK, ""},
+      {"DenseShift63",
+       [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.layers[1].dense.requant.shift[2] = 63; }); },
+       QGNN_BAD_QUANT_PARAMS, "layer 1 (layer1): dense: requant: shift[2] = 63 outside [1, 62]"},
+      {"SageRootShift63",
+       [] { return Edit(QuantGraph(), [](ModelDesc& d) { d.layers[0].root.requant.shift[5] = 63; }); },
+       QGNN_BAD_QUANT_PARAMS, "shift[5] = 63 outside [1, 62]"},
+      {"GinMlpShift63",
+       [] { return Edit(QuantGraph(), [](ModelDesc& d) { d.layers[1].mlp[1].requant.shift[0] = 63; }); },
+       QGNN_BAD_QUANT_PARAMS, "mlp[1]: requant: shift[0] = 63 outside [1, 62]"},
       {"BiasTooLarge",
        [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.layers[0].dense.bias_q[1] = 1 << 30; }); },
        QGNN_BAD_QUANT_PARAMS, "2^30"},

@@ -121,9 +121,9 @@ converter::QuantParams ModelMaker::NextQuant(int bits, float range) {
   return converter::QuantParams{bits, range / static_cast<float>(k::qmax(bits)), zp};
 }
 
-converter::Requant ModelMaker::OneRescale(double real) {
-  real = std::min(std::max(real, converter::kRequantRealMin * 1.01), 1.0e8);
-  const auto fixed = converter::quantize_multiplier(real);
+converter::Requant ModelMaker::OneRescale(double real, int32_t max_shift) {
+  real = std::min(std::max(real, std::ldexp(1.01, 30 - max_shift)), 1.0e8);
+  const auto fixed = converter::quantize_multiplier(real, max_shift);
   EXPECT_TRUE(fixed.ok()) << fixed.error;
   return converter::Requant{{fixed.value.first}, {fixed.value.second}};
 }
@@ -157,7 +157,8 @@ converter::DenseDesc ModelMaker::MakeDense(int32_t in, int32_t out, bool bias, i
       const double b = 0.3 * unit(rng_) / (static_cast<double>(s_in) * s_w);
       d.bias_q.push_back(static_cast<int32_t>(std::max(-1.0e9, std::min(1.0e9, std::round(b)))));
     }
-    const converter::Requant r = OneRescale(static_cast<double>(s_in) * s_w / s_out);
+    const converter::Requant r =
+        OneRescale(static_cast<double>(s_in) * s_w / s_out, converter::kDenseRequantShiftMax);
     d.requant.multiplier.push_back(r.multiplier[0]);
     d.requant.shift.push_back(r.shift[0]);
   }
@@ -191,7 +192,8 @@ ModelMaker& ModelMaker::Gcn(int32_t out, bool relu, Bits bits) {
   const float range = range_ + 0.3f;
   if (desc_.quantized) {
     l.aggregation = NextQuant(bits.agg, range_);
-    l.aggregation_requant = OneRescale(static_cast<double>(scale_) / l.aggregation.scale);
+    l.aggregation_requant =
+        OneRescale(static_cast<double>(scale_) / l.aggregation.scale, converter::kAggregationRequantShiftMax);
     l.output = NextQuant(bits.out, range);
   }
   l.dense = MakeDense(dim_, out, true, bits.weight, l.aggregation.scale, bits.agg, l.output.scale);
@@ -212,7 +214,8 @@ ModelMaker& ModelMaker::Sage(int32_t out, Reduce reduce, bool root, bool relu, B
   const float range = range_ * (root ? 1.5f : 1.0f) + 0.3f;
   if (desc_.quantized) {
     l.aggregation = NextQuant(bits.agg, range_);
-    l.aggregation_requant = OneRescale(static_cast<double>(scale_) / l.aggregation.scale);
+    l.aggregation_requant =
+        OneRescale(static_cast<double>(scale_) / l.aggregation.scale, converter::kAggregationRequantShiftMax);
     l.output = NextQuant(bits.out, range);
   }
   l.dense = MakeDense(dim_, out, true, bits.weight, l.aggregation.scale, bits.agg, l.output.scale);
@@ -236,7 +239,8 @@ ModelMaker& ModelMaker::Gin(const std::vector<int32_t>& mlp_out, float eps, bool
   int in_bits = bits_;
   if (desc_.quantized) {
     l.aggregation = NextQuant(bits.agg, range);
-    l.aggregation_requant = OneRescale(static_cast<double>(scale_) / l.aggregation.scale);
+    l.aggregation_requant =
+        OneRescale(static_cast<double>(scale_) / l.aggregation.scale, converter::kAggregationRequantShiftMax);
     s_in = l.aggregation.scale;
     in_bits = bits.agg;
   }
@@ -270,7 +274,8 @@ ModelMaker& ModelMaker::Pool(Reduce reduce, Bits bits) {
   const float range = reduce == Reduce::kSum ? range_ * 3.0f : range_;
   if (desc_.quantized) {
     l.output = NextQuant(bits.out, range);
-    l.pool_requant = OneRescale(static_cast<double>(scale_) / l.output.scale);
+    l.pool_requant =
+        OneRescale(static_cast<double>(scale_) / l.output.scale, converter::kAggregationRequantShiftMax);
   }
   scale_ = l.output.scale;
   bits_ = bits.out;
@@ -324,7 +329,12 @@ int32_t Saturate(int64_t v, int bits, bool relu, int32_t zp) {
   return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(v, lo), k::qmax(bits)));
 }
 
-int64_t Rescale(int64_t acc, int64_t m, int s) { return k::rescale(acc, m, s); }
+// round(acc * m / 2^s), halves up, in 128 bits: unlike k::rescale it needs no |acc * m| < 2^62 headroom, so
+// Dense shifts up to 62 are checked against an independent computation.
+int64_t Rescale(int64_t acc, int64_t m, int s) {
+  const __int128 product = static_cast<__int128>(acc) * m + (static_cast<__int128>(1) << (s - 1));
+  return static_cast<int64_t>(product >> s);
+}
 
 int64_t DenseAcc(const QAct& in, const converter::DenseDesc& d, int32_t r, int32_t c) {
   int64_t acc = d.bias_q.empty() ? 0 : d.bias_q[c];

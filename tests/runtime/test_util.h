@@ -104,7 +104,9 @@ class ModelMaker {
   converter::DenseDesc MakeDense(int32_t in, int32_t out, bool bias, int weight_bits, float s_in, int in_bits,
                                  float s_out);
   converter::QuantParams NextQuant(int bits, float range);
-  converter::Requant OneRescale(double real);
+  /// One fixed-point entry for `real`, clamped into [2^(30 - max_shift), 1e8]: max_shift is
+  /// kDenseRequantShiftMax for a Dense, kAggregationRequantShiftMax for aggregation and pooling.
+  converter::Requant OneRescale(double real, int32_t max_shift);
   void Push(converter::LayerDesc layer);
 
   std::mt19937 rng_;

@@ -323,7 +323,8 @@ class Requant(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
         return o == 0
 
-    # Each in [1, 40] (a total right shift).
+    # Each a total right shift: in [1, 62] for a Dense (its accumulator is an int32, so |acc * multiplier|
+    # < 2^62), in [1, 40] for aggregation and pooling (MEAN adds up to 22 to the shift, and 40 + 22 = 62).
     # Requant
     def Shift(self, j):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))

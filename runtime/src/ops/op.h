@@ -88,7 +88,8 @@ qgnn_status InitDense(const InitContext& ctx, const fb::Dense* dense, const char
                       DenseParams* out);
 /// Verifies a QuantParams (presence, bits, zero point, scale).
 qgnn_status InitQuantParams(const InitContext& ctx, const fb::QuantParams* q, const char* what, QParams* out);
-/// Verifies a Requant with exactly one entry.
+/// Verifies a Requant with exactly one entry: aggregation or pooling, so shift <= 40 (MEAN adds up to 22).
+/// A Dense's requant is verified by InitDense (shift <= 62).
 qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
                               kernels::Rescale* out);
 /// Verifies an Activation enum value.

@@ -34,22 +34,24 @@ qgnn_status GetTensor(const InitContext& ctx, int32_t index, const char* what, c
 bool ValidScale(float s) { return std::isfinite(s) && s > 0.0f; }
 
 qgnn_status CheckRescaleEntry(const InitContext& ctx, const char* what, uint32_t i, int32_t multiplier,
-                              int32_t shift) {
+                              int32_t shift, int32_t max_shift) {
   if (multiplier < kMultiplierMin || multiplier > kMultiplierMax) {
     return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
                     "%s: multiplier[%" PRIu32 "] = %" PRId32 " outside [2^30, 2^31 - 1]", what, i,
                     multiplier);
   }
-  if (shift < kShiftMin || shift > kShiftMax) {
+  if (shift < kShiftMin || shift > max_shift) {
     return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
                     "%s: shift[%" PRIu32 "] = %" PRId32 " outside [%" PRId32 ", %" PRId32 "]", what, i, shift,
-                    kShiftMin, kShiftMax);
+                    kShiftMin, max_shift);
   }
   return QGNN_OK;
 }
 
-// Requant with `expected` entries in both arrays.
-qgnn_status CheckRequant(const InitContext& ctx, const fb::Requant* rq, const char* what, uint32_t expected) {
+// Requant with `expected` entries in both arrays, each shift at most `max_shift` (kDenseShiftMax or
+// kAggregationShiftMax).
+qgnn_status CheckRequant(const InitContext& ctx, const fb::Requant* rq, const char* what, uint32_t expected,
+                         int32_t max_shift) {
   if (rq == nullptr) return ctx.Fail(QGNN_MISSING_FIELD, "%s is missing", what);
   const auto* m = rq->multiplier();
   const auto* s = rq->shift();
@@ -64,7 +66,7 @@ qgnn_status CheckRequant(const InitContext& ctx, const fb::Requant* rq, const ch
                     expected);
   }
   for (uint32_t i = 0; i < expected; ++i) {
-    const qgnn_status st = CheckRescaleEntry(ctx, what, i, m->Get(i), s->Get(i));
+    const qgnn_status st = CheckRescaleEntry(ctx, what, i, m->Get(i), s->Get(i), max_shift);
     if (st != QGNN_OK) return st;
   }
   return QGNN_OK;
@@ -208,7 +210,8 @@ qgnn_status InitDense(const InitContext& ctx, const fb::Dense* dense, const char
   if (ctx.quantized) {
     char requant[48];
     Format(requant, sizeof(requant), "%s: requant", what);
-    st = CheckRequant(ctx, dense->requant(), requant, static_cast<uint32_t>(out->out_features));
+    st = CheckRequant(ctx, dense->requant(), requant, static_cast<uint32_t>(out->out_features),
+                      kDenseShiftMax);
     if (st != QGNN_OK) return st;
     out->rq =
         kernels::ChannelRescale{dense->requant()->multiplier()->data(), dense->requant()->shift()->data()};
@@ -236,7 +239,7 @@ qgnn_status InitQuantParams(const InitContext& ctx, const fb::QuantParams* q, co
 
 qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
                               kernels::Rescale* out) {
-  const qgnn_status st = CheckRequant(ctx, rq, what, 1);
+  const qgnn_status st = CheckRequant(ctx, rq, what, 1, kAggregationShiftMax);
   if (st != QGNN_OK) return st;
   *out = kernels::Rescale{rq->multiplier()->Get(0), rq->shift()->Get(0)};
   return QGNN_OK;

@@ -128,13 +128,19 @@ Result<bool> write_file_atomic(const std::string& path, const std::vector<uint8_
 /// Read a whole file.
 Result<std::vector<uint8_t>> read_file(const std::string& path);
 
-/// Range of a Requant entry (schema Requant): multiplier in [2^30, 2^31 - 1], shift in [1, 40], so the
-/// representable reals are [2^-10, 2^30).
+/// Range of a Requant entry (schema Requant): every multiplier in [2^30, 2^31 - 1], every shift >= 1. The
+/// largest shift depends on what the requant rescales:
+///  * a Dense (per output channel, `DenseDesc::requant`): shift <= 62, reals [2^-32, 2^30). The dense
+///    accumulator is an int32 and the multiplier < 2^31, so |acc * multiplier| < 2^62 for any shift.
+///  * aggregation and global pooling (one entry, `aggregation_requant` and `pool_requant`): shift <= 40,
+///    reals [2^-10, 2^30). MEAN adds up to 22 to the shift (kernels mean_rescale) and 40 + 22 = 62.
 constexpr int32_t kRequantMultiplierMin = int32_t{1} << 30;
 constexpr int32_t kRequantShiftMin = 1;
-constexpr int32_t kRequantShiftMax = 40;
-/// Smallest real multiplier quantize_multiplier accepts: 2^30 * 2^-40.
-constexpr double kRequantRealMin = 1.0 / 1024.0;
+constexpr int32_t kDenseRequantShiftMax = 62;
+constexpr int32_t kAggregationRequantShiftMax = 40;
+/// Smallest real multiplier quantize_multiplier accepts with each maximum shift: 2^30 * 2^-max_shift.
+constexpr double kDenseRequantRealMin = 1.0 / 4294967296.0;  // 2^-32
+constexpr double kAggregationRequantRealMin = 1.0 / 1024.0;  // 2^-10
 /// Reals at or above this are rejected: (2^31 - 1) * 2^-1 rounds to 2^30.
 constexpr double kRequantRealLimit = 1073741824.0;
 
@@ -143,11 +149,13 @@ constexpr double kRequantRealLimit = 1073741824.0;
 constexpr int32_t kMaxFeatures = 32768;
 constexpr int32_t kMaxBiasMagnitude = int32_t{1} << 30;
 
-/// Fixed-point (multiplier in [2^30, 2^31), shift in [1, 40]) for a positive real multiplier, as
-/// real ≈ multiplier * 2^-shift (relative error <= 2^-31). Fails when `real` is not finite, <= 0, or
-/// outside [kRequantRealMin, kRequantRealLimit) (after rounding).
+/// Fixed-point (multiplier in [2^30, 2^31), shift in [1, max_shift]) for a positive real multiplier, as
+/// real ≈ multiplier * 2^-shift (relative error <= 2^-31). `max_shift` is kDenseRequantShiftMax for a Dense,
+/// kAggregationRequantShiftMax for aggregation and pooling (any value in [1, 62] is accepted). Fails when
+/// `real` is not finite, <= 0, or outside [2^(30 - max_shift), kRequantRealLimit) (after rounding), or when
+/// `max_shift` is outside [1, 62].
 /// Returns {multiplier, shift}.
-Result<std::pair<int32_t, int32_t>> quantize_multiplier(double real);
+Result<std::pair<int32_t, int32_t>> quantize_multiplier(double real, int32_t max_shift);
 
 }  // namespace converter
 }  // namespace qgnn

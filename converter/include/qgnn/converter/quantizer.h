@@ -128,9 +128,11 @@ Result<QuantParams> activation_quant_params(const ActivationRange& range, int bi
 ///  * activations asymmetric (activation_quant_params);
 ///  * requant: Dense s_in * s_w[c] / s_out (SAGE's root Dense uses the layer input's scale), aggregation
 ///    s_in / s_agg, pooling s_in / s_out; GIN self_weight_q16 = round((1 + eps) * 2^16).
-/// Where a requant factor falls below 2^-10 (the smallest the format represents) the weight scale of that
-/// channel is raised (coarser weights) or, for aggregation / pooling, the output scale is lowered (the range
-/// is clipped); each adjustment is recorded in `report` (optional).
+/// Where a Dense requant factor would fall below 2^-32 (the smallest a Dense requant represents), or a
+/// quantized bias would reach 2^30 in magnitude, the weight scale of that channel is raised (coarser
+/// weights); where an aggregation / pooling factor falls below 2^-10 (their smallest, since MEAN adds up to
+/// 22 to the shift) the output scale is lowered (the range is clipped). Each adjustment is recorded in
+/// `report` (optional).
 Result<ModelDesc> quantize_model(const ModelDesc& float_model, const CalibrationRanges& ranges,
                                  const QuantizerConfig& config, QuantizationReport* report = nullptr);
 
