@@ -1,0 +1,299 @@
+// End-to-end tests of qgnn-inspect and qgnn-run: each test spawns the built tool and checks its exit
+// status, stdout (text and --json) and stderr.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_files.h"
+#include "tool_runner.h"
+
+namespace qgnn {
+namespace tools {
+namespace testing {
+namespace {
+
+using nlohmann::json;
+
+class ToolsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { files_ = new TestFiles(write_test_files()); }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    std::filesystem::remove_all(files_->dir, ignored);
+    delete files_;
+    files_ = nullptr;
+  }
+
+  static const TestFiles& files() { return *files_; }
+
+  static ToolResult inspect(const std::vector<std::string>& args) {
+    return run_tool(QGNN_INSPECT_PATH, args, files_->dir);
+  }
+  static ToolResult run(const std::vector<std::string>& args) {
+    return run_tool(QGNN_RUN_PATH, args, files_->dir);
+  }
+
+  // Runs a tool that must succeed with --json and returns the parsed object.
+  static json run_json(const ToolResult& r) {
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON:\n" << r.out;
+    return j;
+  }
+
+  static std::string bundled(const std::string& name) {
+    const std::string path = std::string(QGNN_MODELS_DIR) + "/" + name;
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 ? path : "";
+  }
+
+ private:
+  static TestFiles* files_;
+};
+TestFiles* ToolsTest::files_ = nullptr;
+
+// A failure must be an orderly exit: non-zero status, a message on stderr, no signal, no sanitizer report.
+void expect_clean_failure(const ToolResult& r, const std::string& what) {
+  EXPECT_TRUE(r.exited) << what << ": " << r.describe();
+  EXPECT_NE(r.exit_code, 0) << what << ": " << r.describe();
+  EXPECT_FALSE(r.err.empty()) << what << ": no message on stderr";
+  EXPECT_EQ(r.err.find("Sanitizer"), std::string::npos) << what << ": " << r.describe();
+  EXPECT_EQ(r.err.find("runtime error:"), std::string::npos) << what << ": " << r.describe();
+}
+
+bool is_sha256(const json& v) {
+  if (!v.is_string() || v.get<std::string>().size() != 64) return false;
+  for (char c : v.get<std::string>()) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+TEST_F(ToolsTest, InspectTextDescribesEveryLayer) {
+  const ToolResult r = inspect({files().graph_int8});
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  for (const char* kind : {"GCNConv", "SAGEConv", "GINConv", "GlobalPool", "Linear"}) {
+    EXPECT_NE(r.out.find(kind), std::string::npos) << kind << " missing from:\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("arena"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("parameters"), std::string::npos) << r.out;
+}
+
+TEST_F(ToolsTest, InspectJsonFields) {
+  struct Case {
+    std::string path;
+    bool quantized;
+    int weight_bits;
+  };
+  for (const Case& c : {Case{files().graph_f32, false, 32}, Case{files().graph_int8, true, 8},
+                        Case{files().graph_int4, true, 4}}) {
+    SCOPED_TRACE(c.path);
+    const json j = run_json(inspect({c.path, "--json", "--nodes", "100", "--edges", "300", "--graphs", "4"}));
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["name"], "all-kinds");
+    EXPECT_EQ(j["task"], "graph_classification");
+    EXPECT_EQ(j["num_classes"], 3);
+    EXPECT_EQ(j["class_names"], json({"a", "b", "c"}));
+    EXPECT_EQ(j["quantized"], c.quantized);
+    EXPECT_EQ(j["input"]["feature_dim"], 5);
+    ASSERT_TRUE(j["layers"].is_array());
+    ASSERT_EQ(j["layers"].size(), files().graph_layers);
+    const std::vector<std::string> kinds = {"GCNConv", "SAGEConv",   "SAGEConv",
+                                            "GINConv", "GlobalPool", "Linear"};
+    size_t layer_bytes = 0;
+    for (size_t k = 0; k < kinds.size(); ++k) {
+      const json& l = j["layers"][k];
+      EXPECT_EQ(l["kind"], kinds[k]) << k;
+      for (const char* field :
+           {"in_features", "out_features", "activation", "dense", "bits", "parameter_bytes"}) {
+        EXPECT_TRUE(l.contains(field)) << "layer " << k << " lacks " << field;
+      }
+      for (const json& b : l["bits"]["weights"]) EXPECT_EQ(b, c.weight_bits) << k;
+      layer_bytes += l["parameter_bytes"].get<size_t>();
+    }
+    // Layer dims chain: 5 -> 7 -> 9 -> 3 -> 5 -> 5 -> 3.
+    EXPECT_EQ(j["layers"][0]["in_features"], 5);
+    EXPECT_EQ(j["layers"][3]["out_features"], 5);
+    EXPECT_EQ(j["layers"][5]["out_features"], 3);
+    EXPECT_TRUE(j["layers"][4]["bits"]["aggregation"].is_null());  // pooling has no aggregation component
+    EXPECT_EQ(j["layers"][3]["dense"].size(), 2u);                 // GIN MLP
+    EXPECT_EQ(j["parameter_bytes"].get<size_t>(), layer_bytes);
+    EXPECT_EQ(j["arena"]["nodes"], 100);
+    EXPECT_EQ(j["arena"]["graphs"], 4);
+    EXPECT_GT(j["arena"]["bytes"].get<size_t>(), 0u);
+  }
+}
+
+TEST_F(ToolsTest, InspectArenaGrowsWithTheGraph) {
+  const json small = run_json(inspect({files().graph_int8, "--json", "--nodes", "10", "--edges", "20"}));
+  const json large = run_json(inspect({files().graph_int8, "--json", "--nodes", "1000", "--edges", "4000"}));
+  EXPECT_LT(small["arena"]["bytes"].get<size_t>(), large["arena"]["bytes"].get<size_t>());
+}
+
+TEST_F(ToolsTest, RunJsonFields) {
+  for (const std::string& model : {files().graph_f32, files().graph_int8, files().graph_int4}) {
+    SCOPED_TRACE(model);
+    const json j = run_json(run({model, files().graph_data, "--json", "--split", "test"}));
+    ASSERT_TRUE(j.is_object());
+    for (const char* field :
+         {"accuracy", "graphs", "latency_us", "arena_bytes", "model_bytes", "outputs_sha256"}) {
+      EXPECT_TRUE(j.contains(field)) << field;
+    }
+    EXPECT_EQ(j["graphs"], files().graph_test_split);
+    EXPECT_EQ(j["evaluated"], files().graph_test_split);
+    EXPECT_GE(j["accuracy"].get<double>(), 0.0);
+    EXPECT_LE(j["accuracy"].get<double>(), 1.0);
+    EXPECT_GE(j["latency_us"]["p99"].get<double>(), j["latency_us"]["p50"].get<double>());
+    EXPECT_GT(j["arena_bytes"].get<size_t>(), 0u);
+    EXPECT_GT(j["model_bytes"].get<size_t>(), 0u);
+    EXPECT_TRUE(is_sha256(j["outputs_sha256"])) << j["outputs_sha256"];
+  }
+}
+
+TEST_F(ToolsTest, RunTextReportsAccuracyAndLatency) {
+  const ToolResult r = run({files().graph_int8, files().graph_data});
+  ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+  EXPECT_NE(r.out.find("accuracy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("p50"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("p99"), std::string::npos) << r.out;
+}
+
+TEST_F(ToolsTest, OutputsIdenticalForOneAndTwoThreads) {
+  for (const std::string& model : {files().graph_f32, files().graph_int8, files().graph_int4}) {
+    SCOPED_TRACE(model);
+    const json one = run_json(run({model, files().graph_data, "--json", "--threads", "1", "--batch", "8"}));
+    const json two = run_json(run({model, files().graph_data, "--json", "--threads", "2", "--batch", "8"}));
+    EXPECT_EQ(one["outputs_sha256"], two["outputs_sha256"]);
+    EXPECT_EQ(one["accuracy"], two["accuracy"]);
+  }
+  for (const std::string& model : {files().node_f32, files().node_int8}) {
+    SCOPED_TRACE(model);
+    const json one = run_json(run({model, files().node_data, "--json", "--threads", "1"}));
+    const json two = run_json(run({model, files().node_data, "--json", "--threads", "2"}));
+    EXPECT_EQ(one["outputs_sha256"], two["outputs_sha256"]);
+  }
+}
+
+TEST_F(ToolsTest, QuantizedOutputsDoNotDependOnBatching) {
+  const json single = run_json(run({files().graph_int8, files().graph_data, "--json"}));
+  const json batched = run_json(run({files().graph_int8, files().graph_data, "--json", "--batch", "5"}));
+  EXPECT_EQ(single["outputs_sha256"], batched["outputs_sha256"]);
+  EXPECT_EQ(single["invokes"], 24);
+  EXPECT_EQ(batched["invokes"], 5);  // ceil(24 / 5)
+  EXPECT_EQ(single["correct"], batched["correct"]);
+}
+
+TEST_F(ToolsTest, RepeatCountsInvokesAndIsDeterministic) {
+  const json j =
+      run_json(run({files().graph_int8, files().graph_data, "--json", "--split", "train", "--repeat", "3"}));
+  EXPECT_EQ(j["graphs"], files().graph_train_split);
+  EXPECT_EQ(j["invokes"], 3 * files().graph_train_split);
+  EXPECT_EQ(j["outputs_deterministic"], true);
+}
+
+TEST_F(ToolsTest, NodeClassificationScoresTheSplitNodes) {
+  for (const std::string& model : {files().node_f32, files().node_int8}) {
+    SCOPED_TRACE(model);
+    const json j = run_json(run({model, files().node_data, "--json", "--split", "test"}));
+    EXPECT_EQ(j["task"], "node_classification");
+    EXPECT_EQ(j["graphs"], 1);
+    EXPECT_EQ(j["nodes"], 60);
+    EXPECT_EQ(j["evaluated"], files().node_test_split);
+    EXPECT_EQ(j["invokes"], 1);
+    EXPECT_TRUE(j["accuracy"].is_number());
+  }
+}
+
+TEST_F(ToolsTest, MismatchedModelAndDataFail) {
+  expect_clean_failure(run({files().graph_int8, files().node_data}), "graph model on node data");
+  expect_clean_failure(run({files().node_f32, files().graph_data}), "node model on graph data");
+}
+
+TEST_F(ToolsTest, UsageErrorsFail) {
+  expect_clean_failure(inspect({}), "inspect without arguments");
+  expect_clean_failure(run({files().graph_int8}), "run without data");
+  expect_clean_failure(run({files().graph_int8, files().graph_data, "--split", "bogus"}), "unknown split");
+  expect_clean_failure(run({files().graph_int8, files().graph_data, "--threads", "0"}), "zero threads");
+  expect_clean_failure(run({files().graph_int8, files().graph_data, "--batch", "x"}), "non-numeric batch");
+  expect_clean_failure(inspect({files().graph_int8, "--nodes", "-3"}), "negative nodes");
+}
+
+TEST_F(ToolsTest, HelpSucceeds) {
+  for (const char* tool : {QGNN_INSPECT_PATH, QGNN_RUN_PATH}) {
+    const ToolResult r = run_tool(tool, {"--help"}, files().dir);
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
+  }
+}
+
+// Damaged model files: every tool exits with a message, never with a signal. Bit flips may leave a valid
+// model (a flipped weight bit), so for them only a crash is an error.
+TEST_F(ToolsTest, MalformedModelsNeverCrash) {
+  int rejected_flips = 0;
+  for (const std::string& source : {files().graph_int8, files().node_f32}) {
+    const std::vector<CorruptFile> corpus = write_corrupt_copies(source, files().dir, "model");
+    for (const CorruptFile& c : corpus) {
+      const std::string what = source + ": " + c.what;
+      const ToolResult i = inspect({c.path, "--json"});
+      const ToolResult r = run({c.path, source == files().node_f32 ? files().node_data : files().graph_data});
+      for (const ToolResult* t : {&i, &r}) {
+        if (c.must_fail) {
+          expect_clean_failure(*t, what);
+        } else {
+          EXPECT_TRUE(t->exited) << what << ": " << t->describe();
+          if (t->exit_code != 0) expect_clean_failure(*t, what);
+        }
+      }
+      if (!c.must_fail && i.exit_code != 0) ++rejected_flips;
+    }
+  }
+  EXPECT_GT(rejected_flips, 0) << "no bit flip was detected at all";
+}
+
+TEST_F(ToolsTest, MalformedDataNeverCrash) {
+  for (const std::string& source : {files().graph_data, files().node_data}) {
+    const std::string model = source == files().graph_data ? files().graph_int8 : files().node_int8;
+    for (const CorruptFile& c : write_corrupt_copies(source, files().dir, "data")) {
+      const std::string what = source + ": " + c.what;
+      const ToolResult r = run({model, c.path, "--json"});
+      if (c.must_fail) {
+        expect_clean_failure(r, what);
+      } else {
+        EXPECT_TRUE(r.exited) << what << ": " << r.describe();
+        if (r.exit_code != 0) expect_clean_failure(r, what);
+      }
+    }
+  }
+}
+
+// The bundled demo (models/, made by scripts/make_demo_models.sh) when it is present.
+TEST_F(ToolsTest, BundledDemoModels) {
+  const std::string data = bundled("mutag.qgd");
+  if (data.empty()) GTEST_SKIP() << "models/mutag.qgd not present";
+  int ran = 0;
+  for (const char* name : {"mutag_gin_f32.qgnn", "mutag_gin_int8.qgnn"}) {
+    const std::string model = bundled(name);
+    if (model.empty()) continue;
+    SCOPED_TRACE(model);
+    ++ran;
+    const json info = run_json(inspect({model, "--json"}));
+    EXPECT_EQ(info["task"], "graph_classification");
+    const json one = run_json(run({model, data, "--json", "--split", "test", "--threads", "1"}));
+    const json two =
+        run_json(run({model, data, "--json", "--split", "test", "--threads", "2", "--batch", "4"}));
+    EXPECT_EQ(one["outputs_sha256"], two["outputs_sha256"]);
+    EXPECT_EQ(one["accuracy"], two["accuracy"]);
+    EXPECT_GT(one["accuracy"].get<double>(), 0.5);
+  }
+  if (ran == 0) GTEST_SKIP() << "no bundled model present";
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace tools
+}  // namespace qgnn

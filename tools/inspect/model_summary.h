@@ -1,0 +1,61 @@
+// Everything qgnn-inspect reports about a model, gathered once from a loaded (verified) model.
+#ifndef QGNN_TOOLS_INSPECT_MODEL_SUMMARY_H_
+#define QGNN_TOOLS_INSPECT_MODEL_SUMMARY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qgnn/qgnn.h"
+
+namespace qgnn {
+namespace tools {
+
+/// One Dense (weight + optional bias) inside a layer.
+struct DenseSummary {
+  uint32_t in_features = 0;
+  uint32_t out_features = 0;
+  std::string weight_type;  ///< "INT8", "INT4", "FLOAT32"
+  std::string bias_type;    ///< "" when the Dense has no bias
+  int weight_bits = 0;
+  std::string activation;  ///< fused after this Dense (GIN hidden Dense); "NONE" otherwise
+  size_t parameter_bytes = 0;
+};
+
+struct LayerSummary {
+  std::string name;
+  std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
+  uint32_t in_features = 0;
+  uint32_t out_features = 0;
+  std::string activation;  ///< "NONE" or "RELU"
+  std::string reduce;      ///< SAGEConv / GlobalPool: "SUM", "MEAN", "MAX"; "" otherwise
+  float eps = 0.0f;        ///< GINConv
+  std::vector<DenseSummary> dense;
+  /// Bits per component; 0 = the component does not exist for this layer. Float models: 32.
+  int aggregation_bits = 0;
+  int output_bits = 0;
+  std::vector<int> hidden_bits;  ///< GIN MLP hidden activations
+  size_t parameter_bytes = 0;
+};
+
+struct ModelSummary {
+  qgnn_model_info info{};
+  uint32_t version = 0;
+  std::string description;
+  std::string producer;
+  std::vector<std::string> class_names;
+  std::string input_type;  ///< "FLOAT32" or "INT8"
+  int input_bits = 0;      ///< 32 for float models
+  std::vector<LayerSummary> layers;
+};
+
+/// Summarise a model that qgnn_model_create accepted (`data` is the same buffer). Returns false with `error`
+/// set if the file holds something the summary cannot describe.
+bool summarize_model(const void* data, size_t size, const qgnn_model* model, ModelSummary* out,
+                     std::string* error);
+
+}  // namespace tools
+}  // namespace qgnn
+
+#endif  // QGNN_TOOLS_INSPECT_MODEL_SUMMARY_H_

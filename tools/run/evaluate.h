@@ -1,0 +1,47 @@
+// qgnn-run's measurement: runs a model over one split of a data set with a single, once-allocated arena.
+#ifndef QGNN_TOOLS_RUN_EVALUATE_H_
+#define QGNN_TOOLS_RUN_EVALUATE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/latency.h"
+#include "qgnn/converter/dataset.h"
+#include "qgnn/qgnn.h"
+
+namespace qgnn {
+namespace tools {
+
+struct RunOptions {
+  std::string split = "all";
+  uint32_t threads = 1;
+  uint32_t batch = 1;   ///< graphs per invoke (graph classification)
+  uint32_t repeat = 1;  ///< passes over the split; latency covers all, accuracy and hash the first
+};
+
+struct RunResult {
+  converter::Task task = converter::Task::kGraphClassification;
+  uint32_t graphs = 0;     ///< graphs run per pass (node classification: 1)
+  uint32_t nodes = 0;      ///< nodes run per pass
+  uint64_t evaluated = 0;  ///< labelled graphs (or split nodes) scored
+  uint64_t correct = 0;
+  bool has_labels = false;
+  uint64_t invokes = 0;  ///< over all passes
+  LatencySummary invoke_us;
+  LatencySummary setup_us;
+  qgnn_plan_limits plan{};
+  size_t arena_bytes = 0;
+  std::string outputs_sha256;         ///< over the first pass's logits, in order
+  bool outputs_deterministic = true;  ///< every pass produced the same logits
+};
+
+/// Runs `model` (info from qgnn_model_get_info) over `set`. Returns false with `error` set when the model
+/// and the data do not fit together or the runtime rejects something.
+bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const converter::GraphSetDesc& set,
+              const RunOptions& options, RunResult* result, std::string* error);
+
+}  // namespace tools
+}  // namespace qgnn
+
+#endif  // QGNN_TOOLS_RUN_EVALUATE_H_

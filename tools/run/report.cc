@@ -1,0 +1,84 @@
+#include "run/report.h"
+
+namespace qgnn {
+namespace tools {
+namespace {
+
+nlohmann::ordered_json latency_json(const LatencySummary& s) {
+  return {{"p50", s.p50}, {"p99", s.p99}, {"mean", s.mean}, {"min", s.min}, {"max", s.max}};
+}
+
+bool node_task(const RunResult& r) { return r.task == converter::Task::kNodeClassification; }
+
+}  // namespace
+
+nlohmann::ordered_json run_report_json(const RunReport& rep) {
+  const RunResult& r = rep.result;
+  nlohmann::ordered_json j;
+  j["model"] = rep.model_path;
+  j["model_name"] = rep.model_name;
+  j["model_bytes"] = rep.model_bytes;
+  j["quantized"] = rep.quantized;
+  j["data"] = rep.data_path;
+  j["data_name"] = rep.data_name;
+  j["task"] = node_task(r) ? "node_classification" : "graph_classification";
+  j["split"] = rep.options.split;
+  j["threads"] = rep.options.threads;
+  j["batch"] = node_task(r) ? 1u : rep.options.batch;
+  j["repeat"] = rep.options.repeat;
+  j["graphs"] = r.graphs;
+  j["nodes"] = r.nodes;
+  j["evaluated"] = r.evaluated;
+  j["correct"] = r.correct;
+  j["accuracy"] =
+      r.has_labels && r.evaluated > 0
+          ? nlohmann::ordered_json(static_cast<double>(r.correct) / static_cast<double>(r.evaluated))
+          : nlohmann::ordered_json(nullptr);
+  j["invokes"] = r.invokes;
+  j["latency_us"] = latency_json(r.invoke_us);
+  j["setup_us"] = latency_json(r.setup_us);
+  j["plan"] = {{"nodes", r.plan.max_nodes}, {"edges", r.plan.max_edges}, {"graphs", r.plan.max_graphs}};
+  j["arena_bytes"] = r.arena_bytes;
+  j["outputs_sha256"] = r.outputs_sha256;
+  j["outputs_deterministic"] = r.outputs_deterministic;
+  return j;
+}
+
+void print_run_report_text(const RunReport& rep, std::FILE* out) {
+  const RunResult& r = rep.result;
+  std::fprintf(out, "model     %s (%s, %s, %zu bytes)\n", rep.model_path.c_str(),
+               rep.model_name.empty() ? "unnamed" : rep.model_name.c_str(),
+               rep.quantized ? "quantized" : "float32", rep.model_bytes);
+  if (node_task(r)) {
+    std::fprintf(out, "data      %s (%s): node classification, split %s: %llu nodes scored of %u\n",
+                 rep.data_path.c_str(), rep.data_name.c_str(), rep.options.split.c_str(),
+                 static_cast<unsigned long long>(r.evaluated), r.nodes);
+    std::fprintf(out, "run       %u thread(s), whole graph per invoke, %u pass(es): %llu invokes\n",
+                 rep.options.threads, rep.options.repeat, static_cast<unsigned long long>(r.invokes));
+  } else {
+    std::fprintf(out, "data      %s (%s): graph classification, split %s: %u graphs, %u nodes\n",
+                 rep.data_path.c_str(), rep.data_name.c_str(), rep.options.split.c_str(), r.graphs, r.nodes);
+    std::fprintf(out, "run       %u thread(s), %u graph(s) per invoke, %u pass(es): %llu invokes\n",
+                 rep.options.threads, rep.options.batch, rep.options.repeat,
+                 static_cast<unsigned long long>(r.invokes));
+  }
+  if (r.has_labels && r.evaluated > 0) {
+    std::fprintf(out, "accuracy  %.4f (%llu / %llu)\n",
+                 static_cast<double>(r.correct) / static_cast<double>(r.evaluated),
+                 static_cast<unsigned long long>(r.correct), static_cast<unsigned long long>(r.evaluated));
+  } else {
+    std::fprintf(out, "accuracy  n/a (no labels)\n");
+  }
+  std::fprintf(
+      out,
+      "latency   p50 %.1f us, p99 %.1f us per invoke (mean %.1f, min %.1f, max %.1f); setup p50 %.1f us\n",
+      r.invoke_us.p50, r.invoke_us.p99, r.invoke_us.mean, r.invoke_us.min, r.invoke_us.max, r.setup_us.p50);
+  std::fprintf(out,
+               "memory    arena %zu bytes (planned for %u nodes, %u edges, %u graph(s)), model %zu bytes\n",
+               r.arena_bytes, r.plan.max_nodes, r.plan.max_edges, r.plan.max_graphs, rep.model_bytes);
+  std::fprintf(out, "outputs   sha256 %s%s\n", r.outputs_sha256.c_str(),
+               r.outputs_deterministic ? "" : "  (WARNING: differs between passes)");
+}
+
+}  // namespace tools
+}  // namespace qgnn
