@@ -19,11 +19,9 @@ run() { echo "+ $*"; "$@"; }
 run "$PY" -m qgnn.data tu "$DATASETS/tu/MUTAG" -o models/mutag.qgd
 run "$PY" scripts/train_demo_model.py --data models/mutag.qgd -o models/mutag_gin_f32.qgnn --seed 0
 
-# The tools' subdirectory depends on the CMake setup: look in the usual places.
+# The release preset builds every tool at the top of its build directory.
 tool() {
-  for d in "$BUILD" "$BUILD/bin" "$BUILD/converter" "$BUILD/tools"; do
-    if [ -x "$d/$1" ] && [ -f "$d/$1" ]; then echo "$d/$1"; return 0; fi
-  done
+  if [ -x "$BUILD/$1" ] && [ -f "$BUILD/$1" ]; then echo "$BUILD/$1"; return 0; fi
   return 1
 }
 
