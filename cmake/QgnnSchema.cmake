@@ -42,5 +42,6 @@ add_custom_target(qgnn_schema_gen DEPENDS ${_qgnn_generated})
 
 add_library(qgnn_schema INTERFACE)
 add_dependencies(qgnn_schema qgnn_schema_gen)
-target_include_directories(qgnn_schema INTERFACE $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/generated>)
+target_include_directories(qgnn_schema INTERFACE $<BUILD_INTERFACE:${CMAKE_BINARY_DIR}/generated>
+                                                $<BUILD_INTERFACE:${QGNN_SCHEMA_DIR}/include>)
 target_link_libraries(qgnn_schema INTERFACE qgnn_flatbuffers)

@@ -8,25 +8,13 @@
 #include "qgnn/converter/model_builder.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/schema/qgnn_generated.h"
+#include "qgnn/schema/tensor_type.h"
 
 namespace qgnn {
 namespace converter {
 namespace {
 
 namespace fbs = ::qgnn::fb;
-
-size_t element_bits(fbs::TensorType type) {
-  switch (type) {
-    case fbs::TensorType::FLOAT32:
-    case fbs::TensorType::INT32:
-      return 32;
-    case fbs::TensorType::INT8:
-      return 8;
-    case fbs::TensorType::INT4:
-      return 4;
-  }
-  return 0;
-}
 
 class ModelReader {
  public:
@@ -106,7 +94,8 @@ class ModelReader {
     const uint32_t b = (*tensor)->buffer();
     if (!buffers || b >= buffers->size()) return "buffer index " + std::to_string(b) + " out of range";
     *data = buffers->Get(b)->data();
-    const uint64_t expected = (count * element_bits((*tensor)->type()) + 7) / 8;
+    const uint64_t expected =
+        (count * static_cast<uint64_t>(fbs::tensor_type_bits((*tensor)->type())) + 7) / 8;
     const uint64_t actual = *data ? (*data)->size() : 0;
     if (actual != expected) {
       return "tensor " + std::to_string(index) + " buffer holds " + std::to_string(actual) +

@@ -7,6 +7,7 @@
 #include "limits.h"
 #include "ops/op.h"
 #include "qgnn/schema/qgnn_generated.h"
+#include "qgnn/schema/tensor_type.h"
 
 static_assert(FLATBUFFERS_LITTLEENDIAN, "qgnn reads parameters in place: little-endian targets only");
 
@@ -16,19 +17,6 @@ namespace {
 
 const char* TensorName(const fb::Tensor& tensor) {
   return tensor.name() != nullptr ? tensor.name()->c_str() : "";
-}
-
-int32_t TypeBits(fb::TensorType type) {
-  switch (type) {
-    case fb::TensorType::FLOAT32:
-    case fb::TensorType::INT32:
-      return 32;
-    case fb::TensorType::INT8:
-      return 8;
-    case fb::TensorType::INT4:
-      return 4;
-  }
-  return 0;
 }
 
 // Dense slots a layer uses in the model's Dense table.
@@ -67,7 +55,7 @@ qgnn_status VerifyTensors(const fb::Model& model, ErrorReporter& reporter) {
                              " buffers)",
                              i, TensorName(t), t.buffer(), num_buffers);
     }
-    const int32_t bits = TypeBits(t.type());
+    const int32_t bits = fb::tensor_type_bits(t.type());
     if (bits == 0) {
       return reporter.Report(QGNN_BAD_TENSOR_TYPE, "tensor %" PRIu32 " (%s): unknown element type %d", i,
                              TensorName(t), static_cast<int>(t.type()));

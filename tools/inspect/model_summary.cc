@@ -3,23 +3,11 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "qgnn/schema/qgnn_generated.h"
+#include "qgnn/schema/tensor_type.h"
 
 namespace qgnn {
 namespace tools {
 namespace {
-
-int tensor_bits(fb::TensorType type) {
-  switch (type) {
-    case fb::TensorType::FLOAT32:
-    case fb::TensorType::INT32:
-      return 32;
-    case fb::TensorType::INT8:
-      return 8;
-    case fb::TensorType::INT4:
-      return 4;
-  }
-  return 0;
-}
 
 std::string enum_text(const char* name) { return name != nullptr && name[0] != '\0' ? name : "UNKNOWN"; }
 
@@ -37,7 +25,7 @@ class Summarizer {
     out->out_features = weight->shape()->Get(0);
     out->in_features = weight->shape()->Get(1);
     out->weight_type = enum_text(fb::EnumNameTensorType(weight->type()));
-    out->weight_bits = tensor_bits(weight->type());
+    out->weight_bits = fb::tensor_type_bits(weight->type());
     out->activation = enum_text(fb::EnumNameActivation(d->activation()));
     out->parameter_bytes = buffer_bytes(weight);
     if (d->bias() >= 0) {
