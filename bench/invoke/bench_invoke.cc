@@ -1,0 +1,80 @@
+// End-to-end qgnn_interpreter_invoke latency through the C API, one thread, FP32 vs quantized variants of
+// the same random model. Model loading, arena planning and graph setup (validation) happen once before
+// the timed loop; each iteration is one invoke on the bound graph (input quantization included for the
+// quantized models, whose input is float). Counters: arena_bytes (qgnn_arena_size for exactly this
+// graph), model_bytes (.qgnn file size), parameter_bytes (weights, biases, requant arrays).
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "session.h"
+#include "workloads.h"
+
+namespace qgnn {
+namespace bench {
+namespace {
+
+void run_invoke(benchmark::State& state, const ModelSet& models, Precision precision,
+                const converter::GraphBatch& input, int64_t items_per_invoke) {
+  if (!models.error.empty()) {
+    state.SkipWithError(models.error.c_str());
+    return;
+  }
+  Session session;
+  std::string error;
+  if (!session.open(models.bytes[static_cast<int>(precision)], input, &error)) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  qgnn_error err{};
+  for (auto _ : state) {
+    if (session.invoke(&err) != QGNN_OK) {
+      state.SkipWithError(err.message);
+      break;
+    }
+    benchmark::ClobberMemory();  // the outputs live in the arena
+  }
+  state.SetItemsProcessed(state.iterations() * items_per_invoke);
+  state.counters["arena_bytes"] = static_cast<double>(session.arena_bytes());
+  state.counters["model_bytes"] = static_cast<double>(session.model_bytes());
+  state.counters["parameter_bytes"] = static_cast<double>(session.parameter_bytes());
+}
+
+/// GCN 1433 -> 16 -> 7 on a random Cora-sized graph. Items = nodes.
+void BM_InvokeGcnCora(benchmark::State& state, Precision precision) {
+  static const converter::GraphBatch input = cora_sized_input(/*seed=*/7);
+  run_invoke(state, gcn_cora_models(), precision, input, input.num_nodes);
+}
+
+/// 3 x GINConv (hidden 32) + sum pool + Linear on `graphs` molecules of 18 nodes. Items = graphs.
+void BM_InvokeGinMutag(benchmark::State& state, Precision precision) {
+  static std::map<int32_t, converter::GraphBatch> inputs;  // node-stable: sessions point into them
+  const int32_t graphs = static_cast<int32_t>(state.range(0));
+  auto it = inputs.find(graphs);
+  if (it == inputs.end()) it = inputs.emplace(graphs, mutag_like_input(graphs, /*seed=*/1000)).first;
+  run_invoke(state, gin_mutag_models(), precision, it->second, graphs);
+}
+
+[[maybe_unused]] const bool kRegistered = [] {
+  const Precision precisions[] = {Precision::kF32, Precision::kW8A8, Precision::kW4A8, Precision::kW4A4};
+  for (Precision p : precisions) {
+    const std::string name = std::string("BM_InvokeGcnCora/") + precision_name(p);
+    benchmark::RegisterBenchmark(name.c_str(), BM_InvokeGcnCora, p)->Unit(benchmark::kMillisecond);
+  }
+  for (Precision p : precisions) {
+    const std::string name = std::string("BM_InvokeGinMutag/") + precision_name(p);
+    benchmark::RegisterBenchmark(name.c_str(), BM_InvokeGinMutag, p)
+        ->ArgName("graphs")
+        ->Arg(1)
+        ->Arg(16)
+        ->Arg(128)
+        ->Unit(benchmark::kMicrosecond);
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace bench
+}  // namespace qgnn
