@@ -1,0 +1,152 @@
+"""The reference kernels of kernels/reference/*.cc as whole-array numpy int64 operations.
+
+Activations are int64 arrays of VALUES [rows, cols] (int4 values in [-8, 7]); packing int4 rows into bytes is
+lossless and does not change any value, so the simulator never packs. Sums over neighbours are exact integer
+sums, so their order does not matter (the runtime's twins rely on the same fact).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .numerics import clamp, gcn_norm_q15, mean_rescale, qmax, qmin, rescale, rounding_shift_right
+
+# Columns per chunk when gathering neighbour rows (E x chunk int64 values at a time): bounds memory on wide
+# inputs such as Cora's 1433 features.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _column_chunks(cols: int, rows: int):
+    step = max(1, _CHUNK_ELEMENTS // max(rows, 1))
+    for start in range(0, cols, step):
+        yield start, min(cols, start + step)
+
+
+def segment_sum_gather(values: np.ndarray, row_ptr: np.ndarray, col_idx: np.ndarray) -> np.ndarray:
+    """out[i] = sum_{e in [row_ptr[i], row_ptr[i+1])} values[col_idx[e]] (int64; empty rows give 0).
+
+    A prefix sum over the gathered rows differenced at row_ptr: handles empty rows without the reduceat pitfall
+    (np.add.reduceat returns values[start] for an empty segment instead of 0)."""
+    rows = row_ptr.shape[0] - 1
+    cols = values.shape[1]
+    out = np.zeros((rows, cols), dtype=np.int64)
+    if col_idx.size == 0 or cols == 0:
+        return out
+    for a, b in _column_chunks(cols, col_idx.size):
+        gathered = values[col_idx, a:b]
+        prefix = np.zeros((col_idx.size + 1, b - a), dtype=np.int64)
+        np.cumsum(gathered, axis=0, out=prefix[1:])
+        out[:, a:b] = prefix[row_ptr[1:]] - prefix[row_ptr[:-1]]
+    return out
+
+
+def segment_max_gather(values: np.ndarray, row_ptr: np.ndarray, col_idx: Optional[np.ndarray]) -> np.ndarray:
+    """out[i] = max_{e in row i} values[col_idx[e]] for rows with at least one entry (col_idx None: values[e]
+    itself, contiguous segments). Rows without entries get 0 (callers overwrite them).
+
+    np.maximum.reduceat is applied to the non-empty rows' starts only: reduceat reduces [idx[k], idx[k+1]), and
+    the empty rows between two non-empty ones own no entries, so each non-empty row's segment is exact; the last
+    runs to the end (= row_ptr[-1])."""
+    rows = row_ptr.shape[0] - 1
+    cols = values.shape[1]
+    out = np.zeros((rows, cols), dtype=np.int64)
+    count = np.diff(row_ptr)
+    nonempty = np.flatnonzero(count > 0)
+    if nonempty.size == 0 or cols == 0:
+        return out
+    starts = row_ptr[nonempty]
+    total = int(row_ptr[-1])
+    for a, b in _column_chunks(cols, total):
+        gathered = values[:total, a:b] if col_idx is None else values[col_idx, a:b]
+        out[nonempty, a:b] = np.maximum.reduceat(gathered, starts, axis=0)
+    return out
+
+
+def requantize(acc, multiplier, shift, zero_point: int, bits: int, relu: bool = False) -> np.ndarray:
+    """clamp(zo + rescale(acc, m, e), lo, qmax), lo = zo under a fused ReLU (max(qmin, zo) = zo)."""
+    lo = max(qmin(bits), zero_point) if relu else qmin(bits)
+    return clamp(zero_point + rescale(acc, multiplier, shift), lo, qmax(bits))
+
+
+def aggregate(mode: str, x: np.ndarray, zx: int, row_ptr: np.ndarray, col_idx: np.ndarray, multiplier: int,
+              shift: int, zo: int, out_bits: int, self_weight_q16: int = 0) -> np.ndarray:
+    """aggregate() of reference.h; mode "sum" (GIN self term when self_weight_q16 != 0), "mean", "max", "gcn"."""
+    n = x.shape[0]
+    delta = x.astype(np.int64) - zx
+    degree = np.diff(row_ptr).astype(np.int64)
+    m = np.full((n, 1), multiplier, dtype=np.int64)
+    e = np.full((n, 1), shift, dtype=np.int64)
+    if mode == "sum":
+        acc = segment_sum_gather(delta, row_ptr, col_idx)
+        if self_weight_q16 != 0:
+            # (x_i - zx) * w formed in int64, rounded >> 16 (half toward +inf), then added to the int32 sum.
+            acc += rounding_shift_right(delta * np.int64(self_weight_q16), 16)
+    elif mode == "mean":
+        acc = segment_sum_gather(delta, row_ptr, col_idx)
+        md, ed = mean_rescale(multiplier, shift, np.maximum(degree, 1))
+        m, e = md[:, None], ed[:, None]
+    elif mode == "max":
+        acc = segment_max_gather(x.astype(np.int64), row_ptr, col_idx) - zx
+    elif mode == "gcn":
+        norm = gcn_norm_q15(degree + 1)  # every node: neighbours are looked up by id
+        scaled = delta * norm[:, None]  # Q15 terms, |.| < 2^23
+        acc64 = scaled + segment_sum_gather(scaled, row_ptr, col_idx)  # self-loop + neighbours, < 2^45
+        acc = rounding_shift_right(acc64 * norm[:, None], 30)  # Q30 -> integer, product < 2^60
+    else:
+        raise ValueError(f"unknown aggregation mode {mode!r}")
+    out = requantize(acc, m, e, zo, out_bits)
+    if mode in ("mean", "max"):
+        out[degree == 0] = zo  # an empty neighbourhood is real 0
+    return out
+
+
+def dense_accumulator(x: np.ndarray, zx: int, weight: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
+    """bias[c] + sum_k (x[i][k] - zx) * w[c][k], exact.
+
+    Computed as a float64 matrix product: every term is an integer with |term| <= 255 * 128 and there are at
+    most 2^15 of them, so every partial sum is an integer below 2^30 < 2^53 and the BLAS result is exact
+    whatever its summation order or FMA use (numpy's int64 matmul has no BLAS and is ~50x slower)."""
+    delta = x.astype(np.int64) - zx
+    if weight.shape[1] > 32768:
+        raise ValueError("more than 32768 input features: the float64 accumulation is no longer proven exact")
+    acc = (delta.astype(np.float64) @ weight.astype(np.float64).T).astype(np.int64)
+    if bias is not None:
+        acc += bias.astype(np.int64)[None, :]
+    return acc
+
+
+def global_pool(mode: str, x: np.ndarray, zx: int, graph_ptr: np.ndarray, multiplier: int, shift: int,
+                zo: int, out_bits: int) -> np.ndarray:
+    """global_pool() of reference.h: one row per graph over nodes [graph_ptr[g], graph_ptr[g+1])."""
+    count = np.diff(graph_ptr).astype(np.int64)
+    g = count.shape[0]
+    cols = x.shape[1]
+    m = np.full((g, 1), multiplier, dtype=np.int64)
+    e = np.full((g, 1), shift, dtype=np.int64)
+    if mode in ("sum", "mean"):
+        delta = x.astype(np.int64) - zx
+        prefix = np.zeros((x.shape[0] + 1, cols), dtype=np.int64)
+        np.cumsum(delta, axis=0, out=prefix[1:])
+        acc = prefix[graph_ptr[1:]] - prefix[graph_ptr[:-1]]
+        if mode == "mean":
+            md, ed = mean_rescale(multiplier, shift, np.maximum(count, 1))
+            m, e = md[:, None], ed[:, None]
+    elif mode == "max":
+        acc = segment_max_gather(x.astype(np.int64), graph_ptr, None) - zx
+    else:
+        raise ValueError(f"unknown pooling mode {mode!r}")
+    out = requantize(acc, m, e, zo, out_bits)
+    out[count == 0] = zo  # an empty graph pools to real 0
+    return out
+
+
+def argmax_first(q: np.ndarray) -> np.ndarray:
+    """Index of the first maximum of each row; -1 for rows without columns."""
+    q = np.asarray(q)
+    if q.ndim != 2:
+        raise ValueError("argmax_first takes a 2-D array")
+    if q.shape[1] == 0:
+        return np.full(q.shape[0], -1, dtype=np.int32)
+    return np.argmax(q, axis=1).astype(np.int32)  # numpy returns the first occurrence of the maximum
