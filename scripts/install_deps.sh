@@ -38,6 +38,8 @@ fi
 if [ "$no_python" != 1 ]; then
   # Always used through /usr/bin/python3: these are Debian's modules, not a pyenv/venv's.
   packages+=(python3 python3-numpy python3-scipy python3-flatbuffers python3-pytest python3-torch libopenblas0-pthread)
+  # Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist (python3 -m qgnn.data fashion-mnist; a test).
+  packages+=(dataset-fashion-mnist)
 fi
 
 missing=()

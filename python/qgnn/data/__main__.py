@@ -1,4 +1,4 @@
-"""python3 -m qgnn.data {tu,planetoid} ... -o FILE.qgd"""
+"""python3 -m qgnn.data {tu,planetoid,fashion-mnist} ... -o FILE.qgd"""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import List, Optional
 from .._fb import FormatError
 from ..qgd import write_qgd
 from .common import DataError
+from .fashion_mnist import DEFAULT_PATCH, DEFAULT_SOURCE, import_fashion_mnist
 from .planetoid import import_planetoid
 from .tu import DEFAULT_DEGREE_CAP, DEFAULT_FOLDS, DEFAULT_SEED, import_tu
 
@@ -31,6 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("dir", help="directory holding ind.NAME.{x,y,tx,ty,allx,ally,graph,test.index}")
     pl.add_argument("name", help="data set name, e.g. cora")
     pl.add_argument("-o", "--output", required=True, help="output .qgd file")
+    fm = sub.add_parser("fashion-mnist", help="Fashion-MNIST IDX files -> graphs of image patches "
+                                              "(graph classification)")
+    fm.add_argument("--source", default=DEFAULT_SOURCE,
+                    help="directory holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] "
+                         "(default %(default)s)")
+    fm.add_argument("--patch", type=int, default=DEFAULT_PATCH,
+                    help="patch size in pixels; (28 / PATCH)^2 nodes per image (default %(default)s)")
+    fm.add_argument("--limit-train", type=int, metavar="N", help="only the first N train-file images")
+    fm.add_argument("--limit-test", type=int, metavar="M", help="only the first M t10k images")
+    fm.add_argument("-o", "--output", required=True, help="output .qgd file")
     return ap
 
 
@@ -41,8 +52,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             if args.folds < 2 or args.folds > 255:
                 raise DataError("--folds must be in 2..255")
             gs = import_tu(args.dir, args.name, args.degree_cap, args.folds, args.seed)
-        else:
+        elif args.format == "planetoid":
             gs = import_planetoid(args.dir, args.name)
+        else:
+            gs = import_fashion_mnist(args.source, args.patch, args.limit_train, args.limit_test)
         write_qgd(gs, args.output)
     except (DataError, FormatError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
