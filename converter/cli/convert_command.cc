@@ -68,7 +68,16 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   QuantizationReport report;
   const Result<ModelDesc> quantized = quantize_model(model.value, batches.value, options.config, &report);
   if (!quantized.ok()) return R::failure("quantization failed: " + quantized.error);
-  const Result<std::vector<uint8_t>> out_bytes = serialize_model(quantized.value);
+  // Record how the model was made, so `qgnn-inspect` can tell.
+  ModelDesc described = quantized.value;
+  const ComponentBits& bits = options.config.default_bits;
+  described.producer = "qgnn-convert";
+  described.description += " (calibration: " + options.calibration_path + ", split " + options.split +
+                           "; min-max ranges; bits input " + std::to_string(options.config.input_bits) +
+                           ", weights " + std::to_string(bits.weights) + ", aggregation " +
+                           std::to_string(bits.aggregation) + ", output " + std::to_string(bits.output) +
+                           (options.config.int8_logits ? ", logits 8)" : ")");
+  const Result<std::vector<uint8_t>> out_bytes = serialize_model(described);
   if (!out_bytes.ok()) return R::failure("cannot write the quantized model: " + out_bytes.error);
   const Result<bool> written = write_file_atomic(options.output_path, out_bytes.value);
   if (!written.ok()) return R::failure(written.error);

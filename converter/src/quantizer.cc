@@ -34,6 +34,7 @@ class Quantizer {
     *out = float_model_;
     out->quantized = true;
     out->input_int8 = false;
+    out->producer = "qgnn-converter";
     out->description = float_model_.description.empty()
                            ? "post-training quantized by qgnn-converter"
                            : float_model_.description + "; post-training quantized by qgnn-converter";
