@@ -223,17 +223,26 @@ def to_bytes(m: ModelDesc) -> bytes:
     b = flatbuffers.Builder(4096)
     w = _Writer(b)
     layers = [w.layer(i, layer) for i, layer in enumerate(m.layers)]
-    layers_vec = _fb.create_offset_vector(b, layers)
-    tensors_vec = _fb.create_offset_vector(b, w.tensors)
-    buffers_vec = _fb.create_offset_vector(b, w.buffers)
-    name = _fb.create_string(b, m.name)
-    description = _fb.create_string(b, m.description)
-    producer = _fb.create_string(b, m.producer)
-    class_names = _fb.create_string_vector(b, m.class_names)
     fbm.InputSpecStart(b)
     fbm.InputSpecAddFeatureDim(b, m.input_dim)
     fbm.InputSpecAddType(b, fbm.TensorType.FLOAT32)
     input_spec = fbm.InputSpecEnd(b)
+    return finish_model(b, m, quantized=False, input_spec=input_spec, layers=layers, tensors=w.tensors,
+                        buffers=w.buffers)
+
+
+def finish_model(b: flatbuffers.Builder, m, *, quantized: bool, input_spec: int, layers: List[int],
+                 tensors: List[int], buffers: List[int]) -> bytes:
+    """Write the Model table around already-built layers / tensors / buffers / input spec and finish the
+    buffer. `m` supplies the header fields (version, name, description, producer, task, class_names,
+    limits): a float ModelDesc or a quantized model description."""
+    layers_vec = _fb.create_offset_vector(b, layers)
+    tensors_vec = _fb.create_offset_vector(b, tensors)
+    buffers_vec = _fb.create_offset_vector(b, buffers)
+    name = _fb.create_string(b, m.name)
+    description = _fb.create_string(b, m.description)
+    producer = _fb.create_string(b, m.producer)
+    class_names = _fb.create_string_vector(b, m.class_names)
     fbm.LimitsStart(b)
     for adder, value in zip(("MaxNodes", "MaxEdges", "MaxDegree", "MaxGraphs"), m.limits):
         getattr(fbm, "LimitsAdd" + adder)(b, int(value))
@@ -245,7 +254,7 @@ def to_bytes(m: ModelDesc) -> bytes:
     fbm.ModelAddProducer(b, producer)
     fbm.ModelAddTask(b, m.task)
     fbm.ModelAddClassNames(b, class_names)
-    fbm.ModelAddQuantized(b, False)
+    fbm.ModelAddQuantized(b, quantized)
     fbm.ModelAddInput(b, input_spec)
     fbm.ModelAddLayers(b, layers_vec)
     fbm.ModelAddTensors(b, tensors_vec)

@@ -25,7 +25,7 @@ import numpy as np
 from . import _fb
 from ._atomic import PathLike
 from ._fb import FormatError
-from .model_file import GCN, GIN, LINEAR, POOL, QGNN_FORMAT_VERSION, QGNN_IDENTIFIER, SAGE
+from .model_file import GCN, GIN, LINEAR, POOL, QGNN_FORMAT_VERSION, QGNN_IDENTIFIER, SAGE, finish_model
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
@@ -544,37 +544,13 @@ def quantized_model_to_bytes(qm: QuantizedModel) -> bytes:
     b = flatbuffers.Builder(4096)
     w = _QWriter(b)
     layers = [w.layer(i, layer) for i, layer in enumerate(qm.layers)]
-    layers_vec = _fb.create_offset_vector(b, layers)
-    tensors_vec = _fb.create_offset_vector(b, w.tensors)
-    buffers_vec = _fb.create_offset_vector(b, w.buffers)
-    name = _fb.create_string(b, qm.name)
-    description = _fb.create_string(b, qm.description)
-    producer = _fb.create_string(b, qm.producer)
-    class_names = _fb.create_string_vector(b, qm.class_names)
     input_quant = w.quant(qm.input_quant)
     fbm.InputSpecStart(b)
     fbm.InputSpecAddFeatureDim(b, qm.input_dim)
     fbm.InputSpecAddType(b, fbm.TensorType.INT8 if qm.input_int8 else fbm.TensorType.FLOAT32)
     fbm.InputSpecAddQuant(b, input_quant)
     input_spec = fbm.InputSpecEnd(b)
-    fbm.LimitsStart(b)
-    for adder, value in zip(("MaxNodes", "MaxEdges", "MaxDegree", "MaxGraphs"), qm.limits):
-        getattr(fbm, "LimitsAdd" + adder)(b, int(value))
-    limits = fbm.LimitsEnd(b)
-    fbm.ModelStart(b)
-    fbm.ModelAddVersion(b, qm.version)
-    fbm.ModelAddName(b, name)
-    fbm.ModelAddDescription(b, description)
-    fbm.ModelAddProducer(b, producer)
-    fbm.ModelAddTask(b, qm.task)
-    fbm.ModelAddClassNames(b, class_names)
-    fbm.ModelAddQuantized(b, True)
-    fbm.ModelAddInput(b, input_spec)
-    fbm.ModelAddLayers(b, layers_vec)
-    fbm.ModelAddTensors(b, tensors_vec)
-    fbm.ModelAddBuffers(b, buffers_vec)
-    fbm.ModelAddLimits(b, limits)
-    b.Finish(fbm.ModelEnd(b), file_identifier=QGNN_IDENTIFIER)
-    data = bytes(b.Output())
+    data = finish_model(b, qm, quantized=True, input_spec=input_spec, layers=layers, tensors=w.tensors,
+                        buffers=w.buffers)
     quantized_model_from_bytes(data, "written model")
     return data
