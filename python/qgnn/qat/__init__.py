@@ -1,0 +1,18 @@
+"""qgnn.qat: quantization-aware training through the runtime's exact integer arithmetic (docs/qat.md).
+
+    from qgnn import qat
+    qm = qat.prepare(model, bits=8, ranges="percentile", degree_quant=True)
+    ... train qm like the float model ...
+    qat.export_quantized(qm, "model_int8.qgnn")
+"""
+
+from .model import (QATModel, degree_cdf, export_quantized, prepare, protection_mask,
+                    protection_probability)
+from .observers import METHODS, RangeObserver, batch_range
+from .quantizer import ComponentBits, activation_quant_params, quantize_desc, quantize_multiplier
+
+__all__ = [
+    "QATModel", "prepare", "export_quantized", "RangeObserver", "batch_range", "METHODS", "ComponentBits",
+    "activation_quant_params", "quantize_desc", "quantize_multiplier", "degree_cdf", "protection_probability",
+    "protection_mask",
+]

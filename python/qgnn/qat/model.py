@@ -1,0 +1,400 @@
+"""QATModel: a qgnn.nn.GraphModel trained through the runtime's exact integer arithmetic.
+
+Forward pass (training and eval): the model's float parameters (BatchNorm folded with its running statistics)
+and the observers' current ranges are quantized exactly as the C++ converter would (qgnn.qat.quantizer), and
+the integer pipeline of qgnn.sim (kernels, rescale, saturation) runs on the quantized values. Next to it runs a
+float "surrogate" of each component computed from the (dequantized) quantized inputs: it carries the gradient.
+At every quantized component the value handed on is
+
+    v = v_f * inside + (dequantize(q_int) - v_f * inside).detach()
+
+i.e. exactly the runtime's dequantized value, with a straight-through gradient that is 1 where the float value
+lies inside the clipping range [s (qmin - z), s (qmax - z)] and 0 outside. Weights are fake-quantized per output
+channel (symmetric) with an identity STE. In eval mode the logits are bit for bit the dequantized logits that
+qgnn.sim / qgnn-run compute from the model export_quantized writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .. import nn as qnn
+from .._atomic import PathLike, write_bytes_atomic
+from ..export_model import _SKIPPED, to_desc
+from ..model_file import GCN, GIN, LINEAR, POOL, SAGE
+from ..quantized_model import QDense, QuantizedModel, QuantParams, quantized_model_to_bytes
+from ..sim import kernels as K
+from ..sim.engine import _dense as _int_dense
+from ..sim.numerics import dequantize, quantize_float
+from .observers import RangeObserver
+from .quantizer import ComponentBits, LayerRanges, quantize_desc
+
+BitsSpec = Union[int, Dict]
+
+DQ_PROBS = {8: (0.0, 0.1), 4: (0.1, 0.2)}  # Degree-Quant (p_min, p_max)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Degree-Quant protective masks
+# ---------------------------------------------------------------------------------------------------
+
+def degree_cdf(degree: Tensor) -> Tensor:
+    """Empirical CDF of the in-degree within the batch: the fraction of nodes whose degree is <= d_i."""
+    d = degree.to(torch.float64)
+    n = d.numel()
+    if n == 0:
+        return d
+    sorted_d, _ = torch.sort(d)
+    return torch.searchsorted(sorted_d, d, right=True).to(torch.float64) / n
+
+
+def protection_probability(degree: Tensor, p_min: float, p_max: float) -> Tensor:
+    """p_i = p_min + (p_max - p_min) * CDF(in-degree_i) (Degree-Quant, Tailor et al., ICLR 2021)."""
+    return p_min + (p_max - p_min) * degree_cdf(degree)
+
+
+def protection_mask(degree: Tensor, p_min: float, p_max: float, generator=None) -> Tensor:
+    """Bernoulli(p_i) per node: True = kept in full precision in this forward pass."""
+    p = protection_probability(degree, p_min, p_max)
+    return torch.rand(p.shape, generator=generator, dtype=torch.float64) < p
+
+
+# ---------------------------------------------------------------------------------------------------
+# Differentiable folding (the gradient surrogate; the integer path uses qgnn.export's folding)
+# ---------------------------------------------------------------------------------------------------
+
+def _fold(lins: Sequence[torch.nn.Linear], bn: Optional[torch.nn.BatchNorm1d]) -> List[Tuple[Tensor, Optional[Tensor]]]:
+    """[(W, b)] of Dense ops sharing one BatchNorm1d folded with its running statistics (frozen BN)."""
+    out = []
+    for k, lin in enumerate(lins):
+        w, b = lin.weight, lin.bias
+        if bn is not None:
+            scale = (bn.weight if bn.weight is not None else 1.0) / torch.sqrt(bn.running_var + bn.eps)
+            w = w * scale[:, None]
+            b = b * scale if b is not None else None
+            if k == 0:
+                shift = (bn.bias if bn.bias is not None else 0.0) - bn.running_mean * scale
+                b = shift if b is None else b + shift
+        out.append((w, b))
+    return out
+
+
+@dataclass
+class _Entry:
+    """One layer of the desc and the modules that carry its parameters."""
+
+    kind: str
+    module: torch.nn.Module
+    bn: Optional[torch.nn.BatchNorm1d] = None  # layer-level BatchNorm1d after the layer
+    mlp: List[Tuple[torch.nn.Linear, Optional[torch.nn.BatchNorm1d]]] = field(default_factory=list)
+
+    def denses(self) -> List[Tuple[Tensor, Optional[Tensor]]]:
+        m = self.module
+        if self.kind == LINEAR:
+            return _fold([m], self.bn)
+        if self.kind == GCN:
+            return _fold([m.lin], self.bn)
+        if self.kind == SAGE:
+            return _fold([m.lin_neighbor] + ([m.lin_root] if m.lin_root is not None else []), self.bn)
+        if self.kind == GIN:
+            return [_fold([lin], bn)[0] for lin, bn in self.mlp]
+        return []
+
+
+def _entries(model: qnn.GraphModel) -> List[_Entry]:
+    entries: List[_Entry] = []
+    for m in model.layers:
+        if isinstance(m, _SKIPPED) or isinstance(m, torch.nn.ReLU):
+            continue
+        if isinstance(m, torch.nn.BatchNorm1d):
+            entries[-1].bn = m
+        elif isinstance(m, torch.nn.Linear):
+            entries.append(_Entry(LINEAR, m))
+        elif isinstance(m, qnn.GCNConv):
+            entries.append(_Entry(GCN, m))
+        elif isinstance(m, qnn.SAGEConv):
+            entries.append(_Entry(SAGE, m))
+        elif isinstance(m, qnn.GINConv):
+            e = _Entry(GIN, m)
+            mods = list(m.mlp.children()) if isinstance(m.mlp, (torch.nn.Sequential, torch.nn.ModuleList)) else [m.mlp]
+            for sub in mods:
+                if isinstance(sub, torch.nn.Linear):
+                    e.mlp.append((sub, None))
+                elif isinstance(sub, torch.nn.BatchNorm1d):
+                    e.mlp[-1] = (e.mlp[-1][0], sub)
+            entries.append(e)
+        elif isinstance(m, qnn.GlobalPool):
+            entries.append(_Entry(POOL, m))
+        else:
+            raise TypeError(f"qgnn.qat cannot wrap {type(m).__name__}")
+    return entries
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bits
+# ---------------------------------------------------------------------------------------------------
+
+def _component_bits(spec: BitsSpec, num_layers: int) -> Tuple[int, List[ComponentBits]]:
+    """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "output": 8, "layers": {i: {...} or int}}."""
+    if isinstance(spec, int):
+        return spec, [ComponentBits(spec, spec, spec) for _ in range(num_layers)]
+    default = int(spec.get("default", 8))
+    base = {k: int(spec.get(k, default)) for k in ("weights", "aggregation", "output")}
+    out = []
+    for i in range(num_layers):
+        o = spec.get("layers", {}).get(i, {})
+        o = {k: o for k in base} if isinstance(o, int) else o
+        out.append(ComponentBits(**{k: int(o.get(k, base[k])) for k in base}))
+    for cb in out:
+        for b in (cb.weights, cb.aggregation, cb.output):
+            if b not in (4, 8):
+                raise ValueError("bits must be 4 or 8")
+    return int(spec.get("input", default)), out
+
+
+# ---------------------------------------------------------------------------------------------------
+# The QAT model
+# ---------------------------------------------------------------------------------------------------
+
+class QATModel(torch.nn.Module):
+    """Wraps a qgnn.nn.GraphModel (its parameters are trained in place). See qgnn.qat.prepare."""
+
+    def __init__(self, model: qnn.GraphModel, bits: BitsSpec = 8, ranges: str = "minmax",
+                 momentum: Optional[float] = 0.1, degree_quant: bool = False,
+                 dq_probs: Optional[Tuple[float, float]] = None, percentiles: Optional[Tuple[float, float]] = None,
+                 pauta_k: float = 3.0, int8_logits: bool = True, name: str = "model", seed: int = 0) -> None:
+        super().__init__()
+        self.model = model
+        self.entries = _entries(model)
+        self.name = name
+        n = len(self.entries)
+        self.input_bits, self.layer_bits = _component_bits(bits, n)
+        self.int8_logits = int8_logits
+        self.degree_quant = degree_quant
+        min_bits = min([self.input_bits] + [min(b.weights, b.aggregation, b.output) for b in self.layer_bits])
+        self.dq_probs = dq_probs or DQ_PROBS[8 if min_bits >= 8 else 4]
+        self.quant_enabled = True
+        self.calibrating = False
+        self._gen = torch.Generator().manual_seed(seed)
+
+        def obs(b: int) -> RangeObserver:
+            return RangeObserver(ranges, b, momentum, percentiles, pauta_k)
+
+        self.input_obs = obs(self.input_bits)
+        self.obs: List[Dict] = []
+        for i, e in enumerate(self.entries):
+            b = self.layer_bits[i]
+            out_bits = 8 if (i + 1 == n and int8_logits) else b.output
+            self.obs.append({
+                "aggregation": obs(b.aggregation) if e.kind in (GCN, SAGE, GIN) else None,
+                "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN else [],
+                "output": obs(out_bits),
+            })
+
+    # -- quantized model from the current parameters and ranges ------------------------------------
+    def observers(self) -> List[RangeObserver]:
+        out = [self.input_obs]
+        for o in self.obs:
+            out += [x for x in [o["aggregation"], *o["hidden"], o["output"]] if x is not None]
+        return out
+
+    def quantized_model(self, **desc_kwargs) -> QuantizedModel:
+        desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
+        ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else (np.inf, -np.inf),
+                              [h.range() for h in o["hidden"]], o["output"].range()) for o in self.obs]
+        return quantize_desc(desc, self.input_obs.range(), ranges, self.input_bits, self.layer_bits,
+                             self.int8_logits)
+
+    # -- forward ------------------------------------------------------------------------------------
+    def forward(self, x: Tensor, row_ptr, col_idx=None, graph_ptr=None) -> Tensor:
+        graph = row_ptr if isinstance(row_ptr, qnn.Graph) else qnn.Graph(row_ptr, col_idx, graph_ptr)
+        x = torch.as_tensor(x, dtype=torch.float32)
+        observe = self.training or self.calibrating
+        if observe and self.quant_enabled and any(o.empty for o in self.observers()):
+            self.calibrate_float(x, graph)  # first batch: initialise the ranges from the float model
+        if not self.quant_enabled:
+            return self._run(x, graph, None, observe)
+        return self._run(x, graph, self.quantized_model(), observe)
+
+    @torch.no_grad()
+    def calibrate_float(self, x: Tensor, graph: qnn.Graph) -> None:
+        """One float (unquantized) pass recording the ranges of every activation."""
+        self.quant_enabled = False
+        try:
+            self._run(x, graph, None, True)
+        finally:
+            self.quant_enabled = True
+
+    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[QuantizedModel], observe: bool) -> Tensor:
+        rp = graph.row_ptr.numpy().astype(np.int64)
+        ci = graph.col_idx.numpy().astype(np.int64)
+        gp = graph.graph_ptr.numpy().astype(np.int64)
+        masking = self.degree_quant and self.training and qm is not None
+        p_min, p_max = self.dq_probs
+
+        def mask_for(rows: int) -> Optional[Tensor]:
+            if not masking or rows != graph.num_nodes:
+                return None
+            return protection_mask(graph.degree, p_min, p_max, self._gen)
+
+        def point(v_f: Tensor, obs: RangeObserver, qp: Optional[QuantParams], q_int, mask) -> Tuple[Tensor, object]:
+            """Observe v_f; hand on the integer result (dequantized, STE) or, for protected nodes, v_f."""
+            if observe:
+                obs.update(v_f)
+            if qp is None:
+                return v_f, None
+            s, z = qp.scale, qp.zero_point
+            deq = torch.from_numpy(dequantize(q_int, s, z))
+            lo = float(np.float32(s) * np.float32(qp.qmin - z))
+            hi = float(np.float32(s) * np.float32(qp.qmax - z))
+            inside = ((v_f >= lo) & (v_f <= hi)).to(v_f.dtype)
+            v = v_f * inside + (deq - v_f * inside).detach()
+            if mask is not None and bool(mask.any()):
+                v = torch.where(mask[:, None], v_f, v)
+                qf = quantize_float(v_f.detach().numpy(), s, z, qp.bits)
+                q_int = np.where(mask.numpy()[:, None], qf, q_int)
+            return v, q_int
+
+        def wq(w: Tensor, b: Optional[Tensor], d: Optional[QDense], s_in) -> Tuple[Tensor, Optional[Tensor]]:
+            """Fake-quantized weights / bias (identity STE) of a Dense, as the integer Dense uses them."""
+            if d is None:
+                return w, b
+            w_deq = torch.from_numpy(d.weight.astype(np.float32) * d.weight_scales[:, None])
+            w = w + (w_deq - w).detach()
+            if b is not None:
+                bq = d.bias if d.bias is not None else np.zeros(w.shape[0], np.int32)
+                b_deq = torch.from_numpy((bq.astype(np.float64) * float(s_in) *
+                                          d.weight_scales.astype(np.float64)).astype(np.float32))
+                b = b + (b_deq - b).detach()
+            return w, b
+
+        def lin(v: Tensor, wb: Tuple[Tensor, Optional[Tensor]]) -> Tensor:
+            y = v @ wb[0].t()
+            return y + wb[1] if wb[1] is not None else y
+
+        if qm is None:
+            desc = to_desc(self.model)
+            relus = [l.relu for l in desc.layers]
+            hidden_relus = [[d.relu for d in l.mlp[:-1]] for l in desc.layers]
+        else:
+            relus = [l.relu for l in qm.layers]
+            hidden_relus = [[d.relu for d in l.mlp[:-1]] for l in qm.layers]
+        # input
+        q = zx = in_q = None
+        if qm is not None:
+            in_q = qm.input_quant
+            q = quantize_float(x.detach().numpy(), in_q.scale, in_q.zero_point, in_q.bits)
+            zx = in_q.zero_point
+        v, q = point(x, self.input_obs, in_q, q, mask_for(x.shape[0]))
+        cur_q = in_q
+        for i, e in enumerate(self.entries):
+            o = self.obs[i]
+            ql = qm.layers[i] if qm is not None else None
+            mask = mask_for(v.shape[0])
+            denses = e.denses()
+            if e.kind == POOL:
+                p_f = qnn.global_pool(v, graph, e.module.reduce)
+                qo = None
+                if ql is not None:
+                    rq = ql.requant
+                    qo = K.global_pool(ql.reduce, q, zx, gp, int(rq.multiplier[0]), int(rq.shift[0]),
+                                       ql.output.zero_point, ql.output.bits)
+                v, q = point(p_f, o["output"], ql.output if ql else None, qo, None)
+            elif e.kind == LINEAR:
+                d = ql.dense if ql else None
+                y_f = lin(v, wq(*denses[0], d, cur_q.scale if cur_q else None))
+                y_f = torch.relu(y_f) if relus[i] else y_f
+                qo = None
+                if ql is not None:
+                    qo = _int_dense(d, q, zx, ql.relu, ql.output.bits, ql.output.zero_point)
+                v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
+            else:
+                # aggregation
+                if e.kind == GCN:
+                    a_f, mode = qnn.gcn_aggregate(v, graph), "gcn"
+                elif e.kind == SAGE:
+                    a_f, mode = qnn.aggregate(v, graph, e.module.reduce), e.module.reduce
+                else:
+                    a_f, mode = (1 + e.module.eps) * v + qnn.aggregate(v, graph, "sum"), "sum"
+                qa = None
+                if ql is not None:
+                    rq = ql.aggregation_requant
+                    qa = K.aggregate(mode, q, zx, rp, ci, int(rq.multiplier[0]), int(rq.shift[0]),
+                                     ql.aggregation.zero_point, ql.aggregation.bits,
+                                     self_weight_q16=ql.self_weight_q16 if e.kind == GIN else 0)
+                agg_q = ql.aggregation if ql else None
+                va, qa = point(a_f, o["aggregation"], agg_q, qa, mask)
+                relu = relus[i]
+                if e.kind in (GCN, SAGE):
+                    d = ql.dense if ql else None
+                    y_f = lin(va, wq(*denses[0], d, agg_q.scale if agg_q else None))
+                    if e.kind == SAGE and len(denses) > 1:
+                        r = ql.root if ql else None
+                        y_f = y_f + lin(v, wq(*denses[1], r, cur_q.scale if cur_q else None))
+                    y_f = torch.relu(y_f) if relu else y_f
+                    qo = None
+                    if ql is not None:
+                        if e.kind == GCN:
+                            qo = _int_dense(d, qa, agg_q.zero_point, ql.relu, ql.output.bits, ql.output.zero_point)
+                        else:
+                            qo = _int_dense(d, qa, agg_q.zero_point, ql.relu, ql.output.bits, ql.output.zero_point,
+                                            extra=ql.root, extra_x=q, extra_zx=zx)
+                    v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
+                else:  # GIN MLP
+                    h, hq, hqp = va, qa, agg_q
+                    hidden_relu = hidden_relus[i]
+                    for k, wb in enumerate(denses):
+                        last = k + 1 == len(denses)
+                        d = ql.mlp[k] if ql else None
+                        y_f = lin(h, wq(*wb, d, hqp.scale if hqp else None))
+                        r = relu if last else hidden_relu[k]
+                        y_f = torch.relu(y_f) if r else y_f
+                        nq = (ql.output if last else ql.hidden[k]) if ql else None
+                        qo = None
+                        if ql is not None:
+                            qo = _int_dense(d, hq, hqp.zero_point, r, nq.bits, nq.zero_point)
+                        h, hq = point(y_f, o["output"] if last else o["hidden"][k], nq, qo, mask)
+                        hqp = nq
+                    v, q = h, hq
+            if ql is not None:
+                cur_q, zx = ql.output, ql.output.zero_point
+        return v
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def predict(self, x, graph) -> Tensor:
+        was = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self(torch.as_tensor(x, dtype=torch.float32), graph).argmax(dim=1)
+        finally:
+            self.train(was)
+
+
+def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = None,
+            degree_quant: bool = False, **kwargs) -> QATModel:
+    """Wrap a qgnn.nn.GraphModel for quantization-aware training.
+
+    bits: 8, 4, or {"input", "weights", "aggregation", "output", "default", "layers": {i: {...} | int}}
+    ranges: "minmax" | "percentile" | "pauta" (default: "percentile" with degree_quant, else "minmax")
+    degree_quant: Degree-Quant protective masking during training.
+    kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed."""
+    if ranges is None:
+        ranges = "percentile" if degree_quant else "minmax"
+    return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)
+
+
+def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> QuantizedModel:
+    """Write the quantized .qgnn the QAT model's eval forward computes (atomically); returns it.
+    Keyword arguments as qgnn.export_model.to_desc (name, description, task, class_names, limits)."""
+    description = desc_kwargs.pop("description", None)
+    qm = qat_model.quantized_model(**desc_kwargs)
+    if description is not None:
+        qm.description = description
+    write_bytes_atomic(path, quantized_model_to_bytes(qm))
+    return qm

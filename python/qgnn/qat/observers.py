@@ -1,0 +1,76 @@
+"""Range estimators of qgnn.qat: min/max, percentile (Degree-Quant) and Pauta / 3-sigma (QGNN-IC).
+
+Each observer summarises the values one activation takes during training (or calibration) as a closed range
+[lo, hi]; the quantizer then widens it to contain 0 (activation_quant_params, as the C++ converter does).
+Batch statistics are combined across batches either by an exponential moving average (`momentum`, the first
+batch initialises) or absolutely (`momentum=None`: the smallest lo and the largest hi ever seen).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+
+METHODS = ("minmax", "percentile", "pauta")
+
+# Degree-Quant's percentiles: 0.1 / 99.9 for INT8, 1 / 99 for INT4.
+DEFAULT_PERCENTILES = {8: (0.1, 99.9), 4: (1.0, 99.0)}
+
+
+def batch_range(values: np.ndarray, method: str, bits: int = 8,
+                percentiles: Optional[Tuple[float, float]] = None, k: float = 3.0) -> Tuple[float, float]:
+    """[lo, hi] of one batch of values with `method` (float64)."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    if v.size == 0:
+        return float("inf"), float("-inf")
+    vmin, vmax = float(v.min()), float(v.max())
+    if method == "minmax":
+        return vmin, vmax
+    if method == "percentile":
+        p_lo, p_hi = percentiles or DEFAULT_PERCENTILES[8 if bits >= 8 else 4]
+        lo, hi = np.percentile(v, [p_lo, p_hi])
+        return float(lo), float(hi)
+    if method == "pauta":
+        mu, sigma = float(v.mean()), float(v.std())
+        return max(mu - k * sigma, vmin), min(mu + k * sigma, vmax)
+    raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
+
+
+class RangeObserver:
+    """Running range of one activation. `momentum` None: absolute (min of lows, max of highs); otherwise
+    lo <- (1 - momentum) lo + momentum batch_lo (the first batch initialises)."""
+
+    def __init__(self, method: str = "minmax", bits: int = 8, momentum: Optional[float] = 0.1,
+                 percentiles: Optional[Tuple[float, float]] = None, k: float = 3.0) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
+        self.method, self.bits, self.momentum, self.percentiles, self.k = method, bits, momentum, percentiles, k
+        self.lo = float("inf")
+        self.hi = float("-inf")
+
+    @property
+    def empty(self) -> bool:
+        return not self.lo <= self.hi
+
+    def update(self, values) -> None:
+        if isinstance(values, torch.Tensor):
+            values = values.detach().cpu().numpy()
+        lo, hi = batch_range(values, self.method, self.bits, self.percentiles, self.k)
+        if not lo <= hi:
+            return
+        if self.empty:
+            self.lo, self.hi = lo, hi
+        elif self.momentum is None:
+            self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
+        else:
+            m = self.momentum
+            self.lo = (1 - m) * self.lo + m * lo
+            self.hi = (1 - m) * self.hi + m * hi
+
+    def range(self) -> Tuple[float, float]:
+        return self.lo, self.hi
+
+    def __repr__(self) -> str:
+        return f"RangeObserver({self.method}, bits={self.bits}, range=[{self.lo:.4g}, {self.hi:.4g}])"

@@ -1,0 +1,208 @@
+"""A Python port of the C++ converter's quantizer (converter/src/quantizer.cc, fixed_point.cc): float
+ModelDesc + activation ranges -> QuantizedModel, with the same conventions, bounds and float rounding:
+
+  * activations asymmetric per tensor (range widened to contain 0; empty range -> [0, 1]);
+  * weights symmetric per output channel, int8 [-127, 127] / int4 [-7, 7], s_w = max|W_c| / qmax in
+    float32, raised where the requant factor would fall below 2^-32 or the bias reach 2^30 steps;
+  * biases int32 at s_in * s_w[c]; Dense requant s_in * s_w[c] / s_out (shift <= 62);
+  * aggregation / pooling requant s_in / s_out (shift <= 40), lowering the output scale below 2^-10;
+  * GIN self_weight_q16 = round((1 + eps) * 2^16); the logits stay 8-bit unless int8_logits=False.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from ..model_file import GCN, GIN, LINEAR, POOL, QGNN_FORMAT_VERSION, SAGE, DenseDesc, LayerDesc, ModelDesc
+from ..quantized_model import QDense, QLayer, QuantizedModel, QuantParams, Requant
+
+DENSE_SHIFT_MAX = 62
+AGG_SHIFT_MAX = 40
+_MARGIN = 1.0 + 1e-5
+_DENSE_FLOOR = (1.0 / 4294967296.0) * _MARGIN
+_AGG_FLOOR = (1.0 / 1024.0) * _MARGIN
+_BIAS_LIMIT = float((1 << 30) - 1)
+
+Range = Tuple[float, float]  # (lo, hi); lo > hi = empty
+
+
+@dataclass
+class ComponentBits:
+    """Bits of one layer's components (converter ComponentBits): every Dense weight, the aggregation, the
+    output and GIN's hidden MLP activations."""
+
+    weights: int = 8
+    aggregation: int = 8
+    output: int = 8
+
+
+@dataclass
+class LayerRanges:
+    aggregation: Range = (math.inf, -math.inf)
+    hidden: List[Range] = field(default_factory=list)
+    output: Range = (math.inf, -math.inf)
+
+
+def _round_half_away(v: float) -> float:
+    """C round / llround on a double (exact: v - floor(v) is exact)."""
+    a = abs(v)
+    f = math.floor(a)
+    r = f + (1.0 if a - f >= 0.5 else 0.0)
+    return math.copysign(r, v)
+
+
+def qmin(bits: int) -> int:
+    return -(1 << (bits - 1))
+
+
+def qmax(bits: int) -> int:
+    return (1 << (bits - 1)) - 1
+
+
+def activation_quant_params(rng: Range, bits: int) -> QuantParams:
+    """converter::activation_quant_params."""
+    if bits not in (4, 8):
+        raise ValueError(f"bits must be 4 or 8, got {bits}")
+    lo, hi = 0.0, 0.0
+    if rng[0] <= rng[1]:
+        if not (math.isfinite(rng[0]) and math.isfinite(rng[1])):
+            raise ValueError("activation range is not finite")
+        lo = min(float(np.float32(rng[0])), 0.0)  # ActivationRange holds floats
+        hi = max(float(np.float32(rng[1])), 0.0)
+    if not hi > lo:
+        hi = lo + 1.0
+    qlo, qhi = qmin(bits), qmax(bits)
+    scale = np.float32((hi - lo) / float(qhi - qlo))
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError("activation range gives no usable scale")
+    zp = _round_half_away(float(qlo) - lo / float(scale))
+    return QuantParams(bits, scale, int(min(max(zp, qlo), qhi)))
+
+
+def quantize_multiplier(real: float, max_shift: int) -> Tuple[int, int]:
+    """converter::quantize_multiplier: real ~ m * 2^-e, m in [2^30, 2^31), e in [1, max_shift]."""
+    if not (math.isfinite(real) and real > 0):
+        raise ValueError(f"requant multiplier {real} is not finite and > 0")
+    mant, exponent = math.frexp(real)
+    m = int(_round_half_away(math.ldexp(mant, 31)))
+    if m == 1 << 31:
+        m, exponent = 1 << 30, exponent + 1
+    shift = 31 - exponent
+    if shift > max_shift:
+        raise ValueError(f"requant multiplier {real} is below the representable minimum 2^{30 - max_shift}")
+    if shift < 1:
+        raise ValueError(f"requant multiplier {real} is above the representable maximum 2^30")
+    return m, shift
+
+
+def scalar_requant(s_in: np.float32, out_q: QuantParams) -> Requant:
+    """Aggregation / pooling requant s_in / s_out; lowers out_q.scale (in place) below 2^-10."""
+    if float(s_in) / float(out_q.scale) < _AGG_FLOOR:
+        out_q.scale = np.float32(float(s_in) / _AGG_FLOOR)
+    m, e = quantize_multiplier(float(s_in) / float(out_q.scale), AGG_SHIFT_MAX)
+    return Requant(np.array([m], np.int64), np.array([e], np.int64))
+
+
+def weight_scales(weight: np.ndarray, bias: Optional[np.ndarray], bits: int, s_in: np.float32,
+                  s_out: np.float32) -> np.ndarray:
+    """Per-channel s_w (float32) as converter quantize_dense picks them."""
+    w = np.asarray(weight, dtype=np.float32)
+    q_limit = np.float32(qmax(bits))
+    requant_floor = _DENSE_FLOOR * float(s_out) / float(s_in)
+    max_abs = np.abs(w).max(axis=1) if w.shape[1] else np.zeros(w.shape[0], np.float32)
+    bias_abs = np.zeros(w.shape[0]) if bias is None else np.abs(np.asarray(bias, np.float32).astype(np.float64))
+    floor = np.maximum(requant_floor, _MARGIN * bias_abs / (float(s_in) * _BIAS_LIMIT))
+    s_w = (max_abs / q_limit).astype(np.float32)
+    low = ~(s_w.astype(np.float64) >= floor)
+    s_w[low] = floor[low].astype(np.float32)
+    return s_w
+
+
+def quantize_weights(weight: np.ndarray, s_w: np.ndarray, bits: int) -> np.ndarray:
+    """clamp(lround(w / s_w), -qmax, qmax): one float32 division, round half away from zero."""
+    w = np.asarray(weight, dtype=np.float32)
+    v = np.divide(w, s_w[:, None].astype(np.float32), dtype=np.float32)
+    t = np.trunc(v)
+    r = t + np.where(np.abs(v - t) >= np.float32(0.5), np.sign(v), np.float32(0))
+    lim = qmax(bits)
+    return np.clip(r.astype(np.int64), -lim, lim).astype(np.int8)
+
+
+def quantize_dense(d: DenseDesc, bits: int, s_in: np.float32, s_out: np.float32, relu: bool,
+                   name: str = "") -> QDense:
+    """converter quantize_dense."""
+    s_w = weight_scales(d.weight, d.bias, bits, s_in, s_out)
+    wq = quantize_weights(d.weight, s_w, bits)
+    bias_scale = float(s_in) * s_w.astype(np.float64)
+    bias_q = None
+    if d.bias is not None:
+        raw = np.asarray(d.bias, np.float32).astype(np.float64) / bias_scale
+        bias_q = np.clip(np.array([_round_half_away(v) for v in raw]), -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
+    mults, shifts = zip(*[quantize_multiplier(bs / float(s_out), DENSE_SHIFT_MAX) for bs in bias_scale])
+    return QDense(wq, bits, s_w, bias_q, Requant(np.array(mults, np.int64), np.array(shifts, np.int64)),
+                  relu, name)
+
+
+def gin_self_weight(eps: float) -> int:
+    w = _round_half_away((1.0 + float(np.float32(eps))) * 65536.0)
+    if not 0 <= w < (1 << 23):
+        raise ValueError(f"GIN eps {eps} is outside [-1, 127)")
+    return int(w)
+
+
+def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output_bits: int,
+                   in_q: QuantParams) -> QLayer:
+    """converter Quantizer::quantize_layer."""
+    out = activation_quant_params(r.output, output_bits)
+    ql = QLayer(layer.kind, layer.name, layer.relu, out, reduce=layer.reduce if layer.kind in (SAGE, POOL) else "")
+    if layer.kind in (GCN, SAGE, GIN):
+        ql.aggregation = activation_quant_params(r.aggregation, bits.aggregation)
+        ql.aggregation_requant = scalar_requant(in_q.scale, ql.aggregation)
+    s_out = out.scale
+    if layer.kind == LINEAR:
+        ql.dense = quantize_dense(layer.dense, bits.weights, in_q.scale, s_out, layer.dense.relu)
+    elif layer.kind == GCN:
+        ql.dense = quantize_dense(layer.dense, bits.weights, ql.aggregation.scale, s_out, layer.dense.relu)
+    elif layer.kind == SAGE:
+        ql.dense = quantize_dense(layer.dense, bits.weights, ql.aggregation.scale, s_out, layer.dense.relu)
+        if layer.root is not None:
+            ql.root = quantize_dense(layer.root, bits.weights, in_q.scale, s_out, layer.root.relu)
+    elif layer.kind == GIN:
+        ql.self_weight_q16 = gin_self_weight(layer.eps)
+        ql.eps = float(layer.eps)
+        if len(r.hidden) + 1 != len(layer.mlp):
+            raise ValueError("ranges do not match the GIN MLP")
+        s_in = ql.aggregation.scale
+        for k, d in enumerate(layer.mlp):
+            last = k + 1 == len(layer.mlp)
+            if not last:
+                ql.hidden.append(activation_quant_params(r.hidden[k], bits.output))
+            s_next = s_out if last else ql.hidden[k].scale
+            ql.mlp.append(quantize_dense(d, bits.weights, s_in, s_next, d.relu))
+            s_in = s_next
+    elif layer.kind == POOL:
+        ql.requant = scalar_requant(in_q.scale, ql.output)
+    return ql
+
+
+def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges], input_bits: int,
+                  layer_bits: List[ComponentBits], int8_logits: bool = True,
+                  description: Optional[str] = None, producer: str = "qgnn.qat") -> QuantizedModel:
+    """converter quantize_model: the whole model."""
+    in_q = activation_quant_params(input_range, input_bits)
+    layers, cur = [], in_q
+    for i, layer in enumerate(desc.layers):
+        last = i + 1 == len(desc.layers)
+        b = layer_bits[i]
+        ql = quantize_layer(layer, ranges[i], b, 8 if last and int8_logits else b.output, cur)
+        layers.append(ql)
+        cur = ql.output
+    desc_text = description if description is not None else (
+        (desc.description + "; " if desc.description else "") + "quantization-aware trained by qgnn.qat")
+    return QuantizedModel(version=QGNN_FORMAT_VERSION, name=desc.name, description=desc_text, producer=producer,
+                          task=desc.task, class_names=list(desc.class_names), input_dim=desc.input_dim,
+                          input_int8=False, input_quant=in_q, layers=layers, limits=tuple(desc.limits))
