@@ -64,6 +64,16 @@ def protection_mask(degree: Tensor, p_min: float, p_max: float, generator=None) 
     return torch.rand(p.shape, generator=generator, dtype=torch.float64) < p
 
 
+def _stochastic_round(v_f: Tensor, scale, zero_point: int, bits: int, generator=None) -> np.ndarray:
+    """q = clamp(floor(v / s + u) + z, qmin, qmax), u ~ U[0, 1) per element (binary32 division, as
+    quantize_float): unbiased, E[q - z] = v / s inside the range. SQD's stochastic path only."""
+    v = np.divide(v_f.detach().numpy().astype(np.float32), np.float32(scale), dtype=np.float32)
+    v = np.clip(v, -1.0e6, 1.0e6).astype(np.float64)
+    u = torch.rand(v.shape, generator=generator, dtype=torch.float64).numpy()
+    q = np.floor(v + u).astype(np.int64) + int(zero_point)
+    return np.clip(q, -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Differentiable folding (the gradient surrogate; the integer path uses qgnn.export's folding)
 # ---------------------------------------------------------------------------------------------------
@@ -181,6 +191,11 @@ class QATModel(torch.nn.Module):
         self.quant_enabled = True
         self.calibrating = False
         self._gen = torch.Generator().manual_seed(seed)
+        # self-distillation hooks (qgnn.qat.distill): the QuantizedModel the last forward ran with, and (with
+        # record_features) the value each layer handed on. Neither changes what forward computes.
+        self.record_features = False
+        self.last_quantized: Optional[QuantizedModel] = None
+        self.last_features: Optional[List[Tensor]] = None
 
         def obs(b: int) -> RangeObserver:
             return RangeObserver(ranges, b, momentum, percentiles, pauta_k)
@@ -217,9 +232,11 @@ class QATModel(torch.nn.Module):
         observe = self.training or self.calibrating
         if observe and self.quant_enabled and any(o.empty for o in self.observers()):
             self.calibrate_float(x, graph)  # first batch: initialise the ranges from the float model
-        if not self.quant_enabled:
-            return self._run(x, graph, None, observe)
-        return self._run(x, graph, self.quantized_model(), observe)
+        qm = self.quantized_model() if self.quant_enabled else None
+        self.last_quantized = qm
+        feats: Optional[List[Tensor]] = [] if self.record_features else None
+        self.last_features = feats
+        return self._run(x, graph, qm, observe, feats=feats)
 
     @torch.no_grad()
     def calibrate_float(self, x: Tensor, graph: qnn.Graph) -> None:
@@ -230,7 +247,11 @@ class QATModel(torch.nn.Module):
         finally:
             self.quant_enabled = True
 
-    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[QuantizedModel], observe: bool) -> Tensor:
+    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[QuantizedModel], observe: bool,
+             stoch: Optional[Tuple[float, bool]] = None, feats: Optional[List[Tensor]] = None) -> Tensor:
+        """stoch = (p_fp, stochastic_rounding): SQD's stochastic path (qgnn.qat.distill), training only: each
+        quantized point is kept in full precision with probability p_fp, else (optionally) rounded
+        stochastically. feats: receives the value each layer hands on."""
         rp = graph.row_ptr.numpy().astype(np.int64)
         ci = graph.col_idx.numpy().astype(np.int64)
         gp = graph.graph_ptr.numpy().astype(np.int64)
@@ -249,6 +270,12 @@ class QATModel(torch.nn.Module):
             if qp is None:
                 return v_f, None
             s, z = qp.scale, qp.zero_point
+            if stoch is not None:
+                if float(torch.rand((), generator=self._gen, dtype=torch.float64)) < stoch[0]:
+                    full = torch.ones(v_f.shape[0], dtype=torch.bool)
+                    mask = full if mask is None else mask | full
+                elif stoch[1]:
+                    q_int = _stochastic_round(v_f, s, z, qp.bits, self._gen)
             deq = torch.from_numpy(dequantize(q_int, s, z))
             lo = float(np.float32(s) * np.float32(qp.qmin - z))
             hi = float(np.float32(s) * np.float32(qp.qmax - z))
@@ -363,6 +390,8 @@ class QATModel(torch.nn.Module):
                     v, q = h, hq
             if ql is not None:
                 cur_q, zx = ql.output, ql.output.zero_point
+            if feats is not None:
+                feats.append(v)
         return v
 
     # -- helpers ----------------------------------------------------------------------------------
