@@ -4,6 +4,11 @@ Node classification trains on the stored train split (Planetoid: the public spli
 accuracy of the last epoch's model. Graph classification uses the stored split, or fold K of the `fold` array
 (--fold K: test = fold K, val = fold (K + 1) % k, train = the rest), or every fold in turn (--folds all: mean
 and std of the test accuracy; the model of fold 0, or of --fold, is written).
+
+With --qat the float model (trained here, or read with --init) is fine-tuned by quantization-aware training
+(qgnn.qat: the runtime's integer arithmetic in the forward pass) and the QUANTIZED model is written to -o; its
+accuracy is measured with qgnn.sim on the written file (bit-exact with qgnn-run). --float-out also writes the
+float model. --qat-epochs 0 is post-training quantization with the same quantizer.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ import numpy as np
 import torch
 
 from .. import export, load
+from ..qat import export_quantized
 from .._fb import FormatError
 from ..export_model import ExportError
 from ..qgd import GRAPH_CLASSIFICATION, read_qgd
 from . import MODELS, SPLITS, Hyper, accuracy, describe_model, fit, fold_split, num_folds
+from .quant import DISTILL, RANGES, QATConfig, distill_available, qat_defaults, quantization_aware_training, \
+    sim_accuracy
 
 TASK_NAMES = {GRAPH_CLASSIFICATION: "graph_classification", 1: "node_classification"}
 
@@ -43,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                "learning rate halved after epochs/2).")
     ap.add_argument("--data", required=True, help="input .qgd data set")
     ap.add_argument("--model", required=True, choices=MODELS, help="layer kind")
-    ap.add_argument("-o", "--output", required=True, help="output float .qgnn model (written atomically)")
+    ap.add_argument("-o", "--output", required=True,
+                    help="output .qgnn model (written atomically): float, or quantized with --qat")
     ap.add_argument("--hidden", type=int, help="hidden width")
     ap.add_argument("--layers", type=int, help="message-passing layers")
     ap.add_argument("--epochs", type=int, help="training epochs (the last epoch's model is kept)")
@@ -60,6 +69,27 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--log-every", type=int, default=0, metavar="N", help="print losses every N epochs")
     ap.add_argument("--json", action="store_true",
                     help="print a one-line JSON summary on stdout (progress goes to stderr)")
+    g = ap.add_argument_group("quantization-aware training (docs/qat.md)")
+    g.add_argument("--qat", action="store_true",
+                   help="fine-tune the float model with QAT and write the quantized model to -o")
+    g.add_argument("--bits", type=int, choices=(8, 4), help="bits of every component (default 8)")
+    g.add_argument("--weight-bits", type=int, choices=(8, 4), help="Dense weight bits (default --bits)")
+    g.add_argument("--aggregation-bits", type=int, choices=(8, 4), help="aggregation output bits (default --bits)")
+    g.add_argument("--output-bits", type=int, choices=(8, 4),
+                   help="layer output bits (default --bits; the logits stay INT8, as qgnn-convert)")
+    g.add_argument("--ranges", choices=RANGES,
+                   help="activation range estimator (default percentile with --degree-quant, else minmax)")
+    g.add_argument("--pauta-k", type=float, help="k of the Pauta (k-sigma) ranges (default 3)")
+    g.add_argument("--degree-quant", action="store_true", help="Degree-Quant protective masking in training")
+    g.add_argument("--qat-epochs", type=int,
+                   help="QAT fine-tuning epochs (default 15 graph / 20 node classification; 0 = PTQ)")
+    g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.002)")
+    g.add_argument("--init", metavar="FLOAT.qgnn",
+                   help="start QAT from this float model instead of training one (its architecture is used)")
+    g.add_argument("--float-out", metavar="FLOAT.qgnn", help="also write the float model (with --qat)")
+    g.add_argument("--distill", choices=DISTILL,
+                   help="SQD / AQD self-distillation during QAT (only if qgnn.qat provides it)")
+    g.add_argument("--distill-weight", type=float, help="weight of the distillation loss (default 1)")
     return ap
 
 
@@ -93,6 +123,42 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     out_dir = Path(args.output).parent
     if not out_dir.is_dir():
         ap.error(f"output directory {out_dir} does not exist")
+    qat_only = [("--bits", args.bits), ("--weight-bits", args.weight_bits),
+                ("--aggregation-bits", args.aggregation_bits), ("--output-bits", args.output_bits),
+                ("--ranges", args.ranges), ("--pauta-k", args.pauta_k), ("--degree-quant", args.degree_quant or None),
+                ("--qat-epochs", args.qat_epochs), ("--qat-lr", args.qat_lr), ("--init", args.init),
+                ("--float-out", args.float_out), ("--distill", args.distill),
+                ("--distill-weight", args.distill_weight)]
+    if not args.qat:
+        for flag, value in qat_only:
+            if value is not None:
+                ap.error(f"{flag} needs --qat")
+        return
+    if args.pauta_k is not None and (args.ranges or "") != "pauta":
+        ap.error("--pauta-k applies to --ranges pauta only")
+    if args.pauta_k is not None and not (math.isfinite(args.pauta_k) and args.pauta_k > 0):
+        ap.error(f"--pauta-k must be > 0, got {args.pauta_k}")
+    if args.qat_epochs is not None and args.qat_epochs < 0:
+        ap.error(f"--qat-epochs must be >= 0, got {args.qat_epochs}")
+    if args.qat_lr is not None and not (math.isfinite(args.qat_lr) and args.qat_lr > 0):
+        ap.error(f"--qat-lr must be a positive number, got {args.qat_lr}")
+    if args.distill_weight is not None and args.distill is None:
+        ap.error("--distill-weight needs --distill")
+    if args.distill is not None and not distill_available().get(args.distill):
+        ap.error(f"--distill {args.distill}: qgnn.qat in this tree has no {args.distill.upper()} distillation")
+    if args.init is not None:
+        if not Path(args.init).is_file():
+            ap.error(f"--init {args.init}: no such file")
+        for name in ("hidden", "layers", "epochs", "lr", "dropout", "aggr", "pool"):
+            if getattr(args, name) is not None:
+                ap.error(f"--{name} does not apply with --init (the float model is read, not trained)")
+        if args.folds:
+            ap.error("--folds all does not apply with --init (one float model)")
+    if args.float_out is not None:
+        if not Path(args.float_out).parent.is_dir():
+            ap.error(f"output directory {Path(args.float_out).parent} does not exist")
+        if Path(args.float_out).resolve() == Path(args.output).resolve():
+            ap.error("--float-out and -o name the same file")
 
 
 def _check_data(args: argparse.Namespace, task: int, folds: int) -> None:
@@ -153,6 +219,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         folds = num_folds(gs)
         _check_data(args, gs.task, folds)
         hp = _hyper(args, gs.task)
+        qcfg = _qat_config(args, gs.task) if args.qat else None
         if args.folds == "all":
             runs = list(range(folds))
             keep = args.fold if args.fold is not None else 0
@@ -166,13 +233,29 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise UsageError(f"{args.data}: the train split is empty")
             if len(runs) > 1 and args.log_every:
                 log(f"fold {fold}:")
-            model, acc = fit(args.model, data, hp, seed=args.seed, log_every=args.log_every or None, log=log)
-            results.append({"fold": fold, **_clean(acc)})
+            if args.init is not None:
+                model = load(args.init)
+                acc = {s: accuracy(model, data, s) for s in SPLITS}
+            else:
+                model, acc = fit(args.model, data, hp, seed=args.seed, log_every=args.log_every or None, log=log)
+            qmodel = qacc = None
+            if args.qat:
+                if args.log_every:
+                    log(f"float: {_summary(acc, data)}; QAT ({qcfg.describe()}):")
+                qmodel, _ = quantization_aware_training(
+                    model, data, qcfg, weight_decay=hp.weight_decay, batch_size=hp.batch_size, seed=args.seed,
+                    name=f"{gs.name.lower()}_{args.model}_int{qcfg.bits}", log_every=args.log_every or None,
+                    log=log)
+                qacc = sim_accuracy(qmodel.quantized_model(task=gs.task), data)
+            results.append({"fold": fold, **_clean(acc)} if qacc is None else
+                           {"fold": fold, **_clean(qacc), "float": _clean(acc)})
             if fold == keep:
-                kept = (model, data, acc)
+                kept = (model, data, acc, qmodel)
             if len(runs) > 1:
-                log(f"fold {fold}: " + "  ".join(f"{s} {acc[s]:.4f} ({data.split(s).size})" for s in SPLITS))
-        model, data, acc = kept
+                shown = acc if qacc is None else qacc
+                log(f"fold {fold}: " + "  ".join(f"{s} {shown[s]:.4f} ({data.split(s).size})" for s in SPLITS)
+                    + ("" if qacc is None else f"  (float test {acc['test']:.4f})"))
+        model, data, acc, qmodel = kept
         where = ("the stored train/val/test split" if keep is None else
                  f"fold {keep} of {folds} (test = fold {keep}, val = fold {(keep + 1) % folds}, train = the rest)")
         summary = _summary(acc, data)
@@ -189,12 +272,32 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"Command: PYTHONPATH=python {command}. "
             f"Float accuracy measured in PyTorch: {summary}."
         )
-        export(model, args.output, name=f"{gs.name.lower()}_{args.model}", description=description,
-               class_names=gs.class_names)
-        check = {s: accuracy(load(args.output), data, s) for s in SPLITS}
-        if _clean(check) != _clean(acc):
-            log(f"warning: the exported model scores {check}, the trained one {acc} (float rounding of the "
-                "folded weights)")
+        if args.init is not None:
+            description = (f"Float model read from {Path(args.init).name} (not trained here); float accuracy "
+                           f"on {where} of {Path(args.data).name}, measured in PyTorch: {summary}.")
+        float_path = args.float_out if args.qat else args.output
+        if float_path is not None:
+            export(model, float_path, name=f"{gs.name.lower()}_{args.model}", description=description,
+                   class_names=gs.class_names)
+            check = {s: accuracy(load(float_path), data, s) for s in SPLITS}
+            if _clean(check) != _clean(acc):
+                log(f"warning: the exported model scores {check}, the trained one {acc} (float rounding of the "
+                    "folded weights)")
+        float_acc, qacc = acc, None
+        if args.qat:
+            epochs, lr = qat_defaults(gs.task)
+            epochs = epochs if qcfg.epochs is None else qcfg.epochs
+            lr = lr if qcfg.lr is None else qcfg.lr
+            how = (f"post-training quantization (no fine-tuning; ranges calibrated on the train split)" if epochs == 0
+                   else f"QAT fine-tuning {epochs} epochs, Adam lr {lr}, weight decay {hp.weight_decay}"
+                        f"{', batch ' + str(hp.batch_size) if gs.task == GRAPH_CLASSIFICATION else ''}, ranges "
+                        "calibrated on the train split first, BatchNorm frozen, Dropout off; the last epoch kept")
+            qdesc = (f"{description} Quantized with qgnn.qat: {qcfg.describe()}; {how}.")
+            export_quantized(qmodel, args.output, name=f"{gs.name.lower()}_{args.model}_int{qcfg.bits}",
+                             task=gs.task, class_names=gs.class_names, description=qdesc)
+            qacc = sim_accuracy(args.output, data)  # the written file, through the integer simulator
+            acc = {s: (float("nan") if v is None else v) for s, v in qacc.items()}
+            summary = _summary(acc, data) + f" (float: {_summary(float_acc, data)})"
     except (FormatError, ExportError, UsageError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -208,14 +311,40 @@ def main(argv: Optional[List[str]] = None) -> int:
         "train_acc": _clean(acc)["train"], "val_acc": _clean(acc)["val"], "test_acc": _clean(acc)["test"],
         "output": args.output, "output_bytes": size,
     }
+    if args.qat:
+        report.update(quantized=True, qat=_qat_report(qcfg, gs.task), float_acc=_clean(float_acc),
+                      quantized_acc=_clean(acc), float_test_acc=_clean(float_acc)["test"],
+                      quantized_test_acc=_clean(acc)["test"], float_output=args.float_out,
+                      init=args.init)
     if len(runs) > 1:
         tests = np.array([r["test"] for r in results], dtype=np.float64)
         mean, std = float(tests.mean()), float(tests.std())
-        log(f"test accuracy over {len(runs)} folds: {mean:.4f} ± {std:.4f} (mean ± std)")
+        log(f"test accuracy over {len(runs)} folds: {mean:.4f} ± {std:.4f} (mean ± std)"
+            + (" (quantized)" if args.qat else ""))
         report.update(folds=results, test_acc_mean=round(mean, 6), test_acc_std=round(std, 6))
+        if args.qat:
+            ft = np.array([r["float"]["test"] for r in results], dtype=np.float64)
+            log(f"float test accuracy over {len(runs)} folds: {ft.mean():.4f} ± {ft.std():.4f}")
+            report.update(float_test_acc_mean=round(float(ft.mean()), 6),
+                          float_test_acc_std=round(float(ft.std()), 6))
     if args.json:
         print(json.dumps(report, ensure_ascii=False), flush=True)
     return 0
+
+
+def _qat_config(args: argparse.Namespace, task: int) -> QATConfig:
+    return QATConfig(bits=args.bits or 8, weight_bits=args.weight_bits, aggregation_bits=args.aggregation_bits,
+                     output_bits=args.output_bits, ranges=args.ranges,
+                     pauta_k=3.0 if args.pauta_k is None else args.pauta_k, degree_quant=args.degree_quant,
+                     epochs=args.qat_epochs, lr=args.qat_lr, distill=args.distill,
+                     distill_weight=1.0 if args.distill_weight is None else args.distill_weight)
+
+
+def _qat_report(cfg: QATConfig, task: int) -> dict:
+    epochs, lr = qat_defaults(task)
+    return {"bits": cfg.bits_spec(), "ranges": cfg.resolved_ranges(), "pauta_k": cfg.pauta_k,
+            "degree_quant": cfg.degree_quant, "epochs": epochs if cfg.epochs is None else cfg.epochs,
+            "lr": lr if cfg.lr is None else cfg.lr, "distill": cfg.distill, "description": cfg.describe()}
 
 
 def _settings(hp: Hyper, task: int, kind: str):
