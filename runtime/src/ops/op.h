@@ -92,6 +92,10 @@ qgnn_status InitQuantParams(const InitContext& ctx, const fb::QuantParams* q, co
 /// A Dense's requant is verified by InitDense (shift <= 62).
 qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
                               kernels::Rescale* out);
+/// Verifies a Reduce enum value and maps it onto the kernels' mode; `allow_sum` is false for SAGEConv (MEAN
+/// or MAX only).
+qgnn_status InitReduce(const InitContext& ctx, fb::Reduce reduce, bool allow_sum, const char* what,
+                       kernels::AggregateMode* mode);
 /// Verifies an Activation enum value.
 qgnn_status InitActivation(const InitContext& ctx, fb::Activation activation, const char* what, bool* relu);
 

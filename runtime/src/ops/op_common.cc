@@ -245,6 +245,24 @@ qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, con
   return QGNN_OK;
 }
 
+qgnn_status InitReduce(const InitContext& ctx, fb::Reduce reduce, bool allow_sum, const char* what,
+                       kernels::AggregateMode* mode) {
+  switch (reduce) {
+    case fb::Reduce::SUM:
+      if (!allow_sum) break;
+      *mode = kernels::AggregateMode::kSum;
+      return QGNN_OK;
+    case fb::Reduce::MEAN:
+      *mode = kernels::AggregateMode::kMean;
+      return QGNN_OK;
+    case fb::Reduce::MAX:
+      *mode = kernels::AggregateMode::kMax;
+      return QGNN_OK;
+  }
+  return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "%s reduce %d is not supported%s", what, static_cast<int>(reduce),
+                  allow_sum ? "" : " (MEAN or MAX)");
+}
+
 qgnn_status InitActivation(const InitContext& ctx, fb::Activation activation, const char* what, bool* relu) {
   switch (activation) {
     case fb::Activation::NONE:

@@ -7,22 +7,10 @@ namespace {
 
 qgnn_status Init(InitContext& ctx, const fb::Layer& layer, LayerParams* params) {
   const fb::GlobalPoolOptions* options = layer.options_as_GlobalPoolOptions();
-  switch (options->reduce()) {
-    case fb::Reduce::SUM:
-      params->mode = kernels::AggregateMode::kSum;
-      break;
-    case fb::Reduce::MEAN:
-      params->mode = kernels::AggregateMode::kMean;
-      break;
-    case fb::Reduce::MAX:
-      params->mode = kernels::AggregateMode::kMax;
-      break;
-    default:
-      return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "GlobalPool reduce %d is not supported",
-                      static_cast<int>(options->reduce()));
-  }
+  qgnn_status st = InitReduce(ctx, options->reduce(), /*allow_sum=*/true, "GlobalPool", &params->mode);
+  if (st != QGNN_OK) return st;
   if (ctx.quantized) {
-    const qgnn_status st = InitSingleRescale(ctx, options->requant(), "requant", &params->rq);
+    st = InitSingleRescale(ctx, options->requant(), "requant", &params->rq);
     if (st != QGNN_OK) return st;
   }
   params->relu = false;  // GlobalPool ignores Layer.activation

@@ -9,19 +9,10 @@ namespace {
 
 qgnn_status Init(InitContext& ctx, const fb::Layer& layer, LayerParams* params) {
   const fb::SAGEConvOptions* options = layer.options_as_SAGEConvOptions();
-  switch (options->reduce()) {
-    case fb::Reduce::MEAN:
-      params->mode = kernels::AggregateMode::kMean;
-      break;
-    case fb::Reduce::MAX:
-      params->mode = kernels::AggregateMode::kMax;
-      break;
-    default:
-      return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "SAGEConv reduce %d is not supported (MEAN or MAX)",
-                      static_cast<int>(options->reduce()));
-  }
+  qgnn_status st = InitReduce(ctx, options->reduce(), /*allow_sum=*/false, "SAGEConv", &params->mode);
+  if (st != QGNN_OK) return st;
   if (ctx.dense_capacity < 2) return ctx.Fail(QGNN_MISSING_FIELD, "SAGEConv has no Dense");
-  qgnn_status st = InitDense(ctx, options->neighbor(), "neighbor", params->in_dim, &ctx.dense_storage[0]);
+  st = InitDense(ctx, options->neighbor(), "neighbor", params->in_dim, &ctx.dense_storage[0]);
   if (st != QGNN_OK) return st;
   params->has_root = options->root() != nullptr;
   if (params->has_root) {
