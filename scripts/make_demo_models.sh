@@ -3,6 +3,8 @@
 #   models/mutag.qgd            MUTAG imported from ../shared/datasets/tu/MUTAG
 #   models/mutag_gin_f32.qgnn   small GIN trained in PyTorch (float)
 #   models/mutag_gin_int8.qgnn  the same, quantized by qgnn-convert (only when that tool is built)
+#   models/cora_gcn_f32.qgnn    2-layer GCN trained on Cora's public split (float; Cora itself, 15 MB as .qgd,
+#                               is not bundled: tests and the README import it from ../shared/datasets)
 # Environment: PYTHON (default /usr/bin/python3), QGNN_DATASETS (default ../shared/datasets, relative to the
 # repository root), QGNN_BUILD (default build/release: where qgnn-convert / qgnn-run are looked up).
 set -euo pipefail
@@ -18,6 +20,10 @@ run() { echo "+ $*"; "$@"; }
 
 run "$PY" -m qgnn.data tu "$DATASETS/tu/MUTAG" -o models/mutag.qgd
 run "$PY" scripts/train_demo_model.py --data models/mutag.qgd -o models/mutag_gin_f32.qgnn --seed 0
+CORA_QGD=$(mktemp --suffix=.qgd)
+trap 'rm -f "$CORA_QGD"' EXIT
+run "$PY" -m qgnn.data planetoid "$DATASETS/planetoid" cora -o "$CORA_QGD"
+run "$PY" -m qgnn.train --data "$CORA_QGD" --model gcn --seed 0 -o models/cora_gcn_f32.qgnn
 
 # The release preset builds every tool at the top of its build directory.
 tool() {
@@ -26,7 +32,7 @@ tool() {
 }
 
 if CONVERT=$(tool qgnn-convert); then
-  run "$CONVERT" models/mutag_gin_f32.qgnn --calibration models/mutag.qgd --split train -o models/mutag_gin_int8.qgnn
+  run "$CONVERT" models/mutag_gin_f32.qgnn --calib models/mutag.qgd --split train --calibration minmax -o models/mutag_gin_int8.qgnn
   if QGNN_RUN=$(tool qgnn-run); then
     for m in models/mutag_gin_f32.qgnn models/mutag_gin_int8.qgnn; do
       run "$QGNN_RUN" "$m" models/mutag.qgd --split test

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_tables.h"
 #include "kernel_data.h"
 #include "qgnn/kernels/reference.h"
 
@@ -34,7 +35,8 @@ void run_f32(benchmark::State& state, AggregateMode mode, int32_t cols) {
   }
 }
 
-void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_t cols) {
+void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_t cols,
+                   const kernels::KernelTable* table) {
   const CsrData& g = cora_sized_graph();
   Rng rng(0xA660u + static_cast<uint32_t>(bits));
   const std::vector<uint8_t> x = random_activation(g.num_nodes, cols, bits, rng);
@@ -48,19 +50,19 @@ void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_
   const kernels::QActivationConst in{x.data(), bits, /*zero_point=*/-1};
   const kernels::QActivation output{out, bits, /*zero_point=*/0};
   for (auto _ : state) {
-    kernels::aggregate(view(g), mode, in, cols, rq, self_weight_q16, norm.data(), output, 0, g.num_nodes);
+    table->aggregate(view(g), mode, in, cols, rq, self_weight_q16, norm.data(), output, 0, g.num_nodes);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
 }
 
-/// bits: 0 = FP32, else 8 or 4.
-void BM_Aggregate(benchmark::State& state, AggregateMode mode, int bits) {
+/// bits: 0 = FP32, else 8 or 4 (run through `table`).
+void BM_Aggregate(benchmark::State& state, AggregateMode mode, int bits, const kernels::KernelTable* table) {
   const int32_t cols = static_cast<int32_t>(state.range(0));
   if (bits == 0) {
     run_f32(state, mode, cols);
   } else {
-    run_quantized(state, mode, bits, cols);
+    run_quantized(state, mode, bits, cols, table);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(cora_sized_graph().num_edges()) * cols);
 }
@@ -78,7 +80,7 @@ void BM_GcnNorm(benchmark::State& state) {
 }
 BENCHMARK(BM_GcnNorm)->Unit(benchmark::kMicrosecond);
 
-// BM_Aggregate/<mode>/<f32|int8|int4>/F:<features>, grouped by mode so the three widths sit together.
+// BM_Aggregate/<mode>/<f32|int8|int4>[/isa:<name>]/F:<features>, grouped by mode so the widths sit together.
 [[maybe_unused]] const bool kRegistered = [] {
   const struct {
     const char* name;
@@ -93,12 +95,15 @@ BENCHMARK(BM_GcnNorm)->Unit(benchmark::kMicrosecond);
   } widths[] = {{"f32", 0}, {"int8", 8}, {"int4", 4}};
   for (const auto& m : modes) {
     for (const auto& w : widths) {
-      const std::string name = std::string("BM_Aggregate/") + m.name + "/" + w.name;
-      benchmark::RegisterBenchmark(name.c_str(), BM_Aggregate, m.mode, w.bits)
-          ->ArgName("F")
-          ->Arg(16)
-          ->Arg(64)
-          ->Unit(benchmark::kMicrosecond);
+      for (const kernels::KernelTable* table : isa_tables()) {
+        if (w.bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
+        const std::string name = std::string("BM_Aggregate/") + m.name + "/" + w.name + isa_suffix(table);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Aggregate, m.mode, w.bits, table)
+            ->ArgName("F")
+            ->Arg(16)
+            ->Arg(64)
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   }
   return true;

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "isa_tables.h"
 #include "kernel_data.h"
 #include "qgnn/kernels/reference.h"
 
@@ -38,7 +40,8 @@ void run_f32(benchmark::State& state, int32_t m, int32_t k, int32_t n) {
   }
 }
 
-void run_quantized(benchmark::State& state, DenseVariant v, int32_t m, int32_t k, int32_t n) {
+void run_quantized(benchmark::State& state, DenseVariant v, int32_t m, int32_t k, int32_t n,
+                   const kernels::KernelTable* table) {
   Rng rng(0xD0E5u + static_cast<uint32_t>(v.weight_bits * 16 + v.activation_bits));
   const int a = v.activation_bits;
   const std::vector<uint8_t> x = random_activation(m, k, a, rng);
@@ -54,20 +57,20 @@ void run_quantized(benchmark::State& state, DenseVariant v, int32_t m, int32_t k
   const kernels::QWeights weights{w.data(), v.weight_bits};
   const kernels::QActivation output{out, a, /*zero_point=*/-5};
   for (auto _ : state) {
-    kernels::dense(in, k, weights, bias.data(), rq.view(), nullptr, /*relu=*/true, output, n, 0, m);
+    table->dense(in, k, weights, bias.data(), rq.view(), nullptr, /*relu=*/true, output, n, 0, m);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
 }
 
-void BM_Dense(benchmark::State& state, DenseVariant v) {
+void BM_Dense(benchmark::State& state, DenseVariant v, const kernels::KernelTable* table) {
   const int32_t m = static_cast<int32_t>(state.range(0));
   const int32_t k = static_cast<int32_t>(state.range(1));
   const int32_t n = static_cast<int32_t>(state.range(2));
   if (v.weight_bits == 0) {
     run_f32(state, m, k, n);
   } else {
-    run_quantized(state, v, m, k, n);
+    run_quantized(state, v, m, k, n, table);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(m) * k * n);  // MACs
 }
@@ -78,10 +81,21 @@ void dense_shapes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMicrosecond);
 }
 
-BENCHMARK_CAPTURE(BM_Dense, f32, kF32)->Apply(dense_shapes);
-BENCHMARK_CAPTURE(BM_Dense, w8a8, kW8A8)->Apply(dense_shapes);
-BENCHMARK_CAPTURE(BM_Dense, w4a8, kW4A8)->Apply(dense_shapes);
-BENCHMARK_CAPTURE(BM_Dense, w4a4, kW4A4)->Apply(dense_shapes);
+// BM_Dense/<f32|w8a8|w4a8|w4a4>[/isa:<name>]/M:/K:/N:, the quantized variants once per kernel table.
+[[maybe_unused]] const bool kRegistered = [] {
+  const struct {
+    const char* name;
+    DenseVariant variant;
+  } variants[] = {{"f32", kF32}, {"w8a8", kW8A8}, {"w4a8", kW4A8}, {"w4a4", kW4A4}};
+  for (const auto& v : variants) {
+    for (const kernels::KernelTable* table : isa_tables()) {
+      if (v.variant.weight_bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
+      const std::string name = std::string("BM_Dense/") + v.name + isa_suffix(table);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Dense, v.variant, table)->Apply(dense_shapes);
+    }
+  }
+  return true;
+}();
 
 }  // namespace
 }  // namespace bench

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "isa_tables.h"
 #include "kernel_data.h"
 #include "qgnn/kernels/reference.h"
 
@@ -37,7 +38,8 @@ void run_f32(benchmark::State& state, AggregateMode mode, int32_t cols) {
   }
 }
 
-void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_t cols) {
+void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_t cols,
+                   const kernels::KernelTable* table) {
   const CsrData& g = batch();
   Rng rng(0x9001u + static_cast<uint32_t>(bits));
   const std::vector<uint8_t> x = random_activation(g.num_nodes, cols, bits, rng);
@@ -48,24 +50,24 @@ void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_
   const kernels::QActivationConst in{x.data(), bits, /*zero_point=*/-2};
   const kernels::QActivation output{out, bits, /*zero_point=*/0};
   for (auto _ : state) {
-    kernels::global_pool(g.graph_ptr.data(), mode, in, cols, rq, output, 0, g.num_graphs());
+    table->global_pool(g.graph_ptr.data(), mode, in, cols, rq, output, 0, g.num_graphs());
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
 }
 
-/// bits: 0 = FP32, else 8 or 4.
-void BM_GlobalPool(benchmark::State& state, AggregateMode mode, int bits) {
+/// bits: 0 = FP32, else 8 or 4 (run through `table`).
+void BM_GlobalPool(benchmark::State& state, AggregateMode mode, int bits, const kernels::KernelTable* table) {
   const int32_t cols = static_cast<int32_t>(state.range(0));
   if (bits == 0) {
     run_f32(state, mode, cols);
   } else {
-    run_quantized(state, mode, bits, cols);
+    run_quantized(state, mode, bits, cols, table);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch().num_nodes) * cols);
 }
 
-// BM_GlobalPool/<mode>/<f32|int8|int4>/F:<features>.
+// BM_GlobalPool/<mode>/<f32|int8|int4>[/isa:<name>]/F:<features>.
 [[maybe_unused]] const bool kRegistered = [] {
   const struct {
     const char* name;
@@ -77,12 +79,15 @@ void BM_GlobalPool(benchmark::State& state, AggregateMode mode, int bits) {
   } widths[] = {{"f32", 0}, {"int8", 8}, {"int4", 4}};
   for (const auto& m : modes) {
     for (const auto& w : widths) {
-      const std::string name = std::string("BM_GlobalPool/") + m.name + "/" + w.name;
-      benchmark::RegisterBenchmark(name.c_str(), BM_GlobalPool, m.mode, w.bits)
-          ->ArgName("F")
-          ->Arg(16)
-          ->Arg(64)
-          ->Unit(benchmark::kMicrosecond);
+      for (const kernels::KernelTable* table : isa_tables()) {
+        if (w.bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
+        const std::string name = std::string("BM_GlobalPool/") + m.name + "/" + w.name + isa_suffix(table);
+        benchmark::RegisterBenchmark(name.c_str(), BM_GlobalPool, m.mode, w.bits, table)
+            ->ArgName("F")
+            ->Arg(16)
+            ->Arg(64)
+            ->Unit(benchmark::kMicrosecond);
+      }
     }
   }
   return true;

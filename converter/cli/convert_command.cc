@@ -2,10 +2,23 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/auto_bits.h"
+#include "qgnn/converter/batch_norm.h"
+#include "qgnn/converter/bit_spec.h"
 #include "qgnn/converter/dataset.h"
+#include "qgnn/converter/overflow_check.h"
+#include "qgnn/converter/pareto_plot.h"
+#include "qgnn/converter/progress.h"
+#include "qgnn/converter/quantizer.h"
+#include "qgnn/converter/report.h"
+#include "qgnn/converter/runtime_eval.h"
+#include "qgnn/converter/stored_ranges.h"
 
 namespace qgnn {
 namespace converter {
@@ -13,27 +26,45 @@ namespace cli {
 namespace {
 
 // Graph-classification calibration runs in batches of this many graphs to bound the float activations'
-// memory; the ranges are the same as for one big batch.
+// memory; the statistics are the same as for one big batch.
 constexpr size_t kGraphsPerBatch = 512;
+
+std::vector<uint8_t> to_bytes(const std::string& text) {
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+Result<GraphSetDesc> load_set(const std::string& path, const ModelDesc& model) {
+  using R = Result<GraphSetDesc>;
+  const Result<std::vector<uint8_t>> bytes = read_file(path);
+  if (!bytes.ok()) return R::failure(bytes.error);
+  R set = load_graph_set(bytes.value);
+  if (!set.ok()) return R::failure(path + ": " + set.error);
+  if (set.value.feature_dim != model.input_dim) {
+    return R::failure(path + ": the data set has " + std::to_string(set.value.feature_dim) +
+                      " features per node, the model expects " + std::to_string(model.input_dim));
+  }
+  if (set.value.task != model.task)
+    return R::failure(path + ": the data set's task differs from the model's");
+  return set;
+}
 
 Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set, const std::string& split) {
   using R = Result<std::vector<GraphBatch>>;
+  const Result<std::vector<uint32_t>> indices = split_indices(set, split);
+  if (!indices.ok()) return R::failure(indices.error);
+  if (indices.value.empty()) return R::failure("the " + split + " split is empty");
   R r;
   if (set.task == Task::kNodeClassification) {
     // Node splits index nodes, but every node's neighbourhood is needed: calibrate on the whole graph.
-    const Result<std::vector<uint32_t>> nodes = split_indices(set, split);
-    if (!nodes.ok()) return R::failure(nodes.error);
     const Result<GraphBatch> all = extract_all_graphs(set);
     if (!all.ok()) return R::failure(all.error);
     r.value.push_back(all.value);
     return r;
   }
-  const Result<std::vector<uint32_t>> graphs = split_indices(set, split);
-  if (!graphs.ok()) return R::failure(graphs.error);
-  for (size_t first = 0; first < graphs.value.size(); first += kGraphsPerBatch) {
-    const size_t end = std::min(graphs.value.size(), first + kGraphsPerBatch);
-    const std::vector<uint32_t> chunk(graphs.value.begin() + static_cast<ptrdiff_t>(first),
-                                      graphs.value.begin() + static_cast<ptrdiff_t>(end));
+  for (size_t first = 0; first < indices.value.size(); first += kGraphsPerBatch) {
+    const size_t end = std::min(indices.value.size(), first + kGraphsPerBatch);
+    const std::vector<uint32_t> chunk(indices.value.begin() + static_cast<ptrdiff_t>(first),
+                                      indices.value.begin() + static_cast<ptrdiff_t>(end));
     const Result<GraphBatch> batch = extract_graphs(set, chunk);
     if (!batch.ok()) return R::failure(batch.error);
     r.value.push_back(batch.value);
@@ -41,54 +72,276 @@ Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set, con
   return r;
 }
 
+std::string describe_ranges(const RangeOptions& o) {
+  char buffer[96];
+  switch (o.method) {
+    case RangeMethod::kPauta:
+      std::snprintf(buffer, sizeof buffer, "pauta, k = %g", o.sigma);
+      return buffer;
+    case RangeMethod::kPercentile:
+      if (o.percentile == 0.0) return "percentile, P = 99.9 (8-bit) / 99 (4-bit)";
+      std::snprintf(buffer, sizeof buffer, "percentile, P = %g", o.percentile);
+      return buffer;
+    case RangeMethod::kMinMax:
+      break;
+  }
+  return "minmax";
+}
+
+std::string describe_limits(const LimitsDesc& l) {
+  auto one = [](uint32_t v) { return v == 0 ? std::string("runtime cap") : std::to_string(v); };
+  return "nodes " + one(l.max_nodes) + ", edges " + one(l.max_edges) + ", degree " + one(l.max_degree) +
+         ", graphs " + one(l.max_graphs);
+}
+
+nlohmann::ordered_json overflow_json(const OverflowProof& proof) {
+  nlohmann::ordered_json bounds = nlohmann::ordered_json::array();
+  for (const AccumulatorBound& b : proof.bounds) {
+    nlohmann::ordered_json j;
+    j["layer"] = b.layer;
+    j["layer_name"] = b.layer_name;
+    j["accumulator"] = b.accumulator;
+    j["type"] = b.type;
+    j["worst_case"] = b.worst_case;
+    j["limit"] = b.limit;
+    if (!b.depends_on.empty()) {
+      j["depends_on"] = b.depends_on;
+      j["max_safe"] = b.max_safe;
+    }
+    bounds.push_back(j);
+  }
+  nlohmann::ordered_json limits;
+  limits["max_nodes"] = proof.effective.max_nodes;
+  limits["max_edges"] = proof.effective.max_edges;
+  limits["max_degree"] = proof.effective.max_degree;
+  limits["max_graphs"] = proof.effective.max_graphs;
+  nlohmann::ordered_json out;
+  out["effective_limits"] = limits;
+  out["accumulators"] = bounds;
+  return out;
+}
+
+// Everything needed to turn a bit assignment into a written model: the float model (BatchNorm folded), where
+// its ranges come from, the declared limits.
+class Converter {
+ public:
+  Converter(const ConvertOptions& options, ModelDesc float_model)
+      : options_(options), float_model_(std::move(float_model)) {}
+
+  Result<bool> prepare_ranges(const CalibrationStats* stats) {
+    using R = Result<bool>;
+    const bool use_stored = has_stored_ranges(float_model_) && !options_.range_method_given;
+    if (use_stored) {
+      const Result<CalibrationRanges> stored = stored_ranges(float_model_);
+      if (!stored.ok()) return R::failure(options_.float_model_path + ": stored ranges: " + stored.error);
+      stored_ = std::make_unique<CalibrationRanges>(stored.value);
+      ranges_source_ = "stored in the model (quantization-aware training)";
+    } else {
+      if (stats == nullptr) {
+        return R::failure(
+            "the model stores no activation ranges: give calibration data with --calib DATA.qgd");
+      }
+      stats_ = stats;
+      ranges_source_ = "calibrated on " + options_.calibration_path + " (" + options_.split + " split, " +
+                       describe_ranges(options_.ranges) + ")";
+    }
+    return R{};
+  }
+
+  const std::string& ranges_source() const { return ranges_source_; }
+  const ModelDesc& float_model() const { return float_model_; }
+
+  /// Quantizes with `config`, proves the accumulators for the declared limits and stores those limits.
+  Result<ModelDesc> quantize(const QuantizerConfig& config, QuantizationReport* report,
+                             OverflowProof* proof) const {
+    using R = Result<ModelDesc>;
+    CalibrationRanges ranges;
+    if (stored_) {
+      ranges = *stored_;
+    } else {
+      const Result<CalibrationRanges> selected =
+          select_ranges(*stats_, options_.ranges, config, float_model_.layers.size());
+      if (!selected.ok()) return R::failure(selected.error);
+      ranges = selected.value;
+    }
+    R q = quantize_model(float_model_, ranges, config, report);
+    if (!q.ok()) return R::failure("quantization failed: " + q.error);
+    // Declared limits override the float model's own; undeclared ones keep them.
+    LimitsDesc& l = q.value.limits;
+    const LimitsDesc& d = options_.limits;
+    if (d.max_nodes) l.max_nodes = d.max_nodes;
+    if (d.max_edges) l.max_edges = d.max_edges;
+    if (d.max_degree) l.max_degree = d.max_degree;
+    if (d.max_graphs) l.max_graphs = d.max_graphs;
+    const Result<OverflowProof> proven = prove_no_overflow(q.value, l);
+    if (!proven.ok()) return R::failure(proven.error);
+    if (proof) *proof = proven.value;
+    return q;
+  }
+
+  Result<std::vector<uint8_t>> build(const QuantizerConfig& config) const {
+    const Result<ModelDesc> q = quantize(config, nullptr, nullptr);
+    if (!q.ok()) return Result<std::vector<uint8_t>>::failure(q.error);
+    return serialize_model(q.value);
+  }
+
+ private:
+  const ConvertOptions& options_;
+  ModelDesc float_model_;
+  const CalibrationStats* stats_ = nullptr;
+  std::unique_ptr<CalibrationRanges> stored_;
+  std::string ranges_source_;
+};
+
+std::string pareto_line(const Candidate& c, bool chosen) {
+  char buffer[160];
+  std::snprintf(buffer, sizeof buffer, "%10zu B (model %zu + arena %zu)  accuracy %6.2f%%  ", c.total_bytes(),
+                c.model_bytes, c.arena_bytes, 100.0 * c.accuracy);
+  return std::string(buffer) + c.label + (chosen ? "   <- chosen" : "");
+}
+
+Result<AutoBitsResult> search(const ConvertOptions& options, const Converter& converter,
+                              const std::vector<uint8_t>& float_bytes, const QuantizerConfig& base) {
+  using R = Result<AutoBitsResult>;
+  const Result<GraphSetDesc> val = load_set(options.val_path, converter.float_model());
+  if (!val.ok()) return R::failure(val.error);
+  const Result<std::vector<uint32_t>> indices = split_indices(val.value, options.val_split);
+  if (!indices.ok()) return R::failure(options.val_path + ": " + indices.error);
+  if (indices.value.empty())
+    return R::failure(options.val_path + ": the " + options.val_split + " split is empty");
+  AutoBitsOptions search_options;
+  search_options.max_drop_points = options.max_drop_points;
+  search_options.budget_bytes = options.budget_bytes;
+  search_options.base = base;
+  const BuildModel build = [&converter](const QuantizerConfig& c) { return converter.build(c); };
+  const Evaluate evaluate = [&](const std::vector<uint8_t>& bytes) {
+    return evaluate_on_runtime(bytes, val.value, indices.value);
+  };
+  std::unique_ptr<ProgressBar> bar;
+  Progress progress;
+  if (options.progress != nullptr) {
+    bar = std::make_unique<ProgressBar>(options.progress);
+    progress = auto_bits_progress(bar.get());
+  }
+  R r = search_bits(converter.float_model(), float_bytes, build, evaluate, search_options, progress);
+  if (bar) bar->finish();
+  return r;
+}
+
 }  // namespace
 
 Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   using R = Result<ConvertSummary>;
+  R r;
+  // The float model, checked, BatchNorm folded.
   const Result<std::vector<uint8_t>> model_bytes = read_file(options.float_model_path);
   if (!model_bytes.ok()) return R::failure(model_bytes.error);
-  const Result<ModelDesc> model = parse_model(model_bytes.value);
+  Result<ModelDesc> model = parse_model(model_bytes.value);
   if (!model.ok()) return R::failure(options.float_model_path + ": " + model.error);
   if (model.value.quantized) return R::failure(options.float_model_path + ": the model is already quantized");
   const Result<bool> consistent = check_model(model.value);
   if (!consistent.ok()) return R::failure(options.float_model_path + ": " + consistent.error);
-
-  const Result<std::vector<uint8_t>> set_bytes = read_file(options.calibration_path);
-  if (!set_bytes.ok()) return R::failure(set_bytes.error);
-  const Result<GraphSetDesc> set = load_graph_set(set_bytes.value);
-  if (!set.ok()) return R::failure(options.calibration_path + ": " + set.error);
-  if (set.value.feature_dim != model.value.input_dim) {
-    return R::failure("the data set has " + std::to_string(set.value.feature_dim) +
-                      " features per node, the model expects " + std::to_string(model.value.input_dim));
+  if (has_batch_norm(model.value)) {
+    model = fold_batch_norm(model.value);
+    if (!model.ok()) return R::failure(options.float_model_path + ": folding BatchNorm: " + model.error);
+    r.value.notes.push_back("BatchNorm folded into the preceding Dense ops");
   }
-  if (set.value.task != model.value.task) return R::failure("the data set's task differs from the model's");
-  const Result<std::vector<GraphBatch>> batches = calibration_batches(set.value, options.split);
-  if (!batches.ok()) return R::failure(options.calibration_path + ": " + batches.error);
+  const Result<bool> options_ok = validate_range_options(options.ranges);
+  if (!options_ok.ok()) return R::failure(options_ok.error);
+  if (options.auto_bits && options.val_path.empty()) return R::failure("--auto-bits needs --val DATA.qgd");
+  if (!options.report_path.empty() && options.calibration_path.empty())
+    return R::failure("--report needs calibration data (--calib DATA.qgd) to measure the activations");
 
-  QuantizationReport report;
-  const Result<ModelDesc> quantized = quantize_model(model.value, batches.value, options.config, &report);
-  if (!quantized.ok()) return R::failure("quantization failed: " + quantized.error);
-  // Record how the model was made, so `qgnn-inspect` can tell.
+  // Calibration statistics (when there is calibration data).
+  std::vector<GraphBatch> batches;
+  CalibrationStats stats;
+  const bool have_calibration = !options.calibration_path.empty();
+  if (have_calibration) {
+    const Result<GraphSetDesc> set = load_set(options.calibration_path, model.value);
+    if (!set.ok()) return R::failure(set.error);
+    Result<std::vector<GraphBatch>> b = calibration_batches(set.value, options.split);
+    if (!b.ok()) return R::failure(options.calibration_path + ": " + b.error);
+    batches = std::move(b.value);
+    Result<CalibrationStats> s = collect_statistics(model.value, batches);
+    if (!s.ok()) return R::failure("calibration: " + s.error);
+    stats = std::move(s.value);
+    for (const GraphBatch& batch : batches) {
+      r.value.calibration_graphs += batch.num_graphs;
+      r.value.calibration_nodes += batch.num_nodes;
+    }
+  }
+  Converter converter(options, model.value);
+  const Result<bool> prepared = converter.prepare_ranges(have_calibration ? &stats : nullptr);
+  if (!prepared.ok()) return R::failure(prepared.error);
+  r.value.ranges_source = converter.ranges_source();
+
+  // Bits: the SPEC, or the search's choice.
+  Result<QuantizerConfig> config = parse_bit_spec(options.bits_spec, model.value);
+  if (!config.ok()) return R::failure("--bits: " + config.error);
+  config.value.ranges = options.ranges;
+  if (options.auto_bits) {
+    const Result<AutoBitsResult> found = search(options, converter, model_bytes.value, config.value);
+    if (!found.ok()) return R::failure("--auto-bits: " + found.error);
+    const AutoBitsResult& a = found.value;
+    const Candidate& f = a.float_reference;
+    char header[200];
+    std::snprintf(header, sizeof header,
+                  "float model: %zu B (model %zu + arena %zu), accuracy %.2f%% on %s (%s split)",
+                  f.total_bytes(), f.model_bytes, f.arena_bytes, 100.0 * f.accuracy, options.val_path.c_str(),
+                  options.val_split.c_str());
+    r.value.auto_bits_lines.push_back(header);
+    r.value.auto_bits_lines.push_back("Pareto front of " + std::to_string(a.explored.size()) +
+                                      " explored bit assignments:");
+    for (size_t index : a.pareto)
+      r.value.auto_bits_lines.push_back(pareto_line(a.explored[index], index == a.chosen));
+    const Candidate& chosen = a.explored[a.chosen];
+    char ratio[160];
+    std::snprintf(ratio, sizeof ratio, "chosen: %.2fx smaller than the float model, accuracy %+.2f points",
+                  static_cast<double>(f.total_bytes()) / static_cast<double>(chosen.total_bytes()),
+                  100.0 * (chosen.accuracy - f.accuracy));
+    r.value.auto_bits_lines.push_back(ratio);
+    config.value = chosen.config;
+    config.value.ranges = options.ranges;
+    if (!options.pareto_json_path.empty()) {
+      const Result<bool> w = write_file_atomic(options.pareto_json_path, to_bytes(auto_bits_to_json(a)));
+      if (!w.ok()) return R::failure(w.error);
+    }
+    if (!options.pareto_svg_path.empty()) {
+      const std::string title = "qgnn-convert --auto-bits: " + model.value.name;
+      const Result<bool> w = write_file_atomic(options.pareto_svg_path, to_bytes(pareto_svg(a, title)));
+      if (!w.ok()) return R::failure(w.error);
+    }
+  }
+
+  // The final model.
+  QuantizationReport notes;
+  OverflowProof proof;
+  const Result<ModelDesc> quantized = converter.quantize(config.value, &notes, &proof);
+  if (!quantized.ok()) return R::failure(quantized.error);
   ModelDesc described = quantized.value;
-  const ComponentBits& bits = options.config.default_bits;
+  r.value.bits_spec = format_bit_spec(config.value, model.value);
   described.producer = "qgnn-convert";
-  described.description += " (calibration: " + options.calibration_path + ", split " + options.split +
-                           "; min-max ranges; bits input " + std::to_string(options.config.input_bits) +
-                           ", weights " + std::to_string(bits.weights) + ", aggregation " +
-                           std::to_string(bits.aggregation) + ", output " + std::to_string(bits.output) +
-                           (options.config.int8_logits ? ", logits 8)" : ")");
+  described.description += "; bits " + r.value.bits_spec + "; ranges " + r.value.ranges_source + "; limits " +
+                           describe_limits(described.limits);
   const Result<std::vector<uint8_t>> out_bytes = serialize_model(described);
   if (!out_bytes.ok()) return R::failure("cannot write the quantized model: " + out_bytes.error);
+
+  if (!options.report_path.empty()) {
+    const Result<ConversionReport> report =
+        build_report(converter.float_model(), quantized.value, stats, batches, options.ranges);
+    if (!report.ok()) return R::failure("report: " + report.error);
+    nlohmann::ordered_json json = nlohmann::ordered_json::parse(report_to_json(report.value));
+    json["bits_spec"] = r.value.bits_spec;
+    json["ranges_source"] = r.value.ranges_source;
+    json["model_bytes"] = out_bytes.value.size();
+    json["overflow"] = overflow_json(proof);
+    const Result<bool> w = write_file_atomic(options.report_path, to_bytes(json.dump(2) + "\n"));
+    if (!w.ok()) return R::failure(w.error);
+  }
   const Result<bool> written = write_file_atomic(options.output_path, out_bytes.value);
   if (!written.ok()) return R::failure(written.error);
-
-  R r;
   r.value.bytes_written = out_bytes.value.size();
-  r.value.notes = report.notes;
-  for (const GraphBatch& b : batches.value) {
-    r.value.calibration_graphs += b.num_graphs;
-    r.value.calibration_nodes += b.num_nodes;
-  }
+  for (const std::string& n : notes.notes) r.value.notes.push_back(n);
   return r;
 }
 

@@ -1,12 +1,13 @@
-// The work of qgnn-convert, separated from argument parsing.
+// The work of qgnn-convert, separated from argument parsing (docs/converter.md).
 #ifndef QGNN_CONVERTER_CLI_CONVERT_COMMAND_H_
 #define QGNN_CONVERTER_CLI_CONVERT_COMMAND_H_
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/calibration.h"
 #include "qgnn/converter/model_builder.h"
-#include "qgnn/converter/quantizer.h"
 
 namespace qgnn {
 namespace converter {
@@ -14,21 +15,44 @@ namespace cli {
 
 struct ConvertOptions {
   std::string float_model_path;
+  std::string output_path;
+  /// Calibration data (.qgd) and its split. Required unless the model carries stored (QAT) ranges and no
+  /// --calibration method is asked for; also feeds the report's activation SQNR.
   std::string calibration_path;
   std::string split = "train";
-  std::string output_path;
-  QuantizerConfig config;
+  /// --bits: 8, 4 or a SPEC (bit_spec.h).
+  std::string bits_spec = "8";
+  /// --calibration: when set, ranges are calibrated with this method even if the model stores ranges.
+  bool range_method_given = false;
+  RangeOptions ranges;
+  /// Declared graph limits (0: the runtime's caps), proven overflow-free and stored in the model.
+  LimitsDesc limits;
+  std::string report_path;  ///< --report FILE.json ("" for none)
+
+  /// --auto-bits: search the bits instead of taking --bits.
+  bool auto_bits = false;
+  std::string val_path;
+  std::string val_split = "val";
+  double max_drop_points = 0.5;
+  size_t budget_bytes = 0;
+  std::string pareto_json_path;   ///< explored points and the Pareto front ("" for none)
+  std::string pareto_svg_path;    ///< the front drawn as SVG ("" for none)
+  std::FILE* progress = nullptr;  ///< where the search's progress goes (stderr from main; null: silent)
 };
 
-/// What the conversion did, for the summary line and the notes on stderr.
+/// What the conversion did, for the summary lines and the notes on stderr.
 struct ConvertSummary {
   size_t bytes_written = 0;
   size_t calibration_graphs = 0;
   size_t calibration_nodes = 0;
+  std::string ranges_source;  ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
+  std::string bits_spec;      ///< the bits of the written model, as a SPEC
   std::vector<std::string> notes;
+  std::vector<std::string> auto_bits_lines;  ///< the explored Pareto front, printed by main
 };
 
-/// Reads the float model and the calibration set, quantizes, writes the output atomically.
+/// Reads the float model and the data, quantizes (searching the bits with --auto-bits), proves the
+/// accumulators safe for the declared limits, writes the model (and report / Pareto files) atomically.
 Result<ConvertSummary> run_convert(const ConvertOptions& options);
 
 }  // namespace cli

@@ -1,9 +1,12 @@
-// Float forward pass over a ModelDesc with the FP32 reference kernels: the ground truth the quantizer
-// calibrates against and tests compare the integer path with.
+// Float forward pass over a ModelDesc: the ground truth the quantizer calibrates against and tests compare
+// the integer path with. Aggregation and pooling use the FP32 reference kernels (sparse, CSR); the dense
+// updates are Eigen matrix products.
+#include <Eigen/Core>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/batch_norm.h"
 #include "qgnn/converter/quantizer.h"
 #include "qgnn/kernels/reference.h"
 
@@ -12,6 +15,11 @@ namespace converter {
 namespace {
 
 namespace k = ::qgnn::kernels;
+
+using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MatrixMap = Eigen::Map<RowMajor>;
+using ConstMatrixMap = Eigen::Map<const RowMajor>;
+using ConstRowMap = Eigen::Map<const Eigen::RowVectorXf>;
 
 std::string check_batch(const GraphBatch& b) {
   if (b.row_ptr.size() != static_cast<size_t>(b.num_nodes) + 1) return "batch row_ptr size != num_nodes + 1";
@@ -91,11 +99,22 @@ class FloatForward {
     return out;
   }
 
-  std::vector<float> dense(const DenseDesc& d, const std::vector<float>& x,
-                           const k::DenseExtraInputF32* extra, bool relu) {
+  // y = x W^T + b (+ x_root W_root^T + b_root) as Eigen products over the row-major buffers. Summation
+  // order differs from the runtime's FP32 kernels by float rounding only (tests compare with tolerances).
+  std::vector<float> dense(const DenseDesc& d, const std::vector<float>& x, const DenseDesc* root,
+                           const std::vector<float>* root_x, bool relu) {
     std::vector<float> out(static_cast<size_t>(rows_) * static_cast<size_t>(d.out_features));
-    k::dense_f32(x.data(), d.in_features, d.weight.data(), d.bias.empty() ? nullptr : d.bias.data(), extra,
-                 relu, out.data(), d.out_features, 0, rows_);
+    MatrixMap y(out.data(), rows_, d.out_features);
+    y.noalias() = ConstMatrixMap(x.data(), rows_, d.in_features) *
+                  ConstMatrixMap(d.weight.data(), d.out_features, d.in_features).transpose();
+    if (!d.bias.empty()) y.rowwise() += ConstRowMap(d.bias.data(), d.out_features);
+    if (root != nullptr) {
+      y.noalias() += ConstMatrixMap(root_x->data(), rows_, root->in_features) *
+                     ConstMatrixMap(root->weight.data(), root->out_features, root->in_features).transpose();
+      if (!root->bias.empty()) y.rowwise() += ConstRowMap(root->bias.data(), root->out_features);
+    }
+    // select, not cwiseMax: a NaN must survive the ReLU so calibration can report it.
+    if (relu) y = (y.array() < 0.0f).select(0.0f, y);
     return out;
   }
 
@@ -103,18 +122,17 @@ class FloatForward {
     std::vector<float> out;
     switch (layer.kind) {
       case LayerKind::kLinear:
-        out = dense(layer.dense, x, nullptr, layer.relu);
+        out = dense(layer.dense, x, nullptr, nullptr, layer.relu);
         cols_ = layer.dense.out_features;
         break;
       case LayerKind::kGcnConv:
-        out = dense(layer.dense, aggregate(index, k::AggregateMode::kGcn, 0.0f, x), nullptr, layer.relu);
+        out = dense(layer.dense, aggregate(index, k::AggregateMode::kGcn, 0.0f, x), nullptr, nullptr,
+                    layer.relu);
         cols_ = layer.dense.out_features;
         break;
       case LayerKind::kSageConv: {
         const std::vector<float> neighbors = aggregate(index, mode_of(layer.reduce), 0.0f, x);
-        const k::DenseExtraInputF32 root{x.data(), layer.root.in_features, layer.root.weight.data(),
-                                         layer.root.bias.empty() ? nullptr : layer.root.bias.data()};
-        out = dense(layer.dense, neighbors, layer.has_root ? &root : nullptr, layer.relu);
+        out = dense(layer.dense, neighbors, layer.has_root ? &layer.root : nullptr, &x, layer.relu);
         cols_ = layer.dense.out_features;
         break;
       }
@@ -122,7 +140,7 @@ class FloatForward {
         out = aggregate(index, k::AggregateMode::kSum, 1.0f + layer.eps, x);
         for (size_t m = 0; m < layer.mlp.size(); ++m) {
           const bool last = m + 1 == layer.mlp.size();
-          out = dense(layer.mlp[m], out, nullptr, last ? layer.relu : layer.mlp[m].relu);
+          out = dense(layer.mlp[m], out, nullptr, nullptr, last ? layer.relu : layer.mlp[m].relu);
           cols_ = layer.mlp[m].out_features;
           if (!last) report(index, ActivationPoint::kHidden, static_cast<int>(m), out);
         }
@@ -153,6 +171,9 @@ Result<std::vector<float>> run_float_model(const ModelDesc& model, const GraphBa
                                            const ActivationCallback& on_activation) {
   using R = Result<std::vector<float>>;
   if (model.quantized) return R::failure("run_float_model needs a float model");
+  // The float forward here has no BatchNorm step: calibrating an unfolded model would observe wrong values.
+  if (has_batch_norm(model))
+    return R::failure("the model has an unfolded BatchNorm: fold_batch_norm it first");
   const Result<bool> checked = check_model(model);
   if (!checked.ok()) return R::failure("inconsistent float model: " + checked.error);
   if (batch.feature_dim != model.input_dim) {

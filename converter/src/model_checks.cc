@@ -1,8 +1,12 @@
 // Consistency checks of a ModelDesc before it is written (serialize_model, check_model): the writer
-// refuses to produce a model the runtime would reject, and says which layer and field is wrong.
+// refuses to produce a model the runtime would reject, and says which layer and field is wrong. Also the
+// converter metadata the runtime only verifies: stored ranges (all or nothing, so a converter can use them)
+// and unfolded BatchNorm (float models only).
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qgnn/converter/model_builder.h"
@@ -31,6 +35,25 @@ std::string check_quant_params(const QuantParams& q, const std::string& what) {
     return what + " zero point " + std::to_string(q.zero_point) + " is outside the " +
            std::to_string(q.bits) + "-bit range";
   }
+  return "";
+}
+
+std::string check_batch_norm(const BatchNormDesc& bn, size_t out, const std::string& what) {
+  const std::pair<const char*, const std::vector<float>*> vectors[] = {
+      {"mean", &bn.mean}, {"var", &bn.var}, {"gamma", &bn.gamma}, {"beta", &bn.beta}};
+  for (const auto& v : vectors) {
+    if (v.second->size() != out) {
+      return what + " batch_norm " + v.first + " has " + std::to_string(v.second->size()) +
+             " values, expected " + std::to_string(out);
+    }
+    if (!all_finite(*v.second)) return what + " batch_norm " + v.first + " has a non-finite value";
+  }
+  for (size_t c = 0; c < out; ++c) {
+    if (bn.var[c] < 0.0f) {
+      return what + " batch_norm var[" + std::to_string(c) + "] = " + std::to_string(bn.var[c]) + " is < 0";
+    }
+  }
+  if (!is_positive_finite(bn.eps)) return what + " batch_norm eps " + std::to_string(bn.eps) + " is not > 0";
   return "";
 }
 
@@ -64,6 +87,12 @@ std::string check_dense(const DenseDesc& d, int32_t in_features, bool quantized,
   }
   const size_t out = static_cast<size_t>(d.out_features);
   const size_t count = out * static_cast<size_t>(d.in_features);
+  if (d.batch_norm) {
+    // Quantized Dense ops are integer-only: their BatchNorm must be folded before quantization.
+    if (quantized) return what + " has a BatchNorm in a quantized model (fold it before quantizing)";
+    const std::string e = check_batch_norm(*d.batch_norm, out, what);
+    if (!e.empty()) return e;
+  }
   if (!quantized) {
     if (d.weight.size() != count) {
       return what + " weight has " + std::to_string(d.weight.size()) + " values, expected " +
@@ -134,6 +163,9 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
       }
       e = check_dense(layer.dense, *features, quantized, label + ": neighbor dense");
       if (e.empty() && layer.has_root) {
+        // One BatchNorm normalises the whole sum: it lives on the neighbour Dense.
+        if (layer.root.batch_norm)
+          return label + ": root dense has a BatchNorm (only the neighbor dense may)";
         e = check_dense(layer.root, *features, quantized, label + ": root dense");
         if (e.empty() && layer.root.out_features != layer.dense.out_features) {
           e = label + ": root dense has " + std::to_string(layer.root.out_features) +
@@ -183,6 +215,49 @@ bool is_message_passing(LayerKind kind) {
   return kind == LayerKind::kGcnConv || kind == LayerKind::kSageConv || kind == LayerKind::kGinConv;
 }
 
+bool any_stored_range(const ModelDesc& model) {
+  if (model.input_range) return true;
+  for (const LayerDesc& layer : model.layers) {
+    if (layer.output_range || layer.aggregation_range || !layer.hidden_ranges.empty()) return true;
+  }
+  return false;
+}
+
+std::string check_range(const std::optional<StoredRange>& r, const std::string& what) {
+  if (!r) return what + " range is missing (a model stores the ranges of every activation or of none)";
+  if (!std::isfinite(r->min) || !std::isfinite(r->max)) return what + " range is not finite";
+  if (r->min > r->max) {
+    return what + " range [" + std::to_string(r->min) + ", " + std::to_string(r->max) + "] has min > max";
+  }
+  return "";
+}
+
+// Stored ranges are all or nothing: a converter quantizing with them needs one per activation.
+std::string check_stored_ranges(const ModelDesc& model) {
+  if (!any_stored_range(model)) return "";
+  std::string e = check_range(model.input_range, "input");
+  for (size_t i = 0; i < model.layers.size() && e.empty(); ++i) {
+    const LayerDesc& layer = model.layers[i];
+    const std::string label = "layer " + std::to_string(i) + " (" + layer.name + ")";
+    e = check_range(layer.output_range, label + ": output");
+    if (!e.empty()) break;
+    if (is_message_passing(layer.kind)) {
+      e = check_range(layer.aggregation_range, label + ": aggregation");
+    } else if (layer.aggregation_range) {
+      e = label + ": an aggregation range on a layer without aggregation";
+    }
+    const size_t hidden = layer.kind == LayerKind::kGinConv ? layer.mlp.size() - 1 : 0;
+    if (e.empty() && layer.hidden_ranges.size() != hidden) {
+      e = label + ": " + std::to_string(layer.hidden_ranges.size()) + " hidden ranges, expected " +
+          std::to_string(hidden);
+    }
+    for (size_t k = 0; k < layer.hidden_ranges.size() && e.empty(); ++k) {
+      e = check_range(layer.hidden_ranges[k], label + ": hidden[" + std::to_string(k) + "]");
+    }
+  }
+  return e;
+}
+
 std::string check_structure(const ModelDesc& model) {
   size_t pools = 0;
   for (size_t i = 0; i < model.layers.size(); ++i) {
@@ -202,9 +277,9 @@ std::string check_structure(const ModelDesc& model) {
 }
 
 std::string check_everything(const ModelDesc& model) {
-  if (model.version < 1 || model.version > kModelFormatVersion) {
+  if (model.version < 1 || model.version > kBatchNormFormatVersion) {
     return "format version " + std::to_string(model.version) + " is not 1.." +
-           std::to_string(kModelFormatVersion);
+           std::to_string(kBatchNormFormatVersion);
   }
   if (model.input_dim <= 0 || model.input_dim > kMaxFeatures) {
     return "input_dim " + std::to_string(model.input_dim) + " is not in 1.." + std::to_string(kMaxFeatures);
@@ -230,7 +305,7 @@ std::string check_everything(const ModelDesc& model) {
     return std::to_string(model.class_names.size()) + " class names for " + std::to_string(features) +
            " output features";
   }
-  return "";
+  return check_stored_ranges(model);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // .qgnn bytes -> ModelDesc: FlatBuffers verifier first, then the indices, tensor types and buffer sizes
-// the description depends on. Semantic consistency is check_model's job.
+// the description depends on. Semantic consistency is check_model's job. Stored ranges and BatchNorm are read
+// as they are (check_model validates their values and where they may appear).
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,8 @@ class ModelReader {
       if (!input->quant()) return "missing input quantization";
       out->input_quant = read_quant(*input->quant());
     }
+    out->input_range = read_range(input->range());
+    out->ranges_source = string_or_empty(model_.ranges_source());
     if (const fbs::Limits* l = model_.limits()) {
       out->limits = LimitsDesc{l->max_nodes(), l->max_edges(), l->max_degree(), l->max_graphs()};
     }
@@ -60,6 +64,20 @@ class ModelReader {
 
  private:
   static std::string string_or_empty(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
+
+  static std::optional<StoredRange> read_range(const fbs::Range* r) {
+    if (!r) return std::nullopt;
+    return StoredRange{r->min(), r->max()};
+  }
+
+  static std::vector<float> floats(const flatbuffers::Vector<float>* v) {
+    return v ? std::vector<float>(v->begin(), v->end()) : std::vector<float>();
+  }
+
+  static BatchNormDesc read_batch_norm(const fbs::BatchNorm& bn) {
+    return BatchNormDesc{floats(bn.mean()), floats(bn.var()), floats(bn.gamma()), floats(bn.beta()),
+                         bn.eps()};
+  }
 
   static QuantParams read_quant(const fbs::QuantParams& q) {
     return QuantParams{q.bits(), q.scale(), q.zero_point()};
@@ -120,6 +138,7 @@ class ModelReader {
     out->out_features = static_cast<int32_t>(tensor->shape()->Get(0));
     out->in_features = static_cast<int32_t>(tensor->shape()->Get(1));
     out->relu = dense->activation() == fbs::Activation::RELU;
+    if (dense->batch_norm()) out->batch_norm = read_batch_norm(*dense->batch_norm());
     if (quantized) {
       out->weight_bits = tensor->type() == fbs::TensorType::INT4 ? 4 : 8;
       out->weight_q.resize(count);
@@ -151,6 +170,8 @@ class ModelReader {
   std::string read_layer(const fbs::Layer& layer, LayerDesc* out) {
     out->name = string_or_empty(layer.name());
     out->relu = layer.activation() == fbs::Activation::RELU;
+    out->output_range = read_range(layer.output_range());
+    out->aggregation_range = read_range(layer.aggregation_range());
     const bool quantized = model_.quantized();
     if (quantized) {
       if (!layer.output()) return "missing output quantization";
@@ -186,6 +207,9 @@ class ModelReader {
         out->aggregation_requant = read_requant(o->aggregation_requant());
         if (o->hidden()) {
           for (const fbs::QuantParams* q : *o->hidden()) out->hidden.push_back(read_quant(*q));
+        }
+        if (o->hidden_ranges()) {
+          for (const fbs::Range* r : *o->hidden_ranges()) out->hidden_ranges.push_back({r->min(), r->max()});
         }
         if (!o->mlp() || o->mlp()->size() == 0) return "GINConv has no MLP";
         out->mlp.resize(o->mlp()->size());

@@ -1,5 +1,7 @@
 // ModelDesc -> .qgnn FlatBuffer. One Tensor (and one 16-byte aligned Buffer) per weight and bias; int4
-// weights are packed contiguously over the whole matrix, low nibble first (schema TensorType.INT4).
+// weights are packed contiguously over the whole matrix, low nibble first (schema TensorType.INT4). Stored
+// ranges and BatchNorm are written whenever the description holds them (check_model decides what is valid).
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -20,6 +22,17 @@ using flatbuffers::Offset;
 
 // Buffers are read in place by the kernels (zero copy), so they keep the schema's 16-byte alignment.
 constexpr size_t kBufferAlignment = 16;
+
+// An unfolded BatchNorm changes the results a runtime that does not know the field would compute: such files
+// carry kBatchNormFormatVersion so those runtimes reject them (docs/format.md, "Versions").
+uint32_t file_version(const ModelDesc& model) {
+  for (const LayerDesc& l : model.layers) {
+    bool batch_norm = l.dense.batch_norm.has_value() || l.root.batch_norm.has_value();
+    for (const DenseDesc& d : l.mlp) batch_norm = batch_norm || d.batch_norm.has_value();
+    if (batch_norm) return std::max(model.version, kBatchNormFormatVersion);
+  }
+  return model.version;
+}
 
 std::vector<uint8_t> pack_int4(const std::vector<int8_t>& values) {
   std::vector<uint8_t> packed((values.size() + 1) / 2, 0);
@@ -47,17 +60,21 @@ class ModelWriter {
     std::vector<Offset<flatbuffers::String>> class_names;
     for (const std::string& n : model.class_names) class_names.push_back(fbb_.CreateString(n));
 
+    const fbs::Range input_range = to_range(model.input_range);
     const auto input =
         fbs::CreateInputSpec(fbb_, static_cast<uint32_t>(model.input_dim),
                              model.input_int8 ? fbs::TensorType::INT8 : fbs::TensorType::FLOAT32,
-                             model.quantized ? write_quant(model.input_quant) : Offset<fbs::QuantParams>());
+                             model.quantized ? write_quant(model.input_quant) : Offset<fbs::QuantParams>(),
+                             model.input_range ? &input_range : nullptr);
+    const auto ranges_source =
+        model.ranges_source.empty() ? Offset<flatbuffers::String>() : fbb_.CreateString(model.ranges_source);
     const LimitsDesc& l = model.limits;
     const auto limits = fbs::CreateLimits(fbb_, l.max_nodes, l.max_edges, l.max_degree, l.max_graphs);
     const auto root = fbs::CreateModel(
-        fbb_, model.version, fbb_.CreateString(model.name), fbb_.CreateString(model.description),
+        fbb_, file_version(model), fbb_.CreateString(model.name), fbb_.CreateString(model.description),
         fbb_.CreateString(model.producer), static_cast<fbs::Task>(model.task), fbb_.CreateVector(class_names),
         model.quantized, input, fbb_.CreateVector(layers), fbb_.CreateVector(tensors_),
-        fbb_.CreateVector(buffers_), limits);
+        fbb_.CreateVector(buffers_), limits, ranges_source);
     fbs::FinishModelBuffer(fbb_, root);
     return std::vector<uint8_t>(fbb_.GetBufferPointer(), fbb_.GetBufferPointer() + fbb_.GetSize());
   }
@@ -74,6 +91,15 @@ class ModelWriter {
     const auto scales_offset = scales ? fbb_.CreateVector(*scales) : Offset<flatbuffers::Vector<float>>();
     tensors_.push_back(fbs::CreateTensor(fbb_, name_offset, type, shape_offset, buffer_index, scales_offset));
     return static_cast<int32_t>(tensors_.size() - 1);
+  }
+
+  static fbs::Range to_range(const std::optional<StoredRange>& r) {
+    return r ? fbs::Range(r->min, r->max) : fbs::Range();
+  }
+
+  Offset<fbs::BatchNorm> write_batch_norm(const BatchNormDesc& bn) {
+    return fbs::CreateBatchNorm(fbb_, fbb_.CreateVector(bn.mean), fbb_.CreateVector(bn.var),
+                                fbb_.CreateVector(bn.gamma), fbb_.CreateVector(bn.beta), bn.eps);
   }
 
   Offset<fbs::QuantParams> write_quant(const QuantParams& q) {
@@ -108,8 +134,9 @@ class ModelWriter {
                           to_bytes(d.bias), nullptr);
       }
     }
+    const auto batch_norm = d.batch_norm ? write_batch_norm(*d.batch_norm) : Offset<fbs::BatchNorm>();
     return fbs::CreateDense(fbb_, weight, bias, requant,
-                            d.relu ? fbs::Activation::RELU : fbs::Activation::NONE);
+                            d.relu ? fbs::Activation::RELU : fbs::Activation::NONE, batch_norm);
   }
 
   Offset<fbs::Layer> write_layer(const LayerDesc& layer, bool quantized) {
@@ -146,6 +173,12 @@ class ModelWriter {
           mlp.push_back(write_dense(layer.mlp[k], n + ".mlp." + std::to_string(k), quantized));
         }
         Offset<flatbuffers::Vector<Offset<fbs::QuantParams>>> hidden;
+        Offset<flatbuffers::Vector<const fbs::Range*>> hidden_ranges;
+        if (!layer.hidden_ranges.empty()) {
+          std::vector<fbs::Range> ranges;
+          for (const StoredRange& r : layer.hidden_ranges) ranges.emplace_back(r.min, r.max);
+          hidden_ranges = fbb_.CreateVectorOfStructs(ranges);
+        }
         if (quantized) {
           std::vector<Offset<fbs::QuantParams>> hidden_params;
           for (const QuantParams& q : layer.hidden) hidden_params.push_back(write_quant(q));
@@ -155,7 +188,7 @@ class ModelWriter {
         const auto mlp_offset = fbb_.CreateVector(mlp);
         type = fbs::LayerOptions::GINConvOptions;
         options = fbs::CreateGINConvOptions(fbb_, layer.eps, quantized ? layer.self_weight_q16 : 65536,
-                                            mlp_offset, hidden, aggregation_requant)
+                                            mlp_offset, hidden, aggregation_requant, hidden_ranges)
                       .Union();
         break;
       }
@@ -171,8 +204,12 @@ class ModelWriter {
     const auto output = quantized ? write_quant(layer.output) : Offset<fbs::QuantParams>();
     const auto aggregation =
         quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
+    const fbs::Range output_range = to_range(layer.output_range);
+    const fbs::Range aggregation_range = to_range(layer.aggregation_range);
     return fbs::CreateLayer(fbb_, fbb_.CreateString(layer.name), type, options,
-                            layer.relu ? fbs::Activation::RELU : fbs::Activation::NONE, output, aggregation);
+                            layer.relu ? fbs::Activation::RELU : fbs::Activation::NONE, output, aggregation,
+                            layer.output_range ? &output_range : nullptr,
+                            layer.aggregation_range ? &aggregation_range : nullptr);
   }
 
   flatbuffers::FlatBufferBuilder fbb_{1 << 16};
@@ -186,6 +223,10 @@ bool fits_flatbuffer(const ModelDesc& model) {
   auto add_dense = [&bytes](const DenseDesc& d) {
     bytes += d.weight.size() * 4 + d.bias.size() * 4 + d.weight_q.size() + d.bias_q.size() * 4 +
              d.weight_scales.size() * 4 + 64;
+    if (d.batch_norm) {
+      const BatchNormDesc& bn = *d.batch_norm;
+      bytes += (bn.mean.size() + bn.var.size() + bn.gamma.size() + bn.beta.size()) * 4 + 64;
+    }
   };
   for (const LayerDesc& layer : model.layers) {
     add_dense(layer.dense);

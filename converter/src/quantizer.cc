@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/batch_norm.h"
 #include "qgnn/converter/quantizer.h"
 
 namespace qgnn {
@@ -20,6 +21,7 @@ bool valid_bits(int bits) { return bits == 4 || bits == 8; }
 // requant factor below its minimum (2^-32 for a Dense, 2^-10 for aggregation and pooling) or a quantized
 // bias out of (-2^30, 2^30).
 constexpr double kMargin = 1.0 + 1e-5;
+constexpr double kMinActivationScale = 1.0 / 16777216.0;  // 2^-24
 constexpr double kDenseRequantFloor = kDenseRequantRealMin * kMargin;
 constexpr double kAggregationRequantFloor = kAggregationRequantRealMin * kMargin;
 constexpr double kBiasLimit = static_cast<double>(kMaxBiasMagnitude - 1);
@@ -218,7 +220,10 @@ Result<QuantParams> activation_quant_params(const ActivationRange& range, int bi
   if (!(hi > lo)) hi = lo + 1.0;  // nothing observed (or only zeros): any positive scale will do
   const int32_t qlo = bits_min(bits);
   const int32_t qhi = bits_max(bits);
-  const float scale = static_cast<float>((hi - lo) / static_cast<double>(qhi - qlo));
+  // A collapsed but non-empty range (a dead channel) must not give a scale so small that the requant factors
+  // of the Dense ops writing this activation exceed 2^30: activation scales are at least 2^-24.
+  const float scale =
+      static_cast<float>(std::max((hi - lo) / static_cast<double>(qhi - qlo), kMinActivationScale));
   if (!std::isfinite(scale) || scale <= 0.0f) return R::failure("activation range gives no usable scale");
   const double zero_point = std::round(static_cast<double>(qlo) - lo / static_cast<double>(scale));
   R r;
@@ -232,6 +237,8 @@ Result<ModelDesc> quantize_model(const ModelDesc& float_model, const Calibration
                                  const QuantizerConfig& config, QuantizationReport* report) {
   using R = Result<ModelDesc>;
   if (float_model.quantized) return R::failure("the model is already quantized");
+  if (has_batch_norm(float_model))
+    return R::failure("the model has an unfolded BatchNorm: fold_batch_norm it first");
   const Result<bool> checked = check_model(float_model);
   if (!checked.ok()) return R::failure("inconsistent float model: " + checked.error);
   if (ranges.layers.size() != float_model.layers.size()) {
@@ -246,7 +253,7 @@ Result<ModelDesc> quantize_model(const ModelDesc& float_model, const Calibration
 
 Result<ModelDesc> quantize_model(const ModelDesc& float_model, const std::vector<GraphBatch>& calibration,
                                  const QuantizerConfig& config, QuantizationReport* report) {
-  const Result<CalibrationRanges> ranges = calibrate(float_model, calibration, config.range_method);
+  const Result<CalibrationRanges> ranges = calibrate(float_model, calibration, config);
   if (!ranges.ok()) return Result<ModelDesc>::failure(ranges.error);
   return quantize_model(float_model, ranges.value, config, report);
 }

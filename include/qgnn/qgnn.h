@@ -12,7 +12,8 @@
 ///
 /// Errors: every function returns a qgnn_status. Functions taking a `qgnn_error*` fill it (when non-NULL)
 /// with the status and a human-readable message naming what was wrong. No function aborts on bad input.
-/// Thread safety: a model may be shared by many interpreters; one interpreter is used by one thread at a time.
+/// Thread safety: a model may be shared by many interpreters; one interpreter is used by one thread at a
+/// time.
 #ifndef QGNN_QGNN_H_
 #define QGNN_QGNN_H_
 
@@ -23,8 +24,22 @@
 extern "C" {
 #endif
 
-/// Newest model format version this runtime reads.
-#define QGNN_FORMAT_VERSION 1
+/// Newest model format version this runtime reads (docs/format.md, "Versions"): 1, and 2 for files carrying
+/// an unfolded BatchNorm, which a version-1 runtime would silently skip.
+#define QGNN_FORMAT_VERSION 2
+
+/// The runtime's hard caps on graphs and layers. They bound every integer accumulator (docs/quantization.md,
+/// "Accumulator widths"), so a model's own Limits may lower them but never raise them.
+/// Features per node of any layer: 255 * 128 * 2^15 + 2^30 < 2^31 (int32 dense accumulator).
+#define QGNN_MAX_FEATURES 32768u
+/// Nodes per batch: 255 * 2^22 < 2^31 (int32 pooling accumulator).
+#define QGNN_MAX_NODES (1u << 22)
+/// Edges per batch: int32 CSR offsets with headroom.
+#define QGNN_MAX_EDGES (1u << 28)
+/// In-degree: int32 aggregation accumulator; the MEAN rescale adds log2(degree) <= 22 to a shift <= 40.
+#define QGNN_MAX_DEGREE (1u << 22)
+/// Graphs per batch.
+#define QGNN_MAX_GRAPHS (1u << 22)
 
 /// Status codes. Each malformed-model condition has its own code so tools and tests can tell them apart.
 typedef enum qgnn_status {
@@ -100,19 +115,19 @@ void qgnn_model_delete(qgnn_model* model);
 
 /// Read-only facts about a loaded model.
 typedef struct qgnn_model_info {
-  const char* name;          ///< model name ("" when absent); points into the model buffer
+  const char* name;  ///< model name ("" when absent); points into the model buffer
   qgnn_task task;
   uint32_t num_layers;
-  uint32_t input_dim;        ///< features per input node
-  uint32_t num_classes;      ///< output features
-  int quantized;             ///< 1: integer execution, 0: float execution
-  int input_is_int8;         ///< 1: features must be given as int8 (qgnn_graph.features_i8)
-  float input_scale;         ///< quantized models: input quantization
+  uint32_t input_dim;    ///< features per input node
+  uint32_t num_classes;  ///< output features
+  int quantized;         ///< 1: integer execution, 0: float execution
+  int input_is_int8;     ///< 1: features must be given as int8 (qgnn_graph.features_i8)
+  float input_scale;     ///< quantized models: input quantization
   int32_t input_zero_point;
-  float output_scale;        ///< quantized models: quantization of the output logits
+  float output_scale;  ///< quantized models: quantization of the output logits
   int32_t output_zero_point;
-  size_t parameter_bytes;    ///< bytes of all parameter buffers
-  uint32_t max_nodes;        ///< effective limits (model's own, capped by the runtime's)
+  size_t parameter_bytes;  ///< bytes of all parameter buffers
+  uint32_t max_nodes;      ///< effective limits (model's own, capped by the runtime's)
   uint32_t max_edges;
   uint32_t max_degree;
   uint32_t max_graphs;
@@ -173,7 +188,7 @@ typedef struct qgnn_output {
   /// Quantized models: int8 logits, rows * cols, row-major (valid until the next invoke); NULL for
   /// float models.
   const int8_t* logits_q;
-  float scale;         ///< real = scale * (q - zero_point)
+  float scale;  ///< real = scale * (q - zero_point)
   int32_t zero_point;
   /// Float models: float logits, rows * cols; NULL for quantized models.
   const float* logits_f32;

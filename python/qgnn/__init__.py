@@ -10,7 +10,8 @@ __version__ = "0.1.0"
 
 
 def export(model, path, **kwargs):
-    """Write a qgnn.nn.GraphModel as a float .qgnn model; see qgnn.export_model.export."""
+    """Write a qgnn.nn.GraphModel as a float .qgnn model (fold_batchnorm=False keeps BatchNorm unfolded);
+    see qgnn.export_model.export."""
     from .export_model import export as _export
 
     return _export(model, path, **kwargs)

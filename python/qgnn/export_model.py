@@ -1,6 +1,7 @@
 """qgnn.nn models <-> float .qgnn models. `export` writes the model's eval-mode function: BatchNorm1d is
-folded into the preceding Dense with its running statistics, Dropout/Identity are dropped, a ReLU is fused
-into the layer before it."""
+folded into the preceding Dense with its running statistics (or, with fold_batchnorm=False, written unfolded
+as the Dense's BatchNorm table, for a converter to fold), Dropout/Identity are dropped, a ReLU is fused into
+the layer before it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import torch
 
 from . import nn as qnn
 from ._atomic import PathLike
-from .model_file import GCN, GIN, LINEAR, POOL, SAGE, DenseDesc, LayerDesc, ModelDesc, read_model, write_model
+from .model_file import (GCN, GIN, LINEAR, POOL, SAGE, BatchNormDesc, DenseDesc, LayerDesc, ModelDesc, read_model,
+                         write_model)
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 
 _SKIPPED = (torch.nn.Dropout, torch.nn.Identity)
@@ -31,6 +33,17 @@ def _dense(lin: torch.nn.Linear) -> DenseDesc:
     return DenseDesc(_np(lin.weight), _np(lin.bias))
 
 
+def _bn_desc(bn: torch.nn.BatchNorm1d, where: str) -> BatchNormDesc:
+    """The inference form of a BatchNorm1d (running statistics)."""
+    if not isinstance(bn, torch.nn.BatchNorm1d):
+        raise ExportError(f"{where}: {type(bn).__name__} is not supported (only BatchNorm1d)")
+    if bn.running_mean is None or bn.running_var is None:
+        raise ExportError(f"{where}: BatchNorm1d without running statistics cannot be exported")
+    gamma = _np(bn.weight) if bn.weight is not None else np.ones(bn.num_features)
+    beta = _np(bn.bias) if bn.bias is not None else np.zeros(bn.num_features)
+    return BatchNormDesc(_np(bn.running_mean), _np(bn.running_var), gamma, beta, eps=float(bn.eps))
+
+
 def _bn_scale_shift(bn: torch.nn.BatchNorm1d, where: str) -> Tuple[np.ndarray, np.ndarray]:
     if not isinstance(bn, torch.nn.BatchNorm1d):
         raise ExportError(f"{where}: {type(bn).__name__} is not supported (only BatchNorm1d folds)")
@@ -42,11 +55,27 @@ def _bn_scale_shift(bn: torch.nn.BatchNorm1d, where: str) -> Tuple[np.ndarray, n
     return scale, beta - _np(bn.running_mean) * scale
 
 
+def _apply_bn(denses: Sequence[DenseDesc], bn: torch.nn.BatchNorm1d, where: str, fold: bool) -> None:
+    """Fold `bn` into `denses` (all summed into one result), or attach it unfolded to the first Dense (the
+    SAGE neighbour Dense, whose BatchNorm normalises the layer's whole sum)."""
+    if fold:
+        _fold_bn(denses, bn, where)
+        return
+    desc = _bn_desc(bn, where)
+    if desc.mean.shape[0] != denses[0].out_features:
+        raise ExportError(f"{where}: BatchNorm1d({desc.mean.shape[0]}) after {denses[0].out_features} features")
+    if denses[0].batch_norm is not None:
+        raise ExportError(f"{where}: a second BatchNorm1d on the same Dense cannot be written unfolded")
+    denses[0].batch_norm = desc
+
+
 def _fold_bn(denses: Sequence[DenseDesc], bn: torch.nn.BatchNorm1d, where: str) -> None:
     """BN(sum_k W_k x_k + b) = sum_k (s W_k) x_k + (s b + t): scale every Dense, shift the first's bias."""
     scale, shift = _bn_scale_shift(bn, where)
     if scale.shape[0] != denses[0].out_features:
         raise ExportError(f"{where}: BatchNorm1d({scale.shape[0]}) after {denses[0].out_features} features")
+    if denses[0].batch_norm is not None:
+        raise ExportError(f"{where}: a BatchNorm1d after an unfolded one cannot be folded")
     for k, d in enumerate(denses):
         w = d.weight.astype(np.float64) * scale[:, None]
         b = d.bias.astype(np.float64) * scale if d.bias is not None else None
@@ -55,7 +84,7 @@ def _fold_bn(denses: Sequence[DenseDesc], bn: torch.nn.BatchNorm1d, where: str) 
         d.weight, d.bias = w.astype(np.float32), (b.astype(np.float32) if b is not None else None)
 
 
-def _gin_mlp(mlp: torch.nn.Module, where: str) -> Tuple[List[DenseDesc], bool]:
+def _gin_mlp(mlp: torch.nn.Module, where: str, fold_batchnorm: bool = True) -> Tuple[List[DenseDesc], bool]:
     """Dense ops of a GIN MLP and whether it ends with a ReLU (-> the layer's activation)."""
     mods = list(mlp.children()) if isinstance(mlp, (torch.nn.Sequential, torch.nn.ModuleList)) else [mlp]
     denses: List[DenseDesc] = []
@@ -76,7 +105,7 @@ def _gin_mlp(mlp: torch.nn.Module, where: str) -> Tuple[List[DenseDesc], bool]:
         elif isinstance(m, torch.nn.BatchNorm1d):
             if last != "dense":
                 raise ExportError(f"{w}: BatchNorm1d must directly follow a Linear to be folded")
-            _fold_bn(denses[-1:], m, w)
+            _apply_bn(denses[-1:], m, w, fold_batchnorm)
         else:
             raise ExportError(f"{w}: not supported in a GIN MLP (Linear, BatchNorm1d, ReLU, Dropout)")
     if not denses:
@@ -86,7 +115,7 @@ def _gin_mlp(mlp: torch.nn.Module, where: str) -> Tuple[List[DenseDesc], bool]:
     return denses, trailing_relu
 
 
-def _layer(m: torch.nn.Module, name: str) -> LayerDesc:
+def _layer(m: torch.nn.Module, name: str, fold_batchnorm: bool = True) -> LayerDesc:
     where = f"layer {name} ({type(m).__name__})"
     if isinstance(m, torch.nn.Linear):
         return LayerDesc(LINEAR, name, relu=isinstance(m, qnn.Linear) and m.relu, dense=_dense(m))
@@ -96,7 +125,7 @@ def _layer(m: torch.nn.Module, name: str) -> LayerDesc:
         root = _dense(m.lin_root) if m.lin_root is not None else None
         return LayerDesc(SAGE, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
     if isinstance(m, qnn.GINConv):
-        mlp, trailing_relu = _gin_mlp(m.mlp, where)
+        mlp, trailing_relu = _gin_mlp(m.mlp, where, fold_batchnorm)
         eps = float(m.eps.detach().reshape(-1)[0])
         return LayerDesc(GIN, name, relu=m.relu or trailing_relu, mlp=mlp, eps=eps)
     if isinstance(m, qnn.GlobalPool):
@@ -106,8 +135,10 @@ def _layer(m: torch.nn.Module, name: str) -> LayerDesc:
 
 def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "",
             task: Optional[int] = None, class_names: Sequence[str] = (), input_dim: Optional[int] = None,
-            limits: Tuple[int, int, int, int] = (0, 0, 0, 0), producer: Optional[str] = None) -> ModelDesc:
-    """Translate a qgnn.nn.GraphModel (or a single layer) into a float ModelDesc."""
+            limits: Tuple[int, int, int, int] = (0, 0, 0, 0), producer: Optional[str] = None,
+            fold_batchnorm: bool = True) -> ModelDesc:
+    """Translate a qgnn.nn.GraphModel (or a single layer) into a float ModelDesc. fold_batchnorm=False keeps
+    each BatchNorm1d as the BatchNorm of the Dense it follows instead of folding it."""
     members = list(model.layers) if isinstance(model, qnn.GraphModel) else [model]
     layers: List[LayerDesc] = []
     for i, m in enumerate(members):
@@ -124,9 +155,9 @@ def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "
             if prev.relu:
                 raise ExportError(f"{what}: a BatchNorm1d after a ReLU cannot be folded")
             denses = prev.mlp[-1:] if prev.kind == GIN else [prev.dense] + ([prev.root] if prev.root else [])
-            _fold_bn(denses, m, what)
+            _apply_bn(denses, m, what, fold_batchnorm)
             continue
-        layers.append(_layer(m, str(i)))
+        layers.append(_layer(m, str(i), fold_batchnorm))
     for layer, layer_name in zip(layers, _names(layers)):  # conv1, conv2, ..., pool, fc1, ...
         layer.name = layer_name
     if not layers:
@@ -163,10 +194,11 @@ def _names(layers: Sequence[LayerDesc]) -> List[str]:
     return names
 
 
-def export(model: torch.nn.Module, path: PathLike, **kwargs) -> ModelDesc:
+def export(model: torch.nn.Module, path: PathLike, *, fold_batchnorm: bool = True, **kwargs) -> ModelDesc:
     """Write `model` as a float .qgnn file (atomically); returns the written description.
+    fold_batchnorm=False writes each BatchNorm1d unfolded (the Dense's BatchNorm table; qgnn-convert folds it).
     Keyword arguments: name, description, task, class_names, input_dim, limits, producer (see to_desc)."""
-    desc = to_desc(model, **kwargs)
+    desc = to_desc(model, fold_batchnorm=fold_batchnorm, **kwargs)
     write_model(desc, path)
     return desc
 
@@ -182,16 +214,47 @@ def _linear(d: DenseDesc, extra_bias: Optional[np.ndarray] = None, relu: bool = 
     return lin
 
 
+def _batch_norm(bn: BatchNormDesc) -> torch.nn.BatchNorm1d:
+    """An eval-mode BatchNorm1d computing `bn` (running statistics, affine)."""
+    m = torch.nn.BatchNorm1d(bn.mean.shape[0], eps=bn.eps)
+    with torch.no_grad():
+        m.running_mean.copy_(torch.from_numpy(bn.mean))
+        m.running_var.copy_(torch.from_numpy(bn.var))
+        m.weight.copy_(torch.from_numpy(bn.gamma))
+        m.bias.copy_(torch.from_numpy(bn.beta))
+    return m
+
+
+def _with_bn(layer_module: torch.nn.Module, layer: LayerDesc, bn: Optional[BatchNormDesc]) -> List[torch.nn.Module]:
+    """A layer followed by its BatchNorm; the layer's ReLU then moves after the BatchNorm."""
+    if bn is None:
+        return [layer_module]
+    layer_module.relu = False
+    return [layer_module, _batch_norm(bn)] + ([torch.nn.ReLU()] if layer.relu else [])
+
+
+def _gin_members(layer: LayerDesc) -> List[torch.nn.Module]:
+    mods: List[torch.nn.Module] = []
+    for k, d in enumerate(layer.mlp):
+        hidden_relu = d.relu and k < len(layer.mlp) - 1
+        if d.batch_norm is None:
+            mods.append(_linear(d, relu=hidden_relu))
+        else:
+            mods += [_linear(d), _batch_norm(d.batch_norm)] + ([torch.nn.ReLU()] if hidden_relu else [])
+    return mods
+
+
 def from_desc(desc: ModelDesc) -> qnn.GraphModel:
-    """Build the qgnn.nn model a float ModelDesc describes (the inverse of to_desc, BatchNorm folded)."""
+    """Build the qgnn.nn model a float ModelDesc describes (the inverse of to_desc). Folded BatchNorm stays
+    folded; an unfolded one becomes a BatchNorm1d module (eval mode) after its Dense."""
     mods: List[torch.nn.Module] = []
     for layer in desc.layers:
         if layer.kind == LINEAR:
-            mods.append(_linear(layer.dense, relu=layer.relu))
+            mods += _with_bn(_linear(layer.dense, relu=layer.relu), layer, layer.dense.batch_norm)
         elif layer.kind == GCN:
             conv = qnn.GCNConv(layer.dense.in_features, layer.dense.out_features, relu=layer.relu)
             conv.lin = _linear(layer.dense)
-            mods.append(conv)
+            mods += _with_bn(conv, layer, layer.dense.batch_norm)
         elif layer.kind == SAGE:
             conv = qnn.SAGEConv(layer.dense.in_features, layer.dense.out_features, reduce=layer.reduce,
                                 root_weight=layer.root is not None, relu=layer.relu)
@@ -199,10 +262,9 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
             conv.lin_neighbor = _linear(layer.dense, extra_bias=root_bias)  # b_n + b_r: same function
             if layer.root is not None:
                 conv.lin_root = _linear(DenseDesc(layer.root.weight, None))
-            mods.append(conv)
+            mods += _with_bn(conv, layer, layer.dense.batch_norm)
         elif layer.kind == GIN:
-            mlp = [_linear(d, relu=d.relu and k < len(layer.mlp) - 1) for k, d in enumerate(layer.mlp)]
-            mods.append(qnn.GINConv(mlp, eps=layer.eps, relu=layer.relu))
+            mods.append(qnn.GINConv(_gin_members(layer), eps=layer.eps, relu=layer.relu))
         elif layer.kind == POOL:
             mods.append(qnn.GlobalPool(layer.reduce))
     model = qnn.GraphModel(*mods)

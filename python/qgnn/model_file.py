@@ -1,11 +1,14 @@
 """Float models in the .qgnn format (schema/qgnn.fbs): a plain description, read and write.
 
 The description mirrors the C++ converter's ModelDesc (converter/include/qgnn/converter/model_builder.h),
-float part only. Quantized models are produced by qgnn-convert; `read_model_info` reads their header.
+float part only, including the converter metadata of float models: unfolded BatchNorm after a Dense and
+stored activation ranges (e.g. the ranges QAT ended with; all activations or none). Quantized models are
+produced by qgnn-convert; `read_model_info` reads their header.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,21 +24,48 @@ from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
 QGNN_IDENTIFIER = b"QGNN"
-QGNN_FORMAT_VERSION = 1
+QGNN_FORMAT_VERSION = 2  # newest version read (include/qgnn/qgnn.h)
+BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfolded BatchNorm
+BATCH_NORM_FORMAT_VERSION = 2
 PRODUCER = "qgnn-python 0.1"
 
 LINEAR, GCN, SAGE, GIN, POOL = "linear", "gcn", "sage", "gin", "pool"
+Range = Tuple[float, float]  # stored activation range (min, max)
 REDUCES = {"sum": fbm.Reduce.SUM, "mean": fbm.Reduce.MEAN, "max": fbm.Reduce.MAX}
 _REDUCE_NAMES = {v: k for k, v in REDUCES.items()}
 
 
 @dataclass
+class BatchNormDesc:
+    """Unfolded BatchNorm after a Dense (schema BatchNorm, float models): applied after the bias and before
+    the activation, y = (acc - mean) / sqrt(var + eps) * gamma + beta, per output channel."""
+
+    mean: np.ndarray  # float32 [out_features]
+    var: np.ndarray  # float32 [out_features], >= 0
+    gamma: np.ndarray  # float32 [out_features]
+    beta: np.ndarray  # float32 [out_features]
+    eps: float = 1e-5  # > 0
+
+    def __post_init__(self) -> None:
+        for name in ("mean", "var", "gamma", "beta"):
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=np.float32).reshape(-1))
+        self.eps = float(np.float32(self.eps))
+
+    def scale_shift(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(s, t) in float64 with BN(acc) = s * acc + t: s = gamma / sqrt(var + eps), t = beta - mean * s."""
+        s = self.gamma.astype(np.float64) / np.sqrt(self.var.astype(np.float64) + np.float64(self.eps))
+        return s, self.beta.astype(np.float64) - self.mean.astype(np.float64) * s
+
+
+@dataclass
 class DenseDesc:
-    """y = x W^T + b; `relu` is the activation fused after a hidden Dense of a GIN MLP."""
+    """y = x W^T + b; `relu` is the activation fused after a hidden Dense of a GIN MLP; `batch_norm` (float
+    models) runs after the bias and before the activation (on a SAGE neighbour Dense: on the whole sum)."""
 
     weight: np.ndarray  # float32 [out_features, in_features]
     bias: Optional[np.ndarray] = None  # float32 [out_features]
     relu: bool = False
+    batch_norm: Optional[BatchNormDesc] = None
 
     def __post_init__(self) -> None:
         self.weight = np.ascontiguousarray(self.weight, dtype=np.float32)
@@ -61,6 +91,11 @@ class LayerDesc:
     mlp: List[DenseDesc] = field(default_factory=list)  # GIN
     reduce: str = "sum"  # SAGE: mean/max; POOL: sum/mean/max
     eps: float = 0.0  # GIN
+    # Stored ranges (schema Range), all activations of the model or none: the output (after the activation),
+    # the aggregation (GCN/SAGE/GIN) and GIN's hidden MLP outputs (len(mlp) - 1).
+    output_range: Optional[Range] = None
+    aggregation_range: Optional[Range] = None
+    hidden_ranges: List[Range] = field(default_factory=list)
 
     def denses(self) -> List[DenseDesc]:
         if self.kind == GIN:
@@ -78,10 +113,55 @@ class ModelDesc:
     task: int = GRAPH_CLASSIFICATION
     class_names: List[str] = field(default_factory=list)
     limits: Tuple[int, int, int, int] = (0, 0, 0, 0)  # max_nodes, max_edges, max_degree, max_graphs
-    version: int = QGNN_FORMAT_VERSION
+    version: int = BASE_FORMAT_VERSION
+    input_range: Optional[Range] = None  # stored range of the input features
+    ranges_source: str = ""  # where the stored ranges come from, e.g. "qgnn.qat minmax observers"
 
     def output_dim(self) -> int:
         return check_model(self)
+
+    def has_stored_ranges(self) -> bool:
+        return self.input_range is not None or any(
+            l.output_range is not None or l.aggregation_range is not None or l.hidden_ranges for l in self.layers)
+
+
+def _check_batch_norm(bn: BatchNormDesc, out: int, where: str, fail) -> None:
+    for name in ("mean", "var", "gamma", "beta"):
+        v = getattr(bn, name)
+        if v.shape != (out,):
+            fail(f"{where}: batch_norm {name} has {v.size} values, expected {out}")
+        if not np.all(np.isfinite(v)):
+            fail(f"{where}: batch_norm {name} has a non-finite value")
+    if np.any(bn.var < 0):
+        fail(f"{where}: batch_norm var has a negative value")
+    if not (math.isfinite(bn.eps) and bn.eps > 0):
+        fail(f"{where}: batch_norm eps {bn.eps} is not > 0")
+
+
+def _check_ranges(m: "ModelDesc", fail) -> None:
+    """All or nothing (a converter quantizing with them needs one per activation); finite, min <= max."""
+    if not m.has_stored_ranges():
+        return
+
+    def check(r: Optional[Range], what: str) -> None:
+        if r is None:
+            fail(f"{what} range is missing (a model stores the ranges of every activation or of none)")
+        if len(r) != 2 or not (math.isfinite(r[0]) and math.isfinite(r[1])) or r[0] > r[1]:
+            fail(f"{what} range {tuple(r)} is not finite with min <= max")
+
+    check(m.input_range, "input")
+    for i, layer in enumerate(m.layers):
+        where = f"layer {i} ({layer.name or layer.kind})"
+        check(layer.output_range, f"{where}: output")
+        if layer.kind in (GCN, SAGE, GIN):
+            check(layer.aggregation_range, f"{where}: aggregation")
+        elif layer.aggregation_range is not None:
+            fail(f"{where}: an aggregation range on a layer without aggregation")
+        hidden = len(layer.mlp) - 1 if layer.kind == GIN else 0
+        if len(layer.hidden_ranges) != hidden:
+            fail(f"{where}: {len(layer.hidden_ranges)} hidden ranges, expected {hidden}")
+        for k, r in enumerate(layer.hidden_ranges):
+            check(r, f"{where}: hidden[{k}]")
 
 
 def check_model(m: ModelDesc) -> int:
@@ -130,12 +210,17 @@ def check_model(m: ModelDesc) -> int:
         for d in layer.denses():
             if not (np.all(np.isfinite(d.weight)) and (d.bias is None or np.all(np.isfinite(d.bias)))):
                 fail(f"{where}: non-finite parameters")
+            if d.batch_norm is not None:
+                _check_batch_norm(d.batch_norm, d.out_features, where, fail)
+        if layer.root is not None and layer.root.batch_norm is not None:
+            fail(f"{where}: a BatchNorm on the SAGE root Dense (the neighbour Dense carries the layer's)")
     if m.task == GRAPH_CLASSIFICATION and not pooled:
         fail("a graph classification model needs a global pooling layer")
     if m.task == NODE_CLASSIFICATION and pooled:
         fail("a node classification model cannot contain a global pooling layer")
     if m.class_names and len(m.class_names) != dim:
         fail(f"{len(m.class_names)} class names for {dim} outputs")
+    _check_ranges(m, fail)
     return dim
 
 
@@ -164,14 +249,28 @@ class _Writer:
         self.tensors.append(fbm.TensorEnd(b))
         return len(self.tensors) - 1
 
+    def batch_norm(self, bn: BatchNormDesc) -> int:
+        b = self.b
+        vectors = [_fb.create_array(b, getattr(bn, n), np.float32) for n in ("mean", "var", "gamma", "beta")]
+        fbm.BatchNormStart(b)
+        fbm.BatchNormAddMean(b, vectors[0])
+        fbm.BatchNormAddVar(b, vectors[1])
+        fbm.BatchNormAddGamma(b, vectors[2])
+        fbm.BatchNormAddBeta(b, vectors[3])
+        fbm.BatchNormAddEps(b, bn.eps)
+        return fbm.BatchNormEnd(b)
+
     def dense(self, prefix: str, d: DenseDesc) -> int:
         w = self.tensor(prefix + ".weight", d.weight)
         bias = self.tensor(prefix + ".bias", d.bias) if d.bias is not None else -1
+        bn = self.batch_norm(d.batch_norm) if d.batch_norm is not None else None
         b = self.b
         fbm.DenseStart(b)
         fbm.DenseAddWeight(b, w)
         fbm.DenseAddBias(b, bias)
         fbm.DenseAddActivation(b, fbm.Activation.RELU if d.relu else fbm.Activation.NONE)
+        if bn is not None:
+            fbm.DenseAddBatchNorm(b, bn)
         return fbm.DenseEnd(b)
 
     def layer(self, index: int, layer: LayerDesc) -> int:
@@ -199,9 +298,12 @@ class _Writer:
         elif layer.kind == GIN:
             denses = [self.dense(f"{prefix}.mlp.{k}", d) for k, d in enumerate(layer.mlp)]
             mlp = _fb.create_offset_vector(b, denses)
+            hidden_ranges = create_range_vector(b, layer.hidden_ranges) if layer.hidden_ranges else None
             fbm.GINConvOptionsStart(b)
             fbm.GINConvOptionsAddEps(b, float(layer.eps))
             fbm.GINConvOptionsAddMlp(b, mlp)
+            if hidden_ranges is not None:
+                fbm.GINConvOptionsAddHiddenRanges(b, hidden_ranges)
             opts, opts_type = fbm.GINConvOptionsEnd(b), fbm.LayerOptions.GINConvOptions
         else:  # POOL
             fbm.GlobalPoolOptionsStart(b)
@@ -214,7 +316,20 @@ class _Writer:
         fbm.LayerAddOptionsType(b, opts_type)
         fbm.LayerAddOptions(b, opts)
         fbm.LayerAddActivation(b, fbm.Activation.RELU if layer.relu else fbm.Activation.NONE)
+        # Structs are written inline, right before the slot that refers to them.
+        if layer.output_range is not None:
+            fbm.LayerAddOutputRange(b, fbm.CreateRange(b, *layer.output_range))
+        if layer.aggregation_range is not None:
+            fbm.LayerAddAggregationRange(b, fbm.CreateRange(b, *layer.aggregation_range))
         return fbm.LayerEnd(b)
+
+
+def create_range_vector(b: flatbuffers.Builder, ranges: List[Range]) -> int:
+    """A [Range] vector (structs inline, 8 bytes each)."""
+    fbm.GINConvOptionsStartHiddenRangesVector(b, len(ranges))
+    for lo, hi in reversed(ranges):
+        fbm.CreateRange(b, lo, hi)
+    return b.EndVector()
 
 
 def to_bytes(m: ModelDesc) -> bytes:
@@ -226,16 +341,29 @@ def to_bytes(m: ModelDesc) -> bytes:
     fbm.InputSpecStart(b)
     fbm.InputSpecAddFeatureDim(b, m.input_dim)
     fbm.InputSpecAddType(b, fbm.TensorType.FLOAT32)
+    if m.input_range is not None:
+        fbm.InputSpecAddRange(b, fbm.CreateRange(b, *m.input_range))
     input_spec = fbm.InputSpecEnd(b)
     return finish_model(b, m, quantized=False, input_spec=input_spec, layers=layers, tensors=w.tensors,
                         buffers=w.buffers)
+
+
+def _file_version(m) -> int:
+    """An unfolded BatchNorm changes what a runtime that does not know the field computes: such files carry
+    BATCH_NORM_FORMAT_VERSION so those runtimes reject them (docs/format.md, "Versions")."""
+    denses = []
+    for layer in getattr(m, "layers", []):
+        denses += [getattr(layer, "dense", None), getattr(layer, "root", None)] + list(getattr(layer, "mlp", None) or [])
+    if any(d is not None and getattr(d, "batch_norm", None) is not None for d in denses):
+        return max(m.version, BATCH_NORM_FORMAT_VERSION)
+    return m.version
 
 
 def finish_model(b: flatbuffers.Builder, m, *, quantized: bool, input_spec: int, layers: List[int],
                  tensors: List[int], buffers: List[int]) -> bytes:
     """Write the Model table around already-built layers / tensors / buffers / input spec and finish the
     buffer. `m` supplies the header fields (version, name, description, producer, task, class_names,
-    limits): a float ModelDesc or a quantized model description."""
+    limits, and ranges_source when it has one): a float ModelDesc or a quantized model description."""
     layers_vec = _fb.create_offset_vector(b, layers)
     tensors_vec = _fb.create_offset_vector(b, tensors)
     buffers_vec = _fb.create_offset_vector(b, buffers)
@@ -243,12 +371,14 @@ def finish_model(b: flatbuffers.Builder, m, *, quantized: bool, input_spec: int,
     description = _fb.create_string(b, m.description)
     producer = _fb.create_string(b, m.producer)
     class_names = _fb.create_string_vector(b, m.class_names)
+    ranges_source = getattr(m, "ranges_source", "")
+    ranges_source = _fb.create_string(b, ranges_source) if ranges_source else None
     fbm.LimitsStart(b)
     for adder, value in zip(("MaxNodes", "MaxEdges", "MaxDegree", "MaxGraphs"), m.limits):
         getattr(fbm, "LimitsAdd" + adder)(b, int(value))
     limits = fbm.LimitsEnd(b)
     fbm.ModelStart(b)
-    fbm.ModelAddVersion(b, m.version)
+    fbm.ModelAddVersion(b, _file_version(m))
     fbm.ModelAddName(b, name)
     fbm.ModelAddDescription(b, description)
     fbm.ModelAddProducer(b, producer)
@@ -260,6 +390,8 @@ def finish_model(b: flatbuffers.Builder, m, *, quantized: bool, input_spec: int,
     fbm.ModelAddTensors(b, tensors_vec)
     fbm.ModelAddBuffers(b, buffers_vec)
     fbm.ModelAddLimits(b, limits)
+    if ranges_source is not None:
+        fbm.ModelAddRangesSource(b, ranges_source)
     b.Finish(fbm.ModelEnd(b), file_identifier=QGNN_IDENTIFIER)
     return bytes(b.Output())
 
@@ -322,7 +454,16 @@ def _read_dense(m: "fbm.Model", d: Optional["fbm.Dense"], what: str) -> Optional
     if d is None:
         return None
     bias = _read_tensor(m, d.Bias(), what) if d.Bias() >= 0 else None
-    return DenseDesc(_read_tensor(m, d.Weight(), what), bias, d.Activation() == fbm.Activation.RELU)
+    fb_bn = d.BatchNorm()
+    bn = None
+    if fb_bn is not None:
+        bn = BatchNormDesc(*(_fb.read_array(fb_bn, n, np.float32) for n in ("Mean", "Var", "Gamma", "Beta")),
+                           eps=fb_bn.Eps())
+    return DenseDesc(_read_tensor(m, d.Weight(), what), bias, d.Activation() == fbm.Activation.RELU, bn)
+
+
+def _range(r: Optional["fbm.Range"]) -> Optional[Range]:
+    return None if r is None else (float(r.Min()), float(r.Max()))
 
 
 def _options(layer: "fbm.Layer", cls):
@@ -362,12 +503,15 @@ def from_bytes(buf: bytes, what: str = ".qgnn") -> ModelDesc:
             elif kind == L.GINConvOptions:
                 o = _options(fl, fbm.GINConvOptions)
                 mlp = [_read_dense(m, o.Mlp(k), where) for k in range(o.MlpLength())]
-                layer = LayerDesc(GIN, name, relu, mlp=mlp, eps=float(o.Eps()))
+                layer = LayerDesc(GIN, name, relu, mlp=mlp, eps=float(o.Eps()),
+                                  hidden_ranges=[_range(o.HiddenRanges(k)) for k in range(o.HiddenRangesLength())])
             elif kind == L.GlobalPoolOptions:
                 o = _options(fl, fbm.GlobalPoolOptions)
                 layer = LayerDesc(POOL, name, relu, reduce=_REDUCE_NAMES.get(o.Reduce(), "?"))
             else:
                 raise FormatError(f"{where}: unknown layer options type {kind}")
+            layer.output_range = _range(fl.OutputRange())
+            layer.aggregation_range = _range(fl.AggregationRange())
             layers.append(layer)
         lim = m.Limits()
         limits = (lim.MaxNodes(), lim.MaxEdges(), lim.MaxDegree(), lim.MaxGraphs()) if lim else (0, 0, 0, 0)
@@ -382,6 +526,8 @@ def from_bytes(buf: bytes, what: str = ".qgnn") -> ModelDesc:
             class_names=_fb.read_string_vector(m, "ClassNames"),
             limits=limits,
             version=m.Version(),
+            input_range=_range(inp.Range()) if inp is not None else None,
+            ranges_source=_fb.read_string(m.RangesSource()),
         )
     except FormatError:
         raise

@@ -172,3 +172,91 @@ def test_reader_rejects_non_models(tmp_path):
     p.write_bytes(b"\x08\x00\x00\x00QGD1" + bytes(8))
     with pytest.raises(FormatError, match="identifier"):
         read_model(p)
+
+
+def test_unfolded_batchnorm_is_written_read_and_runs_like_the_folded_model(tmp_path):
+    model = every_layer_model()
+    folded_path, bn_path = tmp_path / "folded.qgnn", tmp_path / "bn.qgnn"
+    folded = qgnn.export(model, folded_path)
+    unfolded = qgnn.export(model, bn_path, fold_batchnorm=False)
+    # The three BatchNorm1d sit on the Dense they follow: GCN, the second SAGE's neighbour Dense, GIN mlp[0].
+    m = fbm.Model.GetRootAs(bn_path.read_bytes(), 0)
+    # Version 2: a runtime that predates Dense.batch_norm must reject the file rather than skip the BatchNorm.
+    assert m.Version() == 2 and fbm.Model.GetRootAs(folded_path.read_bytes(), 0).Version() == 1
+
+    def options(i, cls):
+        o = cls()
+        o.Init(m.Layers(i).Options().Bytes, m.Layers(i).Options().Pos)
+        return o
+
+    gcn_bn = options(0, fbm.GCNConvOptions).Dense().BatchNorm()
+    bn0 = model.layers[1]
+    np.testing.assert_array_equal(gcn_bn.MeanAsNumpy(), bn0.running_mean.numpy())
+    np.testing.assert_array_equal(gcn_bn.VarAsNumpy(), bn0.running_var.numpy())
+    np.testing.assert_array_equal(gcn_bn.GammaAsNumpy(), bn0.weight.detach().numpy())
+    np.testing.assert_array_equal(gcn_bn.BetaAsNumpy(), bn0.bias.detach().numpy())
+    assert gcn_bn.Eps() == np.float32(bn0.eps)
+    assert options(1, fbm.SAGEConvOptions).Neighbor().BatchNorm() is None
+    assert options(2, fbm.SAGEConvOptions).Neighbor().BatchNorm().MeanLength() == 5
+    gin = options(3, fbm.GINConvOptions)
+    assert gin.Mlp(0).BatchNorm().MeanLength() == 7 and gin.Mlp(1).BatchNorm() is None
+    assert [m.Layers(i).Activation() for i in range(m.LayersLength())] == [1, 1, 0, 1, 0, 1, 0]
+    # Unfolded weights are the module's own; folded ones differ.
+    assert not np.array_equal(unfolded.layers[0].dense.weight, folded.layers[0].dense.weight)
+    np.testing.assert_array_equal(unfolded.layers[0].dense.weight, model.layers[0].lin.weight.detach().numpy())
+
+    desc = read_model(bn_path)
+    assert desc.layers[0].dense.batch_norm is not None and desc.layers[3].mlp[0].batch_norm is not None
+    loaded_bn, loaded_folded = qgnn.load(bn_path), qgnn.load(folded_path)
+    assert any(isinstance(x, torch.nn.BatchNorm1d) for x in loaded_bn.modules())
+    row_ptr, col_idx, graph_ptr, _ = random_graph(2)
+    graph = qnn.Graph(row_ptr, col_idx, graph_ptr)
+    x = torch.randn(graph.num_nodes, 4)
+    with torch.no_grad():
+        expect = model(x, graph)
+        got_bn = loaded_bn(x, graph)
+        got_folded = loaded_folded(x, graph)
+    torch.testing.assert_close(got_bn, expect, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(got_bn, got_folded, rtol=1e-5, atol=1e-5)
+    assert torch.equal(got_bn.argmax(1), got_folded.argmax(1))
+    # Loaded and exported again (unfolded, or folded now): the same files.
+    qgnn.export(loaded_bn, tmp_path / "again_bn.qgnn", fold_batchnorm=False)
+    assert (tmp_path / "again_bn.qgnn").read_bytes() == bn_path.read_bytes()
+    again = qgnn.export(loaded_bn, tmp_path / "again_folded.qgnn")
+    np.testing.assert_allclose(again.layers[0].dense.weight, folded.layers[0].dense.weight, rtol=1e-6, atol=1e-7)
+
+
+def test_model_file_checks_batchnorm_and_stored_ranges(tmp_path):
+    from qgnn.model_file import BatchNormDesc, check_model, from_bytes, to_bytes
+
+    desc = qgnn.export(every_layer_model(), tmp_path / "m.qgnn", fold_batchnorm=False)
+    # Stored ranges: every activation or none; written and read back as float32.
+    desc.input_range = (-1.5, 2.25)
+    desc.ranges_source = "hand-made"
+    for i, layer in enumerate(desc.layers):
+        layer.output_range = (0.0, 1.0 + i / 3)
+        if layer.kind in ("gcn", "sage", "gin"):
+            layer.aggregation_range = (-0.5 - i, 0.5 + i)
+        layer.hidden_ranges = [(0.0, 0.1)] if layer.kind == "gin" else []
+    back = from_bytes(to_bytes(desc))
+    assert back.input_range == (-1.5, 2.25) and back.ranges_source == "hand-made"
+    for a, b in zip(desc.layers, back.layers):
+        assert b.output_range == tuple(float(np.float32(v)) for v in a.output_range)
+        assert (a.aggregation_range is None) == (b.aggregation_range is None)
+        assert len(a.hidden_ranges) == len(b.hidden_ranges)
+    assert back.layers[3].mlp[0].batch_norm.eps == np.float32(1e-5)
+
+    def rejected(edit, message):
+        bad = from_bytes(to_bytes(desc))
+        edit(bad)
+        with pytest.raises(FormatError, match=message):
+            check_model(bad)
+
+    rejected(lambda d: setattr(d.layers[2], "output_range", None), "layer 2 .*output range is missing")
+    rejected(lambda d: setattr(d.layers[3], "hidden_ranges", []), "0 hidden ranges, expected 1")
+    rejected(lambda d: setattr(d.layers[4], "aggregation_range", (0.0, 1.0)), "without aggregation")
+    rejected(lambda d: setattr(d, "input_range", (1.0, -1.0)), "input range")
+    rejected(lambda d: d.layers[0].dense.batch_norm.var.__setitem__(0, -1.0), "var has a negative")
+    rejected(lambda d: setattr(d.layers[0].dense.batch_norm, "eps", 0.0), "eps")
+    rejected(lambda d: setattr(d.layers[3].mlp[0].batch_norm, "gamma", np.ones(3, np.float32)), "gamma has 3")
+    rejected(lambda d: setattr(d.layers[1].root, "batch_norm", BatchNormDesc(*[np.ones(5)] * 4)), "root Dense")

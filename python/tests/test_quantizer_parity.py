@@ -63,7 +63,7 @@ MAX_WEIGHT_FLIP_FRACTION = 0.01
 
 
 def convert(model_path, data_path, out_path, bits: int):
-    subprocess.run([str(CONVERT), str(model_path), "--calibration", str(data_path), "--split", "train",
+    subprocess.run([str(CONVERT), str(model_path), "--calib", str(data_path), "--calibration", "minmax", "--split", "train",
                     "--bits", str(bits), "-o", str(out_path)], check=True, capture_output=True, text=True, timeout=60)
     return read_quantized_model(out_path)
 

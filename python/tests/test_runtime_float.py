@@ -123,3 +123,31 @@ def test_demo_int8_model_runs():
         pytest.skip("models/mutag_gin_int8.qgnn not made (needs qgnn-convert)")
     rep = run_tool(model_path, data_path, "test")
     assert rep["quantized"] is True and rep["evaluated"] == read_qgd(data_path).test.size
+
+
+def test_unfolded_batchnorm_runs_in_the_runtime_like_the_folded_model(tmp_path):
+    """A float model exported with fold_batchnorm=False: the runtime executes each BatchNorm (after the
+    Dense's bias, before its ReLU) and predicts what PyTorch and the folded export predict."""
+    from qgnn.export_model import from_desc
+    from qgnn.train import Hyper, fit
+
+    data_path = REPO / "models" / "mutag.qgd"
+    gs = read_qgd(data_path)
+    hp = Hyper.defaults(gs.task)
+    hp.epochs, hp.hidden, hp.layers = 5, 16, 2
+    model, _ = fit("gin", gs, hp, seed=0)  # GIN MLPs Linear-BatchNorm1d-ReLU-Linear, trained statistics
+    bn_path, folded_path = tmp_path / "bn.qgnn", tmp_path / "folded.qgnn"
+    desc = qgnn.export(model, bn_path, fold_batchnorm=False)
+    qgnn.export(model, folded_path)
+    assert sum(d.batch_norm is not None for layer in desc.layers for d in layer.denses()) == 2
+    # A meaningful test: ignoring the BatchNorms would change predictions (an old runtime skips the field).
+    logits = torch_logits(qgnn.load(bn_path), gs, "all")
+    for layer in desc.layers:
+        for d in layer.denses():
+            d.batch_norm = None
+    ignored = torch_logits(from_desc(desc), gs, "all")
+    assert np.count_nonzero(logits.argmax(1) != ignored.argmax(1)) > near_ties(logits) + 5
+    assert len(set(logits.argmax(1).tolist())) == 2
+    assert_same_predictions(bn_path, gs, tmp_path)
+    bn_rep, folded_rep = run_tool(bn_path, data_path, "all"), run_tool(folded_path, data_path, "all")
+    assert abs(bn_rep["correct"] - folded_rep["correct"]) <= near_ties(logits)

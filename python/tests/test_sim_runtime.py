@@ -39,7 +39,8 @@ def run_tool(model, data, split="all", batch=1):
 
 
 def convert(float_model, data, out, *bits_args, split="all"):
-    r = subprocess.run([str(QGNN_CONVERT), str(float_model), "--calibration", str(data), "--split", split,
+    r = subprocess.run([str(QGNN_CONVERT), str(float_model), "--calib", str(data), "--calibration", "minmax",
+                        "--split", split,
                         *bits_args, "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, f"qgnn-convert {' '.join(bits_args)} failed: {r.stderr}"
     return out
@@ -135,9 +136,9 @@ def random_graph_set(seed, task, feature_dim, num_classes):
 BITS = {
     "int8": ["--bits", "8"],
     "int4": ["--bits", "4"],
-    "w4a8": ["--weight-bits", "4", "--aggregation-bits", "8", "--output-bits", "8", "--input-bits", "8"],
-    "w8a4": ["--weight-bits", "8", "--aggregation-bits", "4", "--output-bits", "4", "--input-bits", "4"],
-    "w4o4": ["--weight-bits", "4", "--aggregation-bits", "8", "--output-bits", "4", "--input-bits", "8"],
+    "w4a8": ["--bits", "*=8,*.w=4"],
+    "w8a4": ["--bits", "*=4,*.w=8"],
+    "w4o4": ["--bits", "*=4,*.agg=8,input=8"],
 }
 
 

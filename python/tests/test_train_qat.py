@@ -15,6 +15,7 @@ from qgnn import sim
 from qgnn.io import write_qgd
 from qgnn.qgd import read_qgd
 from qgnn.quantized_model import read_quantized_model
+from qgnn.schema import qgnn_generated as fbm
 from qgnn.train import Hyper, accuracy, fit, fold_split
 from qgnn.train.cli import main
 from qgnn.train.quant import QATConfig, distill_available, quantization_aware_training, sim_accuracy
@@ -54,6 +55,27 @@ def check_qgnn_run(model_path, data_path, split, expected):
     assert tool["outputs_sha256"] == expected.outputs_sha256
 
 
+def check_float_out_ranges(float_path, qm):
+    """--float-out stores the ranges the QAT observers ended with, one per activation: quantizing the float
+    file with them (the converter's algorithm, qgnn.qat.quantize_desc) gives back the written int8 model."""
+    from qgnn.io import read_model
+    from qgnn.qat.quantizer import ComponentBits, LayerRanges, quantize_desc
+
+    desc = read_model(float_path)
+    assert desc.has_stored_ranges() and desc.ranges_source.startswith("qgnn.qat: INT8, percentile ranges")
+    fb = fbm.Model.GetRootAs(float_path.read_bytes(), 0)  # the generated bindings see the same fields
+    assert fb.Input().Range().Min() == np.float32(desc.input_range[0])
+    assert fb.Layers(0).AggregationRange() is not None and fb.Layers(0).OutputRange() is not None
+    ranges = [LayerRanges(l.aggregation_range or (np.inf, -np.inf), list(l.hidden_ranges), l.output_range)
+              for l in desc.layers]
+    again = quantize_desc(desc, desc.input_range, ranges, 8, [ComponentBits(8, 8, 8)] * len(desc.layers))
+    assert again.input_quant == qm.input_quant
+    for a, b in zip(again.layers, qm.layers):
+        assert (a.output, a.aggregation, a.hidden) == (b.output, b.aggregation, b.hidden)
+        for da, db in zip(a.denses(), b.denses()):
+            np.testing.assert_array_equal(da.weight, db.weight)
+
+
 def test_mutag_fold0_qat_int8_degree_quant(tmp_path, capsys):
     out, flt = tmp_path / "m_int8.qgnn", tmp_path / "m_f32.qgnn"
     s, _ = run(capsys, "--data", MUTAG, "--model", "gin", "--fold", "0", "--epochs", "4", "--qat",
@@ -65,10 +87,12 @@ def test_mutag_fold0_qat_int8_degree_quant(tmp_path, capsys):
     data = fold_split(read_qgd(MUTAG), 0)
     for split in ("train", "val", "test"):  # quantized accuracy = the simulator on the written file
         assert s["quantized_acc"][split] == round(sim_acc(out, data, split), 6)
-        assert s["float_acc"][split] == round(accuracy(qgnn.load(flt), data, split), 6)
+        # --float-out holds the QAT-tuned float weights (their accuracy: float_output_acc)
+        assert s["float_output_acc"][split] == round(accuracy(qgnn.load(flt), data, split), 6)
     assert s["test_acc"] == s["quantized_test_acc"] == s["quantized_acc"]["test"]
     assert s["float_test_acc"] == s["float_acc"]["test"]
     assert "Quantized with qgnn.qat: INT8, percentile ranges, Degree-Quant masking" in qm.description
+    check_float_out_ranges(flt, qm)
     # models/mutag.qgd's stored split is fold 0: qgnn-run scores the file the same way
     check_qgnn_run(out, MUTAG, "test", sim.evaluate(read_quantized_model(out), data, "test", 1))
 

@@ -3,6 +3,7 @@
 // invoke work in the caller's arena.
 #include "interpreter.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -118,6 +119,20 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   in->model = model;
   in->limits = *limits;
 
+  // The kernels are chosen once, here: the fastest twins this build and CPU run, or the ISA named by
+  // QGNN_ISA. A name that is unknown or cannot run here is an error, not a silent fallback.
+#if defined(QGNN_EMBEDDED)
+  const char* isa_override = nullptr;  // no environment on bare metal: the reference kernels
+#else
+  const char* isa_override = std::getenv("QGNN_ISA");
+#endif
+  const qgnn::kernels::IsaChoice isa = qgnn::kernels::select_isa(isa_override);
+  if (!isa.ok) {
+    delete in;
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "QGNN_ISA=%s: %s", isa_override, isa.error);
+  }
+  in->kernels = qgnn::kernels::kernels_for(isa.isa);
+
   uint32_t threads = options != nullptr ? options->num_threads : 1;
   if (threads > kMaxThreads) threads = kMaxThreads;
   if (!in->pool.Init(threads)) {
@@ -175,6 +190,7 @@ extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qg
   ctx.num_graphs = static_cast<int32_t>(g.num_graphs);
   ctx.quantized = m.quantized;
   ctx.pool = &interpreter->pool;
+  ctx.kernels = interpreter->kernels;
 
   EvalInput(ctx, m, g.features_f32, g.features_i8);
   for (uint32_t i = 0; i < m.num_layers; ++i) m.layers[i].op->eval(ctx, m.layers[i]);

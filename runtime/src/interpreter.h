@@ -8,6 +8,7 @@
 #include "error_reporter.h"
 #include "model.h"
 #include "parallel.h"
+#include "qgnn/kernels/kernel_table.h"
 #include "qgnn/qgnn.h"
 
 namespace qgnn {
@@ -28,6 +29,8 @@ struct qgnn_interpreter {
   uint8_t* arena = nullptr;  ///< 16-byte aligned start inside the caller's arena
   size_t* offsets = nullptr;
   qgnn::runtime::ThreadPool pool;
+  /// Quantized kernels for this CPU (or QGNN_ISA), chosen once at create time.
+  const qgnn::kernels::KernelTable* kernels = nullptr;
 
   // Bound by setup.
   bool bound = false;

@@ -5,19 +5,17 @@
 
 #include <cstdint>
 
+#include "qgnn/qgnn.h"
+
 namespace qgnn {
 namespace runtime {
 
-/// Features per node of any layer: 255 * 128 * 32768 + 2^30 < 2^31 (int32 dense accumulator).
-constexpr uint32_t kMaxFeatures = 32768;
-/// Nodes per batch: 255 * 2^22 < 2^31 (int32 pooling accumulator).
-constexpr uint32_t kMaxNodes = uint32_t{1} << 22;
-/// Edges per batch: int32 CSR offsets with headroom.
-constexpr uint32_t kMaxEdges = uint32_t{1} << 28;
-/// In-degree: int32 aggregation accumulator; mean rescale shift + 22 <= 62.
-constexpr uint32_t kMaxDegree = uint32_t{1} << 22;
-/// Graphs per batch.
-constexpr uint32_t kMaxGraphs = uint32_t{1} << 22;
+/// Graph and feature caps: the public QGNN_MAX_* of include/qgnn/qgnn.h, which say why each is what it is.
+constexpr uint32_t kMaxFeatures = QGNN_MAX_FEATURES;
+constexpr uint32_t kMaxNodes = QGNN_MAX_NODES;
+constexpr uint32_t kMaxEdges = QGNN_MAX_EDGES;
+constexpr uint32_t kMaxDegree = QGNN_MAX_DEGREE;
+constexpr uint32_t kMaxGraphs = QGNN_MAX_GRAPHS;
 
 /// Structural caps that bound the create-time allocations and the planner's stack scratch.
 constexpr uint32_t kMaxLayers = 64;

@@ -38,6 +38,13 @@ struct DenseParams {
   // Float models.
   const float* weight_f = nullptr;
   const float* bias_f = nullptr;
+  /// Float models: unfolded BatchNorm (schema Dense.batch_norm) applied after the bias and before the
+  /// activation; out_features entries each, read in place from the model buffer. NULL `bn_mean`: none.
+  const float* bn_mean = nullptr;
+  const float* bn_var = nullptr;
+  const float* bn_gamma = nullptr;
+  const float* bn_beta = nullptr;
+  float bn_eps = 0.0f;
 };
 
 enum class LayerKind : uint8_t { kLinear, kGcn, kSage, kGin, kPool };

@@ -1,6 +1,7 @@
 // Model verification (see model_verifier.h). Order and statuses are documented in docs/runtime.md.
 #include "model_verifier.h"
 
+#include <cmath>
 #include <cstdint>
 
 #include "checked_math.h"
@@ -39,6 +40,38 @@ uint32_t DenseSlots(const fb::Layer& layer) {
 uint32_t HiddenSlots(const fb::Layer& layer) {
   const uint32_t mlp = layer.options_type() == fb::LayerOptions::GINConvOptions ? DenseSlots(layer) : 0;
   return mlp > 0 ? mlp - 1 : 0;
+}
+
+// Stored ranges (schema Range) are converter metadata: the runtime never uses them, but a file carrying a
+// nonsensical one is malformed, so each present range must be finite with min <= max.
+bool ValidRange(const fb::Range& r) {
+  return std::isfinite(r.min()) && std::isfinite(r.max()) && r.min() <= r.max();
+}
+
+qgnn_status VerifyLayerRanges(const InitContext& ctx, const fb::Layer& layer) {
+  const fb::Range* named[] = {layer.output_range(), layer.aggregation_range()};
+  const char* names[] = {"output_range", "aggregation_range"};
+  for (int i = 0; i < 2; ++i) {
+    if (named[i] != nullptr && !ValidRange(*named[i])) {
+      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s [%g, %g] must be finite with min <= max", names[i],
+                      static_cast<double>(named[i]->min()), static_cast<double>(named[i]->max()));
+    }
+  }
+  const fb::GINConvOptions* gin = layer.options_as_GINConvOptions();
+  const auto* hidden = gin != nullptr ? gin->hidden_ranges() : nullptr;
+  if (hidden == nullptr) return QGNN_OK;
+  const uint32_t expected = DenseSlots(layer) - 1;  // Init checked the MLP is not empty
+  if (hidden->size() != expected) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                    "GINConv has %" PRIu32 " hidden_ranges, expected %" PRIu32 " (mlp length - 1)",
+                    hidden->size(), expected);
+  }
+  for (uint32_t k = 0; k < hidden->size(); ++k) {
+    if (!ValidRange(*hidden->Get(k))) {
+      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "hidden_ranges[%" PRIu32 "] must be finite with min <= max", k);
+    }
+  }
+  return QGNN_OK;
 }
 
 // Generic checks of every parameter tensor: buffer index, element type, shape, byte size, alignment.
@@ -115,6 +148,11 @@ qgnn_status VerifyInput(const fb::Model& model, ErrorReporter& reporter, qgnn_mo
                              fb::EnumNameTensorType(input.type()));
   }
   out->input_dim = dim;
+  if (input.range() != nullptr && !ValidRange(*input.range())) {
+    return reporter.Report(QGNN_BAD_QUANT_PARAMS, "input: range [%g, %g] must be finite with min <= max",
+                           static_cast<double>(input.range()->min()),
+                           static_cast<double>(input.range()->max()));
+  }
   if (model.quantized()) {
     InitContext ctx;
     ctx.model = &model;
@@ -186,7 +224,8 @@ qgnn_status VerifyLayers(const fb::Model& model, ErrorReporter& reporter, qgnn_m
     ctx.dense_capacity = slots;
     ctx.hidden_storage = out->hidden + hidden_used;
     ctx.hidden_capacity = out->num_hidden - hidden_used;
-    const qgnn_status st = op->init(ctx, layer, &p);
+    qgnn_status st = op->init(ctx, layer, &p);
+    if (st == QGNN_OK) st = VerifyLayerRanges(ctx, layer);
     if (st != QGNN_OK) return st;
     dense_used += slots;
     if (out->quantized) hidden_used += HiddenSlots(layer);

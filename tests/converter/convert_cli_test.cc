@@ -12,7 +12,10 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "model_metadata.h"
+#include "qgnn/converter/batch_norm.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/model_builder.h"
 #include "test_models.h"
@@ -53,7 +56,7 @@ class ConvertCli : public ::testing::Test {
     set.row_ptr = g.row_ptr;
     set.col_idx = g.col_idx;
     set.features = g.features;
-    set.labels.assign(20, 1);
+    for (uint32_t k = 0; k < 20; ++k) set.labels.push_back(k % 3);
     for (uint32_t k = 0; k < 12; ++k) set.train.push_back(k);
     const auto set_bytes = serialize_graph_set(set);
     ASSERT_TRUE(set_bytes.ok()) << set_bytes.error;
@@ -84,10 +87,10 @@ class ConvertCli : public ::testing::Test {
 };
 
 TEST_F(ConvertCli, QuantizesToInt8) {
-  const CliResult r =
-      run(path("float.qgnn") + " --calibration " + path("data.qgd") + " -o " + path("int8.qgnn"));
+  const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " -o " + path("int8.qgnn"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("calibrated on 12 graphs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pauta, k = 3"), std::string::npos) << r.out;  // the default range method
   const auto bytes = read_file(path("int8.qgnn"));
   ASSERT_TRUE(bytes.ok());
   const auto model = parse_model(bytes.value);
@@ -96,20 +99,157 @@ TEST_F(ConvertCli, QuantizesToInt8) {
   EXPECT_TRUE(check_model(model.value).ok());
   for (const LayerDesc& l : model.value.layers) EXPECT_EQ(l.output.bits, 8);
   EXPECT_EQ(model.value.layers[0].dense.weight_bits, 8);
+  EXPECT_NE(model.value.description.find("bits *=8"), std::string::npos) << model.value.description;
 }
 
-TEST_F(ConvertCli, Int4KeepsInt8LogitsAndHonoursComponentFlags) {
-  const CliResult r = run(path("float.qgnn") + " --calibration " + path("data.qgd") +
-                          " --split all --bits 4 --aggregation-bits 8 -o " + path("int4.qgnn"));
+TEST_F(ConvertCli, RangeMethodsGiveDifferentRanges) {
+  std::vector<float> input_scales;
+  for (const char* method : {"minmax", "percentile", "pauta"}) {
+    const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --calibration " + method +
+                            " -o " + path("m.qgnn"));
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(method), std::string::npos) << r.out;
+    const auto model = parse_model(read_file(path("m.qgnn")).value);
+    ASSERT_TRUE(model.ok()) << model.error;
+    input_scales.push_back(model.value.input_quant.scale);
+  }
+  // N(0, 1) features: min-max is the widest, then the 0.1 / 99.9 percentiles, then mean +- 3 sigma.
+  EXPECT_GT(input_scales[0], input_scales[1]);
+  EXPECT_GT(input_scales[0], input_scales[2]);
+  const CliResult k2 =
+      run(path("float.qgnn") + " --calib " + path("data.qgd") + " --sigma 2 -o " + path("k2.qgnn"));
+  ASSERT_EQ(k2.status, 0) << k2.err;
+  EXPECT_LT(parse_model(read_file(path("k2.qgnn")).value).value.input_quant.scale, input_scales[2]);
+}
+
+TEST_F(ConvertCli, MixedSpecGivesExactlyTheRequestedBits) {
+  // all_kinds: gcn, sage, sage, gin, pool, linear (two layers named "sage": addressed by index).
+  const std::string spec = "*=4,gcn.agg=8,#1.w=8,#2=8,gin.out=8,input=8";
+  const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --split all --bits '" +
+                          spec + "' -o " + path("mixed.qgnn"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("calibrated on 20 graphs"), std::string::npos) << r.out;
-  const auto model = parse_model(read_file(path("int4.qgnn")).value);
+  const auto model = parse_model(read_file(path("mixed.qgnn")).value);
   ASSERT_TRUE(model.ok()) << model.error;
-  EXPECT_EQ(model.value.input_quant.bits, 4);
-  EXPECT_EQ(model.value.layers[0].dense.weight_bits, 4);
-  EXPECT_EQ(model.value.layers[0].aggregation.bits, 8);
-  EXPECT_EQ(model.value.layers[0].output.bits, 4);
-  EXPECT_EQ(model.value.layers.back().output.bits, 8);
+  const std::vector<LayerDesc>& l = model.value.layers;
+  EXPECT_EQ(model.value.input_quant.bits, 8);
+  EXPECT_EQ(l[0].dense.weight_bits, 4);
+  EXPECT_EQ(l[0].aggregation.bits, 8);
+  EXPECT_EQ(l[0].output.bits, 4);
+  EXPECT_EQ(l[1].dense.weight_bits, 8);
+  EXPECT_EQ(l[1].root.weight_bits, 8);
+  EXPECT_EQ(l[1].aggregation.bits, 4);
+  EXPECT_EQ(l[1].output.bits, 4);
+  EXPECT_EQ(l[2].dense.weight_bits, 8);
+  EXPECT_EQ(l[2].aggregation.bits, 8);
+  EXPECT_EQ(l[2].output.bits, 8);
+  for (const DenseDesc& d : l[3].mlp) EXPECT_EQ(d.weight_bits, 4);
+  for (const QuantParams& h : l[3].hidden) EXPECT_EQ(h.bits, 8);  // GIN hidden activations follow .out
+  EXPECT_EQ(l[3].aggregation.bits, 4);
+  EXPECT_EQ(l[3].output.bits, 8);
+  EXPECT_EQ(l[4].output.bits, 4);
+  EXPECT_EQ(l[5].dense.weight_bits, 4);
+  EXPECT_EQ(l[5].output.bits, 8);  // the logits
+#ifdef QGNN_INSPECT_PATH
+  // The same, as qgnn-inspect --json reports it.
+  const std::string json = path("inspect.json");
+  ASSERT_EQ(
+      std::system((std::string(QGNN_INSPECT_PATH) + " --json " + path("mixed.qgnn") + " >" + json).c_str()),
+      0);
+  const std::string text = slurp(json);
+  EXPECT_NE(text.find("\"weight_type\": \"INT4\""), std::string::npos);
+  EXPECT_NE(text.find("\"weight_type\": \"INT8\""), std::string::npos);
+#endif
+}
+
+TEST_F(ConvertCli, ReportHasSqnrBytesRangesAndOverflowBounds) {
+  const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --report " +
+                          path("r.json") + " -o " + path("r.qgnn"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string report = slurp(path("r.json"));
+  for (const char* key :
+       {"\"range_method\"", "\"weight_sqnr_db\"", "\"sqnr_db\"", "\"weight_bytes\"", "\"range_min\"",
+        "\"clipped_fraction\"", "\"overflow\"", "\"accumulators\"", "\"bits_spec\"", "\"model_bytes\""}) {
+    EXPECT_NE(report.find(key), std::string::npos) << key;
+  }
+}
+
+TEST_F(ConvertCli, DeclaredLimitsAreProvenAndStored) {
+  const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") +
+                          " --max-degree 64 --max-nodes 500 -o " + path("l.qgnn"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto model = parse_model(read_file(path("l.qgnn")).value);
+  ASSERT_TRUE(model.ok());
+  EXPECT_EQ(model.value.limits.max_degree, 64u);
+  EXPECT_EQ(model.value.limits.max_nodes, 500u);
+  // Beyond what the int32 sum of the first sum aggregation (GIN, |x - zx| <= 255) can hold.
+  const CliResult overflow = run(path("float.qgnn") + " --calib " + path("data.qgd") +
+                                 " --max-degree 4000000000 -o " + path("o.qgnn"));
+  EXPECT_EQ(overflow.status, 1);
+  EXPECT_NE(overflow.err.find("can overflow"), std::string::npos) << overflow.err;
+  EXPECT_NE(overflow.err.find("largest safe max_degree"), std::string::npos) << overflow.err;
+  EXPECT_FALSE(exists("o.qgnn"));
+}
+
+TEST_F(ConvertCli, AutoBitsRespectsMaxDropAndWritesTheFront) {
+  const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --auto-bits --val " +
+                          path("data.qgd") + " --val-split all --max-drop 5 --pareto " + path("p.json") +
+                          " --pareto-svg " + path("p.svg") + " -o " + path("a.qgnn"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Pareto front"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("<- chosen"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(path("p.json")).find("\"explored\""), std::string::npos);
+  EXPECT_EQ(slurp(path("p.svg")).rfind("<svg", 0), 0u);
+  EXPECT_TRUE(exists("a.qgnn"));
+  // A budget no model meets.
+  const CliResult impossible =
+      run(path("float.qgnn") + " --calib " + path("data.qgd") + " --auto-bits --val " + path("data.qgd") +
+          " --val-split all --budget-bytes 10 -o " + path("b.qgnn"));
+  EXPECT_EQ(impossible.status, 1);
+  EXPECT_NE(impossible.err.find("impossible budget"), std::string::npos) << impossible.err;
+  EXPECT_FALSE(exists("b.qgnn"));
+}
+
+TEST_F(ConvertCli, StoredQatRangesAreUsedUnlessACalibrationMethodIsGiven) {
+  ModelDesc with_ranges = float_model_;
+  testing::add_stored_ranges(&with_ranges);  // input range [-0.75, 1.5]
+  ASSERT_TRUE(write_file_atomic(path("qat.qgnn"), serialize_model(with_ranges).value).ok());
+  // No calibration data needed: the stored ranges are used as they are.
+  const CliResult stored = run(path("qat.qgnn") + " -o " + path("s.qgnn"));
+  ASSERT_EQ(stored.status, 0) << stored.err;
+  EXPECT_NE(stored.out.find("stored in the model"), std::string::npos) << stored.out;
+  const ModelDesc s = parse_model(read_file(path("s.qgnn")).value).value;
+  EXPECT_FLOAT_EQ(s.input_quant.scale, 2.25f / 255.0f);
+  // --calibration recalibrates on the data.
+  const CliResult calibrated =
+      run(path("qat.qgnn") + " --calib " + path("data.qgd") + " --calibration minmax -o " + path("c.qgnn"));
+  ASSERT_EQ(calibrated.status, 0) << calibrated.err;
+  EXPECT_NE(calibrated.out.find("calibrated on"), std::string::npos) << calibrated.out;
+  EXPECT_NE(parse_model(read_file(path("c.qgnn")).value).value.input_quant.scale, s.input_quant.scale);
+}
+
+TEST_F(ConvertCli, UnfoldedBatchNormIsFoldedFirst) {
+  ModelDesc with_bn = float_model_;
+  std::mt19937 rng(53);
+  testing::add_batch_norms(&with_bn, rng);
+  ASSERT_TRUE(write_file_atomic(path("bn.qgnn"), serialize_model(with_bn).value).ok());
+  ASSERT_TRUE(
+      write_file_atomic(path("folded.qgnn"), serialize_model(fold_batch_norm(with_bn).value).value).ok());
+  const CliResult bn = run(path("bn.qgnn") + " --calib " + path("data.qgd") + " -o " + path("q_bn.qgnn"));
+  ASSERT_EQ(bn.status, 0) << bn.err;
+  EXPECT_NE(bn.err.find("BatchNorm folded"), std::string::npos) << bn.err;
+  const CliResult folded =
+      run(path("folded.qgnn") + " --calib " + path("data.qgd") + " -o " + path("q_f.qgnn"));
+  ASSERT_EQ(folded.status, 0) << folded.err;
+  // Converting the unfolded model is converting its folded twin.
+  const ModelDesc a = parse_model(read_file(path("q_bn.qgnn")).value).value;
+  const ModelDesc b = parse_model(read_file(path("q_f.qgnn")).value).value;
+  ASSERT_EQ(a.layers.size(), b.layers.size());
+  EXPECT_EQ(a.input_quant.scale, b.input_quant.scale);
+  for (size_t i = 0; i < a.layers.size(); ++i) {
+    EXPECT_EQ(a.layers[i].output.scale, b.layers[i].output.scale) << i;
+    EXPECT_EQ(a.layers[i].dense.weight_q, b.layers[i].dense.weight_q) << i;
+  }
 }
 
 TEST_F(ConvertCli, ErrorsGoToStderrWithoutOutput) {
@@ -126,16 +266,23 @@ TEST_F(ConvertCli, ErrorsGoToStderrWithoutOutput) {
   ASSERT_TRUE(write_file_atomic(path("q.qgnn"),
                                 serialize_model(testing::random_quantized_copy(float_model_, 8, rng)).value)
                   .ok());
-  const std::string data = " --calibration " + path("data.qgd");
+  const std::string data = " --calib " + path("data.qgd");
   const std::string out = " -o " + path("out.qgnn");
   for (const Case& c : {
            Case{path("missing.qgnn") + data + out, "missing.qgnn"},
            Case{path("garbage.qgnn") + data + out, "QGNN"},
            Case{path("q.qgnn") + data + out, "already quantized"},
            Case{path("dim4.qgnn") + data + out, "the model expects 4"},
-           Case{path("float.qgnn") + " --calibration " + path("float.qgnn") + out, "QGD1"},
+           Case{path("float.qgnn") + " --calib " + path("float.qgnn") + out, "QGD1"},
            Case{path("float.qgnn") + data + " --split val" + out, "split \"val\""},
+           Case{path("float.qgnn") + out, "--calib"},
            Case{path("float.qgnn") + data + " --bits 6" + out, "--bits"},
+           Case{path("float.qgnn") + data + " --bits conv9.w=4" + out, "unknown layer 'conv9'"},
+           Case{path("float.qgnn") + data + " --calibration median" + out, "--calibration"},
+           Case{path("float.qgnn") + data + " --sigma -1" + out, "sigma"},
+           Case{path("float.qgnn") + data + " --calibration percentile --percentile 20" + out, "percentile"},
+           Case{path("float.qgnn") + data + " --auto-bits" + out, "--val"},
+           Case{path("float.qgnn") + data + " --max-degree 5000000" + out, "above the runtime's cap"},
            Case{path("float.qgnn") + data, "--output"},
        }) {
     SCOPED_TRACE(c.args);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model_metadata.h"
 #include "qgnn/converter/model_builder.h"
 #include "test_models.h"
 
@@ -14,10 +15,25 @@ namespace qgnn {
 namespace converter {
 namespace {
 
+void expect_same_range(const std::optional<StoredRange>& a, const std::optional<StoredRange>& b) {
+  ASSERT_EQ(a.has_value(), b.has_value());
+  if (!a) return;
+  EXPECT_EQ(a->min, b->min);
+  EXPECT_EQ(a->max, b->max);
+}
+
 void expect_same_dense(const DenseDesc& a, const DenseDesc& b, bool quantized) {
   EXPECT_EQ(a.out_features, b.out_features);
   EXPECT_EQ(a.in_features, b.in_features);
   EXPECT_EQ(a.relu, b.relu);
+  ASSERT_EQ(a.batch_norm.has_value(), b.batch_norm.has_value());
+  if (a.batch_norm) {
+    EXPECT_EQ(a.batch_norm->mean, b.batch_norm->mean);
+    EXPECT_EQ(a.batch_norm->var, b.batch_norm->var);
+    EXPECT_EQ(a.batch_norm->gamma, b.batch_norm->gamma);
+    EXPECT_EQ(a.batch_norm->beta, b.batch_norm->beta);
+    EXPECT_EQ(a.batch_norm->eps, b.batch_norm->eps);
+  }
   if (quantized) {
     EXPECT_EQ(a.weight_bits, b.weight_bits);
     EXPECT_EQ(a.weight_q, b.weight_q);
@@ -52,6 +68,8 @@ void expect_same_model(const ModelDesc& a, const ModelDesc& b) {
   EXPECT_EQ(a.limits.max_degree, b.limits.max_degree);
   EXPECT_EQ(a.limits.max_graphs, b.limits.max_graphs);
   if (a.quantized) expect_same_quant(a.input_quant, b.input_quant);
+  expect_same_range(a.input_range, b.input_range);
+  EXPECT_EQ(a.ranges_source, b.ranges_source);
   ASSERT_EQ(a.layers.size(), b.layers.size());
   for (size_t i = 0; i < a.layers.size(); ++i) {
     SCOPED_TRACE("layer " + std::to_string(i));
@@ -71,6 +89,11 @@ void expect_same_model(const ModelDesc& a, const ModelDesc& b) {
       EXPECT_EQ(x.reduce, y.reduce);
     }
     EXPECT_EQ(x.eps, y.eps);
+    expect_same_range(x.output_range, y.output_range);
+    expect_same_range(x.aggregation_range, y.aggregation_range);
+    ASSERT_EQ(x.hidden_ranges.size(), y.hidden_ranges.size());
+    for (size_t k = 0; k < x.hidden_ranges.size(); ++k)
+      expect_same_range(x.hidden_ranges[k], y.hidden_ranges[k]);
     if (!a.quantized) continue;
     expect_same_quant(x.output, y.output);
     if (x.kind == LayerKind::kGinConv) {
@@ -108,6 +131,38 @@ void expect_round_trip(const ModelDesc& model) {
 TEST(ModelRoundTrip, FloatModelWithEveryLayerKind) {
   std::mt19937 rng(1);
   expect_round_trip(testing::all_kinds_float_model(rng));
+}
+
+TEST(ModelRoundTrip, FloatModelWithBatchNormAndStoredRanges) {
+  std::mt19937 rng(5);
+  ModelDesc model = testing::all_kinds_float_model(rng);
+  testing::add_batch_norms(&model, rng);
+  testing::add_stored_ranges(&model);
+  model.version = kBatchNormFormatVersion;  // what the writer stamps on files with an unfolded BatchNorm
+  expect_round_trip(model);
+  // Each part on its own, too: neither depends on the other.
+  ModelDesc only_bn = testing::all_kinds_float_model(rng);
+  testing::add_batch_norms(&only_bn, rng);
+  only_bn.version = kBatchNormFormatVersion;
+  expect_round_trip(only_bn);
+  ModelDesc only_ranges = testing::all_kinds_float_model(rng);
+  testing::add_stored_ranges(&only_ranges);
+  expect_round_trip(only_ranges);
+}
+
+TEST(ModelRoundTrip, BatchNormIsRefusedInAQuantizedModel) {
+  std::mt19937 rng(6);
+  ModelDesc q = testing::random_quantized_copy(testing::all_kinds_float_model(rng), 8, rng);
+  q.layers[3].mlp[0].batch_norm = testing::random_batch_norm(q.layers[3].mlp[0].out_features, rng);
+  const auto bytes = serialize_model(q);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_NE(bytes.error.find("BatchNorm in a quantized model"), std::string::npos) << bytes.error;
+  // The unchecked writer still writes it (for the runtime's negative tests), and the reader reads it back.
+  const auto unchecked = serialize_model_unchecked(q);
+  ASSERT_TRUE(unchecked.ok()) << unchecked.error;
+  const auto parsed = parse_model(unchecked.value);
+  ASSERT_TRUE(parsed.ok()) << parsed.error;
+  EXPECT_TRUE(parsed.value.layers[3].mlp[0].batch_norm.has_value());
 }
 
 TEST(ModelRoundTrip, Int8ModelWithEveryLayerKind) {

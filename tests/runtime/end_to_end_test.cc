@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
+#include <vector>
 
+#include "qgnn/converter/batch_norm.h"
 #include "test_util.h"
 
 namespace qgnn {
@@ -179,6 +182,80 @@ TEST(FloatEndToEnd, LinearWithoutBias) {
   ModelMaker m(false, Task::kNodeClassification, 4, 33);
   m.Linear(3, false, {}, /*bias=*/false);
   ExpectFloatMatchesOracle(m, NodeGraph(14, 10, 4));
+}
+
+// ---- Float models with unfolded BatchNorm
+// -------------------------------------------------------------------
+
+// BatchNorm with statistics far from the identity on every Dense that may carry one (not a SAGE root).
+void AddBatchNorms(ModelDesc* model, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> mean(-1.0f, 1.0f), var(0.05f, 4.0f), gamma(-2.0f, 2.0f);
+  auto make = [&](int32_t channels) {
+    converter::BatchNormDesc bn;
+    bn.eps = 1e-3f;
+    for (int32_t c = 0; c < channels; ++c) {
+      bn.mean.push_back(mean(rng));
+      bn.var.push_back(c == 0 ? 0.0f : var(rng));
+      bn.gamma.push_back(gamma(rng));
+      bn.beta.push_back(mean(rng));
+    }
+    return bn;
+  };
+  for (converter::LayerDesc& layer : model->layers) {
+    if (layer.kind == LayerKind::kGlobalPool) continue;
+    if (layer.kind == LayerKind::kGinConv) {
+      for (converter::DenseDesc& d : layer.mlp) d.batch_norm = make(d.out_features);
+    } else {
+      layer.dense.batch_norm = make(layer.dense.out_features);
+    }
+  }
+}
+
+// The runtime executes a float model's BatchNorm: its logits equal those of the model with the BatchNorm
+// folded (converter::fold_batch_norm) and the double-precision oracle of the folded model, for any thread
+// count.
+void ExpectBatchNormMatchesFolded(ModelMaker& maker, const Graph& graph) {
+  AddBatchNorms(&maker.desc(), 7);
+  const std::vector<uint8_t> with_bn = maker.Bytes();
+  const converter::Result<ModelDesc> folded = converter::fold_batch_norm(maker.desc());
+  ASSERT_TRUE(folded.ok()) << folded.error;
+  const auto folded_bytes = converter::serialize_model(folded.value);
+  ASSERT_TRUE(folded_bytes.ok()) << folded_bytes.error;
+  const RunResult a = RunModel(with_bn, graph);
+  const RunResult b = RunModel(folded_bytes.value, graph);
+  ASSERT_EQ(a.status, QGNN_OK) << a.message;
+  ASSERT_EQ(b.status, QGNN_OK) << b.message;
+  const std::vector<double> oracle = OracleFloat(folded.value, graph);
+  ASSERT_EQ(a.logits_f32.size(), oracle.size());
+  ASSERT_EQ(b.logits_f32.size(), oracle.size());
+  double spread = 0.0;
+  for (size_t i = 0; i < oracle.size(); ++i) {
+    const double tolerance = 1e-4 * (1.0 + std::fabs(oracle[i]));
+    ASSERT_NEAR(a.logits_f32[i], b.logits_f32[i], tolerance) << "logit " << i;
+    ASSERT_NEAR(a.logits_f32[i], oracle[i], tolerance) << "logit " << i;
+    spread = std::max(spread, std::fabs(oracle[i] - oracle[0]));
+  }
+  EXPECT_GT(spread, 1e-3) << "degenerate test model: constant logits";
+  const RunResult threaded = RunModel(with_bn, graph, 3);
+  ASSERT_EQ(threaded.status, QGNN_OK) << threaded.message;
+  EXPECT_EQ(threaded.logits_f32, a.logits_f32);
+}
+
+TEST(FloatBatchNorm, NodeClassificationEveryLayerKindEqualsFolded) {
+  ModelMaker m(false, Task::kNodeClassification, 6, 51);
+  m.Gcn(8, true)
+      .Sage(7, Reduce::kMean, true, true)
+      .Sage(7, Reduce::kMax, false, true)
+      .Gin({8, 6}, 0.3f, true)
+      .Linear(4, false);
+  ExpectBatchNormMatchesFolded(m, NodeGraph(16, 40, 6));
+}
+
+TEST(FloatBatchNorm, GraphClassificationEqualsFolded) {
+  ModelMaker m(false, Task::kGraphClassification, 5, 52);
+  m.Gin({8, 8}, 0.0f, true).Pool(Reduce::kMean).Linear(6, true).Linear(3, false);
+  ExpectBatchNormMatchesFolded(m, Batch(17, 5));
 }
 
 // ---- Batching and threads

@@ -44,6 +44,39 @@ ModelMaker QuantGraph() {
   return m;
 }
 
+// Float graph classifier with the same layers as QuantGraph, a BatchNorm on every Dense but the SAGE root
+// and a stored range on every activation. Tensors as QuantGraph.
+converter::BatchNormDesc SomeBatchNorm(int32_t channels) {
+  converter::BatchNormDesc bn;
+  for (int32_t c = 0; c < channels; ++c) {
+    bn.mean.push_back(0.1f * static_cast<float>(c));
+    bn.var.push_back(1.0f + static_cast<float>(c));
+    bn.gamma.push_back(c % 2 == 0 ? 1.5f : -0.5f);
+    bn.beta.push_back(-0.2f);
+  }
+  return bn;
+}
+
+ModelMaker FloatGraphWithMetadata() {
+  ModelMaker m(false, Task::kGraphClassification, 4, 3);
+  m.Sage(6, Reduce::kMean, true, true).Gin({6, 5}, 0.5f, true).Pool(Reduce::kMean).Linear(3, false);
+  ModelDesc& d = m.desc();
+  d.layers[0].dense.batch_norm = SomeBatchNorm(6);
+  d.layers[1].mlp[0].batch_norm = SomeBatchNorm(6);
+  d.layers[1].mlp[1].batch_norm = SomeBatchNorm(5);
+  d.layers[3].dense.batch_norm = SomeBatchNorm(3);
+  d.input_range = converter::StoredRange{-1.0f, 1.0f};
+  d.ranges_source = "test";
+  for (converter::LayerDesc& layer : d.layers) {
+    layer.output_range = converter::StoredRange{0.0f, 4.0f};
+    if (layer.kind != LayerKind::kGlobalPool && layer.kind != LayerKind::kLinear) {
+      layer.aggregation_range = converter::StoredRange{-2.0f, 2.0f};
+    }
+  }
+  d.layers[1].hidden_ranges = {converter::StoredRange{0.0f, 3.0f}};
+  return m;
+}
+
 template <typename F>
 Bytes Edit(ModelMaker m, F edit) {
   edit(m.desc());
@@ -70,6 +103,7 @@ struct Raw {
   bool with_options = true;
   bool quantized = false;
   bool with_output_quant = true;
+  bool batch_norm_without_var = false;  ///< a BatchNorm on the Dense that lacks its `var` vector
 };
 
 Bytes RawModel(const Raw& o) {
@@ -92,7 +126,12 @@ Bytes RawModel(const Raw& o) {
   const auto requant = o.quantized ? fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>{m, m}),
                                                         b.CreateVector(std::vector<int32_t>{8, 8}))
                                    : 0;
-  const auto dense = fbs::CreateDense(b, 0, -1, requant);
+  const std::vector<float> ones = {1.0f, 1.0f};
+  const auto batch_norm = o.batch_norm_without_var
+                              ? fbs::CreateBatchNorm(b, b.CreateVector(ones), 0, b.CreateVector(ones),
+                                                     b.CreateVector(ones), 1e-5f)
+                              : 0;
+  const auto dense = fbs::CreateDense(b, 0, -1, requant, fbs::Activation::NONE, batch_norm);
   const auto options = fbs::CreateLinearOptions(b, dense);
   const auto out_q = fbs::CreateQuantParams(b, 8, 0.1f, 0);
   const auto layer =
@@ -144,8 +183,8 @@ const std::vector<Case>& Corpus() {
       // Version.
       {"Version0", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.version = 0; }); },
        QGNN_UNSUPPORTED_VERSION, "version 0"},
-      {"Version2", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 2; }); },
-       QGNN_UNSUPPORTED_VERSION, "version 2"},
+      {"Version3", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 3; }); },
+       QGNN_UNSUPPORTED_VERSION, "version 3"},
 
       // Missing fields.
       {"NoLayers", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.layers.clear(); }); },
@@ -588,6 +627,100 @@ const std::vector<Case>& Corpus() {
          });
        },
        QGNN_UNSUPPORTED_LAYER, "mlp[0]"},
+      // Float-only BatchNorm and stored ranges (converter metadata).
+      {"ValidFloatWithBatchNormAndRanges", [] { return FloatGraphWithMetadata().Bytes(); }, QGNN_OK, ""},
+      {"ValidQuantizedWithRanges",
+       [] {
+         return Edit(QuantGraph(), [](ModelDesc& d) {
+           d.input_range = converter::StoredRange{-1.0f, 1.0f};
+           d.layers[1].hidden_ranges = {converter::StoredRange{0.0f, 3.0f}};
+         });
+       },
+       QGNN_OK, ""},
+      {"BatchNormInQuantizedModel",
+       [] {
+         return Edit(QuantGraph(), [](ModelDesc& d) { d.layers[1].mlp[0].batch_norm = SomeBatchNorm(6); });
+       },
+       QGNN_UNSUPPORTED_LAYER, "mlp[0]: BatchNorm in a quantized model"},
+      {"BatchNormOnSageRoot",
+       [] {
+         return Edit(FloatGraphWithMetadata(),
+                     [](ModelDesc& d) { d.layers[0].root.batch_norm = SomeBatchNorm(6); });
+       },
+       QGNN_UNSUPPORTED_LAYER, "root"},
+      {"BatchNormVarMissing",
+       [] {
+         Raw r;
+         r.batch_norm_without_var = true;
+         return RawModel(r);
+       },
+       QGNN_MISSING_FIELD, "dense: batch_norm var is missing"},
+      {"BatchNormLengthMismatch",
+       [] {
+         return Edit(FloatGraphWithMetadata(),
+                     [](ModelDesc& d) { d.layers[3].dense.batch_norm->gamma.pop_back(); });
+       },
+       QGNN_SHAPE_MISMATCH, "batch_norm gamma has 2 values, expected 3"},
+      {"BatchNormNegativeVar",
+       [] {
+         return Edit(FloatGraphWithMetadata(),
+                     [](ModelDesc& d) { d.layers[1].mlp[1].batch_norm->var[2] = -0.5f; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "mlp[1]: batch_norm var[2]"},
+      {"BatchNormNonFiniteMean",
+       [] {
+         return Edit(FloatGraphWithMetadata(), [](ModelDesc& d) {
+           d.layers[0].dense.batch_norm->mean[1] = std::numeric_limits<float>::quiet_NaN();
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "batch_norm mean[1]"},
+      {"BatchNormInfiniteBeta",
+       [] {
+         return Edit(FloatGraphWithMetadata(), [](ModelDesc& d) {
+           d.layers[3].dense.batch_norm->beta[0] = std::numeric_limits<float>::infinity();
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "batch_norm beta[0]"},
+      {"BatchNormZeroEps",
+       [] {
+         return Edit(FloatGraphWithMetadata(),
+                     [](ModelDesc& d) { d.layers[3].dense.batch_norm->eps = 0.0f; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "batch_norm eps"},
+      {"RangeMinAboveMax",
+       [] {
+         return Edit(FloatGraphWithMetadata(), [](ModelDesc& d) {
+           d.layers[2].output_range = converter::StoredRange{1.0f, -1.0f};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "layer 2 (layer2): output_range [1, -1] must be finite with min <= max"},
+      {"AggregationRangeNotFinite",
+       [] {
+         return Edit(FloatGraphWithMetadata(), [](ModelDesc& d) {
+           d.layers[0].aggregation_range->max = std::numeric_limits<float>::infinity();
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "aggregation_range"},
+      {"InputRangeNaN",
+       [] {
+         return Edit(FloatGraphWithMetadata(),
+                     [](ModelDesc& d) { d.input_range->min = std::numeric_limits<float>::quiet_NaN(); });
+       },
+       QGNN_BAD_QUANT_PARAMS, "input: range"},
+      {"GinHiddenRangesCount",
+       [] {
+         return Edit(FloatGraphWithMetadata(), [](ModelDesc& d) {
+           d.layers[1].hidden_ranges.push_back(converter::StoredRange{0.0f, 1.0f});
+         });
+       },
+       QGNN_SHAPE_MISMATCH, "2 hidden_ranges, expected 1"},
+      {"GinHiddenRangeMinAboveMax",
+       [] {
+         return Edit(FloatGraphWithMetadata(), [](ModelDesc& d) {
+           d.layers[1].hidden_ranges[0] = converter::StoredRange{3.0f, 0.0f};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "hidden_ranges[0]"},
       {"UnknownTask",
        [] {
          return Mutate(QuantGcn().Bytes(), [](fbs::Model* m) { m->mutate_task(static_cast<fbs::Task>(3)); });

@@ -4,6 +4,7 @@
     qm = qat.prepare(model, bits=8, ranges="percentile", degree_quant=True)
     ... train qm like the float model ...
     qat.export_quantized(qm, "model_int8.qgnn")
+    qat.export_float(qm, "model_float.qgnn")  # float weights + the learned ranges, for qgnn-convert
 
 Self-distillation (QGNN-IC's SQD / AQD): qat.train_step(qm, opt, x, graph, labels, qat.DistillConfig("aqd")).
 """
@@ -11,13 +12,13 @@ Self-distillation (QGNN-IC's SQD / AQD): qat.train_step(qm, opt, x, graph, label
 from .distill import (DistillConfig, aqd_layer_loss, channel_attention, distill_forward, distillation_loss,
                       distillation_terms, full_precision_forward, kd_kl, node_attention_map, stochastic_forward,
                       train_step)
-from .model import (QATModel, degree_cdf, export_quantized, prepare, protection_mask,
+from .model import (QATModel, degree_cdf, export_float, export_quantized, prepare, protection_mask,
                     protection_probability)
 from .observers import METHODS, RangeObserver, batch_range
 from .quantizer import ComponentBits, activation_quant_params, quantize_desc, quantize_multiplier
 
 __all__ = [
-    "QATModel", "prepare", "export_quantized", "RangeObserver", "batch_range", "METHODS", "ComponentBits",
+    "QATModel", "prepare", "export_quantized", "export_float", "RangeObserver", "batch_range", "METHODS", "ComponentBits",
     "activation_quant_params", "quantize_desc", "quantize_multiplier", "degree_cdf", "protection_probability",
     "protection_mask", "DistillConfig", "distillation_loss", "distillation_terms", "distill_forward", "train_step",
     "kd_kl", "channel_attention", "node_attention_map", "aqd_layer_loss", "full_precision_forward",

@@ -26,7 +26,7 @@ from torch import Tensor
 from .. import nn as qnn
 from .._atomic import PathLike, write_bytes_atomic
 from ..export_model import _SKIPPED, to_desc
-from ..model_file import GCN, GIN, LINEAR, POOL, SAGE
+from ..model_file import GCN, GIN, LINEAR, POOL, SAGE, ModelDesc, write_model
 from ..quantized_model import QDense, QuantizedModel, QuantParams, quantized_model_to_bytes
 from ..sim import kernels as K
 from ..sim.engine import _dense as _int_dense
@@ -218,12 +218,38 @@ class QATModel(torch.nn.Module):
             out += [x for x in [o["aggregation"], *o["hidden"], o["output"]] if x is not None]
         return out
 
-    def quantized_model(self, **desc_kwargs) -> QuantizedModel:
-        desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
+    def stored_ranges(self) -> Tuple[Tuple[float, float], List[LayerRanges]]:
+        """The observers' current ranges in the model's activation layout: the input, and per layer the
+        aggregation ((inf, -inf) where there is none), GIN's hidden MLP outputs and the output."""
         ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else (np.inf, -np.inf),
                               [h.range() for h in o["hidden"]], o["output"].range()) for o in self.obs]
-        return quantize_desc(desc, self.input_obs.range(), ranges, self.input_bits, self.layer_bits,
-                             self.int8_logits)
+        return self.input_obs.range(), ranges
+
+    def float_desc(self, fold_batchnorm: bool = True, ranges_source: Optional[str] = None,
+                   **desc_kwargs) -> ModelDesc:
+        """The float model (qgnn.export's description) carrying the observers' ranges as stored ranges, so
+        that `qgnn-convert FLOAT --calib ...` can quantize with the ranges QAT trained for."""
+        if any(o.empty for o in self.observers()):
+            raise ValueError("the QAT observers hold no ranges yet (calibrate or train first)")
+        desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), fold_batchnorm=fold_batchnorm,
+                       **desc_kwargs)
+        input_range, ranges = self.stored_ranges()
+        desc.input_range = input_range
+        for layer, r in zip(desc.layers, ranges):
+            layer.output_range = r.output
+            layer.aggregation_range = r.aggregation if layer.kind in (GCN, SAGE, GIN) else None
+            layer.hidden_ranges = list(r.hidden)
+        if ranges_source is None:
+            bits = sorted({self.input_bits} | {b for c in self.layer_bits for b in (c.aggregation, c.output)})
+            ranges_source = (f"qgnn.qat {self.input_obs.method} observers, "
+                             f"{'/'.join(str(b) for b in bits)}-bit activations")
+        desc.ranges_source = ranges_source
+        return desc
+
+    def quantized_model(self, **desc_kwargs) -> QuantizedModel:
+        desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
+        input_range, ranges = self.stored_ranges()
+        return quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits)
 
     # -- forward ------------------------------------------------------------------------------------
     def forward(self, x: Tensor, row_ptr, col_idx=None, graph_ptr=None) -> Tensor:
@@ -416,6 +442,16 @@ def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = N
     if ranges is None:
         ranges = "percentile" if degree_quant else "minmax"
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)
+
+
+def export_float(qat_model: QATModel, path: PathLike, *, fold_batchnorm: bool = True,
+                 ranges_source: Optional[str] = None, **desc_kwargs) -> ModelDesc:
+    """Write the QAT model's float weights as a float .qgnn (atomically) with the observers' final ranges
+    stored in it (QATModel.float_desc); returns the written description. Keyword arguments as
+    qgnn.export_model.to_desc (name, description, task, class_names, limits)."""
+    desc = qat_model.float_desc(fold_batchnorm=fold_batchnorm, ranges_source=ranges_source, **desc_kwargs)
+    write_model(desc, path)
+    return desc
 
 
 def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> QuantizedModel:

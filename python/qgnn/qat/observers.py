@@ -33,7 +33,12 @@ def batch_range(values: np.ndarray, method: str, bits: int = 8,
         lo, hi = np.percentile(v, [p_lo, p_hi])
         return float(lo), float(hi)
     if method == "pauta":
-        mu, sigma = float(v.mean()), float(v.std())
+        # Over the non-zero values (as the C++ converter): 0 is exact whatever the range, and a point mass at 0
+        # (ReLU outputs, sparse bag-of-words features) would shrink sigma and clip the informative tail.
+        nz = v[v != 0]
+        if nz.size == 0:
+            return vmin, vmax
+        mu, sigma = float(nz.mean()), float(nz.std())
         return max(mu - k * sigma, vmin), min(mu + k * sigma, vmax)
     raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
 

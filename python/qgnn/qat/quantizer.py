@@ -23,6 +23,7 @@ from ..quantized_model import QDense, QLayer, QuantizedModel, QuantParams, Requa
 DENSE_SHIFT_MAX = 62
 AGG_SHIFT_MAX = 40
 _MARGIN = 1.0 + 1e-5
+MIN_ACTIVATION_SCALE = 2.0 ** -24  # converter kMinActivationScale
 _DENSE_FLOOR = (1.0 / 4294967296.0) * _MARGIN
 _AGG_FLOOR = (1.0 / 1024.0) * _MARGIN
 _BIAS_LIMIT = float((1 << 30) - 1)
@@ -76,7 +77,9 @@ def activation_quant_params(rng: Range, bits: int) -> QuantParams:
     if not hi > lo:
         hi = lo + 1.0
     qlo, qhi = qmin(bits), qmax(bits)
-    scale = np.float32((hi - lo) / float(qhi - qlo))
+    # A collapsed but non-empty range (a dead channel's EMA) must not give a scale so small that the requant
+    # factors of the Dense ops writing it exceed 2^30: activation scales are at least 2^-24.
+    scale = np.float32(max((hi - lo) / float(qhi - qlo), MIN_ACTIVATION_SCALE))
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError("activation range gives no usable scale")
     zp = _round_half_away(float(qlo) - lo / float(scale))

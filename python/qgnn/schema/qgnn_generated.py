@@ -270,6 +270,189 @@ def QuantParamsAddZeroPoint(builder, zeroPoint): builder.PrependInt32Slot(2, zer
 def QuantParamsEnd(builder): return builder.EndObject()
 
 
+# Closed range [min, max] of an activation's real values, learned by quantization-aware training (the
+# observers' final ranges) and stored in a FLOAT model so that a converter can quantize with them instead of
+# calibrating (docs/format.md, "Float-model metadata"). Converter metadata: the runtime checks it (finite,
+# min <= max) and otherwise ignores it. A struct, not a table: it is two floats forever, stored inline.
+class Range(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def SizeOf(cls):
+        return 8
+
+    # Range
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # Range
+    def Min(self): return self._tab.Get(flatbuffers.number_types.Float32Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(0))
+    # Range
+    def Max(self): return self._tab.Get(flatbuffers.number_types.Float32Flags, self._tab.Pos + flatbuffers.number_types.UOffsetTFlags.py_type(4))
+
+def CreateRange(builder, min, max):
+    builder.Prep(4, 8)
+    builder.PrependFloat32(max)
+    builder.PrependFloat32(min)
+    return builder.Offset()
+
+
+# Unfolded BatchNorm (inference form, running statistics) after a Dense, FLOAT models only: applied to the
+# Dense's result after its bias and before its activation, per output channel c:
+#   y_c = (acc_c - mean[c]) / sqrt(var[c] + eps) * gamma[c] + beta[c].
+# Every vector has out_features entries, all finite; var >= 0; eps finite and > 0. A converter folds it into
+# the Dense before quantizing (quantized models never carry one). Inline float vectors rather than tensors:
+# they are per-channel and tiny, never read by a quantized kernel, and need no 16-byte alignment.
+class BatchNorm(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = BatchNorm()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsBatchNorm(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def BatchNormBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x51\x47\x4E\x4E", size_prefixed=size_prefixed)
+
+    # BatchNorm
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # BatchNorm
+    def Mean(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # BatchNorm
+    def MeanAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # BatchNorm
+    def MeanLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # BatchNorm
+    def MeanIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        return o == 0
+
+    # BatchNorm
+    def Var(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # BatchNorm
+    def VarAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # BatchNorm
+    def VarLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # BatchNorm
+    def VarIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        return o == 0
+
+    # BatchNorm
+    def Gamma(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # BatchNorm
+    def GammaAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # BatchNorm
+    def GammaLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # BatchNorm
+    def GammaIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        return o == 0
+
+    # BatchNorm
+    def Beta(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # BatchNorm
+    def BetaAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # BatchNorm
+    def BetaLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # BatchNorm
+    def BetaIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        return o == 0
+
+    # BatchNorm
+    def Eps(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.00001
+
+def BatchNormStart(builder): builder.StartObject(5)
+def BatchNormAddMean(builder, mean): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(mean), 0)
+def BatchNormStartMeanVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def BatchNormAddVar(builder, var): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(var), 0)
+def BatchNormStartVarVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def BatchNormAddGamma(builder, gamma): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(gamma), 0)
+def BatchNormStartGammaVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def BatchNormAddBeta(builder, beta): builder.PrependUOffsetTRelativeSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(beta), 0)
+def BatchNormStartBetaVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def BatchNormAddEps(builder, eps): builder.PrependFloat32Slot(4, eps, 0.00001)
+def BatchNormEnd(builder): return builder.EndObject()
+
+
 # Fixed-point multipliers that rescale an int32 accumulator onto an output scale:
 # out = (acc * multiplier + 2^(shift-1)) >> shift, computed in int64 (docs/quantization.md, "Rescale").
 # One entry per output channel (Dense), or exactly one entry (aggregation, pooling).
@@ -420,11 +603,25 @@ class Dense(object):
             return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
         return 0
 
-def DenseStart(builder): builder.StartObject(4)
+    # Float models only: BatchNorm applied after the bias and before the activation. In a SAGEConv it belongs
+    # to the neighbour Dense and normalises the layer's whole sum (W_n a + b + W_r x); a root Dense never
+    # carries one. Absent: no BatchNorm (or it was folded into weight and bias).
+    # Dense
+    def BatchNorm(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = BatchNorm()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def DenseStart(builder): builder.StartObject(5)
 def DenseAddWeight(builder, weight): builder.PrependInt32Slot(0, weight, -1)
 def DenseAddBias(builder, bias): builder.PrependInt32Slot(1, bias, -1)
 def DenseAddRequant(builder, requant): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(requant), 0)
 def DenseAddActivation(builder, activation): builder.PrependInt8Slot(3, activation, 0)
+def DenseAddBatchNorm(builder, batchNorm): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(batchNorm), 0)
 def DenseEnd(builder): return builder.EndObject()
 
 
@@ -590,7 +787,7 @@ def SAGEConvOptionsEnd(builder): return builder.EndObject()
 
 
 # GINConv (Xu et al.): y_i = MLP((1 + eps) x_i + sum_{j in N(i)} x_j). BatchNorm inside the MLP is folded
-# into the Dense ops before the model is written.
+# into the Dense ops before the model is written, or (float models) kept as their `batch_norm`.
 class GINConvOptions(object):
     __slots__ = ['_tab']
 
@@ -690,7 +887,32 @@ class GINConvOptions(object):
             return obj
         return None
 
-def GINConvOptionsStart(builder): builder.StartObject(5)
+    # Stored ranges (see Range): of the output of each Dense but the last (mlp.length - 1 entries, after its
+    # activation), in the same places as `hidden`.
+    # GINConvOptions
+    def HiddenRanges(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            x = self._tab.Vector(o)
+            x += flatbuffers.number_types.UOffsetTFlags.py_type(j) * 8
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # GINConvOptions
+    def HiddenRangesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # GINConvOptions
+    def HiddenRangesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        return o == 0
+
+def GINConvOptionsStart(builder): builder.StartObject(6)
 def GINConvOptionsAddEps(builder, eps): builder.PrependFloat32Slot(0, eps, 0.0)
 def GINConvOptionsAddSelfWeightQ16(builder, selfWeightQ16): builder.PrependInt32Slot(1, selfWeightQ16, 65536)
 def GINConvOptionsAddMlp(builder, mlp): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(mlp), 0)
@@ -698,6 +920,8 @@ def GINConvOptionsStartMlpVector(builder, numElems): return builder.StartVector(
 def GINConvOptionsAddHidden(builder, hidden): builder.PrependUOffsetTRelativeSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(hidden), 0)
 def GINConvOptionsStartHiddenVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def GINConvOptionsAddAggregationRequant(builder, aggregationRequant): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(aggregationRequant), 0)
+def GINConvOptionsAddHiddenRanges(builder, hiddenRanges): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(hiddenRanges), 0)
+def GINConvOptionsStartHiddenRangesVector(builder, numElems): return builder.StartVector(8, numElems, 4)
 def GINConvOptionsEnd(builder): return builder.EndObject()
 
 
@@ -828,13 +1052,37 @@ class Layer(object):
             return obj
         return None
 
-def LayerStart(builder): builder.StartObject(6)
+    # Stored range (see Range) of the layer's output, after its activation; where `output` applies.
+    # Layer
+    def OutputRange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Stored range (see Range) of the aggregation result; message-passing layers only.
+    # Layer
+    def AggregationRange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def LayerStart(builder): builder.StartObject(8)
 def LayerAddName(builder, name): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
 def LayerAddOptionsType(builder, optionsType): builder.PrependUint8Slot(1, optionsType, 0)
 def LayerAddOptions(builder, options): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(options), 0)
 def LayerAddActivation(builder, activation): builder.PrependInt8Slot(3, activation, 0)
 def LayerAddOutput(builder, output): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(output), 0)
 def LayerAddAggregation(builder, aggregation): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(aggregation), 0)
+def LayerAddOutputRange(builder, outputRange): builder.PrependStructSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(outputRange), 0)
+def LayerAddAggregationRange(builder, aggregationRange): builder.PrependStructSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(aggregationRange), 0)
 def LayerEnd(builder): return builder.EndObject()
 
 
@@ -889,10 +1137,22 @@ class InputSpec(object):
             return obj
         return None
 
-def InputSpecStart(builder): builder.StartObject(3)
+    # Stored range (see Range) of the input features.
+    # InputSpec
+    def Range(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def InputSpecStart(builder): builder.StartObject(4)
 def InputSpecAddFeatureDim(builder, featureDim): builder.PrependUint32Slot(0, featureDim, 0)
 def InputSpecAddType(builder, type): builder.PrependInt8Slot(1, type, 0)
 def InputSpecAddQuant(builder, quant): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(quant), 0)
+def InputSpecAddRange(builder, range): builder.PrependStructSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(range), 0)
 def InputSpecEnd(builder): return builder.EndObject()
 
 
@@ -1138,7 +1398,16 @@ class Model(object):
             return obj
         return None
 
-def ModelStart(builder): builder.StartObject(12)
+    # Where the stored ranges (Range fields) come from, for humans and converters, e.g.
+    # "qgnn.qat: INT8, percentile ranges". Empty when the model stores none.
+    # Model
+    def RangesSource(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+def ModelStart(builder): builder.StartObject(13)
 def ModelAddVersion(builder, version): builder.PrependUint32Slot(0, version, 0)
 def ModelAddName(builder, name): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
 def ModelAddDescription(builder, description): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(description), 0)
@@ -1155,6 +1424,7 @@ def ModelStartTensorsVector(builder, numElems): return builder.StartVector(4, nu
 def ModelAddBuffers(builder, buffers): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(buffers), 0)
 def ModelStartBuffersVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def ModelAddLimits(builder, limits): builder.PrependUOffsetTRelativeSlot(11, flatbuffers.number_types.UOffsetTFlags.py_type(limits), 0)
+def ModelAddRangesSource(builder, rangesSource): builder.PrependUOffsetTRelativeSlot(12, flatbuffers.number_types.UOffsetTFlags.py_type(rangesSource), 0)
 def ModelEnd(builder): return builder.EndObject()
 
 

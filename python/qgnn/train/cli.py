@@ -8,7 +8,10 @@ and std of the test accuracy; the model of fold 0, or of --fold, is written).
 With --qat the float model (trained here, or read with --init) is fine-tuned by quantization-aware training
 (qgnn.qat: the runtime's integer arithmetic in the forward pass) and the QUANTIZED model is written to -o; its
 accuracy is measured with qgnn.sim on the written file (bit-exact with qgnn-run). --float-out also writes the
-float model. --qat-epochs 0 is post-training quantization with the same quantizer.
+float model after QAT (its fine-tuned float weights, BatchNorm folded) with the activation ranges the QAT
+observers ended with stored in it, so that qgnn-convert can quantize it with those ranges (JSON: float_output_acc
+is that file's float accuracy; float_acc stays the float model's before QAT). --qat-epochs 0 is post-training
+quantization with the same quantizer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 import torch
 
 from .. import export, load
-from ..qat import export_quantized
+from ..qat import export_float, export_quantized
 from .._fb import FormatError
 from ..export_model import ExportError
 from ..qgd import GRAPH_CLASSIFICATION, read_qgd
@@ -86,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.002)")
     g.add_argument("--init", metavar="FLOAT.qgnn",
                    help="start QAT from this float model instead of training one (its architecture is used)")
-    g.add_argument("--float-out", metavar="FLOAT.qgnn", help="also write the float model (with --qat)")
+    g.add_argument("--float-out", metavar="FLOAT.qgnn",
+                   help="also write the QAT-tuned float model with the learned activation ranges stored (with --qat)")
     g.add_argument("--distill", choices=DISTILL,
                    help="SQD / AQD self-distillation during QAT (only if qgnn.qat provides it)")
     g.add_argument("--distill-weight", type=float, help="weight of the distillation loss (default 1)")
@@ -276,13 +280,25 @@ def main(argv: Optional[List[str]] = None) -> int:
             description = (f"Float model read from {Path(args.init).name} (not trained here); float accuracy "
                            f"on {where} of {Path(args.data).name}, measured in PyTorch: {summary}.")
         float_path = args.float_out if args.qat else args.output
+        float_out_acc = None
         if float_path is not None:
-            export(model, float_path, name=f"{gs.name.lower()}_{args.model}", description=description,
-                   class_names=gs.class_names)
+            float_kwargs = dict(name=f"{gs.name.lower()}_{args.model}", class_names=gs.class_names)
+            if qmodel is not None:
+                # The QAT-tuned float weights with the ranges its observers ended with: quantizing this file
+                # with its stored ranges reproduces the quantized model (the pre-QAT weights would not fit them).
+                expected = {s: accuracy(qmodel.model, data, s) for s in SPLITS}
+                float_out_acc = _clean(expected)
+                note = (f" Weights after QAT ({qcfg.describe()}), with the activation ranges its observers ended "
+                        f"with stored; their float accuracy measured in PyTorch: {_summary(expected, data)}.")
+                export_float(qmodel, float_path, ranges_source=f"qgnn.qat: {qcfg.describe()}",
+                             description=description + note, **float_kwargs)
+            else:
+                expected = acc
+                export(model, float_path, description=description, **float_kwargs)
             check = {s: accuracy(load(float_path), data, s) for s in SPLITS}
-            if _clean(check) != _clean(acc):
-                log(f"warning: the exported model scores {check}, the trained one {acc} (float rounding of the "
-                    "folded weights)")
+            if _clean(check) != _clean(expected):
+                log(f"warning: the exported model scores {check}, the trained one {expected} (float rounding of "
+                    "the folded weights)")
         float_acc, qacc = acc, None
         if args.qat:
             epochs, lr = qat_defaults(gs.task)
@@ -315,6 +331,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report.update(quantized=True, qat=_qat_report(qcfg, gs.task), float_acc=_clean(float_acc),
                       quantized_acc=_clean(acc), float_test_acc=_clean(float_acc)["test"],
                       quantized_test_acc=_clean(acc)["test"], float_output=args.float_out,
+                      float_output_acc=float_out_acc,
                       init=args.init)
     if len(runs) > 1:
         tests = np.array([r["test"] for r in results], dtype=np.float64)

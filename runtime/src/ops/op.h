@@ -12,6 +12,7 @@
 #include "model.h"
 #include "parallel.h"
 #include "planner.h"
+#include "qgnn/kernels/kernel_table.h"
 #include "qgnn/kernels/reference.h"
 #include "qgnn/qgnn.h"
 #include "qgnn/schema/qgnn_generated.h"
@@ -53,6 +54,8 @@ struct EvalContext {
   int32_t num_graphs = 0;
   bool quantized = false;
   const ThreadPool* pool = nullptr;
+  /// The quantized kernels of the interpreter's ISA (chosen at qgnn_interpreter_create).
+  const kernels::KernelTable* kernels = kernels::kernels_for(kernels::Isa::kReference);
 
   void* Data(int32_t tensor) const {
     return tensor == kExternalTensor ? const_cast<void*>(external_input) : arena + offsets[tensor];

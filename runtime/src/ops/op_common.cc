@@ -185,6 +185,61 @@ qgnn_status InitBias(const InitContext& ctx, const fb::Dense& dense, const char*
   return QGNN_OK;
 }
 
+// Unfolded BatchNorm of a float Dense (schema BatchNorm). Quantized Dense ops have it folded into their
+// integer weights, so a quantized model carrying one is rejected rather than silently mis-run.
+qgnn_status InitBatchNorm(const InitContext& ctx, const fb::BatchNorm* bn, const char* what,
+                          DenseParams* out) {
+  if (bn == nullptr) return QGNN_OK;
+  if (ctx.quantized) {
+    return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                    "%s: BatchNorm in a quantized model (quantized Dense ops must have it folded)", what);
+  }
+  const uint32_t channels = static_cast<uint32_t>(out->out_features);
+  const flatbuffers::Vector<float>* vectors[] = {bn->mean(), bn->var(), bn->gamma(), bn->beta()};
+  const char* names[] = {"mean", "var", "gamma", "beta"};
+  for (int v = 0; v < 4; ++v) {
+    if (vectors[v] == nullptr)
+      return ctx.Fail(QGNN_MISSING_FIELD, "%s: batch_norm %s is missing", what, names[v]);
+    if (vectors[v]->size() != channels) {
+      return ctx.Fail(QGNN_SHAPE_MISMATCH, "%s: batch_norm %s has %" PRIu32 " values, expected %" PRIu32,
+                      what, names[v], vectors[v]->size(), channels);
+    }
+    for (uint32_t c = 0; c < channels; ++c) {
+      const float x = vectors[v]->Get(c);
+      // var must also be >= 0: sqrt(var + eps) of a negative variance is not a normalisation.
+      if (!std::isfinite(x) || (v == 1 && x < 0.0f)) {
+        return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s: batch_norm %s[%" PRIu32 "] = %g is not %s", what,
+                        names[v], c, static_cast<double>(x), v == 1 ? "finite and >= 0" : "finite");
+      }
+    }
+  }
+  if (!ValidScale(bn->eps())) {
+    return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s: batch_norm eps = %g is not finite and > 0", what,
+                    static_cast<double>(bn->eps()));
+  }
+  out->bn_mean = bn->mean()->data();
+  out->bn_var = bn->var()->data();
+  out->bn_gamma = bn->gamma()->data();
+  out->bn_beta = bn->beta()->data();
+  out->bn_eps = bn->eps();
+  return QGNN_OK;
+}
+
+// y = (acc - mean) / sqrt(var + eps) * gamma + beta, then the activation, on rows [begin, end) of `out`.
+// Computed per element from the stored statistics: no per-channel tables, so nothing to allocate.
+void BatchNormF32(const DenseParams& dense, bool relu, float* out, int32_t begin, int32_t end) {
+  const int32_t cols = dense.out_features;
+  for (int32_t r = begin; r < end; ++r) {
+    float* row = out + static_cast<size_t>(r) * static_cast<size_t>(cols);
+    for (int32_t c = 0; c < cols; ++c) {
+      const float y =
+          (row[c] - dense.bn_mean[c]) / std::sqrt(dense.bn_var[c] + dense.bn_eps) * dense.bn_gamma[c] +
+          dense.bn_beta[c];
+      row[c] = relu && y < 0.0f ? 0.0f : y;
+    }
+  }
+}
+
 }  // namespace
 
 qgnn_status InitContext::Fail(qgnn_status status, const char* fmt, ...) const {
@@ -206,6 +261,8 @@ qgnn_status InitDense(const InitContext& ctx, const fb::Dense* dense, const char
   qgnn_status st = InitWeight(ctx, *dense, what, in_features, out);
   if (st != QGNN_OK) return st;
   st = InitBias(ctx, *dense, what, out);
+  if (st != QGNN_OK) return st;
+  st = InitBatchNorm(ctx, dense->batch_norm(), what, out);
   if (st != QGNN_OK) return st;
   if (ctx.quantized) {
     char requant[48];
@@ -299,8 +356,8 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
     extra_ptr = &extra;
   }
   ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
-    kernels::dense(in, dense.in_features, dense.weights, dense.bias_q, dense.rq, extra_ptr, relu, out,
-                   dense.out_features, begin, end);
+    ctx.kernels->dense(in, dense.in_features, dense.weights, dense.bias_q, dense.rq, extra_ptr, relu, out,
+                       dense.out_features, begin, end);
   });
 }
 
@@ -313,9 +370,12 @@ void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* 
                                         extra_dense->bias_f};
     extra_ptr = &extra;
   }
+  const bool batch_norm = dense.bn_mean != nullptr;
   ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
-    kernels::dense_f32(in, dense.in_features, dense.weight_f, dense.bias_f, extra_ptr, relu, out,
-                       dense.out_features, begin, end);
+    // With a BatchNorm the activation waits until after it.
+    kernels::dense_f32(in, dense.in_features, dense.weight_f, dense.bias_f, extra_ptr, relu && !batch_norm,
+                       out, dense.out_features, begin, end);
+    if (batch_norm) BatchNormF32(dense, relu, out, begin, end);
   });
 }
 
@@ -323,7 +383,7 @@ void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::
                   int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
                   kernels::QActivation out) {
   ParallelFor(*ctx.pool, ctx.num_nodes, [&](int32_t begin, int32_t end) {
-    kernels::aggregate(ctx.graph, mode, in, cols, rq, self_weight_q16, norm_q15, out, begin, end);
+    ctx.kernels->aggregate(ctx.graph, mode, in, cols, rq, self_weight_q16, norm_q15, out, begin, end);
   });
 }
 

@@ -30,7 +30,7 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
     const kernels::QActivationConst in = ConstActivation(ctx, params.t_in, params.in_q);
     const kernels::QActivation out = MutableActivation(ctx, params.t_out, params.out_q);
     ParallelFor(*ctx.pool, ctx.num_graphs, [&](int32_t begin, int32_t end) {
-      kernels::global_pool(ctx.graph_ptr, params.mode, in, params.in_dim, params.rq, out, begin, end);
+      ctx.kernels->global_pool(ctx.graph_ptr, params.mode, in, params.in_dim, params.rq, out, begin, end);
     });
   } else {
     const float* in = static_cast<const float*>(ctx.Data(params.t_in));

@@ -18,6 +18,11 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, LayerParams* params) 
   if (params->has_root) {
     st = InitDense(ctx, options->root(), "root", params->in_dim, &ctx.dense_storage[1]);
     if (st != QGNN_OK) return st;
+    // The layer's BatchNorm normalises the whole sum, so it lives on the neighbour Dense only.
+    if (ctx.dense_storage[1].bn_mean != nullptr) {
+      return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                      "root: a BatchNorm on the root Dense (only neighbor may carry one)");
+    }
     if (ctx.dense_storage[1].out_features != ctx.dense_storage[0].out_features) {
       return ctx.Fail(QGNN_SHAPE_MISMATCH, "root has %" PRId32 " output features, neighbor has %" PRId32,
                       ctx.dense_storage[1].out_features, ctx.dense_storage[0].out_features);

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,24 @@ struct Requant {
   std::vector<int32_t> shift;
 };
 
+/// Closed range [min, max] of an activation stored in a float model (schema Range): the ranges QAT ended
+/// with, which a converter may quantize with instead of calibrating (stored_ranges.h).
+struct StoredRange {
+  float min = 0.0f;
+  float max = 0.0f;
+};
+
+/// Unfolded BatchNorm after a Dense (schema BatchNorm), float models only: applied after the bias and before
+/// the activation, y_c = (acc_c - mean[c]) / sqrt(var[c] + eps) * gamma[c] + beta[c]. fold_batch_norm
+/// (batch_norm.h) folds it into the Dense.
+struct BatchNormDesc {
+  std::vector<float> mean;   ///< [out]
+  std::vector<float> var;    ///< [out], >= 0
+  std::vector<float> gamma;  ///< [out]
+  std::vector<float> beta;   ///< [out]
+  float eps = 1e-5f;         ///< > 0
+};
+
 /// y = x W^T + b. Float models fill `weight`/`bias`; quantized models fill the *_q fields.
 struct DenseDesc {
   int32_t out_features = 0;
@@ -58,6 +77,9 @@ struct DenseDesc {
   Requant requant;                   ///< [out] entries
   /// Activation fused after this Dense (GIN MLP hidden layers).
   bool relu = false;
+  /// Float models: BatchNorm after the bias, before the activation. On a SAGEConv's neighbour Dense it
+  /// normalises the layer's whole sum (neighbour + root); a root Dense never has one.
+  std::optional<BatchNormDesc> batch_norm;
 };
 
 struct LayerDesc {
@@ -77,6 +99,10 @@ struct LayerDesc {
   std::vector<QuantParams> hidden;  ///< GIN MLP hidden outputs (mlp.size() - 1)
   Requant aggregation_requant;      ///< one entry (message-passing layers)
   Requant pool_requant;             ///< one entry (GlobalPool)
+  // Stored ranges (converter metadata, any model; see stored_ranges.h).
+  std::optional<StoredRange> output_range;       ///< the layer's output, after its activation
+  std::optional<StoredRange> aggregation_range;  ///< message-passing layers
+  std::vector<StoredRange> hidden_ranges;        ///< GINConv: mlp.size() - 1 entries, or none
 };
 
 struct LimitsDesc {
@@ -85,6 +111,9 @@ struct LimitsDesc {
 
 /// Format version this writer produces (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
 constexpr uint32_t kModelFormatVersion = 1;
+/// Version of files with an unfolded BatchNorm (`DenseDesc::batch_norm`): serialize_model writes it for them,
+/// so runtimes that predate the field reject them instead of computing the model without it.
+constexpr uint32_t kBatchNormFormatVersion = 2;
 
 struct ModelDesc {
   uint32_t version = kModelFormatVersion;
@@ -99,6 +128,8 @@ struct ModelDesc {
   QuantParams input_quant;  ///< quantized models
   std::vector<LayerDesc> layers;
   LimitsDesc limits;
+  std::optional<StoredRange> input_range;  ///< stored range of the input features
+  std::string ranges_source;               ///< where the stored ranges come from (schema Model.ranges_source)
 };
 
 /// Serialize a description into .qgnn bytes (identifier "QGNN"). Checks the description's own
@@ -111,6 +142,9 @@ Result<std::vector<uint8_t>> serialize_model(const ModelDesc& model);
 Result<std::vector<uint8_t>> serialize_model_unchecked(const ModelDesc& model);
 
 /// The consistency checks of serialize_model on their own: `ok()` when the description can be written.
+/// Includes the float-model metadata: BatchNorm only in float models and never on a SAGE root Dense (lengths
+/// = out_features, finite, var >= 0, eps > 0), and stored ranges for every activation or for none (finite,
+/// min <= max, no aggregation range on a layer without aggregation).
 /// The error names the layer and the field, e.g.
 /// "layer 1 (conv2): dense has 16 input features, expected 32".
 Result<bool> check_model(const ModelDesc& model);

@@ -1,18 +1,18 @@
-// Post-training quantization: a float forward pass over calibration graphs records the range of every
-// activation, and quantize_model turns a float ModelDesc plus those ranges into an integer one
-// (docs/quantization.md). Weights are symmetric per output channel, activations asymmetric per tensor.
+// Post-training quantization: a float forward pass over calibration graphs summarises every activation
+// (calibration.h), and quantize_model turns a float ModelDesc plus the ranges chosen from those statistics
+// into an integer one (docs/quantization.md). Weights are symmetric per output channel, activations
+// asymmetric per tensor.
 #ifndef QGNN_CONVERTER_QUANTIZER_H_
 #define QGNN_CONVERTER_QUANTIZER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/calibration.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/model_builder.h"
 
@@ -48,49 +48,7 @@ using ActivationCallback = std::function<void(const ActivationEvent&)>;
 Result<std::vector<float>> run_float_model(const ModelDesc& model, const GraphBatch& batch,
                                            const ActivationCallback& on_activation = nullptr);
 
-// ---------------------------------------------------------------------------------------------------
-// Calibration
-// ---------------------------------------------------------------------------------------------------
-
-/// Closed range of an activation. Empty (min > max) until something is observed.
-struct ActivationRange {
-  float min = std::numeric_limits<float>::infinity();
-  float max = -std::numeric_limits<float>::infinity();
-  bool empty() const { return min > max; }
-};
-
-/// Summarises the values one activation takes over the calibration data as a range. Min-max today;
-/// clipping estimators (percentile, Pauta / 3-sigma) implement the same interface.
-class RangeObserver {
- public:
-  virtual ~RangeObserver() = default;
-  virtual void observe(const float* values, size_t count) = 0;
-  virtual ActivationRange range() const = 0;
-};
-
-enum class RangeMethod {
-  kMinMax,  ///< the exact observed minimum and maximum
-};
-
-std::unique_ptr<RangeObserver> make_range_observer(RangeMethod method);
-
-/// Ranges of every activation of one layer.
-struct LayerRanges {
-  ActivationRange aggregation;          ///< message-passing layers
-  std::vector<ActivationRange> hidden;  ///< GIN: one per MLP Dense but the last
-  ActivationRange output;
-};
-
-/// Ranges of every activation of a model, as quantize_model consumes them.
-struct CalibrationRanges {
-  ActivationRange input;
-  std::vector<LayerRanges> layers;  ///< one per model layer
-};
-
-/// Runs the float model over every batch and summarises each activation with `method`.
-/// Fails on an empty batch list, a non-finite activation (the float model overflows), or a bad batch.
-Result<CalibrationRanges> calibrate(const ModelDesc& float_model, const std::vector<GraphBatch>& batches,
-                                    RangeMethod method = RangeMethod::kMinMax);
+// Calibration: calibration.h (statistics, range methods, calibrate).
 
 // ---------------------------------------------------------------------------------------------------
 // Quantization
@@ -109,7 +67,7 @@ struct QuantizerConfig {
   std::map<int, ComponentBits> layer_bits;  ///< overrides by layer index
   /// Keep the last layer's output (the logits) at 8 bits whatever the layer's output bits say.
   bool int8_logits = true;
-  RangeMethod range_method = RangeMethod::kMinMax;  ///< used by the overload that calibrates
+  RangeOptions ranges;  ///< range method of the overload that calibrates (and of calibrate(..., config))
 };
 
 /// Adjustments quantize_model made to keep every field inside the format's bounds, for humans.
@@ -136,7 +94,7 @@ Result<QuantParams> activation_quant_params(const ActivationRange& range, int bi
 Result<ModelDesc> quantize_model(const ModelDesc& float_model, const CalibrationRanges& ranges,
                                  const QuantizerConfig& config, QuantizationReport* report = nullptr);
 
-/// calibrate(float_model, calibration, config.range_method), then quantize_model.
+/// calibrate(float_model, calibration, config) (ranges by config.ranges), then quantize_model.
 Result<ModelDesc> quantize_model(const ModelDesc& float_model, const std::vector<GraphBatch>& calibration,
                                  const QuantizerConfig& config, QuantizationReport* report = nullptr);
 

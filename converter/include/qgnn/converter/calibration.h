@@ -1,0 +1,160 @@
+// Calibration in two steps: collect_statistics runs the float model over the calibration graphs once and
+// summarises every activation (min, max, mean, standard deviation, a sample of its values); select_range(s)
+// then turn those statistics into ranges for a range method and the bits each activation gets. The split
+// lets a bit search try many bit assignments (the percentile default depends on the bits) without running
+// the float model again.
+//
+// Range methods (docs/quantization.md, python/qgnn/qat/observers.py):
+//  * min-max: the exact observed minimum and maximum;
+//  * percentile P: [percentile(100 - P), percentile(P)] of all calibration values of the activation, with
+//    numpy's default linear interpolation; P = 0 picks Degree-Quant's defaults, 99.9 for 8 bits and 99 for 4;
+//  * Pauta (3-sigma, QGNN-IC): [max(mean - k sigma, min), min(mean + k sigma, max)], mean and population
+//    sigma of the NON-ZERO calibration values of the activation, all at once (python's batch_range over the
+//    whole calibration set). Zeros are left out because 0 is exact whatever the range (it always contains 0),
+//    while a point mass at 0 (ReLU outputs, sparse bag-of-words features) shrinks sigma and clips the
+//    informative tail: on Cora's input features, all values give mean + 3 sigma = 0.022 (98.7 % of the
+//    non-zero features clipped to it), the non-zero ones 0.149 (2.4 % clipped).
+//
+// Sample: percentiles are exact as long as an activation takes at most `sample_cap` values over the whole
+// calibration set (default kDefaultSampleCap = 2^24, 64 MiB of floats). Beyond that the sample is a uniform
+// subsample of exactly `sample_cap` values, drawn by reservoir sampling (Algorithm R) with a fixed-seed
+// generator: the same values in the same order always give the same sample, so ranges are reproducible.
+// Min, max, mean and sigma always cover every value.
+#ifndef QGNN_CONVERTER_CALIBRATION_H_
+#define QGNN_CONVERTER_CALIBRATION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/dataset.h"
+#include "qgnn/converter/model_builder.h"
+
+namespace qgnn {
+namespace converter {
+
+struct QuantizerConfig;  // quantizer.h
+
+/// Closed range of an activation. Empty (min > max) until something is observed.
+struct ActivationRange {
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  bool empty() const { return min > max; }
+};
+
+enum class RangeMethod {
+  kMinMax,      ///< the exact observed minimum and maximum
+  kPercentile,  ///< clip to the [100 - P, P] percentiles
+  kPauta,       ///< clip to mean +- k sigma (and to the observed min / max)
+};
+
+/// How ranges are chosen from statistics. Checked by validate_range_options.
+struct RangeOptions {
+  RangeMethod method = RangeMethod::kMinMax;
+  double sigma = 3.0;  ///< Pauta's k: finite and > 0
+  /// Percentile P in (50, 100]: the range is [percentile(100 - P), percentile(P)]. 0 picks Degree-Quant's
+  /// default by bits: 99.9 for 8-bit activations, 99 for 4-bit ones.
+  double percentile = 0.0;
+};
+
+/// "minmax", "percentile" or "pauta" (the names of qgnn-convert --calibration and python's observers).
+const char* range_method_name(RangeMethod method);
+/// Parses a range_method_name; fails naming the accepted names.
+Result<bool> parse_range_method(const std::string& name, RangeMethod* out);
+/// Fails with a message naming the bad field: sigma not finite or <= 0, percentile not 0 and not in (50,
+/// 100].
+Result<bool> validate_range_options(const RangeOptions& options);
+
+/// The percentile P a percentile range uses for an activation of `bits` bits (options.percentile, or the
+/// default by bits when it is 0).
+double effective_percentile(const RangeOptions& options, int bits);
+
+/// Everything the range methods need to know about one activation over the whole calibration set.
+struct ActivationStats {
+  uint64_t count = 0;  ///< values observed
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  double mean = 0.0;
+  double m2 = 0.0;  ///< sum of squared deviations from the mean (Chan et al.'s parallel update)
+  /// Count, mean and squared deviations of the non-zero values only (what Pauta ranges use).
+  uint64_t nonzero_count = 0;
+  double nonzero_mean = 0.0;
+  double nonzero_m2 = 0.0;
+  /// The values (all of them up to the sample cap, else a uniform subsample), sorted ascending once
+  /// collect_statistics / finalize_statistics return.
+  std::vector<float> sample;
+  uint64_t rng_state = 0x9E3779B97F4A7C15ull;  ///< reservoir sampling generator (fixed seed)
+
+  bool empty() const { return count == 0; }
+  bool subsampled() const { return count > sample.size(); }
+  /// Population standard deviation (0 when empty).
+  double std_dev() const;
+};
+
+constexpr size_t kDefaultSampleCap = size_t{1} << 24;
+
+/// Adds `count` finite values to `stats`, keeping at most `sample_cap` of them in the sample (0: no sample,
+/// enough for min-max and Pauta). The caller checks finiteness (collect_statistics does, naming the
+/// activation).
+void observe_values(ActivationStats* stats, const float* values, size_t count,
+                    size_t sample_cap = kDefaultSampleCap);
+/// Sorts the sample (percentiles read it directly afterwards).
+void finalize_statistics(ActivationStats* stats);
+
+/// Statistics of every activation of one layer, addressed like ActivationEvent (quantizer.h).
+struct LayerStats {
+  ActivationStats aggregation;          ///< message-passing layers (empty otherwise)
+  std::vector<ActivationStats> hidden;  ///< GIN: one per MLP Dense but the last
+  ActivationStats output;
+};
+
+struct CalibrationStats {
+  ActivationStats input;
+  std::vector<LayerStats> layers;  ///< one per model layer
+};
+
+/// Runs the float model over every batch and summarises each activation (`sample_cap`: see
+/// observe_values). Fails on an empty batch list, a bad batch, or a non-finite activation (the float model
+/// overflows; the error names the activation and the batch).
+Result<CalibrationStats> collect_statistics(const ModelDesc& float_model,
+                                            const std::vector<GraphBatch>& batches,
+                                            size_t sample_cap = kDefaultSampleCap);
+
+/// The range of one activation of `bits` bits (4 or 8; only the default percentile depends on it). Empty
+/// statistics give an empty range. `options` must be valid (validate_range_options); a percentile range of
+/// statistics without a sample falls back to min-max (select_ranges rejects that case instead).
+ActivationRange select_range(const ActivationStats& stats, const RangeOptions& options, int bits);
+
+/// Ranges of every activation of one layer, as quantize_model consumes them.
+struct LayerRanges {
+  ActivationRange aggregation;          ///< message-passing layers
+  std::vector<ActivationRange> hidden;  ///< GIN: one per MLP Dense but the last
+  ActivationRange output;
+};
+
+/// Ranges of every activation of a model.
+struct CalibrationRanges {
+  ActivationRange input;
+  std::vector<LayerRanges> layers;  ///< one per model layer
+};
+
+/// The ranges quantize_model needs, each activation with the bits it gets under `config` (input:
+/// input_bits; aggregation: the layer's aggregation bits; GIN hidden and layer output: the layer's output
+/// bits; the last layer's output 8 when config.int8_logits). Fails on invalid options, bits other than 4
+/// or 8, statistics that do not cover `num_layers` layers, or percentile ranges from statistics collected
+/// without a sample.
+Result<CalibrationRanges> select_ranges(const CalibrationStats& stats, const RangeOptions& options,
+                                        const QuantizerConfig& config, size_t num_layers);
+
+/// Min-max ranges of every activation (collect_statistics, then select_ranges).
+Result<CalibrationRanges> calibrate(const ModelDesc& float_model, const std::vector<GraphBatch>& batches);
+/// Ranges with config.ranges and the bits of `config`.
+Result<CalibrationRanges> calibrate(const ModelDesc& float_model, const std::vector<GraphBatch>& batches,
+                                    const QuantizerConfig& config);
+
+}  // namespace converter
+}  // namespace qgnn
+
+#endif  // QGNN_CONVERTER_CALIBRATION_H_

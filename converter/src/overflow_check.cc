@@ -1,0 +1,238 @@
+// Per-layer accumulator bounds of a quantized model (overflow_check.h). Bounds are computed in long double,
+// which holds every integer below 2^64 exactly, so comparisons against 2^31 and 2^62 are exact.
+#include "qgnn/converter/overflow_check.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "qgnn/kernels/numerics.h"
+#include "qgnn/qgnn.h"
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+using Real = long double;
+constexpr Real kInt32Limit = 2147483647.0L;                  // |acc| <= 2^31 - 1
+constexpr Real kInt64ProductLimit = 4611686018427387904.0L;  // 2^62: |acc * m| of a rescale
+constexpr uint64_t kLargestLimit = 0xFFFFFFFFull;
+
+// Largest |q - zero_point| a quantized activation can take.
+Real max_delta(const QuantParams& q) {
+  const int32_t lo = kernels::qmin(q.bits);
+  const int32_t hi = kernels::qmax(q.bits);
+  return static_cast<Real>(std::max(hi - q.zero_point, q.zero_point - lo));
+}
+
+// Smallest b with 2^b >= count (kernels::mean_rescale's e).
+int ceil_log2(uint64_t count) {
+  int b = 0;
+  while ((uint64_t{1} << b) < count) ++b;
+  return b;
+}
+
+class Prover {
+ public:
+  Prover(const ModelDesc& model, const LimitsDesc& effective) : model_(model), limits_(effective) {}
+
+  std::vector<AccumulatorBound> run() {
+    QuantParams in = model_.input_quant;
+    for (size_t i = 0; i < model_.layers.size(); ++i) {
+      layer_ = i;
+      const LayerDesc& l = model_.layers[i];
+      name_ = l.name.empty() ? "layer " + std::to_string(i) : l.name;
+      switch (l.kind) {
+        case LayerKind::kLinear:
+          dense(l.dense, in, "dense");
+          break;
+        case LayerKind::kGcnConv:
+          gcn(in, l.aggregation_requant);
+          dense(l.dense, l.aggregation, "dense");
+          break;
+        case LayerKind::kSageConv:
+          if (l.reduce == Reduce::kMax) {
+            max_reduce(in, "max aggregation");
+          } else {
+            sum_reduce(in, 0, "aggregation", "max_degree", limits_.max_degree);
+            mean_rescale(l.aggregation_requant, in, "aggregation", "max_degree", limits_.max_degree);
+          }
+          dense(l.dense, l.aggregation, "neighbor dense");
+          if (l.has_root) dense(l.root, in, "root dense");
+          break;
+        case LayerKind::kGinConv: {
+          sum_reduce(in, l.self_weight_q16, "aggregation", "max_degree", limits_.max_degree);
+          QuantParams x = l.aggregation;
+          for (size_t k = 0; k < l.mlp.size(); ++k) {
+            dense(l.mlp[k], x, "dense mlp[" + std::to_string(k) + "]");
+            if (k < l.hidden.size()) x = l.hidden[k];
+          }
+          break;
+        }
+        case LayerKind::kGlobalPool:
+          if (l.reduce == Reduce::kMax) {
+            max_reduce(in, "max pooling");
+          } else {
+            sum_reduce(in, 0, "pooling", "max_nodes", limits_.max_nodes);
+            if (l.reduce == Reduce::kMean)
+              mean_rescale(l.pool_requant, in, "pooling", "max_nodes", limits_.max_nodes);
+          }
+          break;
+      }
+      in = l.output;
+    }
+    return std::move(bounds_);
+  }
+
+ private:
+  void add(std::string accumulator, const char* type, Real limit, std::string depends_on, uint64_t value,
+           const std::function<Real(uint64_t)>& worst) {
+    AccumulatorBound b;
+    b.layer = layer_;
+    b.layer_name = name_;
+    b.accumulator = std::move(accumulator);
+    b.type = type;
+    b.limit = static_cast<double>(limit);
+    const Real w = worst(value);
+    b.worst_case = static_cast<double>(w);
+    // Exactness: decide with the long double, report the double.
+    if (!(w < limit)) b.worst_case = std::max(b.worst_case, b.limit);
+    if (!depends_on.empty()) {
+      b.depends_on = std::move(depends_on);
+      // Bounds are monotone in the limit: bisect for the largest value that still holds.
+      uint64_t lo = 0, hi = kLargestLimit;
+      if (worst(hi) < limit) {
+        lo = hi;
+      } else {
+        while (lo < hi) {
+          const uint64_t mid = lo + (hi - lo + 1) / 2;
+          if (worst(mid) < limit)
+            lo = mid;
+          else
+            hi = mid - 1;
+        }
+      }
+      b.max_safe = lo;
+    }
+    bounds_.push_back(b);
+  }
+
+  void dense(const DenseDesc& d, const QuantParams& in, const std::string& what) {
+    // acc[c] = bias[c] + sum_k (x - zx) w[c][k]: the worst channel, from the actual weights.
+    Real worst = 0;
+    const Real delta = max_delta(in);
+    for (int32_t c = 0; c < d.out_features; ++c) {
+      Real sum_abs = 0;
+      for (int32_t k = 0; k < d.in_features; ++k)
+        sum_abs += std::abs(static_cast<int>(d.weight_q[static_cast<size_t>(c) * d.in_features + k]));
+      const Real bias = d.bias_q.empty() ? 0 : std::abs(static_cast<Real>(d.bias_q[static_cast<size_t>(c)]));
+      worst = std::max(worst, sum_abs * delta + bias);
+    }
+    add(what, "int32", kInt32Limit, "", 0, [worst](uint64_t) { return worst; });
+  }
+
+  // Sum over up to `count` terms of |x - zx| (aggregation over in-neighbours, pooling over a graph's nodes),
+  // plus GIN's self term rounding_shift_right(delta * w, 16).
+  void sum_reduce(const QuantParams& in, int32_t self_weight_q16, const std::string& what, const char* limit,
+                  uint32_t value) {
+    const Real delta = max_delta(in);
+    const Real self = self_weight_q16 == 0 ? 0 : std::floor((delta * self_weight_q16 + 32768) / 65536);
+    add("sum " + what, "int32", kInt32Limit, limit, value,
+        [delta, self](uint64_t n) { return delta * static_cast<Real>(n) + self; });
+  }
+
+  void max_reduce(const QuantParams& in, const std::string& what) {
+    const Real delta = max_delta(in);
+    add(what, "int32", kInt32Limit, "", 0, [delta](uint64_t) { return delta; });
+  }
+
+  // MEAN folds 1/count into the rescale: m_d = round(m 2^b / count) with shift e + b (b = ceil(log2 count)).
+  // The shift must stay <= 62 and |acc * m_d| <= delta * (m 2^b + count / 2) below 2^62.
+  void mean_rescale(const Requant& r, const QuantParams& in, const std::string& what, const char* limit,
+                    uint32_t value) {
+    if (r.multiplier.empty() || r.shift.empty()) return;
+    const Real m = r.multiplier[0];
+    const int e = r.shift[0];
+    const Real delta = max_delta(in);
+    add("mean rescale of the " + what, "int64", kInt64ProductLimit, limit, value, [=](uint64_t n) {
+      const int b = ceil_log2(std::max<uint64_t>(n, 1));
+      if (e + b > 62) return kInt64ProductLimit;  // the shift itself is out of range: as bad as an overflow
+      return delta * (m * std::ldexp(Real{1}, b) + static_cast<Real>(n) / 2);
+    });
+  }
+
+  // acc64 = delta_i n_i + sum_j delta_j n_j (Q15), then acc64 * n_i, then t = that >> 30 rescaled by m.
+  void gcn(const QuantParams& in, const Requant& r) {
+    const Real delta = max_delta(in);
+    add("GCN acc64 * n_i", "int64", kInt64ProductLimit, "max_degree", limits_.max_degree,
+        [delta](uint64_t deg) { return delta * 32768.0L * static_cast<Real>(deg + 1) * 32768.0L; });
+    if (r.multiplier.empty()) return;
+    const Real m = r.multiplier[0];
+    add("GCN rescale", "int64", kInt64ProductLimit, "max_degree", limits_.max_degree,
+        [delta, m](uint64_t deg) {
+          // t <= delta * n_i * (n_i + deg * 2^15) / 2^30 + 1, where n_i = gcn_norm_q15(deg + 1) is node i's
+          // own factor (its n_i inside the sum is bounded by 2^15, like every neighbour's n_j).
+          const uint64_t d = std::min<uint64_t>(deg + 1, kLargestLimit);
+          const Real n_i = kernels::gcn_norm_q15(static_cast<uint32_t>(d));
+          const Real t = delta * n_i * (32768.0L + static_cast<Real>(deg) * 32768.0L) / 1073741824.0L + 1;
+          return t * m;
+        });
+  }
+
+  const ModelDesc& model_;
+  LimitsDesc limits_;
+  std::vector<AccumulatorBound> bounds_;
+  size_t layer_ = 0;
+  std::string name_;
+};
+
+std::string cap_error(const char* flag, uint32_t value, uint32_t cap) {
+  return std::string("declared ") + flag + " " + std::to_string(value) + " is above the runtime's cap " +
+         std::to_string(cap);
+}
+
+}  // namespace
+
+Result<OverflowProof> prove_no_overflow(const ModelDesc& quantized, const LimitsDesc& declared) {
+  using R = Result<OverflowProof>;
+  if (!quantized.quantized) return R::failure("the model is not quantized: nothing to prove");
+  LimitsDesc effective = declared;
+  auto fill = [](uint32_t* v, uint32_t cap) {
+    if (*v == 0) *v = cap;
+  };
+  fill(&effective.max_nodes, QGNN_MAX_NODES);
+  fill(&effective.max_edges, QGNN_MAX_EDGES);
+  fill(&effective.max_degree, QGNN_MAX_DEGREE);
+  fill(&effective.max_graphs, QGNN_MAX_GRAPHS);
+
+  R r;
+  r.value.effective = effective;
+  r.value.bounds = Prover(quantized, effective).run();
+  for (const AccumulatorBound& b : r.value.bounds) {
+    if (b.holds()) continue;
+    std::string message = "layer " + std::to_string(b.layer) + " (" + b.layer_name + "): the " + b.type +
+                          " " + b.accumulator + " can overflow";
+    if (!b.depends_on.empty()) {
+      const uint32_t value = b.depends_on == "max_degree" ? effective.max_degree : effective.max_nodes;
+      message += " for " + b.depends_on + " " + std::to_string(value) + "; the largest safe " + b.depends_on +
+                 " is " + std::to_string(b.max_safe);
+    }
+    return R::failure(message);
+  }
+  // Within the proof, but the runtime enforces its own caps too: refuse limits it would never honour.
+  if (effective.max_nodes > QGNN_MAX_NODES)
+    return R::failure(cap_error("max_nodes", effective.max_nodes, QGNN_MAX_NODES));
+  if (effective.max_edges > QGNN_MAX_EDGES)
+    return R::failure(cap_error("max_edges", effective.max_edges, QGNN_MAX_EDGES));
+  if (effective.max_degree > QGNN_MAX_DEGREE)
+    return R::failure(cap_error("max_degree", effective.max_degree, QGNN_MAX_DEGREE));
+  if (effective.max_graphs > QGNN_MAX_GRAPHS)
+    return R::failure(cap_error("max_graphs", effective.max_graphs, QGNN_MAX_GRAPHS));
+  return r;
+}
+
+}  // namespace converter
+}  // namespace qgnn

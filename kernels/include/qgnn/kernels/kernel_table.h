@@ -1,0 +1,71 @@
+// Run-time selection of the integer kernels by instruction set. Every ISA has one KernelTable whose entries
+// have exactly the signatures (and the bit-exact semantics) of the reference kernels in reference.h, so a
+// caller picks a table once (at model / interpreter creation) and calls through it.
+//
+// Which twins exist depends on the build (x86 twins are compiled only where the compiler supports their
+// flags, never for bare-metal targets) and on the CPU (detected with the cpuinfo library when the build
+// found it). The reference table always exists and is the default wherever nothing better is available.
+#ifndef QGNN_KERNELS_KERNEL_TABLE_H_
+#define QGNN_KERNELS_KERNEL_TABLE_H_
+
+#include <cstdint>
+
+#include "qgnn/kernels/reference.h"
+
+namespace qgnn {
+namespace kernels {
+
+/// Instruction sets a kernel table can target. The names (isa_name / parse_isa) are those of QGNN_ISA.
+enum class Isa : int {
+  kReference = 0,  ///< portable C++ (reference.h)
+  kAvx2 = 1,       ///< x86-64 AVX2 + FMA
+  kAvx512 = 2,     ///< x86-64 AVX-512 F/BW/VL with VNNI (vpdpbusd)
+  kNeon = 3,       ///< arm64 NEON (no twin in this build yet)
+  kNeonDot = 4,    ///< arm64 NEON with the dot-product extension (no twin in this build yet)
+};
+
+/// The quantized kernels of one ISA. Each entry behaves exactly like the reference function of the same name.
+struct KernelTable {
+  Isa isa;
+  const char* name;  ///< isa_name(isa)
+  void (*aggregate)(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
+                    int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
+                    int32_t row_end);
+  void (*dense)(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias,
+                ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols,
+                int32_t row_begin, int32_t row_end);
+  void (*global_pool)(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols,
+                      Rescale rq, QActivation out, int32_t graph_begin, int32_t graph_end);
+};
+
+/// "reference", "avx2", "avx512", "neon", "neondot".
+const char* isa_name(Isa isa);
+
+/// Outcome of parsing or selecting an ISA; `error` is a static message when !ok.
+struct IsaChoice {
+  bool ok;
+  Isa isa;
+  const char* error;
+};
+
+/// Parses a QGNN_ISA / --isa value (exact, lower-case names of isa_name). Says nothing about availability.
+IsaChoice parse_isa(const char* text);
+
+/// True when this build has the ISA's twins and this CPU can run them (always true for kReference).
+bool isa_available(Isa isa);
+
+/// The table of `isa`, or nullptr when !isa_available(isa).
+const KernelTable* kernels_for(Isa isa);
+
+/// The fastest available ISA of this build on this CPU (kReference without cpuinfo or off x86).
+Isa detect_isa();
+
+/// detect_isa() when `override_name` is null or empty, else parse_isa(override_name) followed by an
+/// availability check: an unknown name or an ISA this build / CPU cannot run is an error, never a silent
+/// fallback, so a forced QGNN_ISA is either honoured or reported.
+IsaChoice select_isa(const char* override_name);
+
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_KERNEL_TABLE_H_

@@ -1,0 +1,151 @@
+// Vector traits for AVX2: the operations the SpMM and GEMM bodies are written in. Include only from files
+// compiled with the AVX2 flags. Everything is in an anonymous namespace so no AVX2 code can be shared with
+// (and picked by the linker for) code compiled for a smaller ISA. AVX2 has no byte-masked loads, so partial
+// loads go through a small zeroed buffer; no load ever reads past the bytes it was given.
+#ifndef QGNN_KERNELS_X86_SIMD_AVX2_H_
+#define QGNN_KERNELS_X86_SIMD_AVX2_H_
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+struct Avx2 {
+  // ---- int32 lanes (SpMM) and int64 lanes (its rescale) ----------------------------------------------
+  using I32 = __m256i;
+  using I64 = __m256i;
+  static constexpr int kLanes = 8;
+
+  static I32 zero() { return _mm256_setzero_si256(); }
+  static I32 set1(int32_t v) { return _mm256_set1_epi32(v); }
+  static I32 add(I32 a, I32 b) { return _mm256_add_epi32(a, b); }
+  static I32 sub(I32 a, I32 b) { return _mm256_sub_epi32(a, b); }
+  static I32 max(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
+  static I32 mullo(I32 a, I32 b) { return _mm256_mullo_epi32(a, b); }
+  static I32 srai16(I32 a) { return _mm256_srai_epi32(a, 16); }
+
+  /// 8 int8 -> int32 lanes; the partial form reads only n (< 8) bytes.
+  static I32 load_s8(const uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(cast128(p))); }
+  static I32 load_s8_partial(const uint8_t* p, int n) {
+    return _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, n))));
+  }
+  /// 8 int4 (4 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
+  static I32 load_s4(const uint8_t* p) {
+    return _mm256_cvtepi8_epi32(unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, 4)))));
+  }
+  static I32 load_s4_partial(const uint8_t* p, int n) {
+    return _mm256_cvtepi8_epi32(
+        unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, (n + 1) / 2)))));
+  }
+  /// Lanes already clamped to int8: writes the first n (<= 8) as bytes.
+  static void store_s8(uint8_t* p, I32 v, int n) {
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = _mm_packs_epi16(words, words);
+    if (n == kLanes) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      const uint64_t all = static_cast<uint64_t>(_mm_cvtsi128_si64(bytes));
+      std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is lane i
+    }
+  }
+
+  static I64 widen_lo(I32 v) { return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)); }
+  static I64 widen_hi(I32 v) { return _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)); }
+  /// Low 32 bits of every int64 lane, lo's lanes first.
+  static I32 narrow(I64 lo, I64 hi) {
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    return _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(lo, even),
+                                     _mm256_permutevar8x32_epi32(hi, even), 0x20);
+  }
+  static I64 set1_64(int64_t v) { return _mm256_set1_epi64x(v); }
+  static I64 add64(I64 a, I64 b) { return _mm256_add_epi64(a, b); }
+  static I64 and64(I64 a, I64 b) { return _mm256_and_si256(a, b); }
+  static I64 mul_lo32(I64 a, I64 b) { return _mm256_mul_epi32(a, b); }
+  static I64 mulu_lo32(I64 a, I64 b) { return _mm256_mul_epu32(a, b); }
+  static I64 shl32(I64 a) { return _mm256_slli_epi64(a, 32); }
+  static I64 shr32(I64 a) { return _mm256_srli_epi64(a, 32); }
+  /// AVX2 has no 64-bit arithmetic shift: floor(a / 2^s) = ~((~a) >>> s) for negative a.
+  static I64 srai64(I64 a, int s) {
+    const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
+    return _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(a, sign), _mm_cvtsi32_si128(s)), sign);
+  }
+  static I64 min64(I64 a, I64 b) { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b)); }
+  static I64 max64(I64 a, I64 b) { return _mm256_blendv_epi8(b, a, _mm256_cmpgt_epi64(a, b)); }
+
+  // ---- GEMM: 16 int8 per step as int16 lanes, vpmaddwd (exact: no saturation, unlike vpmaddubsw) ------
+  using X = __m256i;
+  using W = __m256i;
+  using Acc = __m256i;
+  static constexpr int kStep = 16;
+  static constexpr int32_t kXOffset = 0;  // signed operands: the correction is zx * sum(w)
+
+  static Acc acc_zero() { return _mm256_setzero_si256(); }
+  static X load_x_s8(const uint8_t* p, int n) { return _mm256_cvtepi8_epi16(load_bytes16(p, n)); }
+  static X load_x_s4(const uint8_t* p, int n) {
+    return _mm256_cvtepi8_epi16(
+        unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, (n + 1) / 2)))));
+  }
+  static W load_w_s8(const uint8_t* p, int n) { return _mm256_cvtepi8_epi16(load_bytes16(p, n)); }
+  /// n (<= 16) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
+  /// lanes >= n are zero so padded activations contribute nothing.
+  static W load_w_s4(const uint8_t* base, uint64_t index, int n) {
+    const uint8_t* p = base + index / 2;
+    uint64_t packed;
+    if ((index & 1u) == 0) {
+      packed = load_u64(p, (n + 1) / 2);
+    } else {
+      // Shift the nibble stream by one element: byte i = high nibble of p[i] | low nibble of p[i + 1] << 4.
+      const int bytes = n / 2 + 1;
+      const uint64_t first = load_u64(p, bytes < 8 ? bytes : 8);
+      const uint64_t second = load_u64(p + 1, bytes - 1);
+      packed = ((first >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((second << 4) & 0xF0F0F0F0F0F0F0F0ull);
+    }
+    const __m256i w = _mm256_cvtepi8_epi16(unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(packed))));
+    if (n == kStep) return w;
+    alignas(32) static constexpr int16_t kOnes[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                      -1, -1, -1, -1, -1, 0,  0,  0,  0,  0,  0,
+                                                      0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
+    return _mm256_and_si256(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kOnes + 16 - n)));
+  }
+  static Acc dot(Acc acc, X x, W w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
+  static Acc wsum(Acc acc, W w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(w, _mm256_set1_epi16(1))); }
+  static int32_t hsum(Acc acc) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+  }
+
+ private:
+  static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
+  /// n (0..8) bytes, zero-extended.
+  static uint64_t load_u64(const uint8_t* p, int n) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, static_cast<size_t>(n));
+    return v;
+  }
+  static __m128i load_bytes16(const uint8_t* p, int n) {
+    if (n == 16) return _mm_loadu_si128(cast128(p));
+    alignas(16) uint8_t buffer[16] = {};
+    std::memcpy(buffer, p, static_cast<size_t>(n));
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(buffer));
+  }
+  /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
+  static __m128i unpack_nibbles(__m128i packed) {
+    const __m128i words = _mm_cvtepu8_epi16(packed);
+    const __m128i pairs = _mm_or_si128(_mm_and_si128(words, _mm_set1_epi16(0x000F)),
+                                       _mm_slli_epi16(_mm_and_si128(words, _mm_set1_epi16(0x00F0)), 4));
+    // (v ^ 8) - 8 sign-extends a nibble held in a byte.
+    return _mm_sub_epi8(_mm_xor_si128(pairs, _mm_set1_epi8(8)), _mm_set1_epi8(8));
+  }
+};
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_X86_SIMD_AVX2_H_

@@ -1,0 +1,295 @@
+// Conversion report (report.h): names, bits, bytes, SQNR and clipping on small models, and its JSON.
+#include "qgnn/converter/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/quantizer.h"
+#include "qgnn/kernels/numerics.h"
+#include "test_models.h"
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+GraphBatch to_batch(const testing::RandomGraphs& g, int32_t feature_dim) {
+  GraphBatch b;
+  b.num_nodes = static_cast<uint32_t>(g.num_nodes);
+  b.num_edges = static_cast<uint32_t>(g.col_idx.size());
+  b.num_graphs = static_cast<uint32_t>(g.graph_ptr.size() - 1);
+  b.feature_dim = feature_dim;
+  b.row_ptr = g.row_ptr;
+  b.col_idx = g.col_idx;
+  b.graph_ptr = g.graph_ptr;
+  b.features = g.features;
+  return b;
+}
+
+// conv1: GCN 5 -> 7 (int4 weights), an unnamed SAGE(mean, root) 7 -> 6, gin: GIN 6 -> 4 -> 5, pool, fc:
+// Linear 5 -> 3 with exactly representable weights (multiples of 1/4, each row reaching 127 / 4).
+ModelDesc report_model(std::mt19937& rng) {
+  ModelDesc m;
+  m.task = Task::kGraphClassification;
+  m.input_dim = 5;
+  m.layers.push_back(testing::gcn_layer(5, 7, true, rng));
+  m.layers.back().name = "conv1";
+  m.layers.push_back(testing::sage_layer(7, 6, Reduce::kMean, true, true, rng));
+  m.layers.back().name = "";
+  m.layers.push_back(testing::gin_layer(6, 4, 5, 0.1f, true, rng));
+  m.layers.back().name = "gin";
+  m.layers.push_back(testing::pool_layer(Reduce::kMean));
+  m.layers.back().name = "pool";
+  m.layers.push_back(testing::linear_layer(5, 3, false, rng));
+  m.layers.back().name = "fc";
+  DenseDesc& fc = m.layers.back().dense;
+  std::uniform_int_distribution<int> level(-127, 127);
+  for (size_t c = 0; c < 3; ++c) {
+    for (size_t k = 0; k < 5; ++k) fc.weight[c * 5 + k] = 0.25f * static_cast<float>(level(rng));
+    fc.weight[c * 5 + c] = c % 2 == 0 ? 31.75f : -31.75f;
+  }
+  return m;
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937 rng(51);
+    model_ = report_model(rng);
+    for (int i = 0; i < 2; ++i) batches_.push_back(to_batch(testing::random_graphs(5, 3, 10, 3, 5, rng), 5));
+    config_.layer_bits[0] = ComponentBits{4, 8, 4};
+    auto stats = collect_statistics(model_, batches_);
+    ASSERT_TRUE(stats.ok()) << stats.error;
+    stats_ = std::move(stats.value);
+  }
+
+  Result<ConversionReport> report(const RangeOptions& options) {
+    const auto ranges = select_ranges(stats_, options, config_, model_.layers.size());
+    if (!ranges.ok()) return Result<ConversionReport>::failure(ranges.error);
+    const auto q = quantize_model(model_, ranges.value, config_);
+    if (!q.ok()) return Result<ConversionReport>::failure(q.error);
+    quantized_ = q.value;
+    return build_report(model_, quantized_, stats_, batches_, options);
+  }
+
+  ModelDesc model_;
+  ModelDesc quantized_;
+  std::vector<GraphBatch> batches_;
+  QuantizerConfig config_;
+  CalibrationStats stats_;
+};
+
+std::vector<std::string> activation_names(const LayerReport& l) {
+  std::vector<std::string> names;
+  for (const ActivationReport& a : l.activations) names.push_back(a.name);
+  return names;
+}
+
+std::vector<std::string> dense_names(const LayerReport& l) {
+  std::vector<std::string> names;
+  for (const DenseReport& d : l.dense) names.push_back(d.name);
+  return names;
+}
+
+using Names = std::vector<std::string>;
+
+TEST_F(ReportTest, NamesKindsAndBits) {
+  const auto r = report(RangeOptions{});
+  ASSERT_TRUE(r.ok()) << r.error;
+  const ConversionReport& rep = r.value;
+  ASSERT_EQ(rep.input.size(), 1u);
+  EXPECT_EQ(rep.input[0].name, "input");
+  EXPECT_EQ(rep.input[0].bits, 8);
+  ASSERT_EQ(rep.layers.size(), 5u);
+  EXPECT_EQ(rep.layers[0].name, "conv1");
+  EXPECT_EQ(rep.layers[0].kind, "GCNConv");
+  EXPECT_EQ(activation_names(rep.layers[0]), (Names{"conv1.aggregation", "conv1.output"}));
+  EXPECT_EQ(dense_names(rep.layers[0]), (Names{"conv1.dense"}));
+  EXPECT_EQ(rep.layers[0].activations[0].bits, 8);  // aggregation
+  EXPECT_EQ(rep.layers[0].activations[1].bits, 4);  // output
+  EXPECT_EQ(rep.layers[0].dense[0].bits, 4);
+  EXPECT_EQ(rep.layers[1].name, "layer1");
+  EXPECT_EQ(rep.layers[1].kind, "SAGEConv");
+  EXPECT_EQ(dense_names(rep.layers[1]), (Names{"layer1.dense", "layer1.root"}));
+  EXPECT_EQ(rep.layers[2].kind, "GINConv");
+  EXPECT_EQ(activation_names(rep.layers[2]), (Names{"gin.aggregation", "gin.hidden0", "gin.output"}));
+  EXPECT_EQ(dense_names(rep.layers[2]), (Names{"gin.mlp0", "gin.mlp1"}));
+  EXPECT_EQ(rep.layers[3].kind, "GlobalPool");
+  EXPECT_EQ(activation_names(rep.layers[3]), (Names{"pool.output"}));
+  EXPECT_TRUE(rep.layers[3].dense.empty());
+  EXPECT_EQ(rep.layers[4].kind, "Linear");
+  EXPECT_EQ(activation_names(rep.layers[4]), (Names{"fc.output"}));
+  EXPECT_EQ(rep.layers[4].dense[0].bits, 8);
+  // Scales and zero points are the quantized model's.
+  EXPECT_EQ(rep.layers[2].activations[1].scale, quantized_.layers[2].hidden[0].scale);
+  EXPECT_EQ(rep.layers[2].activations[1].zero_point, quantized_.layers[2].hidden[0].zero_point);
+  EXPECT_EQ(rep.input[0].scale, quantized_.input_quant.scale);
+}
+
+TEST_F(ReportTest, BytesPerComponentAndTotals) {
+  const auto r = report(RangeOptions{});
+  ASSERT_TRUE(r.ok()) << r.error;
+  const ConversionReport& rep = r.value;
+  const DenseReport& conv = rep.layers[0].dense[0];  // 7 x 5 int4, bias, 7 channels
+  EXPECT_EQ(conv.out_features, 7u);
+  EXPECT_EQ(conv.in_features, 5u);
+  EXPECT_EQ(conv.weight_bytes, 18u);  // ceil(35 / 2)
+  EXPECT_EQ(conv.bias_bytes, 28u);
+  EXPECT_EQ(conv.quant_param_bytes, 7u * 12u);  // scale, multiplier, shift per channel
+  const DenseReport& fc = rep.layers[4].dense[0];
+  EXPECT_EQ(fc.weight_bytes, 15u);
+  EXPECT_EQ(fc.bias_bytes, 12u);
+  // GCN layer: Dense + aggregation and output QuantParams (9 each) + aggregation requant (8).
+  EXPECT_EQ(rep.layers[0].quant_param_bytes, 7u * 12u + 9u + 9u + 8u);
+  // GlobalPool: output QuantParams + pooling requant.
+  EXPECT_EQ(rep.layers[3].quant_param_bytes, 9u + 8u);
+  size_t weights = 0, biases = 0, params = 9;  // input QuantParams
+  for (const LayerReport& l : rep.layers) {
+    params += l.quant_param_bytes;
+    for (const DenseReport& d : l.dense) {
+      weights += d.weight_bytes;
+      biases += d.bias_bytes;
+    }
+  }
+  EXPECT_EQ(rep.weight_bytes, weights);
+  EXPECT_EQ(rep.bias_bytes, biases);
+  EXPECT_EQ(rep.quant_param_bytes, params);
+  // 8-bit weights: one byte each.
+  EXPECT_EQ(rep.layers[1].dense[0].weight_bytes, 6u * 7u);
+}
+
+TEST_F(ReportTest, WeightSqnr) {
+  const auto r = report(RangeOptions{});
+  ASSERT_TRUE(r.ok()) << r.error;
+  // fc's weights are exactly s_w * q: no error at all.
+  EXPECT_TRUE(std::isinf(r.value.layers[4].dense[0].weight_sqnr_db));
+  // Random weights: about 6 dB per bit; int4 well below int8.
+  const double int4 = r.value.layers[0].dense[0].weight_sqnr_db;
+  const double int8 = r.value.layers[1].dense[0].weight_sqnr_db;
+  EXPECT_GT(int4, 10.0);
+  EXPECT_LT(int4, 30.0);
+  EXPECT_GT(int8, 35.0);
+  EXPECT_LT(int8, 60.0);
+}
+
+TEST_F(ReportTest, ActivationSqnrAndClippingMatchADirectComputation) {
+  const auto r = report(RangeOptions{});
+  ASSERT_TRUE(r.ok()) << r.error;
+  const QuantParams& q = quantized_.input_quant;
+  double signal = 0.0, noise = 0.0;
+  size_t values = 0;
+  for (const GraphBatch& b : batches_) {
+    for (float x : b.features) {
+      const int32_t v = kernels::quantize_float(x, q.scale, q.zero_point, q.bits);
+      const double e = static_cast<double>(x) - kernels::dequantize(v, q.scale, q.zero_point);
+      signal += static_cast<double>(x) * x;
+      noise += e * e;
+      ++values;
+    }
+  }
+  const ActivationReport& in = r.value.input[0];
+  EXPECT_NEAR(in.sqnr_db, 10.0 * std::log10(signal / noise), 1e-9);
+  EXPECT_EQ(in.values, values);
+  EXPECT_EQ(in.observed_min, stats_.input.min);
+  // Min-max: the represented range is the observed one, to within a quantization step.
+  EXPECT_NEAR(in.range_min, stats_.input.min, q.scale);
+  EXPECT_NEAR(in.range_max, stats_.input.max, q.scale);
+  EXPECT_FLOAT_EQ(in.range_min, q.scale * static_cast<float>(-128 - q.zero_point));
+  // Min-max ranges clip nothing; 4-bit activations are noisier than 8-bit ones.
+  for (const LayerReport& l : r.value.layers) {
+    for (const ActivationReport& a : l.activations) {
+      EXPECT_EQ(a.clipped_fraction, 0.0) << a.name;
+      EXPECT_GT(a.values, 0u) << a.name;
+    }
+  }
+  EXPECT_EQ(in.clipped_fraction, 0.0);
+  EXPECT_GT(in.sqnr_db, 30.0);
+  EXPECT_LT(r.value.layers[0].activations[1].sqnr_db, in.sqnr_db - 10.0);  // conv1.output, 4 bits
+}
+
+TEST_F(ReportTest, TightPautaClipsOutliers) {
+  batches_[0].features[2] = 25.0f;  // outliers far beyond N(0, 1)
+  batches_[1].features[7] = -30.0f;
+  auto stats = collect_statistics(model_, batches_);
+  ASSERT_TRUE(stats.ok()) << stats.error;
+  stats_ = std::move(stats.value);
+  RangeOptions pauta;
+  pauta.method = RangeMethod::kPauta;
+  pauta.sigma = 1.0;
+  const auto r = report(pauta);
+  ASSERT_TRUE(r.ok()) << r.error;
+  const ActivationReport& in = r.value.input[0];
+  EXPECT_GT(in.clipped_fraction, 0.0);
+  EXPECT_LT(in.clipped_fraction, 0.6);
+  EXPECT_LT(in.range_max, 25.0f);
+  EXPECT_GT(in.range_min, -30.0f);
+  EXPECT_EQ(in.observed_max, 25.0f);
+  EXPECT_EQ(in.observed_min, -30.0f);
+  EXPECT_EQ(r.value.ranges.method, RangeMethod::kPauta);
+}
+
+TEST_F(ReportTest, JsonParsesWithEveryKeyAndNullForLosslessWeights) {
+  RangeOptions o;
+  o.method = RangeMethod::kPercentile;
+  const auto r = report(o);
+  ASSERT_TRUE(r.ok()) << r.error;
+  const std::string text = report_to_json(r.value);
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(j.is_discarded()) << text;
+  EXPECT_EQ(j["range_method"], "percentile");
+  for (const char* key : {"sigma", "percentile", "totals", "input", "layers", "notes"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* key : {"weight_bytes", "bias_bytes", "quant_param_bytes"})
+    EXPECT_TRUE(j["totals"].contains(key)) << key;
+  EXPECT_EQ(j["totals"]["weight_bytes"], r.value.weight_bytes);
+  ASSERT_EQ(j["layers"].size(), 5u);
+  const auto& fc = j["layers"][4];
+  EXPECT_EQ(fc["name"], "fc");
+  for (const char* key : {"name", "kind", "quant_param_bytes", "dense", "activations"})
+    EXPECT_TRUE(fc.contains(key)) << key;
+  for (const char* key : {"name", "bits", "out_features", "in_features", "weight_sqnr_db", "weight_bytes",
+                          "bias_bytes", "quant_param_bytes"})
+    EXPECT_TRUE(fc["dense"][0].contains(key)) << key;
+  EXPECT_TRUE(fc["dense"][0]["weight_sqnr_db"].is_null());
+  EXPECT_TRUE(j["layers"][0]["dense"][0]["weight_sqnr_db"].is_number());
+  const auto& agg = j["layers"][0]["activations"][0];
+  for (const char* key : {"name", "bits", "observed_min", "observed_max", "range_min", "range_max", "scale",
+                          "zero_point", "values", "clipped_fraction", "sqnr_db"})
+    EXPECT_TRUE(agg.contains(key)) << key;
+  EXPECT_EQ(agg["name"], "conv1.aggregation");
+  EXPECT_EQ(j["input"][0]["name"], "input");
+  // Key order is fixed (diffable reports).
+  EXPECT_LT(text.find("\"range_method\""), text.find("\"totals\""));
+  EXPECT_LT(text.find("\"totals\""), text.find("\"layers\""));
+}
+
+TEST_F(ReportTest, MismatchesAreErrors) {
+  const auto r = report(RangeOptions{});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_FALSE(build_report(model_, model_, stats_, batches_, RangeOptions{}).ok());  // not quantized
+  EXPECT_FALSE(build_report(quantized_, quantized_, stats_, batches_, RangeOptions{}).ok());
+  ModelDesc fewer = quantized_;
+  fewer.layers.pop_back();
+  EXPECT_FALSE(build_report(model_, fewer, stats_, batches_, RangeOptions{}).ok());
+  ModelDesc reshaped = quantized_;
+  reshaped.layers[4].dense.weight_q.pop_back();
+  const auto shape = build_report(model_, reshaped, stats_, batches_, RangeOptions{});
+  EXPECT_FALSE(shape.ok());
+  EXPECT_NE(shape.error.find("fc.dense"), std::string::npos) << shape.error;
+  RangeOptions bad;
+  bad.sigma = 0.0;
+  EXPECT_FALSE(build_report(model_, quantized_, stats_, batches_, bad).ok());
+  EXPECT_FALSE(build_report(model_, quantized_, stats_, {}, RangeOptions{}).ok());
+  CalibrationStats short_stats = stats_;
+  short_stats.layers.pop_back();
+  EXPECT_FALSE(build_report(model_, quantized_, short_stats, batches_, RangeOptions{}).ok());
+}
+
+}  // namespace
+}  // namespace converter
+}  // namespace qgnn

@@ -1,0 +1,205 @@
+// The SIMD aggregate() twins against the reference, byte for byte: every mode x input bits x output bits on
+// the adversarial graphs, feature widths that are not multiples of any vector width (int4 odd lengths
+// included), extreme zero points, multipliers, shifts and GIN self weights, a 100k-degree hub, and random
+// row splits (thread counts).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <tuple>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "simd_test_util.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+using simdtest::TwinAggregate;
+using testutil::Csr;
+using testutil::Rng;
+
+const std::vector<int32_t>& twin_widths() {
+  static const std::vector<int32_t> widths = {1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129};
+  return widths;
+}
+
+const AggregateMode kModes[] = {AggregateMode::kSum, AggregateMode::kMean, AggregateMode::kMax,
+                                AggregateMode::kGcn};
+
+class AggregateSimdTest : public simdtest::TwinTest {};
+
+TEST_P(AggregateSimdTest, AdversarialGraphsAllModesAndWidths) {
+  Rng rng(500 + static_cast<int>(GetParam()));
+  uint64_t seed = 1;
+  for (const auto& graph_case : testutil::adversarial_graphs()) {
+    const bool big = graph_case.graph.num_nodes() > 500;
+    const std::vector<int32_t> widths = big ? std::vector<int32_t>{1, 17, 64, 65} : twin_widths();
+    for (AggregateMode mode : kModes) {
+      for (int in_bits : {8, 4}) {
+        for (int out_bits : {8, 4}) {
+          for (int32_t cols : widths) {
+            const int32_t zx = static_cast<int32_t>(rng.pick(std::vector<int64_t>{
+                testutil::qmin_of(in_bits), testutil::qmax_of(in_bits), 0,
+                rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits))}));
+            const int32_t zo = static_cast<int32_t>(
+                rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits)));
+            const int32_t self_weight =
+                mode == AggregateMode::kSum
+                    ? static_cast<int32_t>(rng.pick(std::vector<int64_t>{0, 65536, 32768, 1, (1 << 23) - 1,
+                                                                         rng.uniform_int(0, (1 << 23) - 1)}))
+                    : 0;
+            ASSERT_TRUE(TwinAggregate(table())
+                            .graph(graph_case.graph)
+                            .cols(cols)
+                            .bits(in_bits, out_bits)
+                            .zero_points(zx, zo)
+                            .mode(mode)
+                            .rescale(testutil::random_rescale(rng, big ? 12 : 8, 2))
+                            .self_weight(self_weight)
+                            .seed(seed++)
+                            .check())
+                << graph_case.name;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(AggregateSimdTest, ExtremeRescalesAndConstantInputs) {
+  // The largest |x - zx| (255 / 15) in both signs, with the smallest and largest multipliers and shifts the
+  // format allows (shift 1 saturates everything, shift 40 keeps fractions: every rounding path is taken).
+  const Csr graph = testutil::RandomGraph()
+                        .nodes(70)
+                        .avg_degree(9)
+                        .isolated_fraction(0.2)
+                        .allow_self_loops(true)
+                        .seed(7)
+                        .build();
+  uint64_t seed = 100;
+  for (AggregateMode mode : kModes) {
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        for (bool positive : {true, false}) {
+          const int32_t value = positive ? testutil::qmax_of(in_bits) : testutil::qmin_of(in_bits);
+          const int32_t zx = positive ? testutil::qmin_of(in_bits) : testutil::qmax_of(in_bits);
+          for (int32_t multiplier : {1 << 30, INT32_MAX, 1518500250}) {
+            for (int32_t shift : {1, 30, 31, 33, 37, 40}) {
+              for (int32_t zo : {testutil::qmin_of(out_bits), 0, testutil::qmax_of(out_bits)}) {
+                ASSERT_TRUE(TwinAggregate(table())
+                                .graph(graph)
+                                .cols(33)
+                                .bits(in_bits, out_bits)
+                                .zero_points(zx, zo)
+                                .mode(mode)
+                                .rescale(Rescale{multiplier, shift})
+                                .self_weight(mode == AggregateMode::kSum ? (1 << 23) - 1 : 0)
+                                .constant_input(value)
+                                .seed(seed++)
+                                .check());
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(AggregateSimdTest, HubOfDegree100k) {
+  // One node with 100,000 in-neighbours: the GCN int32 blocks flush many times, the mean divides by a
+  // non-power of two, and the sums reach 255 * 100k.
+  const Csr graph = testutil::star_into_center(100000);
+  uint64_t seed = 200;
+  for (AggregateMode mode : kModes) {
+    for (int in_bits : {8, 4}) {
+      for (int32_t cols : {3, 17, 64}) {
+        for (bool constant : {false, true}) {
+          TwinAggregate twin(table());
+          twin.graph(graph)
+              .cols(cols)
+              .bits(in_bits, 8)
+              .zero_points(testutil::qmin_of(in_bits), 3)
+              .mode(mode)
+              .rescale(Rescale{1518500250, 40})
+              .self_weight(mode == AggregateMode::kSum ? 98304 : 0)
+              .seed(seed++);
+          if (constant) twin.constant_input(testutil::qmax_of(in_bits));
+          ASSERT_TRUE(twin.check());
+        }
+      }
+    }
+  }
+}
+
+TEST_P(AggregateSimdTest, CoraWidthOnRandomGraph) {
+  // 1433 features (Cora's first layer): many full tiles and a ragged, odd tail.
+  const Csr graph = testutil::RandomGraph().nodes(60).avg_degree(4).isolated_fraction(0.1).seed(9).build();
+  Rng rng(300);
+  uint64_t seed = 300;
+  for (AggregateMode mode : kModes) {
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        ASSERT_TRUE(TwinAggregate(table())
+                        .graph(graph)
+                        .cols(1433)
+                        .bits(in_bits, out_bits)
+                        .zero_points(static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits),
+                                                                          testutil::qmax_of(in_bits))),
+                                     static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(out_bits),
+                                                                          testutil::qmax_of(out_bits))))
+                        .mode(mode)
+                        .rescale(testutil::random_rescale(rng, 8, 2))
+                        .self_weight(mode == AggregateMode::kSum ? 70001 : 0)
+                        .seed(seed++)
+                        .check());
+      }
+    }
+  }
+}
+
+TEST_P(AggregateSimdTest, ZeroColumnsAndEmptyRanges) {
+  const Csr graph = testutil::RandomGraph().nodes(10).avg_degree(3).seed(3).build();
+  for (AggregateMode mode : kModes) {
+    ASSERT_TRUE(TwinAggregate(table()).graph(graph).cols(0).mode(mode).check());
+    ASSERT_TRUE(TwinAggregate(table()).graph(Csr{}).cols(5).bits(4, 4).mode(mode).check());
+  }
+}
+
+TEST_P(AggregateSimdTest, RandomGraphsManySplits) {
+  Rng rng(700);
+  for (int trial = 0; trial < 60; ++trial) {
+    const Csr graph = testutil::RandomGraph()
+                          .nodes(static_cast<int32_t>(rng.uniform_int(1, 120)))
+                          .avg_degree(rng.uniform_real(0, 12))
+                          .isolated_fraction(rng.uniform_real(0, 0.5))
+                          .allow_self_loops(rng.chance(0.5))
+                          .seed(static_cast<uint64_t>(trial) + 1000)
+                          .build();
+    const int in_bits = rng.chance(0.5) ? 8 : 4, out_bits = rng.chance(0.5) ? 8 : 4;
+    const AggregateMode mode = kModes[rng.uniform_int(0, 3)];
+    ASSERT_TRUE(
+        TwinAggregate(table())
+            .graph(graph)
+            .cols(static_cast<int32_t>(rng.uniform_int(1, 200)))
+            .bits(in_bits, out_bits)
+            .zero_points(
+                static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits))),
+                static_cast<int32_t>(
+                    rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits))))
+            .mode(mode)
+            .rescale(testutil::random_rescale(rng, 10, 3))
+            .self_weight(mode == AggregateMode::kSum ? static_cast<int32_t>(rng.uniform_int(0, (1 << 23) - 1))
+                                                     : 0)
+            .seed(static_cast<uint64_t>(trial))
+            .check());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, AggregateSimdTest, ::testing::ValuesIn(simdtest::twin_isas()),
+                         simdtest::isa_label);
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn

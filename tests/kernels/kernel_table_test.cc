@@ -1,0 +1,97 @@
+// kernel_table.h: ISA names and parsing (the QGNN_ISA values), selection with and without an override, and
+// the tables' contents.
+#include "qgnn/kernels/kernel_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+const Isa kAllIsas[] = {Isa::kReference, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kNeonDot};
+
+TEST(KernelTable, NamesRoundTrip) {
+  for (Isa isa : kAllIsas) {
+    const IsaChoice parsed = parse_isa(isa_name(isa));
+    ASSERT_TRUE(parsed.ok) << isa_name(isa);
+    EXPECT_EQ(parsed.isa, isa);
+    EXPECT_EQ(parsed.error, nullptr);
+  }
+  EXPECT_STREQ(isa_name(Isa::kAvx512), "avx512");
+  EXPECT_STREQ(isa_name(Isa::kNeonDot), "neondot");
+}
+
+TEST(KernelTable, RejectsBadNamesWithAMessage) {
+  for (const char* bad : {"", "AVX2", "avx", "avx512vnni", "reference ", "sse", "x"}) {
+    const IsaChoice parsed = parse_isa(bad);
+    EXPECT_FALSE(parsed.ok) << "'" << bad << "'";
+    ASSERT_NE(parsed.error, nullptr);
+    EXPECT_NE(std::strstr(parsed.error, "reference, avx2, avx512, neon or neondot"), nullptr) << parsed.error;
+  }
+  EXPECT_FALSE(parse_isa(nullptr).ok);
+}
+
+TEST(KernelTable, ReferenceIsAlwaysAvailableAndIsTheReferenceKernels) {
+  ASSERT_TRUE(isa_available(Isa::kReference));
+  const KernelTable* table = kernels_for(Isa::kReference);
+  ASSERT_NE(table, nullptr);
+  EXPECT_EQ(table->isa, Isa::kReference);
+  EXPECT_STREQ(table->name, "reference");
+  EXPECT_EQ(table->aggregate, &aggregate);
+  EXPECT_EQ(table->dense, &dense);
+  EXPECT_EQ(table->global_pool, &global_pool);
+}
+
+TEST(KernelTable, TablesMatchAvailability) {
+  for (Isa isa : kAllIsas) {
+    const KernelTable* table = kernels_for(isa);
+    EXPECT_EQ(table != nullptr, isa_available(isa)) << isa_name(isa);
+    if (table == nullptr) continue;
+    EXPECT_EQ(table->isa, isa);
+    EXPECT_STREQ(table->name, isa_name(isa));
+    EXPECT_NE(table->aggregate, nullptr);
+    EXPECT_NE(table->dense, nullptr);
+    EXPECT_NE(table->global_pool, nullptr);
+  }
+}
+
+TEST(KernelTable, DetectPicksTheFastestAvailable) {
+  const Isa detected = detect_isa();
+  ASSERT_TRUE(isa_available(detected));
+  if (isa_available(Isa::kAvx512)) {
+    EXPECT_EQ(detected, Isa::kAvx512);
+  } else if (isa_available(Isa::kAvx2)) {
+    EXPECT_EQ(detected, Isa::kAvx2);
+  }
+#if !defined(__x86_64__) && !defined(__aarch64__)
+  EXPECT_EQ(detected, Isa::kReference);
+#endif
+}
+
+TEST(KernelTable, SelectHonoursOrReportsAnOverride) {
+  for (const char* none : {static_cast<const char*>(nullptr), ""}) {
+    const IsaChoice choice = select_isa(none);
+    ASSERT_TRUE(choice.ok);
+    EXPECT_EQ(choice.isa, detect_isa());
+  }
+  const IsaChoice reference = select_isa("reference");
+  ASSERT_TRUE(reference.ok);
+  EXPECT_EQ(reference.isa, Isa::kReference);
+  for (Isa isa : kAllIsas) {
+    const IsaChoice choice = select_isa(isa_name(isa));
+    EXPECT_EQ(choice.ok, isa_available(isa)) << isa_name(isa);
+    if (!choice.ok) {
+      EXPECT_NE(choice.error, nullptr);
+    }
+  }
+  const IsaChoice bogus = select_isa("avx1024");
+  EXPECT_FALSE(bogus.ok);
+  EXPECT_NE(bogus.error, nullptr);
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
