@@ -152,6 +152,10 @@ qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_limits* lim
 typedef struct qgnn_interpreter_options {
   /// Worker threads for invoke (1 = the calling thread only). Ignored where threads are unavailable.
   uint32_t num_threads;
+  /// Instruction set of the integer kernels: "reference", "avx2", "avx512", "neon" or "neondot"; NULL or ""
+  /// takes the environment variable QGNN_ISA, else the fastest this build and CPU support. Every choice gives
+  /// bit-identical results. An unknown or unavailable name fails creation with QGNN_INVALID_ARGUMENT.
+  const char* isa;
 } qgnn_interpreter_options;
 
 /// Create an interpreter over a caller-owned arena of at least qgnn_arena_size() bytes. `options` may be
@@ -161,6 +165,9 @@ qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qgnn_plan_lim
                                     qgnn_interpreter** interpreter, qgnn_error* error);
 
 void qgnn_interpreter_delete(qgnn_interpreter* interpreter);
+
+/// Name of the instruction set the interpreter's integer kernels use ("reference", "avx2", ...).
+const char* qgnn_interpreter_isa(const qgnn_interpreter* interpreter);
 
 /// Input graph: one CSR over all nodes of the batch (row i lists the in-neighbours of i), cut into graphs
 /// by graph_ptr. The arrays are read during invoke and must stay unchanged until it returns.

@@ -73,10 +73,10 @@ IsaChoice select_isa(const char* override_name) {
   const IsaChoice parsed = parse_isa(override_name);
   if (!parsed.ok) return parsed;
   if (compiled_table(parsed.isa) == nullptr) {
-    return IsaChoice{false, parsed.isa, "the requested ISA has no kernels in this build"};
+    return IsaChoice{false, parsed.isa, "not available: this build has no kernels for it"};
   }
   if (!dispatch::cpu_supports(parsed.isa)) {
-    return IsaChoice{false, parsed.isa, "the requested ISA is not supported by this CPU"};
+    return IsaChoice{false, parsed.isa, "not available: this CPU does not support it"};
   }
   return parsed;
 }

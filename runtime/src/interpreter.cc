@@ -119,17 +119,21 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   in->model = model;
   in->limits = *limits;
 
-  // The kernels are chosen once, here: the fastest twins this build and CPU run, or the ISA named by
-  // QGNN_ISA. A name that is unknown or cannot run here is an error, not a silent fallback.
-#if defined(QGNN_EMBEDDED)
-  const char* isa_override = nullptr;  // no environment on bare metal: the reference kernels
-#else
-  const char* isa_override = std::getenv("QGNN_ISA");
+  // The kernels are chosen once, here: the ISA the options name, else the one QGNN_ISA names, else the
+  // fastest twins this build and CPU run. A name that is unknown or cannot run here is an error, not a silent
+  // fallback.
+  const char* isa_source = "isa option";
+  const char* isa_override = options != nullptr ? options->isa : nullptr;
+#if !defined(QGNN_EMBEDDED)  // no environment on bare metal
+  if (isa_override == nullptr || isa_override[0] == '\0') {
+    isa_source = "QGNN_ISA";
+    isa_override = std::getenv("QGNN_ISA");
+  }
 #endif
   const qgnn::kernels::IsaChoice isa = qgnn::kernels::select_isa(isa_override);
   if (!isa.ok) {
     delete in;
-    return reporter.Report(QGNN_INVALID_ARGUMENT, "QGNN_ISA=%s: %s", isa_override, isa.error);
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "%s=%s: %s", isa_source, isa_override, isa.error);
   }
   in->kernels = qgnn::kernels::kernels_for(isa.isa);
 
@@ -199,6 +203,10 @@ extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qg
   interpreter->output_rows = static_cast<uint32_t>(ctx.Rows(m.output_rows));
   interpreter->has_output = true;
   return reporter.Ok();
+}
+
+extern "C" const char* qgnn_interpreter_isa(const qgnn_interpreter* interpreter) {
+  return interpreter != nullptr && interpreter->kernels != nullptr ? interpreter->kernels->name : "";
 }
 
 extern "C" qgnn_status qgnn_interpreter_output(const qgnn_interpreter* interpreter, qgnn_output* output) {

@@ -183,7 +183,7 @@ Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uin
   }
   EXPECT_EQ(st_size, QGNN_OK);
   std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{threads};
+  const qgnn_interpreter_options options{threads, nullptr};
   qgnn_interpreter* interpreter = nullptr;
   EXPECT_EQ(
       qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr),

@@ -639,7 +639,7 @@ RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32
   qgnn_interpreter* interpreter = nullptr;
   result.status = qgnn_arena_size(model, &limits, &arena_bytes, &error);
   std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{threads};
+  const qgnn_interpreter_options options{threads, nullptr};
   if (result.status == QGNN_OK) {
     result.status =
         qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);

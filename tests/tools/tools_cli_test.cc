@@ -179,6 +179,34 @@ TEST_F(ToolsTest, OutputsIdenticalForOneAndTwoThreads) {
   }
 }
 
+TEST_F(ToolsTest, EveryIsaGivesTheSameOutputs) {
+  // --isa forces each kernel table; the ones this build or CPU lacks are refused with a clear error.
+  for (const std::string& model : {files().graph_int8, files().graph_int4, files().node_int8}) {
+    SCOPED_TRACE(model);
+    const std::string& data = model == files().node_int8 ? files().node_data : files().graph_data;
+    const json reference = run_json(run({model, data, "--json", "--isa", "reference", "--batch", "8"}));
+    EXPECT_EQ(reference["isa"], "reference");
+    int ran = 0;
+    for (const char* isa : {"avx2", "avx512", "neon", "neondot"}) {
+      const ToolResult r = run({model, data, "--json", "--isa", isa, "--batch", "8", "--threads", "2"});
+      if (!r.exited || r.exit_code != 0) {
+        EXPECT_NE(r.err.find("not available"), std::string::npos) << isa << ": " << r.describe();
+        continue;
+      }
+      const json j = run_json(r);
+      EXPECT_EQ(j["isa"], isa);
+      EXPECT_EQ(j["outputs_sha256"], reference["outputs_sha256"]) << isa;
+      ++ran;
+    }
+    const json detected = run_json(run({model, data, "--json"}));
+    EXPECT_EQ(detected["outputs_sha256"], reference["outputs_sha256"]) << detected["isa"];
+    if (detected["isa"] != "reference") {
+      EXPECT_GE(ran, 1);
+    }
+  }
+  expect_clean_failure(run({files().graph_int8, files().graph_data, "--isa", "sse9"}), "--isa");
+}
+
 TEST_F(ToolsTest, QuantizedOutputsDoNotDependOnBatching) {
   const json single = run_json(run({files().graph_int8, files().graph_data, "--json"}));
   const json batched = run_json(run({files().graph_int8, files().graph_data, "--json", "--batch", "5"}));

@@ -130,7 +130,8 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
     *error = "cannot allocate an arena of " + std::to_string(result->arena_bytes) + " bytes";
     return false;
   }
-  qgnn_interpreter_options interpreter_options{options.threads};
+  qgnn_interpreter_options interpreter_options{options.threads,
+                                               options.isa.empty() ? nullptr : options.isa.c_str()};
   qgnn_interpreter* interpreter = nullptr;
   if (qgnn_interpreter_create(model, &plan, arena.get(), result->arena_bytes, &interpreter_options,
                               &interpreter, &qerr) != QGNN_OK) {
@@ -141,6 +142,7 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
     qgnn_interpreter* p;
     ~InterpreterGuard() { qgnn_interpreter_delete(p); }
   } guard{interpreter};
+  result->isa = qgnn_interpreter_isa(interpreter);
 
   std::vector<int32_t> predicted(max_rows);
   std::vector<double> invoke_us, setup_us;

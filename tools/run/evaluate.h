@@ -18,6 +18,7 @@ struct RunOptions {
   uint32_t threads = 1;
   uint32_t batch = 1;   ///< graphs per invoke (graph classification)
   uint32_t repeat = 1;  ///< passes over the split; latency covers all, accuracy and hash the first
+  std::string isa;      ///< integer kernels' instruction set ("" = QGNN_ISA or the fastest available)
 };
 
 struct RunResult {
@@ -32,6 +33,7 @@ struct RunResult {
   LatencySummary setup_us;
   qgnn_plan_limits plan{};
   size_t arena_bytes = 0;
+  std::string isa;                    ///< the instruction set the kernels ran with
   std::string outputs_sha256;         ///< over the first pass's logits, in order
   bool outputs_deterministic = true;  ///< every pass produced the same logits
 };

@@ -1,5 +1,5 @@
-// qgnn-run MODEL DATA.qgd [--json] [--split all|train|val|test] [--threads N] [--batch B] [--repeat R]:
-// accuracy, latency and a bit-exact fingerprint of a model's outputs on a data set.
+// qgnn-run MODEL DATA.qgd [--json] [--split all|train|val|test] [--isa ISA] [--threads N] [--batch B]
+// [--repeat R]: accuracy, latency and a bit-exact fingerprint of a model's outputs on a data set.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -30,6 +30,10 @@ int run(int argc, char** argv) {
   app.add_option("--split", options.split, "Which graphs (or nodes) to run and score")
       ->check(CLI::IsMember({"all", "train", "val", "test"}))
       ->capture_default_str();
+  app.add_option("--isa", options.isa,
+                 "Instruction set of the integer kernels: reference, avx2, avx512, neon, neondot (default: "
+                 "QGNN_ISA, else the fastest this machine runs); results are identical")
+      ->check(CLI::IsMember({"reference", "avx2", "avx512", "neon", "neondot"}));
   app.add_option("--threads", options.threads, "Worker threads per invoke")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();

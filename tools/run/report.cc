@@ -24,6 +24,7 @@ nlohmann::ordered_json run_report_json(const RunReport& rep) {
   j["task"] = node_task(r) ? "node_classification" : "graph_classification";
   j["split"] = rep.options.split;
   j["threads"] = rep.options.threads;
+  j["isa"] = r.isa;
   j["batch"] = node_task(r) ? 1u : rep.options.batch;
   j["repeat"] = rep.options.repeat;
   j["graphs"] = r.graphs;
@@ -53,13 +54,15 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
     std::fprintf(out, "data      %s (%s): node classification, split %s: %llu nodes scored of %u\n",
                  rep.data_path.c_str(), rep.data_name.c_str(), rep.options.split.c_str(),
                  static_cast<unsigned long long>(r.evaluated), r.nodes);
-    std::fprintf(out, "run       %u thread(s), whole graph per invoke, %u pass(es): %llu invokes\n",
-                 rep.options.threads, rep.options.repeat, static_cast<unsigned long long>(r.invokes));
+    std::fprintf(
+        out, "run       %u thread(s), %s kernels, whole graph per invoke, %u pass(es): %llu invokes\n",
+        rep.options.threads, r.isa.c_str(), rep.options.repeat, static_cast<unsigned long long>(r.invokes));
   } else {
     std::fprintf(out, "data      %s (%s): graph classification, split %s: %u graphs, %u nodes\n",
                  rep.data_path.c_str(), rep.data_name.c_str(), rep.options.split.c_str(), r.graphs, r.nodes);
-    std::fprintf(out, "run       %u thread(s), %u graph(s) per invoke, %u pass(es): %llu invokes\n",
-                 rep.options.threads, rep.options.batch, rep.options.repeat,
+    std::fprintf(out,
+                 "run       %u thread(s), %s kernels, %u graph(s) per invoke, %u pass(es): %llu invokes\n",
+                 rep.options.threads, r.isa.c_str(), rep.options.batch, rep.options.repeat,
                  static_cast<unsigned long long>(r.invokes));
   }
   if (r.has_labels && r.evaluated > 0) {
