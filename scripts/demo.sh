@@ -23,7 +23,7 @@ run() {
 
 if [ "${QGNN_SKIP_DEPS:-0}" != 1 ]; then
   # The demo itself needs neither Python nor the Cortex-M toolchain.
-  scripts/install_deps.sh --no-python --no-embedded
+  scripts/install_deps.sh --no-python --no-embedded --no-cross
 fi
 
 echo "=== building the tools (cmake --preset release)"

@@ -1,15 +1,22 @@
 // Dense update y = relu(x W^T + b) over M rows: FP32 vs the quantized reference kernel with int8 or int4
 // weights and activations. Items processed = M * K * N multiply-accumulates.
+//
+// BM_Gemm: the GEMM of a dense update at batch M = 10000 for K, N in {64, 128, 256}, every backend on one
+// thread: qgnn INT8 (w8a8) and INT4 weights (w4a8) per kernel table, XNNPACK qs8 (fully connected, one weight
+// scale) and qc8 (1x1 convolution, per-channel scales, what our per-channel weights need), XNNPACK f32 and
+// the reference f32. Counter GOPS = 2 * M * K * N / time / 1e9. Compare ratios within one run only.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "isa_tables.h"
 #include "kernel_data.h"
 #include "qgnn/kernels/reference.h"
+#include "qgnn/xnnpack/xnnpack.h"
 
 namespace qgnn {
 namespace bench {
@@ -94,6 +101,151 @@ void dense_shapes(benchmark::internal::Benchmark* b) {
       benchmark::RegisterBenchmark(name.c_str(), BM_Dense, v.variant, table)->Apply(dense_shapes);
     }
   }
+  return true;
+}();
+
+// ---- BM_Gemm ----------------------------------------------------------------------------------------------
+
+constexpr int32_t kGemmBatch = 10000;
+
+enum class GemmImpl { kQgnnW8A8, kQgnnW4A8, kXnnQs8, kXnnQc8, kXnnF32, kReferenceF32 };
+
+void set_gops(benchmark::State& state, int32_t m, int32_t k, int32_t n) {
+  state.counters["GOPS"] =
+      benchmark::Counter(2.0 * static_cast<double>(m) * k * n * static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
+}
+
+void gemm_qgnn(benchmark::State& state, int weight_bits, const kernels::KernelTable* table, int32_t m,
+               int32_t k, int32_t n) {
+  Rng rng(0x6E33u + static_cast<uint32_t>(weight_bits));
+  const std::vector<uint8_t> x = random_activation(m, k, 8, rng);
+  const std::vector<uint8_t> w = random_weights(n, k, weight_bits, rng);
+  const std::vector<int32_t> bias = random_ints(static_cast<size_t>(n), -1000, 1000, rng);
+  const double acc_spread = std::sqrt(static_cast<double>(k)) * 127.0 * kernels::qmax(weight_bits);
+  const ChannelRescaleData rq(n, 127.0 / acc_spread);
+  std::vector<uint8_t> y(static_cast<size_t>(m) * n);
+  const kernels::QActivationConst in{x.data(), 8, -3};
+  const kernels::QActivation out{y.data(), 8, -5};
+  for (auto _ : state) {
+    table->dense(in, k, kernels::QWeights{w.data(), weight_bits}, bias.data(), rq.view(), nullptr, true, out,
+                 n, 0, m);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+void gemm_xnn_q8(benchmark::State& state, xnnpack::GemmQ8::Kind kind, int32_t m, int32_t k, int32_t n) {
+  Rng rng(0x6E38u);
+  std::vector<uint8_t> x = random_activation(m, k, 8, rng);
+  x.resize(x.size() + xnnpack::kExtraInputBytes);
+  const std::vector<uint8_t> w = random_weights(n, k, 8, rng);
+  const std::vector<int32_t> bias = random_ints(static_cast<size_t>(n), -1000, 1000, rng);
+  std::vector<float> w_scales(static_cast<size_t>(n));
+  for (size_t c = 0; c < w_scales.size(); ++c) w_scales[c] = 0.01f * (1.0f + 0.001f * static_cast<float>(c));
+  xnnpack::GemmQ8Params p;
+  p.in_features = k;
+  p.out_features = n;
+  p.weights = reinterpret_cast<const int8_t*>(w.data());
+  p.weight_scales = w_scales.data();
+  p.bias = bias.data();
+  p.in_zero_point = -3;
+  p.in_scale = 0.02f;
+  p.out_zero_point = -5;
+  p.out_scale = static_cast<float>(0.02 * 0.01 * std::sqrt(static_cast<double>(k)) * 127.0 / 127.0);
+  p.relu = true;
+  xnnpack::GemmQ8 op;
+  if (!op.Create(kind, p)) {
+    state.SkipWithError("XNNPACK refused the operator");
+    return;
+  }
+  std::vector<int8_t> y(static_cast<size_t>(m) * n);
+  const int8_t* in = reinterpret_cast<const int8_t*>(x.data());
+  for (auto _ : state) {
+    if (!op.Run(in, y.data(), static_cast<size_t>(m), nullptr)) {
+      state.SkipWithError("XNNPACK run failed");
+      break;
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+void gemm_f32(benchmark::State& state, bool xnn, int32_t m, int32_t k, int32_t n) {
+  Rng rng(0x6E32u);
+  const std::vector<float> x =
+      random_floats(static_cast<size_t>(m) * k + xnnpack::kExtraInputBytes / sizeof(float), -1.0f, 1.0f, rng);
+  const float bound = 1.0f / std::sqrt(static_cast<float>(k));
+  const std::vector<float> w = random_floats(static_cast<size_t>(n) * k, -bound, bound, rng);
+  const std::vector<float> bias = random_floats(static_cast<size_t>(n), -bound, bound, rng);
+  std::vector<float> y(static_cast<size_t>(m) * n);
+  xnnpack::DenseF32 op;
+  if (xnn && !op.Create(k, n, w.data(), bias.data(), true)) {
+    state.SkipWithError("XNNPACK refused the operator");
+    return;
+  }
+  for (auto _ : state) {
+    if (xnn) {
+      op.Run(x.data(), y.data(), static_cast<size_t>(m), nullptr);
+    } else {
+      kernels::dense_f32(x.data(), k, w.data(), bias.data(), nullptr, true, y.data(), n, 0, m);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+void BM_Gemm(benchmark::State& state, GemmImpl impl, const kernels::KernelTable* table) {
+  const int32_t m = static_cast<int32_t>(state.range(0));
+  const int32_t k = static_cast<int32_t>(state.range(1));
+  const int32_t n = static_cast<int32_t>(state.range(2));
+  switch (impl) {
+    case GemmImpl::kQgnnW8A8:
+      gemm_qgnn(state, 8, table, m, k, n);
+      break;
+    case GemmImpl::kQgnnW4A8:
+      gemm_qgnn(state, 4, table, m, k, n);
+      break;
+    case GemmImpl::kXnnQs8:
+      gemm_xnn_q8(state, xnnpack::GemmQ8::Kind::kPerTensor, m, k, n);
+      break;
+    case GemmImpl::kXnnQc8:
+      gemm_xnn_q8(state, xnnpack::GemmQ8::Kind::kPerChannel, m, k, n);
+      break;
+    case GemmImpl::kXnnF32:
+      gemm_f32(state, true, m, k, n);
+      break;
+    case GemmImpl::kReferenceF32:
+      gemm_f32(state, false, m, k, n);
+      break;
+  }
+  set_gops(state, m, k, n);
+}
+
+void gemm_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgsProduct({{kGemmBatch}, {64, 128, 256}, {64, 128, 256}})->ArgNames({"M", "K", "N"});
+  b->Unit(benchmark::kMicrosecond);
+}
+
+// BM_Gemm/<qgnn_w8a8|qgnn_w4a8>/isa:<name>, BM_Gemm/<xnnpack_qs8|xnnpack_qc8|xnnpack_f32|reference_f32>.
+[[maybe_unused]] const bool kGemmRegistered = [] {
+  for (const kernels::KernelTable* table : isa_tables()) {
+    for (const auto& v : {std::make_pair("qgnn_w8a8", GemmImpl::kQgnnW8A8),
+                          std::make_pair("qgnn_w4a8", GemmImpl::kQgnnW4A8)}) {
+      const std::string name = std::string("BM_Gemm/") + v.first + "/isa:" + table->name;
+      benchmark::RegisterBenchmark(name.c_str(), BM_Gemm, v.second, table)->Apply(gemm_shapes);
+    }
+  }
+  if (xnnpack::available()) {
+    for (const auto& v :
+         {std::make_pair("xnnpack_qs8", GemmImpl::kXnnQs8), std::make_pair("xnnpack_qc8", GemmImpl::kXnnQc8),
+          std::make_pair("xnnpack_f32", GemmImpl::kXnnF32)}) {
+      benchmark::RegisterBenchmark((std::string("BM_Gemm/") + v.first).c_str(), BM_Gemm, v.second, nullptr)
+          ->Apply(gemm_shapes);
+    }
+  }
+  benchmark::RegisterBenchmark("BM_Gemm/reference_f32", BM_Gemm, GemmImpl::kReferenceF32, nullptr)
+      ->Apply(gemm_shapes);
   return true;
 }();
 

@@ -156,6 +156,13 @@ typedef struct qgnn_interpreter_options {
   /// takes the environment variable QGNN_ISA, else the fastest this build and CPU support. Every choice gives
   /// bit-identical results. An unknown or unavailable name fails creation with QGNN_INVALID_ARGUMENT.
   const char* isa;
+  /// Backend of the float path's dense updates (Linear and the GCN / SAGE / GIN updates of a FLOAT32 model):
+  /// "reference" (the reference kernels: sums in index order, reproducible everywhere) or "xnnpack" (XNNPACK's
+  /// f32 fully connected on the interpreter's threads; within the float rounding bound of the reference, and
+  /// identical for every thread count). NULL or "" takes the environment variable QGNN_FP32, else "xnnpack"
+  /// where this build and CPU have it, else "reference". An unknown or unavailable name fails creation with
+  /// QGNN_INVALID_ARGUMENT. Quantized models are not affected.
+  const char* fp32;
 } qgnn_interpreter_options;
 
 /// Create an interpreter over a caller-owned arena of at least qgnn_arena_size() bytes. `options` may be
@@ -207,6 +214,19 @@ qgnn_status qgnn_interpreter_output_float(const qgnn_interpreter* interpreter, f
 
 /// Predicted class of every output row into `out` (capacity `count` >= rows).
 qgnn_status qgnn_interpreter_argmax(const qgnn_interpreter* interpreter, int32_t* out, size_t count);
+
+/// Profiling callback: `step` 0 marks the start of an invoke; step k >= 1 marks the end of stage k, where
+/// stage 1 is the input (quantizing or packing the features), stages 2 .. num_layers + 1 are the model's
+/// layers in order, and stage num_layers + 2 is the logits (unpacking int4 logits; empty otherwise). The
+/// caller reads its own clock in the callback: stage k took t(k) - t(k - 1). Called on the invoking thread,
+/// num_layers + 3 times per invoke.
+typedef void (*qgnn_profile_callback)(void* user_data, uint32_t step);
+
+/// Installs (or, with a NULL callback, removes) a profiling callback for every later invoke. The runtime
+/// stores only the two pointers: no clock, no buffer, no heap; without a callback invoke pays one branch per
+/// stage. `user_data` is passed back unchanged and must stay valid while the callback is installed.
+qgnn_status qgnn_interpreter_set_profiler(qgnn_interpreter* interpreter, qgnn_profile_callback callback,
+                                          void* user_data);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,5 +1,6 @@
 // ISA names, parsing and selection, and the reference kernel table. The x86 tables live in
-// kernels/x86/tables-x86.cc when the build compiled them (QGNN_X86_TWINS).
+// kernels/x86/tables-x86.cc when the build compiled them (QGNN_X86_TWINS), the arm64 ones in
+// kernels/arm/tables-arm.cc (QGNN_ARM_TWINS).
 #include "qgnn/kernels/kernel_table.h"
 
 #include <cstring>
@@ -7,6 +8,9 @@
 #include "cpu_features.h"
 #if defined(QGNN_X86_TWINS)
 #include "x86-kernels.h"
+#endif
+#if defined(QGNN_ARM_TWINS)
+#include "arm-kernels.h"
 #endif
 
 namespace qgnn {
@@ -30,6 +34,8 @@ const KernelTable* compiled_table(Isa isa) {
   if (isa == Isa::kReference) return &kReferenceTable;
 #if defined(QGNN_X86_TWINS)
   return x86::compiled_x86_table(isa);
+#elif defined(QGNN_ARM_TWINS)
+  return arm::compiled_arm_table(isa);
 #else
   return nullptr;
 #endif

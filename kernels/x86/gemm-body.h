@@ -1,7 +1,8 @@
 // The ONE body of the SIMD dense (GEMM) accumulator twins, written against a vector-traits type V
-// (simd-avx2.h: vpmaddwd on int16 lanes; simd-avx512.h: vpdpbusd). Include after the traits, from a file
-// compiled with the ISA's flags. Requantization is not here: dense_tiled() (compiled without ISA flags)
-// applies the reference's numerics to the int32 accumulators this body produces.
+// (simd-avx2.h: vpmaddwd on int16 lanes; simd-avx512.h: vpdpbusd; kernels/arm/simd-neon.h: smull + sadalp;
+// kernels/arm/simd-neondot.h: sdot). Include after the traits, from a file compiled with the ISA's flags.
+// Requantization is not here: dense_tiled() (compiled without ISA flags) applies the reference's numerics to
+// the int32 accumulators this body produces.
 //
 // Per output channel, the k loop runs V::kStep inputs at a time for up to kGemmRows rows at once, so each
 // weight vector is loaded (and, for int4, unpacked in registers) once per row tile. The products are of

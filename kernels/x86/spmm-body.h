@@ -1,5 +1,6 @@
 // The ONE body of the SIMD aggregation (SpMM) and pooling twins, written against a vector-traits type V
-// (simd-avx2.h, simd-avx512.h). Include after the traits, from a file compiled with the ISA's flags.
+// (simd-avx2.h, simd-avx512.h; kernels/arm/simd-neon.h). Include after the traits, from a file compiled with
+// the ISA's flags.
 //
 // The reference walks neighbours column by column; this body walks the columns in tiles of kVecs vectors
 // and, per tile, the neighbours row by row, so each neighbour row is read with contiguous vector loads.

@@ -1,5 +1,6 @@
 // qgnn_arena_size, qgnn_interpreter_create / delete / setup / invoke and the output queries. Heap memory is
-// allocated only in qgnn_interpreter_create (the handle, the offsets table and the thread pool); setup and
+// allocated only in qgnn_interpreter_create (the handle, the offsets table, the thread pool and the XNNPACK
+// operators of the float path); setup and
 // invoke work in the caller's arena.
 #include "interpreter.h"
 
@@ -116,6 +117,7 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   const uintptr_t base = reinterpret_cast<uintptr_t>(arena);
   const uintptr_t aligned = (base + (kArenaAlignment - 1)) & ~static_cast<uintptr_t>(kArenaAlignment - 1);
   in->arena = static_cast<uint8_t*>(arena) + (aligned - base);
+  in->arena_end = static_cast<const uint8_t*>(arena) + arena_bytes;
   in->model = model;
   in->limits = *limits;
 
@@ -142,6 +144,30 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   if (!in->pool.Init(threads)) {
     delete in;
     return reporter.Report(QGNN_OUT_OF_MEMORY, "cannot create a pool of %" PRIu32 " threads", threads);
+  }
+
+  // The float path's dense backend, chosen like the ISA: the option, else QGNN_FP32, else XNNPACK where this
+  // build and CPU have it. Its operators are created here (they pack the weights) and run on the pool above.
+  const char* fp32_source = "fp32 option";
+  const char* fp32_override = options != nullptr ? options->fp32 : nullptr;
+#if !defined(QGNN_EMBEDDED)
+  if (fp32_override == nullptr || fp32_override[0] == '\0') {
+    fp32_source = "QGNN_FP32";
+    fp32_override = std::getenv("QGNN_FP32");
+  }
+#endif
+  const Fp32Choice fp32 = SelectFp32Backend(fp32_override);
+  if (!fp32.ok) {
+    delete in;
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "%s=%s: %s", fp32_source, fp32_override, fp32.error);
+  }
+  in->fp32 = fp32.backend;
+  if (fp32.backend == Fp32Backend::kXnnpack) {
+    st = in->xnn_dense.Create(*model, reporter);
+    if (st != QGNN_OK) {
+      delete in;
+      return st;
+    }
   }
   *interpreter = in;
   return reporter.Ok();
@@ -170,6 +196,10 @@ extern "C" qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, con
     interpreter->single_graph_ptr[1] = static_cast<int32_t>(graph->num_nodes);
     interpreter->graph.graph_ptr = interpreter->single_graph_ptr;
   }
+  // Aggregation work per row is its in-degree (+ the row itself): cut by that, so a hub does not serialise
+  // the thread that owns it. O(chunks log N), into fixed storage.
+  PartitionRowsByEdges(graph->row_ptr, static_cast<int32_t>(graph->num_nodes),
+                       interpreter->pool.PartitionChunks(), &interpreter->partition);
   interpreter->bound = true;
   return reporter.Ok();
 }
@@ -194,15 +224,33 @@ extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qg
   ctx.num_graphs = static_cast<int32_t>(g.num_graphs);
   ctx.quantized = m.quantized;
   ctx.pool = &interpreter->pool;
+  ctx.partition = &interpreter->partition;
+  ctx.arena_end = interpreter->arena_end;
+  ctx.xnn_dense = interpreter->fp32 == Fp32Backend::kXnnpack ? &interpreter->xnn_dense : nullptr;
   ctx.kernels = interpreter->kernels;
 
+  const Profiler& profiler = interpreter->profiler;
+  profiler.Mark(0);
   EvalInput(ctx, m, g.features_f32, g.features_i8);
-  for (uint32_t i = 0; i < m.num_layers; ++i) m.layers[i].op->eval(ctx, m.layers[i]);
+  profiler.Mark(1);
+  for (uint32_t i = 0; i < m.num_layers; ++i) {
+    m.layers[i].op->eval(ctx, m.layers[i]);
+    profiler.Mark(i + 2);
+  }
   EvalLogits(ctx, m);
+  profiler.Mark(m.num_layers + 2);
 
   interpreter->output_rows = static_cast<uint32_t>(ctx.Rows(m.output_rows));
   interpreter->has_output = true;
   return reporter.Ok();
+}
+
+extern "C" qgnn_status qgnn_interpreter_set_profiler(qgnn_interpreter* interpreter,
+                                                     qgnn_profile_callback callback, void* user_data) {
+  if (interpreter == nullptr) return QGNN_INVALID_ARGUMENT;
+  interpreter->profiler.callback = callback;
+  interpreter->profiler.user_data = callback != nullptr ? user_data : nullptr;
+  return QGNN_OK;
 }
 
 extern "C" const char* qgnn_interpreter_isa(const qgnn_interpreter* interpreter) {

@@ -7,7 +7,9 @@
 
 #include "error_reporter.h"
 #include "model.h"
+#include "ops/fp32_backend.h"
 #include "parallel.h"
+#include "profiling.h"
 #include "qgnn/kernels/kernel_table.h"
 #include "qgnn/qgnn.h"
 
@@ -26,16 +28,25 @@ qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, s
 struct qgnn_interpreter {
   const qgnn_model* model = nullptr;
   qgnn_plan_limits limits{0, 0, 0};
-  uint8_t* arena = nullptr;  ///< 16-byte aligned start inside the caller's arena
+  uint8_t* arena = nullptr;            ///< 16-byte aligned start inside the caller's arena
+  const uint8_t* arena_end = nullptr;  ///< one past the caller's last arena byte
   size_t* offsets = nullptr;
   qgnn::runtime::ThreadPool pool;
   /// Quantized kernels for this CPU (or QGNN_ISA), chosen once at create time.
   const qgnn::kernels::KernelTable* kernels = nullptr;
+  /// Float path's dense backend (options->fp32, else QGNN_FP32, else XNNPACK where available), chosen once at
+  /// create time, and its XNNPACK operators (none for the reference or a quantized model).
+  qgnn::runtime::Fp32Backend fp32 = qgnn::runtime::Fp32Backend::kReference;
+  qgnn::runtime::XnnDenseSet xnn_dense;
+  /// Optional per-stage callback (qgnn_interpreter_set_profiler); unset by default.
+  qgnn::runtime::Profiler profiler;
 
   // Bound by setup.
   bool bound = false;
   qgnn_graph graph{};
   int32_t single_graph_ptr[2] = {0, 0};  ///< graph_ptr of a batch of one graph given with graph_ptr NULL
+  /// The bound graph's rows cut by edge count for the aggregations (PartitionRowsByEdges at setup).
+  qgnn::runtime::RowPartition partition;
   // Valid after invoke.
   bool has_output = false;
   uint32_t output_rows = 0;

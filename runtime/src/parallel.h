@@ -6,8 +6,37 @@
 
 #include <cstdint>
 
+// pthreadpool's handle type (pthreadpool_t is `struct pthreadpool*`), without its header.
+struct pthreadpool;
+
 namespace qgnn {
 namespace runtime {
+
+#if defined(QGNN_EMBEDDED)
+/// Bare-metal builds have no pool: one chunk, so the handle does not carry a kilobyte of bounds.
+constexpr int32_t kMaxPartitionChunks = 1;
+#else
+/// Most chunks a row partition has: kTilesPerThread (4) per thread of the largest pool (64 threads).
+constexpr int32_t kMaxPartitionChunks = 256;
+#endif
+
+/// Row ranges of an aggregation, cut by work rather than by row count: chunk i is rows
+/// [bounds[i], bounds[i + 1]). Fixed storage (no heap), filled at setup by PartitionRowsByEdges.
+struct RowPartition {
+  int32_t chunks = 0;
+  int32_t bounds[kMaxPartitionChunks + 1] = {0};
+};
+
+/// Cuts rows [0, rows) of a CSR (row_ptr has rows + 1 valid, non-decreasing entries starting at 0) into at
+/// most `max_chunks` (1..kMaxPartitionChunks) contiguous chunks of about equal work, work(row) = in-degree +
+/// 1 (the edges it gathers plus the row it writes), so one hub with most of the edges of a power-law graph
+/// gets a chunk of its own instead of stalling the thread whose equal share of rows contains it. A chunk
+/// never has less than kMinChunkWork work unless it is the only one. Empty chunks are never produced.
+/// O(chunks log rows).
+void PartitionRowsByEdges(const int32_t* row_ptr, int32_t rows, int32_t max_chunks, RowPartition* partition);
+
+/// Smallest work (edges + rows) of a chunk worth handing to another thread.
+constexpr int64_t kMinChunkWork = 64;
 
 class ThreadPool {
  public:
@@ -27,6 +56,16 @@ class ThreadPool {
 
   /// Calls fn(context, begin, end) over disjoint ranges covering [0, count). Allocation-free.
   void ParallelFor(int32_t count, RangeFn fn, void* context) const;
+  /// Calls fn(context, bounds[i], bounds[i + 1]) for every chunk of `partition`. Allocation-free.
+  void ParallelForPartition(const RowPartition& partition, RangeFn fn, void* context) const;
+
+  /// Chunks a partition for this pool should have: a few per thread so a heavy chunk does not leave the
+  /// others idle (1 without a pool).
+  int32_t PartitionChunks() const;
+
+  /// The pthreadpool itself (null without a pool: callers such as XNNPACK then run on the calling thread).
+  /// Every parallel part of invoke, ours and XNNPACK's operators, runs on this one pool.
+  pthreadpool* handle() const { return static_cast<pthreadpool*>(pool_); }
 
  private:
   void* pool_ = nullptr;
@@ -39,6 +78,15 @@ void ParallelFor(const ThreadPool& pool, int32_t count, const F& body) {
   if (count <= 0) return;
   pool.ParallelFor(
       count, [](void* context, int32_t begin, int32_t end) { (*static_cast<const F*>(context))(begin, end); },
+      const_cast<F*>(&body));
+}
+
+/// ParallelForPartition with a callable `body(begin, end)`.
+template <typename F>
+void ParallelFor(const ThreadPool& pool, const RowPartition& partition, const F& body) {
+  pool.ParallelForPartition(
+      partition,
+      [](void* context, int32_t begin, int32_t end) { (*static_cast<const F*>(context))(begin, end); },
       const_cast<F*>(&body));
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -66,9 +67,49 @@ TEST(KernelTable, DetectPicksTheFastestAvailable) {
   } else if (isa_available(Isa::kAvx2)) {
     EXPECT_EQ(detected, Isa::kAvx2);
   }
+  if (isa_available(Isa::kNeonDot)) {
+    EXPECT_EQ(detected, Isa::kNeonDot);
+  } else if (isa_available(Isa::kNeon)) {
+    EXPECT_EQ(detected, Isa::kNeon);
+  }
 #if !defined(__x86_64__) && !defined(__aarch64__)
   EXPECT_EQ(detected, Isa::kReference);
 #endif
+}
+
+TEST(KernelTable, TwinsOfTheOtherArchitectureAreNeverAvailable) {
+#if defined(__aarch64__)
+  EXPECT_FALSE(isa_available(Isa::kAvx2));
+  EXPECT_FALSE(isa_available(Isa::kAvx512));
+#else
+  EXPECT_FALSE(isa_available(Isa::kNeon));
+  EXPECT_FALSE(isa_available(Isa::kNeonDot));
+#endif
+}
+
+// QGNN_ISA exactly as the runtime reads it. Skipped unless QGNN_ISA is set: scripts/ci_aarch64.sh runs this
+// binary under emulated CPUs with QGNN_ISA and QGNN_TEST_EXPECT_ISA=available (the twins must be selected,
+// so a broken CPU detection cannot pass by skipping every twin test) or =refused (a CPU without the
+// extension must reject the name with the CPU message, never fall back silently).
+TEST(KernelTable, EnvironmentOverrideIsHonouredOrRefused) {
+  const char* name = std::getenv("QGNN_ISA");
+  if (name == nullptr || name[0] == '\0') GTEST_SKIP() << "QGNN_ISA is not set";
+  const char* expect = std::getenv("QGNN_TEST_EXPECT_ISA");
+  const std::string expectation = expect != nullptr ? expect : "available";
+  ASSERT_TRUE(expectation == "available" || expectation == "refused")
+      << "QGNN_TEST_EXPECT_ISA=" << expectation;
+  const IsaChoice choice = select_isa(name);
+  if (expectation == "refused") {
+    EXPECT_FALSE(choice.ok) << "QGNN_ISA=" << name << " was accepted";
+    ASSERT_NE(choice.error, nullptr);
+    EXPECT_STREQ(choice.error, "not available: this CPU does not support it") << "QGNN_ISA=" << name;
+    return;
+  }
+  ASSERT_TRUE(choice.ok) << "QGNN_ISA=" << name << ": " << choice.error;
+  EXPECT_STREQ(isa_name(choice.isa), name);
+  const KernelTable* table = kernels_for(choice.isa);
+  ASSERT_NE(table, nullptr);
+  EXPECT_STREQ(table->name, name);
 }
 
 TEST(KernelTable, SelectHonoursOrReportsAnOverride) {

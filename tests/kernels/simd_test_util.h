@@ -33,8 +33,16 @@ using testutil::Csr;
 using testutil::QMatrix;
 using testutil::Rng;
 
-/// The twins a test runs over; a twin this build or CPU lacks is skipped with the reason.
-inline std::vector<Isa> twin_isas() { return {Isa::kAvx2, Isa::kAvx512}; }
+/// The twins a test runs over: those of the architecture this test is compiled for (the others can never
+/// exist in the build, so listing them would only add skips). A twin this build or CPU lacks is skipped
+/// with the reason.
+inline std::vector<Isa> twin_isas() {
+#if defined(__aarch64__)
+  return {Isa::kNeon, Isa::kNeonDot};
+#else
+  return {Isa::kAvx2, Isa::kAvx512};
+#endif
+}
 
 inline std::string isa_label(const ::testing::TestParamInfo<Isa>& info) { return isa_name(info.param); }
 

@@ -231,7 +231,10 @@ void ExpectBatchNormMatchesFolded(ModelMaker& maker, const Graph& graph) {
   ASSERT_EQ(b.logits_f32.size(), oracle.size());
   double spread = 0.0;
   for (size_t i = 0; i < oracle.size(); ++i) {
-    const double tolerance = 1e-4 * (1.0 + std::fabs(oracle[i]));
+    // Five BatchNorms deep, each with a var = 0 channel (gamma / sqrt(eps) ~ 30x): float rounding that
+    // differs between the unfolded and folded forms (and between x86 and arm64, whose compilers contract
+    // a * b + c into fused multiply-adds) is amplified; 5e-4 relative is 4x the largest difference seen.
+    const double tolerance = 5e-4 * (1.0 + std::fabs(oracle[i]));
     ASSERT_NEAR(a.logits_f32[i], b.logits_f32[i], tolerance) << "logit " << i;
     ASSERT_NEAR(a.logits_f32[i], oracle[i], tolerance) << "logit " << i;
     spread = std::max(spread, std::fabs(oracle[i] - oracle[0]));

@@ -166,7 +166,9 @@ struct Counts {
   long setup = -1, invoke = -1, outputs = -1, arena_size = -1;
 };
 
-Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads) {
+// `fp32` is qgnn_interpreter_options.fp32 (null: the default backend).
+Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads,
+                      const char* fp32 = nullptr) {
   Counts counts;
   AlignedBuffer buffer(bytes);
   qgnn_model* model = nullptr;
@@ -183,7 +185,7 @@ Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uin
   }
   EXPECT_EQ(st_size, QGNN_OK);
   std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{threads, nullptr};
+  const qgnn_interpreter_options options{threads, nullptr, fp32};
   qgnn_interpreter* interpreter = nullptr;
   EXPECT_EQ(
       qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr),
@@ -219,11 +221,11 @@ Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uin
   return counts;
 }
 
-void ExpectNoAllocations(const ModelMaker& maker, const Graph& graph) {
+void ExpectNoAllocations(const ModelMaker& maker, const Graph& graph, const char* fp32 = nullptr) {
   const std::vector<uint8_t> bytes = maker.Bytes();
   for (uint32_t threads : {1u, 2u}) {
     SCOPED_TRACE(threads);
-    const Counts c = CountDuringRun(bytes, graph, threads);
+    const Counts c = CountDuringRun(bytes, graph, threads, fp32);
     EXPECT_EQ(c.arena_size, 0);
     EXPECT_EQ(c.setup, 0);
     EXPECT_EQ(c.invoke, 0);
@@ -260,7 +262,42 @@ TEST(NoHeapDuringInvoke, FloatEveryLayerKind) {
       .Pool(Reduce::kSum)
       .Linear(4, false);
   std::mt19937 rng(3);
-  ExpectNoAllocations(m, RandomGraph(rng, {90, 70, 60}, 5, 6));
+  ExpectNoAllocations(m, RandomGraph(rng, {90, 70, 60}, 5, 6), "reference");
+}
+
+// The XNNPACK FP32 backend: operators are created (weights packed) at qgnn_interpreter_create; setup and
+// xnn_setup_fully_connected_nc_f32 + xnn_run_operator during invoke allocate nothing. Both SAGE root paths
+// (root product on XNNPACK into the dead aggregation, and the plain loop when out > in) and a BatchNorm-free
+// GIN hidden ReLU are exercised.
+TEST(NoHeapDuringInvoke, FloatEveryLayerKindOnXnnpack) {
+  ModelMaker m(false, Task::kGraphClassification, 6, 3);
+  m.Gcn(12, true)
+      .Sage(12, Reduce::kMean, true, true)
+      .Sage(16, Reduce::kMax, true, true)
+      .Gin({12, 10}, 0.1f, true)
+      .Pool(Reduce::kSum)
+      .Linear(8, true)
+      .Linear(4, false);
+  const std::vector<uint8_t> bytes = m.Bytes();
+  {
+    AlignedBuffer buffer(bytes);
+    qgnn_model* model = nullptr;
+    ASSERT_EQ(qgnn_model_create(buffer.data(), buffer.size(), &model, nullptr), QGNN_OK);
+    const qgnn_plan_limits limits{8, 8, 1};
+    size_t arena_bytes = 0;
+    ASSERT_EQ(qgnn_arena_size(model, &limits, &arena_bytes, nullptr), QGNN_OK);
+    std::vector<uint8_t> arena(arena_bytes);
+    const qgnn_interpreter_options options{1, nullptr, "xnnpack"};
+    qgnn_interpreter* interpreter = nullptr;
+    const qgnn_status st =
+        qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr);
+    qgnn_interpreter_delete(interpreter);
+    qgnn_model_delete(model);
+    if (st == QGNN_INVALID_ARGUMENT) GTEST_SKIP() << "XNNPACK is not available in this build or on this CPU";
+    ASSERT_EQ(st, QGNN_OK);
+  }
+  std::mt19937 rng(3);
+  ExpectNoAllocations(m, RandomGraph(rng, {90, 70, 60}, 5, 6), "xnnpack");
 }
 
 }  // namespace

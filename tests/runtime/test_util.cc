@@ -621,7 +621,8 @@ qgnn_status LoadStatus(const std::vector<uint8_t>& bytes, std::string* message) 
   return status;
 }
 
-RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads) {
+RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads,
+                   const char* fp32) {
   RunResult result;
   AlignedBuffer buffer(bytes);
   qgnn_error error{};
@@ -639,7 +640,7 @@ RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32
   qgnn_interpreter* interpreter = nullptr;
   result.status = qgnn_arena_size(model, &limits, &arena_bytes, &error);
   std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{threads, nullptr};
+  const qgnn_interpreter_options options{threads, nullptr, fp32};
   if (result.status == QGNN_OK) {
     result.status =
         qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);

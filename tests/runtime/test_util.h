@@ -135,7 +135,9 @@ struct RunResult {
   float scale = 0;
   int32_t zero_point = 0;
 };
-RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads = 1);
+/// `fp32` is qgnn_interpreter_options.fp32 (null: the default backend).
+RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads = 1,
+                   const char* fp32 = nullptr);
 
 /// qgnn_model_create on a 16-byte aligned copy of `bytes` (status only).
 qgnn_status LoadStatus(const std::vector<uint8_t>& bytes, std::string* message = nullptr);

@@ -131,7 +131,7 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
     return false;
   }
   qgnn_interpreter_options interpreter_options{options.threads,
-                                               options.isa.empty() ? nullptr : options.isa.c_str()};
+                                               options.isa.empty() ? nullptr : options.isa.c_str(), nullptr};
   qgnn_interpreter* interpreter = nullptr;
   if (qgnn_interpreter_create(model, &plan, arena.get(), result->arena_bytes, &interpreter_options,
                               &interpreter, &qerr) != QGNN_OK) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "error_reporter.h"
+#include "fp32_backend.h"
 #include "model.h"
 #include "parallel.h"
 #include "planner.h"
@@ -54,6 +55,13 @@ struct EvalContext {
   int32_t num_graphs = 0;
   bool quantized = false;
   const ThreadPool* pool = nullptr;
+  /// Rows of the bound graph cut by edge count (setup), for the aggregation kernels.
+  const RowPartition* partition = nullptr;
+  /// End of the caller's arena: XNNPACK reads up to xnnpack::kExtraInputBytes past an input, which is
+  /// allowed only inside the arena.
+  const uint8_t* arena_end = nullptr;
+  /// XNNPACK operators of the float Dense ops, or null for the reference FP32 path.
+  const XnnDenseSet* xnn_dense = nullptr;
   /// The quantized kernels of the interpreter's ISA (chosen at qgnn_interpreter_create).
   const kernels::KernelTable* kernels = kernels::kernels_for(kernels::Isa::kReference);
 
@@ -126,14 +134,17 @@ kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, c
 void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
               const DenseParams* extra_dense, kernels::QActivationConst extra_in, bool relu,
               kernels::QActivation out, int32_t rows);
-/// Float Dense over `rows` rows, with an optional extra input (SAGE root).
+/// Float Dense over `rows` rows, with an optional extra input (SAGE root). With XNNPACK, `scratch` (arena
+/// memory dead after this call, `scratch_floats` floats, e.g. the SAGE aggregation just consumed) lets the
+/// root product run on XNNPACK too; without it the root term is added by a plain loop.
 void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in,
-                 const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows);
-/// Quantized aggregation over all nodes.
+                 const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows,
+                 float* scratch = nullptr, size_t scratch_floats = 0);
+/// Quantized aggregation over all nodes, in the chunks of ctx.partition (rows balanced by edge count).
 void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
                   int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
                   kernels::QActivation out);
-/// Float aggregation over all nodes.
+/// Float aggregation over all nodes, in the chunks of ctx.partition.
 void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
                      float self_weight, float* out);
 

@@ -63,8 +63,9 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
     const float* in = static_cast<const float*>(ctx.Data(params.t_in));
     float* agg = static_cast<float*>(ctx.Data(params.t_agg));
     RunAggregateF32(ctx, params.mode, in, params.in_dim, 0.0f, agg);
+    // The aggregation is dead once the neighbour product has read it: scratch for the root product.
     RunDenseF32(ctx, params.dense[0], agg, root, in, params.relu, static_cast<float*>(ctx.Data(params.t_out)),
-                rows);
+                rows, agg, static_cast<size_t>(rows) * static_cast<size_t>(params.in_dim));
   }
 }
 

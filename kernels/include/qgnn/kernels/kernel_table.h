@@ -2,9 +2,10 @@
 // have exactly the signatures (and the bit-exact semantics) of the reference kernels in reference.h, so a
 // caller picks a table once (at model / interpreter creation) and calls through it.
 //
-// Which twins exist depends on the build (x86 twins are compiled only where the compiler supports their
-// flags, never for bare-metal targets) and on the CPU (detected with the cpuinfo library when the build
-// found it). The reference table always exists and is the default wherever nothing better is available.
+// Which twins exist depends on the build (x86 twins on x86-64, NEON twins on arm64, each only where the
+// compiler supports their flags, never for bare-metal targets) and on the CPU (detected with the cpuinfo
+// library when the build found it; arm64 Linux builds without it ask getauxval(AT_HWCAP)). The reference
+// table always exists and is the default wherever nothing better is available.
 #ifndef QGNN_KERNELS_KERNEL_TABLE_H_
 #define QGNN_KERNELS_KERNEL_TABLE_H_
 
@@ -20,8 +21,8 @@ enum class Isa : int {
   kReference = 0,  ///< portable C++ (reference.h)
   kAvx2 = 1,       ///< x86-64 AVX2 + FMA
   kAvx512 = 2,     ///< x86-64 AVX-512 F/BW/VL with VNNI (vpdpbusd)
-  kNeon = 3,       ///< arm64 NEON (no twin in this build yet)
-  kNeonDot = 4,    ///< arm64 NEON with the dot-product extension (no twin in this build yet)
+  kNeon = 3,       ///< arm64 NEON (Advanced SIMD, armv8-a)
+  kNeonDot = 4,    ///< arm64 NEON with the dot-product extension (sdot, armv8.2-a+dotprod)
 };
 
 /// The quantized kernels of one ISA. Each entry behaves exactly like the reference function of the same name.
@@ -57,7 +58,7 @@ bool isa_available(Isa isa);
 /// The table of `isa`, or nullptr when !isa_available(isa).
 const KernelTable* kernels_for(Isa isa);
 
-/// The fastest available ISA of this build on this CPU (kReference without cpuinfo or off x86).
+/// The fastest available ISA of this build on this CPU (kReference where no twin can be detected).
 Isa detect_isa();
 
 /// detect_isa() when `override_name` is null or empty, else parse_isa(override_name) followed by an

@@ -1,0 +1,105 @@
+// libFuzzer target: graph input validation + invoke on the bundled models.
+//
+// The input decodes into a CSR batch (graph_input.h). The contract under test: setup either rejects the
+// graph with a named status and leaves the interpreter unbound (invoke answers QGNN_NOT_READY), or accepts
+// it, and then invoke succeeds, the outputs are readable and the int8 logits are bit-identical between the
+// reference kernels and the fastest ISA of this machine (the determinism promise, checked differentially).
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fuzz_common.h"
+#include "graph_input.h"
+#include "qgnn/qgnn.h"
+
+namespace {
+
+// The plan every interpreter gets: small, so size errors are reachable with 16-bit header fields.
+constexpr qgnn_plan_limits kLimits{64, 256, 4};
+
+struct Loaded {
+  std::vector<uint8_t> bytes;
+  qgnn::fuzz::AlignedCopy* buffer = nullptr;
+  qgnn_model* model = nullptr;
+  qgnn_model_info info{};
+  std::vector<uint8_t> arena_ref, arena_fast;
+  qgnn_interpreter* reference = nullptr;
+  qgnn_interpreter* fastest = nullptr;
+};
+
+std::vector<Loaded>* g_models = nullptr;
+
+void load(const std::string& path) {
+  Loaded m;
+  m.bytes = qgnn::fuzz::read_file(path);
+  qgnn_error error{};
+  qgnn::fuzz::require(!m.bytes.empty(), ("cannot read " + path).c_str(), error);
+  m.buffer = new qgnn::fuzz::AlignedCopy(m.bytes.data(), m.bytes.size());
+  qgnn::fuzz::require(qgnn_model_create(m.buffer->data(), m.bytes.size(), &m.model, &error) == QGNN_OK,
+                      "a bundled model does not load", error);
+  qgnn_model_get_info(m.model, &m.info);
+  size_t bytes = 0;
+  qgnn::fuzz::require(qgnn_arena_size(m.model, &kLimits, &bytes, &error) == QGNN_OK, "arena_size", error);
+  m.arena_ref.resize(bytes);
+  m.arena_fast.resize(bytes);
+  qgnn_interpreter_options reference{};
+  reference.num_threads = 1;
+  reference.isa = "reference";
+  qgnn::fuzz::require(qgnn_interpreter_create(m.model, &kLimits, m.arena_ref.data(), bytes, &reference,
+                                              &m.reference, &error) == QGNN_OK,
+                      "reference interpreter", error);
+  qgnn::fuzz::require(qgnn_interpreter_create(m.model, &kLimits, m.arena_fast.data(), bytes, nullptr,
+                                              &m.fastest, &error) == QGNN_OK,
+                      "default interpreter", error);
+  g_models->push_back(std::move(m));
+}
+
+// Quantized logits only: the float path may use another backend by default (XNNPACK), which is promised to
+// stay within a rounding bound of the reference, not bit-identical.
+std::vector<int8_t> quantized_logits(const qgnn_interpreter* interpreter) {
+  qgnn_output out{};
+  qgnn_interpreter_output(interpreter, &out);
+  if (out.logits_q == nullptr) return {};
+  return std::vector<int8_t>(out.logits_q, out.logits_q + static_cast<size_t>(out.rows) * out.cols);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  g_models = new std::vector<Loaded>();
+  const std::string dir = qgnn::fuzz::models_dir();
+  load(dir + "/mutag_gin_int8.qgnn");
+  load(dir + "/mutag_gin_f32.qgnn");
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  Loaded& m = (*g_models)[data[0] % g_models->size()];
+  const qgnn::fuzz::GraphInput input = qgnn::fuzz::decode_graph(data, size, m.info.input_dim);
+  const qgnn_graph graph = input.view(m.info.input_is_int8 != 0);
+
+  qgnn_error error{};
+  const qgnn_status status = qgnn_interpreter_setup(m.reference, &graph, &error);
+  qgnn_error error_fast{};
+  const qgnn_status status_fast = qgnn_interpreter_setup(m.fastest, &graph, &error_fast);
+  qgnn::fuzz::require(status == status_fast && std::strcmp(error.message, error_fast.message) == 0,
+                      "the two interpreters judge the same graph differently", error);
+  if (status != QGNN_OK) {
+    qgnn::fuzz::require(error.status == status && error.message[0] != '\0', "rejection without message",
+                        error);
+    qgnn_error not_ready{};
+    qgnn::fuzz::require(qgnn_interpreter_invoke(m.reference, &not_ready) == QGNN_NOT_READY,
+                        "a rejected graph stayed bound", not_ready);
+    return 0;
+  }
+  qgnn::fuzz::require(qgnn_interpreter_invoke(m.reference, &error) == QGNN_OK, "invoke (reference)", error);
+  qgnn::fuzz::require(qgnn_interpreter_invoke(m.fastest, &error) == QGNN_OK, "invoke (fastest)", error);
+  qgnn::fuzz::check_outputs(m.reference, m.info.num_classes);
+  qgnn::fuzz::check_outputs(m.fastest, m.info.num_classes);
+  qgnn::fuzz::require(quantized_logits(m.reference) == quantized_logits(m.fastest),
+                      "logits differ between the reference kernels and the fastest ISA", error);
+  return 0;
+}

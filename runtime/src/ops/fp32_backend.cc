@@ -1,0 +1,108 @@
+// Fp32 dense backend selection and the XNNPACK operator set (see fp32_backend.h).
+#include "fp32_backend.h"
+
+#include <cstring>
+#include <new>
+
+#if defined(QGNN_XNNPACK_BACKEND)
+#include "qgnn/xnnpack/xnnpack.h"
+#endif
+
+namespace qgnn {
+namespace runtime {
+
+const char* Fp32BackendName(Fp32Backend backend) {
+  return backend == Fp32Backend::kXnnpack ? "xnnpack" : "reference";
+}
+
+namespace {
+
+bool XnnpackAvailable() {
+#if defined(QGNN_XNNPACK_BACKEND)
+  return xnnpack::available();
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+Fp32Choice SelectFp32Backend(const char* name) {
+  if (name == nullptr || name[0] == '\0') {
+    return {true, XnnpackAvailable() ? Fp32Backend::kXnnpack : Fp32Backend::kReference, nullptr};
+  }
+  if (std::strcmp(name, "reference") == 0) return {true, Fp32Backend::kReference, nullptr};
+  if (std::strcmp(name, "xnnpack") == 0) {
+    if (XnnpackAvailable()) return {true, Fp32Backend::kXnnpack, nullptr};
+    return {false, Fp32Backend::kReference, "XNNPACK is not available in this build or on this CPU"};
+  }
+  return {false, Fp32Backend::kReference, "unknown FP32 backend (expected \"reference\" or \"xnnpack\")"};
+}
+
+#if defined(QGNN_XNNPACK_BACKEND)
+
+XnnDenseSet::~XnnDenseSet() { delete[] ops_; }
+
+namespace {
+
+// Whether Eval ends dense `k` of `layer` with a plain ReLU directly on the operator's output (mirrors the
+// ops' Eval: the layer's activation on its last Dense, GIN hidden Dense ops their own; a BatchNorm or a SAGE
+// root term comes between the product and the activation, so the activation cannot be fused then).
+bool FusedRelu(const LayerParams& layer, uint32_t k) {
+  const DenseParams& dense = layer.dense[k];
+  if (dense.bn_mean != nullptr) return false;
+  switch (layer.kind) {
+    case LayerKind::kLinear:
+    case LayerKind::kGcn:
+      return layer.relu;
+    case LayerKind::kSage:
+      return k == 0 && !layer.has_root && layer.relu;
+    case LayerKind::kGin:
+      return k + 1 == layer.num_dense ? layer.relu : dense.relu;
+    case LayerKind::kPool:
+      break;
+  }
+  return false;
+}
+
+}  // namespace
+
+qgnn_status XnnDenseSet::Create(const qgnn_model& model, ErrorReporter& reporter) {
+  if (model.quantized || model.num_denses == 0) return QGNN_OK;
+  ops_ = new (std::nothrow) xnnpack::DenseF32[model.num_denses];
+  if (ops_ == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the XNNPACK operators");
+  base_ = model.denses;
+  count_ = model.num_denses;
+  for (uint32_t l = 0; l < model.num_layers; ++l) {
+    const LayerParams& layer = model.layers[l];
+    for (uint32_t k = 0; k < layer.num_dense; ++k) {
+      const DenseParams& dense = layer.dense[k];
+      xnnpack::DenseF32& op = ops_[&dense - base_];
+      if (!op.Create(dense.in_features, dense.out_features, dense.weight_f, dense.bias_f,
+                     FusedRelu(layer, k))) {
+        return reporter.Report(QGNN_OUT_OF_MEMORY,
+                               "layer %" PRIu32 " (%s): XNNPACK cannot create a %" PRId32 " x %" PRId32
+                               " fully connected operator",
+                               layer.index, layer.name, dense.in_features, dense.out_features);
+      }
+    }
+  }
+  return QGNN_OK;
+}
+
+const xnnpack::DenseF32* XnnDenseSet::Find(const DenseParams& dense) const {
+  if (ops_ == nullptr || &dense < base_ || &dense >= base_ + count_) return nullptr;
+  const xnnpack::DenseF32* op = &ops_[&dense - base_];
+  return op->created() ? op : nullptr;
+}
+
+#else  // no XNNPACK backend in this build (bare metal)
+
+XnnDenseSet::~XnnDenseSet() = default;
+qgnn_status XnnDenseSet::Create(const qgnn_model&, ErrorReporter&) { return QGNN_OK; }
+const xnnpack::DenseF32* XnnDenseSet::Find(const DenseParams&) const { return nullptr; }
+
+#endif
+
+}  // namespace runtime
+}  // namespace qgnn

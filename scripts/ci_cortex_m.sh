@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Cortex-M firmware CI stage (examples/cortex-m, docs/embedded.md):
+#   1. builds the firmware for Cortex-M4 (qemu mps2-an386) and Cortex-M55 (qemu mps3-an547) at -Os, and its
+#      host twin (qgnn-fw-host) against the host runtime;
+#   2. runs both firmwares under qemu-system-arm (semihosting, with a timeout) and requires their "graph" and
+#      "reject" lines to be identical to the host twin's under every host ISA (reference, avx2, avx512 where the
+#      CPU has them);
+#   3. prints the budgets and fails when one is exceeded: .text of runtime + integer kernels linked into the
+#      M4 firmware <= 32 KB, the planner's arena for the MUTAG GIN <= 16 KB, no malloc in the image.
+# Usage: scripts/ci_cortex_m.sh   QGNN_JOBS=N: build parallelism (default 2); QGNN_FW_BUILD_PREFIX: where the
+#        three build trees go (default build/, i.e. build/<preset> as the presets say).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+jobs=${QGNN_JOBS:-2}
+prefix=${QGNN_FW_BUILD_PREFIX:-build/}
+text_budget=32768
+arena_budget=16384
+qemu_timeout=60
+export PYTHONPATH="$PWD/python"
+
+# arm-none-eabi, qemu-system-arm, and Debian's numpy + flatbuffers for scripts/embed_model.py.
+if [ "${QGNN_SKIP_DEPS:-0}" != 1 ]; then scripts/install_deps.sh; fi
+
+for preset in cortex-m4-firmware cortex-m55-firmware firmware-host; do
+  echo "--- build $preset"
+  cmake --preset "$preset" -B "$prefix$preset" >/dev/null
+  target=qgnn-fw
+  [ "$preset" = firmware-host ] && target=qgnn-fw-host
+  cmake --build "$prefix$preset" -j "$jobs" --target "$target"
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The lines that must match: per-graph int8 logits and the statuses of the hostile inputs.
+# The arena line also names the buffer each side was given, which differs by design.
+compared() { grep -E '^(graph|reject|model|arena needed) ' "$1" | sed 's/ given [0-9]*$//'; }
+
+# Host twins: Release (-O2) and Debug (-O0) with ASan + UBSan, every ISA this CPU runs, 1 and 2 threads; all
+# must print the same lines (the determinism promise), and the devices must print them too.
+echo "--- build firmware-host at -O0 with ASan + UBSan"
+cmake --preset firmware-host -B "${prefix}firmware-host-O0-asan" -DCMAKE_BUILD_TYPE=Debug -DQGNN_SANITIZE=ON >/dev/null
+cmake --build "${prefix}firmware-host-O0-asan" -j "$jobs" --target qgnn-fw-host
+"${prefix}firmware-host/examples/cortex-m/qgnn-fw-host" reference 1 >"$work/host-reference.txt"
+echo "--- host twin (Release, reference kernels, 1 thread)"
+cat "$work/host-reference.txt"
+runs=0
+for build in firmware-host firmware-host-O0-asan; do
+  host=${prefix}$build/examples/cortex-m/qgnn-fw-host
+  for isa in reference avx2 avx512 neon neondot default; do
+    for threads in 1 2; do
+      out=$work/$build-$isa-$threads.txt
+      if ! "$host" "$isa" "$threads" >"$out" 2>&1; then
+        # An ISA this build or CPU lacks is refused at interpreter creation: skip it, fail on anything else.
+        if grep -q '^error interpreter QGNN_INVALID_ARGUMENT' "$out"; then continue; fi
+        cat "$out"
+        echo "ci_cortex_m: $build $isa $threads threads failed" >&2
+        exit 1
+      fi
+      if ! diff <(compared "$work/host-reference.txt") <(compared "$out"); then
+        echo "ci_cortex_m: $build (isa $isa, $threads threads) differs from Release reference" >&2
+        exit 1
+      fi
+      runs=$((runs + 1))
+      echo "host $build isa $(awk '$1 == "isa" {print $2}' "$out") threads $threads: identical"
+    done
+  done
+done
+echo "host twins: $runs runs (build types x ISAs x threads), identical logits"
+
+fail=0
+for board in "cortex-m4-firmware mps2-an386 cortex-m4" "cortex-m55-firmware mps3-an547 cortex-m55"; do
+  read -r preset machine cpu <<<"$board"
+  elf=$prefix$preset/examples/cortex-m/qgnn-fw.elf
+  echo "--- qemu-system-arm -M $machine -cpu $cpu: $elf"
+  status=0
+  timeout "$qemu_timeout" qemu-system-arm -M "$machine" -cpu "$cpu" -display none -monitor none -serial null \
+    -semihosting-config enable=on,target=native -kernel "$elf" >"$work/$preset.txt" 2>&1 || status=$?
+  cat "$work/$preset.txt"
+  if [ "$status" -ne 0 ]; then
+    echo "ci_cortex_m: $preset exited with status $status" >&2
+    fail=1
+    continue
+  fi
+  if diff <(compared "$work/host-reference.txt") <(compared "$work/$preset.txt"); then
+    echo "$preset: $(grep -c '^graph ' "$work/$preset.txt") graphs, logits identical to the host runtime"
+  else
+    echo "ci_cortex_m: $preset logits differ from the host runtime (diff above)" >&2
+    fail=1
+  fi
+done
+
+echo "--- budgets (Cortex-M4F, -Os, linked with --gc-sections)"
+map=${prefix}cortex-m4-firmware/examples/cortex-m/qgnn-fw.map
+elf=${prefix}cortex-m4-firmware/examples/cortex-m/qgnn-fw.elf
+for lib in ${prefix}cortex-m4-firmware/runtime/libqgnn.a ${prefix}cortex-m4-firmware/kernels/libqgnn_kernels.a; do
+  echo "arm-none-eabi-size -t $lib (every function, linked or not): $(arm-none-eabi-size -t "$lib" | tail -1 | awk '{print $1}') B text"
+done
+arm-none-eabi-size "$elf"
+/usr/bin/python3 examples/cortex-m/tools/linked_size.py "$map" libqgnn.a libqgnn_kernels.a libc_nano.a libgcc.a
+# Float execution (float models' ops and kernels: *F32*, *_f32*, *Fp32* functions) is linked but serves no
+# integer model; the budget is the runtime and the integer kernels, so those sections are counted apart.
+/usr/bin/python3 examples/cortex-m/tools/linked_size.py --exclude '(F32|_f32|[Ff]p32)' "$map" libqgnn.a \
+  libqgnn_kernels.a >"$work/integer.txt"
+linked=$(/usr/bin/python3 examples/cortex-m/tools/linked_size.py "$map" libqgnn.a libqgnn_kernels.a |
+  awk '$1 == "(total)" {print $2}')
+integer=$(awk '$1 == "(total)" {print $2}' "$work/integer.txt")
+float_path=$(awk '$1 == "(excluded)" {print $2}' "$work/integer.txt")
+echo "runtime + all kernels linked: $linked B text, of which float execution: $float_path B"
+echo "BUDGET runtime + integer kernels .text: $integer B (limit $text_budget B)"
+[ "$integer" -le "$text_budget" ] || { echo "ci_cortex_m: .text budget exceeded" >&2; fail=1; }
+
+arena=$(awk '$1 == "arena" && $2 == "needed" {print $3; exit}' "$work/cortex-m4-firmware.txt")
+echo "BUDGET arena for the MUTAG GIN (largest MUTAG graph, planner on the device): ${arena:-?} B (limit $arena_budget B)"
+[ -n "$arena" ] && [ "$arena" -le "$arena_budget" ] || { echo "ci_cortex_m: arena budget exceeded" >&2; fail=1; }
+
+# What the library itself may call: no stdio, no malloc family, no exception or RTTI machinery. (Its handles
+# come from operator new(std::nothrow) at create time, which the firmware serves from a static pool.)
+forbidden='printf|puts|putchar|fopen|fwrite|fputs|stdout|stderr|malloc|calloc|realloc|free|__cxa_|_ZTI|_ZTS|__gxx_personality|_Unwind|abort'
+libs_undefined=$(arm-none-eabi-nm -u "${prefix}cortex-m4-firmware/runtime/libqgnn.a" "${prefix}cortex-m4-firmware/kernels/libqgnn_kernels.a" |
+  awk '$1 == "U" {print $2}' | sort -u)
+if bad=$(grep -E "^_?($forbidden)" <<<"$libs_undefined"); then
+  echo "ci_cortex_m: the library references forbidden symbols:" $bad >&2
+  fail=1
+else
+  echo "BUDGET library imports: no stdio, no malloc/free, no exceptions, no RTTI (arm-none-eabi-nm -u)"
+fi
+
+if grep -qE '^ *\.text\.(_?malloc|_malloc_r|_sbrk)' "$map" || arm-none-eabi-nm "$elf" | grep -qE ' T (malloc|_malloc_r|_sbrk)$'; then
+  echo "ci_cortex_m: the firmware links a heap (malloc/_sbrk)" >&2
+  fail=1
+else
+  echo "BUDGET heap: none (no malloc or _sbrk in the image; handles come from a $(awk '$1 == "device" {print $3}' "$work/cortex-m4-firmware.txt") B static pool)"
+fi
+exit "$fail"

@@ -1,0 +1,109 @@
+// qgnn-bench MODEL DATA.qgd [MODEL2 ...] [--json] [--threads N] [--batch B] [--split S] [--warmup W]
+// [--repeat R] [--isa ISA]: per-stage and end-to-end latency, memory split, and ratios between models
+// measured in the same interleaved run.
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bench/measure.h"
+#include "bench/model_bytes.h"
+#include "bench/report.h"
+#include "common/errors.h"
+#include "common/file.h"
+#include "qgnn/converter/dataset.h"
+#include "qgnn/qgnn.h"
+
+namespace {
+
+constexpr const char* kTool = "qgnn-bench";
+
+struct ModelOwner {
+  qgnn::tools::AlignedBuffer file;
+  qgnn_model* model = nullptr;
+  ~ModelOwner() { qgnn_model_delete(model); }
+};
+
+int run(int argc, char** argv) {
+  using namespace qgnn::tools;  // NOLINT(build/namespaces)
+  CLI::App app{
+      "Benchmark qgnn models on a .qgd data set: per-layer and end-to-end latency (p50/p99), graphs/s, arena "
+      "and model bytes; several models are run interleaved and compared with the first."};
+  BenchReport report;
+  BenchOptions& options = report.options;
+  std::string first_model;
+  std::vector<std::string> more_models;
+  bool json = false;
+  app.add_option("model", first_model, "Model file (.qgnn)")->required();
+  app.add_option("data", report.data_path, "Data set (.qgd)")->required();
+  app.add_option("models", more_models, "More models to compare with the first (same network, other bits)");
+  app.add_flag("--json", json, "Print one JSON object instead of text");
+  app.add_option("--threads", options.threads, "Worker threads per invoke")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
+  app.add_option("--batch", options.batch, "Graphs per invoke (graph classification)")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  app.add_option("--split", options.split, "Which graphs to run (graph classification)")
+      ->check(CLI::IsMember({"all", "train", "val", "test"}))
+      ->capture_default_str();
+  app.add_option("--warmup", options.warmup, "Untimed passes before measuring")
+      ->check(CLI::Range(0u, 100000u))
+      ->capture_default_str();
+  app.add_option("--repeat", options.repeat, "Timed passes over the split")
+      ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  app.add_option("--isa", options.isa, "Instruction set of the integer kernels (default: the fastest)")
+      ->check(CLI::IsMember({"reference", "avx2", "avx512", "neon", "neondot"}));
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<std::string> paths{first_model};
+  paths.insert(paths.end(), more_models.begin(), more_models.end());
+  std::vector<std::unique_ptr<ModelOwner>> owners;
+  std::string error;
+  for (const std::string& path : paths) {
+    owners.push_back(std::make_unique<ModelOwner>());
+    ModelOwner& o = *owners.back();
+    if (!read_file_aligned(path, &o.file, &error)) return fail(kTool, error);
+    qgnn_error qerr{};
+    if (qgnn_model_create(o.file.data.get(), o.file.size, &o.model, &qerr) != QGNN_OK)
+      return fail(kTool, path + ": " + describe(qerr));
+    BenchModel m;
+    m.path = path;
+    m.data = o.file.data.get();
+    m.size = o.file.size;
+    m.model = o.model;
+    if (qgnn_model_get_info(o.model, &m.info) != QGNN_OK)
+      return fail(kTool, path + ": qgnn_model_get_info failed");
+    if (!analyze_model_bytes(m.data, m.size, &m.bytes, &error)) return fail(kTool, path + ": " + error);
+    report.models.push_back(std::move(m));
+  }
+
+  auto bytes = qgnn::converter::read_file(report.data_path);
+  if (!bytes.ok()) return fail(kTool, bytes.error);
+  auto set = qgnn::converter::load_graph_set(bytes.value);
+  if (!set.ok()) return fail(kTool, report.data_path + ": " + set.error);
+  report.data_name = set.value.name;
+
+  if (!measure(report.models, set.value, options, &report.result, &error)) return fail(kTool, error);
+  if (json) {
+    std::printf("%s\n", bench_report_json(report).dump(2).c_str());
+  } else {
+    print_bench_report_text(report, stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // CLI11 and std:: containers may throw (bad_alloc); the tool reports instead of terminating.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    return qgnn::tools::fail(kTool, e.what());
+  }
+}

@@ -1,0 +1,245 @@
+#include "bench/measure.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "common/errors.h"
+#include "common/file.h"
+#include "qgnn/kernels/numerics.h"
+
+namespace qgnn {
+namespace tools {
+namespace {
+
+using converter::GraphBatch;
+using converter::GraphSetDesc;
+using converter::Task;
+using Clock = std::chrono::steady_clock;
+
+double us_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::micro>(b - a).count();
+}
+
+/// The profiler's user data: the clock at every stage boundary of the current invoke. Sized before the
+/// timed loop, so the callback only stores.
+struct StageClock {
+  std::vector<Clock::time_point> marks;
+};
+
+void mark_stage(void* user_data, uint32_t step) {
+  auto* clock = static_cast<StageClock*>(user_data);
+  if (step < clock->marks.size()) clock->marks[step] = Clock::now();
+}
+
+bool make_batches(const GraphSetDesc& set, const BenchOptions& options, std::vector<GraphBatch>* batches,
+                  std::string* error) {
+  auto split = converter::split_indices(set, options.split);
+  if (!split.ok()) {
+    *error = split.error;
+    return false;
+  }
+  if (set.task == Task::kNodeClassification) {
+    // The whole graph in one invoke, as qgnn-run does; the split only matters for scoring, not here.
+    auto all = converter::extract_all_graphs(set);
+    if (!all.ok()) {
+      *error = all.error;
+      return false;
+    }
+    all.value.num_graphs = 1;
+    all.value.graph_ptr = {0, static_cast<int32_t>(all.value.num_nodes)};
+    batches->push_back(std::move(all.value));
+    return true;
+  }
+  for (size_t first = 0; first < split.value.size(); first += options.batch) {
+    const size_t end = std::min(split.value.size(), first + options.batch);
+    const std::vector<uint32_t> graphs(split.value.begin() + static_cast<ptrdiff_t>(first),
+                                       split.value.begin() + static_cast<ptrdiff_t>(end));
+    auto extracted = converter::extract_graphs(set, graphs);
+    if (!extracted.ok()) {
+      *error = extracted.error;
+      return false;
+    }
+    batches->push_back(std::move(extracted.value));
+  }
+  return true;
+}
+
+bool check_fit(const BenchModel& m, const GraphSetDesc& set, std::string* error) {
+  const Task task =
+      m.info.task == QGNN_TASK_NODE_CLASSIFICATION ? Task::kNodeClassification : Task::kGraphClassification;
+  std::string why;
+  if (task != set.task) {
+    why = "the model's task differs from the data set's";
+  } else if (static_cast<uint32_t>(set.feature_dim) != m.info.input_dim) {
+    why = "the model takes " + std::to_string(m.info.input_dim) + " features per node, the data set has " +
+          std::to_string(set.feature_dim);
+  }
+  if (why.empty()) return true;
+  *error = m.path + " on data set \"" + set.name + "\": " + why;
+  return false;
+}
+
+/// Everything one model needs during the timed loop, allocated before it.
+struct Session {
+  std::unique_ptr<uint8_t, FreeDeleter> arena;
+  qgnn_interpreter* interpreter = nullptr;
+  std::vector<std::vector<int8_t>> features_i8;  ///< per batch, for int8-input models
+  StageClock clock;
+  std::vector<double> invoke_us;
+  std::vector<std::vector<double>> stage_us;
+  std::vector<double> overhead_us;
+  ~Session() { qgnn_interpreter_delete(interpreter); }
+};
+
+bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, const qgnn_plan_limits& plan,
+                  const BenchOptions& options, Session* s, ModelResult* r, std::string* error) {
+  qgnn_error qerr{};
+  if (qgnn_arena_size(m.model, &plan, &r->arena_bytes, &qerr) != QGNN_OK) {
+    *error = m.path + ": arena size: " + describe(qerr);
+    return false;
+  }
+  s->arena = allocate_aligned(r->arena_bytes);
+  if (!s->arena) {
+    *error = m.path + ": cannot allocate an arena of " + std::to_string(r->arena_bytes) + " bytes";
+    return false;
+  }
+  qgnn_interpreter_options io{};  // fields left zero take the runtime's defaults
+  io.num_threads = options.threads;
+  io.isa = options.isa.empty() ? nullptr : options.isa.c_str();
+  if (qgnn_interpreter_create(m.model, &plan, s->arena.get(), r->arena_bytes, &io, &s->interpreter, &qerr) !=
+      QGNN_OK) {
+    *error = m.path + ": interpreter: " + describe(qerr);
+    return false;
+  }
+  r->isa = qgnn_interpreter_isa(s->interpreter);
+  const size_t stages = m.info.num_layers + 2;
+  s->clock.marks.resize(stages + 1);
+  s->stage_us.resize(stages);
+  qgnn_interpreter_set_profiler(s->interpreter, mark_stage, &s->clock);
+  if (m.info.input_is_int8) {
+    for (const GraphBatch& b : batches) {
+      std::vector<int8_t> q(b.features.size());
+      for (size_t k = 0; k < q.size(); ++k) {
+        q[k] = static_cast<int8_t>(
+            kernels::quantize_float(b.features[k], m.info.input_scale, m.info.input_zero_point, 8));
+      }
+      s->features_i8.push_back(std::move(q));
+    }
+  }
+  return true;
+}
+
+/// One pass over every batch; returns the summed invoke time, or a negative value on a runtime error.
+double run_pass(const BenchModel& m, const std::vector<GraphBatch>& batches, bool timed, Session* s,
+                std::string* error) {
+  double total = 0;
+  qgnn_error qerr{};
+  for (size_t k = 0; k < batches.size(); ++k) {
+    const GraphBatch& b = batches[k];
+    const bool i8 = m.info.input_is_int8 != 0;
+    const qgnn_graph graph{b.num_nodes,
+                           b.num_edges,
+                           b.num_graphs,
+                           b.row_ptr.data(),
+                           b.col_idx.data(),
+                           b.graph_ptr.data(),
+                           i8 ? nullptr : b.features.data(),
+                           i8 ? s->features_i8[k].data() : nullptr};
+    if (qgnn_interpreter_setup(s->interpreter, &graph, &qerr) != QGNN_OK) {
+      *error = m.path + ": setup of batch " + std::to_string(k) + ": " + describe(qerr);
+      return -1;
+    }
+    const Clock::time_point t0 = Clock::now();
+    const qgnn_status st = qgnn_interpreter_invoke(s->interpreter, &qerr);
+    const Clock::time_point t1 = Clock::now();
+    if (st != QGNN_OK) {
+      *error = m.path + ": invoke of batch " + std::to_string(k) + ": " + describe(qerr);
+      return -1;
+    }
+    const double us = us_between(t0, t1);
+    total += us;
+    if (!timed) continue;
+    s->invoke_us.push_back(us);
+    const auto& marks = s->clock.marks;
+    for (size_t stage = 0; stage < s->stage_us.size(); ++stage)
+      s->stage_us[stage].push_back(us_between(marks[stage], marks[stage + 1]));
+    s->overhead_us.push_back(us - us_between(marks.front(), marks.back()));
+  }
+  return total;
+}
+
+}  // namespace
+
+bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, const BenchOptions& options,
+             BenchResult* result, std::string* error) {
+  for (const BenchModel& m : models)
+    if (!check_fit(m, set, error)) return false;
+  std::vector<GraphBatch> batches;
+  if (!make_batches(set, options, &batches, error)) return false;
+
+  qgnn_plan_limits plan{1, 0, 1};
+  for (const GraphBatch& b : batches) {
+    plan.max_nodes = std::max(plan.max_nodes, b.num_nodes);
+    plan.max_edges = std::max(plan.max_edges, b.num_edges);
+    plan.max_graphs = std::max(plan.max_graphs, b.num_graphs);
+    result->graphs_per_pass += b.num_graphs;
+    result->nodes_per_pass += b.num_nodes;
+  }
+  result->plan = plan;
+  result->invokes_per_pass = static_cast<uint32_t>(batches.size());
+  result->models.assign(models.size(), ModelResult{});
+
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (size_t i = 0; i < models.size(); ++i) {
+    sessions.push_back(std::make_unique<Session>());
+    if (!open_session(models[i], batches, plan, options, sessions[i].get(), &result->models[i], error))
+      return false;
+  }
+  const size_t count = models.size();
+  for (uint32_t pass = 0; pass < options.warmup + options.repeat; ++pass) {
+    const bool timed = pass >= options.warmup;
+    for (size_t j = 0; j < count; ++j) {
+      const size_t i = (pass + j) % count;
+      const double us = run_pass(models[i], batches, timed, sessions[i].get(), error);
+      if (us < 0) return false;
+      if (timed) result->models[i].pass_us.push_back(us);
+    }
+  }
+
+  for (size_t i = 0; i < count; ++i) {
+    ModelResult& r = result->models[i];
+    Session& s = *sessions[i];
+    const ModelBytes& bytes = models[i].bytes;
+    double total_us = 0;
+    for (double us : r.pass_us) total_us += us;
+    r.graphs_per_s =
+        total_us > 0 ? 1e6 * result->graphs_per_pass * static_cast<double>(r.pass_us.size()) / total_us : 0;
+    r.invoke_us = summarize_latency(s.invoke_us);
+    const double graphs_per_invoke =
+        static_cast<double>(result->graphs_per_pass) / static_cast<double>(result->invokes_per_pass);
+    r.graph_us = r.invoke_us.p50 / graphs_per_invoke;
+    r.profiled_overhead_us = summarize_latency(s.overhead_us).p50;
+    for (size_t stage = 0; stage < s.stage_us.size(); ++stage) {
+      StageResult sr;
+      if (stage == 0) {
+        sr.name = "input";
+        sr.kind = "Input";
+      } else if (stage == s.stage_us.size() - 1) {
+        sr.name = "logits";
+        sr.kind = "Logits";
+      } else {
+        const size_t layer = stage - 1;
+        sr.name =
+            layer < bytes.layer_names.size() ? bytes.layer_names[layer] : "layer" + std::to_string(layer);
+        sr.kind = layer < bytes.layer_kinds.size() ? bytes.layer_kinds[layer] : "";
+      }
+      sr.us = summarize_latency(std::move(s.stage_us[stage]));
+      r.stages.push_back(std::move(sr));
+    }
+  }
+  return true;
+}
+
+}  // namespace tools
+}  // namespace qgnn
