@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernel_data.h"
+#include "qgnn/kernels/kernel_table.h"
 #include "qgnn/kernels/reference.h"
 
 namespace qgnn {
@@ -33,6 +34,34 @@ BENCHMARK(BM_QuantizeRows)
     ->ArgNames({"bits", "F"})
     ->Args({8, 1433})
     ->Args({4, 1433})
+    ->Unit(benchmark::kMicrosecond);
+
+/// The same through an ISA's kernel table (isa: the kernels::Isa value; skipped where unavailable).
+void BM_QuantizeRowsIsa(benchmark::State& state) {
+  const kernels::KernelTable* table = kernels::kernels_for(static_cast<kernels::Isa>(state.range(2)));
+  if (table == nullptr) {
+    state.SkipWithError("ISA not available in this build / on this CPU");
+    return;
+  }
+  const int bits = static_cast<int>(state.range(0));
+  const int32_t rows = kCoraNodes;
+  const int32_t cols = static_cast<int32_t>(state.range(1));
+  Rng rng(0x0DA7Au);
+  const std::vector<float> x = random_floats(static_cast<size_t>(rows) * cols, 0.0f, 1.0f, rng);
+  std::vector<uint8_t> y(kernels::row_bytes(static_cast<size_t>(cols), bits) * static_cast<size_t>(rows));
+  uint8_t* out = y.data();
+  const float scale = 1.0f / static_cast<float>((1 << bits) - 1);
+  const kernels::QActivation output{out, bits, kernels::qmin(bits)};
+  for (auto _ : state) {
+    table->quantize_rows(x.data(), cols, scale, output, 0, rows);
+    benchmark::DoNotOptimize(out);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(rows) * cols);
+}
+BENCHMARK(BM_QuantizeRowsIsa)
+    ->ArgNames({"bits", "F", "isa"})
+    ->ArgsProduct({{8, 4}, {1433}, {1, 2}})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

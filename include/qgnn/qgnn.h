@@ -161,7 +161,8 @@ typedef struct qgnn_interpreter_options {
   /// f32 fully connected on the interpreter's threads; within the float rounding bound of the reference, and
   /// identical for every thread count). NULL or "" takes the environment variable QGNN_FP32, else "xnnpack"
   /// where this build and CPU have it, else "reference". An unknown or unavailable name fails creation with
-  /// QGNN_INVALID_ARGUMENT. Quantized models are not affected.
+  /// QGNN_INVALID_ARGUMENT. Quantized models are not affected; builds with QGNN_FLOAT_MODELS=OFF (firmware)
+  /// run no float models and ignore this field.
   const char* fp32;
 } qgnn_interpreter_options;
 

@@ -31,11 +31,12 @@ void global_pool_neon(const int32_t* graph_ptr, AggregateMode mode, QActivationC
   }
 
 QGNN_ARM_DENSE(neon)
-const KernelTable k_table_neon = {Isa::kNeon, "neon", aggregate_neon, dense_neon, global_pool_neon};
+const KernelTable k_table_neon = {Isa::kNeon, "neon",           aggregate_neon,
+                                  dense_neon, global_pool_neon, quantize_rows};
 #if defined(QGNN_ARM_NEONDOT)
 QGNN_ARM_DENSE(neondot)
-const KernelTable k_table_neondot = {Isa::kNeonDot, "neondot", aggregate_neon, dense_neondot,
-                                     global_pool_neon};
+const KernelTable k_table_neondot = {Isa::kNeonDot, "neondot",        aggregate_neon,
+                                     dense_neondot, global_pool_neon, quantize_rows};
 #endif
 #undef QGNN_ARM_DENSE
 

@@ -17,7 +17,8 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
-const KernelTable kReferenceTable = {Isa::kReference, "reference", &aggregate, &dense, &global_pool};
+const KernelTable kReferenceTable = {Isa::kReference, "reference",  &aggregate,
+                                     &dense,          &global_pool, &quantize_rows};
 
 struct IsaName {
   Isa isa;

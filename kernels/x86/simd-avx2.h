@@ -113,6 +113,52 @@ struct Avx2 {
   }
   static Acc dot(Acc acc, X x, W w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
   static Acc wsum(Acc acc, W w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(w, _mm256_set1_epi16(1))); }
+  // ---- Input quantization (quantize-body.h): float lanes -----------------------------------------------
+  using F32 = __m256;
+  /// n (<= kLanes) floats, the other lanes 0.
+  static F32 load_f32(const float* p, int n) {
+    if (n == kLanes) return _mm256_loadu_ps(p);
+    alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_maskload_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
+  }
+  static bool any_nan(F32 v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).
+  static I32 round_quotient(F32 x, F32 scale) {
+    __m256 v = _mm256_div_ps(x, scale);
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-1.0e6f)), _mm256_set1_ps(1.0e6f));
+    const __m256i t = _mm256_cvttps_epi32(v);
+    const __m256 frac = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t));
+    // All-ones lanes read -1: t - up + down.
+    const __m256i up = _mm256_castps_si256(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ));
+    const __m256i down = _mm256_castps_si256(_mm256_cmp_ps(frac, _mm256_set1_ps(-0.5f), _CMP_LE_OQ));
+    return _mm256_add_epi32(_mm256_sub_epi32(t, up), down);
+  }
+  static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
+    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+  }
+
+  // ---- Dense with channels in lanes (dense-body.h): weights packed [k / kGroup][channel][kGroup] -------
+  using PackedW = int16_t;           ///< vpmaddwd operands are int16 pairs
+  static constexpr int kGroup = 2;   ///< k per 32-bit lane group
+  static constexpr int kXBytes = 2;  ///< bytes of one activation in an X vector (int16)
+  /// 2 activations (int16) broadcast to every lane, times the 8 channels' 2 weights each.
+  static Acc dot_bcast(Acc acc, const uint8_t* x, Acc w) {
+    int32_t group;
+    std::memcpy(&group, x, sizeof group);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(group), w));
+  }
+  static Acc load_acc(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+  static void store_acc(void* p, Acc v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+  static void store_x(uint8_t* p, X v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static I32 load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static I64 load_i64(const int64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  /// Variable arithmetic shift of each int64 lane (AVX2 has the logical one only, see srai64).
+  static I64 srav64(I64 a, I64 s) {
+    const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
+    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(a, sign), s), sign);
+  }
+  /// Even dwords from a, odd dwords from b.
+  static I32 blend_odd(I32 a, I32 b) { return _mm256_blend_epi32(a, b, 0xAA); }
   static int32_t hsum(Acc acc) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));

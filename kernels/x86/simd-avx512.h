@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace qgnn {
 namespace kernels {
@@ -108,6 +109,49 @@ struct Avx512 {
   static Acc dot(Acc acc, X x, W w) { return _mm512_dpbusd_epi32(acc, x, w); }
   static Acc wsum(Acc acc, W w) { return _mm512_dpbusd_epi32(acc, _mm512_set1_epi8(1), w); }
   static int32_t hsum(Acc acc) { return _mm512_reduce_add_epi32(acc); }
+
+  // ---- Input quantization (quantize-body.h): float lanes -----------------------------------------------
+  using F32 = __m512;
+  /// n (<= kLanes) floats, the other lanes 0.
+  static F32 load_f32(const float* p, int n) {
+    return n == kLanes ? _mm512_loadu_ps(p)
+                       : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
+  static bool any_nan(F32 v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).
+  static I32 round_quotient(F32 x, F32 scale) {
+    __m512 v = _mm512_div_ps(x, scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1.0e6f)), _mm512_set1_ps(1.0e6f));
+    const __m512i t = _mm512_cvttps_epi32(v);
+    const __m512 frac = _mm512_sub_ps(v, _mm512_cvtepi32_ps(t));
+    const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __mmask16 down = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(-0.5f), _CMP_LE_OQ);
+    const __m512i one = _mm512_set1_epi32(1);
+    return _mm512_mask_sub_epi32(_mm512_mask_add_epi32(t, up, t, one), down, t, one);
+  }
+  static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
+    return _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+  }
+
+  // ---- Dense with channels in lanes (dense-body.h): weights packed [k / kGroup][channel][kGroup] -------
+  using PackedW = int8_t;            ///< vpdpbusd's signed operand
+  static constexpr int kGroup = 4;   ///< k per 32-bit lane group
+  static constexpr int kXBytes = 1;  ///< bytes of one activation in an X vector (x + 128, uint8)
+  /// 4 activations (x + 128) broadcast to every lane, times the 16 channels' 4 weights each.
+  static Acc dot_bcast(Acc acc, const uint8_t* x, Acc w) {
+    int32_t group;
+    std::memcpy(&group, x, sizeof group);
+    return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(group), w);
+  }
+  static Acc load_acc(const void* p) { return _mm512_loadu_si512(p); }
+  static void store_acc(void* p, Acc v) { _mm512_storeu_si512(p, v); }
+  static void store_x(uint8_t* p, X v) { _mm512_storeu_si512(p, v); }
+  static I32 load_i32(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static I64 load_i64(const int64_t* p) { return _mm512_loadu_si512(p); }
+  /// Variable arithmetic shift of each int64 lane.
+  static I64 srav64(I64 a, I64 s) { return _mm512_srav_epi64(a, s); }
+  /// Even dwords from a, odd dwords from b.
+  static I32 blend_odd(I32 a, I32 b) { return _mm512_mask_blend_epi32(0xAAAA, a, b); }
 
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }

@@ -23,10 +23,10 @@ namespace {
   void dense_##isa(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias,            \
                    ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out,            \
                    int32_t out_cols, int32_t row_begin, int32_t row_end) {                                 \
-    dense_tiled(GemmKernels{gemm_acc_qs8_##gemm, gemm_acc_qs4_##gemm}, in, in_cols, weights, bias, rq,     \
-                extra, relu, out, out_cols, row_begin, row_end);                                           \
+    dense_twin_##gemm(in, in_cols, weights, bias, rq, extra, relu, out, out_cols, row_begin, row_end);     \
   }                                                                                                        \
-  const KernelTable k_table_##isa = {isa_enum, #isa, aggregate_##isa, dense_##isa, global_pool_##isa};
+  const KernelTable k_table_##isa = {                                                                      \
+      isa_enum, #isa, aggregate_##isa, dense_##isa, global_pool_##isa, quantize_rows_##isa};
 
 #if defined(QGNN_X86_AVX2)
 QGNN_X86_TABLE(Isa::kAvx2, avx2, avx2)

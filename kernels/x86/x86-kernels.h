@@ -60,6 +60,22 @@ void gemm_acc_qs8_avx512vnni(const GemmOperand& op, int32_t row_begin, int32_t r
 void gemm_acc_qs4_avx512vnni(const GemmOperand& op, int32_t row_begin, int32_t rows, int32_t channel_begin,
                              int32_t channels, int32_t* acc);
 
+/// dense() twins with output channels in lanes (dense-body.h), one per ISA file: same signature and bytes
+/// as reference dense().
+#define QGNN_X86_DECLARE_DENSE(suffix)                                                                  \
+  void dense_twin_##suffix(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias, \
+                           ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out, \
+                           int32_t out_cols, int32_t row_begin, int32_t row_end);
+QGNN_X86_DECLARE_DENSE(avx2)
+QGNN_X86_DECLARE_DENSE(avx512vnni)
+#undef QGNN_X86_DECLARE_DENSE
+
+/// quantize_rows() twins (quantize-body.h): same signature and bytes as the reference.
+void quantize_rows_avx2(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                        int32_t row_end);
+void quantize_rows_avx512(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                          int32_t row_end);
+
 /// The accumulator kernels of one ISA, by weight width.
 struct GemmKernels {
   GemmAccFn qs8;

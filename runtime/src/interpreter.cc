@@ -26,9 +26,11 @@ const int8_t* QuantizedLogits(const qgnn_interpreter& in) {
   return reinterpret_cast<const int8_t*>(in.arena + in.offsets[tensor]);
 }
 
+#if !defined(QGNN_NO_FLOAT_MODELS)  // an integer-only build (QGNN_FLOAT_MODELS=OFF) loads no float model
 const float* FloatLogits(const qgnn_interpreter& in) {
   return reinterpret_cast<const float*>(in.arena + in.offsets[in.model->output_tensor]);
 }
+#endif
 
 }  // namespace
 
@@ -148,6 +150,8 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
 
   // The float path's dense backend, chosen like the ISA: the option, else QGNN_FP32, else XNNPACK where this
   // build and CPU have it. Its operators are created here (they pack the weights) and run on the pool above.
+  // An integer-only build has no float path, so it has no backend to choose and ignores the option.
+#if !defined(QGNN_NO_FLOAT_MODELS)
   const char* fp32_source = "fp32 option";
   const char* fp32_override = options != nullptr ? options->fp32 : nullptr;
 #if !defined(QGNN_EMBEDDED)
@@ -169,6 +173,7 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
       return st;
     }
   }
+#endif
   *interpreter = in;
   return reporter.Ok();
 }
@@ -226,7 +231,9 @@ extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qg
   ctx.pool = &interpreter->pool;
   ctx.partition = &interpreter->partition;
   ctx.arena_end = interpreter->arena_end;
+#if !defined(QGNN_NO_FLOAT_MODELS)
   ctx.xnn_dense = interpreter->fp32 == Fp32Backend::kXnnpack ? &interpreter->xnn_dense : nullptr;
+#endif
   ctx.kernels = interpreter->kernels;
 
   const Profiler& profiler = interpreter->profiler;
@@ -269,10 +276,12 @@ extern "C" qgnn_status qgnn_interpreter_output(const qgnn_interpreter* interpret
     output->zero_point = m.output_q.zero_point;
     output->logits_f32 = nullptr;
   } else {
+#if !defined(QGNN_NO_FLOAT_MODELS)
     output->logits_q = nullptr;
     output->scale = 1.0f;
     output->zero_point = 0;
     output->logits_f32 = qgnn::runtime::FloatLogits(*interpreter);
+#endif
   }
   return QGNN_OK;
 }
@@ -291,7 +300,9 @@ extern "C" qgnn_status qgnn_interpreter_output_float(const qgnn_interpreter* int
     qgnn::kernels::dequantize_rows(logits, static_cast<int32_t>(cols), m.output_q.scale, out, 0,
                                    static_cast<int32_t>(rows));
   } else {
+#if !defined(QGNN_NO_FLOAT_MODELS)
     std::memcpy(out, qgnn::runtime::FloatLogits(*interpreter), rows * cols * sizeof(float));
+#endif
   }
   return QGNN_OK;
 }
@@ -310,8 +321,10 @@ extern "C" qgnn_status qgnn_interpreter_argmax(const qgnn_interpreter* interpret
                                                  m.output_q.zero_point};
     qgnn::kernels::argmax_rows(logits, cols, out, 0, static_cast<int32_t>(rows));
   } else {
+#if !defined(QGNN_NO_FLOAT_MODELS)
     qgnn::kernels::argmax_rows_f32(qgnn::runtime::FloatLogits(*interpreter), cols, out, 0,
                                    static_cast<int32_t>(rows));
+#endif
   }
   return QGNN_OK;
 }

@@ -36,8 +36,11 @@ struct qgnn_interpreter {
   const qgnn::kernels::KernelTable* kernels = nullptr;
   /// Float path's dense backend (options->fp32, else QGNN_FP32, else XNNPACK where available), chosen once at
   /// create time, and its XNNPACK operators (none for the reference or a quantized model).
+  /// Absent from integer-only builds (QGNN_FLOAT_MODELS=OFF), which have no float path to back.
+#if !defined(QGNN_NO_FLOAT_MODELS)
   qgnn::runtime::Fp32Backend fp32 = qgnn::runtime::Fp32Backend::kReference;
   qgnn::runtime::XnnDenseSet xnn_dense;
+#endif
   /// Optional per-stage callback (qgnn_interpreter_set_profiler); unset by default.
   qgnn::runtime::Profiler profiler;
 

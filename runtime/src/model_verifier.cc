@@ -324,6 +324,14 @@ qgnn_status VerifyAndResolve(const fb::Model& model, ErrorReporter& reporter, qg
     default:
       return reporter.Report(QGNN_UNSUPPORTED_LAYER, "unknown task %d", static_cast<int>(model.task()));
   }
+#if defined(QGNN_NO_FLOAT_MODELS)
+  // Float execution is compiled out of this build (the float kernels are not even linked on firmware), so a
+  // float model is refused here, before anything could run it.
+  if (!model.quantized()) {
+    return reporter.Report(QGNN_UNSUPPORTED_LAYER,
+                           "float models are not supported by this build (QGNN_FLOAT_MODELS=OFF)");
+  }
+#endif
   out->quantized = model.quantized();
   qgnn_status st = VerifyTensors(model, reporter);
   if (st != QGNN_OK) return st;

@@ -49,11 +49,14 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
     RunDense(ctx, params.dense[0], ConstActivation(ctx, params.t_agg, params.agg_q), nullptr, {}, params.relu,
              MutableActivation(ctx, params.t_out, params.out_q), rows);
   } else {
+    // Float models; an integer-only build (QGNN_FLOAT_MODELS=OFF) refuses them at create.
+#if !defined(QGNN_NO_FLOAT_MODELS)
     float* agg = static_cast<float*>(ctx.Data(params.t_agg));
     RunAggregateF32(ctx, kernels::AggregateMode::kGcn, static_cast<const float*>(ctx.Data(params.t_in)),
                     params.in_dim, 0.0f, agg);
     RunDenseF32(ctx, params.dense[0], agg, nullptr, nullptr, params.relu,
                 static_cast<float*>(ctx.Data(params.t_out)), rows);
+#endif
   }
 }
 

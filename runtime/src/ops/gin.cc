@@ -111,6 +111,8 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
       in_q = out_q;
     }
   } else {
+    // Float models; an integer-only build (QGNN_FLOAT_MODELS=OFF) refuses them at create.
+#if !defined(QGNN_NO_FLOAT_MODELS)
     float* agg = static_cast<float*>(ctx.Data(params.t_agg));
     RunAggregateF32(ctx, kernels::AggregateMode::kSum, static_cast<const float*>(ctx.Data(params.t_in)),
                     params.in_dim, params.self_weight_f, agg);
@@ -123,6 +125,7 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
                   rows);
       in = out;
     }
+#endif
   }
 }
 

@@ -17,7 +17,7 @@ void EvalInput(const EvalContext& ctx, const qgnn_model& model, const float* fea
   } else {
     const float scale = model.input_q.scale;
     ParallelFor(*ctx.pool, ctx.num_nodes, [&](int32_t begin, int32_t end) {
-      kernels::quantize_rows(features_f32, cols, scale, out, begin, end);
+      ctx.kernels->quantize_rows(features_f32, cols, scale, out, begin, end);
     });
   }
 }

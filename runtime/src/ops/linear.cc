@@ -28,8 +28,11 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
     RunDense(ctx, params.dense[0], ConstActivation(ctx, params.t_in, params.in_q), nullptr, {}, params.relu,
              MutableActivation(ctx, params.t_out, params.out_q), rows);
   } else {
+    // Float models; an integer-only build (QGNN_FLOAT_MODELS=OFF) refuses them at create.
+#if !defined(QGNN_NO_FLOAT_MODELS)
     RunDenseF32(ctx, params.dense[0], static_cast<const float*>(ctx.Data(params.t_in)), nullptr, nullptr,
                 params.relu, static_cast<float*>(ctx.Data(params.t_out)), rows);
+#endif
   }
 }
 

@@ -134,19 +134,23 @@ kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, c
 void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
               const DenseParams* extra_dense, kernels::QActivationConst extra_in, bool relu,
               kernels::QActivation out, int32_t rows);
+#if !defined(QGNN_NO_FLOAT_MODELS)  // integer-only builds (QGNN_FLOAT_MODELS=OFF) have no float execution
 /// Float Dense over `rows` rows, with an optional extra input (SAGE root). With XNNPACK, `scratch` (arena
 /// memory dead after this call, `scratch_floats` floats, e.g. the SAGE aggregation just consumed) lets the
 /// root product run on XNNPACK too; without it the root term is added by a plain loop.
 void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in,
                  const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows,
                  float* scratch = nullptr, size_t scratch_floats = 0);
+#endif
 /// Quantized aggregation over all nodes, in the chunks of ctx.partition (rows balanced by edge count).
 void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
                   int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
                   kernels::QActivation out);
+#if !defined(QGNN_NO_FLOAT_MODELS)
 /// Float aggregation over all nodes, in the chunks of ctx.partition.
 void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
                      float self_weight, float* out);
+#endif
 
 }  // namespace runtime
 }  // namespace qgnn

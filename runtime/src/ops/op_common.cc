@@ -229,6 +229,7 @@ qgnn_status InitBatchNorm(const InitContext& ctx, const fb::BatchNorm* bn, const
   return QGNN_OK;
 }
 
+#if !defined(QGNN_NO_FLOAT_MODELS)  // float execution; integer-only builds refuse float models at create
 // y = (acc - mean) / sqrt(var + eps) * gamma + beta, then the activation, on rows [begin, end) of `out`.
 // Computed per element from the stored statistics: no per-channel tables, so nothing to allocate.
 void BatchNormF32(const DenseParams& dense, bool relu, float* out, int32_t begin, int32_t end) {
@@ -316,6 +317,7 @@ bool RunDenseF32Xnnpack(const EvalContext& ctx, const DenseParams& dense, const 
   return false;
 #endif
 }
+#endif  // !QGNN_NO_FLOAT_MODELS
 
 }  // namespace
 
@@ -438,6 +440,7 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
   });
 }
 
+#if !defined(QGNN_NO_FLOAT_MODELS)
 void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in,
                  const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows,
                  float* scratch, size_t scratch_floats) {
@@ -458,6 +461,7 @@ void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* 
     if (batch_norm) BatchNormF32(dense, relu, out, begin, end);
   });
 }
+#endif  // !QGNN_NO_FLOAT_MODELS
 
 void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
                   int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
@@ -467,12 +471,14 @@ void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::
   });
 }
 
+#if !defined(QGNN_NO_FLOAT_MODELS)
 void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
                      float self_weight, float* out) {
   ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
     kernels::aggregate_f32(ctx.graph, mode, in, cols, self_weight, out, begin, end);
   });
 }
+#endif
 
 }  // namespace runtime
 }  // namespace qgnn

@@ -33,11 +33,14 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
       ctx.kernels->global_pool(ctx.graph_ptr, params.mode, in, params.in_dim, params.rq, out, begin, end);
     });
   } else {
+    // Float models; an integer-only build (QGNN_FLOAT_MODELS=OFF) refuses them at create.
+#if !defined(QGNN_NO_FLOAT_MODELS)
     const float* in = static_cast<const float*>(ctx.Data(params.t_in));
     float* out = static_cast<float*>(ctx.Data(params.t_out));
     ParallelFor(*ctx.pool, ctx.num_graphs, [&](int32_t begin, int32_t end) {
       kernels::global_pool_f32(ctx.graph_ptr, params.mode, in, params.in_dim, out, begin, end);
     });
+#endif
   }
 }
 

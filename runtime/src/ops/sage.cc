@@ -60,12 +60,15 @@ void Eval(const EvalContext& ctx, const LayerParams& params) {
     RunDense(ctx, params.dense[0], ConstActivation(ctx, params.t_agg, params.agg_q), root, in, params.relu,
              MutableActivation(ctx, params.t_out, params.out_q), rows);
   } else {
+    // Float models; an integer-only build (QGNN_FLOAT_MODELS=OFF) refuses them at create.
+#if !defined(QGNN_NO_FLOAT_MODELS)
     const float* in = static_cast<const float*>(ctx.Data(params.t_in));
     float* agg = static_cast<float*>(ctx.Data(params.t_agg));
     RunAggregateF32(ctx, params.mode, in, params.in_dim, 0.0f, agg);
     // The aggregation is dead once the neighbour product has read it: scratch for the root product.
     RunDenseF32(ctx, params.dense[0], agg, root, in, params.relu, static_cast<float*>(ctx.Data(params.t_out)),
                 rows, agg, static_cast<size_t>(rows) * static_cast<size_t>(params.in_dim));
+#endif
   }
 }
 

@@ -1,0 +1,116 @@
+// quantize_rows twins (the model input's float -> int8 / int4) against the reference, byte for byte: exact
+// .5 quotients and their float neighbours, huge and infinite values saturating, NaN rows, odd widths (int4
+// pad nibbles), every zero point, and row splits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "qgnn/kernels/kernel_table.h"
+#include "qgnn/kernels/numerics.h"
+#include "qgnn/kernels/reference.h"
+#include "simd_test_util.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+using QuantizeSimdTest = simdtest::TwinTest;
+
+/// Runs the reference and the twin (all rows, then row by row in reverse order) into buffers poisoned
+/// with different bytes and compares every byte.
+void expect_same(const KernelTable& table, const std::vector<float>& x, int32_t rows, int32_t cols,
+                 float scale, int bits, int32_t zero_point) {
+  const size_t bytes = row_bytes(static_cast<size_t>(cols), bits) * static_cast<size_t>(rows) + 1;
+  std::vector<uint8_t> expected(bytes, 0xA5), whole(bytes, 0x5A), split(bytes, 0x5A);
+  quantize_rows(x.data(), cols, scale, QActivation{expected.data(), bits, zero_point}, 0, rows);
+  table.quantize_rows(x.data(), cols, scale, QActivation{whole.data(), bits, zero_point}, 0, rows);
+  for (int32_t r = rows - 1; r >= 0; --r) {
+    table.quantize_rows(x.data(), cols, scale, QActivation{split.data(), bits, zero_point}, r, r + 1);
+  }
+  expected.back() = whole.back() = split.back() = 0;  // the byte past the rows is nobody's
+  const size_t stride = row_bytes(static_cast<size_t>(cols), bits);
+  for (size_t i = 0; i < bytes; ++i) {
+    ASSERT_EQ(expected[i], whole[i]) << table.name << " bits " << bits << " zp " << zero_point << " cols "
+                                     << cols << " scale " << scale << ": row " << i / stride << " byte "
+                                     << i % stride;
+    ASSERT_EQ(expected[i], split[i]) << table.name << " split, byte " << i;
+  }
+}
+
+TEST_P(QuantizeSimdTest, RandomValuesOfEveryWidth) {
+  testutil::Rng rng(11);
+  for (int bits : {8, 4}) {
+    for (int32_t cols : {0, 1, 2, 7, 8, 15, 16, 17, 31, 33, 64, 100, 1433}) {
+      const int32_t rows = 5;
+      std::vector<float> x(static_cast<size_t>(rows) * cols);
+      for (float& v : x) v = static_cast<float>(rng.uniform_real(-3.0, 3.0));
+      for (float scale : {1.0f / 127.0f, 0.013f, 0.5f, 3.0f}) {
+        for (int32_t zp : {qmin(bits), -1, 0, 3, qmax(bits)})
+          expect_same(*table(), x, rows, cols, scale, bits, zp);
+      }
+    }
+  }
+}
+
+TEST_P(QuantizeSimdTest, ExactHalvesAndTheirNeighbours) {
+  // x / scale lands exactly on k + 0.5 (round half away from zero) and one float either side.
+  std::vector<float> x;
+  const float scale = 0.25f;  // a power of two: x / scale is exact, so the quotient is exactly the half
+  for (int k = -140; k <= 140; ++k) {
+    const float half = (static_cast<float>(k) + 0.5f) * scale;
+    x.push_back(half);
+    x.push_back(std::nextafter(half, 1.0e9f));
+    x.push_back(std::nextafter(half, -1.0e9f));
+    x.push_back(-half);
+  }
+  x.push_back(0.0f);
+  x.push_back(-0.0f);
+  x.push_back(0.49999997f * scale);
+  x.push_back(-0.49999997f * scale);
+  const int32_t cols = static_cast<int32_t>(x.size());
+  for (int bits : {8, 4}) {
+    for (int32_t zp : {qmin(bits), 0, qmax(bits)}) {
+      expect_same(*table(), x, 1, cols, scale, bits, zp);
+      expect_same(*table(), x, 1, cols, 0.1f, bits, zp);  // inexact quotients near the halves
+    }
+  }
+}
+
+TEST_P(QuantizeSimdTest, HugeAndInfiniteValuesSaturate) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {1.0e6f,   -1.0e6f,   1.0e7f,    -1.0e7f,    3.0e38f, -3.0e38f,
+                                inf,      -inf,      999999.5f, -999999.5f, 2.5e9f,  -2.5e9f,
+                                1.0e-38f, -1.0e-45f, 127.5f,    -128.5f,    7.5f};
+  for (int bits : {8, 4}) {
+    for (float scale : {1.0f, 1.0e-30f, 1.0e30f}) {
+      for (int32_t zp : {qmin(bits), 0, qmax(bits)}) {
+        expect_same(*table(), x, 1, static_cast<int32_t>(x.size()), scale, bits, zp);
+      }
+    }
+  }
+}
+
+TEST_P(QuantizeSimdTest, NaNRowsMatchTheReference) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int32_t cols = 37;
+  std::vector<float> x(static_cast<size_t>(cols) * 3, 0.75f);
+  x[5] = nan;           // row 0, first vector
+  x[cols + 36] = -nan;  // row 1, partial last vector
+  for (int bits : {8, 4}) {
+    for (int32_t zp : {qmin(bits), -1, 0, qmax(bits)}) expect_same(*table(), x, 3, cols, 0.1f, bits, zp);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, QuantizeSimdTest, ::testing::ValuesIn(simdtest::twin_isas()),
+                         simdtest::isa_label);
+
+TEST(QuantizeTable, ReferenceTableUsesTheReferenceKernel) {
+  EXPECT_EQ(kernels_for(Isa::kReference)->quantize_rows, &quantize_rows);
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
