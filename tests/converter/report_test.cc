@@ -18,18 +18,7 @@ namespace qgnn {
 namespace converter {
 namespace {
 
-GraphBatch to_batch(const testing::RandomGraphs& g, int32_t feature_dim) {
-  GraphBatch b;
-  b.num_nodes = static_cast<uint32_t>(g.num_nodes);
-  b.num_edges = static_cast<uint32_t>(g.col_idx.size());
-  b.num_graphs = static_cast<uint32_t>(g.graph_ptr.size() - 1);
-  b.feature_dim = feature_dim;
-  b.row_ptr = g.row_ptr;
-  b.col_idx = g.col_idx;
-  b.graph_ptr = g.graph_ptr;
-  b.features = g.features;
-  return b;
-}
+using testing::to_batch;
 
 // conv1: GCN 5 -> 7 (int4 weights), an unnamed SAGE(mean, root) 7 -> 6, gin: GIN 6 -> 4 -> 5, pool, fc:
 // Linear 5 -> 3 with exactly representable weights (multiples of 1/4, each row reaching 127 / 4).

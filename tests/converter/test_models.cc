@@ -182,6 +182,19 @@ RandomGraphs random_graphs(int32_t graphs, int32_t min_nodes, int32_t max_nodes,
   return g;
 }
 
+GraphBatch to_batch(const RandomGraphs& g, int32_t feature_dim) {
+  GraphBatch b;
+  b.num_nodes = static_cast<uint32_t>(g.num_nodes);
+  b.num_edges = static_cast<uint32_t>(g.col_idx.size());
+  b.num_graphs = static_cast<uint32_t>(g.graph_ptr.size() - 1);
+  b.feature_dim = feature_dim;
+  b.row_ptr = g.row_ptr;
+  b.col_idx = g.col_idx;
+  b.graph_ptr = g.graph_ptr;
+  b.features = g.features;
+  return b;
+}
+
 }  // namespace testing
 }  // namespace converter
 }  // namespace qgnn

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "qgnn/converter/dataset.h"
 #include "qgnn/converter/model_builder.h"
 
 namespace qgnn {
@@ -42,6 +43,9 @@ struct RandomGraphs {
 /// of the same graph (some nodes isolated), features ~ N(0, 1).
 RandomGraphs random_graphs(int32_t graphs, int32_t min_nodes, int32_t max_nodes, int32_t max_degree,
                            int32_t feature_dim, std::mt19937& rng);
+
+/// The same graphs as a GraphBatch (what the float forward pass and calibration consume).
+GraphBatch to_batch(const RandomGraphs& g, int32_t feature_dim);
 
 }  // namespace testing
 }  // namespace converter
