@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "packed-bytes.h"  // kernels/x86: shared with the x86 traits
+
 namespace qgnn {
 namespace kernels {
 namespace {
@@ -80,17 +82,7 @@ struct Neon {
   /// n (<= 16) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
   /// lanes >= n are zero so padded activations contribute nothing.
   static W load_w_s4(const uint8_t* base, uint64_t index, int n) {
-    const uint8_t* p = base + index / 2;
-    uint64_t packed;
-    if ((index & 1u) == 0) {
-      packed = load_u64(p, (n + 1) / 2);
-    } else {
-      // Shift the nibble stream by one element: byte i = high nibble of p[i] | low nibble of p[i + 1] << 4.
-      const int bytes = n / 2 + 1;
-      const uint64_t first = load_u64(p, bytes < 8 ? bytes : 8);
-      const uint64_t second = load_u64(p + 1, bytes - 1);
-      packed = ((first >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((second << 4) & 0xF0F0F0F0F0F0F0F0ull);
-    }
+    const uint64_t packed = load_int4_run_u64(base, index, n);
     const int8x16_t w = unpack_nibbles(packed);
     if (n == kStep) return w;
     static constexpr uint8_t kOnes[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
@@ -108,11 +100,7 @@ struct Neon {
 
  protected:
   /// n (0..8) bytes, zero-extended.
-  static uint64_t load_u64(const uint8_t* p, int n) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, static_cast<size_t>(n));
-    return v;
-  }
+  static uint64_t load_u64(const uint8_t* p, int n) { return load_u64_partial(p, n); }
   /// n (0..16) bytes, zero-extended.
   static int8x16_t load_bytes16(const uint8_t* p, int n) {
     if (n == 16) return vld1q_s8(reinterpret_cast<const int8_t*>(p));

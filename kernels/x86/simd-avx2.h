@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "packed-bytes.h"
+
 namespace qgnn {
 namespace kernels {
 namespace {
@@ -93,17 +95,7 @@ struct Avx2 {
   /// n (<= 16) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
   /// lanes >= n are zero so padded activations contribute nothing.
   static W load_w_s4(const uint8_t* base, uint64_t index, int n) {
-    const uint8_t* p = base + index / 2;
-    uint64_t packed;
-    if ((index & 1u) == 0) {
-      packed = load_u64(p, (n + 1) / 2);
-    } else {
-      // Shift the nibble stream by one element: byte i = high nibble of p[i] | low nibble of p[i + 1] << 4.
-      const int bytes = n / 2 + 1;
-      const uint64_t first = load_u64(p, bytes < 8 ? bytes : 8);
-      const uint64_t second = load_u64(p + 1, bytes - 1);
-      packed = ((first >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((second << 4) & 0xF0F0F0F0F0F0F0F0ull);
-    }
+    const uint64_t packed = load_int4_run_u64(base, index, n);
     const __m256i w = _mm256_cvtepi8_epi16(unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(packed))));
     if (n == kStep) return w;
     alignas(32) static constexpr int16_t kOnes[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -169,11 +161,7 @@ struct Avx2 {
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
   /// n (0..8) bytes, zero-extended.
-  static uint64_t load_u64(const uint8_t* p, int n) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, static_cast<size_t>(n));
-    return v;
-  }
+  static uint64_t load_u64(const uint8_t* p, int n) { return load_u64_partial(p, n); }
   static __m128i load_bytes16(const uint8_t* p, int n) {
     if (n == 16) return _mm_loadu_si128(cast128(p));
     alignas(16) uint8_t buffer[16] = {};
