@@ -47,6 +47,26 @@ struct Neon {
     std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is lane i
   }
 
+  // ---- int4 rows as biased nibbles in 16-bit lanes (SpMM sum / max over int4, spmm-body.h) -----------
+  using U16 = uint16x8_t;  ///< 2 * kLanes lanes
+  static U16 zero16() { return vdupq_n_u16(0); }
+  static U16 add16(U16 a, U16 b) { return vaddq_u16(a, b); }
+  static U16 max16(U16 a, U16 b) { return vmaxq_u16(a, b); }
+  /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
+  static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const uint8x8_t v = veor_u8(vcreate_u8(load_u64(p, bytes)), vdup_n_u8(0x88));
+    *lo = vmovl_u8(vand_u8(v, vdup_n_u8(0x0F)));
+    *hi = vmovl_u8(vshr_n_u8(v, 4));
+  }
+  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
+  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
+    const uint16x8_t a = vzip1q_u16(lo, hi), b = vzip2q_u16(lo, hi);
+    out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(a)));
+    out[1] = vreinterpretq_s32_u32(vmovl_high_u16(a));
+    out[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(b)));
+    out[3] = vreinterpretq_s32_u32(vmovl_high_u16(b));
+  }
+
   static I64 widen_lo(I32 v) { return vmovl_s32(vget_low_s32(v)); }
   static I64 widen_hi(I32 v) { return vmovl_high_s32(v); }
   /// Low 32 bits of every int64 lane, lo's lanes first.

@@ -55,6 +55,27 @@ struct Avx2 {
     }
   }
 
+  // ---- int4 rows as biased nibbles in 16-bit lanes (SpMM sum / max over int4, spmm-body.h) -----------
+  using U16 = __m256i;  ///< 2 * kLanes lanes
+  static U16 zero16() { return _mm256_setzero_si256(); }
+  static U16 add16(U16 a, U16 b) { return _mm256_add_epi16(a, b); }
+  static U16 max16(U16 a, U16 b) { return _mm256_max_epu16(a, b); }
+  /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
+  static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m256i w = _mm256_xor_si256(_mm256_cvtepu8_epi16(load_bytes16(p, bytes)), _mm256_set1_epi16(0x88));
+    *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x0F));
+    *hi = _mm256_srli_epi16(w, 4);
+  }
+  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
+  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
+    const __m256i a = _mm256_unpacklo_epi16(lo, hi);  // elements 0..7 | 16..23
+    const __m256i b = _mm256_unpackhi_epi16(lo, hi);  // elements 8..15 | 24..31
+    out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a));
+    out[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(b));
+    out[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(a, 1));
+    out[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(b, 1));
+  }
+
   static I64 widen_lo(I32 v) { return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)); }
   static I64 widen_hi(I32 v) { return _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)); }
   /// Low 32 bits of every int64 lane, lo's lanes first.

@@ -51,6 +51,31 @@ struct Avx512 {
     }
   }
 
+  // ---- int4 rows as biased nibbles in 16-bit lanes (SpMM sum / max over int4, spmm-body.h) -----------
+  using U16 = __m512i;  ///< 2 * kLanes lanes
+  static U16 zero16() { return _mm512_setzero_si512(); }
+  static U16 add16(U16 a, U16 b) { return _mm512_add_epi16(a, b); }
+  static U16 max16(U16 a, U16 b) { return _mm512_max_epu16(a, b); }
+  /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
+  static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m512i w = _mm512_xor_si512(_mm512_cvtepu8_epi16(load_bytes32(p, bytes)), _mm512_set1_epi16(0x88));
+    *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
+    *hi = _mm512_srli_epi16(w, 4);
+  }
+  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
+  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
+    const __m512i a = _mm512_unpacklo_epi16(lo, hi);                // 128-bit lane L: elements 16L .. 16L + 7
+    const __m512i b = _mm512_unpackhi_epi16(lo, hi);                // elements 16L + 8 .. 16L + 15
+    const __m512i ab01 = _mm512_shuffle_i64x2(a, b, 0x44);          // a.L0 a.L1 b.L0 b.L1
+    const __m512i ab23 = _mm512_shuffle_i64x2(a, b, 0xEE);          // a.L2 a.L3 b.L2 b.L3
+    const __m512i first = _mm512_shuffle_i64x2(ab01, ab01, 0xD8);   // a.L0 b.L0 a.L1 b.L1
+    const __m512i second = _mm512_shuffle_i64x2(ab23, ab23, 0xD8);  // a.L2 b.L2 a.L3 b.L3
+    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(first));
+    out[1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(first, 1));
+    out[2] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(second));
+    out[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(second, 1));
+  }
+
   static I64 widen_lo(I32 v) { return _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)); }
   static I64 widen_hi(I32 v) { return _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)); }
   /// Low 32 bits of every int64 lane, lo's lanes first.

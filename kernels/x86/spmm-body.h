@@ -7,6 +7,13 @@
 // Every output element still sees the same accumulator value as in the reference (integer sums are
 // associative and no partial sum can overflow: docs/quantization.md, "Accumulator widths"), followed by the
 // same int64 rescale, so the bytes are identical.
+//
+// int4 rows are never unpacked element by element: the packed bytes are XORed with 0x88 (each nibble
+// becomes x + 8 in [0, 15]) and split into even / odd elements in 16-bit lanes, a handful of operations per
+// 4 * kLanes elements. Sum and max stay in those lanes (sum_j x_j = sum_j (x_j + 8) - 8 * count, max_j x_j =
+// max_j (x_j + 8) - 8: the reference's values exactly); GCN widens the whole tile to int32 at once.
+// (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
+// there is none.)
 #ifndef QGNN_KERNELS_X86_SPMM_BODY_H_
 #define QGNN_KERNELS_X86_SPMM_BODY_H_
 
@@ -69,6 +76,9 @@ class SpmmTwin {
   /// GCN products are summed in int32 for at most this many rows, then flushed to int64:
   /// 128 * 255 * 32768 < 2^31.
   static constexpr int32_t kGcnBlock = 128;
+  /// Biased int4 rows summed in 16-bit lanes before a flush to int32: 4096 * 15 < 2^16.
+  static constexpr int32_t kNibbleBlock = 4096;
+  static_assert(kVecs == 4, "V::interleave16_to_i32 yields a tile of 4 vectors");
   // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
   // out of line and shared with callers on smaller CPUs (see x86-kernels.h).
   static constexpr int32_t kOutMin = qmin(kOutBits);
@@ -97,9 +107,17 @@ class SpmmTwin {
         continue;
       }
       if (mode == AggregateMode::kMax) {
-        max_tile(src, col, n, acc);
+        if (kInBits == 4) {
+          max_tile_s4(src, col, n, acc);
+        } else {
+          max_tile(src, col, n, acc);
+        }
       } else {
-        sum_tile(src, col, n, acc);
+        if (kInBits == 4) {
+          sum_tile_s4(src, col, n, acc);
+        } else {
+          sum_tile(src, col, n, acc);
+        }
         if (self_weight_q16 != 0) add_self_term(self_row, self_weight_q16, col, n, acc);
       }
       store_tile(row, col, n, acc, rq);
@@ -118,15 +136,15 @@ class SpmmTwin {
       for (auto& w : wide) w = V::set1_64(0);
       typename V::I32 block[kVecs];
       // The self-loop term first, then the neighbours, flushing the int32 block every kGcnBlock rows.
-      for (int v = 0; v < kVecs; ++v) {
-        block[v] = V::mullo(centered(self_row, col, n, v), V::set1(norm_q15[self_row]));
-      }
+      typename V::I32 x[kVecs];
+      centered_tile(self_row, col, n, x);
+      for (int v = 0; v < kVecs; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
       int32_t in_block = 1;
       for (int32_t k = 0; k < src.count; ++k) {
         const int32_t source = src.at(k);
         const typename V::I32 factor = V::set1(norm_q15[source]);
-        for (int v = 0; v < kVecs; ++v)
-          block[v] = V::add(block[v], V::mullo(centered(source, col, n, v), factor));
+        centered_tile(source, col, n, x);
+        for (int v = 0; v < kVecs; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
         if (++in_block == kGcnBlock) {
           flush(block, wide);
           in_block = 0;
@@ -162,6 +180,21 @@ class SpmmTwin {
   typename V::I32 centered(int32_t row, int32_t col, int32_t n, int v) const {
     return V::sub(load(row, col, n, v), V::set1(zx_));
   }
+  /// The whole tile of `row` minus zx (lanes past n: unspecified, never stored).
+  void centered_tile(int32_t row, int32_t col, int32_t n, typename V::I32* x) const {
+    if (kInBits == 4) {
+      typename V::U16 lo, hi;
+      V::load_nibbles_biased(tile_bytes(row, col), (n + 1) / 2, &lo, &hi);
+      V::interleave16_to_i32(lo, hi, x);
+      const typename V::I32 offset = V::set1(8 + zx_);
+      for (int v = 0; v < kVecs; ++v) x[v] = V::sub(x[v], offset);
+    } else {
+      for (int v = 0; v < kVecs; ++v) x[v] = centered(row, col, n, v);
+    }
+  }
+  const uint8_t* tile_bytes(int32_t row, int32_t col) const {
+    return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
+  }
 
   /// acc = sum_j x_j - count * zx = sum_j (x_j - zx): |sum_j x_j| <= 128 * 2^22 < 2^30.
   void sum_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
@@ -171,6 +204,28 @@ class SpmmTwin {
       for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
     }
     const typename V::I32 offset = V::set1(src.count * zx_);
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+  }
+
+  /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
+  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored.
+  void sum_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int bytes = (n + 1) / 2;
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
+    for (int32_t k = 0; k < src.count;) {
+      const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
+      typename V::U16 even = V::zero16(), odd = V::zero16();
+      for (; k < block_end; ++k) {
+        typename V::U16 lo, hi;
+        V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+        even = V::add16(even, lo);
+        odd = V::add16(odd, hi);
+      }
+      typename V::I32 part[kVecs];
+      V::interleave16_to_i32(even, odd, part);
+      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], part[v]);
+    }
+    const typename V::I32 offset = V::set1(src.count * (8 + zx_));
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
@@ -193,6 +248,22 @@ class SpmmTwin {
     }
     const typename V::I32 zx = V::set1(zx_);
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], zx);
+  }
+
+  /// int4 max_tile on biased nibbles: acc = max_j (x_j + 8) - (8 + zx); count >= 1.
+  void max_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int bytes = (n + 1) / 2;
+    typename V::U16 even, odd;
+    V::load_nibbles_biased(tile_bytes(src.at(0), col), bytes, &even, &odd);
+    for (int32_t k = 1; k < src.count; ++k) {
+      typename V::U16 lo, hi;
+      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      even = V::max16(even, lo);
+      odd = V::max16(odd, hi);
+    }
+    V::interleave16_to_i32(even, odd, acc);
+    const typename V::I32 offset = V::set1(8 + zx_);
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
   static void flush(typename V::I32* block, typename V::I64* wide) {
