@@ -196,9 +196,12 @@ struct DenseRescaleBlock {
   int32_t multiplier[kVecs * kL];   ///< low 32 bits of the unsigned multiplier, one per channel
   int64_t round[2][kVecs * kHalf];  ///< 2^(shift-1) - 2^31 * multiplier, [even/odd][lane]
   int64_t shift[2][kVecs * kHalf];
-  int32_t bias[kVecs * kL];
+  /// bias - correction * weight_sum + INT32_MIN per channel, in wrapping int32: everything that turns a raw
+  /// dot-product sum into apply()'s biased accumulator, folded into one add (constant per block).
+  int32_t offset[kVecs * kL];
 
-  void init(ChannelRescale rq, const int32_t* bias_values, int32_t channel_begin, int32_t channels) {
+  void init(ChannelRescale rq, const int32_t* bias_values, int32_t correction, const int32_t* weight_sum,
+            int32_t channel_begin, int32_t channels) {
     for (int32_t c = 0; c < kVecs * kL; ++c) {
       const bool real = c < channels;
       const int32_t ch = channel_begin + c;
@@ -211,18 +214,21 @@ struct DenseRescaleBlock {
       round[lane & 1][slot] =
           static_cast<int64_t>((uint64_t{1} << (s - 1)) - (static_cast<uint64_t>(m) << 31));
       shift[lane & 1][slot] = s;
-      bias[c] = real && bias_values != nullptr ? bias_values[ch] : 0;
+      const uint32_t bias = real && bias_values != nullptr ? static_cast<uint32_t>(bias_values[ch]) : 0u;
+      offset[c] = static_cast<int32_t>(
+          bias - static_cast<uint32_t>(correction) * static_cast<uint32_t>(weight_sum[c]) + 0x80000000u);
     }
   }
 
-  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s for the int32 lanes of accumulator vector v, as two
-  /// int64 vectors (even channels, odd channels). Exact: b = acc + 2^31 (wrapping add of INT32_MIN) is acc's
+  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + bias - correction * weight_sum, for the raw
+  /// dot-product sums `sum` of vector v, as two int64 vectors (even channels, odd channels). Exact: acc fits
+  /// int32 (docs/quantization.md), so the wrapping sum + offset is b = acc + 2^31, acc's
   /// value biased into [0, 2^32), so mul_epu32 forms b * m < 2^64 exactly; adding round = 2^(s-1) - 2^31 m
   /// modulo 2^64 leaves acc * m + 2^(s-1) modulo 2^64, and that value lies in (-2^62, 2^62 + 2^61)
   /// (|acc * m| < 2^62, s <= 62), so its int64 reading is exact and the arithmetic shift floors it exactly
   /// as numerics.h's rescale() does.
-  void apply(typename V::I32 acc, int v, typename V::I64* even, typename V::I64* odd) const {
-    const typename V::I32 biased = V::add(acc, V::set1(INT32_MIN));
+  void apply(typename V::I32 sum, int v, typename V::I64* even, typename V::I64* odd) const {
+    const typename V::I32 biased = V::add(sum, V::load_i32(offset + v * kL));
     const typename V::I32 m = V::load_i32(multiplier + v * kL);
     const typename V::I64 pe = V::mulu_lo32(biased, m);
     const typename V::I64 po = V::mulu_lo32(V::shr32(biased), V::shr32(m));
@@ -263,10 +269,10 @@ class DenseTwin {
     for (int32_t channel = 0; channel < out_cols_; channel += kChannels) {
       const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
       main_.pack(channel, channels);
-      main_rq_.init(main_.rq, main_.bias, channel, channels);
+      main_rq_.init(main_.rq, main_.bias, main_.correction, main_.weight_sum, channel, channels);
       if (has_extra_) {
         extra_.pack(channel, channels);
-        extra_rq_.init(extra_.rq, extra_.bias, channel, channels);
+        extra_rq_.init(extra_.rq, extra_.bias, extra_.correction, extra_.weight_sum, channel, channels);
       }
       for (int32_t row = row_begin; row < row_end; row += kDenseRows) {
         const int rows = row_end - row < kDenseRows ? static_cast<int>(row_end - row) : kDenseRows;
@@ -291,26 +297,18 @@ class DenseTwin {
     dense_micro<V, kVecs>(rows, tile_, block.x_stride, block.packed, block.groups, acc);
   }
 
-  /// bias + sum - correction * weight_sum, in wrapping int32 (the true value fits int32).
-  static typename V::I32 finish(const DenseOperandBlock<V, kVecs>& block,
-                                const DenseRescaleBlock<V, kVecs>& rq, const int32_t* acc, int v) {
-    const typename V::I32 offset =
-        V::mullo(V::set1(block.correction), V::load_i32(block.weight_sum + v * kL));
-    return V::add(V::sub(V::load_i32(acc + v * kL), offset), V::load_i32(rq.bias + v * kL));
-  }
-
   void store_row(int32_t row, int r, int32_t channel, int32_t channels) {
     uint8_t* out_row = out_ + static_cast<size_t>(row) * out_stride_;
     const typename V::I64 zo = V::set1_64(zo_), lo = V::set1_64(lo_), hi = V::set1_64(kOutMax);
     for (int v = 0; v < kVecs && v * kL < channels; ++v) {
       typename V::I64 even, odd;
-      main_rq_.apply(finish(main_, main_rq_, acc_main_ + r * kChannels, v), v, &even, &odd);
+      main_rq_.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, &even, &odd);
       even = V::add64(even, zo);
       odd = V::add64(odd, zo);
       if (has_extra_) {
         // Rescaled separately, as in the reference: the two accumulators are at different scales.
         typename V::I64 extra_even, extra_odd;
-        extra_rq_.apply(finish(extra_, extra_rq_, acc_extra_ + r * kChannels, v), v, &extra_even, &extra_odd);
+        extra_rq_.apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v, &extra_even, &extra_odd);
         even = V::add64(even, extra_even);
         odd = V::add64(odd, extra_odd);
       }
