@@ -52,6 +52,9 @@ struct Neon {
   static U16 zero16() { return vdupq_n_u16(0); }
   static U16 add16(U16 a, U16 b) { return vaddq_u16(a, b); }
   static U16 max16(U16 a, U16 b) { return vmaxq_u16(a, b); }
+  static U16 set1_16(uint16_t v) { return vdupq_n_u16(v); }
+  /// Low 16 bits of the lane products (exact while they are below 2^16).
+  static U16 mullo16(U16 a, U16 b) { return vmulq_u16(a, b); }
   /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
   static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
     const uint8x8_t v = veor_u8(vcreate_u8(load_u64(p, bytes)), vdup_n_u8(0x88));

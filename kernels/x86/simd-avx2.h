@@ -60,6 +60,9 @@ struct Avx2 {
   static U16 zero16() { return _mm256_setzero_si256(); }
   static U16 add16(U16 a, U16 b) { return _mm256_add_epi16(a, b); }
   static U16 max16(U16 a, U16 b) { return _mm256_max_epu16(a, b); }
+  static U16 set1_16(uint16_t v) { return _mm256_set1_epi16(static_cast<int16_t>(v)); }
+  /// Low 16 bits of the lane products (exact while they are below 2^16).
+  static U16 mullo16(U16 a, U16 b) { return _mm256_mullo_epi16(a, b); }
   /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
   static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
     const __m256i w = _mm256_xor_si256(_mm256_cvtepu8_epi16(load_bytes16(p, bytes)), _mm256_set1_epi16(0x88));

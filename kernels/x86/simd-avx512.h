@@ -56,6 +56,9 @@ struct Avx512 {
   static U16 zero16() { return _mm512_setzero_si512(); }
   static U16 add16(U16 a, U16 b) { return _mm512_add_epi16(a, b); }
   static U16 max16(U16 a, U16 b) { return _mm512_max_epu16(a, b); }
+  static U16 set1_16(uint16_t v) { return _mm512_set1_epi16(static_cast<int16_t>(v)); }
+  /// Low 16 bits of the lane products (exact while they are below 2^16).
+  static U16 mullo16(U16 a, U16 b) { return _mm512_mullo_epi16(a, b); }
   /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
   static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
     const __m512i w = _mm512_xor_si512(_mm512_cvtepu8_epi16(load_bytes32(p, bytes)), _mm512_set1_epi16(0x88));

@@ -11,7 +11,7 @@
 // int4 rows are never unpacked element by element: the packed bytes are XORed with 0x88 (each nibble
 // becomes x + 8 in [0, 15]) and split into even / odd elements in 16-bit lanes, a handful of operations per
 // 4 * kLanes elements. Sum and max stay in those lanes (sum_j x_j = sum_j (x_j + 8) - 8 * count, max_j x_j =
-// max_j (x_j + 8) - 8: the reference's values exactly); GCN widens the whole tile to int32 at once.
+// max_j (x_j + 8) - 8: the reference's values exactly); GCN multiplies them there too (gcn_sums_s4).
 // (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
 // there is none.)
 #ifndef QGNN_KERNELS_X86_SPMM_BODY_H_
@@ -78,6 +78,8 @@ class SpmmTwin {
   static constexpr int32_t kGcnBlock = 128;
   /// Biased int4 rows summed in 16-bit lanes before a flush to int32: 4096 * 15 < 2^16.
   static constexpr int32_t kNibbleBlock = 4096;
+  /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
+  static constexpr int32_t kGcnNibbleRows = 16;
   static_assert(kVecs == 4, "V::interleave16_to_i32 yields a tile of 4 vectors");
   // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
   // out of line and shared with callers on smaller CPUs (see x86-kernels.h).
@@ -134,23 +136,11 @@ class SpmmTwin {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
       typename V::I64 wide[2 * kVecs];
       for (auto& w : wide) w = V::set1_64(0);
-      typename V::I32 block[kVecs];
-      // The self-loop term first, then the neighbours, flushing the int32 block every kGcnBlock rows.
-      typename V::I32 x[kVecs];
-      centered_tile(self_row, col, n, x);
-      for (int v = 0; v < kVecs; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
-      int32_t in_block = 1;
-      for (int32_t k = 0; k < src.count; ++k) {
-        const int32_t source = src.at(k);
-        const typename V::I32 factor = V::set1(norm_q15[source]);
-        centered_tile(source, col, n, x);
-        for (int v = 0; v < kVecs; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
-        if (++in_block == kGcnBlock) {
-          flush(block, wide);
-          in_block = 0;
-        }
+      if (kInBits == 4) {
+        gcn_sums_s4(src, self_row, norm_q15, col, n, wide);
+      } else {
+        gcn_sums(src, self_row, norm_q15, col, n, wide);
       }
-      flush(block, wide);
       typename V::I32 acc[kVecs];
       for (int v = 0; v < kVecs; ++v) {
         acc[v] = V::narrow(scale_q30(wide[2 * v], own_norm, round30),
@@ -161,6 +151,74 @@ class SpmmTwin {
   }
 
  private:
+  /// wide = sum over the self row and the neighbours of (x_j - zx) * norm_j, the self-loop term first; the
+  /// int32 block is flushed to int64 every kGcnBlock rows.
+  void gcn_sums(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
+                typename V::I64* wide) const {
+    typename V::I32 block[kVecs], x[kVecs];
+    centered_tile(self_row, col, n, x);
+    for (int v = 0; v < kVecs; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
+    int32_t in_block = 1;
+    for (int32_t k = 0; k < src.count; ++k) {
+      const int32_t source = src.at(k);
+      const typename V::I32 factor = V::set1(norm_q15[source]);
+      centered_tile(source, col, n, x);
+      for (int v = 0; v < kVecs; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
+      if (++in_block == kGcnBlock) {
+        flush(block, wide);
+        in_block = 0;
+      }
+    }
+    flush(block, wide);
+  }
+
+  /// gcn_sums for int4 rows without widening each row: with u = x + 8 in [0, 15], c = 8 + zx and
+  /// norm = 256 * hi + lo (lo < 256, hi <= 128), u * lo < 3840 and u * hi <= 1920 are summed in 16-bit lanes
+  /// for kGcnNibbleRows rows (16 * 3840 < 2^16), then block += sum u*lo + 256 * sum u*hi - c * sum norm,
+  /// which is sum (x - zx) * norm over those rows exactly; the block bound is gcn_sums' (|u - c| <= 15).
+  void gcn_sums_s4(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
+                   typename V::I64* wide) const {
+    static_assert(kGcnBlock % kGcnNibbleRows == 0, "int32 flushes fall on 16-bit flushes");
+    const int bytes = (n + 1) / 2;
+    const int32_t rows = src.count + 1;  // row 0 is the self row
+    typename V::I32 block[kVecs];
+    for (int v = 0; v < kVecs; ++v) block[v] = V::zero();
+    int32_t in_block = 0;
+    for (int32_t k = 0; k < rows;) {
+      const int32_t end = rows - k > kGcnNibbleRows ? k + kGcnNibbleRows : rows;
+      typename V::U16 lo_even = V::zero16(), lo_odd = V::zero16(), hi_even = V::zero16(),
+                      hi_odd = V::zero16();
+      int32_t norm_sum = 0;
+      in_block += end - k;
+      for (; k < end; ++k) {
+        const int32_t source = k == 0 ? self_row : src.at(k - 1);
+        const int32_t norm = norm_q15[source];
+        norm_sum += norm;
+        typename V::U16 even, odd;
+        V::load_nibbles_biased(tile_bytes(source, col), bytes, &even, &odd);
+        const typename V::U16 lo = V::set1_16(static_cast<uint16_t>(norm & 0xFF));
+        const typename V::U16 hi = V::set1_16(static_cast<uint16_t>(norm >> 8));
+        lo_even = V::add16(lo_even, V::mullo16(even, lo));
+        lo_odd = V::add16(lo_odd, V::mullo16(odd, lo));
+        hi_even = V::add16(hi_even, V::mullo16(even, hi));
+        hi_odd = V::add16(hi_odd, V::mullo16(odd, hi));
+      }
+      typename V::I32 low[kVecs], high[kVecs];
+      V::interleave16_to_i32(lo_even, lo_odd, low);
+      V::interleave16_to_i32(hi_even, hi_odd, high);
+      const typename V::I32 correction = V::set1(norm_sum * (8 + zx_));  // <= 16 * 2^15 * 15
+      const typename V::I32 by256 = V::set1(256);
+      for (int v = 0; v < kVecs; ++v) {
+        block[v] = V::add(block[v], V::sub(V::add(low[v], V::mullo(high[v], by256)), correction));
+      }
+      if (in_block == kGcnBlock) {
+        flush(block, wide);
+        in_block = 0;
+      }
+    }
+    flush(block, wide);
+  }
+
   static size_t packed_bytes(int32_t cols, int bits) {
     return bits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
   }
@@ -180,17 +238,9 @@ class SpmmTwin {
   typename V::I32 centered(int32_t row, int32_t col, int32_t n, int v) const {
     return V::sub(load(row, col, n, v), V::set1(zx_));
   }
-  /// The whole tile of `row` minus zx (lanes past n: unspecified, never stored).
+  /// The whole tile of `row` minus zx.
   void centered_tile(int32_t row, int32_t col, int32_t n, typename V::I32* x) const {
-    if (kInBits == 4) {
-      typename V::U16 lo, hi;
-      V::load_nibbles_biased(tile_bytes(row, col), (n + 1) / 2, &lo, &hi);
-      V::interleave16_to_i32(lo, hi, x);
-      const typename V::I32 offset = V::set1(8 + zx_);
-      for (int v = 0; v < kVecs; ++v) x[v] = V::sub(x[v], offset);
-    } else {
-      for (int v = 0; v < kVecs; ++v) x[v] = centered(row, col, n, v);
-    }
+    for (int v = 0; v < kVecs; ++v) x[v] = centered(row, col, n, v);
   }
   const uint8_t* tile_bytes(int32_t row, int32_t col) const {
     return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
