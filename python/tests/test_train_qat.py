@@ -18,7 +18,8 @@ from qgnn.quantized_model import read_quantized_model
 from qgnn.schema import qgnn_generated as fbm
 from qgnn.train import Hyper, accuracy, fit, fold_split
 from qgnn.train.cli import main
-from qgnn.train.quant import QATConfig, distill_available, quantization_aware_training, sim_accuracy
+from qgnn.train.quant import QATConfig, distill_available, fine_tune_control, quantization_aware_training, \
+    sim_accuracy
 
 MUTAG = REPO / "models" / "mutag.qgd"
 QGNN_RUN = find_tool("qgnn-run")
@@ -200,3 +201,24 @@ def test_library_qat_matches_simulator():
     again, _ = fit("gin", data, hp, seed=0)
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
         assert np.array_equal(a.numpy(), b.numpy())
+
+
+def test_fine_tune_control_trains_a_float_copy_with_the_qat_schedule():
+    data = fold_split(read_qgd(MUTAG), 0)
+    hp = Hyper.defaults(data.task)
+    hp.epochs = 3
+    model, _ = fit("gin", data, hp, seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    q, acc = fine_tune_control(model, data, weight_decay=hp.weight_decay, batch_size=hp.batch_size, seed=0)
+    assert not q.quant_enabled  # scored in float: the control has no quantization at all
+    assert acc == {s: pytest.approx(accuracy(q, data, s), abs=0) for s in acc}
+    # the float model is untouched; the copy was trained (its weights moved)
+    for k, v in model.state_dict().items():
+        assert np.array_equal(v.numpy(), before[k].numpy())
+    moved = [not np.array_equal(a.numpy(), b.numpy())
+             for a, b in zip(model.state_dict().values(), q.model.state_dict().values())
+             if a.dtype.is_floating_point]
+    assert any(moved)
+    # deterministic for a seed
+    _, again = fine_tune_control(model, data, weight_decay=hp.weight_decay, batch_size=hp.batch_size, seed=0)
+    assert again == acc

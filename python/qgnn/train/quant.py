@@ -163,6 +163,27 @@ def quantization_aware_training(model: torch.nn.Module, gs: GraphSet, cfg: QATCo
     return q, {s: accuracy(q, gs, s) for s in SPLITS}
 
 
+def fine_tune_control(model: torch.nn.Module, gs: GraphSet, *, weight_decay: float = 0.0, batch_size: int = 32,
+                      seed: int = 0):
+    """The control for QAT: the same fine-tuning (QATModel wrapper, BatchNorm frozen, Dropout off, the task's
+    QAT epochs and lr, same batches) with quantization disabled, scored in float. Its difference to the float
+    model is what the extra training alone changes; a QAT result is judged against both. Returns (the
+    fine-tuned QATModel, quantization still off, in eval mode; its float accuracies per split)."""
+    from . import accuracy
+
+    epochs, lr = qat_defaults(gs.task)
+    torch.manual_seed(seed)
+    q = prepare_model(model, QATConfig(), seed=seed)
+    q.quant_enabled = False
+    if gs.task == GRAPH_CLASSIFICATION:
+        train_graph_classifier(q, gs, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                               seed=seed)
+    else:
+        train_node_classifier(q, gs, epochs=epochs, lr=lr, weight_decay=weight_decay)
+    q.eval()
+    return q, {s: accuracy(q, gs, s) for s in SPLITS}
+
+
 def _train_with_distillation(q, gs: GraphSet, cfg: QATConfig, *, epochs: int, lr: float, weight_decay: float,
                              batch_size: int, seed: int, log_every: Optional[int], log: Log) -> None:
     """The qgnn.train loops (same optimiser, batches, schedule) with qgnn.qat.train_step: loss = cross-entropy
@@ -214,4 +235,4 @@ def sim_accuracy(quantized, gs: GraphSet, splits=SPLITS, batch: int = 1) -> Dict
 
 __all__ = ["QATConfig", "RANGES", "DISTILL", "QAT_EPOCHS", "QAT_LR", "qat_defaults", "distill_available",
            "prepare_model", "calibrate", "post_training_quantization", "quantization_aware_training",
-           "sim_accuracy"]
+           "fine_tune_control", "sim_accuracy"]
