@@ -157,13 +157,19 @@ typedef struct qgnn_interpreter_options {
   /// bit-identical results. An unknown or unavailable name fails creation with QGNN_INVALID_ARGUMENT.
   const char* isa;
   /// Backend of the float path's dense updates (Linear and the GCN / SAGE / GIN updates of a FLOAT32 model):
-  /// "reference" (the reference kernels: sums in index order, reproducible everywhere) or "xnnpack" (XNNPACK's
-  /// f32 fully connected on the interpreter's threads; within the float rounding bound of the reference, and
-  /// identical for every thread count). NULL or "" takes the environment variable QGNN_FP32, else "xnnpack"
-  /// where this build and CPU have it, else "reference". An unknown or unavailable name fails creation with
-  /// QGNN_INVALID_ARGUMENT. Quantized models are not affected; builds with QGNN_FLOAT_MODELS=OFF (firmware)
-  /// run no float models and ignore this field.
+  /// "reference" (the reference kernels: sums in index order, reproducible everywhere) or "xnnpack"
+  /// (XNNPACK's f32 fully connected on the interpreter's threads; within the float rounding bound of the
+  /// reference, and identical for every thread count). NULL or "" takes the environment variable QGNN_FP32,
+  /// else "xnnpack" where this build and CPU have it, else "reference". An unknown or unavailable name fails
+  /// creation with QGNN_INVALID_ARGUMENT. Quantized models are not affected; builds with
+  /// QGNN_FLOAT_MODELS=OFF (firmware) run no float models and ignore this field.
   const char* fp32;
+  /// 0 (default): after every invoke the pool's worker threads sleep in the kernel until the next one, so an
+  /// idle interpreter uses no CPU and leaves the cores to other interpreters' pools and the application.
+  /// 1: they keep spin-waiting between invokes (pthreadpool's default), which saves the wake-up (a few
+  /// microseconds, e.g. MUTAG-size graphs on 2 threads) when invokes follow each other back to back on a
+  /// machine with spare cores. Ignored with one thread.
+  int spin_workers;
 } qgnn_interpreter_options;
 
 /// Create an interpreter over a caller-owned arena of at least qgnn_arena_size() bytes. `options` may be

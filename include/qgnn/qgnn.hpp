@@ -169,7 +169,7 @@ class Interpreter {
   static Result<Interpreter> Create(const Model& model, const qgnn_plan_limits& limits, void* arena,
                                     size_t arena_bytes, uint32_t num_threads = 1) noexcept {
     Error error;
-    qgnn_interpreter_options options{num_threads, nullptr, nullptr};
+    qgnn_interpreter_options options{num_threads, nullptr, nullptr, 0};
     qgnn_interpreter* interpreter = nullptr;
     if (qgnn_interpreter_create(model.get(), &limits, arena, arena_bytes, &options, &interpreter,
                                 error.raw()) != QGNN_OK) {

@@ -142,6 +142,7 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   in->kernels = qgnn::kernels::kernels_for(isa.isa);
 
   uint32_t threads = options != nullptr ? options->num_threads : 1;
+  in->spin_workers = options != nullptr && options->spin_workers != 0;
   if (threads > kMaxThreads) threads = kMaxThreads;
   if (!in->pool.Init(threads)) {
     delete in;
@@ -246,6 +247,7 @@ extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qg
   }
   EvalLogits(ctx, m);
   profiler.Mark(m.num_layers + 2);
+  if (!interpreter->spin_workers) interpreter->pool.ReleaseWorkers();
 
   interpreter->output_rows = static_cast<uint32_t>(ctx.Rows(m.output_rows));
   interpreter->has_output = true;

@@ -32,6 +32,8 @@ struct qgnn_interpreter {
   const uint8_t* arena_end = nullptr;  ///< one past the caller's last arena byte
   size_t* offsets = nullptr;
   qgnn::runtime::ThreadPool pool;
+  /// qgnn_interpreter_options.spin_workers: leave the pool's workers spinning after invoke.
+  bool spin_workers = false;
   /// Quantized kernels for this CPU (or QGNN_ISA), chosen once at create time.
   const qgnn::kernels::KernelTable* kernels = nullptr;
   /// Float path's dense backend (options->fp32, else QGNN_FP32, else XNNPACK where available), chosen once at

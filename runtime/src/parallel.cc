@@ -125,6 +125,14 @@ void ThreadPool::ParallelForPartition(const RowPartition& partition, RangeFn fn,
                              static_cast<size_t>(partition.chunks), 0);
 }
 
+void ThreadPool::ReleaseWorkers() const {
+  if (pool_ == nullptr) return;
+  // One no-op item per thread with PTHREADPOOL_FLAG_YIELD_WORKERS: after it the workers wait on a futex.
+  pthreadpool_parallelize_1d(
+      static_cast<pthreadpool_t>(pool_), [](void*, size_t) {}, nullptr, threads_,
+      PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
 int32_t ThreadPool::PartitionChunks() const {
   if (pool_ == nullptr) return 1;
   const uint32_t chunks = threads_ * static_cast<uint32_t>(kTilesPerThread);
@@ -148,6 +156,8 @@ void ThreadPool::ParallelFor(int32_t count, RangeFn fn, void* context) const {
 void ThreadPool::ParallelForPartition(const RowPartition& partition, RangeFn fn, void* context) const {
   if (partition.chunks > 0) fn(context, partition.bounds[0], partition.bounds[partition.chunks]);
 }
+
+void ThreadPool::ReleaseWorkers() const {}
 
 int32_t ThreadPool::PartitionChunks() const { return 1; }
 

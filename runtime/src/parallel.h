@@ -63,6 +63,12 @@ class ThreadPool {
   /// others idle (1 without a pool).
   int32_t PartitionChunks() const;
 
+  /// Sends the workers to sleep in the kernel now instead of letting them spin-wait for the next command.
+  /// Called at the end of invoke (unless qgnn_interpreter_options.spin_workers): a spinning pool steals the
+  /// cores another interpreter's pool (or the application) needs, and on a device it burns power between
+  /// inferences. Costs one empty command here and a futex wake-up at the next invoke.
+  void ReleaseWorkers() const;
+
   /// The pthreadpool itself (null without a pool: callers such as XNNPACK then run on the calling thread).
   /// Every parallel part of invoke, ours and XNNPACK's operators, runs on this one pool.
   pthreadpool* handle() const { return static_cast<pthreadpool*>(pool_); }

@@ -60,7 +60,7 @@ struct Session {
     size_t size = 0;
     EXPECT_EQ(qgnn_arena_size(model, &limits, &size, nullptr), QGNN_OK);
     arena.resize(size);
-    const qgnn_interpreter_options options{2, nullptr, fp32};
+    const qgnn_interpreter_options options{2, nullptr, fp32, 0};
     status =
         qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);
   }

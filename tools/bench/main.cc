@@ -44,6 +44,8 @@ int run(int argc, char** argv) {
   app.add_option("--threads", options.threads, "Worker threads per invoke")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
+  app.add_flag("--spin-workers", options.spin_workers,
+               "Keep the pool's workers spinning between invokes (default: they sleep after each)");
   app.add_option("--batch", options.batch, "Graphs per invoke (graph classification)")
       ->check(CLI::Range(1u, 1u << 20))
       ->capture_default_str();

@@ -106,6 +106,7 @@ bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, c
   }
   qgnn_interpreter_options io{};  // fields left zero take the runtime's defaults
   io.num_threads = options.threads;
+  io.spin_workers = options.spin_workers ? 1 : 0;
   io.isa = options.isa.empty() ? nullptr : options.isa.c_str();
   if (qgnn_interpreter_create(m.model, &plan, s->arena.get(), r->arena_bytes, &io, &s->interpreter, &qerr) !=
       QGNN_OK) {

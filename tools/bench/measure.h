@@ -19,10 +19,11 @@ namespace tools {
 struct BenchOptions {
   std::string split = "all";
   uint32_t threads = 1;
-  uint32_t batch = 1;    ///< graphs per invoke (graph classification)
-  uint32_t warmup = 2;   ///< untimed passes over the split before measuring
-  uint32_t repeat = 10;  ///< timed passes over the split
-  std::string isa;       ///< "" = QGNN_ISA or the fastest available
+  bool spin_workers = false;  ///< qgnn_interpreter_options.spin_workers
+  uint32_t batch = 1;         ///< graphs per invoke (graph classification)
+  uint32_t warmup = 2;        ///< untimed passes over the split before measuring
+  uint32_t repeat = 10;       ///< timed passes over the split
+  std::string isa;            ///< "" = QGNN_ISA or the fastest available
 };
 
 /// One model file, read and verified (qgnn_model_create) by the caller.

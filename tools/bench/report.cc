@@ -29,9 +29,13 @@ nlohmann::ordered_json bench_report_json(const BenchReport& report) {
   nlohmann::ordered_json j;
   j["data"] = report.data_path;
   j["data_name"] = report.data_name;
-  j["options"] = {{"split", report.options.split},   {"threads", report.options.threads},
-                  {"batch", report.options.batch},   {"warmup", report.options.warmup},
-                  {"repeat", report.options.repeat}, {"isa", report.options.isa}};
+  j["options"] = {{"split", report.options.split},
+                  {"threads", report.options.threads},
+                  {"batch", report.options.batch},
+                  {"warmup", report.options.warmup},
+                  {"repeat", report.options.repeat},
+                  {"isa", report.options.isa},
+                  {"spin_workers", report.options.spin_workers}};
   j["graphs_per_pass"] = res.graphs_per_pass;
   j["nodes_per_pass"] = res.nodes_per_pass;
   j["invokes_per_pass"] = res.invokes_per_pass;
@@ -83,9 +87,10 @@ void print_bench_report_text(const BenchReport& report, std::FILE* out) {
   std::fprintf(out, "data     %s (%s): %u graph(s), %u nodes per pass in %u invoke(s)\n",
                report.data_path.c_str(), report.data_name.c_str(), res.graphs_per_pass, res.nodes_per_pass,
                res.invokes_per_pass);
-  std::fprintf(out, "options  split %s, batch %u, threads %u, %u warm-up + %u timed passes, interleaved\n",
+  std::fprintf(out, "options  split %s, batch %u, threads %u%s, %u warm-up + %u timed passes, interleaved\n",
                report.options.split.c_str(), report.options.batch, report.options.threads,
-               report.options.warmup, report.options.repeat);
+               report.options.spin_workers ? " (spinning workers)" : "", report.options.warmup,
+               report.options.repeat);
   for (size_t i = 0; i < report.models.size(); ++i) {
     const BenchModel& m = report.models[i];
     const ModelResult& r = res.models[i];

@@ -130,8 +130,9 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
     *error = "cannot allocate an arena of " + std::to_string(result->arena_bytes) + " bytes";
     return false;
   }
-  qgnn_interpreter_options interpreter_options{options.threads,
-                                               options.isa.empty() ? nullptr : options.isa.c_str(), nullptr};
+  qgnn_interpreter_options interpreter_options{};  // fields left zero take the runtime's defaults
+  interpreter_options.num_threads = options.threads;
+  interpreter_options.isa = options.isa.empty() ? nullptr : options.isa.c_str();
   qgnn_interpreter* interpreter = nullptr;
   if (qgnn_interpreter_create(model, &plan, arena.get(), result->arena_bytes, &interpreter_options,
                               &interpreter, &qerr) != QGNN_OK) {
