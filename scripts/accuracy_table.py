@@ -4,7 +4,7 @@
     PYTHONPATH=python /usr/bin/python3 scripts/accuracy_table.py [--datasets cora,mutag,nci1,imdb-binary]
         [--models gcn,sage,gin] [--seeds 10] [--folds 10] [--methods fp32,ptq,qat_minmax,qat_dq,qat_pauta,...]
         [--bits 8,4] [--cache docs/accuracy.json] [--out docs/accuracy.md] [--work /tmp/qgnn-accuracy]
-        [--fresh] [--markdown-only]
+        [--runs 8,9] [--fresh] [--markdown-only]
 
 Protocol: Cora (public split) with GCN and SAGE, one run per seed 0..S-1; MUTAG, NCI1, IMDB-BINARY with GIN,
 10-fold (test = fold K, val = fold K+1, train = the rest; the first F folds with --folds F), seed 0. Every run
@@ -12,7 +12,8 @@ trains the float model with the defaults of `python3 -m qgnn.train` (last epoch 
 test); each method starts from that same float model. Quantized accuracy is qgnn.sim's on the quantized model
 (bit-exact with qgnn-run on the exported file). Results are cached per (dataset, model, method, bits, run) in
 a JSON file written atomically after every result; a later call skips what the cache holds (resume / append)
-unless --fresh. The markdown is regenerated from the cache after every finished run.
+unless --fresh. The markdown is regenerated from the cache after every finished run. --runs splits the work:
+processes with separate --cache files, merged afterwards (each result is one key of "results").
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ def run_all(args, cache: dict, cache_path: Path, out_path: Path) -> None:
         kind, models, _, _ = DATASETS[ds]
         gs = read_qgd(dataset_file(ds, Path(args.work)))
         runs = list(range(args.seeds if kind == "node" else min(args.folds, num_folds(gs))))
+        if args.runs is not None:  # a subset, e.g. to split the work over processes with separate caches
+            runs = [r for r in args.runs if r in runs]
         for model in [m for m in models if m in args.models]:
             hp = Hyper.defaults(gs.task)
             for run in runs:
@@ -298,6 +301,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default="gcn,sage,gin")
     ap.add_argument("--seeds", type=int, default=10, help="Cora: seeds 0..S-1")
     ap.add_argument("--folds", type=int, default=10, help="TU sets: folds 0..F-1")
+    ap.add_argument("--runs", type=lambda v: [int(x) for x in v.split(",") if x.strip()], default=None,
+                    help="only these seeds / folds (comma-separated, within --seeds / --folds), in this order")
     ap.add_argument("--methods", default=",".join(ALL_METHODS))
     ap.add_argument("--bits", default="8,4")
     ap.add_argument("--cache", default=str(REPO / "docs" / "accuracy.json"))
