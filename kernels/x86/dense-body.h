@@ -101,15 +101,11 @@ struct DenseOperandBlock {
           dst[static_cast<size_t>(full) * kGroupStride + k % V::kGroup] = static_cast<PW>(src[k]);
         }
         for (int32_t k = 0; k < in_cols; ++k) sum += src[k];
-      } else if (op->weights.bits == 8) {
-        const int8_t* src = reinterpret_cast<const int8_t*>(w + row);
-        for (int32_t k = 0; k < in_cols; ++k) {
-          dst[static_cast<size_t>(k / V::kGroup) * kGroupStride + k % V::kGroup] = static_cast<PW>(src[k]);
-          sum += src[k];
-        }
       } else {
+        const bool int4 = op->weights.bits == 4;
         for (int32_t k = 0; k < in_cols; ++k) {
-          const int32_t value = dense_int4_at(w, row + static_cast<uint64_t>(k));
+          const uint64_t index = row + static_cast<uint64_t>(k);
+          const int32_t value = int4 ? dense_int4_at(w, index) : static_cast<int8_t>(w[index]);
           dst[static_cast<size_t>(k / V::kGroup) * kGroupStride + k % V::kGroup] = static_cast<PW>(value);
           sum += value;
         }
