@@ -1,0 +1,125 @@
+// Pins the integer outputs: the sha256 of every logit qgnn-run produces (its "outputs_sha256") for the
+// bundled INT8 MUTAG GIN, for `qgnn-convert --bits 8` / `--bits 4` of the bundled float MUTAG GIN, and for
+// the tools tests' random models of every layer kind (and their conversions). A refactoring that must not
+// move numerics (kernels, ops, planner, converter) leaves every hash here unchanged; a deliberate change of
+// the numerics updates them in the same commit and says why.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_files.h"
+#include "tool_runner.h"
+
+namespace qgnn {
+namespace tools {
+namespace testing {
+namespace {
+
+using nlohmann::json;
+
+const std::string kModels = QGNN_MODELS_DIR;
+
+class PinnedOutputs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { files_ = new TestFiles(write_test_files()); }
+  static void TearDownTestSuite() {
+    std::error_code ignored;
+    std::filesystem::remove_all(files_->dir, ignored);
+    delete files_;
+    files_ = nullptr;
+  }
+  static const TestFiles& files() { return *files_; }
+
+  // qgnn-convert `float_model` on `calibration` with `--bits bits` into the scratch directory.
+  static std::string convert(const std::string& float_model, const std::string& calibration, int bits,
+                             const std::string& name) {
+    const std::string out = files_->dir + "/" + name;
+    const ToolResult r = run_tool(
+        QGNN_CONVERT_PATH, {float_model, "--calib", calibration, "--bits", std::to_string(bits), "-o", out},
+        files_->dir);
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    return out;
+  }
+
+  // outputs_sha256 of qgnn-run over every graph (or node) of `data`, reference kernels and then the fastest
+  // ISA of this machine: both must agree before the hash is compared.
+  static std::string outputs_sha256(const std::string& model, const std::string& data) {
+    std::string hash;
+    for (const char* isa : {"reference", ""}) {
+      std::vector<std::string> args = {model, data, "--json", "--split", "all"};
+      if (isa[0] != '\0') {
+        args.push_back("--isa");
+        args.push_back(isa);
+      }
+      const ToolResult r = run_tool(QGNN_RUN_PATH, args, files_->dir);
+      EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+      const json j = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded() || !j.contains("outputs_sha256")) {
+        ADD_FAILURE() << "qgnn-run printed no outputs_sha256:\n" << r.out;
+        return "";
+      }
+      const std::string h = j["outputs_sha256"].get<std::string>();
+      if (!hash.empty()) {
+        EXPECT_EQ(h, hash) << model << ": isa " << j["isa"] << " differs from reference";
+      }
+      hash = h;
+    }
+    return hash;
+  }
+
+ private:
+  static TestFiles* files_;
+};
+TestFiles* PinnedOutputs::files_ = nullptr;
+
+TEST_F(PinnedOutputs, BundledMutagInt8) {
+  EXPECT_EQ(outputs_sha256(kModels + "/mutag_gin_int8.qgnn", kModels + "/mutag.qgd"),
+            "dbb2e1d0ac1124a5dc5aca2d82b8ba27736e8a587f0343f573e779c09a33ade9");
+}
+
+TEST_F(PinnedOutputs, ConvertedMutagInt8) {
+  const std::string model =
+      convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd", 8, "mutag8.qgnn");
+  EXPECT_EQ(outputs_sha256(model, kModels + "/mutag.qgd"),
+            "f8232cd1f0b5f7222e1512ae933185fd550ac77f45f205b2d366c58c519f4781");
+}
+
+TEST_F(PinnedOutputs, ConvertedMutagInt4) {
+  const std::string model =
+      convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd", 4, "mutag4.qgnn");
+  EXPECT_EQ(outputs_sha256(model, kModels + "/mutag.qgd"),
+            "1c95f4ae3e007aff70f1fd67c7139de6bfe7506ee7036de601c01397427c2a4a");
+}
+
+// Every layer kind (GCNConv, SAGEConv with a root, GINConv, GlobalPool, Linear) with random parameters.
+TEST_F(PinnedOutputs, RandomModelsOfEveryKind) {
+  EXPECT_EQ(outputs_sha256(files().graph_int8, files().graph_data),
+            "e34c18270c3ada60bd146e66051bc49f9a1cdf71f633a4be42f914fd55ca4839");
+  EXPECT_EQ(outputs_sha256(files().graph_int4, files().graph_data),
+            "869c4897ac45d6d0cd617200f0fe71e4ce8a4b877f30c30671252cd94adfaa78");
+  EXPECT_EQ(outputs_sha256(files().node_int8, files().node_data),
+            "659b0a138b6612a1732bbe6aba369a229f2ebacac534643f9f6a069189bc197b");
+}
+
+TEST_F(PinnedOutputs, ConvertedRandomModelsOfEveryKind) {
+  for (int bits : {8, 4}) {
+    const std::string graph =
+        convert(files().graph_f32, files().graph_data, bits, "graph" + std::to_string(bits) + ".qgnn");
+    const std::string node =
+        convert(files().node_f32, files().node_data, bits, "node" + std::to_string(bits) + ".qgnn");
+    EXPECT_EQ(outputs_sha256(graph, files().graph_data),
+              bits == 8 ? "e397b3f8a76270d0969e1610783e9068a52d9233527b46dca50b97d0e53443a1"
+                        : "e468534fa6d6a92d32e5f04b42e04a9c2185bb3ba500bd3fa3034905503d27f5");
+    EXPECT_EQ(outputs_sha256(node, files().node_data),
+              bits == 8 ? "dfa31c185903f9ddc5f81beb1552798cdd21f437fd63062e6d3c869916a3763f"
+                        : "7ce5dd8bb61ac8b8b2b4f6beb8ca15f6bbd5bf546d1b4fe19793f180553ecd70");
+  }
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace tools
+}  // namespace qgnn
