@@ -29,7 +29,12 @@ BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfol
 BATCH_NORM_FORMAT_VERSION = 2
 PRODUCER = "qgnn-python 0.1"
 
-LINEAR, GCN, SAGE, GIN, POOL = "linear", "gcn", "sage", "gin", "pool"
+# Layer kinds: the names of the schema's LayerOptions union members without "Options", the one spelling
+# shared with the C++ runtime (kLinear, kGcnConv, ...) and converter; KIND_OPTIONS maps them to the union.
+LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL = "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
+KINDS = (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL)
+KIND_OPTIONS = {kind: getattr(fbm.LayerOptions, kind + "Options") for kind in KINDS}
+AGGREGATING_KINDS = (GCN_CONV, SAGE_CONV, GIN_CONV)  # kinds with a message-passing aggregation
 Range = Tuple[float, float]  # stored activation range (min, max)
 REDUCES = {"sum": fbm.Reduce.SUM, "mean": fbm.Reduce.MEAN, "max": fbm.Reduce.MAX}
 _REDUCE_NAMES = {v: k for k, v in REDUCES.items()}
@@ -83,7 +88,7 @@ class DenseDesc:
 
 @dataclass
 class LayerDesc:
-    kind: str  # LINEAR, GCN, SAGE, GIN or POOL
+    kind: str  # one of KINDS
     name: str = ""
     relu: bool = False  # activation fused at the end of the layer (ignored by POOL)
     dense: Optional[DenseDesc] = None  # LINEAR, GCN; SAGE's neighbour Dense (W_n, with the bias)
@@ -98,7 +103,7 @@ class LayerDesc:
     hidden_ranges: List[Range] = field(default_factory=list)
 
     def denses(self) -> List[DenseDesc]:
-        if self.kind == GIN:
+        if self.kind == GIN_CONV:
             return list(self.mlp)
         return [d for d in (self.dense, self.root) if d is not None]
 
@@ -153,11 +158,11 @@ def _check_ranges(m: "ModelDesc", fail) -> None:
     for i, layer in enumerate(m.layers):
         where = f"layer {i} ({layer.name or layer.kind})"
         check(layer.output_range, f"{where}: output")
-        if layer.kind in (GCN, SAGE, GIN):
+        if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             check(layer.aggregation_range, f"{where}: aggregation")
         elif layer.aggregation_range is not None:
             fail(f"{where}: an aggregation range on a layer without aggregation")
-        hidden = len(layer.mlp) - 1 if layer.kind == GIN else 0
+        hidden = len(layer.mlp) - 1 if layer.kind == GIN_CONV else 0
         if len(layer.hidden_ranges) != hidden:
             fail(f"{where}: {len(layer.hidden_ranges)} hidden ranges, expected {hidden}")
         for k, r in enumerate(layer.hidden_ranges):
@@ -177,24 +182,24 @@ def check_model(m: ModelDesc) -> int:
     dim, pooled = m.input_dim, False
     for i, layer in enumerate(m.layers):
         where = f"layer {i} ({layer.name or layer.kind})"
-        if layer.kind == POOL:
+        if layer.kind == GLOBAL_POOL:
             if layer.reduce not in REDUCES:
                 fail(f"{where}: pooling reduce {layer.reduce!r} is not sum/mean/max")
             if pooled:
                 fail(f"{where}: a second global pooling")
             pooled = True
             continue
-        if layer.kind not in (LINEAR, GCN, SAGE, GIN):
+        if layer.kind not in (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV):
             fail(f"{where}: unknown kind {layer.kind!r}")
         if pooled and layer.kind != LINEAR:
             fail(f"{where}: only Linear layers may follow the global pooling")
-        if layer.kind == GIN and not layer.mlp:
+        if layer.kind == GIN_CONV and not layer.mlp:
             fail(f"{where}: a GINConv needs at least one Dense in its MLP")
-        if layer.kind in (LINEAR, GCN, SAGE) and layer.dense is None:
+        if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV) and layer.dense is None:
             fail(f"{where}: missing Dense")
-        if layer.kind == SAGE and layer.reduce not in ("mean", "max"):
+        if layer.kind == SAGE_CONV and layer.reduce not in ("mean", "max"):
             fail(f"{where}: SAGEConv reduce must be mean or max, got {layer.reduce!r}")
-        chain = layer.mlp if layer.kind == GIN else [layer.dense]
+        chain = layer.mlp if layer.kind == GIN_CONV else [layer.dense]
         for d in chain:
             if d.weight.ndim != 2 or d.in_features != dim:
                 fail(f"{where}: weight shape {d.weight.shape} does not take {dim} inputs")
@@ -281,12 +286,12 @@ class _Writer:
             fbm.LinearOptionsStart(b)
             fbm.LinearOptionsAddDense(b, dense)
             opts, opts_type = fbm.LinearOptionsEnd(b), fbm.LayerOptions.LinearOptions
-        elif layer.kind == GCN:
+        elif layer.kind == GCN_CONV:
             dense = self.dense(prefix, layer.dense)
             fbm.GCNConvOptionsStart(b)
             fbm.GCNConvOptionsAddDense(b, dense)
             opts, opts_type = fbm.GCNConvOptionsEnd(b), fbm.LayerOptions.GCNConvOptions
-        elif layer.kind == SAGE:
+        elif layer.kind == SAGE_CONV:
             neighbor = self.dense(prefix + ".neighbor", layer.dense)
             root = self.dense(prefix + ".root", layer.root) if layer.root is not None else None
             fbm.SAGEConvOptionsStart(b)
@@ -295,7 +300,7 @@ class _Writer:
             if root is not None:
                 fbm.SAGEConvOptionsAddRoot(b, root)
             opts, opts_type = fbm.SAGEConvOptionsEnd(b), fbm.LayerOptions.SAGEConvOptions
-        elif layer.kind == GIN:
+        elif layer.kind == GIN_CONV:
             denses = [self.dense(f"{prefix}.mlp.{k}", d) for k, d in enumerate(layer.mlp)]
             mlp = _fb.create_offset_vector(b, denses)
             hidden_ranges = create_range_vector(b, layer.hidden_ranges) if layer.hidden_ranges else None
@@ -494,20 +499,20 @@ def from_bytes(buf: bytes, what: str = ".qgnn") -> ModelDesc:
                 layer = LayerDesc(LINEAR, name, relu, dense=dense)
             elif kind == L.GCNConvOptions:
                 dense = _read_dense(m, _options(fl, fbm.GCNConvOptions).Dense(), where)
-                layer = LayerDesc(GCN, name, relu, dense=dense)
+                layer = LayerDesc(GCN_CONV, name, relu, dense=dense)
             elif kind == L.SAGEConvOptions:
                 o = _options(fl, fbm.SAGEConvOptions)
-                layer = LayerDesc(SAGE, name, relu, dense=_read_dense(m, o.Neighbor(), where),
+                layer = LayerDesc(SAGE_CONV, name, relu, dense=_read_dense(m, o.Neighbor(), where),
                                   root=_read_dense(m, o.Root(), where),
                                   reduce=_REDUCE_NAMES.get(o.Reduce(), "?"))
             elif kind == L.GINConvOptions:
                 o = _options(fl, fbm.GINConvOptions)
                 mlp = [_read_dense(m, o.Mlp(k), where) for k in range(o.MlpLength())]
-                layer = LayerDesc(GIN, name, relu, mlp=mlp, eps=float(o.Eps()),
+                layer = LayerDesc(GIN_CONV, name, relu, mlp=mlp, eps=float(o.Eps()),
                                   hidden_ranges=[_range(o.HiddenRanges(k)) for k in range(o.HiddenRangesLength())])
             elif kind == L.GlobalPoolOptions:
                 o = _options(fl, fbm.GlobalPoolOptions)
-                layer = LayerDesc(POOL, name, relu, reduce=_REDUCE_NAMES.get(o.Reduce(), "?"))
+                layer = LayerDesc(GLOBAL_POOL, name, relu, reduce=_REDUCE_NAMES.get(o.Reduce(), "?"))
             else:
                 raise FormatError(f"{where}: unknown layer options type {kind}")
             layer.output_range = _range(fl.OutputRange())

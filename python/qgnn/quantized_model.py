@@ -10,7 +10,7 @@ model_verifier.cc): structural FlatBuffers checks are left to the generated bind
 
     from qgnn.quantized_model import read_quantized_model
     qm = read_quantized_model("models/mutag_gin_int8.qgnn")
-    qm.layers[0].kind, qm.layers[0].mlp[0].weight  # "gin", int8 [out, in]
+    qm.layers[0].kind, qm.layers[0].mlp[0].weight  # "GINConv", int8 [out, in]
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ import numpy as np
 from . import _fb
 from ._atomic import PathLike
 from ._fb import FormatError
-from .model_file import GCN, GIN, LINEAR, POOL, QGNN_FORMAT_VERSION, QGNN_IDENTIFIER, SAGE, finish_model
+from .model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, QGNN_FORMAT_VERSION, QGNN_IDENTIFIER, SAGE_CONV,
+                         finish_model)
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
@@ -102,7 +103,7 @@ class QDense:
 
 @dataclass
 class QLayer:
-    kind: str  # LINEAR, GCN, SAGE, GIN or POOL (qgnn.model_file names)
+    kind: str  # one of qgnn.model_file.KINDS
     name: str
     relu: bool  # Layer.activation (ignored by POOL)
     output: QuantParams
@@ -118,7 +119,7 @@ class QLayer:
     requant: Optional[Requant] = None  # POOL (one entry)
 
     def denses(self) -> List[QDense]:
-        if self.kind == GIN:
+        if self.kind == GIN_CONV:
             return list(self.mlp)
         return [d for d in (self.dense, self.root) if d is not None]
 
@@ -145,8 +146,8 @@ class QuantizedModel:
     def num_classes(self) -> int:
         dim = self.input_dim
         for layer in self.layers:
-            if layer.kind != POOL:
-                dim = (layer.mlp[-1] if layer.kind == GIN else layer.dense).out_features
+            if layer.kind != GLOBAL_POOL:
+                dim = (layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense).out_features
         return dim
 
 
@@ -333,7 +334,7 @@ def quantized_model_from_bytes(buf: Union[bytes, bytearray, memoryview], what: s
             elif kind == L.GCNConvOptions:
                 o = _options(fl, fbm.GCNConvOptions)
                 dense = rd.dense(o.Dense(), where + " dense", dim)
-                layer = QLayer(GCN, name, relu, output, **aggregation_fields(o), dense=dense)
+                layer = QLayer(GCN_CONV, name, relu, output, **aggregation_fields(o), dense=dense)
                 dim = dense.out_features
             elif kind == L.SAGEConvOptions:
                 o = _options(fl, fbm.SAGEConvOptions)
@@ -343,7 +344,7 @@ def quantized_model_from_bytes(buf: Union[bytes, bytearray, memoryview], what: s
                 root = rd.dense(o.Root(), where + " root", dim) if o.Root() is not None else None
                 if root is not None and root.out_features != dense.out_features:
                     rd.fail(where, "root and neighbor output features differ")
-                layer = QLayer(SAGE, name, relu, output, **aggregation_fields(o),
+                layer = QLayer(SAGE_CONV, name, relu, output, **aggregation_fields(o),
                                dense=dense, root=root, reduce=REDUCE_NAMES[o.Reduce()])
                 dim = dense.out_features
             elif kind == L.GINConvOptions:
@@ -361,7 +362,7 @@ def quantized_model_from_bytes(buf: Union[bytes, bytearray, memoryview], what: s
                 w = int(o.SelfWeightQ16())
                 if w < 0 or w >= SELF_WEIGHT_LIMIT:
                     rd.fail(where, f"self_weight_q16 = {w} outside [0, 2^23)")
-                layer = QLayer(GIN, name, relu, output, **aggregation_fields(o),
+                layer = QLayer(GIN_CONV, name, relu, output, **aggregation_fields(o),
                                mlp=mlp, hidden=hidden, self_weight_q16=w, eps=float(o.Eps()))
             elif kind == L.GlobalPoolOptions:
                 o = _options(fl, fbm.GlobalPoolOptions)
@@ -370,7 +371,7 @@ def quantized_model_from_bytes(buf: Union[bytes, bytearray, memoryview], what: s
                 if pooled:
                     rd.fail(where, "a second global pooling")
                 pooled = True
-                layer = QLayer(POOL, name, False, output, reduce=REDUCE_NAMES[o.Reduce()],
+                layer = QLayer(GLOBAL_POOL, name, False, output, reduce=REDUCE_NAMES[o.Reduce()],
                                requant=rd.requant(o.Requant(), where + " requant", 1, SINGLE_SHIFT_MAX))
             else:
                 rd.fail(where, f"unknown layer options type {kind}")
@@ -485,14 +486,14 @@ class _QWriter:
             fbm.LinearOptionsStart(b)
             fbm.LinearOptionsAddDense(b, dense)
             opts, otype = fbm.LinearOptionsEnd(b), L.LinearOptions
-        elif layer.kind == GCN:
+        elif layer.kind == GCN_CONV:
             dense = self.dense(prefix, layer.dense)
             arq = self.requant(layer.aggregation_requant)
             fbm.GCNConvOptionsStart(b)
             fbm.GCNConvOptionsAddDense(b, dense)
             fbm.GCNConvOptionsAddAggregationRequant(b, arq)
             opts, otype = fbm.GCNConvOptionsEnd(b), L.GCNConvOptions
-        elif layer.kind == SAGE:
+        elif layer.kind == SAGE_CONV:
             neighbor = self.dense(prefix + ".neighbor", layer.dense)
             root = self.dense(prefix + ".root", layer.root) if layer.root is not None else None
             arq = self.requant(layer.aggregation_requant)
@@ -503,7 +504,7 @@ class _QWriter:
                 fbm.SAGEConvOptionsAddRoot(b, root)
             fbm.SAGEConvOptionsAddAggregationRequant(b, arq)
             opts, otype = fbm.SAGEConvOptionsEnd(b), L.SAGEConvOptions
-        elif layer.kind == GIN:
+        elif layer.kind == GIN_CONV:
             denses = [self.dense(f"{prefix}.mlp.{k}", d) for k, d in enumerate(layer.mlp)]
             mlp = _fb.create_offset_vector(b, denses)
             hidden = _fb.create_offset_vector(b, [self.quant(q) for q in layer.hidden])

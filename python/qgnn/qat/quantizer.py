@@ -17,7 +17,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..model_file import GCN, GIN, LINEAR, POOL, QGNN_FORMAT_VERSION, SAGE, DenseDesc, LayerDesc, ModelDesc
+from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, QGNN_FORMAT_VERSION, SAGE_CONV, DenseDesc, LayerDesc,
+                          ModelDesc)
 from ..quantized_model import QDense, QLayer, QuantizedModel, QuantParams, Requant
 
 DENSE_SHIFT_MAX = 62
@@ -161,20 +162,21 @@ def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output
                    in_q: QuantParams) -> QLayer:
     """converter Quantizer::quantize_layer."""
     out = activation_quant_params(r.output, output_bits)
-    ql = QLayer(layer.kind, layer.name, layer.relu, out, reduce=layer.reduce if layer.kind in (SAGE, POOL) else "")
-    if layer.kind in (GCN, SAGE, GIN):
+    ql = QLayer(layer.kind, layer.name, layer.relu, out,
+                reduce=layer.reduce if layer.kind in (SAGE_CONV, GLOBAL_POOL) else "")
+    if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
         ql.aggregation = activation_quant_params(r.aggregation, bits.aggregation)
         ql.aggregation_requant = scalar_requant(in_q.scale, ql.aggregation)
     s_out = out.scale
     if layer.kind == LINEAR:
         ql.dense = quantize_dense(layer.dense, bits.weights, in_q.scale, s_out, layer.dense.relu)
-    elif layer.kind == GCN:
+    elif layer.kind == GCN_CONV:
         ql.dense = quantize_dense(layer.dense, bits.weights, ql.aggregation.scale, s_out, layer.dense.relu)
-    elif layer.kind == SAGE:
+    elif layer.kind == SAGE_CONV:
         ql.dense = quantize_dense(layer.dense, bits.weights, ql.aggregation.scale, s_out, layer.dense.relu)
         if layer.root is not None:
             ql.root = quantize_dense(layer.root, bits.weights, in_q.scale, s_out, layer.root.relu)
-    elif layer.kind == GIN:
+    elif layer.kind == GIN_CONV:
         ql.self_weight_q16 = gin_self_weight(layer.eps)
         ql.eps = float(layer.eps)
         if len(r.hidden) + 1 != len(layer.mlp):
@@ -187,7 +189,7 @@ def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output
             s_next = s_out if last else ql.hidden[k].scale
             ql.mlp.append(quantize_dense(d, bits.weights, s_in, s_next, d.relu))
             s_in = s_next
-    elif layer.kind == POOL:
+    elif layer.kind == GLOBAL_POOL:
         ql.requant = scalar_requant(in_q.scale, ql.output)
     return ql
 

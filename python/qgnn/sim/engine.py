@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Union
 
 import numpy as np
 
-from ..model_file import GCN, GIN, LINEAR, POOL, SAGE
 from ..qgd import GRAPH_CLASSIFICATION
-from ..quantized_model import QDense, QuantizedModel, quantized_model_from_bytes, read_quantized_model
+from ..quantized_model import QuantizedModel, quantized_model_from_bytes, read_quantized_model
 from . import kernels as K
-from .numerics import dequantize, qmax, qmin, quantize_float
+from .layers import GraphBatch, step
+from .numerics import dequantize, quantize_float
 
 MAX_DEGREE = 1 << 22
 MAX_NODES = 1 << 22
@@ -61,18 +61,6 @@ def _check_graph(n: int, row_ptr: np.ndarray, col_idx: np.ndarray, graph_ptr: np
             raise ValueError("an edge crosses two graphs of the batch")
 
 
-def _dense(d: QDense, x: np.ndarray, zx: int, relu: bool, out_bits: int, zo: int,
-           extra: Optional[QDense] = None, extra_x: Optional[np.ndarray] = None, extra_zx: int = 0) -> np.ndarray:
-    """dense() of reference.h, with SAGE's root term as the extra input (rescaled separately, then added)."""
-    acc = K.dense_accumulator(x, zx, d.weight, d.bias)
-    value = zo + K.rescale(acc, d.requant.multiplier[None, :], d.requant.shift[None, :])
-    if extra is not None:
-        extra_acc = K.dense_accumulator(extra_x, extra_zx, extra.weight, extra.bias)
-        value = value + K.rescale(extra_acc, extra.requant.multiplier[None, :], extra.requant.shift[None, :])
-    lo = max(qmin(out_bits), zo) if relu else qmin(out_bits)
-    return K.clamp(value, lo, qmax(out_bits))
-
-
 def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermediates: bool = False) -> SimResult:
     """Run a quantized model on one batch (a block-diagonal CSR: row i lists the in-neighbours of node i).
 
@@ -113,40 +101,11 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
 
     zx = inq.zero_point
     inter: List[np.ndarray] = [h] if keep_intermediates else []
+    batch = GraphBatch(row_ptr, col_idx, graph_ptr)
     for layer in qm.layers:
-        out = layer.output
-        if layer.kind in (GCN, SAGE, GIN):
-            agg_q, rq = layer.aggregation, layer.aggregation_requant
-            mode = {GCN: "gcn", GIN: "sum"}.get(layer.kind, layer.reduce)
-            agg = K.aggregate(mode, h, zx, row_ptr, col_idx, int(rq.multiplier[0]), int(rq.shift[0]),
-                              agg_q.zero_point, agg_q.bits,
-                              self_weight_q16=layer.self_weight_q16 if layer.kind == GIN else 0)
-            if keep_intermediates:
-                inter.append(agg)
-            if layer.kind == GCN:
-                h_new = _dense(layer.dense, agg, agg_q.zero_point, layer.relu, out.bits, out.zero_point)
-            elif layer.kind == SAGE:
-                h_new = _dense(layer.dense, agg, agg_q.zero_point, layer.relu, out.bits, out.zero_point,
-                               extra=layer.root, extra_x=h, extra_zx=zx)
-            else:  # GIN MLP: hidden Dense ops onto hidden[k] with their own activation, the last onto output
-                cur, cur_z = agg, agg_q.zero_point
-                for k, d in enumerate(layer.mlp):
-                    last = k + 1 == len(layer.mlp)
-                    q = out if last else layer.hidden[k]
-                    cur = _dense(d, cur, cur_z, layer.relu if last else d.relu, q.bits, q.zero_point)
-                    cur_z = q.zero_point
-                    if keep_intermediates and not last:
-                        inter.append(cur)
-                h_new = cur
-        elif layer.kind == LINEAR:
-            h_new = _dense(layer.dense, h, zx, layer.relu, out.bits, out.zero_point)
-        elif layer.kind == POOL:
-            rq = layer.requant
-            h_new = K.global_pool(layer.reduce, h, zx, graph_ptr, int(rq.multiplier[0]), int(rq.shift[0]),
-                                  out.zero_point, out.bits)
-        else:  # pragma: no cover - the reader rejects unknown kinds
-            raise ValueError(f"unknown layer kind {layer.kind!r}")
-        h, zx = h_new, out.zero_point
+        # intermediates: the aggregation and GIN's hidden outputs, then the layer output
+        h = step(layer.kind).run(layer, h, zx, batch, inter.append if keep_intermediates else None)
+        zx = layer.output.zero_point
         if keep_intermediates:
             inter.append(h)
 
