@@ -115,20 +115,30 @@ def _gin_mlp(mlp: torch.nn.Module, where: str, fold_batchnorm: bool = True) -> T
     return denses, trailing_relu
 
 
+_MODULE_KINDS = ((torch.nn.Linear, LINEAR), (qnn.GCNConv, GCN_CONV), (qnn.SAGEConv, SAGE_CONV),
+                 (qnn.GINConv, GIN_CONV), (qnn.GlobalPool, GLOBAL_POOL))
+
+
+def layer_kind(m: torch.nn.Module) -> Optional[str]:
+    """The layer kind a module exports as (None: not a layer; ReLU, BatchNorm1d, Dropout fuse or vanish)."""
+    return next((kind for cls, kind in _MODULE_KINDS if isinstance(m, cls)), None)
+
+
 def _layer(m: torch.nn.Module, name: str, fold_batchnorm: bool = True) -> LayerDesc:
     where = f"layer {name} ({type(m).__name__})"
-    if isinstance(m, torch.nn.Linear):
+    kind = layer_kind(m)
+    if kind == LINEAR:
         return LayerDesc(LINEAR, name, relu=isinstance(m, qnn.Linear) and m.relu, dense=_dense(m))
-    if isinstance(m, qnn.GCNConv):
+    if kind == GCN_CONV:
         return LayerDesc(GCN_CONV, name, relu=m.relu, dense=_dense(m.lin))
-    if isinstance(m, qnn.SAGEConv):
+    if kind == SAGE_CONV:
         root = _dense(m.lin_root) if m.lin_root is not None else None
         return LayerDesc(SAGE_CONV, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
-    if isinstance(m, qnn.GINConv):
+    if kind == GIN_CONV:
         mlp, trailing_relu = _gin_mlp(m.mlp, where, fold_batchnorm)
         eps = float(m.eps.detach().reshape(-1)[0])
         return LayerDesc(GIN_CONV, name, relu=m.relu or trailing_relu, mlp=mlp, eps=eps)
-    if isinstance(m, qnn.GlobalPool):
+    if kind == GLOBAL_POOL:
         return LayerDesc(GLOBAL_POOL, name, reduce=m.reduce)
     raise ExportError(f"{where}: cannot be expressed in a .qgnn model; supported: {_SUPPORTED}")
 

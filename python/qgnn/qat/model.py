@@ -25,10 +25,10 @@ import torch
 from torch import Tensor
 
 from .. import nn as qnn
-from .._atomic import PathLike, write_bytes_atomic
-from ..export_model import _SKIPPED, to_desc
-from ..model_file import GCN_CONV, GIN_CONV, LINEAR, GLOBAL_POOL, SAGE_CONV, ModelDesc, write_model
-from ..quantized_model import QDense, QuantizedModel, QuantParams, quantized_model_to_bytes
+from .._atomic import PathLike
+from ..export_model import _SKIPPED, layer_kind, to_desc
+from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, ModelDesc, QuantParams,
+                          write_model)
 from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
 from .observers import RangeObserver
@@ -121,15 +121,10 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
     for m in model.layers:
         if isinstance(m, _SKIPPED) or isinstance(m, torch.nn.ReLU):
             continue
+        kind = layer_kind(m)  # the kind qgnn.export writes it as
         if isinstance(m, torch.nn.BatchNorm1d):
             entries[-1].bn = m
-        elif isinstance(m, torch.nn.Linear):
-            entries.append(_Entry(LINEAR, m))
-        elif isinstance(m, qnn.GCNConv):
-            entries.append(_Entry(GCN_CONV, m))
-        elif isinstance(m, qnn.SAGEConv):
-            entries.append(_Entry(SAGE_CONV, m))
-        elif isinstance(m, qnn.GINConv):
+        elif kind == GIN_CONV:
             e = _Entry(GIN_CONV, m)
             mods = list(m.mlp.children()) if isinstance(m.mlp, (torch.nn.Sequential, torch.nn.ModuleList)) else [m.mlp]
             for sub in mods:
@@ -138,8 +133,8 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
                 elif isinstance(sub, torch.nn.BatchNorm1d):
                     e.mlp[-1] = (e.mlp[-1][0], sub)
             entries.append(e)
-        elif isinstance(m, qnn.GlobalPool):
-            entries.append(_Entry(GLOBAL_POOL, m))
+        elif kind is not None:
+            entries.append(_Entry(kind, m))
         else:
             raise TypeError(f"qgnn.qat cannot wrap {type(m).__name__}")
     return entries
@@ -191,10 +186,10 @@ class QATModel(torch.nn.Module):
         self.quant_enabled = True
         self.calibrating = False
         self._gen = torch.Generator().manual_seed(seed)
-        # self-distillation hooks (qgnn.qat.distill): the QuantizedModel the last forward ran with, and (with
+        # self-distillation hooks (qgnn.qat.distill): the quantized ModelDesc the last forward ran with, and (with
         # record_features) the value each layer handed on. Neither changes what forward computes.
         self.record_features = False
-        self.last_quantized: Optional[QuantizedModel] = None
+        self.last_quantized: Optional[ModelDesc] = None
         self.last_features: Optional[List[Tensor]] = None
 
         def obs(b: int) -> RangeObserver:
@@ -246,7 +241,7 @@ class QATModel(torch.nn.Module):
         desc.ranges_source = ranges_source
         return desc
 
-    def quantized_model(self, **desc_kwargs) -> QuantizedModel:
+    def quantized_model(self, **desc_kwargs) -> ModelDesc:
         desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
         input_range, ranges = self.stored_ranges()
         return quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits)
@@ -273,7 +268,7 @@ class QATModel(torch.nn.Module):
         finally:
             self.quant_enabled = True
 
-    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[QuantizedModel], observe: bool,
+    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[ModelDesc], observe: bool,
              stoch: Optional[Tuple[float, bool]] = None, feats: Optional[List[Tensor]] = None) -> Tensor:
         """stoch = (p_fp, stochastic_rounding): SQD's stochastic path (qgnn.qat.distill), training only: each
         quantized point is kept in full precision with probability p_fp, else (optionally) rounded
@@ -312,7 +307,7 @@ class QATModel(torch.nn.Module):
                 q_int = np.where(mask.numpy()[:, None], qf, q_int)
             return v, q_int
 
-        def wq(w: Tensor, b: Optional[Tensor], d: Optional[QDense], s_in) -> Tuple[Tensor, Optional[Tensor]]:
+        def wq(w: Tensor, b: Optional[Tensor], d: Optional[DenseDesc], s_in) -> Tuple[Tensor, Optional[Tensor]]:
             """Fake-quantized weights / bias (identity STE) of a Dense, as the integer Dense uses them."""
             if d is None:
                 return w, b
@@ -443,12 +438,12 @@ def export_float(qat_model: QATModel, path: PathLike, *, fold_batchnorm: bool = 
     return desc
 
 
-def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> QuantizedModel:
+def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> ModelDesc:
     """Write the quantized .qgnn the QAT model's eval forward computes (atomically); returns it.
     Keyword arguments as qgnn.export_model.to_desc (name, description, task, class_names, limits)."""
     description = desc_kwargs.pop("description", None)
     qm = qat_model.quantized_model(**desc_kwargs)
     if description is not None:
         qm.description = description
-    write_bytes_atomic(path, quantized_model_to_bytes(qm))
+    write_model(qm, path)
     return qm

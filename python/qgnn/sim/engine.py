@@ -9,7 +9,8 @@ from typing import List, Union
 import numpy as np
 
 from ..qgd import GRAPH_CLASSIFICATION
-from ..quantized_model import QuantizedModel, quantized_model_from_bytes, read_quantized_model
+from ..model_file import ModelDesc
+from ..quantized_model import quantized_model_from_bytes, read_quantized_model
 from . import kernels as K
 from .layers import GraphBatch, step
 from .numerics import dequantize, quantize_float
@@ -17,7 +18,7 @@ from .numerics import dequantize, quantize_float
 MAX_DEGREE = 1 << 22
 MAX_NODES = 1 << 22
 
-ModelLike = Union[str, Path, bytes, bytearray, memoryview, QuantizedModel]
+ModelLike = Union[str, Path, bytes, bytearray, memoryview, ModelDesc]
 
 
 @dataclass
@@ -28,8 +29,10 @@ class SimResult:
     intermediates: List[np.ndarray] = field(default_factory=list)  # with keep_intermediates=True
 
 
-def load_model(model: ModelLike) -> QuantizedModel:
-    if isinstance(model, QuantizedModel):
+def load_model(model: ModelLike) -> ModelDesc:
+    if isinstance(model, ModelDesc):
+        if not model.quantized:
+            raise ValueError("a float model (no input quantization); the simulator runs quantized models")
         return model
     if isinstance(model, (bytes, bytearray, memoryview)):
         return quantized_model_from_bytes(model)
@@ -117,5 +120,5 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
                      intermediates=inter)
 
 
-def expected_rows(qm: QuantizedModel, num_nodes: int, num_graphs: int) -> int:
+def expected_rows(qm: ModelDesc, num_nodes: int, num_graphs: int) -> int:
     return num_graphs if qm.task == GRAPH_CLASSIFICATION else num_nodes

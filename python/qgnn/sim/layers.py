@@ -21,8 +21,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from ..model_file import GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV
-from ..quantized_model import QDense, QLayer, QuantParams
+from ..model_file import GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, LayerDesc, QuantParams
 from . import kernels as K
 from .numerics import qmax, qmin
 
@@ -36,7 +35,7 @@ class GraphBatch:
     graph_ptr: np.ndarray
 
 
-def dense(d: QDense, x: np.ndarray, zx: int, relu: bool, out: QuantParams, root: Optional[QDense] = None,
+def dense(d: DenseDesc, x: np.ndarray, zx: int, relu: bool, out: QuantParams, root: Optional[DenseDesc] = None,
           root_x: Optional[np.ndarray] = None, root_zx: int = 0) -> np.ndarray:
     """dense() of reference.h onto `out`, with SAGE's root term (the root Dense on the layer input, rescaled on
     its own and added to the rescaled neighbour term before the saturation)."""
@@ -61,32 +60,32 @@ class LayerStep:
     kind = ""
     aggregates = False  # message passing: an aggregation stage before the Dense stages
 
-    def denses(self, layer: QLayer) -> List[QDense]:
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
         return [layer.dense]
 
-    def dense_output(self, layer: QLayer, k: int) -> QuantParams:
+    def dense_output(self, layer: LayerDesc, k: int) -> QuantParams:
         """The quantization Dense stage k writes."""
         return layer.output
 
-    def dense_relu(self, layer: QLayer, k: int) -> bool:
+    def dense_relu(self, layer: LayerDesc, k: int) -> bool:
         return layer.relu
 
-    def aggregation_mode(self, layer: QLayer) -> str:
+    def aggregation_mode(self, layer: LayerDesc) -> str:
         """The qgnn.sim.kernels.aggregate mode."""
         raise ValueError(f"{self.kind or 'this'} layer has no aggregation")
 
-    def aggregate(self, layer: QLayer, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
+    def aggregate(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
         rq, q = layer.aggregation_requant, layer.aggregation
         return K.aggregate(self.aggregation_mode(layer), x, zx, g.row_ptr, g.col_idx,
                            int(rq.multiplier[0]), int(rq.shift[0]), q.zero_point, q.bits,
                            self_weight_q16=layer.self_weight_q16 if self.kind == GIN_CONV else 0)
 
-    def dense(self, layer: QLayer, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
+    def dense(self, layer: LayerDesc, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
         """Dense stage k on `a` (zero point `za`: the aggregation or the previous stage); `x`, `zx`: the layer
         input (SAGE's root term)."""
         return dense(self.denses(layer)[k], a, za, self.dense_relu(layer, k), self.dense_output(layer, k))
 
-    def run(self, layer: QLayer, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
         cur, cz = x, zx
         if self.aggregates:
             cur, cz = self.aggregate(layer, x, zx, g), layer.aggregation.zero_point
@@ -109,7 +108,7 @@ class GCNConvStep(LayerStep):
     kind = GCN_CONV
     aggregates = True
 
-    def aggregation_mode(self, layer: QLayer) -> str:
+    def aggregation_mode(self, layer: LayerDesc) -> str:
         return "gcn"
 
 
@@ -117,10 +116,10 @@ class SAGEConvStep(LayerStep):
     kind = SAGE_CONV
     aggregates = True
 
-    def aggregation_mode(self, layer: QLayer) -> str:
+    def aggregation_mode(self, layer: LayerDesc) -> str:
         return layer.reduce  # mean / max
 
-    def dense(self, layer: QLayer, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
+    def dense(self, layer: LayerDesc, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
         return dense(layer.dense, a, za, layer.relu, layer.output, root=layer.root, root_x=x, root_zx=zx)
 
 
@@ -128,31 +127,31 @@ class GINConvStep(LayerStep):
     kind = GIN_CONV
     aggregates = True
 
-    def aggregation_mode(self, layer: QLayer) -> str:
+    def aggregation_mode(self, layer: LayerDesc) -> str:
         return "sum"  # plus the self term (1 + eps) x_i: self_weight_q16
 
-    def denses(self, layer: QLayer) -> List[QDense]:
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
         return layer.mlp
 
-    def dense_output(self, layer: QLayer, k: int) -> QuantParams:
+    def dense_output(self, layer: LayerDesc, k: int) -> QuantParams:
         return layer.output if k + 1 == len(layer.mlp) else layer.hidden[k]
 
-    def dense_relu(self, layer: QLayer, k: int) -> bool:
+    def dense_relu(self, layer: LayerDesc, k: int) -> bool:
         return layer.relu if k + 1 == len(layer.mlp) else layer.mlp[k].relu  # hidden: the Dense's own activation
 
 
 class GlobalPoolStep(LayerStep):
     kind = GLOBAL_POOL
 
-    def denses(self, layer: QLayer) -> List[QDense]:
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
         return []
 
-    def pool(self, layer: QLayer, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
+    def pool(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
         rq, out = layer.requant, layer.output
         return K.global_pool(layer.reduce, x, zx, g.graph_ptr, int(rq.multiplier[0]), int(rq.shift[0]),
                              out.zero_point, out.bits)
 
-    def run(self, layer: QLayer, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
         return self.pool(layer, x, zx, g)
 
 
