@@ -54,8 +54,8 @@ StageHook = Optional[Callable[[np.ndarray], None]]
 
 
 class LayerStep:
-    """The stages of one layer kind. Dense stage k reads the aggregation (or, for k > 0, the previous Dense
-    stage's output) and, for Linear, the layer input; see the module docstring."""
+    """The stages of one layer kind (see the module docstring): an optional aggregation, then Dense stages;
+    stage 0 reads the aggregation (Linear: the layer input), stage k > 0 the output of stage k - 1."""
 
     kind = ""
     aggregates = False  # message passing: an aggregation stage before the Dense stages
