@@ -12,8 +12,8 @@ import torch
 
 from . import nn as qnn
 from ._atomic import PathLike
-from .model_file import (GCN, GIN, LINEAR, POOL, SAGE, BatchNormDesc, DenseDesc, LayerDesc, ModelDesc, read_model,
-                         write_model)
+from .model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, BatchNormDesc, DenseDesc, LayerDesc,
+                         ModelDesc, read_model, write_model)
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 
 _SKIPPED = (torch.nn.Dropout, torch.nn.Identity)
@@ -115,21 +115,31 @@ def _gin_mlp(mlp: torch.nn.Module, where: str, fold_batchnorm: bool = True) -> T
     return denses, trailing_relu
 
 
+_MODULE_KINDS = ((torch.nn.Linear, LINEAR), (qnn.GCNConv, GCN_CONV), (qnn.SAGEConv, SAGE_CONV),
+                 (qnn.GINConv, GIN_CONV), (qnn.GlobalPool, GLOBAL_POOL))
+
+
+def layer_kind(m: torch.nn.Module) -> Optional[str]:
+    """The layer kind a module exports as (None: not a layer; ReLU, BatchNorm1d, Dropout fuse or vanish)."""
+    return next((kind for cls, kind in _MODULE_KINDS if isinstance(m, cls)), None)
+
+
 def _layer(m: torch.nn.Module, name: str, fold_batchnorm: bool = True) -> LayerDesc:
     where = f"layer {name} ({type(m).__name__})"
-    if isinstance(m, torch.nn.Linear):
+    kind = layer_kind(m)
+    if kind == LINEAR:
         return LayerDesc(LINEAR, name, relu=isinstance(m, qnn.Linear) and m.relu, dense=_dense(m))
-    if isinstance(m, qnn.GCNConv):
-        return LayerDesc(GCN, name, relu=m.relu, dense=_dense(m.lin))
-    if isinstance(m, qnn.SAGEConv):
+    if kind == GCN_CONV:
+        return LayerDesc(GCN_CONV, name, relu=m.relu, dense=_dense(m.lin))
+    if kind == SAGE_CONV:
         root = _dense(m.lin_root) if m.lin_root is not None else None
-        return LayerDesc(SAGE, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
-    if isinstance(m, qnn.GINConv):
+        return LayerDesc(SAGE_CONV, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
+    if kind == GIN_CONV:
         mlp, trailing_relu = _gin_mlp(m.mlp, where, fold_batchnorm)
         eps = float(m.eps.detach().reshape(-1)[0])
-        return LayerDesc(GIN, name, relu=m.relu or trailing_relu, mlp=mlp, eps=eps)
-    if isinstance(m, qnn.GlobalPool):
-        return LayerDesc(POOL, name, reduce=m.reduce)
+        return LayerDesc(GIN_CONV, name, relu=m.relu or trailing_relu, mlp=mlp, eps=eps)
+    if kind == GLOBAL_POOL:
+        return LayerDesc(GLOBAL_POOL, name, reduce=m.reduce)
     raise ExportError(f"{where}: cannot be expressed in a .qgnn model; supported: {_SUPPORTED}")
 
 
@@ -147,14 +157,14 @@ def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "
         if isinstance(m, (torch.nn.ReLU, torch.nn.BatchNorm1d)):
             prev = layers[-1] if layers else None
             what = f"layer {i} ({type(m).__name__})"
-            if prev is None or prev.kind == POOL:
+            if prev is None or prev.kind == GLOBAL_POOL:
                 raise ExportError(f"{what}: must follow a Linear, GCNConv, SAGEConv or GINConv layer")
             if isinstance(m, torch.nn.ReLU):
                 prev.relu = True
                 continue
             if prev.relu:
                 raise ExportError(f"{what}: a BatchNorm1d after a ReLU cannot be folded")
-            denses = prev.mlp[-1:] if prev.kind == GIN else [prev.dense] + ([prev.root] if prev.root else [])
+            denses = prev.mlp[-1:] if prev.kind == GIN_CONV else [prev.dense] + ([prev.root] if prev.root else [])
             _apply_bn(denses, m, what, fold_batchnorm)
             continue
         layers.append(_layer(m, str(i), fold_batchnorm))
@@ -162,13 +172,13 @@ def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "
         layer.name = layer_name
     if not layers:
         raise ExportError("the model has no layers")
-    first = layers[0].mlp[0] if layers[0].kind == GIN else layers[0].dense
+    first = layers[0].mlp[0] if layers[0].kind == GIN_CONV else layers[0].dense
     if first is None:
         raise ExportError("the first layer must take node features (not a GlobalPool)")
     if input_dim is not None and input_dim != first.in_features:
         raise ExportError(f"input_dim {input_dim} != the first layer's {first.in_features} inputs")
     if task is None:
-        task = GRAPH_CLASSIFICATION if any(l.kind == POOL for l in layers) else NODE_CLASSIFICATION
+        task = GRAPH_CLASSIFICATION if any(l.kind == GLOBAL_POOL for l in layers) else NODE_CLASSIFICATION
     desc = ModelDesc(input_dim=first.in_features, layers=layers, name=name, description=description,
                      task=task, class_names=list(class_names), limits=tuple(limits))
     if producer:
@@ -183,7 +193,7 @@ def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "
 def _names(layers: Sequence[LayerDesc]) -> List[str]:
     names, convs, fcs = [], 0, 0
     for layer in layers:
-        if layer.kind == POOL:
+        if layer.kind == GLOBAL_POOL:
             names.append("pool")
         elif layer.kind == LINEAR:
             fcs += 1
@@ -251,11 +261,11 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
     for layer in desc.layers:
         if layer.kind == LINEAR:
             mods += _with_bn(_linear(layer.dense, relu=layer.relu), layer, layer.dense.batch_norm)
-        elif layer.kind == GCN:
+        elif layer.kind == GCN_CONV:
             conv = qnn.GCNConv(layer.dense.in_features, layer.dense.out_features, relu=layer.relu)
             conv.lin = _linear(layer.dense)
             mods += _with_bn(conv, layer, layer.dense.batch_norm)
-        elif layer.kind == SAGE:
+        elif layer.kind == SAGE_CONV:
             conv = qnn.SAGEConv(layer.dense.in_features, layer.dense.out_features, reduce=layer.reduce,
                                 root_weight=layer.root is not None, relu=layer.relu)
             root_bias = layer.root.bias if layer.root is not None else None
@@ -263,9 +273,9 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
             if layer.root is not None:
                 conv.lin_root = _linear(DenseDesc(layer.root.weight, None))
             mods += _with_bn(conv, layer, layer.dense.batch_norm)
-        elif layer.kind == GIN:
+        elif layer.kind == GIN_CONV:
             mods.append(qnn.GINConv(_gin_members(layer), eps=layer.eps, relu=layer.relu))
-        elif layer.kind == POOL:
+        elif layer.kind == GLOBAL_POOL:
             mods.append(qnn.GlobalPool(layer.reduce))
     model = qnn.GraphModel(*mods)
     model.eval()

@@ -1,4 +1,5 @@
-"""File formats in one place: graph data sets (.qgd) and float models (.qgnn). Writes are atomic."""
+"""File formats in one place: graph data sets (.qgd) and models (.qgnn, float or quantized: one description,
+qgnn.model_file's ModelDesc). Writes are atomic."""
 
 from ._atomic import write_bytes_atomic
 from ._fb import FormatError
@@ -6,8 +7,11 @@ from .model_file import (
     DenseDesc,
     LayerDesc,
     ModelDesc,
+    QuantParams,
+    Requant,
     read_model,
     read_model_info,
+    read_quantized_model,
     write_model,
 )
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION, GraphSet, read_qgd, write_qgd
@@ -22,8 +26,11 @@ __all__ = [
     "DenseDesc",
     "LayerDesc",
     "ModelDesc",
+    "QuantParams",
+    "Requant",
     "read_model",
     "read_model_info",
+    "read_quantized_model",
     "write_model",
     "write_bytes_atomic",
 ]

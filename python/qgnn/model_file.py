@@ -1,9 +1,23 @@
-"""Float models in the .qgnn format (schema/qgnn.fbs): a plain description, read and write.
+"""Models in the .qgnn format (schema/qgnn.fbs), float and quantized: one description, one reader, one writer.
 
+A model is a ModelDesc: its layers (LayerDesc: the kind, the Dense ops, the kind's options) and, for a
+quantized model, the quantization of every activation (QuantParams) and the fixed-point factors (Requant).
 The description mirrors the C++ converter's ModelDesc (converter/include/qgnn/converter/model_builder.h),
-float part only, including the converter metadata of float models: unfolded BatchNorm after a Dense and
-stored activation ranges (e.g. the ranges QAT ended with; all activations or none). Quantized models are
-produced by qgnn-convert; `read_model_info` reads their header.
+including the converter metadata of float models: unfolded BatchNorm after a Dense and stored activation
+ranges (e.g. the ranges QAT ended with; all activations or none).
+
+A float model (`input_quant` None) has float32 weights and biases; `check_model` checks it. A quantized model
+(written by qgnn-convert or qgnn.qat) has int8 / int4 weights (unpacked here to int8 values; int4 tensors are
+packed contiguously over the whole [out][in] tensor, element 2k in the low nibble of byte k, sign-extended),
+per-channel weight scales, int32 biases and requant factors. The reader checks the fields of a quantized
+model that the integer arithmetic depends on as the runtime's verifier does (bits, zero points, scales,
+multiplier and shift ranges, bias bound, self_weight_q16, dimension chain), so that qgnn.sim never computes
+on a model the runtime would reject. It is not a full reimplementation of the runtime's verifier
+(runtime/src/model_verifier.cc): structural FlatBuffers checks are left to the generated bindings.
+
+    read_model(path)            a float model (qgnn.load builds the qgnn.nn model from it)
+    read_quantized_model(path)  a quantized model (qgnn.sim runs it)
+    from_bytes(buf) / to_bytes(desc) / write_model(desc, path): either
 """
 
 from __future__ import annotations
@@ -12,7 +26,7 @@ import math
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import flatbuffers
 import numpy as np
@@ -29,10 +43,53 @@ BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfol
 BATCH_NORM_FORMAT_VERSION = 2
 PRODUCER = "qgnn-python 0.1"
 
-LINEAR, GCN, SAGE, GIN, POOL = "linear", "gcn", "sage", "gin", "pool"
+# Layer kinds: the names of the schema's LayerOptions union members without "Options", the one spelling
+# shared with the C++ runtime (kLinear, kGcnConv, ...) and converter; KIND_OPTIONS maps them to the union.
+LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL = "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
+KINDS = (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL)
+KIND_OPTIONS = {kind: getattr(fbm.LayerOptions, kind + "Options") for kind in KINDS}
+_OPTIONS_KIND = {v: k for k, v in KIND_OPTIONS.items()}
+AGGREGATING_KINDS = (GCN_CONV, SAGE_CONV, GIN_CONV)  # kinds with a message-passing aggregation
 Range = Tuple[float, float]  # stored activation range (min, max)
 REDUCES = {"sum": fbm.Reduce.SUM, "mean": fbm.Reduce.MEAN, "max": fbm.Reduce.MAX}
 _REDUCE_NAMES = {v: k for k, v in REDUCES.items()}
+
+# Runtime caps the integer arithmetic relies on (docs/format.md "Verification" and "Limits").
+MAX_FEATURES = 32768
+BIAS_LIMIT = 1 << 30
+MULTIPLIER_MIN, MULTIPLIER_MAX = 1 << 30, (1 << 31) - 1
+DENSE_SHIFT_MAX = 62
+SINGLE_SHIFT_MAX = 40  # aggregation and pooling (MEAN adds up to 22)
+SELF_WEIGHT_LIMIT = 1 << 23
+FLOAT_WEIGHT_BITS = 32  # DenseDesc.weight_bits of a float model's Dense
+_TYPE_BITS = {fbm.TensorType.INT8: 8, fbm.TensorType.INT4: 4, fbm.TensorType.INT32: 32,
+              fbm.TensorType.FLOAT32: 32}
+_WEIGHT_TYPES = {FLOAT_WEIGHT_BITS: fbm.TensorType.FLOAT32, 8: fbm.TensorType.INT8, 4: fbm.TensorType.INT4}
+
+
+@dataclass
+class QuantParams:
+    """real = scale * (q - zero_point), q in [qmin(bits), qmax(bits)]."""
+
+    bits: int
+    scale: np.float32
+    zero_point: int
+
+    @property
+    def qmin(self) -> int:
+        return -(1 << (self.bits - 1))
+
+    @property
+    def qmax(self) -> int:
+        return (1 << (self.bits - 1)) - 1
+
+
+@dataclass
+class Requant:
+    """Fixed-point rescale factors multiplier * 2^-shift, one per output channel (or exactly one)."""
+
+    multiplier: np.ndarray  # int64 [n]
+    shift: np.ndarray  # int64 [n]
 
 
 @dataclass
@@ -60,17 +117,24 @@ class BatchNormDesc:
 @dataclass
 class DenseDesc:
     """y = x W^T + b; `relu` is the activation fused after a hidden Dense of a GIN MLP; `batch_norm` (float
-    models) runs after the bias and before the activation (on a SAGE neighbour Dense: on the whole sum)."""
+    models) runs after the bias and before the activation (on a SAGE neighbour Dense: on the whole sum).
 
-    weight: np.ndarray  # float32 [out_features, in_features]
-    bias: Optional[np.ndarray] = None  # float32 [out_features]
+    Quantized: acc = bias + sum_k (x_k - zx) * weight[c, k]; out = rescale(acc, requant[c])."""
+
+    weight: np.ndarray  # float32 [out, in]; quantized: int8 values [out, in] (int4 tensors unpacked to [-8, 7])
+    bias: Optional[np.ndarray] = None  # float32 [out]; quantized: int32 [out]
     relu: bool = False
-    batch_norm: Optional[BatchNormDesc] = None
+    batch_norm: Optional[BatchNormDesc] = None  # float models
+    weight_bits: int = FLOAT_WEIGHT_BITS  # the weight tensor's type: 32 (FLOAT32), 8 (INT8) or 4 (INT4)
+    weight_scales: Optional[np.ndarray] = None  # quantized: float32 [out]
+    requant: Optional[Requant] = None  # quantized
+    name: str = ""  # the weight tensor's name; "" = derived from the layer's name when written
 
     def __post_init__(self) -> None:
-        self.weight = np.ascontiguousarray(self.weight, dtype=np.float32)
-        if self.bias is not None:
-            self.bias = np.ascontiguousarray(self.bias, dtype=np.float32)
+        if self.weight_bits == FLOAT_WEIGHT_BITS:
+            self.weight = np.ascontiguousarray(self.weight, dtype=np.float32)
+            if self.bias is not None:
+                self.bias = np.ascontiguousarray(self.bias, dtype=np.float32)
 
     @property
     def in_features(self) -> int:
@@ -83,22 +147,31 @@ class DenseDesc:
 
 @dataclass
 class LayerDesc:
-    kind: str  # LINEAR, GCN, SAGE, GIN or POOL
+    kind: str  # one of KINDS
     name: str = ""
-    relu: bool = False  # activation fused at the end of the layer (ignored by POOL)
-    dense: Optional[DenseDesc] = None  # LINEAR, GCN; SAGE's neighbour Dense (W_n, with the bias)
-    root: Optional[DenseDesc] = None  # SAGE's root Dense (W_r); None: no root term
-    mlp: List[DenseDesc] = field(default_factory=list)  # GIN
-    reduce: str = "sum"  # SAGE: mean/max; POOL: sum/mean/max
-    eps: float = 0.0  # GIN
+    relu: bool = False  # activation fused at the end of the layer (ignored by GlobalPool)
+    dense: Optional[DenseDesc] = None  # Linear, GCNConv; SAGEConv's neighbour Dense (W_n, with the bias)
+    root: Optional[DenseDesc] = None  # SAGEConv's root Dense (W_r); None: no root term
+    mlp: List[DenseDesc] = field(default_factory=list)  # GINConv
+    reduce: str = "sum"  # SAGEConv: mean/max; GlobalPool: sum/mean/max
+    eps: float = 0.0  # GINConv (documentation only in a quantized model: self_weight_q16 is what runs)
     # Stored ranges (schema Range), all activations of the model or none: the output (after the activation),
-    # the aggregation (GCN/SAGE/GIN) and GIN's hidden MLP outputs (len(mlp) - 1).
+    # the aggregation (GCNConv/SAGEConv/GINConv) and GINConv's hidden MLP outputs (len(mlp) - 1).
     output_range: Optional[Range] = None
     aggregation_range: Optional[Range] = None
     hidden_ranges: List[Range] = field(default_factory=list)
+    # Quantized models: the quantization of the output, of the aggregation and of GINConv's hidden MLP
+    # outputs; the aggregation's requant (one entry), GINConv's self weight round((1 + eps) 2^16), and
+    # GlobalPool's requant (one entry).
+    output: Optional[QuantParams] = None
+    aggregation: Optional[QuantParams] = None
+    aggregation_requant: Optional[Requant] = None
+    hidden: List[QuantParams] = field(default_factory=list)
+    self_weight_q16: int = 0
+    requant: Optional[Requant] = None
 
     def denses(self) -> List[DenseDesc]:
-        if self.kind == GIN:
+        if self.kind == GIN_CONV:
             return list(self.mlp)
         return [d for d in (self.dense, self.root) if d is not None]
 
@@ -112,10 +185,29 @@ class ModelDesc:
     producer: str = PRODUCER
     task: int = GRAPH_CLASSIFICATION
     class_names: List[str] = field(default_factory=list)
-    limits: Tuple[int, int, int, int] = (0, 0, 0, 0)  # max_nodes, max_edges, max_degree, max_graphs
+    limits: Tuple[int, int, int, int] = (0, 0, 0, 0)  # max_nodes, max_edges, max_degree, max_graphs (0 = cap)
     version: int = BASE_FORMAT_VERSION
     input_range: Optional[Range] = None  # stored range of the input features
     ranges_source: str = ""  # where the stored ranges come from, e.g. "qgnn.qat minmax observers"
+    input_quant: Optional[QuantParams] = None  # the input quantization; None: a float model
+    input_int8: bool = False  # quantized: InputSpec.type == INT8, features arrive already quantized
+
+    @property
+    def quantized(self) -> bool:
+        return self.input_quant is not None
+
+    @property
+    def output_quant(self) -> QuantParams:
+        return self.layers[-1].output
+
+    @property
+    def num_classes(self) -> int:
+        """The output width (unchecked; output_dim() checks a float model first)."""
+        dim = self.input_dim
+        for layer in self.layers:
+            if layer.kind != GLOBAL_POOL:
+                dim = (layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense).out_features
+        return dim
 
     def output_dim(self) -> int:
         return check_model(self)
@@ -124,6 +216,39 @@ class ModelDesc:
         return self.input_range is not None or any(
             l.output_range is not None or l.aggregation_range is not None or l.hidden_ranges for l in self.layers)
 
+
+# ---------------------------------------------------------------------------------------------------
+# int4 packing
+# ---------------------------------------------------------------------------------------------------
+
+def unpack_int4(packed: np.ndarray, count: int) -> np.ndarray:
+    """`count` sign-extended int4 values from bytes packed low nibble first (element 2k in bits 0-3 of byte k,
+    element 2k+1 in bits 4-7), as int8."""
+    packed = np.asarray(packed, dtype=np.uint8).reshape(-1)
+    if packed.size * 2 < count:
+        raise ValueError(f"{packed.size} bytes cannot hold {count} int4 values")
+    nibbles = np.empty(packed.size * 2, dtype=np.int16)
+    nibbles[0::2] = packed & 0x0F
+    nibbles[1::2] = packed >> 4
+    nibbles = nibbles[:count]
+    return np.where(nibbles >= 8, nibbles - 16, nibbles).astype(np.int8)
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """Inverse of unpack_int4 over a flat sequence; values must be in [-8, 7]; an odd count leaves the last high
+    nibble 0."""
+    v = np.asarray(values).reshape(-1).astype(np.int64)
+    if v.size and (v.min() < -8 or v.max() > 7):
+        raise ValueError("int4 values must lie in [-8, 7]")
+    nib = (v & 0x0F).astype(np.uint8)
+    if nib.size % 2:
+        nib = np.concatenate([nib, np.zeros(1, np.uint8)])
+    return (nib[0::2] | (nib[1::2] << 4)).astype(np.uint8).tobytes()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Checks of a float description (a quantized one is checked by the reader, see to_bytes)
+# ---------------------------------------------------------------------------------------------------
 
 def _check_batch_norm(bn: BatchNormDesc, out: int, where: str, fail) -> None:
     for name in ("mean", "var", "gamma", "beta"):
@@ -153,11 +278,11 @@ def _check_ranges(m: "ModelDesc", fail) -> None:
     for i, layer in enumerate(m.layers):
         where = f"layer {i} ({layer.name or layer.kind})"
         check(layer.output_range, f"{where}: output")
-        if layer.kind in (GCN, SAGE, GIN):
+        if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             check(layer.aggregation_range, f"{where}: aggregation")
         elif layer.aggregation_range is not None:
             fail(f"{where}: an aggregation range on a layer without aggregation")
-        hidden = len(layer.mlp) - 1 if layer.kind == GIN else 0
+        hidden = len(layer.mlp) - 1 if layer.kind == GIN_CONV else 0
         if len(layer.hidden_ranges) != hidden:
             fail(f"{where}: {len(layer.hidden_ranges)} hidden ranges, expected {hidden}")
         for k, r in enumerate(layer.hidden_ranges):
@@ -177,24 +302,24 @@ def check_model(m: ModelDesc) -> int:
     dim, pooled = m.input_dim, False
     for i, layer in enumerate(m.layers):
         where = f"layer {i} ({layer.name or layer.kind})"
-        if layer.kind == POOL:
+        if layer.kind == GLOBAL_POOL:
             if layer.reduce not in REDUCES:
                 fail(f"{where}: pooling reduce {layer.reduce!r} is not sum/mean/max")
             if pooled:
                 fail(f"{where}: a second global pooling")
             pooled = True
             continue
-        if layer.kind not in (LINEAR, GCN, SAGE, GIN):
+        if layer.kind not in (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV):
             fail(f"{where}: unknown kind {layer.kind!r}")
         if pooled and layer.kind != LINEAR:
             fail(f"{where}: only Linear layers may follow the global pooling")
-        if layer.kind == GIN and not layer.mlp:
+        if layer.kind == GIN_CONV and not layer.mlp:
             fail(f"{where}: a GINConv needs at least one Dense in its MLP")
-        if layer.kind in (LINEAR, GCN, SAGE) and layer.dense is None:
+        if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV) and layer.dense is None:
             fail(f"{where}: missing Dense")
-        if layer.kind == SAGE and layer.reduce not in ("mean", "max"):
+        if layer.kind == SAGE_CONV and layer.reduce not in ("mean", "max"):
             fail(f"{where}: SAGEConv reduce must be mean or max, got {layer.reduce!r}")
-        chain = layer.mlp if layer.kind == GIN else [layer.dense]
+        chain = layer.mlp if layer.kind == GIN_CONV else [layer.dense]
         for d in chain:
             if d.weight.ndim != 2 or d.in_features != dim:
                 fail(f"{where}: weight shape {d.weight.shape} does not take {dim} inputs")
@@ -224,30 +349,59 @@ def check_model(m: ModelDesc) -> int:
     return dim
 
 
-class _Writer:
-    """Collects tensors and buffers while the layer tables are built."""
 
-    def __init__(self, builder: flatbuffers.Builder) -> None:
+
+# ---------------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------------
+
+class _Writer:
+    """Builds the tables of one model (float or quantized) bottom-up: the FlatBuffers builder needs every
+    child (tensor, Requant, QuantParams, vector) finished before the table that refers to it. The order of
+    the builder calls fixes the bytes: keep it (files are compared byte for byte across versions)."""
+
+    def __init__(self, builder: flatbuffers.Builder, quantized: bool) -> None:
         self.b = builder
+        self.quantized = quantized
         self.tensors: List[int] = []
         self.buffers: List[int] = []
 
-    def tensor(self, name: str, values: np.ndarray) -> int:
+    def tensor(self, name: str, ttype: int, shape, data: bytes, scales: Optional[np.ndarray] = None) -> int:
+        """A tensor in its own 16-byte aligned buffer; returns its index."""
         b = self.b
-        values = np.ascontiguousarray(values, dtype="<f4")
-        buf_data = _fb.create_aligned_bytes(b, values.tobytes(), 16)
+        buf_data = _fb.create_aligned_bytes(b, data, 16)
         fbm.BufferStart(b)
         fbm.BufferAddData(b, buf_data)
         self.buffers.append(fbm.BufferEnd(b))
         name_off = _fb.create_string(b, name)
-        shape = _fb.create_array(b, values.shape, np.uint32)
+        shape_off = _fb.create_array(b, list(shape), np.uint32)
+        scales_off = _fb.create_array(b, scales, np.float32) if scales is not None else None
         fbm.TensorStart(b)
         fbm.TensorAddName(b, name_off)
-        fbm.TensorAddType(b, fbm.TensorType.FLOAT32)
-        fbm.TensorAddShape(b, shape)
+        fbm.TensorAddType(b, ttype)
+        fbm.TensorAddShape(b, shape_off)
         fbm.TensorAddBuffer(b, len(self.buffers) - 1)
+        if scales_off is not None:
+            fbm.TensorAddScales(b, scales_off)
         self.tensors.append(fbm.TensorEnd(b))
         return len(self.tensors) - 1
+
+    def requant(self, r: Requant) -> int:
+        b = self.b
+        mult = _fb.create_array(b, r.multiplier, np.int32)
+        shift = _fb.create_array(b, r.shift, np.int32)
+        fbm.RequantStart(b)
+        fbm.RequantAddMultiplier(b, mult)
+        fbm.RequantAddShift(b, shift)
+        return fbm.RequantEnd(b)
+
+    def quant(self, q: QuantParams) -> int:
+        b = self.b
+        fbm.QuantParamsStart(b)
+        fbm.QuantParamsAddBits(b, int(q.bits))
+        fbm.QuantParamsAddScale(b, float(q.scale))
+        fbm.QuantParamsAddZeroPoint(b, int(q.zero_point))
+        return fbm.QuantParamsEnd(b)
 
     def batch_norm(self, bn: BatchNormDesc) -> int:
         b = self.b
@@ -261,61 +415,101 @@ class _Writer:
         return fbm.BatchNormEnd(b)
 
     def dense(self, prefix: str, d: DenseDesc) -> int:
-        w = self.tensor(prefix + ".weight", d.weight)
-        bias = self.tensor(prefix + ".bias", d.bias) if d.bias is not None else -1
+        if not self.quantized:  # every tensor FLOAT32
+            w = np.ascontiguousarray(d.weight, dtype="<f4")
+            data, ttype, scales = w.tobytes(), fbm.TensorType.FLOAT32, None
+        elif d.weight_bits == 4:
+            w = np.asarray(d.weight)
+            data, ttype, scales = pack_int4(w), fbm.TensorType.INT4, d.weight_scales
+        else:
+            w = np.asarray(d.weight)
+            data, ttype, scales = np.ascontiguousarray(w, dtype=np.int8).tobytes(), fbm.TensorType.INT8, d.weight_scales
+        wi = self.tensor(d.name or prefix + ".weight", ttype, w.shape, data, scales)
+        bi = -1
+        if d.bias is not None:
+            bias = np.ascontiguousarray(d.bias, dtype="<i4" if self.quantized else "<f4")
+            bi = self.tensor(prefix + ".bias", fbm.TensorType.INT32 if self.quantized else fbm.TensorType.FLOAT32,
+                             bias.shape, bias.tobytes())
         bn = self.batch_norm(d.batch_norm) if d.batch_norm is not None else None
+        rq = self.requant(d.requant) if self.quantized else None
         b = self.b
         fbm.DenseStart(b)
-        fbm.DenseAddWeight(b, w)
-        fbm.DenseAddBias(b, bias)
+        fbm.DenseAddWeight(b, wi)
+        fbm.DenseAddBias(b, bi)
+        if rq is not None:
+            fbm.DenseAddRequant(b, rq)
         fbm.DenseAddActivation(b, fbm.Activation.RELU if d.relu else fbm.Activation.NONE)
         if bn is not None:
             fbm.DenseAddBatchNorm(b, bn)
         return fbm.DenseEnd(b)
 
     def layer(self, index: int, layer: LayerDesc) -> int:
-        b = self.b
+        b, q = self.b, self.quantized
         prefix = layer.name or f"layer{index}"
         if layer.kind == LINEAR:
             dense = self.dense(prefix, layer.dense)
             fbm.LinearOptionsStart(b)
             fbm.LinearOptionsAddDense(b, dense)
-            opts, opts_type = fbm.LinearOptionsEnd(b), fbm.LayerOptions.LinearOptions
-        elif layer.kind == GCN:
+            opts = fbm.LinearOptionsEnd(b)
+        elif layer.kind == GCN_CONV:
             dense = self.dense(prefix, layer.dense)
+            arq = self.requant(layer.aggregation_requant) if q else None
             fbm.GCNConvOptionsStart(b)
             fbm.GCNConvOptionsAddDense(b, dense)
-            opts, opts_type = fbm.GCNConvOptionsEnd(b), fbm.LayerOptions.GCNConvOptions
-        elif layer.kind == SAGE:
+            if arq is not None:
+                fbm.GCNConvOptionsAddAggregationRequant(b, arq)
+            opts = fbm.GCNConvOptionsEnd(b)
+        elif layer.kind == SAGE_CONV:
             neighbor = self.dense(prefix + ".neighbor", layer.dense)
             root = self.dense(prefix + ".root", layer.root) if layer.root is not None else None
+            arq = self.requant(layer.aggregation_requant) if q else None
             fbm.SAGEConvOptionsStart(b)
             fbm.SAGEConvOptionsAddReduce(b, REDUCES[layer.reduce])
             fbm.SAGEConvOptionsAddNeighbor(b, neighbor)
             if root is not None:
                 fbm.SAGEConvOptionsAddRoot(b, root)
-            opts, opts_type = fbm.SAGEConvOptionsEnd(b), fbm.LayerOptions.SAGEConvOptions
-        elif layer.kind == GIN:
+            if arq is not None:
+                fbm.SAGEConvOptionsAddAggregationRequant(b, arq)
+            opts = fbm.SAGEConvOptionsEnd(b)
+        elif layer.kind == GIN_CONV:
             denses = [self.dense(f"{prefix}.mlp.{k}", d) for k, d in enumerate(layer.mlp)]
             mlp = _fb.create_offset_vector(b, denses)
             hidden_ranges = create_range_vector(b, layer.hidden_ranges) if layer.hidden_ranges else None
+            hidden = _fb.create_offset_vector(b, [self.quant(h) for h in layer.hidden]) if q else None
+            arq = self.requant(layer.aggregation_requant) if q else None
             fbm.GINConvOptionsStart(b)
             fbm.GINConvOptionsAddEps(b, float(layer.eps))
+            if q:
+                fbm.GINConvOptionsAddSelfWeightQ16(b, int(layer.self_weight_q16))
             fbm.GINConvOptionsAddMlp(b, mlp)
+            if q:
+                fbm.GINConvOptionsAddHidden(b, hidden)
+                fbm.GINConvOptionsAddAggregationRequant(b, arq)
             if hidden_ranges is not None:
                 fbm.GINConvOptionsAddHiddenRanges(b, hidden_ranges)
-            opts, opts_type = fbm.GINConvOptionsEnd(b), fbm.LayerOptions.GINConvOptions
-        else:  # POOL
+            opts = fbm.GINConvOptionsEnd(b)
+        elif layer.kind == GLOBAL_POOL:
+            rq = self.requant(layer.requant) if q else None
             fbm.GlobalPoolOptionsStart(b)
             fbm.GlobalPoolOptionsAddReduce(b, REDUCES[layer.reduce])
-            opts, opts_type = fbm.GlobalPoolOptionsEnd(b), fbm.LayerOptions.GlobalPoolOptions
+            if rq is not None:
+                fbm.GlobalPoolOptionsAddRequant(b, rq)
+            opts = fbm.GlobalPoolOptionsEnd(b)
+        else:
+            raise FormatError(f"layer {index}: unknown kind {layer.kind!r}")
+        output = self.quant(layer.output) if q else None
+        aggregation = self.quant(layer.aggregation) if q and layer.aggregation is not None else None
         name = _fb.create_string(b, layer.name) if layer.name else None
         fbm.LayerStart(b)
         if name is not None:
             fbm.LayerAddName(b, name)
-        fbm.LayerAddOptionsType(b, opts_type)
+        fbm.LayerAddOptionsType(b, KIND_OPTIONS[layer.kind])
         fbm.LayerAddOptions(b, opts)
         fbm.LayerAddActivation(b, fbm.Activation.RELU if layer.relu else fbm.Activation.NONE)
+        if output is not None:
+            fbm.LayerAddOutput(b, output)
+        if aggregation is not None:
+            fbm.LayerAddAggregation(b, aggregation)
         # Structs are written inline, right before the slot that refers to them.
         if layer.output_range is not None:
             fbm.LayerAddOutputRange(b, fbm.CreateRange(b, *layer.output_range))
@@ -332,47 +526,41 @@ def create_range_vector(b: flatbuffers.Builder, ranges: List[Range]) -> int:
     return b.EndVector()
 
 
-def to_bytes(m: ModelDesc) -> bytes:
-    """Serialize a float model description into .qgnn bytes (identifier "QGNN")."""
-    check_model(m)
-    b = flatbuffers.Builder(4096)
-    w = _Writer(b)
-    layers = [w.layer(i, layer) for i, layer in enumerate(m.layers)]
-    fbm.InputSpecStart(b)
-    fbm.InputSpecAddFeatureDim(b, m.input_dim)
-    fbm.InputSpecAddType(b, fbm.TensorType.FLOAT32)
-    if m.input_range is not None:
-        fbm.InputSpecAddRange(b, fbm.CreateRange(b, *m.input_range))
-    input_spec = fbm.InputSpecEnd(b)
-    return finish_model(b, m, quantized=False, input_spec=input_spec, layers=layers, tensors=w.tensors,
-                        buffers=w.buffers)
-
-
-def _file_version(m) -> int:
+def _file_version(m: ModelDesc) -> int:
     """An unfolded BatchNorm changes what a runtime that does not know the field computes: such files carry
     BATCH_NORM_FORMAT_VERSION so those runtimes reject them (docs/format.md, "Versions")."""
-    denses = []
-    for layer in getattr(m, "layers", []):
-        denses += [getattr(layer, "dense", None), getattr(layer, "root", None)] + list(getattr(layer, "mlp", None) or [])
-    if any(d is not None and getattr(d, "batch_norm", None) is not None for d in denses):
+    if any(d.batch_norm is not None for layer in m.layers for d in layer.denses()):
         return max(m.version, BATCH_NORM_FORMAT_VERSION)
     return m.version
 
 
-def finish_model(b: flatbuffers.Builder, m, *, quantized: bool, input_spec: int, layers: List[int],
-                 tensors: List[int], buffers: List[int]) -> bytes:
-    """Write the Model table around already-built layers / tensors / buffers / input spec and finish the
-    buffer. `m` supplies the header fields (version, name, description, producer, task, class_names,
-    limits, and ranges_source when it has one): a float ModelDesc or a quantized model description."""
+def to_bytes(m: ModelDesc) -> bytes:
+    """Serialize a model description into .qgnn bytes (identifier "QGNN"), every tensor in its own 16-byte
+    aligned buffer. A float model is checked first (check_model); a quantized one by reading the result back,
+    since its checks (those of the runtime's verifier) are the reader's."""
+    quantized = m.quantized
+    if not quantized:
+        check_model(m)
+    b = flatbuffers.Builder(4096)
+    w = _Writer(b, quantized)
+    layers = [w.layer(i, layer) for i, layer in enumerate(m.layers)]
+    input_quant = w.quant(m.input_quant) if quantized else None
+    fbm.InputSpecStart(b)
+    fbm.InputSpecAddFeatureDim(b, m.input_dim)
+    fbm.InputSpecAddType(b, fbm.TensorType.INT8 if m.input_int8 else fbm.TensorType.FLOAT32)
+    if input_quant is not None:
+        fbm.InputSpecAddQuant(b, input_quant)
+    if m.input_range is not None:
+        fbm.InputSpecAddRange(b, fbm.CreateRange(b, *m.input_range))
+    input_spec = fbm.InputSpecEnd(b)
     layers_vec = _fb.create_offset_vector(b, layers)
-    tensors_vec = _fb.create_offset_vector(b, tensors)
-    buffers_vec = _fb.create_offset_vector(b, buffers)
+    tensors_vec = _fb.create_offset_vector(b, w.tensors)
+    buffers_vec = _fb.create_offset_vector(b, w.buffers)
     name = _fb.create_string(b, m.name)
     description = _fb.create_string(b, m.description)
     producer = _fb.create_string(b, m.producer)
     class_names = _fb.create_string_vector(b, m.class_names)
-    ranges_source = getattr(m, "ranges_source", "")
-    ranges_source = _fb.create_string(b, ranges_source) if ranges_source else None
+    ranges_source = _fb.create_string(b, m.ranges_source) if m.ranges_source else None
     fbm.LimitsStart(b)
     for adder, value in zip(("MaxNodes", "MaxEdges", "MaxDegree", "MaxGraphs"), m.limits):
         getattr(fbm, "LimitsAdd" + adder)(b, int(value))
@@ -393,11 +581,14 @@ def finish_model(b: flatbuffers.Builder, m, *, quantized: bool, input_spec: int,
     if ranges_source is not None:
         fbm.ModelAddRangesSource(b, ranges_source)
     b.Finish(fbm.ModelEnd(b), file_identifier=QGNN_IDENTIFIER)
-    return bytes(b.Output())
+    data = bytes(b.Output())
+    if quantized:
+        from_bytes(data, "written model")
+    return data
 
 
 def write_model(m: ModelDesc, path: PathLike) -> None:
-    """Check and write a float model atomically."""
+    """Check and write a model (float or quantized) atomically."""
     write_bytes_atomic(path, to_bytes(m))
 
 
@@ -434,34 +625,6 @@ def read_model_info(path: PathLike) -> Dict[str, object]:
         raise FormatError(f"{path}: corrupt FlatBuffer ({exc})") from exc
 
 
-def _read_tensor(m: "fbm.Model", index: int, what: str) -> np.ndarray:
-    if index < 0 or index >= m.TensorsLength():
-        raise FormatError(f"{what}: tensor index {index} out of range")
-    t = m.Tensors(index)
-    if t.Type() != fbm.TensorType.FLOAT32:
-        raise FormatError(f"{what}: tensor {index} is not FLOAT32")
-    shape = tuple(int(s) for s in _fb.read_array(t, "Shape", np.uint32))
-    if t.Buffer() >= m.BuffersLength():
-        raise FormatError(f"{what}: buffer index {t.Buffer()} out of range")
-    raw = _fb.read_array(m.Buffers(t.Buffer()), "Data", np.uint8)
-    count = int(np.prod(shape)) if shape else 0
-    if raw.size != 4 * count:
-        raise FormatError(f"{what}: tensor {index} has {raw.size} bytes for shape {shape}")
-    return raw.view("<f4").astype(np.float32).reshape(shape)
-
-
-def _read_dense(m: "fbm.Model", d: Optional["fbm.Dense"], what: str) -> Optional[DenseDesc]:
-    if d is None:
-        return None
-    bias = _read_tensor(m, d.Bias(), what) if d.Bias() >= 0 else None
-    fb_bn = d.BatchNorm()
-    bn = None
-    if fb_bn is not None:
-        bn = BatchNormDesc(*(_fb.read_array(fb_bn, n, np.float32) for n in ("Mean", "Var", "Gamma", "Beta")),
-                           eps=fb_bn.Eps())
-    return DenseDesc(_read_tensor(m, d.Weight(), what), bias, d.Activation() == fbm.Activation.RELU, bn)
-
-
 def _range(r: Optional["fbm.Range"]) -> Optional[Range]:
     return None if r is None else (float(r.Min()), float(r.Max()))
 
@@ -473,69 +636,254 @@ def _options(layer: "fbm.Layer", cls):
     return opts
 
 
-def from_bytes(buf: bytes, what: str = ".qgnn") -> ModelDesc:
-    """Parse a float .qgnn model (quantized models: use read_model_info)."""
-    try:
-        m = _root(buf, what)
+class _Reader:
+    """Reads one model. A float model is checked afterwards as a whole (check_model); a quantized one is
+    checked field by field while it is read, with the runtime verifier's rules the integer arithmetic needs."""
+
+    def __init__(self, m: "fbm.Model", what: str) -> None:
+        self.m = m
+        self.what = what
+        self.quantized = bool(m.Quantized())
+
+    def fail(self, where: str, msg: str) -> None:
+        raise FormatError(f"{self.what}: {where}: {msg}")
+
+    def _tensor(self, index: int, where: str):
+        m = self.m
+        if index < 0 or index >= m.TensorsLength():
+            self.fail(where, f"tensor index {index} out of range ({m.TensorsLength()} tensors)")
+        t = m.Tensors(index)
+        if t.Buffer() >= m.BuffersLength():
+            self.fail(where, f"tensor {index}: buffer index {t.Buffer()} out of range")
+        shape = tuple(int(s) for s in _fb.read_array(t, "Shape", np.uint32))
+        if t.Type() not in _TYPE_BITS:
+            self.fail(where, f"tensor {index}: unknown element type {t.Type()}")
+        if not self.quantized and t.Type() != fbm.TensorType.FLOAT32:
+            self.fail(where, f"tensor {index} is not FLOAT32 (a float model)")
+        raw = _fb.read_array(m.Buffers(t.Buffer()), "Data", np.uint8)
+        count = 1
+        for s in shape:
+            count *= s
+        if not shape:
+            count = 0
+        expected = (count * _TYPE_BITS[t.Type()] + 7) // 8
+        if raw.size != expected:
+            self.fail(where, f"tensor {index}: {raw.size} bytes, expected {expected} for shape {shape}")
+        return t, shape, count, raw
+
+    def dense(self, d: Optional["fbm.Dense"], where: str, in_dim: int) -> Optional[DenseDesc]:
+        if d is None:
+            if self.quantized:
+                self.fail(where, "Dense is missing")
+            return None  # check_model names what is missing
+        if d.Activation() not in (fbm.Activation.NONE, fbm.Activation.RELU):
+            self.fail(where, f"unknown activation {d.Activation()}")
+        relu = d.Activation() == fbm.Activation.RELU
+        t, shape, count, raw = self._tensor(d.Weight(), where + " weight")
+        if not self.quantized:
+            bias = None
+            if d.Bias() >= 0:
+                bias = self._tensor(d.Bias(), where + " bias")
+                bias = bias[3].view("<f4").astype(np.float32).reshape(bias[1])
+            fb_bn = d.BatchNorm()
+            bn = None
+            if fb_bn is not None:
+                bn = BatchNormDesc(*(_fb.read_array(fb_bn, n, np.float32) for n in ("Mean", "Var", "Gamma", "Beta")),
+                                   eps=fb_bn.Eps())
+            return DenseDesc(raw.view("<f4").astype(np.float32).reshape(shape), bias, relu, bn,
+                             name=_fb.read_string(t.Name()))
+        if t.Type() not in (fbm.TensorType.INT8, fbm.TensorType.INT4):
+            self.fail(where, f"weight tensor type {t.Type()} is not INT8/INT4")
+        if len(shape) != 2 or shape[0] < 1 or shape[0] > MAX_FEATURES or shape[1] > MAX_FEATURES:
+            self.fail(where, f"weight shape {shape} is not [out <= {MAX_FEATURES}, in <= {MAX_FEATURES}]")
+        if shape[1] != in_dim:
+            self.fail(where, f"weight takes {shape[1]} inputs, the layer input has {in_dim}")
+        out_f = shape[0]
+        if t.Type() == fbm.TensorType.INT8:
+            weight, bits = raw.view(np.int8).reshape(shape).copy(), 8
+        else:
+            weight, bits = unpack_int4(raw, count).reshape(shape), 4
+        scales = _fb.read_array(t, "Scales", np.float32)
+        if scales.shape != (out_f,) or not np.all(np.isfinite(scales)) or not np.all(scales > 0):
+            self.fail(where, f"weight needs {out_f} finite scales > 0, has {scales.size}")
+        bias = None
+        if d.Bias() >= 0:
+            bt, bshape, _, braw = self._tensor(d.Bias(), where + " bias")
+            if bt.Type() != fbm.TensorType.INT32 or bshape != (out_f,):
+                self.fail(where, f"bias must be INT32 [{out_f}], is type {bt.Type()} shape {bshape}")
+            bias = braw.view("<i4").astype(np.int32)
+            if bias.size and int(np.abs(bias.astype(np.int64)).max()) >= BIAS_LIMIT:
+                self.fail(where, "|bias| >= 2^30")
+        requant = self.requant(d.Requant(), where + " requant", out_f, DENSE_SHIFT_MAX)
+        return DenseDesc(weight, bias, relu, weight_bits=bits, weight_scales=scales, requant=requant,
+                         name=_fb.read_string(t.Name()))
+
+    def requant(self, r: Optional["fbm.Requant"], where: str, count: int, max_shift: int) -> Requant:
+        if r is None:
+            self.fail(where, "missing")
+        mult = _fb.read_array(r, "Multiplier", np.int32).astype(np.int64)
+        shift = _fb.read_array(r, "Shift", np.int32).astype(np.int64)
+        if mult.size != count or shift.size != count:
+            self.fail(where, f"{mult.size} multipliers / {shift.size} shifts, expected {count}")
+        if np.any(mult < MULTIPLIER_MIN) or np.any(mult > MULTIPLIER_MAX):
+            self.fail(where, "multiplier outside [2^30, 2^31 - 1]")
+        if np.any(shift < 1) or np.any(shift > max_shift):
+            self.fail(where, f"shift outside [1, {max_shift}]")
+        return Requant(mult, shift)
+
+    def quant(self, q: Optional["fbm.QuantParams"], where: str) -> QuantParams:
+        if q is None:
+            self.fail(where, "QuantParams missing")
+        bits = int(q.Bits())
+        if bits not in (4, 8):
+            self.fail(where, f"bits = {bits} (4 or 8)")
+        qp = QuantParams(bits, np.float32(q.Scale()), int(q.ZeroPoint()))
+        if not (qp.qmin <= qp.zero_point <= qp.qmax):
+            self.fail(where, f"zero point {qp.zero_point} outside the {bits}-bit range")
+        if not (np.isfinite(qp.scale) and qp.scale > 0):
+            self.fail(where, f"scale {qp.scale} is not finite and > 0")
+        return qp
+
+    def layer(self, i: int, dim: int, pooled: bool) -> LayerDesc:
+        """Layer i, taking `dim` features (checked for quantized models); `pooled`: a GlobalPool came before."""
+        fl, q = self.m.Layers(i), self.quantized
+        name = _fb.read_string(fl.Name())
+        where = f"layer {i} ({name})" if name else f"layer {i}"
+        kind = _OPTIONS_KIND.get(fl.OptionsType())
+        if kind is None:
+            self.fail(where, f"unknown layer options type {fl.OptionsType()}")
+        if fl.Activation() not in (fbm.Activation.NONE, fbm.Activation.RELU):
+            self.fail(where, f"unknown activation {fl.Activation()}")
+        if fl.Options() is None:
+            self.fail(where, "options missing")
+        layer = LayerDesc(kind, name, fl.Activation() == fbm.Activation.RELU,
+                          output_range=_range(fl.OutputRange()), aggregation_range=_range(fl.AggregationRange()))
+        if q:
+            layer.output = self.quant(fl.Output(), where + " output")
+            if pooled and kind != LINEAR:
+                self.fail(where, "only Linear layers may follow the global pooling")
+        o = _options(fl, getattr(fbm, kind + "Options"))
+        if q and kind in AGGREGATING_KINDS:
+            layer.aggregation = self.quant(fl.Aggregation(), where + " aggregation")
+            layer.aggregation_requant = self.requant(o.AggregationRequant(), where + " aggregation_requant", 1,
+                                                     SINGLE_SHIFT_MAX)
+        if kind in (LINEAR, GCN_CONV):
+            layer.dense = self.dense(o.Dense(), where + " dense", dim)
+        elif kind == SAGE_CONV:
+            if q and o.Reduce() not in (fbm.Reduce.MEAN, fbm.Reduce.MAX):
+                self.fail(where, f"SAGEConv reduce {o.Reduce()} is not MEAN or MAX")
+            layer.reduce = _REDUCE_NAMES.get(o.Reduce(), "?")
+            layer.dense = self.dense(o.Neighbor(), where + " neighbor", dim)
+            layer.root = self.dense(o.Root(), where + " root", dim) if o.Root() is not None else None
+            if q and layer.root is not None and layer.root.out_features != layer.dense.out_features:
+                self.fail(where, "root and neighbor output features differ")
+        elif kind == GIN_CONV:
+            if q and o.MlpLength() < 1:
+                self.fail(where, "GINConv has an empty mlp")
+            for k in range(o.MlpLength()):
+                d = self.dense(o.Mlp(k), f"{where} mlp[{k}]", dim)
+                layer.mlp.append(d)
+                dim = d.out_features if d is not None else dim
+            layer.eps = float(o.Eps())
+            layer.hidden_ranges = [_range(o.HiddenRanges(k)) for k in range(o.HiddenRangesLength())]
+            if q:
+                if o.HiddenLength() != o.MlpLength() - 1:
+                    self.fail(where, f"{o.HiddenLength()} hidden quantizations for {o.MlpLength()} Dense ops")
+                layer.hidden = [self.quant(o.Hidden(k), f"{where} hidden[{k}]") for k in range(o.HiddenLength())]
+                layer.self_weight_q16 = int(o.SelfWeightQ16())
+                if layer.self_weight_q16 < 0 or layer.self_weight_q16 >= SELF_WEIGHT_LIMIT:
+                    self.fail(where, f"self_weight_q16 = {layer.self_weight_q16} outside [0, 2^23)")
+        else:  # GLOBAL_POOL
+            if q and o.Reduce() not in _REDUCE_NAMES:
+                self.fail(where, f"GlobalPool reduce {o.Reduce()} is not supported")
+            if q and pooled:
+                self.fail(where, "a second global pooling")
+            layer.reduce = _REDUCE_NAMES.get(o.Reduce(), "?")
+            if q:
+                layer.requant = self.requant(o.Requant(), where + " requant", 1, SINGLE_SHIFT_MAX)
+        return layer
+
+    def model(self) -> ModelDesc:
+        m, what, q = self.m, self.what, self.quantized
         if m.Version() < 1 or m.Version() > QGNN_FORMAT_VERSION:
             raise FormatError(f"{what}: unsupported format version {m.Version()}")
-        if m.Quantized():
-            raise FormatError(f"{what}: quantized model; the Python reader loads float models only")
-        L = fbm.LayerOptions
+        inp = m.Input()
+        input_dim = int(inp.FeatureDim()) if inp is not None else 0
+        input_quant = None
+        if q:
+            if m.Task() not in (GRAPH_CLASSIFICATION, NODE_CLASSIFICATION):
+                raise FormatError(f"{what}: unknown task {m.Task()}")
+            if inp is None:
+                raise FormatError(f"{what}: input spec missing")
+            if input_dim < 1 or input_dim > MAX_FEATURES:
+                raise FormatError(f"{what}: input feature_dim {input_dim} outside [1, {MAX_FEATURES}]")
+            if inp.Type() not in (fbm.TensorType.FLOAT32, fbm.TensorType.INT8):
+                raise FormatError(f"{what}: input type {inp.Type()} is not FLOAT32 or INT8")
+            input_quant = self.quant(inp.Quant(), "input.quant")
+            if m.LayersLength() < 1:
+                raise FormatError(f"{what}: no layers")
         layers: List[LayerDesc] = []
+        dim, pooled = input_dim, False
         for i in range(m.LayersLength()):
-            fl = m.Layers(i)
-            kind = fl.OptionsType()
-            name = _fb.read_string(fl.Name())
-            relu = fl.Activation() == fbm.Activation.RELU
-            where = f"{what}: layer {i}"
-            if kind == L.LinearOptions:
-                dense = _read_dense(m, _options(fl, fbm.LinearOptions).Dense(), where)
-                layer = LayerDesc(LINEAR, name, relu, dense=dense)
-            elif kind == L.GCNConvOptions:
-                dense = _read_dense(m, _options(fl, fbm.GCNConvOptions).Dense(), where)
-                layer = LayerDesc(GCN, name, relu, dense=dense)
-            elif kind == L.SAGEConvOptions:
-                o = _options(fl, fbm.SAGEConvOptions)
-                layer = LayerDesc(SAGE, name, relu, dense=_read_dense(m, o.Neighbor(), where),
-                                  root=_read_dense(m, o.Root(), where),
-                                  reduce=_REDUCE_NAMES.get(o.Reduce(), "?"))
-            elif kind == L.GINConvOptions:
-                o = _options(fl, fbm.GINConvOptions)
-                mlp = [_read_dense(m, o.Mlp(k), where) for k in range(o.MlpLength())]
-                layer = LayerDesc(GIN, name, relu, mlp=mlp, eps=float(o.Eps()),
-                                  hidden_ranges=[_range(o.HiddenRanges(k)) for k in range(o.HiddenRangesLength())])
-            elif kind == L.GlobalPoolOptions:
-                o = _options(fl, fbm.GlobalPoolOptions)
-                layer = LayerDesc(POOL, name, relu, reduce=_REDUCE_NAMES.get(o.Reduce(), "?"))
-            else:
-                raise FormatError(f"{where}: unknown layer options type {kind}")
-            layer.output_range = _range(fl.OutputRange())
-            layer.aggregation_range = _range(fl.AggregationRange())
+            layer = self.layer(i, dim, pooled)
             layers.append(layer)
+            pooled = pooled or layer.kind == GLOBAL_POOL
+            if layer.kind != GLOBAL_POOL:
+                last = layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense
+                dim = last.out_features if last is not None else dim
+        class_names = _fb.read_string_vector(m, "ClassNames")
+        if q:
+            if m.Task() == GRAPH_CLASSIFICATION and not pooled:
+                raise FormatError(f"{what}: a graph classification model needs exactly one GlobalPool")
+            if m.Task() == NODE_CLASSIFICATION and pooled:
+                raise FormatError(f"{what}: a node classification model cannot contain a GlobalPool")
+            if class_names and len(class_names) != dim:
+                raise FormatError(f"{what}: {len(class_names)} class names for {dim} outputs")
         lim = m.Limits()
         limits = (lim.MaxNodes(), lim.MaxEdges(), lim.MaxDegree(), lim.MaxGraphs()) if lim else (0, 0, 0, 0)
-        inp = m.Input()
-        desc = ModelDesc(
-            input_dim=inp.FeatureDim() if inp is not None else 0,
+        return ModelDesc(
+            input_dim=input_dim,
             layers=layers,
             name=_fb.read_string(m.Name()),
             description=_fb.read_string(m.Description()),
             producer=_fb.read_string(m.Producer()),
             task=m.Task(),
-            class_names=_fb.read_string_vector(m, "ClassNames"),
-            limits=limits,
+            class_names=class_names,
+            limits=tuple(int(v) for v in limits),
             version=m.Version(),
             input_range=_range(inp.Range()) if inp is not None else None,
             ranges_source=_fb.read_string(m.RangesSource()),
+            input_quant=input_quant,
+            input_int8=q and inp.Type() == fbm.TensorType.INT8,
         )
+
+
+def from_bytes(buf: Union[bytes, bytearray, memoryview], what: str = ".qgnn",
+               quantized: Optional[bool] = None) -> ModelDesc:
+    """Parse and check a .qgnn model; `quantized` True / False: refuse the other kind of model."""
+    buf = bytes(buf)
+    try:
+        m = _root(buf, what)
+        if quantized is False and m.Quantized():
+            raise FormatError(f"{what}: quantized model; expected a float model (qgnn.load and qgnn-convert take "
+                              "float models; read_quantized_model reads this one)")
+        if quantized is True and not m.Quantized():
+            raise FormatError(f"{what}: float model (quantized = false); the simulator runs quantized models")
+        desc = _Reader(m, what).model()
     except FormatError:
         raise
-    except (IndexError, struct.error, UnicodeDecodeError, ValueError, AttributeError) as exc:
+    except (IndexError, struct.error, UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
         raise FormatError(f"{what}: corrupt FlatBuffer ({exc})") from exc
-    check_model(desc)
+    if not desc.quantized:
+        check_model(desc)
     return desc
 
 
 def read_model(path: PathLike) -> ModelDesc:
-    return from_bytes(Path(path).read_bytes(), str(path))
+    """A float .qgnn model."""
+    return from_bytes(Path(path).read_bytes(), str(path), quantized=False)
+
+
+def read_quantized_model(path: PathLike) -> ModelDesc:
+    """A quantized .qgnn model, checked as the runtime checks what its integer arithmetic depends on."""
+    return from_bytes(Path(path).read_bytes(), str(path), quantized=True)

@@ -125,7 +125,8 @@ def test_load_round_trip_matches_model(tmp_path):
         got = loaded(x, graph)
     torch.testing.assert_close(got, expect, rtol=1e-5, atol=1e-5)  # BatchNorm folding changes rounding only
     desc = read_model(path)
-    assert [layer.kind for layer in desc.layers] == ["gcn", "sage", "sage", "gin", "pool", "linear", "linear"]
+    assert [layer.kind for layer in desc.layers] == ["GCNConv", "SAGEConv", "SAGEConv", "GINConv", "GlobalPool",
+                                                     "Linear", "Linear"]
     info = read_model_info(path)
     assert info["quantized"] is False and info["input_dim"] == 4 and info["num_layers"] == 7
     # Writing what was read reproduces the file byte for byte.
@@ -235,9 +236,9 @@ def test_model_file_checks_batchnorm_and_stored_ranges(tmp_path):
     desc.ranges_source = "hand-made"
     for i, layer in enumerate(desc.layers):
         layer.output_range = (0.0, 1.0 + i / 3)
-        if layer.kind in ("gcn", "sage", "gin"):
+        if layer.kind in ("GCNConv", "SAGEConv", "GINConv"):
             layer.aggregation_range = (-0.5 - i, 0.5 + i)
-        layer.hidden_ranges = [(0.0, 0.1)] if layer.kind == "gin" else []
+        layer.hidden_ranges = [(0.0, 0.1)] if layer.kind == "GINConv" else []
     back = from_bytes(to_bytes(desc))
     assert back.input_range == (-1.5, 2.25) and back.ranges_source == "hand-made"
     for a, b in zip(desc.layers, back.layers):

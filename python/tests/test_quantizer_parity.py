@@ -45,7 +45,7 @@ import qgnn
 from qgnn import nn as qnn
 from qgnn import qat
 from qgnn.io import write_qgd
-from qgnn.model_file import GCN, GIN, LINEAR, POOL, SAGE, read_model
+from qgnn.model_file import GCN_CONV, GIN_CONV, LINEAR, GLOBAL_POOL, SAGE_CONV, read_model
 from qgnn.qat.quantizer import gin_self_weight, quantize_dense, scalar_requant
 from qgnn.qgd import NODE_CLASSIFICATION, GraphSet, read_qgd
 from qgnn.quantized_model import read_quantized_model
@@ -81,21 +81,21 @@ def dense_scales(layer, in_scale):
     s_out = layer.output.scale
     if layer.kind == LINEAR:
         return [(layer.dense, in_scale, s_out)]
-    if layer.kind == GCN:
+    if layer.kind == GCN_CONV:
         return [(layer.dense, layer.aggregation.scale, s_out)]
-    if layer.kind == SAGE:
+    if layer.kind == SAGE_CONV:
         out = [(layer.dense, layer.aggregation.scale, s_out)]
         return out + ([(layer.root, in_scale, s_out)] if layer.root is not None else [])
-    if layer.kind == GIN:
+    if layer.kind == GIN_CONV:
         scales = [layer.aggregation.scale] + [h.scale for h in layer.hidden] + [s_out]
         return [(d, scales[k], scales[k + 1]) for k, d in enumerate(layer.mlp)]
     return []
 
 
 def float_denses(layer_desc):
-    if layer_desc.kind == GIN:
+    if layer_desc.kind == GIN_CONV:
         return list(layer_desc.mlp)
-    if layer_desc.kind == POOL:
+    if layer_desc.kind == GLOBAL_POOL:
         return []
     return [layer_desc.dense] + ([layer_desc.root] if layer_desc.root is not None else [])
 
@@ -106,19 +106,19 @@ def check_exact(desc, cq):
     in_q = cq.input_quant
     for i, (fl, ql) in enumerate(zip(desc.layers, cq.layers)):
         where = f"layer {i} ({ql.name})"
-        if ql.kind in (GCN, SAGE, GIN):
+        if ql.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             agg = copy.deepcopy(ql.aggregation)
             rq = scalar_requant(in_q.scale, agg)
             assert np.float32(agg.scale) == np.float32(ql.aggregation.scale), where
             assert rq.multiplier.tolist() == ql.aggregation_requant.multiplier.tolist(), where
             assert rq.shift.tolist() == ql.aggregation_requant.shift.tolist(), where
-        if ql.kind == POOL:
+        if ql.kind == GLOBAL_POOL:
             out = copy.deepcopy(ql.output)
             rq = scalar_requant(in_q.scale, out)
             assert np.float32(out.scale) == np.float32(ql.output.scale), where
             assert (rq.multiplier.tolist(), rq.shift.tolist()) == (ql.requant.multiplier.tolist(),
                                                                    ql.requant.shift.tolist()), where
-        if ql.kind == GIN:
+        if ql.kind == GIN_CONV:
             assert gin_self_weight(fl.eps) == ql.self_weight_q16, where
         wired = dense_scales(ql, in_q.scale)
         fds = float_denses(fl)
@@ -180,14 +180,14 @@ def compare_end_to_end(cq, pq, stats):
         where = f"layer {i} ({a.name})"
         assert (a.kind, a.name, a.relu, a.reduce) == (b.kind, b.name, b.relu, b.reduce), where
         qp(a.output, b.output, where + " output")
-        if a.kind in (GCN, SAGE, GIN):
+        if a.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             qp(a.aggregation, b.aggregation, where + " aggregation")
             requant(a.aggregation_requant, b.aggregation_requant,
                     _same_f32((in_c.scale, in_p.scale), (a.aggregation.scale, b.aggregation.scale)), where + " agg")
-        if a.kind == POOL:
+        if a.kind == GLOBAL_POOL:
             requant(a.requant, b.requant, _same_f32((in_c.scale, in_p.scale), (a.output.scale, b.output.scale)),
                     where + " pool")
-        if a.kind == GIN:
+        if a.kind == GIN_CONV:
             assert a.self_weight_q16 == b.self_weight_q16, where
             assert len(a.hidden) == len(b.hidden), where
             for k, (ha, hb) in enumerate(zip(a.hidden, b.hidden)):

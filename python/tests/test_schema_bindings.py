@@ -30,3 +30,16 @@ def test_bindings_import():
     assert qgnn_generated.LayerOptions.GINConvOptions == 4
     assert qgd_generated.GraphSet is not None
     assert common_generated.Task.NODE_CLASSIFICATION == 1
+
+
+def test_layer_kinds_are_the_schema_union_names():
+    """One spelling of layer kinds: the LayerOptions union members without "Options" (the runtime's kLinear,
+    kGcnConv, ...), every one of them, in union order."""
+    from qgnn.model_file import KIND_OPTIONS, KINDS
+    from qgnn.schema import qgnn_generated as fbm
+
+    union = {name: value for name, value in vars(fbm.LayerOptions).items()
+             if not name.startswith("_") and name != "NONE"}
+    assert KINDS == ("Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool")
+    assert {kind + "Options": value for kind, value in KIND_OPTIONS.items()} == union
+    assert sorted(KINDS, key=KIND_OPTIONS.get) == list(KINDS)

@@ -72,23 +72,23 @@ def tie_model(task, bits, seed, pool="mean"):
     agg = lambda: mk.requant(1, 30, 32)  # noqa: E731  factors 1, 1/2, 1/4 (x1.5)
     half = Requant(np.array([1 << 30]), np.array([31]))  # mean of an odd degree d: halves when acc = d * odd
     layers = [
-        QLayer("sage", "sage_mean", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=half,
+        QLayer("SAGEConv", "sage_mean", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=half,
                dense=mk.dense(f, h, b), root=mk.dense(f, h, b, bias=False), reduce="mean"),
-        QLayer("gin", "gin_a", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
+        QLayer("GINConv", "gin_a", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
                mlp=[mk.dense(h, h, b, relu=True), mk.dense(h, h, b)], hidden=[mk.q(b)], self_weight_q16=32768,
                eps=-0.5),
-        QLayer("sage", "sage_max", False, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
+        QLayer("SAGEConv", "sage_max", False, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
                dense=mk.dense(h, h, b), root=mk.dense(h, h, b, bias=True), reduce="max"),
-        QLayer("gcn", "gcn", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
+        QLayer("GCNConv", "gcn", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
                dense=mk.dense(h, h, b)),
-        QLayer("gin", "gin_b", False, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
+        QLayer("GINConv", "gin_b", False, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
                mlp=[mk.dense(h, h, b, relu=False), mk.dense(h, h, b, relu=True), mk.dense(h, 3, b)],
                hidden=[mk.q(b), mk.q(b)], self_weight_q16=147456, eps=1.25),
     ]
     if task == GRAPH_CLASSIFICATION:
         layers[-1].mlp[-1] = mk.dense(h, h, b)
-        layers += [QLayer("pool", "pool", False, mk.q(b), reduce=pool, requant=half),
-                   QLayer("linear", "fc", False, mk.q(8), dense=mk.dense(h, 3, b))]
+        layers += [QLayer("GlobalPool", "pool", False, mk.q(b), reduce=pool, requant=half),
+                   QLayer("Linear", "fc", False, mk.q(8), dense=mk.dense(h, 3, b))]
     inq = QuantParams(8, np.float32(0.25), -3)
     return QuantizedModel(1, "ties", "", "test", task, [], f, False, inq, layers, (0, 0, 0, 0))
 
@@ -122,7 +122,7 @@ def identity_model(f, bits, scale, zero_point):
                Requant(np.full(f, 1 << 30, np.int64), np.full(f, 30, np.int64)), False)
     q = QuantParams(bits, np.float32(scale), zero_point)
     return QuantizedModel(1, "identity", "", "test", NODE_CLASSIFICATION, [], f, False, q,
-                          [QLayer("linear", "id", False, q, dense=d)], (0, 0, 0, 0))
+                          [QLayer("Linear", "id", False, q, dense=d)], (0, 0, 0, 0))
 
 
 @pytest.mark.parametrize("bits,scale,zp", [(8, 0.0371, -5), (8, 3.0, 17), (4, 0.7, 2)])

@@ -212,14 +212,15 @@ def test_gin_self_term_rounding():
 
 
 def test_sage_two_rescales_then_sum():
-    from qgnn.quantized_model import QDense, Requant
-    from qgnn.sim.engine import _dense
+    from qgnn.quantized_model import QDense, QuantParams, Requant
+    from qgnn.sim.layers import dense
 
     rq = Requant(np.array([M_HALF]), np.array([E_HALF]))
     neighbor = QDense(np.array([[1]], np.int8), 8, np.ones(1, np.float32), np.array([7], np.int32), rq, False)
     root = QDense(np.array([[1]], np.int8), 8, np.ones(1, np.float32), np.array([-3], np.int32), rq, False)
     zero = np.zeros((1, 1), np.int64)
-    assert _dense(neighbor, zero, 0, False, 8, 0, extra=root, extra_x=zero, extra_zx=0).tolist() == [[3]]
+    out = QuantParams(8, np.float32(1.0), 0)
+    assert dense(neighbor, zero, 0, False, out, root=root, root_x=zero, root_zx=0).tolist() == [[3]]
 
 
 def test_dense_float64_accumulation_is_exact_at_the_bounds():

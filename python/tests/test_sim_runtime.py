@@ -243,7 +243,7 @@ def test_run_api_on_a_hand_made_model():
     one = Requant(np.array([1 << 30]), np.array([30]))
     dense = QDense(np.array([[2]], np.int8), 8, np.ones(1, np.float32), np.array([1], np.int32),
                    Requant(np.array([1 << 30]), np.array([31])), False)
-    layer = QLayer("gcn", "conv1", False, QuantParams(8, np.float32(0.05), 0),
+    layer = QLayer("GCNConv", "conv1", False, QuantParams(8, np.float32(0.05), 0),
                    aggregation=QuantParams(8, np.float32(0.1), 0), aggregation_requant=one, dense=dense)
     qm = QuantizedModel(1, "tiny", "", "test", NODE_CLASSIFICATION, [], 1, False,
                         QuantParams(8, np.float32(0.1), -3), [layer], (0, 0, 0, 0))

@@ -12,7 +12,7 @@ from conftest import PYTHON_DIR, REPO
 
 import qgnn
 from qgnn.io import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION, GraphSet, read_model, read_qgd, write_qgd
-from qgnn.train import accuracy, fold_split, num_folds
+from qgnn.train import MODEL_CONV, accuracy, fold_split, num_folds
 from qgnn.train.cli import main
 
 MUTAG = REPO / "models" / "mutag.qgd"
@@ -104,7 +104,7 @@ def test_gin_mutag_fold0_module_entry(tmp_path):
     desc = read_model(out)
     assert desc.class_names == gs.class_names and desc.name == "mutag_gin"
     assert "--fold 0" in desc.description and "fold 0 of 10" in desc.description
-    assert [layer.kind for layer in desc.layers] == ["gin", "gin", "gin", "pool", "linear"]
+    assert [layer.kind for layer in desc.layers] == ["GINConv", "GINConv", "GINConv", "GlobalPool", "Linear"]
     assert all(len(layer.mlp) == 2 for layer in desc.layers[:3])  # BatchNorm folded into the MLP's Linear
 
 
@@ -116,7 +116,7 @@ def test_node_classification(capsys, data_dir, tmp_path, model, extra):
     check_summary(summary, out, "node_classification")
     assert summary["fold"] is None and summary["hyper"]["hidden"] == 16 and summary["hyper"]["dropout"] == 0.5
     desc = read_model(out)
-    assert [layer.kind for layer in desc.layers] == [model, model]  # Dropout dropped at export
+    assert [layer.kind for layer in desc.layers] == [MODEL_CONV[model]] * 2  # Dropout dropped at export
     if model == "sage":
         assert desc.layers[0].reduce == (extra[1] if extra else "mean") and desc.layers[0].root is not None
     gs = read_qgd(data_dir / "nodes.qgd")
@@ -174,7 +174,7 @@ def test_graph_classification_stored_split(capsys, data_dir, tmp_path, model):
                      "--hidden", "8", "--dropout", "0.2", "--pool", "mean", "-o", str(out))
     check_summary(summary, out, "graph_classification")
     assert summary["num_folds"] == 0 and summary["hyper"]["pool"] == "mean"
-    assert [layer.kind for layer in read_model(out).layers] == [model] * 3 + ["pool", "linear"]
+    assert [layer.kind for layer in read_model(out).layers] == [MODEL_CONV[model]] * 3 + ["GlobalPool", "Linear"]
 
 
 BAD_USAGE = {  # argparse: exit status 2

@@ -1,7 +1,7 @@
 """Self-distillation for QAT: QGNN-IC's SQD and AQD (Xu, Ma, Zeng, Huang, Mathematics 2023), docs/qat.md.
 
 No separate teacher model: the teacher is the *same* QATModel run another way, with the same parameters and the
-same quantization parameters as the student pass (the QuantizedModel the last forward used). SQD's targets are
+same quantization parameters as the student pass (the quantized ModelDesc the last forward used). SQD's targets are
 detached (gradients only through the deterministic quantized path); AQD's full-precision path is not detached
 by default (gradients through both paths: with a straight-through estimator and shared weights, only that
 gradient sees the clipping part of the quantization gap; docs/qat.md).
@@ -147,7 +147,7 @@ def _teacher_ctx(detach: bool):
 
 
 def _current_qm(q: QATModel):
-    """The QuantizedModel of the student pass: the one the last forward used (ranges move after it)."""
+    """The quantized ModelDesc of the student pass: the one the last forward used (ranges move after it)."""
     if not q.quant_enabled:
         return None
     return q.last_quantized if q.last_quantized is not None else q.quantized_model()

@@ -2,8 +2,9 @@
 
 Forward pass (training and eval): the model's float parameters (BatchNorm folded with its running statistics)
 and the observers' current ranges are quantized exactly as the C++ converter would (qgnn.qat.quantizer), and
-the integer pipeline of qgnn.sim (kernels, rescale, saturation) runs on the quantized values. Next to it runs a
-float "surrogate" of each component computed from the (dequantized) quantized inputs: it carries the gradient.
+qgnn.sim's integer step of each layer kind (qgnn.sim.layers, stage by stage) runs on the quantized values.
+Next to it runs a float "surrogate" of each component computed from the (dequantized) quantized inputs: it
+carries the gradient.
 At every quantized component the value handed on is
 
     v = v_f * inside + (dequantize(q_int) - v_f * inside).detach()
@@ -24,12 +25,11 @@ import torch
 from torch import Tensor
 
 from .. import nn as qnn
-from .._atomic import PathLike, write_bytes_atomic
-from ..export_model import _SKIPPED, to_desc
-from ..model_file import GCN, GIN, LINEAR, POOL, SAGE, ModelDesc, write_model
-from ..quantized_model import QDense, QuantizedModel, QuantParams, quantized_model_to_bytes
-from ..sim import kernels as K
-from ..sim.engine import _dense as _int_dense
+from .._atomic import PathLike
+from ..export_model import _SKIPPED, layer_kind, to_desc
+from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, ModelDesc, QuantParams,
+                          write_model)
+from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
 from .observers import RangeObserver
 from .quantizer import ComponentBits, LayerRanges, quantize_desc
@@ -107,11 +107,11 @@ class _Entry:
         m = self.module
         if self.kind == LINEAR:
             return _fold([m], self.bn)
-        if self.kind == GCN:
+        if self.kind == GCN_CONV:
             return _fold([m.lin], self.bn)
-        if self.kind == SAGE:
+        if self.kind == SAGE_CONV:
             return _fold([m.lin_neighbor] + ([m.lin_root] if m.lin_root is not None else []), self.bn)
-        if self.kind == GIN:
+        if self.kind == GIN_CONV:
             return [_fold([lin], bn)[0] for lin, bn in self.mlp]
         return []
 
@@ -121,16 +121,11 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
     for m in model.layers:
         if isinstance(m, _SKIPPED) or isinstance(m, torch.nn.ReLU):
             continue
+        kind = layer_kind(m)  # the kind qgnn.export writes it as
         if isinstance(m, torch.nn.BatchNorm1d):
             entries[-1].bn = m
-        elif isinstance(m, torch.nn.Linear):
-            entries.append(_Entry(LINEAR, m))
-        elif isinstance(m, qnn.GCNConv):
-            entries.append(_Entry(GCN, m))
-        elif isinstance(m, qnn.SAGEConv):
-            entries.append(_Entry(SAGE, m))
-        elif isinstance(m, qnn.GINConv):
-            e = _Entry(GIN, m)
+        elif kind == GIN_CONV:
+            e = _Entry(GIN_CONV, m)
             mods = list(m.mlp.children()) if isinstance(m.mlp, (torch.nn.Sequential, torch.nn.ModuleList)) else [m.mlp]
             for sub in mods:
                 if isinstance(sub, torch.nn.Linear):
@@ -138,8 +133,8 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
                 elif isinstance(sub, torch.nn.BatchNorm1d):
                     e.mlp[-1] = (e.mlp[-1][0], sub)
             entries.append(e)
-        elif isinstance(m, qnn.GlobalPool):
-            entries.append(_Entry(POOL, m))
+        elif kind is not None:
+            entries.append(_Entry(kind, m))
         else:
             raise TypeError(f"qgnn.qat cannot wrap {type(m).__name__}")
     return entries
@@ -191,10 +186,10 @@ class QATModel(torch.nn.Module):
         self.quant_enabled = True
         self.calibrating = False
         self._gen = torch.Generator().manual_seed(seed)
-        # self-distillation hooks (qgnn.qat.distill): the QuantizedModel the last forward ran with, and (with
+        # self-distillation hooks (qgnn.qat.distill): the quantized ModelDesc the last forward ran with, and (with
         # record_features) the value each layer handed on. Neither changes what forward computes.
         self.record_features = False
-        self.last_quantized: Optional[QuantizedModel] = None
+        self.last_quantized: Optional[ModelDesc] = None
         self.last_features: Optional[List[Tensor]] = None
 
         def obs(b: int) -> RangeObserver:
@@ -206,8 +201,8 @@ class QATModel(torch.nn.Module):
             b = self.layer_bits[i]
             out_bits = 8 if (i + 1 == n and int8_logits) else b.output
             self.obs.append({
-                "aggregation": obs(b.aggregation) if e.kind in (GCN, SAGE, GIN) else None,
-                "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN else [],
+                "aggregation": obs(b.aggregation) if e.kind in (GCN_CONV, SAGE_CONV, GIN_CONV) else None,
+                "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN_CONV else [],
                 "output": obs(out_bits),
             })
 
@@ -237,7 +232,7 @@ class QATModel(torch.nn.Module):
         desc.input_range = input_range
         for layer, r in zip(desc.layers, ranges):
             layer.output_range = r.output
-            layer.aggregation_range = r.aggregation if layer.kind in (GCN, SAGE, GIN) else None
+            layer.aggregation_range = r.aggregation if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV) else None
             layer.hidden_ranges = list(r.hidden)
         if ranges_source is None:
             bits = sorted({self.input_bits} | {b for c in self.layer_bits for b in (c.aggregation, c.output)})
@@ -246,7 +241,7 @@ class QATModel(torch.nn.Module):
         desc.ranges_source = ranges_source
         return desc
 
-    def quantized_model(self, **desc_kwargs) -> QuantizedModel:
+    def quantized_model(self, **desc_kwargs) -> ModelDesc:
         desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
         input_range, ranges = self.stored_ranges()
         return quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits)
@@ -273,14 +268,13 @@ class QATModel(torch.nn.Module):
         finally:
             self.quant_enabled = True
 
-    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[QuantizedModel], observe: bool,
+    def _run(self, x: Tensor, graph: qnn.Graph, qm: Optional[ModelDesc], observe: bool,
              stoch: Optional[Tuple[float, bool]] = None, feats: Optional[List[Tensor]] = None) -> Tensor:
         """stoch = (p_fp, stochastic_rounding): SQD's stochastic path (qgnn.qat.distill), training only: each
         quantized point is kept in full precision with probability p_fp, else (optionally) rounded
         stochastically. feats: receives the value each layer hands on."""
-        rp = graph.row_ptr.numpy().astype(np.int64)
-        ci = graph.col_idx.numpy().astype(np.int64)
-        gp = graph.graph_ptr.numpy().astype(np.int64)
+        batch = GraphBatch(graph.row_ptr.numpy().astype(np.int64), graph.col_idx.numpy().astype(np.int64),
+                           graph.graph_ptr.numpy().astype(np.int64))
         masking = self.degree_quant and self.training and qm is not None
         p_min, p_max = self.dq_probs
 
@@ -313,7 +307,7 @@ class QATModel(torch.nn.Module):
                 q_int = np.where(mask.numpy()[:, None], qf, q_int)
             return v, q_int
 
-        def wq(w: Tensor, b: Optional[Tensor], d: Optional[QDense], s_in) -> Tuple[Tensor, Optional[Tensor]]:
+        def wq(w: Tensor, b: Optional[Tensor], d: Optional[DenseDesc], s_in) -> Tuple[Tensor, Optional[Tensor]]:
             """Fake-quantized weights / bias (identity STE) of a Dense, as the integer Dense uses them."""
             if d is None:
                 return w, b
@@ -350,13 +344,12 @@ class QATModel(torch.nn.Module):
             ql = qm.layers[i] if qm is not None else None
             mask = mask_for(v.shape[0])
             denses = e.denses()
-            if e.kind == POOL:
+            st = step(e.kind)  # the integer stages, as qgnn.sim runs them
+            if e.kind == GLOBAL_POOL:
                 p_f = qnn.global_pool(v, graph, e.module.reduce)
                 qo = None
                 if ql is not None:
-                    rq = ql.requant
-                    qo = K.global_pool(ql.reduce, q, zx, gp, int(rq.multiplier[0]), int(rq.shift[0]),
-                                       ql.output.zero_point, ql.output.bits)
+                    qo = st.pool(ql, q, zx, batch)
                 v, q = point(p_f, o["output"], ql.output if ql else None, qo, None)
             elif e.kind == LINEAR:
                 d = ql.dense if ql else None
@@ -364,39 +357,30 @@ class QATModel(torch.nn.Module):
                 y_f = torch.relu(y_f) if relus[i] else y_f
                 qo = None
                 if ql is not None:
-                    qo = _int_dense(d, q, zx, ql.relu, ql.output.bits, ql.output.zero_point)
+                    qo = st.dense(ql, 0, q, zx, q, zx)
                 v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
             else:
                 # aggregation
-                if e.kind == GCN:
-                    a_f, mode = qnn.gcn_aggregate(v, graph), "gcn"
-                elif e.kind == SAGE:
-                    a_f, mode = qnn.aggregate(v, graph, e.module.reduce), e.module.reduce
+                if e.kind == GCN_CONV:
+                    a_f = qnn.gcn_aggregate(v, graph)
+                elif e.kind == SAGE_CONV:
+                    a_f = qnn.aggregate(v, graph, e.module.reduce)
                 else:
-                    a_f, mode = (1 + e.module.eps) * v + qnn.aggregate(v, graph, "sum"), "sum"
-                qa = None
-                if ql is not None:
-                    rq = ql.aggregation_requant
-                    qa = K.aggregate(mode, q, zx, rp, ci, int(rq.multiplier[0]), int(rq.shift[0]),
-                                     ql.aggregation.zero_point, ql.aggregation.bits,
-                                     self_weight_q16=ql.self_weight_q16 if e.kind == GIN else 0)
+                    a_f = (1 + e.module.eps) * v + qnn.aggregate(v, graph, "sum")
+                qa = st.aggregate(ql, q, zx, batch) if ql is not None else None
                 agg_q = ql.aggregation if ql else None
                 va, qa = point(a_f, o["aggregation"], agg_q, qa, mask)
                 relu = relus[i]
-                if e.kind in (GCN, SAGE):
+                if e.kind in (GCN_CONV, SAGE_CONV):
                     d = ql.dense if ql else None
                     y_f = lin(va, wq(*denses[0], d, agg_q.scale if agg_q else None))
-                    if e.kind == SAGE and len(denses) > 1:
+                    if e.kind == SAGE_CONV and len(denses) > 1:
                         r = ql.root if ql else None
                         y_f = y_f + lin(v, wq(*denses[1], r, cur_q.scale if cur_q else None))
                     y_f = torch.relu(y_f) if relu else y_f
                     qo = None
                     if ql is not None:
-                        if e.kind == GCN:
-                            qo = _int_dense(d, qa, agg_q.zero_point, ql.relu, ql.output.bits, ql.output.zero_point)
-                        else:
-                            qo = _int_dense(d, qa, agg_q.zero_point, ql.relu, ql.output.bits, ql.output.zero_point,
-                                            extra=ql.root, extra_x=q, extra_zx=zx)
+                        qo = st.dense(ql, 0, qa, agg_q.zero_point, q, zx)  # SAGE: + the root term on q
                     v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
                 else:  # GIN MLP
                     h, hq, hqp = va, qa, agg_q
@@ -410,7 +394,7 @@ class QATModel(torch.nn.Module):
                         nq = (ql.output if last else ql.hidden[k]) if ql else None
                         qo = None
                         if ql is not None:
-                            qo = _int_dense(d, hq, hqp.zero_point, r, nq.bits, nq.zero_point)
+                            qo = st.dense(ql, k, hq, hqp.zero_point, q, zx)
                         h, hq = point(y_f, o["output"] if last else o["hidden"][k], nq, qo, mask)
                         hqp = nq
                     v, q = h, hq
@@ -454,12 +438,12 @@ def export_float(qat_model: QATModel, path: PathLike, *, fold_batchnorm: bool = 
     return desc
 
 
-def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> QuantizedModel:
+def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> ModelDesc:
     """Write the quantized .qgnn the QAT model's eval forward computes (atomically); returns it.
     Keyword arguments as qgnn.export_model.to_desc (name, description, task, class_names, limits)."""
     description = desc_kwargs.pop("description", None)
     qm = qat_model.quantized_model(**desc_kwargs)
     if description is not None:
         qm.description = description
-    write_bytes_atomic(path, quantized_model_to_bytes(qm))
+    write_model(qm, path)
     return qm

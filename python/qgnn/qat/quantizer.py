@@ -1,5 +1,5 @@
 """A Python port of the C++ converter's quantizer (converter/src/quantizer.cc, fixed_point.cc): float
-ModelDesc + activation ranges -> QuantizedModel, with the same conventions, bounds and float rounding:
+ModelDesc + activation ranges -> quantized ModelDesc, with the same conventions, bounds and float rounding:
 
   * activations asymmetric per tensor (range widened to contain 0; empty range -> [0, 1]);
   * weights symmetric per output channel, int8 [-127, 127] / int4 [-7, 7], s_w = max|W_c| / qmax in
@@ -17,8 +17,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..model_file import GCN, GIN, LINEAR, POOL, QGNN_FORMAT_VERSION, SAGE, DenseDesc, LayerDesc, ModelDesc
-from ..quantized_model import QDense, QLayer, QuantizedModel, QuantParams, Requant
+from ..model_file import (AGGREGATING_KINDS, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, QGNN_FORMAT_VERSION, SAGE_CONV,
+                          DenseDesc, LayerDesc, ModelDesc, QuantParams, Requant)
 
 DENSE_SHIFT_MAX = 62
 AGG_SHIFT_MAX = 40
@@ -136,7 +136,7 @@ def quantize_weights(weight: np.ndarray, s_w: np.ndarray, bits: int) -> np.ndarr
 
 
 def quantize_dense(d: DenseDesc, bits: int, s_in: np.float32, s_out: np.float32, relu: bool,
-                   name: str = "") -> QDense:
+                   name: str = "") -> DenseDesc:
     """converter quantize_dense."""
     s_w = weight_scales(d.weight, d.bias, bits, s_in, s_out)
     wq = quantize_weights(d.weight, s_w, bits)
@@ -146,8 +146,8 @@ def quantize_dense(d: DenseDesc, bits: int, s_in: np.float32, s_out: np.float32,
         raw = np.asarray(d.bias, np.float32).astype(np.float64) / bias_scale
         bias_q = np.clip(np.array([_round_half_away(v) for v in raw]), -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
     mults, shifts = zip(*[quantize_multiplier(bs / float(s_out), DENSE_SHIFT_MAX) for bs in bias_scale])
-    return QDense(wq, bits, s_w, bias_q, Requant(np.array(mults, np.int64), np.array(shifts, np.int64)),
-                  relu, name)
+    return DenseDesc(wq, bias_q, relu, weight_bits=bits, weight_scales=s_w,
+                     requant=Requant(np.array(mults, np.int64), np.array(shifts, np.int64)), name=name)
 
 
 def gin_self_weight(eps: float) -> int:
@@ -158,23 +158,23 @@ def gin_self_weight(eps: float) -> int:
 
 
 def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output_bits: int,
-                   in_q: QuantParams) -> QLayer:
+                   in_q: QuantParams) -> LayerDesc:
     """converter Quantizer::quantize_layer."""
     out = activation_quant_params(r.output, output_bits)
-    ql = QLayer(layer.kind, layer.name, layer.relu, out, reduce=layer.reduce if layer.kind in (SAGE, POOL) else "")
-    if layer.kind in (GCN, SAGE, GIN):
+    ql = LayerDesc(layer.kind, layer.name, layer.relu, output=out, reduce=layer.reduce)
+    if layer.kind in AGGREGATING_KINDS:
         ql.aggregation = activation_quant_params(r.aggregation, bits.aggregation)
         ql.aggregation_requant = scalar_requant(in_q.scale, ql.aggregation)
     s_out = out.scale
     if layer.kind == LINEAR:
         ql.dense = quantize_dense(layer.dense, bits.weights, in_q.scale, s_out, layer.dense.relu)
-    elif layer.kind == GCN:
+    elif layer.kind == GCN_CONV:
         ql.dense = quantize_dense(layer.dense, bits.weights, ql.aggregation.scale, s_out, layer.dense.relu)
-    elif layer.kind == SAGE:
+    elif layer.kind == SAGE_CONV:
         ql.dense = quantize_dense(layer.dense, bits.weights, ql.aggregation.scale, s_out, layer.dense.relu)
         if layer.root is not None:
             ql.root = quantize_dense(layer.root, bits.weights, in_q.scale, s_out, layer.root.relu)
-    elif layer.kind == GIN:
+    elif layer.kind == GIN_CONV:
         ql.self_weight_q16 = gin_self_weight(layer.eps)
         ql.eps = float(layer.eps)
         if len(r.hidden) + 1 != len(layer.mlp):
@@ -187,14 +187,14 @@ def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output
             s_next = s_out if last else ql.hidden[k].scale
             ql.mlp.append(quantize_dense(d, bits.weights, s_in, s_next, d.relu))
             s_in = s_next
-    elif layer.kind == POOL:
+    elif layer.kind == GLOBAL_POOL:
         ql.requant = scalar_requant(in_q.scale, ql.output)
     return ql
 
 
 def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges], input_bits: int,
                   layer_bits: List[ComponentBits], int8_logits: bool = True,
-                  description: Optional[str] = None, producer: str = "qgnn.qat") -> QuantizedModel:
+                  description: Optional[str] = None, producer: str = "qgnn.qat") -> ModelDesc:
     """converter quantize_model: the whole model."""
     in_q = activation_quant_params(input_range, input_bits)
     layers, cur = [], in_q
@@ -206,6 +206,6 @@ def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges]
         cur = ql.output
     desc_text = description if description is not None else (
         (desc.description + "; " if desc.description else "") + "quantization-aware trained by qgnn.qat")
-    return QuantizedModel(version=QGNN_FORMAT_VERSION, name=desc.name, description=desc_text, producer=producer,
-                          task=desc.task, class_names=list(desc.class_names), input_dim=desc.input_dim,
-                          input_int8=False, input_quant=in_q, layers=layers, limits=tuple(desc.limits))
+    return ModelDesc(input_dim=desc.input_dim, layers=layers, name=desc.name, description=desc_text,
+                     producer=producer, task=desc.task, class_names=list(desc.class_names), limits=tuple(desc.limits),
+                     version=QGNN_FORMAT_VERSION, input_quant=in_q)

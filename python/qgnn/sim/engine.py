@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Union
 
 import numpy as np
 
-from ..model_file import GCN, GIN, LINEAR, POOL, SAGE
 from ..qgd import GRAPH_CLASSIFICATION
-from ..quantized_model import QDense, QuantizedModel, quantized_model_from_bytes, read_quantized_model
+from ..model_file import ModelDesc
+from ..quantized_model import quantized_model_from_bytes, read_quantized_model
 from . import kernels as K
-from .numerics import dequantize, qmax, qmin, quantize_float
+from .layers import GraphBatch, step
+from .numerics import dequantize, quantize_float
 
 MAX_DEGREE = 1 << 22
 MAX_NODES = 1 << 22
 
-ModelLike = Union[str, Path, bytes, bytearray, memoryview, QuantizedModel]
+ModelLike = Union[str, Path, bytes, bytearray, memoryview, ModelDesc]
 
 
 @dataclass
@@ -28,8 +29,10 @@ class SimResult:
     intermediates: List[np.ndarray] = field(default_factory=list)  # with keep_intermediates=True
 
 
-def load_model(model: ModelLike) -> QuantizedModel:
-    if isinstance(model, QuantizedModel):
+def load_model(model: ModelLike) -> ModelDesc:
+    if isinstance(model, ModelDesc):
+        if not model.quantized:
+            raise ValueError("a float model (no input quantization); the simulator runs quantized models")
         return model
     if isinstance(model, (bytes, bytearray, memoryview)):
         return quantized_model_from_bytes(model)
@@ -59,18 +62,6 @@ def _check_graph(n: int, row_ptr: np.ndarray, col_idx: np.ndarray, graph_ptr: np
         dst = np.repeat(np.arange(n), degree)
         if np.any(graph_of[dst] != graph_of[col_idx]):
             raise ValueError("an edge crosses two graphs of the batch")
-
-
-def _dense(d: QDense, x: np.ndarray, zx: int, relu: bool, out_bits: int, zo: int,
-           extra: Optional[QDense] = None, extra_x: Optional[np.ndarray] = None, extra_zx: int = 0) -> np.ndarray:
-    """dense() of reference.h, with SAGE's root term as the extra input (rescaled separately, then added)."""
-    acc = K.dense_accumulator(x, zx, d.weight, d.bias)
-    value = zo + K.rescale(acc, d.requant.multiplier[None, :], d.requant.shift[None, :])
-    if extra is not None:
-        extra_acc = K.dense_accumulator(extra_x, extra_zx, extra.weight, extra.bias)
-        value = value + K.rescale(extra_acc, extra.requant.multiplier[None, :], extra.requant.shift[None, :])
-    lo = max(qmin(out_bits), zo) if relu else qmin(out_bits)
-    return K.clamp(value, lo, qmax(out_bits))
 
 
 def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermediates: bool = False) -> SimResult:
@@ -113,40 +104,11 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
 
     zx = inq.zero_point
     inter: List[np.ndarray] = [h] if keep_intermediates else []
+    batch = GraphBatch(row_ptr, col_idx, graph_ptr)
     for layer in qm.layers:
-        out = layer.output
-        if layer.kind in (GCN, SAGE, GIN):
-            agg_q, rq = layer.aggregation, layer.aggregation_requant
-            mode = {GCN: "gcn", GIN: "sum"}.get(layer.kind, layer.reduce)
-            agg = K.aggregate(mode, h, zx, row_ptr, col_idx, int(rq.multiplier[0]), int(rq.shift[0]),
-                              agg_q.zero_point, agg_q.bits,
-                              self_weight_q16=layer.self_weight_q16 if layer.kind == GIN else 0)
-            if keep_intermediates:
-                inter.append(agg)
-            if layer.kind == GCN:
-                h_new = _dense(layer.dense, agg, agg_q.zero_point, layer.relu, out.bits, out.zero_point)
-            elif layer.kind == SAGE:
-                h_new = _dense(layer.dense, agg, agg_q.zero_point, layer.relu, out.bits, out.zero_point,
-                               extra=layer.root, extra_x=h, extra_zx=zx)
-            else:  # GIN MLP: hidden Dense ops onto hidden[k] with their own activation, the last onto output
-                cur, cur_z = agg, agg_q.zero_point
-                for k, d in enumerate(layer.mlp):
-                    last = k + 1 == len(layer.mlp)
-                    q = out if last else layer.hidden[k]
-                    cur = _dense(d, cur, cur_z, layer.relu if last else d.relu, q.bits, q.zero_point)
-                    cur_z = q.zero_point
-                    if keep_intermediates and not last:
-                        inter.append(cur)
-                h_new = cur
-        elif layer.kind == LINEAR:
-            h_new = _dense(layer.dense, h, zx, layer.relu, out.bits, out.zero_point)
-        elif layer.kind == POOL:
-            rq = layer.requant
-            h_new = K.global_pool(layer.reduce, h, zx, graph_ptr, int(rq.multiplier[0]), int(rq.shift[0]),
-                                  out.zero_point, out.bits)
-        else:  # pragma: no cover - the reader rejects unknown kinds
-            raise ValueError(f"unknown layer kind {layer.kind!r}")
-        h, zx = h_new, out.zero_point
+        # intermediates: the aggregation and GIN's hidden outputs, then the layer output
+        h = step(layer.kind).run(layer, h, zx, batch, inter.append if keep_intermediates else None)
+        zx = layer.output.zero_point
         if keep_intermediates:
             inter.append(h)
 
@@ -158,5 +120,5 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
                      intermediates=inter)
 
 
-def expected_rows(qm: QuantizedModel, num_nodes: int, num_graphs: int) -> int:
+def expected_rows(qm: ModelDesc, num_nodes: int, num_graphs: int) -> int:
     return num_graphs if qm.task == GRAPH_CLASSIFICATION else num_nodes

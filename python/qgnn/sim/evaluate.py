@@ -20,7 +20,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
-from ..quantized_model import QuantizedModel
+from ..model_file import ModelDesc
 from .engine import ModelLike, load_model, run
 from .numerics import quantize_float
 
@@ -117,7 +117,7 @@ class EvalResult:
         }
 
 
-def _check_fit(qm: QuantizedModel, gs: GraphSet) -> None:
+def _check_fit(qm: ModelDesc, gs: GraphSet) -> None:
     if qm.task != gs.task:
         raise ValueError(f"the model does {_task_name(qm.task)} but data set \"{gs.name}\" is for "
                          f"{_task_name(gs.task)}")
@@ -129,7 +129,7 @@ def _check_fit(qm: QuantizedModel, gs: GraphSet) -> None:
                          f"{gs.num_classes}")
 
 
-def _features(qm: QuantizedModel, features: np.ndarray) -> np.ndarray:
+def _features(qm: ModelDesc, features: np.ndarray) -> np.ndarray:
     if qm.input_int8:  # qgnn-run hands int8 features to INT8-input models
         q = qm.input_quant
         return quantize_float(features, q.scale, q.zero_point, 8).astype(np.int8)

@@ -22,9 +22,11 @@ import torch  # noqa: E402
 
 from .. import nn as qnn  # noqa: E402
 from ..nn import Graph, predict  # noqa: E402
+from ..model_file import GCN_CONV, GIN_CONV, SAGE_CONV  # noqa: E402
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet  # noqa: E402
 
-MODELS = ("gcn", "sage", "gin")
+MODELS = ("gcn", "sage", "gin")  # architectures (the CLI's --model), not layer kinds
+MODEL_CONV = {"gcn": GCN_CONV, "sage": SAGE_CONV, "gin": GIN_CONV}  # the layer kind of each one's convolutions
 SPLITS = ("train", "val", "test")
 EVAL_CHUNK = 4096  # graphs per batch when scoring a graph classification split
 

@@ -220,7 +220,7 @@ def _train_with_distillation(q, gs: GraphSet, cfg: QATConfig, *, epochs: int, lr
 
 
 def sim_accuracy(quantized, gs: GraphSet, splits=SPLITS, batch: int = 1) -> Dict[str, Optional[float]]:
-    """Accuracy of a quantized model (QuantizedModel or .qgnn path) per split from qgnn.sim, i.e. exactly what
+    """Accuracy of a quantized model (a quantized ModelDesc or a .qgnn path) per split from qgnn.sim, i.e. exactly what
     `qgnn-run MODEL DATA --split S` reports. An empty split gives None."""
     from .. import sim
 

@@ -1,0 +1,166 @@
+"""The integer step of each layer kind, the one implementation qgnn.sim and qgnn.qat both run.
+
+A quantized layer is a fixed sequence of integer stages, each ending in a quantized activation:
+
+  Linear      Dense(x)                                    -> output
+  GCNConv     aggregate "gcn"       -> aggregation;  Dense(agg)                     -> output
+  SAGEConv    aggregate mean / max  -> aggregation;  Dense(agg) + root Dense(x)     -> output
+  GINConv     aggregate sum + self  -> aggregation;  Dense_0 -> hidden[0] ... Dense_last -> output
+  GlobalPool  pool sum / mean / max                                                 -> output
+
+`run` chains the stages as the runtime does (qgnn.sim.run). QAT calls the stages one by one (`aggregate`,
+`dense`, `pool`), because between two stages it may replace an activation (Degree-Quant's protected nodes,
+SQD's stochastic rounding) and it pairs every stage with a float surrogate for the gradient; the integer
+arithmetic of a stage is the same code either way. Activations are int64 value arrays (qgnn.sim.kernels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+
+from ..model_file import GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, LayerDesc, QuantParams
+from . import kernels as K
+from .numerics import qmax, qmin
+
+
+@dataclass(frozen=True)
+class GraphBatch:
+    """The CSR of one batch as int64 arrays (row i lists the in-neighbours of node i; graph_ptr cuts graphs)."""
+
+    row_ptr: np.ndarray
+    col_idx: np.ndarray
+    graph_ptr: np.ndarray
+
+
+def dense(d: DenseDesc, x: np.ndarray, zx: int, relu: bool, out: QuantParams, root: Optional[DenseDesc] = None,
+          root_x: Optional[np.ndarray] = None, root_zx: int = 0) -> np.ndarray:
+    """dense() of reference.h onto `out`, with SAGE's root term (the root Dense on the layer input, rescaled on
+    its own and added to the rescaled neighbour term before the saturation)."""
+    acc = K.dense_accumulator(x, zx, d.weight, d.bias)
+    value = out.zero_point + K.rescale(acc, d.requant.multiplier[None, :], d.requant.shift[None, :])
+    if root is not None:
+        root_acc = K.dense_accumulator(root_x, root_zx, root.weight, root.bias)
+        value = value + K.rescale(root_acc, root.requant.multiplier[None, :], root.requant.shift[None, :])
+    lo = max(qmin(out.bits), out.zero_point) if relu else qmin(out.bits)
+    return K.clamp(value, lo, qmax(out.bits))
+
+
+# Called after each intermediate stage (aggregation, GIN hidden outputs) with its activation; the layer
+# output is what `run` returns.
+StageHook = Optional[Callable[[np.ndarray], None]]
+
+
+class LayerStep:
+    """The stages of one layer kind (see the module docstring): an optional aggregation, then Dense stages;
+    stage 0 reads the aggregation (Linear: the layer input), stage k > 0 the output of stage k - 1."""
+
+    kind = ""
+    aggregates = False  # message passing: an aggregation stage before the Dense stages
+
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
+        return [layer.dense]
+
+    def dense_output(self, layer: LayerDesc, k: int) -> QuantParams:
+        """The quantization Dense stage k writes."""
+        return layer.output
+
+    def dense_relu(self, layer: LayerDesc, k: int) -> bool:
+        return layer.relu
+
+    def aggregation_mode(self, layer: LayerDesc) -> str:
+        """The qgnn.sim.kernels.aggregate mode."""
+        raise ValueError(f"{self.kind or 'this'} layer has no aggregation")
+
+    def aggregate(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
+        rq, q = layer.aggregation_requant, layer.aggregation
+        return K.aggregate(self.aggregation_mode(layer), x, zx, g.row_ptr, g.col_idx,
+                           int(rq.multiplier[0]), int(rq.shift[0]), q.zero_point, q.bits,
+                           self_weight_q16=layer.self_weight_q16 if self.kind == GIN_CONV else 0)
+
+    def dense(self, layer: LayerDesc, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
+        """Dense stage k on `a` (zero point `za`: the aggregation or the previous stage); `x`, `zx`: the layer
+        input (SAGE's root term)."""
+        return dense(self.denses(layer)[k], a, za, self.dense_relu(layer, k), self.dense_output(layer, k))
+
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+        cur, cz = x, zx
+        if self.aggregates:
+            cur, cz = self.aggregate(layer, x, zx, g), layer.aggregation.zero_point
+            if hook is not None:
+                hook(cur)
+        n = len(self.denses(layer))
+        for k in range(n):
+            cur = self.dense(layer, k, cur, cz, x, zx)
+            cz = self.dense_output(layer, k).zero_point
+            if hook is not None and k + 1 < n:
+                hook(cur)
+        return cur
+
+
+class LinearStep(LayerStep):
+    kind = LINEAR
+
+
+class GCNConvStep(LayerStep):
+    kind = GCN_CONV
+    aggregates = True
+
+    def aggregation_mode(self, layer: LayerDesc) -> str:
+        return "gcn"
+
+
+class SAGEConvStep(LayerStep):
+    kind = SAGE_CONV
+    aggregates = True
+
+    def aggregation_mode(self, layer: LayerDesc) -> str:
+        return layer.reduce  # mean / max
+
+    def dense(self, layer: LayerDesc, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
+        return dense(layer.dense, a, za, layer.relu, layer.output, root=layer.root, root_x=x, root_zx=zx)
+
+
+class GINConvStep(LayerStep):
+    kind = GIN_CONV
+    aggregates = True
+
+    def aggregation_mode(self, layer: LayerDesc) -> str:
+        return "sum"  # plus the self term (1 + eps) x_i: self_weight_q16
+
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
+        return layer.mlp
+
+    def dense_output(self, layer: LayerDesc, k: int) -> QuantParams:
+        return layer.output if k + 1 == len(layer.mlp) else layer.hidden[k]
+
+    def dense_relu(self, layer: LayerDesc, k: int) -> bool:
+        return layer.relu if k + 1 == len(layer.mlp) else layer.mlp[k].relu  # hidden: the Dense's own activation
+
+
+class GlobalPoolStep(LayerStep):
+    kind = GLOBAL_POOL
+
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
+        return []
+
+    def pool(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
+        rq, out = layer.requant, layer.output
+        return K.global_pool(layer.reduce, x, zx, g.graph_ptr, int(rq.multiplier[0]), int(rq.shift[0]),
+                             out.zero_point, out.bits)
+
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+        return self.pool(layer, x, zx, g)
+
+
+STEPS: Dict[str, LayerStep] = {s.kind: s for s in (LinearStep(), GCNConvStep(), SAGEConvStep(), GINConvStep(),
+                                                   GlobalPoolStep())}
+
+
+def step(kind: str) -> LayerStep:
+    try:
+        return STEPS[kind]
+    except KeyError:
+        raise ValueError(f"unknown layer kind {kind!r}") from None
