@@ -44,7 +44,7 @@ void load(const std::string& path) {
   qgnn::fuzz::require(qgnn_arena_size(m.model, &kLimits, &bytes, &error) == QGNN_OK, "arena_size", error);
   m.arena_ref.resize(bytes);
   m.arena_fast.resize(bytes);
-  qgnn_interpreter_options reference{};
+  qgnn_interpreter_options reference = QGNN_INTERPRETER_OPTIONS_INIT;
   reference.num_threads = 1;
   reference.isa = "reference";
   qgnn::fuzz::require(qgnn_interpreter_create(m.model, &kLimits, m.arena_ref.data(), bytes, &reference,

@@ -42,7 +42,7 @@ bool Session::open(const std::vector<uint8_t>& model_bytes, const converter::Gra
     return false;
   }
   arena_.assign((arena_bytes_ + sizeof(Block) - 1) / sizeof(Block), Block{});
-  qgnn_interpreter_options options{};
+  qgnn_interpreter_options options = QGNN_INTERPRETER_OPTIONS_INIT;
   options.num_threads = 1;
   st = qgnn_interpreter_create(model_, &limits, arena_.data(), arena_.size() * sizeof(Block), &options,
                                &interpreter_, &err);

@@ -107,8 +107,32 @@ typedef struct qgnn_model qgnn_model;
 typedef struct qgnn_interpreter qgnn_interpreter;
 
 /// Verify and load a model. `data` must be 16-byte aligned and outlive the model (zero copy).
-/// Runs the FlatBuffers verifier and every semantic check of docs/format.md ("Verification").
+/// Runs the FlatBuffers verifier and every semantic check of docs/format.md ("Verification"). Every layer
+/// kind this library has can run (the default op resolver), so every op is linked in.
 qgnn_status qgnn_model_create(const void* data, size_t size, qgnn_model** model, qgnn_error* error);
+
+/// A layer kind ("op"): its verification, memory plan and kernels. Opaque; one per kind, static.
+typedef struct qgnn_op qgnn_op;
+const qgnn_op* qgnn_op_linear(void);       ///< Linear (Dense on node or graph rows)
+const qgnn_op* qgnn_op_gcn_conv(void);     ///< GCNConv
+const qgnn_op* qgnn_op_sage_conv(void);    ///< SAGEConv (MEAN / MAX, optional root term)
+const qgnn_op* qgnn_op_gin_conv(void);     ///< GINConv (MLP of Dense ops)
+const qgnn_op* qgnn_op_global_pool(void);  ///< GlobalPool (SUM / MEAN / MAX over each graph's nodes)
+/// The kind's schema name, e.g. "GCNConv" ("" for NULL).
+const char* qgnn_op_name(const qgnn_op* op);
+
+/// The layer kinds an application runs (tflite-micro's op resolver): a model using a kind not listed is
+/// refused with QGNN_UNSUPPORTED_LAYER, and only the listed ops are linked into the application, e.g. a
+/// firmware running a GIN lists qgnn_op_gin_conv, qgnn_op_global_pool and qgnn_op_linear and links no GCN
+/// or SAGE code. `ops` (num_ops entries) is read during qgnn_model_create only.
+typedef struct qgnn_op_resolver {
+  const qgnn_op* const* ops;
+  size_t num_ops;
+} qgnn_op_resolver;
+
+/// qgnn_model_create with the layer kinds of `resolver` only.
+qgnn_status qgnn_model_create_with_ops(const void* data, size_t size, const qgnn_op_resolver* resolver,
+                                       qgnn_model** model, qgnn_error* error);
 
 /// Release a model (not the caller's buffer).
 void qgnn_model_delete(qgnn_model* model);
@@ -148,8 +172,14 @@ typedef struct qgnn_plan_limits {
 qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_limits* limits, size_t* bytes,
                             qgnn_error* error);
 
-/// Interpreter options.
+/// Interpreter options. Initialise with qgnn_interpreter_options_init (or QGNN_INTERPRETER_OPTIONS_INIT),
+/// which sets `size`: fields are only ever appended, and the runtime reads only the fields a caller's
+/// `size` covers (later ones take their defaults), so a program compiled against an older header keeps
+/// working with a newer runtime.
 typedef struct qgnn_interpreter_options {
+  /// sizeof(qgnn_interpreter_options) as the caller compiled it; 0 or less than the first two fields is
+  /// refused with QGNN_INVALID_ARGUMENT.
+  uint32_t size;
   /// Worker threads for invoke (1 = the calling thread only). Ignored where threads are unavailable.
   uint32_t num_threads;
   /// Instruction set of the integer kernels: "reference", "avx2", "avx512", "neon" or "neondot"; NULL or ""
@@ -172,8 +202,15 @@ typedef struct qgnn_interpreter_options {
   int spin_workers;
 } qgnn_interpreter_options;
 
+/// The defaults: 1 thread, the ISA and FP32 backend chosen by the environment or the CPU, sleeping workers.
+#define QGNN_INTERPRETER_OPTIONS_INIT \
+  { sizeof(qgnn_interpreter_options), 1u, NULL, NULL, 0 }
+
+/// Sets `options` to QGNN_INTERPRETER_OPTIONS_INIT.
+void qgnn_interpreter_options_init(qgnn_interpreter_options* options);
+
 /// Create an interpreter over a caller-owned arena of at least qgnn_arena_size() bytes. `options` may be
-/// NULL (one thread). The arena must stay alive until qgnn_interpreter_delete.
+/// NULL (the defaults). The arena must stay alive until qgnn_interpreter_delete.
 qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qgnn_plan_limits* limits, void* arena,
                                     size_t arena_bytes, const qgnn_interpreter_options* options,
                                     qgnn_interpreter** interpreter, qgnn_error* error);

@@ -90,6 +90,72 @@ class Result {
   Error error_;
 };
 
+/// The layer kinds an application links (qgnn_op_resolver), filled fluently, tflite-micro style:
+///   qgnn::OpResolver<3> ops;
+///   ops.AddGinConv().AddGlobalPool().AddLinear();
+///   auto model = qgnn::Model::Create(data, size, ops);
+/// Holds at most kCapacity ops; an Add past it, or of an op already listed, is ignored and remembered
+/// (ok() turns false), so a firmware can check its resolver once.
+template <size_t kCapacity>
+class OpResolver {
+ public:
+  OpResolver& Add(const qgnn_op* op) noexcept {
+    for (size_t i = 0; i < count_; ++i) {
+      if (ops_[i] == op) return *this;
+    }
+    if (op == nullptr || count_ == kCapacity) {
+      ok_ = false;
+      return *this;
+    }
+    ops_[count_++] = op;
+    return *this;
+  }
+  OpResolver& AddLinear() noexcept { return Add(qgnn_op_linear()); }
+  OpResolver& AddGcnConv() noexcept { return Add(qgnn_op_gcn_conv()); }
+  OpResolver& AddSageConv() noexcept { return Add(qgnn_op_sage_conv()); }
+  OpResolver& AddGinConv() noexcept { return Add(qgnn_op_gin_conv()); }
+  OpResolver& AddGlobalPool() noexcept { return Add(qgnn_op_global_pool()); }
+
+  /// False when an Add overflowed the capacity or passed NULL.
+  bool ok() const noexcept { return ok_; }
+  size_t size() const noexcept { return count_; }
+  /// The C view (valid while this object lives).
+  qgnn_op_resolver get() const noexcept { return qgnn_op_resolver{ops_, count_}; }
+
+ private:
+  const qgnn_op* ops_[kCapacity > 0 ? kCapacity : 1] = {};
+  size_t count_ = 0;
+  bool ok_ = true;
+};
+
+/// Interpreter options (qgnn_interpreter_options), with every field settable fluently:
+///   qgnn::InterpreterOptions().Threads(4).Isa("avx2").Fp32("reference").SpinWorkers(true)
+/// The strings are not copied: they must outlive Interpreter::Create.
+class InterpreterOptions {
+ public:
+  InterpreterOptions() noexcept { qgnn_interpreter_options_init(&options_); }
+  InterpreterOptions& Threads(uint32_t num_threads) noexcept {
+    options_.num_threads = num_threads;
+    return *this;
+  }
+  InterpreterOptions& Isa(const char* isa) noexcept {
+    options_.isa = isa;
+    return *this;
+  }
+  InterpreterOptions& Fp32(const char* backend) noexcept {
+    options_.fp32 = backend;
+    return *this;
+  }
+  InterpreterOptions& SpinWorkers(bool spin) noexcept {
+    options_.spin_workers = spin ? 1 : 0;
+    return *this;
+  }
+  const qgnn_interpreter_options& get() const noexcept { return options_; }
+
+ private:
+  qgnn_interpreter_options options_;
+};
+
 /// A verified, loaded model (owns a qgnn_model*). The model buffer is not copied: keep it alive and
 /// unchanged for the lifetime of the Model.
 class Model {
@@ -110,6 +176,17 @@ class Model {
     Error error;
     qgnn_model* model = nullptr;
     if (qgnn_model_create(data, size, &model, error.raw()) != QGNN_OK) return Result<Model>(error);
+    return Result<Model>(Model(model));
+  }
+
+  /// Same, running only the layer kinds `resolver` lists. See qgnn_model_create_with_ops.
+  template <size_t kCapacity>
+  static Result<Model> Create(const void* data, size_t size, const OpResolver<kCapacity>& resolver) noexcept {
+    Error error;
+    qgnn_model* model = nullptr;
+    const qgnn_op_resolver ops = resolver.get();
+    if (qgnn_model_create_with_ops(data, size, &ops, &model, error.raw()) != QGNN_OK)
+      return Result<Model>(error);
     return Result<Model>(Model(model));
   }
 
@@ -168,10 +245,14 @@ class Interpreter {
   /// See qgnn_interpreter_create.
   static Result<Interpreter> Create(const Model& model, const qgnn_plan_limits& limits, void* arena,
                                     size_t arena_bytes, uint32_t num_threads = 1) noexcept {
+    return Create(model, limits, arena, arena_bytes, InterpreterOptions().Threads(num_threads));
+  }
+  /// Same, with every option. See qgnn_interpreter_options.
+  static Result<Interpreter> Create(const Model& model, const qgnn_plan_limits& limits, void* arena,
+                                    size_t arena_bytes, const InterpreterOptions& options) noexcept {
     Error error;
-    qgnn_interpreter_options options{num_threads, nullptr, nullptr, 0};
     qgnn_interpreter* interpreter = nullptr;
-    if (qgnn_interpreter_create(model.get(), &limits, arena, arena_bytes, &options, &interpreter,
+    if (qgnn_interpreter_create(model.get(), &limits, arena, arena_bytes, &options.get(), &interpreter,
                                 error.raw()) != QGNN_OK) {
       return Result<Interpreter>(error);
     }

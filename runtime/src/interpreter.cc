@@ -9,8 +9,10 @@
 #include <new>
 
 #include "checked_math.h"
+#include "graph_stage.h"
 #include "graph_validation.h"
 #include "limits.h"
+#include "ops/io.h"
 #include "ops/op.h"
 #include "planner.h"
 
@@ -31,6 +33,29 @@ const float* FloatLogits(const qgnn_interpreter& in) {
   return reinterpret_cast<const float*>(in.arena + in.offsets[in.model->output_tensor]);
 }
 #endif
+
+// The view of the interpreter the ops and the graph stage run on (valid once a graph is bound).
+EvalContext MakeEvalContext(const qgnn_interpreter& in) {
+  const qgnn_model& m = *in.model;
+  const qgnn_graph& g = in.graph;
+  EvalContext ctx;
+  ctx.arena = in.arena;
+  ctx.offsets = in.offsets;
+  ctx.external_input =
+      m.input_int8 ? static_cast<const void*>(g.features_i8) : static_cast<const void*>(g.features_f32);
+  ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
+  ctx.graph_ptr = g.graph_ptr;
+  ctx.num_nodes = static_cast<int32_t>(g.num_nodes);
+  ctx.num_graphs = static_cast<int32_t>(g.num_graphs);
+  ctx.pool = &in.pool;
+  ctx.partition = &in.partition;
+  ctx.kernels = in.kernels;
+  ctx.arena_end = in.arena_end;
+#if !defined(QGNN_NO_FLOAT_MODELS)
+  ctx.xnn_dense = in.fp32 == Fp32Backend::kXnnpack ? &in.xnn_dense : nullptr;
+#endif
+  return ctx;
+}
 
 }  // namespace
 
@@ -54,7 +79,8 @@ qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, s
                            limits.max_graphs, model.limits.max_graphs);
   }
   size_t used = 0;
-  if (!PlanArena(model.tensors, model.num_tensors, limits.max_nodes, limits.max_graphs, offsets, &used) ||
+  const PlanRows rows{limits.max_nodes, limits.max_edges, limits.max_graphs};
+  if (!PlanArena(model.tensors, model.num_tensors, rows, offsets, &used) ||
       used > ~static_cast<size_t>(0) - kArenaAlignment) {
     return reporter.Report(QGNN_LIMIT_EXCEEDED,
                            "the arena for %" PRIu32 " nodes / %" PRIu32 " graphs does not fit in memory",
@@ -95,6 +121,21 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
     return reporter.Report(QGNN_INVALID_ARGUMENT, "model and limits must not be NULL");
   }
   if (arena == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "arena is NULL");
+  qgnn_interpreter_options opts;
+  qgnn_interpreter_options_init(&opts);
+  if (options != nullptr) {
+    // Fields past the caller's size keep their defaults (an older header), fields past ours are unknown to
+    // this runtime and ignored (a newer header).
+    if (options->size < offsetof(qgnn_interpreter_options, num_threads) + sizeof(options->num_threads)) {
+      return reporter.Report(QGNN_INVALID_ARGUMENT,
+                             "options->size is %" PRIu32
+                             ": initialise options with qgnn_interpreter_options_init",
+                             options->size);
+    }
+    const size_t copied = options->size < sizeof(opts) ? options->size : sizeof(opts);
+    std::memcpy(&opts, options, copied);
+    opts.size = sizeof(opts);
+  }
 
   qgnn_interpreter* in = new (std::nothrow) qgnn_interpreter;
   if (in == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the interpreter handle");
@@ -127,7 +168,7 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   // fastest twins this build and CPU run. A name that is unknown or cannot run here is an error, not a silent
   // fallback.
   const char* isa_source = "isa option";
-  const char* isa_override = options != nullptr ? options->isa : nullptr;
+  const char* isa_override = opts.isa;
 #if !defined(QGNN_EMBEDDED)  // no environment on bare metal
   if (isa_override == nullptr || isa_override[0] == '\0') {
     isa_source = "QGNN_ISA";
@@ -141,8 +182,8 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   }
   in->kernels = qgnn::kernels::kernels_for(isa.isa);
 
-  uint32_t threads = options != nullptr ? options->num_threads : 1;
-  in->spin_workers = options != nullptr && options->spin_workers != 0;
+  uint32_t threads = opts.num_threads;
+  in->spin_workers = opts.spin_workers != 0;
   if (threads > kMaxThreads) threads = kMaxThreads;
   if (!in->pool.Init(threads)) {
     delete in;
@@ -154,7 +195,7 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   // An integer-only build has no float path, so it has no backend to choose and ignores the option.
 #if !defined(QGNN_NO_FLOAT_MODELS)
   const char* fp32_source = "fp32 option";
-  const char* fp32_override = options != nullptr ? options->fp32 : nullptr;
+  const char* fp32_override = opts.fp32;
 #if !defined(QGNN_EMBEDDED)
   if (fp32_override == nullptr || fp32_override[0] == '\0') {
     fp32_source = "QGNN_FP32";
@@ -177,6 +218,12 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
 #endif
   *interpreter = in;
   return reporter.Ok();
+}
+
+extern "C" void qgnn_interpreter_options_init(qgnn_interpreter_options* options) {
+  if (options == nullptr) return;
+  const qgnn_interpreter_options defaults = QGNN_INTERPRETER_OPTIONS_INIT;
+  *options = defaults;
 }
 
 extern "C" void qgnn_interpreter_delete(qgnn_interpreter* interpreter) { delete interpreter; }
@@ -206,6 +253,9 @@ extern "C" qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, con
   // the thread that owns it. O(chunks log N), into fixed storage.
   PartitionRowsByEdges(graph->row_ptr, static_cast<int32_t>(graph->num_nodes),
                        interpreter->pool.PartitionChunks(), &interpreter->partition);
+  // What depends only on the graph is computed here, once, for every invoke on it.
+  const EvalContext ctx = MakeEvalContext(*interpreter);
+  RunGraphStage(ctx, m);
   interpreter->bound = true;
   return reporter.Ok();
 }
@@ -219,30 +269,16 @@ extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qg
   }
   const qgnn_model& m = *interpreter->model;
   const qgnn_graph& g = interpreter->graph;
-  EvalContext ctx;
-  ctx.arena = interpreter->arena;
-  ctx.offsets = interpreter->offsets;
-  ctx.external_input =
-      m.input_int8 ? static_cast<const void*>(g.features_i8) : static_cast<const void*>(g.features_f32);
-  ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
-  ctx.graph_ptr = g.graph_ptr;
-  ctx.num_nodes = static_cast<int32_t>(g.num_nodes);
-  ctx.num_graphs = static_cast<int32_t>(g.num_graphs);
-  ctx.quantized = m.quantized;
-  ctx.pool = &interpreter->pool;
-  ctx.partition = &interpreter->partition;
-  ctx.arena_end = interpreter->arena_end;
-#if !defined(QGNN_NO_FLOAT_MODELS)
-  ctx.xnn_dense = interpreter->fp32 == Fp32Backend::kXnnpack ? &interpreter->xnn_dense : nullptr;
-#endif
-  ctx.kernels = interpreter->kernels;
+  const EvalContext ctx = MakeEvalContext(*interpreter);
 
   const Profiler& profiler = interpreter->profiler;
   profiler.Mark(0);
   EvalInput(ctx, m, g.features_f32, g.features_i8);
   profiler.Mark(1);
   for (uint32_t i = 0; i < m.num_layers; ++i) {
-    m.layers[i].op->eval(ctx, m.layers[i]);
+    const Layer& layer = m.layers[i];
+    // A float model never reaches here in an integer-only build (refused at create), so eval_f32 is set.
+    (m.quantized ? layer.op->eval : layer.op->eval_f32)(ctx, layer);
     profiler.Mark(i + 2);
   }
   EvalLogits(ctx, m);

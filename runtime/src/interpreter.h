@@ -7,7 +7,7 @@
 
 #include "error_reporter.h"
 #include "model.h"
-#include "ops/fp32_backend.h"
+#include "ops/float/fp32_backend.h"
 #include "parallel.h"
 #include "profiling.h"
 #include "qgnn/kernels/kernel_table.h"

@@ -1,8 +1,10 @@
-// qgnn_model_create / delete / get_info / class_name: verify the buffer, resolve the layers (Init), declare
-// the intermediate tensors and their lifetimes (Prepare). The only heap allocations of a model happen here.
+// qgnn_model_create_with_ops / delete / get_info / class_name: verify the buffer, resolve the layers with
+// their ops (Init), declare the intermediate tensors and their lifetimes (Prepare). The only heap allocations
+// of a model happen here. qgnn_model_create (every op) is in ops/default_ops.cc.
 #include <new>
 
 #include "error_reporter.h"
+#include "graph_stage.h"
 #include "limits.h"
 #include "model.h"
 #include "model_verifier.h"
@@ -21,7 +23,8 @@ T* NewArray(uint32_t count) {
 }
 
 // Declares every planned tensor: the quantized input (unless the caller's int8 features are used in place),
-// each layer's intermediates and output, and the int8 logits when the last layer outputs int4.
+// each layer's intermediates and output (its op's Prepare), the graph tensors the ops asked for, and the int8
+// logits when the last layer outputs int4.
 void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
   const bool in_place_input = !m->quantized || (m->input_int8 && m->input_q.bits == 8);
   m->input_tensor =
@@ -29,23 +32,23 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
                      : plan.Add(RowKind::kNodes, ActivationRowBytes(true, static_cast<int32_t>(m->input_dim),
                                                                     m->input_q.bits));
   int32_t tensor = m->input_tensor;
-  RowKind rows = RowKind::kNodes;
   for (uint32_t i = 0; i < m->num_layers; ++i) {
-    LayerParams& layer = m->layers[i];
+    Layer& layer = m->layers[i];
     layer.t_in = tensor;
-    layer.rows = rows;
     layer.op->prepare(plan, m->quantized, &layer);
     tensor = layer.t_out;
-    if (layer.kind == LayerKind::kPool) rows = RowKind::kGraphs;
   }
   m->output_tensor = tensor;
-  m->output_rows = rows;
+  m->output_rows = m->num_layers > 0 ? m->layers[m->num_layers - 1].out_rows : RowKind::kNodes;
   m->logits_tensor = kNoTensor;
   if (m->quantized && m->output_q.bits == 4) {
     plan.NextOp();
     plan.Use(tensor);
-    m->logits_tensor = plan.Add(rows, m->num_classes);
+    m->logits_tensor = plan.Add(m->output_rows, m->num_classes);
   }
+  plan.Finish();
+  for (int k = 0; k < kNumGraphTensors; ++k)
+    m->graph_tensors[k] = plan.graph_tensor(static_cast<GraphTensor>(k));
 }
 
 qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
@@ -71,33 +74,37 @@ qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
 
 using qgnn::runtime::ErrorReporter;
 
-extern "C" qgnn_status qgnn_model_create(const void* data, size_t size, qgnn_model** model,
-                                         qgnn_error* error) {
+extern "C" qgnn_status qgnn_model_create_with_ops(const void* data, size_t size,
+                                                  const qgnn_op_resolver* resolver, qgnn_model** model,
+                                                  qgnn_error* error) {
   using namespace qgnn::runtime;  // NOLINT(build/namespaces)
   ErrorReporter reporter(error);
   if (model == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "model (output) is NULL");
   *model = nullptr;
+  if (resolver == nullptr || (resolver->ops == nullptr && resolver->num_ops > 0)) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "the op resolver is NULL");
+  }
   const qgnn::fb::Model* root = nullptr;
   qgnn_status st = VerifyEnvelope(data, size, reporter, &root);
   if (st != QGNN_OK) return st;
   ModelCounts counts;
-  st = CountModel(*root, reporter, &counts);
+  st = CountModel(*root, *resolver, reporter, &counts);
   if (st != QGNN_OK) return st;
 
   qgnn_model* m = new (std::nothrow) qgnn_model;
   if (m == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the model handle");
   m->fb = root;
-  m->layers = NewArray<LayerParams>(counts.layers);
-  m->denses = NewArray<DenseParams>(counts.denses);
-  m->hidden = NewArray<QParams>(counts.hidden);
-  if (m->layers == nullptr || m->denses == nullptr || m->hidden == nullptr) {
+  m->layers = NewArray<Layer>(counts.layers);
+  m->denses = NewArray<const DenseParams*>(counts.denses);
+  // 16-byte aligned, zeroed: each op lays out its own data in it.
+  m->op_data = new (std::nothrow) qgnn::runtime::OpDataBlock[(counts.op_data_bytes + 15) / 16 + 1]();
+  if (m->layers == nullptr || m->denses == nullptr || m->op_data == nullptr) {
     delete m;
     return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the layer tables");
   }
   m->num_layers = counts.layers;
   m->num_denses = counts.denses;
-  m->num_hidden = counts.hidden;
-  st = VerifyAndResolve(*root, reporter, m);
+  st = VerifyAndResolve(*root, *resolver, reporter, m);
   if (st == QGNN_OK) st = PrepareModel(m, reporter);
   if (st != QGNN_OK) {
     delete m;
@@ -105,6 +112,13 @@ extern "C" qgnn_status qgnn_model_create(const void* data, size_t size, qgnn_mod
   }
   *model = m;
   return reporter.Ok();
+}
+
+qgnn_model::~qgnn_model() {
+  delete[] layers;
+  delete[] denses;
+  delete[] static_cast<qgnn::runtime::OpDataBlock*>(op_data);
+  delete[] tensors;
 }
 
 extern "C" void qgnn_model_delete(qgnn_model* model) { delete model; }

@@ -1,5 +1,6 @@
-// The loaded model: pointers into the caller's buffer (zero copy) plus the per-layer parameters resolved
-// and checked by qgnn_model_create, and the symbolic memory plan shared by every interpreter.
+// The loaded model: pointers into the caller's buffer (zero copy), the layers resolved and checked by
+// qgnn_model_create (each layer's op keeps its own parameters in its own data), and the symbolic memory plan
+// shared by every interpreter.
 #ifndef QGNN_RUNTIME_MODEL_H_
 #define QGNN_RUNTIME_MODEL_H_
 
@@ -17,8 +18,6 @@ struct Model;
 
 namespace runtime {
 
-struct OpRegistration;
-
 /// Quantization of one activation: real = scale * (q - zero_point), q of `bits` bits.
 struct QParams {
   int32_t bits = 8;
@@ -26,11 +25,19 @@ struct QParams {
   int32_t zero_point = 0;
 };
 
-/// One Dense (y = x W^T + b) with its parameters resolved to pointers into the model buffer.
+/// One Dense (y = act(x W^T + b [+ extra])) with its parameters resolved to pointers into the model buffer.
+/// Ops keep their Dense ops in their own data; the model lists every one (qgnn_model::denses, by `id`) so an
+/// interpreter can attach per-Dense state (packed weights, XNNPACK operators) without knowing the kinds.
 struct DenseParams {
+  uint32_t id = 0;  ///< index in qgnn_model::denses
   int32_t in_features = 0;
   int32_t out_features = 0;
-  bool relu = false;  ///< activation after this Dense (GIN hidden Dense ops only)
+  /// ReLU on this Dense's result, after the extra term and the BatchNorm. Set by the op that owns it: the
+  /// layer's activation on its last Dense, a GIN hidden Dense's own.
+  bool relu = false;
+  /// A second input whose product is added before the activation, rescaled separately (SAGEConv's root
+  /// term, whose input is the layer's input); null when none.
+  const DenseParams* extra = nullptr;
   // Quantized models.
   kernels::QWeights weights{nullptr, 8};
   const int32_t* bias_q = nullptr;
@@ -47,36 +54,28 @@ struct DenseParams {
   float bn_eps = 0.0f;
 };
 
-enum class LayerKind : uint8_t { kLinear, kGcn, kSage, kGin, kPool };
-
-/// A layer after Init (verification + resolution) and Prepare (tensor ids).
-struct LayerParams {
-  LayerKind kind = LayerKind::kLinear;
-  const OpRegistration* op = nullptr;
+/// What every layer has, whatever its kind; the kind's own parameters live in `data` (the op's layout).
+struct Layer {
+  const qgnn_op* op = nullptr;
+  void* data = nullptr;  ///< the op's parameters: OpFootprint::data_bytes, zeroed, OpDataBlock-aligned
   uint32_t index = 0;
   const char* name = "";
-  bool relu = false;
-  RowKind rows = RowKind::kNodes;  ///< rows of the layer's input (pooling outputs graphs)
+  bool relu = false;  ///< Layer.activation (ops with OpRegistration::has_activation)
+  RowKind in_rows = RowKind::kNodes;
+  RowKind out_rows = RowKind::kNodes;  ///< set by the op's Init (pooling outputs graphs)
   int32_t in_dim = 0;
-  int32_t out_dim = 0;
-  QParams in_q;   ///< quantization of the input (previous layer's output or the model input)
-  QParams out_q;  ///< Layer.output
-  QParams agg_q;  ///< Layer.aggregation (message passing)
-  kernels::AggregateMode mode = kernels::AggregateMode::kSum;
-  kernels::Rescale rq{0, 1};  ///< aggregation_requant, or GlobalPool.requant
-  int32_t self_weight_q16 = 0;
-  float self_weight_f = 0.0f;
-  /// Linear, GCN: [dense]; SAGE: [neighbor] or [neighbor, root]; GIN: the MLP.
-  DenseParams* dense = nullptr;
-  uint32_t num_dense = 0;
-  bool has_root = false;
-  const QParams* hidden = nullptr;  ///< GIN: num_dense - 1 hidden quantizations
-  // Planned tensors.
+  int32_t out_dim = 0;  ///< set by the op's Init
+  QParams in_q;         ///< quantization of the input (previous layer's output or the model input)
+  QParams out_q;        ///< Layer.output
   int32_t t_in = kNoTensor;
-  int32_t t_norm = kNoTensor;
-  int32_t t_agg = kNoTensor;
-  int32_t t_hidden = kNoTensor;  ///< first of num_dense - 1 consecutive ids (GIN)
-  int32_t t_out = kNoTensor;
+  int32_t t_out = kNoTensor;  ///< set by the op's Prepare
+};
+
+/// The unit op data is allocated in: 16 bytes with the alignment of the widest scalar an op keeps (8).
+/// Not over-aligned on purpose: a plain operator new[] serves it (firmware handle pools provide no
+/// aligned new).
+struct OpDataBlock {
+  uint64_t words[2];
 };
 
 struct EffectiveLimits {
@@ -100,12 +99,13 @@ struct qgnn_model {
   size_t parameter_bytes = 0;
   qgnn::runtime::EffectiveLimits limits{0, 0, 0, 0};
 
-  qgnn::runtime::LayerParams* layers = nullptr;
+  qgnn::runtime::Layer* layers = nullptr;
   uint32_t num_layers = 0;
-  qgnn::runtime::DenseParams* denses = nullptr;
+  /// Every op's data, one allocation of OpDataBlock (layer l's at layers[l].data).
+  void* op_data = nullptr;
+  /// Every Dense of every op, by DenseParams::id (the DenseParams live in the ops' data).
+  const qgnn::runtime::DenseParams** denses = nullptr;
   uint32_t num_denses = 0;
-  qgnn::runtime::QParams* hidden = nullptr;
-  uint32_t num_hidden = 0;
 
   qgnn::runtime::PlannedTensor* tensors = nullptr;
   uint32_t num_tensors = 0;
@@ -114,13 +114,10 @@ struct qgnn_model {
   int32_t output_tensor = qgnn::runtime::kNoTensor;       ///< last layer's output
   int32_t logits_tensor = qgnn::runtime::kNoTensor;       ///< int8 logits unpacked from int4, if needed
   qgnn::runtime::RowKind output_rows = qgnn::runtime::RowKind::kNodes;
+  /// Planned ids of the graph tensors some layer asked for (kNoTensor: none did).
+  int32_t graph_tensors[qgnn::runtime::kNumGraphTensors];
 
-  ~qgnn_model() {
-    delete[] layers;
-    delete[] denses;
-    delete[] hidden;
-    delete[] tensors;
-  }
+  ~qgnn_model();
 };
 
 #endif  // QGNN_RUNTIME_MODEL_H_

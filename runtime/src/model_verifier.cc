@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "checked_math.h"
 #include "limits.h"
@@ -20,28 +21,6 @@ const char* TensorName(const fb::Tensor& tensor) {
   return tensor.name() != nullptr ? tensor.name()->c_str() : "";
 }
 
-// Dense slots a layer uses in the model's Dense table.
-uint32_t DenseSlots(const fb::Layer& layer) {
-  switch (layer.options_type()) {
-    case fb::LayerOptions::LinearOptions:
-    case fb::LayerOptions::GCNConvOptions:
-      return 1;
-    case fb::LayerOptions::SAGEConvOptions:
-      return 2;
-    case fb::LayerOptions::GINConvOptions: {
-      const fb::GINConvOptions* gin = layer.options_as_GINConvOptions();
-      return (gin != nullptr && gin->mlp() != nullptr) ? gin->mlp()->size() : 0;
-    }
-    default:
-      return 0;
-  }
-}
-
-uint32_t HiddenSlots(const fb::Layer& layer) {
-  const uint32_t mlp = layer.options_type() == fb::LayerOptions::GINConvOptions ? DenseSlots(layer) : 0;
-  return mlp > 0 ? mlp - 1 : 0;
-}
-
 // Stored ranges (schema Range) are converter metadata: the runtime never uses them, but a file carrying a
 // nonsensical one is malformed, so each present range must be finite with min <= max.
 bool ValidRange(const fb::Range& r) {
@@ -49,29 +28,8 @@ bool ValidRange(const fb::Range& r) {
 }
 
 qgnn_status VerifyLayerRanges(const InitContext& ctx, const fb::Layer& layer) {
-  const fb::Range* named[] = {layer.output_range(), layer.aggregation_range()};
-  const char* names[] = {"output_range", "aggregation_range"};
-  for (int i = 0; i < 2; ++i) {
-    if (named[i] != nullptr && !ValidRange(*named[i])) {
-      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s [%g, %g] must be finite with min <= max", names[i],
-                      static_cast<double>(named[i]->min()), static_cast<double>(named[i]->max()));
-    }
-  }
-  const fb::GINConvOptions* gin = layer.options_as_GINConvOptions();
-  const auto* hidden = gin != nullptr ? gin->hidden_ranges() : nullptr;
-  if (hidden == nullptr) return QGNN_OK;
-  const uint32_t expected = DenseSlots(layer) - 1;  // Init checked the MLP is not empty
-  if (hidden->size() != expected) {
-    return ctx.Fail(QGNN_SHAPE_MISMATCH,
-                    "GINConv has %" PRIu32 " hidden_ranges, expected %" PRIu32 " (mlp length - 1)",
-                    hidden->size(), expected);
-  }
-  for (uint32_t k = 0; k < hidden->size(); ++k) {
-    if (!ValidRange(*hidden->Get(k))) {
-      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "hidden_ranges[%" PRIu32 "] must be finite with min <= max", k);
-    }
-  }
-  return QGNN_OK;
+  const qgnn_status st = InitRange(ctx, layer.output_range(), "output_range");
+  return st != QGNN_OK ? st : InitRange(ctx, layer.aggregation_range(), "aggregation_range");
 }
 
 // Generic checks of every parameter tensor: buffer index, element type, shape, byte size, alignment.
@@ -164,82 +122,117 @@ qgnn_status VerifyInput(const fb::Model& model, ErrorReporter& reporter, qgnn_mo
   return QGNN_OK;
 }
 
-qgnn_status VerifyLayers(const fb::Model& model, ErrorReporter& reporter, qgnn_model* out) {
+// The op of layer `index`, with the checks every layer gets before its op runs: options present, and a kind
+// the resolver lists.
+qgnn_status LayerOp(const fb::Layer& layer, uint32_t index, const qgnn_op_resolver& resolver,
+                    ErrorReporter& reporter, const OpRegistration** op) {
+  const char* name = layer.name() != nullptr ? layer.name()->c_str() : "";
+  const fb::LayerOptions type = layer.options_type();
+  if (type == fb::LayerOptions::NONE) {
+    return reporter.ReportLayer(QGNN_MISSING_FIELD, index, name, "the layer has no options");
+  }
+  *op = FindOp(resolver, type);
+  if (*op == nullptr) {
+    if (type <= fb::LayerOptions::MAX) {
+      // The kind's name is the union member's without "Options", as qgnn_op_name spells it.
+      char kind[32];
+      const char* member = fb::EnumNameLayerOptions(type);
+      size_t length = 0;
+      while (member[length] != '\0' && length + 1 < sizeof(kind)) ++length;
+      if (length > 7 && std::strcmp(member + length - 7, "Options") == 0) length -= 7;
+      std::memcpy(kind, member, length);
+      kind[length] = '\0';
+      return reporter.ReportLayer(QGNN_UNSUPPORTED_LAYER, index, name,
+                                  "%s is not in the op resolver (the application does not link it)", kind);
+    }
+    return reporter.ReportLayer(QGNN_UNSUPPORTED_LAYER, index, name,
+                                "unknown layer type %d (written for a newer runtime?)",
+                                static_cast<int>(type));
+  }
+  if (layer.options() == nullptr) {
+    return reporter.ReportLayer(QGNN_MISSING_FIELD, index, name, "%s options are missing", (*op)->name);
+  }
+  return QGNN_OK;
+}
+
+qgnn_status VerifyLayers(const fb::Model& model, const qgnn_op_resolver& resolver, ErrorReporter& reporter,
+                         qgnn_model* out) {
   const auto& layers = *model.layers();
   const bool graph_task = out->task == QGNN_TASK_GRAPH_CLASSIFICATION;
   int32_t dim = static_cast<int32_t>(out->input_dim);
   QParams q = out->input_q;
-  bool pooled = false;
-  uint32_t dense_used = 0, hidden_used = 0;
+  RowKind rows = RowKind::kNodes;
+  const char* pooled_by = nullptr;  // the op that turned node rows into graph rows
+  uint8_t* data = static_cast<uint8_t*>(out->op_data);
 
   InitContext ctx;
   ctx.model = &model;
   ctx.quantized = out->quantized;
   ctx.reporter = &reporter;
+  ctx.dense_table = out->denses;
   for (uint32_t i = 0; i < layers.size(); ++i) {
     const fb::Layer& layer = *layers.Get(i);
-    LayerParams& p = out->layers[i];
-    p = LayerParams{};
+    Layer& p = out->layers[i];
+    p = Layer{};
     p.index = i;
     p.name = layer.name() != nullptr ? layer.name()->c_str() : "";
     ctx.layer_index = i;
     ctx.layer_name = p.name;
-
-    const fb::LayerOptions type = layer.options_type();
-    if (type == fb::LayerOptions::NONE) return ctx.Fail(QGNN_MISSING_FIELD, "the layer has no options");
-    const OpRegistration* op = FindOp(type);
-    if (op == nullptr) {
-      return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "unknown layer type %d (written for a newer runtime?)",
-                      static_cast<int>(type));
-    }
-    if (layer.options() == nullptr)
-      return ctx.Fail(QGNN_MISSING_FIELD, "%s options are missing", op->type_name);
-    p.kind = op->kind;
+    const OpRegistration* op = nullptr;
+    qgnn_status st = LayerOp(layer, i, resolver, reporter, &op);
+    if (st != QGNN_OK) return st;
+    const OpFootprint footprint = op->footprint(layer);
     p.op = op;
+    p.data = data;
+    data += OpDataAlign(footprint.data_bytes);
 
-    // Pooling placement: graph classification pools exactly once and runs only Linear layers afterwards;
-    // node classification never pools.
-    if (p.kind == LayerKind::kPool) {
-      if (!graph_task) {
-        return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "GlobalPool in a node-classification model");
-      }
-      if (pooled) return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "a second GlobalPool (exactly one is allowed)");
-    } else if (pooled && p.kind != LayerKind::kLinear) {
-      return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "%s after GlobalPool (only Linear layers may follow pooling)",
-                      op->type_name);
+    // Rows: message passing reads the graph's nodes, so it cannot follow pooling.
+    if (op->needs_node_rows && rows == RowKind::kGraphs) {
+      return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                      "%s after %s: it reads the graph's nodes, its input has one row per graph", op->name,
+                      pooled_by);
     }
-
-    if (p.kind != LayerKind::kPool) {
-      const qgnn_status st = InitActivation(ctx, layer.activation(), "activation", &p.relu);
+    if (op->has_activation) {
+      st = InitActivation(ctx, layer.activation(), "activation", &p.relu);
       if (st != QGNN_OK) return st;
     }
     p.in_dim = dim;
     p.in_q = q;
+    p.in_rows = rows;
+    p.out_rows = rows;
     if (out->quantized) {
-      const qgnn_status st = InitQuantParams(ctx, layer.output(), "output", &p.out_q);
+      st = InitQuantParams(ctx, layer.output(), "output", &p.out_q);
       if (st != QGNN_OK) return st;
     }
-    const uint32_t slots = DenseSlots(layer);
-    ctx.dense_storage = out->denses + dense_used;
-    ctx.dense_capacity = slots;
-    ctx.hidden_storage = out->hidden + hidden_used;
-    ctx.hidden_capacity = out->num_hidden - hidden_used;
-    qgnn_status st = op->init(ctx, layer, &p);
+    ctx.dense_end = ctx.next_dense + footprint.denses;
+    st = op->init(ctx, layer, &p);
     if (st == QGNN_OK) st = VerifyLayerRanges(ctx, layer);
     if (st != QGNN_OK) return st;
-    dense_used += slots;
-    if (out->quantized) hidden_used += HiddenSlots(layer);
-    if (p.kind == LayerKind::kPool) pooled = true;
+    if (ctx.next_dense != ctx.dense_end) {  // the op's footprint and Init disagree: a bug in the op
+      return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                      "%s resolved %" PRIu32 " Dense ops, its footprint says %" PRIu32, op->name,
+                      ctx.next_dense - (ctx.dense_end - footprint.denses), footprint.denses);
+    }
+    if (p.out_rows == RowKind::kGraphs && rows == RowKind::kNodes) {
+      if (!graph_task) {
+        return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                        "%s in a node-classification model (its output has one row per graph)", op->name);
+      }
+      pooled_by = op->name;
+    }
     if (p.out_dim <= 0 || static_cast<uint32_t>(p.out_dim) > kMaxFeatures) {
       return ctx.Fail(QGNN_LIMIT_EXCEEDED, "%" PRId32 " output features (limit %" PRIu32 ")", p.out_dim,
                       kMaxFeatures);
     }
     dim = p.out_dim;
     q = p.out_q;
+    rows = p.out_rows;
   }
-  if (graph_task && !pooled) {
-    return reporter.Report(QGNN_UNSUPPORTED_LAYER,
-                           "a graph-classification model needs exactly one GlobalPool");
+  if (graph_task && rows != RowKind::kGraphs) {
+    return reporter.Report(
+        QGNN_UNSUPPORTED_LAYER,
+        "a graph-classification model needs exactly one GlobalPool (its output must have one "
+        "row per graph)");
   }
   out->num_classes = static_cast<uint32_t>(dim);
   out->output_q = out->quantized ? q : QParams{8, 1.0f, 0};
@@ -286,7 +279,8 @@ qgnn_status VerifyEnvelope(const void* data, size_t size, ErrorReporter& reporte
   return QGNN_OK;
 }
 
-qgnn_status CountModel(const fb::Model& model, ErrorReporter& reporter, ModelCounts* counts) {
+qgnn_status CountModel(const fb::Model& model, const qgnn_op_resolver& resolver, ErrorReporter& reporter,
+                       ModelCounts* counts) {
   *counts = ModelCounts{};
   const auto* layers = model.layers();
   if (layers == nullptr) return QGNN_OK;
@@ -294,22 +288,29 @@ qgnn_status CountModel(const fb::Model& model, ErrorReporter& reporter, ModelCou
     return reporter.Report(QGNN_LIMIT_EXCEEDED, "the model has %" PRIu32 " layers (limit %" PRIu32 ")",
                            layers->size(), kMaxLayers);
   }
-  uint64_t denses = 0, hidden = 0;
+  uint64_t denses = 0, data_bytes = 0;
   for (uint32_t i = 0; i < layers->size(); ++i) {
-    denses += DenseSlots(*layers->Get(i));
-    hidden += HiddenSlots(*layers->Get(i));
-  }
-  if (denses > kMaxDenseOps) {
-    return reporter.Report(QGNN_LIMIT_EXCEEDED, "the model has %llu Dense ops (limit %" PRIu32 ")",
-                           static_cast<unsigned long long>(denses), kMaxDenseOps);
+    const fb::Layer& layer = *layers->Get(i);
+    const OpRegistration* op = nullptr;
+    const qgnn_status st = LayerOp(layer, i, resolver, reporter, &op);
+    if (st != QGNN_OK) return st;
+    const OpFootprint footprint = op->footprint(layer);
+    denses += footprint.denses;
+    // Footprints grow with the Dense ops (kMaxDenseOps), so this sum stays far from overflowing.
+    data_bytes += OpDataAlign(footprint.data_bytes);
+    if (denses > kMaxDenseOps) {
+      return reporter.Report(QGNN_LIMIT_EXCEEDED, "the model has %llu Dense ops (limit %" PRIu32 ")",
+                             static_cast<unsigned long long>(denses), kMaxDenseOps);
+    }
   }
   counts->layers = layers->size();
   counts->denses = static_cast<uint32_t>(denses);
-  counts->hidden = static_cast<uint32_t>(hidden);
+  counts->op_data_bytes = static_cast<size_t>(data_bytes);
   return QGNN_OK;
 }
 
-qgnn_status VerifyAndResolve(const fb::Model& model, ErrorReporter& reporter, qgnn_model* out) {
+qgnn_status VerifyAndResolve(const fb::Model& model, const qgnn_op_resolver& resolver,
+                             ErrorReporter& reporter, qgnn_model* out) {
   if (model.input() == nullptr) return reporter.Report(QGNN_MISSING_FIELD, "the model has no input spec");
   if (model.layers() == nullptr || model.layers()->size() == 0) {
     return reporter.Report(QGNN_MISSING_FIELD, "the model has no layers");
@@ -337,7 +338,7 @@ qgnn_status VerifyAndResolve(const fb::Model& model, ErrorReporter& reporter, qg
   if (st != QGNN_OK) return st;
   st = VerifyInput(model, reporter, out);
   if (st != QGNN_OK) return st;
-  st = VerifyLayers(model, reporter, out);
+  st = VerifyLayers(model, resolver, reporter, out);
   if (st != QGNN_OK) return st;
 
   const auto* class_names = model.class_names();

@@ -1,6 +1,6 @@
 // Verification of an untrusted .qgnn buffer (docs/format.md, "Verification"; docs/runtime.md):
 //   VerifyEnvelope   alignment, size, identifier, FlatBuffers Verifier, version;
-//   CountModel       structural caps, and the sizes of the per-model tables to allocate;
+//   CountModel       each layer's op in the resolver, structural caps, the sizes of the tables to allocate;
 //   VerifyAndResolve every semantic check, resolving layers into the model handle (zero copy).
 #ifndef QGNN_RUNTIME_MODEL_VERIFIER_H_
 #define QGNN_RUNTIME_MODEL_VERIFIER_H_
@@ -24,16 +24,20 @@ qgnn_status VerifyEnvelope(const void* data, size_t size, ErrorReporter& reporte
 
 struct ModelCounts {
   uint32_t layers = 0;
-  uint32_t denses = 0;  ///< Dense slots (SAGE reserves two: neighbor and root)
-  uint32_t hidden = 0;  ///< GIN hidden quantizations (mlp length - 1 per GIN layer)
+  uint32_t denses = 0;       ///< Dense ops of every layer (the ops' footprints)
+  size_t op_data_bytes = 0;  ///< every op's data, each rounded up to 16 bytes
 };
 
-/// Counts the tables qgnn_model_create allocates; QGNN_LIMIT_EXCEEDED beyond the structural caps.
-qgnn_status CountModel(const fb::Model& model, ErrorReporter& reporter, ModelCounts* counts);
+/// Finds every layer's op in `resolver` (a kind it does not list is QGNN_UNSUPPORTED_LAYER) and counts the
+/// tables qgnn_model_create allocates from the ops' footprints; QGNN_LIMIT_EXCEEDED beyond the structural
+/// caps.
+qgnn_status CountModel(const fb::Model& model, const qgnn_op_resolver& resolver, ErrorReporter& reporter,
+                       ModelCounts* counts);
 
-/// Runs every semantic check and fills `out` (whose layer / dense / hidden tables are allocated from
-/// CountModel's counts).
-qgnn_status VerifyAndResolve(const fb::Model& model, ErrorReporter& reporter, qgnn_model* out);
+/// Runs every semantic check and fills `out`, whose layer table, op data and Dense table are allocated from
+/// CountModel's counts: the model-level checks here, each layer's own by its op's Init.
+qgnn_status VerifyAndResolve(const fb::Model& model, const qgnn_op_resolver& resolver,
+                             ErrorReporter& reporter, qgnn_model* out);
 
 }  // namespace runtime
 }  // namespace qgnn

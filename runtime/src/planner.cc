@@ -29,14 +29,29 @@ int32_t PlanBuilder::Add(RowKind rows, uint32_t row_bytes) {
   return static_cast<int32_t>(id);
 }
 
+int32_t PlanBuilder::AddGraphTensor(GraphTensor kind, RowKind rows, uint32_t row_bytes) {
+  int32_t& id = graph_tensors_[static_cast<int>(kind)];
+  if (id == kNoTensor) {
+    id = Add(rows, row_bytes);
+    if (storage_ != nullptr && static_cast<uint32_t>(id) < capacity_) storage_[id].first_op = 0;
+  }
+  return id;
+}
+
+void PlanBuilder::Finish() {
+  for (int32_t id : graph_tensors_) Use(id);
+}
+
 void PlanBuilder::Use(int32_t tensor) {
   if (tensor < 0 || storage_ == nullptr || static_cast<uint32_t>(tensor) >= capacity_) return;
   PlannedTensor& t = storage_[tensor];
   if (op_ > t.last_op) t.last_op = op_;
 }
 
-bool PlannedTensorBytes(const PlannedTensor& tensor, uint32_t max_nodes, uint32_t max_graphs, size_t* bytes) {
-  const uint64_t rows = tensor.rows == RowKind::kGraphs ? max_graphs : max_nodes;
+bool PlannedTensorBytes(const PlannedTensor& tensor, const PlanRows& plan_rows, size_t* bytes) {
+  const uint64_t rows = tensor.rows == RowKind::kGraphs  ? plan_rows.graphs
+                        : tensor.rows == RowKind::kEdges ? plan_rows.edges
+                                                         : plan_rows.nodes;
   const uint64_t limit = static_cast<uint64_t>(~static_cast<size_t>(0));
   uint64_t raw = 0, aligned = 0;
   if (!CheckedMul(rows, tensor.row_bytes, limit, &raw)) return false;
@@ -45,12 +60,12 @@ bool PlannedTensorBytes(const PlannedTensor& tensor, uint32_t max_nodes, uint32_
   return true;
 }
 
-bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, uint32_t max_nodes, uint32_t max_graphs,
-               size_t* offsets, size_t* total) {
+bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, const PlanRows& rows, size_t* offsets,
+               size_t* total) {
   const uint64_t limit = static_cast<uint64_t>(~static_cast<size_t>(0)) - kArenaAlignment;
   for (uint32_t i = 0; i < num_tensors; ++i) {
     size_t bytes = 0;
-    if (!PlannedTensorBytes(tensors[i], max_nodes, max_graphs, &bytes)) return false;
+    if (!PlannedTensorBytes(tensors[i], rows, &bytes)) return false;
     offsets[i] = kUnplaced;
   }
   size_t used = 0;
@@ -61,7 +76,7 @@ bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, uint32_t max_
     for (uint32_t i = 0; i < num_tensors; ++i) {
       if (offsets[i] != kUnplaced) continue;
       size_t bytes = 0;
-      PlannedTensorBytes(tensors[i], max_nodes, max_graphs, &bytes);
+      PlannedTensorBytes(tensors[i], rows, &bytes);
       if (best == num_tensors || PlacedBefore(bytes, tensors[i], i, best_bytes, tensors[best], best)) {
         best = i;
         best_bytes = bytes;
@@ -77,7 +92,7 @@ bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, uint32_t max_
       for (uint32_t j = 0; j < num_tensors; ++j) {
         if (offsets[j] == kUnplaced || j == best || !LifetimesOverlap(tensors[best], tensors[j])) continue;
         size_t other_bytes = 0;
-        PlannedTensorBytes(tensors[j], max_nodes, max_graphs, &other_bytes);
+        PlannedTensorBytes(tensors[j], rows, &other_bytes);
         if (other_bytes == 0 || best_bytes == 0) continue;
         const uint64_t other_begin = offsets[j];
         const uint64_t other_end = other_begin + other_bytes;

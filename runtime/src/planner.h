@@ -1,10 +1,12 @@
 // Static memory planning of the activation arena (docs/runtime.md, "Memory planner").
 //
-// Prepare describes every intermediate tensor symbolically (rows = nodes or graphs, bytes per row) with its
-// lifetime: the first and last op (kernel step) that touches it. PlanArena turns that into byte offsets for
-// concrete limits with a greedy-by-size first-fit, like tflite-micro's GreedyMemoryPlanner: tensors are
-// placed largest first, each at the lowest 16-byte aligned offset that does not overlap a tensor already
-// placed whose lifetime intersects its own. Tensors that are never alive at the same time share memory.
+// Prepare describes every intermediate tensor symbolically (rows = nodes, edges or graphs, bytes per row)
+// with its lifetime: the first and last op (kernel step) that touches it. Graph tensors (computed at setup
+// from the graph alone, shared by every op that asks) live from the first op to the last. PlanArena turns
+// that into byte offsets for concrete limits with a greedy-by-size first-fit, like tflite-micro's
+// GreedyMemoryPlanner: tensors are placed largest first, each at the lowest 16-byte aligned offset that does
+// not overlap a tensor already placed whose lifetime intersects its own. Tensors that are never alive at the
+// same time share memory.
 #ifndef QGNN_RUNTIME_PLANNER_H_
 #define QGNN_RUNTIME_PLANNER_H_
 
@@ -14,8 +16,22 @@
 namespace qgnn {
 namespace runtime {
 
-/// What one row of a tensor is: a node of the batch or (after pooling) a graph.
-enum class RowKind : uint8_t { kNodes = 0, kGraphs = 1 };
+/// What one row of a tensor is: a node of the batch, (after pooling) a graph, or an edge (per-edge data such
+/// as attention scores).
+enum class RowKind : uint8_t { kNodes = 0, kGraphs = 1, kEdges = 2 };
+
+/// The row counts a plan is made for (qgnn_plan_limits).
+struct PlanRows {
+  uint32_t nodes, edges, graphs;
+};
+
+/// Tensors computed once per bound graph (at qgnn_interpreter_setup, graph_stage.h) and shared by every op
+/// that asks for one in Prepare; they depend only on the graph, never on features.
+enum class GraphTensor : uint8_t {
+  kGcnNormQ15 = 0,  ///< int32 per node: gcn_norm_q15(in-degree + 1) (quantized GCNConv)
+  kCount
+};
+constexpr int kNumGraphTensors = static_cast<int>(GraphTensor::kCount);
 
 /// Sentinel tensor ids.
 constexpr int32_t kNoTensor = -1;
@@ -32,7 +48,9 @@ struct PlannedTensor {
 /// Collects tensors and lifetimes during Prepare. With `storage == nullptr` it only counts.
 class PlanBuilder {
  public:
-  PlanBuilder(PlannedTensor* storage, uint32_t capacity) : storage_(storage), capacity_(capacity) {}
+  PlanBuilder(PlannedTensor* storage, uint32_t capacity) : storage_(storage), capacity_(capacity) {
+    for (int32_t& id : graph_tensors_) id = kNoTensor;
+  }
 
   /// Starts the next op (kernel step).
   void NextOp() { ++op_; }
@@ -40,6 +58,13 @@ class PlanBuilder {
   int32_t Add(RowKind rows, uint32_t row_bytes);
   /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored.
   void Use(int32_t tensor);
+  /// The id of graph tensor `kind`, declared (rows x row_bytes) on its first request; alive for the whole
+  /// invoke once Finish() ran.
+  int32_t AddGraphTensor(GraphTensor kind, RowKind rows, uint32_t row_bytes);
+  /// Ends the plan: graph tensors live from the first op to the last.
+  void Finish();
+  /// The id of graph tensor `kind`, or kNoTensor when no op asked for it.
+  int32_t graph_tensor(GraphTensor kind) const { return graph_tensors_[static_cast<int>(kind)]; }
 
   uint32_t num_tensors() const { return count_; }
   uint32_t num_ops() const { return op_ + 1; }
@@ -49,16 +74,17 @@ class PlanBuilder {
   uint32_t capacity_;
   uint32_t count_ = 0;
   uint32_t op_ = 0;
+  int32_t graph_tensors_[kNumGraphTensors];
 };
 
 /// Bytes of `tensor` for the given row counts, rounded up to 16; false when it overflows size_t.
-bool PlannedTensorBytes(const PlannedTensor& tensor, uint32_t max_nodes, uint32_t max_graphs, size_t* bytes);
+bool PlannedTensorBytes(const PlannedTensor& tensor, const PlanRows& rows, size_t* bytes);
 
 /// Greedy-by-size first-fit placement. Writes one offset per tensor into `offsets` (16-byte aligned) and the
 /// arena bytes used (without alignment slack) into `total`. Returns false when a size or the total overflows
 /// size_t. O(n^3) in the number of tensors (n <= kMaxPlanTensors), no memory beyond `offsets`.
-bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, uint32_t max_nodes, uint32_t max_graphs,
-               size_t* offsets, size_t* total);
+bool PlanArena(const PlannedTensor* tensors, uint32_t num_tensors, const PlanRows& rows, size_t* offsets,
+               size_t* total);
 
 }  // namespace runtime
 }  // namespace qgnn

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "interpreter.h"
-#include "ops/fp32_backend.h"
+#include "ops/float/fp32_backend.h"
 #include "qgnn/converter/batch_norm.h"
 #include "qgnn/xnnpack/xnnpack.h"
 #include "test_util.h"
@@ -60,7 +60,7 @@ struct Session {
     size_t size = 0;
     EXPECT_EQ(qgnn_arena_size(model, &limits, &size, nullptr), QGNN_OK);
     arena.resize(size);
-    const qgnn_interpreter_options options{2, nullptr, fp32, 0};
+    const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), 2, nullptr, fp32, 0};
     status =
         qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);
   }
@@ -104,7 +104,7 @@ TEST(Fp32Backend, OptionAndEnvironmentChooseTheBackend) {
     Session s(bytes, "reference");
     ASSERT_EQ(s.status, QGNN_OK) << s.error.message;
     EXPECT_EQ(s.interpreter->fp32, Fp32Backend::kReference);
-    EXPECT_EQ(s.interpreter->xnn_dense.Find(s.model->denses[0]), nullptr);
+    EXPECT_EQ(s.interpreter->xnn_dense.Find(*s.model->denses[0]), nullptr);
   }
   {
     Session s(bytes, "bogus");
@@ -137,7 +137,7 @@ TEST(Fp32Backend, OptionAndEnvironmentChooseTheBackend) {
     EXPECT_EQ(s.interpreter->fp32, Fp32Backend::kXnnpack);
     // Every float Dense of the model has its operator.
     for (uint32_t i = 0; i < s.model->num_denses; ++i) {
-      EXPECT_NE(s.interpreter->xnn_dense.Find(s.model->denses[i]), nullptr) << "dense " << i;
+      EXPECT_NE(s.interpreter->xnn_dense.Find(*s.model->denses[i]), nullptr) << "dense " << i;
     }
   }
 }

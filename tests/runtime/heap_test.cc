@@ -185,7 +185,7 @@ Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uin
   }
   EXPECT_EQ(st_size, QGNN_OK);
   std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{threads, nullptr, fp32, 0};
+  const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), threads, nullptr, fp32, 0};
   qgnn_interpreter* interpreter = nullptr;
   EXPECT_EQ(
       qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr),
@@ -287,7 +287,7 @@ TEST(NoHeapDuringInvoke, FloatEveryLayerKindOnXnnpack) {
     size_t arena_bytes = 0;
     ASSERT_EQ(qgnn_arena_size(model, &limits, &arena_bytes, nullptr), QGNN_OK);
     std::vector<uint8_t> arena(arena_bytes);
-    const qgnn_interpreter_options options{1, nullptr, "xnnpack", 0};
+    const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), 1, nullptr, "xnnpack", 0};
     qgnn_interpreter* interpreter = nullptr;
     const qgnn_status st =
         qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr);

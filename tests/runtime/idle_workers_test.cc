@@ -43,7 +43,7 @@ IdleRun RunThenIdle(int spin_workers, std::chrono::milliseconds idle) {
   size_t arena_bytes = 0;
   EXPECT_EQ(qgnn_arena_size(model, &limits, &arena_bytes, &error), QGNN_OK) << error.message;
   std::vector<uint8_t> arena(arena_bytes);
-  qgnn_interpreter_options options{};
+  qgnn_interpreter_options options = QGNN_INTERPRETER_OPTIONS_INIT;
   options.num_threads = 2;
   options.spin_workers = spin_workers;
   qgnn_interpreter* interpreter = nullptr;

@@ -17,6 +17,7 @@ namespace {
 using runtime::PlanArena;
 using runtime::PlannedTensor;
 using runtime::PlannedTensorBytes;
+using runtime::PlanRows;
 using runtime::RowKind;
 
 bool Overlap(const PlannedTensor& a, const PlannedTensor& b) {
@@ -28,12 +29,12 @@ void ExpectValidPlan(const std::vector<PlannedTensor>& tensors, uint32_t nodes, 
                      const std::vector<size_t>& offsets, size_t total) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     size_t size_i = 0;
-    ASSERT_TRUE(PlannedTensorBytes(tensors[i], nodes, graphs, &size_i));
+    ASSERT_TRUE(PlannedTensorBytes(tensors[i], PlanRows{nodes, 0, graphs}, &size_i));
     EXPECT_EQ(offsets[i] % 16, 0u);
     EXPECT_LE(offsets[i] + size_i, total);
     for (size_t j = i + 1; j < tensors.size(); ++j) {
       size_t size_j = 0;
-      ASSERT_TRUE(PlannedTensorBytes(tensors[j], nodes, graphs, &size_j));
+      ASSERT_TRUE(PlannedTensorBytes(tensors[j], PlanRows{nodes, 0, graphs}, &size_j));
       if (!Overlap(tensors[i], tensors[j]) || size_i == 0 || size_j == 0) continue;
       EXPECT_TRUE(offsets[i] + size_i <= offsets[j] || offsets[j] + size_j <= offsets[i])
           << "tensors " << i << " and " << j << " are alive together and overlap";
@@ -47,7 +48,7 @@ TEST(Planner, ChainReusesDeadTensors) {
   for (uint32_t op = 0; op < 4; ++op) tensors.push_back(PlannedTensor{RowKind::kNodes, 100, op, op + 1});
   std::vector<size_t> offsets(tensors.size());
   size_t total = 0;
-  ASSERT_TRUE(PlanArena(tensors.data(), 4, 10, 1, offsets.data(), &total));
+  ASSERT_TRUE(PlanArena(tensors.data(), 4, PlanRows{10, 0, 1}, offsets.data(), &total));
   ExpectValidPlan(tensors, 10, 1, offsets, total);
   EXPECT_EQ(total, 2u * 1008u);  // 10 rows * 100 bytes, rounded to 16
   EXPECT_EQ(offsets[0], offsets[2]);
@@ -60,7 +61,7 @@ TEST(Planner, LargestFirstThenFirstFit) {
       {RowKind::kNodes, 64, 0, 1}, {RowKind::kNodes, 16, 1, 2}, {RowKind::kNodes, 32, 2, 3}};
   std::vector<size_t> offsets(3);
   size_t total = 0;
-  ASSERT_TRUE(PlanArena(tensors.data(), 3, 4, 1, offsets.data(), &total));
+  ASSERT_TRUE(PlanArena(tensors.data(), 3, PlanRows{4, 0, 1}, offsets.data(), &total));
   ExpectValidPlan(tensors, 4, 1, offsets, total);
   EXPECT_EQ(offsets[0], 0u);
   EXPECT_EQ(offsets[1], 256u);
@@ -82,7 +83,7 @@ TEST(Planner, RandomLifetimesNeverOverlap) {
     std::vector<size_t> offsets(n);
     size_t total = 0;
     const uint32_t nodes = rng() % 50, graphs = 1 + rng() % 5;
-    ASSERT_TRUE(PlanArena(tensors.data(), n, nodes, graphs, offsets.data(), &total));
+    ASSERT_TRUE(PlanArena(tensors.data(), n, PlanRows{nodes, 0, graphs}, offsets.data(), &total));
     ExpectValidPlan(tensors, nodes, graphs, offsets, total);
   }
 }
@@ -91,9 +92,9 @@ TEST(Planner, SizesAreOverflowChecked) {
   const PlannedTensor huge{RowKind::kNodes, 0xFFFFFFFFu, 0, 0};
   size_t bytes = 0;
   if (sizeof(size_t) == 4) {
-    EXPECT_FALSE(PlannedTensorBytes(huge, 0xFFFFFFFFu, 1, &bytes));
+    EXPECT_FALSE(PlannedTensorBytes(huge, PlanRows{0xFFFFFFFFu, 0, 1}, &bytes));
   } else {
-    EXPECT_TRUE(PlannedTensorBytes(huge, 0xFFFFFFFFu, 1, &bytes));
+    EXPECT_TRUE(PlannedTensorBytes(huge, PlanRows{0xFFFFFFFFu, 0, 1}, &bytes));
     EXPECT_EQ(bytes % 16, 0u);
   }
   std::vector<PlannedTensor> many(100, huge);
@@ -101,7 +102,7 @@ TEST(Planner, SizesAreOverflowChecked) {
   std::vector<size_t> offsets(100);
   size_t total = 0;
   // 100 * (2^32 - 1)^2 bytes do not fit any address space.
-  EXPECT_FALSE(PlanArena(many.data(), 100, 0xFFFFFFFFu, 1, offsets.data(), &total));
+  EXPECT_FALSE(PlanArena(many.data(), 100, PlanRows{0xFFFFFFFFu, 0, 1}, offsets.data(), &total));
 }
 
 // Sum of the sizes of every planned tensor of a loaded model (what a planner without reuse would need).
@@ -109,7 +110,7 @@ size_t SumOfTensors(const qgnn_model* model, uint32_t nodes, uint32_t graphs) {
   size_t sum = 0;
   for (uint32_t i = 0; i < model->num_tensors; ++i) {
     size_t bytes = 0;
-    EXPECT_TRUE(PlannedTensorBytes(model->tensors[i], nodes, graphs, &bytes));
+    EXPECT_TRUE(PlannedTensorBytes(model->tensors[i], PlanRows{nodes, 0, graphs}, &bytes));
     sum += bytes;
   }
   return sum;
@@ -137,7 +138,7 @@ TEST(Planner, FourLayerModelReusesMemory) {
     std::vector<PlannedTensor> tensors(model->tensors, model->tensors + model->num_tensors);
     std::vector<size_t> offsets(tensors.size());
     size_t total = 0;
-    ASSERT_TRUE(PlanArena(tensors.data(), model->num_tensors, 1000, 1, offsets.data(), &total));
+    ASSERT_TRUE(PlanArena(tensors.data(), model->num_tensors, PlanRows{1000, 0, 1}, offsets.data(), &total));
     ExpectValidPlan(tensors, 1000, 1, offsets, total);
     EXPECT_EQ(arena, total + 16);
     qgnn_model_delete(model);
@@ -160,6 +161,48 @@ TEST(Planner, ArenaGrowsWithLimits) {
   ASSERT_EQ(qgnn_arena_size(model, &limits, &graphs, nullptr), QGNN_OK);
   EXPECT_LT(small, large);
   EXPECT_LT(small, graphs);
+  qgnn_model_delete(model);
+}
+
+TEST(Planner, EdgeRowsAreSizedByMaxEdges) {
+  const PlannedTensor per_edge{RowKind::kEdges, 8, 0, 0};
+  size_t bytes = 0;
+  ASSERT_TRUE(PlannedTensorBytes(per_edge, PlanRows{10, 1000, 1}, &bytes));
+  EXPECT_EQ(bytes, 8000u);
+  const std::vector<PlannedTensor> tensors = {{RowKind::kNodes, 4, 0, 1}, {RowKind::kEdges, 4, 1, 1}};
+  std::vector<size_t> offsets(2);
+  size_t total = 0;
+  ASSERT_TRUE(PlanArena(tensors.data(), 2, PlanRows{10, 1000, 1}, offsets.data(), &total));
+  EXPECT_EQ(total, 4000u + 48u);  // both alive at op 1: 48 (40 rounded up) + 4000
+}
+
+// The graph stage: two quantized GCNConv layers share ONE normalisation tensor, planned alive from the first
+// op to the last (it is written at setup, before any op, and read by both layers).
+TEST(Planner, GcnLayersShareOneGraphStageTensor) {
+  ModelMaker m(true, Task::kNodeClassification, 16, 5);
+  m.Gcn(32, true).Gcn(32, true).Linear(8, false);
+  const std::vector<uint8_t> bytes = m.Bytes();
+  AlignedBuffer buffer(bytes);
+  qgnn_model* model = nullptr;
+  ASSERT_EQ(qgnn_model_create(buffer.data(), buffer.size(), &model, nullptr), QGNN_OK);
+  const int32_t norm = model->graph_tensors[static_cast<int>(runtime::GraphTensor::kGcnNormQ15)];
+  ASSERT_GE(norm, 0);
+  EXPECT_EQ(model->tensors[norm].first_op, 0u);
+  EXPECT_EQ(model->tensors[norm].last_op + 1, model->num_ops);
+  EXPECT_EQ(model->tensors[norm].row_bytes, 4u);
+  uint32_t int32_node_tensors = 0;
+  for (uint32_t i = 0; i < model->num_tensors; ++i) {
+    if (model->tensors[i].row_bytes == 4 && model->tensors[i].rows == RowKind::kNodes) ++int32_node_tensors;
+  }
+  EXPECT_EQ(int32_node_tensors, 1u);
+  qgnn_model_delete(model);
+  // A float model computes its factors inside the aggregation: no graph tensor.
+  ModelMaker f(false, Task::kNodeClassification, 16, 5);
+  f.Gcn(32, true).Linear(8, false);
+  const std::vector<uint8_t> fbytes = f.Bytes();
+  AlignedBuffer fbuffer(fbytes);
+  ASSERT_EQ(qgnn_model_create(fbuffer.data(), fbuffer.size(), &model, nullptr), QGNN_OK);
+  EXPECT_EQ(model->graph_tensors[static_cast<int>(runtime::GraphTensor::kGcnNormQ15)], runtime::kNoTensor);
   qgnn_model_delete(model);
 }
 

@@ -640,7 +640,7 @@ RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32
   qgnn_interpreter* interpreter = nullptr;
   result.status = qgnn_arena_size(model, &limits, &arena_bytes, &error);
   std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{threads, nullptr, fp32, 0};
+  const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), threads, nullptr, fp32, 0};
   if (result.status == QGNN_OK) {
     result.status =
         qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);

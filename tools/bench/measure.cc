@@ -104,7 +104,7 @@ bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, c
     *error = m.path + ": cannot allocate an arena of " + std::to_string(r->arena_bytes) + " bytes";
     return false;
   }
-  qgnn_interpreter_options io{};  // fields left zero take the runtime's defaults
+  qgnn_interpreter_options io = QGNN_INTERPRETER_OPTIONS_INIT;
   io.num_threads = options.threads;
   io.spin_workers = options.spin_workers ? 1 : 0;
   io.isa = options.isa.empty() ? nullptr : options.isa.c_str();

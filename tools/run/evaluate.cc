@@ -130,7 +130,7 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
     *error = "cannot allocate an arena of " + std::to_string(result->arena_bytes) + " bytes";
     return false;
   }
-  qgnn_interpreter_options interpreter_options{};  // fields left zero take the runtime's defaults
+  qgnn_interpreter_options interpreter_options = QGNN_INTERPRETER_OPTIONS_INIT;
   interpreter_options.num_threads = options.threads;
   interpreter_options.isa = options.isa.empty() ? nullptr : options.isa.c_str();
   qgnn_interpreter* interpreter = nullptr;

@@ -1,5 +1,5 @@
 // The model's edges: input features into the first activation, int4 logits out to int8.
-#include "op.h"
+#include "io.h"
 #include "qgnn/kernels/numerics.h"
 
 namespace qgnn {

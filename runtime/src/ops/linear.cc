@@ -1,47 +1,50 @@
 // Linear: y = act(x W^T + b) on every row (nodes, or graphs after pooling).
-#include "op.h"
+#include "linear.h"
+
+#include "float/float_ops.h"
 
 namespace qgnn {
 namespace runtime {
 namespace {
 
-qgnn_status Init(InitContext& ctx, const fb::Layer& layer, LayerParams* params) {
-  const fb::LinearOptions* options = layer.options_as_LinearOptions();
-  if (ctx.dense_capacity < 1) return ctx.Fail(QGNN_MISSING_FIELD, "Linear has no Dense");
-  const qgnn_status st = InitDense(ctx, options->dense(), "dense", params->in_dim, &ctx.dense_storage[0]);
+OpFootprint Footprint(const fb::Layer&) { return {sizeof(LinearData), 1}; }
+
+qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
+  LinearData& data = *NewOpData<LinearData>(out->data);
+  const qgnn_status st =
+      InitDense(ctx, layer.options_as_LinearOptions()->dense(), "dense", out->in_dim, &data.dense);
   if (st != QGNN_OK) return st;
-  params->dense = ctx.dense_storage;
-  params->num_dense = 1;
-  params->out_dim = params->dense[0].out_features;
+  data.dense.relu = out->relu;
+  out->out_dim = data.dense.out_features;
   return QGNN_OK;
 }
 
-void Prepare(PlanBuilder& plan, bool quantized, LayerParams* params) {
+void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
   plan.NextOp();
-  plan.Use(params->t_in);
-  params->t_out = plan.Add(params->rows, ActivationRowBytes(quantized, params->out_dim, params->out_q.bits));
+  plan.Use(layer->t_in);
+  layer->t_out = plan.Add(layer->out_rows, ActivationRowBytes(quantized, layer->out_dim, layer->out_q.bits));
 }
 
-void Eval(const EvalContext& ctx, const LayerParams& params) {
-  const int32_t rows = ctx.Rows(params.rows);
-  if (ctx.quantized) {
-    RunDense(ctx, params.dense[0], ConstActivation(ctx, params.t_in, params.in_q), nullptr, {}, params.relu,
-             MutableActivation(ctx, params.t_out, params.out_q), rows);
-  } else {
-    // Float models; an integer-only build (QGNN_FLOAT_MODELS=OFF) refuses them at create.
-#if !defined(QGNN_NO_FLOAT_MODELS)
-    RunDenseF32(ctx, params.dense[0], static_cast<const float*>(ctx.Data(params.t_in)), nullptr, nullptr,
-                params.relu, static_cast<float*>(ctx.Data(params.t_out)), rows);
-#endif
-  }
+void Eval(const EvalContext& ctx, const Layer& layer) {
+  const LinearData& data = *static_cast<const LinearData*>(layer.data);
+  RunDense(ctx, data.dense, ConstActivation(ctx, layer.t_in, layer.in_q), {},
+           MutableActivation(ctx, layer.t_out, layer.out_q), ctx.Rows(layer.in_rows));
 }
 
 }  // namespace
-
-const OpRegistration* Register_LINEAR() {
-  static const OpRegistration r = {"Linear", LayerKind::kLinear, Init, Prepare, Eval};
-  return &r;
-}
-
 }  // namespace runtime
 }  // namespace qgnn
+
+extern "C" const qgnn_op* qgnn_op_linear(void) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  static const qgnn_op op = {qgnn::fb::LayerOptions::LinearOptions,
+                             "Linear",
+                             /*needs_node_rows=*/false,
+                             /*has_activation=*/true,
+                             Footprint,
+                             Init,
+                             Prepare,
+                             Eval,
+                             QGNN_FLOAT_EVAL(EvalLinearF32)};
+  return &op;
+}

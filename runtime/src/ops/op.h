@@ -1,15 +1,23 @@
-// Layer ops, split like tflite-micro kernels into three phases:
-//   Init    (qgnn_model_create):       verify the layer's fields and resolve its parameters (zero copy);
-//   Prepare (qgnn_model_create):       declare the layer's intermediate tensors and their lifetimes;
-//   Eval    (qgnn_interpreter_invoke): run the kernels over row ranges, no allocation.
+// Layer ops. One layer kind is one op: a registration (qgnn_op) naming the kind's schema type and giving its
+// phases, and the op's own data, laid out by the op. Nothing outside an op's files knows a kind's fields.
+// The phases, split like tflite-micro kernels:
+//   Footprint (qgnn_model_create):       bytes of the op's data and Dense ops it will resolve, before Init;
+//   Init      (qgnn_model_create):       verify the layer's fields and resolve them into the op's data;
+//   Prepare   (qgnn_model_create):       declare the op's tensors and their lifetimes;
+//   Eval      (qgnn_interpreter_invoke): the integer path, row ranges over the pool, no allocation;
+//   EvalF32   (qgnn_interpreter_invoke): the float path, in the op's own file under ops/float/, which an
+//                                        integer-only build (QGNN_FLOAT_MODELS=OFF) neither compiles nor
+//                                        links.
+// An application links the ops it lists in an op resolver (qgnn_model_create_with_ops); qgnn_model_create
+// uses the default resolver with every op (default_ops.cc).
 #ifndef QGNN_RUNTIME_OPS_OP_H_
 #define QGNN_RUNTIME_OPS_OP_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "error_reporter.h"
-#include "fp32_backend.h"
 #include "model.h"
 #include "parallel.h"
 #include "planner.h"
@@ -21,6 +29,16 @@
 namespace qgnn {
 namespace runtime {
 
+class XnnDenseSet;
+
+/// What an op needs before Init: the bytes of its data and the number of Dense ops it resolves (each Dense
+/// gets an id in qgnn_model::denses). Read from the layer's options only, which the verifier has checked
+/// structurally; must not fail (Init reports what is wrong).
+struct OpFootprint {
+  size_t data_bytes;
+  uint32_t denses;
+};
+
 /// Everything Init needs about the layer and its surroundings.
 struct InitContext {
   const fb::Model* model = nullptr;
@@ -28,11 +46,14 @@ struct InitContext {
   ErrorReporter* reporter = nullptr;
   uint32_t layer_index = 0;
   const char* layer_name = "";
-  /// Storage reserved for this layer's Dense ops and GIN hidden quantizations (counted beforehand).
-  DenseParams* dense_storage = nullptr;
-  uint32_t dense_capacity = 0;
-  QParams* hidden_storage = nullptr;
-  uint32_t hidden_capacity = 0;
+  /// The model's Dense table and the ids this layer may hand out (its footprint's `denses`).
+  const DenseParams** dense_table = nullptr;
+  uint32_t next_dense = 0;
+  uint32_t dense_end = 0;
+
+  /// Gives `dense` the next id of the model's Dense table (InitDense calls it). False when the op resolves
+  /// more Dense ops than its footprint said: a bug in the op, reported as such.
+  bool AddDense(DenseParams* dense);
 
   /// Reports a failure prefixed with the layer's index and name (no prefix for model-level checks, where
   /// `in_layer` is false).
@@ -53,17 +74,16 @@ struct EvalContext {
   const int32_t* graph_ptr = nullptr;  ///< num_graphs + 1 entries, never NULL during Eval
   int32_t num_nodes = 0;
   int32_t num_graphs = 0;
-  bool quantized = false;
   const ThreadPool* pool = nullptr;
   /// Rows of the bound graph cut by edge count (setup), for the aggregation kernels.
   const RowPartition* partition = nullptr;
-  /// End of the caller's arena: XNNPACK reads up to xnnpack::kExtraInputBytes past an input, which is
-  /// allowed only inside the arena.
-  const uint8_t* arena_end = nullptr;
-  /// XNNPACK operators of the float Dense ops, or null for the reference FP32 path.
-  const XnnDenseSet* xnn_dense = nullptr;
   /// The quantized kernels of the interpreter's ISA (chosen at qgnn_interpreter_create).
   const kernels::KernelTable* kernels = kernels::kernels_for(kernels::Isa::kReference);
+  /// Float path only: end of the caller's arena (XNNPACK reads up to xnnpack::kExtraInputBytes past an
+  /// input, which is allowed only inside the arena), and the XNNPACK operators of the float Dense ops, or
+  /// null for the reference FP32 path.
+  const uint8_t* arena_end = nullptr;
+  const XnnDenseSet* xnn_dense = nullptr;
 
   void* Data(int32_t tensor) const {
     return tensor == kExternalTensor ? const_cast<void*>(external_input) : arena + offsets[tensor];
@@ -71,31 +91,55 @@ struct EvalContext {
   int32_t Rows(RowKind rows) const { return rows == RowKind::kGraphs ? num_graphs : num_nodes; }
 };
 
-struct OpRegistration {
-  const char* type_name;
-  LayerKind kind;
-  /// Verifies the layer's options and resolves them into `params` (out_dim, dense, aggregation fields).
-  /// On entry params->{kind, index, name, relu, in_dim, in_q, out_q} are set.
-  qgnn_status (*init)(InitContext& ctx, const fb::Layer& layer, LayerParams* params);
-  /// Declares intermediate tensors; on entry params->{t_in, rows} are set; sets params->t_out.
-  void (*prepare)(PlanBuilder& plan, bool quantized, LayerParams* params);
-  /// Runs the layer.
-  void (*eval)(const EvalContext& ctx, const LayerParams& params);
+}  // namespace runtime
+}  // namespace qgnn
+
+/// One layer kind (the C API's opaque qgnn_op): everything the verifier, planner and interpreter need about
+/// it comes from here and from the op's own phases.
+struct qgnn_op {
+  qgnn::fb::LayerOptions type;  ///< the schema's LayerOptions union member
+  const char* name;             ///< the union member's name without "Options", e.g. "GCNConv"
+  /// The op reads the graph's nodes (message passing): it cannot follow a layer that pooled them.
+  bool needs_node_rows;
+  /// The op applies Layer.activation (GlobalPool ignores the field).
+  bool has_activation;
+  qgnn::runtime::OpFootprint (*footprint)(const qgnn::fb::Layer& layer);
+  /// Verifies the layer's options and resolves them into layer->data; sets out_dim (and out_rows when it
+  /// differs from in_rows). On entry {op, data, index, name, relu, in_rows, out_rows = in_rows, in_dim,
+  /// in_q, out_q} are set.
+  qgnn_status (*init)(qgnn::runtime::InitContext& ctx, const qgnn::fb::Layer& layer,
+                      qgnn::runtime::Layer* out);
+  /// Declares the op's tensors; on entry t_in is set; must set t_out.
+  void (*prepare)(qgnn::runtime::PlanBuilder& plan, bool quantized, qgnn::runtime::Layer* layer);
+  /// Integer execution.
+  void (*eval)(const qgnn::runtime::EvalContext& ctx, const qgnn::runtime::Layer& layer);
+  /// Float execution; null in integer-only builds, which refuse float models at create.
+  void (*eval_f32)(const qgnn::runtime::EvalContext& ctx, const qgnn::runtime::Layer& layer);
 };
 
-const OpRegistration* Register_LINEAR();
-const OpRegistration* Register_GCN_CONV();
-const OpRegistration* Register_SAGE_CONV();
-const OpRegistration* Register_GIN_CONV();
-const OpRegistration* Register_GLOBAL_POOL();
+namespace qgnn {
+namespace runtime {
 
-/// The op of a union type; nullptr for NONE and unknown types.
-const OpRegistration* FindOp(fb::LayerOptions type);
+using OpRegistration = ::qgnn_op;
 
-// ---- Init helpers (op_common.cc) --------------------------------------------------------------------------
+/// The op of `type` among `resolver`'s, or null.
+const OpRegistration* FindOp(const qgnn_op_resolver& resolver, fb::LayerOptions type);
 
-/// Verifies a Dense with `in_features` inputs ("what" names it in messages) and resolves it into `out`.
-qgnn_status InitDense(const InitContext& ctx, const fb::Dense* dense, const char* what, int32_t in_features,
+/// Bytes rounded up to whole OpDataBlocks, so an op can lay out a struct followed by arrays.
+constexpr size_t OpDataAlign(size_t bytes) { return (bytes + 15) & ~static_cast<size_t>(15); }
+
+/// Constructs the op's T (value-initialised) at `data` (Layer::data, or an OpDataAlign'ed offset into it).
+template <typename T>
+T* NewOpData(void* data) {
+  static_assert(alignof(T) <= alignof(OpDataBlock), "op data is aligned for 8-byte scalars at most");
+  return new (data) T{};
+}
+
+// ---- Init helpers (op_init.cc) ----------------------------------------------------------------------------
+
+/// Verifies a Dense with `in_features` inputs ("what" names it in messages), resolves it into `out` and gives
+/// it its id in the model's Dense table.
+qgnn_status InitDense(InitContext& ctx, const fb::Dense* dense, const char* what, int32_t in_features,
                       DenseParams* out);
 /// Verifies a QuantParams (presence, bits, zero point, scale).
 qgnn_status InitQuantParams(const InitContext& ctx, const fb::QuantParams* q, const char* what, QParams* out);
@@ -109,48 +153,27 @@ qgnn_status InitReduce(const InitContext& ctx, fb::Reduce reduce, bool allow_sum
                        kernels::AggregateMode* mode);
 /// Verifies an Activation enum value.
 qgnn_status InitActivation(const InitContext& ctx, fb::Activation activation, const char* what, bool* relu);
+/// Verifies a stored range (converter metadata the runtime never uses, but a nonsensical one marks a
+/// malformed file): finite with min <= max. Null is fine.
+qgnn_status InitRange(const InitContext& ctx, const fb::Range* range, const char* what);
 
-// ---- Prepare helpers
-// ---------------------------------------------------------------------------------------
+// ---- Prepare helpers --------------------------------------------------------------------------------------
 
 /// Bytes of one activation row: packed int rows (quantized) or floats.
 uint32_t ActivationRowBytes(bool quantized, int32_t cols, int32_t bits);
 
-// ---- Model edges (io.cc) ---------------------------------------------------------------------------------
-
-/// Quantizes (float) or packs (int8) the caller's features into the model's input tensor, when it has one.
-void EvalInput(const EvalContext& ctx, const qgnn_model& model, const float* features_f32,
-               const int8_t* features_i8);
-/// Unpacks int4 logits into the int8 logits tensor, when the model has one.
-void EvalLogits(const EvalContext& ctx, const qgnn_model& model);
-
-// ---- Eval helpers (op_common.cc)
-// ---------------------------------------------------------------------------
+// ---- Integer eval helpers (op_eval.cc) --------------------------------------------------------------------
 
 kernels::QActivationConst ConstActivation(const EvalContext& ctx, int32_t tensor, const QParams& q);
 kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, const QParams& q);
 
-/// Quantized Dense over `rows` rows, with an optional extra input (SAGE root).
+/// Quantized Dense over `rows` rows; `extra_in` is the input of dense.extra (ignored without one).
 void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
-              const DenseParams* extra_dense, kernels::QActivationConst extra_in, bool relu,
-              kernels::QActivation out, int32_t rows);
-#if !defined(QGNN_NO_FLOAT_MODELS)  // integer-only builds (QGNN_FLOAT_MODELS=OFF) have no float execution
-/// Float Dense over `rows` rows, with an optional extra input (SAGE root). With XNNPACK, `scratch` (arena
-/// memory dead after this call, `scratch_floats` floats, e.g. the SAGE aggregation just consumed) lets the
-/// root product run on XNNPACK too; without it the root term is added by a plain loop.
-void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in,
-                 const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows,
-                 float* scratch = nullptr, size_t scratch_floats = 0);
-#endif
+              kernels::QActivationConst extra_in, kernels::QActivation out, int32_t rows);
 /// Quantized aggregation over all nodes, in the chunks of ctx.partition (rows balanced by edge count).
 void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
                   int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
                   kernels::QActivation out);
-#if !defined(QGNN_NO_FLOAT_MODELS)
-/// Float aggregation over all nodes, in the chunks of ctx.partition.
-void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
-                     float self_weight, float* out);
-#endif
 
 }  // namespace runtime
 }  // namespace qgnn

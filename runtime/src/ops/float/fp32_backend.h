@@ -2,8 +2,8 @@
 // kernels (kernels::dense_f32, sums in index order) or XNNPACK's f32 fully connected operators (host builds
 // with XNNPACK; one operator per float Dense of the model, created here, run by RunDenseF32 on the
 // interpreter's pthreadpool). Integer kernels are never affected.
-#ifndef QGNN_RUNTIME_OPS_FP32_BACKEND_H_
-#define QGNN_RUNTIME_OPS_FP32_BACKEND_H_
+#ifndef QGNN_RUNTIME_OPS_FLOAT_FP32_BACKEND_H_
+#define QGNN_RUNTIME_OPS_FLOAT_FP32_BACKEND_H_
 
 #include <cstdint>
 
@@ -35,9 +35,9 @@ struct Fp32Choice {
 /// silent fallback, like QGNN_ISA).
 Fp32Choice SelectFp32Backend(const char* name);
 
-/// The XNNPACK operators of one interpreter, one per float Dense of the model (indexed like
-/// qgnn_model::denses). Created at interpreter creation (packs a copy of the weights: heap); Find() and the
-/// operators' Run() allocate nothing.
+/// The XNNPACK operators of one interpreter, one per float Dense of the model (indexed by DenseParams::id).
+/// Created at interpreter creation (packs a copy of the weights: heap); Find() and the operators' Run()
+/// allocate nothing.
 class XnnDenseSet {
  public:
   XnnDenseSet() = default;
@@ -45,19 +45,18 @@ class XnnDenseSet {
   XnnDenseSet& operator=(const XnnDenseSet&) = delete;
   ~XnnDenseSet();
 
-  /// Creates the operators of a float model (a quantized model gets none). Each fuses ReLU exactly when the
-  /// layer's Eval will ask for a plain ReLU after it (no BatchNorm, no SAGE root term still to add).
+  /// Creates the operators of a float model (a quantized model gets none). Each fuses ReLU exactly when its
+  /// Dense ends in a plain ReLU on the product (DenseParams::relu with no BatchNorm and no extra term).
   qgnn_status Create(const qgnn_model& model, ErrorReporter& reporter);
   /// The operator of `dense` (a DenseParams of the model), or null.
   const xnnpack::DenseF32* Find(const DenseParams& dense) const;
 
  private:
   xnnpack::DenseF32* ops_ = nullptr;
-  const DenseParams* base_ = nullptr;
   uint32_t count_ = 0;
 };
 
 }  // namespace runtime
 }  // namespace qgnn
 
-#endif  // QGNN_RUNTIME_OPS_FP32_BACKEND_H_
+#endif  // QGNN_RUNTIME_OPS_FLOAT_FP32_BACKEND_H_

@@ -43,56 +43,28 @@ Fp32Choice SelectFp32Backend(const char* name) {
 
 XnnDenseSet::~XnnDenseSet() { delete[] ops_; }
 
-namespace {
-
-// Whether Eval ends dense `k` of `layer` with a plain ReLU directly on the operator's output (mirrors the
-// ops' Eval: the layer's activation on its last Dense, GIN hidden Dense ops their own; a BatchNorm or a SAGE
-// root term comes between the product and the activation, so the activation cannot be fused then).
-bool FusedRelu(const LayerParams& layer, uint32_t k) {
-  const DenseParams& dense = layer.dense[k];
-  if (dense.bn_mean != nullptr) return false;
-  switch (layer.kind) {
-    case LayerKind::kLinear:
-    case LayerKind::kGcn:
-      return layer.relu;
-    case LayerKind::kSage:
-      return k == 0 && !layer.has_root && layer.relu;
-    case LayerKind::kGin:
-      return k + 1 == layer.num_dense ? layer.relu : dense.relu;
-    case LayerKind::kPool:
-      break;
-  }
-  return false;
-}
-
-}  // namespace
-
 qgnn_status XnnDenseSet::Create(const qgnn_model& model, ErrorReporter& reporter) {
   if (model.quantized || model.num_denses == 0) return QGNN_OK;
   ops_ = new (std::nothrow) xnnpack::DenseF32[model.num_denses];
   if (ops_ == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the XNNPACK operators");
-  base_ = model.denses;
   count_ = model.num_denses;
-  for (uint32_t l = 0; l < model.num_layers; ++l) {
-    const LayerParams& layer = model.layers[l];
-    for (uint32_t k = 0; k < layer.num_dense; ++k) {
-      const DenseParams& dense = layer.dense[k];
-      xnnpack::DenseF32& op = ops_[&dense - base_];
-      if (!op.Create(dense.in_features, dense.out_features, dense.weight_f, dense.bias_f,
-                     FusedRelu(layer, k))) {
-        return reporter.Report(QGNN_OUT_OF_MEMORY,
-                               "layer %" PRIu32 " (%s): XNNPACK cannot create a %" PRId32 " x %" PRId32
-                               " fully connected operator",
-                               layer.index, layer.name, dense.in_features, dense.out_features);
-      }
+  for (uint32_t i = 0; i < model.num_denses; ++i) {
+    const DenseParams& dense = *model.denses[i];
+    // The operator fuses ReLU only when nothing comes between the product and the activation.
+    const bool fused_relu = dense.relu && dense.bn_mean == nullptr && dense.extra == nullptr;
+    if (!ops_[i].Create(dense.in_features, dense.out_features, dense.weight_f, dense.bias_f, fused_relu)) {
+      return reporter.Report(QGNN_OUT_OF_MEMORY,
+                             "Dense %" PRIu32 ": XNNPACK cannot create a %" PRId32 " x %" PRId32
+                             " fully connected operator",
+                             i, dense.in_features, dense.out_features);
     }
   }
   return QGNN_OK;
 }
 
 const xnnpack::DenseF32* XnnDenseSet::Find(const DenseParams& dense) const {
-  if (ops_ == nullptr || &dense < base_ || &dense >= base_ + count_) return nullptr;
-  const xnnpack::DenseF32* op = &ops_[&dense - base_];
+  if (ops_ == nullptr || dense.id >= count_) return nullptr;
+  const xnnpack::DenseF32* op = &ops_[dense.id];
   return op->created() ? op : nullptr;
 }
 

@@ -1,15 +1,11 @@
-// Helpers shared by the layer ops: verification of Dense / QuantParams / Requant / Activation fields, and
-// the row-parallel wrappers around the kernels.
+// Init helpers shared by the layer ops: verification of Dense / QuantParams / Requant / Activation / Range
+// fields, resolved into the ops' data (zero copy).
 #include <cmath>
 #include <cstdarg>
 
 #include "limits.h"
 #include "op.h"
 #include "qgnn/kernels/numerics.h"
-
-#if defined(QGNN_XNNPACK_BACKEND)
-#include "qgnn/xnnpack/xnnpack.h"
-#endif
 
 namespace qgnn {
 namespace runtime {
@@ -229,96 +225,6 @@ qgnn_status InitBatchNorm(const InitContext& ctx, const fb::BatchNorm* bn, const
   return QGNN_OK;
 }
 
-#if !defined(QGNN_NO_FLOAT_MODELS)  // float execution; integer-only builds refuse float models at create
-// y = (acc - mean) / sqrt(var + eps) * gamma + beta, then the activation, on rows [begin, end) of `out`.
-// Computed per element from the stored statistics: no per-channel tables, so nothing to allocate.
-void BatchNormF32(const DenseParams& dense, bool relu, float* out, int32_t begin, int32_t end) {
-  const int32_t cols = dense.out_features;
-  for (int32_t r = begin; r < end; ++r) {
-    float* row = out + static_cast<size_t>(r) * static_cast<size_t>(cols);
-    for (int32_t c = 0; c < cols; ++c) {
-      const float y =
-          (row[c] - dense.bn_mean[c]) / std::sqrt(dense.bn_var[c] + dense.bn_eps) * dense.bn_gamma[c] +
-          dense.bn_beta[c];
-      row[c] = relu && y < 0.0f ? 0.0f : y;
-    }
-  }
-}
-
-#if defined(QGNN_XNNPACK_BACKEND)
-// Whether XNNPACK may read `bytes` at `p` plus its over-read: only inside the caller's arena (the caller's
-// feature array has no slack we know of, so a Dense reading it stays on the reference path).
-bool XnnReadable(const EvalContext& ctx, const void* p, size_t bytes) {
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t lo = reinterpret_cast<uintptr_t>(ctx.arena),
-                  hi = reinterpret_cast<uintptr_t>(ctx.arena_end);
-  return ctx.arena_end != nullptr && begin >= lo && begin <= hi && hi - begin >= bytes &&
-         hi - begin - bytes >= xnnpack::kExtraInputBytes;
-}
-#endif
-
-// The float Dense on XNNPACK: the product (bias added, ReLU when the operator fuses it) on the interpreter's
-// pthreadpool, then, row-parallel, what the operator cannot fuse: the SAGE root term (acc + acc', as the
-// reference), the BatchNorm, the ReLU. False (the reference path then writes every output) when there is no
-// operator, an input XNNPACK may not over-read, or an XNNPACK error.
-bool RunDenseF32Xnnpack(const EvalContext& ctx, const DenseParams& dense, const float* in,
-                        const DenseParams* extra_dense, const float* extra_in, bool relu, float* out,
-                        int32_t rows, float* scratch, size_t scratch_floats) {
-#if defined(QGNN_XNNPACK_BACKEND)
-  if (ctx.xnn_dense == nullptr || rows <= 0) return false;
-  const xnnpack::DenseF32* op = ctx.xnn_dense->Find(dense);
-  const bool batch_norm = dense.bn_mean != nullptr;
-  if (op == nullptr || op->relu() != (relu && !batch_norm && extra_dense == nullptr)) return false;
-  const size_t n = static_cast<size_t>(rows);
-  const size_t cols = static_cast<size_t>(dense.out_features);
-  if (!XnnReadable(ctx, in, n * static_cast<size_t>(dense.in_features) * sizeof(float))) return false;
-  pthreadpool* pool = ctx.pool->handle();
-  if (!op->Run(in, out, n, pool)) return false;
-  if (extra_dense == nullptr && !batch_norm) return true;
-  // The root product goes to XNNPACK as well when dead arena memory can hold it (SAGE's aggregation,
-  // consumed by the product above, whenever out_features <= in_features).
-  const float* root = nullptr;
-  if (extra_dense != nullptr) {
-    const xnnpack::DenseF32* root_op = ctx.xnn_dense->Find(*extra_dense);
-    const size_t root_in = static_cast<size_t>(extra_dense->in_features);
-    if (root_op != nullptr && !root_op->relu() && scratch != nullptr && scratch_floats >= n * cols &&
-        XnnReadable(ctx, extra_in, n * root_in * sizeof(float)) && root_op->Run(extra_in, scratch, n, pool)) {
-      root = scratch;
-    }
-  }
-  ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
-    if (extra_dense != nullptr) {
-      const size_t root_in = static_cast<size_t>(extra_dense->in_features);
-      for (size_t r = static_cast<size_t>(begin); r < static_cast<size_t>(end); ++r) {
-        for (size_t c = 0; c < cols; ++c) {
-          float acc;
-          if (root != nullptr) {
-            acc = root[r * cols + c];
-          } else {  // the reference's extra accumulator: from its bias, products in index order
-            acc = extra_dense->bias_f != nullptr ? extra_dense->bias_f[c] : 0.0f;
-            const float* x = extra_in + r * root_in;
-            const float* w = extra_dense->weight_f + c * root_in;
-            for (size_t k = 0; k < root_in; ++k) acc += x[k] * w[k];
-          }
-          out[r * cols + c] += acc;
-        }
-      }
-    }
-    if (batch_norm) {
-      BatchNormF32(dense, relu, out, begin, end);
-    } else if (relu) {
-      for (size_t i = static_cast<size_t>(begin) * cols; i < static_cast<size_t>(end) * cols; ++i) {
-        if (out[i] < 0.0f) out[i] = 0.0f;
-      }
-    }
-  });
-  return true;
-#else
-  return false;
-#endif
-}
-#endif  // !QGNN_NO_FLOAT_MODELS
-
 }  // namespace
 
 qgnn_status InitContext::Fail(qgnn_status status, const char* fmt, ...) const {
@@ -333,10 +239,20 @@ qgnn_status InitContext::Fail(qgnn_status status, const char* fmt, ...) const {
   return status;
 }
 
-qgnn_status InitDense(const InitContext& ctx, const fb::Dense* dense, const char* what, int32_t in_features,
+bool InitContext::AddDense(DenseParams* dense) {
+  if (next_dense >= dense_end) return false;
+  dense->id = next_dense;
+  dense_table[next_dense++] = dense;
+  return true;
+}
+
+qgnn_status InitDense(InitContext& ctx, const fb::Dense* dense, const char* what, int32_t in_features,
                       DenseParams* out) {
   if (dense == nullptr) return ctx.Fail(QGNN_MISSING_FIELD, "%s is missing", what);
   *out = DenseParams{};
+  if (!ctx.AddDense(out)) {
+    return ctx.Fail(QGNN_LIMIT_EXCEEDED, "%s: more Dense ops than the op's footprint declared", what);
+  }
   qgnn_status st = InitWeight(ctx, *dense, what, in_features, out);
   if (st != QGNN_OK) return st;
   st = InitBias(ctx, *dense, what, out);
@@ -411,74 +327,19 @@ qgnn_status InitActivation(const InitContext& ctx, fb::Activation activation, co
   return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "%s: unknown activation %d", what, static_cast<int>(activation));
 }
 
+qgnn_status InitRange(const InitContext& ctx, const fb::Range* range, const char* what) {
+  if (range == nullptr) return QGNN_OK;
+  if (!std::isfinite(range->min()) || !std::isfinite(range->max()) || range->min() > range->max()) {
+    return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s [%g, %g] must be finite with min <= max", what,
+                    static_cast<double>(range->min()), static_cast<double>(range->max()));
+  }
+  return QGNN_OK;
+}
+
 uint32_t ActivationRowBytes(bool quantized, int32_t cols, int32_t bits) {
   return quantized ? static_cast<uint32_t>(kernels::row_bytes(static_cast<size_t>(cols), bits))
                    : static_cast<uint32_t>(cols) * 4u;
 }
-
-kernels::QActivationConst ConstActivation(const EvalContext& ctx, int32_t tensor, const QParams& q) {
-  return kernels::QActivationConst{ctx.Data(tensor), q.bits, q.zero_point};
-}
-
-kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, const QParams& q) {
-  return kernels::QActivation{ctx.Data(tensor), q.bits, q.zero_point};
-}
-
-void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
-              const DenseParams* extra_dense, kernels::QActivationConst extra_in, bool relu,
-              kernels::QActivation out, int32_t rows) {
-  kernels::DenseExtraInput extra{};
-  const kernels::DenseExtraInput* extra_ptr = nullptr;
-  if (extra_dense != nullptr) {
-    extra = kernels::DenseExtraInput{extra_in, extra_dense->in_features, extra_dense->weights,
-                                     extra_dense->bias_q, extra_dense->rq};
-    extra_ptr = &extra;
-  }
-  ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
-    ctx.kernels->dense(in, dense.in_features, dense.weights, dense.bias_q, dense.rq, extra_ptr, relu, out,
-                       dense.out_features, begin, end);
-  });
-}
-
-#if !defined(QGNN_NO_FLOAT_MODELS)
-void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in,
-                 const DenseParams* extra_dense, const float* extra_in, bool relu, float* out, int32_t rows,
-                 float* scratch, size_t scratch_floats) {
-  if (RunDenseF32Xnnpack(ctx, dense, in, extra_dense, extra_in, relu, out, rows, scratch, scratch_floats))
-    return;
-  kernels::DenseExtraInputF32 extra{};
-  const kernels::DenseExtraInputF32* extra_ptr = nullptr;
-  if (extra_dense != nullptr) {
-    extra = kernels::DenseExtraInputF32{extra_in, extra_dense->in_features, extra_dense->weight_f,
-                                        extra_dense->bias_f};
-    extra_ptr = &extra;
-  }
-  const bool batch_norm = dense.bn_mean != nullptr;
-  ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
-    // With a BatchNorm the activation waits until after it.
-    kernels::dense_f32(in, dense.in_features, dense.weight_f, dense.bias_f, extra_ptr, relu && !batch_norm,
-                       out, dense.out_features, begin, end);
-    if (batch_norm) BatchNormF32(dense, relu, out, begin, end);
-  });
-}
-#endif  // !QGNN_NO_FLOAT_MODELS
-
-void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
-                  int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
-                  kernels::QActivation out) {
-  ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
-    ctx.kernels->aggregate(ctx.graph, mode, in, cols, rq, self_weight_q16, norm_q15, out, begin, end);
-  });
-}
-
-#if !defined(QGNN_NO_FLOAT_MODELS)
-void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
-                     float self_weight, float* out) {
-  ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
-    kernels::aggregate_f32(ctx.graph, mode, in, cols, self_weight, out, begin, end);
-  });
-}
-#endif
 
 }  // namespace runtime
 }  // namespace qgnn

@@ -1,0 +1,66 @@
+// GCNConv (see gcn_conv.h).
+#include "gcn_conv.h"
+
+#include "float/float_ops.h"
+#include "graph_stage.h"
+
+namespace qgnn {
+namespace runtime {
+namespace {
+
+OpFootprint Footprint(const fb::Layer&) { return {sizeof(GcnConvData), 1}; }
+
+qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
+  const fb::GCNConvOptions* options = layer.options_as_GCNConvOptions();
+  GcnConvData& data = *NewOpData<GcnConvData>(out->data);
+  qgnn_status st = InitDense(ctx, options->dense(), "dense", out->in_dim, &data.dense);
+  if (st != QGNN_OK) return st;
+  data.dense.relu = out->relu;
+  if (ctx.quantized) {
+    st = InitQuantParams(ctx, layer.aggregation(), "aggregation", &data.agg_q);
+    if (st != QGNN_OK) return st;
+    st = InitSingleRescale(ctx, options->aggregation_requant(), "aggregation_requant", &data.rq);
+    if (st != QGNN_OK) return st;
+  }
+  out->out_dim = data.dense.out_features;
+  return QGNN_OK;
+}
+
+void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
+  GcnConvData& data = *static_cast<GcnConvData*>(layer->data);
+  plan.NextOp();  // aggregate
+  plan.Use(layer->t_in);
+  // The float path computes its 1/sqrt(d) factors inside the aggregation.
+  data.t_norm = quantized ? UseGraphTensor(plan, GraphTensor::kGcnNormQ15) : kNoTensor;
+  data.t_agg = plan.Add(layer->in_rows, ActivationRowBytes(quantized, layer->in_dim, data.agg_q.bits));
+  plan.NextOp();  // dense
+  plan.Use(data.t_agg);
+  layer->t_out = plan.Add(layer->out_rows, ActivationRowBytes(quantized, layer->out_dim, layer->out_q.bits));
+}
+
+void Eval(const EvalContext& ctx, const Layer& layer) {
+  const GcnConvData& data = *static_cast<const GcnConvData*>(layer.data);
+  RunAggregate(ctx, kernels::AggregateMode::kGcn, ConstActivation(ctx, layer.t_in, layer.in_q), layer.in_dim,
+               data.rq, 0, static_cast<const int32_t*>(ctx.Data(data.t_norm)),
+               MutableActivation(ctx, data.t_agg, data.agg_q));
+  RunDense(ctx, data.dense, ConstActivation(ctx, data.t_agg, data.agg_q), {},
+           MutableActivation(ctx, layer.t_out, layer.out_q), ctx.num_nodes);
+}
+
+}  // namespace
+}  // namespace runtime
+}  // namespace qgnn
+
+extern "C" const qgnn_op* qgnn_op_gcn_conv(void) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  static const qgnn_op op = {qgnn::fb::LayerOptions::GCNConvOptions,
+                             "GCNConv",
+                             /*needs_node_rows=*/true,
+                             /*has_activation=*/true,
+                             Footprint,
+                             Init,
+                             Prepare,
+                             Eval,
+                             QGNN_FLOAT_EVAL(EvalGcnConvF32)};
+  return &op;
+}
