@@ -88,6 +88,28 @@ void dense_shapes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMicrosecond);
 }
 
+// MUTAG-size updates (one graph of ~18 nodes per invoke, widths 7 -> 64 -> 64): per-call overheads dominate.
+void small_dense_shapes(benchmark::internal::Benchmark* b) {
+  b->Args({18, 7, 64})->Args({18, 64, 64})->Args({1, 64, 64})->ArgNames({"M", "K", "N"});
+  b->Unit(benchmark::kNanosecond);
+}
+
+// BM_DenseSmall/<f32|w8a8|w4a8|w4a4>[/isa:<name>]/M:/K:/N:, the quantized variants once per kernel table.
+[[maybe_unused]] const bool kSmallRegistered = [] {
+  const struct {
+    const char* name;
+    DenseVariant variant;
+  } variants[] = {{"f32", kF32}, {"w8a8", kW8A8}, {"w4a8", kW4A8}, {"w4a4", kW4A4}};
+  for (const auto& v : variants) {
+    for (const kernels::KernelTable* table : isa_tables()) {
+      if (v.variant.weight_bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
+      const std::string name = std::string("BM_DenseSmall/") + v.name + isa_suffix(table);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Dense, v.variant, table)->Apply(small_dense_shapes);
+    }
+  }
+  return true;
+}();
+
 // BM_Dense/<f32|w8a8|w4a8|w4a4>[/isa:<name>]/M:/K:/N:, the quantized variants once per kernel table.
 [[maybe_unused]] const bool kRegistered = [] {
   const struct {

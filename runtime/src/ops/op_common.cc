@@ -466,8 +466,9 @@ void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* 
 void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
                   int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
                   kernels::QActivation out) {
+  const kernels::AggregateParams params{mode, rq, self_weight_q16, norm_q15};
   ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
-    ctx.kernels->aggregate(ctx.graph, mode, in, cols, rq, self_weight_q16, norm_q15, out, begin, end);
+    ctx.kernels->aggregate(ctx.graph, params, in, cols, out, begin, end);
   });
 }
 

@@ -26,12 +26,13 @@ enum class Isa : int {
 };
 
 /// The quantized kernels of one ISA. Each entry behaves exactly like the reference function of the same name.
+/// An ISA's table is the reference table with the entries the ISA has twins for overridden
+/// (kernels/dispatch/), so a new kernel can start reference-only.
 struct KernelTable {
   Isa isa;
   const char* name;  ///< isa_name(isa)
-  void (*aggregate)(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
-                    int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
-                    int32_t row_end);
+  void (*aggregate)(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
+                    QActivation out, int32_t row_begin, int32_t row_end);
   void (*dense)(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias,
                 ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols,
                 int32_t row_begin, int32_t row_end);
