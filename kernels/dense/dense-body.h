@@ -1,16 +1,22 @@
 // The ONE body of the x86 dense() twins with output channels in vector lanes (simd-avx512.h: vpdpbusd on 4
-// int8 per lane; simd-avx2.h: vpmaddwd on 2 int16 per lane). Include after the traits, from a file compiled
-// with the ISA's flags.
+// int8 per lane; simd-avx2.h: vpmaddwd on 2 int16 per lane), over a PACKED operand. Include after the traits,
+// from a file compiled with the ISA's flags.
 //
-// Per block of kVecs * kLanes channels the weights are packed ONCE into a stack buffer, k-group major:
-//   packed[g][c][j] = w[c][g * kGroup + j]   (zero for channels / k past the matrix),
+// Packing (dense_pack_twin, once per operand, at interpreter creation, into memory the caller owns; layout
+// in dispatch/twins.h, DensePackLayout): a header (what the operand was made from), then per block of
+// kVecs * kLanes output channels
+//   * the per-channel constants (DensePackedConsts): rescale multiplier / rounding / shift laid out as the
+//     int64 lanes that read them, the weight sums, and bias - kXOffset * weight_sum,
+//   * the weights, k-group major: packed[g][c][j] = w[c][g * kGroup + j] (zero past the matrix; int4
+//     widened to the traits' PackedW, so int4 layers run the int8 inner loop),
 // so one vector load gives kGroup weights of every channel of a vector and one broadcast gives kGroup
-// activations of a row: a tile of up to kRows rows x kVecs vectors stays in registers for the whole k loop
-// and no horizontal sum is needed. Activation rows are copied (int4 unpacked, +128 for vpdpbusd) into a
-// small tile buffer per row tile. A matrix whose packed block would not fit the stack buffer falls back to
-// dense_tiled() (large K: there the per-channel horizontal sums are amortized over K).
+// activations of a row: a tile of up to kDenseRows rows x kVecs vectors stays in registers for the k loop
+// and no horizontal sum is needed. Activation rows are copied (int4 unpacked, +128 for vpdpbusd) into a small
+// tile buffer, kDenseTileRowBytes per row: wider layers (Cora: 1433 inputs) run k in chunks, the partial
+// sums going through the int32 accumulator tile. A dense call therefore needs about 10 KiB of stack, at any
+// width.
 //
-// Requantization is vectorized and exact (see requantize()): the bytes equal reference dense()'s.
+// Requantization is vectorized and exact (see DensePackedConsts::apply): the bytes equal reference dense()'s.
 #ifndef QGNN_KERNELS_DENSE_DENSE_BODY_H_
 #define QGNN_KERNELS_DENSE_DENSE_BODY_H_
 
@@ -24,13 +30,10 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
-/// Bytes of packed weights one operand may use. With the activation tile, a DenseTwin takes 80 KiB (AVX-512)
-/// to 96 KiB (AVX2) of stack: fine on the host threads these twins run on, and no heap in invoke.
-constexpr size_t kDensePackBytes = 32 * 1024;
 /// Rows of a register tile.
 constexpr int kDenseRows = 8;
-/// Largest in_cols the activation tile buffer holds (an operand with more always falls back).
-constexpr int32_t kDenseMaxCols = 2048;
+/// Bytes of one row of the activation tile: k runs in chunks of kDenseTileRowBytes / kXBytes inputs.
+constexpr size_t kDenseTileRowBytes = 512;
 
 /// Sign-extended element `index` of a contiguously packed int4 matrix (numerics.h's load_int4 is not
 /// called from ISA-flagged code: dispatch/twins.h).
@@ -40,109 +43,165 @@ inline int32_t dense_int4_at(const uint8_t* packed, uint64_t index) {
   return nibble >= 8 ? nibble - 16 : nibble;
 }
 
-/// One operand (main or extra) of a dense update, packed for one channel block.
+/// Per-channel constants of one packed block, laid out as the lanes that read them: lane i of the "even"
+/// int64 vector v is channel v * kLanes + 2i, of the "odd" vector channel v * kLanes + 2i + 1.
 template <class V, int kVecs>
-struct DenseOperandBlock {
+struct DensePackedConsts {
   static constexpr int kL = V::kLanes;
+  static constexpr int kHalf = kL / 2;
   static constexpr int kChannels = kVecs * kL;
-  /// Bytes of one k group of every channel of the block.
+  int64_t round[2][kVecs * kHalf];  ///< 2^(shift-1) - 2^31 * multiplier, [even/odd][lane]
+  int64_t shift[2][kVecs * kHalf];
+  int32_t multiplier[kChannels];  ///< low 32 bits of the unsigned multiplier, one per channel
+  /// bias - kXOffset * weight_sum + INT32_MIN per channel, in wrapping int32: with zx * weight_sum
+  /// subtracted per call (the input zero point is a call argument), everything that turns a raw dot-product
+  /// sum into apply()'s biased accumulator.
+  int32_t base[kChannels];
+  int32_t weight_sum[kChannels];
+
+  void init(ChannelRescale rq, const int32_t* bias_values, const int32_t* sums, int32_t channel_begin,
+            int32_t channels) {
+    for (int32_t c = 0; c < kChannels; ++c) {
+      const bool real = c < channels;
+      const int32_t ch = channel_begin + c;
+      const uint32_t m = real ? static_cast<uint32_t>(rq.multiplier[ch]) : 0u;
+      const int s = real ? rq.shift[ch] : 1;
+      multiplier[c] = static_cast<int32_t>(m);
+      const int vec = c / kL, lane = c % kL;
+      const int slot = vec * kHalf + lane / 2;
+      // Wrapping uint64 arithmetic: the int64 value of the difference is what apply() adds.
+      round[lane & 1][slot] =
+          static_cast<int64_t>((uint64_t{1} << (s - 1)) - (static_cast<uint64_t>(m) << 31));
+      shift[lane & 1][slot] = s;
+      const uint32_t bias = real && bias_values != nullptr ? static_cast<uint32_t>(bias_values[ch]) : 0u;
+      weight_sum[c] = real ? sums[c] : 0;
+      base[c] = static_cast<int32_t>(
+          bias - static_cast<uint32_t>(V::kXOffset) * static_cast<uint32_t>(sums[c]) + 0x80000000u);
+    }
+  }
+
+  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + bias - (kXOffset + zx) * weight_sum, for the
+  /// raw dot-product sums `sum` of vector v, as two int64 vectors (even channels, odd channels). Exact: acc
+  /// fits int32 (docs/quantization.md), so the wrapping sum + base - zx * weight_sum is b = acc + 2^31,
+  /// acc's value biased into [0, 2^32), so mul_epu32 forms b * m < 2^64 exactly; adding round = 2^(s-1) -
+  /// 2^31 m modulo 2^64 leaves acc * m + 2^(s-1) modulo 2^64, and that value lies in (-2^62, 2^62 + 2^61)
+  /// (|acc * m| < 2^62, s <= 62), so its int64 reading is exact and the arithmetic shift floors it exactly
+  /// as numerics.h's rescale() does.
+  void apply(typename V::I32 sum, int v, typename V::I32 zx, typename V::I64* even,
+             typename V::I64* odd) const {
+    const typename V::I32 offset =
+        V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
+    const typename V::I32 biased = V::add(sum, offset);
+    const typename V::I32 m = V::load_i32(multiplier + v * kL);
+    const typename V::I64 pe = V::mulu_lo32(biased, m);
+    const typename V::I64 po = V::mulu_lo32(V::shr32(biased), V::shr32(m));
+    *even = V::srav64(V::add64(pe, V::load_i64(round[0] + v * kHalf)), V::load_i64(shift[0] + v * kHalf));
+    *odd = V::srav64(V::add64(po, V::load_i64(round[1] + v * kHalf)), V::load_i64(shift[1] + v * kHalf));
+  }
+};
+
+/// The packed form of one operand, as dense_pack_twin writes it and DensePackedRun reads it.
+template <class V, int kVecs>
+struct DensePackedView {
+  using Consts = DensePackedConsts<V, kVecs>;
+  static constexpr int kChannels = kVecs * V::kLanes;
+  /// Bytes of one k group of every channel of a block.
   static constexpr size_t kGroupBytes =
       static_cast<size_t>(kChannels) * V::kGroup * sizeof(typename V::PackedW);
 
-  const twins::GemmOperand* op;
-  int32_t groups;      ///< ceil(in_cols / kGroup)
-  size_t x_stride;     ///< bytes of one row of the activation tile (whole X vectors)
-  int32_t correction;  ///< kXOffset + zx: the accumulator is sum (x + kXOffset) w - correction * sum w
-  const int32_t* bias;
-  ChannelRescale rq;
-  uint8_t* packed;
-  int32_t weight_sum[kChannels];
+  const uint8_t* base;  ///< the header
+  twins::DensePackLayout layout;
 
-  static bool fits(int32_t in_cols, size_t budget) {
-    const size_t groups = (static_cast<size_t>(in_cols) + V::kGroup - 1) / V::kGroup;
-    return in_cols <= kDenseMaxCols && groups * kGroupBytes <= budget;
+  const Consts& consts(int32_t block) const { return *reinterpret_cast<const Consts*>(block_start(block)); }
+  const uint8_t* weights(int32_t block) const { return block_start(block) + layout.consts_bytes; }
+
+ private:
+  const uint8_t* block_start(int32_t block) const {
+    return base + twins::kDensePackHeaderBytes + static_cast<size_t>(block) * layout.block_bytes;
   }
+};
 
-  void init(const twins::GemmOperand& operand, const int32_t* operand_bias, ChannelRescale operand_rq,
-            uint8_t* buffer) {
-    op = &operand;
-    groups = (operand.in_cols + V::kGroup - 1) / V::kGroup;
-    const size_t x_vector_bytes = static_cast<size_t>(V::kStep) * V::kXBytes;
-    x_stride = (static_cast<size_t>(operand.in_cols) + V::kStep - 1) / V::kStep * x_vector_bytes;
-    correction = V::kXOffset + operand.in.zero_point;
-    bias = operand_bias;
-    rq = operand_rq;
-    packed = buffer;
-  }
+/// Writes the packed operand (header, then each block's constants and weights).
+template <class V, int kVecs>
+void dense_pack_blocks(Isa isa, const twins::DensePackLayout& layout, QWeights weights, int32_t in_cols,
+                       int32_t out_cols, const int32_t* bias, ChannelRescale rq, uint8_t* packed) {
+  using PW = typename V::PackedW;
+  using Consts = DensePackedConsts<V, kVecs>;
+  static_assert(sizeof(Consts) == Consts::kChannels * twins::kDensePackConstBytesPerChannel,
+                "twins::dense_pack_layout() sizes the constants");
+  constexpr int kChannels = Consts::kChannels;
+  constexpr size_t kGroupStride = static_cast<size_t>(kChannels) * V::kGroup;  // PW per k group
 
-  /// Packs channels [channel_begin, channel_begin + channels) (the rest of the block is zero). Per call,
-  /// so its cost is paid once per row range: only the real channels are visited and the int8 loop has no
-  /// per-element branch (graph-classification models run Dense on a few rows, where packing dominates).
-  void pack(int32_t channel_begin, int32_t channels) {
-    using PW = typename V::PackedW;
-    PW* out = reinterpret_cast<PW*>(packed);
-    std::memset(packed, 0, static_cast<size_t>(groups) * kGroupBytes);
-    std::memset(weight_sum, 0, sizeof weight_sum);
-    const int32_t in_cols = op->in_cols;
-    const uint8_t* w = static_cast<const uint8_t*>(op->weights.data);
-    constexpr size_t kGroupStride = static_cast<size_t>(kChannels) * V::kGroup;  // PW per k group
+  twins::DensePackHeader header{};
+  header.magic = twins::kDensePackMagic;
+  header.isa = static_cast<int32_t>(isa);
+  header.in_cols = in_cols;
+  header.out_cols = out_cols;
+  header.weight_bits = weights.bits;
+  header.vecs = kVecs;
+  header.weights = weights.data;
+  header.bias = bias;
+  header.multiplier = rq.multiplier;
+  header.shift = rq.shift;
+  std::memset(packed, 0, twins::kDensePackHeaderBytes);
+  std::memcpy(packed, &header, sizeof header);
+
+  const uint8_t* w = static_cast<const uint8_t*>(weights.data);
+  for (int32_t block = 0; block < layout.blocks; ++block) {
+    uint8_t* start = packed + twins::kDensePackHeaderBytes + static_cast<size_t>(block) * layout.block_bytes;
+    std::memset(start, 0, layout.block_bytes);
+    PW* out = reinterpret_cast<PW*>(start + layout.consts_bytes);
+    const int32_t channel_begin = block * kChannels;
+    const int32_t channels = out_cols - channel_begin < kChannels ? out_cols - channel_begin : kChannels;
+    int32_t sums[kChannels] = {};
     for (int32_t c = 0; c < channels; ++c) {
       const uint64_t row = static_cast<uint64_t>(channel_begin + c) * static_cast<uint64_t>(in_cols);
       PW* dst = out + static_cast<size_t>(c) * V::kGroup;
       int32_t sum = 0;
-      if (op->weights.bits == 8 && sizeof(PW) == 1) {
-        // vpdpbusd packing: a k group is kGroup consecutive bytes of the row, moved as one word.
-        const int8_t* src = reinterpret_cast<const int8_t*>(w + row);
-        const int32_t full = in_cols / V::kGroup;
-        for (int32_t g = 0; g < full; ++g) {
-          std::memcpy(dst + static_cast<size_t>(g) * kGroupStride, src + g * V::kGroup, V::kGroup);
-        }
-        for (int32_t k = full * V::kGroup; k < in_cols; ++k) {
-          dst[static_cast<size_t>(full) * kGroupStride + k % V::kGroup] = static_cast<PW>(src[k]);
-        }
-        for (int32_t k = 0; k < in_cols; ++k) sum += src[k];
-      } else {
-        const bool int4 = op->weights.bits == 4;
-        for (int32_t k = 0; k < in_cols; ++k) {
-          const uint64_t index = row + static_cast<uint64_t>(k);
-          const int32_t value = int4 ? dense_int4_at(w, index) : static_cast<int8_t>(w[index]);
-          dst[static_cast<size_t>(k / V::kGroup) * kGroupStride + k % V::kGroup] = static_cast<PW>(value);
-          sum += value;
-        }
+      for (int32_t k = 0; k < in_cols; ++k) {
+        const uint64_t index = row + static_cast<uint64_t>(k);
+        const int32_t value = weights.bits == 4 ? dense_int4_at(w, index) : static_cast<int8_t>(w[index]);
+        dst[static_cast<size_t>(k / V::kGroup) * kGroupStride + k % V::kGroup] = static_cast<PW>(value);
+        sum += value;
       }
-      weight_sum[c] = sum;
+      sums[c] = sum;
     }
+    Consts consts;
+    consts.init(rq, bias, sums, channel_begin, channels);
+    std::memcpy(start, &consts, sizeof consts);
   }
+}
 
-  /// Rows [row, row + rows) of the activations as X vectors (tail lanes of the last vector are the
-  /// traits' padding; their weights are zero).
-  void load_rows(int32_t row, int rows, uint8_t* tile) const {
-    const int32_t in_cols = op->in_cols;
-    const size_t in_stride =
-        op->in.bits == 8 ? static_cast<size_t>(in_cols) : (static_cast<size_t>(in_cols) + 1) / 2;
-    const uint8_t* x = static_cast<const uint8_t*>(op->in.data);
-    for (int r = 0; r < rows; ++r) {
-      const uint8_t* src = x + static_cast<size_t>(row + r) * in_stride;
-      uint8_t* dst = tile + static_cast<size_t>(r) * x_stride;
-      for (int32_t k = 0; k < in_cols; k += V::kStep) {
-        const int n = in_cols - k < V::kStep ? in_cols - k : V::kStep;
-        V::store_x(dst + static_cast<size_t>(k) * V::kXBytes,
-                   op->in.bits == 8 ? V::load_x_s8(src + k, n) : V::load_x_s4(src + k / 2, n));
-      }
+/// KernelTable::dense_pack of one ISA.
+template <class V>
+void dense_pack_twin(Isa isa, twins::DensePackShape shape, QWeights weights, int32_t in_cols,
+                     int32_t out_cols, const int32_t* bias, ChannelRescale rq, void* packed) {
+  static_assert(sizeof(typename V::PackedW) == 1 || sizeof(typename V::PackedW) == 2, "PackedW");
+  const twins::DensePackLayout layout = twins::dense_pack_layout(shape, in_cols, out_cols, weights.bits);
+  if (layout.total_bytes == 0) return;
+  uint8_t* bytes = static_cast<uint8_t*>(packed);
+  if (layout.vecs == 2) {
+    if constexpr (V::kLanes == 16) {
+      dense_pack_blocks<V, 2>(isa, layout, weights, in_cols, out_cols, bias, rq, bytes);
     }
+  } else {
+    dense_pack_blocks<V, 1>(isa, layout, weights, in_cols, out_cols, bias, rq, bytes);
   }
-};
+}
 
-/// acc[r][v * kLanes + lane] = sum over the packed k of x_tile[r] * w for kRows rows.
+/// acc[r][v * kLanes + lane] (+)= sum over `groups` packed k groups of x_tile[r] * w, for kRows rows: the
+/// first chunk of k starts from zero, later ones add to the partial sums in acc.
 template <class V, int kRows, int kVecs>
-void dense_micro_tile(const uint8_t* tile, size_t x_stride, const uint8_t* packed, int32_t groups,
+void dense_micro_tile(const uint8_t* tile, size_t x_stride, const uint8_t* packed, int32_t groups, bool first,
                       int32_t* acc) {
   using Acc = typename V::Acc;
-  constexpr size_t kGroupBytes = DenseOperandBlock<V, kVecs>::kGroupBytes;
+  constexpr size_t kGroupBytes = DensePackedView<V, kVecs>::kGroupBytes;
   constexpr size_t kVecBytes = kGroupBytes / kVecs;
   Acc sums[kRows][kVecs];
   for (int r = 0; r < kRows; ++r) {
-    for (int v = 0; v < kVecs; ++v) sums[r][v] = V::acc_zero();
+    for (int v = 0; v < kVecs; ++v) {
+      sums[r][v] = first ? V::acc_zero() : V::load_acc(acc + (r * kVecs + v) * V::kLanes);
+    }
   }
   for (int32_t g = 0; g < groups; ++g) {
     const uint8_t* wp = packed + static_cast<size_t>(g) * kGroupBytes;
@@ -161,77 +220,27 @@ void dense_micro_tile(const uint8_t* tile, size_t x_stride, const uint8_t* packe
 
 template <class V, int kVecs>
 void dense_micro(int rows, const uint8_t* tile, size_t x_stride, const uint8_t* packed, int32_t groups,
-                 int32_t* acc) {
+                 bool first, int32_t* acc) {
   static_assert(kDenseRows == 8, "dense_micro dispatches 1..8 rows");
   switch (rows) {
     case 1:
-      return dense_micro_tile<V, 1, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 1, kVecs>(tile, x_stride, packed, groups, first, acc);
     case 2:
-      return dense_micro_tile<V, 2, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 2, kVecs>(tile, x_stride, packed, groups, first, acc);
     case 3:
-      return dense_micro_tile<V, 3, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 3, kVecs>(tile, x_stride, packed, groups, first, acc);
     case 4:
-      return dense_micro_tile<V, 4, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 4, kVecs>(tile, x_stride, packed, groups, first, acc);
     case 5:
-      return dense_micro_tile<V, 5, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 5, kVecs>(tile, x_stride, packed, groups, first, acc);
     case 6:
-      return dense_micro_tile<V, 6, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 6, kVecs>(tile, x_stride, packed, groups, first, acc);
     case 7:
-      return dense_micro_tile<V, 7, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 7, kVecs>(tile, x_stride, packed, groups, first, acc);
     default:
-      return dense_micro_tile<V, 8, kVecs>(tile, x_stride, packed, groups, acc);
+      return dense_micro_tile<V, 8, kVecs>(tile, x_stride, packed, groups, first, acc);
   }
 }
-
-/// Per-channel rescale constants of one block, laid out as the int64 lanes that read them: lane i of the
-/// "even" vector v is channel v * kLanes + 2i, of the "odd" vector channel v * kLanes + 2i + 1.
-template <class V, int kVecs>
-struct DenseRescaleBlock {
-  static constexpr int kL = V::kLanes;
-  static constexpr int kHalf = kL / 2;
-  int32_t multiplier[kVecs * kL];   ///< low 32 bits of the unsigned multiplier, one per channel
-  int64_t round[2][kVecs * kHalf];  ///< 2^(shift-1) - 2^31 * multiplier, [even/odd][lane]
-  int64_t shift[2][kVecs * kHalf];
-  /// bias - correction * weight_sum + INT32_MIN per channel, in wrapping int32: everything that turns a raw
-  /// dot-product sum into apply()'s biased accumulator, folded into one add (constant per block).
-  int32_t offset[kVecs * kL];
-
-  void init(ChannelRescale rq, const int32_t* bias_values, int32_t correction, const int32_t* weight_sum,
-            int32_t channel_begin, int32_t channels) {
-    for (int32_t c = 0; c < kVecs * kL; ++c) {
-      const bool real = c < channels;
-      const int32_t ch = channel_begin + c;
-      const uint32_t m = real ? static_cast<uint32_t>(rq.multiplier[ch]) : 0u;
-      const int s = real ? rq.shift[ch] : 1;
-      multiplier[c] = static_cast<int32_t>(m);
-      const int vec = c / kL, lane = c % kL;
-      const int slot = vec * kHalf + lane / 2;
-      // Wrapping uint64 arithmetic: the int64 value of the difference is what requantize() adds.
-      round[lane & 1][slot] =
-          static_cast<int64_t>((uint64_t{1} << (s - 1)) - (static_cast<uint64_t>(m) << 31));
-      shift[lane & 1][slot] = s;
-      const uint32_t bias = real && bias_values != nullptr ? static_cast<uint32_t>(bias_values[ch]) : 0u;
-      offset[c] = static_cast<int32_t>(
-          bias - static_cast<uint32_t>(correction) * static_cast<uint32_t>(weight_sum[c]) + 0x80000000u);
-    }
-  }
-
-  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + bias - correction * weight_sum, for the raw
-  /// dot-product sums `sum` of vector v, as two int64 vectors (even channels, odd channels). Exact: acc fits
-  /// int32 (docs/quantization.md), so the wrapping sum + offset is b = acc + 2^31, acc's
-  /// value biased into [0, 2^32), so mul_epu32 forms b * m < 2^64 exactly; adding round = 2^(s-1) - 2^31 m
-  /// modulo 2^64 leaves acc * m + 2^(s-1) modulo 2^64, and that value lies in (-2^62, 2^62 + 2^61)
-  /// (|acc * m| < 2^62, s <= 62), so its int64 reading is exact and the arithmetic shift floors it exactly
-  /// as numerics.h's rescale() does.
-  void apply(typename V::I32 sum, int v, typename V::I64* even, typename V::I64* odd) const {
-    const typename V::I32 biased = V::add(sum, V::load_i32(offset + v * kL));
-    const typename V::I32 m = V::load_i32(multiplier + v * kL);
-    const typename V::I64 pe = V::mulu_lo32(biased, m);
-    const typename V::I64 po = V::mulu_lo32(V::shr32(biased), V::shr32(m));
-    *even = V::srav64(V::add64(pe, V::load_i64(round[0] + v * kHalf)), V::load_i64(shift[0] + v * kHalf));
-    *odd = V::srav64(V::add64(po, V::load_i64(round[1] + v * kHalf)), V::load_i64(shift[1] + v * kHalf));
-  }
-};
 
 /// Packs the low nibbles of 8 int8 bytes (little-endian in `bytes`) into 4 bytes, element 2i in the low
 /// nibble of byte i.
@@ -242,69 +251,116 @@ inline uint32_t dense_pack_nibbles(uint64_t bytes) {
   return static_cast<uint32_t>(t | (t >> 16));
 }
 
+/// One operand (main or extra) of a dense call over its packed form, with its own activation tile.
+template <class V, int kVecs>
+class DenseOperandRun {
+ public:
+  /// Inputs per chunk of k: a multiple of kStep (so int4 chunks start on a byte) and of kGroup.
+  static constexpr int32_t kChunk = static_cast<int32_t>(kDenseTileRowBytes / V::kXBytes);
+  static_assert(kChunk % V::kStep == 0 && kChunk % V::kGroup == 0, "chunk alignment");
+
+  DenseOperandRun(QActivationConst in, int32_t in_cols, const DensePackedView<V, kVecs>& packed)
+      : in_(in), in_cols_(in_cols), packed_(packed) {}
+
+  /// acc = the raw dot-product sums of rows [row, row + rows) for the channels of `block`.
+  void accumulate(int32_t row, int rows, int32_t block, int32_t* acc) {
+    if (in_cols_ == 0) {
+      std::memset(acc, 0, sizeof(int32_t) * static_cast<size_t>(kDenseRows) * kVecs * V::kLanes);
+      return;
+    }
+    const uint8_t* weights = packed_.weights(block);
+    for (int32_t k = 0; k < in_cols_; k += kChunk) {
+      const int32_t count = in_cols_ - k < kChunk ? in_cols_ - k : kChunk;
+      // One chunk (every layer up to kChunk inputs): the tile of a row tile serves every block.
+      if (row != tile_row_ || rows != tile_rows_ || k != tile_k_) load_rows(row, rows, k, count);
+      const int32_t groups = (count + V::kGroup - 1) / V::kGroup;
+      dense_micro<V, kVecs>(
+          rows, tile_, x_stride_,
+          weights + static_cast<size_t>(k / V::kGroup) * DensePackedView<V, kVecs>::kGroupBytes, groups,
+          k == 0, acc);
+    }
+  }
+
+  const DensePackedConsts<V, kVecs>& consts(int32_t block) const { return packed_.consts(block); }
+  int32_t zero_point() const { return in_.zero_point; }
+
+ private:
+  /// Rows [row, row + rows), inputs [k, k + count), as X vectors (tail lanes of the last vector are the
+  /// traits' padding; their weights are zero).
+  void load_rows(int32_t row, int rows, int32_t k0, int32_t count) {
+    const size_t in_stride =
+        in_.bits == 8 ? static_cast<size_t>(in_cols_) : (static_cast<size_t>(in_cols_) + 1) / 2;
+    const uint8_t* x = static_cast<const uint8_t*>(in_.data);
+    x_stride_ = (static_cast<size_t>(count) + V::kStep - 1) / V::kStep * V::kStep * V::kXBytes;
+    for (int r = 0; r < rows; ++r) {
+      const uint8_t* src = x + static_cast<size_t>(row + r) * in_stride;
+      uint8_t* dst = tile_ + static_cast<size_t>(r) * x_stride_;
+      for (int32_t k = 0; k < count; k += V::kStep) {
+        const int n = count - k < V::kStep ? count - k : V::kStep;
+        const int32_t at = k0 + k;
+        V::store_x(dst + static_cast<size_t>(k) * V::kXBytes,
+                   in_.bits == 8 ? V::load_x_s8(src + at, n) : V::load_x_s4(src + at / 2, n));
+      }
+    }
+    tile_row_ = row;
+    tile_rows_ = rows;
+    tile_k_ = k0;
+  }
+
+  QActivationConst in_;
+  int32_t in_cols_;
+  DensePackedView<V, kVecs> packed_;
+  size_t x_stride_ = 0;
+  int32_t tile_row_ = -1, tile_rows_ = 0, tile_k_ = -1;
+  alignas(64) uint8_t tile_[kDenseRows * kDenseTileRowBytes];
+};
+
 template <class V, int kVecs, int kOutBits>
-class DenseTwin {
+class DensePackedRun {
  public:
   static constexpr int kL = V::kLanes;
   static constexpr int kChannels = kVecs * kL;
 
-  DenseTwin(const twins::GemmOperand& main, const int32_t* bias, ChannelRescale rq,
-            const twins::GemmOperand* extra, const DenseExtraInput* extra_input, bool relu, QActivation out,
-            int32_t out_cols)
+  DensePackedRun(DenseOperandRun<V, kVecs>* extra, bool relu, QActivation out, int32_t out_cols)
       : out_(static_cast<uint8_t*>(out.data)),
         out_stride_(kOutBits == 8 ? static_cast<size_t>(out_cols) : (static_cast<size_t>(out_cols) + 1) / 2),
         out_cols_(out_cols),
         zo_(out.zero_point),
         lo_(relu ? (out.zero_point > kOutMin ? out.zero_point : kOutMin) : kOutMin),
-        has_extra_(extra != nullptr) {
-    main_.init(main, bias, rq, pack_);
-    if (has_extra_) extra_.init(*extra, extra_input->bias, extra_input->rq, pack_ + kDensePackBytes);
-  }
+        extra_(extra) {}
 
-  void run(int32_t row_begin, int32_t row_end) {
-    for (int32_t channel = 0; channel < out_cols_; channel += kChannels) {
-      const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
-      main_.pack(channel, channels);
-      main_rq_.init(main_.rq, main_.bias, main_.correction, main_.weight_sum, channel, channels);
-      if (has_extra_) {
-        extra_.pack(channel, channels);
-        extra_rq_.init(extra_.rq, extra_.bias, extra_.correction, extra_.weight_sum, channel, channels);
-      }
-      for (int32_t row = row_begin; row < row_end; row += kDenseRows) {
-        const int rows = row_end - row < kDenseRows ? static_cast<int>(row_end - row) : kDenseRows;
-        accumulate(main_, row, rows, acc_main_);
-        if (has_extra_) accumulate(extra_, row, rows, acc_extra_);
-        for (int r = 0; r < rows; ++r) store_row(row + r, r, channel, channels);
+  void run(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
+    for (int32_t row = row_begin; row < row_end; row += kDenseRows) {
+      const int rows = row_end - row < kDenseRows ? static_cast<int>(row_end - row) : kDenseRows;
+      for (int32_t channel = 0, block = 0; channel < out_cols_; channel += kChannels, ++block) {
+        const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
+        main.accumulate(row, rows, block, acc_main_);
+        if (extra_ != nullptr) extra_->accumulate(row, rows, block, acc_extra_);
+        for (int r = 0; r < rows; ++r) store_row(main, row + r, r, block, channel, channels);
       }
     }
-  }
-
-  static bool fits(const twins::GemmOperand& main, const twins::GemmOperand* extra) {
-    return DenseOperandBlock<V, kVecs>::fits(main.in_cols, kDensePackBytes) &&
-           (extra == nullptr || DenseOperandBlock<V, kVecs>::fits(extra->in_cols, kDensePackBytes));
   }
 
  private:
   static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
   static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
 
-  void accumulate(const DenseOperandBlock<V, kVecs>& block, int32_t row, int rows, int32_t* acc) {
-    if (block.groups > 0) block.load_rows(row, rows, tile_);
-    dense_micro<V, kVecs>(rows, tile_, block.x_stride, block.packed, block.groups, acc);
-  }
-
-  void store_row(int32_t row, int r, int32_t channel, int32_t channels) {
+  void store_row(const DenseOperandRun<V, kVecs>& main, int32_t row, int r, int32_t block, int32_t channel,
+                 int32_t channels) {
     uint8_t* out_row = out_ + static_cast<size_t>(row) * out_stride_;
     const typename V::I64 zo = V::set1_64(zo_), lo = V::set1_64(lo_), hi = V::set1_64(kOutMax);
+    const DensePackedConsts<V, kVecs>& main_consts = main.consts(block);
+    const typename V::I32 main_zx = V::set1(main.zero_point());
     for (int v = 0; v < kVecs && v * kL < channels; ++v) {
       typename V::I64 even, odd;
-      main_rq_.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, &even, &odd);
+      main_consts.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, main_zx, &even, &odd);
       even = V::add64(even, zo);
       odd = V::add64(odd, zo);
-      if (has_extra_) {
+      if (extra_ != nullptr) {
         // Rescaled separately, as in the reference: the two accumulators are at different scales.
         typename V::I64 extra_even, extra_odd;
-        extra_rq_.apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v, &extra_even, &extra_odd);
+        extra_->consts(block).apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v,
+                                    V::set1(extra_->zero_point()), &extra_even, &extra_odd);
         even = V::add64(even, extra_even);
         odd = V::add64(odd, extra_odd);
       }
@@ -338,45 +394,68 @@ class DenseTwin {
   uint8_t* out_;
   size_t out_stride_;
   int32_t out_cols_, zo_, lo_;
-  bool has_extra_;
-  DenseOperandBlock<V, kVecs> main_, extra_;
-  DenseRescaleBlock<V, kVecs> main_rq_, extra_rq_;
+  DenseOperandRun<V, kVecs>* extra_;
   alignas(64) int32_t acc_main_[kDenseRows * kChannels];
   alignas(64) int32_t acc_extra_[kDenseRows * kChannels];
-  alignas(64) uint8_t tile_[kDenseRows * kDenseMaxCols * V::kXBytes];
-  alignas(64) uint8_t pack_[2 * kDensePackBytes];  ///< main operand's block, then the extra one's
 };
 
-/// dense() of one ISA: the packed-weight twin where the operands fit, else dense_tiled() on the ISA's
-/// dot-product accumulators.
-template <class V>
-void dense_twin(const twins::GemmKernels& fallback, QActivationConst in, int32_t in_cols, QWeights weights,
-                const int32_t* bias, ChannelRescale rq, const DenseExtraInput* extra, bool relu,
-                QActivation out, int32_t out_cols, int32_t row_begin, int32_t row_end) {
-  if (row_begin >= row_end || out_cols <= 0) return;
-  const twins::GemmOperand main{in, in_cols, weights};
-  const twins::GemmOperand extra_op =
-      extra != nullptr ? twins::GemmOperand{extra->in, extra->in_cols, extra->weights} : twins::GemmOperand{};
-  const twins::GemmOperand* extra_ptr = extra != nullptr ? &extra_op : nullptr;
-  // Two vectors of channels where the packed block fits (fewer broadcasts per multiply), else one. AVX2
-  // has 16 registers: 8 rows x 2 vectors of accumulators would spill, so it always takes one.
-  constexpr bool kTwoVectors = V::kLanes == 16;
-  if (kTwoVectors && DenseTwin<V, 2, 8>::fits(main, extra_ptr)) {
+template <class V, int kVecs>
+void dense_packed(const twins::DensePackLayout& layout, const twins::DensePackLayout* extra_layout,
+                  QActivationConst in, int32_t in_cols, QWeights weights, const DenseExtraInput* extra,
+                  bool relu, QActivation out, int32_t out_cols, int32_t row_begin, int32_t row_end) {
+  DenseOperandRun<V, kVecs> main(
+      in, in_cols, DensePackedView<V, kVecs>{static_cast<const uint8_t*>(weights.packed), layout});
+  if (extra != nullptr) {
+    DenseOperandRun<V, kVecs> extra_run(
+        extra->in, extra->in_cols,
+        DensePackedView<V, kVecs>{static_cast<const uint8_t*>(extra->weights.packed), *extra_layout});
     if (out.bits == 4) {
-      DenseTwin<V, 2, 4>(main, bias, rq, extra_ptr, extra, relu, out, out_cols).run(row_begin, row_end);
+      DensePackedRun<V, kVecs, 4>(&extra_run, relu, out, out_cols).run(main, row_begin, row_end);
     } else {
-      DenseTwin<V, 2, 8>(main, bias, rq, extra_ptr, extra, relu, out, out_cols).run(row_begin, row_end);
+      DensePackedRun<V, kVecs, 8>(&extra_run, relu, out, out_cols).run(main, row_begin, row_end);
     }
-  } else if (DenseTwin<V, 1, 8>::fits(main, extra_ptr)) {
-    if (out.bits == 4) {
-      DenseTwin<V, 1, 4>(main, bias, rq, extra_ptr, extra, relu, out, out_cols).run(row_begin, row_end);
-    } else {
-      DenseTwin<V, 1, 8>(main, bias, rq, extra_ptr, extra, relu, out, out_cols).run(row_begin, row_end);
-    }
+  } else if (out.bits == 4) {
+    DensePackedRun<V, kVecs, 4>(nullptr, relu, out, out_cols).run(main, row_begin, row_end);
   } else {
+    DensePackedRun<V, kVecs, 8>(nullptr, relu, out, out_cols).run(main, row_begin, row_end);
+  }
+}
+
+/// dense() of one ISA: the channels-in-lanes twin over the packed operands where the call matches them (the
+/// main operand and, if any, the extra one, each from this ISA's dense_pack), else dense_tiled() on the ISA's
+/// dot-product accumulators (exact too, but it rereads and re-sums the weights on every call).
+template <class V>
+void dense_twin(Isa isa, twins::DensePackShape shape, const twins::GemmKernels& fallback, QActivationConst in,
+                int32_t in_cols, QWeights weights, const int32_t* bias, ChannelRescale rq,
+                const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols, int32_t row_begin,
+                int32_t row_end) {
+  static_assert(V::kLanes == 8 || V::kLanes == 16, "lanes");
+  if (row_begin >= row_end || out_cols <= 0) return;
+  const twins::DensePackHeader* main = twins::dense_pack_match(weights, isa, in_cols, out_cols, bias, rq);
+  const twins::DensePackHeader* extra_header =
+      extra != nullptr
+          ? twins::dense_pack_match(extra->weights, isa, extra->in_cols, out_cols, extra->bias, extra->rq)
+          : nullptr;
+  if (main == nullptr || (extra != nullptr && extra_header == nullptr)) {
     twins::dense_tiled(fallback, in, in_cols, weights, bias, rq, extra, relu, out, out_cols, row_begin,
                        row_end);
+    return;
   }
+  const twins::DensePackLayout layout = twins::dense_pack_layout(shape, in_cols, out_cols, weights.bits);
+  twins::DensePackLayout extra_layout{};
+  if (extra != nullptr) {
+    extra_layout = twins::dense_pack_layout(shape, extra->in_cols, out_cols, extra->weights.bits);
+  }
+  // Both layouts have the same vecs: it depends on out_cols only.
+  if constexpr (V::kLanes == 16) {
+    if (layout.vecs == 2) {
+      dense_packed<V, 2>(layout, &extra_layout, in, in_cols, weights, extra, relu, out, out_cols, row_begin,
+                         row_end);
+      return;
+    }
+  }
+  dense_packed<V, 1>(layout, &extra_layout, in, in_cols, weights, extra, relu, out, out_cols, row_begin,
+                     row_end);
 }
 
 }  // namespace

@@ -15,8 +15,13 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
-const KernelTable kReferenceTable = {Isa::kReference, "reference",  &aggregate,
-                                     &dense,          &global_pool, &quantize_rows};
+// The reference runs dense() from the plain weights: nothing to pack.
+size_t dense_packed_bytes_none(int32_t, int32_t, int) { return 0; }
+void dense_pack_none(QWeights, int32_t, int32_t, const int32_t*, ChannelRescale, void*) {}
+
+const KernelTable kReferenceTable = {
+    Isa::kReference,          "reference",     &aggregate, &dense, &global_pool, &quantize_rows,
+    &dense_packed_bytes_none, &dense_pack_none};
 
 struct IsaName {
   Isa isa;
@@ -78,6 +83,18 @@ Isa detect_isa() {
     if (isa_available(isa)) return isa;
   }
   return Isa::kReference;
+}
+
+size_t dense_packed_bytes_max(int32_t in_cols, int32_t out_cols, int weight_bits) {
+  size_t most = 0;
+  for (const IsaName& entry : kIsaNames) {
+    // Compiled tables, CPU not checked: dense_packed_bytes is flag-free code that runs anywhere.
+    if (const KernelTable* table = compiled_table(entry.isa)) {
+      const size_t bytes = table->dense_packed_bytes(in_cols, out_cols, weight_bits);
+      if (bytes > most) most = bytes;
+    }
+  }
+  return most;
 }
 
 IsaChoice select_isa(const char* override_name) {

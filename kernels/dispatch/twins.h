@@ -82,16 +82,76 @@ void dense_tiled(const GemmKernels& kernels, QActivationConst in, int32_t in_col
                  const int32_t* bias, ChannelRescale rq, const DenseExtraInput* extra, bool relu,
                  QActivation out, int32_t out_cols, int32_t row_begin, int32_t row_end);
 
-// ---- Dense with output channels in lanes (dense/dense-body.h, dense/dense-<isa>.cc) ---------------------
+// ---- Dense with output channels in lanes over packed weights (dense/dense-body.h, dense/dense-<isa>.cc)
+// ----
 
-/// dense() twins: same signature and bytes as reference dense().
-#define QGNN_DECLARE_DENSE(suffix)                                                                 \
-  void dense_##suffix(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias, \
-                      ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out, \
-                      int32_t out_cols, int32_t row_begin, int32_t row_end);
+/// dense() twins: same signature and bytes as reference dense(). They run over the packed operand
+/// (QWeights::packed, from the same table's dense_pack) where the call matches it, else dense_tiled().
+/// dense_pack_<isa>: KernelTable::dense_pack of the ISA.
+#define QGNN_DECLARE_DENSE(suffix)                                                                   \
+  void dense_##suffix(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias,   \
+                      ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out,   \
+                      int32_t out_cols, int32_t row_begin, int32_t row_end);                         \
+  void dense_pack_##suffix(QWeights weights, int32_t in_cols, int32_t out_cols, const int32_t* bias, \
+                           ChannelRescale rq, void* packed);
 QGNN_DECLARE_DENSE(avx2)
 QGNN_DECLARE_DENSE(avx512vnni)
 #undef QGNN_DECLARE_DENSE
+
+/// The shape of one ISA's packed dense operand, known to code compiled WITHOUT the ISA's flags so that the
+/// packed size can be computed for every ISA of the build (dense_packed_bytes_max) on any CPU. The ISA file
+/// static_asserts that its traits agree.
+struct DensePackShape {
+  int32_t lanes;         ///< int32 lanes of a vector (channels per vector)
+  int32_t group;         ///< k per 32-bit lane group (V::kGroup)
+  int32_t weight_bytes;  ///< bytes of one packed weight (sizeof(V::PackedW))
+  int32_t max_vecs;      ///< vectors of channels per block when out_cols needs them (register budget)
+};
+constexpr DensePackShape kDensePackAvx2{8, 2, 2, 1};
+constexpr DensePackShape kDensePackAvx512{16, 4, 1, 2};
+
+/// Bytes of the header that starts a packed operand, and the alignment of every block after it.
+constexpr size_t kDensePackHeaderBytes = 64;
+constexpr size_t kDensePackAlign = 64;
+/// Bytes of a block's per-channel constants per channel: round and shift (int64), multiplier, base and
+/// weight sum (int32); see DensePackedConsts in dense-body.h.
+constexpr size_t kDensePackConstBytesPerChannel = 2 * 8 + 3 * 4;
+/// Marks a packed operand ("QGDP"): a dense call only trusts memory that starts with it.
+constexpr uint32_t kDensePackMagic = 0x50444751u;
+
+/// What a packed operand was made from: checked (by identity, a few compares per call) before a twin runs
+/// over it, so a packed pointer that does not belong to the call's operand only costs the fast path.
+struct DensePackHeader {
+  uint32_t magic;
+  int32_t isa;  ///< static_cast<int32_t>(Isa)
+  int32_t in_cols;
+  int32_t out_cols;
+  int32_t weight_bits;
+  int32_t vecs;  ///< vectors of channels per block
+  const void* weights;
+  const int32_t* bias;
+  const int32_t* multiplier;
+  const int32_t* shift;
+};
+static_assert(sizeof(DensePackHeader) <= kDensePackHeaderBytes, "the header must fit its slot");
+
+/// Where everything lives in a packed operand of `shape` for a [out_cols][in_cols] matrix.
+struct DensePackLayout {
+  int32_t vecs;         ///< vectors of channels per block
+  int32_t channels;     ///< channels per block (vecs * lanes)
+  int32_t blocks;       ///< ceil(out_cols / channels)
+  int32_t groups;       ///< ceil(in_cols / group)
+  size_t consts_bytes;  ///< per-channel constants of a block (DensePackedConsts), padded to kDensePackAlign
+  size_t weight_bytes;  ///< packed weights of a block, padded to kDensePackAlign
+  size_t block_bytes;   ///< consts_bytes + weight_bytes
+  size_t total_bytes;   ///< kDensePackHeaderBytes + blocks * block_bytes; 0 for an empty or invalid shape
+};
+DensePackLayout dense_pack_layout(DensePackShape shape, int32_t in_cols, int32_t out_cols, int weight_bits);
+
+/// The header of `weights.packed` when it was packed by `isa` from exactly this operand (weights, in_cols,
+/// out_cols, bias and rescale pointers), else nullptr.
+const DensePackHeader* dense_pack_match(QWeights weights, Isa isa, int32_t in_cols, int32_t out_cols,
+                                        const int32_t* bias, ChannelRescale rq);
 
 // ---- Input quantization (quantize/quantize-<isa>.cc) ------------------------------------------------------
 

@@ -56,6 +56,10 @@ struct ChannelRescale {
 struct QWeights {
   const void* data;
   int bits;  ///< 8 or 4
+  /// Optional: the same operand pre-arranged by KernelTable::dense_pack of the table whose dense() is called
+  /// (kernel_table.h). The reference ignores it; a twin uses it only when it was packed from this very
+  /// operand (data, shape, bias and rescale), else it runs from `data`.
+  const void* packed = nullptr;
 };
 
 /// Aggregation modes of the message-passing layers.
