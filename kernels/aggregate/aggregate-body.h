@@ -345,15 +345,8 @@ class SpmmTwin {
     uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
     if (kOutBits == 8) {
       V::store_s8(p + first, value, count);
-      return;
-    }
-    // int4: pack pairs low nibble first; an odd count leaves the row's pad nibble 0.
-    uint8_t bytes[kL];
-    V::store_s8(bytes, value, count);
-    uint8_t* packed = p + first / 2;
-    for (int i = 0; i < count; i += 2) {
-      const unsigned high = i + 1 < count ? (bytes[i + 1] & 0x0Fu) << 4 : 0u;
-      packed[i / 2] = static_cast<uint8_t>((bytes[i] & 0x0Fu) | high);
+    } else {
+      V::store_s4(p + first / 2, value, count);  // first is a multiple of kLanes (even)
     }
   }
 

@@ -80,17 +80,21 @@ struct DensePackedConsts {
     }
   }
 
-  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + bias - (kXOffset + zx) * weight_sum, for the
+  /// base - zx * weight_sum of vector v: the call's offset (wrapping), the same for every row.
+  typename V::I32 offset(int v, typename V::I32 zx) const {
+    return V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
+  }
+
+  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + offset(v, zx), for the
   /// raw dot-product sums `sum` of vector v, as two int64 vectors (even channels, odd channels). Exact: acc
-  /// fits int32 (docs/quantization.md), so the wrapping sum + base - zx * weight_sum is b = acc + 2^31,
+  /// = sum + bias - (kXOffset + zx) * weight_sum fits int32 (docs/quantization.md), so the wrapping
+  /// sum + offset is b = acc + 2^31,
   /// acc's value biased into [0, 2^32), so mul_epu32 forms b * m < 2^64 exactly; adding round = 2^(s-1) -
   /// 2^31 m modulo 2^64 leaves acc * m + 2^(s-1) modulo 2^64, and that value lies in (-2^62, 2^62 + 2^61)
   /// (|acc * m| < 2^62, s <= 62), so its int64 reading is exact and the arithmetic shift floors it exactly
   /// as numerics.h's rescale() does.
-  void apply(typename V::I32 sum, int v, typename V::I32 zx, typename V::I64* even,
+  void apply(typename V::I32 sum, int v, typename V::I32 offset, typename V::I64* even,
              typename V::I64* odd) const {
-    const typename V::I32 offset =
-        V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
     const typename V::I32 biased = V::add(sum, offset);
     const typename V::I32 m = V::load_i32(multiplier + v * kL);
     const typename V::I64 pe = V::mulu_lo32(biased, m);
@@ -242,15 +246,6 @@ void dense_micro(int rows, const uint8_t* tile, size_t x_stride, const uint8_t* 
   }
 }
 
-/// Packs the low nibbles of 8 int8 bytes (little-endian in `bytes`) into 4 bytes, element 2i in the low
-/// nibble of byte i.
-inline uint32_t dense_pack_nibbles(uint64_t bytes) {
-  uint64_t t = bytes & 0x0F0F0F0F0F0F0F0Full;
-  t = (t | (t >> 4)) & 0x00FF00FF00FF00FFull;
-  t = (t | (t >> 8)) & 0x0000FFFF0000FFFFull;
-  return static_cast<uint32_t>(t | (t >> 16));
-}
-
 /// One operand (main or extra) of a dense call over its packed form, with its own activation tile.
 template <class V, int kVecs>
 class DenseOperandRun {
@@ -330,13 +325,25 @@ class DensePackedRun {
         extra_(extra) {}
 
   void run(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
+    const typename V::I32 main_zx = V::set1(main.zero_point());
+    const typename V::I32 extra_zx = V::set1(extra_ != nullptr ? extra_->zero_point() : 0);
     for (int32_t row = row_begin; row < row_end; row += kDenseRows) {
       const int rows = row_end - row < kDenseRows ? static_cast<int>(row_end - row) : kDenseRows;
       for (int32_t channel = 0, block = 0; channel < out_cols_; channel += kChannels, ++block) {
         const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
         main.accumulate(row, rows, block, acc_main_);
-        if (extra_ != nullptr) extra_->accumulate(row, rows, block, acc_extra_);
-        for (int r = 0; r < rows; ++r) store_row(main, row + r, r, block, channel, channels);
+        const DensePackedConsts<V, kVecs>& main_consts = main.consts(block);
+        const DensePackedConsts<V, kVecs>* extra_consts = nullptr;
+        typename V::I32 main_offset[kVecs], extra_offset[kVecs];
+        for (int v = 0; v < kVecs; ++v) main_offset[v] = main_consts.offset(v, main_zx);
+        if (extra_ != nullptr) {
+          extra_->accumulate(row, rows, block, acc_extra_);
+          extra_consts = &extra_->consts(block);
+          for (int v = 0; v < kVecs; ++v) extra_offset[v] = extra_consts->offset(v, extra_zx);
+        }
+        for (int r = 0; r < rows; ++r) {
+          store_row(row + r, r, channel, channels, main_consts, main_offset, extra_consts, extra_offset);
+        }
       }
     }
   }
@@ -345,22 +352,21 @@ class DensePackedRun {
   static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
   static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
 
-  void store_row(const DenseOperandRun<V, kVecs>& main, int32_t row, int r, int32_t block, int32_t channel,
-                 int32_t channels) {
+  void store_row(int32_t row, int r, int32_t channel, int32_t channels,
+                 const DensePackedConsts<V, kVecs>& main_consts, const typename V::I32* main_offset,
+                 const DensePackedConsts<V, kVecs>* extra_consts, const typename V::I32* extra_offset) {
     uint8_t* out_row = out_ + static_cast<size_t>(row) * out_stride_;
     const typename V::I64 zo = V::set1_64(zo_), lo = V::set1_64(lo_), hi = V::set1_64(kOutMax);
-    const DensePackedConsts<V, kVecs>& main_consts = main.consts(block);
-    const typename V::I32 main_zx = V::set1(main.zero_point());
     for (int v = 0; v < kVecs && v * kL < channels; ++v) {
       typename V::I64 even, odd;
-      main_consts.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, main_zx, &even, &odd);
+      main_consts.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, main_offset[v], &even, &odd);
       even = V::add64(even, zo);
       odd = V::add64(odd, zo);
-      if (extra_ != nullptr) {
+      if (extra_consts != nullptr) {
         // Rescaled separately, as in the reference: the two accumulators are at different scales.
         typename V::I64 extra_even, extra_odd;
-        extra_->consts(block).apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v,
-                                    V::set1(extra_->zero_point()), &extra_even, &extra_odd);
+        extra_consts->apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v, extra_offset[v], &extra_even,
+                            &extra_odd);
         even = V::add64(even, extra_even);
         odd = V::add64(odd, extra_odd);
       }
@@ -377,18 +383,9 @@ class DensePackedRun {
   static void store(uint8_t* out_row, int32_t first, int count, typename V::I32 values) {
     if (kOutBits == 8) {
       V::store_s8(out_row + first, values, count);
-      return;
+    } else {
+      V::store_s4(out_row + first / 2, values, count);
     }
-    uint8_t bytes[kL] = {};
-    V::store_s8(bytes, values, count);  // bytes past count stay 0: an odd row's pad nibble is written 0
-    uint8_t packed[kL / 2];
-    for (int i = 0; i < kL; i += 8) {
-      uint64_t eight;
-      std::memcpy(&eight, bytes + i, sizeof eight);
-      const uint32_t four = dense_pack_nibbles(eight);
-      std::memcpy(packed + i / 2, &four, sizeof four);
-    }
-    std::memcpy(out_row + first / 2, packed, static_cast<size_t>(count + 1) / 2);
   }
 
   uint8_t* out_;

@@ -24,15 +24,6 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
-/// Packs the low nibbles of 8 int8 bytes (little-endian in `bytes`) into 4 bytes, element 2i in the low
-/// nibble of byte i.
-inline uint32_t quantize_pack_nibbles(uint64_t bytes) {
-  uint64_t t = bytes & 0x0F0F0F0F0F0F0F0Full;
-  t = (t | (t >> 4)) & 0x00FF00FF00FF00FFull;
-  t = (t | (t >> 8)) & 0x0000FFFF0000FFFFull;
-  return static_cast<uint32_t>(t | (t >> 16));
-}
-
 template <class V, int kOutBits>
 void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
                         int32_t row_end) {
@@ -60,17 +51,8 @@ void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation 
         V::store_s8(dst + col, q, n);
         continue;
       }
-      // col is a multiple of kLanes (even); bytes past n stay 0, so an odd row's pad nibble is written 0.
-      uint8_t bytes[kL] = {};
-      V::store_s8(bytes, q, n);
-      uint8_t packed[kL / 2];
-      for (int i = 0; i < kL; i += 8) {
-        uint64_t eight;
-        std::memcpy(&eight, bytes + i, sizeof eight);
-        const uint32_t four = quantize_pack_nibbles(eight);
-        std::memcpy(packed + i / 2, &four, sizeof four);
-      }
-      std::memcpy(dst + col / 2, packed, static_cast<size_t>(n + 1) / 2);
+      // col is a multiple of kLanes (even), so the row's nibbles start on a byte.
+      V::store_s4(dst + col / 2, q, n);
     }
     if (nan) quantize_rows(in, cols, scale, out, row, row + 1);
   }

@@ -31,6 +31,29 @@ inline uint64_t load_int4_run_u64(const uint8_t* base, uint64_t index, int n) {
   return ((first >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((second << 4) & 0xF0F0F0F0F0F0F0F0ull);
 }
 
+/// Packs the low nibbles of 8 int8 bytes (little-endian in `bytes`) into 4 bytes, element 2i in the low
+/// nibble of byte i.
+inline uint32_t pack_low_nibbles(uint64_t bytes) {
+  uint64_t t = bytes & 0x0F0F0F0F0F0F0F0Full;
+  t = (t | (t >> 4)) & 0x00FF00FF00FF00FFull;
+  t = (t | (t >> 8)) & 0x0000FFFF0000FFFFull;
+  return static_cast<uint32_t>(t | (t >> 16));
+}
+
+/// Stores the first n (<= kLanes <= 16) nibbles of `nibbles` (element i in bits 4i..4i+3) as (n + 1) / 2
+/// bytes; an odd n's pad nibble is written 0 (int4 rows end on a byte boundary with a zero pad). A whole
+/// vector is one fixed-size store.
+template <int kLanes>
+inline void store_nibbles(uint8_t* p, uint64_t nibbles, int n) {
+  static_assert(kLanes % 2 == 0 && kLanes <= 16, "whole bytes of a 64-bit word");
+  if (n == kLanes) {
+    std::memcpy(p, &nibbles, kLanes / 2);  // little-endian: element 2i in byte i
+    return;
+  }
+  nibbles &= (uint64_t{1} << (4 * n)) - 1u;
+  std::memcpy(p, &nibbles, static_cast<size_t>(n + 1) / 2);
+}
+
 }  // namespace
 }  // namespace kernels
 }  // namespace qgnn

@@ -36,6 +36,13 @@ struct Avx2 {
     return _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, n))));
   }
   /// 8 int4 (4 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
+  /// Lanes already clamped to int4: writes the first n (<= 8) as packed nibbles, (n + 1) / 2 bytes at p
+  /// (lane 0 in the low nibble; an odd n's pad nibble is 0).
+  static void store_s4(uint8_t* p, I32 v, int n) {
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = _mm_packs_epi16(words, words);
+    store_nibbles<kLanes>(p, pack_low_nibbles(static_cast<uint64_t>(_mm_cvtsi128_si64(bytes))), n);
+  }
   static I32 load_s4(const uint8_t* p) {
     return _mm256_cvtepi8_epi32(unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, 4)))));
   }
@@ -55,7 +62,8 @@ struct Avx2 {
     }
   }
 
-  // ---- int4 rows as biased nibbles in 16-bit lanes (SpMM sum / max over int4, spmm-body.h) -----------
+  // ---- int4 rows as biased nibbles in 16-bit lanes (aggregation sum / max over int4, aggregate-body.h)
+  // -----------
   using U16 = __m256i;  ///< 2 * kLanes lanes
   static U16 zero16() { return _mm256_setzero_si256(); }
   static U16 add16(U16 a, U16 b) { return _mm256_add_epi16(a, b); }

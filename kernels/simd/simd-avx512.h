@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "packed-bytes.h"
+
 namespace qgnn {
 namespace kernels {
 namespace {
@@ -33,6 +35,16 @@ struct Avx512 {
     return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << n) - 1u), p));
   }
   /// 16 int4 (8 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
+  /// Lanes already clamped to int4: writes the first n (<= 16) as packed nibbles, (n + 1) / 2 bytes at p
+  /// (lane 0 in the low nibble; an odd n's pad nibble is 0). Pairs of bytes b0 | b1 << 8 become
+  /// (b0 & 0xF) | (b1 & 0xF) << 4 in 16-bit lanes, narrowed to bytes.
+  static void store_s4(uint8_t* p, I32 v, int n) {
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi16(0x000F));
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi16(0x00F0));
+    const __m128i packed = _mm_packus_epi16(_mm_or_si128(lo, hi), _mm_setzero_si128());
+    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(packed)), n);
+  }
   static I32 load_s4(const uint8_t* p) {
     return _mm512_cvtepi8_epi32(unpack_nibbles(_mm_loadl_epi64(cast128(p))));
   }
@@ -51,7 +63,8 @@ struct Avx512 {
     }
   }
 
-  // ---- int4 rows as biased nibbles in 16-bit lanes (SpMM sum / max over int4, spmm-body.h) -----------
+  // ---- int4 rows as biased nibbles in 16-bit lanes (aggregation sum / max over int4, aggregate-body.h)
+  // -----------
   using U16 = __m512i;  ///< 2 * kLanes lanes
   static U16 zero16() { return _mm512_setzero_si512(); }
   static U16 add16(U16 a, U16 b) { return _mm512_add_epi16(a, b); }

@@ -47,8 +47,16 @@ struct Neon {
     const uint64_t all = vget_lane_u64(vreinterpret_u64_s8(bytes), 0);
     std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is lane i
   }
+  /// Lanes already clamped to int4: writes the first n (<= 4) as packed nibbles, (n + 1) / 2 bytes at p
+  /// (lane 0 in the low nibble; an odd n's pad nibble is 0).
+  static void store_s4(uint8_t* p, I32 v, int n) {
+    const int16x4_t words = vmovn_s32(v);
+    const int8x8_t bytes = vmovn_s16(vcombine_s16(words, words));
+    store_nibbles<kLanes>(p, pack_low_nibbles(vget_lane_u64(vreinterpret_u64_s8(bytes), 0)), n);
+  }
 
-  // ---- int4 rows as biased nibbles in 16-bit lanes (SpMM sum / max over int4, spmm-body.h) -----------
+  // ---- int4 rows as biased nibbles in 16-bit lanes (aggregation sum / max over int4, aggregate-body.h)
+  // -----------
   using U16 = uint16x8_t;  ///< 2 * kLanes lanes
   static U16 zero16() { return vdupq_n_u16(0); }
   static U16 add16(U16 a, U16 b) { return vaddq_u16(a, b); }
