@@ -372,19 +372,13 @@ class DensePackedRun {
       }
       even = V::min64(V::max64(even, lo), hi);
       odd = V::min64(V::max64(odd, lo), hi);
-      const typename V::I32 values = V::blend_odd(even, V::shl32(odd));
-      const int32_t first = channel + v * kL;
+      const int32_t first = channel + v * kL;  // a multiple of kLanes, so even
       const int count = channels - v * kL < kL ? channels - v * kL : kL;
-      store(out_row, first, count, values);
-    }
-  }
-
-  /// Lanes [0, count) of `values` (in range) at output channel `first` (a multiple of kLanes, so even).
-  static void store(uint8_t* out_row, int32_t first, int count, typename V::I32 values) {
-    if (kOutBits == 8) {
-      V::store_s8(out_row + first, values, count);
-    } else {
-      V::store_s4(out_row + first / 2, values, count);
+      if (kOutBits == 8) {
+        V::store_s8(out_row + first, V::blend_odd(even, V::shl32(odd)), count);
+      } else {
+        V::store_s4_pairs(out_row + first / 2, even, odd, count);
+      }
     }
   }
 

@@ -96,6 +96,21 @@ struct Avx2 {
                                      _mm256_permutevar8x32_epi32(hi, even), 0x20);
   }
   static I64 set1_64(int64_t v) { return _mm256_set1_epi64x(v); }
+  /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
+  /// writes channels [0, n) (n <= 8) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
+  /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and gathered by one shuffle.
+  static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
+    const __m256i bytes =
+        _mm256_or_si256(_mm256_and_si256(even, _mm256_set1_epi64x(0x0F)),
+                        _mm256_and_si256(_mm256_slli_epi64(odd, 4), _mm256_set1_epi64x(0xF0)));
+    // Bytes 0 and 8 of each 128-bit half to the half's bytes 0 and 1.
+    const __m256i gathered = _mm256_shuffle_epi8(
+        bytes, _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 8, -1, -1,
+                                -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const uint32_t four = static_cast<uint32_t>(_mm256_extract_epi16(gathered, 0)) |
+                          static_cast<uint32_t>(_mm256_extract_epi16(gathered, 8)) << 16;
+    store_nibbles<kLanes>(p, four, n);
+  }
   static I64 add64(I64 a, I64 b) { return _mm256_add_epi64(a, b); }
   static I64 and64(I64 a, I64 b) { return _mm256_and_si256(a, b); }
   static I64 mul_lo32(I64 a, I64 b) { return _mm256_mul_epi32(a, b); }

@@ -100,6 +100,15 @@ struct Avx512 {
                               1);
   }
   static I64 set1_64(int64_t v) { return _mm512_set1_epi64(v); }
+  /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
+  /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
+  /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
+    const __m512i bytes =
+        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi64(0x0F)),
+                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0)));
+    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(_mm512_cvtepi64_epi8(bytes))), n);
+  }
   static I64 add64(I64 a, I64 b) { return _mm512_add_epi64(a, b); }
   static I64 and64(I64 a, I64 b) { return _mm512_and_si512(a, b); }
   /// Signed low dword x signed low dword -> int64 per lane.
