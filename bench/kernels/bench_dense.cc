@@ -1,5 +1,6 @@
-// Dense update y = relu(x W^T + b) over M rows: FP32 vs the quantized reference kernel with int8 or int4
-// weights and activations. Items processed = M * K * N multiply-accumulates.
+// Dense update y = relu(x W^T + b) over M rows: FP32 vs the quantized kernels with int8 or int4 weights and
+// activations, the SIMD twins over weights packed once before the loop (KernelTable::dense_pack, as the
+// runtime does at interpreter creation). Items processed = M * K * N multiply-accumulates.
 //
 // BM_Gemm: the GEMM of a dense update at batch M = 10000 for K, N in {64, 128, 256}, every backend on one
 // thread: qgnn INT8 (w8a8) and INT4 weights (w4a8) per kernel table, XNNPACK qs8 (fully connected, one weight
@@ -25,12 +26,29 @@ namespace {
 struct DenseVariant {
   int weight_bits;      ///< 0: FP32
   int activation_bits;  ///< input and output activations
+  bool plain = false;   ///< run from the plain weights even where the table packs (the unpacked twin)
 };
 
 constexpr DenseVariant kF32{0, 0};
 constexpr DenseVariant kW8A8{8, 8};
 constexpr DenseVariant kW4A8{4, 8};
 constexpr DenseVariant kW4A4{4, 4};
+
+/// The weights packed once by the table, as the runtime does at interpreter creation (empty where the
+/// table runs from the plain weights). 8-byte elements keep the memory at least 16-byte aligned.
+struct PackedWeights {
+  std::vector<uint64_t> storage;
+  kernels::QWeights weights;
+  PackedWeights(const kernels::KernelTable* table, kernels::QWeights plain, int32_t k, int32_t n,
+                const int32_t* bias, kernels::ChannelRescale rq)
+      : weights(plain) {
+    const size_t bytes = table->dense_packed_bytes(k, n, plain.bits);
+    if (bytes == 0) return;
+    storage.resize(bytes / sizeof(uint64_t) + 1);
+    table->dense_pack(plain, k, n, bias, rq, storage.data());
+    weights.packed = storage.data();
+  }
+};
 
 void run_f32(benchmark::State& state, int32_t m, int32_t k, int32_t n) {
   Rng rng(0xD0E5F32u);
@@ -61,7 +79,9 @@ void run_quantized(benchmark::State& state, DenseVariant v, int32_t m, int32_t k
   std::vector<uint8_t> y(kernels::row_bytes(static_cast<size_t>(n), a) * static_cast<size_t>(m));
   uint8_t* out = y.data();
   const kernels::QActivationConst in{x.data(), a, /*zero_point=*/-3};
-  const kernels::QWeights weights{w.data(), v.weight_bits};
+  const kernels::QWeights plain{w.data(), v.weight_bits};
+  const PackedWeights packed(table, plain, k, n, bias.data(), rq.view());
+  const kernels::QWeights weights = v.plain ? plain : packed.weights;
   const kernels::QActivation output{out, a, /*zero_point=*/-5};
   for (auto _ : state) {
     table->dense(in, k, weights, bias.data(), rq.view(), nullptr, /*relu=*/true, output, n, 0, m);
@@ -87,6 +107,35 @@ void dense_shapes(benchmark::internal::Benchmark* b) {
   b->ArgsProduct({{kCoraNodes}, {16, 64, 1433}, {16, 64}})->ArgNames({"M", "K", "N"});
   b->Unit(benchmark::kMicrosecond);
 }
+
+// MUTAG-size updates (one graph of ~18 nodes per invoke, widths 7 -> 64 -> 64): per-call overheads dominate.
+void small_dense_shapes(benchmark::internal::Benchmark* b) {
+  b->Args({18, 7, 64})->Args({18, 64, 64})->Args({1, 64, 64})->ArgNames({"M", "K", "N"});
+  b->Unit(benchmark::kNanosecond);
+}
+
+// BM_DenseSmall/<f32|w8a8|w4a8|w4a4>[/isa:<name>][/plain]/M:/K:/N:, the quantized variants once per kernel
+// table over packed weights (where the table packs), and once more over the plain weights ("/plain").
+[[maybe_unused]] const bool kSmallRegistered = [] {
+  const struct {
+    const char* name;
+    DenseVariant variant;
+  } variants[] = {{"f32", kF32}, {"w8a8", kW8A8}, {"w4a8", kW4A8}, {"w4a4", kW4A4}};
+  for (const auto& v : variants) {
+    for (const kernels::KernelTable* table : isa_tables()) {
+      if (v.variant.weight_bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
+      const std::string name = std::string("BM_DenseSmall/") + v.name + isa_suffix(table);
+      benchmark::RegisterBenchmark(name.c_str(), BM_Dense, v.variant, table)->Apply(small_dense_shapes);
+      if (v.variant.weight_bits != 0 && table->dense_packed_bytes(64, 64, v.variant.weight_bits) > 0) {
+        DenseVariant plain = v.variant;
+        plain.plain = true;
+        benchmark::RegisterBenchmark((name + "/plain").c_str(), BM_Dense, plain, table)
+            ->Apply(small_dense_shapes);
+      }
+    }
+  }
+  return true;
+}();
 
 // BM_Dense/<f32|w8a8|w4a8|w4a4>[/isa:<name>]/M:/K:/N:, the quantized variants once per kernel table.
 [[maybe_unused]] const bool kRegistered = [] {
@@ -127,9 +176,9 @@ void gemm_qgnn(benchmark::State& state, int weight_bits, const kernels::KernelTa
   std::vector<uint8_t> y(static_cast<size_t>(m) * n);
   const kernels::QActivationConst in{x.data(), 8, -3};
   const kernels::QActivation out{y.data(), 8, -5};
+  const PackedWeights packed(table, kernels::QWeights{w.data(), weight_bits}, k, n, bias.data(), rq.view());
   for (auto _ : state) {
-    table->dense(in, k, kernels::QWeights{w.data(), weight_bits}, bias.data(), rq.view(), nullptr, true, out,
-                 n, 0, m);
+    table->dense(in, k, packed.weights, bias.data(), rq.view(), nullptr, true, out, n, 0, m);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }

@@ -79,7 +79,7 @@ void run_quantized(benchmark::State& state, const CsrData& g, AggregateMode mode
   const kernels::QActivationConst in{x.data(), bits, /*zero_point=*/-1};
   const kernels::QActivation output{out, bits, /*zero_point=*/0};
   for (auto _ : state) {
-    table->aggregate(view(g), mode, in, cols, rq, self_weight_q16, norm.data(), output, 0, g.num_nodes);
+    table->aggregate(view(g), {mode, rq, self_weight_q16, norm.data()}, in, cols, output, 0, g.num_nodes);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }

@@ -50,11 +50,31 @@ EvalContext MakeEvalContext(const qgnn_interpreter& in) {
   ctx.pool = &in.pool;
   ctx.partition = &in.partition;
   ctx.kernels = in.kernels;
+  ctx.packed_weights = in.packed;
   ctx.arena_end = in.arena_end;
 #if !defined(QGNN_NO_FLOAT_MODELS)
   ctx.xnn_dense = in.fp32 == Fp32Backend::kXnnpack ? &in.xnn_dense : nullptr;
 #endif
   return ctx;
+}
+
+// Packs every quantized Dense's weights once, for the interpreter's kernels, into the arena's persistent part
+// (reserved by the model for any ISA: dense_packed_bytes_max). Invoke then never packs.
+qgnn_status PackWeights(const qgnn_model& m, qgnn_interpreter* in) {
+  if (!m.quantized || m.num_denses == 0) return QGNN_OK;
+  in->packed = new (std::nothrow) const void*[m.num_denses];
+  if (in->packed == nullptr) return QGNN_OUT_OF_MEMORY;
+  for (uint32_t i = 0; i < m.num_denses; ++i) {
+    const DenseParams& dense = *m.denses[i];
+    in->packed[i] = nullptr;
+    if (in->kernels->dense_packed_bytes(dense.in_features, dense.out_features, dense.weights.bits) == 0)
+      continue;
+    void* packed = in->arena + m.packed_offsets[i];
+    in->kernels->dense_pack(dense.weights, dense.in_features, dense.out_features, dense.bias_q, dense.rq,
+                            packed);
+    in->packed[i] = packed;
+  }
+  return QGNN_OK;
 }
 
 }  // namespace
@@ -78,15 +98,17 @@ qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, s
                            "plan max_graphs %" PRIu32 " exceeds the model's limit %" PRIu32,
                            limits.max_graphs, model.limits.max_graphs);
   }
+  // The arena: the persistent packed weights first, then the planned activations.
   size_t used = 0;
   const PlanRows rows{limits.max_nodes, limits.max_edges, limits.max_graphs};
   if (!PlanArena(model.tensors, model.num_tensors, rows, offsets, &used) ||
-      used > ~static_cast<size_t>(0) - kArenaAlignment) {
+      used > ~static_cast<size_t>(0) - kArenaAlignment - model.packed_bytes) {
     return reporter.Report(QGNN_LIMIT_EXCEEDED,
                            "the arena for %" PRIu32 " nodes / %" PRIu32 " graphs does not fit in memory",
                            limits.max_nodes, limits.max_graphs);
   }
-  *total = used;
+  for (uint32_t i = 0; i < model.num_tensors; ++i) offsets[i] += model.packed_bytes;
+  *total = model.packed_bytes + used;
   return QGNN_OK;
 }
 
@@ -181,6 +203,11 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
     return reporter.Report(QGNN_INVALID_ARGUMENT, "%s=%s: %s", isa_source, isa_override, isa.error);
   }
   in->kernels = qgnn::kernels::kernels_for(isa.isa);
+  st = PackWeights(*model, in);
+  if (st != QGNN_OK) {
+    delete in;
+    return reporter.Report(st, "out of memory for the packed weights table");
+  }
 
   uint32_t threads = opts.num_threads;
   in->spin_workers = opts.spin_workers != 0;

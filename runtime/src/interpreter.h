@@ -36,6 +36,9 @@ struct qgnn_interpreter {
   bool spin_workers = false;
   /// Quantized kernels for this CPU (or QGNN_ISA), chosen once at create time.
   const qgnn::kernels::KernelTable* kernels = nullptr;
+  /// By DenseParams::id: the Dense's weights packed for `kernels` in the arena's persistent part (null: that
+  /// ISA reads the plain weights); null for float models.
+  const void** packed = nullptr;
   /// Float path's dense backend (options->fp32, else QGNN_FP32, else XNNPACK where available), chosen once at
   /// create time, and its XNNPACK operators (none for the reference or a quantized model).
   /// Absent from integer-only builds (QGNN_FLOAT_MODELS=OFF), which have no float path to back.
@@ -56,7 +59,10 @@ struct qgnn_interpreter {
   bool has_output = false;
   uint32_t output_rows = 0;
 
-  ~qgnn_interpreter() { delete[] offsets; }
+  ~qgnn_interpreter() {
+    delete[] offsets;
+    delete[] packed;
+  }
 };
 
 #endif  // QGNN_RUNTIME_INTERPRETER_H_

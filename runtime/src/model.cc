@@ -9,6 +9,7 @@
 #include "model.h"
 #include "model_verifier.h"
 #include "ops/op.h"
+#include "qgnn/kernels/kernel_table.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/qgnn.h"
 #include "qgnn/schema/qgnn_generated.h"
@@ -51,7 +52,32 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
     m->graph_tensors[k] = plan.graph_tensor(static_cast<GraphTensor>(k));
 }
 
+// The persistent part of the arena: room for each quantized Dense's packed weights, 16-byte aligned each.
+qgnn_status PlanPackedWeights(qgnn_model* m, ErrorReporter& reporter) {
+  m->packed_offsets = NewArray<size_t>(m->num_denses);
+  if (m->packed_offsets == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the plan");
+  size_t total = 0;
+  for (uint32_t i = 0; i < m->num_denses; ++i) {
+    const DenseParams& dense = *m->denses[i];
+    m->packed_offsets[i] = total;
+    if (!m->quantized) continue;
+    // Each term is at most a few times a weight matrix that fits the model buffer (< 2 GiB), and there are
+    // at most kMaxDenseOps of them, so the sum cannot overflow a 64-bit size; a 32-bit one is checked.
+    const uint64_t bytes =
+        qgnn::kernels::dense_packed_bytes_max(dense.in_features, dense.out_features, dense.weights.bits);
+    const uint64_t end = total + ((bytes + 15) & ~uint64_t{15});
+    if (end > static_cast<uint64_t>(~static_cast<size_t>(0) / 2)) {
+      return reporter.Report(QGNN_LIMIT_EXCEEDED, "the packed weights do not fit in memory");
+    }
+    total = static_cast<size_t>(end);
+  }
+  m->packed_bytes = total;
+  return QGNN_OK;
+}
+
 qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
+  const qgnn_status st = PlanPackedWeights(m, reporter);
+  if (st != QGNN_OK) return st;
   PlanBuilder counter(nullptr, 0);
   DeclareTensors(m, counter);
   if (counter.num_tensors() > kMaxPlanTensors) {
@@ -117,6 +143,7 @@ extern "C" qgnn_status qgnn_model_create_with_ops(const void* data, size_t size,
 qgnn_model::~qgnn_model() {
   delete[] layers;
   delete[] denses;
+  delete[] packed_offsets;
   delete[] static_cast<qgnn::runtime::OpDataBlock*>(op_data);
   delete[] tensors;
 }

@@ -106,6 +106,11 @@ struct qgnn_model {
   /// Every Dense of every op, by DenseParams::id (the DenseParams live in the ops' data).
   const qgnn::runtime::DenseParams** denses = nullptr;
   uint32_t num_denses = 0;
+  /// The arena's persistent part: each quantized Dense's packed weights (kernels::dense_packed_bytes_max, so
+  /// any ISA fits) at packed_offsets[id]; packed_bytes in all, before the planned tensors. 0 where no
+  /// kernel of this build packs (the reference, arm64, float models).
+  size_t* packed_offsets = nullptr;
+  size_t packed_bytes = 0;
 
   qgnn::runtime::PlannedTensor* tensors = nullptr;
   uint32_t num_tensors = 0;

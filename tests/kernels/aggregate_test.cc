@@ -83,7 +83,7 @@ int32_t expected_element(const Csr& graph, const QMatrix& x, const std::vector<i
 
 void run_aggregate(const Csr& graph, const QMatrix& x, const std::vector<int32_t>& norms,
                    const AggregateSetup& s, QMatrix& out, int32_t begin, int32_t end) {
-  aggregate(graph.view(), s.mode, x.cview(), x.cols(), s.rq, s.self_weight_q16, norms.data(), out.view(),
+  aggregate(graph.view(), {s.mode, s.rq, s.self_weight_q16, norms.data()}, x.cview(), x.cols(), out.view(),
             begin, end);
 }
 
@@ -198,7 +198,7 @@ TEST(Aggregate, WritesOnlyItsRows) {
     QMatrix out(20, 7, out_bits, 0);
     out.poison(0xC3);
     const std::vector<uint8_t> before = out.bytes();
-    aggregate(graph.view(), AggregateMode::kSum, x.cview(), 7, Rescale{1 << 30, 31}, 0, nullptr, out.view(),
+    aggregate(graph.view(), {AggregateMode::kSum, Rescale{1 << 30, 31}, 0, nullptr}, x.cview(), 7, out.view(),
               5, 9);
     for (size_t b = 0; b < before.size(); ++b) {
       const bool inside = b >= 5 * out.row_stride() && b < 9 * out.row_stride();
@@ -218,8 +218,8 @@ TEST(Aggregate, GinSelfWeightOneIsTheNodeItself) {
   x.set(2, 0, 0), x.set(2, 1, 0), x.set(2, 2, 0);
   QMatrix out(3, 3, 8, 0);
   // multiplier 2^30, shift 30: factor 1.
-  aggregate(graph.view(), AggregateMode::kSum, x.cview(), 3, Rescale{1 << 30, 30}, 65536, nullptr, out.view(),
-            0, 3);
+  aggregate(graph.view(), {AggregateMode::kSum, Rescale{1 << 30, 30}, 65536, nullptr}, x.cview(), 3,
+            out.view(), 0, 3);
   EXPECT_EQ(out.get(0, 0), 13);
   EXPECT_EQ(out.get(0, 1), -125);
   EXPECT_EQ(out.get(0, 2), 127);  // 130 saturates
@@ -266,8 +266,8 @@ TEST(Aggregate, AccumulatorLimitsAtMaximumDegree) {
         const AggregateSetup setup{mode, Rescale{INT32_MAX, shift},
                                    mode == AggregateMode::kSum ? (1 << 23) - 1 : 0, 0, 8};
         QMatrix out(1, 1, 8, 0);
-        aggregate(graph.view(), mode, x.cview(), 1, setup.rq, setup.self_weight_q16, norms.data(), out.view(),
-                  0, 1);
+        aggregate(graph.view(), {mode, setup.rq, setup.self_weight_q16, norms.data()}, x.cview(), 1,
+                  out.view(), 0, 1);
         EXPECT_EQ(out.get(0, 0), expected_element(graph, x, norms, setup, 0, 0))
             << mode_name(mode) << " positive=" << positive << " shift=" << shift;
       }

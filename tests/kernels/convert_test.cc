@@ -207,7 +207,7 @@ TEST(EmptyShapes, NoColumnsNeverTouchTheBuffers) {
     pack_rows_int8(nullptr, 0, out, 0, 9);
     dequantize_rows(in, 0, 1.0f, nullptr, 0, 9);
     for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kMean, AggregateMode::kMax}) {
-      aggregate(graph.view(), mode, in, 0, Rescale{1 << 30, 31}, 65536, nullptr, out, 0, 9);
+      aggregate(graph.view(), {mode, Rescale{1 << 30, 31}, 65536, nullptr}, in, 0, out, 0, 9);
       global_pool(graph_ptr, mode, in, 0, Rescale{1 << 30, 31}, out, 0, 2);
     }
     dense(in, 0, QWeights{nullptr, bits}, nullptr, ChannelRescale{nullptr, nullptr}, nullptr, true, out, 0, 0,

@@ -1,9 +1,11 @@
 // The SIMD dense() twins against the reference, byte for byte: every input x weight x output width (and
 // the extra input's), widths that are not multiples of the vector steps, int4 weight rows starting
-// mid-byte, extreme zero points, biases, shifts up to 62, fused ReLU, the worst-case accumulator at the
-// maximum width, and random row splits.
+// mid-byte, extreme zero points, biases, shifts up to 62, fused ReLU, saturation, the worst-case accumulator
+// at the maximum width, 1 to 100 rows and random row splits; each over the plain weights and over operands
+// packed once by the table's dense_pack (where the ISA packs).
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -84,6 +86,7 @@ class TwinDense {
     }
     ::testing::AssertionResult result = simdtest::same_rows(expected, whole, rows_);
     if (result) result = simdtest::same_rows(expected, split, rows_);
+    if (result) result = check_packed(main_op, extra_op, bias, expected, rng);
     if (!result) {
       result << " [" << table_->name << " rows " << rows_ << " in " << main_.cols << "x" << main_.bits
              << "b w" << main_.weight_bits << "b zx " << main_.zero_point << " out " << out_cols_ << "x"
@@ -100,6 +103,58 @@ class TwinDense {
     std::vector<int32_t> bias;
     testutil::ChannelRescaleStore rq;
   };
+
+  /// Memory for a packed operand, 16-byte aligned as the runtime guarantees, and deliberately NOT 64-byte
+  /// aligned; filled with garbage first so that a byte dense_pack forgets to write shows.
+  struct PackedBuffer {
+    std::vector<uint8_t> storage;
+    void* data = nullptr;
+    void allocate(size_t bytes) {
+      storage.assign(bytes + 128, 0xA5);
+      const uintptr_t base = reinterpret_cast<uintptr_t>(storage.data());
+      data = storage.data() + ((64 - base % 64) % 64 + 16);
+    }
+  };
+
+  /// The same call over operands packed once by the table (whole range and random row splits); skipped when
+  /// the table runs from the plain weights.
+  ::testing::AssertionResult check_packed(const Built& main_op, const Built& extra_op, const int32_t* bias,
+                                          const QMatrix& expected, Rng& rng) const {
+    const size_t main_bytes = table_->dense_packed_bytes(main_.cols, out_cols_, main_.weight_bits);
+    const size_t extra_bytes = table_->dense_packed_bytes(extra_.cols, out_cols_, extra_.weight_bits);
+    if (main_bytes > dense_packed_bytes_max(main_.cols, out_cols_, main_.weight_bits) ||
+        extra_bytes > dense_packed_bytes_max(extra_.cols, out_cols_, extra_.weight_bits)) {
+      return ::testing::AssertionFailure() << "dense_packed_bytes_max is not the maximum";
+    }
+    if (main_bytes == 0) return ::testing::AssertionSuccess();
+    PackedBuffer main_packed, extra_packed;
+    main_packed.allocate(main_bytes);
+    extra_packed.allocate(extra_bytes);
+    table_->dense_pack(main_op.w->view(), main_.cols, out_cols_, bias, main_op.rq.view(), main_packed.data);
+    QWeights main_w = main_op.w->view();
+    main_w.packed = main_packed.data;
+    const int32_t* extra_bias = extra_.bias ? extra_op.bias.data() : nullptr;
+    QWeights extra_w = extra_op.w->view();
+    if (has_extra_) {
+      table_->dense_pack(extra_w, extra_.cols, out_cols_, extra_bias, extra_op.rq.view(), extra_packed.data);
+      extra_w.packed = extra_packed.data;
+    }
+    const DenseExtraInput extra{extra_op.x->cview(), extra_.cols, extra_w, extra_bias, extra_op.rq.view()};
+    const DenseExtraInput* extra_ptr = has_extra_ ? &extra : nullptr;
+    QMatrix whole(rows_, out_cols_, out_bits_, zo_), split(rows_, out_cols_, out_bits_, zo_);
+    whole.poison(0x33);
+    split.poison(0x55);
+    table_->dense(main_op.x->cview(), main_.cols, main_w, bias, main_op.rq.view(), extra_ptr, relu_,
+                  whole.view(), out_cols_, 0, rows_);
+    for (const auto& chunk : testutil::random_split(0, rows_, rng)) {
+      table_->dense(main_op.x->cview(), main_.cols, main_w, bias, main_op.rq.view(), extra_ptr, relu_,
+                    split.view(), out_cols_, chunk.first, chunk.second);
+    }
+    ::testing::AssertionResult result = simdtest::same_rows(expected, whole, rows_);
+    if (result) result = simdtest::same_rows(expected, split, rows_);
+    if (!result) result << " (packed operands)";
+    return result;
+  }
 
   Built build(const DenseOperand& op, Rng& rng) const {
     Built b;
@@ -246,6 +301,68 @@ TEST_P(DenseSimdTest, CoraShapedLayer) {
       ASSERT_TRUE(TwinDense(table()).rows(13).main(main).out(64, 8, -7).relu(true).seed(11).check());
     }
   }
+}
+
+TEST_P(DenseSimdTest, ManyRowsAndOneRow) {
+  Rng rng(1100);
+  uint64_t seed = 90;
+  for (int32_t rows : {1, 2, 7, 8, 9, 16, 17, 18, 100}) {
+    for (int weight_bits : {8, 4}) {
+      DenseOperand main{static_cast<int32_t>(rng.uniform_int(1, 140)),
+                        rng.chance(0.5) ? 8 : 4,
+                        weight_bits,
+                        -3,
+                        true,
+                        false};
+      ASSERT_TRUE(TwinDense(table()).rows(rows).main(main).out(64, 8, -2).relu(true).seed(seed++).check());
+      ASSERT_TRUE(TwinDense(table()).rows(rows).main(main).out(17, 4, 1).seed(seed++).check());
+    }
+  }
+}
+
+TEST_P(DenseSimdTest, SaturatesBothWays) {
+  // Extreme features and weights with tiny shifts: every output clamps at qmin or qmax (or zo with ReLU).
+  uint64_t seed = 120;
+  for (int bits : {8, 4}) {
+    for (int32_t out_cols : {3, 16, 33}) {
+      DenseOperand main{37, bits, bits, bits == 8 ? -128 : -8, true, true};
+      ASSERT_TRUE(TwinDense(table()).rows(5).main(main).out(out_cols, bits, 0).seed(seed++).check());
+      ASSERT_TRUE(
+          TwinDense(table()).rows(5).main(main).out(out_cols, bits, 2).relu(true).seed(seed++).check());
+    }
+  }
+}
+
+TEST_P(DenseSimdTest, PackedOperandOfAnotherCallIsNotTrusted) {
+  // A packed operand is only used for the very weights, bias and rescale it was made from: with another
+  // bias array (same shape) the twin must fall back to the plain weights and still match the reference.
+  const KernelTable* t = table();
+  const int32_t rows = 9, in_cols = 40, out_cols = 24;
+  Rng rng(1200);
+  QMatrix x(rows, in_cols, 8, 3);
+  x.fill_random(rng);
+  QWeightMatrix w(out_cols, in_cols, 4);
+  w.fill_random(rng);
+  std::vector<int32_t> bias_a(out_cols), bias_b(out_cols);
+  testutil::ChannelRescaleStore rq;
+  for (int32_t c = 0; c < out_cols; ++c) {
+    bias_a[static_cast<size_t>(c)] = static_cast<int32_t>(rng.uniform_int(-5000, 5000));
+    bias_b[static_cast<size_t>(c)] = static_cast<int32_t>(rng.uniform_int(-5000, 5000));
+    rq.multiplier.push_back(1 << 30);
+    rq.shift.push_back(38);
+  }
+  const size_t bytes = t->dense_packed_bytes(in_cols, out_cols, 4);
+  if (bytes == 0) GTEST_SKIP() << t->name << " runs dense from the plain weights";
+  std::vector<uint64_t> packed(bytes / 8 + 2);
+  t->dense_pack(w.view(), in_cols, out_cols, bias_a.data(), rq.view(), packed.data());
+  QWeights with_packed = w.view();
+  with_packed.packed = packed.data();
+  QMatrix expected(rows, out_cols, 8, 1), got(rows, out_cols, 8, 1);
+  dense(x.cview(), in_cols, w.view(), bias_b.data(), rq.view(), nullptr, false, expected.view(), out_cols, 0,
+        rows);
+  t->dense(x.cview(), in_cols, with_packed, bias_b.data(), rq.view(), nullptr, false, got.view(), out_cols, 0,
+           rows);
+  ASSERT_TRUE(simdtest::same_rows(expected, got, rows));
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, DenseSimdTest, ::testing::ValuesIn(simdtest::twin_isas()),

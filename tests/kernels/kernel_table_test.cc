@@ -46,6 +46,41 @@ TEST(KernelTable, ReferenceIsAlwaysAvailableAndIsTheReferenceKernels) {
   EXPECT_EQ(table->global_pool, &global_pool);
 }
 
+TEST(KernelTable, EveryTableHasEveryEntry) {
+  // ISA tables start as a copy of the reference table: an entry an ISA has no twin for is the reference's.
+  for (Isa isa : kAllIsas) {
+    const KernelTable* table = kernels_for(isa);
+    if (table == nullptr) continue;
+    EXPECT_EQ(table->isa, isa);
+    EXPECT_STREQ(table->name, isa_name(isa));
+    EXPECT_NE(table->aggregate, nullptr);
+    EXPECT_NE(table->dense, nullptr);
+    EXPECT_NE(table->global_pool, nullptr);
+    EXPECT_NE(table->quantize_rows, nullptr);
+    EXPECT_NE(table->dense_packed_bytes, nullptr);
+    EXPECT_NE(table->dense_pack, nullptr);
+  }
+}
+
+TEST(KernelTable, PackedDenseSizes) {
+  // The reference runs from the plain weights; dense_packed_bytes_max bounds every available table.
+  EXPECT_EQ(kernels_for(Isa::kReference)->dense_packed_bytes(64, 64, 8), 0u);
+  for (int bits : {8, 4}) {
+    for (int32_t in_cols : {0, 1, 7, 64, 1433}) {
+      for (int32_t out_cols : {1, 16, 17, 64, 70}) {
+        const size_t most = dense_packed_bytes_max(in_cols, out_cols, bits);
+        for (Isa isa : kAllIsas) {
+          if (const KernelTable* table = kernels_for(isa)) {
+            EXPECT_LE(table->dense_packed_bytes(in_cols, out_cols, bits), most) << isa_name(isa);
+          }
+        }
+      }
+    }
+    EXPECT_EQ(dense_packed_bytes_max(64, 0, bits), 0u);
+  }
+  EXPECT_EQ(dense_packed_bytes_max(64, 64, 2), 0u);
+}
+
 TEST(KernelTable, TablesMatchAvailability) {
   for (Isa isa : kAllIsas) {
     const KernelTable* table = kernels_for(isa);

@@ -141,12 +141,12 @@ class TwinAggregate {
     expected.poison(0xEE);
     whole.poison(0x11);
     split.poison(0x77);
-    aggregate(graph_->view(), mode_, x.cview(), cols_, rq_, self_weight_, norms.data(), expected.view(), 0,
+    aggregate(graph_->view(), {mode_, rq_, self_weight_, norms.data()}, x.cview(), cols_, expected.view(), 0,
               n);
-    table_->aggregate(graph_->view(), mode_, x.cview(), cols_, rq_, self_weight_, norms.data(), whole.view(),
-                      0, n);
+    table_->aggregate(graph_->view(), {mode_, rq_, self_weight_, norms.data()}, x.cview(), cols_,
+                      whole.view(), 0, n);
     for (const auto& chunk : testutil::random_split(0, n, rng)) {
-      table_->aggregate(graph_->view(), mode_, x.cview(), cols_, rq_, self_weight_, norms.data(),
+      table_->aggregate(graph_->view(), {mode_, rq_, self_weight_, norms.data()}, x.cview(), cols_,
                         split.view(), chunk.first, chunk.second);
     }
     ::testing::AssertionResult result = same_rows(expected, whole, n);

@@ -40,8 +40,9 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 
 void Eval(const EvalContext& ctx, const Layer& layer) {
   const GcnConvData& data = *static_cast<const GcnConvData*>(layer.data);
-  RunAggregate(ctx, kernels::AggregateMode::kGcn, ConstActivation(ctx, layer.t_in, layer.in_q), layer.in_dim,
-               data.rq, 0, static_cast<const int32_t*>(ctx.Data(data.t_norm)),
+  const kernels::AggregateParams params{kernels::AggregateMode::kGcn, data.rq, 0,
+                                        static_cast<const int32_t*>(ctx.Data(data.t_norm))};
+  RunAggregate(ctx, params, ConstActivation(ctx, layer.t_in, layer.in_q), layer.in_dim,
                MutableActivation(ctx, data.t_agg, data.agg_q));
   RunDense(ctx, data.dense, ConstActivation(ctx, data.t_agg, data.agg_q), {},
            MutableActivation(ctx, layer.t_out, layer.out_q), ctx.num_nodes);

@@ -132,8 +132,10 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 
 void Eval(const EvalContext& ctx, const Layer& layer) {
   const GinConvData& data = *static_cast<const GinConvData*>(layer.data);
-  RunAggregate(ctx, kernels::AggregateMode::kSum, ConstActivation(ctx, layer.t_in, layer.in_q), layer.in_dim,
-               data.rq, data.self_weight_q16, nullptr, MutableActivation(ctx, data.t_agg, data.agg_q));
+  RunAggregate(ctx,
+               kernels::AggregateParams{kernels::AggregateMode::kSum, data.rq, data.self_weight_q16, nullptr},
+               ConstActivation(ctx, layer.t_in, layer.in_q), layer.in_dim,
+               MutableActivation(ctx, data.t_agg, data.agg_q));
   int32_t in_tensor = data.t_agg;
   QParams in_q = data.agg_q;
   for (uint32_t k = 0; k < data.num_dense; ++k) {

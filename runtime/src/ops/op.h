@@ -79,6 +79,9 @@ struct EvalContext {
   const RowPartition* partition = nullptr;
   /// The quantized kernels of the interpreter's ISA (chosen at qgnn_interpreter_create).
   const kernels::KernelTable* kernels = kernels::kernels_for(kernels::Isa::kReference);
+  /// By DenseParams::id: each quantized Dense's weights as `kernels` packed them at interpreter creation (in
+  /// the arena's persistent part), or null where that ISA runs from the plain weights; null: none packed.
+  const void* const* packed_weights = nullptr;
   /// Float path only: end of the caller's arena (XNNPACK reads up to xnnpack::kExtraInputBytes past an
   /// input, which is allowed only inside the arena), and the XNNPACK operators of the float Dense ops, or
   /// null for the reference FP32 path.
@@ -171,9 +174,8 @@ kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, c
 void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
               kernels::QActivationConst extra_in, kernels::QActivation out, int32_t rows);
 /// Quantized aggregation over all nodes, in the chunks of ctx.partition (rows balanced by edge count).
-void RunAggregate(const EvalContext& ctx, kernels::AggregateMode mode, kernels::QActivationConst in,
-                  int32_t cols, kernels::Rescale rq, int32_t self_weight_q16, const int32_t* norm_q15,
-                  kernels::QActivation out);
+void RunAggregate(const EvalContext& ctx, const kernels::AggregateParams& params,
+                  kernels::QActivationConst in, int32_t cols, kernels::QActivation out);
 
 }  // namespace runtime
 }  // namespace qgnn

@@ -58,7 +58,7 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 void Eval(const EvalContext& ctx, const Layer& layer) {
   const SageConvData& data = *static_cast<const SageConvData*>(layer.data);
   const kernels::QActivationConst in = ConstActivation(ctx, layer.t_in, layer.in_q);
-  RunAggregate(ctx, data.mode, in, layer.in_dim, data.rq, 0, nullptr,
+  RunAggregate(ctx, kernels::AggregateParams{data.mode, data.rq, 0, nullptr}, in, layer.in_dim,
                MutableActivation(ctx, data.t_agg, data.agg_q));
   RunDense(ctx, data.neighbor, ConstActivation(ctx, data.t_agg, data.agg_q), in,
            MutableActivation(ctx, layer.t_out, layer.out_q), ctx.num_nodes);

@@ -9,6 +9,7 @@
 #ifndef QGNN_KERNELS_KERNEL_TABLE_H_
 #define QGNN_KERNELS_KERNEL_TABLE_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "qgnn/kernels/reference.h"
@@ -26,12 +27,13 @@ enum class Isa : int {
 };
 
 /// The quantized kernels of one ISA. Each entry behaves exactly like the reference function of the same name.
+/// An ISA's table is the reference table with the entries the ISA has twins for overridden
+/// (kernels/dispatch/), so a new kernel can start reference-only.
 struct KernelTable {
   Isa isa;
   const char* name;  ///< isa_name(isa)
-  void (*aggregate)(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
-                    int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
-                    int32_t row_end);
+  void (*aggregate)(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
+                    QActivation out, int32_t row_begin, int32_t row_end);
   void (*dense)(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias,
                 ChannelRescale rq, const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols,
                 int32_t row_begin, int32_t row_end);
@@ -40,7 +42,31 @@ struct KernelTable {
   /// The model input's float -> int8 / int4 quantization (the runtime's input stage).
   void (*quantize_rows)(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
                         int32_t row_end);
+
+  // ---- Packed dense operands: packing once, at interpreter creation, instead of on every call ----------
+  //
+  // A caller that runs dense() many times over the same weights (the runtime: every Dense, and SAGE's root
+  // term, per invoke) asks the table how many bytes the packed operand needs, packs it ONCE into persistent
+  // memory it owns (16-byte aligned), and passes it in QWeights::packed on every call (main operand and
+  // DenseExtraInput::weights alike, each packed with its own bias and rescale). The packed form holds the
+  // weights in the ISA's register order (int4 widened) with per-channel weight sums, bias and rescale
+  // constants folded in; the input zero point stays a call argument. Without a packed operand (nullptr, or
+  // memory packed for another operand / table) dense() is still exact but runs the slower unpacked twin.
+
+  /// Bytes dense_pack() writes for a [out_cols][in_cols] matrix of `weight_bits` (8 or 4) weights; 0 means
+  /// this ISA runs dense() from the plain weights (the reference and the arm64 tables): nothing to pack.
+  size_t (*dense_packed_bytes)(int32_t in_cols, int32_t out_cols, int weight_bits);
+  /// Writes dense_packed_bytes(in_cols, out_cols, weights.bits) bytes at `packed` (16-byte aligned; a no-op
+  /// when that is 0). `weights.data`, `bias` and `rq` must stay valid and unchanged while the packed operand
+  /// is used, and dense() must be called with the same pointers: a twin checks them (by address) before
+  /// trusting the packed bytes.
+  void (*dense_pack)(QWeights weights, int32_t in_cols, int32_t out_cols, const int32_t* bias,
+                     ChannelRescale rq, void* packed);
 };
+
+/// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):
+/// what a caller reserves per operand when it sizes memory before choosing the ISA.
+size_t dense_packed_bytes_max(int32_t in_cols, int32_t out_cols, int weight_bits);
 
 /// "reference", "avx2", "avx512", "neon", "neondot".
 const char* isa_name(Isa isa);

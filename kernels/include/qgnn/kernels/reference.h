@@ -56,6 +56,10 @@ struct ChannelRescale {
 struct QWeights {
   const void* data;
   int bits;  ///< 8 or 4
+  /// Optional: the same operand pre-arranged by KernelTable::dense_pack of the table whose dense() is called
+  /// (kernel_table.h). The reference ignores it; a twin uses it only when it was packed from this very
+  /// operand (data, shape, bias and rescale), else it runs from `data`.
+  const void* packed = nullptr;
 };
 
 /// Aggregation modes of the message-passing layers.
@@ -80,27 +84,36 @@ void pack_rows_int8(const int8_t* in, int32_t cols, QActivation out, int32_t row
 /// GCN normalisation factors: norm_q15[i] = gcn_norm_q15(degree(i) + 1) for i in [row_begin, row_end).
 void gcn_norm(const CsrGraph& graph, int32_t* norm_q15, int32_t row_begin, int32_t row_end);
 
-/// Aggregate in-neighbour features and requantize to `out`:
-///   kSum:  acc = sum_j (x_j - zx) [+ rounding_shift_right((x_i - zx) * self_weight_q16, 16) if
-///          self_weight_q16 != 0];                          out = clamp(zo + rescale(acc, rq))
-///   kMean: acc = sum_j (x_j - zx);  degree 0: out = zo;   out = clamp(zo + rescale(acc, mean_rescale(rq, d)))
-///   kMax:  degree 0: out = zo; else acc = max_j x_j - zx; out = clamp(zo + rescale(acc, rq))
+/// The arguments of one aggregation: the mode and the arguments only some modes use, so every
+/// aggregate() implementation (reference and twins) takes the same two-parameter shape.
+struct AggregateParams {
+  AggregateMode mode;
+  Rescale rq;               ///< the rescale of the accumulator (kMean folds 1 / degree into it per row)
+  int32_t self_weight_q16;  ///< kSum only: GIN's (1 + eps) in Q16; 0 = no self term
+  const int32_t* norm_q15;  ///< kGcn only: gcn_norm() factors of EVERY node of the graph; else may be null
+};
+
+/// Aggregate in-neighbour features and requantize to `out` (p = params):
+///   kSum:  acc = sum_j (x_j - zx) [+ rounding_shift_right((x_i - zx) * p.self_weight_q16, 16) if
+///          p.self_weight_q16 != 0];                      out = clamp(zo + rescale(acc, p.rq))
+///   kMean: acc = sum_j (x_j - zx); degree d = 0: out = zo;
+///          else out = clamp(zo + rescale(acc, mean_rescale(p.rq, d)))
+///   kMax:  degree 0: out = zo; else acc = max_j x_j - zx; out = clamp(zo + rescale(acc, p.rq))
 ///   kGcn:  acc64 = sum_{j in N(i) ∪ {i}} (x_j - zx) * norm_j; t = rounding_shift_right(acc64 * norm_i, 30);
-///          out = clamp(zo + rescale(t, rq))   (norm_q15 from gcn_norm(), required for kGcn only)
-/// norm_q15 must hold the factors of EVERY node of the graph (neighbours are looked up by id), not only of
+///          out = clamp(zo + rescale(t, p.rq))   (norm_q15 from gcn_norm(), required for kGcn only)
+/// p.norm_q15 must hold the factors of EVERY node of the graph (neighbours are looked up by id), not only of
 /// [row_begin, row_end). An explicit self-loop edge is an ordinary edge (in N(i) and the degree); GCN's own
 /// self-loop comes on top. self_weight_q16 is used by kSum only.
-void aggregate(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
-               int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
-               int32_t row_end);
+void aggregate(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
+               QActivation out, int32_t row_begin, int32_t row_end);
 
 /// A second input of a dense update whose accumulator is rescaled separately and added (SAGEConv's root
 /// term W_r x_i): out = clamp(zo + rescale(acc_main, rq_main[c]) + rescale(acc_extra, rq_extra[c])).
 struct DenseExtraInput {
   QActivationConst in;
   int32_t in_cols;
-  QWeights weights;       ///< [out_cols][in_cols]
-  const int32_t* bias;    ///< may be null
+  QWeights weights;     ///< [out_cols][in_cols]
+  const int32_t* bias;  ///< may be null
   ChannelRescale rq;
 };
 
@@ -112,8 +125,9 @@ void dense(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t
            int32_t row_end);
 
 /// Global pooling: one output row per graph g over nodes [graph_ptr[g], graph_ptr[g+1]):
-///   kSum: acc = sum_i (x_i - zx); kMean: the sum rescaled with mean_rescale(rq, count); kMax: max_i x_i - zx.
-///   An empty graph gives zo. out = clamp(zo + rescale(acc, rq)). `mode` must not be kGcn.
+///   kSum: acc = sum_i (x_i - zx); kMean: the sum rescaled with mean_rescale(rq, count);
+///   kMax: acc = max_i x_i - zx. An empty graph gives zo. out = clamp(zo + rescale(acc, rq)). `mode` must not
+///   be kGcn.
 void global_pool(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
                  QActivation out, int32_t graph_begin, int32_t graph_end);
 
@@ -131,8 +145,8 @@ void argmax_rows(QActivationConst in, int32_t cols, int32_t* out, int32_t row_be
 /// Float aggregation. self_weight is (1 + eps) for GIN's kSum, 0 otherwise. kGcn uses 1/sqrtf(d) factors.
 /// Order: neighbours in CSR order, then the self term (kSum: + self_weight * x_i when self_weight != 0;
 /// kGcn: (sum_j x_j n_j + x_i n_i) * n_i); kMean divides the sum by the degree.
-void aggregate_f32(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols, float self_weight,
-                   float* out, int32_t row_begin, int32_t row_end);
+void aggregate_f32(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,
+                   float self_weight, float* out, int32_t row_begin, int32_t row_end);
 
 /// Float dense: out = in W^T + bias [+ extra_in W_extra^T] then ReLU if `relu`. bias/extra may be null.
 /// Each accumulator starts at its bias (or 0) and adds products in index order; the extra accumulator is

@@ -1,0 +1,416 @@
+// The ONE body of the SIMD aggregation (a sparse-dense product, SpMM) and pooling twins, written against a
+// vector-traits type V (kernels/simd/: simd-avx2.h, simd-avx512.h, simd-neon.h). Include after the traits,
+// from a file compiled with the ISA's flags.
+//
+// The reference walks neighbours column by column; this body walks the columns in tiles of kVecs vectors
+// and, per tile, the neighbours row by row, so each neighbour row is read with contiguous vector loads.
+// Every output element still sees the same accumulator value as in the reference (integer sums are
+// associative and no partial sum can overflow: docs/quantization.md, "Accumulator widths"), followed by the
+// same int64 rescale, so the bytes are identical.
+//
+// int4 rows are never unpacked element by element: the packed bytes are XORed with 0x88 (each nibble
+// becomes x + 8 in [0, 15]) and split into even / odd elements in 16-bit lanes, a handful of operations per
+// 4 * kLanes elements. Sum and max stay in those lanes (sum_j x_j = sum_j (x_j + 8) - 8 * count, max_j x_j =
+// max_j (x_j + 8) - 8: the reference's values exactly); GCN multiplies them there too (gcn_sums_s4).
+// (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
+// there is none.)
+#ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
+#define QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "qgnn/kernels/numerics.h"
+#include "qgnn/kernels/reference.h"
+#include "twins.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+/// The rows an output row reduces over: CSR neighbours (indices) or a contiguous node range (pooling).
+struct SourceRows {
+  const int32_t* indices;  ///< nullptr: rows first, first + 1, ...
+  int32_t first;
+  int32_t count;
+  int32_t at(int32_t k) const { return indices != nullptr ? indices[k] : first + k; }
+};
+
+template <class V>
+struct RowRequant {
+  typename V::I64 multiplier_lo;  ///< low 32 bits of the (unsigned, < 2^32) multiplier
+  typename V::I64 multiplier_hi;  ///< all ones when the multiplier is >= 2^31 (its low dword reads negative)
+  typename V::I64 round;          ///< 2^(shift - 1)
+  int shift;
+  typename V::I64 zero_point, lo, hi;
+
+  RowRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
+      : multiplier_lo(V::set1_64(static_cast<int64_t>(static_cast<uint32_t>(r.multiplier)))),
+        multiplier_hi(V::set1_64(r.multiplier >= (int64_t{1} << 31) ? -1 : 0)),
+        round(V::set1_64(int64_t{1} << (r.shift - 1))),
+        shift(r.shift),
+        zero_point(V::set1_64(zo)),
+        lo(V::set1_64(lo_value)),
+        hi(V::set1_64(hi_value)) {}
+
+  /// clamp(zo + rescale(acc, m, shift), lo, hi) for int64 lanes holding sign-extended int32 accumulators.
+  /// mul_lo32 reads the multiplier's low dword as signed, i.e. m - 2^32 when m >= 2^31; adding acc << 32
+  /// then restores acc * m exactly (|acc * m| < 2^62).
+  typename V::I64 apply64(typename V::I64 acc) const {
+    typename V::I64 product =
+        V::add64(V::mul_lo32(acc, multiplier_lo), V::and64(V::shl32(acc), multiplier_hi));
+    product = V::srai64(V::add64(product, round), shift);
+    return V::min64(V::max64(V::add64(product, zero_point), lo), hi);
+  }
+  typename V::I32 apply(typename V::I32 acc) const {
+    return V::narrow(apply64(V::widen_lo(acc)), apply64(V::widen_hi(acc)));
+  }
+};
+
+template <class V, int kInBits, int kOutBits>
+class SpmmTwin {
+ public:
+  static constexpr int kL = V::kLanes;
+  static constexpr int kVecs = 4;  ///< vectors per column tile: 4 independent accumulator chains
+  static constexpr int32_t kTile = kVecs * kL;
+  /// GCN products are summed in int32 for at most this many rows, then flushed to int64:
+  /// 128 * 255 * 32768 < 2^31.
+  static constexpr int32_t kGcnBlock = 128;
+  /// Biased int4 rows summed in 16-bit lanes before a flush to int32: 4096 * 15 < 2^16.
+  static constexpr int32_t kNibbleBlock = 4096;
+  /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
+  static constexpr int32_t kGcnNibbleRows = 16;
+  static_assert(kVecs == 4, "V::interleave16_to_i32 yields a tile of 4 vectors");
+  // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
+  // out of line and shared with callers on smaller CPUs (see dispatch/twins.h).
+  static constexpr int32_t kOutMin = qmin(kOutBits);
+  static constexpr int32_t kOutMax = qmax(kOutBits);
+
+  SpmmTwin(const void* in, int32_t in_zero_point, int32_t cols, void* out, int32_t out_zero_point)
+      : in_(static_cast<const uint8_t*>(in)),
+        out_(static_cast<uint8_t*>(out)),
+        stride_(packed_bytes(cols, kInBits)),
+        out_stride_(packed_bytes(cols, kOutBits)),
+        cols_(cols),
+        zx_(in_zero_point),
+        zo_(out_zero_point) {}
+
+  /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
+  /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
+  void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
+              MeanRescale rescale, int32_t row) {
+    const RowRequant<V> rq(rescale, zo_, kOutMin, kOutMax);
+    const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
+    for (int32_t col = 0; col < cols_; col += kTile) {
+      const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
+      typename V::I32 acc[kVecs];
+      if (empty) {
+        store_tile_raw(row, col, n, V::set1(zo_));
+        continue;
+      }
+      if (mode == AggregateMode::kMax) {
+        if (kInBits == 4) {
+          max_tile_s4(src, col, n, acc);
+        } else {
+          max_tile(src, col, n, acc);
+        }
+      } else {
+        if (kInBits == 4) {
+          sum_tile_s4(src, col, n, acc);
+        } else {
+          sum_tile(src, col, n, acc);
+        }
+        if (self_weight_q16 != 0) add_self_term(self_row, self_weight_q16, col, n, acc);
+      }
+      store_tile(row, col, n, acc, rq);
+    }
+  }
+
+  /// GCN: t = rounding_shift_right(norm_i * sum_{j in N(i) + self} (x_j - zx) * norm_j, 30).
+  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, MeanRescale rescale,
+           int32_t row) {
+    const RowRequant<V> rq(rescale, zo_, kOutMin, kOutMax);
+    const typename V::I64 own_norm = V::set1_64(norm_q15[self_row]);
+    const typename V::I64 round30 = V::set1_64(int64_t{1} << 29);
+    for (int32_t col = 0; col < cols_; col += kTile) {
+      const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
+      typename V::I64 wide[2 * kVecs];
+      for (auto& w : wide) w = V::set1_64(0);
+      if (kInBits == 4) {
+        gcn_sums_s4(src, self_row, norm_q15, col, n, wide);
+      } else {
+        gcn_sums(src, self_row, norm_q15, col, n, wide);
+      }
+      typename V::I32 acc[kVecs];
+      for (int v = 0; v < kVecs; ++v) {
+        acc[v] = V::narrow(scale_q30(wide[2 * v], own_norm, round30),
+                           scale_q30(wide[2 * v + 1], own_norm, round30));
+      }
+      store_tile(row, col, n, acc, rq);
+    }
+  }
+
+ private:
+  /// wide = sum over the self row and the neighbours of (x_j - zx) * norm_j, the self-loop term first; the
+  /// int32 block is flushed to int64 every kGcnBlock rows.
+  void gcn_sums(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
+                typename V::I64* wide) const {
+    typename V::I32 block[kVecs], x[kVecs];
+    centered_tile(self_row, col, n, x);
+    for (int v = 0; v < kVecs; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
+    int32_t in_block = 1;
+    for (int32_t k = 0; k < src.count; ++k) {
+      const int32_t source = src.at(k);
+      const typename V::I32 factor = V::set1(norm_q15[source]);
+      centered_tile(source, col, n, x);
+      for (int v = 0; v < kVecs; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
+      if (++in_block == kGcnBlock) {
+        flush(block, wide);
+        in_block = 0;
+      }
+    }
+    flush(block, wide);
+  }
+
+  /// gcn_sums for int4 rows without widening each row: with u = x + 8 in [0, 15], c = 8 + zx and
+  /// norm = 256 * hi + lo (lo < 256, hi <= 128), u * lo < 3840 and u * hi <= 1920 are summed in 16-bit lanes
+  /// for kGcnNibbleRows rows (16 * 3840 < 2^16), then block += sum u*lo + 256 * sum u*hi - c * sum norm,
+  /// which is sum (x - zx) * norm over those rows exactly; the block bound is gcn_sums' (|u - c| <= 15).
+  void gcn_sums_s4(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
+                   typename V::I64* wide) const {
+    static_assert(kGcnBlock % kGcnNibbleRows == 0, "int32 flushes fall on 16-bit flushes");
+    const int bytes = (n + 1) / 2;
+    const int32_t rows = src.count + 1;  // row 0 is the self row
+    typename V::I32 block[kVecs];
+    for (int v = 0; v < kVecs; ++v) block[v] = V::zero();
+    int32_t in_block = 0;
+    for (int32_t k = 0; k < rows;) {
+      const int32_t end = rows - k > kGcnNibbleRows ? k + kGcnNibbleRows : rows;
+      typename V::U16 lo_even = V::zero16(), lo_odd = V::zero16(), hi_even = V::zero16(),
+                      hi_odd = V::zero16();
+      int32_t norm_sum = 0;
+      in_block += end - k;
+      for (; k < end; ++k) {
+        const int32_t source = k == 0 ? self_row : src.at(k - 1);
+        const int32_t norm = norm_q15[source];
+        norm_sum += norm;
+        typename V::U16 even, odd;
+        V::load_nibbles_biased(tile_bytes(source, col), bytes, &even, &odd);
+        const typename V::U16 lo = V::set1_16(static_cast<uint16_t>(norm & 0xFF));
+        const typename V::U16 hi = V::set1_16(static_cast<uint16_t>(norm >> 8));
+        lo_even = V::add16(lo_even, V::mullo16(even, lo));
+        lo_odd = V::add16(lo_odd, V::mullo16(odd, lo));
+        hi_even = V::add16(hi_even, V::mullo16(even, hi));
+        hi_odd = V::add16(hi_odd, V::mullo16(odd, hi));
+      }
+      typename V::I32 low[kVecs], high[kVecs];
+      V::interleave16_to_i32(lo_even, lo_odd, low);
+      V::interleave16_to_i32(hi_even, hi_odd, high);
+      const typename V::I32 correction = V::set1(norm_sum * (8 + zx_));  // <= 16 * 2^15 * 15
+      const typename V::I32 by256 = V::set1(256);
+      for (int v = 0; v < kVecs; ++v) {
+        block[v] = V::add(block[v], V::sub(V::add(low[v], V::mullo(high[v], by256)), correction));
+      }
+      if (in_block == kGcnBlock) {
+        flush(block, wide);
+        in_block = 0;
+      }
+    }
+    flush(block, wide);
+  }
+
+  static size_t packed_bytes(int32_t cols, int bits) {
+    return bits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
+  }
+
+  /// Vector v of the tile at `col` of input row `row`, as int32 lanes (lanes past the row's end are 0).
+  typename V::I32 load(int32_t row, int32_t col, int32_t n, int v) const {
+    const int32_t remaining = n - v * kL;
+    if (remaining <= 0) return V::zero();
+    const int32_t first = col + v * kL;
+    const uint8_t* p = in_ + static_cast<size_t>(row) * stride_;
+    if (kInBits == 8) {
+      return remaining >= kL ? V::load_s8(p + first) : V::load_s8_partial(p + first, remaining);
+    }
+    // first is a multiple of kL (even), so the vector starts on a byte boundary.
+    return remaining >= kL ? V::load_s4(p + first / 2) : V::load_s4_partial(p + first / 2, remaining);
+  }
+  typename V::I32 centered(int32_t row, int32_t col, int32_t n, int v) const {
+    return V::sub(load(row, col, n, v), V::set1(zx_));
+  }
+  /// The whole tile of `row` minus zx.
+  void centered_tile(int32_t row, int32_t col, int32_t n, typename V::I32* x) const {
+    for (int v = 0; v < kVecs; ++v) x[v] = centered(row, col, n, v);
+  }
+  const uint8_t* tile_bytes(int32_t row, int32_t col) const {
+    return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
+  }
+
+  /// acc = sum_j x_j - count * zx = sum_j (x_j - zx): |sum_j x_j| <= 128 * 2^22 < 2^30.
+  void sum_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
+    for (int32_t k = 0; k < src.count; ++k) {
+      const int32_t source = src.at(k);
+      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
+    }
+    const typename V::I32 offset = V::set1(src.count * zx_);
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+  }
+
+  /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
+  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored.
+  void sum_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int bytes = (n + 1) / 2;
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
+    for (int32_t k = 0; k < src.count;) {
+      const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
+      typename V::U16 even = V::zero16(), odd = V::zero16();
+      for (; k < block_end; ++k) {
+        typename V::U16 lo, hi;
+        V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+        even = V::add16(even, lo);
+        odd = V::add16(odd, hi);
+      }
+      typename V::I32 part[kVecs];
+      V::interleave16_to_i32(even, odd, part);
+      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], part[v]);
+    }
+    const typename V::I32 offset = V::set1(src.count * (8 + zx_));
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+  }
+
+  /// GIN: + rounding_shift_right((x_i - zx) * w, 16). |x_i - zx| * w + 2^15 <= 255 * (2^23 - 1) + 2^15 <
+  /// 2^31, so the product and the rounding fit int32 lanes.
+  void add_self_term(int32_t self_row, int32_t weight, int32_t col, int32_t n, typename V::I32* acc) const {
+    const typename V::I32 w = V::set1(weight), half = V::set1(1 << 15);
+    for (int v = 0; v < kVecs; ++v) {
+      acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(centered(self_row, col, n, v), w), half)));
+    }
+  }
+
+  /// acc = max_j x_j - zx; count >= 1.
+  void max_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int32_t first = src.at(0);
+    for (int v = 0; v < kVecs; ++v) acc[v] = load(first, col, n, v);
+    for (int32_t k = 1; k < src.count; ++k) {
+      const int32_t source = src.at(k);
+      for (int v = 0; v < kVecs; ++v) acc[v] = V::max(acc[v], load(source, col, n, v));
+    }
+    const typename V::I32 zx = V::set1(zx_);
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], zx);
+  }
+
+  /// int4 max_tile on biased nibbles: acc = max_j (x_j + 8) - (8 + zx); count >= 1.
+  void max_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int bytes = (n + 1) / 2;
+    typename V::U16 even, odd;
+    V::load_nibbles_biased(tile_bytes(src.at(0), col), bytes, &even, &odd);
+    for (int32_t k = 1; k < src.count; ++k) {
+      typename V::U16 lo, hi;
+      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      even = V::max16(even, lo);
+      odd = V::max16(odd, hi);
+    }
+    V::interleave16_to_i32(even, odd, acc);
+    const typename V::I32 offset = V::set1(8 + zx_);
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+  }
+
+  static void flush(typename V::I32* block, typename V::I64* wide) {
+    for (int v = 0; v < kVecs; ++v) {
+      wide[2 * v] = V::add64(wide[2 * v], V::widen_lo(block[v]));
+      wide[2 * v + 1] = V::add64(wide[2 * v + 1], V::widen_hi(block[v]));
+      block[v] = V::zero();
+    }
+  }
+
+  /// (acc64 * norm + 2^29) >> 30 with |acc64| < 2^45 and norm in [1, 2^15]: the 64 x 15-bit product is
+  /// formed from the low (unsigned) and high (signed) dwords of acc64; it is < 2^60, so exact.
+  static typename V::I64 scale_q30(typename V::I64 acc, typename V::I64 norm, typename V::I64 round) {
+    const typename V::I64 low = V::mulu_lo32(acc, norm);
+    const typename V::I64 high = V::shl32(V::mul_lo32(V::shr32(acc), norm));
+    return V::srai64(V::add64(V::add64(low, high), round), 30);
+  }
+
+  void store_tile(int32_t row, int32_t col, int32_t n, const typename V::I32* acc, const RowRequant<V>& rq) {
+    for (int v = 0; v < kVecs && v * kL < n; ++v)
+      store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+  }
+  /// `value` lanes are final outputs (already in range).
+  void store_tile_raw(int32_t row, int32_t col, int32_t n, typename V::I32 value) {
+    for (int v = 0; v < kVecs && v * kL < n; ++v) store_vector(row, col + v * kL, n - v * kL, value);
+  }
+  void store_vector(int32_t row, int32_t first, int32_t remaining, typename V::I32 value) {
+    const int count = remaining < kL ? remaining : kL;
+    uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
+    if (kOutBits == 8) {
+      V::store_s8(p + first, value, count);
+    } else {
+      V::store_s4(p + first / 2, value, count);  // first is a multiple of kLanes (even)
+    }
+  }
+
+  const uint8_t* in_;
+  uint8_t* out_;
+  size_t stride_, out_stride_;
+  int32_t cols_, zx_, zo_;
+};
+
+template <class V, int kInBits, int kOutBits>
+void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
+                    int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
+                    int32_t row_end) {
+  SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point);
+  const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
+  for (int32_t node = row_begin; node < row_end; ++node) {
+    const int32_t first = graph.row_ptr[node];
+    const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
+    const MeanRescale rescale = twins::aggregate_row_rescale(mode, rq, src.count);
+    if (mode == AggregateMode::kGcn) {
+      twin.gcn(src, node, norm_q15, rescale, node);
+    } else {
+      twin.reduce(mode, src, node, self_weight, rescale, node);
+    }
+  }
+}
+
+template <class V, int kInBits, int kOutBits>
+void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
+               QActivation out, int32_t graph_begin, int32_t graph_end) {
+  SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point);
+  for (int32_t graph = graph_begin; graph < graph_end; ++graph) {
+    const SourceRows src{nullptr, graph_ptr[graph], graph_ptr[graph + 1] - graph_ptr[graph]};
+    // An empty graph pools to real 0 in every mode (for kSum, zo + rescale(0) is zo as well).
+    const AggregateMode reduce_mode = src.count == 0 ? AggregateMode::kMax : mode;
+    twin.reduce(reduce_mode, src, 0, 0, twins::aggregate_row_rescale(mode, rq, src.count), graph);
+  }
+}
+
+/// Entry points of one input width: the output width is a run-time property of the layer.
+template <class V, int kInBits>
+void aggregate_twin(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
+                    QActivation out, int32_t row_begin, int32_t row_end) {
+  if (out.bits == 4) {
+    aggregate_rows<V, kInBits, 4>(graph, params.mode, in, cols, params.rq, params.self_weight_q16,
+                                  params.norm_q15, out, row_begin, row_end);
+  } else {
+    aggregate_rows<V, kInBits, 8>(graph, params.mode, in, cols, params.rq, params.self_weight_q16,
+                                  params.norm_q15, out, row_begin, row_end);
+  }
+}
+
+template <class V, int kInBits>
+void pool_twin(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
+               QActivation out, int32_t graph_begin, int32_t graph_end) {
+  if (out.bits == 4) {
+    pool_rows<V, kInBits, 4>(graph_ptr, mode, in, cols, rq, out, graph_begin, graph_end);
+  } else {
+    pool_rows<V, kInBits, 8>(graph_ptr, mode, in, cols, rq, out, graph_begin, graph_end);
+  }
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_

@@ -1,0 +1,456 @@
+// The ONE body of the x86 dense() twins with output channels in vector lanes (simd-avx512.h: vpdpbusd on 4
+// int8 per lane; simd-avx2.h: vpmaddwd on 2 int16 per lane), over a PACKED operand. Include after the traits,
+// from a file compiled with the ISA's flags.
+//
+// Packing (dense_pack_twin, once per operand, at interpreter creation, into memory the caller owns; layout
+// in dispatch/twins.h, DensePackLayout): a header (what the operand was made from), then per block of
+// kVecs * kLanes output channels
+//   * the per-channel constants (DensePackedConsts): rescale multiplier / rounding / shift laid out as the
+//     int64 lanes that read them, the weight sums, and bias - kXOffset * weight_sum,
+//   * the weights, k-group major: packed[g][c][j] = w[c][g * kGroup + j] (zero past the matrix; int4
+//     widened to the traits' PackedW, so int4 layers run the int8 inner loop),
+// so one vector load gives kGroup weights of every channel of a vector and one broadcast gives kGroup
+// activations of a row: a tile of up to kDenseRows rows x kVecs vectors stays in registers for the k loop
+// and no horizontal sum is needed. Activation rows are copied (int4 unpacked, +128 for vpdpbusd) into a small
+// tile buffer, kDenseTileRowBytes per row: wider layers (Cora: 1433 inputs) run k in chunks, the partial
+// sums going through the int32 accumulator tile. A dense call therefore needs about 10 KiB of stack, at any
+// width.
+//
+// Requantization is vectorized and exact (see DensePackedConsts::apply): the bytes equal reference dense()'s.
+#ifndef QGNN_KERNELS_DENSE_DENSE_BODY_H_
+#define QGNN_KERNELS_DENSE_DENSE_BODY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "twins.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+/// Rows of a register tile.
+constexpr int kDenseRows = 8;
+/// Bytes of one row of the activation tile: k runs in chunks of kDenseTileRowBytes / kXBytes inputs.
+constexpr size_t kDenseTileRowBytes = 512;
+
+/// Sign-extended element `index` of a contiguously packed int4 matrix (numerics.h's load_int4 is not
+/// called from ISA-flagged code: dispatch/twins.h).
+inline int32_t dense_int4_at(const uint8_t* packed, uint64_t index) {
+  const uint8_t byte = packed[index >> 1];
+  const int32_t nibble = (index & 1u) ? (byte >> 4) : (byte & 0x0F);
+  return nibble >= 8 ? nibble - 16 : nibble;
+}
+
+/// Per-channel constants of one packed block, laid out as the lanes that read them: lane i of the "even"
+/// int64 vector v is channel v * kLanes + 2i, of the "odd" vector channel v * kLanes + 2i + 1.
+template <class V, int kVecs>
+struct DensePackedConsts {
+  static constexpr int kL = V::kLanes;
+  static constexpr int kHalf = kL / 2;
+  static constexpr int kChannels = kVecs * kL;
+  int64_t round[2][kVecs * kHalf];  ///< 2^(shift-1) - 2^31 * multiplier, [even/odd][lane]
+  int64_t shift[2][kVecs * kHalf];
+  int32_t multiplier[kChannels];  ///< low 32 bits of the unsigned multiplier, one per channel
+  /// bias - kXOffset * weight_sum + INT32_MIN per channel, in wrapping int32: with zx * weight_sum
+  /// subtracted per call (the input zero point is a call argument), everything that turns a raw dot-product
+  /// sum into apply()'s biased accumulator.
+  int32_t base[kChannels];
+  int32_t weight_sum[kChannels];
+
+  void init(ChannelRescale rq, const int32_t* bias_values, const int32_t* sums, int32_t channel_begin,
+            int32_t channels) {
+    for (int32_t c = 0; c < kChannels; ++c) {
+      const bool real = c < channels;
+      const int32_t ch = channel_begin + c;
+      const uint32_t m = real ? static_cast<uint32_t>(rq.multiplier[ch]) : 0u;
+      const int s = real ? rq.shift[ch] : 1;
+      multiplier[c] = static_cast<int32_t>(m);
+      const int vec = c / kL, lane = c % kL;
+      const int slot = vec * kHalf + lane / 2;
+      // Wrapping uint64 arithmetic: the int64 value of the difference is what apply() adds.
+      round[lane & 1][slot] =
+          static_cast<int64_t>((uint64_t{1} << (s - 1)) - (static_cast<uint64_t>(m) << 31));
+      shift[lane & 1][slot] = s;
+      const uint32_t bias = real && bias_values != nullptr ? static_cast<uint32_t>(bias_values[ch]) : 0u;
+      weight_sum[c] = real ? sums[c] : 0;
+      base[c] = static_cast<int32_t>(
+          bias - static_cast<uint32_t>(V::kXOffset) * static_cast<uint32_t>(sums[c]) + 0x80000000u);
+    }
+  }
+
+  /// base - zx * weight_sum of vector v: the call's offset (wrapping), the same for every row.
+  typename V::I32 offset(int v, typename V::I32 zx) const {
+    return V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
+  }
+
+  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + offset(v, zx), for the
+  /// raw dot-product sums `sum` of vector v, as two int64 vectors (even channels, odd channels). Exact: acc
+  /// = sum + bias - (kXOffset + zx) * weight_sum fits int32 (docs/quantization.md), so the wrapping
+  /// sum + offset is b = acc + 2^31,
+  /// acc's value biased into [0, 2^32), so mul_epu32 forms b * m < 2^64 exactly; adding round = 2^(s-1) -
+  /// 2^31 m modulo 2^64 leaves acc * m + 2^(s-1) modulo 2^64, and that value lies in (-2^62, 2^62 + 2^61)
+  /// (|acc * m| < 2^62, s <= 62), so its int64 reading is exact and the arithmetic shift floors it exactly
+  /// as numerics.h's rescale() does.
+  void apply(typename V::I32 sum, int v, typename V::I32 offset, typename V::I64* even,
+             typename V::I64* odd) const {
+    const typename V::I32 biased = V::add(sum, offset);
+    const typename V::I32 m = V::load_i32(multiplier + v * kL);
+    const typename V::I64 pe = V::mulu_lo32(biased, m);
+    const typename V::I64 po = V::mulu_lo32(V::shr32(biased), V::shr32(m));
+    *even = V::srav64(V::add64(pe, V::load_i64(round[0] + v * kHalf)), V::load_i64(shift[0] + v * kHalf));
+    *odd = V::srav64(V::add64(po, V::load_i64(round[1] + v * kHalf)), V::load_i64(shift[1] + v * kHalf));
+  }
+};
+
+/// The packed form of one operand, as dense_pack_twin writes it and DensePackedRun reads it.
+template <class V, int kVecs>
+struct DensePackedView {
+  using Consts = DensePackedConsts<V, kVecs>;
+  static constexpr int kChannels = kVecs * V::kLanes;
+  /// Bytes of one k group of every channel of a block.
+  static constexpr size_t kGroupBytes =
+      static_cast<size_t>(kChannels) * V::kGroup * sizeof(typename V::PackedW);
+
+  const uint8_t* base;  ///< the header
+  twins::DensePackLayout layout;
+
+  const Consts& consts(int32_t block) const { return *reinterpret_cast<const Consts*>(block_start(block)); }
+  const uint8_t* weights(int32_t block) const { return block_start(block) + layout.consts_bytes; }
+
+ private:
+  const uint8_t* block_start(int32_t block) const {
+    return base + twins::kDensePackHeaderBytes + static_cast<size_t>(block) * layout.block_bytes;
+  }
+};
+
+/// Writes the packed operand (header, then each block's constants and weights).
+template <class V, int kVecs>
+void dense_pack_blocks(Isa isa, const twins::DensePackLayout& layout, QWeights weights, int32_t in_cols,
+                       int32_t out_cols, const int32_t* bias, ChannelRescale rq, uint8_t* packed) {
+  using PW = typename V::PackedW;
+  using Consts = DensePackedConsts<V, kVecs>;
+  static_assert(sizeof(Consts) == Consts::kChannels * twins::kDensePackConstBytesPerChannel,
+                "twins::dense_pack_layout() sizes the constants");
+  constexpr int kChannels = Consts::kChannels;
+  constexpr size_t kGroupStride = static_cast<size_t>(kChannels) * V::kGroup;  // PW per k group
+
+  twins::DensePackHeader header{};
+  header.magic = twins::kDensePackMagic;
+  header.isa = static_cast<int32_t>(isa);
+  header.in_cols = in_cols;
+  header.out_cols = out_cols;
+  header.weight_bits = weights.bits;
+  header.vecs = kVecs;
+  header.weights = weights.data;
+  header.bias = bias;
+  header.multiplier = rq.multiplier;
+  header.shift = rq.shift;
+  std::memset(packed, 0, twins::kDensePackHeaderBytes);
+  std::memcpy(packed, &header, sizeof header);
+
+  const uint8_t* w = static_cast<const uint8_t*>(weights.data);
+  for (int32_t block = 0; block < layout.blocks; ++block) {
+    uint8_t* start = packed + twins::kDensePackHeaderBytes + static_cast<size_t>(block) * layout.block_bytes;
+    std::memset(start, 0, layout.block_bytes);
+    PW* out = reinterpret_cast<PW*>(start + layout.consts_bytes);
+    const int32_t channel_begin = block * kChannels;
+    const int32_t channels = out_cols - channel_begin < kChannels ? out_cols - channel_begin : kChannels;
+    int32_t sums[kChannels] = {};
+    for (int32_t c = 0; c < channels; ++c) {
+      const uint64_t row = static_cast<uint64_t>(channel_begin + c) * static_cast<uint64_t>(in_cols);
+      PW* dst = out + static_cast<size_t>(c) * V::kGroup;
+      int32_t sum = 0;
+      for (int32_t k = 0; k < in_cols; ++k) {
+        const uint64_t index = row + static_cast<uint64_t>(k);
+        const int32_t value = weights.bits == 4 ? dense_int4_at(w, index) : static_cast<int8_t>(w[index]);
+        dst[static_cast<size_t>(k / V::kGroup) * kGroupStride + k % V::kGroup] = static_cast<PW>(value);
+        sum += value;
+      }
+      sums[c] = sum;
+    }
+    Consts consts;
+    consts.init(rq, bias, sums, channel_begin, channels);
+    std::memcpy(start, &consts, sizeof consts);
+  }
+}
+
+/// KernelTable::dense_pack of one ISA.
+template <class V>
+void dense_pack_twin(Isa isa, twins::DensePackShape shape, QWeights weights, int32_t in_cols,
+                     int32_t out_cols, const int32_t* bias, ChannelRescale rq, void* packed) {
+  static_assert(sizeof(typename V::PackedW) == 1 || sizeof(typename V::PackedW) == 2, "PackedW");
+  const twins::DensePackLayout layout = twins::dense_pack_layout(shape, in_cols, out_cols, weights.bits);
+  if (layout.total_bytes == 0) return;
+  uint8_t* bytes = static_cast<uint8_t*>(packed);
+  if (layout.vecs == 2) {
+    if constexpr (V::kLanes == 16) {
+      dense_pack_blocks<V, 2>(isa, layout, weights, in_cols, out_cols, bias, rq, bytes);
+    }
+  } else {
+    dense_pack_blocks<V, 1>(isa, layout, weights, in_cols, out_cols, bias, rq, bytes);
+  }
+}
+
+/// acc[r][v * kLanes + lane] (+)= sum over `groups` packed k groups of x_tile[r] * w, for kRows rows: the
+/// first chunk of k starts from zero, later ones add to the partial sums in acc.
+template <class V, int kRows, int kVecs>
+void dense_micro_tile(const uint8_t* tile, size_t x_stride, const uint8_t* packed, int32_t groups, bool first,
+                      int32_t* acc) {
+  using Acc = typename V::Acc;
+  constexpr size_t kGroupBytes = DensePackedView<V, kVecs>::kGroupBytes;
+  constexpr size_t kVecBytes = kGroupBytes / kVecs;
+  Acc sums[kRows][kVecs];
+  for (int r = 0; r < kRows; ++r) {
+    for (int v = 0; v < kVecs; ++v) {
+      sums[r][v] = first ? V::acc_zero() : V::load_acc(acc + (r * kVecs + v) * V::kLanes);
+    }
+  }
+  for (int32_t g = 0; g < groups; ++g) {
+    const uint8_t* wp = packed + static_cast<size_t>(g) * kGroupBytes;
+    Acc w[kVecs];
+    for (int v = 0; v < kVecs; ++v) w[v] = V::load_acc(wp + v * kVecBytes);
+    const size_t x_offset = static_cast<size_t>(g) * 4;  // kGroup activations are 4 bytes in both traits
+    for (int r = 0; r < kRows; ++r) {
+      const uint8_t* xp = tile + static_cast<size_t>(r) * x_stride + x_offset;
+      for (int v = 0; v < kVecs; ++v) sums[r][v] = V::dot_bcast(sums[r][v], xp, w[v]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int v = 0; v < kVecs; ++v) V::store_acc(acc + (r * kVecs + v) * V::kLanes, sums[r][v]);
+  }
+}
+
+template <class V, int kVecs>
+void dense_micro(int rows, const uint8_t* tile, size_t x_stride, const uint8_t* packed, int32_t groups,
+                 bool first, int32_t* acc) {
+  static_assert(kDenseRows == 8, "dense_micro dispatches 1..8 rows");
+  switch (rows) {
+    case 1:
+      return dense_micro_tile<V, 1, kVecs>(tile, x_stride, packed, groups, first, acc);
+    case 2:
+      return dense_micro_tile<V, 2, kVecs>(tile, x_stride, packed, groups, first, acc);
+    case 3:
+      return dense_micro_tile<V, 3, kVecs>(tile, x_stride, packed, groups, first, acc);
+    case 4:
+      return dense_micro_tile<V, 4, kVecs>(tile, x_stride, packed, groups, first, acc);
+    case 5:
+      return dense_micro_tile<V, 5, kVecs>(tile, x_stride, packed, groups, first, acc);
+    case 6:
+      return dense_micro_tile<V, 6, kVecs>(tile, x_stride, packed, groups, first, acc);
+    case 7:
+      return dense_micro_tile<V, 7, kVecs>(tile, x_stride, packed, groups, first, acc);
+    default:
+      return dense_micro_tile<V, 8, kVecs>(tile, x_stride, packed, groups, first, acc);
+  }
+}
+
+/// One operand (main or extra) of a dense call over its packed form, with its own activation tile.
+template <class V, int kVecs>
+class DenseOperandRun {
+ public:
+  /// Inputs per chunk of k: a multiple of kStep (so int4 chunks start on a byte) and of kGroup.
+  static constexpr int32_t kChunk = static_cast<int32_t>(kDenseTileRowBytes / V::kXBytes);
+  static_assert(kChunk % V::kStep == 0 && kChunk % V::kGroup == 0, "chunk alignment");
+
+  DenseOperandRun(QActivationConst in, int32_t in_cols, const DensePackedView<V, kVecs>& packed)
+      : in_(in), in_cols_(in_cols), packed_(packed) {}
+
+  /// acc = the raw dot-product sums of rows [row, row + rows) for the channels of `block`.
+  void accumulate(int32_t row, int rows, int32_t block, int32_t* acc) {
+    if (in_cols_ == 0) {
+      std::memset(acc, 0, sizeof(int32_t) * static_cast<size_t>(kDenseRows) * kVecs * V::kLanes);
+      return;
+    }
+    const uint8_t* weights = packed_.weights(block);
+    for (int32_t k = 0; k < in_cols_; k += kChunk) {
+      const int32_t count = in_cols_ - k < kChunk ? in_cols_ - k : kChunk;
+      // One chunk (every layer up to kChunk inputs): the tile of a row tile serves every block.
+      if (row != tile_row_ || rows != tile_rows_ || k != tile_k_) load_rows(row, rows, k, count);
+      const int32_t groups = (count + V::kGroup - 1) / V::kGroup;
+      dense_micro<V, kVecs>(
+          rows, tile_, x_stride_,
+          weights + static_cast<size_t>(k / V::kGroup) * DensePackedView<V, kVecs>::kGroupBytes, groups,
+          k == 0, acc);
+    }
+  }
+
+  const DensePackedConsts<V, kVecs>& consts(int32_t block) const { return packed_.consts(block); }
+  int32_t zero_point() const { return in_.zero_point; }
+
+ private:
+  /// Rows [row, row + rows), inputs [k, k + count), as X vectors (tail lanes of the last vector are the
+  /// traits' padding; their weights are zero).
+  void load_rows(int32_t row, int rows, int32_t k0, int32_t count) {
+    const size_t in_stride =
+        in_.bits == 8 ? static_cast<size_t>(in_cols_) : (static_cast<size_t>(in_cols_) + 1) / 2;
+    const uint8_t* x = static_cast<const uint8_t*>(in_.data);
+    x_stride_ = (static_cast<size_t>(count) + V::kStep - 1) / V::kStep * V::kStep * V::kXBytes;
+    for (int r = 0; r < rows; ++r) {
+      const uint8_t* src = x + static_cast<size_t>(row + r) * in_stride;
+      uint8_t* dst = tile_ + static_cast<size_t>(r) * x_stride_;
+      for (int32_t k = 0; k < count; k += V::kStep) {
+        const int n = count - k < V::kStep ? count - k : V::kStep;
+        const int32_t at = k0 + k;
+        V::store_x(dst + static_cast<size_t>(k) * V::kXBytes,
+                   in_.bits == 8 ? V::load_x_s8(src + at, n) : V::load_x_s4(src + at / 2, n));
+      }
+    }
+    tile_row_ = row;
+    tile_rows_ = rows;
+    tile_k_ = k0;
+  }
+
+  QActivationConst in_;
+  int32_t in_cols_;
+  DensePackedView<V, kVecs> packed_;
+  size_t x_stride_ = 0;
+  int32_t tile_row_ = -1, tile_rows_ = 0, tile_k_ = -1;
+  alignas(64) uint8_t tile_[kDenseRows * kDenseTileRowBytes];
+};
+
+template <class V, int kVecs, int kOutBits>
+class DensePackedRun {
+ public:
+  static constexpr int kL = V::kLanes;
+  static constexpr int kChannels = kVecs * kL;
+
+  DensePackedRun(DenseOperandRun<V, kVecs>* extra, bool relu, QActivation out, int32_t out_cols)
+      : out_(static_cast<uint8_t*>(out.data)),
+        out_stride_(kOutBits == 8 ? static_cast<size_t>(out_cols) : (static_cast<size_t>(out_cols) + 1) / 2),
+        out_cols_(out_cols),
+        zo_(out.zero_point),
+        lo_(relu ? (out.zero_point > kOutMin ? out.zero_point : kOutMin) : kOutMin),
+        extra_(extra) {}
+
+  void run(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
+    const typename V::I32 main_zx = V::set1(main.zero_point());
+    const typename V::I32 extra_zx = V::set1(extra_ != nullptr ? extra_->zero_point() : 0);
+    for (int32_t row = row_begin; row < row_end; row += kDenseRows) {
+      const int rows = row_end - row < kDenseRows ? static_cast<int>(row_end - row) : kDenseRows;
+      for (int32_t channel = 0, block = 0; channel < out_cols_; channel += kChannels, ++block) {
+        const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
+        main.accumulate(row, rows, block, acc_main_);
+        const DensePackedConsts<V, kVecs>& main_consts = main.consts(block);
+        const DensePackedConsts<V, kVecs>* extra_consts = nullptr;
+        typename V::I32 main_offset[kVecs], extra_offset[kVecs];
+        for (int v = 0; v < kVecs; ++v) main_offset[v] = main_consts.offset(v, main_zx);
+        if (extra_ != nullptr) {
+          extra_->accumulate(row, rows, block, acc_extra_);
+          extra_consts = &extra_->consts(block);
+          for (int v = 0; v < kVecs; ++v) extra_offset[v] = extra_consts->offset(v, extra_zx);
+        }
+        for (int r = 0; r < rows; ++r) {
+          store_row(row + r, r, channel, channels, main_consts, main_offset, extra_consts, extra_offset);
+        }
+      }
+    }
+  }
+
+ private:
+  static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
+  static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
+
+  void store_row(int32_t row, int r, int32_t channel, int32_t channels,
+                 const DensePackedConsts<V, kVecs>& main_consts, const typename V::I32* main_offset,
+                 const DensePackedConsts<V, kVecs>* extra_consts, const typename V::I32* extra_offset) {
+    uint8_t* out_row = out_ + static_cast<size_t>(row) * out_stride_;
+    const typename V::I64 zo = V::set1_64(zo_), lo = V::set1_64(lo_), hi = V::set1_64(kOutMax);
+    for (int v = 0; v < kVecs && v * kL < channels; ++v) {
+      typename V::I64 even, odd;
+      main_consts.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, main_offset[v], &even, &odd);
+      even = V::add64(even, zo);
+      odd = V::add64(odd, zo);
+      if (extra_consts != nullptr) {
+        // Rescaled separately, as in the reference: the two accumulators are at different scales.
+        typename V::I64 extra_even, extra_odd;
+        extra_consts->apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v, extra_offset[v], &extra_even,
+                            &extra_odd);
+        even = V::add64(even, extra_even);
+        odd = V::add64(odd, extra_odd);
+      }
+      even = V::min64(V::max64(even, lo), hi);
+      odd = V::min64(V::max64(odd, lo), hi);
+      const int32_t first = channel + v * kL;  // a multiple of kLanes, so even
+      const int count = channels - v * kL < kL ? channels - v * kL : kL;
+      if (kOutBits == 8) {
+        V::store_s8(out_row + first, V::blend_odd(even, V::shl32(odd)), count);
+      } else {
+        V::store_s4_pairs(out_row + first / 2, even, odd, count);
+      }
+    }
+  }
+
+  uint8_t* out_;
+  size_t out_stride_;
+  int32_t out_cols_, zo_, lo_;
+  DenseOperandRun<V, kVecs>* extra_;
+  alignas(64) int32_t acc_main_[kDenseRows * kChannels];
+  alignas(64) int32_t acc_extra_[kDenseRows * kChannels];
+};
+
+template <class V, int kVecs>
+void dense_packed(const twins::DensePackLayout& layout, const twins::DensePackLayout* extra_layout,
+                  QActivationConst in, int32_t in_cols, QWeights weights, const DenseExtraInput* extra,
+                  bool relu, QActivation out, int32_t out_cols, int32_t row_begin, int32_t row_end) {
+  DenseOperandRun<V, kVecs> main(
+      in, in_cols, DensePackedView<V, kVecs>{static_cast<const uint8_t*>(weights.packed), layout});
+  if (extra != nullptr) {
+    DenseOperandRun<V, kVecs> extra_run(
+        extra->in, extra->in_cols,
+        DensePackedView<V, kVecs>{static_cast<const uint8_t*>(extra->weights.packed), *extra_layout});
+    if (out.bits == 4) {
+      DensePackedRun<V, kVecs, 4>(&extra_run, relu, out, out_cols).run(main, row_begin, row_end);
+    } else {
+      DensePackedRun<V, kVecs, 8>(&extra_run, relu, out, out_cols).run(main, row_begin, row_end);
+    }
+  } else if (out.bits == 4) {
+    DensePackedRun<V, kVecs, 4>(nullptr, relu, out, out_cols).run(main, row_begin, row_end);
+  } else {
+    DensePackedRun<V, kVecs, 8>(nullptr, relu, out, out_cols).run(main, row_begin, row_end);
+  }
+}
+
+/// dense() of one ISA: the channels-in-lanes twin over the packed operands where the call matches them (the
+/// main operand and, if any, the extra one, each from this ISA's dense_pack), else dense_tiled() on the ISA's
+/// dot-product accumulators (exact too, but it rereads and re-sums the weights on every call).
+template <class V>
+void dense_twin(Isa isa, twins::DensePackShape shape, const twins::GemmKernels& fallback, QActivationConst in,
+                int32_t in_cols, QWeights weights, const int32_t* bias, ChannelRescale rq,
+                const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols, int32_t row_begin,
+                int32_t row_end) {
+  static_assert(V::kLanes == 8 || V::kLanes == 16, "lanes");
+  if (row_begin >= row_end || out_cols <= 0) return;
+  const twins::DensePackHeader* main = twins::dense_pack_match(weights, isa, in_cols, out_cols, bias, rq);
+  const twins::DensePackHeader* extra_header =
+      extra != nullptr
+          ? twins::dense_pack_match(extra->weights, isa, extra->in_cols, out_cols, extra->bias, extra->rq)
+          : nullptr;
+  if (main == nullptr || (extra != nullptr && extra_header == nullptr)) {
+    twins::dense_tiled(fallback, in, in_cols, weights, bias, rq, extra, relu, out, out_cols, row_begin,
+                       row_end);
+    return;
+  }
+  const twins::DensePackLayout layout = twins::dense_pack_layout(shape, in_cols, out_cols, weights.bits);
+  twins::DensePackLayout extra_layout{};
+  if (extra != nullptr) {
+    extra_layout = twins::dense_pack_layout(shape, extra->in_cols, out_cols, extra->weights.bits);
+  }
+  // Both layouts have the same vecs: it depends on out_cols only.
+  if constexpr (V::kLanes == 16) {
+    if (layout.vecs == 2) {
+      dense_packed<V, 2>(layout, &extra_layout, in, in_cols, weights, extra, relu, out, out_cols, row_begin,
+                         row_end);
+      return;
+    }
+  }
+  dense_packed<V, 1>(layout, &extra_layout, in, in_cols, weights, extra, relu, out, out_cols, row_begin,
+                     row_end);
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_DENSE_DENSE_BODY_H_

@@ -1,0 +1,17 @@
+// AVX2 twin of quantize_rows() (quantize-body.h). Compiled with the AVX2 flags only.
+#include "quantize-body.h"
+#include "simd-avx2.h"
+#include "twins.h"
+
+namespace qgnn {
+namespace kernels {
+namespace twins {
+
+void quantize_rows_avx2(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                        int32_t row_end) {
+  quantize_rows_twin<Avx2>(in, cols, scale, out, row_begin, row_end);
+}
+
+}  // namespace twins
+}  // namespace kernels
+}  // namespace qgnn

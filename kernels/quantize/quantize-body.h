@@ -1,0 +1,75 @@
+// The ONE body of the x86 quantize_rows() twins (model input: float -> int8 / int4), written against a
+// vector-traits type V (simd-avx2.h, simd-avx512.h). Include after the traits, from a file compiled with
+// the ISA's flags.
+//
+// Bit-identical to numerics.h's quantize_float per lane, for every non-NaN float:
+//  - v = x / scale is the same IEEE single division (never a multiplication by 1/scale, which rounds
+//    differently), and min/max with +-1e6 equals the reference clamp (no NaN is left at that point);
+//  - t = cvtt(v) is trunc(v) exactly (|v| <= 1e6 < 2^31), and frac = v - t is exact: t = 0, or t and v
+//    have the same sign with |v| / 2 <= |t| <= |v| (Sterbenz), so |frac| >= 0.5 decides round half away
+//    from zero (std::round) exactly: r = t + 1 when frac >= 0.5, t - 1 when frac <= -0.5;
+//  - zero_point + r fits int32 (|r| <= 1e6), then the same clamp to [qmin, qmax].
+// A row holding a NaN is handed to the reference kernel whole (the runtime rejects non-finite features
+// before this kernel runs; the reference's result for NaN is whatever its float -> int conversion gives).
+#ifndef QGNN_KERNELS_QUANTIZE_QUANTIZE_BODY_H_
+#define QGNN_KERNELS_QUANTIZE_QUANTIZE_BODY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "qgnn/kernels/reference.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+template <class V, int kOutBits>
+void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                        int32_t row_end) {
+  constexpr int kL = V::kLanes;
+  constexpr int32_t kMin = kOutBits == 8 ? -128 : -8;
+  constexpr int32_t kMax = kOutBits == 8 ? 127 : 7;
+  const size_t out_stride = kOutBits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
+  float scales[kL];
+  for (float& s : scales) s = scale;
+  const typename V::F32 divisor = V::load_f32(scales, kL);
+  const typename V::I32 zero_point = V::set1(out.zero_point);
+  for (int32_t row = row_begin; row < row_end; ++row) {
+    const float* src = in + static_cast<size_t>(row) * static_cast<size_t>(cols);
+    uint8_t* dst = static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_stride;
+    bool nan = false;
+    for (int32_t col = 0; col < cols && !nan; col += kL) {
+      const int n = cols - col < kL ? static_cast<int>(cols - col) : kL;
+      const typename V::F32 x = V::load_f32(src + col, n);
+      if (V::any_nan(x)) {
+        nan = true;
+        break;
+      }
+      const typename V::I32 q = V::clamp32(V::add(V::round_quotient(x, divisor), zero_point), kMin, kMax);
+      if (kOutBits == 8) {
+        V::store_s8(dst + col, q, n);
+        continue;
+      }
+      // col is a multiple of kLanes (even), so the row's nibbles start on a byte.
+      V::store_s4(dst + col / 2, q, n);
+    }
+    if (nan) quantize_rows(in, cols, scale, out, row, row + 1);
+  }
+}
+
+template <class V>
+void quantize_rows_twin(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                        int32_t row_end) {
+  if (out.bits == 4) {
+    quantize_rows_body<V, 4>(in, cols, scale, out, row_begin, row_end);
+  } else {
+    quantize_rows_body<V, 8>(in, cols, scale, out, row_begin, row_end);
+  }
+}
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_QUANTIZE_QUANTIZE_BODY_H_

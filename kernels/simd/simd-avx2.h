@@ -1,0 +1,232 @@
+// Vector traits for AVX2: the operations the SpMM and GEMM bodies are written in. Include only from files
+// compiled with the AVX2 flags. Everything is in an anonymous namespace so no AVX2 code can be shared with
+// (and picked by the linker for) code compiled for a smaller ISA. AVX2 has no byte-masked loads, so partial
+// loads go through a small zeroed buffer; no load ever reads past the bytes it was given.
+#ifndef QGNN_KERNELS_SIMD_SIMD_AVX2_H_
+#define QGNN_KERNELS_SIMD_SIMD_AVX2_H_
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "packed-bytes.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+struct Avx2 {
+  // ---- int32 lanes (SpMM) and int64 lanes (its rescale) ----------------------------------------------
+  using I32 = __m256i;
+  using I64 = __m256i;
+  static constexpr int kLanes = 8;
+
+  static I32 zero() { return _mm256_setzero_si256(); }
+  static I32 set1(int32_t v) { return _mm256_set1_epi32(v); }
+  static I32 add(I32 a, I32 b) { return _mm256_add_epi32(a, b); }
+  static I32 sub(I32 a, I32 b) { return _mm256_sub_epi32(a, b); }
+  static I32 max(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
+  static I32 mullo(I32 a, I32 b) { return _mm256_mullo_epi32(a, b); }
+  static I32 srai16(I32 a) { return _mm256_srai_epi32(a, 16); }
+
+  /// 8 int8 -> int32 lanes; the partial form reads only n (< 8) bytes.
+  static I32 load_s8(const uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(cast128(p))); }
+  static I32 load_s8_partial(const uint8_t* p, int n) {
+    return _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, n))));
+  }
+  /// 8 int4 (4 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
+  /// Lanes already clamped to int4: writes the first n (<= 8) as packed nibbles, (n + 1) / 2 bytes at p
+  /// (lane 0 in the low nibble; an odd n's pad nibble is 0).
+  static void store_s4(uint8_t* p, I32 v, int n) {
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = _mm_packs_epi16(words, words);
+    store_nibbles<kLanes>(p, pack_low_nibbles(static_cast<uint64_t>(_mm_cvtsi128_si64(bytes))), n);
+  }
+  static I32 load_s4(const uint8_t* p) {
+    return _mm256_cvtepi8_epi32(unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, 4)))));
+  }
+  static I32 load_s4_partial(const uint8_t* p, int n) {
+    return _mm256_cvtepi8_epi32(
+        unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, (n + 1) / 2)))));
+  }
+  /// Lanes already clamped to int8: writes the first n (<= 8) as bytes.
+  static void store_s8(uint8_t* p, I32 v, int n) {
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i bytes = _mm_packs_epi16(words, words);
+    if (n == kLanes) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      const uint64_t all = static_cast<uint64_t>(_mm_cvtsi128_si64(bytes));
+      std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is lane i
+    }
+  }
+
+  // ---- int4 rows as biased nibbles in 16-bit lanes (aggregation sum / max over int4, aggregate-body.h)
+  // -----------
+  using U16 = __m256i;  ///< 2 * kLanes lanes
+  static U16 zero16() { return _mm256_setzero_si256(); }
+  static U16 add16(U16 a, U16 b) { return _mm256_add_epi16(a, b); }
+  static U16 max16(U16 a, U16 b) { return _mm256_max_epu16(a, b); }
+  static U16 set1_16(uint16_t v) { return _mm256_set1_epi16(static_cast<int16_t>(v)); }
+  /// Low 16 bits of the lane products (exact while they are below 2^16).
+  static U16 mullo16(U16 a, U16 b) { return _mm256_mullo_epi16(a, b); }
+  /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
+  static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m256i w = _mm256_xor_si256(_mm256_cvtepu8_epi16(load_bytes16(p, bytes)), _mm256_set1_epi16(0x88));
+    *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x0F));
+    *hi = _mm256_srli_epi16(w, 4);
+  }
+  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
+  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
+    const __m256i a = _mm256_unpacklo_epi16(lo, hi);  // elements 0..7 | 16..23
+    const __m256i b = _mm256_unpackhi_epi16(lo, hi);  // elements 8..15 | 24..31
+    out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a));
+    out[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(b));
+    out[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(a, 1));
+    out[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(b, 1));
+  }
+
+  static I64 widen_lo(I32 v) { return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)); }
+  static I64 widen_hi(I32 v) { return _mm256_cvtepi32_epi64(_mm256_extracti128_si256(v, 1)); }
+  /// Low 32 bits of every int64 lane, lo's lanes first.
+  static I32 narrow(I64 lo, I64 hi) {
+    const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    return _mm256_permute2x128_si256(_mm256_permutevar8x32_epi32(lo, even),
+                                     _mm256_permutevar8x32_epi32(hi, even), 0x20);
+  }
+  static I64 set1_64(int64_t v) { return _mm256_set1_epi64x(v); }
+  /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
+  /// writes channels [0, n) (n <= 8) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
+  /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and gathered by one shuffle.
+  static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
+    const __m256i bytes =
+        _mm256_or_si256(_mm256_and_si256(even, _mm256_set1_epi64x(0x0F)),
+                        _mm256_and_si256(_mm256_slli_epi64(odd, 4), _mm256_set1_epi64x(0xF0)));
+    // Bytes 0 and 8 of each 128-bit half to the half's bytes 0 and 1.
+    const __m256i gathered = _mm256_shuffle_epi8(
+        bytes, _mm256_setr_epi8(0, 8, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 8, -1, -1,
+                                -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const uint32_t four = static_cast<uint32_t>(_mm256_extract_epi16(gathered, 0)) |
+                          static_cast<uint32_t>(_mm256_extract_epi16(gathered, 8)) << 16;
+    store_nibbles<kLanes>(p, four, n);
+  }
+  static I64 add64(I64 a, I64 b) { return _mm256_add_epi64(a, b); }
+  static I64 and64(I64 a, I64 b) { return _mm256_and_si256(a, b); }
+  static I64 mul_lo32(I64 a, I64 b) { return _mm256_mul_epi32(a, b); }
+  static I64 mulu_lo32(I64 a, I64 b) { return _mm256_mul_epu32(a, b); }
+  static I64 shl32(I64 a) { return _mm256_slli_epi64(a, 32); }
+  static I64 shr32(I64 a) { return _mm256_srli_epi64(a, 32); }
+  /// AVX2 has no 64-bit arithmetic shift: floor(a / 2^s) = ~((~a) >>> s) for negative a.
+  static I64 srai64(I64 a, int s) {
+    const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
+    return _mm256_xor_si256(_mm256_srl_epi64(_mm256_xor_si256(a, sign), _mm_cvtsi32_si128(s)), sign);
+  }
+  static I64 min64(I64 a, I64 b) { return _mm256_blendv_epi8(a, b, _mm256_cmpgt_epi64(a, b)); }
+  static I64 max64(I64 a, I64 b) { return _mm256_blendv_epi8(b, a, _mm256_cmpgt_epi64(a, b)); }
+
+  // ---- GEMM: 16 int8 per step as int16 lanes, vpmaddwd (exact: no saturation, unlike vpmaddubsw) ------
+  using X = __m256i;
+  using W = __m256i;
+  using Acc = __m256i;
+  static constexpr int kStep = 16;
+  static constexpr int32_t kXOffset = 0;  // signed operands: the correction is zx * sum(w)
+
+  static Acc acc_zero() { return _mm256_setzero_si256(); }
+  static X load_x_s8(const uint8_t* p, int n) { return _mm256_cvtepi8_epi16(load_bytes16(p, n)); }
+  static X load_x_s4(const uint8_t* p, int n) {
+    return _mm256_cvtepi8_epi16(
+        unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(load_u64(p, (n + 1) / 2)))));
+  }
+  static W load_w_s8(const uint8_t* p, int n) { return _mm256_cvtepi8_epi16(load_bytes16(p, n)); }
+  /// n (<= 16) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
+  /// lanes >= n are zero so padded activations contribute nothing.
+  static W load_w_s4(const uint8_t* base, uint64_t index, int n) {
+    const uint64_t packed = load_int4_run_u64(base, index, n);
+    const __m256i w = _mm256_cvtepi8_epi16(unpack_nibbles(_mm_cvtsi64_si128(static_cast<long long>(packed))));
+    if (n == kStep) return w;
+    alignas(32) static constexpr int16_t kOnes[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                      -1, -1, -1, -1, -1, 0,  0,  0,  0,  0,  0,
+                                                      0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
+    return _mm256_and_si256(w, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kOnes + 16 - n)));
+  }
+  static Acc dot(Acc acc, X x, W w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
+  static Acc wsum(Acc acc, W w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(w, _mm256_set1_epi16(1))); }
+  // ---- Input quantization (quantize-body.h): float lanes -----------------------------------------------
+  using F32 = __m256;
+  /// n (<= kLanes) floats, the other lanes 0.
+  static F32 load_f32(const float* p, int n) {
+    if (n == kLanes) return _mm256_loadu_ps(p);
+    alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_maskload_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
+  }
+  static bool any_nan(F32 v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).
+  static I32 round_quotient(F32 x, F32 scale) {
+    __m256 v = _mm256_div_ps(x, scale);
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-1.0e6f)), _mm256_set1_ps(1.0e6f));
+    const __m256i t = _mm256_cvttps_epi32(v);
+    const __m256 frac = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t));
+    // All-ones lanes read -1: t - up + down.
+    const __m256i up = _mm256_castps_si256(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ));
+    const __m256i down = _mm256_castps_si256(_mm256_cmp_ps(frac, _mm256_set1_ps(-0.5f), _CMP_LE_OQ));
+    return _mm256_add_epi32(_mm256_sub_epi32(t, up), down);
+  }
+  static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
+    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+  }
+
+  // ---- Dense with channels in lanes (dense-body.h): weights packed [k / kGroup][channel][kGroup] -------
+  using PackedW = int16_t;           ///< vpmaddwd operands are int16 pairs
+  static constexpr int kGroup = 2;   ///< k per 32-bit lane group
+  static constexpr int kXBytes = 2;  ///< bytes of one activation in an X vector (int16)
+  /// 2 activations (int16) broadcast to every lane, times the 8 channels' 2 weights each.
+  static Acc dot_bcast(Acc acc, const uint8_t* x, Acc w) {
+    int32_t group;
+    std::memcpy(&group, x, sizeof group);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(group), w));
+  }
+  static Acc load_acc(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+  static void store_acc(void* p, Acc v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
+  static void store_x(uint8_t* p, X v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static I32 load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static I64 load_i64(const int64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  /// Variable arithmetic shift of each int64 lane (AVX2 has the logical one only, see srai64).
+  static I64 srav64(I64 a, I64 s) {
+    const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
+    return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(a, sign), s), sign);
+  }
+  /// Even dwords from a, odd dwords from b.
+  static I32 blend_odd(I32 a, I32 b) { return _mm256_blend_epi32(a, b, 0xAA); }
+  static int32_t hsum(Acc acc) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+  }
+
+ private:
+  static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
+  /// n (0..8) bytes, zero-extended.
+  static uint64_t load_u64(const uint8_t* p, int n) { return load_u64_partial(p, n); }
+  static __m128i load_bytes16(const uint8_t* p, int n) {
+    if (n == 16) return _mm_loadu_si128(cast128(p));
+    alignas(16) uint8_t buffer[16] = {};
+    std::memcpy(buffer, p, static_cast<size_t>(n));
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(buffer));
+  }
+  /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
+  static __m128i unpack_nibbles(__m128i packed) {
+    const __m128i words = _mm_cvtepu8_epi16(packed);
+    const __m128i pairs = _mm_or_si128(_mm_and_si128(words, _mm_set1_epi16(0x000F)),
+                                       _mm_slli_epi16(_mm_and_si128(words, _mm_set1_epi16(0x00F0)), 4));
+    // (v ^ 8) - 8 sign-extends a nibble held in a byte.
+    return _mm_sub_epi8(_mm_xor_si128(pairs, _mm_set1_epi8(8)), _mm_set1_epi8(8));
+  }
+};
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_SIMD_SIMD_AVX2_H_

@@ -1,0 +1,237 @@
+// Vector traits for AVX-512 (F, BW, VL, VNNI): the operations the SpMM and GEMM bodies are written in.
+// Include only from files compiled with the AVX-512 flags. Everything is in an anonymous namespace so no
+// AVX-512 code can be shared with (and picked by the linker for) code compiled for a smaller ISA.
+#ifndef QGNN_KERNELS_SIMD_SIMD_AVX512_H_
+#define QGNN_KERNELS_SIMD_SIMD_AVX512_H_
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "packed-bytes.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+struct Avx512 {
+  // ---- int32 lanes (SpMM) and int64 lanes (its rescale) ----------------------------------------------
+  using I32 = __m512i;
+  using I64 = __m512i;
+  static constexpr int kLanes = 16;
+
+  static I32 zero() { return _mm512_setzero_si512(); }
+  static I32 set1(int32_t v) { return _mm512_set1_epi32(v); }
+  static I32 add(I32 a, I32 b) { return _mm512_add_epi32(a, b); }
+  static I32 sub(I32 a, I32 b) { return _mm512_sub_epi32(a, b); }
+  static I32 max(I32 a, I32 b) { return _mm512_max_epi32(a, b); }
+  static I32 mullo(I32 a, I32 b) { return _mm512_mullo_epi32(a, b); }
+  static I32 srai16(I32 a) { return _mm512_srai_epi32(a, 16); }
+
+  /// 16 int8 -> int32 lanes; the partial form reads only n (< 16) bytes.
+  static I32 load_s8(const uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(cast128(p))); }
+  static I32 load_s8_partial(const uint8_t* p, int n) {
+    return _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << n) - 1u), p));
+  }
+  /// 16 int4 (8 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
+  /// Lanes already clamped to int4: writes the first n (<= 16) as packed nibbles, (n + 1) / 2 bytes at p
+  /// (lane 0 in the low nibble; an odd n's pad nibble is 0). Pairs of bytes b0 | b1 << 8 become
+  /// (b0 & 0xF) | (b1 & 0xF) << 4 in 16-bit lanes, narrowed to bytes.
+  static void store_s4(uint8_t* p, I32 v, int n) {
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi16(0x000F));
+    const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi16(0x00F0));
+    const __m128i packed = _mm_packus_epi16(_mm_or_si128(lo, hi), _mm_setzero_si128());
+    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(packed)), n);
+  }
+  static I32 load_s4(const uint8_t* p) {
+    return _mm512_cvtepi8_epi32(unpack_nibbles(_mm_loadl_epi64(cast128(p))));
+  }
+  static I32 load_s4_partial(const uint8_t* p, int n) {
+    const unsigned bytes = static_cast<unsigned>(n + 1) / 2u;
+    return _mm512_cvtepi8_epi32(
+        unpack_nibbles(_mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << bytes) - 1u), p)));
+  }
+  /// Lanes already clamped to int8: writes the first n (<= 16) as bytes.
+  static void store_s8(uint8_t* p, I32 v, int n) {
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    if (n == kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << n) - 1u), bytes);
+    }
+  }
+
+  // ---- int4 rows as biased nibbles in 16-bit lanes (aggregation sum / max over int4, aggregate-body.h)
+  // -----------
+  using U16 = __m512i;  ///< 2 * kLanes lanes
+  static U16 zero16() { return _mm512_setzero_si512(); }
+  static U16 add16(U16 a, U16 b) { return _mm512_add_epi16(a, b); }
+  static U16 max16(U16 a, U16 b) { return _mm512_max_epu16(a, b); }
+  static U16 set1_16(uint16_t v) { return _mm512_set1_epi16(static_cast<int16_t>(v)); }
+  /// Low 16 bits of the lane products (exact while they are below 2^16).
+  static U16 mullo16(U16 a, U16 b) { return _mm512_mullo_epi16(a, b); }
+  /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
+  static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m512i w = _mm512_xor_si512(_mm512_cvtepu8_epi16(load_bytes32(p, bytes)), _mm512_set1_epi16(0x88));
+    *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
+    *hi = _mm512_srli_epi16(w, 4);
+  }
+  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
+  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
+    const __m512i a = _mm512_unpacklo_epi16(lo, hi);                // 128-bit lane L: elements 16L .. 16L + 7
+    const __m512i b = _mm512_unpackhi_epi16(lo, hi);                // elements 16L + 8 .. 16L + 15
+    const __m512i ab01 = _mm512_shuffle_i64x2(a, b, 0x44);          // a.L0 a.L1 b.L0 b.L1
+    const __m512i ab23 = _mm512_shuffle_i64x2(a, b, 0xEE);          // a.L2 a.L3 b.L2 b.L3
+    const __m512i first = _mm512_shuffle_i64x2(ab01, ab01, 0xD8);   // a.L0 b.L0 a.L1 b.L1
+    const __m512i second = _mm512_shuffle_i64x2(ab23, ab23, 0xD8);  // a.L2 b.L2 a.L3 b.L3
+    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(first));
+    out[1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(first, 1));
+    out[2] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(second));
+    out[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(second, 1));
+  }
+
+  static I64 widen_lo(I32 v) { return _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)); }
+  static I64 widen_hi(I32 v) { return _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)); }
+  /// Low 32 bits of every int64 lane, lo's lanes first.
+  static I32 narrow(I64 lo, I64 hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(lo)), _mm512_cvtepi64_epi32(hi),
+                              1);
+  }
+  static I64 set1_64(int64_t v) { return _mm512_set1_epi64(v); }
+  /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
+  /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
+  /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
+    const __m512i bytes =
+        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi64(0x0F)),
+                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0)));
+    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(_mm512_cvtepi64_epi8(bytes))), n);
+  }
+  static I64 add64(I64 a, I64 b) { return _mm512_add_epi64(a, b); }
+  static I64 and64(I64 a, I64 b) { return _mm512_and_si512(a, b); }
+  /// Signed low dword x signed low dword -> int64 per lane.
+  static I64 mul_lo32(I64 a, I64 b) { return _mm512_mul_epi32(a, b); }
+  /// Unsigned low dword x unsigned low dword -> uint64 per lane.
+  static I64 mulu_lo32(I64 a, I64 b) { return _mm512_mul_epu32(a, b); }
+  static I64 shl32(I64 a) { return _mm512_slli_epi64(a, 32); }
+  static I64 shr32(I64 a) { return _mm512_srli_epi64(a, 32); }
+  static I64 srai64(I64 a, int s) { return _mm512_sra_epi64(a, _mm_cvtsi32_si128(s)); }
+  static I64 min64(I64 a, I64 b) { return _mm512_min_epi64(a, b); }
+  static I64 max64(I64 a, I64 b) { return _mm512_max_epi64(a, b); }
+
+  // ---- GEMM: 64 int8 per step, vpdpbusd (unsigned activations x signed weights) ----------------------
+  using X = __m512i;    ///< 64 activations + 128 as uint8
+  using W = __m512i;    ///< 64 int8 weights
+  using Acc = __m512i;  ///< int32 partial sums
+  static constexpr int kStep = 64;
+  /// vpdpbusd wants unsigned activations: x + 128 (x ^ 0x80), corrected with 128 * sum(w) afterwards.
+  static constexpr int32_t kXOffset = 128;
+
+  static Acc acc_zero() { return _mm512_setzero_si512(); }
+  static X load_x_s8(const uint8_t* p, int n) {
+    return _mm512_xor_si512(load_bytes64(p, n), _mm512_set1_epi8(-128));
+  }
+  /// Activation rows start on a byte boundary and k is a multiple of kStep, so p is a whole byte.
+  static X load_x_s4(const uint8_t* p, int n) {
+    return _mm512_xor_si512(unpack_nibbles64(load_bytes32(p, (n + 1) / 2)), _mm512_set1_epi8(-128));
+  }
+  static W load_w_s8(const uint8_t* p, int n) { return load_bytes64(p, n); }
+  /// n (<= 64) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
+  /// lanes >= n are zero so padded activations contribute nothing.
+  static W load_w_s4(const uint8_t* base, uint64_t index, int n) {
+    const uint8_t* p = base + index / 2;
+    __m256i packed;
+    if ((index & 1u) == 0) {
+      packed = load_bytes32(p, (n + 1) / 2);
+    } else {
+      // Shift the nibble stream by one element: byte i = high nibble of p[i] | low nibble of p[i + 1] << 4.
+      const int bytes = n / 2 + 1;
+      const __m256i first = load_bytes32(p, bytes < 32 ? bytes : 32);
+      const __m256i second = load_bytes32(p + 1, bytes - 1);
+      packed = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(first, 4), _mm256_set1_epi8(0x0F)),
+                               _mm256_and_si256(_mm256_slli_epi16(second, 4), _mm256_set1_epi8(-16)));
+    }
+    const __m512i w = unpack_nibbles64(packed);
+    return n == kStep ? w : _mm512_maskz_mov_epi8(mask64(n), w);
+  }
+  static Acc dot(Acc acc, X x, W w) { return _mm512_dpbusd_epi32(acc, x, w); }
+  static Acc wsum(Acc acc, W w) { return _mm512_dpbusd_epi32(acc, _mm512_set1_epi8(1), w); }
+  static int32_t hsum(Acc acc) { return _mm512_reduce_add_epi32(acc); }
+
+  // ---- Input quantization (quantize-body.h): float lanes -----------------------------------------------
+  using F32 = __m512;
+  /// n (<= kLanes) floats, the other lanes 0.
+  static F32 load_f32(const float* p, int n) {
+    return n == kLanes ? _mm512_loadu_ps(p)
+                       : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
+  static bool any_nan(F32 v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).
+  static I32 round_quotient(F32 x, F32 scale) {
+    __m512 v = _mm512_div_ps(x, scale);
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-1.0e6f)), _mm512_set1_ps(1.0e6f));
+    const __m512i t = _mm512_cvttps_epi32(v);
+    const __m512 frac = _mm512_sub_ps(v, _mm512_cvtepi32_ps(t));
+    const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __mmask16 down = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(-0.5f), _CMP_LE_OQ);
+    const __m512i one = _mm512_set1_epi32(1);
+    return _mm512_mask_sub_epi32(_mm512_mask_add_epi32(t, up, t, one), down, t, one);
+  }
+  static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
+    return _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
+  }
+
+  // ---- Dense with channels in lanes (dense-body.h): weights packed [k / kGroup][channel][kGroup] -------
+  using PackedW = int8_t;            ///< vpdpbusd's signed operand
+  static constexpr int kGroup = 4;   ///< k per 32-bit lane group
+  static constexpr int kXBytes = 1;  ///< bytes of one activation in an X vector (x + 128, uint8)
+  /// 4 activations (x + 128) broadcast to every lane, times the 16 channels' 4 weights each.
+  static Acc dot_bcast(Acc acc, const uint8_t* x, Acc w) {
+    int32_t group;
+    std::memcpy(&group, x, sizeof group);
+    return _mm512_dpbusd_epi32(acc, _mm512_set1_epi32(group), w);
+  }
+  static Acc load_acc(const void* p) { return _mm512_loadu_si512(p); }
+  static void store_acc(void* p, Acc v) { _mm512_storeu_si512(p, v); }
+  static void store_x(uint8_t* p, X v) { _mm512_storeu_si512(p, v); }
+  static I32 load_i32(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static I64 load_i64(const int64_t* p) { return _mm512_loadu_si512(p); }
+  /// Variable arithmetic shift of each int64 lane.
+  static I64 srav64(I64 a, I64 s) { return _mm512_srav_epi64(a, s); }
+  /// Even dwords from a, odd dwords from b.
+  static I32 blend_odd(I32 a, I32 b) { return _mm512_mask_blend_epi32(0xAAAA, a, b); }
+
+ private:
+  static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
+  static __mmask64 mask64(int n) { return n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1u); }
+  static __m512i load_bytes64(const uint8_t* p, int n) {
+    return n == 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(mask64(n), p);
+  }
+  static __m256i load_bytes32(const uint8_t* p, int n) {
+    return n == 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
+                   : _mm256_maskz_loadu_epi8(static_cast<__mmask32>(mask64(n)), p);
+  }
+  /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
+  static __m128i unpack_nibbles(__m128i packed) {
+    const __m128i words = _mm_cvtepu8_epi16(packed);
+    const __m128i pairs = _mm_or_si128(_mm_and_si128(words, _mm_set1_epi16(0x000F)),
+                                       _mm_slli_epi16(_mm_and_si128(words, _mm_set1_epi16(0x00F0)), 4));
+    // (v ^ 8) - 8 sign-extends a nibble held in a byte.
+    return _mm_sub_epi8(_mm_xor_si128(pairs, _mm_set1_epi8(8)), _mm_set1_epi8(8));
+  }
+  static __m512i unpack_nibbles64(__m256i packed) {
+    const __m512i words = _mm512_cvtepu8_epi16(packed);
+    const __m512i pairs =
+        _mm512_or_si512(_mm512_and_si512(words, _mm512_set1_epi16(0x000F)),
+                        _mm512_slli_epi16(_mm512_and_si512(words, _mm512_set1_epi16(0x00F0)), 4));
+    return _mm512_sub_epi8(_mm512_xor_si512(pairs, _mm512_set1_epi8(8)), _mm512_set1_epi8(8));
+  }
+};
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_SIMD_SIMD_AVX512_H_

@@ -1,0 +1,160 @@
+// Vector traits for arm64 NEON (Advanced SIMD, armv8-a): the operations the aggregation and GEMM bodies
+// (kernels/aggregate/aggregate-body.h, kernels/dense/gemm-body.h) are written in. Everything is in an
+// anonymous namespace, as for the x86 traits, so the dot-product files (simd-neondot.h, compiled with
+// +dotprod) never share an out-of-line copy of these functions with code that must run on plain armv8-a
+// cores. No load reads past the bytes it
+// was given: partial vectors go through a zeroed scalar first.
+#ifndef QGNN_KERNELS_SIMD_SIMD_NEON_H_
+#define QGNN_KERNELS_SIMD_SIMD_NEON_H_
+
+#include <arm_neon.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "packed-bytes.h"  // shared with the x86 traits
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+struct Neon {
+  // ---- int32 lanes (SpMM) and int64 lanes (its rescale) ----------------------------------------------
+  using I32 = int32x4_t;
+  using I64 = int64x2_t;
+  static constexpr int kLanes = 4;
+
+  static I32 zero() { return vdupq_n_s32(0); }
+  static I32 set1(int32_t v) { return vdupq_n_s32(v); }
+  static I32 add(I32 a, I32 b) { return vaddq_s32(a, b); }
+  static I32 sub(I32 a, I32 b) { return vsubq_s32(a, b); }
+  static I32 max(I32 a, I32 b) { return vmaxq_s32(a, b); }
+  static I32 mullo(I32 a, I32 b) { return vmulq_s32(a, b); }
+  static I32 srai16(I32 a) { return vshrq_n_s32(a, 16); }
+
+  /// 4 int8 -> int32 lanes; the partial form reads only n (< 4) bytes.
+  static I32 load_s8(const uint8_t* p) { return widen_bytes(load_u64(p, 4)); }
+  static I32 load_s8_partial(const uint8_t* p, int n) { return widen_bytes(load_u64(p, n)); }
+  /// 4 int4 (2 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
+  static I32 load_s4(const uint8_t* p) { return widen_s8(vget_low_s8(unpack_nibbles(load_u64(p, 2)))); }
+  static I32 load_s4_partial(const uint8_t* p, int n) {
+    return widen_s8(vget_low_s8(unpack_nibbles(load_u64(p, (n + 1) / 2))));
+  }
+  /// Lanes already clamped to int8: writes the first n (<= 4) as bytes.
+  static void store_s8(uint8_t* p, I32 v, int n) {
+    const int16x4_t words = vmovn_s32(v);
+    const int8x8_t bytes = vmovn_s16(vcombine_s16(words, words));
+    const uint64_t all = vget_lane_u64(vreinterpret_u64_s8(bytes), 0);
+    std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is lane i
+  }
+  /// Lanes already clamped to int4: writes the first n (<= 4) as packed nibbles, (n + 1) / 2 bytes at p
+  /// (lane 0 in the low nibble; an odd n's pad nibble is 0).
+  static void store_s4(uint8_t* p, I32 v, int n) {
+    const int16x4_t words = vmovn_s32(v);
+    const int8x8_t bytes = vmovn_s16(vcombine_s16(words, words));
+    store_nibbles<kLanes>(p, pack_low_nibbles(vget_lane_u64(vreinterpret_u64_s8(bytes), 0)), n);
+  }
+
+  // ---- int4 rows as biased nibbles in 16-bit lanes (aggregation sum / max over int4, aggregate-body.h)
+  // -----------
+  using U16 = uint16x8_t;  ///< 2 * kLanes lanes
+  static U16 zero16() { return vdupq_n_u16(0); }
+  static U16 add16(U16 a, U16 b) { return vaddq_u16(a, b); }
+  static U16 max16(U16 a, U16 b) { return vmaxq_u16(a, b); }
+  static U16 set1_16(uint16_t v) { return vdupq_n_u16(v); }
+  /// Low 16 bits of the lane products (exact while they are below 2^16).
+  static U16 mullo16(U16 a, U16 b) { return vmulq_u16(a, b); }
+  /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
+  static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const uint8x8_t v = veor_u8(vcreate_u8(load_u64(p, bytes)), vdup_n_u8(0x88));
+    *lo = vmovl_u8(vand_u8(v, vdup_n_u8(0x0F)));
+    *hi = vmovl_u8(vshr_n_u8(v, 4));
+  }
+  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
+  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
+    const uint16x8_t a = vzip1q_u16(lo, hi), b = vzip2q_u16(lo, hi);
+    out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(a)));
+    out[1] = vreinterpretq_s32_u32(vmovl_high_u16(a));
+    out[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(b)));
+    out[3] = vreinterpretq_s32_u32(vmovl_high_u16(b));
+  }
+
+  static I64 widen_lo(I32 v) { return vmovl_s32(vget_low_s32(v)); }
+  static I64 widen_hi(I32 v) { return vmovl_high_s32(v); }
+  /// Low 32 bits of every int64 lane, lo's lanes first.
+  static I32 narrow(I64 lo, I64 hi) { return vcombine_s32(vmovn_s64(lo), vmovn_s64(hi)); }
+  static I64 set1_64(int64_t v) { return vdupq_n_s64(v); }
+  static I64 add64(I64 a, I64 b) { return vaddq_s64(a, b); }
+  static I64 and64(I64 a, I64 b) { return vandq_s64(a, b); }
+  /// Signed low dword x signed low dword -> int64 per lane (vmovn keeps the low dwords).
+  static I64 mul_lo32(I64 a, I64 b) { return vmull_s32(vmovn_s64(a), vmovn_s64(b)); }
+  /// Unsigned low dword x unsigned low dword -> uint64 per lane.
+  static I64 mulu_lo32(I64 a, I64 b) {
+    return vreinterpretq_s64_u64(
+        vmull_u32(vmovn_u64(vreinterpretq_u64_s64(a)), vmovn_u64(vreinterpretq_u64_s64(b))));
+  }
+  static I64 shl32(I64 a) { return vshlq_n_s64(a, 32); }
+  static I64 shr32(I64 a) { return vreinterpretq_s64_u64(vshrq_n_u64(vreinterpretq_u64_s64(a), 32)); }
+  /// sshl by a negative count is an arithmetic (flooring) shift right, like the reference's >>.
+  static I64 srai64(I64 a, int s) { return vshlq_s64(a, vdupq_n_s64(-s)); }
+  static I64 min64(I64 a, I64 b) { return vbslq_s64(vcgtq_s64(a, b), b, a); }
+  static I64 max64(I64 a, I64 b) { return vbslq_s64(vcgtq_s64(a, b), a, b); }
+
+  // ---- GEMM: 16 int8 per step; int8 x int8 products are exact in int16 (|p| <= 2^14) ------------------
+  using X = int8x16_t;
+  using W = int8x16_t;
+  using Acc = int32x4_t;
+  static constexpr int kStep = 16;
+  static constexpr int32_t kXOffset = 0;  // signed operands: the correction is zx * sum(w)
+
+  static Acc acc_zero() { return vdupq_n_s32(0); }
+  static X load_x_s8(const uint8_t* p, int n) { return load_bytes16(p, n); }
+  static X load_x_s4(const uint8_t* p, int n) { return unpack_nibbles(load_u64(p, (n + 1) / 2)); }
+  static W load_w_s8(const uint8_t* p, int n) { return load_bytes16(p, n); }
+  /// n (<= 16) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
+  /// lanes >= n are zero so padded activations contribute nothing.
+  static W load_w_s4(const uint8_t* base, uint64_t index, int n) {
+    const uint64_t packed = load_int4_run_u64(base, index, n);
+    const int8x16_t w = unpack_nibbles(packed);
+    if (n == kStep) return w;
+    static constexpr uint8_t kOnes[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                          0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,    0,    0,    0,    0,    0,
+                                          0,    0,    0,    0,    0,    0,    0,    0,    0,    0};
+    return vandq_s8(w, vreinterpretq_s8_u8(vld1q_u8(kOnes + 16 - n)));
+  }
+  /// smull + sadalp: the int16 products are summed pairwise into the int32 lanes.
+  static Acc dot(Acc acc, X x, W w) {
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(x), vget_low_s8(w)));
+    return vpadalq_s16(acc, vmull_high_s8(x, w));
+  }
+  static Acc wsum(Acc acc, W w) { return vpadalq_s16(acc, vpaddlq_s8(w)); }
+  static int32_t hsum(Acc acc) { return vaddvq_s32(acc); }
+
+ protected:
+  /// n (0..8) bytes, zero-extended.
+  static uint64_t load_u64(const uint8_t* p, int n) { return load_u64_partial(p, n); }
+  /// n (0..16) bytes, zero-extended.
+  static int8x16_t load_bytes16(const uint8_t* p, int n) {
+    if (n == 16) return vld1q_s8(reinterpret_cast<const int8_t*>(p));
+    uint8_t buffer[16] = {};
+    std::memcpy(buffer, p, static_cast<size_t>(n));
+    return vreinterpretq_s8_u8(vld1q_u8(buffer));
+  }
+  /// The low 4 bytes of `bytes` as sign-extended int32 lanes.
+  static I32 widen_bytes(uint64_t bytes) { return widen_s8(vcreate_s8(bytes)); }
+  static I32 widen_s8(int8x8_t v) { return vmovl_s16(vget_low_s16(vmovl_s8(v))); }
+  /// 8 packed bytes -> 16 sign-extended int8, element 2k from the low nibble of byte k. Shifting the nibble
+  /// to the top of the byte and back (arithmetic) sign-extends it.
+  static int8x16_t unpack_nibbles(uint64_t packed) {
+    const int8x8_t v = vcreate_s8(packed);
+    const int8x8_t lo = vshr_n_s8(vshl_n_s8(v, 4), 4);
+    const int8x8_t hi = vshr_n_s8(v, 4);
+    return vcombine_s8(vzip1_s8(lo, hi), vzip2_s8(lo, hi));
+  }
+};
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
+
+#endif  // QGNN_KERNELS_SIMD_SIMD_NEON_H_
