@@ -164,6 +164,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
   const uint32_t reduce = uint32_t{1} << static_cast<uint32_t>(layer.reduce);
   if (kind->reduces != 0 && !(kind->reduces & reduce))
     return label + ": " + kind->name + " reduce must be " + reduce_names(kind->reduces);
+  // A root Dense on a kind without one would be silently dropped by the writer.
+  if (layer.has_root && !kind->root) return label + ": " + kind->name + " has no root dense";
   std::string e = kind->check(layer, quantized);
   if (!e.empty()) return label + ": " + e;
   const std::vector<DenseOp> ops = kind->dense_ops(layer);

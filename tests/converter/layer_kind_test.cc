@@ -146,6 +146,17 @@ TEST(LayerKindTest, CheckModelRejectsAReduceTheKindLacks) {
   EXPECT_EQ(r.error, "layer 1 (sage): SAGEConv reduce must be MEAN or MAX");
 }
 
+// Only a kind with a root Dense may say it has one (the writer would drop it).
+TEST(LayerKindTest, CheckModelRejectsARootTheKindLacks) {
+  std::mt19937 rng(9);
+  ModelDesc model = testing::all_kinds_float_model(rng);
+  model.layers[0].has_root = true;
+  model.layers[0].root = model.layers[0].dense;
+  const Result<bool> r = check_model(model);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error, "layer 0 (gcn): GCNConv has no root dense");
+}
+
 }  // namespace
 }  // namespace converter
 }  // namespace qgnn
