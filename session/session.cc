@@ -44,6 +44,10 @@ Result<T> pass_on(const Result<U>& failed) {
   return r;
 }
 
+std::string out_of_memory(const std::string& what, size_t bytes) {
+  return "out of memory for " + what + " (" + std::to_string(bytes) + " bytes)";
+}
+
 Result<bool> done() {
   Result<bool> r;
   r.value = true;
@@ -67,8 +71,8 @@ void Session::AlignedDelete::operator()(uint8_t* p) const { ::operator delete[](
 Session::Bytes Session::allocate(size_t size) {
   // At least one byte, so an empty model still has an address (the runtime rejects it itself).
   const size_t n = std::max<size_t>(size, 1);
-  Bytes bytes(static_cast<uint8_t*>(::operator new[](n, std::align_val_t(16))));
-  std::memset(bytes.get(), 0, n);
+  Bytes bytes(static_cast<uint8_t*>(::operator new[](n, std::align_val_t(16), std::nothrow)));
+  if (bytes) std::memset(bytes.get(), 0, n);
   return bytes;
 }
 
@@ -108,6 +112,7 @@ Result<Session> Session::load(const void* data, size_t size) {
   if (data == nullptr && size > 0) return host_failure<Session>("qgnn_model_create: no model bytes");
   Result<Session> r;
   r.value.model_data_ = allocate(size);
+  if (!r.value.model_data_) return host_failure<Session>(out_of_memory("the model", size));
   if (size > 0) std::memcpy(r.value.model_data_.get(), data, size);
   r.value.model_size_ = size;
   return verified(std::move(r));
@@ -125,6 +130,10 @@ Result<Session> Session::load_file(const std::string& path) {
   const size_t size = static_cast<size_t>(st.st_size);
   Result<Session> r;
   r.value.model_data_ = allocate(size);
+  if (!r.value.model_data_) {
+    std::fclose(f);
+    return host_failure<Session>(out_of_memory(path, size));
+  }
   r.value.model_size_ = size;
   const size_t got = size == 0 ? 0 : std::fread(r.value.model_data_.get(), 1, size, f);
   const bool read_error = std::ferror(f) != 0;
@@ -146,10 +155,15 @@ Result<size_t> Session::arena_size(const qgnn_plan_limits& limits) const {
 }
 
 Result<bool> Session::plan(const qgnn_plan_limits& limits, const Options& options) {
+  // A failed plan leaves no interpreter and no arena behind.
   interpreter_ = qgnn::Interpreter();
+  arena_.reset();
+  arena_size_ = 0;
+  limits_ = qgnn_plan_limits{};
   const Result<size_t> bytes = arena_size(limits);
   if (!bytes.ok()) return pass_on<bool>(bytes);
   arena_ = allocate(bytes.value);
+  if (!arena_) return host_failure<bool>(out_of_memory("an arena", bytes.value));
   arena_size_ = bytes.value;
   limits_ = limits;
   // The one place interpreter options are built: fields left zero take the runtime's defaults.
@@ -162,6 +176,9 @@ Result<bool> Session::plan(const qgnn_plan_limits& limits, const Options& option
   qgnn_interpreter* interpreter = nullptr;
   if (qgnn_interpreter_create(model_.get(), &limits, arena_.get(), arena_size_, &o, &interpreter,
                               error.raw()) != QGNN_OK) {
+    arena_.reset();
+    arena_size_ = 0;
+    limits_ = qgnn_plan_limits{};
     return runtime_failure<bool>("qgnn_interpreter_create", error);
   }
   interpreter_ = qgnn::Interpreter(interpreter);

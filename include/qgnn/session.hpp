@@ -117,6 +117,7 @@ class Session {
     void operator()(uint8_t* p) const;
   };
   using Bytes = std::unique_ptr<uint8_t[], AlignedDelete>;
+  /// Zeroed, or null when the allocation fails (reported as an error, never thrown).
   static Bytes allocate(size_t size);
   /// qgnn_model_create on the bytes already in `r.value`.
   static Result<Session> verified(Result<Session> r);

@@ -108,6 +108,8 @@ TEST(SessionTest, OptionsReachTheInterpreter) {
   EXPECT_EQ(bad.status, QGNN_INVALID_ARGUMENT);
   EXPECT_EQ(bad.error.rfind("qgnn_interpreter_create: QGNN_INVALID_ARGUMENT", 0), 0u) << bad.error;
   EXPECT_EQ(loaded.value.interpreter(), nullptr);
+  EXPECT_EQ(loaded.value.arena_bytes(), 0u);
+  EXPECT_FALSE(loaded.value.invoke().ok());
 }
 
 TEST(SessionTest, BadModelBytesAreAnError) {
