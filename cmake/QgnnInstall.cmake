@@ -21,7 +21,7 @@ set(QGNN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/qgnn)
 
 # Library targets exported under qgnn::.
 set(_qgnn_export)
-foreach(_t qgnn qgnn_kernels qgnn_converter)
+foreach(_t qgnn qgnn_kernels qgnn_session qgnn_converter)
   if(TARGET ${_t})
     list(APPEND _qgnn_export ${_t})
   endif()
@@ -223,8 +223,8 @@ string(REPLACE "find_dependency(Threads)" "set(THREADS_PREFER_PTHREAD_FLAG ON)\n
                _qgnn_deps_code "${_qgnn_deps_code}")
 set(QGNN_CONFIG_DEPENDENCIES "${_qgnn_deps_code}")
 
-# Installed names follow the in-tree aliases: qgnn::qgnn, qgnn::kernels, qgnn::converter.
-foreach(_t kernels converter)
+# Installed names follow the in-tree aliases: qgnn::qgnn, qgnn::kernels, qgnn::session, qgnn::converter.
+foreach(_t kernels session converter)
   if(TARGET qgnn_${_t})
     set_target_properties(qgnn_${_t} PROPERTIES EXPORT_NAME ${_t})
   endif()

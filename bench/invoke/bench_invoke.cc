@@ -9,7 +9,8 @@
 #include <map>
 #include <string>
 
-#include "session.h"
+#include "qgnn/converter/runtime_graph.h"
+#include "qgnn/session.hpp"
 #include "workloads.h"
 
 namespace qgnn {
@@ -22,24 +23,32 @@ void run_invoke(benchmark::State& state, const ModelSet& models, Precision preci
     state.SkipWithError(models.error.c_str());
     return;
   }
-  Session session;
-  std::string error;
-  if (!session.open(models.bytes[static_cast<int>(precision)], input, &error)) {
-    state.SkipWithError(error.c_str());
+  // Load, plan for exactly this graph, one thread, bind: what an application does once before serving.
+  auto loaded = session::Session::load(models.bytes[static_cast<int>(precision)]);
+  if (!loaded.ok()) {
+    state.SkipWithError(loaded.error.c_str());
     return;
   }
-  qgnn_error err{};
+  session::Session& s = loaded.value;
+  const qgnn_graph graph = converter::runtime_graph(input);
+  session::Result<bool> ready = s.plan(session::limits_of(graph));
+  if (ready.ok()) ready = s.bind(graph);
+  if (!ready.ok()) {
+    state.SkipWithError(ready.error.c_str());
+    return;
+  }
   for (auto _ : state) {
-    if (session.invoke(&err) != QGNN_OK) {
-      state.SkipWithError(err.message);
+    const session::Result<bool> invoked = s.invoke();
+    if (!invoked.ok()) {
+      state.SkipWithError(invoked.error.c_str());
       break;
     }
     benchmark::ClobberMemory();  // the outputs live in the arena
   }
   state.SetItemsProcessed(state.iterations() * items_per_invoke);
-  state.counters["arena_bytes"] = static_cast<double>(session.arena_bytes());
-  state.counters["model_bytes"] = static_cast<double>(session.model_bytes());
-  state.counters["parameter_bytes"] = static_cast<double>(session.parameter_bytes());
+  state.counters["arena_bytes"] = static_cast<double>(s.arena_bytes());
+  state.counters["model_bytes"] = static_cast<double>(s.model_bytes());
+  state.counters["parameter_bytes"] = static_cast<double>(s.info().parameter_bytes);
 }
 
 /// GCN 1433 -> 16 -> 7 on a random Cora-sized graph. Items = nodes.

@@ -9,16 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
+
 namespace qgnn {
 namespace converter {
 namespace {
 
 using Kind = BitComponent::Kind;
-
-bool has_weights(LayerKind k) { return k != LayerKind::kGlobalPool; }
-bool passes_messages(LayerKind k) {
-  return k == LayerKind::kGcnConv || k == LayerKind::kSageConv || k == LayerKind::kGinConv;
-}
 
 std::string layer_name(const ModelDesc& model, size_t i) {
   return model.layers[i].name.empty() ? "L" + std::to_string(i) : model.layers[i].name;
@@ -333,10 +330,10 @@ std::vector<BitComponent> searchable_components(const ModelDesc& float_model) {
   std::vector<BitComponent> out;
   out.push_back({Kind::kInput, -1});
   for (size_t i = 0; i < float_model.layers.size(); ++i) {
-    const LayerKind kind = float_model.layers[i].kind;
+    const LayerKindTraits& kind = layer_traits(float_model.layers[i].kind);
     const int layer = static_cast<int>(i);
-    if (has_weights(kind)) out.push_back({Kind::kWeights, layer});
-    if (passes_messages(kind)) out.push_back({Kind::kAggregation, layer});
+    if (kind.weights) out.push_back({Kind::kWeights, layer});
+    if (kind.aggregation) out.push_back({Kind::kAggregation, layer});
     // The last layer's output is the logits, kept at 8 bits.
     if (i + 1 < float_model.layers.size()) out.push_back({Kind::kOutput, layer});
   }
@@ -371,10 +368,10 @@ std::string bits_label(const ModelDesc& float_model, const QuantizerConfig& conf
   for (size_t i = 0; i < float_model.layers.size(); ++i) {
     const auto it = config.layer_bits.find(static_cast<int>(i));
     const ComponentBits bits = it == config.layer_bits.end() ? config.default_bits : it->second;
-    const LayerKind kind = float_model.layers[i].kind;
+    const LayerKindTraits& kind = layer_traits(float_model.layers[i].kind);
     std::string part;
-    if (has_weights(kind)) part += "w" + std::to_string(bits.weights);
-    if (passes_messages(kind)) part += "a" + std::to_string(bits.aggregation);
+    if (kind.weights) part += "w" + std::to_string(bits.weights);
+    if (kind.aggregation) part += "a" + std::to_string(bits.aggregation);
     if (i + 1 < float_model.layers.size()) part += "o" + std::to_string(bits.output);
     if (!part.empty()) label += " " + layer_name(float_model, i) + ":" + part;
   }

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
+
 namespace qgnn {
 namespace converter {
 namespace {
@@ -34,7 +36,7 @@ void scale_rows(const std::vector<double>& scale, bool scale_bias, DenseDesc* d)
   }
 }
 
-// Folds `d`'s BatchNorm into `d` and, for a SAGEConv, into its root Dense (`root`, else nullptr).
+// Folds `d`'s BatchNorm into `d` and into the Dense joining its accumulator (`root`, else nullptr).
 void fold_dense(DenseDesc* d, DenseDesc* root) {
   const BatchNormDesc bn = *d->batch_norm;
   d->batch_norm.reset();
@@ -74,21 +76,13 @@ Result<ModelDesc> fold_batch_norm(const ModelDesc& model) {
   R r;
   r.value = model;
   for (LayerDesc& layer : r.value.layers) {
-    switch (layer.kind) {
-      case LayerKind::kLinear:
-      case LayerKind::kGcnConv:
-        if (layer.dense.batch_norm) fold_dense(&layer.dense, nullptr);
-        break;
-      case LayerKind::kSageConv:
-        if (layer.dense.batch_norm) fold_dense(&layer.dense, layer.has_root ? &layer.root : nullptr);
-        break;
-      case LayerKind::kGinConv:
-        for (DenseDesc& d : layer.mlp) {
-          if (d.batch_norm) fold_dense(&d, nullptr);
-        }
-        break;
-      case LayerKind::kGlobalPool:
-        break;
+    const std::vector<DenseOp> ops = layer_traits(layer.kind).dense_ops(layer);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      DenseDesc& d = dense_of(layer, ops[i]);
+      if (!d.batch_norm) continue;
+      // A Dense joining this one's accumulator (SAGEConv's root) is normalised with it.
+      const bool joined = i + 1 < ops.size() && ops[i + 1].joins_previous;
+      fold_dense(&d, joined ? &dense_of(layer, ops[i + 1]) : nullptr);
     }
   }
   return r;

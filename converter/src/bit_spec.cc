@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
+
 namespace qgnn {
 namespace converter {
 namespace {
@@ -15,12 +17,9 @@ namespace {
 enum Component { kWeights = 0, kAggregation = 1, kOutput = 2, kAllComponents = 3 };
 constexpr const char* kComponentNames[] = {"w", "agg", "out"};
 
-bool has_weights(const LayerDesc& l) { return l.kind != LayerKind::kGlobalPool; }
-bool has_aggregation(const LayerDesc& l) {
-  return l.kind == LayerKind::kGcnConv || l.kind == LayerKind::kSageConv || l.kind == LayerKind::kGinConv;
-}
 bool has_component(const LayerDesc& l, Component c) {
-  return c == kWeights ? has_weights(l) : c == kAggregation ? has_aggregation(l) : true;
+  const LayerKindTraits& kind = layer_traits(l.kind);
+  return c == kWeights ? kind.weights : c == kAggregation ? kind.aggregation : true;
 }
 
 std::string trim(const std::string& s) {

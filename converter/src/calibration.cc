@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "qgnn/converter/calibration.h"
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/quantizer.h"
 
 namespace qgnn {
@@ -29,7 +30,7 @@ CalibrationStats empty_stats(const ModelDesc& model) {
   CalibrationStats s;
   s.layers.resize(model.layers.size());
   for (size_t i = 0; i < model.layers.size(); ++i) {
-    const size_t hidden = model.layers[i].mlp.empty() ? 0 : model.layers[i].mlp.size() - 1;
+    const size_t hidden = hidden_count(model.layers[i]);
     s.layers[i].hidden.resize(hidden);
   }
   return s;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qgnn/converter/batch_norm.h"
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/quantizer.h"
 #include "qgnn/kernels/reference.h"
 
@@ -118,42 +119,49 @@ class FloatForward {
     return out;
   }
 
+  // The kind's reduction (message passing or pooling), then its Dense ops.
   std::vector<float> run_layer(int index, const LayerDesc& layer, const std::vector<float>& x) {
-    std::vector<float> out;
-    switch (layer.kind) {
-      case LayerKind::kLinear:
-        out = dense(layer.dense, x, nullptr, nullptr, layer.relu);
-        cols_ = layer.dense.out_features;
+    const LayerKindTraits& kind = layer_traits(layer.kind);
+    std::vector<float> aggregation;
+    switch (kind.reduction) {
+      case Reduction::kNone:
         break;
-      case LayerKind::kGcnConv:
-        out = dense(layer.dense, aggregate(index, k::AggregateMode::kGcn, 0.0f, x), nullptr, nullptr,
-                    layer.relu);
-        cols_ = layer.dense.out_features;
+      case Reduction::kGcnNormalized:
+        aggregation = aggregate(index, k::AggregateMode::kGcn, 0.0f, x);
         break;
-      case LayerKind::kSageConv: {
-        const std::vector<float> neighbors = aggregate(index, mode_of(layer.reduce), 0.0f, x);
-        out = dense(layer.dense, neighbors, layer.has_root ? &layer.root : nullptr, &x, layer.relu);
-        cols_ = layer.dense.out_features;
+      case Reduction::kNeighbors:
+        aggregation = aggregate(index, mode_of(layer.reduce), 0.0f, x);
         break;
-      }
-      case LayerKind::kGinConv: {
-        out = aggregate(index, k::AggregateMode::kSum, 1.0f + layer.eps, x);
-        for (size_t m = 0; m < layer.mlp.size(); ++m) {
-          const bool last = m + 1 == layer.mlp.size();
-          out = dense(layer.mlp[m], out, nullptr, nullptr, last ? layer.relu : layer.mlp[m].relu);
-          cols_ = layer.mlp[m].out_features;
-          if (!last) report(index, ActivationPoint::kHidden, static_cast<int>(m), out);
-        }
+      case Reduction::kNeighborsAndSelf:
+        aggregation = aggregate(index, k::AggregateMode::kSum, 1.0f + layer.eps, x);
         break;
-      }
-      case LayerKind::kGlobalPool: {
+      case Reduction::kGraphNodes: {
         const int32_t graphs = static_cast<int32_t>(batch_.num_graphs);
-        out.resize(static_cast<size_t>(graphs) * static_cast<size_t>(cols_));
+        std::vector<float> out(static_cast<size_t>(graphs) * static_cast<size_t>(cols_));
         k::global_pool_f32(batch_.graph_ptr.data(), mode_of(layer.reduce), x.data(), cols_, out.data(), 0,
                            graphs);
         rows_ = graphs;
-        break;
+        return out;
       }
+    }
+    const std::vector<DenseOp> ops = kind.dense_ops(layer);
+    std::vector<float> out;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const DenseOp& op = ops[i];
+      const DenseDesc& d = dense_of(layer, op);
+      const auto input = [&](const DenseOp& o) -> const std::vector<float>& {
+        return o.input == DenseInput::kLayerInput    ? x
+               : o.input == DenseInput::kAggregation ? aggregation
+                                                     : out;
+      };
+      // A Dense joining this one's accumulator (SAGEConv's root) is summed in the same product.
+      const DenseOp* joined = i + 1 < ops.size() && ops[i + 1].joins_previous ? &ops[i + 1] : nullptr;
+      const bool relu = op.output_hidden >= 0 ? d.relu : layer.relu;
+      out = dense(d, input(op), joined ? &dense_of(layer, *joined) : nullptr,
+                  joined ? &input(*joined) : nullptr, relu);
+      cols_ = d.out_features;
+      if (op.output_hidden >= 0) report(index, ActivationPoint::kHidden, op.output_hidden, out);
+      if (joined) ++i;
     }
     return out;
   }

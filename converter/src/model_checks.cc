@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/model_builder.h"
 
 namespace qgnn {
@@ -144,75 +145,63 @@ std::string check_aggregation(const LayerDesc& layer, const std::string& label) 
   return e;
 }
 
-// Checks one layer consuming `*features` columns and updates it to the layer's output columns.
-std::string check_layer(const LayerDesc& layer, bool quantized, const std::string& label, int32_t* features) {
-  std::string e;
-  switch (layer.kind) {
-    case LayerKind::kLinear:
-      e = check_dense(layer.dense, *features, quantized, label + ": dense");
-      if (e.empty()) *features = layer.dense.out_features;
-      break;
-    case LayerKind::kGcnConv:
-      e = check_dense(layer.dense, *features, quantized, label + ": dense");
-      if (e.empty() && quantized) e = check_aggregation(layer, label);
-      if (e.empty()) *features = layer.dense.out_features;
-      break;
-    case LayerKind::kSageConv:
-      if (layer.reduce != Reduce::kMean && layer.reduce != Reduce::kMax) {
-        return label + ": SAGEConv reduce must be MEAN or MAX";
-      }
-      e = check_dense(layer.dense, *features, quantized, label + ": neighbor dense");
-      if (e.empty() && layer.has_root) {
-        // One BatchNorm normalises the whole sum: it lives on the neighbour Dense.
-        if (layer.root.batch_norm)
-          return label + ": root dense has a BatchNorm (only the neighbor dense may)";
-        e = check_dense(layer.root, *features, quantized, label + ": root dense");
-        if (e.empty() && layer.root.out_features != layer.dense.out_features) {
-          e = label + ": root dense has " + std::to_string(layer.root.out_features) +
-              " output features, neighbor dense has " + std::to_string(layer.dense.out_features);
-        }
-      }
-      if (e.empty() && quantized) e = check_aggregation(layer, label);
-      if (e.empty()) *features = layer.dense.out_features;
-      break;
-    case LayerKind::kGinConv: {
-      if (layer.mlp.empty()) return label + ": GINConv has an empty MLP";
-      if (!std::isfinite(layer.eps)) return label + ": GINConv eps is not finite";
-      int32_t columns = *features;
-      for (size_t k = 0; k < layer.mlp.size() && e.empty(); ++k) {
-        e = check_dense(layer.mlp[k], columns, quantized, label + ": mlp[" + std::to_string(k) + "]");
-        columns = layer.mlp[k].out_features;
-      }
-      if (e.empty() && quantized) {
-        if (layer.self_weight_q16 < 0 || layer.self_weight_q16 >= (1 << 23)) {
-          return label + ": GINConv self_weight_q16 " + std::to_string(layer.self_weight_q16) +
-                 " is outside [0, 2^23)";
-        }
-        if (layer.hidden.size() + 1 != layer.mlp.size()) {
-          return label + ": GINConv has " + std::to_string(layer.hidden.size()) +
-                 " hidden quantizations, expected " + std::to_string(layer.mlp.size() - 1);
-        }
-        for (size_t k = 0; k < layer.hidden.size() && e.empty(); ++k) {
-          e = check_quant_params(layer.hidden[k], label + ": hidden[" + std::to_string(k) + "]");
-        }
-        if (e.empty()) e = check_aggregation(layer, label);
-      }
-      if (e.empty()) *features = columns;
-      break;
-    }
-    case LayerKind::kGlobalPool:
-      if (quantized)
-        e = check_requant(layer.pool_requant, 1, kAggregationRequantShiftMax, label + ": pool requant");
-      break;
-    default:
-      return label + ": unknown layer kind";
+// "MEAN or MAX" for a LayerKindTraits::reduces mask.
+std::string reduce_names(uint32_t mask) {
+  static const char* const kNames[] = {"SUM", "MEAN", "MAX"};
+  std::string names;
+  for (uint32_t r = 0; r < 3; ++r) {
+    if (!(mask & (uint32_t{1} << r))) continue;
+    names += (names.empty() ? "" : " or ") + std::string(kNames[r]);
   }
-  if (e.empty() && quantized) e = check_quant_params(layer.output, label + ": output");
-  return e;
+  return names;
 }
 
-bool is_message_passing(LayerKind kind) {
-  return kind == LayerKind::kGcnConv || kind == LayerKind::kSageConv || kind == LayerKind::kGinConv;
+// Checks one layer consuming `*features` columns and updates it to the layer's output columns. What a layer
+// holds comes from its kind's traits; only the kind's own scalars are checked by the traits' `check`.
+std::string check_layer(const LayerDesc& layer, bool quantized, const std::string& label, int32_t* features) {
+  const LayerKindTraits* kind = find_layer_traits(layer.kind);
+  if (!kind) return label + ": unknown layer kind";
+  const uint32_t reduce = uint32_t{1} << static_cast<uint32_t>(layer.reduce);
+  if (kind->reduces != 0 && !(kind->reduces & reduce))
+    return label + ": " + kind->name + " reduce must be " + reduce_names(kind->reduces);
+  // A root Dense on a kind without one would be silently dropped by the writer.
+  if (layer.has_root && !kind->root) return label + ": " + kind->name + " has no root dense";
+  std::string e = kind->check(layer, quantized);
+  if (!e.empty()) return label + ": " + e;
+  const std::vector<DenseOp> ops = kind->dense_ops(layer);
+  int32_t columns = *features;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const DenseOp& op = ops[i];
+    const DenseDesc& d = dense_of(layer, op);
+    const bool joins = op.joins_previous && i > 0;
+    // One BatchNorm normalises the whole sum: it lives on the Dense the others join.
+    if (joins && d.batch_norm)
+      return label + ": " + op.what + " has a BatchNorm (only the " + ops[i - 1].what + " may)";
+    // The layer input and the aggregation have the input's columns; a hidden activation its writer's.
+    const int32_t in_features = op.input == DenseInput::kHidden ? columns : *features;
+    e = check_dense(d, in_features, quantized, label + ": " + op.what);
+    if (!e.empty()) return e;
+    if (joins && d.out_features != columns) {
+      return label + ": " + op.what + " has " + std::to_string(d.out_features) + " output features, " +
+             ops[i - 1].what + " has " + std::to_string(columns);
+    }
+    columns = d.out_features;
+  }
+  if (quantized) {
+    if (kind->hidden && layer.hidden.size() != hidden_count(layer)) {
+      return label + ": " + kind->name + " has " + std::to_string(layer.hidden.size()) +
+             " hidden quantizations, expected " + std::to_string(hidden_count(layer));
+    }
+    for (size_t k = 0; k < layer.hidden.size() && e.empty(); ++k) {
+      e = check_quant_params(layer.hidden[k], label + ": hidden[" + std::to_string(k) + "]");
+    }
+    if (e.empty() && kind->aggregation) e = check_aggregation(layer, label);
+    if (e.empty() && kind->reduction == Reduction::kGraphNodes)
+      e = check_requant(layer.pool_requant, 1, kAggregationRequantShiftMax, label + ": pool requant");
+    if (e.empty()) e = check_quant_params(layer.output, label + ": output");
+  }
+  if (e.empty()) *features = columns;
+  return e;
 }
 
 bool any_stored_range(const ModelDesc& model) {
@@ -241,12 +230,13 @@ std::string check_stored_ranges(const ModelDesc& model) {
     const std::string label = "layer " + std::to_string(i) + " (" + layer.name + ")";
     e = check_range(layer.output_range, label + ": output");
     if (!e.empty()) break;
-    if (is_message_passing(layer.kind)) {
+    const LayerKindTraits& kind = layer_traits(layer.kind);
+    if (kind.aggregation) {
       e = check_range(layer.aggregation_range, label + ": aggregation");
     } else if (layer.aggregation_range) {
       e = label + ": an aggregation range on a layer without aggregation";
     }
-    const size_t hidden = layer.kind == LayerKind::kGinConv ? layer.mlp.size() - 1 : 0;
+    const size_t hidden = hidden_count(layer);
     if (e.empty() && layer.hidden_ranges.size() != hidden) {
       e = label + ": " + std::to_string(layer.hidden_ranges.size()) + " hidden ranges, expected " +
           std::to_string(hidden);
@@ -263,10 +253,11 @@ std::string check_structure(const ModelDesc& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const LayerDesc& layer = model.layers[i];
     const std::string label = "layer " + std::to_string(i) + " (" + layer.name + ")";
-    if (layer.kind == LayerKind::kGlobalPool) {
+    const LayerKindTraits& kind = layer_traits(layer.kind);
+    if (kind.reduction == Reduction::kGraphNodes) {
       if (model.task == Task::kNodeClassification) return label + ": a node classification model cannot pool";
       if (++pools > 1) return label + ": a model pools at most once";
-    } else if (pools > 0 && is_message_passing(layer.kind)) {
+    } else if (pools > 0 && kind.aggregation) {
       return label + ": message passing after the global pooling (rows are graphs, not nodes)";
     }
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/model_builder.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/schema/qgnn_generated.h"
@@ -144,34 +145,34 @@ class ModelWriter {
     fbs::LayerOptions type = fbs::LayerOptions::NONE;
     Offset<void> options;
     Offset<fbs::Requant> aggregation_requant;
+    // serialize_model_unchecked writes corrupt descriptions too: an unknown kind gets no options.
+    const LayerKindTraits* kind = find_layer_traits(layer.kind);
+    // Dense ops first, in the kind's order (tensors and buffers are numbered as they are written).
+    std::vector<Offset<fbs::Dense>> dense;
+    for (const DenseOp& op : kind ? kind->dense_ops(layer) : std::vector<DenseOp>())
+      dense.push_back(write_dense(dense_of(layer, op), n + op.tensor_name, quantized));
+    // The schema has one options table per kind.
     switch (layer.kind) {
       case LayerKind::kLinear:
         type = fbs::LayerOptions::LinearOptions;
-        options = fbs::CreateLinearOptions(fbb_, write_dense(layer.dense, n, quantized)).Union();
+        options = fbs::CreateLinearOptions(fbb_, dense[0]).Union();
         break;
       case LayerKind::kGcnConv: {
-        const auto dense = write_dense(layer.dense, n, quantized);
         if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
         type = fbs::LayerOptions::GCNConvOptions;
-        options = fbs::CreateGCNConvOptions(fbb_, dense, aggregation_requant).Union();
+        options = fbs::CreateGCNConvOptions(fbb_, dense[0], aggregation_requant).Union();
         break;
       }
       case LayerKind::kSageConv: {
-        const auto neighbor = write_dense(layer.dense, n + ".neighbor", quantized);
-        const auto root =
-            layer.has_root ? write_dense(layer.root, n + ".root", quantized) : Offset<fbs::Dense>();
+        const auto root = dense.size() > 1 ? dense[1] : Offset<fbs::Dense>();
         if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
         type = fbs::LayerOptions::SAGEConvOptions;
-        options = fbs::CreateSAGEConvOptions(fbb_, static_cast<fbs::Reduce>(layer.reduce), neighbor, root,
+        options = fbs::CreateSAGEConvOptions(fbb_, static_cast<fbs::Reduce>(layer.reduce), dense[0], root,
                                              aggregation_requant)
                       .Union();
         break;
       }
       case LayerKind::kGinConv: {
-        std::vector<Offset<fbs::Dense>> mlp;
-        for (size_t k = 0; k < layer.mlp.size(); ++k) {
-          mlp.push_back(write_dense(layer.mlp[k], n + ".mlp." + std::to_string(k), quantized));
-        }
         Offset<flatbuffers::Vector<Offset<fbs::QuantParams>>> hidden;
         Offset<flatbuffers::Vector<const fbs::Range*>> hidden_ranges;
         if (!layer.hidden_ranges.empty()) {
@@ -185,7 +186,7 @@ class ModelWriter {
           hidden = fbb_.CreateVector(hidden_params);
           aggregation_requant = write_requant(layer.aggregation_requant);
         }
-        const auto mlp_offset = fbb_.CreateVector(mlp);
+        const auto mlp_offset = fbb_.CreateVector(dense);
         type = fbs::LayerOptions::GINConvOptions;
         options = fbs::CreateGINConvOptions(fbb_, layer.eps, quantized ? layer.self_weight_q16 : 65536,
                                             mlp_offset, hidden, aggregation_requant, hidden_ranges)
@@ -199,8 +200,7 @@ class ModelWriter {
         break;
       }
     }
-    const bool message_passing = layer.kind == LayerKind::kGcnConv || layer.kind == LayerKind::kSageConv ||
-                                 layer.kind == LayerKind::kGinConv;
+    const bool message_passing = kind && kind->aggregation;
     const auto output = quantized ? write_quant(layer.output) : Offset<fbs::QuantParams>();
     const auto aggregation =
         quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/qgnn.h"
 
@@ -45,42 +46,15 @@ class Prover {
       layer_ = i;
       const LayerDesc& l = model_.layers[i];
       name_ = l.name.empty() ? "layer " + std::to_string(i) : l.name;
-      switch (l.kind) {
-        case LayerKind::kLinear:
-          dense(l.dense, in, "dense");
-          break;
-        case LayerKind::kGcnConv:
-          gcn(in, l.aggregation_requant);
-          dense(l.dense, l.aggregation, "dense");
-          break;
-        case LayerKind::kSageConv:
-          if (l.reduce == Reduce::kMax) {
-            max_reduce(in, "max aggregation");
-          } else {
-            sum_reduce(in, 0, "aggregation", "max_degree", limits_.max_degree);
-            mean_rescale(l.aggregation_requant, in, "aggregation", "max_degree", limits_.max_degree);
-          }
-          dense(l.dense, l.aggregation, "neighbor dense");
-          if (l.has_root) dense(l.root, in, "root dense");
-          break;
-        case LayerKind::kGinConv: {
-          sum_reduce(in, l.self_weight_q16, "aggregation", "max_degree", limits_.max_degree);
-          QuantParams x = l.aggregation;
-          for (size_t k = 0; k < l.mlp.size(); ++k) {
-            dense(l.mlp[k], x, "dense mlp[" + std::to_string(k) + "]");
-            if (k < l.hidden.size()) x = l.hidden[k];
-          }
-          break;
-        }
-        case LayerKind::kGlobalPool:
-          if (l.reduce == Reduce::kMax) {
-            max_reduce(in, "max pooling");
-          } else {
-            sum_reduce(in, 0, "pooling", "max_nodes", limits_.max_nodes);
-            if (l.reduce == Reduce::kMean)
-              mean_rescale(l.pool_requant, in, "pooling", "max_nodes", limits_.max_nodes);
-          }
-          break;
+      const LayerKindTraits& kind = layer_traits(l.kind);
+      reduction(kind.reduction, l, in);
+      for (const DenseOp& op : kind.dense_ops(l)) {
+        const QuantParams& x = op.input == DenseInput::kLayerInput    ? in
+                               : op.input == DenseInput::kAggregation ? l.aggregation
+                                                                      : l.hidden[op.input_hidden];
+        // Name the accumulator as a Dense's ("dense mlp[0]") where the op's own name does not.
+        const bool named_dense = op.what.size() >= 5 && op.what.compare(op.what.size() - 5, 5, "dense") == 0;
+        dense(dense_of(l, op), x, named_dense ? op.what : "dense " + op.what);
       }
       in = l.output;
     }
@@ -118,6 +92,37 @@ class Prover {
       b.max_safe = lo;
     }
     bounds_.push_back(b);
+  }
+
+  // The accumulators of the layer's reduction, before its Dense ops.
+  void reduction(Reduction r, const LayerDesc& l, const QuantParams& in) {
+    switch (r) {
+      case Reduction::kNone:
+        break;
+      case Reduction::kGcnNormalized:
+        gcn(in, l.aggregation_requant);
+        break;
+      case Reduction::kNeighbors:
+        reduce(l.reduce, in, l.aggregation_requant, "aggregation", "max_degree", limits_.max_degree);
+        break;
+      case Reduction::kNeighborsAndSelf:
+        sum_reduce(in, l.self_weight_q16, "aggregation", "max_degree", limits_.max_degree);
+        break;
+      case Reduction::kGraphNodes:
+        reduce(l.reduce, in, l.pool_requant, "pooling", "max_nodes", limits_.max_nodes);
+        break;
+    }
+  }
+
+  // SUM / MEAN / MAX over up to `value` rows; MEAN adds its rescale.
+  void reduce(Reduce mode, const QuantParams& in, const Requant& requant, const std::string& what,
+              const char* limit, uint32_t value) {
+    if (mode == Reduce::kMax) {
+      max_reduce(in, "max " + what);
+      return;
+    }
+    sum_reduce(in, 0, what, limit, value);
+    if (mode == Reduce::kMean) mean_rescale(requant, in, what, limit, value);
   }
 
   void dense(const DenseDesc& d, const QuantParams& in, const std::string& what) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "qgnn/converter/batch_norm.h"
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/quantizer.h"
 
 namespace qgnn {
@@ -150,51 +151,42 @@ class Quantizer {
 
   std::string quantize_layer(const LayerRanges& r, const ComponentBits& bits, int output_bits,
                              const QuantParams& in, LayerDesc* layer) {
+    const LayerKindTraits& kind = layer_traits(layer->kind);
     std::string e = quant_params(r.output, output_bits, "output", &layer->output);
     if (!e.empty()) return e;
-    const bool message_passing = layer->kind == LayerKind::kGcnConv || layer->kind == LayerKind::kSageConv ||
-                                 layer->kind == LayerKind::kGinConv;
-    if (message_passing) {
+    if (kind.aggregation) {
       e = quant_params(r.aggregation, bits.aggregation, "aggregation", &layer->aggregation);
       if (e.empty())
         e = scalar_requant(in.scale, &layer->aggregation, "aggregation", &layer->aggregation_requant);
       if (!e.empty()) return e;
     }
-    const float s_out = layer->output.scale;
-    switch (layer->kind) {
-      case LayerKind::kLinear:
-        return quantize_dense(&layer->dense, bits.weights, in.scale, s_out, "dense");
-      case LayerKind::kGcnConv:
-        return quantize_dense(&layer->dense, bits.weights, layer->aggregation.scale, s_out, "dense");
-      case LayerKind::kSageConv:
-        e = quantize_dense(&layer->dense, bits.weights, layer->aggregation.scale, s_out, "neighbor dense");
-        if (e.empty() && layer->has_root)
-          e = quantize_dense(&layer->root, bits.weights, in.scale, s_out, "root dense");
-        return e;
-      case LayerKind::kGinConv: {
-        const double self_weight = std::round((1.0 + static_cast<double>(layer->eps)) * 65536.0);
-        if (!(self_weight >= 0.0 && self_weight < static_cast<double>(1 << 23))) {
-          return "GIN eps " + std::to_string(layer->eps) + " is outside [-1, 127)";
-        }
-        layer->self_weight_q16 = static_cast<int32_t>(self_weight);
-        if (r.hidden.size() + 1 != layer->mlp.size()) return "calibration ranges do not match the GIN MLP";
-        layer->hidden.resize(r.hidden.size());
-        float s_in = layer->aggregation.scale;
-        for (size_t k = 0; k < layer->mlp.size() && e.empty(); ++k) {
-          const bool last = k + 1 == layer->mlp.size();
-          if (!last)
-            e = quant_params(r.hidden[k], bits.output, "hidden " + std::to_string(k), &layer->hidden[k]);
-          const float s_next = last ? s_out : layer->hidden[k].scale;
-          if (e.empty())
-            e = quantize_dense(&layer->mlp[k], bits.weights, s_in, s_next, "mlp[" + std::to_string(k) + "]");
-          s_in = s_next;
-        }
-        return e;
+    if (kind.reduction == Reduction::kNeighborsAndSelf) {
+      const double self_weight = std::round((1.0 + static_cast<double>(layer->eps)) * 65536.0);
+      if (!(self_weight >= 0.0 && self_weight < static_cast<double>(1 << 23))) {
+        return "GIN eps " + std::to_string(layer->eps) + " is outside [-1, 127)";
       }
-      case LayerKind::kGlobalPool:
-        return scalar_requant(in.scale, &layer->output, "pool output", &layer->pool_requant);
+      layer->self_weight_q16 = static_cast<int32_t>(self_weight);
     }
-    return "unknown layer kind";
+    if (kind.reduction == Reduction::kGraphNodes)
+      return scalar_requant(in.scale, &layer->output, "pool output", &layer->pool_requant);
+    if (r.hidden.size() != hidden_count(*layer)) return "calibration ranges do not match the GIN MLP";
+    layer->hidden.resize(r.hidden.size());
+    for (const DenseOp& op : kind.dense_ops(*layer)) {
+      // A hidden activation is quantized with the output bits, before the Dense writing it needs its scale.
+      if (op.output_hidden >= 0) {
+        const size_t h = static_cast<size_t>(op.output_hidden);
+        e = quant_params(r.hidden[h], bits.output, "hidden " + std::to_string(h), &layer->hidden[h]);
+        if (!e.empty()) return e;
+      }
+      const float s_in = op.input == DenseInput::kLayerInput    ? in.scale
+                         : op.input == DenseInput::kAggregation ? layer->aggregation.scale
+                                                                : layer->hidden[op.input_hidden].scale;
+      const float s_out = op.output_hidden >= 0 ? layer->hidden[static_cast<size_t>(op.output_hidden)].scale
+                                                : layer->output.scale;
+      e = quantize_dense(&dense_of(*layer, op), bits.weights, s_in, s_out, op.what);
+      if (!e.empty()) return e;
+    }
+    return "";
   }
 
   const ModelDesc& float_model_;

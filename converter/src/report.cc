@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/quantizer.h"
 #include "qgnn/kernels/numerics.h"
 
@@ -27,26 +28,6 @@ double sqnr_db(double signal, double noise) {
 }
 
 size_t requant_bytes(const Requant& r) { return 4 * (r.multiplier.size() + r.shift.size()); }
-
-const char* kind_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kGcnConv:
-      return "GCNConv";
-    case LayerKind::kSageConv:
-      return "SAGEConv";
-    case LayerKind::kGinConv:
-      return "GINConv";
-    case LayerKind::kGlobalPool:
-      return "GlobalPool";
-    case LayerKind::kLinear:
-      break;
-  }
-  return "Linear";
-}
-
-bool message_passing(LayerKind kind) {
-  return kind == LayerKind::kGcnConv || kind == LayerKind::kSageConv || kind == LayerKind::kGinConv;
-}
 
 std::string dense_report(const std::string& name, const DenseDesc& f, const DenseDesc& q, DenseReport* out) {
   const size_t rows = static_cast<size_t>(q.out_features);
@@ -139,7 +120,7 @@ class ReportBuilder {
       if (fl.kind != ql.kind) return label + ": the float and the quantized layer differ in kind";
       if (fl.mlp.size() != ql.mlp.size() || fl.has_root != ql.has_root)
         return label + ": the float and the quantized layer differ in structure";
-      const size_t hidden = ql.kind == LayerKind::kGinConv && !ql.mlp.empty() ? ql.mlp.size() - 1 : 0;
+      const size_t hidden = hidden_count(ql);
       if (ql.hidden.size() != hidden || stats_.layers[i].hidden.size() != hidden)
         return label + ": hidden activations do not match the GIN MLP";
     }
@@ -238,33 +219,22 @@ class ReportBuilder {
     const LayerStats& s = stats_.layers[i];
     const LayerAccumulators& acc = layers_[i];
     layer->name = ql.name.empty() ? "layer" + std::to_string(i) : ql.name;
-    layer->kind = kind_name(ql.kind);
+    const LayerKindTraits& kind = layer_traits(ql.kind);
+    layer->kind = kind.name;
     const std::string& n = layer->name;
-    if (message_passing(ql.kind)) {
+    if (kind.aggregation) {
       add_activation(n + ".aggregation", s.aggregation, acc.aggregation, layer, out);
       layer->quant_param_bytes += requant_bytes(ql.aggregation_requant);
     }
     for (size_t h = 0; h < ql.hidden.size(); ++h)
       add_activation(n + ".hidden" + std::to_string(h), s.hidden[h], acc.hidden[h], layer, out);
     add_activation(n + ".output", s.output, acc.output, layer, out);
+    if (kind.reduction == Reduction::kNeighborsAndSelf) layer->quant_param_bytes += 4;  // self_weight_q16
+    if (kind.reduction == Reduction::kGraphNodes) layer->quant_param_bytes += requant_bytes(ql.pool_requant);
     std::string error;
-    switch (ql.kind) {
-      case LayerKind::kLinear:
-      case LayerKind::kGcnConv:
-        error = add_dense(n + ".dense", fl.dense, ql.dense, layer);
-        break;
-      case LayerKind::kSageConv:
-        error = add_dense(n + ".dense", fl.dense, ql.dense, layer);
-        if (error.empty() && ql.has_root) error = add_dense(n + ".root", fl.root, ql.root, layer);
-        break;
-      case LayerKind::kGinConv:
-        layer->quant_param_bytes += 4;  // self_weight_q16
-        for (size_t m = 0; m < ql.mlp.size() && error.empty(); ++m)
-          error = add_dense(n + ".mlp" + std::to_string(m), fl.mlp[m], ql.mlp[m], layer);
-        break;
-      case LayerKind::kGlobalPool:
-        layer->quant_param_bytes += requant_bytes(ql.pool_requant);
-        break;
+    for (const DenseOp& op : kind.dense_ops(ql)) {
+      error = add_dense(n + "." + op.report_name, dense_of(fl, op), dense_of(ql, op), layer);
+      if (!error.empty()) break;
     }
     return error;
   }

@@ -1,10 +1,10 @@
 #include "qgnn/converter/runtime_eval.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
-#include "qgnn/qgnn.hpp"
+#include "qgnn/converter/runtime_graph.h"
+#include "qgnn/session.hpp"
 
 namespace qgnn {
 namespace converter {
@@ -17,46 +17,20 @@ constexpr uint32_t kMaxBatchGraphs = 512;
 constexpr uint32_t kMaxBatchNodes = 1u << 16;
 constexpr uint32_t kMaxBatchEdges = 1u << 20;
 
-// The runtime reads the model in place and wants 16-byte aligned model and arena buffers.
-struct alignas(16) Block {
-  uint8_t bytes[16];
-};
-
-std::vector<Block> aligned_copy(const std::vector<uint8_t>& bytes) {
-  std::vector<Block> blocks((bytes.size() + 15) / 16);
-  if (!bytes.empty()) std::memcpy(blocks.data(), bytes.data(), bytes.size());
-  return blocks;
+template <typename T>
+R fail(const session::Result<T>& r) {
+  return R::failure(r.error);
 }
 
-std::string describe(const char* step, const qgnn::Error& error) {
-  return std::string(step) + ": " + error.name() + ": " + error.message();
-}
-
-qgnn_graph as_runtime_graph(const GraphBatch& batch) {
-  qgnn_graph graph{};
-  graph.num_nodes = batch.num_nodes;
-  graph.num_edges = batch.num_edges;
-  graph.num_graphs = batch.num_graphs;
-  graph.row_ptr = batch.row_ptr.data();
-  graph.col_idx = batch.col_idx.data();
-  graph.graph_ptr = batch.graph_ptr.data();
-  graph.features_f32 = batch.features.data();
-  return graph;
-}
-
-// Runs one batch through a planned interpreter and returns the argmax of every output row.
-Result<std::vector<int32_t>> predict(qgnn::Interpreter& interpreter, const GraphBatch& batch) {
+// Runs one batch through a planned session and returns the argmax of every output row.
+Result<std::vector<int32_t>> predict(session::Session& s, const GraphBatch& batch) {
   using P = Result<std::vector<int32_t>>;
-  const qgnn::Error setup = interpreter.Setup(as_runtime_graph(batch));
-  if (!setup.ok()) return P::failure(describe("qgnn_interpreter_setup", setup));
-  const qgnn::Error invoke = interpreter.Invoke();
-  if (!invoke.ok()) return P::failure(describe("qgnn_interpreter_invoke", invoke));
-  const auto output = interpreter.Output();
-  if (!output.ok()) return P::failure(describe("qgnn_interpreter_output", output.error()));
+  const auto ran = s.run(runtime_graph(batch));
+  if (!ran.ok()) return P::failure(ran.error);
+  const auto out = s.outputs();
+  if (!out.ok()) return P::failure(out.error);
   P r;
-  r.value.assign(output->rows, -1);
-  const qgnn::Error argmax = interpreter.Argmax(r.value.data(), r.value.size());
-  if (!argmax.ok()) return P::failure(describe("qgnn_interpreter_argmax", argmax));
+  r.value = out.value.argmax;
   return r;
 }
 
@@ -123,8 +97,9 @@ Result<bool> check_inputs(const qgnn_model_info& info, const GraphSetDesc& set,
 }
 
 // Graph classification: the arena of the largest single graph, then batched invokes.
-R evaluate_graphs(const qgnn::Model& model, const qgnn_model_info& info, const GraphSetDesc& set,
-                  const std::vector<uint32_t>& indices, RuntimeEvaluation result) {
+R evaluate_graphs(session::Session& s, const GraphSetDesc& set, const std::vector<uint32_t>& indices,
+                  RuntimeEvaluation result) {
+  const qgnn_model_info& info = s.info();
   qgnn_plan_limits single{0, 0, 1};
   for (const uint32_t g : indices) {
     const int32_t first = set.graph_ptr[g], end = set.graph_ptr[g + 1];
@@ -132,9 +107,9 @@ R evaluate_graphs(const qgnn::Model& model, const qgnn_model_info& info, const G
     single.max_edges =
         std::max(single.max_edges, static_cast<uint32_t>(set.row_ptr[end] - set.row_ptr[first]));
   }
-  const auto single_arena = model.ArenaSize(single);
-  if (!single_arena.ok()) return R::failure(describe("qgnn_arena_size", single_arena.error()));
-  result.arena_bytes = *single_arena;
+  const auto single_arena = s.arena_size(single);
+  if (!single_arena.ok()) return fail(single_arena);
+  result.arena_bytes = single_arena.value;
 
   const qgnn_plan_limits cap{std::min(info.max_nodes, kMaxBatchNodes),
                              std::min(info.max_edges, kMaxBatchEdges),
@@ -142,21 +117,15 @@ R evaluate_graphs(const qgnn::Model& model, const qgnn_model_info& info, const G
   const auto chunks = cut_chunks(set, indices, cap);
   if (!chunks.ok()) return R::failure(chunks.error);
   qgnn_plan_limits plan{0, 0, 0};
-  for (const Chunk& c : chunks.value) {
-    plan.max_nodes = std::max(plan.max_nodes, c.nodes);
-    plan.max_edges = std::max(plan.max_edges, c.edges);
-    plan.max_graphs = std::max(plan.max_graphs, static_cast<uint32_t>(c.graphs.size()));
-  }
-  const auto arena_size = model.ArenaSize(plan);
-  if (!arena_size.ok()) return R::failure(describe("qgnn_arena_size", arena_size.error()));
-  std::vector<Block> arena((*arena_size + sizeof(Block) - 1) / sizeof(Block));
-  auto interpreter = qgnn::Interpreter::Create(model, plan, arena.data(), arena.size() * sizeof(Block));
-  if (!interpreter.ok()) return R::failure(describe("qgnn_interpreter_create", interpreter.error()));
+  for (const Chunk& c : chunks.value)
+    plan = session::cover(plan, {c.nodes, c.edges, static_cast<uint32_t>(c.graphs.size())});
+  const auto planned = s.plan(plan);
+  if (!planned.ok()) return fail(planned);
 
   for (const Chunk& c : chunks.value) {
     const Result<GraphBatch> batch = extract_graphs(set, c.graphs);
     if (!batch.ok()) return R::failure(batch.error);
-    const auto predicted = predict(*interpreter, batch.value);
+    const auto predicted = predict(s, batch.value);
     if (!predicted.ok()) return R::failure(predicted.error);
     if (predicted.value.size() != c.graphs.size())
       return R::failure("the runtime returned one row per node, not per graph");
@@ -168,7 +137,7 @@ R evaluate_graphs(const qgnn::Model& model, const qgnn_model_info& info, const G
 }
 
 // Node classification: one invoke over the whole graph, the split's nodes scored.
-R evaluate_nodes(const qgnn::Model& model, const GraphSetDesc& set, const std::vector<uint32_t>& indices,
+R evaluate_nodes(session::Session& s, const GraphSetDesc& set, const std::vector<uint32_t>& indices,
                  RuntimeEvaluation result) {
   const Result<GraphBatch> all = extract_all_graphs(set);
   if (!all.ok()) return R::failure(all.error);
@@ -176,14 +145,10 @@ R evaluate_nodes(const qgnn::Model& model, const GraphSetDesc& set, const std::v
   GraphBatch batch = all.value;
   batch.num_graphs = 1;
   batch.graph_ptr = {0, static_cast<int32_t>(batch.num_nodes)};
-  const qgnn_plan_limits plan{batch.num_nodes, batch.num_edges, 1};
-  const auto arena_size = model.ArenaSize(plan);
-  if (!arena_size.ok()) return R::failure(describe("qgnn_arena_size", arena_size.error()));
-  result.arena_bytes = *arena_size;
-  std::vector<Block> arena((*arena_size + sizeof(Block) - 1) / sizeof(Block));
-  auto interpreter = qgnn::Interpreter::Create(model, plan, arena.data(), arena.size() * sizeof(Block));
-  if (!interpreter.ok()) return R::failure(describe("qgnn_interpreter_create", interpreter.error()));
-  const auto predicted = predict(*interpreter, batch);
+  const auto planned = s.plan({batch.num_nodes, batch.num_edges, 1});
+  if (!planned.ok()) return fail(planned);
+  result.arena_bytes = s.arena_bytes();
+  const auto predicted = predict(s, batch);
   if (!predicted.ok()) return R::failure(predicted.error);
   if (predicted.value.size() != batch.num_nodes)
     return R::failure("the runtime returned one row per graph, not per node");
@@ -196,17 +161,16 @@ R evaluate_nodes(const qgnn::Model& model, const GraphSetDesc& set, const std::v
 
 R evaluate_on_runtime(const std::vector<uint8_t>& model_bytes, const GraphSetDesc& set,
                       const std::vector<uint32_t>& indices) {
-  const std::vector<Block> model_data = aligned_copy(model_bytes);
-  auto model = qgnn::Model::Create(model_data.data(), model_bytes.size());
-  if (!model.ok()) return R::failure(describe("qgnn_model_create", model.error()));
-  const qgnn_model_info info = model->Info();
-  const Result<bool> inputs = check_inputs(info, set, indices);
+  auto loaded = session::Session::load(model_bytes);
+  if (!loaded.ok()) return fail(loaded);
+  session::Session& s = loaded.value;
+  const Result<bool> inputs = check_inputs(s.info(), set, indices);
   if (!inputs.ok()) return R::failure(inputs.error);
   RuntimeEvaluation result;
   result.model_bytes = model_bytes.size();
-  result.parameter_bytes = info.parameter_bytes;
-  if (set.task == Task::kGraphClassification) return evaluate_graphs(*model, info, set, indices, result);
-  return evaluate_nodes(*model, set, indices, result);
+  result.parameter_bytes = s.info().parameter_bytes;
+  if (set.task == Task::kGraphClassification) return evaluate_graphs(s, set, indices, result);
+  return evaluate_nodes(s, set, indices, result);
 }
 
 }  // namespace converter

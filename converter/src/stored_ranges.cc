@@ -5,13 +5,11 @@
 #include <optional>
 #include <string>
 
+#include "qgnn/converter/layer_kind.h"
+
 namespace qgnn {
 namespace converter {
 namespace {
-
-bool is_message_passing(LayerKind kind) {
-  return kind == LayerKind::kGcnConv || kind == LayerKind::kSageConv || kind == LayerKind::kGinConv;
-}
 
 // Converts one stored range; an error names `what` when it is missing or unusable.
 std::string convert(const std::optional<StoredRange>& stored, const std::string& what, ActivationRange* out) {
@@ -25,11 +23,12 @@ std::string convert(const std::optional<StoredRange>& stored, const std::string&
 
 std::string convert_layer(const LayerDesc& layer, const std::string& label, LayerRanges* out) {
   std::string e = convert(layer.output_range, label + ": output", &out->output);
-  if (e.empty() && is_message_passing(layer.kind)) {
+  const LayerKindTraits& kind = layer_traits(layer.kind);
+  if (e.empty() && kind.aggregation) {
     e = convert(layer.aggregation_range, label + ": aggregation", &out->aggregation);
   }
-  if (!e.empty() || layer.kind != LayerKind::kGinConv) return e;
-  const size_t hidden = layer.mlp.empty() ? 0 : layer.mlp.size() - 1;
+  if (!e.empty() || !kind.hidden) return e;
+  const size_t hidden = hidden_count(layer);
   if (layer.hidden_ranges.size() != hidden) {
     return label + ": " + std::to_string(layer.hidden_ranges.size()) + " stored hidden ranges, expected " +
            std::to_string(hidden);

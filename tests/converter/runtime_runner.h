@@ -19,8 +19,8 @@ struct RuntimeOutput {
   std::vector<int32_t> argmax;  ///< one per row
 };
 
-/// Loads the model (from a 16-byte aligned copy), plans an arena for exactly this batch, runs it.
-/// Returns an empty string or the runtime's status name and message.
+/// Loads the model, plans an arena for this batch and runs it (qgnn::session).
+/// Returns an empty string or the failing step with the runtime's status name and message.
 std::string run_on_runtime(const std::vector<uint8_t>& model_bytes, const GraphBatch& batch,
                            RuntimeOutput* out);
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "qgnn/converter/layer_kind.h"
+
 namespace qgnn {
 namespace converter {
 namespace testing {
@@ -133,28 +135,17 @@ ModelDesc random_quantized_copy(const ModelDesc& float_model, int weight_bits, s
   for (size_t i = 0; i < m.layers.size(); ++i) {
     LayerDesc& l = m.layers[i];
     l.output = random_quant(weight_bits, rng);
-    switch (l.kind) {
-      case LayerKind::kLinear:
-        quantize_dense_randomly(&l.dense, weight_bits, rng);
-        break;
-      case LayerKind::kGcnConv:
-      case LayerKind::kSageConv:
-        quantize_dense_randomly(&l.dense, weight_bits, rng);
-        if (l.has_root) quantize_dense_randomly(&l.root, weight_bits, rng);
-        l.aggregation = random_quant(weight_bits, rng);
-        l.aggregation_requant = random_requant(rng);
-        break;
-      case LayerKind::kGinConv:
-        for (DenseDesc& d : l.mlp) quantize_dense_randomly(&d, weight_bits, rng);
-        l.hidden.assign(l.mlp.size() - 1, random_quant(weight_bits, rng));
-        l.self_weight_q16 = static_cast<int32_t>(std::lround((1.0 + l.eps) * 65536.0));
-        l.aggregation = random_quant(weight_bits, rng);
-        l.aggregation_requant = random_requant(rng);
-        break;
-      case LayerKind::kGlobalPool:
-        l.pool_requant = random_requant(rng);
-        break;
+    // What a layer holds comes from its kind's traits (draws in the order dense ops, hidden, aggregation).
+    const LayerKindTraits& kind = layer_traits(l.kind);
+    for (const DenseOp& op : kind.dense_ops(l)) quantize_dense_randomly(&dense_of(l, op), weight_bits, rng);
+    if (kind.hidden) l.hidden.assign(hidden_count(l), random_quant(weight_bits, rng));
+    if (kind.reduction == Reduction::kNeighborsAndSelf)
+      l.self_weight_q16 = static_cast<int32_t>(std::lround((1.0 + l.eps) * 65536.0));
+    if (kind.aggregation) {
+      l.aggregation = random_quant(weight_bits, rng);
+      l.aggregation_requant = random_requant(rng);
     }
+    if (kind.reduction == Reduction::kGraphNodes) l.pool_requant = random_requant(rng);
   }
   return m;
 }

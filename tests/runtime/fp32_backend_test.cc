@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "interpreter.h"
 #include "ops/float/fp32_backend.h"
 #include "qgnn/converter/batch_norm.h"
+#include "qgnn/session.hpp"
 #include "qgnn/xnnpack/xnnpack.h"
 #include "test_util.h"
 
@@ -45,28 +47,27 @@ TEST(Fp32Backend, SelectionByName) {
   }
 }
 
-// An interpreter over a small float model with the given options.fp32 (and QGNN_FP32 as the caller set it).
-struct Session {
-  AlignedBuffer buffer;
-  qgnn_model* model = nullptr;
-  std::vector<uint8_t> arena;
-  qgnn_interpreter* interpreter = nullptr;
+// An interpreter over a small float model with the given options.fp32 (and QGNN_FP32 as the caller set it),
+// made by qgnn::session; the white-box checks read the handles' internals.
+struct Fp32Session {
+  session::Session owner;
   qgnn_status status = QGNN_OK;
-  qgnn_error error{};
+  std::string message;  ///< the runtime's message when creation failed
+  qgnn_interpreter* interpreter = nullptr;
+  const qgnn_model* model = nullptr;
 
-  Session(const std::vector<uint8_t>& bytes, const char* fp32) : buffer(bytes) {
-    EXPECT_EQ(qgnn_model_create(buffer.data(), buffer.size(), &model, nullptr), QGNN_OK);
-    const qgnn_plan_limits limits{32, 128, 1};
-    size_t size = 0;
-    EXPECT_EQ(qgnn_arena_size(model, &limits, &size, nullptr), QGNN_OK);
-    arena.resize(size);
-    const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), 2, nullptr, fp32, 0};
-    status =
-        qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);
-  }
-  ~Session() {
-    qgnn_interpreter_delete(interpreter);
-    qgnn_model_delete(model);
+  Fp32Session(const std::vector<uint8_t>& bytes, const char* fp32) {
+    auto loaded = session::Session::load(bytes);
+    EXPECT_TRUE(loaded.ok()) << loaded.error;
+    owner = std::move(loaded.value);
+    session::Options options;
+    options.threads = 2;
+    options.fp32 = fp32 != nullptr ? fp32 : "";
+    const auto planned = owner.plan({32, 128, 1}, options);
+    status = planned.status;
+    message = planned.message;
+    interpreter = owner.interpreter();
+    model = owner.model().get();
   }
 };
 
@@ -101,39 +102,39 @@ class ScopedEnv {
 TEST(Fp32Backend, OptionAndEnvironmentChooseTheBackend) {
   const std::vector<uint8_t> bytes = SmallFloatModel();
   {
-    Session s(bytes, "reference");
-    ASSERT_EQ(s.status, QGNN_OK) << s.error.message;
+    Fp32Session s(bytes, "reference");
+    ASSERT_EQ(s.status, QGNN_OK) << s.message;
     EXPECT_EQ(s.interpreter->fp32, Fp32Backend::kReference);
     EXPECT_EQ(s.interpreter->xnn_dense.Find(*s.model->denses[0]), nullptr);
   }
   {
-    Session s(bytes, "bogus");
+    Fp32Session s(bytes, "bogus");
     EXPECT_EQ(s.status, QGNN_INVALID_ARGUMENT);
     EXPECT_EQ(s.interpreter, nullptr);
-    EXPECT_NE(std::string(s.error.message).find("fp32 option=bogus"), std::string::npos) << s.error.message;
+    EXPECT_NE(std::string(s.message).find("fp32 option=bogus"), std::string::npos) << s.message;
   }
   {
     ScopedEnv env("QGNN_FP32", "reference");
-    Session s(bytes, nullptr);
-    ASSERT_EQ(s.status, QGNN_OK) << s.error.message;
+    Fp32Session s(bytes, nullptr);
+    ASSERT_EQ(s.status, QGNN_OK) << s.message;
     EXPECT_EQ(s.interpreter->fp32, Fp32Backend::kReference);
   }
   {
     ScopedEnv env("QGNN_FP32", "nonsense");
-    Session s(bytes, nullptr);
+    Fp32Session s(bytes, nullptr);
     EXPECT_EQ(s.status, QGNN_INVALID_ARGUMENT);
-    EXPECT_NE(std::string(s.error.message).find("QGNN_FP32=nonsense"), std::string::npos) << s.error.message;
+    EXPECT_NE(std::string(s.message).find("QGNN_FP32=nonsense"), std::string::npos) << s.message;
     // The option wins over the environment.
-    Session t(bytes, "reference");
-    EXPECT_EQ(t.status, QGNN_OK) << t.error.message;
+    Fp32Session t(bytes, "reference");
+    EXPECT_EQ(t.status, QGNN_OK) << t.message;
   }
   {
-    Session s(bytes, "xnnpack");
+    Fp32Session s(bytes, "xnnpack");
     if (!xnnpack::available()) {
       EXPECT_EQ(s.status, QGNN_INVALID_ARGUMENT);
       return;
     }
-    ASSERT_EQ(s.status, QGNN_OK) << s.error.message;
+    ASSERT_EQ(s.status, QGNN_OK) << s.message;
     EXPECT_EQ(s.interpreter->fp32, Fp32Backend::kXnnpack);
     // Every float Dense of the model has its operator.
     for (uint32_t i = 0; i < s.model->num_denses; ++i) {

@@ -9,6 +9,7 @@
 #include <new>
 #include <vector>
 
+#include "qgnn/session.hpp"
 #include "test_util.h"
 
 namespace {
@@ -170,11 +171,13 @@ struct Counts {
 Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads,
                       const char* fp32 = nullptr) {
   Counts counts;
-  AlignedBuffer buffer(bytes);
-  qgnn_model* model = nullptr;
-  EXPECT_EQ(qgnn_model_create(buffer.data(), buffer.size(), &model, nullptr), QGNN_OK);
-  qgnn_model_info info{};
-  qgnn_model_get_info(model, &info);
+  // Loading and planning may allocate; the armed sections call the C API directly, so only the runtime's
+  // own allocations are counted.
+  auto loaded = session::Session::load(bytes);
+  EXPECT_TRUE(loaded.ok()) << loaded.error;
+  session::Session& host = loaded.value;
+  const qgnn_model* model = host.model().get();
+  const qgnn_model_info& info = host.info();
   const qgnn_plan_limits limits{graph.num_nodes, graph.num_edges(), graph.num_graphs};
   size_t arena_bytes = 0;
   qgnn_status st_size;
@@ -184,12 +187,13 @@ Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uin
     counts.arena_size = g_allocations.load();
   }
   EXPECT_EQ(st_size, QGNN_OK);
-  std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), threads, nullptr, fp32, 0};
-  qgnn_interpreter* interpreter = nullptr;
-  EXPECT_EQ(
-      qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr),
-      QGNN_OK);
+  session::Options options;
+  options.threads = threads;
+  options.fp32 = fp32 != nullptr ? fp32 : "";
+  const auto planned = host.plan(limits, options);
+  EXPECT_TRUE(planned.ok()) << planned.error;
+  EXPECT_EQ(host.arena_bytes(), arena_bytes);
+  qgnn_interpreter* interpreter = host.interpreter();
   const qgnn_graph view = graph.view(info.input_is_int8 != 0);
   std::vector<float> logits(static_cast<size_t>(graph.num_nodes + graph.num_graphs) * info.num_classes);
   std::vector<int32_t> classes(graph.num_nodes + graph.num_graphs);
@@ -216,8 +220,6 @@ Counts CountDuringRun(const std::vector<uint8_t>& bytes, const Graph& graph, uin
   EXPECT_EQ(st_setup, QGNN_OK) << error.message;
   for (qgnn_status s : st_invoke) EXPECT_EQ(s, QGNN_OK);
   for (qgnn_status s : st_out) EXPECT_EQ(s, QGNN_OK);
-  qgnn_interpreter_delete(interpreter);
-  qgnn_model_delete(model);
   return counts;
 }
 

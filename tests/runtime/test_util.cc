@@ -9,6 +9,7 @@
 #include <new>
 
 #include "qgnn/kernels/numerics.h"
+#include "qgnn/session.hpp"
 
 namespace qgnn {
 namespace test {
@@ -624,53 +625,40 @@ qgnn_status LoadStatus(const std::vector<uint8_t>& bytes, std::string* message) 
 RunResult RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, uint32_t threads,
                    const char* fp32) {
   RunResult result;
-  AlignedBuffer buffer(bytes);
-  qgnn_error error{};
-  qgnn_model* model = nullptr;
-  result.status = qgnn_model_create(buffer.data(), buffer.size(), &model, &error);
-  if (result.status != QGNN_OK) {
-    result.message = error.message;
+  // Every failure here is the runtime's: the session reports its status and message as they are.
+  auto failed = [&result](const auto& r) {
+    EXPECT_NE(r.status, QGNN_OK) << "a failure outside the runtime: " << r.error;
+    result.status = r.status == QGNN_OK ? QGNN_INVALID_ARGUMENT : r.status;
+    result.message = r.message;
     return result;
+  };
+  auto loaded = session::Session::load(bytes);
+  if (!loaded.ok()) return failed(loaded);
+  session::Session& s = loaded.value;
+  const qgnn_graph view = graph.view(s.info().input_is_int8 != 0);
+  session::Options options;
+  options.threads = threads;
+  options.fp32 = fp32 != nullptr ? fp32 : "";
+  const auto planned = s.plan(session::limits_of(view), options);
+  if (!planned.ok()) return failed(planned);
+  const auto ran = s.run(view);
+  if (!ran.ok()) return failed(ran);
+  const auto out = s.outputs();
+  if (!out.ok()) return failed(out);
+  result.rows = out.value.rows;
+  result.cols = out.value.cols;
+  result.scale = out.value.scale;
+  result.zero_point = out.value.zero_point;
+  result.logits_q = out.value.logits_q;
+  result.logits_f32 = out.value.logits;
+  result.argmax = out.value.argmax;
+  // A float model's dequantized output is its float logits, bit for bit.
+  const auto raw = s.output();
+  EXPECT_TRUE(raw.ok()) << raw.error;
+  if (raw.ok() && raw.value.logits_f32 != nullptr) {
+    EXPECT_EQ(0, std::memcmp(raw.value.logits_f32, result.logits_f32.data(),
+                             result.logits_f32.size() * sizeof(float)));
   }
-  qgnn_model_info info{};
-  qgnn_model_get_info(model, &info);
-  const qgnn_plan_limits limits{std::max(graph.num_nodes, 1u), std::max(graph.num_edges(), 1u),
-                                std::max(graph.num_graphs, 1u)};
-  size_t arena_bytes = 0;
-  qgnn_interpreter* interpreter = nullptr;
-  result.status = qgnn_arena_size(model, &limits, &arena_bytes, &error);
-  std::vector<uint8_t> arena(arena_bytes);
-  const qgnn_interpreter_options options{sizeof(qgnn_interpreter_options), threads, nullptr, fp32, 0};
-  if (result.status == QGNN_OK) {
-    result.status =
-        qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);
-  }
-  if (result.status == QGNN_OK) {
-    const qgnn_graph view = graph.view(info.input_is_int8 != 0);
-    result.status = qgnn_interpreter_setup(interpreter, &view, &error);
-  }
-  if (result.status == QGNN_OK) result.status = qgnn_interpreter_invoke(interpreter, &error);
-  if (result.status == QGNN_OK) {
-    qgnn_output out{};
-    EXPECT_EQ(qgnn_interpreter_output(interpreter, &out), QGNN_OK);
-    result.rows = out.rows;
-    result.cols = out.cols;
-    result.scale = out.scale;
-    result.zero_point = out.zero_point;
-    const size_t count = static_cast<size_t>(out.rows) * out.cols;
-    if (out.logits_q != nullptr) result.logits_q.assign(out.logits_q, out.logits_q + count);
-    result.logits_f32.resize(count);
-    EXPECT_EQ(qgnn_interpreter_output_float(interpreter, result.logits_f32.data(), count), QGNN_OK);
-    if (out.logits_f32 != nullptr) {
-      EXPECT_EQ(0, std::memcmp(out.logits_f32, result.logits_f32.data(), count * sizeof(float)));
-    }
-    result.argmax.resize(out.rows);
-    EXPECT_EQ(qgnn_interpreter_argmax(interpreter, result.argmax.data(), out.rows), QGNN_OK);
-  } else {
-    result.message = error.message;
-  }
-  qgnn_interpreter_delete(interpreter);
-  qgnn_model_delete(model);
   return result;
 }
 

@@ -13,19 +13,13 @@
 #include "bench/model_bytes.h"
 #include "bench/report.h"
 #include "common/errors.h"
-#include "common/file.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/qgnn.h"
+#include "qgnn/session.hpp"
 
 namespace {
 
 constexpr const char* kTool = "qgnn-bench";
-
-struct ModelOwner {
-  qgnn::tools::AlignedBuffer file;
-  qgnn_model* model = nullptr;
-  ~ModelOwner() { qgnn_model_delete(model); }
-};
 
 int run(int argc, char** argv) {
   using namespace qgnn::tools;  // NOLINT(build/namespaces)
@@ -64,23 +58,20 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> paths{first_model};
   paths.insert(paths.end(), more_models.begin(), more_models.end());
-  std::vector<std::unique_ptr<ModelOwner>> owners;
+  // Sessions live on the heap: the report's models point at them.
+  std::vector<std::unique_ptr<qgnn::session::Session>> sessions;
   std::string error;
   for (const std::string& path : paths) {
-    owners.push_back(std::make_unique<ModelOwner>());
-    ModelOwner& o = *owners.back();
-    if (!read_file_aligned(path, &o.file, &error)) return fail(kTool, error);
-    qgnn_error qerr{};
-    if (qgnn_model_create(o.file.data.get(), o.file.size, &o.model, &qerr) != QGNN_OK)
-      return fail(kTool, path + ": " + describe(qerr));
+    auto loaded = qgnn::session::Session::load_file(path);
+    if (!loaded.ok())
+      return fail(kTool, loaded.status == QGNN_OK ? loaded.error : path + ": " + describe(loaded));
+    sessions.push_back(std::make_unique<qgnn::session::Session>(std::move(loaded.value)));
     BenchModel m;
     m.path = path;
-    m.data = o.file.data.get();
-    m.size = o.file.size;
-    m.model = o.model;
-    if (qgnn_model_get_info(o.model, &m.info) != QGNN_OK)
-      return fail(kTool, path + ": qgnn_model_get_info failed");
-    if (!analyze_model_bytes(m.data, m.size, &m.bytes, &error)) return fail(kTool, path + ": " + error);
+    m.session = sessions.back().get();
+    m.info = m.session->info();
+    if (!analyze_model_bytes(m.session->model_data(), m.session->model_bytes(), &m.bytes, &error))
+      return fail(kTool, path + ": " + error);
     report.models.push_back(std::move(m));
   }
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "common/errors.h"
-#include "common/file.h"
+#include "qgnn/converter/runtime_graph.h"
 #include "qgnn/kernels/numerics.h"
 
 namespace qgnn {
@@ -80,44 +80,32 @@ bool check_fit(const BenchModel& m, const GraphSetDesc& set, std::string* error)
   return false;
 }
 
-/// Everything one model needs during the timed loop, allocated before it.
-struct Session {
-  std::unique_ptr<uint8_t, FreeDeleter> arena;
-  qgnn_interpreter* interpreter = nullptr;
+/// Everything one model needs during the timed loop besides its session, allocated before it.
+struct ModelRun {
   std::vector<std::vector<int8_t>> features_i8;  ///< per batch, for int8-input models
   StageClock clock;
   std::vector<double> invoke_us;
   std::vector<std::vector<double>> stage_us;
   std::vector<double> overhead_us;
-  ~Session() { qgnn_interpreter_delete(interpreter); }
 };
 
 bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, const qgnn_plan_limits& plan,
-                  const BenchOptions& options, Session* s, ModelResult* r, std::string* error) {
-  qgnn_error qerr{};
-  if (qgnn_arena_size(m.model, &plan, &r->arena_bytes, &qerr) != QGNN_OK) {
-    *error = m.path + ": arena size: " + describe(qerr);
+                  const BenchOptions& options, ModelRun* s, ModelResult* r, std::string* error) {
+  session::Options io;
+  io.threads = options.threads;
+  io.spin_workers = options.spin_workers;
+  io.isa = options.isa;
+  const auto planned = m.session->plan(plan, io);
+  if (!planned.ok()) {
+    *error = m.path + ": " + planned.error;
     return false;
   }
-  s->arena = allocate_aligned(r->arena_bytes);
-  if (!s->arena) {
-    *error = m.path + ": cannot allocate an arena of " + std::to_string(r->arena_bytes) + " bytes";
-    return false;
-  }
-  qgnn_interpreter_options io = QGNN_INTERPRETER_OPTIONS_INIT;
-  io.num_threads = options.threads;
-  io.spin_workers = options.spin_workers ? 1 : 0;
-  io.isa = options.isa.empty() ? nullptr : options.isa.c_str();
-  if (qgnn_interpreter_create(m.model, &plan, s->arena.get(), r->arena_bytes, &io, &s->interpreter, &qerr) !=
-      QGNN_OK) {
-    *error = m.path + ": interpreter: " + describe(qerr);
-    return false;
-  }
-  r->isa = qgnn_interpreter_isa(s->interpreter);
+  r->arena_bytes = m.session->arena_bytes();
+  r->isa = m.session->isa();
   const size_t stages = m.info.num_layers + 2;
   s->clock.marks.resize(stages + 1);
   s->stage_us.resize(stages);
-  qgnn_interpreter_set_profiler(s->interpreter, mark_stage, &s->clock);
+  qgnn_interpreter_set_profiler(m.session->interpreter(), mark_stage, &s->clock);
   if (m.info.input_is_int8) {
     for (const GraphBatch& b : batches) {
       std::vector<int8_t> q(b.features.size());
@@ -132,30 +120,23 @@ bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, c
 }
 
 /// One pass over every batch; returns the summed invoke time, or a negative value on a runtime error.
-double run_pass(const BenchModel& m, const std::vector<GraphBatch>& batches, bool timed, Session* s,
+double run_pass(const BenchModel& m, const std::vector<GraphBatch>& batches, bool timed, ModelRun* s,
                 std::string* error) {
   double total = 0;
-  qgnn_error qerr{};
   for (size_t k = 0; k < batches.size(); ++k) {
     const GraphBatch& b = batches[k];
     const bool i8 = m.info.input_is_int8 != 0;
-    const qgnn_graph graph{b.num_nodes,
-                           b.num_edges,
-                           b.num_graphs,
-                           b.row_ptr.data(),
-                           b.col_idx.data(),
-                           b.graph_ptr.data(),
-                           i8 ? nullptr : b.features.data(),
-                           i8 ? s->features_i8[k].data() : nullptr};
-    if (qgnn_interpreter_setup(s->interpreter, &graph, &qerr) != QGNN_OK) {
-      *error = m.path + ": setup of batch " + std::to_string(k) + ": " + describe(qerr);
+    const qgnn_graph graph = converter::runtime_graph(b, i8 ? s->features_i8[k].data() : nullptr);
+    const session::Result<bool> bound = m.session->bind(graph);
+    if (!bound.ok()) {
+      *error = m.path + ": setup of batch " + std::to_string(k) + ": " + describe(bound);
       return -1;
     }
     const Clock::time_point t0 = Clock::now();
-    const qgnn_status st = qgnn_interpreter_invoke(s->interpreter, &qerr);
+    const session::Result<bool> invoked = m.session->invoke();
     const Clock::time_point t1 = Clock::now();
-    if (st != QGNN_OK) {
-      *error = m.path + ": invoke of batch " + std::to_string(k) + ": " + describe(qerr);
+    if (!invoked.ok()) {
+      *error = m.path + ": invoke of batch " + std::to_string(k) + ": " + describe(invoked);
       return -1;
     }
     const double us = us_between(t0, t1);
@@ -181,9 +162,7 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
 
   qgnn_plan_limits plan{1, 0, 1};
   for (const GraphBatch& b : batches) {
-    plan.max_nodes = std::max(plan.max_nodes, b.num_nodes);
-    plan.max_edges = std::max(plan.max_edges, b.num_edges);
-    plan.max_graphs = std::max(plan.max_graphs, b.num_graphs);
+    plan = session::cover(plan, {b.num_nodes, b.num_edges, b.num_graphs});
     result->graphs_per_pass += b.num_graphs;
     result->nodes_per_pass += b.num_nodes;
   }
@@ -191,10 +170,10 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
   result->invokes_per_pass = static_cast<uint32_t>(batches.size());
   result->models.assign(models.size(), ModelResult{});
 
-  std::vector<std::unique_ptr<Session>> sessions;
+  std::vector<std::unique_ptr<ModelRun>> runs;
   for (size_t i = 0; i < models.size(); ++i) {
-    sessions.push_back(std::make_unique<Session>());
-    if (!open_session(models[i], batches, plan, options, sessions[i].get(), &result->models[i], error))
+    runs.push_back(std::make_unique<ModelRun>());
+    if (!open_session(models[i], batches, plan, options, runs[i].get(), &result->models[i], error))
       return false;
   }
   const size_t count = models.size();
@@ -202,7 +181,7 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
     const bool timed = pass >= options.warmup;
     for (size_t j = 0; j < count; ++j) {
       const size_t i = (pass + j) % count;
-      const double us = run_pass(models[i], batches, timed, sessions[i].get(), error);
+      const double us = run_pass(models[i], batches, timed, runs[i].get(), error);
       if (us < 0) return false;
       if (timed) result->models[i].pass_us.push_back(us);
     }
@@ -210,7 +189,7 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
 
   for (size_t i = 0; i < count; ++i) {
     ModelResult& r = result->models[i];
-    Session& s = *sessions[i];
+    ModelRun& s = *runs[i];
     const ModelBytes& bytes = models[i].bytes;
     double total_us = 0;
     for (double us : r.pass_us) total_us += us;

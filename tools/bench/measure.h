@@ -12,6 +12,7 @@
 #include "common/latency.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/qgnn.h"
+#include "qgnn/session.hpp"
 
 namespace qgnn {
 namespace tools {
@@ -26,12 +27,10 @@ struct BenchOptions {
   std::string isa;            ///< "" = QGNN_ISA or the fastest available
 };
 
-/// One model file, read and verified (qgnn_model_create) by the caller.
+/// One model file, loaded (read and verified) by the caller, which owns the session; measure plans it.
 struct BenchModel {
   std::string path;
-  const void* data = nullptr;
-  size_t size = 0;
-  const qgnn_model* model = nullptr;
+  session::Session* session = nullptr;
   qgnn_model_info info{};
   ModelBytes bytes;
 };

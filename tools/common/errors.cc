@@ -20,5 +20,13 @@ std::string describe(const qgnn_error& error) {
   return text;
 }
 
+std::string describe(qgnn_status status, const std::string& message, const std::string& error) {
+  if (status == QGNN_OK) return error;
+  qgnn_error e{};
+  e.status = status;
+  std::snprintf(e.message, sizeof(e.message), "%s", message.c_str());
+  return describe(e);
+}
+
 }  // namespace tools
 }  // namespace qgnn

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "qgnn/qgnn.h"
+#include "qgnn/session.hpp"
 
 namespace qgnn {
 namespace tools {
@@ -17,6 +18,14 @@ int fail(const char* tool, const std::string& message);
 
 /// "QGNN_MALFORMED_FLATBUFFER: <message>" for a runtime error report.
 std::string describe(const qgnn_error& error);
+
+/// The same for a failed qgnn::session call: "QGNN_INVALID_GRAPH: <message>" when the runtime failed, else
+/// the session's own message (a file that cannot be read).
+std::string describe(qgnn_status status, const std::string& message, const std::string& error);
+template <typename T>
+std::string describe(const session::Result<T>& r) {
+  return describe(r.status, r.message, r.error);
+}
 
 }  // namespace tools
 }  // namespace qgnn

@@ -6,10 +6,10 @@
 #include <CLI/CLI.hpp>
 
 #include "common/errors.h"
-#include "common/file.h"
 #include "inspect/model_summary.h"
 #include "inspect/report.h"
 #include "qgnn/qgnn.h"
+#include "qgnn/session.hpp"
 
 namespace {
 
@@ -31,29 +31,23 @@ int run(int argc, char** argv) {
 
   InspectReport report;
   report.path = model_path;
-  AlignedBuffer file;
-  std::string error;
-  if (!read_file_aligned(model_path, &file, &error)) return fail(kTool, error);
-  report.file_bytes = file.size;
-
-  qgnn_model* model = nullptr;
-  qgnn_error qerr{};
-  if (qgnn_model_create(file.data.get(), file.size, &model, &qerr) != QGNN_OK) {
-    return fail(kTool, model_path + ": " + describe(qerr));
+  auto loaded = qgnn::session::Session::load_file(model_path);
+  if (!loaded.ok()) {
+    return fail(kTool, loaded.status == QGNN_OK ? loaded.error : model_path + ": " + describe(loaded));
   }
-  struct ModelGuard {
-    qgnn_model* m;
-    ~ModelGuard() { qgnn_model_delete(m); }
-  } guard{model};
-
-  if (!summarize_model(file.data.get(), file.size, model, &report.model, &error)) {
+  const qgnn::session::Session& model = loaded.value;
+  report.file_bytes = model.model_bytes();
+  std::string error;
+  if (!summarize_model(model.model_data(), model.model_bytes(), model.model().get(), &report.model, &error)) {
     return fail(kTool, model_path + ": " + error);
   }
   report.arena_limits = qgnn_plan_limits{nodes, edges, graphs};
-  if (qgnn_arena_size(model, &report.arena_limits, &report.arena_bytes, &qerr) != QGNN_OK) {
+  const auto arena = model.arena_size(report.arena_limits);
+  if (!arena.ok()) {
     return fail(kTool, "arena size for " + std::to_string(nodes) + " nodes, " + std::to_string(edges) +
-                           " edges, " + std::to_string(graphs) + " graphs: " + describe(qerr));
+                           " edges, " + std::to_string(graphs) + " graphs: " + describe(arena));
   }
+  report.arena_bytes = arena.value;
 
   if (json) {
     std::printf("%s\n", report_json(report).dump(2).c_str());

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "common/errors.h"
-#include "common/file.h"
 #include "common/sha256.h"
+#include "qgnn/converter/runtime_graph.h"
 #include "qgnn/kernels/numerics.h"
 
 namespace qgnn {
@@ -102,8 +102,9 @@ double elapsed_us(std::chrono::steady_clock::time_point from, std::chrono::stead
 
 }  // namespace
 
-bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphSetDesc& set,
-              const RunOptions& options, RunResult* result, std::string* error) {
+bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions& options, RunResult* result,
+              std::string* error) {
+  const qgnn_model_info& info = model->info();
   std::vector<WorkItem> items;
   if (!prepare(info, set, options, &items, error)) return false;
 
@@ -111,39 +112,23 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
   qgnn_plan_limits plan{1, 0, 1};
   size_t max_rows = 1;
   for (const WorkItem& item : items) {
-    plan.max_nodes = std::max(plan.max_nodes, item.batch.num_nodes);
-    plan.max_edges = std::max(plan.max_edges, item.batch.num_edges);
-    plan.max_graphs = std::max(plan.max_graphs, item.batch.num_graphs);
+    plan = session::cover(plan, {item.batch.num_nodes, item.batch.num_edges, item.batch.num_graphs});
     max_rows = std::max<size_t>(max_rows, std::max(item.batch.num_nodes, item.batch.num_graphs));
     result->graphs += item.batch.num_graphs;
     result->nodes += item.batch.num_nodes;
   }
   result->task = set.task;
   result->plan = plan;
-  qgnn_error qerr{};
-  if (qgnn_arena_size(model, &plan, &result->arena_bytes, &qerr) != QGNN_OK) {
-    *error = "arena size: " + describe(qerr);
+  session::Options interpreter_options;
+  interpreter_options.threads = options.threads;
+  interpreter_options.isa = options.isa;
+  const auto planned = model->plan(plan, interpreter_options);
+  if (!planned.ok()) {
+    *error = planned.error;
     return false;
   }
-  auto arena = allocate_aligned(result->arena_bytes);
-  if (!arena) {
-    *error = "cannot allocate an arena of " + std::to_string(result->arena_bytes) + " bytes";
-    return false;
-  }
-  qgnn_interpreter_options interpreter_options = QGNN_INTERPRETER_OPTIONS_INIT;
-  interpreter_options.num_threads = options.threads;
-  interpreter_options.isa = options.isa.empty() ? nullptr : options.isa.c_str();
-  qgnn_interpreter* interpreter = nullptr;
-  if (qgnn_interpreter_create(model, &plan, arena.get(), result->arena_bytes, &interpreter_options,
-                              &interpreter, &qerr) != QGNN_OK) {
-    *error = "interpreter: " + describe(qerr);
-    return false;
-  }
-  struct InterpreterGuard {
-    qgnn_interpreter* p;
-    ~InterpreterGuard() { qgnn_interpreter_delete(p); }
-  } guard{interpreter};
-  result->isa = qgnn_interpreter_isa(interpreter);
+  result->arena_bytes = model->arena_bytes();
+  result->isa = model->isa();
 
   std::vector<int32_t> predicted(max_rows);
   std::vector<double> invoke_us, setup_us;
@@ -155,34 +140,28 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
     for (size_t k = 0; k < items.size(); ++k) {
       const WorkItem& item = items[k];
       const GraphBatch& b = item.batch;
-      const qgnn_graph graph{b.num_nodes,
-                             b.num_edges,
-                             b.num_graphs,
-                             b.row_ptr.data(),
-                             b.col_idx.data(),
-                             b.graph_ptr.data(),
-                             info.input_is_int8 ? nullptr : b.features.data(),
-                             info.input_is_int8 ? item.features_i8.data() : nullptr};
+      const qgnn_graph graph =
+          converter::runtime_graph(b, info.input_is_int8 ? item.features_i8.data() : nullptr);
       const auto t0 = std::chrono::steady_clock::now();
-      const qgnn_status setup_status = qgnn_interpreter_setup(interpreter, &graph, &qerr);
+      const session::Result<bool> bound = model->bind(graph);
       const auto t1 = std::chrono::steady_clock::now();
-      const qgnn_status invoke_status =
-          setup_status == QGNN_OK ? qgnn_interpreter_invoke(interpreter, &qerr) : setup_status;
+      const session::Result<bool> invoked = bound.ok() ? model->invoke() : bound;
       const auto t2 = std::chrono::steady_clock::now();
-      if (invoke_status != QGNN_OK) {
-        *error = std::string(setup_status != QGNN_OK ? "setup" : "invoke") + " of batch " +
-                 std::to_string(k) + " (" + std::to_string(b.num_graphs) + " graph(s), " +
-                 std::to_string(b.num_nodes) + " nodes): " + describe(qerr);
+      if (!invoked.ok()) {
+        *error = std::string(!bound.ok() ? "setup" : "invoke") + " of batch " + std::to_string(k) + " (" +
+                 std::to_string(b.num_graphs) + " graph(s), " + std::to_string(b.num_nodes) +
+                 " nodes): " + describe(invoked);
         return false;
       }
       setup_us.push_back(elapsed_us(t0, t1));
       invoke_us.push_back(elapsed_us(t1, t2));
 
-      qgnn_output out{};
-      if (qgnn_interpreter_output(interpreter, &out) != QGNN_OK) {
+      const auto view = model->output();
+      if (!view.ok()) {
         *error = "qgnn_interpreter_output failed after invoke of batch " + std::to_string(k);
         return false;
       }
+      const qgnn_output& out = view.value;
       const size_t count = static_cast<size_t>(out.rows) * out.cols;
       if (out.logits_q != nullptr) {
         outputs.update(out.logits_q, count);
@@ -190,8 +169,7 @@ bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const GraphS
         outputs.update(out.logits_f32, count * sizeof(float));
       }
       if (pass > 0 || !result->has_labels) continue;
-      if (out.rows > predicted.size() ||
-          qgnn_interpreter_argmax(interpreter, predicted.data(), predicted.size()) != QGNN_OK) {
+      if (out.rows > predicted.size() || !model->argmax(predicted.data(), predicted.size()).ok()) {
         *error = "qgnn_interpreter_argmax failed after invoke of batch " + std::to_string(k);
         return false;
       }

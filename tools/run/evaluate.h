@@ -9,6 +9,7 @@
 #include "common/latency.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/qgnn.h"
+#include "qgnn/session.hpp"
 
 namespace qgnn {
 namespace tools {
@@ -38,10 +39,10 @@ struct RunResult {
   bool outputs_deterministic = true;  ///< every pass produced the same logits
 };
 
-/// Runs `model` (info from qgnn_model_get_info) over `set`. Returns false with `error` set when the model
-/// and the data do not fit together or the runtime rejects something.
-bool evaluate(const qgnn_model* model, const qgnn_model_info& info, const converter::GraphSetDesc& set,
-              const RunOptions& options, RunResult* result, std::string* error);
+/// Runs the loaded `model` over `set`, planning it for the largest batch. Returns false with `error` set when
+/// the model and the data do not fit together or the runtime rejects something.
+bool evaluate(session::Session* model, const converter::GraphSetDesc& set, const RunOptions& options,
+              RunResult* result, std::string* error);
 
 }  // namespace tools
 }  // namespace qgnn

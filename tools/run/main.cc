@@ -7,10 +7,10 @@
 #include <CLI/CLI.hpp>
 
 #include "common/errors.h"
-#include "common/file.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/model_builder.h"
 #include "qgnn/qgnn.h"
+#include "qgnn/session.hpp"
 #include "run/evaluate.h"
 #include "run/report.h"
 
@@ -45,22 +45,13 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  AlignedBuffer model_file;
-  std::string error;
-  if (!read_file_aligned(report.model_path, &model_file, &error)) return fail(kTool, error);
-  report.model_bytes = model_file.size;
-
-  qgnn_model* model = nullptr;
-  qgnn_error qerr{};
-  if (qgnn_model_create(model_file.data.get(), model_file.size, &model, &qerr) != QGNN_OK) {
-    return fail(kTool, report.model_path + ": " + describe(qerr));
+  auto loaded = qgnn::session::Session::load_file(report.model_path);
+  if (!loaded.ok()) {
+    return fail(kTool, loaded.status == QGNN_OK ? loaded.error : report.model_path + ": " + describe(loaded));
   }
-  struct ModelGuard {
-    qgnn_model* m;
-    ~ModelGuard() { qgnn_model_delete(m); }
-  } guard{model};
-  qgnn_model_info info{};
-  if (qgnn_model_get_info(model, &info) != QGNN_OK) return fail(kTool, "qgnn_model_get_info failed");
+  qgnn::session::Session& model = loaded.value;
+  report.model_bytes = model.model_bytes();
+  const qgnn_model_info& info = model.info();
   report.model_name = info.name != nullptr ? info.name : "";
   report.quantized = info.quantized != 0;
 
@@ -70,7 +61,8 @@ int run(int argc, char** argv) {
   if (!set.ok()) return fail(kTool, report.data_path + ": " + set.error);
   report.data_name = set.value.name;
 
-  if (!evaluate(model, info, set.value, options, &report.result, &error)) {
+  std::string error;
+  if (!evaluate(&model, set.value, options, &report.result, &error)) {
     return fail(kTool, report.model_path + " on " + report.data_path + ": " + error);
   }
   if (json) {

@@ -1,0 +1,97 @@
+// What the converter knows about each layer kind, in one place. Every pass (float forward, calibration
+// ranges, quantizer, bit SPEC, auto-bits, overflow proof, report, model checks, reader and writer) asks these
+// traits which parts a layer has instead of switching on the kind, so a new kind is one traits entry here
+// (layer_kind.cc) plus its genuinely new math: its reduction in the float forward and the overflow proof,
+// and its schema table in the reader and writer.
+//
+// Kinds are spelled as the schema's LayerOptions union members without "Options" ("Linear", "GCNConv",
+// "SAGEConv", "GINConv", "GlobalPool"), as the runtime and the Python package spell them.
+#ifndef QGNN_CONVERTER_LAYER_KIND_H_
+#define QGNN_CONVERTER_LAYER_KIND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qgnn/converter/model_builder.h"
+
+namespace qgnn {
+namespace converter {
+
+/// How a layer reduces rows before its Dense ops: what the float forward computes, which requant rescales
+/// it, and which accumulators the overflow proof bounds.
+enum class Reduction {
+  kNone,              ///< no reduction (Linear)
+  kGcnNormalized,     ///< sum over in-neighbours and self, symmetric Q15 normalisation, int64 (GCNConv)
+  kNeighbors,         ///< LayerDesc::reduce (MEAN or MAX) over in-neighbours (SAGEConv)
+  kNeighborsAndSelf,  ///< SUM over in-neighbours plus (1 + eps) * self, eps in Q16 (GINConv)
+  kGraphNodes,        ///< LayerDesc::reduce over each graph's nodes, rows become graphs (GlobalPool)
+};
+
+/// Where a Dense op of a layer sits in the LayerDesc.
+enum class DenseSlot {
+  kDense,  ///< LayerDesc::dense (Linear, GCNConv, SAGEConv's neighbour Dense)
+  kRoot,   ///< LayerDesc::root (SAGEConv)
+  kMlp,    ///< LayerDesc::mlp[index] (GINConv)
+};
+
+/// What a Dense op reads.
+enum class DenseInput {
+  kLayerInput,   ///< the layer's input features
+  kAggregation,  ///< the layer's aggregation result
+  kHidden,       ///< hidden activation `input_hidden` (the previous MLP Dense's output)
+};
+
+/// One Dense op of a layer, in execution (and file) order.
+struct DenseOp {
+  DenseSlot slot = DenseSlot::kDense;
+  size_t index = 0;  ///< mlp index (kMlp)
+  DenseInput input = DenseInput::kLayerInput;
+  int input_hidden = -1;   ///< kHidden: which hidden activation
+  int output_hidden = -1;  ///< the hidden activation it writes; -1: the layer output
+  /// Adds into the previous op's accumulator instead of starting its own (SAGEConv's root Dense): it shares
+  /// that op's output, requant target and BatchNorm.
+  bool joins_previous = false;
+  std::string what;         ///< in messages: "dense", "neighbor dense", "root dense", "mlp[1]"
+  std::string report_name;  ///< in the report, after "<layer>.": "dense", "root", "mlp1"
+  std::string tensor_name;  ///< in the file's tensor names, after the layer name: "", ".neighbor", ".mlp.1"
+};
+
+struct LayerKindTraits {
+  LayerKind kind;
+  const char* name;  ///< canonical spelling: the schema union member without "Options"
+  Reduction reduction;
+  bool weights;      ///< has Dense ops: SPEC component `w`
+  bool aggregation;  ///< message passing: an aggregation activation and its requant, SPEC component `agg`
+  bool hidden;       ///< hidden activations between MLP Dense ops, quantized with the `out` bits
+  bool root;         ///< an optional root Dense (LayerDesc::has_root)
+  /// LayerDesc::reduce values the kind accepts, as a bit mask of 1 << Reduce; 0 when it has no reduce.
+  uint32_t reduces;
+  /// The layer's Dense ops in execution order (none for GlobalPool).
+  std::vector<DenseOp> (*dense_ops)(const LayerDesc& layer);
+  /// Checks only this kind has (its own scalars); "" when fine. Dense shapes, quantization parameters and
+  /// requants of the generic components are checked by check_model from the traits.
+  std::string (*check)(const LayerDesc& layer, bool quantized);
+};
+
+/// Traits of `kind`; nullptr for a value outside the enum (a corrupt description).
+const LayerKindTraits* find_layer_traits(LayerKind kind);
+/// Traits of `kind`, which must be valid (check_model has accepted the layer).
+const LayerKindTraits& layer_traits(LayerKind kind);
+/// Every kind, in enum order.
+const std::vector<LayerKindTraits>& all_layer_kinds();
+/// Traits by canonical name ("GINConv"); nullptr when no kind is spelled so.
+const LayerKindTraits* layer_traits_by_name(const std::string& name);
+
+/// The Dense a DenseOp names.
+DenseDesc& dense_of(LayerDesc& layer, const DenseOp& op);
+const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op);
+
+/// Number of hidden activations of a layer (GINConv: mlp.size() - 1; 0 for the others and an empty MLP).
+size_t hidden_count(const LayerDesc& layer);
+
+}  // namespace converter
+}  // namespace qgnn
+
+#endif  // QGNN_CONVERTER_LAYER_KIND_H_

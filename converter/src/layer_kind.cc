@@ -1,0 +1,133 @@
+// The traits table of layer_kind.h: one entry per kind, with the Dense ops and the checks only that kind has.
+#include "qgnn/converter/layer_kind.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+constexpr uint32_t mask(Reduce r) { return uint32_t{1} << static_cast<uint32_t>(r); }
+
+DenseOp op(DenseSlot slot, size_t index, DenseInput input, std::string what, std::string report_name,
+           std::string tensor_name) {
+  DenseOp o;
+  o.slot = slot;
+  o.index = index;
+  o.input = input;
+  o.what = std::move(what);
+  o.report_name = std::move(report_name);
+  o.tensor_name = std::move(tensor_name);
+  return o;
+}
+
+std::string no_check(const LayerDesc&, bool) { return ""; }
+std::vector<DenseOp> no_dense(const LayerDesc&) { return {}; }
+
+std::vector<DenseOp> linear_dense(const LayerDesc&) {
+  return {op(DenseSlot::kDense, 0, DenseInput::kLayerInput, "dense", "dense", "")};
+}
+
+std::vector<DenseOp> gcn_dense(const LayerDesc&) {
+  return {op(DenseSlot::kDense, 0, DenseInput::kAggregation, "dense", "dense", "")};
+}
+
+// W_neighbor · aggregation + W_root · x: the root Dense adds into the neighbour Dense's accumulator.
+std::vector<DenseOp> sage_dense(const LayerDesc& layer) {
+  std::vector<DenseOp> ops = {
+      op(DenseSlot::kDense, 0, DenseInput::kAggregation, "neighbor dense", "dense", ".neighbor")};
+  if (layer.has_root) {
+    ops.push_back(op(DenseSlot::kRoot, 0, DenseInput::kLayerInput, "root dense", "root", ".root"));
+    ops.back().joins_previous = true;
+  }
+  return ops;
+}
+
+// The MLP is a chain: aggregation -> mlp[0] -> hidden[0] -> mlp[1] -> ... -> output.
+std::vector<DenseOp> gin_dense(const LayerDesc& layer) {
+  std::vector<DenseOp> ops;
+  for (size_t k = 0; k < layer.mlp.size(); ++k) {
+    const std::string i = std::to_string(k);
+    ops.push_back(op(DenseSlot::kMlp, k, k == 0 ? DenseInput::kAggregation : DenseInput::kHidden,
+                     "mlp[" + i + "]", "mlp" + i, ".mlp." + i));
+    ops.back().input_hidden = k == 0 ? -1 : static_cast<int>(k) - 1;
+    ops.back().output_hidden = k + 1 < layer.mlp.size() ? static_cast<int>(k) : -1;
+  }
+  return ops;
+}
+
+std::string gin_check(const LayerDesc& layer, bool quantized) {
+  if (layer.mlp.empty()) return "GINConv has an empty MLP";
+  if (!std::isfinite(layer.eps)) return "GINConv eps is not finite";
+  if (quantized && (layer.self_weight_q16 < 0 || layer.self_weight_q16 >= (1 << 23))) {
+    return "GINConv self_weight_q16 " + std::to_string(layer.self_weight_q16) + " is outside [0, 2^23)";
+  }
+  return "";
+}
+
+const std::vector<LayerKindTraits>& table() {
+  // Fields: kind, name, reduction, weights, aggregation, hidden, root, reduces, dense_ops, check.
+  static const std::vector<LayerKindTraits> kinds = {
+      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, 0, linear_dense, no_check},
+      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, 0, gcn_dense,
+       no_check},
+      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true,
+       mask(Reduce::kMean) | mask(Reduce::kMax), sage_dense, no_check},
+      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, 0, gin_dense,
+       gin_check},
+      {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false,
+       mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), no_dense, no_check},
+  };
+  return kinds;
+}
+
+}  // namespace
+
+const std::vector<LayerKindTraits>& all_layer_kinds() { return table(); }
+
+const LayerKindTraits* find_layer_traits(LayerKind kind) {
+  for (const LayerKindTraits& t : table()) {
+    if (t.kind == kind) return &t;
+  }
+  return nullptr;
+}
+
+const LayerKindTraits& layer_traits(LayerKind kind) {
+  const LayerKindTraits* t = find_layer_traits(kind);
+  // Every LayerDesc a pass sees has been through check_model, which rejects unknown kinds; Linear keeps a
+  // corrupt kind from being undefined behaviour if a caller skipped it.
+  return t ? *t : table().front();
+}
+
+const LayerKindTraits* layer_traits_by_name(const std::string& name) {
+  for (const LayerKindTraits& t : table()) {
+    if (name == t.name) return &t;
+  }
+  return nullptr;
+}
+
+DenseDesc& dense_of(LayerDesc& layer, const DenseOp& op) {
+  switch (op.slot) {
+    case DenseSlot::kRoot:
+      return layer.root;
+    case DenseSlot::kMlp:
+      return layer.mlp[op.index];
+    case DenseSlot::kDense:
+      break;
+  }
+  return layer.dense;
+}
+
+const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op) {
+  return dense_of(const_cast<LayerDesc&>(layer), op);
+}
+
+size_t hidden_count(const LayerDesc& layer) {
+  const LayerKindTraits* t = find_layer_traits(layer.kind);
+  return t && t->hidden && !layer.mlp.empty() ? layer.mlp.size() - 1 : 0;
+}
+
+}  // namespace converter
+}  // namespace qgnn

@@ -1,0 +1,162 @@
+// Layer kind traits (layer_kind.h): one spelling shared with the schema, and Dense ops that match the
+// LayerDesc every pass reads them from.
+#include "qgnn/converter/layer_kind.h"
+
+#include <gtest/gtest.h>
+
+#include <iterator>
+#include <limits>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "qgnn/schema/qgnn_generated.h"
+#include "test_models.h"
+
+namespace qgnn {
+namespace converter {
+namespace {
+
+namespace fbs = ::qgnn::fb;
+
+TEST(LayerKindTest, OneEntryPerKindInEnumOrder) {
+  const std::vector<LayerKindTraits>& kinds = all_layer_kinds();
+  const LayerKind expected[] = {LayerKind::kLinear, LayerKind::kGcnConv, LayerKind::kSageConv,
+                                LayerKind::kGinConv, LayerKind::kGlobalPool};
+  ASSERT_EQ(kinds.size(), std::size(expected));
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    EXPECT_EQ(kinds[i].kind, expected[i]);
+    EXPECT_EQ(&layer_traits(expected[i]), &kinds[i]);
+    ASSERT_NE(kinds[i].dense_ops, nullptr);
+    ASSERT_NE(kinds[i].check, nullptr);
+  }
+  EXPECT_EQ(find_layer_traits(static_cast<LayerKind>(99)), nullptr);
+}
+
+// The canonical names are the schema's LayerOptions members without "Options", both ways.
+TEST(LayerKindTest, NamesAreTheSchemaUnionMembers) {
+  std::set<std::string> schema;
+  for (fbs::LayerOptions o : fbs::EnumValuesLayerOptions()) {
+    if (o != fbs::LayerOptions::NONE) schema.insert(fbs::EnumNameLayerOptions(o));
+  }
+  std::set<std::string> traits;
+  for (const LayerKindTraits& t : all_layer_kinds()) {
+    traits.insert(std::string(t.name) + "Options");
+    const LayerKindTraits* by_name = layer_traits_by_name(t.name);
+    ASSERT_NE(by_name, nullptr) << t.name;
+    EXPECT_EQ(by_name->kind, t.kind);
+  }
+  EXPECT_EQ(traits, schema);
+  EXPECT_EQ(layer_traits_by_name("GCN"), nullptr);
+  EXPECT_EQ(layer_traits_by_name("GINConvOptions"), nullptr);
+}
+
+TEST(LayerKindTest, ComponentsOfEachKind) {
+  const LayerKindTraits& linear = layer_traits(LayerKind::kLinear);
+  EXPECT_TRUE(linear.weights);
+  EXPECT_FALSE(linear.aggregation);
+  EXPECT_EQ(linear.reduction, Reduction::kNone);
+  const LayerKindTraits& pool = layer_traits(LayerKind::kGlobalPool);
+  EXPECT_FALSE(pool.weights);
+  EXPECT_FALSE(pool.aggregation);
+  EXPECT_EQ(pool.reduction, Reduction::kGraphNodes);
+  for (LayerKind k : {LayerKind::kGcnConv, LayerKind::kSageConv, LayerKind::kGinConv}) {
+    EXPECT_TRUE(layer_traits(k).weights);
+    EXPECT_TRUE(layer_traits(k).aggregation);
+  }
+  EXPECT_TRUE(layer_traits(LayerKind::kGinConv).hidden);
+  EXPECT_TRUE(layer_traits(LayerKind::kSageConv).root);
+  // SAGE aggregates by MEAN or MAX only; pooling takes every reduce.
+  EXPECT_EQ(layer_traits(LayerKind::kSageConv).reduces, (1u << 1) | (1u << 2));
+  EXPECT_EQ(pool.reduces, 7u);
+}
+
+// Every Dense of a layer is named by exactly one op, in order, with inputs and outputs that chain.
+TEST(LayerKindTest, DenseOpsCoverEveryDenseOfTheModel) {
+  std::mt19937 rng(3);
+  ModelDesc model = testing::all_kinds_float_model(rng);
+  for (LayerDesc& layer : model.layers) {
+    const LayerKindTraits& kind = layer_traits(layer.kind);
+    const std::vector<DenseOp> ops = kind.dense_ops(layer);
+    std::set<const DenseDesc*> seen;
+    for (const DenseOp& op : ops) {
+      EXPECT_TRUE(seen.insert(&dense_of(layer, op)).second) << layer.name << " " << op.what;
+      EXPECT_EQ(&dense_of(static_cast<const LayerDesc&>(layer), op), &dense_of(layer, op));
+      EXPECT_FALSE(op.what.empty());
+      EXPECT_FALSE(op.report_name.empty());
+    }
+    const size_t expected = layer.kind == LayerKind::kGinConv      ? layer.mlp.size()
+                            : layer.kind == LayerKind::kGlobalPool ? 0
+                            : layer.has_root                       ? 2
+                                                                   : 1;
+    EXPECT_EQ(ops.size(), expected) << layer.name;
+    EXPECT_EQ(kind.weights, !ops.empty()) << layer.name;
+    if (kind.aggregation) {
+      ASSERT_FALSE(ops.empty());
+      EXPECT_EQ(ops[0].input, DenseInput::kAggregation) << layer.name;
+    }
+  }
+  // GIN: aggregation -> mlp[0] -> hidden[0] -> mlp[1] -> output.
+  const LayerDesc& gin = model.layers[3];
+  ASSERT_EQ(gin.kind, LayerKind::kGinConv);
+  ASSERT_EQ(gin.mlp.size(), 2u);
+  EXPECT_EQ(hidden_count(gin), 1u);
+  const std::vector<DenseOp> gin_ops = layer_traits(gin.kind).dense_ops(gin);
+  EXPECT_EQ(gin_ops[0].output_hidden, 0);
+  EXPECT_EQ(gin_ops[1].input, DenseInput::kHidden);
+  EXPECT_EQ(gin_ops[1].input_hidden, 0);
+  EXPECT_EQ(gin_ops[1].output_hidden, -1);
+  EXPECT_EQ(gin_ops[1].tensor_name, ".mlp.1");
+  // SAGE with a root: the root reads the layer input and joins the neighbour Dense's accumulator.
+  const LayerDesc& sage = model.layers[1];
+  ASSERT_TRUE(sage.has_root);
+  const std::vector<DenseOp> sage_ops = layer_traits(sage.kind).dense_ops(sage);
+  EXPECT_FALSE(sage_ops[0].joins_previous);
+  EXPECT_TRUE(sage_ops[1].joins_previous);
+  EXPECT_EQ(sage_ops[1].input, DenseInput::kLayerInput);
+  EXPECT_EQ(&dense_of(sage, sage_ops[1]), &sage.root);
+  EXPECT_EQ(hidden_count(sage), 0u);
+}
+
+TEST(LayerKindTest, KindChecks) {
+  std::mt19937 rng(5);
+  LayerDesc gin = testing::gin_layer(3, 4, 2, 0.5f, false, rng);
+  const LayerKindTraits& t = layer_traits(gin.kind);
+  EXPECT_EQ(t.check(gin, false), "");
+  gin.eps = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(t.check(gin, false), "GINConv eps is not finite");
+  gin.eps = 0.5f;
+  gin.self_weight_q16 = 1 << 23;
+  EXPECT_EQ(t.check(gin, false), "");  // only a quantized model carries the Q16 self weight
+  EXPECT_NE(t.check(gin, true), "");
+  gin.mlp.clear();
+  EXPECT_EQ(t.check(gin, false), "GINConv has an empty MLP");
+  EXPECT_TRUE(t.dense_ops(gin).empty());
+}
+
+// check_model reads the kind's allowed reduces from the traits.
+TEST(LayerKindTest, CheckModelRejectsAReduceTheKindLacks) {
+  std::mt19937 rng(9);
+  ModelDesc model = testing::all_kinds_float_model(rng);
+  ASSERT_TRUE(check_model(model).ok());
+  model.layers[1].reduce = Reduce::kSum;
+  const Result<bool> r = check_model(model);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error, "layer 1 (sage): SAGEConv reduce must be MEAN or MAX");
+}
+
+// Only a kind with a root Dense may say it has one (the writer would drop it).
+TEST(LayerKindTest, CheckModelRejectsARootTheKindLacks) {
+  std::mt19937 rng(9);
+  ModelDesc model = testing::all_kinds_float_model(rng);
+  model.layers[0].has_root = true;
+  model.layers[0].root = model.layers[0].dense;
+  const Result<bool> r = check_model(model);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error, "layer 0 (gcn): GCNConv has no root dense");
+}
+
+}  // namespace
+}  // namespace converter
+}  // namespace qgnn
