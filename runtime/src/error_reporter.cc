@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#if !defined(QGNN_NO_ERROR_MESSAGES)  // else everything is inline in error_reporter.h
+
 namespace qgnn {
 namespace runtime {
 namespace {
@@ -206,3 +208,5 @@ qgnn_status ErrorReporter::Ok() {
 
 }  // namespace runtime
 }  // namespace qgnn
+
+#endif  // !QGNN_NO_ERROR_MESSAGES

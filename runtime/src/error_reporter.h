@@ -14,6 +14,8 @@
 namespace qgnn {
 namespace runtime {
 
+#if !defined(QGNN_NO_ERROR_MESSAGES)
+
 /// Formats `fmt` into `out` (capacity `size` > 0, always NUL-terminated, truncated when too long).
 /// Returns the number of characters written, without the NUL.
 size_t FormatV(char* out, size_t size, const char* fmt, va_list args);
@@ -53,6 +55,45 @@ class ErrorReporter {
  private:
   qgnn_error* error_;
 };
+
+#else  // QGNN_NO_ERROR_MESSAGES
+
+// Builds without error messages (QGNN_ERROR_MESSAGES=OFF, for microcontrollers, like tflite-micro's
+// TF_LITE_STRIP_ERROR_STRINGS): the same calls record only the status and leave the message empty. They are
+// inline and never read their format string, so the compiler emits none of the messages' text and links no
+// formatter; every status is unchanged.
+// Variadic templates rather than C varargs: GCC inlines them, so the format strings are dead at every call.
+template <typename... Args>
+size_t Format(char* out, size_t size, const char*, const Args&...) {
+  if (size > 0) out[0] = '\0';
+  return 0;
+}
+
+class ErrorReporter {
+ public:
+  explicit ErrorReporter(qgnn_error* error) : error_(error) {}
+  template <typename... Args>
+  qgnn_status Report(qgnn_status status, const char*, const Args&...) {
+    return Record(status);
+  }
+  template <typename... Args>
+  qgnn_status ReportLayer(qgnn_status status, uint32_t, const char*, const char*, const Args&...) {
+    return Record(status);
+  }
+  qgnn_status Ok() { return Record(QGNN_OK); }
+
+ private:
+  qgnn_status Record(qgnn_status status) {
+    if (error_ != nullptr) {
+      error_->status = status;
+      error_->message[0] = '\0';
+    }
+    return status;
+  }
+  qgnn_error* error_;
+};
+
+#endif  // QGNN_NO_ERROR_MESSAGES
 
 }  // namespace runtime
 }  // namespace qgnn

@@ -4,25 +4,15 @@
 namespace qgnn {
 namespace runtime {
 
-int32_t UseGraphTensor(PlanBuilder& plan, GraphTensor kind) {
-  int32_t id = kNoTensor;
-  switch (kind) {
-    case GraphTensor::kGcnNormQ15:
-      id = plan.AddGraphTensor(kind, RowKind::kNodes, sizeof(int32_t));
-      break;
-    case GraphTensor::kCount:
-      break;
-  }
+int32_t UseGraphTensor(PlanBuilder& plan, const GraphTensorDef& def) {
+  const int32_t id = plan.AddGraphTensor(&def, def.rows, def.row_bytes);
   plan.Use(id);
   return id;
 }
 
 void RunGraphStage(const EvalContext& ctx, const qgnn_model& model) {
-  const int32_t norm = model.graph_tensors[static_cast<int>(GraphTensor::kGcnNormQ15)];
-  if (norm != kNoTensor) {
-    int32_t* out = static_cast<int32_t*>(ctx.Data(norm));
-    ParallelFor(*ctx.pool, ctx.num_nodes,
-                [&](int32_t begin, int32_t end) { kernels::gcn_norm(ctx.graph, out, begin, end); });
+  for (uint32_t i = 0; i < model.num_graph_tensors; ++i) {
+    model.graph_defs[i]->compute(ctx, ctx.Data(model.graph_tensors[i]));
   }
 }
 

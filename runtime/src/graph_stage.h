@@ -1,6 +1,7 @@
-// The graph stage: tensors that depend only on the bound graph (GraphTensor, planner.h), computed once per
-// qgnn_interpreter_setup and shared by every layer that asks for one, instead of by each layer at every
-// invoke. Adding one: an enumerator in GraphTensor, its row shape and its kernel in graph_stage.cc.
+// The graph stage: tensors that depend only on the bound graph, computed once per qgnn_interpreter_setup and
+// shared by every layer that asks for one, instead of by each layer at every invoke. A graph tensor is a
+// GraphTensorDef, defined next to the op that needs it (GCNConv's normalisation factors live in
+// gcn_conv.cc), so a firmware that does not link the op links neither the tensor nor its kernel.
 #ifndef QGNN_RUNTIME_GRAPH_STAGE_H_
 #define QGNN_RUNTIME_GRAPH_STAGE_H_
 
@@ -12,10 +13,18 @@
 namespace qgnn {
 namespace runtime {
 
-/// In an op's Prepare: the current op reads graph tensor `kind`; returns its planned id.
-int32_t UseGraphTensor(PlanBuilder& plan, GraphTensor kind);
+struct GraphTensorDef {
+  RowKind rows;
+  uint32_t row_bytes;
+  /// Writes the tensor for the graph bound in `ctx` (every row, on ctx.pool).
+  void (*compute)(const EvalContext& ctx, void* out);
+};
 
-/// Computes every graph tensor `model` planned, for the graph bound in `ctx` (setup, on the pool).
+/// In an op's Prepare: the current op reads graph tensor `def`; returns its planned id (shared with every
+/// other op asking for the same definition).
+int32_t UseGraphTensor(PlanBuilder& plan, const GraphTensorDef& def);
+
+/// Computes every graph tensor `model` planned, for the graph bound in `ctx` (setup).
 void RunGraphStage(const EvalContext& ctx, const qgnn_model& model);
 
 }  // namespace runtime

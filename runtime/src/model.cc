@@ -48,8 +48,11 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
     m->logits_tensor = plan.Add(m->output_rows, m->num_classes);
   }
   plan.Finish();
-  for (int k = 0; k < kNumGraphTensors; ++k)
-    m->graph_tensors[k] = plan.graph_tensor(static_cast<GraphTensor>(k));
+  m->num_graph_tensors = plan.num_graph_tensors();
+  for (uint32_t i = 0; i < plan.num_graph_tensors(); ++i) {
+    m->graph_defs[i] = static_cast<const GraphTensorDef*>(plan.graph_tensor_key(i));
+    m->graph_tensors[i] = plan.graph_tensor_id(i);
+  }
 }
 
 // The persistent part of the arena: room for each quantized Dense's packed weights, 16-byte aligned each.
@@ -80,6 +83,10 @@ qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
   if (st != QGNN_OK) return st;
   PlanBuilder counter(nullptr, 0);
   DeclareTensors(m, counter);
+  if (counter.overflowed()) {
+    return reporter.Report(QGNN_LIMIT_EXCEEDED, "the model needs more than %" PRIu32 " graph tensors",
+                           kMaxGraphTensors);
+  }
   if (counter.num_tensors() > kMaxPlanTensors) {
     return reporter.Report(QGNN_LIMIT_EXCEEDED,
                            "the model needs %" PRIu32 " activation tensors (limit %" PRIu32 ")",

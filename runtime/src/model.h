@@ -78,6 +78,8 @@ struct OpDataBlock {
   uint64_t words[2];
 };
 
+struct GraphTensorDef;
+
 struct EffectiveLimits {
   uint32_t max_nodes, max_edges, max_degree, max_graphs;
 };
@@ -119,8 +121,10 @@ struct qgnn_model {
   int32_t output_tensor = qgnn::runtime::kNoTensor;       ///< last layer's output
   int32_t logits_tensor = qgnn::runtime::kNoTensor;       ///< int8 logits unpacked from int4, if needed
   qgnn::runtime::RowKind output_rows = qgnn::runtime::RowKind::kNodes;
-  /// Planned ids of the graph tensors some layer asked for (kNoTensor: none did).
-  int32_t graph_tensors[qgnn::runtime::kNumGraphTensors];
+  /// The graph tensors the layers asked for (graph_stage.h): definitions and planned ids.
+  const qgnn::runtime::GraphTensorDef* graph_defs[qgnn::runtime::kMaxGraphTensors] = {};
+  int32_t graph_tensors[qgnn::runtime::kMaxGraphTensors] = {};
+  uint32_t num_graph_tensors = 0;
 
   ~qgnn_model();
 };

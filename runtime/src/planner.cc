@@ -29,17 +29,23 @@ int32_t PlanBuilder::Add(RowKind rows, uint32_t row_bytes) {
   return static_cast<int32_t>(id);
 }
 
-int32_t PlanBuilder::AddGraphTensor(GraphTensor kind, RowKind rows, uint32_t row_bytes) {
-  int32_t& id = graph_tensors_[static_cast<int>(kind)];
-  if (id == kNoTensor) {
-    id = Add(rows, row_bytes);
-    if (storage_ != nullptr && static_cast<uint32_t>(id) < capacity_) storage_[id].first_op = 0;
+int32_t PlanBuilder::AddGraphTensor(const void* key, RowKind rows, uint32_t row_bytes) {
+  for (uint32_t i = 0; i < num_graph_; ++i) {
+    if (graph_keys_[i] == key) return graph_ids_[i];
   }
+  if (num_graph_ == kMaxGraphTensors) {
+    overflowed_ = true;
+    return kNoTensor;
+  }
+  const int32_t id = Add(rows, row_bytes);
+  if (storage_ != nullptr && static_cast<uint32_t>(id) < capacity_) storage_[id].first_op = 0;
+  graph_keys_[num_graph_] = key;
+  graph_ids_[num_graph_++] = id;
   return id;
 }
 
 void PlanBuilder::Finish() {
-  for (int32_t id : graph_tensors_) Use(id);
+  for (uint32_t i = 0; i < num_graph_; ++i) Use(graph_ids_[i]);
 }
 
 void PlanBuilder::Use(int32_t tensor) {

@@ -25,13 +25,8 @@ struct PlanRows {
   uint32_t nodes, edges, graphs;
 };
 
-/// Tensors computed once per bound graph (at qgnn_interpreter_setup, graph_stage.h) and shared by every op
-/// that asks for one in Prepare; they depend only on the graph, never on features.
-enum class GraphTensor : uint8_t {
-  kGcnNormQ15 = 0,  ///< int32 per node: gcn_norm_q15(in-degree + 1) (quantized GCNConv)
-  kCount
-};
-constexpr int kNumGraphTensors = static_cast<int>(GraphTensor::kCount);
+/// Graph tensors (graph_stage.h) a model may plan: each is identified by the address of its definition.
+constexpr uint32_t kMaxGraphTensors = 8;
 
 /// Sentinel tensor ids.
 constexpr int32_t kNoTensor = -1;
@@ -48,9 +43,7 @@ struct PlannedTensor {
 /// Collects tensors and lifetimes during Prepare. With `storage == nullptr` it only counts.
 class PlanBuilder {
  public:
-  PlanBuilder(PlannedTensor* storage, uint32_t capacity) : storage_(storage), capacity_(capacity) {
-    for (int32_t& id : graph_tensors_) id = kNoTensor;
-  }
+  PlanBuilder(PlannedTensor* storage, uint32_t capacity) : storage_(storage), capacity_(capacity) {}
 
   /// Starts the next op (kernel step).
   void NextOp() { ++op_; }
@@ -58,13 +51,16 @@ class PlanBuilder {
   int32_t Add(RowKind rows, uint32_t row_bytes);
   /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored.
   void Use(int32_t tensor);
-  /// The id of graph tensor `kind`, declared (rows x row_bytes) on its first request; alive for the whole
-  /// invoke once Finish() ran.
-  int32_t AddGraphTensor(GraphTensor kind, RowKind rows, uint32_t row_bytes);
+  /// The id of the graph tensor defined at `key` (a GraphTensorDef), declared (rows x row_bytes) on its first
+  /// request; alive for the whole invoke once Finish() ran. kNoTensor (and overflowed() true) past
+  /// kMaxGraphTensors distinct ones.
+  int32_t AddGraphTensor(const void* key, RowKind rows, uint32_t row_bytes);
   /// Ends the plan: graph tensors live from the first op to the last.
   void Finish();
-  /// The id of graph tensor `kind`, or kNoTensor when no op asked for it.
-  int32_t graph_tensor(GraphTensor kind) const { return graph_tensors_[static_cast<int>(kind)]; }
+  uint32_t num_graph_tensors() const { return num_graph_; }
+  const void* graph_tensor_key(uint32_t i) const { return graph_keys_[i]; }
+  int32_t graph_tensor_id(uint32_t i) const { return graph_ids_[i]; }
+  bool overflowed() const { return overflowed_; }
 
   uint32_t num_tensors() const { return count_; }
   uint32_t num_ops() const { return op_ + 1; }
@@ -74,7 +70,10 @@ class PlanBuilder {
   uint32_t capacity_;
   uint32_t count_ = 0;
   uint32_t op_ = 0;
-  int32_t graph_tensors_[kNumGraphTensors];
+  const void* graph_keys_[kMaxGraphTensors] = {};
+  int32_t graph_ids_[kMaxGraphTensors] = {};
+  uint32_t num_graph_ = 0;
+  bool overflowed_ = false;
 };
 
 /// Bytes of `tensor` for the given row counts, rounded up to 16; false when it overflows size_t.

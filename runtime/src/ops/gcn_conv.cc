@@ -8,6 +8,15 @@ namespace qgnn {
 namespace runtime {
 namespace {
 
+// The graph stage's part of GCNConv: gcn_norm_q15(in-degree + 1) of every node, once per bound graph, shared
+// by every GCNConv layer of the model.
+void ComputeNorm(const EvalContext& ctx, void* out) {
+  int32_t* norm = static_cast<int32_t*>(out);
+  ParallelFor(*ctx.pool, ctx.num_nodes,
+              [&](int32_t begin, int32_t end) { kernels::gcn_norm(ctx.graph, norm, begin, end); });
+}
+constexpr GraphTensorDef kGcnNormQ15 = {RowKind::kNodes, sizeof(int32_t), ComputeNorm};
+
 OpFootprint Footprint(const fb::Layer&) { return {sizeof(GcnConvData), 1}; }
 
 qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
@@ -31,7 +40,7 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
   plan.NextOp();  // aggregate
   plan.Use(layer->t_in);
   // The float path computes its 1/sqrt(d) factors inside the aggregation.
-  data.t_norm = quantized ? UseGraphTensor(plan, GraphTensor::kGcnNormQ15) : kNoTensor;
+  data.t_norm = quantized ? UseGraphTensor(plan, kGcnNormQ15) : kNoTensor;
   data.t_agg = plan.Add(layer->in_rows, ActivationRowBytes(quantized, layer->in_dim, data.agg_q.bits));
   plan.NextOp();  // dense
   plan.Use(data.t_agg);

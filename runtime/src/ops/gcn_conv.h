@@ -13,7 +13,7 @@ struct GcnConvData {
   DenseParams dense;
   QParams agg_q;        ///< Layer.aggregation (quantized)
   kernels::Rescale rq;  ///< aggregation_requant (quantized)
-  int32_t t_norm;       ///< graph tensor kGcnNormQ15 (quantized)
+  int32_t t_norm;       ///< the graph stage's normalisation factors (quantized)
   int32_t t_agg;
 };
 

@@ -58,11 +58,18 @@ struct InitContext {
   /// Reports a failure prefixed with the layer's index and name (no prefix for model-level checks, where
   /// `in_layer` is false).
   bool in_layer = true;
+#if !defined(QGNN_NO_ERROR_MESSAGES)
   qgnn_status Fail(qgnn_status status, const char* fmt, ...) const
 #if defined(__GNUC__)
       __attribute__((format(printf, 3, 4)))
 #endif
       ;
+#else  // the status only (error_reporter.h): the messages are never read, so none is compiled in
+  template <typename... Args>
+  qgnn_status Fail(qgnn_status status, const char*, const Args&...) const {
+    return reporter->Report(status, nullptr);
+  }
+#endif
 };
 
 /// What Eval sees: the arena, the bound graph and the thread pool.

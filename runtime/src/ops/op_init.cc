@@ -227,6 +227,7 @@ qgnn_status InitBatchNorm(const InitContext& ctx, const fb::BatchNorm* bn, const
 
 }  // namespace
 
+#if !defined(QGNN_NO_ERROR_MESSAGES)
 qgnn_status InitContext::Fail(qgnn_status status, const char* fmt, ...) const {
   va_list args;
   va_start(args, fmt);
@@ -238,6 +239,7 @@ qgnn_status InitContext::Fail(qgnn_status status, const char* fmt, ...) const {
   va_end(args);
   return status;
 }
+#endif
 
 bool InitContext::AddDense(DenseParams* dense) {
   if (next_dense >= dense_end) return false;
