@@ -40,12 +40,17 @@ def require_dir(path: Path) -> Path:
 
 def find_tool(name: str):
     """An executable NAME under $QGNN_BUILD, else build/release, else any build*/ tree (the newest); None when
-    not built. Tools land in different subdirectories (bin/, converter/, tools/) depending on the CMake setup."""
-    roots = [Path(os.environ["QGNN_BUILD"])] if os.environ.get("QGNN_BUILD") else []
-    roots += [REPO / "build" / "release"] + sorted(REPO.glob("build*"))
+    not built. Tools land in different subdirectories (bin/, converter/, tools/) depending on the CMake setup.
+
+    With $QGNN_BUILD set (scripts/test.sh, CI) the build is part of the run: a tool missing from it raises, so
+    the tests that need it fail instead of skipping."""
+    build = os.environ.get("QGNN_BUILD")
+    roots = [Path(build)] if build else [REPO / "build" / "release"] + sorted(REPO.glob("build*"))
     for root in roots:
         found = [p for p in root.glob(f"**/{name}")
                  if p.is_file() and os.access(p, os.X_OK) and "CMakeFiles" not in p.parts]
         if found:
             return max(found, key=lambda p: p.stat().st_mtime)
+    if build:
+        raise FileNotFoundError(f"{name} is not built under QGNN_BUILD={build}")
     return None
