@@ -973,7 +973,7 @@ def GlobalPoolOptionsEnd(builder): return builder.EndObject()
 
 
 # One step of the network. Layers run in order; each consumes the previous layer's output (the first
-# consumes the model input).
+# consumes the model input) unless it lists its `inputs`.
 class Layer(object):
     __slots__ = ['_tab']
 
@@ -1074,7 +1074,38 @@ class Layer(object):
             return obj
         return None
 
-def LayerStart(builder): builder.StartObject(8)
+    # Explicit dataflow: the layers whose outputs this layer reads, in order, by index (each earlier than this
+    # layer), -1 naming the model input. Absent or empty: the previous layer's output (the model input for the
+    # first layer), as in versions 1 and 2. A layer may read any earlier output (skip connections); ops that take
+    # several inputs (residual sums, concatenation) list them all. Files that list inputs are version 3.
+    # Layer
+    def Inputs(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # Layer
+    def InputsAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # Layer
+    def InputsLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # Layer
+    def InputsIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        return o == 0
+
+def LayerStart(builder): builder.StartObject(9)
 def LayerAddName(builder, name): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
 def LayerAddOptionsType(builder, optionsType): builder.PrependUint8Slot(1, optionsType, 0)
 def LayerAddOptions(builder, options): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(options), 0)
@@ -1083,6 +1114,8 @@ def LayerAddOutput(builder, output): builder.PrependUOffsetTRelativeSlot(4, flat
 def LayerAddAggregation(builder, aggregation): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(aggregation), 0)
 def LayerAddOutputRange(builder, outputRange): builder.PrependStructSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(outputRange), 0)
 def LayerAddAggregationRange(builder, aggregationRange): builder.PrependStructSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(aggregationRange), 0)
+def LayerAddInputs(builder, inputs): builder.PrependUOffsetTRelativeSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(inputs), 0)
+def LayerStartInputsVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def LayerEnd(builder): return builder.EndObject()
 
 
@@ -1237,7 +1270,7 @@ class Model(object):
     def Init(self, buf, pos):
         self._tab = flatbuffers.table.Table(buf, pos)
 
-    # Format version the file was written for (currently 1).
+    # Format version the file was written for: 1, 2 with an unfolded BatchNorm, 3 with explicit Layer.inputs.
     # Model
     def Version(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
