@@ -24,9 +24,10 @@
 extern "C" {
 #endif
 
-/// Newest model format version this runtime reads (docs/format.md, "Versions"): 1, and 2 for files carrying
-/// an unfolded BatchNorm, which a version-1 runtime would silently skip.
-#define QGNN_FORMAT_VERSION 2
+/// Newest model format version this runtime reads (docs/format.md, "Versions"): 1; 2 for files carrying an
+/// unfolded BatchNorm, which a version-1 runtime would silently skip; 3 for files listing Layer.inputs (explicit
+/// dataflow), which an older runtime would silently run as a chain.
+#define QGNN_FORMAT_VERSION 3
 
 /// The runtime's hard caps on graphs and layers. They bound every integer accumulator (docs/quantization.md,
 /// "Accumulator widths"), so a model's own Limits may lower them but never raise them.

@@ -32,13 +32,18 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
       in_place_input ? kExternalTensor
                      : plan.Add(RowKind::kNodes, ActivationRowBytes(true, static_cast<int32_t>(m->input_dim),
                                                                     m->input_q.bits));
-  int32_t tensor = m->input_tensor;
   for (uint32_t i = 0; i < m->num_layers; ++i) {
     Layer& layer = m->layers[i];
-    layer.t_in = tensor;
+    // Producers come earlier (verified), so their outputs are declared; the consuming op's Use in Prepare
+    // extends each one's lifetime to here.
+    for (uint32_t k = 0; k < layer.num_inputs; ++k) {
+      const int32_t producer = layer.inputs[k];
+      layer.t_inputs[k] = producer == kModelInput ? m->input_tensor : m->layers[producer].t_out;
+    }
+    layer.t_in = layer.t_inputs[0];
     layer.op->prepare(plan, m->quantized, &layer);
-    tensor = layer.t_out;
   }
+  const int32_t tensor = m->num_layers > 0 ? m->layers[m->num_layers - 1].t_out : m->input_tensor;
   m->output_tensor = tensor;
   m->output_rows = m->num_layers > 0 ? m->layers[m->num_layers - 1].out_rows : RowKind::kNodes;
   m->logits_tensor = kNoTensor;

@@ -54,6 +54,11 @@ struct DenseParams {
   float bn_eps = 0.0f;
 };
 
+/// Inputs a layer may list (schema Layer.inputs); an op says how many it takes (qgnn_op::max_inputs).
+constexpr uint32_t kMaxLayerInputs = 4;
+/// Layer.inputs' name for the model input.
+constexpr int32_t kModelInput = -1;
+
 /// What every layer has, whatever its kind; the kind's own parameters live in `data` (the op's layout).
 struct Layer {
   const qgnn_op* op = nullptr;
@@ -65,8 +70,13 @@ struct Layer {
   RowKind out_rows = RowKind::kNodes;  ///< set by the op's Init (pooling outputs graphs)
   int32_t in_dim = 0;
   int32_t out_dim = 0;  ///< set by the op's Init
-  QParams in_q;         ///< quantization of the input (previous layer's output or the model input)
+  QParams in_q;         ///< quantization of input 0 (its producer's output, or the model input)
   QParams out_q;        ///< Layer.output
+  /// The producers of the layer's inputs (earlier layer indices, kModelInput), Layer.inputs or by default the
+  /// previous layer; in_rows / in_dim / in_q / t_in describe input 0, t_inputs every input.
+  int32_t inputs[kMaxLayerInputs] = {kModelInput, kModelInput, kModelInput, kModelInput};
+  uint32_t num_inputs = 1;
+  int32_t t_inputs[kMaxLayerInputs] = {kNoTensor, kNoTensor, kNoTensor, kNoTensor};
   int32_t t_in = kNoTensor;
   int32_t t_out = kNoTensor;  ///< set by the op's Prepare
 };

@@ -155,14 +155,44 @@ qgnn_status LayerOp(const fb::Layer& layer, uint32_t index, const qgnn_op_resolv
   return QGNN_OK;
 }
 
+// Layer p's inputs: Layer.inputs (each an earlier layer or the model input, at most the op's max_inputs), or
+// by default the previous layer; input 0's producer gives in_dim, in_q and in_rows.
+qgnn_status ResolveInputs(const InitContext& ctx, const fb::Layer& layer, const OpRegistration& op,
+                          const qgnn_model& model, Layer* p) {
+  const auto* listed = layer.inputs();
+  const uint32_t count = listed != nullptr ? listed->size() : 0;
+  if (count > op.max_inputs) {
+    return ctx.Fail(QGNN_SHAPE_MISMATCH, "%s takes %u input(s), the layer lists %" PRIu32, op.name,
+                    static_cast<unsigned>(op.max_inputs), count);
+  }
+  p->num_inputs = count > 0 ? count : 1;
+  for (uint32_t k = 0; k < p->num_inputs; ++k) {
+    const int32_t producer = count > 0 ? listed->Get(k) : static_cast<int32_t>(p->index) - 1;
+    if (producer < kModelInput || producer >= static_cast<int32_t>(p->index)) {
+      return ctx.Fail(QGNN_INDEX_OUT_OF_RANGE,
+                      "inputs[%" PRIu32 "] = %" PRId32 " is not an earlier layer (-1 .. %" PRId32 ")", k,
+                      producer, static_cast<int32_t>(p->index) - 1);
+    }
+    p->inputs[k] = producer;
+  }
+  const int32_t first = p->inputs[0];
+  if (first == kModelInput) {
+    p->in_dim = static_cast<int32_t>(model.input_dim);
+    p->in_q = model.input_q;
+    p->in_rows = RowKind::kNodes;
+  } else {
+    const Layer& producer = model.layers[first];
+    p->in_dim = producer.out_dim;
+    p->in_q = producer.out_q;
+    p->in_rows = producer.out_rows;
+  }
+  return QGNN_OK;
+}
+
 qgnn_status VerifyLayers(const fb::Model& model, const qgnn_op_resolver& resolver, ErrorReporter& reporter,
                          qgnn_model* out) {
   const auto& layers = *model.layers();
   const bool graph_task = out->task == QGNN_TASK_GRAPH_CLASSIFICATION;
-  int32_t dim = static_cast<int32_t>(out->input_dim);
-  QParams q = out->input_q;
-  RowKind rows = RowKind::kNodes;
-  const char* pooled_by = nullptr;  // the op that turned node rows into graph rows
   uint8_t* data = static_cast<uint8_t*>(out->op_data);
 
   InitContext ctx;
@@ -186,20 +216,19 @@ qgnn_status VerifyLayers(const fb::Model& model, const qgnn_op_resolver& resolve
     p.data = data;
     data += OpDataAlign(footprint.data_bytes);
 
+    st = ResolveInputs(ctx, layer, *op, *out, &p);
+    if (st != QGNN_OK) return st;
     // Rows: message passing reads the graph's nodes, so it cannot follow pooling.
-    if (op->needs_node_rows && rows == RowKind::kGraphs) {
+    if (op->needs_node_rows && p.in_rows == RowKind::kGraphs) {
       return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
                       "%s after %s: it reads the graph's nodes, its input has one row per graph", op->name,
-                      pooled_by);
+                      out->layers[p.inputs[0]].op->name);
     }
     if (op->has_activation) {
       st = InitActivation(ctx, layer.activation(), "activation", &p.relu);
       if (st != QGNN_OK) return st;
     }
-    p.in_dim = dim;
-    p.in_q = q;
-    p.in_rows = rows;
-    p.out_rows = rows;
+    p.out_rows = p.in_rows;
     if (out->quantized) {
       st = InitQuantParams(ctx, layer.output(), "output", &p.out_q);
       if (st != QGNN_OK) return st;
@@ -213,29 +242,24 @@ qgnn_status VerifyLayers(const fb::Model& model, const qgnn_op_resolver& resolve
                       "%s resolved %" PRIu32 " Dense ops, its footprint says %" PRIu32, op->name,
                       ctx.next_dense - (ctx.dense_end - footprint.denses), footprint.denses);
     }
-    if (p.out_rows == RowKind::kGraphs && rows == RowKind::kNodes) {
-      if (!graph_task) {
-        return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
-                        "%s in a node-classification model (its output has one row per graph)", op->name);
-      }
-      pooled_by = op->name;
+    if (p.out_rows == RowKind::kGraphs && !graph_task) {
+      return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                      "%s in a node-classification model (its output has one row per graph)", op->name);
     }
     if (p.out_dim <= 0 || static_cast<uint32_t>(p.out_dim) > kMaxFeatures) {
       return ctx.Fail(QGNN_LIMIT_EXCEEDED, "%" PRId32 " output features (limit %" PRIu32 ")", p.out_dim,
                       kMaxFeatures);
     }
-    dim = p.out_dim;
-    q = p.out_q;
-    rows = p.out_rows;
   }
-  if (graph_task && rows != RowKind::kGraphs) {
+  const Layer& last = out->layers[layers.size() - 1];
+  if (graph_task && last.out_rows != RowKind::kGraphs) {
     return reporter.Report(
         QGNN_UNSUPPORTED_LAYER,
         "a graph-classification model needs exactly one GlobalPool (its output must have one "
         "row per graph)");
   }
-  out->num_classes = static_cast<uint32_t>(dim);
-  out->output_q = out->quantized ? q : QParams{8, 1.0f, 0};
+  out->num_classes = static_cast<uint32_t>(last.out_dim);
+  out->output_q = out->quantized ? last.out_q : QParams{8, 1.0f, 0};
   return QGNN_OK;
 }
 

@@ -183,8 +183,8 @@ const std::vector<Case>& Corpus() {
       // Version.
       {"Version0", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.version = 0; }); },
        QGNN_UNSUPPORTED_VERSION, "version 0"},
-      {"Version3", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 3; }); },
-       QGNN_UNSUPPORTED_VERSION, "version 3"},
+      {"Version4", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 4; }); },
+       QGNN_UNSUPPORTED_VERSION, "version 4"},
 
       // Missing fields.
       {"NoLayers", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.layers.clear(); }); },

@@ -67,6 +67,7 @@ extern "C" const qgnn_op* qgnn_op_gcn_conv(void) {
                              "GCNConv",
                              /*needs_node_rows=*/true,
                              /*has_activation=*/true,
+                             /*max_inputs=*/1,
                              Footprint,
                              Init,
                              Prepare,

@@ -159,6 +159,7 @@ extern "C" const qgnn_op* qgnn_op_gin_conv(void) {
                              "GINConv",
                              /*needs_node_rows=*/true,
                              /*has_activation=*/true,
+                             /*max_inputs=*/1,
                              Footprint,
                              Init,
                              Prepare,

@@ -48,6 +48,7 @@ extern "C" const qgnn_op* qgnn_op_global_pool(void) {
                              "GlobalPool",
                              /*needs_node_rows=*/true,
                              /*has_activation=*/false,
+                             /*max_inputs=*/1,
                              Footprint,
                              Init,
                              Prepare,

@@ -41,6 +41,7 @@ extern "C" const qgnn_op* qgnn_op_linear(void) {
                              "Linear",
                              /*needs_node_rows=*/false,
                              /*has_activation=*/true,
+                             /*max_inputs=*/1,
                              Footprint,
                              Init,
                              Prepare,

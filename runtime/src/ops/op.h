@@ -113,13 +113,16 @@ struct qgnn_op {
   bool needs_node_rows;
   /// The op applies Layer.activation (GlobalPool ignores the field).
   bool has_activation;
+  /// How many inputs the op reads (Layer.inputs; at most kMaxLayerInputs): 1 for every kind so far, more for
+  /// residual sums or concatenations.
+  uint8_t max_inputs;
   qgnn::runtime::OpFootprint (*footprint)(const qgnn::fb::Layer& layer);
   /// Verifies the layer's options and resolves them into layer->data; sets out_dim (and out_rows when it
-  /// differs from in_rows). On entry {op, data, index, name, relu, in_rows, out_rows = in_rows, in_dim,
-  /// in_q, out_q} are set.
+  /// differs from in_rows). On entry {op, data, index, name, relu, inputs, num_inputs, in_rows,
+  /// out_rows = in_rows, in_dim, in_q, out_q} are set (in_* from input 0's producer).
   qgnn_status (*init)(qgnn::runtime::InitContext& ctx, const qgnn::fb::Layer& layer,
                       qgnn::runtime::Layer* out);
-  /// Declares the op's tensors; on entry t_in is set; must set t_out.
+  /// Declares the op's tensors; on entry t_in (= t_inputs[0]) and t_inputs are set; must set t_out.
   void (*prepare)(qgnn::runtime::PlanBuilder& plan, bool quantized, qgnn::runtime::Layer* layer);
   /// Integer execution.
   void (*eval)(const qgnn::runtime::EvalContext& ctx, const qgnn::runtime::Layer& layer);

@@ -74,6 +74,7 @@ extern "C" const qgnn_op* qgnn_op_sage_conv(void) {
                              "SAGEConv",
                              /*needs_node_rows=*/true,
                              /*has_activation=*/true,
+                             /*max_inputs=*/1,
                              Footprint,
                              Init,
                              Prepare,
