@@ -145,12 +145,22 @@ Result<Session> Session::load_file(const std::string& path) {
   return verified(std::move(r));
 }
 
-Result<size_t> Session::arena_size(const qgnn_plan_limits& limits) const {
+Result<size_t> Session::arena_size(const qgnn_plan_limits& limits, const std::string& isa) const {
   if (!loaded()) return host_failure<size_t>("qgnn_arena_size: no model loaded");
-  auto bytes = model_.ArenaSize(limits);
-  if (!bytes.ok()) return runtime_failure<size_t>("qgnn_arena_size", bytes.error());
   Result<size_t> r;
-  r.value = *bytes;
+  if (isa.empty()) {
+    auto bytes = model_.ArenaSize(limits);
+    if (!bytes.ok()) return runtime_failure<size_t>("qgnn_arena_size", bytes.error());
+    r.value = *bytes;
+    return r;
+  }
+  qgnn_interpreter_options options;
+  qgnn_interpreter_options_init(&options);
+  options.isa = isa.c_str();
+  qgnn::Error error;
+  if (qgnn_arena_size_for_options(model_.get(), &limits, &options, &r.value, error.raw()) != QGNN_OK) {
+    return runtime_failure<size_t>("qgnn_arena_size_for_options", error);
+  }
   return r;
 }
 

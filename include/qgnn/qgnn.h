@@ -25,8 +25,8 @@ extern "C" {
 #endif
 
 /// Newest model format version this runtime reads (docs/format.md, "Versions"): 1; 2 for files carrying an
-/// unfolded BatchNorm, which a version-1 runtime would silently skip; 3 for files listing Layer.inputs (explicit
-/// dataflow), which an older runtime would silently run as a chain.
+/// unfolded BatchNorm, which a version-1 runtime would silently skip; 3 for files listing Layer.inputs
+/// (explicit dataflow), which an older runtime would silently run as a chain.
 #define QGNN_FORMAT_VERSION 3
 
 /// The runtime's hard caps on graphs and layers. They bound every integer accumulator (docs/quantization.md,
@@ -169,7 +169,10 @@ typedef struct qgnn_plan_limits {
   uint32_t max_graphs;  ///< graphs per batch; 1 for node classification
 } qgnn_plan_limits;
 
-/// Bytes of arena an interpreter needs for `limits` (includes 16 bytes of alignment slack).
+/// Bytes of arena an interpreter needs for `limits` (includes 16 bytes of alignment slack), whatever its
+/// options: the arena starts with a persistent part where qgnn_interpreter_create packs the quantized weights
+/// for the chosen kernels (x86 twins; nothing for the reference and arm64 kernels), and this size has room
+/// for any instruction set this build has.
 qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_limits* limits, size_t* bytes,
                             qgnn_error* error);
 
@@ -209,6 +212,14 @@ typedef struct qgnn_interpreter_options {
 
 /// Sets `options` to QGNN_INTERPRETER_OPTIONS_INIT.
 void qgnn_interpreter_options_init(qgnn_interpreter_options* options);
+
+/// Bytes of arena an interpreter created with `options` (NULL: the defaults) needs for `limits`: the exact
+/// size for its instruction set, at most qgnn_arena_size(). With isa "reference" it is what a microcontroller
+/// build of the runtime (reference kernels only) needs, on any host. An ISA name that is unknown or cannot
+/// run here fails as in qgnn_interpreter_create.
+qgnn_status qgnn_arena_size_for_options(const qgnn_model* model, const qgnn_plan_limits* limits,
+                                        const qgnn_interpreter_options* options, size_t* bytes,
+                                        qgnn_error* error);
 
 /// Create an interpreter over a caller-owned arena of at least qgnn_arena_size() bytes. `options` may be
 /// NULL (the defaults). The arena must stay alive until qgnn_interpreter_delete.

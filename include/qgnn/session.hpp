@@ -84,8 +84,9 @@ class Session {
   /// The aligned copy of the model's bytes the runtime reads (model_bytes() long).
   const uint8_t* model_data() const { return model_data_.get(); }
 
-  /// qgnn_arena_size for `limits`.
-  Result<size_t> arena_size(const qgnn_plan_limits& limits) const;
+  /// qgnn_arena_size for `limits` (room for any ISA); with `isa`, qgnn_arena_size_for_options for an
+  /// interpreter on that ISA ("reference": what a microcontroller build needs).
+  Result<size_t> arena_size(const qgnn_plan_limits& limits, const std::string& isa = "") const;
   /// Allocates a 16-byte aligned arena for `limits` and creates the interpreter (replacing an earlier one).
   Result<bool> plan(const qgnn_plan_limits& limits, const Options& options = Options());
   size_t arena_bytes() const { return arena_size_; }

@@ -58,6 +58,54 @@ EvalContext MakeEvalContext(const qgnn_interpreter& in) {
   return ctx;
 }
 
+// The caller's options over the defaults: fields past the caller's size keep their defaults (an older
+// header), fields past ours are unknown to this runtime and ignored (a newer header).
+qgnn_status ReadOptions(const qgnn_interpreter_options* options, ErrorReporter& reporter,
+                        qgnn_interpreter_options* out) {
+  qgnn_interpreter_options_init(out);
+  if (options == nullptr) return QGNN_OK;
+  if (options->size < offsetof(qgnn_interpreter_options, num_threads) + sizeof(options->num_threads)) {
+    return reporter.Report(
+        QGNN_INVALID_ARGUMENT,
+        "options->size is %" PRIu32 ": initialise options with qgnn_interpreter_options_init", options->size);
+  }
+  const size_t copied = options->size < sizeof(*out) ? options->size : sizeof(*out);
+  std::memcpy(out, options, copied);
+  out->size = sizeof(*out);
+  return QGNN_OK;
+}
+
+// The kernels are chosen once, at create: the ISA the options name, else the one QGNN_ISA names, else the
+// fastest twins this build and CPU run. A name that is unknown or cannot run here is an error, not a silent
+// fallback.
+qgnn_status SelectKernels(const qgnn_interpreter_options& options, ErrorReporter& reporter,
+                          const qgnn::kernels::KernelTable** kernels) {
+  const char* isa_source = "isa option";
+  const char* isa_override = options.isa;
+#if !defined(QGNN_EMBEDDED)  // no environment on bare metal
+  if (isa_override == nullptr || isa_override[0] == '\0') {
+    isa_source = "QGNN_ISA";
+    isa_override = std::getenv("QGNN_ISA");
+  }
+#endif
+  const qgnn::kernels::IsaChoice isa = qgnn::kernels::select_isa(isa_override);
+  if (!isa.ok)
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "%s=%s: %s", isa_source, isa_override, isa.error);
+  *kernels = qgnn::kernels::kernels_for(isa.isa);
+  return QGNN_OK;
+}
+
+// The persistent part an interpreter on `kernels` needs: the model's packed-weights layout (room for any ISA
+// of this build) when those kernels pack some Dense, else nothing (the reference, arm64: plain weights).
+size_t PackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& kernels) {
+  if (!m.quantized) return 0;
+  for (uint32_t i = 0; i < m.num_denses; ++i) {
+    const DenseParams& d = *m.denses[i];
+    if (kernels.dense_packed_bytes(d.in_features, d.out_features, d.weights.bits) > 0) return m.packed_bytes;
+  }
+  return 0;
+}
+
 // Packs every quantized Dense's weights once, for the interpreter's kernels, into the arena's persistent part
 // (reserved by the model for any ISA: dense_packed_bytes_max). Invoke then never packs.
 qgnn_status PackWeights(const qgnn_model& m, qgnn_interpreter* in) {
@@ -79,8 +127,8 @@ qgnn_status PackWeights(const qgnn_model& m, qgnn_interpreter* in) {
 
 }  // namespace
 
-qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, size_t* offsets, size_t* total,
-                      ErrorReporter& reporter) {
+qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, size_t packed_bytes,
+                      size_t* offsets, size_t* total, ErrorReporter& reporter) {
   if (limits.max_graphs == 0)
     return reporter.Report(QGNN_INVALID_ARGUMENT, "plan max_graphs is 0 (at least 1)");
   if (limits.max_nodes > model.limits.max_nodes) {
@@ -102,13 +150,13 @@ qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, s
   size_t used = 0;
   const PlanRows rows{limits.max_nodes, limits.max_edges, limits.max_graphs};
   if (!PlanArena(model.tensors, model.num_tensors, rows, offsets, &used) ||
-      used > ~static_cast<size_t>(0) - kArenaAlignment - model.packed_bytes) {
+      used > ~static_cast<size_t>(0) - kArenaAlignment - packed_bytes) {
     return reporter.Report(QGNN_LIMIT_EXCEEDED,
                            "the arena for %" PRIu32 " nodes / %" PRIu32 " graphs does not fit in memory",
                            limits.max_nodes, limits.max_graphs);
   }
-  for (uint32_t i = 0; i < model.num_tensors; ++i) offsets[i] += model.packed_bytes;
-  *total = model.packed_bytes + used;
+  for (uint32_t i = 0; i < model.num_tensors; ++i) offsets[i] += packed_bytes;
+  *total = packed_bytes + used;
   return QGNN_OK;
 }
 
@@ -123,11 +171,35 @@ extern "C" qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_
   if (model == nullptr || limits == nullptr || bytes == nullptr) {
     return reporter.Report(QGNN_INVALID_ARGUMENT, "model, limits and bytes must not be NULL");
   }
+  // Room for the packed weights of any ISA this build has, so any options fit.
   size_t offsets[qgnn::runtime::kMaxPlanTensors];  // model->num_tensors <= kMaxPlanTensors (model create)
   size_t total = 0;
-  const qgnn_status st = qgnn::runtime::PlanModel(*model, *limits, offsets, &total, reporter);
+  const qgnn_status st =
+      qgnn::runtime::PlanModel(*model, *limits, model->packed_bytes, offsets, &total, reporter);
   if (st != QGNN_OK) return st;
   *bytes = total + qgnn::runtime::kArenaAlignment;
+  return reporter.Ok();
+}
+
+extern "C" qgnn_status qgnn_arena_size_for_options(const qgnn_model* model, const qgnn_plan_limits* limits,
+                                                   const qgnn_interpreter_options* options, size_t* bytes,
+                                                   qgnn_error* error) {
+  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
+  ErrorReporter reporter(error);
+  if (model == nullptr || limits == nullptr || bytes == nullptr) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "model, limits and bytes must not be NULL");
+  }
+  qgnn_interpreter_options opts;
+  qgnn_status st = ReadOptions(options, reporter, &opts);
+  if (st != QGNN_OK) return st;
+  const qgnn::kernels::KernelTable* kernels = nullptr;
+  st = SelectKernels(opts, reporter, &kernels);
+  if (st != QGNN_OK) return st;
+  size_t offsets[kMaxPlanTensors];
+  size_t total = 0;
+  st = PlanModel(*model, *limits, PackedRegionBytes(*model, *kernels), offsets, &total, reporter);
+  if (st != QGNN_OK) return st;
+  *bytes = total + kArenaAlignment;
   return reporter.Ok();
 }
 
@@ -144,20 +216,11 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   }
   if (arena == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "arena is NULL");
   qgnn_interpreter_options opts;
-  qgnn_interpreter_options_init(&opts);
-  if (options != nullptr) {
-    // Fields past the caller's size keep their defaults (an older header), fields past ours are unknown to
-    // this runtime and ignored (a newer header).
-    if (options->size < offsetof(qgnn_interpreter_options, num_threads) + sizeof(options->num_threads)) {
-      return reporter.Report(QGNN_INVALID_ARGUMENT,
-                             "options->size is %" PRIu32
-                             ": initialise options with qgnn_interpreter_options_init",
-                             options->size);
-    }
-    const size_t copied = options->size < sizeof(opts) ? options->size : sizeof(opts);
-    std::memcpy(&opts, options, copied);
-    opts.size = sizeof(opts);
-  }
+  qgnn_status st = ReadOptions(options, reporter, &opts);
+  if (st != QGNN_OK) return st;
+  const qgnn::kernels::KernelTable* kernels = nullptr;
+  st = SelectKernels(opts, reporter, &kernels);
+  if (st != QGNN_OK) return st;
 
   qgnn_interpreter* in = new (std::nothrow) qgnn_interpreter;
   if (in == nullptr) return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the interpreter handle");
@@ -167,12 +230,13 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
     return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the arena plan");
   }
   size_t total = 0;
-  qgnn_status st = PlanModel(*model, *limits, in->offsets, &total, reporter);
+  st = PlanModel(*model, *limits, PackedRegionBytes(*model, *kernels), in->offsets, &total, reporter);
   if (st != QGNN_OK) {
     delete in;
     return st;
   }
-  // Any arena of at least qgnn_arena_size() bytes works, aligned or not: the slack covers the alignment.
+  // Any arena of at least qgnn_arena_size() (or qgnn_arena_size_for_options() with these options) bytes
+  // works, aligned or not: the slack covers the alignment.
   const size_t required = total + kArenaAlignment;
   if (arena_bytes < required) {
     delete in;
@@ -186,23 +250,7 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
   in->model = model;
   in->limits = *limits;
 
-  // The kernels are chosen once, here: the ISA the options name, else the one QGNN_ISA names, else the
-  // fastest twins this build and CPU run. A name that is unknown or cannot run here is an error, not a silent
-  // fallback.
-  const char* isa_source = "isa option";
-  const char* isa_override = opts.isa;
-#if !defined(QGNN_EMBEDDED)  // no environment on bare metal
-  if (isa_override == nullptr || isa_override[0] == '\0') {
-    isa_source = "QGNN_ISA";
-    isa_override = std::getenv("QGNN_ISA");
-  }
-#endif
-  const qgnn::kernels::IsaChoice isa = qgnn::kernels::select_isa(isa_override);
-  if (!isa.ok) {
-    delete in;
-    return reporter.Report(QGNN_INVALID_ARGUMENT, "%s=%s: %s", isa_source, isa_override, isa.error);
-  }
-  in->kernels = qgnn::kernels::kernels_for(isa.isa);
+  in->kernels = kernels;
   st = PackWeights(*model, in);
   if (st != QGNN_OK) {
     delete in;

@@ -16,10 +16,11 @@
 namespace qgnn {
 namespace runtime {
 
-/// Validates `limits` against the model and plans the arena: offsets (one per planned tensor) and the bytes
-/// used, without the 16 bytes of alignment slack. Shared by qgnn_arena_size and qgnn_interpreter_create.
-qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, size_t* offsets, size_t* total,
-                      ErrorReporter& reporter);
+/// Validates `limits` against the model and plans the arena: `packed_bytes` of persistent packed weights
+/// first, then the activations; offsets (one per planned tensor) and the bytes used, without the 16 bytes of
+/// alignment slack. Shared by qgnn_arena_size and qgnn_interpreter_create.
+qgnn_status PlanModel(const qgnn_model& model, const qgnn_plan_limits& limits, size_t packed_bytes,
+                      size_t* offsets, size_t* total, ErrorReporter& reporter);
 
 }  // namespace runtime
 }  // namespace qgnn

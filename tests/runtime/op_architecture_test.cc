@@ -248,23 +248,43 @@ TEST(PackedWeights, PackedOnceIntoThePersistentArena) {
   ASSERT_EQ(qgnn_arena_size(model, &limits, &arena_bytes, nullptr), QGNN_OK);
   const RunResult reference = RunModel(bytes, graph);
   ASSERT_EQ(reference.status, QGNN_OK) << reference.message;
+  size_t activations_only = 0;
   for (const char* isa : {"reference", "avx2", "avx512", "neon", "neondot"}) {
-    std::vector<uint8_t> arena(arena_bytes);
     qgnn_interpreter_options options;
     qgnn_interpreter_options_init(&options);
     options.isa = isa;
-    qgnn_interpreter* interpreter = nullptr;
-    if (qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter,
-                                nullptr) != QGNN_OK) {
+    // The exact arena of this ISA: the packed-weights layout when its kernels pack, else the activations
+    // only.
+    size_t needed = 0;
+    if (qgnn_arena_size_for_options(model, &limits, &options, &needed, nullptr) != QGNN_OK) {
       continue;  // an ISA this build or CPU lacks (kernel_table tests cover which must exist)
     }
+    if (std::string(isa) == "reference") activations_only = needed;
+    EXPECT_LE(needed, arena_bytes) << isa;
+    std::vector<uint8_t> arena(needed);
+    qgnn_interpreter* interpreter = nullptr;
+    ASSERT_EQ(
+        qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, nullptr),
+        QGNN_OK)
+        << isa;
+    // One byte less is refused: the size is exact.
+    qgnn_interpreter* short_by_one = nullptr;
+    EXPECT_EQ(
+        qgnn_interpreter_create(model, &limits, arena.data(), needed - 1, &options, &short_by_one, nullptr),
+        QGNN_ARENA_TOO_SMALL)
+        << isa;
+    bool any_packed = false;
+    for (uint32_t i = 0; i < model->num_denses; ++i)
+      any_packed = any_packed || interpreter->packed[i] != nullptr;
+    EXPECT_EQ(needed, activations_only + (any_packed ? model->packed_bytes : 0)) << isa;
     const uint8_t* base = interpreter->arena;
-    const std::vector<uint8_t> persistent(base, base + model->packed_bytes);
+    const size_t persistent_bytes = any_packed ? model->packed_bytes : 0;
+    const std::vector<uint8_t> persistent(base, base + persistent_bytes);
     const qgnn_graph view = graph.view(false);
     for (int run = 0; run < 2; ++run) {
       ASSERT_EQ(qgnn_interpreter_setup(interpreter, &view, nullptr), QGNN_OK);
       ASSERT_EQ(qgnn_interpreter_invoke(interpreter, nullptr), QGNN_OK);
-      EXPECT_EQ(std::vector<uint8_t>(base, base + model->packed_bytes), persistent) << isa;
+      EXPECT_EQ(std::vector<uint8_t>(base, base + persistent_bytes), persistent) << isa;
       qgnn_output out{};
       ASSERT_EQ(qgnn_interpreter_output(interpreter, &out), QGNN_OK);
       EXPECT_EQ(std::vector<int8_t>(out.logits_q, out.logits_q + out.rows * out.cols), reference.logits_q)

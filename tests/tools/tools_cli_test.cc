@@ -135,6 +135,18 @@ TEST_F(ToolsTest, InspectArenaGrowsWithTheGraph) {
   EXPECT_LT(small["arena"]["bytes"].get<size_t>(), large["arena"]["bytes"].get<size_t>());
 }
 
+// --isa sizes the arena for one instruction set: "reference" (a microcontroller build) needs no room for
+// packed weights, so never more than the default (room for any ISA of this build); the JSON says which.
+TEST_F(ToolsTest, InspectArenaForOneIsa) {
+  const json any = run_json(inspect({files().graph_int8, "--json"}));
+  const json reference = run_json(inspect({files().graph_int8, "--json", "--isa", "reference"}));
+  EXPECT_EQ(any["arena"]["isa"], "any");
+  EXPECT_EQ(reference["arena"]["isa"], "reference");
+  EXPECT_LE(reference["arena"]["bytes"].get<size_t>(), any["arena"]["bytes"].get<size_t>());
+  EXPECT_GT(reference["arena"]["bytes"].get<size_t>(), 0u);
+  expect_clean_failure(inspect({files().graph_int8, "--isa", "bogus"}), "--isa bogus");
+}
+
 TEST_F(ToolsTest, RunJsonFields) {
   for (const std::string& model : {files().graph_f32, files().graph_int8, files().graph_int4}) {
     SCOPED_TRACE(model);

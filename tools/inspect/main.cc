@@ -27,6 +27,12 @@ int run(int argc, char** argv) {
   app.add_option("--nodes", nodes, "Nodes per batch for the arena size")->capture_default_str();
   app.add_option("--edges", edges, "Edges per batch for the arena size")->capture_default_str();
   app.add_option("--graphs", graphs, "Graphs per batch for the arena size")->capture_default_str();
+  std::string isa;
+  app.add_option(
+         "--isa", isa,
+         "Size the arena for this instruction set (\"reference\": what a microcontroller build needs); "
+         "default: room for any this build has")
+      ->check(CLI::IsMember({"reference", "avx2", "avx512", "neon", "neondot"}));
   CLI11_PARSE(app, argc, argv);
 
   InspectReport report;
@@ -42,7 +48,8 @@ int run(int argc, char** argv) {
     return fail(kTool, model_path + ": " + error);
   }
   report.arena_limits = qgnn_plan_limits{nodes, edges, graphs};
-  const auto arena = model.arena_size(report.arena_limits);
+  report.arena_isa = isa;
+  const auto arena = model.arena_size(report.arena_limits, isa);
   if (!arena.ok()) {
     return fail(kTool, "arena size for " + std::to_string(nodes) + " nodes, " + std::to_string(edges) +
                            " edges, " + std::to_string(graphs) + " graphs: " + describe(arena));

@@ -88,6 +88,7 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
   j["arena"] = {{"nodes", r.arena_limits.max_nodes},
                 {"edges", r.arena_limits.max_edges},
                 {"graphs", r.arena_limits.max_graphs},
+                {"isa", r.arena_isa.empty() ? "any" : r.arena_isa},
                 {"bytes", r.arena_bytes}};
   return j;
 }
@@ -146,8 +147,9 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
   std::fprintf(out, "parameters  %zu bytes\n", info.parameter_bytes);
   std::fprintf(out, "limits      nodes %u, edges %u, degree %u, graphs %u\n", info.max_nodes, info.max_edges,
                info.max_degree, info.max_graphs);
-  std::fprintf(out, "arena       %zu bytes for %u nodes, %u edges, %u graph(s)\n", r.arena_bytes,
-               r.arena_limits.max_nodes, r.arena_limits.max_edges, r.arena_limits.max_graphs);
+  std::fprintf(out, "arena       %zu bytes for %u nodes, %u edges, %u graph(s), isa %s\n", r.arena_bytes,
+               r.arena_limits.max_nodes, r.arena_limits.max_edges, r.arena_limits.max_graphs,
+               r.arena_isa.empty() ? "any" : r.arena_isa.c_str());
 }
 
 }  // namespace tools

@@ -19,6 +19,8 @@ struct InspectReport {
   ModelSummary model;
   qgnn_plan_limits arena_limits{};
   size_t arena_bytes = 0;
+  /// The instruction set the arena was sized for ("" = any this build has: qgnn_arena_size).
+  std::string arena_isa;
 };
 
 nlohmann::ordered_json report_json(const InspectReport& report);

@@ -13,8 +13,9 @@
 #include "run_graphs.h"
 
 int main(int argc, char** argv) {
-  // Twice the device's static arena: the plan, not the buffer size, decides what is used.
-  std::vector<uint8_t> arena(32768);
+  // Far more than the device's static arena (x86 kernels also keep packed weights in it): the plan, not the
+  // buffer size, decides what is used.
+  std::vector<uint8_t> arena(256 * 1024);
   const char* isa = argc > 1 && std::strcmp(argv[1], "default") != 0 ? argv[1] : nullptr;
   const long threads = argc > 2 ? std::strtol(argv[2], nullptr, 10) : 1;
   if (threads < 1 || threads > 64) {

@@ -76,7 +76,7 @@ void print_reject(const char* what, qgnn_status status) {
 
 // Hostile inputs on the device itself: each must come back as its named status, never run.
 int check_rejections(const qgnn_model* model, qgnn_interpreter* interpreter, const qgnn_plan_limits& limits,
-                     void* arena, size_t needed) {
+                     const qgnn_interpreter_options& options, void* arena, size_t needed) {
   // A model cut in half, as an interrupted over-the-air download would leave it.
   qgnn_model* truncated_model = nullptr;
   const qgnn_status truncated =
@@ -86,7 +86,8 @@ int check_rejections(const qgnn_model* model, qgnn_interpreter* interpreter, con
 
   // An arena one byte short of the plan (rejected before anything is allocated or written).
   qgnn_interpreter* small = nullptr;
-  const qgnn_status st = qgnn_interpreter_create(model, &limits, arena, needed - 1, nullptr, &small, nullptr);
+  const qgnn_status st =
+      qgnn_interpreter_create(model, &limits, arena, needed - 1, &options, &small, nullptr);
   qgnn_interpreter_delete(small);
   print_reject("arena_one_byte_short", st);
 
@@ -122,8 +123,17 @@ int run_embedded_graphs(void* arena, size_t arena_bytes, const char* isa, uint32
   qgnn_model_info info{};
   qgnn_model_get_info(model, &info);
   const qgnn_plan_limits limits{qgnn_fw_dataset_max_nodes, qgnn_fw_dataset_max_edges, 1};
-  size_t needed = 0;
-  if (qgnn_arena_size(model, &limits, &needed, &error) != QGNN_OK) {
+  qgnn_interpreter_options options = QGNN_INTERPRETER_OPTIONS_INIT;
+  options.num_threads = num_threads;
+  options.isa = isa;
+  // The arena this interpreter needs (its kernels may keep packed weights in it), and the one the reference
+  // kernels need: the latter is what a microcontroller build needs on every host, so it is the line printed
+  // and compared between the devices and the host twins.
+  qgnn_interpreter_options reference = QGNN_INTERPRETER_OPTIONS_INIT;
+  reference.isa = "reference";
+  size_t needed = 0, needed_reference = 0;
+  if (qgnn_arena_size_for_options(model, &limits, &options, &needed, &error) != QGNN_OK ||
+      qgnn_arena_size_for_options(model, &limits, &reference, &needed_reference, &error) != QGNN_OK) {
     qgnn_model_delete(model);
     return fail("arena_size", error);
   }
@@ -136,7 +146,7 @@ int run_embedded_graphs(void* arena, size_t arena_bytes, const char* isa, uint32
   console_write(" quantized ");
   console_uint(static_cast<uint64_t>(info.quantized));
   console_write("\narena needed ");
-  console_uint(needed);
+  console_uint(needed_reference);
   console_write(" for nodes ");
   console_uint(limits.max_nodes);
   console_write(" edges ");
@@ -145,9 +155,6 @@ int run_embedded_graphs(void* arena, size_t arena_bytes, const char* isa, uint32
   console_uint(arena_bytes);
   console_write("\n");
 
-  qgnn_interpreter_options options = QGNN_INTERPRETER_OPTIONS_INIT;
-  options.num_threads = num_threads;
-  options.isa = isa;
   qgnn_interpreter* interpreter = nullptr;
   if (qgnn_interpreter_create(model, &limits, arena, arena_bytes, &options, &interpreter, &error) !=
       QGNN_OK) {
@@ -162,7 +169,7 @@ int run_embedded_graphs(void* arena, size_t arena_bytes, const char* isa, uint32
   for (uint32_t k = 0; k < qgnn_fw_num_graphs && rc == 0; ++k) {
     if (run_graph(interpreter, qgnn_fw_graphs[k], &error) != 0) rc = fail("graph", error);
   }
-  if (rc == 0 && check_rejections(model, interpreter, limits, arena, needed) != 0) {
+  if (rc == 0 && check_rejections(model, interpreter, limits, options, arena, needed) != 0) {
     console_write("error: a hostile input was not rejected with its status\n");
     rc = 1;
   }
