@@ -95,6 +95,13 @@ def test_only_listed_inputs_change_the_file():
     assert [input_of(back, i) for i in range(4)] == [input_of(chain, i) for i in range(4)]
 
 
+def test_batch_norm_and_inputs_are_version_3():
+    from qgnn.model_file import BatchNormDesc
+    m = skip_model()
+    m.layers[4].dense.batch_norm = BatchNormDesc([0.1, 0.2, 0.3], [1, 2, 0.5], [1, 1, 2], [0, 0.5, -0.5])
+    assert fbm.Model.GetRootAs(to_bytes(m), 0).Version() == DATAFLOW_FORMAT_VERSION
+
+
 @pytest.mark.parametrize("layer,inputs,message", [
     (2, [2], "layer 2 (gin): input 2 is neither the model input (-1) nor an earlier layer"),
     (0, [3], "layer 0 (gcn): input 3 is neither"),

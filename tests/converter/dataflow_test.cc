@@ -98,6 +98,16 @@ TEST(Dataflow, OnlyListedInputsChangeTheFile) {
     EXPECT_EQ(input_of(listed_parsed.value, i), input_of(chain, i));
 }
 
+// Both reasons for a newer version: the newest wins (a version-2 runtime would run the layers as a chain).
+TEST(Dataflow, BatchNormAndInputsAreVersion3) {
+  ModelDesc m = skip_model();
+  m.layers[4].dense.batch_norm =
+      BatchNormDesc{{0.1f, 0.2f, 0.3f}, {1.0f, 2.0f, 0.5f}, {1.0f, 1.0f, 2.0f}, {0.0f, 0.5f, -0.5f}};
+  const auto bytes = serialize_model(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.error;
+  EXPECT_EQ(parse_model(bytes.value).value.version, kDataflowFormatVersion);
+}
+
 TEST(Dataflow, CheckModelRejectsBadInputs) {
   const ModelDesc good = skip_model();
   ASSERT_EQ(check_error(good), "");

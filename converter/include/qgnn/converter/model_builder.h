@@ -114,7 +114,8 @@ struct LimitsDesc {
   uint32_t max_nodes = 0, max_edges = 0, max_degree = 0, max_graphs = 0;
 };
 
-/// Format version this writer produces (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
+/// Format version of a description that asks for nothing newer: serialize_model writes it unless the model
+/// has an unfolded BatchNorm (kBatchNormFormatVersion) or lists layer inputs (kDataflowFormatVersion).
 constexpr uint32_t kModelFormatVersion = 1;
 /// Version of files with an unfolded BatchNorm (`DenseDesc::batch_norm`): serialize_model writes it for them,
 /// so runtimes that predate the field reject them instead of computing the model without it.
@@ -122,7 +123,7 @@ constexpr uint32_t kBatchNormFormatVersion = 2;
 /// Version of files whose layers list their `inputs`: serialize_model writes it for them, so runtimes that
 /// predate the field reject them instead of running the layers as a chain.
 constexpr uint32_t kDataflowFormatVersion = 3;
-/// Newest version the converter reads and writes.
+/// Newest version the converter reads and writes (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
 constexpr uint32_t kNewestFormatVersion = kDataflowFormatVersion;
 
 /// Index of the model input in LayerDesc::inputs.
