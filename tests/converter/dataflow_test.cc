@@ -10,6 +10,7 @@
 
 #include "qgnn/converter/overflow_check.h"
 #include "qgnn/converter/quantizer.h"
+#include "qgnn/converter/report.h"
 #include "test_models.h"
 
 namespace qgnn {
@@ -307,6 +308,35 @@ TEST(Dataflow, OverflowProofFollowsTheDeclaredInputs) {
   const auto refused = prove_no_overflow(bad, skip.limits);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error.find("input 7 is neither"), std::string::npos) << refused.error;
+}
+
+// The report re-runs the float model and matches its activations with the quantized model's by layer index:
+// it follows the declared inputs, and refuses a quantized model routed differently from the float one.
+TEST(Dataflow, ReportFollowsTheDeclaredInputs) {
+  const ModelDesc skip = skip_model();
+  const std::vector<GraphBatch> data = batches(skip.input_dim);
+  const QuantizerConfig config;
+  const auto stats = collect_statistics(skip, data, 0);
+  ASSERT_TRUE(stats.ok()) << stats.error;
+  const auto q = quantize_model(skip, data, config);
+  ASSERT_TRUE(q.ok()) << q.error;
+  const auto report = build_report(skip, q.value, stats.value, data, config.ranges);
+  ASSERT_TRUE(report.ok()) << report.error;
+  ASSERT_EQ(report.value.layers.size(), skip.layers.size());
+  // The SAGE branch's aggregation is measured on the model input: its observed range lies within the input's.
+  const ActivationReport& input = report.value.input.at(0);
+  const ActivationReport& sage_aggregation = report.value.layers[1].activations.at(0);
+  EXPECT_EQ(sage_aggregation.name, "sage.aggregation");
+  EXPECT_GE(sage_aggregation.observed_min, input.observed_min);
+  EXPECT_LE(sage_aggregation.observed_max, input.observed_max);
+
+  ModelDesc rerouted = q.value;
+  rerouted.layers[3].inputs = {1};
+  const auto refused = build_report(skip, rerouted, stats.value, data, config.ranges);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error.find("layer 3: the float and the quantized layer differ in input"),
+            std::string::npos)
+      << refused.error;
 }
 
 }  // namespace
