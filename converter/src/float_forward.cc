@@ -61,6 +61,13 @@ k::AggregateMode mode_of(Reduce reduce) {
 }
 
 class FloatForward {
+  // An activation the layers can read: rows are the batch's nodes, or its graphs after pooling.
+  struct Output {
+    std::vector<float> values;
+    int32_t rows = 0;
+    int32_t cols = 0;
+  };
+
  public:
   FloatForward(const GraphBatch& batch, const ActivationCallback& callback)
       : batch_(batch),
@@ -68,15 +75,25 @@ class FloatForward {
         callback_(callback) {}
 
   std::vector<float> run(const ModelDesc& model) {
-    rows_ = static_cast<int32_t>(batch_.num_nodes);
-    cols_ = model.input_dim;
-    std::vector<float> x = batch_.features;
-    report(-1, ActivationPoint::kInput, 0, x);
+    // outputs[j + 1] is output j (outputs[0] the model input), kept until its last reader has run.
+    std::vector<Output> outputs(model.layers.size() + 1);
+    std::vector<size_t> last_reader(outputs.size(), 0);
+    for (size_t i = 0; i < model.layers.size(); ++i)
+      last_reader[static_cast<size_t>(input_of(model, i) + 1)] = i;
+    outputs[0] = Output{batch_.features, static_cast<int32_t>(batch_.num_nodes), model.input_dim};
+    rows_ = outputs[0].rows;
+    report(-1, ActivationPoint::kInput, 0, outputs[0].values);
     for (size_t i = 0; i < model.layers.size(); ++i) {
-      x = run_layer(static_cast<int>(i), model.layers[i], x);
-      report(static_cast<int>(i), ActivationPoint::kOutput, 0, x);
+      const size_t source = static_cast<size_t>(input_of(model, i) + 1);
+      Output& in = outputs[source];
+      rows_ = in.rows;
+      cols_ = in.cols;
+      std::vector<float> y = run_layer(static_cast<int>(i), model.layers[i], in.values);
+      outputs[i + 1] = Output{std::move(y), rows_, cols_};
+      report(static_cast<int>(i), ActivationPoint::kOutput, 0, outputs[i + 1].values);
+      if (last_reader[source] == i) std::vector<float>().swap(in.values);
     }
-    return x;
+    return std::move(outputs.back().values);
   }
 
  private:

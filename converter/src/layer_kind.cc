@@ -68,17 +68,18 @@ std::string gin_check(const LayerDesc& layer, bool quantized) {
 }
 
 const std::vector<LayerKindTraits>& table() {
-  // Fields: kind, name, reduction, weights, aggregation, hidden, root, reduces, dense_ops, check.
+  // Fields: kind, name, reduction, weights, aggregation, hidden, root, reduces, inputs, dense_ops, check.
   static const std::vector<LayerKindTraits> kinds = {
-      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, 0, linear_dense, no_check},
-      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, 0, gcn_dense,
+      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, 0, 1, linear_dense,
+       no_check},
+      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, 0, 1, gcn_dense,
        no_check},
       {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true,
-       mask(Reduce::kMean) | mask(Reduce::kMax), sage_dense, no_check},
-      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, 0, gin_dense,
+       mask(Reduce::kMean) | mask(Reduce::kMax), 1, sage_dense, no_check},
+      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, 0, 1, gin_dense,
        gin_check},
       {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false,
-       mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), no_dense, no_check},
+       mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), 1, no_dense, no_check},
   };
   return kinds;
 }

@@ -156,8 +156,9 @@ std::string reduce_names(uint32_t mask) {
   return names;
 }
 
-// Checks one layer consuming `*features` columns and updates it to the layer's output columns. What a layer
-// holds comes from its kind's traits; only the kind's own scalars are checked by the traits' `check`.
+// Checks one layer consuming `*features` columns (its input's) and updates it to the layer's output columns.
+// What a layer holds comes from its kind's traits; only the kind's own scalars are checked by the traits'
+// `check`.
 std::string check_layer(const LayerDesc& layer, bool quantized, const std::string& label, int32_t* features) {
   const LayerKindTraits* kind = find_layer_traits(layer.kind);
   if (!kind) return label + ": unknown layer kind";
@@ -248,29 +249,51 @@ std::string check_stored_ranges(const ModelDesc& model) {
   return e;
 }
 
-std::string check_structure(const ModelDesc& model) {
-  size_t pools = 0;
-  for (size_t i = 0; i < model.layers.size(); ++i) {
-    const LayerDesc& layer = model.layers[i];
-    const std::string label = "layer " + std::to_string(i) + " (" + layer.name + ")";
-    const LayerKindTraits& kind = layer_traits(layer.kind);
-    if (kind.reduction == Reduction::kGraphNodes) {
-      if (model.task == Task::kNodeClassification) return label + ": a node classification model cannot pool";
-      if (++pools > 1) return label + ": a model pools at most once";
-    } else if (pools > 0 && kind.aggregation) {
-      return label + ": message passing after the global pooling (rows are graphs, not nodes)";
+// What a layer can read: the model input or a layer's output.
+struct Output {
+  int32_t features = 0;
+  bool graph_rows = false;  ///< one row per graph (pooled), not per node
+};
+
+std::string output_name(const ModelDesc& model, int32_t index) {
+  if (index == kModelInput) return "the model input";
+  return "layer " + std::to_string(index) + " (" + model.layers[static_cast<size_t>(index)].name + ")";
+}
+
+// Layer `i`'s declared inputs (each an earlier output, as many as the kind reads) and the rows of the one it
+// reads: message passing and pooling read the graph's nodes, so they cannot read a pooled output, and a node
+// classification model never pools (its output has one row per node). On success `*in` is what it reads.
+std::string check_dataflow(const ModelDesc& model, size_t i, const std::vector<Output>& outputs,
+                           const std::string& label, Output* in) {
+  const LayerDesc& layer = model.layers[i];
+  const LayerKindTraits* kind = find_layer_traits(layer.kind);
+  if (!kind) return label + ": unknown layer kind";
+  if (!layer.inputs.empty() && layer.inputs.size() != kind->inputs) {
+    return label + ": " + kind->name + " reads " + std::to_string(kind->inputs) + " input, " +
+           std::to_string(layer.inputs.size()) + " listed";
+  }
+  for (int32_t j : layer.inputs) {
+    if (j < kModelInput || j >= static_cast<int32_t>(i)) {
+      return label + ": input " + std::to_string(j) + " is neither the model input (-1) nor an earlier layer";
     }
   }
-  if (model.task == Task::kGraphClassification && pools == 0) {
-    return "a graph classification model needs a global pooling layer";
+  const int32_t source = input_of(model, i);
+  *in = outputs[static_cast<size_t>(source + 1)];
+  if (kind->reduction == Reduction::kGraphNodes && model.task == Task::kNodeClassification)
+    return label + ": a node classification model cannot pool";
+  if (kind->reduction != Reduction::kNone && in->graph_rows) {
+    const std::string rows = output_name(model, source) + " has one row per graph, not per node";
+    if (kind->reduction == Reduction::kGraphNodes)
+      return label + ": a model pools at most once (" + rows + ")";
+    return label + ": message passing after the global pooling (" + rows + ")";
   }
   return "";
 }
 
 std::string check_everything(const ModelDesc& model) {
-  if (model.version < 1 || model.version > kBatchNormFormatVersion) {
+  if (model.version < 1 || model.version > kNewestFormatVersion) {
     return "format version " + std::to_string(model.version) + " is not 1.." +
-           std::to_string(kBatchNormFormatVersion);
+           std::to_string(kNewestFormatVersion);
   }
   if (model.input_dim <= 0 || model.input_dim > kMaxFeatures) {
     return "input_dim " + std::to_string(model.input_dim) + " is not in 1.." + std::to_string(kMaxFeatures);
@@ -283,23 +306,43 @@ std::string check_everything(const ModelDesc& model) {
     const std::string e = check_quant_params(model.input_quant, "input quantization");
     if (!e.empty()) return e;
   }
-  std::string e = check_structure(model);
-  if (!e.empty()) return e;
-  int32_t features = model.input_dim;
+  // outputs[j + 1] is output j: the model input first, then each layer's.
+  std::vector<Output> outputs = {Output{model.input_dim, false}};
   for (size_t i = 0; i < model.layers.size(); ++i) {
     const LayerDesc& layer = model.layers[i];
-    e = check_layer(layer, model.quantized, "layer " + std::to_string(i) + " (" + layer.name + ")",
-                    &features);
+    const std::string label = "layer " + std::to_string(i) + " (" + layer.name + ")";
+    Output out;
+    std::string e = check_dataflow(model, i, outputs, label, &out);
+    if (e.empty()) e = check_layer(layer, model.quantized, label, &out.features);
     if (!e.empty()) return e;
+    out.graph_rows = out.graph_rows || layer_traits(layer.kind).reduction == Reduction::kGraphNodes;
+    outputs.push_back(out);
   }
-  if (!model.class_names.empty() && model.class_names.size() != static_cast<size_t>(features)) {
-    return std::to_string(model.class_names.size()) + " class names for " + std::to_string(features) +
+  // The model's output is the last layer's.
+  const Output& result = outputs.back();
+  if (model.task == Task::kGraphClassification && !result.graph_rows) {
+    return "a graph classification model needs a global pooling layer (the last layer's output has one row "
+           "per "
+           "node)";
+  }
+  if (!model.class_names.empty() && model.class_names.size() != static_cast<size_t>(result.features)) {
+    return std::to_string(model.class_names.size()) + " class names for " + std::to_string(result.features) +
            " output features";
   }
   return check_stored_ranges(model);
 }
 
 }  // namespace
+
+int32_t input_of(const ModelDesc& model, size_t layer) {
+  const std::vector<int32_t>& inputs = model.layers[layer].inputs;
+  return inputs.empty() ? static_cast<int32_t>(layer) - 1 : inputs.front();
+}
+
+const QuantParams& input_quant_of(const ModelDesc& model, size_t layer) {
+  const int32_t source = input_of(model, layer);
+  return source == kModelInput ? model.input_quant : model.layers[static_cast<size_t>(source)].output;
+}
 
 Result<bool> check_model(const ModelDesc& model) {
   const std::string error = check_everything(model);

@@ -172,6 +172,8 @@ class ModelReader {
     out->relu = layer.activation() == fbs::Activation::RELU;
     out->output_range = read_range(layer.output_range());
     out->aggregation_range = read_range(layer.aggregation_range());
+    // Read as listed (an empty vector means the previous layer too); check_model validates the indices.
+    if (layer.inputs()) out->inputs.assign(layer.inputs()->begin(), layer.inputs()->end());
     const bool quantized = model_.quantized();
     if (quantized) {
       if (!layer.output()) return "missing output quantization";

@@ -24,15 +24,19 @@ using flatbuffers::Offset;
 // Buffers are read in place by the kernels (zero copy), so they keep the schema's 16-byte alignment.
 constexpr size_t kBufferAlignment = 16;
 
-// An unfolded BatchNorm changes the results a runtime that does not know the field would compute: such files
-// carry kBatchNormFormatVersion so those runtimes reject them (docs/format.md, "Versions").
+// Files carry the oldest version whose runtimes compute them correctly (docs/format.md, "Versions"): an
+// unfolded BatchNorm changes the results a runtime that does not know the field would compute, so such files
+// carry kBatchNormFormatVersion; listed inputs would be run as a chain, so those files carry
+// kDataflowFormatVersion. Runtimes that predate the field then reject the file.
 uint32_t file_version(const ModelDesc& model) {
+  uint32_t version = model.version;
   for (const LayerDesc& l : model.layers) {
     bool batch_norm = l.dense.batch_norm.has_value() || l.root.batch_norm.has_value();
     for (const DenseDesc& d : l.mlp) batch_norm = batch_norm || d.batch_norm.has_value();
-    if (batch_norm) return std::max(model.version, kBatchNormFormatVersion);
+    if (batch_norm) version = std::max(version, kBatchNormFormatVersion);
+    if (!l.inputs.empty()) version = std::max(version, kDataflowFormatVersion);
   }
-  return model.version;
+  return version;
 }
 
 std::vector<uint8_t> pack_int4(const std::vector<int8_t>& values) {
@@ -206,10 +210,14 @@ class ModelWriter {
         quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
     const fbs::Range output_range = to_range(layer.output_range);
     const fbs::Range aggregation_range = to_range(layer.aggregation_range);
+    // Absent when empty (the previous layer's output), so files without a skip connection stay byte-identical
+    // to the versions 1 and 2 writer's.
+    const auto inputs =
+        layer.inputs.empty() ? Offset<flatbuffers::Vector<int32_t>>() : fbb_.CreateVector(layer.inputs);
     return fbs::CreateLayer(fbb_, fbb_.CreateString(layer.name), type, options,
                             layer.relu ? fbs::Activation::RELU : fbs::Activation::NONE, output, aggregation,
                             layer.output_range ? &output_range : nullptr,
-                            layer.aggregation_range ? &aggregation_range : nullptr);
+                            layer.aggregation_range ? &aggregation_range : nullptr, inputs);
   }
 
   flatbuffers::FlatBufferBuilder fbb_{1 << 16};

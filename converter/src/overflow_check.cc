@@ -41,8 +41,8 @@ class Prover {
   Prover(const ModelDesc& model, const LimitsDesc& effective) : model_(model), limits_(effective) {}
 
   std::vector<AccumulatorBound> run() {
-    QuantParams in = model_.input_quant;
     for (size_t i = 0; i < model_.layers.size(); ++i) {
+      const QuantParams& in = input_quant_of(model_, i);
       layer_ = i;
       const LayerDesc& l = model_.layers[i];
       name_ = l.name.empty() ? "layer " + std::to_string(i) : l.name;
@@ -56,7 +56,6 @@ class Prover {
         const bool named_dense = op.what.size() >= 5 && op.what.compare(op.what.size() - 5, 5, "dense") == 0;
         dense(dense_of(l, op), x, named_dense ? op.what : "dense " + op.what);
       }
-      in = l.output;
     }
     return std::move(bounds_);
   }
@@ -204,6 +203,9 @@ std::string cap_error(const char* flag, uint32_t value, uint32_t cap) {
 Result<OverflowProof> prove_no_overflow(const ModelDesc& quantized, const LimitsDesc& declared) {
   using R = Result<OverflowProof>;
   if (!quantized.quantized) return R::failure("the model is not quantized: nothing to prove");
+  // The proof follows each layer's declared input: its indices must be valid.
+  const Result<bool> checked = check_model(quantized);
+  if (!checked.ok()) return R::failure("inconsistent quantized model: " + checked.error);
   LimitsDesc effective = declared;
   auto fill = [](uint32_t* v, uint32_t cap) {
     if (*v == 0) *v = cap;

@@ -44,7 +44,6 @@ class Quantizer {
     if (!valid_bits(config_.input_bits)) return "input bits must be 4 or 8";
     std::string e = quant_params(ranges_.input, config_.input_bits, "input", &out->input_quant);
     if (!e.empty()) return e;
-    QuantParams current = out->input_quant;
     for (size_t i = 0; i < out->layers.size() && e.empty(); ++i) {
       LayerDesc& layer = out->layers[i];
       label_ = "layer " + std::to_string(i) + " (" + layer.name + ")";
@@ -56,8 +55,9 @@ class Quantizer {
       }
       const bool last = i + 1 == out->layers.size();
       const int output_bits = last && config_.int8_logits ? 8 : bits.output;
-      e = quantize_layer(ranges_.layers[i], bits, output_bits, current, &layer);
-      current = layer.output;
+      // The producer is earlier, so its output quantization is already final.
+      const QuantParams in = input_quant_of(*out, i);
+      e = quantize_layer(ranges_.layers[i], bits, output_bits, in, &layer);
     }
     if (!e.empty()) return label_ + ": " + e;
     const Result<bool> checked = check_model(*out);
@@ -80,7 +80,7 @@ class Quantizer {
 
   // Requant for aggregation / pooling: s_in / s_out. Below the format's minimum (2^-10: MEAN adds up to 22
   // to the shift) the output scale is lowered (the output range is clipped), since the input scale is fixed
-  // by the previous layer.
+  // by the layer (or model input) producing it.
   std::string scalar_requant(float s_in, QuantParams* out_q, const std::string& what, Requant* requant) {
     if (static_cast<double>(s_in) / out_q->scale < kAggregationRequantFloor) {
       const float lowered = static_cast<float>(s_in / kAggregationRequantFloor);

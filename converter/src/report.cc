@@ -118,6 +118,9 @@ class ReportBuilder {
       const LayerDesc& ql = q_.layers[i];
       const std::string label = "layer " + std::to_string(i);
       if (fl.kind != ql.kind) return label + ": the float and the quantized layer differ in kind";
+      // Activations are matched by layer index: both models must route them the same way.
+      if (input_of(f_, i) != input_of(q_, i))
+        return label + ": the float and the quantized layer differ in input";
       if (fl.mlp.size() != ql.mlp.size() || fl.has_root != ql.has_root)
         return label + ": the float and the quantized layer differ in structure";
       const size_t hidden = hidden_count(ql);

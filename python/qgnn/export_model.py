@@ -256,7 +256,13 @@ def _gin_members(layer: LayerDesc) -> List[torch.nn.Module]:
 
 def from_desc(desc: ModelDesc) -> qnn.GraphModel:
     """Build the qgnn.nn model a float ModelDesc describes (the inverse of to_desc). Folded BatchNorm stays
-    folded; an unfolded one becomes a BatchNorm1d module (eval mode) after its Dense."""
+    folded; an unfolded one becomes a BatchNorm1d module (eval mode) after its Dense. A model whose layers list
+    their inputs (skip connections, format version 3) is refused: GraphModel runs its members as a chain."""
+    listed = [i for i, layer in enumerate(desc.layers) if len(layer.inputs)]
+    if listed:
+        raise ExportError(f"layer {listed[0]} lists its inputs (explicit dataflow, format version 3): qgnn.nn."
+                          "GraphModel runs its layers as a chain and cannot express a skip connection; run the "
+                          "model with qgnn-convert and the runtime, or quantized with qgnn.sim")
     mods: List[torch.nn.Module] = []
     for layer in desc.layers:
         if layer.kind == LINEAR:

@@ -38,9 +38,11 @@ from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
 QGNN_IDENTIFIER = b"QGNN"
-QGNN_FORMAT_VERSION = 2  # newest version read (include/qgnn/qgnn.h)
-BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfolded BatchNorm
+QGNN_FORMAT_VERSION = 3  # newest version read (include/qgnn/qgnn.h)
+BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfolded BatchNorm or list inputs
 BATCH_NORM_FORMAT_VERSION = 2
+DATAFLOW_FORMAT_VERSION = 3  # files whose layers list their inputs (LayerDesc.inputs)
+MODEL_INPUT = -1  # LayerDesc.inputs entry naming the model input
 PRODUCER = "qgnn-python 0.1"
 
 # Layer kinds: the names of the schema's LayerOptions union members without "Options", the one spelling
@@ -169,6 +171,10 @@ class LayerDesc:
     hidden: List[QuantParams] = field(default_factory=list)
     self_weight_q16: int = 0
     requant: Optional[Requant] = None
+    # Explicit dataflow (schema Layer.inputs): the outputs this layer reads, by layer index (each earlier than
+    # this layer), MODEL_INPUT for the model input. Empty: the previous layer's output (the model input for the
+    # first layer). Every kind reads one input, so a list is a skip connection; see input_of.
+    inputs: List[int] = field(default_factory=list)
 
     def denses(self) -> List[DenseDesc]:
         if self.kind == GIN_CONV:
@@ -202,12 +208,14 @@ class ModelDesc:
 
     @property
     def num_classes(self) -> int:
-        """The output width (unchecked; output_dim() checks a float model first)."""
-        dim = self.input_dim
-        for layer in self.layers:
-            if layer.kind != GLOBAL_POOL:
-                dim = (layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense).out_features
-        return dim
+        """The output width: the last layer's (unchecked; output_dim() checks a float model first)."""
+        dims = [self.input_dim]  # dims[j + 1]: the width of output j
+        for i, layer in enumerate(self.layers):
+            if layer.kind == GLOBAL_POOL:
+                dims.append(dims[input_of(self, i) + 1])
+            else:
+                dims.append((layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense).out_features)
+        return dims[-1]
 
     def output_dim(self) -> int:
         return check_model(self)
@@ -215,6 +223,28 @@ class ModelDesc:
     def has_stored_ranges(self) -> bool:
         return self.input_range is not None or any(
             l.output_range is not None or l.aggregation_range is not None or l.hidden_ranges for l in self.layers)
+
+
+def _layer_input(layer: LayerDesc, i: int) -> int:
+    return int(layer.inputs[0]) if len(layer.inputs) else i - 1
+
+
+def input_of(m: ModelDesc, i: int) -> int:
+    """The output layer i reads: its one listed input, or the previous layer's (MODEL_INPUT for layer 0) when
+    it lists none. Every pass (checks, reader, simulator, quantizer) routes a layer's input through this."""
+    return _layer_input(m.layers[i], i)
+
+
+def _inputs_error(layer: LayerDesc, i: int) -> Optional[str]:
+    """What is wrong with layer i's listed inputs, None if nothing: they must be one (every kind reads one
+    input), an earlier layer's output or the model input. The runtime refuses more with QGNN_SHAPE_MISMATCH
+    and an index outside [-1, i - 1] with QGNN_INDEX_OUT_OF_RANGE."""
+    if len(layer.inputs) > 1:
+        return f"{layer.kind} reads 1 input, {len(layer.inputs)} listed"
+    for j in layer.inputs:
+        if not MODEL_INPUT <= int(j) < i:
+            return f"input {int(j)} is neither the model input (-1) nor an earlier layer"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -290,7 +320,8 @@ def _check_ranges(m: "ModelDesc", fail) -> None:
 
 
 def check_model(m: ModelDesc) -> int:
-    """Check the description's consistency (dims chain, kinds, shapes); return the output width."""
+    """Check the description's consistency (dims and rows from each layer's input, kinds, shapes); return the
+    output width (the last layer's)."""
 
     def fail(msg: str) -> None:
         raise FormatError(f"model {m.name!r}: {msg}")
@@ -299,15 +330,22 @@ def check_model(m: ModelDesc) -> int:
         fail(f"unknown task {m.task}")
     if m.input_dim <= 0:
         fail("input_dim must be > 0")
-    dim, pooled = m.input_dim, False
+    # outputs[j + 1]: (width, pooled) of output j, the model input first. Pooled outputs have one row per graph.
+    outputs = [(m.input_dim, False)]
+    any_pool = False
     for i, layer in enumerate(m.layers):
         where = f"layer {i} ({layer.name or layer.kind})"
+        error = _inputs_error(layer, i)
+        if error:
+            fail(f"{where}: {error}")
+        dim, pooled = outputs[input_of(m, i) + 1]
         if layer.kind == GLOBAL_POOL:
             if layer.reduce not in REDUCES:
                 fail(f"{where}: pooling reduce {layer.reduce!r} is not sum/mean/max")
             if pooled:
-                fail(f"{where}: a second global pooling")
-            pooled = True
+                fail(f"{where}: a second global pooling (its input has one row per graph)")
+            outputs.append((dim, True))
+            any_pool = True
             continue
         if layer.kind not in (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV):
             fail(f"{where}: unknown kind {layer.kind!r}")
@@ -339,9 +377,12 @@ def check_model(m: ModelDesc) -> int:
                 _check_batch_norm(d.batch_norm, d.out_features, where, fail)
         if layer.root is not None and layer.root.batch_norm is not None:
             fail(f"{where}: a BatchNorm on the SAGE root Dense (the neighbour Dense carries the layer's)")
+        outputs.append((dim, pooled))
+    # The model's output is the last layer's.
+    dim, pooled = outputs[-1]
     if m.task == GRAPH_CLASSIFICATION and not pooled:
-        fail("a graph classification model needs a global pooling layer")
-    if m.task == NODE_CLASSIFICATION and pooled:
+        fail("a graph classification model needs a global pooling layer (before its last layer's output)")
+    if m.task == NODE_CLASSIFICATION and any_pool:
         fail("a node classification model cannot contain a global pooling layer")
     if m.class_names and len(m.class_names) != dim:
         fail(f"{len(m.class_names)} class names for {dim} outputs")
@@ -500,6 +541,8 @@ class _Writer:
         output = self.quant(layer.output) if q else None
         aggregation = self.quant(layer.aggregation) if q and layer.aggregation is not None else None
         name = _fb.create_string(b, layer.name) if layer.name else None
+        # Absent when empty, so files without listed inputs keep their bytes.
+        inputs = _fb.create_array(b, layer.inputs, np.int32) if len(layer.inputs) else None
         fbm.LayerStart(b)
         if name is not None:
             fbm.LayerAddName(b, name)
@@ -515,6 +558,8 @@ class _Writer:
             fbm.LayerAddOutputRange(b, fbm.CreateRange(b, *layer.output_range))
         if layer.aggregation_range is not None:
             fbm.LayerAddAggregationRange(b, fbm.CreateRange(b, *layer.aggregation_range))
+        if inputs is not None:
+            fbm.LayerAddInputs(b, inputs)
         return fbm.LayerEnd(b)
 
 
@@ -527,11 +572,15 @@ def create_range_vector(b: flatbuffers.Builder, ranges: List[Range]) -> int:
 
 
 def _file_version(m: ModelDesc) -> int:
-    """An unfolded BatchNorm changes what a runtime that does not know the field computes: such files carry
-    BATCH_NORM_FORMAT_VERSION so those runtimes reject them (docs/format.md, "Versions")."""
+    """Files carry the oldest version whose runtimes compute them correctly, so older runtimes reject them
+    (docs/format.md, "Versions"): an unfolded BatchNorm changes what a runtime that does not know the field
+    computes (BATCH_NORM_FORMAT_VERSION); listed inputs would be run as a chain (DATAFLOW_FORMAT_VERSION)."""
+    version = m.version
     if any(d.batch_norm is not None for layer in m.layers for d in layer.denses()):
-        return max(m.version, BATCH_NORM_FORMAT_VERSION)
-    return m.version
+        version = max(version, BATCH_NORM_FORMAT_VERSION)
+    if any(len(layer.inputs) for layer in m.layers):
+        version = max(version, DATAFLOW_FORMAT_VERSION)
+    return version
 
 
 def to_bytes(m: ModelDesc) -> bytes:
@@ -744,8 +793,9 @@ class _Reader:
             self.fail(where, f"scale {qp.scale} is not finite and > 0")
         return qp
 
-    def layer(self, i: int, dim: int, pooled: bool) -> LayerDesc:
-        """Layer i, taking `dim` features (checked for quantized models); `pooled`: a GlobalPool came before."""
+    def layer(self, i: int, outputs: List[Tuple[int, bool]]) -> LayerDesc:
+        """Layer i. `outputs[j + 1]` is (width, pooled) of output j, the model input first: the layer takes its
+        input's width (checked for quantized models); pooled: its input has one row per graph."""
         fl, q = self.m.Layers(i), self.quantized
         name = _fb.read_string(fl.Name())
         where = f"layer {i} ({name})" if name else f"layer {i}"
@@ -757,7 +807,12 @@ class _Reader:
         if fl.Options() is None:
             self.fail(where, "options missing")
         layer = LayerDesc(kind, name, fl.Activation() == fbm.Activation.RELU,
-                          output_range=_range(fl.OutputRange()), aggregation_range=_range(fl.AggregationRange()))
+                          output_range=_range(fl.OutputRange()), aggregation_range=_range(fl.AggregationRange()),
+                          inputs=[int(j) for j in _fb.read_array(fl, "Inputs", np.int32)])
+        error = _inputs_error(layer, i)
+        if error:
+            self.fail(where, error)
+        dim, pooled = outputs[_layer_input(layer, i) + 1]
         if q:
             layer.output = self.quant(fl.Output(), where + " output")
             if pooled and kind != LINEAR:
@@ -823,19 +878,24 @@ class _Reader:
             if m.LayersLength() < 1:
                 raise FormatError(f"{what}: no layers")
         layers: List[LayerDesc] = []
-        dim, pooled = input_dim, False
+        outputs = [(input_dim, False)]  # outputs[j + 1]: (width, pooled) of output j
         for i in range(m.LayersLength()):
-            layer = self.layer(i, dim, pooled)
+            layer = self.layer(i, outputs)
             layers.append(layer)
-            pooled = pooled or layer.kind == GLOBAL_POOL
-            if layer.kind != GLOBAL_POOL:
+            dim, pooled = outputs[_layer_input(layer, i) + 1]
+            if layer.kind == GLOBAL_POOL:
+                pooled = True
+            else:
                 last = layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense
                 dim = last.out_features if last is not None else dim
+            outputs.append((dim, pooled))
+        any_pool = any(layer.kind == GLOBAL_POOL for layer in layers)
+        dim, pooled = outputs[-1]  # the model's output: the last layer's
         class_names = _fb.read_string_vector(m, "ClassNames")
         if q:
             if m.Task() == GRAPH_CLASSIFICATION and not pooled:
                 raise FormatError(f"{what}: a graph classification model needs exactly one GlobalPool")
-            if m.Task() == NODE_CLASSIFICATION and pooled:
+            if m.Task() == NODE_CLASSIFICATION and any_pool:
                 raise FormatError(f"{what}: a node classification model cannot contain a GlobalPool")
             if class_names and len(class_names) != dim:
                 raise FormatError(f"{what}: {len(class_names)} class names for {dim} outputs")

@@ -90,6 +90,25 @@ ModelDesc all_kinds_float_model(std::mt19937& rng) {
   return m;
 }
 
+ModelDesc skip_connection_float_model(std::mt19937& rng) {
+  ModelDesc m;
+  m.name = "skip-connections";
+  m.description = "layers reading earlier outputs and the model input";
+  m.task = Task::kGraphClassification;
+  m.input_dim = 5;
+  m.class_names = {"a", "b", "c"};
+  m.layers.push_back(gcn_layer(5, 8, true, rng));
+  m.layers.push_back(sage_layer(5, 6, Reduce::kMax, true, true, rng));
+  m.layers.back().inputs = {kModelInput};
+  m.layers.push_back(gin_layer(8, 9, 7, 0.5f, true, rng));
+  m.layers.back().inputs = {0};
+  m.layers.push_back(pool_layer(Reduce::kMean));
+  m.layers.back().inputs = {2};
+  m.layers.push_back(linear_layer(7, 3, false, rng));
+  m.limits = LimitsDesc{1000, 5000, 50, 16};
+  return m;
+}
+
 namespace {
 
 void quantize_dense_randomly(DenseDesc* d, int bits, std::mt19937& rng) {

@@ -27,6 +27,11 @@ LayerDesc pool_layer(Reduce reduce);
 /// GCN -> SAGE(mean, root) -> SAGE(max) -> GIN(2 Dense) -> GlobalPool(mean) -> Linear.
 ModelDesc all_kinds_float_model(std::mt19937& rng);
 
+/// A float graph classification model with skip connections (LayerDesc::inputs), every kind reading one:
+/// gcn(5 -> 8); sage(max, root) reading the model input (5 -> 6, an output nothing reads); gin reading gcn
+/// (8 -> 9 -> 7); pool(mean) listing gin, its previous layer; linear (7 -> 3) with no list.
+ModelDesc skip_connection_float_model(std::mt19937& rng);
+
 /// Turns a float description into a quantized one with random but valid parameters (not a real
 /// quantization: for format tests only).
 ModelDesc random_quantized_copy(const ModelDesc& float_model, int weight_bits, std::mt19937& rng);

@@ -17,8 +17,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..model_file import (AGGREGATING_KINDS, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, QGNN_FORMAT_VERSION, SAGE_CONV,
-                          DenseDesc, LayerDesc, ModelDesc, QuantParams, Requant)
+from ..model_file import (AGGREGATING_KINDS, BATCH_NORM_FORMAT_VERSION, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR,
+                          MODEL_INPUT, SAGE_CONV, DenseDesc, LayerDesc, ModelDesc, QuantParams, Requant, input_of)
 
 DENSE_SHIFT_MAX = 62
 AGG_SHIFT_MAX = 40
@@ -197,15 +197,20 @@ def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges]
                   description: Optional[str] = None, producer: str = "qgnn.qat") -> ModelDesc:
     """converter quantize_model: the whole model."""
     in_q = activation_quant_params(input_range, input_bits)
-    layers, cur = [], in_q
+    layers: List[LayerDesc] = []
     for i, layer in enumerate(desc.layers):
         last = i + 1 == len(desc.layers)
         b = layer_bits[i]
-        ql = quantize_layer(layer, ranges[i], b, 8 if last and int8_logits else b.output, cur)
+        # A layer rescales from what it reads: its producer's output quantization or the input's.
+        source = input_of(desc, i)
+        ql = quantize_layer(layer, ranges[i], b, 8 if last and int8_logits else b.output,
+                            in_q if source == MODEL_INPUT else layers[source].output)
+        ql.inputs = list(layer.inputs)
         layers.append(ql)
-        cur = ql.output
     desc_text = description if description is not None else (
         (desc.description + "; " if desc.description else "") + "quantization-aware trained by qgnn.qat")
     return ModelDesc(input_dim=desc.input_dim, layers=layers, name=desc.name, description=desc_text,
                      producer=producer, task=desc.task, class_names=list(desc.class_names), limits=tuple(desc.limits),
-                     version=QGNN_FORMAT_VERSION, input_quant=in_q)
+                     # What qgnn.qat files have carried since format version 2 (its newest then), kept so they do
+                     # not change; the writer raises it to 3 for listed inputs.
+                     version=BATCH_NORM_FORMAT_VERSION, input_quant=in_q)

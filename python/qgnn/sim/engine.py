@@ -9,7 +9,7 @@ from typing import List, Union
 import numpy as np
 
 from ..qgd import GRAPH_CLASSIFICATION
-from ..model_file import ModelDesc
+from ..model_file import ModelDesc, input_of
 from ..quantized_model import quantized_model_from_bytes, read_quantized_model
 from . import kernels as K
 from .layers import GraphBatch, step
@@ -102,13 +102,16 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
     if qm.input_int8 and inq.bits == 4 and h.size and (int(h.min()) < -8 or int(h.max()) > 7):
         raise ValueError("int8 features outside [-8, 7] for a 4-bit model input (QGNN_INVALID_ARGUMENT)")
 
-    zx = inq.zero_point
     inter: List[np.ndarray] = [h] if keep_intermediates else []
     batch = GraphBatch(row_ptr, col_idx, graph_ptr)
-    for layer in qm.layers:
+    # outputs[j + 1]: output j and its zero point, the model input first; each layer reads the one input_of
+    # names (the previous layer's unless it lists its inputs).
+    outputs = [(h, inq.zero_point)]
+    for i, layer in enumerate(qm.layers):
+        x, zx = outputs[input_of(qm, i) + 1]
         # intermediates: the aggregation and GIN's hidden outputs, then the layer output
-        h = step(layer.kind).run(layer, h, zx, batch, inter.append if keep_intermediates else None)
-        zx = layer.output.zero_point
+        h = step(layer.kind).run(layer, x, zx, batch, inter.append if keep_intermediates else None)
+        outputs.append((h, layer.output.zero_point))
         if keep_intermediates:
             inter.append(h)
 

@@ -68,6 +68,8 @@ struct LayerKindTraits {
   bool root;         ///< an optional root Dense (LayerDesc::has_root)
   /// LayerDesc::reduce values the kind accepts, as a bit mask of 1 << Reduce; 0 when it has no reduce.
   uint32_t reduces;
+  /// How many outputs the layer reads (LayerDesc::inputs lists this many, or none for the previous layer's).
+  uint32_t inputs;
   /// The layer's Dense ops in execution order (none for GlobalPool).
   std::vector<DenseOp> (*dense_ops)(const LayerDesc& layer);
   /// Checks only this kind has (its own scalars); "" when fine. Dense shapes, quantization parameters and

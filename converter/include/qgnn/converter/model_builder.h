@@ -103,17 +103,31 @@ struct LayerDesc {
   std::optional<StoredRange> output_range;       ///< the layer's output, after its activation
   std::optional<StoredRange> aggregation_range;  ///< message-passing layers
   std::vector<StoredRange> hidden_ranges;        ///< GINConv: mlp.size() - 1 entries, or none
+  /// Explicit dataflow (schema Layer.inputs): the outputs this layer reads, by layer index, each earlier than
+  /// this layer, -1 naming the model input. Empty: the previous layer's output (the model input for the first
+  /// layer), as in versions 1 and 2. Every kind reads one input, so a non-empty list is a skip connection.
+  /// Passes ask input_of() instead of assuming a chain.
+  std::vector<int32_t> inputs;
 };
 
 struct LimitsDesc {
   uint32_t max_nodes = 0, max_edges = 0, max_degree = 0, max_graphs = 0;
 };
 
-/// Format version this writer produces (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
+/// Format version of a description that asks for nothing newer: serialize_model writes it unless the model
+/// has an unfolded BatchNorm (kBatchNormFormatVersion) or lists layer inputs (kDataflowFormatVersion).
 constexpr uint32_t kModelFormatVersion = 1;
 /// Version of files with an unfolded BatchNorm (`DenseDesc::batch_norm`): serialize_model writes it for them,
 /// so runtimes that predate the field reject them instead of computing the model without it.
 constexpr uint32_t kBatchNormFormatVersion = 2;
+/// Version of files whose layers list their `inputs`: serialize_model writes it for them, so runtimes that
+/// predate the field reject them instead of running the layers as a chain.
+constexpr uint32_t kDataflowFormatVersion = 3;
+/// Newest version the converter reads and writes (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
+constexpr uint32_t kNewestFormatVersion = kDataflowFormatVersion;
+
+/// Index of the model input in LayerDesc::inputs.
+constexpr int32_t kModelInput = -1;
 
 struct ModelDesc {
   uint32_t version = kModelFormatVersion;
@@ -148,6 +162,14 @@ Result<std::vector<uint8_t>> serialize_model_unchecked(const ModelDesc& model);
 /// The error names the layer and the field, e.g.
 /// "layer 1 (conv2): dense has 16 input features, expected 32".
 Result<bool> check_model(const ModelDesc& model);
+
+/// The output layer `layer` reads: its one declared input, or the previous layer (kModelInput for layer 0)
+/// when it declares none. Every pass routes a layer's input through this, so skip connections need nothing
+/// else. Meaningful for models check_model accepts (indices in [-1, layer), one input per layer).
+int32_t input_of(const ModelDesc& model, size_t layer);
+/// Quantized models: the quantization of what layer `layer` reads (its producer's output quantization, or the
+/// model input's), the scale its aggregation, pooling and layer-input Dense ops rescale from.
+const QuantParams& input_quant_of(const ModelDesc& model, size_t layer);
 
 /// Read .qgnn bytes back into a description (float or quantized). Runs the FlatBuffers verifier, then
 /// checks indices, tensor types and buffer sizes; int4 weights are unpacked. The result is not

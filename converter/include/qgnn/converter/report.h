@@ -73,8 +73,8 @@ struct ConversionReport {
 /// Builds the report of `quantized` = quantize_model(float_model, select_ranges(stats, options, ...), ...).
 /// Re-runs the float model over `calibration` for the activation SQNRs and clipped fractions; the chosen
 /// ranges are select_range(stats, options, bits of that activation in `quantized`). Fails when the two
-/// models or the statistics do not match (layer count or kinds, Dense shapes, float / quantized), on invalid
-/// options, or on a failing batch.
+/// models or the statistics do not match (layer count, kinds or inputs, Dense shapes, float / quantized), on
+/// invalid options, or on a failing batch.
 Result<ConversionReport> build_report(const ModelDesc& float_model, const ModelDesc& quantized,
                                       const CalibrationStats& stats,
                                       const std::vector<GraphBatch>& calibration,
