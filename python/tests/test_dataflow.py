@@ -250,3 +250,35 @@ def test_qgnn_convert_keeps_the_inputs_and_quantizes_like_the_chain(tmp_path):
         assert np.array_equal(sim.run(again, *args).logits_q, sim.run(q, *args).logits_q)
         logits.append(sim.run(q, *args).logits_q)
     assert np.array_equal(logits[0], logits[1])
+
+
+def test_runtime_runs_the_converted_skip_model_like_the_simulator(tmp_path):
+    """The C++ runtime routes each layer to the output it lists exactly as the simulator does: qgnn-run's
+    outputs_sha256 of the converted skip model equals the simulator's, batch after batch."""
+    from test_sim_runtime import assert_bit_exact, convert
+    gs, _ = batch_of(6)
+    data = tmp_path / "d.qgd"
+    write_qgd(gs, data)
+    write_model(skip_model(), tmp_path / "skip_f32.qgnn")
+    for bits in ("8", "4"):
+        model = convert(tmp_path / "skip_f32.qgnn", data, tmp_path / f"skip{bits}.qgnn", "--bits", bits)
+        assert read_quantized_model(model).version == DATAFLOW_FORMAT_VERSION
+        assert_bit_exact(model, data, batches=(1, 3))
+
+
+def test_qgnn_inspect_shows_the_inputs(tmp_path):
+    """qgnn-inspect takes each layer's input width from the layer it lists, and prints the list."""
+    import json
+    inspect = find_tool("qgnn-inspect")
+    assert inspect is not None, "qgnn-inspect is not built"
+    m = skip_model()
+    write_model(m, tmp_path / "skip_f32.qgnn")
+    r = subprocess.run([str(inspect), str(tmp_path / "skip_f32.qgnn"), "--json"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    layers = json.loads(r.stdout)["layers"]
+    assert [layer["inputs"] for layer in layers] == [list(layer.inputs) for layer in m.layers]
+    for i, layer in enumerate(layers):
+        producer = (m.layers[i].inputs or [i - 1])[0]
+        expected = m.input_dim if producer == MODEL_INPUT else layers[producer]["out_features"]
+        assert layer["in_features"] == expected, (i, layer)

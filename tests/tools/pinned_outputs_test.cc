@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "qgnn/converter/model_builder.h"
 #include "test_files.h"
+#include "test_models.h"
 #include "tool_runner.h"
 
 namespace qgnn {
@@ -117,6 +119,37 @@ TEST_F(PinnedOutputs, ConvertedRandomModelsOfEveryKind) {
               bits == 8 ? "dfa31c185903f9ddc5f81beb1552798cdd21f437fd63062e6d3c869916a3763f"
                         : "7ce5dd8bb61ac8b8b2b4f6beb8ca15f6bbd5bf546d1b4fe19793f180553ecd70");
   }
+}
+
+// Explicit dataflow (Layer.inputs): a random quantized model with skip connections, and its conversion. The
+// skip model's SAGE layer reads the model input and feeds nothing, so the model must give exactly the bytes
+// of the chain without it (gcn -> gin -> pool -> linear, same parameters): the runtime routes each layer to
+// the output it names and keeps that output alive until read.
+TEST_F(PinnedOutputs, SkipConnectionsRunAsTheChainTheyDescribe) {
+  namespace ct = converter::testing;
+  std::mt19937 rng(2024);
+  const converter::ModelDesc skip_f32 = ct::skip_connection_float_model(rng);
+  const converter::ModelDesc skip = ct::random_quantized_copy(skip_f32, 8, rng);
+  converter::ModelDesc chain = skip;
+  chain.layers.erase(chain.layers.begin() + 1);
+  for (converter::LayerDesc& layer : chain.layers) layer.inputs.clear();
+  auto write = [&](const converter::ModelDesc& m, const std::string& name) {
+    const auto bytes = converter::serialize_model(m);
+    EXPECT_TRUE(bytes.ok()) << bytes.error;
+    const std::string path = files().dir + "/" + name;
+    EXPECT_TRUE(converter::write_file_atomic(path, bytes.value).ok());
+    return path;
+  };
+  const std::string skip_path = write(skip, "skip8.qgnn");
+  const std::string chain_path = write(chain, "chain8.qgnn");
+  const std::string skip_hash = outputs_sha256(skip_path, files().graph_data);
+  EXPECT_EQ(skip_hash, outputs_sha256(chain_path, files().graph_data));
+  EXPECT_EQ(skip_hash, "5303bb78d88806dd9a6fc45cf892bc32daf53e7cf333b28f662fe71858e6b20a");
+  // qgnn-convert keeps the dataflow: calibration, quantization and the overflow proof follow the inputs.
+  const std::string converted =
+      convert(write(skip_f32, "skip_f32.qgnn"), files().graph_data, 8, "skip_converted8.qgnn");
+  EXPECT_EQ(outputs_sha256(converted, files().graph_data),
+            "fb4d8258af739690a7bfa199c950fcf5e7b5a62dd1458fa3ff924cda8d8f2b3b");
 }
 
 }  // namespace

@@ -159,15 +159,20 @@ bool summarize_model(const void* data, size_t size, const qgnn_model* model, Mod
   out->input_bits = m.quantized() ? (m.input()->quant() != nullptr ? m.input()->quant()->bits() : 0) : 32;
 
   Summarizer summarizer(m, error);
-  uint32_t features = m.input()->feature_dim();
+  // A layer's input is the output it lists first in Layer.inputs (the runtime verified the indices), by
+  // default the previous layer's.
+  const uint32_t input_features = m.input()->feature_dim();
   for (uint32_t i = 0; i < m.layers()->size(); ++i) {
     const fb::Layer* l = m.layers()->Get(i);
     LayerSummary ls;
+    int32_t producer = static_cast<int32_t>(i) - 1;
+    if (l != nullptr && l->inputs() != nullptr && l->inputs()->size() > 0) producer = l->inputs()->Get(0);
+    const uint32_t features = producer < 0 ? input_features : out->layers[producer].out_features;
     if (l == nullptr || !summarizer.layer(*l, features, &ls)) {
       *error = "layer " + std::to_string(i) + ": " + (l == nullptr ? std::string("missing") : *error);
       return false;
     }
-    features = ls.out_features;
+    if (l->inputs() != nullptr) ls.inputs.assign(l->inputs()->begin(), l->inputs()->end());
     out->layers.push_back(std::move(ls));
   }
   return true;

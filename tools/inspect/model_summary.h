@@ -28,6 +28,8 @@ struct LayerSummary {
   std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
   uint32_t in_features = 0;
   uint32_t out_features = 0;
+  /// Layer.inputs: the layers it reads (-1 the model input); empty = the previous layer.
+  std::vector<int32_t> inputs;
   std::string activation;  ///< "NONE" or "RELU"
   std::string reduce;      ///< SAGEConv / GlobalPool: "SUM", "MEAN", "MAX"; "" otherwise
   float eps = 0.0f;        ///< GINConv

@@ -54,6 +54,7 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
     nlohmann::ordered_json lj = {{"index", i},
                                  {"name", l.name},
                                  {"kind", l.kind},
+                                 {"inputs", l.inputs},
                                  {"in_features", l.in_features},
                                  {"out_features", l.out_features},
                                  {"activation", l.activation},
@@ -123,7 +124,12 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
                "in -> out", "act", "reduce", "weights", "agg", "out", "param bytes");
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const LayerSummary& l = m.layers[i];
-    const std::string dims = std::to_string(l.in_features) + " -> " + std::to_string(l.out_features);
+    // A layer listing its inputs shows them: "#0:8 -> 9" reads layer 0, "in:5 -> 6" the model input.
+    std::string from;
+    for (int32_t p : l.inputs)
+      from += (from.empty() ? "" : ",") + (p < 0 ? std::string("in") : "#" + std::to_string(p));
+    const std::string dims = (from.empty() ? "" : from + ":") + std::to_string(l.in_features) + " -> " +
+                             std::to_string(l.out_features);
     std::string types;
     for (const DenseSummary& d : l.dense) types += (types.empty() ? "" : ",") + d.weight_type;
     std::fprintf(out, "  %-3zu %-14s %-10s %-13s %-5s %-7s %-10s %-5s %-5s %zu\n", i,
