@@ -31,9 +31,7 @@ void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation 
   constexpr int32_t kMin = kOutBits == 8 ? -128 : -8;
   constexpr int32_t kMax = kOutBits == 8 ? 127 : 7;
   const size_t out_stride = kOutBits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
-  float scales[kL];
-  for (float& s : scales) s = scale;
-  const typename V::F32 divisor = V::load_f32(scales, kL);
+  const typename V::F32 divisor = V::set1_f32(scale);
   const typename V::I32 zero_point = V::set1(out.zero_point);
   for (int32_t row = row_begin; row < row_end; ++row) {
     const float* src = in + static_cast<size_t>(row) * static_cast<size_t>(cols);

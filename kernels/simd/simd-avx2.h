@@ -155,6 +155,7 @@ struct Avx2 {
   // ---- Input quantization (quantize-body.h): float lanes -----------------------------------------------
   using F32 = __m256;
   /// n (<= kLanes) floats, the other lanes 0.
+  static F32 set1_f32(float s) { return _mm256_set1_ps(s); }
   static F32 load_f32(const float* p, int n) {
     if (n == kLanes) return _mm256_loadu_ps(p);
     alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};

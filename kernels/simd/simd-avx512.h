@@ -163,6 +163,7 @@ struct Avx512 {
   // ---- Input quantization (quantize-body.h): float lanes -----------------------------------------------
   using F32 = __m512;
   /// n (<= kLanes) floats, the other lanes 0.
+  static F32 set1_f32(float s) { return _mm512_set1_ps(s); }
   static F32 load_f32(const float* p, int n) {
     return n == kLanes ? _mm512_loadu_ps(p)
                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
