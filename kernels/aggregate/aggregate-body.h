@@ -38,32 +38,38 @@ struct SourceRows {
 
 template <class V>
 struct RowRequant {
-  typename V::I64 multiplier_lo;  ///< low 32 bits of the (unsigned, < 2^32) multiplier
-  typename V::I64 multiplier_hi;  ///< all ones when the multiplier is >= 2^31 (its low dword reads negative)
-  typename V::I64 round;          ///< 2^(shift - 1)
+  typename V::I32 bias;        ///< 2^31: acc + 2^31 read as uint32 is acc biased into [0, 2^32)
+  typename V::I64 multiplier;  ///< the (unsigned, < 2^32) multiplier in the low dwords
+  typename V::I64 round;       ///< 2^(shift - 1) - 2^31 * multiplier, wrapping
   int shift;
-  typename V::I64 zero_point, lo, hi;
+  typename V::I64 lo, hi;  ///< the output range minus the zero point
+  typename V::I32 zero_point;
 
   RowRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
-      : multiplier_lo(V::set1_64(static_cast<int64_t>(static_cast<uint32_t>(r.multiplier)))),
-        multiplier_hi(V::set1_64(r.multiplier >= (int64_t{1} << 31) ? -1 : 0)),
-        round(V::set1_64(int64_t{1} << (r.shift - 1))),
+      : bias(V::set1(INT32_MIN)),
+        multiplier(V::set1_64(r.multiplier)),
+        round(V::set1_64(static_cast<int64_t>((uint64_t{1} << (r.shift - 1)) -
+                                              (static_cast<uint64_t>(r.multiplier) << 31)))),
         shift(r.shift),
-        zero_point(V::set1_64(zo)),
-        lo(V::set1_64(lo_value)),
-        hi(V::set1_64(hi_value)) {}
+        lo(V::set1_64(int64_t{lo_value} - zo)),
+        hi(V::set1_64(int64_t{hi_value} - zo)),
+        zero_point(V::set1(zo)) {}
 
-  /// clamp(zo + rescale(acc, m, shift), lo, hi) for int64 lanes holding sign-extended int32 accumulators.
-  /// mul_lo32 reads the multiplier's low dword as signed, i.e. m - 2^32 when m >= 2^31; adding acc << 32
-  /// then restores acc * m exactly (|acc * m| < 2^62).
-  typename V::I64 apply64(typename V::I64 acc) const {
-    typename V::I64 product =
-        V::add64(V::mul_lo32(acc, multiplier_lo), V::and64(V::shl32(acc), multiplier_hi));
-    product = V::srai64(V::add64(product, round), shift);
-    return V::min64(V::max64(V::add64(product, zero_point), lo), hi);
-  }
+  /// clamp(zo + rescale(acc, m, shift), lo, hi) per int32 lane, as dense-body.h's DensePackedConsts::apply:
+  /// b = acc + 2^31 in [0, 2^32) makes mulu_lo32 form b * m < 2^64 exactly, and + round leaves
+  /// acc * m + 2^(shift-1) modulo 2^64, a value in (-2^62, 2^62 + 2^61) (|acc * m| < 2^62), so its int64
+  /// reading is exact and the arithmetic shift floors as rescale() does. clamp(p + zo, lo, hi) =
+  /// clamp(p, lo - zo, hi - zo) + zo, so zo is added once, to the joined int32 lanes (in range).
   typename V::I32 apply(typename V::I32 acc) const {
-    return V::narrow(apply64(V::widen_lo(acc)), apply64(V::widen_hi(acc)));
+    typename V::I64 a, b;
+    V::split64(V::add(acc, bias), &a, &b);
+    return V::add(V::join64(apply64(a), apply64(b)), zero_point);
+  }
+
+ private:
+  typename V::I64 apply64(typename V::I64 biased) const {
+    const typename V::I64 product = V::srai64(V::add64(V::mulu_lo32(biased, multiplier), round), shift);
+    return V::min64(V::max64(product, lo), hi);
   }
 };
 

@@ -96,6 +96,14 @@ struct Avx2 {
                                      _mm256_permutevar8x32_epi32(hi, even), 0x20);
   }
   static I64 set1_64(int64_t v) { return _mm256_set1_epi64x(v); }
+  /// The int32 lanes as the low dwords of two int64 vectors (high dwords unspecified), for lane-wise
+  /// int64 work that reads only the low dwords; join64 puts them back. Even / odd dwords: no permute.
+  static void split64(I32 v, I64* a, I64* b) {
+    *a = v;
+    *b = _mm256_srli_epi64(v, 32);
+  }
+  /// Low dwords of a and b to the lanes split64 took them from.
+  static I32 join64(I64 a, I64 b) { return _mm256_blend_epi32(a, _mm256_slli_epi64(b, 32), 0xAA); }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 8) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and gathered by one shuffle.

@@ -100,6 +100,15 @@ struct Avx512 {
                               1);
   }
   static I64 set1_64(int64_t v) { return _mm512_set1_epi64(v); }
+  /// The int32 lanes as the low dwords of two int64 vectors (high dwords unspecified), for lane-wise
+  /// int64 work that reads only the low dwords (mul_lo32, mulu_lo32); join64 puts them back. Even / odd
+  /// dwords: one shift, no cross-lane shuffle (widen_lo / narrow cost 3 each).
+  static void split64(I32 v, I64* a, I64* b) {
+    *a = v;
+    *b = _mm512_srli_epi64(v, 32);
+  }
+  /// Low dwords of a and b to the lanes split64 took them from.
+  static I32 join64(I64 a, I64 b) { return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32)); }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.

@@ -84,6 +84,13 @@ struct Neon {
   /// Low 32 bits of every int64 lane, lo's lanes first.
   static I32 narrow(I64 lo, I64 hi) { return vcombine_s32(vmovn_s64(lo), vmovn_s64(hi)); }
   static I64 set1_64(int64_t v) { return vdupq_n_s64(v); }
+  /// The int32 lanes as the low dwords of two int64 vectors, for lane-wise int64 work that reads only the
+  /// low dwords; join64 puts them back. Halves here (sxtl / xtn are cheap on NEON).
+  static void split64(I32 v, I64* a, I64* b) {
+    *a = widen_lo(v);
+    *b = widen_hi(v);
+  }
+  static I32 join64(I64 a, I64 b) { return narrow(a, b); }
   static I64 add64(I64 a, I64 b) { return vaddq_s64(a, b); }
   static I64 and64(I64 a, I64 b) { return vandq_s64(a, b); }
   /// Signed low dword x signed low dword -> int64 per lane (vmovn keeps the low dwords).
