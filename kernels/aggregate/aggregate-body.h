@@ -11,7 +11,11 @@
 // int4 rows are never unpacked element by element: the packed bytes are XORed with 0x88 (each nibble
 // becomes x + 8 in [0, 15]) and split into even / odd elements in 16-bit lanes, a handful of operations per
 // 4 * kLanes elements. Sum and max stay in those lanes (sum_j x_j = sum_j (x_j + 8) - 8 * count, max_j x_j =
-// max_j (x_j + 8) - 8: the reference's values exactly); GCN multiplies them there too (gcn_sums_s4).
+// max_j (x_j + 8) - 8: the reference's values exactly); GCN multiplies them there too (gcn_sums_s4). They are
+// never interleaved either: an int4 tile stays in "pair order" (V::widen16_pairs: even elements, odd
+// elements, per 2 * kLanes) through the self term and the lane-wise requantization, and the stores put each
+// even / odd pair back together (for int4 output, the pair is one output byte), which at small degrees
+// halves the per-row work.
 // (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
 // there is none.)
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
@@ -86,7 +90,9 @@ class SpmmTwin {
   static constexpr int32_t kNibbleBlock = 4096;
   /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
   static constexpr int32_t kGcnNibbleRows = 16;
-  static_assert(kVecs == 4, "V::interleave16_to_i32 yields a tile of 4 vectors");
+  static_assert(kVecs == 4, "V::widen16_pairs yields a tile of 4 vectors");
+  /// int4 input tiles are in pair order (see the top of the file), int8 ones in element order.
+  static constexpr bool kPairs = kInBits == 4;
   // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
   // out of line and shared with callers on smaller CPUs (see dispatch/twins.h).
   static constexpr int32_t kOutMin = qmin(kOutBits);
@@ -115,13 +121,13 @@ class SpmmTwin {
         continue;
       }
       if (mode == AggregateMode::kMax) {
-        if (kInBits == 4) {
+        if constexpr (kInBits == 4) {
           max_tile_s4(src, col, n, acc);
         } else {
           max_tile(src, col, n, acc);
         }
       } else {
-        if (kInBits == 4) {
+        if constexpr (kInBits == 4) {
           sum_tile_s4(src, col, n, acc);
         } else {
           sum_tile(src, col, n, acc);
@@ -142,7 +148,7 @@ class SpmmTwin {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
       typename V::I64 wide[2 * kVecs];
       for (auto& w : wide) w = V::set1_64(0);
-      if (kInBits == 4) {
+      if constexpr (kInBits == 4) {
         gcn_sums_s4(src, self_row, norm_q15, col, n, wide);
       } else {
         gcn_sums(src, self_row, norm_q15, col, n, wide);
@@ -210,8 +216,8 @@ class SpmmTwin {
         hi_odd = V::add16(hi_odd, V::mullo16(odd, hi));
       }
       typename V::I32 low[kVecs], high[kVecs];
-      V::interleave16_to_i32(lo_even, lo_odd, low);
-      V::interleave16_to_i32(hi_even, hi_odd, high);
+      V::widen16_pairs(lo_even, lo_odd, low);
+      V::widen16_pairs(hi_even, hi_odd, high);
       const typename V::I32 correction = V::set1(norm_sum * (8 + zx_));  // <= 16 * 2^15 * 15
       const typename V::I32 by256 = V::set1(256);
       for (int v = 0; v < kVecs; ++v) {
@@ -229,17 +235,14 @@ class SpmmTwin {
     return bits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
   }
 
-  /// Vector v of the tile at `col` of input row `row`, as int32 lanes (lanes past the row's end are 0).
+  /// Vector v of the tile at `col` of int8 input row `row`, as int32 lanes (lanes past the row's end are 0).
+  /// int4 rows are read by load_nibbles_biased only.
   typename V::I32 load(int32_t row, int32_t col, int32_t n, int v) const {
+    static_assert(kInBits == 8, "int4 tiles are in pair order");
     const int32_t remaining = n - v * kL;
     if (remaining <= 0) return V::zero();
-    const int32_t first = col + v * kL;
-    const uint8_t* p = in_ + static_cast<size_t>(row) * stride_;
-    if (kInBits == 8) {
-      return remaining >= kL ? V::load_s8(p + first) : V::load_s8_partial(p + first, remaining);
-    }
-    // first is a multiple of kL (even), so the vector starts on a byte boundary.
-    return remaining >= kL ? V::load_s4(p + first / 2) : V::load_s4_partial(p + first / 2, remaining);
+    const uint8_t* p = in_ + static_cast<size_t>(row) * stride_ + col + v * kL;
+    return remaining >= kL ? V::load_s8(p) : V::load_s8_partial(p, remaining);
   }
   typename V::I32 centered(int32_t row, int32_t col, int32_t n, int v) const {
     return V::sub(load(row, col, n, v), V::set1(zx_));
@@ -278,7 +281,7 @@ class SpmmTwin {
         odd = V::add16(odd, hi);
       }
       typename V::I32 part[kVecs];
-      V::interleave16_to_i32(even, odd, part);
+      V::widen16_pairs(even, odd, part);
       for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], part[v]);
     }
     const typename V::I32 offset = V::set1(src.count * (8 + zx_));
@@ -287,11 +290,20 @@ class SpmmTwin {
 
   /// GIN: + rounding_shift_right((x_i - zx) * w, 16). |x_i - zx| * w + 2^15 <= 255 * (2^23 - 1) + 2^15 <
   /// 2^31, so the product and the rounding fit int32 lanes.
+  /// An int4 self row is read as biased nibbles in pair order, like the neighbours.
   void add_self_term(int32_t self_row, int32_t weight, int32_t col, int32_t n, typename V::I32* acc) const {
     const typename V::I32 w = V::set1(weight), half = V::set1(1 << 15);
-    for (int v = 0; v < kVecs; ++v) {
-      acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(centered(self_row, col, n, v), w), half)));
+    typename V::I32 x[kVecs];
+    if constexpr (kPairs) {
+      typename V::U16 even, odd;
+      V::load_nibbles_biased(tile_bytes(self_row, col), (n + 1) / 2, &even, &odd);
+      V::widen16_pairs(even, odd, x);
+      const typename V::I32 offset = V::set1(8 + zx_);
+      for (int v = 0; v < kVecs; ++v) x[v] = V::sub(x[v], offset);
+    } else {
+      centered_tile(self_row, col, n, x);
     }
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(x[v], w), half)));
   }
 
   /// acc = max_j x_j - zx; count >= 1.
@@ -317,7 +329,7 @@ class SpmmTwin {
       even = V::max16(even, lo);
       odd = V::max16(odd, hi);
     }
-    V::interleave16_to_i32(even, odd, acc);
+    V::widen16_pairs(even, odd, acc);
     const typename V::I32 offset = V::set1(8 + zx_);
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
@@ -338,9 +350,24 @@ class SpmmTwin {
     return V::srai64(V::add64(V::add64(low, high), round), 30);
   }
 
+  /// Requantizes and stores a tile (element or pair order); vectors wholly past n are skipped.
   void store_tile(int32_t row, int32_t col, int32_t n, const typename V::I32* acc, const RowRequant<V>& rq) {
-    for (int v = 0; v < kVecs && v * kL < n; ++v)
-      store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+    if constexpr (kPairs) {
+      uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
+      for (int h = 0; h < kVecs / 2 && h * 2 * kL < n; ++h) {
+        const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
+        const int count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
+        const typename V::I32 even = rq.apply(acc[2 * h]), odd = rq.apply(acc[2 * h + 1]);
+        if (kOutBits == 8) {
+          V::store_s8_interleaved(p + first, even, odd, count);
+        } else {
+          V::store_s4_interleaved(p + first / 2, even, odd, count);
+        }
+      }
+    } else {
+      for (int v = 0; v < kVecs && v * kL < n; ++v)
+        store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+    }
   }
   /// `value` lanes are final outputs (already in range).
   void store_tile_raw(int32_t row, int32_t col, int32_t n, typename V::I32 value) {

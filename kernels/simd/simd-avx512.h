@@ -78,18 +78,40 @@ struct Avx512 {
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
     *hi = _mm512_srli_epi16(w, 4);
   }
-  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
-  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
-    const __m512i a = _mm512_unpacklo_epi16(lo, hi);                // 128-bit lane L: elements 16L .. 16L + 7
-    const __m512i b = _mm512_unpackhi_epi16(lo, hi);                // elements 16L + 8 .. 16L + 15
-    const __m512i ab01 = _mm512_shuffle_i64x2(a, b, 0x44);          // a.L0 a.L1 b.L0 b.L1
-    const __m512i ab23 = _mm512_shuffle_i64x2(a, b, 0xEE);          // a.L2 a.L3 b.L2 b.L3
-    const __m512i first = _mm512_shuffle_i64x2(ab01, ab01, 0xD8);   // a.L0 b.L0 a.L1 b.L1
-    const __m512i second = _mm512_shuffle_i64x2(ab23, ab23, 0xD8);  // a.L2 b.L2 a.L3 b.L3
-    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(first));
-    out[1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(first, 1));
-    out[2] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(second));
-    out[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(second, 1));
+  /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
+  /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
+  /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /
+  /// store_s4_interleaved write it back in element order (for int4, as bytes without any shuffle).
+  static void widen16_pairs(U16 even, U16 odd, I32* out) {
+    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(even));
+    out[1] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(odd));
+    out[2] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(even, 1));
+    out[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(odd, 1));
+  }
+  /// Lanes already clamped to int8: writes elements [0, n) (n <= 2 * kLanes), element 2i = even lane i and
+  /// 2i + 1 = odd lane i, as bytes: the pair is formed in the int32 lane and narrowed to 16 bits once.
+  static void store_s8_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    const __m256i pairs = _mm512_cvtepi32_epi16(
+        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi32(0xFF)), _mm512_slli_epi32(odd, 8)));
+    if (n == 2 * kLanes) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), pairs);
+    } else {
+      _mm256_mask_storeu_epi8(p, static_cast<__mmask32>((1u << n) - 1u), pairs);
+    }
+  }
+  /// Lanes already clamped to int4: writes elements [0, n) (n <= 2 * kLanes) as packed nibbles, element
+  /// 2i = even lane i, 2i + 1 = odd lane i: byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, (n + 1) / 2
+  /// bytes; an odd n's pad nibble (odd lane n / 2) is zeroed first.
+  static void store_s4_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    if (n < 2 * kLanes) odd = _mm512_maskz_mov_epi32(static_cast<__mmask16>((1u << (n / 2)) - 1u), odd);
+    const __m128i bytes = _mm512_cvtepi32_epi8(
+        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi32(0x0F)),
+                        _mm512_and_si512(_mm512_slli_epi32(odd, 4), _mm512_set1_epi32(0xF0))));
+    if (n == 2 * kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << ((n + 1) / 2)) - 1u), bytes);
+    }
   }
 
   static I64 widen_lo(I32 v) { return _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)); }
