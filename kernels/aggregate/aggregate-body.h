@@ -107,11 +107,14 @@ class SpmmTwin {
         zx_(in_zero_point),
         zo_(out_zero_point) {}
 
+  /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
+  /// callers build it once per call otherwise.
+  RowRequant<V> requant(MeanRescale rescale) const { return RowRequant<V>(rescale, zo_, kOutMin, kOutMax); }
+
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
   void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
-              MeanRescale rescale, int32_t row) {
-    const RowRequant<V> rq(rescale, zo_, kOutMin, kOutMax);
+              const RowRequant<V>& rq, int32_t row) {
     const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
@@ -139,9 +142,8 @@ class SpmmTwin {
   }
 
   /// GCN: t = rounding_shift_right(norm_i * sum_{j in N(i) + self} (x_j - zx) * norm_j, 30).
-  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, MeanRescale rescale,
+  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
            int32_t row) {
-    const RowRequant<V> rq(rescale, zo_, kOutMin, kOutMax);
     const typename V::I64 own_norm = V::set1_64(norm_q15[self_row]);
     const typename V::I64 round30 = V::set1_64(int64_t{1} << 29);
     for (int32_t col = 0; col < cols_; col += kTile) {
@@ -395,14 +397,18 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
                     int32_t row_end) {
   SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
+  // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
+  const bool per_row = mode == AggregateMode::kMean;
+  const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
   for (int32_t node = row_begin; node < row_end; ++node) {
     const int32_t first = graph.row_ptr[node];
     const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
-    const MeanRescale rescale = twins::aggregate_row_rescale(mode, rq, src.count);
     if (mode == AggregateMode::kGcn) {
-      twin.gcn(src, node, norm_q15, rescale, node);
+      twin.gcn(src, node, norm_q15, fixed, node);
+    } else if (per_row) {
+      twin.reduce(mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
     } else {
-      twin.reduce(mode, src, node, self_weight, rescale, node);
+      twin.reduce(mode, src, node, self_weight, fixed, node);
     }
   }
 }
@@ -415,7 +421,8 @@ void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in
     const SourceRows src{nullptr, graph_ptr[graph], graph_ptr[graph + 1] - graph_ptr[graph]};
     // An empty graph pools to real 0 in every mode (for kSum, zo + rescale(0) is zo as well).
     const AggregateMode reduce_mode = src.count == 0 ? AggregateMode::kMax : mode;
-    twin.reduce(reduce_mode, src, 0, 0, twins::aggregate_row_rescale(mode, rq, src.count), graph);
+    twin.reduce(reduce_mode, src, 0, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
+                graph);
   }
 }
 
