@@ -37,13 +37,13 @@ struct Avx512 {
   /// 16 int4 (8 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
   /// Lanes already clamped to int4: writes the first n (<= 16) as packed nibbles, (n + 1) / 2 bytes at p
   /// (lane 0 in the low nibble; an odd n's pad nibble is 0). Pairs of bytes b0 | b1 << 8 become
-  /// (b0 & 0xF) | (b1 & 0xF) << 4 in 16-bit lanes, narrowed to bytes.
+  /// (b0 & 0xF) | (b1 & 0xF) << 4 in 16-bit lanes, narrowed to bytes, stored from the vector register.
   static void store_s4(uint8_t* p, I32 v, int n) {
+    if (n < kLanes) v = _mm512_maskz_mov_epi32(static_cast<__mmask16>((1u << n) - 1u), v);  // pad nibble 0
     const __m128i bytes = _mm512_cvtepi32_epi8(v);
     const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi16(0x000F));
     const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi16(0x00F0));
-    const __m128i packed = _mm_packus_epi16(_mm_or_si128(lo, hi), _mm_setzero_si128());
-    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(packed)), n);
+    store_bytes8(p, _mm_packus_epi16(_mm_or_si128(lo, hi), _mm_setzero_si128()), (n + 1) / 2);
   }
   static I32 load_s4(const uint8_t* p) {
     return _mm512_cvtepi8_epi32(unpack_nibbles(_mm_loadl_epi64(cast128(p))));
@@ -134,11 +134,14 @@ struct Avx512 {
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  /// Stored straight from the vector register: a trip through a general register (vmovq + scalar store)
+  /// was the slowest step of an int4 dense row.
   static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
+    if (n < kLanes) odd = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << (n / 2)) - 1u), odd);  // pad 0
     const __m512i bytes =
         _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi64(0x0F)),
                         _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0)));
-    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(_mm512_cvtepi64_epi8(bytes))), n);
+    store_bytes8(p, _mm512_cvtepi64_epi8(bytes), (n + 1) / 2);
   }
   static I64 add64(I64 a, I64 b) { return _mm512_add_epi64(a, b); }
   static I64 and64(I64 a, I64 b) { return _mm512_and_si512(a, b); }
@@ -236,6 +239,14 @@ struct Avx512 {
 
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
+  /// The low `bytes` (<= 8) bytes of v.
+  static void store_bytes8(uint8_t* p, __m128i v, int bytes) {
+    if (bytes == 8) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), v);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << bytes) - 1u), v);
+    }
+  }
   static __mmask64 mask64(int n) { return n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1u); }
   static __m512i load_bytes64(const uint8_t* p, int n) {
     return n == 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(mask64(n), p);
