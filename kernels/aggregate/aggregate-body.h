@@ -90,6 +90,8 @@ class SpmmTwin {
   static constexpr int32_t kNibbleBlock = 4096;
   /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
   static constexpr int32_t kGcnNibbleRows = 16;
+  /// GIN's self weight 1.0 in Q16.
+  static constexpr int32_t kSelfWeightOne = 1 << 16;
   static_assert(kVecs == 4, "V::widen16_pairs yields a tile of 4 vectors");
   /// int4 input tiles are in pair order (see the top of the file), int8 ones in element order.
   static constexpr bool kPairs = kInBits == 4;
@@ -130,12 +132,15 @@ class SpmmTwin {
           max_tile(src, col, n, acc);
         }
       } else {
+        // GIN with eps = 0 (self weight 1.0): rounding_shift_right((x_i - zx) * 2^16, 16) = x_i - zx
+        // exactly, so the self row is summed like one more neighbour (no widening or multiply of its own).
+        const int32_t summed_self = self_weight_q16 == kSelfWeightOne ? self_row : -1;
         if constexpr (kInBits == 4) {
-          sum_tile_s4(src, col, n, acc);
+          sum_tile_s4(src, summed_self, col, n, acc);
         } else {
-          sum_tile(src, col, n, acc);
+          sum_tile(src, summed_self, col, n, acc);
         }
-        if (self_weight_q16 != 0) add_self_term(self_row, self_weight_q16, col, n, acc);
+        if (self_weight_q16 != 0 && summed_self < 0) add_self_term(self_row, self_weight_q16, col, n, acc);
       }
       store_tile(row, col, n, acc, rq);
     }
@@ -257,25 +262,30 @@ class SpmmTwin {
     return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
   }
 
-  /// acc = sum_j x_j - count * zx = sum_j (x_j - zx): |sum_j x_j| <= 128 * 2^22 < 2^30.
-  void sum_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
+  /// acc = sum_j x_j - count * zx = sum_j (x_j - zx), over src and row `self` too when self >= 0:
+  /// |sum_j x_j| <= 128 * (2^22 + 1) < 2^30.
+  void sum_tile(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
+    for (int v = 0; v < kVecs; ++v) acc[v] = self >= 0 ? load(self, col, n, v) : V::zero();
     for (int32_t k = 0; k < src.count; ++k) {
       const int32_t source = src.at(k);
       for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
     }
-    const typename V::I32 offset = V::set1(src.count * zx_);
+    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * zx_);
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
   /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
-  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored.
-  void sum_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored. Row
+  /// `self` (if >= 0) starts the first block: (kNibbleBlock + 1) * 15 < 2^16 still.
+  void sum_tile_s4(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
+    static_assert((kNibbleBlock + 1) * 15 < (1 << 16), "16-bit nibble sums");
     const int bytes = (n + 1) / 2;
     for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
-    for (int32_t k = 0; k < src.count;) {
+    typename V::U16 even = V::zero16(), odd = V::zero16();
+    if (self >= 0) V::load_nibbles_biased(tile_bytes(self, col), bytes, &even, &odd);
+    int32_t k = 0;
+    do {  // at least once: the self row alone (count == 0) is flushed too
       const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
-      typename V::U16 even = V::zero16(), odd = V::zero16();
       for (; k < block_end; ++k) {
         typename V::U16 lo, hi;
         V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
@@ -285,8 +295,10 @@ class SpmmTwin {
       typename V::I32 part[kVecs];
       V::widen16_pairs(even, odd, part);
       for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], part[v]);
-    }
-    const typename V::I32 offset = V::set1(src.count * (8 + zx_));
+      even = V::zero16();
+      odd = V::zero16();
+    } while (k < src.count);
+    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (8 + zx_));
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
