@@ -341,6 +341,13 @@ class DensePackedRun {
   void run(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
     const typename V::I32 main_zx = V::set1(main.zero_point());
     const typename V::I32 extra_zx = V::set1(extra_ != nullptr ? extra_->zero_point() : 0);
+    // Locals, not members: the byte stores may alias *this, so members would be reloaded every row.
+    const Output output{out_,
+                        out_stride_,
+                        V::set1_64(int64_t{lo_} - zo_),
+                        V::set1_64(int64_t{kOutMax} - zo_),
+                        V::set1_64(zo_),
+                        V::set1(zo_)};
     for (int32_t row = row_begin; row < row_end;) {
       // The fewest tiles of at most kDenseRows rows, of balanced heights (18 rows: 6 + 6 + 6, not
       // 8 + 8 + 2): every tile streams the block's weights once, and a short tile leaves the dot-product
@@ -357,10 +364,10 @@ class DensePackedRun {
           extra_->accumulate(row, rows, block, acc_extra_);
           for (int v = 0; v < kVecs; ++v) extra_consts[v] = extra_->consts(block).load(v, extra_zx);
           for (int r = 0; r < rows; ++r)
-            store_row<true>(row + r, r, channel, channels, main_consts, extra_consts);
+            store_row<true>(output, row + r, r, channel, channels, main_consts, extra_consts);
         } else {
           for (int r = 0; r < rows; ++r)
-            store_row<false>(row + r, r, channel, channels, main_consts, nullptr);
+            store_row<false>(output, row + r, r, channel, channels, main_consts, nullptr);
         }
       }
       row += rows;
@@ -371,14 +378,20 @@ class DensePackedRun {
   static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
   static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
   using Vec = typename DensePackedConsts<V, kVecs>::Vec;
+  struct Output {
+    uint8_t* data;
+    size_t stride;
+    typename V::I64 lo, hi;  ///< the output range minus the zero point
+    typename V::I64 zo64;
+    typename V::I32 zo32;
+  };
 
   /// clamp(zo + rescaled main (+ rescaled extra), lo, hi) = clamp(sum, lo - zo, hi - zo) + zo: the zero
   /// point is added once, after the clamp (to the joined int32 lanes for int8 output).
   template <bool kExtra>
-  void store_row(int32_t row, int r, int32_t channel, int32_t channels, const Vec* main_consts,
-                 const Vec* extra_consts) {
-    uint8_t* out_row = out_ + static_cast<size_t>(row) * out_stride_;
-    const typename V::I64 lo = V::set1_64(int64_t{lo_} - zo_), hi = V::set1_64(int64_t{kOutMax} - zo_);
+  void store_row(const Output& output, int32_t row, int r, int32_t channel, int32_t channels,
+                 const Vec* main_consts, const Vec* extra_consts) {
+    uint8_t* out_row = output.data + static_cast<size_t>(row) * output.stride;
     for (int v = 0; v < kVecs && v * kL < channels; ++v) {
       typename V::I64 even, odd;
       DensePackedConsts<V, kVecs>::apply(V::load_i32(acc_main_ + r * kChannels + v * kL), main_consts[v],
@@ -391,15 +404,15 @@ class DensePackedRun {
         even = V::add64(even, extra_even);
         odd = V::add64(odd, extra_odd);
       }
-      even = V::min64(V::max64(even, lo), hi);
-      odd = V::min64(V::max64(odd, lo), hi);
+      even = V::min64(V::max64(even, output.lo), output.hi);
+      odd = V::min64(V::max64(odd, output.lo), output.hi);
       const int32_t first = channel + v * kL;  // a multiple of kLanes, so even
       const int count = channels - v * kL < kL ? channels - v * kL : kL;
       if (kOutBits == 8) {
-        V::store_s8(out_row + first, V::add(V::blend_odd(even, V::shl32(odd)), V::set1(zo_)), count);
+        V::store_s8(out_row + first, V::add(V::blend_odd(even, V::shl32(odd)), output.zo32), count);
       } else {
-        const typename V::I64 zo = V::set1_64(zo_);
-        V::store_s4_pairs(out_row + first / 2, V::add64(even, zo), V::add64(odd, zo), count);
+        V::store_s4_pairs(out_row + first / 2, V::add64(even, output.zo64), V::add64(odd, output.zo64),
+                          count);
       }
     }
   }
