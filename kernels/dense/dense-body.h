@@ -386,33 +386,43 @@ class DensePackedRun {
     typename V::I32 zo32;
   };
 
-  /// clamp(zo + rescaled main (+ rescaled extra), lo, hi) = clamp(sum, lo - zo, hi - zo) + zo: the zero
-  /// point is added once, after the clamp (to the joined int32 lanes for int8 output).
+  /// clamp(zo + rescaled main (+ rescaled extra), lo, hi) = clamp(sum, lo - zo, hi - zo) + zo.
   template <bool kExtra>
   void store_row(const Output& output, int32_t row, int r, int32_t channel, int32_t channels,
                  const Vec* main_consts, const Vec* extra_consts) {
     uint8_t* out_row = output.data + static_cast<size_t>(row) * output.stride;
+    typename V::I64 even[kVecs], odd[kVecs];
     for (int v = 0; v < kVecs && v * kL < channels; ++v) {
-      typename V::I64 even, odd;
       DensePackedConsts<V, kVecs>::apply(V::load_i32(acc_main_ + r * kChannels + v * kL), main_consts[v],
-                                         &even, &odd);
+                                         &even[v], &odd[v]);
       if constexpr (kExtra) {
         // Rescaled separately, as in the reference: the two accumulators are at different scales.
         typename V::I64 extra_even, extra_odd;
         DensePackedConsts<V, kVecs>::apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), extra_consts[v],
                                            &extra_even, &extra_odd);
-        even = V::add64(even, extra_even);
-        odd = V::add64(odd, extra_odd);
+        even[v] = V::add64(even[v], extra_even);
+        odd[v] = V::add64(odd[v], extra_odd);
       }
-      even = V::min64(V::max64(even, output.lo), output.hi);
-      odd = V::min64(V::max64(odd, output.lo), output.hi);
+      even[v] = V::min64(V::max64(even[v], output.lo), output.hi);
+      odd[v] = V::min64(V::max64(odd[v], output.lo), output.hi);
       const int32_t first = channel + v * kL;  // a multiple of kLanes, so even
       const int count = channels - v * kL < kL ? channels - v * kL : kL;
-      if (kOutBits == 8) {
-        V::store_s8(out_row + first, V::add(V::blend_odd(even, V::shl32(odd)), output.zo32), count);
+      if constexpr (kOutBits == 8) {  // the zero point added once, to the joined int32 lanes
+        V::store_s8(out_row + first, V::add(V::blend_odd(even[v], V::shl32(odd[v])), output.zo32), count);
+        continue;
+      }
+      even[v] = V::add64(even[v], output.zo64);
+      odd[v] = V::add64(odd[v], output.zo64);
+      if constexpr (kVecs == 1) {
+        V::store_s4_pairs(out_row + first / 2, even[v], odd[v], count);
+      }
+    }
+    if constexpr (kOutBits == 4 && kVecs == 2) {
+      // 32 int4 channels are 16 bytes: one store (see load_stored32 in simd-avx512.h).
+      if (channels > kL) {
+        V::store_s4_quads(out_row + channel / 2, even[0], odd[0], even[1], odd[1], channels);
       } else {
-        V::store_s4_pairs(out_row + first / 2, V::add64(even, output.zo64), V::add64(odd, output.zo64),
-                          count);
+        V::store_s4_pairs(out_row + channel / 2, even[0], odd[0], channels);
       }
     }
   }

@@ -74,7 +74,8 @@ struct Avx512 {
   static U16 mullo16(U16 a, U16 b) { return _mm512_mullo_epi16(a, b); }
   /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
   static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
-    const __m512i w = _mm512_xor_si512(_mm512_cvtepu8_epi16(load_bytes32(p, bytes)), _mm512_set1_epi16(0x88));
+    const __m512i w =
+        _mm512_xor_si512(_mm512_cvtepu8_epi16(load_stored32(p, bytes)), _mm512_set1_epi16(0x88));
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
     *hi = _mm512_srli_epi16(w, 4);
   }
@@ -138,10 +139,25 @@ struct Avx512 {
   /// was the slowest step of an int4 dense row.
   static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
     if (n < kLanes) odd = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << (n / 2)) - 1u), odd);  // pad 0
-    const __m512i bytes =
+    store_bytes8(p, pack_s4_pairs(even, odd), (n + 1) / 2);
+  }
+  /// The 8 bytes (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  static __m128i pack_s4_pairs(I64 even, I64 odd) {
+    return _mm512_cvtepi64_epi8(
         _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi64(0x0F)),
-                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0)));
-    store_bytes8(p, _mm512_cvtepi64_epi8(bytes), (n + 1) / 2);
+                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0))));
+  }
+  /// store_s4_pairs of channels [0, n) (16 < n <= 32) from two vectors of pairs (channels 0..15, 16..31),
+  /// as one 16-byte store when n == 32 (see load_stored32).
+  static void store_s4_quads(uint8_t* p, I64 even0, I64 odd0, I64 even1, I64 odd1, int n) {
+    if (n < 2 * kLanes)
+      odd1 = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << ((n - kLanes) / 2)) - 1u), odd1);
+    const __m128i bytes = _mm_unpacklo_epi64(pack_s4_pairs(even0, odd0), pack_s4_pairs(even1, odd1));
+    if (n == 2 * kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << ((n + 1) / 2)) - 1u), bytes);
+    }
   }
   static I64 add64(I64 a, I64 b) { return _mm512_add_epi64(a, b); }
   static I64 and64(I64 a, I64 b) { return _mm512_and_si512(a, b); }
@@ -165,11 +181,11 @@ struct Avx512 {
 
   static Acc acc_zero() { return _mm512_setzero_si512(); }
   static X load_x_s8(const uint8_t* p, int n) {
-    return _mm512_xor_si512(load_bytes64(p, n), _mm512_set1_epi8(-128));
+    return _mm512_xor_si512(load_stored64(p, n), _mm512_set1_epi8(-128));
   }
   /// Activation rows start on a byte boundary and k is a multiple of kStep, so p is a whole byte.
   static X load_x_s4(const uint8_t* p, int n) {
-    return _mm512_xor_si512(unpack_nibbles64(load_bytes32(p, (n + 1) / 2)), _mm512_set1_epi8(-128));
+    return _mm512_xor_si512(unpack_nibbles64(load_stored32(p, (n + 1) / 2)), _mm512_set1_epi8(-128));
   }
   static W load_w_s8(const uint8_t* p, int n) { return load_bytes64(p, n); }
   /// n (<= 64) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
@@ -254,6 +270,29 @@ struct Avx512 {
   static __m256i load_bytes32(const uint8_t* p, int n) {
     return n == 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
                    : _mm256_maskz_loadu_epi8(static_cast<__mmask32>(mask64(n)), p);
+  }
+  // Activation rows are read by the next layer right after this one wrote them, often still in the store
+  // buffer. A load is forwarded from a store only when it lies within that one store: a 32- or 64-byte load
+  // over rows written 16 bytes at a time waits for the stores to retire instead (measured on Zen 5, MUTAG:
+  // ~10% of an int8 invoke, more of an int4 one). The dense and aggregation twins write each aligned
+  // 16 bytes of a row with one store (store_s8, store_s4_quads, store_s8_interleaved, store_s4_interleaved;
+  // store_s4 and store_s4_pairs write 8, the whole row when it is that short), so these loads read rows in
+  // the same 16-byte pieces.
+  /// n (<= 16) bytes as one piece.
+  static __m128i load_piece(const uint8_t* p, int n) {
+    return n >= 16 ? _mm_loadu_si128(cast128(p))
+                   : _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
+  /// n (<= 32) activation bytes (zero past n), in 16-byte pieces.
+  static __m256i load_stored32(const uint8_t* p, int n) {
+    const __m128i lo = load_piece(p, n);
+    return n > 16 ? _mm256_inserti128_si256(_mm256_castsi128_si256(lo), load_piece(p + 16, n - 16), 1)
+                  : _mm256_zextsi128_si256(lo);
+  }
+  /// n (<= 64) activation bytes (zero past n), in 16-byte pieces.
+  static __m512i load_stored64(const uint8_t* p, int n) {
+    const __m512i lo = _mm512_zextsi256_si512(load_stored32(p, n < 32 ? n : 32));
+    return n > 32 ? _mm512_inserti64x4(lo, load_stored32(p + 32, n - 32), 1) : lo;
   }
   /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
   static __m128i unpack_nibbles(__m128i packed) {
