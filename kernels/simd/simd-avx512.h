@@ -181,7 +181,7 @@ struct Avx512 {
 
   static Acc acc_zero() { return _mm512_setzero_si512(); }
   static X load_x_s8(const uint8_t* p, int n) {
-    return _mm512_xor_si512(load_stored64(p, n), _mm512_set1_epi8(-128));
+    return _mm512_xor_si512(load_bytes64(p, n), _mm512_set1_epi8(-128));
   }
   /// Activation rows start on a byte boundary and k is a multiple of kStep, so p is a whole byte.
   static X load_x_s4(const uint8_t* p, int n) {
@@ -271,13 +271,11 @@ struct Avx512 {
     return n == 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
                    : _mm256_maskz_loadu_epi8(static_cast<__mmask32>(mask64(n)), p);
   }
-  // Activation rows are read by the next layer right after this one wrote them, often still in the store
-  // buffer. A load is forwarded from a store only when it lies within that one store: a 32- or 64-byte load
-  // over rows written 16 bytes at a time waits for the stores to retire instead (measured on Zen 5, MUTAG:
-  // ~10% of an int8 invoke, more of an int4 one). The dense and aggregation twins write each aligned
-  // 16 bytes of a row with one store (store_s8, store_s4_quads, store_s8_interleaved, store_s4_interleaved;
-  // store_s4 and store_s4_pairs write 8, the whole row when it is that short), so these loads read rows in
-  // the same 16-byte pieces.
+  // int4 activation rows are read by the next layer right after this one wrote them, often still in the
+  // store buffer, where a load is forwarded only when it is unmasked and lies within one store. The int4
+  // outputs of the dense and aggregation twins write each aligned 16 bytes of a row with one store
+  // (store_s4_quads, store_s4_interleaved), so int4 rows are read in the same 16-byte pieces (measured on
+  // Zen 5, MUTAG int4: ~8% of an invoke; for int8 rows a single masked load measured faster).
   /// n (<= 16) bytes as one piece.
   static __m128i load_piece(const uint8_t* p, int n) {
     return n >= 16 ? _mm_loadu_si128(cast128(p))
@@ -288,11 +286,6 @@ struct Avx512 {
     const __m128i lo = load_piece(p, n);
     return n > 16 ? _mm256_inserti128_si256(_mm256_castsi128_si256(lo), load_piece(p + 16, n - 16), 1)
                   : _mm256_zextsi128_si256(lo);
-  }
-  /// n (<= 64) activation bytes (zero past n), in 16-byte pieces.
-  static __m512i load_stored64(const uint8_t* p, int n) {
-    const __m512i lo = _mm512_zextsi256_si512(load_stored32(p, n < 32 ? n : 32));
-    return n > 32 ? _mm512_inserti64x4(lo, load_stored32(p + 32, n - 32), 1) : lo;
   }
   /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
   static __m128i unpack_nibbles(__m128i packed) {
