@@ -11,7 +11,11 @@
 // int4 rows are never unpacked element by element: the packed bytes are XORed with 0x88 (each nibble
 // becomes x + 8 in [0, 15]) and split into even / odd elements in 16-bit lanes, a handful of operations per
 // 4 * kLanes elements. Sum and max stay in those lanes (sum_j x_j = sum_j (x_j + 8) - 8 * count, max_j x_j =
-// max_j (x_j + 8) - 8: the reference's values exactly); GCN multiplies them there too (gcn_sums_s4).
+// max_j (x_j + 8) - 8: the reference's values exactly); GCN multiplies them there too (gcn_sums_s4). They are
+// never interleaved either: an int4 tile stays in "pair order" (V::widen16_pairs: even elements, odd
+// elements, per 2 * kLanes) through the self term and the lane-wise requantization, and the stores put each
+// even / odd pair back together (for int4 output, the pair is one output byte), which at small degrees
+// halves the per-row work.
 // (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
 // there is none.)
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
@@ -38,32 +42,38 @@ struct SourceRows {
 
 template <class V>
 struct RowRequant {
-  typename V::I64 multiplier_lo;  ///< low 32 bits of the (unsigned, < 2^32) multiplier
-  typename V::I64 multiplier_hi;  ///< all ones when the multiplier is >= 2^31 (its low dword reads negative)
-  typename V::I64 round;          ///< 2^(shift - 1)
+  typename V::I32 bias;        ///< 2^31: acc + 2^31 read as uint32 is acc biased into [0, 2^32)
+  typename V::I64 multiplier;  ///< the (unsigned, < 2^32) multiplier in the low dwords
+  typename V::I64 round;       ///< 2^(shift - 1) - 2^31 * multiplier, wrapping
   int shift;
-  typename V::I64 zero_point, lo, hi;
+  typename V::I64 lo, hi;  ///< the output range minus the zero point
+  typename V::I32 zero_point;
 
   RowRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
-      : multiplier_lo(V::set1_64(static_cast<int64_t>(static_cast<uint32_t>(r.multiplier)))),
-        multiplier_hi(V::set1_64(r.multiplier >= (int64_t{1} << 31) ? -1 : 0)),
-        round(V::set1_64(int64_t{1} << (r.shift - 1))),
+      : bias(V::set1(INT32_MIN)),
+        multiplier(V::set1_64(r.multiplier)),
+        round(V::set1_64(static_cast<int64_t>((uint64_t{1} << (r.shift - 1)) -
+                                              (static_cast<uint64_t>(r.multiplier) << 31)))),
         shift(r.shift),
-        zero_point(V::set1_64(zo)),
-        lo(V::set1_64(lo_value)),
-        hi(V::set1_64(hi_value)) {}
+        lo(V::set1_64(int64_t{lo_value} - zo)),
+        hi(V::set1_64(int64_t{hi_value} - zo)),
+        zero_point(V::set1(zo)) {}
 
-  /// clamp(zo + rescale(acc, m, shift), lo, hi) for int64 lanes holding sign-extended int32 accumulators.
-  /// mul_lo32 reads the multiplier's low dword as signed, i.e. m - 2^32 when m >= 2^31; adding acc << 32
-  /// then restores acc * m exactly (|acc * m| < 2^62).
-  typename V::I64 apply64(typename V::I64 acc) const {
-    typename V::I64 product =
-        V::add64(V::mul_lo32(acc, multiplier_lo), V::and64(V::shl32(acc), multiplier_hi));
-    product = V::srai64(V::add64(product, round), shift);
-    return V::min64(V::max64(V::add64(product, zero_point), lo), hi);
-  }
+  /// clamp(zo + rescale(acc, m, shift), lo, hi) per int32 lane, as dense-body.h's DensePackedConsts::apply:
+  /// b = acc + 2^31 in [0, 2^32) makes mulu_lo32 form b * m < 2^64 exactly, and + round leaves
+  /// acc * m + 2^(shift-1) modulo 2^64, a value in (-2^62, 2^62 + 2^61) (|acc * m| < 2^62), so its int64
+  /// reading is exact and the arithmetic shift floors as rescale() does. clamp(p + zo, lo, hi) =
+  /// clamp(p, lo - zo, hi - zo) + zo, so zo is added once, to the joined int32 lanes (in range).
   typename V::I32 apply(typename V::I32 acc) const {
-    return V::narrow(apply64(V::widen_lo(acc)), apply64(V::widen_hi(acc)));
+    typename V::I64 a, b;
+    V::split64(V::add(acc, bias), &a, &b);
+    return V::add(V::join64(apply64(a), apply64(b)), zero_point);
+  }
+
+ private:
+  typename V::I64 apply64(typename V::I64 biased) const {
+    const typename V::I64 product = V::srai64(V::add64(V::mulu_lo32(biased, multiplier), round), shift);
+    return V::min64(V::max64(product, lo), hi);
   }
 };
 
@@ -80,7 +90,11 @@ class SpmmTwin {
   static constexpr int32_t kNibbleBlock = 4096;
   /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
   static constexpr int32_t kGcnNibbleRows = 16;
-  static_assert(kVecs == 4, "V::interleave16_to_i32 yields a tile of 4 vectors");
+  /// GIN's self weight 1.0 in Q16.
+  static constexpr int32_t kSelfWeightOne = 1 << 16;
+  static_assert(kVecs == 4, "V::widen16_pairs yields a tile of 4 vectors");
+  /// int4 input tiles are in pair order (see the top of the file), int8 ones in element order.
+  static constexpr bool kPairs = kInBits == 4;
   // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
   // out of line and shared with callers on smaller CPUs (see dispatch/twins.h).
   static constexpr int32_t kOutMin = qmin(kOutBits);
@@ -95,11 +109,14 @@ class SpmmTwin {
         zx_(in_zero_point),
         zo_(out_zero_point) {}
 
+  /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
+  /// callers build it once per call otherwise.
+  RowRequant<V> requant(MeanRescale rescale) const { return RowRequant<V>(rescale, zo_, kOutMin, kOutMax); }
+
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
   void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
-              MeanRescale rescale, int32_t row) {
-    const RowRequant<V> rq(rescale, zo_, kOutMin, kOutMax);
+              const RowRequant<V>& rq, int32_t row) {
     const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
@@ -109,34 +126,36 @@ class SpmmTwin {
         continue;
       }
       if (mode == AggregateMode::kMax) {
-        if (kInBits == 4) {
+        if constexpr (kInBits == 4) {
           max_tile_s4(src, col, n, acc);
         } else {
           max_tile(src, col, n, acc);
         }
       } else {
-        if (kInBits == 4) {
-          sum_tile_s4(src, col, n, acc);
+        // GIN with eps = 0 (self weight 1.0): rounding_shift_right((x_i - zx) * 2^16, 16) = x_i - zx
+        // exactly, so the self row is summed like one more neighbour (no widening or multiply of its own).
+        const int32_t summed_self = self_weight_q16 == kSelfWeightOne ? self_row : -1;
+        if constexpr (kInBits == 4) {
+          sum_tile_s4(src, summed_self, col, n, acc);
         } else {
-          sum_tile(src, col, n, acc);
+          sum_tile(src, summed_self, col, n, acc);
         }
-        if (self_weight_q16 != 0) add_self_term(self_row, self_weight_q16, col, n, acc);
+        if (self_weight_q16 != 0 && summed_self < 0) add_self_term(self_row, self_weight_q16, col, n, acc);
       }
       store_tile(row, col, n, acc, rq);
     }
   }
 
   /// GCN: t = rounding_shift_right(norm_i * sum_{j in N(i) + self} (x_j - zx) * norm_j, 30).
-  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, MeanRescale rescale,
+  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
            int32_t row) {
-    const RowRequant<V> rq(rescale, zo_, kOutMin, kOutMax);
     const typename V::I64 own_norm = V::set1_64(norm_q15[self_row]);
     const typename V::I64 round30 = V::set1_64(int64_t{1} << 29);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
       typename V::I64 wide[2 * kVecs];
       for (auto& w : wide) w = V::set1_64(0);
-      if (kInBits == 4) {
+      if constexpr (kInBits == 4) {
         gcn_sums_s4(src, self_row, norm_q15, col, n, wide);
       } else {
         gcn_sums(src, self_row, norm_q15, col, n, wide);
@@ -204,8 +223,8 @@ class SpmmTwin {
         hi_odd = V::add16(hi_odd, V::mullo16(odd, hi));
       }
       typename V::I32 low[kVecs], high[kVecs];
-      V::interleave16_to_i32(lo_even, lo_odd, low);
-      V::interleave16_to_i32(hi_even, hi_odd, high);
+      V::widen16_pairs(lo_even, lo_odd, low);
+      V::widen16_pairs(hi_even, hi_odd, high);
       const typename V::I32 correction = V::set1(norm_sum * (8 + zx_));  // <= 16 * 2^15 * 15
       const typename V::I32 by256 = V::set1(256);
       for (int v = 0; v < kVecs; ++v) {
@@ -223,17 +242,14 @@ class SpmmTwin {
     return bits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
   }
 
-  /// Vector v of the tile at `col` of input row `row`, as int32 lanes (lanes past the row's end are 0).
+  /// Vector v of the tile at `col` of int8 input row `row`, as int32 lanes (lanes past the row's end are 0).
+  /// int4 rows are read by load_nibbles_biased only.
   typename V::I32 load(int32_t row, int32_t col, int32_t n, int v) const {
+    static_assert(kInBits == 8, "int4 tiles are in pair order");
     const int32_t remaining = n - v * kL;
     if (remaining <= 0) return V::zero();
-    const int32_t first = col + v * kL;
-    const uint8_t* p = in_ + static_cast<size_t>(row) * stride_;
-    if (kInBits == 8) {
-      return remaining >= kL ? V::load_s8(p + first) : V::load_s8_partial(p + first, remaining);
-    }
-    // first is a multiple of kL (even), so the vector starts on a byte boundary.
-    return remaining >= kL ? V::load_s4(p + first / 2) : V::load_s4_partial(p + first / 2, remaining);
+    const uint8_t* p = in_ + static_cast<size_t>(row) * stride_ + col + v * kL;
+    return remaining >= kL ? V::load_s8(p) : V::load_s8_partial(p, remaining);
   }
   typename V::I32 centered(int32_t row, int32_t col, int32_t n, int v) const {
     return V::sub(load(row, col, n, v), V::set1(zx_));
@@ -246,25 +262,30 @@ class SpmmTwin {
     return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
   }
 
-  /// acc = sum_j x_j - count * zx = sum_j (x_j - zx): |sum_j x_j| <= 128 * 2^22 < 2^30.
-  void sum_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
+  /// acc = sum_j x_j - count * zx = sum_j (x_j - zx), over src and row `self` too when self >= 0:
+  /// |sum_j x_j| <= 128 * (2^22 + 1) < 2^30.
+  void sum_tile(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
+    for (int v = 0; v < kVecs; ++v) acc[v] = self >= 0 ? load(self, col, n, v) : V::zero();
     for (int32_t k = 0; k < src.count; ++k) {
       const int32_t source = src.at(k);
       for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
     }
-    const typename V::I32 offset = V::set1(src.count * zx_);
+    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * zx_);
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
   /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
-  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored.
-  void sum_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored. Row
+  /// `self` (if >= 0) starts the first block: (kNibbleBlock + 1) * 15 < 2^16 still.
+  void sum_tile_s4(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
+    static_assert((kNibbleBlock + 1) * 15 < (1 << 16), "16-bit nibble sums");
     const int bytes = (n + 1) / 2;
     for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
-    for (int32_t k = 0; k < src.count;) {
+    typename V::U16 even = V::zero16(), odd = V::zero16();
+    if (self >= 0) V::load_nibbles_biased(tile_bytes(self, col), bytes, &even, &odd);
+    int32_t k = 0;
+    do {  // at least once: the self row alone (count == 0) is flushed too
       const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
-      typename V::U16 even = V::zero16(), odd = V::zero16();
       for (; k < block_end; ++k) {
         typename V::U16 lo, hi;
         V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
@@ -272,20 +293,31 @@ class SpmmTwin {
         odd = V::add16(odd, hi);
       }
       typename V::I32 part[kVecs];
-      V::interleave16_to_i32(even, odd, part);
+      V::widen16_pairs(even, odd, part);
       for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], part[v]);
-    }
-    const typename V::I32 offset = V::set1(src.count * (8 + zx_));
+      even = V::zero16();
+      odd = V::zero16();
+    } while (k < src.count);
+    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (8 + zx_));
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
   /// GIN: + rounding_shift_right((x_i - zx) * w, 16). |x_i - zx| * w + 2^15 <= 255 * (2^23 - 1) + 2^15 <
   /// 2^31, so the product and the rounding fit int32 lanes.
+  /// An int4 self row is read as biased nibbles in pair order, like the neighbours.
   void add_self_term(int32_t self_row, int32_t weight, int32_t col, int32_t n, typename V::I32* acc) const {
     const typename V::I32 w = V::set1(weight), half = V::set1(1 << 15);
-    for (int v = 0; v < kVecs; ++v) {
-      acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(centered(self_row, col, n, v), w), half)));
+    typename V::I32 x[kVecs];
+    if constexpr (kPairs) {
+      typename V::U16 even, odd;
+      V::load_nibbles_biased(tile_bytes(self_row, col), (n + 1) / 2, &even, &odd);
+      V::widen16_pairs(even, odd, x);
+      const typename V::I32 offset = V::set1(8 + zx_);
+      for (int v = 0; v < kVecs; ++v) x[v] = V::sub(x[v], offset);
+    } else {
+      centered_tile(self_row, col, n, x);
     }
+    for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(x[v], w), half)));
   }
 
   /// acc = max_j x_j - zx; count >= 1.
@@ -311,7 +343,7 @@ class SpmmTwin {
       even = V::max16(even, lo);
       odd = V::max16(odd, hi);
     }
-    V::interleave16_to_i32(even, odd, acc);
+    V::widen16_pairs(even, odd, acc);
     const typename V::I32 offset = V::set1(8 + zx_);
     for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
   }
@@ -332,9 +364,24 @@ class SpmmTwin {
     return V::srai64(V::add64(V::add64(low, high), round), 30);
   }
 
+  /// Requantizes and stores a tile (element or pair order); vectors wholly past n are skipped.
   void store_tile(int32_t row, int32_t col, int32_t n, const typename V::I32* acc, const RowRequant<V>& rq) {
-    for (int v = 0; v < kVecs && v * kL < n; ++v)
-      store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+    if constexpr (kPairs) {
+      uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
+      for (int h = 0; h < kVecs / 2 && h * 2 * kL < n; ++h) {
+        const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
+        const int count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
+        const typename V::I32 even = rq.apply(acc[2 * h]), odd = rq.apply(acc[2 * h + 1]);
+        if (kOutBits == 8) {
+          V::store_s8_interleaved(p + first, even, odd, count);
+        } else {
+          V::store_s4_interleaved(p + first / 2, even, odd, count);
+        }
+      }
+    } else {
+      for (int v = 0; v < kVecs && v * kL < n; ++v)
+        store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+    }
   }
   /// `value` lanes are final outputs (already in range).
   void store_tile_raw(int32_t row, int32_t col, int32_t n, typename V::I32 value) {
@@ -362,14 +409,18 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
                     int32_t row_end) {
   SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
+  // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
+  const bool per_row = mode == AggregateMode::kMean;
+  const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
   for (int32_t node = row_begin; node < row_end; ++node) {
     const int32_t first = graph.row_ptr[node];
     const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
-    const MeanRescale rescale = twins::aggregate_row_rescale(mode, rq, src.count);
     if (mode == AggregateMode::kGcn) {
-      twin.gcn(src, node, norm_q15, rescale, node);
+      twin.gcn(src, node, norm_q15, fixed, node);
+    } else if (per_row) {
+      twin.reduce(mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
     } else {
-      twin.reduce(mode, src, node, self_weight, rescale, node);
+      twin.reduce(mode, src, node, self_weight, fixed, node);
     }
   }
 }
@@ -382,7 +433,8 @@ void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in
     const SourceRows src{nullptr, graph_ptr[graph], graph_ptr[graph + 1] - graph_ptr[graph]};
     // An empty graph pools to real 0 in every mode (for kSum, zo + rescale(0) is zo as well).
     const AggregateMode reduce_mode = src.count == 0 ? AggregateMode::kMax : mode;
-    twin.reduce(reduce_mode, src, 0, 0, twins::aggregate_row_rescale(mode, rq, src.count), graph);
+    twin.reduce(reduce_mode, src, 0, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
+                graph);
   }
 }
 

@@ -80,12 +80,28 @@ struct DensePackedConsts {
     }
   }
 
-  /// base - zx * weight_sum of vector v: the call's offset (wrapping), the same for every row.
-  typename V::I32 offset(int v, typename V::I32 zx) const {
-    return V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
+  /// Vector v's constants in registers, for a call whose input zero point is zx: loaded once per block
+  /// and reused for every row (the output is stored as bytes, which may alias these tables, so the
+  /// compiler could not keep them in registers across rows itself).
+  struct Vec {
+    typename V::I32 offset;          ///< base - zx * weight_sum: the call's offset (wrapping)
+    typename V::I32 multiplier;      ///< even channels' multipliers in the low dwords of the int64 lanes
+    typename V::I32 multiplier_odd;  ///< odd channels' multipliers, likewise
+    typename V::I64 round[2], shift[2];
+  };
+  Vec load(int v, typename V::I32 zx) const {
+    Vec c;
+    c.offset = V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
+    c.multiplier = V::load_i32(multiplier + v * kL);
+    c.multiplier_odd = V::shr32(c.multiplier);
+    for (int k = 0; k < 2; ++k) {
+      c.round[k] = V::load_i64(round[k] + v * kHalf);
+      c.shift[k] = V::load_i64(shift[k] + v * kHalf);
+    }
+    return c;
   }
 
-  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + offset(v, zx), for the
+  /// rescale(acc, m, s) = (acc * m + 2^(s-1)) >> s, acc = sum + c.offset, for the
   /// raw dot-product sums `sum` of vector v, as two int64 vectors (even channels, odd channels). Exact: acc
   /// = sum + bias - (kXOffset + zx) * weight_sum fits int32 (docs/quantization.md), so the wrapping
   /// sum + offset is b = acc + 2^31,
@@ -93,14 +109,12 @@ struct DensePackedConsts {
   /// 2^31 m modulo 2^64 leaves acc * m + 2^(s-1) modulo 2^64, and that value lies in (-2^62, 2^62 + 2^61)
   /// (|acc * m| < 2^62, s <= 62), so its int64 reading is exact and the arithmetic shift floors it exactly
   /// as numerics.h's rescale() does.
-  void apply(typename V::I32 sum, int v, typename V::I32 offset, typename V::I64* even,
-             typename V::I64* odd) const {
-    const typename V::I32 biased = V::add(sum, offset);
-    const typename V::I32 m = V::load_i32(multiplier + v * kL);
-    const typename V::I64 pe = V::mulu_lo32(biased, m);
-    const typename V::I64 po = V::mulu_lo32(V::shr32(biased), V::shr32(m));
-    *even = V::srav64(V::add64(pe, V::load_i64(round[0] + v * kHalf)), V::load_i64(shift[0] + v * kHalf));
-    *odd = V::srav64(V::add64(po, V::load_i64(round[1] + v * kHalf)), V::load_i64(shift[1] + v * kHalf));
+  static void apply(typename V::I32 sum, const Vec& c, typename V::I64* even, typename V::I64* odd) {
+    const typename V::I32 biased = V::add(sum, c.offset);
+    const typename V::I64 pe = V::mulu_lo32(biased, c.multiplier);
+    const typename V::I64 po = V::mulu_lo32(V::shr32(biased), c.multiplier_odd);
+    *even = V::srav64(V::add64(pe, c.round[0]), c.shift[0]);
+    *odd = V::srav64(V::add64(po, c.round[1]), c.shift[1]);
   }
 };
 
@@ -327,57 +341,88 @@ class DensePackedRun {
   void run(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
     const typename V::I32 main_zx = V::set1(main.zero_point());
     const typename V::I32 extra_zx = V::set1(extra_ != nullptr ? extra_->zero_point() : 0);
-    for (int32_t row = row_begin; row < row_end; row += kDenseRows) {
-      const int rows = row_end - row < kDenseRows ? static_cast<int>(row_end - row) : kDenseRows;
+    // Locals, not members: the byte stores may alias *this, so members would be reloaded every row.
+    const Output output{out_,
+                        out_stride_,
+                        V::set1_64(int64_t{lo_} - zo_),
+                        V::set1_64(int64_t{kOutMax} - zo_),
+                        V::set1_64(zo_),
+                        V::set1(zo_)};
+    for (int32_t row = row_begin; row < row_end;) {
+      // The fewest tiles of at most kDenseRows rows, of balanced heights (18 rows: 6 + 6 + 6, not
+      // 8 + 8 + 2): every tile streams the block's weights once, and a short tile leaves the dot-product
+      // units waiting on too few accumulator chains.
+      const int32_t left = row_end - row;
+      const int32_t tiles = (left + kDenseRows - 1) / kDenseRows;
+      const int rows = static_cast<int>((left + tiles - 1) / tiles);
       for (int32_t channel = 0, block = 0; channel < out_cols_; channel += kChannels, ++block) {
         const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
         main.accumulate(row, rows, block, acc_main_);
-        const DensePackedConsts<V, kVecs>& main_consts = main.consts(block);
-        const DensePackedConsts<V, kVecs>* extra_consts = nullptr;
-        typename V::I32 main_offset[kVecs], extra_offset[kVecs];
-        for (int v = 0; v < kVecs; ++v) main_offset[v] = main_consts.offset(v, main_zx);
+        Vec main_consts[kVecs], extra_consts[kVecs];
+        for (int v = 0; v < kVecs; ++v) main_consts[v] = main.consts(block).load(v, main_zx);
         if (extra_ != nullptr) {
           extra_->accumulate(row, rows, block, acc_extra_);
-          extra_consts = &extra_->consts(block);
-          for (int v = 0; v < kVecs; ++v) extra_offset[v] = extra_consts->offset(v, extra_zx);
-        }
-        for (int r = 0; r < rows; ++r) {
-          store_row(row + r, r, channel, channels, main_consts, main_offset, extra_consts, extra_offset);
+          for (int v = 0; v < kVecs; ++v) extra_consts[v] = extra_->consts(block).load(v, extra_zx);
+          for (int r = 0; r < rows; ++r)
+            store_row<true>(output, row + r, r, channel, channels, main_consts, extra_consts);
+        } else {
+          for (int r = 0; r < rows; ++r)
+            store_row<false>(output, row + r, r, channel, channels, main_consts, nullptr);
         }
       }
+      row += rows;
     }
   }
 
  private:
   static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
   static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
+  using Vec = typename DensePackedConsts<V, kVecs>::Vec;
+  struct Output {
+    uint8_t* data;
+    size_t stride;
+    typename V::I64 lo, hi;  ///< the output range minus the zero point
+    typename V::I64 zo64;
+    typename V::I32 zo32;
+  };
 
-  void store_row(int32_t row, int r, int32_t channel, int32_t channels,
-                 const DensePackedConsts<V, kVecs>& main_consts, const typename V::I32* main_offset,
-                 const DensePackedConsts<V, kVecs>* extra_consts, const typename V::I32* extra_offset) {
-    uint8_t* out_row = out_ + static_cast<size_t>(row) * out_stride_;
-    const typename V::I64 zo = V::set1_64(zo_), lo = V::set1_64(lo_), hi = V::set1_64(kOutMax);
+  /// clamp(zo + rescaled main (+ rescaled extra), lo, hi) = clamp(sum, lo - zo, hi - zo) + zo.
+  template <bool kExtra>
+  void store_row(const Output& output, int32_t row, int r, int32_t channel, int32_t channels,
+                 const Vec* main_consts, const Vec* extra_consts) {
+    uint8_t* out_row = output.data + static_cast<size_t>(row) * output.stride;
+    typename V::I64 even[kVecs], odd[kVecs];
     for (int v = 0; v < kVecs && v * kL < channels; ++v) {
-      typename V::I64 even, odd;
-      main_consts.apply(V::load_i32(acc_main_ + r * kChannels + v * kL), v, main_offset[v], &even, &odd);
-      even = V::add64(even, zo);
-      odd = V::add64(odd, zo);
-      if (extra_consts != nullptr) {
+      DensePackedConsts<V, kVecs>::apply(V::load_i32(acc_main_ + r * kChannels + v * kL), main_consts[v],
+                                         &even[v], &odd[v]);
+      if constexpr (kExtra) {
         // Rescaled separately, as in the reference: the two accumulators are at different scales.
         typename V::I64 extra_even, extra_odd;
-        extra_consts->apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), v, extra_offset[v], &extra_even,
-                            &extra_odd);
-        even = V::add64(even, extra_even);
-        odd = V::add64(odd, extra_odd);
+        DensePackedConsts<V, kVecs>::apply(V::load_i32(acc_extra_ + r * kChannels + v * kL), extra_consts[v],
+                                           &extra_even, &extra_odd);
+        even[v] = V::add64(even[v], extra_even);
+        odd[v] = V::add64(odd[v], extra_odd);
       }
-      even = V::min64(V::max64(even, lo), hi);
-      odd = V::min64(V::max64(odd, lo), hi);
+      even[v] = V::min64(V::max64(even[v], output.lo), output.hi);
+      odd[v] = V::min64(V::max64(odd[v], output.lo), output.hi);
       const int32_t first = channel + v * kL;  // a multiple of kLanes, so even
       const int count = channels - v * kL < kL ? channels - v * kL : kL;
-      if (kOutBits == 8) {
-        V::store_s8(out_row + first, V::blend_odd(even, V::shl32(odd)), count);
+      if constexpr (kOutBits == 8) {  // the zero point added once, to the joined int32 lanes
+        V::store_s8(out_row + first, V::add(V::blend_odd(even[v], V::shl32(odd[v])), output.zo32), count);
+        continue;
+      }
+      even[v] = V::add64(even[v], output.zo64);
+      odd[v] = V::add64(odd[v], output.zo64);
+      if constexpr (kVecs == 1) {
+        V::store_s4_pairs(out_row + first / 2, even[v], odd[v], count);
+      }
+    }
+    if constexpr (kOutBits == 4 && kVecs == 2) {
+      // 32 int4 channels are 16 bytes: one store (see load_stored32 in simd-avx512.h).
+      if (channels > kL) {
+        V::store_s4_quads(out_row + channel / 2, even[0], odd[0], even[1], odd[1], channels);
       } else {
-        V::store_s4_pairs(out_row + first / 2, even, odd, count);
+        V::store_s4_pairs(out_row + channel / 2, even[0], odd[0], channels);
       }
     }
   }

@@ -77,14 +77,38 @@ struct Avx2 {
     *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x0F));
     *hi = _mm256_srli_epi16(w, 4);
   }
-  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
-  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
-    const __m256i a = _mm256_unpacklo_epi16(lo, hi);  // elements 0..7 | 16..23
-    const __m256i b = _mm256_unpackhi_epi16(lo, hi);  // elements 8..15 | 24..31
-    out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(a));
-    out[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(b));
-    out[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(a, 1));
-    out[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(b, 1));
+  /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
+  /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
+  /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
+  static void widen16_pairs(U16 even, U16 odd, I32* out) {
+    out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(even));
+    out[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(odd));
+    out[2] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(even, 1));
+    out[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(odd, 1));
+  }
+  /// Lanes already clamped to int8: writes elements [0, n) (n <= 2 * kLanes), element 2i = even lane i and
+  /// 2i + 1 = odd lane i, as bytes (the pair formed in the int32 lane, packed to 16 bits).
+  static void store_s8_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    const __m256i pairs =
+        _mm256_or_si256(_mm256_and_si256(even, _mm256_set1_epi32(0xFF)),
+                        _mm256_and_si256(_mm256_slli_epi32(odd, 8), _mm256_set1_epi32(0xFF00)));
+    const __m128i bytes = _mm_packus_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+    if (n == 2 * kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      alignas(16) uint8_t buffer[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(buffer), bytes);
+      std::memcpy(p, buffer, static_cast<size_t>(n));
+    }
+  }
+  /// Lanes already clamped to int4: writes elements [0, n) (n <= 2 * kLanes) as packed nibbles, element
+  /// 2i = even lane i, 2i + 1 = odd lane i: byte i is (even_i & 0xF) | (odd_i & 0xF) << 4.
+  static void store_s4_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    const __m256i pairs =
+        _mm256_or_si256(_mm256_and_si256(even, _mm256_set1_epi32(0x0F)),
+                        _mm256_and_si256(_mm256_slli_epi32(odd, 4), _mm256_set1_epi32(0xF0)));
+    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+    store_nibbles<2 * kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_packus_epi16(words, words))), n);
   }
 
   static I64 widen_lo(I32 v) { return _mm256_cvtepi32_epi64(_mm256_castsi256_si128(v)); }
@@ -96,6 +120,14 @@ struct Avx2 {
                                      _mm256_permutevar8x32_epi32(hi, even), 0x20);
   }
   static I64 set1_64(int64_t v) { return _mm256_set1_epi64x(v); }
+  /// The int32 lanes as the low dwords of two int64 vectors (high dwords unspecified), for lane-wise
+  /// int64 work that reads only the low dwords; join64 puts them back. Even / odd dwords: no permute.
+  static void split64(I32 v, I64* a, I64* b) {
+    *a = v;
+    *b = _mm256_srli_epi64(v, 32);
+  }
+  /// Low dwords of a and b to the lanes split64 took them from.
+  static I32 join64(I64 a, I64 b) { return _mm256_blend_epi32(a, _mm256_slli_epi64(b, 32), 0xAA); }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 8) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and gathered by one shuffle.

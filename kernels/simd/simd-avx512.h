@@ -37,13 +37,13 @@ struct Avx512 {
   /// 16 int4 (8 bytes, element 0 in the low nibble of p[0]) -> int32 lanes; partial reads ceil(n/2) bytes.
   /// Lanes already clamped to int4: writes the first n (<= 16) as packed nibbles, (n + 1) / 2 bytes at p
   /// (lane 0 in the low nibble; an odd n's pad nibble is 0). Pairs of bytes b0 | b1 << 8 become
-  /// (b0 & 0xF) | (b1 & 0xF) << 4 in 16-bit lanes, narrowed to bytes.
+  /// (b0 & 0xF) | (b1 & 0xF) << 4 in 16-bit lanes, narrowed to bytes, stored from the vector register.
   static void store_s4(uint8_t* p, I32 v, int n) {
+    if (n < kLanes) v = _mm512_maskz_mov_epi32(static_cast<__mmask16>((1u << n) - 1u), v);  // pad nibble 0
     const __m128i bytes = _mm512_cvtepi32_epi8(v);
     const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi16(0x000F));
     const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi16(0x00F0));
-    const __m128i packed = _mm_packus_epi16(_mm_or_si128(lo, hi), _mm_setzero_si128());
-    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(packed)), n);
+    store_bytes8(p, _mm_packus_epi16(_mm_or_si128(lo, hi), _mm_setzero_si128()), (n + 1) / 2);
   }
   static I32 load_s4(const uint8_t* p) {
     return _mm512_cvtepi8_epi32(unpack_nibbles(_mm_loadl_epi64(cast128(p))));
@@ -74,22 +74,45 @@ struct Avx512 {
   static U16 mullo16(U16 a, U16 b) { return _mm512_mullo_epi16(a, b); }
   /// `bytes` (<= 2 * kLanes) packed bytes at p: lo = even elements + 8, hi = odd elements + 8, in [0, 15].
   static void load_nibbles_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
-    const __m512i w = _mm512_xor_si512(_mm512_cvtepu8_epi16(load_bytes32(p, bytes)), _mm512_set1_epi16(0x88));
+    const __m512i w =
+        _mm512_xor_si512(_mm512_cvtepu8_epi16(load_stored32(p, bytes)), _mm512_set1_epi16(0x88));
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
     *hi = _mm512_srli_epi16(w, 4);
   }
-  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
-  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
-    const __m512i a = _mm512_unpacklo_epi16(lo, hi);                // 128-bit lane L: elements 16L .. 16L + 7
-    const __m512i b = _mm512_unpackhi_epi16(lo, hi);                // elements 16L + 8 .. 16L + 15
-    const __m512i ab01 = _mm512_shuffle_i64x2(a, b, 0x44);          // a.L0 a.L1 b.L0 b.L1
-    const __m512i ab23 = _mm512_shuffle_i64x2(a, b, 0xEE);          // a.L2 a.L3 b.L2 b.L3
-    const __m512i first = _mm512_shuffle_i64x2(ab01, ab01, 0xD8);   // a.L0 b.L0 a.L1 b.L1
-    const __m512i second = _mm512_shuffle_i64x2(ab23, ab23, 0xD8);  // a.L2 b.L2 a.L3 b.L3
-    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(first));
-    out[1] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(first, 1));
-    out[2] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(second));
-    out[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(second, 1));
+  /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
+  /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
+  /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /
+  /// store_s4_interleaved write it back in element order (for int4, as bytes without any shuffle).
+  static void widen16_pairs(U16 even, U16 odd, I32* out) {
+    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(even));
+    out[1] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(odd));
+    out[2] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(even, 1));
+    out[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(odd, 1));
+  }
+  /// Lanes already clamped to int8: writes elements [0, n) (n <= 2 * kLanes), element 2i = even lane i and
+  /// 2i + 1 = odd lane i, as bytes: the pair is formed in the int32 lane and narrowed to 16 bits once.
+  static void store_s8_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    const __m256i pairs = _mm512_cvtepi32_epi16(
+        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi32(0xFF)), _mm512_slli_epi32(odd, 8)));
+    if (n == 2 * kLanes) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), pairs);
+    } else {
+      _mm256_mask_storeu_epi8(p, static_cast<__mmask32>((1u << n) - 1u), pairs);
+    }
+  }
+  /// Lanes already clamped to int4: writes elements [0, n) (n <= 2 * kLanes) as packed nibbles, element
+  /// 2i = even lane i, 2i + 1 = odd lane i: byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, (n + 1) / 2
+  /// bytes; an odd n's pad nibble (odd lane n / 2) is zeroed first.
+  static void store_s4_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    if (n < 2 * kLanes) odd = _mm512_maskz_mov_epi32(static_cast<__mmask16>((1u << (n / 2)) - 1u), odd);
+    const __m128i bytes = _mm512_cvtepi32_epi8(
+        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi32(0x0F)),
+                        _mm512_and_si512(_mm512_slli_epi32(odd, 4), _mm512_set1_epi32(0xF0))));
+    if (n == 2 * kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << ((n + 1) / 2)) - 1u), bytes);
+    }
   }
 
   static I64 widen_lo(I32 v) { return _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)); }
@@ -100,14 +123,41 @@ struct Avx512 {
                               1);
   }
   static I64 set1_64(int64_t v) { return _mm512_set1_epi64(v); }
+  /// The int32 lanes as the low dwords of two int64 vectors (high dwords unspecified), for lane-wise
+  /// int64 work that reads only the low dwords (mul_lo32, mulu_lo32); join64 puts them back. Even / odd
+  /// dwords: one shift, no cross-lane shuffle (widen_lo / narrow cost 3 each).
+  static void split64(I32 v, I64* a, I64* b) {
+    *a = v;
+    *b = _mm512_srli_epi64(v, 32);
+  }
+  /// Low dwords of a and b to the lanes split64 took them from.
+  static I32 join64(I64 a, I64 b) { return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32)); }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  /// Stored straight from the vector register: a trip through a general register (vmovq + scalar store)
+  /// was the slowest step of an int4 dense row.
   static void store_s4_pairs(uint8_t* p, I64 even, I64 odd, int n) {
-    const __m512i bytes =
+    if (n < kLanes) odd = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << (n / 2)) - 1u), odd);  // pad 0
+    store_bytes8(p, pack_s4_pairs(even, odd), (n + 1) / 2);
+  }
+  /// The 8 bytes (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  static __m128i pack_s4_pairs(I64 even, I64 odd) {
+    return _mm512_cvtepi64_epi8(
         _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi64(0x0F)),
-                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0)));
-    store_nibbles<kLanes>(p, static_cast<uint64_t>(_mm_cvtsi128_si64(_mm512_cvtepi64_epi8(bytes))), n);
+                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0))));
+  }
+  /// store_s4_pairs of channels [0, n) (16 < n <= 32) from two vectors of pairs (channels 0..15, 16..31),
+  /// as one 16-byte store when n == 32 (see load_stored32).
+  static void store_s4_quads(uint8_t* p, I64 even0, I64 odd0, I64 even1, I64 odd1, int n) {
+    if (n < 2 * kLanes)
+      odd1 = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << ((n - kLanes) / 2)) - 1u), odd1);
+    const __m128i bytes = _mm_unpacklo_epi64(pack_s4_pairs(even0, odd0), pack_s4_pairs(even1, odd1));
+    if (n == 2 * kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << ((n + 1) / 2)) - 1u), bytes);
+    }
   }
   static I64 add64(I64 a, I64 b) { return _mm512_add_epi64(a, b); }
   static I64 and64(I64 a, I64 b) { return _mm512_and_si512(a, b); }
@@ -135,7 +185,7 @@ struct Avx512 {
   }
   /// Activation rows start on a byte boundary and k is a multiple of kStep, so p is a whole byte.
   static X load_x_s4(const uint8_t* p, int n) {
-    return _mm512_xor_si512(unpack_nibbles64(load_bytes32(p, (n + 1) / 2)), _mm512_set1_epi8(-128));
+    return _mm512_xor_si512(unpack_nibbles64(load_stored32(p, (n + 1) / 2)), _mm512_set1_epi8(-128));
   }
   static W load_w_s8(const uint8_t* p, int n) { return load_bytes64(p, n); }
   /// n (<= 64) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
@@ -206,6 +256,14 @@ struct Avx512 {
 
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
+  /// The low `bytes` (<= 8) bytes of v.
+  static void store_bytes8(uint8_t* p, __m128i v, int bytes) {
+    if (bytes == 8) {
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(p), v);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << bytes) - 1u), v);
+    }
+  }
   static __mmask64 mask64(int n) { return n >= 64 ? ~__mmask64{0} : ((__mmask64{1} << n) - 1u); }
   static __m512i load_bytes64(const uint8_t* p, int n) {
     return n == 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(mask64(n), p);
@@ -213,6 +271,22 @@ struct Avx512 {
   static __m256i load_bytes32(const uint8_t* p, int n) {
     return n == 32 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))
                    : _mm256_maskz_loadu_epi8(static_cast<__mmask32>(mask64(n)), p);
+  }
+  // int4 activation rows are read by the next layer right after this one wrote them, often still in the
+  // store buffer, where a load is forwarded only when it is unmasked and lies within one store. The int4
+  // outputs of the dense and aggregation twins write each aligned 16 bytes of a row with one store
+  // (store_s4_quads, store_s4_interleaved), so int4 rows are read in the same 16-byte pieces (measured on
+  // Zen 5, MUTAG int4: ~8% of an invoke; for int8 rows a single masked load measured faster).
+  /// n (<= 16) bytes as one piece.
+  static __m128i load_piece(const uint8_t* p, int n) {
+    return n >= 16 ? _mm_loadu_si128(cast128(p))
+                   : _mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
+  /// n (<= 32) activation bytes (zero past n), in 16-byte pieces.
+  static __m256i load_stored32(const uint8_t* p, int n) {
+    const __m128i lo = load_piece(p, n);
+    return n > 16 ? _mm256_inserti128_si256(_mm256_castsi128_si256(lo), load_piece(p + 16, n - 16), 1)
+                  : _mm256_zextsi128_si256(lo);
   }
   /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
   static __m128i unpack_nibbles(__m128i packed) {

@@ -70,13 +70,31 @@ struct Neon {
     *lo = vmovl_u8(vand_u8(v, vdup_n_u8(0x0F)));
     *hi = vmovl_u8(vshr_n_u8(v, 4));
   }
-  /// The elements lo0, hi0, lo1, hi1, ... zero-extended: out[v] holds elements v * kLanes .. + kLanes - 1.
-  static void interleave16_to_i32(U16 lo, U16 hi, I32* out) {
-    const uint16x8_t a = vzip1q_u16(lo, hi), b = vzip2q_u16(lo, hi);
-    out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(a)));
-    out[1] = vreinterpretq_s32_u32(vmovl_high_u16(a));
-    out[2] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(b)));
-    out[3] = vreinterpretq_s32_u32(vmovl_high_u16(b));
+  /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
+  /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
+  /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
+  static void widen16_pairs(U16 even, U16 odd, I32* out) {
+    out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(even)));
+    out[1] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(odd)));
+    out[2] = vreinterpretq_s32_u32(vmovl_high_u16(even));
+    out[3] = vreinterpretq_s32_u32(vmovl_high_u16(odd));
+  }
+  /// Lanes already clamped to int8: writes elements [0, n) (n <= 2 * kLanes), element 2i = even lane i and
+  /// 2i + 1 = odd lane i, as bytes.
+  static void store_s8_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    const int16x4_t e = vmovn_s32(even), o = vmovn_s32(odd);
+    const int8x8_t bytes = vmovn_s16(vcombine_s16(vzip1_s16(e, o), vzip2_s16(e, o)));
+    const uint64_t all = vget_lane_u64(vreinterpret_u64_s8(bytes), 0);
+    std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is element i
+  }
+  /// Lanes already clamped to int4: writes elements [0, n) (n <= 2 * kLanes) as packed nibbles, element
+  /// 2i = even lane i, 2i + 1 = odd lane i: byte i is (even_i & 0xF) | (odd_i & 0xF) << 4.
+  static void store_s4_interleaved(uint8_t* p, I32 even, I32 odd, int n) {
+    const int32x4_t pairs =
+        vorrq_s32(vandq_s32(even, vdupq_n_s32(0x0F)), vandq_s32(vshlq_n_s32(odd, 4), vdupq_n_s32(0xF0)));
+    const int16x4_t words = vmovn_s32(pairs);
+    const int8x8_t bytes = vmovn_s16(vcombine_s16(words, words));
+    store_nibbles<2 * kLanes>(p, vget_lane_u64(vreinterpret_u64_s8(bytes), 0), n);
   }
 
   static I64 widen_lo(I32 v) { return vmovl_s32(vget_low_s32(v)); }
@@ -84,6 +102,13 @@ struct Neon {
   /// Low 32 bits of every int64 lane, lo's lanes first.
   static I32 narrow(I64 lo, I64 hi) { return vcombine_s32(vmovn_s64(lo), vmovn_s64(hi)); }
   static I64 set1_64(int64_t v) { return vdupq_n_s64(v); }
+  /// The int32 lanes as the low dwords of two int64 vectors, for lane-wise int64 work that reads only the
+  /// low dwords; join64 puts them back. Halves here (sxtl / xtn are cheap on NEON).
+  static void split64(I32 v, I64* a, I64* b) {
+    *a = widen_lo(v);
+    *b = widen_hi(v);
+  }
+  static I32 join64(I64 a, I64 b) { return narrow(a, b); }
   static I64 add64(I64 a, I64 b) { return vaddq_s64(a, b); }
   static I64 and64(I64 a, I64 b) { return vandq_s64(a, b); }
   /// Signed low dword x signed low dword -> int64 per lane (vmovn keeps the low dwords).

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -127,6 +129,44 @@ TEST_P(AggregateSimdTest, HubOfDegree100k) {
               .seed(seed++);
           if (constant) twin.constant_input(testutil::qmax_of(in_bits));
           ASSERT_TRUE(twin.check());
+        }
+      }
+    }
+  }
+}
+
+// GIN with eps = 0 (self weight 1.0 in Q16): the twins sum the self row as one more neighbour. Every
+// width class (narrow, one tile, several), saturating constant inputs, isolated nodes (the self row
+// alone) and a 100k hub (the self row on top of a full 16-bit nibble block).
+TEST_P(AggregateSimdTest, SelfWeightOneSummedWithTheNeighbours) {
+  Rng rng(900 + static_cast<int>(GetParam()));
+  uint64_t seed = 900;
+  std::vector<std::pair<std::string, Csr>> graphs;
+  for (const auto& graph_case : testutil::adversarial_graphs()) {
+    if (graph_case.graph.num_nodes() <= 500) graphs.emplace_back(graph_case.name, graph_case.graph);
+  }
+  graphs.emplace_back("hub", testutil::star_into_center(100000));
+  for (const auto& [name, graph] : graphs) {
+    const bool hub = name == "hub";
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        for (int32_t cols : hub ? std::vector<int32_t>{7, 64} : std::vector<int32_t>{1, 7, 32, 33, 64, 130}) {
+          for (bool constant : {false, true}) {
+            const int32_t qmax = testutil::qmax_of(in_bits), qmin = testutil::qmin_of(in_bits);
+            TwinAggregate twin(table());
+            twin.graph(graph)
+                .cols(cols)
+                .bits(in_bits, out_bits)
+                .zero_points(constant ? qmin : static_cast<int32_t>(rng.uniform_int(qmin, qmax)),
+                             static_cast<int32_t>(
+                                 rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits))))
+                .mode(AggregateMode::kSum)
+                .rescale(testutil::random_rescale(rng, hub ? 12 : 8, 2))
+                .self_weight(1 << 16)
+                .seed(seed++);
+            if (constant) twin.constant_input(qmax);
+            ASSERT_TRUE(twin.check()) << name << " cols " << cols;
+          }
         }
       }
     }
