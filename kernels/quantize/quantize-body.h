@@ -56,9 +56,48 @@ void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation 
   }
 }
 
+/// int4 rows of at most kLanes / 2 elements (MUTAG: 7 features), several per vector: a row is
+/// (cols + 1) / 2 bytes, so the floats of `per` consecutive rows (contiguous in the input) are quantized
+/// as one vector with row r's elements moved to lanes [r * pitch, r * pitch + cols) (pitch = cols rounded
+/// up to even), and the pad lanes zeroed, which makes the packed vector exactly the rows' bytes, pad
+/// nibbles 0. Per lane the same operations as quantize_rows_body (bit-identical); a vector holding a NaN
+/// hands its rows to the reference, as the one-row body does. One division, round and store per `per`
+/// rows instead of per row.
+template <class V>
+void quantize_rows_s4_packed(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
+                             int32_t row_end) {
+  constexpr int kL = V::kLanes;
+  const int pitch = (cols + 1) & ~1;
+  const int per = kL / pitch;  // >= 2
+  const size_t out_stride = static_cast<size_t>(pitch / 2);
+  uint32_t row_mask = 0;  // lanes of real elements, `per` rows
+  for (int r = 0; r < per; ++r) row_mask |= ((1u << cols) - 1u) << (r * pitch);
+  const typename V::F32 divisor = V::set1_f32(scale);
+  const typename V::I32 zero_point = V::set1(out.zero_point);
+  for (int32_t row = row_begin; row < row_end; row += per) {
+    const int rows = row_end - row < per ? static_cast<int>(row_end - row) : per;
+    const uint32_t mask = rows == per ? row_mask : row_mask & ((1u << (rows * pitch)) - 1u);
+    const float* src = in + static_cast<size_t>(row) * static_cast<size_t>(cols);
+    const typename V::F32 x = V::spread_rows(V::load_f32(src, rows * cols), cols, mask);
+    if (V::any_nan(x)) {
+      quantize_rows(in, cols, scale, out, row, row + rows);
+      continue;
+    }
+    const typename V::I32 q = V::clamp32(V::add(V::round_quotient(x, divisor), zero_point), -8, 7);
+    V::store_s4(static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_stride,
+                V::keep_lanes(q, mask), rows * pitch);
+  }
+}
+
 template <class V>
 void quantize_rows_twin(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
                         int32_t row_end) {
+  if constexpr (V::kRowsPerVector) {
+    if (out.bits == 4 && cols > 0 && 2 * ((cols + 1) & ~1) <= V::kLanes) {
+      quantize_rows_s4_packed<V>(in, cols, scale, out, row_begin, row_end);
+      return;
+    }
+  }
   if (out.bits == 4) {
     quantize_rows_body<V, 4>(in, cols, scale, out, row_begin, row_end);
   } else {

@@ -194,6 +194,8 @@ struct Avx2 {
     return _mm256_maskload_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
   }
   static bool any_nan(F32 v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  /// No several-rows-per-vector int4 quantization (quantize-body.h): 8 lanes hold one short row anyway.
+  static constexpr bool kRowsPerVector = false;
   /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).
   static I32 round_quotient(F32 x, F32 scale) {
     __m256 v = _mm256_div_ps(x, scale);

@@ -104,6 +104,40 @@ TEST_P(QuantizeSimdTest, NaNRowsMatchTheReference) {
   }
 }
 
+// Short int4 rows are quantized several per vector on AVX-512 (quantize_rows_s4_packed): every short
+// width (odd ones with pad nibbles), row counts that leave a partial last group, saturating values, a NaN
+// in one row of a group, and row ranges starting mid-group.
+TEST_P(QuantizeSimdTest, ShortRowsSeveralPerVector) {
+  testutil::Rng rng(23);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int32_t cols = 1; cols <= 17; ++cols) {
+    for (int32_t rows : {1, 2, 3, 5, 8, 13}) {
+      std::vector<float> x(static_cast<size_t>(rows) * cols);
+      for (float& v : x) v = static_cast<float>(rng.uniform_real(-12.0, 12.0));
+      x[0] = 1.0e9f;  // saturates high
+      if (x.size() > 1) x[x.size() - 1] = -1.0e9f;
+      for (int32_t zp : {-8, -1, 0, 7}) {
+        expect_same(*table(), x, rows, cols, 1.0f, 4, zp);
+        expect_same(*table(), x, rows, cols, 0.37f, 4, zp);
+      }
+      if (rows >= 3) {
+        std::vector<float> with_nan = x;
+        with_nan[static_cast<size_t>(cols) + static_cast<size_t>(cols - 1)] = nan;  // row 1's last element
+        expect_same(*table(), with_nan, rows, cols, 0.5f, 4, 0);
+      }
+      // Row ranges starting at an odd row: groups fall differently.
+      for (int32_t begin = 1; begin < rows; begin += 2) {
+        const size_t stride = row_bytes(static_cast<size_t>(cols), 4);
+        std::vector<uint8_t> expected(stride * rows, 0xA5), got(stride * rows, 0xA5);
+        quantize_rows(x.data(), cols, 0.37f, QActivation{expected.data(), 4, 1}, begin, rows);
+        table()->quantize_rows(x.data(), cols, 0.37f, QActivation{got.data(), 4, 1}, begin, rows);
+        ASSERT_EQ(expected, got) << table()->name << " cols " << cols << " rows " << rows << " begin "
+                                 << begin;
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isas, QuantizeSimdTest, ::testing::ValuesIn(simdtest::twin_isas()),
                          simdtest::isa_label);
 
