@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/kernels/reference.h"
@@ -38,6 +39,17 @@ struct SourceRows {
   int32_t first;
   int32_t count;
   int32_t at(int32_t k) const { return indices != nullptr ? indices[k] : first + k; }
+};
+
+/// Whether the traits join the used halves of a short pair-order tile (Avx512::join_half_pairs); the
+/// other traits take the two-vector path.
+template <class V, class = void>
+struct HasHalfPairs {
+  static constexpr bool value = false;
+};
+template <class V>
+struct HasHalfPairs<V, std::enable_if_t<V::kHalfPairs>> {
+  static constexpr bool value = true;
 };
 
 template <class V>
@@ -368,6 +380,19 @@ class SpmmTwin {
   void store_tile(int32_t row, int32_t col, int32_t n, const typename V::I32* acc, const RowRequant<V>& rq) {
     if constexpr (kPairs) {
       uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
+      if constexpr (HasHalfPairs<V>::value) {
+        // A tile of <= kL elements (MUTAG's 7 input features) fills only half of each pair vector: one
+        // requantization of the joined halves instead of two (int8 rows of that width need one too).
+        if (n <= kL) {
+          const typename V::I32 v = rq.apply(V::join_half_pairs(acc[0], acc[1]));
+          if (kOutBits == 8) {
+            V::store_s8_half_pairs(p + col, v, n);
+          } else {
+            V::store_s4_half_pairs(p + col / 2, v, n);
+          }
+          return;
+        }
+      }
       for (int h = 0; h < kVecs / 2 && h * 2 * kL < n; ++h) {
         const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
         const int count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;

@@ -129,6 +129,40 @@ struct Avx512 {
     }
   }
 
+  /// A tile of at most kLanes elements in pair order uses only the low kLanes / 2 lanes of its even and
+  /// odd vectors: join_half_pairs puts them in one vector (even elements in lanes [0, 8), odd ones in
+  /// [8, 16)), so the lane-wise requantization runs once, not twice (aggregate-body.h, store_tile).
+  static constexpr bool kHalfPairs = true;
+  static I32 join_half_pairs(I32 even, I32 odd) {
+    return _mm512_inserti64x4(even, _mm512_castsi512_si256(odd), 1);
+  }
+  /// Lanes already clamped to int8, joined by join_half_pairs: writes elements [0, n) (n <= kLanes),
+  /// element 2i = lane i, 2i + 1 = lane 8 + i.
+  static void store_s8_half_pairs(uint8_t* p, I32 v, int n) {
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    const __m128i elements = _mm_unpacklo_epi8(bytes, _mm_srli_si128(bytes, 8));
+    if (n == kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), elements);
+    } else {
+      _mm_mask_storeu_epi8(p, static_cast<__mmask16>((1u << n) - 1u), elements);
+    }
+  }
+  /// Lanes already clamped to int4, joined by join_half_pairs: writes elements [0, n) (n <= kLanes) as
+  /// (n + 1) / 2 bytes, byte i = (lane i & 0xF) | (lane 8 + i & 0xF) << 4; an odd n's pad nibble (lane
+  /// 8 + n / 2) is zeroed first.
+  static void store_s4_half_pairs(uint8_t* p, I32 v, int n) {
+    if (n < kLanes) {
+      v = _mm512_maskz_mov_epi32(
+          static_cast<__mmask16>(((1u << ((n + 1) / 2)) - 1u) | (((1u << (n / 2)) - 1u) << 8)), v);
+    }
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    // The 16-bit shift moves each odd byte's low nibble up; the 0xF0 mask drops what crosses from its
+    // neighbour. Bytes 8.. are junk and never stored ((n + 1) / 2 <= 8).
+    const __m128i packed =
+        _mm_or_si128(_mm_and_si128(bytes, _mm_set1_epi8(0x0F)),
+                     _mm_and_si128(_mm_slli_epi16(_mm_srli_si128(bytes, 8), 4), _mm_set1_epi8(-16)));
+    store_bytes8(p, packed, (n + 1) / 2);
+  }
   static I64 widen_lo(I32 v) { return _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v)); }
   static I64 widen_hi(I32 v) { return _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)); }
   /// Low 32 bits of every int64 lane, lo's lanes first.

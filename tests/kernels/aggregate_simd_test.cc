@@ -109,6 +109,52 @@ TEST_P(AggregateSimdTest, ExtremeRescalesAndConstantInputs) {
   }
 }
 
+// int4 tiles of at most one vector of elements (Avx512: <= 16) are requantized as one joined vector
+// (join_half_pairs): every short width, odd ones with pad nibbles, and the short last tile of wider rows
+// (65..80, 129, 130), in every mode and output width, with saturating constant inputs, isolated nodes and
+// a 5000-degree hub.
+TEST_P(AggregateSimdTest, ShortInt4TilesRequantizedJoined) {
+  const Csr graph = testutil::RandomGraph()
+                        .nodes(60)
+                        .avg_degree(3)
+                        .isolated_fraction(0.2)
+                        .allow_self_loops(true)
+                        .seed(17)
+                        .build();
+  const Csr hub = testutil::star_into_center(5000);
+  std::vector<int32_t> widths;
+  for (int32_t cols = 1; cols <= 20; ++cols) widths.push_back(cols);
+  for (int32_t cols = 65; cols <= 80; ++cols) widths.push_back(cols);
+  widths.push_back(129);
+  widths.push_back(130);
+  Rng rng(900 + static_cast<int>(GetParam()));
+  uint64_t seed = 300;
+  for (AggregateMode mode : kModes) {
+    for (int out_bits : {8, 4}) {
+      for (int32_t cols : widths) {
+        for (int variant = 0; variant < 4; ++variant) {
+          const bool saturate = variant == 1 || variant == 2;
+          const int32_t self_weight =
+              mode == AggregateMode::kSum ? (variant == 3 ? 32768 : 65536) : 0;  // GIN eps = 0 and not
+          TwinAggregate twin(table());
+          twin.graph(variant == 3 && cols % 8 == 1 ? hub : graph)
+              .cols(cols)
+              .bits(4, out_bits)
+              .zero_points(saturate ? (variant == 1 ? -8 : 7) : static_cast<int32_t>(rng.uniform_int(-8, 7)),
+                           static_cast<int32_t>(
+                               rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits))))
+              .mode(mode)
+              .rescale(saturate ? Rescale{INT32_MAX, 20} : testutil::random_rescale(rng, 8, 2))
+              .self_weight(self_weight)
+              .seed(seed++);
+          if (saturate) twin.constant_input(variant == 1 ? 7 : -8);
+          ASSERT_TRUE(twin.check()) << "cols " << cols << " out bits " << out_bits << " variant " << variant;
+        }
+      }
+    }
+  }
+}
+
 TEST_P(AggregateSimdTest, HubOfDegree100k) {
   // One node with 100,000 in-neighbours: the GCN int32 blocks flush many times, the mean divides by a
   // non-power of two, and the sums reach 255 * 100k.
