@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Seed corpora for the fuzz targets: the bundled models, and MUTAG graphs in fuzz_graph_invoke's layout.
+"""Seed corpora for the fuzz targets: the bundled models, their skip-connection variants (Layer.inputs, format
+version 3), and MUTAG graphs in fuzz_graph_invoke's layout.
 
 Usage: make_seeds.py OUT_DIR   (writes OUT_DIR/model_load/* and OUT_DIR/graph_invoke/*)
 Run with /usr/bin/python3 and PYTHONPATH=python. The graph layout is documented in fuzz/graph_input.h.
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qgnn.model_file import read_model, read_quantized_model, to_bytes
 from qgnn.qgd import read_qgd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +51,13 @@ def main(argv) -> int:
     (out / "graph_invoke").mkdir(parents=True, exist_ok=True)
     for name in MODELS:
         shutil.copyfile(ROOT / "models" / name, out / "model_load" / name)
+    # Explicit dataflow: the MUTAG GIN with its third GIN layer reading the first one's output and the pool
+    # listing its input, so the fuzzer starts from valid files that carry Layer.inputs.
+    for name, read in (("mutag_gin_int8.qgnn", read_quantized_model), ("mutag_gin_f32.qgnn", read_model)):
+        m = read(ROOT / "models" / name)
+        m.layers[2].inputs = [0]
+        m.layers[3].inputs = [2]
+        (out / "model_load" / f"skip_{name}").write_bytes(to_bytes(m))
     gs = read_qgd(ROOT / "models" / "mutag.qgd")
     batches = [[0], [5], [23], [1, 2], [3, 4, 6]]
     for model in (0, 1):
