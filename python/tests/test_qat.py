@@ -141,14 +141,18 @@ def test_range_estimators():
     assert qat.batch_range(np.zeros(5), "pauta") == (0.0, 0.0)
     lo, hi = qat.batch_range(v[1:], "pauta", k=2.0)
     assert hi == pytest.approx(2.0, abs=0.05) and lo == pytest.approx(-2.0, abs=0.05)
-    w = np.sort(rng.uniform(0, 1000, 100001))
-    assert qat.batch_range(w, "percentile", bits=8) == pytest.approx((1.0, 999.0), abs=3.0)
-    assert qat.batch_range(w, "percentile", bits=4) == pytest.approx((10.0, 990.0), abs=5.0)
+    w = np.sort(rng.uniform(0, 1000, 100001))  # percentiles of positive values, widened down to 0
+    assert qat.batch_range(w, "percentile", bits=8) == pytest.approx((0.0, 999.0), abs=3.0)
+    assert qat.batch_range(w, "percentile", bits=4) == pytest.approx((0.0, 990.0), abs=5.0)
+    assert qat.batch_range(w - 500, "percentile", bits=4) == pytest.approx((-490.0, 490.0), abs=5.0)
     small = np.array([-1.0, 2.0])
     assert qat.batch_range(small, "pauta") == (-1.0, 2.0)  # intersected with [min, max]
     # ranges always include 0: all-positive values still give real 0 exactly
     qp = qat.activation_quant_params((2.0, 5.0), 8)
     assert qp.zero_point == -128 and qp.scale == np.float32(5.0 / 255)
+    # min/max contains 0 too (the batch statistics the EMA combines, as the converter's)
+    assert qat.batch_range(np.array([2.0, 5.0]), "minmax") == (0.0, 5.0)
+    assert qat.batch_range(np.array([-3.0, -1.0]), "minmax") == (-3.0, 0.0)
     # EMA vs absolute
     ob = qat.RangeObserver("minmax", momentum=0.5)
     ob.update(torch.tensor([0.0, 2.0]))
@@ -160,6 +164,67 @@ def test_range_estimators():
     assert ob.range() == (-1.0, 4.0)
 
 
+def test_percentile_ranges_of_a_sparse_bag_of_words_tensor():
+    """Below 1 % density both percentiles of ALL values are 0 (the collapse of issue 13); over the non-zero
+    values they cover the words, and match a hand computation of numpy's linear interpolation."""
+    rng = np.random.default_rng(3)
+    n, dim = 400, 500
+    x = np.zeros((n, dim), np.float32)
+    rows, cols = rng.integers(0, n, 1200), rng.integers(0, dim, 1200)
+    x[rows, cols] = 0.125 / rng.integers(1, 9, 1200)  # normalised word counts, the largest 0.125 as in the issue
+    nz = np.sort(x[x != 0].astype(np.float64))
+    assert nz.size / x.size < 0.01
+    assert tuple(np.percentile(x, [1, 99])) == (0.0, 0.0)  # what the old estimator saw
+    for bits, (p_lo, p_hi) in ((8, (0.1, 99.9)), (4, (1.0, 99.0))):
+        def by_hand(p):
+            rank = p / 100 * (nz.size - 1)
+            k = int(np.floor(rank))
+            return nz[k] + (nz[min(k + 1, nz.size - 1)] - nz[k]) * (rank - k)
+
+        lo, hi = qat.batch_range(x, "percentile", bits=bits)
+        assert lo == 0.0  # all values positive: widened down to contain 0
+        assert hi == pytest.approx(by_hand(p_hi), rel=1e-12) and 0.06 < hi <= 0.125  # neither 0 nor 1
+        qp = qat.activation_quant_params((lo, hi), bits)
+        assert qp.scale == np.float32(hi / (2 ** bits - 1))
+    signed = np.where(x != 0, x - 0.5, 0.0)  # negative non-zeros too: both ends from the non-zero values
+    nzs = signed[signed != 0]
+    lo, hi = qat.batch_range(signed, "percentile", bits=4)
+    assert (lo, hi) == pytest.approx((min(0.0, np.percentile(nzs, 1)), max(0.0, np.percentile(nzs, 99))))
+    assert lo < -0.3
+
+
+def test_degenerate_ranges_are_not_made_up():
+    """No non-zero value -> [0, 0] (not [0, 1]), quantized at the smallest activation scale 2^-24, the
+    converter's floor for collapsed ranges; reported by the QAT model and on stderr at export."""
+    from qgnn.qat.quantizer import MIN_ACTIVATION_SCALE, degenerate_range
+
+    for method in qat.METHODS:
+        assert qat.batch_range(np.zeros(50), method) == (0.0, 0.0)
+    for rng_ in ((0.0, 0.0), (np.inf, -np.inf), (0.0, -0.0)):
+        assert degenerate_range(rng_)
+        for bits in (8, 4):
+            qp = qat.activation_quant_params(rng_, bits)
+            assert qp.scale == np.float32(MIN_ACTIVATION_SCALE) and qp.zero_point == -2 ** (bits - 1)
+    assert not degenerate_range((0.0, 1e-3)) and not degenerate_range((2.0, 5.0))
+
+
+def test_degenerate_activation_is_reported(tmp_path, capsys):
+    torch.manual_seed(0)
+    model = qnn.GraphModel(qnn.Linear(3, 4, relu=True), qnn.Linear(4, 2))
+    with torch.no_grad():
+        model.layers[0].weight.fill_(-1.0)  # with positive inputs the ReLU output is all zero: a dead layer
+        model.layers[0].bias.fill_(-1.0)
+    q = qat.prepare(model, bits=8)
+    q.calibrating = True
+    q(torch.rand(6, 3) + 0.1, qnn.Graph(np.zeros(7, np.int64), np.zeros(0, np.int64)))
+    q.calibrating = False
+    assert q.degenerate_activations() == ["layer 0 (Linear) output"]
+    qm = qat.export_quantized(q.eval(), tmp_path / "dead.qgnn")
+    assert qm.layers[0].output.scale == np.float32(2.0 ** -24)
+    err = capsys.readouterr().err
+    assert "layer 0 (Linear) output has a degenerate range" in err
+
+
 def test_degree_quant_masks_follow_the_cdf_and_vanish_in_eval():
     degree = torch.tensor([0, 1, 1, 5, 2, 9, 0, 3])
     cdf = qat.degree_cdf(degree)
@@ -169,10 +234,12 @@ def test_degree_quant_masks_follow_the_cdf_and_vanish_in_eval():
     g = torch.Generator().manual_seed(0)
     freq = torch.stack([qat.protection_mask(degree, 0.1, 0.5, g) for _ in range(20000)]).double().mean(0)
     assert torch.allclose(freq, 0.1 + 0.4 * cdf, atol=0.015)
-    # defaults: INT8 [0, 0.1], INT4 [0.1, 0.2]; percentile ranges by default with degree_quant
+    # defaults: INT8 [0, 0.1], INT4 [0.1, 0.2]; degree_quant does not change the range method (default pauta)
     assert qat.prepare(make_model("gcn", 0), bits=8, degree_quant=True).dq_probs == (0.0, 0.1)
-    q = qat.prepare(make_model("gcn", 0), bits=4, degree_quant=True, dq_probs=(0.5, 0.9))
-    assert q.input_obs.method == "percentile"
+    assert qat.prepare(make_model("gcn", 0), bits=8, degree_quant=True).input_obs.method == "pauta"
+    assert qat.prepare(make_model("gcn", 0), bits=8).input_obs.method == "pauta"
+    q = qat.prepare(make_model("gcn", 0), bits=4, degree_quant=True, dq_probs=(0.5, 0.9), ranges="percentile")
+    assert all(o.method == "percentile" for o in q.observers())
     x, graph = random_batch(3)
     q.train()
     q(x, graph)

@@ -80,7 +80,7 @@ def check_float_out_ranges(float_path, qm):
 def test_mutag_fold0_qat_int8_degree_quant(tmp_path, capsys):
     out, flt = tmp_path / "m_int8.qgnn", tmp_path / "m_f32.qgnn"
     s, _ = run(capsys, "--data", MUTAG, "--model", "gin", "--fold", "0", "--epochs", "4", "--qat",
-               "--degree-quant", "--qat-epochs", "2", "--float-out", flt, "-o", out)
+               "--degree-quant", "--ranges", "percentile", "--qat-epochs", "2", "--float-out", flt, "-o", out)
     qm = read_quantized_model(out)
     assert qm.layers[0].mlp[0].weight_bits == 8 and qm.task == 0
     assert s["quantized"] and s["qat"]["ranges"] == "percentile" and s["qat"]["degree_quant"]

@@ -17,6 +17,7 @@ qgnn.sim / qgnn-run compute from the model export_quantized writes.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -32,7 +33,7 @@ from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, De
 from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
 from .observers import RangeObserver
-from .quantizer import ComponentBits, LayerRanges, quantize_desc
+from .quantizer import ComponentBits, LayerRanges, degenerate_range, quantize_desc
 
 BitsSpec = Union[int, Dict]
 
@@ -169,7 +170,7 @@ def _component_bits(spec: BitsSpec, num_layers: int) -> Tuple[int, List[Componen
 class QATModel(torch.nn.Module):
     """Wraps a qgnn.nn.GraphModel (its parameters are trained in place). See qgnn.qat.prepare."""
 
-    def __init__(self, model: qnn.GraphModel, bits: BitsSpec = 8, ranges: str = "minmax",
+    def __init__(self, model: qnn.GraphModel, bits: BitsSpec = 8, ranges: str = "pauta",
                  momentum: Optional[float] = 0.1, degree_quant: bool = False,
                  dq_probs: Optional[Tuple[float, float]] = None, percentiles: Optional[Tuple[float, float]] = None,
                  pauta_k: float = 3.0, int8_logits: bool = True, name: str = "model", seed: int = 0) -> None:
@@ -191,6 +192,9 @@ class QATModel(torch.nn.Module):
         self.record_features = False
         self.last_quantized: Optional[ModelDesc] = None
         self.last_features: Optional[List[Tensor]] = None
+        # Diagnostics (activation_sqnr): when a dict, every quantization point of a forward adds its float
+        # surrogate's energy and its quantization error energy, [signal, noise], under its observer's name.
+        self.sqnr_stats: Optional[Dict[str, List[float]]] = None
 
         def obs(b: int) -> RangeObserver:
             return RangeObserver(ranges, b, momentum, percentiles, pauta_k)
@@ -208,10 +212,23 @@ class QATModel(torch.nn.Module):
 
     # -- quantized model from the current parameters and ranges ------------------------------------
     def observers(self) -> List[RangeObserver]:
-        out = [self.input_obs]
-        for o in self.obs:
-            out += [x for x in [o["aggregation"], *o["hidden"], o["output"]] if x is not None]
+        return [o for _, o in self.named_observers()]
+
+    def named_observers(self) -> List[Tuple[str, RangeObserver]]:
+        """(name, observer) of every activation: "input", "layer I (kind) aggregation | hidden K | output"."""
+        out = [("input", self.input_obs)]
+        for i, (e, o) in enumerate(zip(self.entries, self.obs)):
+            where = f"layer {i} ({e.kind})"
+            if o["aggregation"] is not None:
+                out.append((f"{where} aggregation", o["aggregation"]))
+            out += [(f"{where} hidden {k}", h) for k, h in enumerate(o["hidden"])]
+            out.append((f"{where} output", o["output"]))
         return out
+
+    def degenerate_activations(self) -> List[str]:
+        """Names of the activations whose range holds no non-zero value ([0, 0] or nothing observed): they
+        quantize at the smallest scale 2^-24 and saturate everything but 0."""
+        return [name for name, o in self.named_observers() if degenerate_range(o.range())]
 
     def stored_ranges(self) -> Tuple[Tuple[float, float], List[LayerRanges]]:
         """The observers' current ranges in the model's activation layout: the input, and per layer the
@@ -276,6 +293,7 @@ class QATModel(torch.nn.Module):
         batch = GraphBatch(graph.row_ptr.numpy().astype(np.int64), graph.col_idx.numpy().astype(np.int64),
                            graph.graph_ptr.numpy().astype(np.int64))
         masking = self.degree_quant and self.training and qm is not None
+        point_names = {id(o): name for name, o in self.named_observers()} if self.sqnr_stats is not None else {}
         p_min, p_max = self.dq_probs
 
         def mask_for(rows: int) -> Optional[Tensor]:
@@ -297,6 +315,12 @@ class QATModel(torch.nn.Module):
                 elif stoch[1]:
                     q_int = _stochastic_round(v_f, s, z, qp.bits, self._gen)
             deq = torch.from_numpy(dequantize(q_int, s, z))
+            if self.sqnr_stats is not None:
+                name = point_names[id(obs)]
+                vf = v_f.detach().to(torch.float64)
+                acc = self.sqnr_stats.setdefault(name, [0.0, 0.0])
+                acc[0] += float((vf * vf).sum())
+                acc[1] += float(((vf - deq.to(torch.float64)) ** 2).sum())
             lo = float(np.float32(s) * np.float32(qp.qmin - z))
             hi = float(np.float32(s) * np.float32(qp.qmax - z))
             inside = ((v_f >= lo) & (v_f <= hi)).to(v_f.dtype)
@@ -415,16 +439,20 @@ class QATModel(torch.nn.Module):
             self.train(was)
 
 
+DEFAULT_RANGES = "pauta"  # qgnn-convert's default too: one range method unless the user picks another
+
+
 def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = None,
             degree_quant: bool = False, **kwargs) -> QATModel:
     """Wrap a qgnn.nn.GraphModel for quantization-aware training.
 
     bits: 8, 4, or {"input", "weights", "aggregation", "output", "default", "layers": {i: {...} | int}}
-    ranges: "minmax" | "percentile" | "pauta" (default: "percentile" with degree_quant, else "minmax")
+    ranges: "minmax" | "percentile" | "pauta" (default "pauta", qgnn-convert's default; degree_quant does not
+      change it)
     degree_quant: Degree-Quant protective masking during training.
     kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed."""
     if ranges is None:
-        ranges = "percentile" if degree_quant else "minmax"
+        ranges = DEFAULT_RANGES
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)
 
 
@@ -443,6 +471,9 @@ def export_quantized(qat_model: QATModel, path: PathLike, **desc_kwargs) -> Mode
     Keyword arguments as qgnn.export_model.to_desc (name, description, task, class_names, limits)."""
     description = desc_kwargs.pop("description", None)
     qm = qat_model.quantized_model(**desc_kwargs)
+    for name in qat_model.degenerate_activations():
+        print(f"warning: {path}: {name} has a degenerate range (no non-zero value observed): quantized at the "
+              "smallest scale 2^-24, every non-zero value saturates", file=sys.stderr)
     if description is not None:
         qm.description = description
     write_model(qm, path)

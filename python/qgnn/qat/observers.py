@@ -4,6 +4,16 @@ Each observer summarises the values one activation takes during training (or cal
 [lo, hi]; the quantizer then widens it to contain 0 (activation_quant_params, as the C++ converter does).
 Batch statistics are combined across batches either by an exponential moving average (`momentum`, the first
 batch initialises) or absolutely (`momentum=None`: the smallest lo and the largest hi ever seen).
+
+The estimators are defined exactly as the converter's (converter/src/range_methods.cc), so that a range QAT
+learns and one qgnn-convert calibrates agree:
+  * minmax: [min(0, min v), max(0, max v)] over all values;
+  * percentile P: over the NON-ZERO values, widened to contain 0: [min(0, pct(nz, 100 - P)), max(0, pct(nz, P))]
+    (numpy's default linear interpolation). Over all values, a sparse tensor (bag-of-words features below 1 %
+    density, mostly-zero ReLU outputs) has both percentiles at 0 and its range collapses;
+  * pauta: non-zero mean +- k sigma, intersected with [min, max] (the quantizer adds 0).
+A tensor without a non-zero value gives the degenerate range [0, 0] (reported by the quantizer), never a
+made-up [0, 1].
 """
 
 from __future__ import annotations
@@ -27,15 +37,18 @@ def batch_range(values: np.ndarray, method: str, bits: int = 8,
         return float("inf"), float("-inf")
     vmin, vmax = float(v.min()), float(v.max())
     if method == "minmax":
-        return vmin, vmax
+        return min(vmin, 0.0), max(vmax, 0.0)
+    # Over the non-zero values (as the C++ converter): 0 is exact whatever the range, and a point mass at 0
+    # (ReLU outputs, sparse bag-of-words features) would pull the percentiles to 0 and shrink sigma, clipping
+    # the informative tail.
+    nz = v[v != 0]
     if method == "percentile":
+        if nz.size == 0:
+            return 0.0, 0.0
         p_lo, p_hi = percentiles or DEFAULT_PERCENTILES[8 if bits >= 8 else 4]
-        lo, hi = np.percentile(v, [p_lo, p_hi])
-        return float(lo), float(hi)
+        lo, hi = np.percentile(nz, [p_lo, p_hi])
+        return min(float(lo), 0.0), max(float(hi), 0.0)
     if method == "pauta":
-        # Over the non-zero values (as the C++ converter): 0 is exact whatever the range, and a point mass at 0
-        # (ReLU outputs, sparse bag-of-words features) would shrink sigma and clip the informative tail.
-        nz = v[v != 0]
         if nz.size == 0:
             return vmin, vmax
         mu, sigma = float(nz.mean()), float(nz.std())

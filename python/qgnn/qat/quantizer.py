@@ -1,7 +1,8 @@
 """A Python port of the C++ converter's quantizer (converter/src/quantizer.cc, fixed_point.cc): float
 ModelDesc + activation ranges -> quantized ModelDesc, with the same conventions, bounds and float rounding:
 
-  * activations asymmetric per tensor (range widened to contain 0; empty range -> [0, 1]);
+  * activations asymmetric per tensor (range widened to contain 0; an empty or all-zero range is degenerate:
+    [0, 0] at the smallest activation scale 2^-24, reported by degenerate_range);
   * weights symmetric per output channel, int8 [-127, 127] / int4 [-7, 7], s_w = max|W_c| / qmax in
     float32, raised where the requant factor would fall below 2^-32 or the bias reach 2^30 steps;
   * biases int32 at s_in * s_w[c]; Dense requant s_in * s_w[c] / s_out (shift <= 62);
@@ -64,21 +65,33 @@ def qmax(bits: int) -> int:
     return (1 << (bits - 1)) - 1
 
 
-def activation_quant_params(rng: Range, bits: int) -> QuantParams:
-    """converter::activation_quant_params."""
-    if bits not in (4, 8):
-        raise ValueError(f"bits must be 4 or 8, got {bits}")
+def _widened(rng: Range) -> Range:
+    """The range as the quantizer uses it: float32 bounds widened to contain 0; empty -> [0, 0]."""
     lo, hi = 0.0, 0.0
     if rng[0] <= rng[1]:
         if not (math.isfinite(rng[0]) and math.isfinite(rng[1])):
             raise ValueError("activation range is not finite")
         lo = min(float(np.float32(rng[0])), 0.0)  # ActivationRange holds floats
         hi = max(float(np.float32(rng[1])), 0.0)
-    if not hi > lo:
-        hi = lo + 1.0
+    return lo, hi
+
+
+def degenerate_range(rng: Range) -> bool:
+    """True when the range holds no non-zero value (empty, or [0, 0] once widened to contain 0): everything
+    but 0 saturates. The callers report it; it is never silently replaced by a made-up [0, 1]."""
+    lo, hi = _widened(rng)
+    return not hi > lo
+
+
+def activation_quant_params(rng: Range, bits: int) -> QuantParams:
+    """converter::activation_quant_params."""
+    if bits not in (4, 8):
+        raise ValueError(f"bits must be 4 or 8, got {bits}")
+    lo, hi = _widened(rng)
     qlo, qhi = qmin(bits), qmax(bits)
-    # A collapsed but non-empty range (a dead channel's EMA) must not give a scale so small that the requant
-    # factors of the Dense ops writing it exceed 2^30: activation scales are at least 2^-24.
+    # A collapsed range - a dead channel's EMA, or a degenerate [0, 0] (no non-zero value observed) - must not
+    # give a scale so small that the requant factors of the Dense ops writing it exceed 2^30: activation scales
+    # are at least 2^-24. A degenerate range gets exactly that smallest scale (real 0 stays exact at qmin).
     scale = np.float32(max((hi - lo) / float(qhi - qlo), MIN_ACTIVATION_SCALE))
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError("activation range gives no usable scale")

@@ -89,9 +89,11 @@ def _epoch_log(log: Log, model: torch.nn.Module, gs: GraphSet, epoch: int, loss:
 
 def train_graph_classifier(model: torch.nn.Module, gs: GraphSet, *, epochs: int = 100, batch_size: int = 32,
                            lr: float = 0.01, weight_decay: float = 0.0, seed: int = 0,
-                           log_every: Optional[int] = None, log: Log = print) -> Dict[str, float]:
+                           log_every: Optional[int] = None, log: Log = print,
+                           on_epoch: Optional[Callable[[int], None]] = None) -> Dict[str, float]:
     """Adam + cross-entropy on the train split, shuffled mini-batches (seeded), learning rate halved after
-    epochs // 2 epochs. The last epoch's model is kept (no selection). Returns final accuracies."""
+    epochs // 2 epochs. The last epoch's model is kept (no selection; QAT selects in on_epoch, called with
+    the epoch number after each epoch). Returns final accuracies."""
     if gs.task != GRAPH_CLASSIFICATION:
         raise ValueError("train_graph_classifier needs a graph classification data set")
     rng = np.random.default_rng(seed)
@@ -114,14 +116,17 @@ def train_graph_classifier(model: torch.nn.Module, gs: GraphSet, *, epochs: int 
         sched.step()
         if log_every and (epoch % log_every == 0 or epoch == epochs):
             _epoch_log(log, model, gs, epoch, total / max(train.size, 1))
+        if on_epoch is not None:
+            on_epoch(epoch)
     return {s: accuracy(model, gs, s) for s in SPLITS}
 
 
 def train_node_classifier(model: torch.nn.Module, gs: GraphSet, *, epochs: int = 200, lr: float = 0.01,
                           weight_decay: float = 5e-4, log_every: Optional[int] = None,
-                          log: Log = print) -> Dict[str, float]:
+                          log: Log = print, on_epoch: Optional[Callable[[int], None]] = None) -> Dict[str, float]:
     """Full-batch Adam + cross-entropy on the train nodes (the whole graph is propagated every epoch, the
-    loss only sees the train split). The last epoch's model is kept (no selection on val or test)."""
+    loss only sees the train split). The last epoch's model is kept (no selection on val or test; QAT selects
+    in on_epoch, called with the epoch number after each epoch)."""
     if gs.task == GRAPH_CLASSIFICATION:
         raise ValueError("train_node_classifier needs a node classification data set")
     x, graph = whole(gs)
@@ -136,6 +141,8 @@ def train_node_classifier(model: torch.nn.Module, gs: GraphSet, *, epochs: int =
         opt.step()
         if log_every and (epoch % log_every == 0 or epoch == epochs):
             _epoch_log(log, model, gs, epoch, float(loss))
+        if on_epoch is not None:
+            on_epoch(epoch)
     return {s: accuracy(model, gs, s) for s in SPLITS}
 
 

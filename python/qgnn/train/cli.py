@@ -12,6 +12,12 @@ float model after QAT (its fine-tuned float weights, BatchNorm folded) with the 
 observers ended with stored in it, so that qgnn-convert can quantize it with those ranges (JSON: float_output_acc
 is that file's float accuracy; float_acc stays the float model's before QAT). --qat-epochs 0 is post-training
 quantization with the same quantizer.
+
+QAT keeps the epoch whose quantized model scores best on the validation split (the training split when there is
+none), counting the calibrated start as epoch 0, so the written model is never worse there than post-training
+quantization. A quantized model that collapsed to majority-class accuracy while the float model is clearly
+better (qgnn.train.quant.check_collapse) is not written: exit status 3, nothing written (not the --float-out
+file either: its stored ranges would reproduce the collapse); --force writes it with a warning.
 """
 
 from __future__ import annotations
@@ -35,14 +41,20 @@ from .._fb import FormatError
 from ..export_model import ExportError
 from ..qgd import GRAPH_CLASSIFICATION, read_qgd
 from . import MODELS, SPLITS, Hyper, accuracy, describe_model, fit, fold_split, num_folds
-from .quant import DISTILL, RANGES, QATConfig, distill_available, qat_defaults, quantization_aware_training, \
-    sim_accuracy
+from .quant import DISTILL, RANGES, QATConfig, check_collapse, distill_available, qat_defaults, \
+    quantization_aware_training, sim_accuracy
+
+EXIT_COLLAPSED = 3  # the quantized model collapsed and --force was not given: nothing written
 
 TASK_NAMES = {GRAPH_CLASSIFICATION: "graph_classification", 1: "node_classification"}
 
 
 class UsageError(ValueError):
     """Arguments that do not fit the data set (exit status 1, like a bad data file)."""
+
+
+class CollapsedError(ValueError):
+    """The quantized model collapsed (exit status EXIT_COLLAPSED, nothing written)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,9 +93,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--output-bits", type=int, choices=(8, 4),
                    help="layer output bits (default --bits; the logits stay INT8, as qgnn-convert)")
     g.add_argument("--ranges", choices=RANGES,
-                   help="activation range estimator (default percentile with --degree-quant, else minmax)")
+                   help="activation range estimator (default pauta, as qgnn-convert; --degree-quant keeps it)")
     g.add_argument("--pauta-k", type=float, help="k of the Pauta (k-sigma) ranges (default 3)")
-    g.add_argument("--degree-quant", action="store_true", help="Degree-Quant protective masking in training")
+    g.add_argument("--degree-quant", action="store_true",
+                   help="Degree-Quant protective masking in training (the range estimator stays --ranges)")
     g.add_argument("--qat-epochs", type=int,
                    help="QAT fine-tuning epochs (default 15 graph / 20 node classification; 0 = PTQ)")
     g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.002)")
@@ -94,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--distill", choices=DISTILL,
                    help="SQD / AQD self-distillation during QAT (only if qgnn.qat provides it)")
     g.add_argument("--distill-weight", type=float, help="weight of the distillation loss (default 1)")
+    g.add_argument("--force", action="store_true",
+                   help="write the quantized model even if it collapsed to majority-class accuracy (a warning)")
     return ap
 
 
@@ -132,7 +147,7 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 ("--ranges", args.ranges), ("--pauta-k", args.pauta_k), ("--degree-quant", args.degree_quant or None),
                 ("--qat-epochs", args.qat_epochs), ("--qat-lr", args.qat_lr), ("--init", args.init),
                 ("--float-out", args.float_out), ("--distill", args.distill),
-                ("--distill-weight", args.distill_weight)]
+                ("--distill-weight", args.distill_weight), ("--force", args.force or None)]
     if not args.qat:
         for flag, value in qat_only:
             if value is not None:
@@ -203,8 +218,9 @@ def _keep_freed_memory() -> None:
         pass
 
 
-def _clean(acc: Dict[str, float]) -> Dict[str, Optional[float]]:
-    return {s: (None if math.isnan(v) else round(v, 6)) for s, v in acc.items()}
+def _clean(acc: Dict[str, Optional[float]]) -> Dict[str, Optional[float]]:
+    """JSON-ready accuracies: an empty split (nan in PyTorch, None from qgnn.sim) is null."""
+    return {s: (None if v is None or math.isnan(v) else round(v, 6)) for s, v in acc.items()}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -249,17 +265,26 @@ def main(argv: Optional[List[str]] = None) -> int:
                 qmodel, _ = quantization_aware_training(
                     model, data, qcfg, weight_decay=hp.weight_decay, batch_size=hp.batch_size, seed=args.seed,
                     name=f"{gs.name.lower()}_{args.model}_int{qcfg.bits}", log_every=args.log_every or None,
-                    log=log)
+                    log=log, log_epochs=True)
                 qacc = sim_accuracy(qmodel.quantized_model(task=gs.task), data)
+                log(f"QAT: {qmodel.selection.describe()}")
             results.append({"fold": fold, **_clean(acc)} if qacc is None else
                            {"fold": fold, **_clean(qacc), "float": _clean(acc)})
             if fold == keep:
-                kept = (model, data, acc, qmodel)
+                kept = (model, data, acc, qmodel, qacc)
             if len(runs) > 1:
                 shown = acc if qacc is None else qacc
                 log(f"fold {fold}: " + "  ".join(f"{s} {shown[s]:.4f} ({data.split(s).size})" for s in SPLITS)
                     + ("" if qacc is None else f"  (float test {acc['test']:.4f})"))
-        model, data, acc, qmodel = kept
+        model, data, acc, qmodel, kept_qacc = kept
+        if qmodel is not None:
+            # Before anything is written: a collapsed model is refused, the --float-out file included (its
+            # stored ranges are the collapsed ones; qgnn-convert would reproduce the collapse from them).
+            verdict = check_collapse(qmodel, data, acc, kept_qacc)
+            if verdict.collapsed and not args.force:
+                raise CollapsedError(f"{verdict.message()}. Nothing written; --force writes it anyway")
+            if verdict.collapsed:
+                print(f"warning: --force: writing a collapsed model: {verdict.message()}", file=sys.stderr)
         where = ("the stored train/val/test split" if keep is None else
                  f"fold {keep} of {folds} (test = fold {keep}, val = fold {(keep + 1) % folds}, train = the rest)")
         summary = _summary(acc, data)
@@ -307,13 +332,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             how = (f"post-training quantization (no fine-tuning; ranges calibrated on the train split)" if epochs == 0
                    else f"QAT fine-tuning {epochs} epochs, Adam lr {lr}, weight decay {hp.weight_decay}"
                         f"{', batch ' + str(hp.batch_size) if gs.task == GRAPH_CLASSIFICATION else ''}, ranges "
-                        "calibrated on the train split first, BatchNorm frozen, Dropout off; the last epoch kept")
+                        "calibrated on the train split first, BatchNorm frozen, Dropout off; "
+                        f"{qmodel.selection.describe()}")
             qdesc = (f"{description} Quantized with qgnn.qat: {qcfg.describe()}; {how}.")
             export_quantized(qmodel, args.output, name=f"{gs.name.lower()}_{args.model}_int{qcfg.bits}",
                              task=gs.task, class_names=gs.class_names, description=qdesc)
             qacc = sim_accuracy(args.output, data)  # the written file, through the integer simulator
             acc = {s: (float("nan") if v is None else v) for s, v in qacc.items()}
-            summary = _summary(acc, data) + f" (float: {_summary(float_acc, data)})"
+            summary = (_summary(acc, data) + f" (float: {_summary(float_acc, data)}); QAT "
+                       f"{qmodel.selection.describe()}")
+    except CollapsedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_COLLAPSED
     except (FormatError, ExportError, UsageError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -323,7 +353,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     report = {
         "data": args.data, "dataset": gs.name, "task": TASK_NAMES[gs.task], "model": args.model,
         "seed": args.seed, "fold": keep, "num_folds": folds,
-        "hyper": dict(_settings(hp, gs.task, args.model)),
+        "hyper": dict(_settings(hp, gs.task, args.model, trained=args.init is None)),
         "train_acc": _clean(acc)["train"], "val_acc": _clean(acc)["val"], "test_acc": _clean(acc)["test"],
         "output": args.output, "output_bytes": size,
     }
@@ -333,6 +363,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                       quantized_test_acc=_clean(acc)["test"], float_output=args.float_out,
                       float_output_acc=float_out_acc,
                       init=args.init)
+        report["qat"].update(selection_split=qmodel.selection.split, selected_epoch=qmodel.selection.best_epoch,
+                             epoch_acc=[round(a, 6) for a in qmodel.selection.accuracies])
     if len(runs) > 1:
         tests = np.array([r["test"] for r in results], dtype=np.float64)
         mean, std = float(tests.mean()), float(tests.std())
@@ -364,8 +396,12 @@ def _qat_report(cfg: QATConfig, task: int) -> dict:
             "lr": lr if cfg.lr is None else cfg.lr, "distill": cfg.distill, "description": cfg.describe()}
 
 
-def _settings(hp: Hyper, task: int, kind: str):
-    """The settings that apply to this task and model, in a fixed order."""
+def _settings(hp: Hyper, task: int, kind: str, trained: bool = True):
+    """The settings that apply to this task and model, in a fixed order. Without float training (--init: the
+    model is read) only those QAT uses too: weight decay and the batch size."""
+    if not trained:
+        return [("weight_decay", hp.weight_decay)] + ([("batch_size", hp.batch_size)]
+                                                      if task == GRAPH_CLASSIFICATION else [])
     items = [("hidden", hp.hidden), ("layers", hp.layers), ("epochs", hp.epochs), ("lr", hp.lr),
              ("weight_decay", hp.weight_decay), ("dropout", hp.dropout)]
     if task == GRAPH_CLASSIFICATION:

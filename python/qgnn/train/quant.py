@@ -6,8 +6,10 @@ fine-tuning with the training loops of qgnn.train, and scoring an exported quant
     from qgnn.train.quant import QATConfig, quantization_aware_training, sim_accuracy
     model, float_acc = fit("gcn", gs, Hyper.defaults(gs.task))
     q, _ = quantization_aware_training(model, gs, QATConfig(bits=8, ranges="percentile", degree_quant=True))
+    q.selection                              # which epoch was kept (best quantized val accuracy, 0 = the start)
     qm = q.quantized_model(task=gs.task)     # or qgnn.qat.export_quantized(q, path, ...)
     sim_accuracy(qm, gs)                     # {"train": ..., "val": ..., "test": ...} from the integer simulator
+    check_collapse(q, gs, float_acc, sim_accuracy(qm, gs))   # collapsed to the majority class?
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import inspect
-from typing import Dict, Optional, Tuple, Union
+import math
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
-from . import EVAL_CHUNK, SPLITS, Log, batch_graphs, train_graph_classifier, train_node_classifier, whole
+from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, train_graph_classifier, train_node_classifier, whole
 
 RANGES = ("minmax", "percentile", "pauta")
 DISTILL = ("sqd", "aqd")
@@ -38,7 +41,7 @@ class QATConfig:
     weight_bits: Optional[int] = None
     aggregation_bits: Optional[int] = None
     output_bits: Optional[int] = None
-    ranges: Optional[str] = None  # None: percentile with degree_quant, else minmax (qgnn.qat.prepare)
+    ranges: Optional[str] = None  # None: pauta, qgnn-convert's default (qgnn.qat.prepare), Degree-Quant or not
     pauta_k: float = 3.0
     degree_quant: bool = False
     epochs: Optional[int] = None  # None: QAT_EPOCHS of the task
@@ -56,7 +59,9 @@ class QATConfig:
         return spec
 
     def resolved_ranges(self) -> str:
-        return self.ranges or ("percentile" if self.degree_quant else "minmax")
+        from ..qat.model import DEFAULT_RANGES
+
+        return self.ranges or DEFAULT_RANGES
 
     def describe(self) -> str:
         spec = self.bits_spec()
@@ -131,36 +136,203 @@ def post_training_quantization(model: torch.nn.Module, gs: GraphSet, cfg: QATCon
     return q.eval()
 
 
+@dataclasses.dataclass
+class EpochSelection:
+    """Which QAT epoch was kept: the quantized model's accuracy on `split` after calibration (epoch 0, the
+    PTQ start) and after every epoch, and the best of them (ties: the earlier)."""
+
+    split: str  # "val", or "train" when the data set has no validation split
+    accuracies: List[float]
+    best_epoch: int
+
+    @property
+    def best_accuracy(self) -> float:
+        return self.accuracies[self.best_epoch]
+
+    def describe(self) -> str:
+        epochs = len(self.accuracies) - 1
+        return (f"epoch {self.best_epoch} of {epochs} kept (best quantized {self.split} accuracy "
+                f"{self.best_accuracy:.4f}; start {self.accuracies[0]:.4f}, last {self.accuracies[-1]:.4f})")
+
+
+class _BestEpoch:
+    """Scores the QAT model (its eval forward = the exported model's integer result) after each epoch and
+    keeps a copy of the best state: parameters and buffers AND the observers' ranges, since the exported model
+    is quantized from both."""
+
+    def __init__(self, q, gs: GraphSet, epochs: int, log: Optional[Log]) -> None:
+        self.q, self.gs, self.epochs, self.log = q, gs, epochs, log
+        self.split = "val" if gs.val.size else "train"
+        self.accuracies: List[float] = []
+        self.best_epoch = -1
+        self.state = self.ranges = None
+
+    def __call__(self, epoch: int) -> None:
+        acc = accuracy(self.q, self.gs, self.split)
+        self.accuracies.append(acc)
+        better = self.best_epoch < 0 or acc > self.accuracies[self.best_epoch]  # ties keep the earlier
+        if better:
+            self.best_epoch = epoch
+            self.state = {k: v.detach().clone() for k, v in self.q.state_dict().items()}
+            self.ranges = [o.range() for o in self.q.observers()]
+        if self.log is not None:
+            if epoch == 0 and self.split == "train":
+                self.log("QAT: the data set has no validation split; the epoch is selected on the training split")
+            what = "start (ranges calibrated)" if epoch == 0 else f"epoch {epoch}/{self.epochs}"
+            self.log(f"QAT {what}: quantized {self.split} acc {acc:.4f}" + ("  (best so far)" if better else ""))
+
+    def restore(self) -> EpochSelection:
+        self.q.load_state_dict(self.state)
+        for o, (lo, hi) in zip(self.q.observers(), self.ranges):
+            o.lo, o.hi = lo, hi
+        return EpochSelection(self.split, self.accuracies, self.best_epoch)
+
+
 def quantization_aware_training(model: torch.nn.Module, gs: GraphSet, cfg: QATConfig, *, weight_decay: float = 0.0,
                                 batch_size: int = 32, seed: int = 0, name: str = "model",
-                                log_every: Optional[int] = None, log: Log = print):
+                                log_every: Optional[int] = None, log: Log = print, log_epochs: bool = False):
     """QAT fine-tuning of a copy of the trained float `model`: prepare (bits, ranges, Degree-Quant), calibrate
-    the ranges on the train split as PTQ does, then the
-    task's training loop of qgnn.train (Adam, the last epoch kept) for cfg.epochs at cfg.lr. With
-    cfg.epochs == 0 this is post_training_quantization. Returns (QATModel in eval mode, accuracies of its eval
-    forward, which equals the exported model's integer result)."""
+    the ranges on the train split as PTQ does, then the task's training loop of qgnn.train (Adam) for
+    cfg.epochs at cfg.lr. The quantized model is scored on the validation split (the training split when there
+    is none) after calibration and after every epoch, and the best state (weights and ranges; ties: the
+    earlier epoch) is kept, so the result is never worse there than its PTQ start; `q.selection` (an
+    EpochSelection) records it, and log_epochs logs each score. With cfg.epochs == 0 this is
+    post_training_quantization. Returns (QATModel in eval mode, accuracies of its eval forward, which equals
+    the exported model's integer result)."""
     epochs, lr = qat_defaults(gs.task)
     epochs = epochs if cfg.epochs is None else cfg.epochs
     lr = lr if cfg.lr is None else cfg.lr
     torch.manual_seed(seed)
     if epochs == 0:
         q = post_training_quantization(model, gs, cfg, seed=seed, name=name)
+        best = _BestEpoch(q, gs, 0, log if log_epochs else None)
+        best(0)
     else:
         q = prepare_model(model, cfg, seed=seed, name=name)
         calibrate(q, gs, "train")  # start from the PTQ ranges; training then follows them by EMA
+        best = _BestEpoch(q, gs, epochs, log if log_epochs else None)
+        best(0)
         if cfg.distill:
             _train_with_distillation(q, gs, cfg, epochs=epochs, lr=lr, weight_decay=weight_decay,
-                                     batch_size=batch_size, seed=seed, log_every=log_every, log=log)
+                                     batch_size=batch_size, seed=seed, log_every=log_every, log=log, on_epoch=best)
         elif gs.task == GRAPH_CLASSIFICATION:
             train_graph_classifier(q, gs, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                                   seed=seed, log_every=log_every, log=log)
+                                   seed=seed, log_every=log_every, log=log, on_epoch=best)
         else:
             train_node_classifier(q, gs, epochs=epochs, lr=lr, weight_decay=weight_decay, log_every=log_every,
-                                  log=log)
+                                  log=log, on_epoch=best)
+    q.selection = best.restore()
     q.eval()
-    from . import accuracy
-
     return q, {s: accuracy(q, gs, s) for s in SPLITS}
+
+
+# A quantized model at or below the majority-class rate + COLLAPSE_MARGIN has collapsed (it answers no better
+# than always naming the most frequent class) - but only a loss if the float model was clearly better: at least
+# FLOAT_MARGIN above that rate. 5 points is one graph in 20 of a small TU validation fold, so a float model just
+# one lucky graph above a constant answer does not make its quantized copy "collapsed".
+COLLAPSE_MARGIN = 0.01
+FLOAT_MARGIN = 0.05
+
+
+def majority_rate(gs: GraphSet, split: str) -> float:
+    """The accuracy of the best constant answer on `split`: the largest class share among its labels."""
+    labels = gs.labels[gs.split(split).astype(np.int64)].astype(np.int64)
+    return float(np.bincount(labels).max() / labels.size) if labels.size else float("nan")
+
+
+@torch.no_grad()
+def activation_sqnr(q, gs: GraphSet, split: str) -> Dict[str, float]:
+    """SQNR (dB) of every quantized activation over one eval forward of `split` (graph task: its graphs;
+    node task: the whole graph): 10 log10(sum v^2 / sum (v - dequantized)^2), v being the float value the
+    component computes from its quantized inputs. Rounding and clipping at that point only, not accumulated
+    from earlier layers; -inf where the signal is 0, +inf where the error is."""
+    q.eval()
+    q.sqnr_stats = {}
+    try:
+        if gs.task == GRAPH_CLASSIFICATION:
+            idx = gs.split(split).astype(np.int64)
+            for k in range(0, idx.size, EVAL_CHUNK):
+                x, graph, _ = batch_graphs(gs, idx[k:k + EVAL_CHUNK])
+                q(x, graph)
+        else:
+            q(*whole(gs))
+        stats = q.sqnr_stats
+    finally:
+        q.sqnr_stats = None
+    return {name: _db(signal, noise) for name, (signal, noise) in stats.items()}
+
+
+def _db(signal: float, noise: float) -> float:
+    return math.inf if noise == 0 else -math.inf if signal == 0 else 10.0 * math.log10(signal / noise)
+
+
+def input_column_sqnr(q, gs: GraphSet, split: str) -> np.ndarray:
+    """SQNR (dB) of each input feature column under the model's one input scale, over the nodes `split`
+    reads. A column far smaller than the others (0/1 labels beside raw attributes in the hundreds) rounds to
+    0 and loses everything while the tensor's SQNR, dominated by the large column, looks healthy."""
+    from ..sim.numerics import dequantize, quantize_float
+
+    if gs.task == GRAPH_CLASSIFICATION:
+        idx = gs.split(split).astype(np.int64)
+        gp = gs.graph_ptr.astype(np.int64)
+        nodes = np.concatenate([np.arange(gp[g], gp[g + 1]) for g in idx]) if idx.size else np.zeros(0, np.int64)
+        x = gs.features[nodes]
+    else:
+        x = gs.features
+    qp = q.quantized_model().input_quant
+    deq = dequantize(quantize_float(x, qp.scale, qp.zero_point, qp.bits), qp.scale, qp.zero_point)
+    x64 = x.astype(np.float64)
+    signal, noise = (x64 ** 2).sum(axis=0), ((x64 - deq.astype(np.float64)) ** 2).sum(axis=0)
+    return np.array([_db(a, b) for a, b in zip(signal, noise)])
+
+
+@dataclasses.dataclass
+class CollapseCheck:
+    """check_collapse's verdict on one quantized model."""
+
+    split: str
+    quantized: float
+    float: float
+    majority: float
+    collapsed: bool
+    degenerate: List[str]
+    sqnr: Dict[str, float]  # measured only for a collapsed model (one extra eval forward)
+    lost_columns: List[int]  # input columns of SQNR <= 0 dB (error >= signal); collapsed models only
+    num_columns: int
+
+    def message(self) -> str:
+        text = (f"the quantized model collapsed to majority-class accuracy: quantized {self.split} accuracy "
+                f"{self.quantized:.4f} <= majority-class rate {self.majority:.4f} + {COLLAPSE_MARGIN}, while the "
+                f"float model scores {self.float:.4f} (>= majority + {FLOAT_MARGIN})")
+        causes = []
+        if self.degenerate:
+            causes.append("degenerate range (no non-zero value) at " + ", ".join(self.degenerate))
+        if self.lost_columns:
+            shown = ", ".join(str(c) for c in self.lost_columns[:8]) + (", ..." if len(self.lost_columns) > 8 else "")
+            causes.append(f"{len(self.lost_columns)} of {self.num_columns} input feature columns lost to the one "
+                          f"input scale (SQNR <= 0 dB: columns {shown}; features of very different scales per "
+                          "column, e.g. raw attributes beside one-hot labels)")
+        measured = {k: v for k, v in self.sqnr.items() if not (math.isnan(v) or v == math.inf)}
+        if measured:
+            worst = sorted(measured.items(), key=lambda kv: kv[1])[:3]
+            causes.append("lowest activation SQNR " + ", ".join(f"{k} {v:.1f} dB" for k, v in worst))
+        return text + ("; " + "; ".join(causes) if causes else "")
+
+
+def check_collapse(q, gs: GraphSet, float_acc: Dict[str, float], quant_acc: Dict[str, Optional[float]]) \
+        -> CollapseCheck:
+    """Has quantization collapsed the model? Judged on the validation split (train when there is none):
+    quantized accuracy <= majority rate + COLLAPSE_MARGIN while the float model is >= majority + FLOAT_MARGIN.
+    A collapsed verdict names the likely cause: degenerate ranges, input columns lost to the one input scale
+    and the activations of lowest SQNR."""
+    split = "val" if gs.val.size else "train"
+    maj = majority_rate(gs, split)
+    qa, fa = quant_acc[split], float_acc[split]
+    collapsed = bool(qa <= maj + COLLAPSE_MARGIN and fa >= maj + FLOAT_MARGIN)
+    sqnr = activation_sqnr(q, gs, split) if collapsed else {}
+    columns = input_column_sqnr(q, gs, split) if collapsed else np.zeros(0)
+    lost = [int(c) for c in np.flatnonzero(columns <= 0.0)]
+    return CollapseCheck(split, qa, fa, maj, collapsed, q.degenerate_activations(), sqnr, lost, int(gs.feature_dim))
 
 
 def fine_tune_control(model: torch.nn.Module, gs: GraphSet, *, weight_decay: float = 0.0, batch_size: int = 32,
@@ -185,7 +357,8 @@ def fine_tune_control(model: torch.nn.Module, gs: GraphSet, *, weight_decay: flo
 
 
 def _train_with_distillation(q, gs: GraphSet, cfg: QATConfig, *, epochs: int, lr: float, weight_decay: float,
-                             batch_size: int, seed: int, log_every: Optional[int], log: Log) -> None:
+                             batch_size: int, seed: int, log_every: Optional[int], log: Log,
+                             on_epoch=None) -> None:
     """The qgnn.train loops (same optimiser, batches, schedule) with qgnn.qat.train_step: loss = cross-entropy
     + distill_weight * the SQD / AQD self-distillation loss of qgnn.qat.distill (its default settings)."""
     from . import accuracy
@@ -217,6 +390,8 @@ def _train_with_distillation(q, gs: GraphSet, cfg: QATConfig, *, epochs: int, lr
         if log_every and (epoch % log_every == 0 or epoch == epochs):
             log(f"epoch {epoch:4d}  " + "  ".join(f"{k} {v:.4f}" for k, v in stats.items()) +
                 f"  train acc {accuracy(q, gs, 'train'):.4f}  val acc {accuracy(q, gs, 'val'):.4f}")
+        if on_epoch is not None:
+            on_epoch(epoch)
 
 
 def sim_accuracy(quantized, gs: GraphSet, splits=SPLITS, batch: int = 1) -> Dict[str, Optional[float]]:
@@ -235,4 +410,5 @@ def sim_accuracy(quantized, gs: GraphSet, splits=SPLITS, batch: int = 1) -> Dict
 
 __all__ = ["QATConfig", "RANGES", "DISTILL", "QAT_EPOCHS", "QAT_LR", "qat_defaults", "distill_available",
            "prepare_model", "calibrate", "post_training_quantization", "quantization_aware_training",
-           "fine_tune_control", "sim_accuracy"]
+           "fine_tune_control", "sim_accuracy", "EpochSelection", "CollapseCheck", "check_collapse",
+           "activation_sqnr", "majority_rate", "COLLAPSE_MARGIN", "FLOAT_MARGIN"]

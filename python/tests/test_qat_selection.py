@@ -1,0 +1,146 @@
+"""python3 -m qgnn.train --qat keeps the best epoch (never worse on validation than its calibrated start), refuses
+to write a model that collapsed to majority-class accuracy (--force writes it), and --degree-quant keeps --ranges
+(issue 13). Tiny synthetic node sets; a few epochs each."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from test_train_cli import node_set
+
+import qgnn
+from qgnn import nn as qnn
+from qgnn import sim
+from qgnn.io import write_qgd
+from qgnn.qgd import read_qgd
+from qgnn.quantized_model import read_quantized_model
+from qgnn.train.cli import EXIT_COLLAPSED, main
+from qgnn.train.quant import COLLAPSE_MARGIN, FLOAT_MARGIN, majority_rate
+
+
+def run(capsys, *argv, rc=0):
+    assert main([str(a) for a in argv] + ["--json"]) == rc
+    out, err = capsys.readouterr()
+    return (json.loads(out.strip().splitlines()[-1]) if rc == 0 else None), err
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sel") / "nodes.qgd"
+    write_qgd(node_set(), path)
+    return path
+
+
+def test_degrading_qat_keeps_the_best_epoch(tmp_path, capsys, nodes):
+    """A learning rate so large that every epoch falls towards chance: the start (epoch 0) is kept, and the
+    written file scores on val exactly what the selection measured."""
+    out = tmp_path / "q.qgnn"
+    s, err = run(capsys, "--data", nodes, "--model", "gcn", "--epochs", "30", "--qat", "--qat-lr", "5",
+                 "--qat-epochs", "4", "-o", out)
+    accs, best = s["qat"]["epoch_acc"], s["qat"]["selected_epoch"]
+    assert s["qat"]["selection_split"] == "val" and len(accs) == 5
+    assert min(accs[1:]) < accs[0] - 0.3  # the run really degraded (else this test could not fail)
+    assert accs[best] == max(accs) and accs[best] >= accs[0]
+    assert best == accs.index(max(accs))  # ties: the earliest
+    assert s["quantized_acc"]["val"] == accs[best]
+    data = read_qgd(nodes)
+    assert sim.evaluate(read_quantized_model(out), data, "val", 1).accuracy == pytest.approx(accs[best], abs=1e-6)
+    assert "QAT epoch 1/4: quantized val acc" in err and f"epoch {best} of 4 kept" in err
+    assert f"epoch {best} of 4 kept" in read_quantized_model(out).description
+
+
+def test_selection_without_a_validation_split_uses_train(tmp_path, capsys):
+    gs = node_set()
+    path = tmp_path / "noval.qgd"
+    write_qgd(dataclasses.replace(gs, val=np.zeros(0, np.int64)), path)
+    s, err = run(capsys, "--data", path, "--model", "gcn", "--epochs", "20", "--qat", "--qat-epochs", "2",
+                 "-o", tmp_path / "q.qgnn")
+    assert s["qat"]["selection_split"] == "train"
+    assert s["qat"]["epoch_acc"][s["qat"]["selected_epoch"]] == s["quantized_acc"]["train"]
+    assert "no validation split" in err and "quantized train acc" in err
+
+
+def raw_attribute_set():
+    """The node set with a one-hot class column block next to a raw attribute of magnitude 250..500 (issue 13,
+    item 1): one scale per input tensor rounds the one-hot columns to 0."""
+    gs = node_set()
+    rng = np.random.default_rng(1)
+    raw = rng.choice([-1.0, 1.0], gs.labels.size) * rng.uniform(250, 500, gs.labels.size)
+    feats = np.concatenate([np.eye(3)[gs.labels], raw[:, None]], axis=1).astype(np.float32)
+    return dataclasses.replace(gs, features=feats)
+
+
+@pytest.fixture()
+def collapsing(tmp_path):
+    """(data path, float model path): a float Linear that reads only the one-hot block (accuracy 1.0)."""
+    data = tmp_path / "raw.qgd"
+    write_qgd(raw_attribute_set(), data)
+    lin = qnn.Linear(4, 3)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[4.0, 0, 0, 0], [0, 4.0, 0, 0], [0, 0, 4.0, 0]]))
+        lin.bias.zero_()
+    model = tmp_path / "f32.qgnn"
+    qgnn.export(qnn.GraphModel(lin), model, name="onehot")
+    return data, model
+
+
+def test_collapsed_model_is_refused_and_nothing_is_written(tmp_path, capsys, collapsing):
+    data, model = collapsing
+    gs = read_qgd(data)
+    maj = majority_rate(gs, "val")
+    out, flt = tmp_path / "q.qgnn", tmp_path / "qf.qgnn"
+    for epochs in ("0", "2"):  # PTQ and QAT
+        _, err = run(capsys, "--data", data, "--model", "gcn", "--qat", "--init", model, "--qat-epochs", epochs,
+                     "--float-out", flt, "-o", out, rc=EXIT_COLLAPSED)
+        assert not out.exists() and not flt.exists()
+        assert "collapsed to majority-class accuracy" in err and f"majority-class rate {maj:.4f}" in err
+        assert "float model scores 1.0000" in err and "--force" in err
+        # the cause: the one-hot block rounds to 0 under the raw column's scale
+        assert "3 of 4 input feature columns lost to the one input scale (SQNR <= 0 dB: columns 0, 1, 2;" in err
+        assert "lowest activation SQNR input" in err
+    # the verdict's thresholds are the documented ones
+    assert (COLLAPSE_MARGIN, FLOAT_MARGIN) == (0.01, 0.05)
+
+
+def test_force_writes_a_collapsed_model_with_a_warning(tmp_path, capsys, collapsing):
+    data, model = collapsing
+    out = tmp_path / "q.qgnn"
+    s, err = run(capsys, "--data", data, "--model", "gcn", "--qat", "--init", model, "--qat-epochs", "0",
+                 "--force", "-o", out)
+    assert out.exists() and "warning: --force: writing a collapsed model" in err
+    assert s["quantized_acc"]["val"] <= majority_rate(read_qgd(data), "val") + COLLAPSE_MARGIN
+    assert s["float_acc"]["val"] == 1.0
+
+
+def test_healthy_model_is_not_refused(tmp_path, capsys, nodes):
+    """The same float Linear on features without the raw column quantizes fine: written, exit 0."""
+    lin = qnn.Linear(3, 3)
+    with torch.no_grad():
+        lin.weight.copy_(4.0 * torch.eye(3))
+        lin.bias.zero_()
+    model = tmp_path / "f32.qgnn"
+    qgnn.export(qnn.GraphModel(lin), model, name="noisy_onehot")
+    s, err = run(capsys, "--data", nodes, "--model", "gcn", "--qat", "--init", model, "--qat-epochs", "0",
+                 "-o", tmp_path / "q.qgnn")
+    assert abs(s["quantized_acc"]["val"] - s["float_acc"]["val"]) < 0.1 and "collapsed" not in err
+
+
+def test_degree_quant_keeps_the_range_method(tmp_path, capsys, nodes):
+    common = ["--data", nodes, "--model", "gcn", "--epochs", "10", "--qat", "--qat-epochs", "1", "--degree-quant"]
+    s, _ = run(capsys, *common, "-o", tmp_path / "a.qgnn")
+    assert s["qat"]["ranges"] == "pauta" and s["qat"]["degree_quant"]  # the default, as qgnn-convert's
+    s, _ = run(capsys, *common, "--ranges", "minmax", "--float-out", tmp_path / "f.qgnn", "-o", tmp_path / "b.qgnn")
+    assert s["qat"]["ranges"] == "minmax"
+    assert "minmax ranges, Degree-Quant masking" in read_quantized_model(tmp_path / "b.qgnn").description
+    assert qgnn.io.read_model(tmp_path / "f.qgnn").ranges_source.startswith("qgnn.qat: INT8, minmax ranges")
+
+
+def test_init_summary_has_no_float_training_settings(tmp_path, capsys, nodes):
+    flt = tmp_path / "f.qgnn"
+    run(capsys, "--data", nodes, "--model", "gcn", "--epochs", "20", "-o", flt)
+    s, _ = run(capsys, "--data", nodes, "--model", "gcn", "--qat", "--init", flt, "--qat-epochs", "1",
+               "-o", tmp_path / "q.qgnn")
+    assert s["hyper"] == {"weight_decay": 5e-4}  # what QAT used; the float epochs / lr did not run
+    assert s["qat"]["epochs"] == 1 and s["qat"]["lr"] == 0.002
