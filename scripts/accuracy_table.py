@@ -9,7 +9,7 @@
 Protocol: Cora (public split) with GCN and SAGE, one run per seed 0..S-1; MUTAG, NCI1, IMDB-BINARY with GIN,
 10-fold (test = fold K, val = fold K+1, train = the rest; the first F folds with --folds F), seed 0. Every run
 trains the float model with the defaults of `python3 -m qgnn.train` (last epoch kept, no selection on val or
-test); each method starts from that same float model. Quantized accuracy is qgnn.sim's on the quantized model
+test); each method starts from that same float model (QAT keeps its best-val fine-tuning epoch, as qgnn.train). Quantized accuracy is qgnn.sim's on the quantized model
 (bit-exact with qgnn-run on the exported file). Results are cached per (dataset, model, method, bits, run) in
 a JSON file written atomically after every result; a later call skips what the cache holds (resume / append)
 unless --fresh. The markdown is regenerated from the cache after every finished run. --runs splits the work:
@@ -194,15 +194,17 @@ def write_markdown(cache: dict, out_path: Path) -> None:
         "  split (140 / 500 / 1000), one run per seed; TU sets — GIN (3 × GINConv, MLP Linear–BN–ReLU–Linear, hidden",
         "  32, sum pooling, Linear), 100 epochs, batch 32, lr 0.01 halved at epoch 50, seed 0, 10-fold cross-validation",
         "  (fold K: test = fold K, val = fold K+1 mod 10, train = the other 8).",
-        "* **Last epoch, no selection**: every model (float and quantized) is the one after its last epoch; val and",
-        "  test are never used for early stopping, epoch or hyper-parameter selection. (Published GIN numbers pick",
-        "  the epoch on the test folds, which inflates them.)",
+        "* **Epochs**: every float model is the one after its last epoch; test is never used for early stopping,",
+        "  epoch or hyper-parameter selection. (Published GIN numbers pick the epoch on the test folds, which",
+        "  inflates them.) QAT and its control keep the fine-tuning epoch of best val accuracy (quantized for QAT,",
+        "  float for the control; epoch 0 = the calibrated start, ties to the earlier), as `qgnn.train --qat` does.",
         "* **Quantized models**: every method starts from the *same* trained float model of that seed / fold.",
         "  * PTQ: the QAT quantizer (`qgnn.qat`, a port of `qgnn-convert`'s) with absolute min/max ranges from one",
         "    float pass over the train split, no training;",
         "  * QAT: ranges first calibrated like PTQ (with the method's estimator), then fine-tuning through the",
         "    runtime's integer arithmetic (straight-through gradients, BatchNorm frozen, Dropout off), ranges",
         "    following EMA (momentum 0.1) of the estimator's batch ranges; Adam lr 0.002, the float weight decay;",
+        "    the best-val epoch kept (never worse on val than the start);",
         f"    {qat_defaults(0)[0]} epochs (graph sets, batch 32, lr halved half-way) / {qat_defaults(1)[0]} full-batch"
         " epochs (Cora);",
         "  * min/max, percentile (0.1/99.9 % INT8, 1/99 % INT4) + Degree-Quant masking (p ∈ [0, 0.1] INT8,",
@@ -210,9 +212,9 @@ def write_markdown(cache: dict, out_path: Path) -> None:
         "  * INT8 / INT4 = every component (input, weights, aggregation, layer outputs) at 8 / 4 bits; the logits",
         "    stay INT8 (as `qgnn-convert`).",
         "* **Control** (“FP32 fine-tuned like QAT”): the same fine-tuning run as QAT (same wrapper, frozen",
-        "  BatchNorm, no Dropout, epochs, lr, batches) with quantization switched off, scored in float. Its Δ is",
-        "  what the extra training alone changes; when a QAT row's Δ is close to it, the loss is the fine-tuning",
-        "  protocol's (last epoch, no selection), not the quantization's.",
+        "  BatchNorm, no Dropout, epochs, lr, batches, best-val epoch) with quantization switched off, scored in",
+        "  float. Its Δ is what the extra training alone changes; when a QAT row's Δ is close to it, the loss is the",
+        "  fine-tuning protocol's, not the quantization's.",
         "* **Quantized accuracy** is measured by `qgnn.sim` (bit-exact integer simulation; the same result",
         "  `qgnn-run` gives on the exported file — tested in python/tests/test_train_qat.py and test_qat.py).",
         "* **Numbers**: test accuracy in %, mean ± population std over the runs; Δ = mean of (method − FP32) paired",

@@ -338,20 +338,22 @@ def check_collapse(q, gs: GraphSet, float_acc: Dict[str, float], quant_acc: Dict
 def fine_tune_control(model: torch.nn.Module, gs: GraphSet, *, weight_decay: float = 0.0, batch_size: int = 32,
                       seed: int = 0):
     """The control for QAT: the same fine-tuning (QATModel wrapper, BatchNorm frozen, Dropout off, the task's
-    QAT epochs and lr, same batches) with quantization disabled, scored in float. Its difference to the float
-    model is what the extra training alone changes; a QAT result is judged against both. Returns (the
-    fine-tuned QATModel, quantization still off, in eval mode; its float accuracies per split)."""
-    from . import accuracy
-
+    QAT epochs and lr, same batches, the same epoch selection on val: here of the float accuracy) with
+    quantization disabled, scored in float. Its difference to the float model is what the extra training alone
+    changes; a QAT result is judged against both. Returns (the fine-tuned QATModel, quantization still off, in
+    eval mode, `selection` set; its float accuracies per split)."""
     epochs, lr = qat_defaults(gs.task)
     torch.manual_seed(seed)
     q = prepare_model(model, QATConfig(), seed=seed)
     q.quant_enabled = False
+    best = _BestEpoch(q, gs, epochs, None)
+    best(0)
     if gs.task == GRAPH_CLASSIFICATION:
         train_graph_classifier(q, gs, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                               seed=seed)
+                               seed=seed, on_epoch=best)
     else:
-        train_node_classifier(q, gs, epochs=epochs, lr=lr, weight_decay=weight_decay)
+        train_node_classifier(q, gs, epochs=epochs, lr=lr, weight_decay=weight_decay, on_epoch=best)
+    q.selection = best.restore()
     q.eval()
     return q, {s: accuracy(q, gs, s) for s in SPLITS}
 
