@@ -151,6 +151,8 @@ class EpochSelection:
 
     def describe(self) -> str:
         epochs = len(self.accuracies) - 1
+        if epochs == 0:
+            return f"no fine-tuning epochs (quantized {self.split} accuracy {self.best_accuracy:.4f})"
         return (f"epoch {self.best_epoch} of {epochs} kept (best quantized {self.split} accuracy "
                 f"{self.best_accuracy:.4f}; start {self.accuracies[0]:.4f}, last {self.accuracies[-1]:.4f})")
 
