@@ -24,6 +24,7 @@ from ..qgd import GRAPH_CLASSIFICATION, GraphSet
 from . import EVAL_CHUNK, SPLITS, Log, batch_graphs, train_graph_classifier, train_node_classifier, whole
 
 RANGES = ("minmax", "percentile", "pauta")
+INPUT_SCALES = ("auto", "tensor", "column")  # qgnn.qat.input_scales.MODES
 DISTILL = ("sqd", "aqd")
 
 
@@ -45,6 +46,7 @@ class QATConfig:
     lr: Optional[float] = None  # None: QAT_LR
     distill: Optional[str] = None  # "sqd" | "aqd" when qgnn.qat provides them
     distill_weight: float = 1.0
+    input_scales: str = "auto"  # per-column input scales: auto (when columns differ in scale), tensor, column
 
     def bits_spec(self) -> Union[int, Dict[str, int]]:
         """What qgnn.qat.prepare takes: an int, or the per-component dict when a component differs."""
@@ -68,6 +70,8 @@ class QATConfig:
             parts.append("Degree-Quant masking")
         if self.distill:
             parts.append(f"{self.distill.upper()} self-distillation (weight {self.distill_weight})")
+        if self.input_scales != "auto":
+            parts.append(f"{self.input_scales} input scales")
         return ", ".join(parts)
 
 
@@ -93,7 +97,8 @@ def prepare_model(model: torch.nn.Module, cfg: QATConfig, seed: int = 0, name: s
     from .. import qat
 
     return qat.prepare(copy.deepcopy(model).eval(), bits=cfg.bits_spec(), ranges=cfg.resolved_ranges(),
-                       degree_quant=cfg.degree_quant, pauta_k=cfg.pauta_k, seed=seed, name=name)
+                       degree_quant=cfg.degree_quant, pauta_k=cfg.pauta_k, seed=seed, name=name,
+                       input_scales=cfg.input_scales)
 
 
 @torch.no_grad()
@@ -110,8 +115,15 @@ def calibrate(q, gs: GraphSet, split: str = "train", batch_size: int = EVAL_CHUN
     try:
         if gs.task == GRAPH_CLASSIFICATION:
             idx = gs.split(split).astype(np.int64)
-            for k in range(0, idx.size, batch_size):
-                x, graph, _ = batch_graphs(gs, idx[k:k + batch_size])
+            batches = [idx[k:k + batch_size] for k in range(0, idx.size, batch_size)]
+            if getattr(q, "input_col_obs", None) is not None:
+                # Per-column scales normalise the input by gains from ALL the split's input ranges: observe
+                # the input first, so every batch of the full pass sees the final gains (as the converter).
+                # The full pass observes the same inputs again, which leaves absolute ranges as they are.
+                for b in batches:
+                    q.observe_input(batch_graphs(gs, b)[0])
+            for b in batches:
+                x, graph, _ = batch_graphs(gs, b)
                 q(x, graph)
         else:
             x, graph = whole(gs)
@@ -233,6 +245,6 @@ def sim_accuracy(quantized, gs: GraphSet, splits=SPLITS, batch: int = 1) -> Dict
     return out
 
 
-__all__ = ["QATConfig", "RANGES", "DISTILL", "QAT_EPOCHS", "QAT_LR", "qat_defaults", "distill_available",
+__all__ = ["QATConfig", "RANGES", "INPUT_SCALES", "DISTILL", "QAT_EPOCHS", "QAT_LR", "qat_defaults", "distill_available",
            "prepare_model", "calibrate", "post_training_quantization", "quantization_aware_training",
            "fine_tune_control", "sim_accuracy"]
