@@ -88,7 +88,8 @@ def batch_column_ranges(values: np.ndarray, method: str, bits: int = 8,
     estimators, vectorised over the columns (Cora has 1433), so column k gets exactly batch_range(values[:, k])
     up to float rounding. No rows: every column empty (inf, -inf)."""
     v = np.asarray(values, dtype=np.float64)
-    v = v.reshape(v.shape[0], -1) if v.ndim else v.reshape(1, 1)
+    if v.ndim != 2:
+        raise ValueError(f"per-column ranges take a [rows, columns] batch, got shape {v.shape}")
     cols = v.shape[1]
     if v.shape[0] == 0:
         return np.full(cols, np.inf), np.full(cols, -np.inf)
