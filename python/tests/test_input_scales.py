@@ -90,7 +90,9 @@ def test_auto_keeps_one_scale_for_equal_scale_columns():
 
 def test_tensor_mode_no_live_column_and_bad_arguments():
     assert input_column_scales([0, 0], [1, 500], 8, mode="tensor") is None
-    assert input_column_scales([0, 0], [0, 0], 8, mode="column") is None
+    assert input_column_scales([0, 0], [0, 0], 8) is None
+    with pytest.raises(ValueError, match="every input column is 0"):
+        input_column_scales([0, 0], [0, 0], 8, mode="column")
     with pytest.raises(ValueError, match="unknown input scale mode"):
         input_column_scales([0], [1], 8, mode="rows")
     with pytest.raises(ValueError, match="not finite"):

@@ -72,7 +72,8 @@ def choose_r(lo: np.ndarray, hi: np.ndarray) -> float:
     """The r of the normalised range [-r, 1] for live columns [lo_k, hi_k] (each containing 0, hi_k > lo_k):
     0 when no column goes negative; otherwise, of the candidates 1 and every -lo_k / hi_k > 0, the one
     maximising sum_k log f_k(r), f_k(r) = (hi_k - lo_k) / (g_k(r) (1 + r)) the fraction of the integer range
-    column k uses; ties go to the smaller r. The sum runs over the columns in order (as the converter's loop)."""
+    column k uses; ties go to the smaller r. The sum runs over the columns in order (as the converter's loop;
+    numpy's log may differ from libm's by an ulp, which could only matter at an exact tie)."""
     if not np.any(lo < 0):
         return 0.0
     mixed = (lo < 0) & (hi > 0)
@@ -102,6 +103,8 @@ def input_column_scales(lo, hi, bits: int, mode: str = "auto", foldable: bool = 
     lo, hi = _widened(lo, hi)
     live = hi > lo
     if not np.any(live):
+        if mode == "column":
+            raise ValueError("per-column input scales: every input column is 0")
         return None  # nothing to scale: every column was 0 in calibration
     span = float(hi[live].max() - lo[live].min())
     if mode == "auto" and not np.any((hi - lo)[live] < span * AUTO_SPAN_FRACTION):
