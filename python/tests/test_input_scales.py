@@ -306,3 +306,33 @@ def test_train_cli_input_scales(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["input_column_scales"] is True and report["qat"]["input_scales"] == "column"
     assert sim.load_model(str(out)).input_column_scales is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Against the runtime (when qgnn-run is built)
+# ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bits, int8_input", [(8, False), (4, False), (8, True)])
+def test_sim_matches_qgnn_run_with_column_scales(trained, tmp_path, bits, int8_input):
+    import subprocess
+
+    from conftest import find_tool
+
+    qgnn_run = find_tool("qgnn-run")
+    if qgnn_run is None:
+        pytest.skip("qgnn-run is not built (set QGNN_BUILD to a build with per-column input scales)")
+    gs, model, _ = trained
+    q, _ = quantization_aware_training(model, gs, QATConfig(bits=bits, epochs=0, input_scales="column"))
+    qm = dataclasses.replace(q.quantized_model(task=gs.task), input_int8=int8_input)
+    assert qm.input_column_scales is not None and q.input_fold() is not None
+    model_path, data_path = tmp_path / "m.qgnn", tmp_path / "raw.qgd"
+    model_path.write_bytes(to_bytes(qm))
+    write_qgd(gs, data_path)
+    expected = sim.evaluate(qm, gs, "all")
+    for isa in ("reference", None):  # the reference kernels and the fastest twin of this machine
+        argv = [str(qgnn_run), str(model_path), str(data_path), "--json"] + (["--isa", isa] if isa else [])
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        tool = json.loads(out.stdout)
+        assert tool["outputs_sha256"] == expected.outputs_sha256, isa
+        assert tool["correct"] == expected.correct
