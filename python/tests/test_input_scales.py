@@ -213,6 +213,30 @@ def test_qat_per_column_trains_through_the_runtime_numerics(trained):
     assert desc.layers[0].aggregation_range == q.raw_aggregation_obs.range()
 
 
+def test_auto_is_decided_once_and_kept_through_training():
+    """The EMA of a column that stops varying must not switch the input quantization mid-training."""
+    from qgnn import qat
+
+    def qat_model():
+        torch.manual_seed(0)
+        return qat.prepare(qnn.GraphModel(qnn.GCNConv(3, 4, relu=True), qnn.Linear(4, 2)), bits=8, momentum=0.5)
+
+    n = 30
+    graph = qnn.Graph(np.arange(n + 1), (np.arange(n) + 1) % n, np.array([0, n]))
+    onehot = torch.from_numpy(np.eye(3, dtype=np.float32)[np.arange(n) % 3])
+    faint = onehot * torch.tensor([1.0, 1.0, 0.01])  # column 2 spans 1/100 of the input
+    q = qat_model().train()
+    q(onehot, graph)
+    assert q.input_scales_mode == "tensor"
+    for _ in range(10):
+        q(faint, graph)
+    assert q.input_col_obs.range()[1][2] < 1.0 / 16  # auto would now choose per column...
+    assert q.quantized_model().input_column_scales is None  # ...but the decision stands
+    fresh = qat_model().train()
+    fresh(faint, graph)
+    assert fresh.input_scales_mode == "column" and fresh.quantized_model().input_column_scales is not None
+
+
 # ---------------------------------------------------------------------------------------------------
 # Format and simulator
 # ---------------------------------------------------------------------------------------------------

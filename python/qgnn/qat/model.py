@@ -187,6 +187,10 @@ class QATModel(torch.nn.Module):
             raise ValueError("input_scales='column' needs a Dense in the first layer (it reads the model input); "
                              "the first layer is a GlobalPool")
         self.input_scales = input_scales
+        # "auto" is decided once, by the first quantized model built (after PTQ calibration: from the calibrated
+        # ranges, the converter's one decision); training keeps the decision, so the EMA of a rare one-hot
+        # column's range cannot switch the input quantization back and forth between batches.
+        self.input_scales_mode = input_scales
         self.name = name
         n = len(self.entries)
         self.input_bits, self.layer_bits = _component_bits(bits, n)
@@ -258,7 +262,8 @@ class QATModel(torch.nn.Module):
         cols = self.column_ranges()
         if cols is None:
             return None
-        choice = input_column_scales(cols[0], cols[1], self.input_bits, self.input_scales, self.input_foldable)
+        choice = input_column_scales(cols[0], cols[1], self.input_bits, self.input_scales_mode,
+                                     self.input_foldable)
         return None if choice is None else choice.fold
 
     def stored_ranges(self) -> Tuple[Tuple[float, float], List[LayerRanges]]:
@@ -296,8 +301,12 @@ class QATModel(torch.nn.Module):
     def quantized_model(self, **desc_kwargs) -> ModelDesc:
         desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
         input_range, ranges = self.stored_ranges()
-        return quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits,
-                             column_ranges=self.column_ranges(), input_scales=self.input_scales)
+        column_ranges = self.column_ranges()
+        qm = quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits,
+                           column_ranges=column_ranges, input_scales=self.input_scales_mode)
+        if self.input_scales_mode == "auto" and column_ranges is not None:
+            self.input_scales_mode = "column" if qm.input_column_scales is not None else "tensor"
+        return qm
 
     # -- forward ------------------------------------------------------------------------------------
     def forward(self, x: Tensor, row_ptr, col_idx=None, graph_ptr=None) -> Tensor:
