@@ -38,10 +38,11 @@ from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
 QGNN_IDENTIFIER = b"QGNN"
-QGNN_FORMAT_VERSION = 3  # newest version read (include/qgnn/qgnn.h)
+QGNN_FORMAT_VERSION = 4  # newest version read (include/qgnn/qgnn.h)
 BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfolded BatchNorm or list inputs
 BATCH_NORM_FORMAT_VERSION = 2
 DATAFLOW_FORMAT_VERSION = 3  # files whose layers list their inputs (LayerDesc.inputs)
+COLUMN_SCALES_FORMAT_VERSION = 4  # files with per-column input scales (ModelDesc.input_column_scales)
 MODEL_INPUT = -1  # LayerDesc.inputs entry naming the model input
 PRODUCER = "qgnn-python 0.1"
 
@@ -197,6 +198,10 @@ class ModelDesc:
     ranges_source: str = ""  # where the stored ranges come from, e.g. "qgnn.qat minmax observers"
     input_quant: Optional[QuantParams] = None  # the input quantization; None: a float model
     input_int8: bool = False  # quantized: InputSpec.type == INT8, features arrive already quantized
+    # Quantized, optional (InputSpec.column_scales): float32 [input_dim], feature k is quantized with scale
+    # input_column_scales[k] and input_quant.zero_point; input_quant.scale stays the reference scale s_in
+    # (docs/quantization.md "Per-column input scales"). None: every column uses input_quant.scale.
+    input_column_scales: Optional[np.ndarray] = None
 
     @property
     def quantized(self) -> bool:
@@ -574,13 +579,33 @@ def create_range_vector(b: flatbuffers.Builder, ranges: List[Range]) -> int:
 def _file_version(m: ModelDesc) -> int:
     """Files carry the oldest version whose runtimes compute them correctly, so older runtimes reject them
     (docs/format.md, "Versions"): an unfolded BatchNorm changes what a runtime that does not know the field
-    computes (BATCH_NORM_FORMAT_VERSION); listed inputs would be run as a chain (DATAFLOW_FORMAT_VERSION)."""
+    computes (BATCH_NORM_FORMAT_VERSION); listed inputs would be run as a chain (DATAFLOW_FORMAT_VERSION);
+    ignored column scales would quantize every feature with the reference scale (COLUMN_SCALES_FORMAT_VERSION)."""
     version = m.version
     if any(d.batch_norm is not None for layer in m.layers for d in layer.denses()):
         version = max(version, BATCH_NORM_FORMAT_VERSION)
     if any(len(layer.inputs) for layer in m.layers):
         version = max(version, DATAFLOW_FORMAT_VERSION)
+    if m.input_column_scales is not None:
+        version = max(version, COLUMN_SCALES_FORMAT_VERSION)
     return version
+
+
+def column_scales_error(scales, feature_dim: int, quantized: bool) -> Optional[str]:
+    """What is wrong with InputSpec.column_scales, None if nothing: quantized models only, exactly feature_dim
+    entries, each finite and > 0 (a zero or NaN scale would divide the feature into garbage)."""
+    if scales is None:
+        return None
+    if not quantized:
+        return "column_scales on a float model (quantized models only)"
+    v = np.asarray(scales)
+    if v.ndim != 1 or v.shape[0] != feature_dim:
+        return f"column_scales has {v.size} entries, expected feature_dim = {feature_dim}"
+    v32 = v.astype(np.float32)
+    bad = np.flatnonzero(~(np.isfinite(v32) & (v32 > 0)))
+    if bad.size:
+        return f"column_scales[{int(bad[0])}] = {v32[bad[0]]} is not finite and > 0"
+    return None
 
 
 def to_bytes(m: ModelDesc) -> bytes:
@@ -594,6 +619,11 @@ def to_bytes(m: ModelDesc) -> bytes:
     w = _Writer(b, quantized)
     layers = [w.layer(i, layer) for i, layer in enumerate(m.layers)]
     input_quant = w.quant(m.input_quant) if quantized else None
+    error = column_scales_error(m.input_column_scales, m.input_dim, quantized)
+    if error:
+        raise FormatError(f"model {m.name!r}: input {error}")
+    column_scales = (_fb.create_array(b, np.asarray(m.input_column_scales, np.float32), np.float32)
+                     if m.input_column_scales is not None else None)
     fbm.InputSpecStart(b)
     fbm.InputSpecAddFeatureDim(b, m.input_dim)
     fbm.InputSpecAddType(b, fbm.TensorType.INT8 if m.input_int8 else fbm.TensorType.FLOAT32)
@@ -601,6 +631,8 @@ def to_bytes(m: ModelDesc) -> bytes:
         fbm.InputSpecAddQuant(b, input_quant)
     if m.input_range is not None:
         fbm.InputSpecAddRange(b, fbm.CreateRange(b, *m.input_range))
+    if column_scales is not None:
+        fbm.InputSpecAddColumnScales(b, column_scales)
     input_spec = fbm.InputSpecEnd(b)
     layers_vec = _fb.create_offset_vector(b, layers)
     tensors_vec = _fb.create_offset_vector(b, w.tensors)
@@ -877,6 +909,12 @@ class _Reader:
             input_quant = self.quant(inp.Quant(), "input.quant")
             if m.LayersLength() < 1:
                 raise FormatError(f"{what}: no layers")
+        column_scales = None
+        if inp is not None and not inp.ColumnScalesIsNone() and inp.ColumnScalesLength() > 0:
+            column_scales = _fb.read_array(inp, "ColumnScales", np.float32).astype(np.float32)
+            error = column_scales_error(column_scales, input_dim, q)
+            if error:
+                raise FormatError(f"{what}: input {error}")
         layers: List[LayerDesc] = []
         outputs = [(input_dim, False)]  # outputs[j + 1]: (width, pooled) of output j
         for i in range(m.LayersLength()):
@@ -915,6 +953,7 @@ class _Reader:
             ranges_source=_fb.read_string(m.RangesSource()),
             input_quant=input_quant,
             input_int8=q and inp.Type() == fbm.TensorType.INT8,
+            input_column_scales=column_scales,
         )
 
 

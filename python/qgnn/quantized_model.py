@@ -48,10 +48,10 @@ def QLayer(kind: str, name: str, relu: bool, output: QuantParams, **fields) -> L
 
 def QuantizedModel(version: int, name: str, description: str, producer: str, task: int, class_names: List[str],
                    input_dim: int, input_int8: bool, input_quant: QuantParams, layers: List[LayerDesc],
-                   limits: Tuple[int, int, int, int]) -> ModelDesc:
+                   limits: Tuple[int, int, int, int], input_column_scales=None) -> ModelDesc:
     return ModelDesc(input_dim=input_dim, layers=layers, name=name, description=description, producer=producer,
                      task=task, class_names=list(class_names), limits=tuple(limits), version=version,
-                     input_quant=input_quant, input_int8=input_int8)
+                     input_quant=input_quant, input_int8=input_int8, input_column_scales=input_column_scales)
 
 
 def quantized_model_from_bytes(buf: Union[bytes, bytearray, memoryview], what: str = ".qgnn") -> ModelDesc:

@@ -92,8 +92,10 @@ def test_collapsed_model_is_refused_and_nothing_is_written(tmp_path, capsys, col
     maj = majority_rate(gs, "val")
     out, flt = tmp_path / "q.qgnn", tmp_path / "qf.qgnn"
     for epochs in ("0", "2"):  # PTQ and QAT
+        # One input scale for every column reproduces the collapse (the default, --input-scales auto, scales
+        # these columns separately and keeps float accuracy: test_default_input_scales_avoid_the_collapse).
         _, err = run(capsys, "--data", data, "--model", "gcn", "--qat", "--init", model, "--qat-epochs", epochs,
-                     "--float-out", flt, "-o", out, rc=EXIT_COLLAPSED)
+                     "--input-scales", "tensor", "--float-out", flt, "-o", out, rc=EXIT_COLLAPSED)
         assert not out.exists() and not flt.exists()
         assert "collapsed to majority-class accuracy" in err and f"majority-class rate {maj:.4f}" in err
         assert "float model scores 1.0000" in err and "--force" in err
@@ -104,11 +106,22 @@ def test_collapsed_model_is_refused_and_nothing_is_written(tmp_path, capsys, col
     assert (COLLAPSE_MARGIN, FLOAT_MARGIN) == (0.01, 0.05)
 
 
+def test_default_input_scales_avoid_the_collapse(tmp_path, capsys, collapsing):
+    data, model = collapsing
+    out = tmp_path / "q.qgnn"
+    for epochs in ("0", "2"):
+        s, err = run(capsys, "--data", data, "--model", "gcn", "--qat", "--init", model, "--qat-epochs", epochs,
+                     "-o", out)
+        assert out.exists() and "collapsed" not in err
+        assert s["input_column_scales"] is True
+        assert s["quantized_acc"]["val"] == s["float_acc"]["val"] == 1.0
+
+
 def test_force_writes_a_collapsed_model_with_a_warning(tmp_path, capsys, collapsing):
     data, model = collapsing
     out = tmp_path / "q.qgnn"
     s, err = run(capsys, "--data", data, "--model", "gcn", "--qat", "--init", model, "--qat-epochs", "0",
-                 "--force", "-o", out)
+                 "--input-scales", "tensor", "--force", "-o", out)
     assert out.exists() and "warning: --force: writing a collapsed model" in err
     assert s["quantized_acc"]["val"] <= majority_rate(read_qgd(data), "val") + COLLAPSE_MARGIN
     assert s["float_acc"]["val"] == 1.0

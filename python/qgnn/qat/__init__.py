@@ -14,7 +14,8 @@ from .distill import (DistillConfig, aqd_layer_loss, channel_attention, distill_
                       train_step)
 from .model import (QATModel, degree_cdf, export_float, export_quantized, prepare, protection_mask,
                     protection_probability)
-from .observers import METHODS, RangeObserver, batch_range
+from .input_scales import ColumnScales, fold_input_gains, input_column_scales
+from .observers import METHODS, ColumnRangeObserver, RangeObserver, batch_column_ranges, batch_range
 from .quantizer import ComponentBits, activation_quant_params, quantize_desc, quantize_multiplier
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "activation_quant_params", "quantize_desc", "quantize_multiplier", "degree_cdf", "protection_probability",
     "protection_mask", "DistillConfig", "distillation_loss", "distillation_terms", "distill_forward", "train_step",
     "kd_kl", "channel_attention", "node_attention_map", "aqd_layer_loss", "full_precision_forward",
-    "stochastic_forward",
+    "stochastic_forward", "ColumnRangeObserver", "batch_column_ranges", "ColumnScales", "input_column_scales",
+    "fold_input_gains",
 ]

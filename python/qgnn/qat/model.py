@@ -30,9 +30,11 @@ from .._atomic import PathLike
 from ..export_model import _SKIPPED, layer_kind, to_desc
 from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, ModelDesc, QuantParams,
                           write_model)
+from ..sim.engine import input_scales as model_input_scales
 from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
-from .observers import RangeObserver
+from .input_scales import MODES as INPUT_SCALE_MODES, input_column_scales
+from .observers import ColumnRangeObserver, RangeObserver
 from .quantizer import ComponentBits, LayerRanges, degenerate_range, quantize_desc
 
 BitsSpec = Union[int, Dict]
@@ -173,10 +175,23 @@ class QATModel(torch.nn.Module):
     def __init__(self, model: qnn.GraphModel, bits: BitsSpec = 8, ranges: str = "pauta",
                  momentum: Optional[float] = 0.1, degree_quant: bool = False,
                  dq_probs: Optional[Tuple[float, float]] = None, percentiles: Optional[Tuple[float, float]] = None,
-                 pauta_k: float = 3.0, int8_logits: bool = True, name: str = "model", seed: int = 0) -> None:
+                 pauta_k: float = 3.0, int8_logits: bool = True, name: str = "model", seed: int = 0,
+                 input_scales: str = "auto") -> None:
         super().__init__()
         self.model = model
         self.entries = _entries(model)
+        if input_scales not in INPUT_SCALE_MODES:
+            raise ValueError(f"unknown input scale mode {input_scales!r} (one of {', '.join(INPUT_SCALE_MODES)})")
+        # Per-column scales fold into the first layer's Dense ops; a GlobalPool first has none.
+        self.input_foldable = bool(self.entries) and self.entries[0].kind != GLOBAL_POOL
+        if input_scales == "column" and not self.input_foldable:
+            raise ValueError("input_scales='column' needs a Dense in the first layer (it reads the model input); "
+                             "the first layer is a GlobalPool")
+        self.input_scales = input_scales
+        # "auto" is decided once, by the first quantized model built (after PTQ calibration: from the calibrated
+        # ranges, the converter's one decision); training keeps the decision, so the EMA of a rare one-hot
+        # column's range cannot switch the input quantization back and forth between batches.
+        self.input_scales_mode = input_scales
         self.name = name
         n = len(self.entries)
         self.input_bits, self.layer_bits = _component_bits(bits, n)
@@ -200,6 +215,15 @@ class QATModel(torch.nn.Module):
             return RangeObserver(ranges, b, momentum, percentiles, pauta_k)
 
         self.input_obs = obs(self.input_bits)
+        # Per-column input ranges (docs/qat.md "Per-column input scales"), unless per-tensor is forced; and the
+        # first layer's aggregation range on the raw (unscaled) input, which export_float stores because the
+        # per-tensor range of the normalised aggregation would not fit the float model it writes.
+        self.input_col_obs: Optional[ColumnRangeObserver] = None
+        self.raw_aggregation_obs: Optional[RangeObserver] = None
+        if input_scales != "tensor":
+            self.input_col_obs = ColumnRangeObserver(ranges, self.input_bits, momentum, percentiles, pauta_k)
+            if self.entries and self.entries[0].kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
+                self.raw_aggregation_obs = obs(self.layer_bits[0].aggregation)
         self.obs: List[Dict] = []
         for i, e in enumerate(self.entries):
             b = self.layer_bits[i]
@@ -212,7 +236,10 @@ class QATModel(torch.nn.Module):
 
     # -- quantized model from the current parameters and ranges ------------------------------------
     def observers(self) -> List[RangeObserver]:
-        return [o for _, o in self.named_observers()]
+        """Every observer: the per-tensor ones of named_observers, then the per-column input one and the
+        raw aggregation one when present."""
+        extra = [o for o in (self.input_col_obs, self.raw_aggregation_obs) if o is not None]
+        return [o for _, o in self.named_observers()] + extra
 
     def named_observers(self) -> List[Tuple[str, RangeObserver]]:
         """(name, observer) of every activation: "input", "layer I (kind) aggregation | hidden K | output"."""
@@ -229,6 +256,34 @@ class QATModel(torch.nn.Module):
         """Names of the activations whose range holds no non-zero value ([0, 0] or nothing observed): they
         quantize at the smallest scale 2^-24 and saturate everything but 0."""
         return [name for name, o in self.named_observers() if degenerate_range(o.range())]
+
+    @torch.no_grad()
+    def observe_input(self, x: Tensor) -> None:
+        """Record a batch of input features (the per-tensor and per-column input observers only)."""
+        self.input_obs.update(x)
+        if self.input_col_obs is not None:
+            self.input_col_obs.update(x)
+
+    def column_ranges(self) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        """The per-column input ranges (lo, hi), None when per-tensor is forced or nothing was observed."""
+        if self.input_col_obs is None or self.input_col_obs.empty:
+            return None
+        return self.input_col_obs.range()
+
+    def input_fold(self, qm: Optional[ModelDesc] = None) -> Optional[np.ndarray]:
+        """The per-column factors column_scales[k] / s_in (float64 [K]) the input is divided by and the first
+        layer's weights multiplied by, None when the input has one scale: those of `qm` (the quantized model a
+        forward runs), else the current choice from the observers (float passes)."""
+        if qm is not None:
+            if qm.input_column_scales is None:
+                return None
+            return np.asarray(qm.input_column_scales, np.float64) / float(qm.input_quant.scale)
+        cols = self.column_ranges()
+        if cols is None:
+            return None
+        choice = input_column_scales(cols[0], cols[1], self.input_bits, self.input_scales_mode,
+                                     self.input_foldable)
+        return None if choice is None else choice.fold
 
     def stored_ranges(self) -> Tuple[Tuple[float, float], List[LayerRanges]]:
         """The observers' current ranges in the model's activation layout: the input, and per layer the
@@ -251,6 +306,10 @@ class QATModel(torch.nn.Module):
             layer.output_range = r.output
             layer.aggregation_range = r.aggregation if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV) else None
             layer.hidden_ranges = list(r.hidden)
+        if self.raw_aggregation_obs is not None:
+            # The written float model takes the raw input: its first aggregation's range is the raw one (the
+            # per-column ranges themselves are not stored, see docs/qat.md).
+            desc.layers[0].aggregation_range = self.raw_aggregation_obs.range()
         if ranges_source is None:
             bits = sorted({self.input_bits} | {b for c in self.layer_bits for b in (c.aggregation, c.output)})
             ranges_source = (f"qgnn.qat {self.input_obs.method} observers, "
@@ -261,7 +320,12 @@ class QATModel(torch.nn.Module):
     def quantized_model(self, **desc_kwargs) -> ModelDesc:
         desc = to_desc(self.model, name=desc_kwargs.pop("name", self.name), **desc_kwargs)
         input_range, ranges = self.stored_ranges()
-        return quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits)
+        column_ranges = self.column_ranges()
+        qm = quantize_desc(desc, input_range, ranges, self.input_bits, self.layer_bits, self.int8_logits,
+                           column_ranges=column_ranges, input_scales=self.input_scales_mode)
+        if self.input_scales_mode == "auto" and column_ranges is not None:
+            self.input_scales_mode = "column" if qm.input_column_scales is not None else "tensor"
+        return qm
 
     # -- forward ------------------------------------------------------------------------------------
     def forward(self, x: Tensor, row_ptr, col_idx=None, graph_ptr=None) -> Tensor:
@@ -302,8 +366,9 @@ class QATModel(torch.nn.Module):
             return protection_mask(graph.degree, p_min, p_max, self._gen)
 
         def point(v_f: Tensor, obs: RangeObserver, qp: Optional[QuantParams], q_int, mask) -> Tuple[Tensor, object]:
-            """Observe v_f; hand on the integer result (dequantized, STE) or, for protected nodes, v_f."""
-            if observe:
+            """Observe v_f (obs None: observed elsewhere); hand on the integer result (dequantized, STE) or, for
+            protected nodes, v_f."""
+            if observe and obs is not None:
                 obs.update(v_f)
             if qp is None:
                 return v_f, None
@@ -316,7 +381,7 @@ class QATModel(torch.nn.Module):
                     q_int = _stochastic_round(v_f, s, z, qp.bits, self._gen)
             deq = torch.from_numpy(dequantize(q_int, s, z))
             if self.sqnr_stats is not None:
-                name = point_names[id(obs)]
+                name = "input" if obs is None else point_names[id(obs)]  # the input is observed apart
                 vf = v_f.detach().to(torch.float64)
                 acc = self.sqnr_stats.setdefault(name, [0.0, 0.0])
                 acc[0] += float((vf * vf).sum())
@@ -355,19 +420,28 @@ class QATModel(torch.nn.Module):
         else:
             relus = [l.relu for l in qm.layers]
             hidden_relus = [[d.relu for d in l.mlp[:-1]] for l in qm.layers]
-        # input
+        # input: with per-column scales the rest of the model runs in the normalised domain x[:, k] / fold[k]
+        # (what s_in * (q - z) represents) with the first layer's weights multiplied by fold: the same float
+        # model, and the quantized model's exact numerics.
         q = zx = in_q = None
+        if observe:
+            self.observe_input(x)
+        fold = self.input_fold(qm)
+        gain = torch.from_numpy(fold.astype(np.float32)) if fold is not None else None
         if qm is not None:
             in_q = qm.input_quant
-            q = quantize_float(x.detach().numpy(), in_q.scale, in_q.zero_point, in_q.bits)
+            q = quantize_float(x.detach().numpy(), model_input_scales(qm), in_q.zero_point, in_q.bits)
             zx = in_q.zero_point
-        v, q = point(x, self.input_obs, in_q, q, mask_for(x.shape[0]))
+        v, q = point(x if gain is None else x / gain, None, in_q, q, mask_for(x.shape[0]))
         cur_q = in_q
         for i, e in enumerate(self.entries):
             o = self.obs[i]
             ql = qm.layers[i] if qm is not None else None
             mask = mask_for(v.shape[0])
             denses = e.denses()
+            if i == 0 and gain is not None:  # every Dense reading the input or its aggregation: all but GIN's later
+                folded = 1 if e.kind == GIN_CONV else len(denses)
+                denses = [(w * gain[None, :], b) if k < folded else (w, b) for k, (w, b) in enumerate(denses)]
             st = step(e.kind)  # the integer stages, as qgnn.sim runs them
             if e.kind == GLOBAL_POOL:
                 p_f = qnn.global_pool(v, graph, e.module.reduce)
@@ -385,12 +459,17 @@ class QATModel(torch.nn.Module):
                 v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
             else:
                 # aggregation
-                if e.kind == GCN_CONV:
-                    a_f = qnn.gcn_aggregate(v, graph)
-                elif e.kind == SAGE_CONV:
-                    a_f = qnn.aggregate(v, graph, e.module.reduce)
-                else:
-                    a_f = (1 + e.module.eps) * v + qnn.aggregate(v, graph, "sum")
+                def float_aggregate(h: Tensor) -> Tensor:
+                    if e.kind == GCN_CONV:
+                        return qnn.gcn_aggregate(h, graph)
+                    if e.kind == SAGE_CONV:
+                        return qnn.aggregate(h, graph, e.module.reduce)
+                    return (1 + e.module.eps) * h + qnn.aggregate(h, graph, "sum")
+
+                a_f = float_aggregate(v)
+                if i == 0 and observe and self.raw_aggregation_obs is not None:
+                    with torch.no_grad():
+                        self.raw_aggregation_obs.update(a_f if gain is None else float_aggregate(x))
                 qa = st.aggregate(ql, q, zx, batch) if ql is not None else None
                 agg_q = ql.aggregation if ql else None
                 va, qa = point(a_f, o["aggregation"], agg_q, qa, mask)
@@ -450,7 +529,8 @@ def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = N
     ranges: "minmax" | "percentile" | "pauta" (default "pauta", qgnn-convert's default; degree_quant does not
       change it)
     degree_quant: Degree-Quant protective masking during training.
-    kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed."""
+    kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed,
+    input_scales ("auto" | "tensor" | "column": per-column input scales, docs/qat.md)."""
     if ranges is None:
         ranges = DEFAULT_RANGES
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)

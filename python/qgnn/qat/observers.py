@@ -92,3 +92,89 @@ class RangeObserver:
 
     def __repr__(self) -> str:
         return f"RangeObserver({self.method}, bits={self.bits}, range=[{self.lo:.4g}, {self.hi:.4g}])"
+
+
+def batch_column_ranges(values: np.ndarray, method: str, bits: int = 8,
+                        percentiles: Optional[Tuple[float, float]] = None,
+                        k: float = 3.0) -> Tuple[np.ndarray, np.ndarray]:
+    """batch_range of every column of a [rows, K] batch at once (float64 [K] lows and highs): the same
+    estimators, vectorised over the columns (Cora has 1433), so column k gets exactly batch_range(values[:, k])
+    up to float rounding. No rows: every column empty (inf, -inf)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 2:
+        raise ValueError(f"per-column ranges take a [rows, columns] batch, got shape {v.shape}")
+    cols = v.shape[1]
+    if v.shape[0] == 0:
+        return np.full(cols, np.inf), np.full(cols, -np.inf)
+    vmin, vmax = v.min(axis=0), v.max(axis=0)
+    if method == "minmax":
+        return np.minimum(vmin, 0.0), np.maximum(vmax, 0.0)
+    if method == "percentile":
+        # Over each column's non-zero values, widened to contain 0, as batch_range; a column without any is
+        # [0, 0]. NaN marks the zeros so that nanpercentile skips them (numpy's linear interpolation).
+        p_lo, p_hi = percentiles or DEFAULT_PERCENTILES[8 if bits >= 8 else 4]
+        count = (v != 0).sum(axis=0)
+        masked = np.where(v != 0, v, np.nan)
+        lo = np.zeros(cols)
+        hi = np.zeros(cols)
+        live = count > 0
+        if live.any():
+            plo, phi = np.nanpercentile(masked[:, live], [p_lo, p_hi], axis=0)
+            lo[live], hi[live] = np.minimum(plo, 0.0), np.maximum(phi, 0.0)
+        return lo, hi
+    if method == "pauta":
+        # Over each column's non-zero values, as batch_range; a column without any keeps its min / max.
+        nz = v != 0
+        count = nz.sum(axis=0)
+        safe = np.maximum(count, 1)
+        mu = np.where(nz, v, 0.0).sum(axis=0) / safe
+        sigma = np.sqrt(np.where(nz, (v - mu) ** 2, 0.0).sum(axis=0) / safe)
+        lo = np.maximum(mu - k * sigma, vmin)
+        hi = np.minimum(mu + k * sigma, vmax)
+        return np.where(count > 0, lo, vmin), np.where(count > 0, hi, vmax)
+    raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
+
+
+class ColumnRangeObserver:
+    """RangeObserver per input column ([K] lows and highs), for per-column input scales: the same estimator,
+    absolute or EMA combination and first-batch initialisation, on every column at once."""
+
+    def __init__(self, method: str = "minmax", bits: int = 8, momentum: Optional[float] = 0.1,
+                 percentiles: Optional[Tuple[float, float]] = None, k: float = 3.0) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
+        self.method, self.bits, self.momentum, self.percentiles, self.k = method, bits, momentum, percentiles, k
+        self.lo: Optional[np.ndarray] = None
+        self.hi: Optional[np.ndarray] = None
+
+    @property
+    def empty(self) -> bool:
+        return self.lo is None
+
+    def update(self, values) -> None:
+        if isinstance(values, torch.Tensor):
+            values = values.detach().cpu().numpy()
+        values = np.asarray(values)
+        if values.ndim != 2 or values.shape[0] == 0:
+            return  # no rows: nothing observed (as RangeObserver on an empty batch)
+        lo, hi = batch_column_ranges(values, self.method, self.bits, self.percentiles, self.k)
+        if self.empty:
+            self.lo, self.hi = lo, hi
+        elif self.lo.shape != lo.shape:
+            raise ValueError(f"{lo.size} columns observed after {self.lo.size}")
+        elif self.momentum is None:
+            self.lo, self.hi = np.minimum(self.lo, lo), np.maximum(self.hi, hi)
+        else:
+            m = self.momentum
+            self.lo = (1 - m) * self.lo + m * lo
+            self.hi = (1 - m) * self.hi + m * hi
+
+    def range(self) -> Tuple[np.ndarray, np.ndarray]:
+        """(lo, hi) float64 [K]; raises when nothing was observed."""
+        if self.empty:
+            raise ValueError("the per-column input observer holds no ranges yet")
+        return self.lo, self.hi
+
+    def __repr__(self) -> str:
+        cols = 0 if self.empty else self.lo.size
+        return f"ColumnRangeObserver({self.method}, bits={self.bits}, {cols} columns)"

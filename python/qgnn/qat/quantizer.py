@@ -207,9 +207,24 @@ def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output
 
 def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges], input_bits: int,
                   layer_bits: List[ComponentBits], int8_logits: bool = True,
-                  description: Optional[str] = None, producer: str = "qgnn.qat") -> ModelDesc:
-    """converter quantize_model: the whole model."""
-    in_q = activation_quant_params(input_range, input_bits)
+                  description: Optional[str] = None, producer: str = "qgnn.qat",
+                  column_ranges: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+                  input_scales: str = "auto") -> ModelDesc:
+    """converter quantize_model: the whole model. column_ranges: (lo, hi) per input column; with them the
+    input is quantized per column when qgnn.qat.input_scales.input_column_scales chooses so for
+    `input_scales` (auto / tensor / column): the gains are folded into the Dense ops reading the input and
+    `ranges` must then be those of that folded model (the normalised domain)."""
+    from .input_scales import fold_input_gains, input_column_scales, input_foldable
+
+    choice = None
+    if column_ranges is not None:
+        choice = input_column_scales(column_ranges[0], column_ranges[1], input_bits, input_scales,
+                                     foldable=input_foldable(desc))
+    if choice is not None:
+        desc = fold_input_gains(desc, choice.fold)
+        in_q = choice.quant
+    else:
+        in_q = activation_quant_params(input_range, input_bits)
     layers: List[LayerDesc] = []
     for i, layer in enumerate(desc.layers):
         last = i + 1 == len(desc.layers)
@@ -226,4 +241,5 @@ def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges]
                      producer=producer, task=desc.task, class_names=list(desc.class_names), limits=tuple(desc.limits),
                      # What qgnn.qat files have carried since format version 2 (its newest then), kept so they do
                      # not change; the writer raises it to 3 for listed inputs.
-                     version=BATCH_NORM_FORMAT_VERSION, input_quant=in_q)
+                     version=BATCH_NORM_FORMAT_VERSION, input_quant=in_q,
+                     input_column_scales=choice.scales if choice is not None else None)

@@ -1181,11 +1181,43 @@ class InputSpec(object):
             return obj
         return None
 
-def InputSpecStart(builder): builder.StartObject(4)
+    # Quantized models, optional: one scale per feature column (feature_dim entries, finite, > 0); feature k
+    # is quantized with column_scales[k] and quant.zero_point, quant.scale stays the reference scale (format version
+    # 4, docs/quantization.md "Per-column input scales").
+    # InputSpec
+    def ColumnScales(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # InputSpec
+    def ColumnScalesAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # InputSpec
+    def ColumnScalesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # InputSpec
+    def ColumnScalesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        return o == 0
+
+def InputSpecStart(builder): builder.StartObject(5)
 def InputSpecAddFeatureDim(builder, featureDim): builder.PrependUint32Slot(0, featureDim, 0)
 def InputSpecAddType(builder, type): builder.PrependInt8Slot(1, type, 0)
 def InputSpecAddQuant(builder, quant): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(quant), 0)
 def InputSpecAddRange(builder, range): builder.PrependStructSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(range), 0)
+def InputSpecAddColumnScales(builder, columnScales): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(columnScales), 0)
+def InputSpecStartColumnScalesVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def InputSpecEnd(builder): return builder.EndObject()
 
 
@@ -1270,7 +1302,8 @@ class Model(object):
     def Init(self, buf, pos):
         self._tab = flatbuffers.table.Table(buf, pos)
 
-    # Format version the file was written for: 1, 2 with an unfolded BatchNorm, 3 with explicit Layer.inputs.
+    # Format version the file was written for: 1, 2 with an unfolded BatchNorm, 3 with explicit Layer.inputs,
+    # 4 with per-column input scales (InputSpec.column_scales).
     # Model
     def Version(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))

@@ -29,6 +29,14 @@ class SimResult:
     intermediates: List[np.ndarray] = field(default_factory=list)  # with keep_intermediates=True
 
 
+def input_scales(qm: ModelDesc):
+    """The scale each input column is quantized with: InputSpec.column_scales (float32 [feature_dim]) when the
+    model has them, else the one input scale (docs/quantization.md "Per-column input scales")."""
+    if qm.input_column_scales is not None:
+        return np.asarray(qm.input_column_scales, dtype=np.float32)
+    return qm.input_quant.scale
+
+
 def load_model(model: ModelLike) -> ModelDesc:
     if isinstance(model, ModelDesc):
         if not model.quantized:
@@ -68,9 +76,10 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
     """Run a quantized model on one batch (a block-diagonal CSR: row i lists the in-neighbours of node i).
 
     `x` is [num_nodes, feature_dim]: float features (quantized with the model's input quantization, after a
-    conversion to float32 as the C API takes them) or, for a model whose InputSpec type is INT8, int8 features
-    (copied; a 4-bit input requires them in [-8, 7]). Float features given to an INT8-input model are quantized
-    to int8 the way qgnn-run does (quantize_float with 8 bits and the input scale / zero point) first.
+    conversion to float32 as the C API takes them; column k with column_scales[k] when the model has per-column
+    input scales) or, for a model whose InputSpec type is INT8, int8 features (copied; a 4-bit input requires
+    them in [-8, 7]). Float features given to an INT8-input model are quantized to int8 the way qgnn-run does
+    (quantize_float with 8 bits, the input scale(s) and zero point) first.
     `graph_ptr` None means one graph {0, num_nodes}. Returns int8 logits (int4 logits unpacked to [-8, 7]),
     their dequantized floats and the first-max argmax."""
     qm = load_model(model)
@@ -96,9 +105,9 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
         h = x.astype(np.int64)
     else:
         if qm.input_int8:
-            h = quantize_float(x, inq.scale, inq.zero_point, 8)  # what qgnn-run hands the runtime
+            h = quantize_float(x, input_scales(qm), inq.zero_point, 8)  # what qgnn-run hands the runtime
         else:
-            h = quantize_float(x, inq.scale, inq.zero_point, inq.bits)
+            h = quantize_float(x, input_scales(qm), inq.zero_point, inq.bits)
     if qm.input_int8 and inq.bits == 4 and h.size and (int(h.min()) < -8 or int(h.max()) > 7):
         raise ValueError("int8 features outside [-8, 7] for a 4-bit model input (QGNN_INVALID_ARGUMENT)")
 

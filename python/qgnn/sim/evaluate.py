@@ -6,8 +6,8 @@
     graph of the split; every graph is scored against its label;
   * node classification: ONE invoke over the whole data set (all graphs, graph_ptr {0, N}); the hash covers
     the logits of ALL nodes (not just the split's), --batch is ignored; only the split's nodes are scored;
-  * INT8-input models: the float features are quantized with quantize_float(x, input scale, zero point, 8 bits)
-    before the invoke, like qgnn-run;
+  * INT8-input models: the float features are quantized with quantize_float(x, input scale (column_scales[k]
+    for column k when the model has them), zero point, 8 bits) before the invoke, like qgnn-run;
   * the hash is SHA-256 over the raw int8 logits bytes (rows x classes, row-major; int4 logits as int8 values).
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
 from ..model_file import ModelDesc
-from .engine import ModelLike, load_model, run
+from .engine import ModelLike, input_scales, load_model, run
 from .numerics import quantize_float
 
 _TASK_NAMES = {GRAPH_CLASSIFICATION: "graph classification"}
@@ -132,7 +132,7 @@ def _check_fit(qm: ModelDesc, gs: GraphSet) -> None:
 def _features(qm: ModelDesc, features: np.ndarray) -> np.ndarray:
     if qm.input_int8:  # qgnn-run hands int8 features to INT8-input models
         q = qm.input_quant
-        return quantize_float(features, q.scale, q.zero_point, 8).astype(np.int8)
+        return quantize_float(features, input_scales(qm), q.zero_point, 8).astype(np.int8)
     return features
 
 

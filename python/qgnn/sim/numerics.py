@@ -133,11 +133,12 @@ def round_half_away_f32(v) -> np.ndarray:
 
 def quantize_float(x, scale, zero_point: int, bits: int) -> np.ndarray:
     """q = clamp(round_half_away(clamp(x / s, -1e6, 1e6)) + z, qmin, qmax), with x / s ONE binary32 division.
-    x must be finite (the runtime rejects NaN / inf features)."""
+    x must be finite (the runtime rejects NaN / inf features). `scale` is one scale or one per column (the
+    last axis of x: per-column input scales)."""
     x32 = np.asarray(x, dtype=np.float32)
     if not np.all(np.isfinite(x32)):
         raise ValueError("features hold NaN or infinity (the runtime rejects them: QGNN_NON_FINITE_INPUT)")
-    s32 = np.float32(scale)
+    s32 = np.asarray(scale, dtype=np.float32)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         v = np.divide(x32, s32, dtype=np.float32)
     limit = np.float32(1.0e6)

@@ -41,8 +41,8 @@ from .._fb import FormatError
 from ..export_model import ExportError
 from ..qgd import GRAPH_CLASSIFICATION, read_qgd
 from . import MODELS, SPLITS, Hyper, accuracy, describe_model, fit, fold_split, num_folds
-from .quant import DISTILL, RANGES, QATConfig, check_collapse, distill_available, qat_defaults, \
-    quantization_aware_training, sim_accuracy
+from .quant import DISTILL, INPUT_SCALES, RANGES, QATConfig, check_collapse, distill_available, \
+    qat_defaults, quantization_aware_training, sim_accuracy
 
 EXIT_COLLAPSED = 3  # the quantized model collapsed and --force was not given: nothing written
 
@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="start QAT from this float model instead of training one (its architecture is used)")
     g.add_argument("--float-out", metavar="FLOAT.qgnn",
                    help="also write the QAT-tuned float model with the learned activation ranges stored (with --qat)")
+    g.add_argument("--input-scales", choices=INPUT_SCALES,
+                   help="input quantization: one scale per feature column when columns differ in scale (auto, "
+                        "the default), always one scale (tensor) or always per column (column); docs/qat.md")
     g.add_argument("--distill", choices=DISTILL,
                    help="SQD / AQD self-distillation during QAT (only if qgnn.qat provides it)")
     g.add_argument("--distill-weight", type=float, help="weight of the distillation loss (default 1)")
@@ -147,7 +150,8 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 ("--ranges", args.ranges), ("--pauta-k", args.pauta_k), ("--degree-quant", args.degree_quant or None),
                 ("--qat-epochs", args.qat_epochs), ("--qat-lr", args.qat_lr), ("--init", args.init),
                 ("--float-out", args.float_out), ("--distill", args.distill),
-                ("--distill-weight", args.distill_weight), ("--force", args.force or None)]
+                ("--distill-weight", args.distill_weight), ("--force", args.force or None),
+                ("--input-scales", args.input_scales)]
     if not args.qat:
         for flag, value in qat_only:
             if value is not None:
@@ -315,6 +319,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 float_out_acc = _clean(expected)
                 note = (f" Weights after QAT ({qcfg.describe()}), with the activation ranges its observers ended "
                         f"with stored; their float accuracy measured in PyTorch: {_summary(expected, data)}.")
+                if qmodel.input_fold() is not None:
+                    note += (" QAT quantized the input per column; the per-column input ranges are not stored "
+                             "(the stored input range is the per-tensor one).")
                 export_float(qmodel, float_path, ranges_source=f"qgnn.qat: {qcfg.describe()}",
                              description=description + note, **float_kwargs)
             else:
@@ -335,8 +342,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                         "calibrated on the train split first, BatchNorm frozen, Dropout off; "
                         f"{qmodel.selection.describe()}")
             qdesc = (f"{description} Quantized with qgnn.qat: {qcfg.describe()}; {how}.")
-            export_quantized(qmodel, args.output, name=f"{gs.name.lower()}_{args.model}_int{qcfg.bits}",
-                             task=gs.task, class_names=gs.class_names, description=qdesc)
+            written = export_quantized(qmodel, args.output, name=f"{gs.name.lower()}_{args.model}_int{qcfg.bits}",
+                                       task=gs.task, class_names=gs.class_names, description=qdesc)
+            per_column = written.input_column_scales is not None
+            if per_column:
+                log("input quantized per column (the feature columns differ in scale; --input-scales "
+                    f"{qcfg.input_scales})")
             qacc = sim_accuracy(args.output, data)  # the written file, through the integer simulator
             acc = {s: (float("nan") if v is None else v) for s, v in qacc.items()}
             summary = (_summary(acc, data) + f" (float: {_summary(float_acc, data)}); QAT "
@@ -361,7 +372,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report.update(quantized=True, qat=_qat_report(qcfg, gs.task), float_acc=_clean(float_acc),
                       quantized_acc=_clean(acc), float_test_acc=_clean(float_acc)["test"],
                       quantized_test_acc=_clean(acc)["test"], float_output=args.float_out,
-                      float_output_acc=float_out_acc,
+                      float_output_acc=float_out_acc, input_column_scales=per_column,
                       init=args.init)
         report["qat"].update(selection_split=qmodel.selection.split, selected_epoch=qmodel.selection.best_epoch,
                              epoch_acc=[round(a, 6) for a in qmodel.selection.accuracies])
@@ -386,14 +397,16 @@ def _qat_config(args: argparse.Namespace, task: int) -> QATConfig:
                      output_bits=args.output_bits, ranges=args.ranges,
                      pauta_k=3.0 if args.pauta_k is None else args.pauta_k, degree_quant=args.degree_quant,
                      epochs=args.qat_epochs, lr=args.qat_lr, distill=args.distill,
-                     distill_weight=1.0 if args.distill_weight is None else args.distill_weight)
+                     distill_weight=1.0 if args.distill_weight is None else args.distill_weight,
+                     input_scales=args.input_scales or "auto")
 
 
 def _qat_report(cfg: QATConfig, task: int) -> dict:
     epochs, lr = qat_defaults(task)
     return {"bits": cfg.bits_spec(), "ranges": cfg.resolved_ranges(), "pauta_k": cfg.pauta_k,
             "degree_quant": cfg.degree_quant, "epochs": epochs if cfg.epochs is None else cfg.epochs,
-            "lr": lr if cfg.lr is None else cfg.lr, "distill": cfg.distill, "description": cfg.describe()}
+            "lr": lr if cfg.lr is None else cfg.lr, "distill": cfg.distill, "input_scales": cfg.input_scales,
+            "description": cfg.describe()}
 
 
 def _settings(hp: Hyper, task: int, kind: str, trained: bool = True):

@@ -24,9 +24,11 @@ import numpy as np
 import torch
 
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
+from ..sim.engine import input_scales as model_input_scales
 from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, train_graph_classifier, train_node_classifier, whole
 
 RANGES = ("minmax", "percentile", "pauta")
+INPUT_SCALES = ("auto", "tensor", "column")  # qgnn.qat.input_scales.MODES
 DISTILL = ("sqd", "aqd")
 
 
@@ -48,6 +50,7 @@ class QATConfig:
     lr: Optional[float] = None  # None: QAT_LR
     distill: Optional[str] = None  # "sqd" | "aqd" when qgnn.qat provides them
     distill_weight: float = 1.0
+    input_scales: str = "auto"  # per-column input scales: auto (when columns differ in scale), tensor, column
 
     def bits_spec(self) -> Union[int, Dict[str, int]]:
         """What qgnn.qat.prepare takes: an int, or the per-component dict when a component differs."""
@@ -73,6 +76,8 @@ class QATConfig:
             parts.append("Degree-Quant masking")
         if self.distill:
             parts.append(f"{self.distill.upper()} self-distillation (weight {self.distill_weight})")
+        if self.input_scales != "auto":
+            parts.append(f"{self.input_scales} input scales")
         return ", ".join(parts)
 
 
@@ -98,7 +103,8 @@ def prepare_model(model: torch.nn.Module, cfg: QATConfig, seed: int = 0, name: s
     from .. import qat
 
     return qat.prepare(copy.deepcopy(model).eval(), bits=cfg.bits_spec(), ranges=cfg.resolved_ranges(),
-                       degree_quant=cfg.degree_quant, pauta_k=cfg.pauta_k, seed=seed, name=name)
+                       degree_quant=cfg.degree_quant, pauta_k=cfg.pauta_k, seed=seed, name=name,
+                       input_scales=cfg.input_scales)
 
 
 @torch.no_grad()
@@ -115,8 +121,15 @@ def calibrate(q, gs: GraphSet, split: str = "train", batch_size: int = EVAL_CHUN
     try:
         if gs.task == GRAPH_CLASSIFICATION:
             idx = gs.split(split).astype(np.int64)
-            for k in range(0, idx.size, batch_size):
-                x, graph, _ = batch_graphs(gs, idx[k:k + batch_size])
+            batches = [idx[k:k + batch_size] for k in range(0, idx.size, batch_size)]
+            if getattr(q, "input_col_obs", None) is not None:
+                # Per-column scales normalise the input by gains from ALL the split's input ranges: observe
+                # the input first, so every batch of the full pass sees the final gains (as the converter).
+                # The full pass observes the same inputs again, which leaves absolute ranges as they are.
+                for b in batches:
+                    q.observe_input(batch_graphs(gs, b)[0])
+            for b in batches:
+                x, graph, _ = batch_graphs(gs, b)
                 q(x, graph)
         else:
             x, graph = whole(gs)
@@ -176,7 +189,9 @@ class _BestEpoch:
         if better:
             self.best_epoch = epoch
             self.state = {k: v.detach().clone() for k, v in self.q.state_dict().items()}
-            self.ranges = [o.range() for o in self.q.observers()]
+            # Every observer's whole state (per-tensor ranges, per-column arrays, EMA bookkeeping), also of
+            # observers that hold nothing yet (quantization off in the float control).
+            self.ranges = [copy.deepcopy(vars(o)) for o in self.q.observers()]
         if self.log is not None:
             if epoch == 0 and self.split == "train":
                 self.log("QAT: the data set has no validation split; the epoch is selected on the training split")
@@ -185,8 +200,8 @@ class _BestEpoch:
 
     def restore(self) -> EpochSelection:
         self.q.load_state_dict(self.state)
-        for o, (lo, hi) in zip(self.q.observers(), self.ranges):
-            o.lo, o.hi = lo, hi
+        for o, saved in zip(self.q.observers(), self.ranges):
+            vars(o).update(copy.deepcopy(saved))
         return EpochSelection(self.split, self.accuracies, self.best_epoch)
 
 
@@ -281,8 +296,10 @@ def input_column_sqnr(q, gs: GraphSet, split: str) -> np.ndarray:
         x = gs.features[nodes]
     else:
         x = gs.features
-    qp = q.quantized_model().input_quant
-    deq = dequantize(quantize_float(x, qp.scale, qp.zero_point, qp.bits), qp.scale, qp.zero_point)
+    qm = q.quantized_model()
+    qp = qm.input_quant
+    scales = model_input_scales(qm)  # per column when the model has column scales, else the one scale
+    deq = dequantize(quantize_float(x, scales, qp.zero_point, qp.bits), scales, qp.zero_point)
     x64 = x.astype(np.float64)
     signal, noise = (x64 ** 2).sum(axis=0), ((x64 - deq.astype(np.float64)) ** 2).sum(axis=0)
     return np.array([_db(a, b) for a, b in zip(signal, noise)])
@@ -412,7 +429,7 @@ def sim_accuracy(quantized, gs: GraphSet, splits=SPLITS, batch: int = 1) -> Dict
     return out
 
 
-__all__ = ["QATConfig", "RANGES", "DISTILL", "QAT_EPOCHS", "QAT_LR", "qat_defaults", "distill_available",
+__all__ = ["QATConfig", "RANGES", "INPUT_SCALES", "DISTILL", "QAT_EPOCHS", "QAT_LR", "qat_defaults", "distill_available",
            "prepare_model", "calibrate", "post_training_quantization", "quantization_aware_training",
            "fine_tune_control", "sim_accuracy", "EpochSelection", "CollapseCheck", "check_collapse",
            "activation_sqnr", "majority_rate", "COLLAPSE_MARGIN", "FLOAT_MARGIN"]
