@@ -24,7 +24,7 @@ void BM_QuantizeRows(benchmark::State& state) {
   const float scale = 1.0f / static_cast<float>((1 << bits) - 1);
   const kernels::QActivation output{out, bits, kernels::qmin(bits)};
   for (auto _ : state) {
-    kernels::quantize_rows(x.data(), cols, scale, output, 0, rows);
+    kernels::quantize_rows(x.data(), cols, scale, nullptr, output, 0, rows);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
@@ -53,7 +53,7 @@ void BM_QuantizeRowsIsa(benchmark::State& state) {
   const float scale = 1.0f / static_cast<float>((1 << bits) - 1);
   const kernels::QActivation output{out, bits, kernels::qmin(bits)};
   for (auto _ : state) {
-    table->quantize_rows(x.data(), cols, scale, output, 0, rows);
+    table->quantize_rows(x.data(), cols, scale, nullptr, output, 0, rows);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }

@@ -12,6 +12,7 @@
 #include "qgnn/converter/batch_norm.h"
 #include "qgnn/converter/bit_spec.h"
 #include "qgnn/converter/dataset.h"
+#include "qgnn/converter/input_columns.h"
 #include "qgnn/converter/overflow_check.h"
 #include "qgnn/converter/pareto_plot.h"
 #include "qgnn/converter/progress.h"
@@ -125,8 +126,12 @@ nlohmann::ordered_json overflow_json(const OverflowProof& proof) {
 // its ranges come from, the declared limits.
 class Converter {
  public:
-  Converter(const ConvertOptions& options, ModelDesc float_model)
-      : options_(options), float_model_(std::move(float_model)) {}
+  Converter(const ConvertOptions& options, ModelDesc float_model, InputColumnChoice columns,
+            ModelDesc calibration_model)
+      : options_(options),
+        float_model_(std::move(float_model)),
+        columns_(std::move(columns)),
+        calibration_model_(std::move(calibration_model)) {}
 
   Result<bool> prepare_ranges(const CalibrationStats* stats) {
     using R = Result<bool>;
@@ -150,6 +155,9 @@ class Converter {
 
   const std::string& ranges_source() const { return ranges_source_; }
   const ModelDesc& float_model() const { return float_model_; }
+  /// The float model the calibration statistics describe: float_model() with per-column input gains folded
+  /// in when the input is scaled per column (it reads the features divided by the gains), else the same.
+  const ModelDesc& calibration_model() const { return calibration_model_; }
 
   /// Quantizes with `config`, proves the accumulators for the declared limits and stores those limits.
   Result<ModelDesc> quantize(const QuantizerConfig& config, QuantizationReport* report,
@@ -164,7 +172,7 @@ class Converter {
       if (!selected.ok()) return R::failure(selected.error);
       ranges = selected.value;
     }
-    R q = quantize_model(float_model_, ranges, config, report);
+    R q = quantize_with_column_scales(float_model_, ranges, columns_, config, report);
     if (!q.ok()) return R::failure("quantization failed: " + q.error);
     // Declared limits override the float model's own; undeclared ones keep them.
     LimitsDesc& l = q.value.limits;
@@ -188,6 +196,8 @@ class Converter {
  private:
   const ConvertOptions& options_;
   ModelDesc float_model_;
+  InputColumnChoice columns_;
+  ModelDesc calibration_model_;
   const CalibrationStats* stats_ = nullptr;
   std::unique_ptr<CalibrationRanges> stored_;
   std::string ranges_source_;
@@ -252,17 +262,48 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   if (!options.report_path.empty() && options.calibration_path.empty())
     return R::failure("--report needs calibration data (--calib DATA.qgd) to measure the activations");
 
+  InputScaleMode input_scales = InputScaleMode::kAuto;
+  const Result<bool> mode_ok = parse_input_scale_mode(options.input_scales, &input_scales);
+  if (!mode_ok.ok()) return R::failure("--input-scales: " + mode_ok.error);
+  Result<QuantizerConfig> config = parse_bit_spec(options.bits_spec, model.value);
+  if (!config.ok()) return R::failure("--bits: " + config.error);
+  config.value.ranges = options.ranges;
+
   // Calibration statistics (when there is calibration data).
   std::vector<GraphBatch> batches;
   CalibrationStats stats;
   const bool have_calibration = !options.calibration_path.empty();
+  InputColumnChoice columns;
+  ModelDesc calibration_model = model.value;
+  const bool stored_ranges_used = has_stored_ranges(model.value) && !options.range_method_given;
+  if (input_scales == InputScaleMode::kColumn && (!have_calibration || stored_ranges_used)) {
+    return R::failure(
+        "--input-scales column needs calibration data and a --calibration method (stored ranges "
+        "are per tensor)");
+  }
   if (have_calibration) {
     const Result<GraphSetDesc> set = load_set(options.calibration_path, model.value);
     if (!set.ok()) return R::failure(set.error);
     Result<std::vector<GraphBatch>> b = calibration_batches(set.value, options.split);
     if (!b.ok()) return R::failure(options.calibration_path + ": " + b.error);
     batches = std::move(b.value);
-    Result<CalibrationStats> s = collect_statistics(model.value, batches);
+    if (!stored_ranges_used) {
+      // Per-column input scales (docs/quantization.md): decided from each column's range; the rest of the
+      // model is then calibrated in the normalised domain (features / gains, weights * gains).
+      std::vector<ActivationRange> column_ranges;
+      for (const ActivationStats& c : collect_column_statistics(batches, model.value.input_dim))
+        column_ranges.push_back(select_range(c, options.ranges, config.value.input_bits));
+      Result<InputColumnChoice> chosen =
+          choose_input_columns(column_ranges, input_scales, column_scales_blocker(model.value));
+      if (!chosen.ok()) return R::failure("--input-scales: " + chosen.error);
+      columns = std::move(chosen.value);
+      if (!columns.reason.empty()) r.value.notes.push_back(columns.reason);
+      if (columns.per_column) {
+        calibration_model = fold_input_gains(model.value, columns.gains);
+        divide_features(&batches, columns.gains);
+      }
+    }
+    Result<CalibrationStats> s = collect_statistics(calibration_model, batches);
     if (!s.ok()) return R::failure("calibration: " + s.error);
     stats = std::move(s.value);
     for (const GraphBatch& batch : batches) {
@@ -270,15 +311,12 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
       r.value.calibration_nodes += batch.num_nodes;
     }
   }
-  Converter converter(options, model.value);
+  Converter converter(options, model.value, columns, calibration_model);
   const Result<bool> prepared = converter.prepare_ranges(have_calibration ? &stats : nullptr);
   if (!prepared.ok()) return R::failure(prepared.error);
   r.value.ranges_source = converter.ranges_source();
 
   // Bits: the SPEC, or the search's choice.
-  Result<QuantizerConfig> config = parse_bit_spec(options.bits_spec, model.value);
-  if (!config.ok()) return R::failure("--bits: " + config.error);
-  config.value.ranges = options.ranges;
   if (options.auto_bits) {
     const Result<AutoBitsResult> found = search(options, converter, model_bytes.value, config.value);
     if (!found.ok()) return R::failure("--auto-bits: " + found.error);
@@ -328,7 +366,7 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
 
   if (!options.report_path.empty()) {
     const Result<ConversionReport> report =
-        build_report(converter.float_model(), quantized.value, stats, batches, options.ranges);
+        build_report(converter.calibration_model(), quantized.value, stats, batches, options.ranges);
     if (!report.ok()) return R::failure("report: " + report.error);
     nlohmann::ordered_json json = nlohmann::ordered_json::parse(report_to_json(report.value));
     json["bits_spec"] = r.value.bits_spec;

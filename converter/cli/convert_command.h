@@ -22,6 +22,9 @@ struct ConvertOptions {
   std::string split = "train";
   /// --bits: 8, 4 or a SPEC (bit_spec.h).
   std::string bits_spec = "8";
+  /// Input scales: "auto" (per column when the columns differ in scale), "tensor" or "column"
+  /// (docs/quantization.md, "Per-column input scales").
+  std::string input_scales = "auto";
   /// --calibration: when set, ranges are calibrated with this method even if the model stores ranges.
   bool range_method_given = false;
   RangeOptions ranges;

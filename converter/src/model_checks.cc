@@ -306,6 +306,19 @@ std::string check_everything(const ModelDesc& model) {
     const std::string e = check_quant_params(model.input_quant, "input quantization");
     if (!e.empty()) return e;
   }
+  if (!model.input_column_scales.empty()) {
+    if (!model.quantized) return "a float model carries no input column scales";
+    if (model.input_column_scales.size() != static_cast<size_t>(model.input_dim)) {
+      return std::to_string(model.input_column_scales.size()) + " input column scales for " +
+             std::to_string(model.input_dim) + " features";
+    }
+    for (size_t k = 0; k < model.input_column_scales.size(); ++k) {
+      const float s = model.input_column_scales[k];
+      if (!(std::isfinite(s) && s > 0.0f))
+        return "input column scale " + std::to_string(k) + " = " + std::to_string(s) +
+               " must be finite and > 0";
+    }
+  }
   // outputs[j + 1] is output j: the model input first, then each layer's.
   std::vector<Output> outputs = {Output{model.input_dim, false}};
   for (size_t i = 0; i < model.layers.size(); ++i) {

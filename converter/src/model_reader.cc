@@ -46,6 +46,8 @@ class ModelReader {
       out->input_quant = read_quant(*input->quant());
     }
     out->input_range = read_range(input->range());
+    if (const flatbuffers::Vector<float>* scales = input->column_scales())
+      out->input_column_scales.assign(scales->begin(), scales->end());
     out->ranges_source = string_or_empty(model_.ranges_source());
     if (const fbs::Limits* l = model_.limits()) {
       out->limits = LimitsDesc{l->max_nodes(), l->max_edges(), l->max_degree(), l->max_graphs()};

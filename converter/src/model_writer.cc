@@ -36,6 +36,7 @@ uint32_t file_version(const ModelDesc& model) {
     if (batch_norm) version = std::max(version, kBatchNormFormatVersion);
     if (!l.inputs.empty()) version = std::max(version, kDataflowFormatVersion);
   }
+  if (!model.input_column_scales.empty()) version = std::max(version, kInputColumnsFormatVersion);
   return version;
 }
 
@@ -66,11 +67,13 @@ class ModelWriter {
     for (const std::string& n : model.class_names) class_names.push_back(fbb_.CreateString(n));
 
     const fbs::Range input_range = to_range(model.input_range);
-    const auto input =
-        fbs::CreateInputSpec(fbb_, static_cast<uint32_t>(model.input_dim),
-                             model.input_int8 ? fbs::TensorType::INT8 : fbs::TensorType::FLOAT32,
-                             model.quantized ? write_quant(model.input_quant) : Offset<fbs::QuantParams>(),
-                             model.input_range ? &input_range : nullptr);
+    const auto input = fbs::CreateInputSpec(
+        fbb_, static_cast<uint32_t>(model.input_dim),
+        model.input_int8 ? fbs::TensorType::INT8 : fbs::TensorType::FLOAT32,
+        model.quantized ? write_quant(model.input_quant) : Offset<fbs::QuantParams>(),
+        model.input_range ? &input_range : nullptr,
+        model.input_column_scales.empty() ? Offset<flatbuffers::Vector<float>>()
+                                          : fbb_.CreateVector(model.input_column_scales));
     const auto ranges_source =
         model.ranges_source.empty() ? Offset<flatbuffers::String>() : fbb_.CreateString(model.ranges_source);
     const LimitsDesc& l = model.limits;

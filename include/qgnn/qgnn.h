@@ -26,8 +26,9 @@ extern "C" {
 
 /// Newest model format version this runtime reads (docs/format.md, "Versions"): 1; 2 for files carrying an
 /// unfolded BatchNorm, which a version-1 runtime would silently skip; 3 for files listing Layer.inputs
-/// (explicit dataflow), which an older runtime would silently run as a chain.
-#define QGNN_FORMAT_VERSION 3
+/// (explicit dataflow), which an older runtime would silently run as a chain; 4 for files with per-column
+/// input scales (InputSpec.column_scales), which an older runtime would silently quantize with one scale.
+#define QGNN_FORMAT_VERSION 4
 
 /// The runtime's hard caps on graphs and layers. They bound every integer accumulator (docs/quantization.md,
 /// "Accumulator widths"), so a model's own Limits may lower them but never raise them.
@@ -158,6 +159,13 @@ typedef struct qgnn_model_info {
   uint32_t max_graphs;
 } qgnn_model_info;
 qgnn_status qgnn_model_get_info(const qgnn_model* model, qgnn_model_info* info);
+
+/// Quantized models whose input has one scale per feature column (format version 4, docs/quantization.md
+/// "Per-column input scales"): input_dim scales, feature k quantized as round(x / scales[k]) +
+/// input_zero_point. NULL when every column uses info.input_scale (or for NULL / float models). Points into
+/// the model buffer. Callers that hand in int8 features (input_is_int8) must quantize each column with its
+/// scale.
+const float* qgnn_model_input_column_scales(const qgnn_model* model);
 
 /// Name of class `index` ("" when the model has no class names).
 const char* qgnn_model_class_name(const qgnn_model* model, uint32_t index);

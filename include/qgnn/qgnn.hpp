@@ -208,6 +208,8 @@ class Model {
     if (model_ != nullptr) qgnn_model_get_info(model_, &info);
     return info;
   }
+  /// Per-column input scales (Info().input_dim of them), or nullptr. See qgnn_model_input_column_scales.
+  const float* InputColumnScales() const noexcept { return qgnn_model_input_column_scales(model_); }
   /// Name of class `index` ("" when absent).
   const char* ClassName(uint32_t index) const noexcept { return qgnn_model_class_name(model_, index); }
   /// Arena bytes an interpreter needs for `limits`. See qgnn_arena_size.

@@ -156,10 +156,10 @@ const DensePackHeader* dense_pack_match(QWeights weights, Isa isa, int32_t in_co
 // ---- Input quantization (quantize/quantize-<isa>.cc) ------------------------------------------------------
 
 /// quantize_rows() twins (quantize-body.h): same signature and bytes as the reference.
-void quantize_rows_avx2(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                        int32_t row_end);
-void quantize_rows_avx512(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                          int32_t row_end);
+void quantize_rows_avx2(const float* in, int32_t cols, float scale, const float* column_scales,
+                        QActivation out, int32_t row_begin, int32_t row_end);
+void quantize_rows_avx512(const float* in, int32_t cols, float scale, const float* column_scales,
+                          QActivation out, int32_t row_begin, int32_t row_end);
 
 // ---- Tables (dispatch/) ---------------------------------------------------------------------------------
 

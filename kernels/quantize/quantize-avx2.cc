@@ -7,9 +7,9 @@ namespace qgnn {
 namespace kernels {
 namespace twins {
 
-void quantize_rows_avx2(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                        int32_t row_end) {
-  quantize_rows_twin<Avx2>(in, cols, scale, out, row_begin, row_end);
+void quantize_rows_avx2(const float* in, int32_t cols, float scale, const float* column_scales,
+                        QActivation out, int32_t row_begin, int32_t row_end) {
+  quantize_rows_twin<Avx2>(in, cols, scale, column_scales, out, row_begin, row_end);
 }
 
 }  // namespace twins

@@ -24,9 +24,19 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
+/// Divisors of lanes [col, col + n) with per-column scales: the pad lanes of a row's last vector divide by
+/// 1 (never 0 / 0), whatever the ISA's partial load leaves there.
+template <class V>
+typename V::F32 column_divisors(const float* column_scales, int32_t col, int n) {
+  if (n == V::kLanes) return V::load_f32(column_scales + col, n);
+  float lanes[V::kLanes];
+  for (int i = 0; i < V::kLanes; ++i) lanes[i] = i < n ? column_scales[col + i] : 1.0f;
+  return V::load_f32(lanes, V::kLanes);
+}
+
 template <class V, int kOutBits>
-void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                        int32_t row_end) {
+void quantize_rows_body(const float* in, int32_t cols, float scale, const float* column_scales,
+                        QActivation out, int32_t row_begin, int32_t row_end) {
   constexpr int kL = V::kLanes;
   constexpr int32_t kMin = kOutBits == 8 ? -128 : -8;
   constexpr int32_t kMax = kOutBits == 8 ? 127 : 7;
@@ -44,7 +54,9 @@ void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation 
         nan = true;
         break;
       }
-      const typename V::I32 q = V::clamp32(V::add(V::round_quotient(x, divisor), zero_point), kMin, kMax);
+      const typename V::F32 d =
+          column_scales != nullptr ? column_divisors<V>(column_scales, col, n) : divisor;
+      const typename V::I32 q = V::clamp32(V::add(V::round_quotient(x, d), zero_point), kMin, kMax);
       if (kOutBits == 8) {
         V::store_s8(dst + col, q, n);
         continue;
@@ -52,7 +64,7 @@ void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation 
       // col is a multiple of kLanes (even), so the row's nibbles start on a byte.
       V::store_s4(dst + col / 2, q, n);
     }
-    if (nan) quantize_rows(in, cols, scale, out, row, row + 1);
+    if (nan) quantize_rows(in, cols, scale, column_scales, out, row, row + 1);
   }
 }
 
@@ -64,15 +76,21 @@ void quantize_rows_body(const float* in, int32_t cols, float scale, QActivation 
 /// hands its rows to the reference, as the one-row body does. One division, round and store per `per`
 /// rows instead of per row.
 template <class V>
-void quantize_rows_s4_packed(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                             int32_t row_end) {
+void quantize_rows_s4_packed(const float* in, int32_t cols, float scale, const float* column_scales,
+                             QActivation out, int32_t row_begin, int32_t row_end) {
   constexpr int kL = V::kLanes;
   const int pitch = (cols + 1) & ~1;
   const int per = kL / pitch;  // >= 2
   const size_t out_stride = static_cast<size_t>(pitch / 2);
   uint32_t row_mask = 0;  // lanes of real elements, `per` rows
   for (int r = 0; r < per; ++r) row_mask |= ((1u << cols) - 1u) << (r * pitch);
-  const typename V::F32 divisor = V::set1_f32(scale);
+  // Per-column scales sit in the lanes the spread rows occupy; pad lanes divide by 1.
+  float lanes[kL];
+  for (int i = 0; i < kL; ++i) {
+    const int col = i % pitch;
+    lanes[i] = column_scales == nullptr ? scale : col < cols ? column_scales[col] : 1.0f;
+  }
+  const typename V::F32 divisor = V::load_f32(lanes, kL);
   const typename V::I32 zero_point = V::set1(out.zero_point);
   for (int32_t row = row_begin; row < row_end; row += per) {
     const int rows = row_end - row < per ? static_cast<int>(row_end - row) : per;
@@ -80,7 +98,7 @@ void quantize_rows_s4_packed(const float* in, int32_t cols, float scale, QActiva
     const float* src = in + static_cast<size_t>(row) * static_cast<size_t>(cols);
     const typename V::F32 x = V::spread_rows(V::load_f32(src, rows * cols), cols, mask);
     if (V::any_nan(x)) {
-      quantize_rows(in, cols, scale, out, row, row + rows);
+      quantize_rows(in, cols, scale, column_scales, out, row, row + rows);
       continue;
     }
     const typename V::I32 q = V::clamp32(V::add(V::round_quotient(x, divisor), zero_point), -8, 7);
@@ -90,18 +108,18 @@ void quantize_rows_s4_packed(const float* in, int32_t cols, float scale, QActiva
 }
 
 template <class V>
-void quantize_rows_twin(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                        int32_t row_end) {
+void quantize_rows_twin(const float* in, int32_t cols, float scale, const float* column_scales,
+                        QActivation out, int32_t row_begin, int32_t row_end) {
   if constexpr (V::kRowsPerVector) {
     if (out.bits == 4 && cols > 0 && 2 * ((cols + 1) & ~1) <= V::kLanes) {
-      quantize_rows_s4_packed<V>(in, cols, scale, out, row_begin, row_end);
+      quantize_rows_s4_packed<V>(in, cols, scale, column_scales, out, row_begin, row_end);
       return;
     }
   }
   if (out.bits == 4) {
-    quantize_rows_body<V, 4>(in, cols, scale, out, row_begin, row_end);
+    quantize_rows_body<V, 4>(in, cols, scale, column_scales, out, row_begin, row_end);
   } else {
-    quantize_rows_body<V, 8>(in, cols, scale, out, row_begin, row_end);
+    quantize_rows_body<V, 8>(in, cols, scale, column_scales, out, row_begin, row_end);
   }
 }
 

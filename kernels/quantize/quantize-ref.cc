@@ -9,14 +9,15 @@ namespace kernels {
 namespace {
 
 template <int kOutBits>
-void quantize_rows_impl(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                        int32_t row_end) {
+void quantize_rows_impl(const float* in, int32_t cols, float scale, const float* column_scales,
+                        QActivation out, int32_t row_begin, int32_t row_end) {
   detail::ActivationWriter<kOutBits> writer(out.data, cols);
   for (int32_t row = row_begin; row < row_end; ++row) {
     writer.begin_row(row);
     const float* in_row = in + static_cast<size_t>(row) * static_cast<size_t>(cols);
     for (int32_t col = 0; col < cols; ++col) {
-      writer.store(row, col, quantize_float(in_row[col], scale, out.zero_point, kOutBits));
+      const float s = column_scales != nullptr ? column_scales[col] : scale;
+      writer.store(row, col, quantize_float(in_row[col], s, out.zero_point, kOutBits));
     }
   }
 }
@@ -45,10 +46,10 @@ void dequantize_rows_impl(QActivationConst in, int32_t cols, float scale, float*
 
 }  // namespace
 
-void quantize_rows(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                   int32_t row_end) {
+void quantize_rows(const float* in, int32_t cols, float scale, const float* column_scales, QActivation out,
+                   int32_t row_begin, int32_t row_end) {
   detail::dispatch_bits(out.bits, [&](auto out_bits) {
-    quantize_rows_impl<decltype(out_bits)::value>(in, cols, scale, out, row_begin, row_end);
+    quantize_rows_impl<decltype(out_bits)::value>(in, cols, scale, column_scales, out, row_begin, row_end);
   });
 }
 

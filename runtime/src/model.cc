@@ -162,6 +162,10 @@ qgnn_model::~qgnn_model() {
 
 extern "C" void qgnn_model_delete(qgnn_model* model) { delete model; }
 
+extern "C" const float* qgnn_model_input_column_scales(const qgnn_model* model) {
+  return model != nullptr ? model->input_column_scales : nullptr;
+}
+
 extern "C" qgnn_status qgnn_model_get_info(const qgnn_model* model, qgnn_model_info* info) {
   if (model == nullptr || info == nullptr) return QGNN_INVALID_ARGUMENT;
   info->name = model->name;

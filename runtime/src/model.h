@@ -107,6 +107,9 @@ struct qgnn_model {
   uint32_t input_dim = 0;
   uint32_t num_classes = 0;
   qgnn::runtime::QParams input_q;
+  /// Per-column input scales (input_dim entries, in the model buffer), or nullptr: one scale for every
+  /// column (input_q.scale). Float features only read them; int8 features arrive quantized.
+  const float* input_column_scales = nullptr;
   qgnn::runtime::QParams output_q;
   size_t parameter_bytes = 0;
   qgnn::runtime::EffectiveLimits limits{0, 0, 0, 0};

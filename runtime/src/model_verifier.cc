@@ -82,6 +82,30 @@ qgnn_status VerifyTensors(const fb::Model& model, ErrorReporter& reporter) {
   return QGNN_OK;
 }
 
+// InputSpec.column_scales (format version 4): absent, or one finite positive scale per feature column of a
+// quantized model. A float model has nothing to quantize, so a list there is a malformed file.
+qgnn_status VerifyColumnScales(const fb::Model& model, ErrorReporter& reporter, qgnn_model* out) {
+  const flatbuffers::Vector<float>* scales = model.input()->column_scales();
+  if (scales == nullptr || scales->size() == 0) return QGNN_OK;
+  if (!model.quantized()) {
+    return reporter.Report(QGNN_BAD_QUANT_PARAMS, "input: a float model carries no column_scales");
+  }
+  if (scales->size() != out->input_dim) {
+    return reporter.Report(QGNN_SHAPE_MISMATCH, "input: %" PRIu32 " column_scales for %" PRIu32 " features",
+                           static_cast<uint32_t>(scales->size()), out->input_dim);
+  }
+  for (uint32_t k = 0; k < scales->size(); ++k) {
+    const float s = scales->Get(k);
+    if (!(std::isfinite(s) && s > 0.0f)) {
+      return reporter.Report(QGNN_BAD_QUANT_PARAMS,
+                             "input: column_scales[%" PRIu32 "] = %g must be finite and > 0", k,
+                             static_cast<double>(s));
+    }
+  }
+  out->input_column_scales = scales->data();
+  return QGNN_OK;
+}
+
 qgnn_status VerifyInput(const fb::Model& model, ErrorReporter& reporter, qgnn_model* out) {
   const fb::InputSpec& input = *model.input();
   const uint32_t dim = input.feature_dim();
@@ -117,9 +141,10 @@ qgnn_status VerifyInput(const fb::Model& model, ErrorReporter& reporter, qgnn_mo
     ctx.quantized = true;
     ctx.reporter = &reporter;
     ctx.in_layer = false;
-    return InitQuantParams(ctx, input.quant(), "input", &out->input_q);
+    const qgnn_status status = InitQuantParams(ctx, input.quant(), "input", &out->input_q);
+    if (status != QGNN_OK) return status;
   }
-  return QGNN_OK;
+  return VerifyColumnScales(model, reporter, out);
 }
 
 // The op of layer `index`, with the checks every layer gets before its op runs: options present, and a kind

@@ -51,14 +51,55 @@ TEST_P(ConvertTest, QuantizeRowsMatchesOracleOnEverySplit) {
         QMatrix whole(rows, cols, bits, zero_point), split(rows, cols, bits, zero_point);
         whole.poison(0xFF);
         split.poison(0x5A);
-        quantize_rows(in.data(), cols, scale, whole.view(), 0, rows);
+        quantize_rows(in.data(), cols, scale, nullptr, whole.view(), 0, rows);
         for (const auto& chunk : testutil::random_split(0, rows, rng)) {
-          quantize_rows(in.data(), cols, scale, split.view(), chunk.first, chunk.second);
+          quantize_rows(in.data(), cols, scale, nullptr, split.view(), chunk.first, chunk.second);
         }
         for (int32_t r = 0; r < rows; ++r) {
           for (int32_t c = 0; c < cols; ++c) {
             ASSERT_EQ(whole.get(r, c),
                       oracle::quantize(in[static_cast<size_t>(r) * cols + c], scale, zero_point, bits))
+                << "r=" << r << " c=" << c << " cols=" << cols;
+          }
+        }
+        EXPECT_TRUE(whole.pad_nibbles_are_zero());
+        EXPECT_EQ(whole.row_range_bytes(0, rows), split.row_range_bytes(0, rows));
+      }
+    }
+  }
+}
+
+// Per-column input scales (docs/quantization.md): column k divides by column_scales[k], the tensor scale is
+// ignored, and scales that differ by 10^5 between columns (one-hot next to raw attributes) keep both exact.
+TEST_P(ConvertTest, QuantizeRowsWithColumnScalesMatchesOracle) {
+  const int bits = GetParam();
+  Rng rng(205 + bits);
+  for (int32_t cols : testutil::awkward_widths()) {
+    std::vector<float> column_scales(static_cast<size_t>(cols));
+    for (int32_t c = 0; c < cols; ++c)
+      column_scales[static_cast<size_t>(c)] =
+          c % 3 == 0 ? 1.0f / 127.0f : static_cast<float>(rng.uniform_real(0.01, 900.0));
+    for (int32_t rows : {1, 9}) {
+      for (int32_t zero_point : {testutil::qmin_of(bits), 0, 3}) {
+        std::vector<float> in(static_cast<size_t>(rows) * cols);
+        for (size_t i = 0; i < in.size(); ++i) {
+          const float s = column_scales[i % static_cast<size_t>(cols)];
+          in[i] = static_cast<float>(rng.uniform_real(-1.2, 1.2)) * s *
+                  static_cast<float>(testutil::qmax_of(bits));
+        }
+        QMatrix whole(rows, cols, bits, zero_point), split(rows, cols, bits, zero_point);
+        whole.poison(0xFF);
+        split.poison(0x5A);
+        quantize_rows(in.data(), cols, 1.0e6f, column_scales.data(), whole.view(), 0, rows);
+        for (const auto& chunk : testutil::random_split(0, rows, rng)) {
+          quantize_rows(in.data(), cols, 1.0e6f, column_scales.data(), split.view(), chunk.first,
+                        chunk.second);
+        }
+        for (int32_t r = 0; r < rows; ++r) {
+          for (int32_t c = 0; c < cols; ++c) {
+            ASSERT_EQ(whole.get(r, c),
+                      oracle::quantize(in[static_cast<size_t>(r) * cols + c],
+                                       column_scales[static_cast<size_t>(c)], zero_point, bits))
                 << "r=" << r << " c=" << c << " cols=" << cols;
           }
         }
@@ -203,7 +244,7 @@ TEST(EmptyShapes, NoColumnsNeverTouchTheBuffers) {
   for (int bits : {8, 4}) {
     const QActivation out{nullptr, bits, 0};
     const QActivationConst in{nullptr, bits, 0};
-    quantize_rows(nullptr, 0, 1.0f, out, 0, 9);
+    quantize_rows(nullptr, 0, 1.0f, nullptr, out, 0, 9);
     pack_rows_int8(nullptr, 0, out, 0, 9);
     dequantize_rows(in, 0, 1.0f, nullptr, 0, 9);
     for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kMean, AggregateMode::kMax}) {

@@ -22,13 +22,16 @@ using QuantizeSimdTest = simdtest::TwinTest;
 /// Runs the reference and the twin (all rows, then row by row in reverse order) into buffers poisoned
 /// with different bytes and compares every byte.
 void expect_same(const KernelTable& table, const std::vector<float>& x, int32_t rows, int32_t cols,
-                 float scale, int bits, int32_t zero_point) {
+                 float scale, int bits, int32_t zero_point, const float* column_scales = nullptr) {
   const size_t bytes = row_bytes(static_cast<size_t>(cols), bits) * static_cast<size_t>(rows) + 1;
   std::vector<uint8_t> expected(bytes, 0xA5), whole(bytes, 0x5A), split(bytes, 0x5A);
-  quantize_rows(x.data(), cols, scale, QActivation{expected.data(), bits, zero_point}, 0, rows);
-  table.quantize_rows(x.data(), cols, scale, QActivation{whole.data(), bits, zero_point}, 0, rows);
+  quantize_rows(x.data(), cols, scale, column_scales, QActivation{expected.data(), bits, zero_point}, 0,
+                rows);
+  table.quantize_rows(x.data(), cols, scale, column_scales, QActivation{whole.data(), bits, zero_point}, 0,
+                      rows);
   for (int32_t r = rows - 1; r >= 0; --r) {
-    table.quantize_rows(x.data(), cols, scale, QActivation{split.data(), bits, zero_point}, r, r + 1);
+    table.quantize_rows(x.data(), cols, scale, column_scales, QActivation{split.data(), bits, zero_point}, r,
+                        r + 1);
   }
   expected.back() = whole.back() = split.back() = 0;  // the byte past the rows is nobody's
   const size_t stride = row_bytes(static_cast<size_t>(cols), bits);
@@ -129,10 +132,37 @@ TEST_P(QuantizeSimdTest, ShortRowsSeveralPerVector) {
       for (int32_t begin = 1; begin < rows; begin += 2) {
         const size_t stride = row_bytes(static_cast<size_t>(cols), 4);
         std::vector<uint8_t> expected(stride * rows, 0xA5), got(stride * rows, 0xA5);
-        quantize_rows(x.data(), cols, 0.37f, QActivation{expected.data(), 4, 1}, begin, rows);
-        table()->quantize_rows(x.data(), cols, 0.37f, QActivation{got.data(), 4, 1}, begin, rows);
+        quantize_rows(x.data(), cols, 0.37f, nullptr, QActivation{expected.data(), 4, 1}, begin, rows);
+        table()->quantize_rows(x.data(), cols, 0.37f, nullptr, QActivation{got.data(), 4, 1}, begin, rows);
         ASSERT_EQ(expected, got) << table()->name << " cols " << cols << " rows " << rows << " begin "
                                  << begin;
+      }
+    }
+  }
+}
+
+// Per-column input scales: every width (partial last vectors, whose pad lanes must not divide 0 by 0), the
+// short int4 rows several per vector (the scales spread like the rows), exact .5 quotients per column,
+// saturation and NaN rows.
+TEST_P(QuantizeSimdTest, ColumnScalesOfEveryWidth) {
+  testutil::Rng rng(31);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int bits : {8, 4}) {
+    for (int32_t cols : {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 100, 1433}) {
+      std::vector<float> scales(static_cast<size_t>(cols));
+      for (float& s : scales) s = static_cast<float>(rng.uniform_real(0.001, 600.0));
+      scales[0] = 1.0f;  // a one-hot column beside raw attributes
+      for (int32_t rows : {1, 3, 8}) {
+        std::vector<float> x(static_cast<size_t>(rows) * cols);
+        for (size_t i = 0; i < x.size(); ++i) {
+          const float s = scales[i % static_cast<size_t>(cols)];
+          // Exact halves k + 0.5 in every third element, the rest random, some saturating.
+          x[i] = i % 3 == 0 ? (static_cast<float>(static_cast<int>(i % 11)) - 5.5f) * s
+                            : static_cast<float>(rng.uniform_real(-20.0, 20.0)) * s;
+        }
+        if (rows >= 3) x[static_cast<size_t>(cols)] = nan;  // row 1
+        for (int32_t zp : {qmin(bits), 0, qmax(bits)})
+          expect_same(*table(), x, rows, cols, 123.0f, bits, zp, scales.data());
       }
     }
   }

@@ -183,8 +183,49 @@ const std::vector<Case>& Corpus() {
       // Version.
       {"Version0", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.version = 0; }); },
        QGNN_UNSUPPORTED_VERSION, "version 0"},
-      {"Version4", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 4; }); },
-       QGNN_UNSUPPORTED_VERSION, "version 4"},
+      {"Version5", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 5; }); },
+       QGNN_UNSUPPORTED_VERSION, "version 5"},
+
+      // Per-column input scales (format version 4).
+      {"ValidColumnScales",
+       [] {
+         return Edit(QuantGcn(), [](ModelDesc& d) { d.input_column_scales = {0.5f, 1.0f, 2.0f, 300.0f}; });
+       },
+       QGNN_OK, ""},
+      {"ColumnScalesWrongLength",
+       [] { return Edit(QuantGcn(), [](ModelDesc& d) {
+              d.input_column_scales = {0.5f, 1.0f, 2.0f};
+            }); },
+       QGNN_SHAPE_MISMATCH, "3 column_scales for 4 features"},
+      {"ColumnScaleNaN",
+       [] {
+         return Edit(QuantGcn(), [](ModelDesc& d) {
+           d.input_column_scales = {0.5f, std::nanf(""), 2.0f, 1.0f};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "column_scales[1]"},
+      {"ColumnScaleZero",
+       [] {
+         return Edit(QuantGcn(), [](ModelDesc& d) { d.input_column_scales = {0.5f, 1.0f, 0.0f, 1.0f}; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "column_scales[2]"},
+      {"ColumnScaleNegative",
+       [] {
+         return Edit(QuantGcn(), [](ModelDesc& d) { d.input_column_scales = {-0.5f, 1.0f, 1.0f, 1.0f}; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "column_scales[0]"},
+      {"ColumnScaleInfinite",
+       [] {
+         return Edit(QuantGcn(), [](ModelDesc& d) {
+           d.input_column_scales = {1.0f, 1.0f, 1.0f, std::numeric_limits<float>::infinity()};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "column_scales[3]"},
+      {"ColumnScalesOnFloatModel",
+       [] {
+         return Edit(FloatLinear(), [](ModelDesc& d) { d.input_column_scales = {1.0f, 1.0f, 1.0f, 1.0f}; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "float model carries no column_scales"},
 
       // Missing fields.
       {"NoLayers", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.layers.clear(); }); },

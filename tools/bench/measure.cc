@@ -107,11 +107,13 @@ bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, c
   s->stage_us.resize(stages);
   qgnn_interpreter_set_profiler(m.session->interpreter(), mark_stage, &s->clock);
   if (m.info.input_is_int8) {
+    const float* column_scales = m.session->model().InputColumnScales();
     for (const GraphBatch& b : batches) {
       std::vector<int8_t> q(b.features.size());
       for (size_t k = 0; k < q.size(); ++k) {
-        q[k] = static_cast<int8_t>(
-            kernels::quantize_float(b.features[k], m.info.input_scale, m.info.input_zero_point, 8));
+        const float scale =
+            column_scales != nullptr ? column_scales[k % m.info.input_dim] : m.info.input_scale;
+        q[k] = static_cast<int8_t>(kernels::quantize_float(b.features[k], scale, m.info.input_zero_point, 8));
       }
       s->features_i8.push_back(std::move(q));
     }

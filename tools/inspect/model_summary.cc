@@ -157,6 +157,8 @@ bool summarize_model(const void* data, size_t size, const qgnn_model* model, Mod
   }
   out->input_type = enum_text(fb::EnumNameTensorType(m.input()->type()));
   out->input_bits = m.quantized() ? (m.input()->quant() != nullptr ? m.input()->quant()->bits() : 0) : 32;
+  if (const float* scales = qgnn_model_input_column_scales(model))
+    out->input_column_scales.assign(scales, scales + out->info.input_dim);
 
   Summarizer summarizer(m, error);
   // A layer's input is the output it lists first in Layer.inputs (the runtime verified the indices), by

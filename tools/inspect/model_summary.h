@@ -49,6 +49,8 @@ struct ModelSummary {
   std::vector<std::string> class_names;
   std::string input_type;  ///< "FLOAT32" or "INT8"
   int input_bits = 0;      ///< 32 for float models
+  /// Per-column input scales (docs/quantization.md, "Per-column input scales"); empty: one scale.
+  std::vector<float> input_column_scales;
   std::vector<LayerSummary> layers;
 };
 

@@ -1,5 +1,6 @@
 #include "inspect/report.h"
 
+#include <algorithm>
 #include <string>
 
 namespace qgnn {
@@ -45,6 +46,7 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
   if (info.quantized) {
     input["scale"] = info.input_scale;
     input["zero_point"] = info.input_zero_point;
+    if (!m.input_column_scales.empty()) input["column_scales"] = m.input_column_scales;
     j["output"] = {{"scale", info.output_scale}, {"zero_point", info.output_zero_point}};
   }
   j["input"] = input;
@@ -114,6 +116,11 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
   if (info.quantized) {
     std::fprintf(out, "input       %u features, %s, %d bits, scale %g, zero point %d\n", info.input_dim,
                  m.input_type.c_str(), m.input_bits, info.input_scale, info.input_zero_point);
+    if (!m.input_column_scales.empty()) {
+      const auto [lo, hi] = std::minmax_element(m.input_column_scales.begin(), m.input_column_scales.end());
+      std::fprintf(out, "            per-column scales %g ... %g (folded into the first layer's weights)\n",
+                   *lo, *hi);
+    }
     std::fprintf(out, "output      %u logits, scale %g, zero point %d\n", info.num_classes, info.output_scale,
                  info.output_zero_point);
   } else {

@@ -29,8 +29,8 @@ const char* task_name(Task t) {
   return t == Task::kNodeClassification ? "node classification" : "graph classification";
 }
 
-bool prepare(const qgnn_model_info& info, const GraphSetDesc& set, const RunOptions& options,
-             std::vector<WorkItem>* items, std::string* error) {
+bool prepare(const qgnn_model_info& info, const float* column_scales, const GraphSetDesc& set,
+             const RunOptions& options, std::vector<WorkItem>* items, std::string* error) {
   const Task model_task =
       info.task == QGNN_TASK_NODE_CLASSIFICATION ? Task::kNodeClassification : Task::kGraphClassification;
   if (model_task != set.task) {
@@ -88,8 +88,9 @@ bool prepare(const qgnn_model_info& info, const GraphSetDesc& set, const RunOpti
     for (WorkItem& item : *items) {
       item.features_i8.resize(item.batch.features.size());
       for (size_t k = 0; k < item.batch.features.size(); ++k) {
+        const float scale = column_scales != nullptr ? column_scales[k % info.input_dim] : info.input_scale;
         item.features_i8[k] = static_cast<int8_t>(
-            kernels::quantize_float(item.batch.features[k], info.input_scale, info.input_zero_point, 8));
+            kernels::quantize_float(item.batch.features[k], scale, info.input_zero_point, 8));
       }
     }
   }
@@ -106,7 +107,7 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
               std::string* error) {
   const qgnn_model_info& info = model->info();
   std::vector<WorkItem> items;
-  if (!prepare(info, set, options, &items, error)) return false;
+  if (!prepare(info, model->model().InputColumnScales(), set, options, &items, error)) return false;
 
   // Plan for the largest batch: one arena for the whole run.
   qgnn_plan_limits plan{1, 0, 1};

@@ -16,8 +16,9 @@ void EvalInput(const EvalContext& ctx, const qgnn_model& model, const float* fea
     });
   } else {
     const float scale = model.input_q.scale;
+    const float* column_scales = model.input_column_scales;
     ParallelFor(*ctx.pool, ctx.num_nodes, [&](int32_t begin, int32_t end) {
-      ctx.kernels->quantize_rows(features_f32, cols, scale, out, begin, end);
+      ctx.kernels->quantize_rows(features_f32, cols, scale, column_scales, out, begin, end);
     });
   }
 }

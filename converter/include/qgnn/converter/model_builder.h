@@ -123,8 +123,11 @@ constexpr uint32_t kBatchNormFormatVersion = 2;
 /// Version of files whose layers list their `inputs`: serialize_model writes it for them, so runtimes that
 /// predate the field reject them instead of running the layers as a chain.
 constexpr uint32_t kDataflowFormatVersion = 3;
+/// Version of files with per-column input scales (`ModelDesc::input_column_scales`): older runtimes would
+/// quantize every column with the one input scale.
+constexpr uint32_t kInputColumnsFormatVersion = 4;
 /// Newest version the converter reads and writes (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
-constexpr uint32_t kNewestFormatVersion = kDataflowFormatVersion;
+constexpr uint32_t kNewestFormatVersion = kInputColumnsFormatVersion;
 
 /// Index of the model input in LayerDesc::inputs.
 constexpr int32_t kModelInput = -1;
@@ -140,6 +143,10 @@ struct ModelDesc {
   int32_t input_dim = 0;
   bool input_int8 = false;  ///< quantized models: features arrive as int8
   QuantParams input_quant;  ///< quantized models
+  /// Quantized models, optional: one scale per input column (input_dim entries, finite, > 0) used instead of
+  /// input_quant.scale to quantize float features (docs/quantization.md, "Per-column input scales"); the
+  /// Dense ops reading the input hold the gains column_scale / input_quant.scale folded into their weights.
+  std::vector<float> input_column_scales;
   std::vector<LayerDesc> layers;
   LimitsDesc limits;
   std::optional<StoredRange> input_range;  ///< stored range of the input features

@@ -40,8 +40,8 @@ struct KernelTable {
   void (*global_pool)(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols,
                       Rescale rq, QActivation out, int32_t graph_begin, int32_t graph_end);
   /// The model input's float -> int8 / int4 quantization (the runtime's input stage).
-  void (*quantize_rows)(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                        int32_t row_end);
+  void (*quantize_rows)(const float* in, int32_t cols, float scale, const float* column_scales,
+                        QActivation out, int32_t row_begin, int32_t row_end);
 
   // ---- Packed dense operands: packing once, at interpreter creation, instead of on every call ----------
   //

@@ -74,9 +74,11 @@ enum class AggregateMode : int {
 // Quantized (int8 / packed int4) kernels
 // ---------------------------------------------------------------------------------------------------
 
-/// Quantize float rows at the model input: out[i][k] = quantize_float(in[i][k], scale, zero_point, bits).
-void quantize_rows(const float* in, int32_t cols, float scale, QActivation out, int32_t row_begin,
-                   int32_t row_end);
+/// Quantize float rows at the model input: out[i][k] = quantize_float(in[i][k], s_k, zero_point, bits), with
+/// s_k = column_scales[k] when the model has per-column input scales (docs/quantization.md, "Per-column input
+/// scales"), else s_k = scale for every column (column_scales == nullptr).
+void quantize_rows(const float* in, int32_t cols, float scale, const float* column_scales, QActivation out,
+                   int32_t row_begin, int32_t row_end);
 
 /// Copy pre-quantized int8 rows into an activation of `out.bits` bits (values must already fit).
 void pack_rows_int8(const int8_t* in, int32_t cols, QActivation out, int32_t row_begin, int32_t row_end);
