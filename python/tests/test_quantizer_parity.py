@@ -279,7 +279,8 @@ def test_node_gcn_sage_parity(tmp_path, node_case, bits):
 
 # Feature ranges (lo, hi) that reach the corner cases of activation_quant_params exactly through the input range:
 # an exact zero-point tie (s = 2^-4, qmin - lo / s = -126.5 for INT8 / -6.5 for INT4: half away from zero gives
-# -127 / -7, half to even would give -126 / -6), ranges not containing 0 (widened), and all zeros ([0, 1]).
+# -127 / -7, half to even would give -126 / -6), ranges not containing 0 (widened), and all zeros
+# (the degenerate range [0, 0]: the 2^-24 scale floor, never an invented [0, 1]).
 INPUT_RANGES = {
     "tie8": (8, -1.5 / 16, -1.5 / 16 + 255 / 16),
     "tie4": (4, -1.5 / 16, -1.5 / 16 + 15 / 16),
@@ -313,5 +314,5 @@ def test_input_range_corner_cases(tmp_path, case):
         assert cq.input_quant.scale == np.float32(1 / 16)
         assert cq.input_quant.zero_point == (-127 if bits == 8 else -7)  # half away from zero
     elif case == "zeros":
-        assert cq.input_quant.scale == np.float32(1 / (2 ** bits - 1))
+        assert cq.input_quant.scale == np.float32(2.0 ** -24)
         assert cq.input_quant.zero_point == -2 ** (bits - 1)

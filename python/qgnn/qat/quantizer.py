@@ -74,11 +74,10 @@ def activation_quant_params(rng: Range, bits: int) -> QuantParams:
             raise ValueError("activation range is not finite")
         lo = min(float(np.float32(rng[0])), 0.0)  # ActivationRange holds floats
         hi = max(float(np.float32(rng[1])), 0.0)
-    if not hi > lo:
-        hi = lo + 1.0
     qlo, qhi = qmin(bits), qmax(bits)
-    # A collapsed but non-empty range (a dead channel's EMA) must not give a scale so small that the requant
-    # factors of the Dense ops writing it exceed 2^30: activation scales are at least 2^-24.
+    # A collapsed range (a dead channel's EMA, or [0, 0]: nothing but zeros) must not give a scale so small
+    # that the requant factors of the Dense ops writing it exceed 2^30: activation scales are at least 2^-24.
+    # Like the converter, a degenerate range is not replaced by [0, 1].
     scale = np.float32(max((hi - lo) / float(qhi - qlo), MIN_ACTIVATION_SCALE))
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError("activation range gives no usable scale")
