@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
                  "Write a JSON report: per-layer SQNR, bytes per component, chosen ranges, overflow bounds");
   app.add_option("--min-sqnr", options.min_sqnr_db,
                  "Warn about any activation whose SQNR on the calibration data is below DB [default: "
-                 "6.02 * bits - 18, i.e. 30.2 dB at 8 bits, 6.1 dB at 4 bits]")
+                 "0.75 dB per bit: 6 dB at 8 bits, 3 dB at 4 bits]")
       ->check(CLI::Range(-1000.0, 1000.0));
   app.add_flag("--strict", options.strict,
                "Make every warning of the activation check an error: exit 1, nothing written");

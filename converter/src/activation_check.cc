@@ -100,7 +100,7 @@ std::string hint(const ActivationReport& a) {
 
 }  // namespace
 
-double default_min_sqnr_db(int bits) { return 6.02 * bits - kSqnrMarginDb; }
+double default_min_sqnr_db(int bits) { return kSqnrDbPerBit * bits; }
 
 Result<std::vector<ActivationReport>> measure_activations(const ModelDesc& quantized,
                                                           const CalibrationStats& stats) {

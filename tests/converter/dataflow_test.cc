@@ -320,7 +320,7 @@ TEST(Dataflow, ReportFollowsTheDeclaredInputs) {
   ASSERT_TRUE(stats.ok()) << stats.error;
   const auto q = quantize_model(skip, data, config);
   ASSERT_TRUE(q.ok()) << q.error;
-  const auto report = build_report(skip, q.value, stats.value, data, config.ranges);
+  const auto report = build_report(skip, q.value, stats.value, config.ranges);
   ASSERT_TRUE(report.ok()) << report.error;
   ASSERT_EQ(report.value.layers.size(), skip.layers.size());
   // The SAGE branch's aggregation is measured on the model input: its observed range lies within the input's.
@@ -332,7 +332,7 @@ TEST(Dataflow, ReportFollowsTheDeclaredInputs) {
 
   ModelDesc rerouted = q.value;
   rerouted.layers[3].inputs = {1};
-  const auto refused = build_report(skip, rerouted, stats.value, data, config.ranges);
+  const auto refused = build_report(skip, rerouted, stats.value, config.ranges);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error.find("layer 3: the float and the quantized layer differ in input"),
             std::string::npos)

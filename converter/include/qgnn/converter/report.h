@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,7 @@ struct ConversionReport {
 /// without a sample.
 Result<ConversionReport> build_report(const ModelDesc& float_model, const ModelDesc& quantized,
                                       const CalibrationStats& stats, const RangeOptions& options,
-                                      double min_sqnr_db);
+                                      double min_sqnr_db = std::numeric_limits<double>::quiet_NaN());
 
 /// Pretty-printed JSON (2-space indent), keys in a fixed order: "range_method", "sigma", "percentile",
 /// "totals" {"weight_bytes", "bias_bytes", "quant_param_bytes"}, "input" [activation], "layers" [{"name",
