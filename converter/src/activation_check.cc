@@ -57,10 +57,9 @@ ActivationReport measure(const std::string& name, int layer, const ActivationSta
   // Sample shares scaled to all values: exact when the sample holds every non-zero value.
   const double nonzero_share = count == 0.0 ? 0.0 : static_cast<double>(stats.nonzero_count) / count;
   a.zero_fraction = count == 0.0 ? 0.0 : static_cast<double>(stats.zero_count()) / count;
-  a.clipped_fraction = stats.sample.empty()
-                           ? 0.0
-                           : static_cast<double>(clipped) / static_cast<double>(stats.sample.size()) *
-                                 nonzero_share;
+  a.clipped_fraction = stats.sample.empty() ? 0.0
+                                            : static_cast<double>(clipped) /
+                                                  static_cast<double>(stats.sample.size()) * nonzero_share;
   a.sqnr_db = sqnr_db(signal, noise);
   a.degenerate = stats.nonzero_count == 0;
   return a;
@@ -78,10 +77,11 @@ std::string hint(const ActivationReport& a) {
   std::snprintf(share, sizeof share, "%.1f %%", 100.0 * a.zero_fraction);
   const bool input = a.layer < 0;
   if (a.degenerate) {
-    return input ? "every calibration input value is 0: check the data set and --split (the model would see "
-                   "only zeros)"
-                 : "always 0 on the calibration data (a dead ReLU, or inputs that never reach it): it stays 0 "
-                   "on the device; calibrate on more or other data";
+    return input
+               ? "every calibration input value is 0: check the data set and --split (the model would see "
+                 "only zeros)"
+               : "always 0 on the calibration data (a dead ReLU, or inputs that never reach it): it stays 0 "
+                 "on the device; calibrate on more or other data";
   }
   if (input && a.zero_fraction >= kSparseZeroFraction) {
     return std::string("sparse input (") + share +

@@ -111,8 +111,9 @@ class ReportBuilder {
     if (stats.subsampled()) {
       const bool percentile = options_.method == RangeMethod::kPercentile;
       out->notes.push_back(a.name + ": " + (percentile ? "percentiles, " : "") +
-                           "SQNR and clipping from a uniform subsample of " + std::to_string(stats.sample.size()) +
-                           " of " + std::to_string(stats.nonzero_count) + " non-zero values");
+                           "SQNR and clipping from a uniform subsample of " +
+                           std::to_string(stats.sample.size()) + " of " +
+                           std::to_string(stats.nonzero_count) + " non-zero values");
     }
   }
 
@@ -144,8 +145,7 @@ class ReportBuilder {
       add_activation(s.aggregation, layer, out);
       layer->quant_param_bytes += requant_bytes(ql.aggregation_requant);
     }
-    for (size_t h = 0; h < ql.hidden.size(); ++h)
-      add_activation(s.hidden[h], layer, out);
+    for (size_t h = 0; h < ql.hidden.size(); ++h) add_activation(s.hidden[h], layer, out);
     add_activation(s.output, layer, out);
     if (kind.reduction == Reduction::kNeighborsAndSelf) layer->quant_param_bytes += 4;  // self_weight_q16
     if (kind.reduction == Reduction::kGraphNodes) layer->quant_param_bytes += requant_bytes(ql.pool_requant);

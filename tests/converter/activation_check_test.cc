@@ -20,7 +20,9 @@ namespace {
 
 const double kDefault = std::numeric_limits<double>::quiet_NaN();
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 class ActivationCheckTest : public ::testing::Test {
  protected:

@@ -250,9 +250,9 @@ TEST_F(ReportTest, JsonParsesWithEveryKeyAndNullForLosslessWeights) {
   EXPECT_TRUE(fc["dense"][0]["weight_sqnr_db"].is_null());
   EXPECT_TRUE(j["layers"][0]["dense"][0]["weight_sqnr_db"].is_number());
   const auto& agg = j["layers"][0]["activations"][0];
-  for (const char* key : {"name", "bits", "observed_min", "observed_max", "range_min", "range_max", "scale",
-                          "zero_point", "values", "clipped_fraction", "sqnr_db", "zero_fraction", "degenerate",
-                          "min_sqnr_db", "warning"})
+  for (const char* key :
+       {"name", "bits", "observed_min", "observed_max", "range_min", "range_max", "scale", "zero_point",
+        "values", "clipped_fraction", "sqnr_db", "zero_fraction", "degenerate", "min_sqnr_db", "warning"})
     EXPECT_TRUE(agg.contains(key)) << key;
   EXPECT_TRUE(j["warnings"].is_array());
   EXPECT_EQ(agg["name"], "conv1.aggregation");
@@ -265,7 +265,8 @@ TEST_F(ReportTest, JsonParsesWithEveryKeyAndNullForLosslessWeights) {
 TEST_F(ReportTest, MismatchesAreErrors) {
   const auto r = report(RangeOptions{});
   ASSERT_TRUE(r.ok()) << r.error;
-  EXPECT_FALSE(build_report(model_, model_, stats_, RangeOptions{}, kDefaultThreshold).ok());  // not quantized
+  EXPECT_FALSE(
+      build_report(model_, model_, stats_, RangeOptions{}, kDefaultThreshold).ok());  // not quantized
   EXPECT_FALSE(build_report(quantized_, quantized_, stats_, RangeOptions{}, kDefaultThreshold).ok());
   ModelDesc fewer = quantized_;
   fewer.layers.pop_back();
@@ -281,7 +282,8 @@ TEST_F(ReportTest, MismatchesAreErrors) {
   // The activations are measured on the statistics' non-zero samples: statistics without one are refused.
   const auto no_sample = collect_statistics(model_, batches_, 0);
   ASSERT_TRUE(no_sample.ok());
-  const auto unmeasurable = build_report(model_, quantized_, no_sample.value, RangeOptions{}, kDefaultThreshold);
+  const auto unmeasurable =
+      build_report(model_, quantized_, no_sample.value, RangeOptions{}, kDefaultThreshold);
   EXPECT_FALSE(unmeasurable.ok());
   EXPECT_NE(unmeasurable.error.find("sample"), std::string::npos) << unmeasurable.error;
   CalibrationStats short_stats = stats_;

@@ -72,7 +72,8 @@ qc::GraphSetDesc bag_of_words_set(bool all_zero) {
     }
     set.row_ptr.push_back(static_cast<int32_t>(set.col_idx.size()));
   }
-  for (uint32_t n = 0; n < static_cast<uint32_t>(kNodes); ++n) (n % 5 == 0 ? set.test : set.train).push_back(n);
+  for (uint32_t n = 0; n < static_cast<uint32_t>(kNodes); ++n)
+    (n % 5 == 0 ? set.test : set.train).push_back(n);
   set.description = "synthetic bag-of-words written by sparse_input_test";
   return set;
 }
@@ -95,7 +96,8 @@ qc::ModelDesc bag_of_words_model() {
   }
   qc::DenseDesc& fc = m.layers[1].dense;
   for (int c = 0; c < kClasses; ++c) {
-    for (int h = 0; h < kHidden; ++h) fc.weight[static_cast<size_t>(c) * kHidden + h] = h / 2 == c ? 1.0f : -0.3f;
+    for (int h = 0; h < kHidden; ++h)
+      fc.weight[static_cast<size_t>(c) * kHidden + h] = h / 2 == c ? 1.0f : -0.3f;
     fc.bias[static_cast<size_t>(c)] = 0.0f;
   }
   return m;
@@ -107,7 +109,8 @@ class SparseInput : public ::testing::Test {
     char pattern[] = "/tmp/qgnn-sparse-input-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = new std::string(pattern);
-    ASSERT_TRUE(qc::write_file_atomic(path("f32.qgnn"), qc::serialize_model(bag_of_words_model()).value).ok());
+    ASSERT_TRUE(
+        qc::write_file_atomic(path("f32.qgnn"), qc::serialize_model(bag_of_words_model()).value).ok());
     for (bool zeros : {false, true}) {
       const auto bytes = qc::serialize_graph_set(bag_of_words_set(zeros));
       ASSERT_TRUE(bytes.ok()) << bytes.error;
@@ -124,15 +127,16 @@ class SparseInput : public ::testing::Test {
 
   static ToolResult convert(const std::string& data, const std::vector<std::string>& extra,
                             const std::string& out) {
-    std::vector<std::string> args = {path("f32.qgnn"), "--calib", path(data), "--bits",    "4",
-                                     "--calibration",  "percentile", "--report", path(out + ".json"),
-                                     "-o",             path(out)};
+    std::vector<std::string> args = {
+        path("f32.qgnn"), "--calib",  path(data),          "--bits", "4",      "--calibration",
+        "percentile",     "--report", path(out + ".json"), "-o",     path(out)};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_tool(QGNN_CONVERT_PATH, args, *dir_);
   }
 
   static double accuracy(const std::string& model) {
-    const ToolResult r = run_tool(QGNN_RUN_PATH, {path(model), path("bow.qgd"), "--json", "--split", "all"}, *dir_);
+    const ToolResult r =
+        run_tool(QGNN_RUN_PATH, {path(model), path("bow.qgd"), "--json", "--split", "all"}, *dir_);
     EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
     return json::parse(r.out)["accuracy"].get<double>();
   }
@@ -151,7 +155,8 @@ std::string* SparseInput::dir_ = nullptr;
 
 TEST_F(SparseInput, DataSetIsBelowOnePercentDense) {
   const qc::GraphSetDesc set = bag_of_words_set(false);
-  const auto nonzero = std::count_if(set.features.begin(), set.features.end(), [](float x) { return x != 0; });
+  const auto nonzero =
+      std::count_if(set.features.begin(), set.features.end(), [](float x) { return x != 0; });
   EXPECT_LT(static_cast<double>(nonzero) / static_cast<double>(set.features.size()), 0.01);
 }
 

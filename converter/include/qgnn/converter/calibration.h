@@ -51,8 +51,8 @@ struct ActivationRange {
 };
 
 enum class RangeMethod {
-  kMinMax,      ///< the exact observed minimum and maximum
-  kPercentile,  ///< clip to the [100 - P, P] percentiles
+  kMinMax,      ///< the observed minimum and maximum (widened to contain 0)
+  kPercentile,  ///< clip to the [100 - P, P] percentiles of the non-zero values (widened to contain 0)
   kPauta,       ///< clip to mean +- k sigma (and to the observed min / max)
 };
 
@@ -60,8 +60,9 @@ enum class RangeMethod {
 struct RangeOptions {
   RangeMethod method = RangeMethod::kMinMax;
   double sigma = 3.0;  ///< Pauta's k: finite and > 0
-  /// Percentile P in (50, 100]: the range is [percentile(100 - P), percentile(P)]. 0 picks Degree-Quant's
-  /// default by bits: 99.9 for 8-bit activations, 99 for 4-bit ones.
+  /// Percentile P in (50, 100]: the range is [percentile(nz, 100 - P), percentile(nz, P)] of the non-zero
+  /// values nz, widened to contain 0. 0 picks Degree-Quant's default by bits: 99.9 for 8-bit activations, 99
+  /// for 4-bit ones.
   double percentile = 0.0;
 };
 
@@ -103,8 +104,8 @@ struct ActivationStats {
 constexpr size_t kDefaultSampleCap = size_t{1} << 24;
 
 /// Adds `count` finite values to `stats`, keeping at most `sample_cap` of the non-zero ones in the sample
-/// (0: no sample, enough for min-max and Pauta ranges but not for the activation SQNR). The caller checks finiteness (collect_statistics does, naming the
-/// activation).
+/// (0: no sample, enough for min-max and Pauta ranges but not for the activation SQNR). The caller checks
+/// finiteness (collect_statistics does, naming the activation).
 void observe_values(ActivationStats* stats, const float* values, size_t count,
                     size_t sample_cap = kDefaultSampleCap);
 /// Sorts the sample (percentiles read it directly afterwards).
@@ -130,8 +131,9 @@ Result<CalibrationStats> collect_statistics(const ModelDesc& float_model,
                                             size_t sample_cap = kDefaultSampleCap);
 
 /// The range of one activation of `bits` bits (4 or 8; only the default percentile depends on it). Empty
-/// statistics give an empty range; statistics without a non-zero value the degenerate range [0, 0]. `options` must be valid (validate_range_options); a percentile range of
-/// statistics without a sample falls back to min-max (select_ranges rejects that case instead).
+/// statistics give an empty range; statistics without a non-zero value the degenerate range [0, 0]. `options`
+/// must be valid (validate_range_options); a percentile range of statistics without a sample falls back to
+/// min-max (select_ranges rejects that case instead).
 ActivationRange select_range(const ActivationStats& stats, const RangeOptions& options, int bits);
 
 /// Ranges of every activation of one layer, as quantize_model consumes them.

@@ -43,8 +43,8 @@ struct ActivationReport {
   uint64_t values = 0;            ///< calibration values seen
   double clipped_fraction = 0.0;  ///< share of the values outside [range_min, range_max]
   double sqnr_db = 0.0;
-  int layer = -1;                 ///< the layer it belongs to (-1: the input)
-  double zero_fraction = 0.0;     ///< share of the values that are exactly 0
+  int layer = -1;              ///< the layer it belongs to (-1: the input)
+  double zero_fraction = 0.0;  ///< share of the values that are exactly 0
   /// The activation check (check_activations): no non-zero calibration value, the threshold it was held
   /// to, and the warning ("" when healthy).
   bool degenerate = false;
