@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/activation_check.h"
 #include "qgnn/converter/auto_bits.h"
 #include "qgnn/converter/batch_norm.h"
 #include "qgnn/converter/bit_spec.h"
@@ -317,6 +318,8 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   r.value.ranges_source = converter.ranges_source();
 
   // Bits: the SPEC, or the search's choice.
+  nlohmann::ordered_json pareto_json;
+  std::string pareto_svg_text;
   if (options.auto_bits) {
     const Result<AutoBitsResult> found = search(options, converter, model_bytes.value, config.value);
     if (!found.ok()) return R::failure("--auto-bits: " + found.error);
@@ -340,15 +343,10 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
     r.value.auto_bits_lines.push_back(ratio);
     config.value = chosen.config;
     config.value.ranges = options.ranges;
-    if (!options.pareto_json_path.empty()) {
-      const Result<bool> w = write_file_atomic(options.pareto_json_path, to_bytes(auto_bits_to_json(a)));
-      if (!w.ok()) return R::failure(w.error);
-    }
-    if (!options.pareto_svg_path.empty()) {
-      const std::string title = "qgnn-convert --auto-bits: " + model.value.name;
-      const Result<bool> w = write_file_atomic(options.pareto_svg_path, to_bytes(pareto_svg(a, title)));
-      if (!w.ok()) return R::failure(w.error);
-    }
+    // Written once the chosen configuration passed the activation check (nothing is written under --strict).
+    if (!options.pareto_json_path.empty()) pareto_json = nlohmann::ordered_json::parse(auto_bits_to_json(a));
+    if (!options.pareto_svg_path.empty())
+      pareto_svg_text = pareto_svg(a, "qgnn-convert --auto-bits: " + model.value.name);
   }
 
   // The final model.
@@ -364,11 +362,38 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   const Result<std::vector<uint8_t>> out_bytes = serialize_model(described);
   if (!out_bytes.ok()) return R::failure("cannot write the quantized model: " + out_bytes.error);
 
-  if (!options.report_path.empty()) {
-    const Result<ConversionReport> report =
-        build_report(converter.calibration_model(), quantized.value, stats, batches, options.ranges);
-    if (!report.ok()) return R::failure("report: " + report.error);
-    nlohmann::ordered_json json = nlohmann::ordered_json::parse(report_to_json(report.value));
+  // The activation check, whenever calibration statistics exist (they hold everything it measures: no
+  // float pass); the report, when asked for, carries the same measurement.
+  std::unique_ptr<ConversionReport> report;
+  if (have_calibration) {
+    if (!options.report_path.empty()) {
+      Result<ConversionReport> built = build_report(converter.calibration_model(), quantized.value, stats,
+                                                    options.ranges, options.min_sqnr_db);
+      if (!built.ok()) return R::failure("report: " + built.error);
+      report = std::make_unique<ConversionReport>(std::move(built.value));
+      r.value.warnings = report->warnings;
+    } else {
+      Result<std::vector<ActivationReport>> measured = measure_activations(quantized.value, stats);
+      if (!measured.ok()) return R::failure("activation check: " + measured.error);
+      r.value.warnings = check_activations(&measured.value, options.min_sqnr_db);
+    }
+  }
+  if (options.strict && !r.value.warnings.empty()) {
+    std::string error = "--strict: the activation check warned, nothing written:";
+    for (const std::string& w : r.value.warnings) error += "\n  " + w;
+    return R::failure(error);
+  }
+  if (!pareto_json.is_null()) {
+    pareto_json["chosen_warnings"] = r.value.warnings;
+    const Result<bool> w = write_file_atomic(options.pareto_json_path, to_bytes(pareto_json.dump(2) + "\n"));
+    if (!w.ok()) return R::failure(w.error);
+  }
+  if (!pareto_svg_text.empty()) {
+    const Result<bool> w = write_file_atomic(options.pareto_svg_path, to_bytes(pareto_svg_text));
+    if (!w.ok()) return R::failure(w.error);
+  }
+  if (report) {
+    nlohmann::ordered_json json = nlohmann::ordered_json::parse(report_to_json(*report));
     json["bits_spec"] = r.value.bits_spec;
     json["ranges_source"] = r.value.ranges_source;
     json["model_bytes"] = out_bytes.value.size();

@@ -3,6 +3,7 @@
 #define QGNN_CONVERTER_CLI_CONVERT_COMMAND_H_
 
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct ConvertOptions {
   /// Declared graph limits (0: the runtime's caps), proven overflow-free and stored in the model.
   LimitsDesc limits;
   std::string report_path;  ///< --report FILE.json ("" for none)
+  /// The activation check (activation_check.h), run whenever there is calibration data: --min-sqnr DB
+  /// (NaN: the default threshold by bits) and --strict (any warning is an error, nothing is written).
+  double min_sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  bool strict = false;
 
   /// --auto-bits: search the bits instead of taking --bits.
   bool auto_bits = false;
@@ -51,11 +56,14 @@ struct ConvertSummary {
   std::string ranges_source;  ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
   std::string bits_spec;      ///< the bits of the written model, as a SPEC
   std::vector<std::string> notes;
+  std::vector<std::string> warnings;         ///< the activation check's, printed by main on stderr
   std::vector<std::string> auto_bits_lines;  ///< the explored Pareto front, printed by main
 };
 
 /// Reads the float model and the data, quantizes (searching the bits with --auto-bits), proves the
-/// accumulators safe for the declared limits, writes the model (and report / Pareto files) atomically.
+/// accumulators safe for the declared limits, checks the activations, writes the model (and report / Pareto
+/// files) atomically. With options.strict, a warning of the check fails the conversion and nothing is
+/// written.
 Result<ConvertSummary> run_convert(const ConvertOptions& options);
 
 }  // namespace cli

@@ -2,6 +2,7 @@
 //   qgnn-convert FLOAT.qgnn --calib DATA.qgd [--split train] [--bits 8|4|SPEC]
 //                [--calibration pauta|percentile|minmax] [--sigma K] [--percentile P]
 //                [--max-nodes N] [--max-edges N] [--max-degree N] [--max-graphs N] [--report FILE.json]
+//                [--min-sqnr DB] [--strict]
 //                [--auto-bits --val DATA.qgd [--val-split val] --max-drop PTS [--budget-bytes N]
 //                 [--pareto FILE.json] [--pareto-svg FILE.svg]] -o OUT.qgnn
 // Errors go to stderr with exit status 1 (usage errors: CLI11's non-zero codes); every file is written
@@ -54,6 +55,12 @@ int main(int argc, char** argv) {
                  "Declared graphs per batch (0: the runtime's cap)");
   app.add_option("--report", options.report_path,
                  "Write a JSON report: per-layer SQNR, bytes per component, chosen ranges, overflow bounds");
+  app.add_option("--min-sqnr", options.min_sqnr_db,
+                 "Warn about any activation whose SQNR on the calibration data is below DB [default: "
+                 "0.75 dB per bit: 6 dB at 8 bits, 3 dB at 4 bits]")
+      ->check(CLI::Range(-1000.0, 1000.0));
+  app.add_flag("--strict", options.strict,
+               "Make every warning of the activation check an error: exit 1, nothing written");
   app.add_flag("--auto-bits", options.auto_bits,
                "Search per-layer / per-component bits on the runtime (needs --val) instead of --bits");
   app.add_option("--val", options.val_path, "Validation data set (.qgd) for --auto-bits")
@@ -85,6 +92,7 @@ int main(int argc, char** argv) {
   }
   const qc::cli::ConvertSummary& s = summary.value;
   for (const std::string& note : s.notes) std::fprintf(stderr, "qgnn-convert: note: %s\n", note.c_str());
+  for (const std::string& w : s.warnings) std::fprintf(stderr, "qgnn-convert: WARNING: %s\n", w.c_str());
   for (const std::string& line : s.auto_bits_lines) std::printf("%s\n", line.c_str());
   std::printf("wrote %s (%zu bytes): bits %s; ranges %s", options.output_path.c_str(), s.bytes_written,
               s.bits_spec.c_str(), s.ranges_source.c_str());

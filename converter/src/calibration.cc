@@ -98,9 +98,11 @@ Result<CalibrationRanges> select_ranges(const CalibrationStats& stats, const Ran
                       " layers, the model has " + std::to_string(num_layers));
   }
   std::string error;
-  // Percentiles of statistics collected without a sample would silently be min-max ranges.
+  // Percentiles of statistics collected without a sample would silently be min-max ranges. (An activation
+  // that is all zeros has an empty sample legitimately: the sample holds the non-zero values.)
   const auto range = [&](const ActivationStats& s, int bits, const std::string& what) {
-    if (options.method == RangeMethod::kPercentile && !s.empty() && s.sample.empty() && error.empty())
+    if (options.method == RangeMethod::kPercentile && s.nonzero_count > 0 && s.sample.empty() &&
+        error.empty())
       error = what + ": percentile ranges need statistics collected with a sample";
     return select_range(s, options, bits);
   };

@@ -209,11 +209,12 @@ Result<QuantParams> activation_quant_params(const ActivationRange& range, int bi
     lo = std::min<double>(range.min, 0.0);  // real 0 must be exactly representable
     hi = std::max<double>(range.max, 0.0);
   }
-  if (!(hi > lo)) hi = lo + 1.0;  // nothing observed (or only zeros): any positive scale will do
   const int32_t qlo = bits_min(bits);
   const int32_t qhi = bits_max(bits);
-  // A collapsed but non-empty range (a dead channel) must not give a scale so small that the requant factors
-  // of the Dense ops writing this activation exceed 2^30: activation scales are at least 2^-24.
+  // A collapsed range (a dead channel, or nothing but zeros: [0, 0]) must not give a scale so small that the
+  // requant factors of the Dense ops writing this activation exceed 2^30: activation scales are at least
+  // 2^-24. A degenerate range is not replaced by an invented one (it used to become [0, 1], which hid it):
+  // check_activations (activation_check.h) reports it instead.
   const float scale =
       static_cast<float>(std::max((hi - lo) / static_cast<double>(qhi - qlo), kMinActivationScale));
   if (!std::isfinite(scale) || scale <= 0.0f) return R::failure("activation range gives no usable scale");

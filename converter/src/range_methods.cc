@@ -140,24 +140,26 @@ void observe_values(ActivationStats* stats, const float* values, size_t count, s
     const double nz_delta = nz_mean_b - stats->nonzero_mean;
     stats->nonzero_mean += nz_delta * nz_b / (nz_a + nz_b);
     stats->nonzero_m2 += nz_m2_b + nz_delta * nz_delta * nz_a * nz_b / (nz_a + nz_b);
-    stats->nonzero_count += static_cast<uint64_t>(nz_b);
   }
 
-  // Reservoir sampling (Algorithm R): value number t (0-based, over the whole calibration set) replaces a
-  // random slot with probability cap / (t + 1), so every value ends in the sample with equal probability.
-  uint64_t t = stats->count;
-  size_t i = 0;
-  if (stats->sample.size() < sample_cap) {
-    const size_t take = std::min(count, sample_cap - stats->sample.size());
-    stats->sample.insert(stats->sample.end(), values, values + take);
-    i = take;
-    t += take;
-  }
-  for (; i < count; ++i, ++t) {
-    const uint64_t j = random_below(&stats->rng_state, t + 1);
-    if (j < sample_cap) stats->sample[static_cast<size_t>(j)] = values[i];
+  // Reservoir sampling (Algorithm R) over the NON-ZERO values: zeros are counted (count - nonzero_count),
+  // never sampled, since percentile ranges and the activation SQNR read only the non-zero values (0 is exact
+  // in every range). Non-zero value number t (0-based, over the whole calibration set) replaces a random slot
+  // with probability cap / (t + 1), so every non-zero value ends in the sample with equal probability.
+  uint64_t t = stats->nonzero_count;
+  for (size_t i = 0; i < count && sample_cap > 0; ++i) {
+    const float x = values[i];
+    if (x == 0.0f) continue;
+    if (stats->sample.size() < sample_cap) {
+      stats->sample.push_back(x);
+    } else {
+      const uint64_t j = random_below(&stats->rng_state, t + 1);
+      if (j < sample_cap) stats->sample[static_cast<size_t>(j)] = x;
+    }
+    ++t;
   }
   stats->count += count;
+  stats->nonzero_count += static_cast<uint64_t>(nz_b);
 }
 
 void finalize_statistics(ActivationStats* stats) { radix_sort(&stats->sample); }
@@ -165,12 +167,16 @@ void finalize_statistics(ActivationStats* stats) { radix_sort(&stats->sample); }
 ActivationRange select_range(const ActivationStats& stats, const RangeOptions& options, int bits) {
   ActivationRange r;
   if (stats.empty()) return r;
-  r.min = stats.min;
-  r.max = stats.max;
+  // Every method's range contains 0 (the quantizer widens to it anyway): a tensor without a non-zero value
+  // gives the degenerate range [0, 0], which the quantizer and the activation check handle, never [0, 1].
+  r.min = std::min(stats.min, 0.0f);
+  r.max = std::max(stats.max, 0.0f);
   switch (options.method) {
     case RangeMethod::kMinMax:
       break;
     case RangeMethod::kPercentile: {
+      // Over the non-zero values, then widened to 0: on a bag-of-words input at 1 % density the percentiles
+      // of all values are both 0, which would collapse the range and round every feature away.
       if (stats.sample.empty()) break;
       const double p = effective_percentile(options, bits);
       const std::vector<float>* sorted = &stats.sample;
@@ -181,13 +187,16 @@ ActivationRange select_range(const ActivationStats& stats, const RangeOptions& o
         sorted = &copy;
       }
       // Both percentiles lie in [min, max]: rounding a double between two floats to float stays there.
-      r.min = static_cast<float>(sorted_percentile(*sorted, 100.0 - p));
-      r.max = static_cast<float>(sorted_percentile(*sorted, p));
+      r.min = std::min(static_cast<float>(sorted_percentile(*sorted, 100.0 - p)), 0.0f);
+      r.max = std::max(static_cast<float>(sorted_percentile(*sorted, p)), 0.0f);
       break;
     }
     case RangeMethod::kPauta: {
       // Over the non-zero values: 0 is exact whatever the range (it always contains 0), and a point mass at 0
       // (ReLU outputs, sparse bag-of-words features) would shrink sigma and clip the informative tail.
+      // The range itself is left as it always was (not widened here): the quantizer widens it to 0.
+      r.min = stats.min;
+      r.max = stats.max;
       if (stats.nonzero_count == 0) break;
       const double sigma =
           std::sqrt(std::max(0.0, stats.nonzero_m2 / static_cast<double>(stats.nonzero_count)));

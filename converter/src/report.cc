@@ -7,15 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/activation_check.h"
 #include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/quantizer.h"
-#include "qgnn/kernels/numerics.h"
 
 namespace qgnn {
 namespace converter {
 namespace {
-
-namespace k = ::qgnn::kernels;
 
 using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowMajorQ = Eigen::Matrix<int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -54,53 +52,6 @@ std::string dense_report(const std::string& name, const DenseDesc& f, const Dens
   return "";
 }
 
-// Quantization noise of one activation, accumulated over the calibration batches.
-struct NoiseAccumulator {
-  QuantParams params;
-  double signal = 0.0, noise = 0.0;
-  uint64_t values = 0, clipped = 0;
-
-  void observe(const float* x, size_t count) {
-    for (size_t i = 0; i < count; ++i) {
-      const int32_t q = k::quantize_float(x[i], params.scale, params.zero_point, params.bits);
-      const double e = static_cast<double>(x[i]) - k::dequantize(q, params.scale, params.zero_point);
-      signal += static_cast<double>(x[i]) * x[i];
-      noise += e * e;
-      // Clipped: saturated at an end of the representable range by more than half a step.
-      const bool low = q == k::qmin(params.bits) && x[i] < params.scale * (q - params.zero_point - 0.5);
-      const bool high = q == k::qmax(params.bits) && x[i] > params.scale * (q - params.zero_point + 0.5);
-      if (low || high) ++clipped;
-    }
-    values += count;
-  }
-};
-
-struct LayerAccumulators {
-  NoiseAccumulator aggregation;
-  std::vector<NoiseAccumulator> hidden;
-  NoiseAccumulator output;
-};
-
-ActivationReport activation_report(const std::string& name, const ActivationStats& stats,
-                                   const NoiseAccumulator& acc) {
-  ActivationReport a;
-  a.name = name;
-  a.bits = acc.params.bits;
-  a.observed_min = stats.empty() ? 0.0f : stats.min;
-  a.observed_max = stats.empty() ? 0.0f : stats.max;
-  // The range the quantized activation represents (the chosen range widened to contain 0, as quantized):
-  // what matters on the device, whether the range was calibrated or stored by quantization-aware training.
-  a.range_min = acc.params.scale * static_cast<float>(k::qmin(a.bits) - acc.params.zero_point);
-  a.range_max = acc.params.scale * static_cast<float>(k::qmax(a.bits) - acc.params.zero_point);
-  a.scale = acc.params.scale;
-  a.zero_point = acc.params.zero_point;
-  a.values = acc.values;
-  a.clipped_fraction =
-      acc.values == 0 ? 0.0 : static_cast<double>(acc.clipped) / static_cast<double>(acc.values);
-  a.sqnr_db = sqnr_db(acc.signal, acc.noise);
-  return a;
-}
-
 class ReportBuilder {
  public:
   ReportBuilder(const ModelDesc& f, const ModelDesc& q, const CalibrationStats& stats,
@@ -130,23 +81,19 @@ class ReportBuilder {
     return "";
   }
 
-  std::string run(const std::vector<GraphBatch>& calibration, ConversionReport* out) {
+  std::string run(double min_sqnr_db, ConversionReport* out) {
     out->ranges = options_;
-    prepare_accumulators();
-    std::string error;
-    const ActivationCallback callback = [&](const ActivationEvent& e) {
-      find(e)->observe(e.values, e.rows * e.cols);
-    };
-    for (size_t b = 0; b < calibration.size(); ++b) {
-      const Result<std::vector<float>> run = run_float_model(f_, calibration[b], callback);
-      if (!run.ok()) return "calibration batch " + std::to_string(b) + ": " + run.error;
-    }
-    out->input.push_back(activation_report("input", stats_.input, input_));
+    Result<std::vector<ActivationReport>> measured = measure_activations(q_, stats_);
+    if (!measured.ok()) return measured.error;
+    out->warnings = check_activations(&measured.value, min_sqnr_db);
+    activations_ = std::move(measured.value);
+    next_ = 0;
+    out->input.push_back(activations_[next_++]);
     out->quant_param_bytes = kQuantParamsBytes;
     note_activation(out->input.back(), stats_.input, out);
     for (size_t i = 0; i < q_.layers.size(); ++i) {
       LayerReport layer;
-      error = layer_report(i, out, &layer);
+      const std::string error = layer_report(i, out, &layer);
       if (!error.empty()) return error;
       for (const DenseReport& d : layer.dense) {
         out->weight_bytes += d.weight_bytes;
@@ -159,50 +106,20 @@ class ReportBuilder {
   }
 
  private:
-  NoiseAccumulator accumulator(const ActivationStats& stats, const QuantParams& params) const {
-    NoiseAccumulator a;
-    a.params = params;
-    return a;
-  }
-
-  void prepare_accumulators() {
-    input_ = accumulator(stats_.input, q_.input_quant);
-    layers_.resize(q_.layers.size());
-    for (size_t i = 0; i < q_.layers.size(); ++i) {
-      const LayerDesc& l = q_.layers[i];
-      const LayerStats& s = stats_.layers[i];
-      layers_[i].aggregation = accumulator(s.aggregation, l.aggregation);
-      for (size_t h = 0; h < l.hidden.size(); ++h)
-        layers_[i].hidden.push_back(accumulator(s.hidden[h], l.hidden[h]));
-      layers_[i].output = accumulator(s.output, l.output);
-    }
-  }
-
-  NoiseAccumulator* find(const ActivationEvent& e) {
-    if (e.point == ActivationPoint::kInput) return &input_;
-    LayerAccumulators& l = layers_[static_cast<size_t>(e.layer)];
-    switch (e.point) {
-      case ActivationPoint::kAggregation:
-        return &l.aggregation;
-      case ActivationPoint::kHidden:
-        return &l.hidden[static_cast<size_t>(e.index)];
-      default:
-        return &l.output;
-    }
-  }
-
-  // Notes what the numbers alone do not say: a percentile from a subsample.
+  // Notes what the numbers alone do not say: a percentile, SQNR and clipping from a subsample.
   void note_activation(const ActivationReport& a, const ActivationStats& stats, ConversionReport* out) const {
-    if (options_.method == RangeMethod::kPercentile && stats.subsampled()) {
-      out->notes.push_back(a.name + ": percentiles from a uniform subsample of " +
-                           std::to_string(stats.sample.size()) + " of " + std::to_string(stats.count) +
-                           " values");
+    if (stats.subsampled()) {
+      const bool percentile = options_.method == RangeMethod::kPercentile;
+      out->notes.push_back(a.name + ": " + (percentile ? "percentiles, " : "") +
+                           "SQNR and clipping from a uniform subsample of " +
+                           std::to_string(stats.sample.size()) + " of " +
+                           std::to_string(stats.nonzero_count) + " non-zero values");
     }
   }
 
-  void add_activation(const std::string& name, const ActivationStats& stats, const NoiseAccumulator& acc,
-                      LayerReport* layer, ConversionReport* out) {
-    layer->activations.push_back(activation_report(name, stats, acc));
+  // The next measured activation, in measure_activations' order (the order layer_report asks for them).
+  void add_activation(const ActivationStats& stats, LayerReport* layer, ConversionReport* out) {
+    layer->activations.push_back(activations_[next_++]);
     layer->quant_param_bytes += kQuantParamsBytes;
     note_activation(layer->activations.back(), stats, out);
   }
@@ -220,18 +137,16 @@ class ReportBuilder {
     const LayerDesc& fl = f_.layers[i];
     const LayerDesc& ql = q_.layers[i];
     const LayerStats& s = stats_.layers[i];
-    const LayerAccumulators& acc = layers_[i];
     layer->name = ql.name.empty() ? "layer" + std::to_string(i) : ql.name;
     const LayerKindTraits& kind = layer_traits(ql.kind);
     layer->kind = kind.name;
     const std::string& n = layer->name;
     if (kind.aggregation) {
-      add_activation(n + ".aggregation", s.aggregation, acc.aggregation, layer, out);
+      add_activation(s.aggregation, layer, out);
       layer->quant_param_bytes += requant_bytes(ql.aggregation_requant);
     }
-    for (size_t h = 0; h < ql.hidden.size(); ++h)
-      add_activation(n + ".hidden" + std::to_string(h), s.hidden[h], acc.hidden[h], layer, out);
-    add_activation(n + ".output", s.output, acc.output, layer, out);
+    for (size_t h = 0; h < ql.hidden.size(); ++h) add_activation(s.hidden[h], layer, out);
+    add_activation(s.output, layer, out);
     if (kind.reduction == Reduction::kNeighborsAndSelf) layer->quant_param_bytes += 4;  // self_weight_q16
     if (kind.reduction == Reduction::kGraphNodes) layer->quant_param_bytes += requant_bytes(ql.pool_requant);
     std::string error;
@@ -246,25 +161,23 @@ class ReportBuilder {
   const ModelDesc& q_;
   const CalibrationStats& stats_;
   const RangeOptions& options_;
-  NoiseAccumulator input_;
-  std::vector<LayerAccumulators> layers_;
+  std::vector<ActivationReport> activations_;  ///< measure_activations, checked
+  size_t next_ = 0;
 };
 
 }  // namespace
 
 Result<ConversionReport> build_report(const ModelDesc& float_model, const ModelDesc& quantized,
-                                      const CalibrationStats& stats,
-                                      const std::vector<GraphBatch>& calibration,
-                                      const RangeOptions& options) {
+                                      const CalibrationStats& stats, const RangeOptions& options,
+                                      double min_sqnr_db) {
   using R = Result<ConversionReport>;
   const Result<bool> valid = validate_range_options(options);
   if (!valid.ok()) return R::failure(valid.error);
-  if (calibration.empty()) return R::failure("no calibration data");
   ReportBuilder builder(float_model, quantized, stats, options);
   std::string error = builder.check();
   if (!error.empty()) return R::failure("report: " + error);
   R r;
-  error = builder.run(calibration, &r.value);
+  error = builder.run(min_sqnr_db, &r.value);
   if (!error.empty()) return R::failure("report: " + error);
   return r;
 }

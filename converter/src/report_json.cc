@@ -27,6 +27,10 @@ Json activation_json(const ActivationReport& a) {
   j["values"] = a.values;
   j["clipped_fraction"] = a.clipped_fraction;
   j["sqnr_db"] = finite_or_null(a.sqnr_db);
+  j["zero_fraction"] = a.zero_fraction;
+  j["degenerate"] = a.degenerate;
+  j["min_sqnr_db"] = a.min_sqnr_db;
+  j["warning"] = a.warning.empty() ? Json(nullptr) : Json(a.warning);
   return j;
 }
 
@@ -68,6 +72,7 @@ std::string report_to_json(const ConversionReport& report) {
     j["layers"].push_back(layer);
   }
   j["notes"] = report.notes;
+  j["warnings"] = report.warnings;
   return j.dump(2) + "\n";
 }
 

@@ -44,30 +44,82 @@ RangeOptions pauta(double k) {
 }
 
 TEST(RangeMethods, PercentileIsNumpyLinearInterpolation) {
-  // numpy.percentile([3, 1, 4, 1, 5, 9, 2, 6, 5, 3], [10, 90]) == [1.0, 6.3]
-  const std::vector<float> v = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+  // numpy.percentile([3, -1, 4, 1, -5, 9, 2, 6, 5, 3], [10, 90]) == [-1.4, 6.3]
+  const std::vector<float> v = {3, -1, 4, 1, -5, 9, 2, 6, 5, 3};
   for (size_t chunk : {size_t{0}, size_t{3}}) {
     const ActivationStats s = stats_of(v, chunk);
     const ActivationRange r = select_range(s, percentile(90.0), 8);
-    EXPECT_FLOAT_EQ(r.min, 1.0f);
+    EXPECT_FLOAT_EQ(r.min, -1.4f);
     EXPECT_FLOAT_EQ(r.max, 6.3f);
-    // Degree-Quant's defaults: np.percentile(v, [0.1, 99.9]) == [1, 8.973], [1, 99] -> [1, 8.73].
+    // Degree-Quant's defaults: np.percentile(v, [0.1, 99.9]) == [-4.964, 8.973], [1, 99] -> [-4.64, 8.73].
     EXPECT_FLOAT_EQ(select_range(s, percentile(0.0), 8).max, 8.973f);
+    EXPECT_FLOAT_EQ(select_range(s, percentile(0.0), 8).min, -4.964f);
     EXPECT_FLOAT_EQ(select_range(s, percentile(0.0), 4).max, 8.73f);
-    EXPECT_FLOAT_EQ(select_range(s, percentile(0.0), 4).min, 1.0f);
+    EXPECT_FLOAT_EQ(select_range(s, percentile(0.0), 4).min, -4.64f);
   }
-  // An outlier: np.percentile(list(range(20)) + [1000], [2.5, 97.5]) == [0.5, 509.5].
+  // An outlier, and a zero left out: np.percentile(list(range(1, 20)) + [1000], [2.5, 97.5]) ==
+  // [1.475, 534.025], then widened to contain 0.
   std::vector<float> w;
   for (int i = 0; i < 20; ++i) w.push_back(static_cast<float>(i));
   w.push_back(1000.0f);
   std::shuffle(w.begin(), w.end(), std::mt19937(1));
   const ActivationRange r = select_range(stats_of(w), percentile(97.5), 8);
-  EXPECT_FLOAT_EQ(r.min, 0.5f);
-  EXPECT_FLOAT_EQ(r.max, 509.5f);
+  EXPECT_EQ(r.min, 0.0f);
+  EXPECT_FLOAT_EQ(r.max, 534.025f);
   // P = 100 is min-max.
   const ActivationRange all = select_range(stats_of(w), percentile(100.0), 8);
   EXPECT_EQ(all.min, 0.0f);
   EXPECT_EQ(all.max, 1000.0f);
+}
+
+TEST(RangeMethods, PercentileOfASparseTensorCoversItsNonZeroValues) {
+  // A bag-of-words column set at 0.86 % density: 86 non-zero values in (0, 0.125] among 10000. Over all
+  // values the 1st and 99th percentiles are both 0 (the range collapsed); over the non-zeros they are not.
+  std::vector<float> v(10000, 0.0f);
+  for (int i = 0; i < 86; ++i) v[static_cast<size_t>(i) * 113] = 0.125f * static_cast<float>(i + 1) / 86.0f;
+  const ActivationStats s = stats_of(v, 1000);
+  EXPECT_EQ(s.count, 10000u);
+  EXPECT_EQ(s.nonzero_count, 86u);
+  EXPECT_EQ(s.zero_count(), 9914u);
+  ASSERT_EQ(s.sample.size(), 86u);  // only the non-zero values are sampled
+  EXPECT_FALSE(s.subsampled());
+  std::vector<float> nz = s.sample;
+  const ActivationRange r = select_range(s, percentile(99.0), 4);
+  // np.percentile(nz, 99): rank 0.99 * 85 = 84.15 between the 85th and 86th values.
+  const double want = nz[84] + 0.15 * (static_cast<double>(nz[85]) - nz[84]);
+  EXPECT_EQ(r.min, 0.0f);  // percentile(nz, 1) > 0: widened to 0
+  EXPECT_FLOAT_EQ(r.max, static_cast<float>(want));
+  EXPECT_GT(r.max, 0.12f);
+  // Negative and positive values on both sides of a mass of zeros: both ends come from the non-zeros.
+  std::vector<float> two(1000, 0.0f);
+  for (int i = 0; i < 10; ++i) {
+    two[static_cast<size_t>(i)] = -static_cast<float>(i + 1);
+    two[static_cast<size_t>(500 + i)] = static_cast<float>(i + 1);
+  }
+  const ActivationRange t = select_range(stats_of(two), percentile(90.0), 8);
+  // np.percentile([-10..-1, 1..10], [10, 90]) == [-8.1, 8.1]
+  EXPECT_FLOAT_EQ(t.min, -8.1f);
+  EXPECT_FLOAT_EQ(t.max, 8.1f);
+}
+
+TEST(RangeMethods, EveryRangeContainsZeroAndAllZerosAreDegenerate) {
+  const ActivationStats positive = stats_of({2.0f, 3.0f, 5.0f});
+  const ActivationRange mm = select_range(positive, RangeOptions{}, 8);
+  EXPECT_EQ(mm.min, 0.0f);
+  EXPECT_EQ(mm.max, 5.0f);
+  const ActivationRange neg = select_range(stats_of({-2.0f, -3.0f}), percentile(99.0), 8);
+  EXPECT_LT(neg.min, -2.9f);
+  EXPECT_EQ(neg.max, 0.0f);
+  // No non-zero value: [0, 0] for every method, never an invented [0, 1]; no sample.
+  const ActivationStats zeros = stats_of(std::vector<float>(100, 0.0f));
+  EXPECT_TRUE(zeros.sample.empty());
+  EXPECT_EQ(zeros.zero_count(), 100u);
+  for (const RangeOptions& o : {RangeOptions{}, percentile(99.0), pauta(3.0)}) {
+    const ActivationRange r = select_range(zeros, o, 4);
+    EXPECT_FALSE(r.empty());
+    EXPECT_EQ(r.min, 0.0f);
+    EXPECT_EQ(r.max, 0.0f);
+  }
 }
 
 TEST(RangeMethods, PercentileOfAnUnsortedSampleSortsACopy) {
@@ -165,10 +217,10 @@ TEST(RangeMethods, SubsampleIsDeterministicUniformAndIndependentOfChunking) {
   EXPECT_NEAR(select_range(a, percentile(50.0001), 8).max, 10000.0f, 1500.0f);
   EXPECT_GT(sorted.back(), 15000.0f);
   EXPECT_LT(sorted.front(), 5000.0f);
-  // Below the cap the sample is every value.
+  // Below the cap the sample is every non-zero value (v[0] is 0).
   const ActivationStats exact = stats_of(v, 4096, v.size());
   EXPECT_FALSE(exact.subsampled());
-  EXPECT_EQ(exact.sample, v);
+  EXPECT_EQ(exact.sample, std::vector<float>(v.begin() + 1, v.end()));
   // No sample at all: percentile falls back to min-max.
   const ActivationStats none = stats_of(v, 0, 0);
   EXPECT_TRUE(none.sample.empty());
@@ -186,7 +238,10 @@ TEST(RangeMethods, FinalizeSortsLargeSamplesLikeStdSort) {
   v[8] = std::numeric_limits<float>::denorm_min();
   v[9] = -std::numeric_limits<float>::denorm_min();
   ActivationStats s = stats_of(v);  // finalized
+  // The sample holds the non-zero values (denormals included), sorted.
+  v.erase(std::remove(v.begin(), v.end(), 0.0f), v.end());
   std::sort(v.begin(), v.end());
+  ASSERT_GE(v.size(), size_t{1} << 16);  // large enough for the radix sort
   EXPECT_EQ(s.sample, v);
 }
 
@@ -240,8 +295,12 @@ TEST_F(CalibrationStatsTest, StatisticsCoverEveryValueAndMatchMinMaxCalibration)
   ASSERT_TRUE(stats.ok()) << stats.error;
   size_t inputs = 0;
   for (const GraphBatch& b : batches_) inputs += b.features.size();
+  size_t nonzero_inputs = 0;
+  for (const GraphBatch& b : batches_)
+    for (float x : b.features) nonzero_inputs += x != 0.0f ? 1 : 0;
   EXPECT_EQ(stats.value.input.count, inputs);
-  EXPECT_EQ(stats.value.input.sample.size(), inputs);
+  EXPECT_EQ(stats.value.input.nonzero_count, nonzero_inputs);
+  EXPECT_EQ(stats.value.input.sample.size(), nonzero_inputs);
   EXPECT_TRUE(std::is_sorted(stats.value.input.sample.begin(), stats.value.input.sample.end()));
   ASSERT_EQ(stats.value.layers.size(), model_.layers.size());
   EXPECT_EQ(stats.value.layers[3].hidden.size(), 1u);      // GIN with 2 Dense
@@ -310,9 +369,11 @@ TEST_F(CalibrationStatsTest, SelectRangesGivesEachActivationItsBits) {
   ASSERT_TRUE(no_int8_logits.ok());
   expect_range(no_int8_logits.value.layers[last].output, s.layers[last].output, 4, "4-bit logits");
 
-  // The 4-bit input range is numpy's 1st / 99th percentile of every input value.
+  // The 4-bit input range is numpy's 1st / 99th percentile of every non-zero input value.
   std::vector<float> all;
-  for (const GraphBatch& b : batches_) all.insert(all.end(), b.features.begin(), b.features.end());
+  for (const GraphBatch& b : batches_)
+    for (float x : b.features)
+      if (x != 0.0f) all.push_back(x);
   std::sort(all.begin(), all.end());
   const double rank = 0.99 * static_cast<double>(all.size() - 1);
   const size_t k = static_cast<size_t>(rank);

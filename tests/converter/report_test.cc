@@ -20,6 +20,9 @@ namespace {
 
 using testing::to_batch;
 
+// NaN: the activation check's default threshold by bits.
+const double kDefaultThreshold = std::numeric_limits<double>::quiet_NaN();
+
 // conv1: GCN 5 -> 7 (int4 weights), an unnamed SAGE(mean, root) 7 -> 6, gin: GIN 6 -> 4 -> 5, pool, fc:
 // Linear 5 -> 3 with exactly representable weights (multiples of 1/4, each row reaching 127 / 4).
 ModelDesc report_model(std::mt19937& rng) {
@@ -63,7 +66,7 @@ class ReportTest : public ::testing::Test {
     const auto q = quantize_model(model_, ranges.value, config_);
     if (!q.ok()) return Result<ConversionReport>::failure(q.error);
     quantized_ = q.value;
-    return build_report(model_, quantized_, stats_, batches_, options);
+    return build_report(model_, quantized_, stats_, options, kDefaultThreshold);
   }
 
   ModelDesc model_;
@@ -247,9 +250,11 @@ TEST_F(ReportTest, JsonParsesWithEveryKeyAndNullForLosslessWeights) {
   EXPECT_TRUE(fc["dense"][0]["weight_sqnr_db"].is_null());
   EXPECT_TRUE(j["layers"][0]["dense"][0]["weight_sqnr_db"].is_number());
   const auto& agg = j["layers"][0]["activations"][0];
-  for (const char* key : {"name", "bits", "observed_min", "observed_max", "range_min", "range_max", "scale",
-                          "zero_point", "values", "clipped_fraction", "sqnr_db"})
+  for (const char* key :
+       {"name", "bits", "observed_min", "observed_max", "range_min", "range_max", "scale", "zero_point",
+        "values", "clipped_fraction", "sqnr_db", "zero_fraction", "degenerate", "min_sqnr_db", "warning"})
     EXPECT_TRUE(agg.contains(key)) << key;
+  EXPECT_TRUE(j["warnings"].is_array());
   EXPECT_EQ(agg["name"], "conv1.aggregation");
   EXPECT_EQ(j["input"][0]["name"], "input");
   // Key order is fixed (diffable reports).
@@ -260,23 +265,30 @@ TEST_F(ReportTest, JsonParsesWithEveryKeyAndNullForLosslessWeights) {
 TEST_F(ReportTest, MismatchesAreErrors) {
   const auto r = report(RangeOptions{});
   ASSERT_TRUE(r.ok()) << r.error;
-  EXPECT_FALSE(build_report(model_, model_, stats_, batches_, RangeOptions{}).ok());  // not quantized
-  EXPECT_FALSE(build_report(quantized_, quantized_, stats_, batches_, RangeOptions{}).ok());
+  EXPECT_FALSE(
+      build_report(model_, model_, stats_, RangeOptions{}, kDefaultThreshold).ok());  // not quantized
+  EXPECT_FALSE(build_report(quantized_, quantized_, stats_, RangeOptions{}, kDefaultThreshold).ok());
   ModelDesc fewer = quantized_;
   fewer.layers.pop_back();
-  EXPECT_FALSE(build_report(model_, fewer, stats_, batches_, RangeOptions{}).ok());
+  EXPECT_FALSE(build_report(model_, fewer, stats_, RangeOptions{}, kDefaultThreshold).ok());
   ModelDesc reshaped = quantized_;
   reshaped.layers[4].dense.weight_q.pop_back();
-  const auto shape = build_report(model_, reshaped, stats_, batches_, RangeOptions{});
+  const auto shape = build_report(model_, reshaped, stats_, RangeOptions{}, kDefaultThreshold);
   EXPECT_FALSE(shape.ok());
   EXPECT_NE(shape.error.find("fc.dense"), std::string::npos) << shape.error;
   RangeOptions bad;
   bad.sigma = 0.0;
-  EXPECT_FALSE(build_report(model_, quantized_, stats_, batches_, bad).ok());
-  EXPECT_FALSE(build_report(model_, quantized_, stats_, {}, RangeOptions{}).ok());
+  EXPECT_FALSE(build_report(model_, quantized_, stats_, bad, kDefaultThreshold).ok());
+  // The activations are measured on the statistics' non-zero samples: statistics without one are refused.
+  const auto no_sample = collect_statistics(model_, batches_, 0);
+  ASSERT_TRUE(no_sample.ok());
+  const auto unmeasurable =
+      build_report(model_, quantized_, no_sample.value, RangeOptions{}, kDefaultThreshold);
+  EXPECT_FALSE(unmeasurable.ok());
+  EXPECT_NE(unmeasurable.error.find("sample"), std::string::npos) << unmeasurable.error;
   CalibrationStats short_stats = stats_;
   short_stats.layers.pop_back();
-  EXPECT_FALSE(build_report(model_, quantized_, short_stats, batches_, RangeOptions{}).ok());
+  EXPECT_FALSE(build_report(model_, quantized_, short_stats, RangeOptions{}, kDefaultThreshold).ok());
 }
 
 }  // namespace

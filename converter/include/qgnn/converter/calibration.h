@@ -4,10 +4,14 @@
 // lets a bit search try many bit assignments (the percentile default depends on the bits) without running
 // the float model again.
 //
-// Range methods (docs/quantization.md, python/qgnn/qat/observers.py):
-//  * min-max: the exact observed minimum and maximum;
-//  * percentile P: [percentile(100 - P), percentile(P)] of all calibration values of the activation, with
-//    numpy's default linear interpolation; P = 0 picks Degree-Quant's defaults, 99.9 for 8 bits and 99 for 4;
+// Range methods (docs/quantization.md, python/qgnn/qat/observers.py). Every range contains 0 (0 must be
+// exact; the quantizer widens to it anyway), and a tensor without a non-zero value gives the degenerate
+// range [0, 0] (the quantizer's collapsed-range rule applies, and check_activations reports it):
+//  * min-max: [min(0, observed minimum), max(0, observed maximum)] over all values;
+//  * percentile P: over the NON-ZERO calibration values nz of the activation, widened to contain 0:
+//    [min(0, percentile(nz, 100 - P)), max(0, percentile(nz, P))], numpy's default linear interpolation;
+//    P = 0 picks Degree-Quant's defaults, 99.9 for 8 bits and 99 for 4. Over all values, a bag-of-words
+//    input at 0.86 % density has both percentiles at 0 and its range collapses;
 //  * Pauta (3-sigma, QGNN-IC): [max(mean - k sigma, min), min(mean + k sigma, max)], mean and population
 //    sigma of the NON-ZERO calibration values of the activation, all at once (python's batch_range over the
 //    whole calibration set). Zeros are left out because 0 is exact whatever the range (it always contains 0),
@@ -15,11 +19,13 @@
 //    informative tail: on Cora's input features, all values give mean + 3 sigma = 0.022 (98.7 % of the
 //    non-zero features clipped to it), the non-zero ones 0.149 (2.4 % clipped).
 //
-// Sample: percentiles are exact as long as an activation takes at most `sample_cap` values over the whole
-// calibration set (default kDefaultSampleCap = 2^24, 64 MiB of floats). Beyond that the sample is a uniform
-// subsample of exactly `sample_cap` values, drawn by reservoir sampling (Algorithm R) with a fixed-seed
-// generator: the same values in the same order always give the same sample, so ranges are reproducible.
-// Min, max, mean and sigma always cover every value.
+// Sample: it holds the NON-ZERO values only (zeros are counted: count - nonzero_count), which is all the
+// percentiles and the activation SQNR (activation_check.h) need, and far fewer values to keep and sort on
+// sparse or ReLU activations. Percentiles are exact as long as an activation has at most `sample_cap`
+// non-zero values over the whole calibration set (default kDefaultSampleCap = 2^24, 64 MiB of floats).
+// Beyond that the sample is a uniform subsample of exactly `sample_cap` non-zero values, drawn by reservoir
+// sampling (Algorithm R) with a fixed-seed generator: the same values in the same order always give the
+// same sample, so ranges are reproducible. Min, max, mean and sigma always cover every value.
 #ifndef QGNN_CONVERTER_CALIBRATION_H_
 #define QGNN_CONVERTER_CALIBRATION_H_
 
@@ -45,8 +51,8 @@ struct ActivationRange {
 };
 
 enum class RangeMethod {
-  kMinMax,      ///< the exact observed minimum and maximum
-  kPercentile,  ///< clip to the [100 - P, P] percentiles
+  kMinMax,      ///< the observed minimum and maximum (widened to contain 0)
+  kPercentile,  ///< clip to the [100 - P, P] percentiles of the non-zero values (widened to contain 0)
   kPauta,       ///< clip to mean +- k sigma (and to the observed min / max)
 };
 
@@ -54,8 +60,9 @@ enum class RangeMethod {
 struct RangeOptions {
   RangeMethod method = RangeMethod::kMinMax;
   double sigma = 3.0;  ///< Pauta's k: finite and > 0
-  /// Percentile P in (50, 100]: the range is [percentile(100 - P), percentile(P)]. 0 picks Degree-Quant's
-  /// default by bits: 99.9 for 8-bit activations, 99 for 4-bit ones.
+  /// Percentile P in (50, 100]: the range is [percentile(nz, 100 - P), percentile(nz, P)] of the non-zero
+  /// values nz, widened to contain 0. 0 picks Degree-Quant's default by bits: 99.9 for 8-bit activations, 99
+  /// for 4-bit ones.
   double percentile = 0.0;
 };
 
@@ -82,22 +89,23 @@ struct ActivationStats {
   uint64_t nonzero_count = 0;
   double nonzero_mean = 0.0;
   double nonzero_m2 = 0.0;
-  /// The values (all of them up to the sample cap, else a uniform subsample), sorted ascending once
-  /// collect_statistics / finalize_statistics return.
+  /// The non-zero values (all of them up to the sample cap, else a uniform subsample of them), sorted
+  /// ascending once collect_statistics / finalize_statistics return.
   std::vector<float> sample;
   uint64_t rng_state = 0x9E3779B97F4A7C15ull;  ///< reservoir sampling generator (fixed seed)
 
   bool empty() const { return count == 0; }
-  bool subsampled() const { return count > sample.size(); }
+  bool subsampled() const { return nonzero_count > sample.size(); }
+  uint64_t zero_count() const { return count - nonzero_count; }
   /// Population standard deviation (0 when empty).
   double std_dev() const;
 };
 
 constexpr size_t kDefaultSampleCap = size_t{1} << 24;
 
-/// Adds `count` finite values to `stats`, keeping at most `sample_cap` of them in the sample (0: no sample,
-/// enough for min-max and Pauta). The caller checks finiteness (collect_statistics does, naming the
-/// activation).
+/// Adds `count` finite values to `stats`, keeping at most `sample_cap` of the non-zero ones in the sample
+/// (0: no sample, enough for min-max and Pauta ranges but not for the activation SQNR). The caller checks
+/// finiteness (collect_statistics does, naming the activation).
 void observe_values(ActivationStats* stats, const float* values, size_t count,
                     size_t sample_cap = kDefaultSampleCap);
 /// Sorts the sample (percentiles read it directly afterwards).
@@ -123,8 +131,9 @@ Result<CalibrationStats> collect_statistics(const ModelDesc& float_model,
                                             size_t sample_cap = kDefaultSampleCap);
 
 /// The range of one activation of `bits` bits (4 or 8; only the default percentile depends on it). Empty
-/// statistics give an empty range. `options` must be valid (validate_range_options); a percentile range of
-/// statistics without a sample falls back to min-max (select_ranges rejects that case instead).
+/// statistics give an empty range; statistics without a non-zero value the degenerate range [0, 0]. `options`
+/// must be valid (validate_range_options); a percentile range of statistics without a sample falls back to
+/// min-max (select_ranges rejects that case instead).
 ActivationRange select_range(const ActivationStats& stats, const RangeOptions& options, int bits);
 
 /// Ranges of every activation of one layer, as quantize_model consumes them.

@@ -77,7 +77,9 @@ struct QuantizationReport {
 
 /// Asymmetric quantization of a range: the range is first widened to contain 0 (so real 0 is exact),
 /// scale = (max - min) / (2^bits - 1), zero_point = round(qmin - min / scale) clamped to the bit range.
-/// An empty or single-point range gets the range [0, 1]. Fails on non-finite bounds or bits not 4/8.
+/// The scale is at least 2^-24 (the collapsed-range rule): an empty or degenerate range ([0, 0], an
+/// activation that was always 0 on the calibration data) gets scale 2^-24 and zero_point = qmin, i.e. it
+/// stays (almost) 0 on the device. Fails on non-finite bounds or bits not 4/8.
 Result<QuantParams> activation_quant_params(const ActivationRange& range, int bits);
 
 /// Quantize a float model with calibration ranges:
