@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "qgnn/converter/calibration.h"
+#include "qgnn/converter/folds.h"
 #include "qgnn/converter/model_builder.h"
 
 namespace qgnn {
@@ -20,6 +21,8 @@ struct ConvertOptions {
   /// --calibration method is asked for; also feeds the report's activation SQNR.
   std::string calibration_path;
   std::string split = "train";
+  /// --fold K: --split and --val-split are splits of cross-validation fold K (converter::select_split).
+  int32_t fold = kStoredSplit;
   /// --bits: 8, 4 or a SPEC (bit_spec.h).
   std::string bits_spec = "8";
   /// --calibration: when set, ranges are calibrated with this method even if the model stores ranges.
@@ -47,7 +50,10 @@ struct ConvertSummary {
   size_t calibration_nodes = 0;
   std::string ranges_source;  ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
   std::string bits_spec;      ///< the bits of the written model, as a SPEC
+  SplitSelection calibration_selection;  ///< the calibration graphs (split "" without --calib)
+  SplitSelection val_selection;          ///< the --auto-bits validation graphs (split "" without)
   std::vector<std::string> notes;
+  std::vector<std::string> warnings;  ///< e.g. the model's training fold differs from --fold
   std::vector<std::string> auto_bits_lines;  ///< the explored Pareto front, printed by main
 };
 
