@@ -48,7 +48,8 @@ Result<GraphSetDesc> load_set(const std::string& path, const ModelDesc& model) {
   return set;
 }
 
-Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set, const SplitSelection& selection) {
+Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set,
+                                                    const SplitSelection& selection) {
   using R = Result<std::vector<GraphBatch>>;
   const std::vector<uint32_t>& indices = selection.indices;
   R r;
@@ -142,8 +143,8 @@ class Converter {
       stats_ = stats;
       const std::string fold =
           options_.fold == kStoredSplit ? "" : " of fold " + std::to_string(options_.fold);
-      ranges_source_ = "calibrated on " + options_.calibration_path + " (" + options_.split + " split" + fold + ", " +
-                       describe_ranges(options_.ranges) + ")";
+      ranges_source_ = "calibrated on " + options_.calibration_path + " (" + options_.split + " split" +
+                       fold + ", " + describe_ranges(options_.ranges) + ")";
     }
     return R{};
   }
@@ -203,7 +204,8 @@ std::string pareto_line(const Candidate& c, bool chosen) {
 // The split of `path` the options name (--split or --val-split, with --fold), with its note and the warning
 // when the float model's training fold (its description) is another one.
 Result<SplitSelection> select(const std::string& path, const GraphSetDesc& set, const std::string& split,
-                              const ConvertOptions& options, const ModelDesc& model, ConvertSummary* summary) {
+                              const ConvertOptions& options, const ModelDesc& model,
+                              ConvertSummary* summary) {
   Result<SplitSelection> r = select_split(set, split, options.fold);
   if (!r.ok()) return Result<SplitSelection>::failure(path + ": " + r.error);
   if (!r.value.note.empty()) summary->notes.push_back(path + ": " + r.value.note);
@@ -298,7 +300,8 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   if (!config.ok()) return R::failure("--bits: " + config.error);
   config.value.ranges = options.ranges;
   if (options.auto_bits) {
-    const Result<AutoBitsResult> found = search(options, converter, model_bytes.value, config.value, &r.value);
+    const Result<AutoBitsResult> found =
+        search(options, converter, model_bytes.value, config.value, &r.value);
     if (!found.ok()) return R::failure("--auto-bits: " + found.error);
     const AutoBitsResult& a = found.value;
     const Candidate& f = a.float_reference;
@@ -354,7 +357,8 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
     json["ranges_source"] = r.value.ranges_source;
     json["model_bytes"] = out_bytes.value.size();
     json["overflow"] = overflow_json(proof);
-    json["calibration_selection"] = nlohmann::ordered_json::parse(split_selection_json(r.value.calibration_selection));
+    json["calibration_selection"] =
+        nlohmann::ordered_json::parse(split_selection_json(r.value.calibration_selection));
     if (options.auto_bits)
       json["val_selection"] = nlohmann::ordered_json::parse(split_selection_json(r.value.val_selection));
     json["warnings"] = r.value.warnings;

@@ -48,12 +48,12 @@ struct ConvertSummary {
   size_t bytes_written = 0;
   size_t calibration_graphs = 0;
   size_t calibration_nodes = 0;
-  std::string ranges_source;  ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
-  std::string bits_spec;      ///< the bits of the written model, as a SPEC
+  std::string ranges_source;             ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
+  std::string bits_spec;                 ///< the bits of the written model, as a SPEC
   SplitSelection calibration_selection;  ///< the calibration graphs (split "" without --calib)
   SplitSelection val_selection;          ///< the --auto-bits validation graphs (split "" without)
   std::vector<std::string> notes;
-  std::vector<std::string> warnings;  ///< e.g. the model's training fold differs from --fold
+  std::vector<std::string> warnings;         ///< e.g. the model's training fold differs from --fold
   std::vector<std::string> auto_bits_lines;  ///< the explored Pareto front, printed by main
 };
 

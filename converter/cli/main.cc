@@ -31,9 +31,10 @@ int main(int argc, char** argv) {
   app.add_option("--split", options.split, "Calibration split: train, val, test or all")
       ->check(CLI::IsMember({"train", "val", "test", "all"}))
       ->capture_default_str();
-  app.add_option("--fold", options.fold,
-                 "Graph classification: --split and --val-split are splits of cross-validation fold K (test = "
-                 "fold K, val = fold (K+1)%k, train = the rest; as python3 -m qgnn.train --fold K)")
+  app.add_option(
+         "--fold", options.fold,
+         "Graph classification: --split and --val-split are splits of cross-validation fold K (test = "
+         "fold K, val = fold (K+1)%k, train = the rest; as python3 -m qgnn.train --fold K)")
       ->check(CLI::Range(0, 255));
   app.add_option("--bits", options.bits_spec,
                  "8, 4, or a SPEC of per-layer / per-component bits, e.g. 'conv1.w=4,conv1.out=8,*=8' "

@@ -18,12 +18,15 @@ bool is_fold_split(const std::string& split) { return split == "train" || split 
 
 // qgnn.train's fold_split (python/qgnn/folds.py): test = fold K, val = fold (K + 1) % k, train = the rest,
 // each in graph order.
-std::vector<uint32_t> fold_indices(const GraphSetDesc& set, const std::string& split, int32_t fold, int32_t k) {
+std::vector<uint32_t> fold_indices(const GraphSetDesc& set, const std::string& split, int32_t fold,
+                                   int32_t k) {
   const int32_t val_fold = (fold + 1) % k;
   std::vector<uint32_t> r;
   for (size_t g = 0; g < set.fold.size(); ++g) {
     const int32_t f = set.fold[g];
-    const bool take = split == "test" ? f == fold : split == "val" ? f == val_fold : f != fold && f != val_fold;
+    const bool take = split == "test"  ? f == fold
+                      : split == "val" ? f == val_fold
+                                       : f != fold && f != val_fold;
     if (take) r.push_back(static_cast<uint32_t>(g));
   }
   return r;
@@ -82,12 +85,12 @@ Result<SplitSelection> select_split(const GraphSetDesc& set, const std::string& 
                         "stored split without --fold)");
     }
     if (k < kMinFolds) {
-      return R::failure("data set \"" + set.name + "\" has " + s(k) + " folds; cross-validation needs at least " +
-                        s(kMinFolds));
+      return R::failure("data set \"" + set.name + "\" has " + s(k) +
+                        " folds; cross-validation needs at least " + s(kMinFolds));
     }
     if (fold >= k) {
-      return R::failure("--fold " + s(fold) + " outside 0.." + s(k - 1) + " (data set \"" + set.name + "\" has " +
-                        s(k) + " folds)");
+      return R::failure("--fold " + s(fold) + " outside 0.." + s(k - 1) + " (data set \"" + set.name +
+                        "\" has " + s(k) + " folds)");
     }
     if (!is_fold_split(split)) {
       return R::failure("--fold " + s(fold) + " selects the train, val or test split of that fold; --split " +
@@ -109,8 +112,8 @@ Result<SplitSelection> select_split(const GraphSetDesc& set, const std::string& 
         sel.nodes += static_cast<uint32_t>(set.graph_ptr[g + 1] - set.graph_ptr[g]);
     }
   }
-  const std::string counts = node_task ? s(sel.nodes) + " nodes"
-                                       : s(sel.graphs) + " graphs, " + s(sel.nodes) + " nodes";
+  const std::string counts =
+      node_task ? s(sel.nodes) + " nodes" : s(sel.graphs) + " graphs, " + s(sel.nodes) + " nodes";
   if (fold != kStoredSplit) {
     sel.description =
         "split " + split + " of fold " + s(fold) + " of " + s(k) + " (" + fold_rule(fold, k) + "): " + counts;
@@ -120,11 +123,12 @@ Result<SplitSelection> select_split(const GraphSetDesc& set, const std::string& 
     sel.description = "split " + split + " (stored): " + counts;
     if (k >= kMinFolds && !node_task) {
       const int32_t same = stored_split_fold(set, k);
-      sel.note = same == kStoredSplit
-                     ? "split " + split + " is the data set's stored " + split + " split, which is no fold's (" +
-                           s(k) + " folds); a model trained with --fold K is scored with --fold K"
-                     : "split " + split + " = fold " + s(same) + "'s " + split + " graphs (the stored split, " +
-                           fold_rule(same, k) + "); a model trained on another fold needs --fold K";
+      sel.note =
+          same == kStoredSplit
+              ? "split " + split + " is the data set's stored " + split + " split, which is no fold's (" +
+                    s(k) + " folds); a model trained with --fold K is scored with --fold K"
+              : "split " + split + " = fold " + s(same) + "'s " + split + " graphs (the stored split, " +
+                    fold_rule(same, k) + "); a model trained on another fold needs --fold K";
     }
   }
   return r;
@@ -170,11 +174,11 @@ std::string fold_mismatch_warning(const TrainingFold& trained, const GraphSetDes
   const int32_t used = selection.fold != kStoredSplit ? selection.fold : stored_split_fold(set, k);
   if (used == trained.fold) return "";
   const std::string what = selection.fold != kStoredSplit ? "fold " + s(used) + "'s"
-                           : used == kStoredSplit       ? "the stored one, no fold's"
-                                                        : "the stored one, fold " + s(used) + "'s";
-  return "the model was trained on fold " + s(trained.fold) + " of " + s(k) + " (its description) but split " +
-         selection.split + " here is " + what + ": use --fold " + s(trained.fold) + " for that model's own " +
-         selection.split + " graphs";
+                           : used == kStoredSplit         ? "the stored one, no fold's"
+                                                          : "the stored one, fold " + s(used) + "'s";
+  return "the model was trained on fold " + s(trained.fold) + " of " + s(k) +
+         " (its description) but split " + selection.split + " here is " + what + ": use --fold " +
+         s(trained.fold) + " for that model's own " + selection.split + " graphs";
 }
 
 }  // namespace converter

@@ -85,9 +85,11 @@ TEST(Folds, StoredSplitNamesItsFold) {
   ASSERT_TRUE(fold0.ok()) << fold0.error;
   EXPECT_EQ(fold0.value.fold, kStoredSplit);
   EXPECT_EQ(fold0.value.description, "split test (stored): 4 graphs, 4 nodes");
-  EXPECT_NE(fold0.value.note.find("split test = fold 0's test graphs"), std::string::npos) << fold0.value.note;
+  EXPECT_NE(fold0.value.note.find("split test = fold 0's test graphs"), std::string::npos)
+      << fold0.value.note;
   const auto fold3 = select_split(folded_set(20, 5, 3), "train", kStoredSplit);
-  EXPECT_NE(fold3.value.note.find("split train = fold 3's train graphs"), std::string::npos) << fold3.value.note;
+  EXPECT_NE(fold3.value.note.find("split train = fold 3's train graphs"), std::string::npos)
+      << fold3.value.note;
   // A stored split that is no fold's says so.
   GraphSetDesc other = folded_set(20, 5);
   std::swap(other.train.back(), other.test.back());
@@ -124,8 +126,9 @@ TEST(Folds, TrainingFoldFromQgnnTrainsSentence) {
       "mutag.qgd: epochs 100; post-training quantized by qgnn-converter";
   EXPECT_EQ(training_fold(sentence).fold, 3);
   EXPECT_EQ(training_fold(sentence).num_folds, 10);
-  EXPECT_EQ(training_fold("Trained in float on fold 9 of 10 (test = fold 9, val = fold 0, train = the rest)").fold,
-            9);
+  EXPECT_EQ(
+      training_fold("Trained in float on fold 9 of 10 (test = fold 9, val = fold 0, train = the rest)").fold,
+      9);
   // Anything that is not that exact, consistent sentence says nothing.
   for (const std::string& other :
        {std::string("Trained in float on the stored train/val/test split of mutag.qgd"), std::string(""),
@@ -147,24 +150,28 @@ TEST(Folds, MismatchWarning) {
   EXPECT_NE(other.find("fold 2's"), std::string::npos) << other;
   EXPECT_NE(other.find("use --fold 1"), std::string::npos) << other;
   // The stored split is fold 0's: scoring a fold-1 model on it is the silent mistake.
-  const std::string stored = fold_mismatch_warning(trained, set, select_split(set, "test", kStoredSplit).value);
+  const std::string stored =
+      fold_mismatch_warning(trained, set, select_split(set, "test", kStoredSplit).value);
   EXPECT_NE(stored.find("the stored one, fold 0's"), std::string::npos) << stored;
-  EXPECT_EQ(fold_mismatch_warning(trained, folded_set(20, 5, 1), select_split(folded_set(20, 5, 1), "test",
-                                                                                kStoredSplit).value),
+  EXPECT_EQ(fold_mismatch_warning(trained, folded_set(20, 5, 1),
+                                  select_split(folded_set(20, 5, 1), "test", kStoredSplit).value),
             "");
   EXPECT_EQ(fold_mismatch_warning(trained, set, select_split(set, "all", kStoredSplit).value), "");
-  EXPECT_NE(fold_mismatch_warning(trained, folded_set(20, 4), select_split(folded_set(20, 4), "test", 1).value)
-                .find("has 4 folds"),
-            std::string::npos);
+  EXPECT_NE(
+      fold_mismatch_warning(trained, folded_set(20, 4), select_split(folded_set(20, 4), "test", 1).value)
+          .find("has 4 folds"),
+      std::string::npos);
   EXPECT_EQ(fold_mismatch_warning(TrainingFold{}, set, select_split(set, "test", 2).value), "");
 }
 
 TEST(Folds, SelectionJson) {
-  const std::string stored = split_selection_json(select_split(folded_set(20, 5), "test", kStoredSplit).value);
+  const std::string stored =
+      split_selection_json(select_split(folded_set(20, 5), "test", kStoredSplit).value);
   EXPECT_NE(stored.find("\"fold\":null"), std::string::npos) << stored;
   EXPECT_NE(stored.find("\"note\":\"split test = fold 0's"), std::string::npos) << stored;
   const std::string fold = split_selection_json(select_split(folded_set(20, 5), "val", 2).value);
-  EXPECT_NE(fold.find("\"split\":\"val\",\"fold\":2,\"num_folds\":5,\"graphs\":4,\"nodes\":4"), std::string::npos)
+  EXPECT_NE(fold.find("\"split\":\"val\",\"fold\":2,\"num_folds\":5,\"graphs\":4,\"nodes\":4"),
+            std::string::npos)
       << fold;
   EXPECT_NE(fold.find("\"note\":null"), std::string::npos) << fold;
 }

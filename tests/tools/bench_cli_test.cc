@@ -104,14 +104,14 @@ TEST_F(BenchToolTest, TextReportNamesStagesAndRatios) {
 }
 
 TEST_F(BenchToolTest, FoldSelectsThatFoldsGraphs) {
-  const json j = bench_json({files().graph_f32, files().folds_data, "--split", "train", "--fold", "1", "--warmup",
-                             "0", "--repeat", "1"});
+  const json j = bench_json({files().graph_f32, files().folds_data, "--split", "train", "--fold", "1",
+                             "--warmup", "0", "--repeat", "1"});
   EXPECT_EQ(j["options"]["fold"], 1);
   EXPECT_EQ(j["selection"]["fold"], 1);
   EXPECT_EQ(j["selection"]["graphs"], 12);
   EXPECT_EQ(j["graphs_per_pass"], 12);
-  const ToolResult stored = bench({files().graph_f32, files().folds_data, "--split", "test", "--warmup", "0",
-                                   "--repeat", "1"});
+  const ToolResult stored =
+      bench({files().graph_f32, files().folds_data, "--split", "test", "--warmup", "0", "--repeat", "1"});
   ASSERT_EQ(stored.exit_code, 0) << stored.describe();
   EXPECT_NE(stored.err.find("qgnn-bench: note: split test = fold 0's test graphs"), std::string::npos)
       << stored.err;

@@ -126,7 +126,8 @@ TestFiles write_test_files() {
   write_data(f.folds_data, folds);
   ModelDesc fold1 = ct::random_quantized_copy(graph_f32, 8, fold_rng);
   fold1.description =
-      "GIN on random-folds: Trained in float on fold 1 of 4 (test = fold 1, val = fold 2, train = the rest) of "
+      "GIN on random-folds: Trained in float on fold 1 of 4 (test = fold 1, val = fold 2, train = the rest) "
+      "of "
       "folds.qgd";
   f.graph_int8_fold1 = f.dir + "/graph_int8_fold1.qgnn";
   write_model(f.graph_int8_fold1, fold1);

@@ -249,9 +249,11 @@ TEST_F(ToolsTest, NodeClassificationScoresTheSplitNodes) {
   }
 }
 
-// --fold K runs qgnn.train's split of fold K (test = K, val = K + 1, train = the rest; graph g is in fold g % 4).
+// --fold K runs qgnn.train's split of fold K (test = K, val = K + 1, train = the rest; graph g is in fold g %
+// 4).
 TEST_F(ToolsTest, RunFoldSelectsThatFoldsGraphs) {
-  const json test2 = run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "test", "--fold", "2"}));
+  const json test2 =
+      run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "test", "--fold", "2"}));
   EXPECT_EQ(test2["split"], "test");
   EXPECT_EQ(test2["fold"], 2);
   EXPECT_EQ(test2["selection"]["num_folds"], 4);
@@ -259,10 +261,11 @@ TEST_F(ToolsTest, RunFoldSelectsThatFoldsGraphs) {
   EXPECT_EQ(test2["graphs"], 6);
   EXPECT_EQ(test2["evaluated"], 6);
   EXPECT_TRUE(test2["selection"]["note"].is_null());
-  EXPECT_NE(test2["selection"]["description"].get<std::string>().find("fold 2 of 4 (test = fold 2, val = fold 3"),
-            std::string::npos);
-  EXPECT_EQ(run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "train", "--fold", "3"}))
-                ["graphs"],
+  EXPECT_NE(
+      test2["selection"]["description"].get<std::string>().find("fold 2 of 4 (test = fold 2, val = fold 3"),
+      std::string::npos);
+  EXPECT_EQ(run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "train", "--fold",
+                          "3"}))["graphs"],
             12);
   // Fold 0 is the stored split; fold 2's test graphs are others, so their (float) logits differ.
   const std::string& f32 = files().graph_f32;
@@ -275,8 +278,9 @@ TEST_F(ToolsTest, RunFoldSelectsThatFoldsGraphs) {
   // The text report names the split used.
   const ToolResult text = run({files().graph_int8, files().folds_data, "--split", "val", "--fold", "3"});
   ASSERT_EQ(text.exit_code, 0) << text.describe();
-  EXPECT_NE(text.out.find("split val of fold 3 of 4 (test = fold 3, val = fold 0, train = the rest): 6 graphs"),
-            std::string::npos)
+  EXPECT_NE(
+      text.out.find("split val of fold 3 of 4 (test = fold 3, val = fold 0, train = the rest): 6 graphs"),
+      std::string::npos)
       << text.out;
 }
 
@@ -313,8 +317,10 @@ TEST_F(ToolsTest, RunFoldErrorsAreClear) {
     expect_clean_failure(r, part);
     EXPECT_NE(r.err.find(part), std::string::npos) << r.err;
   };
-  expect_error(run({files().graph_int8, files().graph_data, "--split", "test", "--fold", "1"}), "no fold array");
-  expect_error(run({files().graph_int8, files().folds_data, "--split", "test", "--fold", "4"}), "outside 0..3");
+  expect_error(run({files().graph_int8, files().graph_data, "--split", "test", "--fold", "1"}),
+               "no fold array");
+  expect_error(run({files().graph_int8, files().folds_data, "--split", "test", "--fold", "4"}),
+               "outside 0..3");
   expect_error(run({files().node_int8, files().node_data, "--split", "test", "--fold", "0"}),
                "node classification");
   expect_error(run({files().graph_int8, files().folds_data, "--fold", "1"}), "--split all");

@@ -20,7 +20,8 @@ std::string model_description(const session::Session& model) {
 }
 
 std::string report_selection(const char* tool, const converter::SplitSelection& selection,
-                             const converter::GraphSetDesc& set, const session::Session* model, std::FILE* out) {
+                             const converter::GraphSetDesc& set, const session::Session* model,
+                             std::FILE* out) {
   if (!selection.note.empty()) std::fprintf(out, "%s: note: %s\n", tool, selection.note.c_str());
   if (model == nullptr) return "";
   const std::string warning =

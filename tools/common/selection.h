@@ -25,7 +25,8 @@ std::string model_description(const session::Session& model);
 /// Prints "<tool>: note: <selection.note>" when there is one and returns the fold-mismatch warning for the
 /// model (converter::fold_mismatch_warning), printed as "<tool>: warning: ..." when non-empty.
 std::string report_selection(const char* tool, const converter::SplitSelection& selection,
-                             const converter::GraphSetDesc& set, const session::Session* model, std::FILE* out);
+                             const converter::GraphSetDesc& set, const session::Session* model,
+                             std::FILE* out);
 
 }  // namespace tools
 }  // namespace qgnn

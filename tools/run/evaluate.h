@@ -27,9 +27,9 @@ struct RunOptions {
 struct RunResult {
   converter::Task task = converter::Task::kGraphClassification;
   converter::SplitSelection selection;  ///< the graphs (or scored nodes) that were run
-  uint32_t graphs = 0;     ///< graphs run per pass (node classification: 1)
-  uint32_t nodes = 0;      ///< nodes run per pass
-  uint64_t evaluated = 0;  ///< labelled graphs (or split nodes) scored
+  uint32_t graphs = 0;                  ///< graphs run per pass (node classification: 1)
+  uint32_t nodes = 0;                   ///< nodes run per pass
+  uint64_t evaluated = 0;               ///< labelled graphs (or split nodes) scored
   uint64_t correct = 0;
   bool has_labels = false;
   uint64_t invokes = 0;  ///< over all passes

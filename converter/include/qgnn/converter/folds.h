@@ -22,12 +22,12 @@ constexpr int32_t kMinFolds = 3;
 
 /// A resolved split.
 struct SplitSelection {
-  std::string split;             ///< "train", "val", "test" or "all"
-  int32_t fold = kStoredSplit;   ///< the fold asked for, or kStoredSplit
-  int32_t num_folds = 0;         ///< k of the set's fold array (0: it has none)
-  std::vector<uint32_t> indices; ///< graphs (graph task) or nodes (node task), in order
-  uint32_t graphs = 0;           ///< graphs selected (node task: 0)
-  uint32_t nodes = 0;            ///< nodes of those graphs (node task: the nodes selected)
+  std::string split;              ///< "train", "val", "test" or "all"
+  int32_t fold = kStoredSplit;    ///< the fold asked for, or kStoredSplit
+  int32_t num_folds = 0;          ///< k of the set's fold array (0: it has none)
+  std::vector<uint32_t> indices;  ///< graphs (graph task) or nodes (node task), in order
+  uint32_t graphs = 0;            ///< graphs selected (node task: 0)
+  uint32_t nodes = 0;             ///< nodes of those graphs (node task: the nodes selected)
   /// One line on what was selected, e.g. "split test of fold 1 of 10 (test = fold 1, val = fold 2, train
   /// = the rest): 19 graphs, 335 nodes".
   std::string description;
