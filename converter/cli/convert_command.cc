@@ -50,11 +50,10 @@ Result<GraphSetDesc> load_set(const std::string& path, const ModelDesc& model) {
   return set;
 }
 
-Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set, const std::string& split) {
+Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set,
+                                                    const SplitSelection& selection) {
   using R = Result<std::vector<GraphBatch>>;
-  const Result<std::vector<uint32_t>> indices = split_indices(set, split);
-  if (!indices.ok()) return R::failure(indices.error);
-  if (indices.value.empty()) return R::failure("the " + split + " split is empty");
+  const std::vector<uint32_t>& indices = selection.indices;
   R r;
   if (set.task == Task::kNodeClassification) {
     // Node splits index nodes, but every node's neighbourhood is needed: calibrate on the whole graph.
@@ -63,10 +62,10 @@ Result<std::vector<GraphBatch>> calibration_batches(const GraphSetDesc& set, con
     r.value.push_back(all.value);
     return r;
   }
-  for (size_t first = 0; first < indices.value.size(); first += kGraphsPerBatch) {
-    const size_t end = std::min(indices.value.size(), first + kGraphsPerBatch);
-    const std::vector<uint32_t> chunk(indices.value.begin() + static_cast<ptrdiff_t>(first),
-                                      indices.value.begin() + static_cast<ptrdiff_t>(end));
+  for (size_t first = 0; first < indices.size(); first += kGraphsPerBatch) {
+    const size_t end = std::min(indices.size(), first + kGraphsPerBatch);
+    const std::vector<uint32_t> chunk(indices.begin() + static_cast<ptrdiff_t>(first),
+                                      indices.begin() + static_cast<ptrdiff_t>(end));
     const Result<GraphBatch> batch = extract_graphs(set, chunk);
     if (!batch.ok()) return R::failure(batch.error);
     r.value.push_back(batch.value);
@@ -148,8 +147,10 @@ class Converter {
             "the model stores no activation ranges: give calibration data with --calib DATA.qgd");
       }
       stats_ = stats;
-      ranges_source_ = "calibrated on " + options_.calibration_path + " (" + options_.split + " split, " +
-                       describe_ranges(options_.ranges) + ")";
+      const std::string fold =
+          options_.fold == kStoredSplit ? "" : " of fold " + std::to_string(options_.fold);
+      ranges_source_ = "calibrated on " + options_.calibration_path + " (" + options_.split + " split" +
+                       fold + ", " + describe_ranges(options_.ranges) + ")";
     }
     return R{};
   }
@@ -211,22 +212,37 @@ std::string pareto_line(const Candidate& c, bool chosen) {
   return std::string(buffer) + c.label + (chosen ? "   <- chosen" : "");
 }
 
+// The split of `path` the options name (--split or --val-split, with --fold), with its note and the warning
+// when the float model's training fold (its description) is another one.
+Result<SplitSelection> select(const std::string& path, const GraphSetDesc& set, const std::string& split,
+                              const ConvertOptions& options, const ModelDesc& model,
+                              ConvertSummary* summary) {
+  Result<SplitSelection> r = select_split(set, split, options.fold);
+  if (!r.ok()) return Result<SplitSelection>::failure(path + ": " + r.error);
+  if (!r.value.note.empty()) summary->notes.push_back(path + ": " + r.value.note);
+  const std::string warning = fold_mismatch_warning(training_fold(model.description), set, r.value);
+  if (!warning.empty()) summary->warnings.push_back(path + ": " + warning);
+  return r;
+}
+
 Result<AutoBitsResult> search(const ConvertOptions& options, const Converter& converter,
-                              const std::vector<uint8_t>& float_bytes, const QuantizerConfig& base) {
+                              const std::vector<uint8_t>& float_bytes, const QuantizerConfig& base,
+                              ConvertSummary* summary) {
   using R = Result<AutoBitsResult>;
   const Result<GraphSetDesc> val = load_set(options.val_path, converter.float_model());
   if (!val.ok()) return R::failure(val.error);
-  const Result<std::vector<uint32_t>> indices = split_indices(val.value, options.val_split);
-  if (!indices.ok()) return R::failure(options.val_path + ": " + indices.error);
-  if (indices.value.empty())
-    return R::failure(options.val_path + ": the " + options.val_split + " split is empty");
+  const Result<SplitSelection> selected =
+      select(options.val_path, val.value, options.val_split, options, converter.float_model(), summary);
+  if (!selected.ok()) return R::failure(selected.error);
+  summary->val_selection = selected.value;
+  const std::vector<uint32_t>& indices = selected.value.indices;
   AutoBitsOptions search_options;
   search_options.max_drop_points = options.max_drop_points;
   search_options.budget_bytes = options.budget_bytes;
   search_options.base = base;
   const BuildModel build = [&converter](const QuantizerConfig& c) { return converter.build(c); };
   const Evaluate evaluate = [&](const std::vector<uint8_t>& bytes) {
-    return evaluate_on_runtime(bytes, val.value, indices.value);
+    return evaluate_on_runtime(bytes, val.value, indices);
   };
   std::unique_ptr<ProgressBar> bar;
   Progress progress;
@@ -285,7 +301,11 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   if (have_calibration) {
     const Result<GraphSetDesc> set = load_set(options.calibration_path, model.value);
     if (!set.ok()) return R::failure(set.error);
-    Result<std::vector<GraphBatch>> b = calibration_batches(set.value, options.split);
+    const Result<SplitSelection> selected =
+        select(options.calibration_path, set.value, options.split, options, model.value, &r.value);
+    if (!selected.ok()) return R::failure(selected.error);
+    r.value.calibration_selection = selected.value;
+    Result<std::vector<GraphBatch>> b = calibration_batches(set.value, selected.value);
     if (!b.ok()) return R::failure(options.calibration_path + ": " + b.error);
     batches = std::move(b.value);
     if (!stored_ranges_used) {
@@ -321,7 +341,8 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   nlohmann::ordered_json pareto_json;
   std::string pareto_svg_text;
   if (options.auto_bits) {
-    const Result<AutoBitsResult> found = search(options, converter, model_bytes.value, config.value);
+    const Result<AutoBitsResult> found =
+        search(options, converter, model_bytes.value, config.value, &r.value);
     if (!found.ok()) return R::failure("--auto-bits: " + found.error);
     const AutoBitsResult& a = found.value;
     const Candidate& f = a.float_reference;
@@ -331,6 +352,7 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
                   f.total_bytes(), f.model_bytes, f.arena_bytes, 100.0 * f.accuracy, options.val_path.c_str(),
                   options.val_split.c_str());
     r.value.auto_bits_lines.push_back(header);
+    r.value.auto_bits_lines.push_back("validation: " + r.value.val_selection.description);
     r.value.auto_bits_lines.push_back("Pareto front of " + std::to_string(a.explored.size()) +
                                       " explored bit assignments:");
     for (size_t index : a.pareto)
@@ -365,22 +387,24 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   // The activation check, whenever calibration statistics exist (they hold everything it measures: no
   // float pass); the report, when asked for, carries the same measurement.
   std::unique_ptr<ConversionReport> report;
+  std::vector<std::string> activation_warnings;
   if (have_calibration) {
     if (!options.report_path.empty()) {
       Result<ConversionReport> built = build_report(converter.calibration_model(), quantized.value, stats,
                                                     options.ranges, options.min_sqnr_db);
       if (!built.ok()) return R::failure("report: " + built.error);
       report = std::make_unique<ConversionReport>(std::move(built.value));
-      r.value.warnings = report->warnings;
+      activation_warnings = report->warnings;
     } else {
       Result<std::vector<ActivationReport>> measured = measure_activations(quantized.value, stats);
       if (!measured.ok()) return R::failure("activation check: " + measured.error);
-      r.value.warnings = check_activations(&measured.value, options.min_sqnr_db);
+      activation_warnings = check_activations(&measured.value, options.min_sqnr_db);
     }
   }
-  if (options.strict && !r.value.warnings.empty()) {
+  r.value.warnings.insert(r.value.warnings.end(), activation_warnings.begin(), activation_warnings.end());
+  if (options.strict && !activation_warnings.empty()) {
     std::string error = "--strict: the activation check warned, nothing written:";
-    for (const std::string& w : r.value.warnings) error += "\n  " + w;
+    for (const std::string& w : activation_warnings) error += "\n  " + w;
     return R::failure(error);
   }
   if (!pareto_json.is_null()) {
@@ -398,6 +422,11 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
     json["ranges_source"] = r.value.ranges_source;
     json["model_bytes"] = out_bytes.value.size();
     json["overflow"] = overflow_json(proof);
+    json["calibration_selection"] =
+        nlohmann::ordered_json::parse(split_selection_json(r.value.calibration_selection));
+    if (options.auto_bits)
+      json["val_selection"] = nlohmann::ordered_json::parse(split_selection_json(r.value.val_selection));
+    json["warnings"] = r.value.warnings;
     const Result<bool> w = write_file_atomic(options.report_path, to_bytes(json.dump(2) + "\n"));
     if (!w.ok()) return R::failure(w.error);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "qgnn/converter/calibration.h"
+#include "qgnn/converter/folds.h"
 #include "qgnn/converter/model_builder.h"
 
 namespace qgnn {
@@ -21,6 +22,8 @@ struct ConvertOptions {
   /// --calibration method is asked for; also feeds the report's activation SQNR.
   std::string calibration_path;
   std::string split = "train";
+  /// --fold K: --split and --val-split are splits of cross-validation fold K (converter::select_split).
+  int32_t fold = kStoredSplit;
   /// --bits: 8, 4 or a SPEC (bit_spec.h).
   std::string bits_spec = "8";
   /// Input scales: "auto" (per column when the columns differ in scale), "tensor" or "column"
@@ -53,10 +56,12 @@ struct ConvertSummary {
   size_t bytes_written = 0;
   size_t calibration_graphs = 0;
   size_t calibration_nodes = 0;
-  std::string ranges_source;  ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
-  std::string bits_spec;      ///< the bits of the written model, as a SPEC
+  std::string ranges_source;             ///< "calibration (pauta, k = 3)" or "stored in the model (...)"
+  std::string bits_spec;                 ///< the bits of the written model, as a SPEC
+  SplitSelection calibration_selection;  ///< the calibration graphs (split "" without --calib)
+  SplitSelection val_selection;          ///< the --auto-bits validation graphs (split "" without)
   std::vector<std::string> notes;
-  std::vector<std::string> warnings;         ///< the activation check's, printed by main on stderr
+  std::vector<std::string> warnings;         ///< the activation check's and the fold check's, printed by main
   std::vector<std::string> auto_bits_lines;  ///< the explored Pareto front, printed by main
 };
 

@@ -3,7 +3,7 @@
 //                [--calibration pauta|percentile|minmax] [--sigma K] [--percentile P]
 //                [--max-nodes N] [--max-edges N] [--max-degree N] [--max-graphs N] [--report FILE.json]
 //                [--min-sqnr DB] [--strict]
-//                [--auto-bits --val DATA.qgd [--val-split val] --max-drop PTS [--budget-bytes N]
+//                [--fold K] [--auto-bits --val DATA.qgd [--val-split val] --max-drop PTS [--budget-bytes N]
 //                 [--pareto FILE.json] [--pareto-svg FILE.svg]] -o OUT.qgnn
 // Errors go to stderr with exit status 1 (usage errors: CLI11's non-zero codes); every file is written
 // atomically, never partially.
@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   app.add_option("--split", options.split, "Calibration split: train, val, test or all")
       ->check(CLI::IsMember({"train", "val", "test", "all"}))
       ->capture_default_str();
+  app.add_option(
+         "--fold", options.fold,
+         "Graph classification: --split and --val-split are splits of cross-validation fold K (test = "
+         "fold K, val = fold (K+1)%k, train = the rest; as python3 -m qgnn.train --fold K)")
+      ->check(CLI::Range(0, 255));
   app.add_option("--bits", options.bits_spec,
                  "8, 4, or a SPEC of per-layer / per-component bits, e.g. 'conv1.w=4,conv1.out=8,*=8' "
                  "(docs/converter.md)")
@@ -97,7 +102,8 @@ int main(int argc, char** argv) {
   std::printf("wrote %s (%zu bytes): bits %s; ranges %s", options.output_path.c_str(), s.bytes_written,
               s.bits_spec.c_str(), s.ranges_source.c_str());
   if (s.calibration_graphs > 0)
-    std::printf("; calibrated on %zu graphs / %zu nodes", s.calibration_graphs, s.calibration_nodes);
+    std::printf("; calibrated on %zu graphs / %zu nodes (%s)", s.calibration_graphs, s.calibration_nodes,
+                s.calibration_selection.description.c_str());
   std::printf("\n");
   if (!options.report_path.empty()) std::printf("wrote %s\n", options.report_path.c_str());
   return 0;

@@ -102,6 +102,81 @@ TEST_F(ConvertCli, QuantizesToInt8) {
   EXPECT_NE(model.value.description.find("bits *=8"), std::string::npos) << model.value.description;
 }
 
+// --fold K calibrates on qgnn.train's split of fold K (graph g in fold g % 4 here, stored split = fold 0's).
+TEST_F(ConvertCli, FoldSelectsTheCalibrationGraphs) {
+  GraphSetDesc set = load_graph_set(read_file(path("data.qgd")).value).value;
+  set.train.clear();
+  set.val.clear();
+  set.test.clear();
+  for (uint32_t g = 0; g < 20; ++g) {
+    set.fold.push_back(static_cast<uint8_t>(g % 4));
+    (g % 4 == 0 ? set.test : g % 4 == 1 ? set.val : set.train).push_back(g);
+  }
+  ASSERT_TRUE(write_file_atomic(path("folds.qgd"), serialize_graph_set(set).value).ok());
+  ModelDesc fold1 = float_model_;
+  fold1.description =
+      "Trained in float on fold 1 of 4 (test = fold 1, val = fold 2, train = the rest) of x.qgd";
+  ASSERT_TRUE(write_file_atomic(path("fold1.qgnn"), serialize_model(fold1).value).ok());
+
+  // Fold 2's train = folds 0 and 1: 10 graphs.
+  const CliResult r = run(path("float.qgnn") + " --calib " + path("folds.qgd") + " --fold 2 --report " +
+                          path("r.json") + " -o " + path("f2.qgnn"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("calibrated on 10 graphs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("split train of fold 2 of 4 (test = fold 2, val = fold 3, train = the rest)"),
+            std::string::npos)
+      << r.out;
+  const std::string report = slurp(path("r.json"));
+  EXPECT_NE(report.find("\"calibration_selection\""), std::string::npos) << report;
+  EXPECT_NE(report.find("\"fold\": 2"), std::string::npos) << report;
+  EXPECT_NE(parse_model(read_file(path("f2.qgnn")).value).value.description.find("train split of fold 2"),
+            std::string::npos);
+
+  // --auto-bits scores the val split of the same fold.
+  const CliResult search =
+      run(path("float.qgnn") + " --calib " + path("folds.qgd") + " --fold 2 --auto-bits --val " +
+          path("folds.qgd") + " --max-drop 100 -o " + path("a.qgnn"));
+  ASSERT_EQ(search.status, 0) << search.err;
+  EXPECT_NE(search.out.find(
+                "validation: split val of fold 2 of 4 (test = fold 2, val = fold 3, train = the rest): 5 "
+                "graphs"),
+            std::string::npos)
+      << search.out;
+
+  // The stored split of a set with folds: a note naming its fold.
+  const CliResult stored =
+      run(path("float.qgnn") + " --calib " + path("folds.qgd") + " -o " + path("s.qgnn"));
+  ASSERT_EQ(stored.status, 0) << stored.err;
+  EXPECT_NE(stored.err.find("note: " + path("folds.qgd") + ": split train = fold 0's train graphs"),
+            std::string::npos)
+      << stored.err;
+
+  // A model trained on fold 1 calibrated on fold 2's graphs: a warning (fold 1's own train split: none).
+  const CliResult other =
+      run(path("fold1.qgnn") + " --calib " + path("folds.qgd") + " --fold 2 -o " + path("w.qgnn"));
+  ASSERT_EQ(other.status, 0) << other.err;
+  EXPECT_NE(other.err.find("qgnn-convert: WARNING: " + path("folds.qgd") +
+                           ": the model was trained on fold 1 of 4"),
+            std::string::npos)
+      << other.err;
+  const CliResult same =
+      run(path("fold1.qgnn") + " --calib " + path("folds.qgd") + " --fold 1 -o " + path("w.qgnn"));
+  ASSERT_EQ(same.status, 0) << same.err;
+  EXPECT_EQ(same.err.find("warning"), std::string::npos) << same.err;
+
+  // Errors: no fold array, out of range; nothing written.
+  const CliResult none =
+      run(path("float.qgnn") + " --calib " + path("data.qgd") + " --fold 1 -o " + path("n.qgnn"));
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("no fold array"), std::string::npos) << none.err;
+  EXPECT_FALSE(exists("n.qgnn"));
+  const CliResult range =
+      run(path("float.qgnn") + " --calib " + path("folds.qgd") + " --fold 4 -o " + path("n.qgnn"));
+  EXPECT_EQ(range.status, 1);
+  EXPECT_NE(range.err.find("--fold 4 outside 0..3"), std::string::npos) << range.err;
+  EXPECT_FALSE(exists("n.qgnn"));
+}
+
 TEST_F(ConvertCli, RangeMethodsGiveDifferentRanges) {
   std::vector<float> input_scales;
   for (const char* method : {"minmax", "percentile", "pauta"}) {

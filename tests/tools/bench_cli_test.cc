@@ -103,6 +103,24 @@ TEST_F(BenchToolTest, TextReportNamesStagesAndRatios) {
   EXPECT_NE(r.out.find("vs model 1"), std::string::npos) << r.out;
 }
 
+TEST_F(BenchToolTest, FoldSelectsThatFoldsGraphs) {
+  const json j = bench_json({files().graph_f32, files().folds_data, "--split", "train", "--fold", "1",
+                             "--warmup", "0", "--repeat", "1"});
+  EXPECT_EQ(j["options"]["fold"], 1);
+  EXPECT_EQ(j["selection"]["fold"], 1);
+  EXPECT_EQ(j["selection"]["graphs"], 12);
+  EXPECT_EQ(j["graphs_per_pass"], 12);
+  const ToolResult stored =
+      bench({files().graph_f32, files().folds_data, "--split", "test", "--warmup", "0", "--repeat", "1"});
+  ASSERT_EQ(stored.exit_code, 0) << stored.describe();
+  EXPECT_NE(stored.err.find("qgnn-bench: note: split test = fold 0's test graphs"), std::string::npos)
+      << stored.err;
+  EXPECT_NE(stored.out.find("split test (stored): 6 graphs"), std::string::npos) << stored.out;
+  const ToolResult none = bench({files().graph_f32, files().graph_data, "--split", "test", "--fold", "0"});
+  expect_clean_failure(none, "--fold without a fold array");
+  EXPECT_NE(none.err.find("no fold array"), std::string::npos) << none.err;
+}
+
 TEST_F(BenchToolTest, BadInputFailsCleanly) {
   expect_clean_failure(bench({files().dir + "/missing.qgnn", files().graph_data}), "missing model");
   expect_clean_failure(bench({files().graph_f32, files().dir + "/missing.qgd"}), "missing data");

@@ -110,6 +110,27 @@ TestFiles write_test_files() {
   f.node_test_split = static_cast<uint32_t>(nodes.test.size());
   f.node_data = f.dir + "/nodes.qgd";
   write_data(f.node_data, nodes);
+
+  // Written last, with their own generator, so that every file above stays what it was.
+  std::mt19937 fold_rng(4321);
+  GraphSetDesc folds = graphs;
+  folds.name = "random-folds";
+  folds.train.clear();
+  folds.val.clear();
+  folds.test.clear();
+  for (uint32_t g = 0; g < 24; ++g) {
+    folds.fold.push_back(static_cast<uint8_t>(g % 4));
+    (g % 4 == 0 ? folds.test : g % 4 == 1 ? folds.val : folds.train).push_back(g);
+  }
+  f.folds_data = f.dir + "/folds.qgd";
+  write_data(f.folds_data, folds);
+  ModelDesc fold1 = ct::random_quantized_copy(graph_f32, 8, fold_rng);
+  fold1.description =
+      "GIN on random-folds: Trained in float on fold 1 of 4 (test = fold 1, val = fold 2, train = the rest) "
+      "of "
+      "folds.qgd";
+  f.graph_int8_fold1 = f.dir + "/graph_int8_fold1.qgnn";
+  write_model(f.graph_int8_fold1, fold1);
   return f;
 }
 

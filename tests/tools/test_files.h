@@ -17,7 +17,10 @@ struct TestFiles {
   std::string node_f32, node_int8;                ///< node classification (GCN -> SAGE), 3 classes
   std::string graph_data;                         ///< 24 graphs, feature_dim 5, train/val/test splits
   std::string node_data;                          ///< one graph of 60 nodes, feature_dim 5, splits
-  size_t graph_layers = 0;                        ///< layers of the graph models
+  /// The 24 graphs again with a fold array (graph g in fold g % 4; stored split = fold 0's, as qgnn.data tu
+  /// writes it), and the int8 model with qgnn.train's sentence "Trained in float on fold 1 of 4 (...)".
+  std::string folds_data, graph_int8_fold1;
+  size_t graph_layers = 0;  ///< layers of the graph models
   uint32_t graph_test_split = 0, graph_train_split = 0, node_test_split = 0;
 };
 

@@ -249,6 +249,85 @@ TEST_F(ToolsTest, NodeClassificationScoresTheSplitNodes) {
   }
 }
 
+// --fold K runs qgnn.train's split of fold K (test = K, val = K + 1, train = the rest; graph g is in fold g %
+// 4).
+TEST_F(ToolsTest, RunFoldSelectsThatFoldsGraphs) {
+  const json test2 =
+      run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "test", "--fold", "2"}));
+  EXPECT_EQ(test2["split"], "test");
+  EXPECT_EQ(test2["fold"], 2);
+  EXPECT_EQ(test2["selection"]["num_folds"], 4);
+  EXPECT_EQ(test2["selection"]["graphs"], 6);
+  EXPECT_EQ(test2["graphs"], 6);
+  EXPECT_EQ(test2["evaluated"], 6);
+  EXPECT_TRUE(test2["selection"]["note"].is_null());
+  EXPECT_NE(
+      test2["selection"]["description"].get<std::string>().find("fold 2 of 4 (test = fold 2, val = fold 3"),
+      std::string::npos);
+  EXPECT_EQ(run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "train", "--fold",
+                          "3"}))["graphs"],
+            12);
+  // Fold 0 is the stored split; fold 2's test graphs are others, so their (float) logits differ.
+  const std::string& f32 = files().graph_f32;
+  const json stored = run_json(run({f32, files().folds_data, "--json", "--split", "test"}));
+  const json fold0 = run_json(run({f32, files().folds_data, "--json", "--split", "test", "--fold", "0"}));
+  const json fold2 = run_json(run({f32, files().folds_data, "--json", "--split", "test", "--fold", "2"}));
+  EXPECT_TRUE(stored["fold"].is_null());
+  EXPECT_EQ(stored["outputs_sha256"], fold0["outputs_sha256"]);
+  EXPECT_NE(fold2["outputs_sha256"], fold0["outputs_sha256"]);
+  // The text report names the split used.
+  const ToolResult text = run({files().graph_int8, files().folds_data, "--split", "val", "--fold", "3"});
+  ASSERT_EQ(text.exit_code, 0) << text.describe();
+  EXPECT_NE(
+      text.out.find("split val of fold 3 of 4 (test = fold 3, val = fold 0, train = the rest): 6 graphs"),
+      std::string::npos)
+      << text.out;
+}
+
+TEST_F(ToolsTest, RunStoredSplitOfASetWithFoldsSaysWhichFold) {
+  const ToolResult r = run({files().graph_int8, files().folds_data, "--split", "test"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("qgnn-run: note: split test = fold 0's test graphs"), std::string::npos) << r.err;
+  const json j = run_json(run({files().graph_int8, files().folds_data, "--json", "--split", "test"}));
+  EXPECT_NE(j["selection"]["note"].get<std::string>().find("fold 0's"), std::string::npos);
+  // No folds, no note.
+  const ToolResult plain = run({files().graph_int8, files().graph_data, "--split", "test"});
+  EXPECT_EQ(plain.err.find("note:"), std::string::npos) << plain.err;
+}
+
+TEST_F(ToolsTest, RunWarnsWhenTheModelsTrainingFoldDiffers) {
+  const std::string& model = files().graph_int8_fold1;
+  const ToolResult other = run({model, files().folds_data, "--split", "test", "--fold", "2"});
+  ASSERT_EQ(other.exit_code, 0) << other.describe();
+  EXPECT_NE(other.err.find("qgnn-run: warning: the model was trained on fold 1 of 4"), std::string::npos)
+      << other.err;
+  const ToolResult stored = run({model, files().folds_data, "--split", "test"});
+  EXPECT_NE(stored.err.find("use --fold 1"), std::string::npos) << stored.err;
+  const json same = run_json(run({model, files().folds_data, "--json", "--split", "test", "--fold", "1"}));
+  EXPECT_TRUE(same["warning"].is_null());
+  const json differs = run_json(run({model, files().folds_data, "--json", "--split", "test", "--fold", "3"}));
+  EXPECT_TRUE(differs["warning"].is_string());
+  // A model whose description names no fold: nothing to compare.
+  const ToolResult unknown = run({files().graph_int8, files().folds_data, "--split", "test", "--fold", "2"});
+  EXPECT_EQ(unknown.err.find("warning"), std::string::npos) << unknown.err;
+}
+
+TEST_F(ToolsTest, RunFoldErrorsAreClear) {
+  const auto expect_error = [](const ToolResult& r, const std::string& part) {
+    expect_clean_failure(r, part);
+    EXPECT_NE(r.err.find(part), std::string::npos) << r.err;
+  };
+  expect_error(run({files().graph_int8, files().graph_data, "--split", "test", "--fold", "1"}),
+               "no fold array");
+  expect_error(run({files().graph_int8, files().folds_data, "--split", "test", "--fold", "4"}),
+               "outside 0..3");
+  expect_error(run({files().node_int8, files().node_data, "--split", "test", "--fold", "0"}),
+               "node classification");
+  expect_error(run({files().graph_int8, files().folds_data, "--fold", "1"}), "--split all");
+  expect_clean_failure(run({files().graph_int8, files().folds_data, "--split", "test", "--fold", "-1"}),
+                       "negative fold");
+}
+
 TEST_F(ToolsTest, MismatchedModelAndDataFail) {
   expect_clean_failure(run({files().graph_int8, files().node_data}), "graph model on node data");
   expect_clean_failure(run({files().node_f32, files().graph_data}), "node model on graph data");

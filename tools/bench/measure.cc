@@ -33,12 +33,14 @@ void mark_stage(void* user_data, uint32_t step) {
 }
 
 bool make_batches(const GraphSetDesc& set, const BenchOptions& options, std::vector<GraphBatch>* batches,
-                  std::string* error) {
-  auto split = converter::split_indices(set, options.split);
-  if (!split.ok()) {
-    *error = split.error;
+                  converter::SplitSelection* selection, std::string* error) {
+  auto selected = converter::select_split(set, options.split, options.fold);
+  if (!selected.ok()) {
+    *error = selected.error;
     return false;
   }
+  *selection = selected.value;
+  const std::vector<uint32_t>& split = selection->indices;
   if (set.task == Task::kNodeClassification) {
     // The whole graph in one invoke, as qgnn-run does; the split only matters for scoring, not here.
     auto all = converter::extract_all_graphs(set);
@@ -51,10 +53,10 @@ bool make_batches(const GraphSetDesc& set, const BenchOptions& options, std::vec
     batches->push_back(std::move(all.value));
     return true;
   }
-  for (size_t first = 0; first < split.value.size(); first += options.batch) {
-    const size_t end = std::min(split.value.size(), first + options.batch);
-    const std::vector<uint32_t> graphs(split.value.begin() + static_cast<ptrdiff_t>(first),
-                                       split.value.begin() + static_cast<ptrdiff_t>(end));
+  for (size_t first = 0; first < split.size(); first += options.batch) {
+    const size_t end = std::min(split.size(), first + options.batch);
+    const std::vector<uint32_t> graphs(split.begin() + static_cast<ptrdiff_t>(first),
+                                       split.begin() + static_cast<ptrdiff_t>(end));
     auto extracted = converter::extract_graphs(set, graphs);
     if (!extracted.ok()) {
       *error = extracted.error;
@@ -160,7 +162,7 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
   for (const BenchModel& m : models)
     if (!check_fit(m, set, error)) return false;
   std::vector<GraphBatch> batches;
-  if (!make_batches(set, options, &batches, error)) return false;
+  if (!make_batches(set, options, &batches, &result->selection, error)) return false;
 
   qgnn_plan_limits plan{1, 0, 1};
   for (const GraphBatch& b : batches) {

@@ -11,6 +11,7 @@
 #include "bench/model_bytes.h"
 #include "common/latency.h"
 #include "qgnn/converter/dataset.h"
+#include "qgnn/converter/folds.h"
 #include "qgnn/qgnn.h"
 #include "qgnn/session.hpp"
 
@@ -19,6 +20,7 @@ namespace tools {
 
 struct BenchOptions {
   std::string split = "all";
+  int32_t fold = converter::kStoredSplit;  ///< --fold K: the split of fold K (converter::select_split)
   uint32_t threads = 1;
   bool spin_workers = false;  ///< qgnn_interpreter_options.spin_workers
   uint32_t batch = 1;         ///< graphs per invoke (graph classification)
@@ -53,6 +55,7 @@ struct ModelResult {
 };
 
 struct BenchResult {
+  converter::SplitSelection selection;  ///< the graphs that were run
   uint32_t graphs_per_pass = 0;
   uint32_t nodes_per_pass = 0;
   uint32_t invokes_per_pass = 0;

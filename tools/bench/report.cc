@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/selection.h"
+
 namespace qgnn {
 namespace tools {
 namespace {
@@ -36,6 +38,9 @@ nlohmann::ordered_json bench_report_json(const BenchReport& report) {
                   {"repeat", report.options.repeat},
                   {"isa", report.options.isa},
                   {"spin_workers", report.options.spin_workers}};
+  add_selection_json(res.selection, &j);
+  j["options"]["fold"] = j["fold"];
+  j.erase("fold");
   j["graphs_per_pass"] = res.graphs_per_pass;
   j["nodes_per_pass"] = res.nodes_per_pass;
   j["invokes_per_pass"] = res.invokes_per_pass;
@@ -87,6 +92,7 @@ void print_bench_report_text(const BenchReport& report, std::FILE* out) {
   std::fprintf(out, "data     %s (%s): %u graph(s), %u nodes per pass in %u invoke(s)\n",
                report.data_path.c_str(), report.data_name.c_str(), res.graphs_per_pass, res.nodes_per_pass,
                res.invokes_per_pass);
+  std::fprintf(out, "split    %s\n", res.selection.description.c_str());
   std::fprintf(out, "options  split %s, batch %u, threads %u%s, %u warm-up + %u timed passes, interleaved\n",
                report.options.split.c_str(), report.options.batch, report.options.threads,
                report.options.spin_workers ? " (spinning workers)" : "", report.options.warmup,

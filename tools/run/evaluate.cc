@@ -30,7 +30,8 @@ const char* task_name(Task t) {
 }
 
 bool prepare(const qgnn_model_info& info, const float* column_scales, const GraphSetDesc& set,
-             const RunOptions& options, std::vector<WorkItem>* items, std::string* error) {
+             const RunOptions& options, std::vector<WorkItem>* items, converter::SplitSelection* selection,
+             std::string* error) {
   const Task model_task =
       info.task == QGNN_TASK_NODE_CLASSIFICATION ? Task::kNodeClassification : Task::kGraphClassification;
   if (model_task != set.task) {
@@ -48,17 +49,19 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
              "\" has " + std::to_string(set.num_classes);
     return false;
   }
-  auto split = converter::split_indices(set, options.split);
-  if (!split.ok()) {
-    *error = split.error;
+  auto selected = converter::select_split(set, options.split, options.fold);
+  if (!selected.ok()) {
+    *error = selected.error;
     return false;
   }
+  *selection = selected.value;
+  const std::vector<uint32_t>& split = selection->indices;
   if (set.task == Task::kGraphClassification) {
     const size_t batch = options.batch;
-    for (size_t first = 0; first < split.value.size(); first += batch) {
-      const size_t end = std::min(split.value.size(), first + batch);
-      std::vector<uint32_t> graphs(split.value.begin() + static_cast<ptrdiff_t>(first),
-                                   split.value.begin() + static_cast<ptrdiff_t>(end));
+    for (size_t first = 0; first < split.size(); first += batch) {
+      const size_t end = std::min(split.size(), first + batch);
+      std::vector<uint32_t> graphs(split.begin() + static_cast<ptrdiff_t>(first),
+                                   split.begin() + static_cast<ptrdiff_t>(end));
       auto extracted = converter::extract_graphs(set, graphs);
       if (!extracted.ok()) {
         *error = extracted.error;
@@ -78,7 +81,7 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
     }
     WorkItem item;
     item.batch = std::move(extracted.value);
-    item.scored_rows = split.value;
+    item.scored_rows = split;
     // The runtime sees one graph (graph_ptr may cover several components, the model does not pool).
     item.batch.num_graphs = 1;
     item.batch.graph_ptr = {0, static_cast<int32_t>(item.batch.num_nodes)};
@@ -107,7 +110,8 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
               std::string* error) {
   const qgnn_model_info& info = model->info();
   std::vector<WorkItem> items;
-  if (!prepare(info, model->model().InputColumnScales(), set, options, &items, error)) return false;
+  if (!prepare(info, model->model().InputColumnScales(), set, options, &items, &result->selection, error))
+    return false;
 
   // Plan for the largest batch: one arena for the whole run.
   qgnn_plan_limits plan{1, 0, 1};

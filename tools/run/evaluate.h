@@ -8,6 +8,7 @@
 
 #include "common/latency.h"
 #include "qgnn/converter/dataset.h"
+#include "qgnn/converter/folds.h"
 #include "qgnn/qgnn.h"
 #include "qgnn/session.hpp"
 
@@ -16,6 +17,7 @@ namespace tools {
 
 struct RunOptions {
   std::string split = "all";
+  int32_t fold = converter::kStoredSplit;  ///< --fold K: the split of fold K (converter::select_split)
   uint32_t threads = 1;
   uint32_t batch = 1;   ///< graphs per invoke (graph classification)
   uint32_t repeat = 1;  ///< passes over the split; latency covers all, accuracy and hash the first
@@ -24,9 +26,10 @@ struct RunOptions {
 
 struct RunResult {
   converter::Task task = converter::Task::kGraphClassification;
-  uint32_t graphs = 0;     ///< graphs run per pass (node classification: 1)
-  uint32_t nodes = 0;      ///< nodes run per pass
-  uint64_t evaluated = 0;  ///< labelled graphs (or split nodes) scored
+  converter::SplitSelection selection;  ///< the graphs (or scored nodes) that were run
+  uint32_t graphs = 0;                  ///< graphs run per pass (node classification: 1)
+  uint32_t nodes = 0;                   ///< nodes run per pass
+  uint64_t evaluated = 0;               ///< labelled graphs (or split nodes) scored
   uint64_t correct = 0;
   bool has_labels = false;
   uint64_t invokes = 0;  ///< over all passes

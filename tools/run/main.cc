@@ -1,5 +1,5 @@
-// qgnn-run MODEL DATA.qgd [--json] [--split all|train|val|test] [--isa ISA] [--threads N] [--batch B]
-// [--repeat R]: accuracy, latency and a bit-exact fingerprint of a model's outputs on a data set.
+// qgnn-run MODEL DATA.qgd [--json] [--split all|train|val|test] [--fold K] [--isa ISA] [--threads N]
+// [--batch B] [--repeat R]: accuracy, latency and a bit-exact fingerprint of a model's outputs on a data set.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/errors.h"
+#include "common/selection.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/model_builder.h"
 #include "qgnn/qgnn.h"
@@ -30,6 +31,10 @@ int run(int argc, char** argv) {
   app.add_option("--split", options.split, "Which graphs (or nodes) to run and score")
       ->check(CLI::IsMember({"all", "train", "val", "test"}))
       ->capture_default_str();
+  app.add_option("--fold", options.fold,
+                 "Graph classification: the --split of cross-validation fold K of the data set's fold array "
+                 "(test = fold K, val = fold (K+1)%k, train = the rest; as python3 -m qgnn.train --fold K)")
+      ->check(CLI::Range(0, 255));
   app.add_option("--isa", options.isa,
                  "Instruction set of the integer kernels: reference, avx2, avx512, neon, neondot (default: "
                  "QGNN_ISA, else the fastest this machine runs); results are identical")
@@ -65,6 +70,7 @@ int run(int argc, char** argv) {
   if (!evaluate(&model, set.value, options, &report.result, &error)) {
     return fail(kTool, report.model_path + " on " + report.data_path + ": " + error);
   }
+  report.warning = report_selection(kTool, report.result.selection, set.value, &model, stderr);
   if (json) {
     std::printf("%s\n", run_report_json(report).dump(2).c_str());
   } else {

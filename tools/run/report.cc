@@ -1,5 +1,7 @@
 #include "run/report.h"
 
+#include "common/selection.h"
+
 namespace qgnn {
 namespace tools {
 namespace {
@@ -23,6 +25,8 @@ nlohmann::ordered_json run_report_json(const RunReport& rep) {
   j["data_name"] = rep.data_name;
   j["task"] = node_task(r) ? "node_classification" : "graph_classification";
   j["split"] = rep.options.split;
+  add_selection_json(r.selection, &j);
+  j["warning"] = rep.warning.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(rep.warning);
   j["threads"] = rep.options.threads;
   j["isa"] = r.isa;
   j["batch"] = node_task(r) ? 1u : rep.options.batch;
@@ -51,15 +55,14 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
                rep.model_name.empty() ? "unnamed" : rep.model_name.c_str(),
                rep.quantized ? "quantized" : "float32", rep.model_bytes);
   if (node_task(r)) {
-    std::fprintf(out, "data      %s (%s): node classification, split %s: %llu nodes scored of %u\n",
-                 rep.data_path.c_str(), rep.data_name.c_str(), rep.options.split.c_str(),
-                 static_cast<unsigned long long>(r.evaluated), r.nodes);
+    std::fprintf(out, "data      %s (%s): node classification, %s scored of %u\n", rep.data_path.c_str(),
+                 rep.data_name.c_str(), r.selection.description.c_str(), r.nodes);
     std::fprintf(
         out, "run       %u thread(s), %s kernels, whole graph per invoke, %u pass(es): %llu invokes\n",
         rep.options.threads, r.isa.c_str(), rep.options.repeat, static_cast<unsigned long long>(r.invokes));
   } else {
-    std::fprintf(out, "data      %s (%s): graph classification, split %s: %u graphs, %u nodes\n",
-                 rep.data_path.c_str(), rep.data_name.c_str(), rep.options.split.c_str(), r.graphs, r.nodes);
+    std::fprintf(out, "data      %s (%s): graph classification, %s\n", rep.data_path.c_str(),
+                 rep.data_name.c_str(), r.selection.description.c_str());
     std::fprintf(out,
                  "run       %u thread(s), %s kernels, %u graph(s) per invoke, %u pass(es): %llu invokes\n",
                  rep.options.threads, r.isa.c_str(), rep.options.batch, rep.options.repeat,

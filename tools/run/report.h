@@ -22,6 +22,7 @@ struct RunReport {
   std::string data_name;
   RunOptions options;
   RunResult result;
+  std::string warning;  ///< the model's training fold differs from the one run ("" when not)
 };
 
 nlohmann::ordered_json run_report_json(const RunReport& report);

@@ -1,4 +1,4 @@
-"""A data set through the simulator exactly as `qgnn-run MODEL DATA --split S --batch B` runs it
+"""A data set through the simulator exactly as `qgnn-run MODEL DATA --split S [--fold K] --batch B` runs it
 (tools/run/evaluate.cc), so that `outputs_sha256` can be compared directly.
 
   * graph classification: the split's graphs in split order, `batch` graphs per invoke (relabelled to
@@ -19,6 +19,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from ..folds import Selection, select_split
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
 from ..model_file import ModelDesc
 from .engine import ModelLike, input_scales, load_model, run
@@ -76,13 +77,9 @@ def extract_graphs(gs: GraphSet, graphs: Sequence[int]) -> Batch:
     return Batch(batch_rp, col, batch_gp, gs.features[nodes], labels)
 
 
-def split_indices(gs: GraphSet, split: str) -> np.ndarray:
-    if split not in ("train", "val", "test", "all"):
-        raise ValueError(f'unknown split "{split}" (expected train, val, test or all)')
-    idx = gs.split(split).astype(np.int64)
-    if idx.size == 0:
-        raise ValueError(f'split "{split}" of data set "{gs.name}" is empty')
-    return idx
+def split_indices(gs: GraphSet, split: str, fold: Optional[int] = None) -> np.ndarray:
+    """The graphs (or scored nodes) of `split`, of cross-validation fold `fold` when given (qgnn.folds)."""
+    return select_split(gs, split, fold).indices.astype(np.int64)
 
 
 @dataclass
@@ -97,6 +94,7 @@ class EvalResult:
     correct: int
     has_labels: bool
     outputs_sha256: str
+    selection: Optional[Selection] = None
 
     @property
     def accuracy(self) -> Optional[float]:
@@ -106,6 +104,8 @@ class EvalResult:
         return {
             "task": "graph_classification" if self.task == GRAPH_CLASSIFICATION else "node_classification",
             "split": self.split,
+            "fold": None if self.selection is None else self.selection.fold,
+            "selection": None if self.selection is None else self.selection.to_json(),
             "batch": self.batch if self.task == GRAPH_CLASSIFICATION else 1,
             "graphs": self.graphs,
             "nodes": self.nodes,
@@ -137,13 +137,15 @@ def _features(qm: ModelDesc, features: np.ndarray) -> np.ndarray:
 
 
 def evaluate(model: ModelLike, gs: GraphSet, split: str = "all", batch: int = 1,
-             logits_out: Optional[List[np.ndarray]] = None) -> EvalResult:
-    """Run `model` over `split` of `gs` like qgnn-run; optionally collect each invoke's int8 logits."""
+             logits_out: Optional[List[np.ndarray]] = None, fold: Optional[int] = None) -> EvalResult:
+    """Run `model` over `split` of `gs` (of cross-validation fold `fold` when given) like qgnn-run; optionally
+    collect each invoke's int8 logits."""
     qm = load_model(model)
     _check_fit(qm, gs)
     if batch < 1:
         raise ValueError("--batch must be >= 1")
-    idx = split_indices(gs, split)
+    selection = select_split(gs, split, fold)
+    idx = selection.indices.astype(np.int64)
     has_labels = gs.labels.size > 0
     digest = hashlib.sha256()
     evaluated = correct = graphs = nodes = invokes = 0
@@ -173,4 +175,4 @@ def evaluate(model: ModelLike, gs: GraphSet, split: str = "all", batch: int = 1,
         one(b, idx)
         graphs = 1
     return EvalResult(gs.task, split, batch, graphs, nodes, invokes, evaluated, correct, has_labels,
-                      digest.hexdigest())
+                      digest.hexdigest(), selection)

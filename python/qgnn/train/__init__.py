@@ -23,6 +23,7 @@ import torch  # noqa: E402
 from .. import nn as qnn  # noqa: E402
 from ..nn import Graph, predict  # noqa: E402
 from ..model_file import GCN_CONV, GIN_CONV, SAGE_CONV  # noqa: E402
+from ..folds import fold_split, num_folds  # noqa: E402,F401  (the one definition, re-exported)
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet  # noqa: E402
 
 MODELS = ("gcn", "sage", "gin")  # architectures (the CLI's --model), not layer kinds
@@ -220,27 +221,6 @@ def describe_model(kind: str, task: int, hp: Hyper, num_classes: int) -> str:
                 f"{drop} before each")
     return (f"{hp.layers} x {conv} (hidden {hp.hidden}, ReLU; the last -> {num_classes} classes, no ReLU); "
             f"{drop} before each")
-
-
-def num_folds(gs: GraphSet) -> int:
-    """k of the data set's stored `fold` array (0 when it has none)."""
-    return int(gs.fold.max()) + 1 if gs.fold is not None and gs.fold.size else 0
-
-
-def fold_split(gs: GraphSet, fold: int) -> GraphSet:
-    """A copy of `gs` whose train/val/test are fold `fold` of its k folds: test = fold, val = (fold + 1) % k,
-    train = the rest. Fold 0 is the split qgnn.data.tu stores (test = fold 0, val = fold 1)."""
-    from ..data.common import splits_from_folds
-
-    k = num_folds(gs)
-    if k == 0:
-        raise ValueError(f"data set {gs.name!r} has no fold array")
-    if k < 3:
-        raise ValueError(f"data set {gs.name!r} has {k} folds; cross-validation needs at least 3")
-    if not 0 <= fold < k:
-        raise ValueError(f"fold {fold} outside 0..{k - 1}")
-    train, val, test = splits_from_folds(gs.fold, fold, (fold + 1) % k)
-    return dataclasses.replace(gs, train=train, val=val, test=test)
 
 
 def fit(kind: str, gs: GraphSet, hp: Hyper, seed: int = 0, log_every: Optional[int] = None,

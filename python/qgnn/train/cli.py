@@ -289,6 +289,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise CollapsedError(f"{verdict.message()}. Nothing written; --force writes it anyway")
             if verdict.collapsed:
                 print(f"warning: --force: writing a collapsed model: {verdict.message()}", file=sys.stderr)
+        # qgnn.folds.training_fold and converter::training_fold read this sentence back (the tools warn when a
+        # model is scored on another fold): keep its wording.
         where = ("the stored train/val/test split" if keep is None else
                  f"fold {keep} of {folds} (test = fold {keep}, val = fold {(keep + 1) % folds}, train = the rest)")
         summary = _summary(acc, data)
@@ -302,7 +304,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"{describe_model(args.model, gs.task, hp, gs.num_classes)}; BatchNorm folded, Dropout dropped at "
             f"export. Trained in float on {where} of {Path(args.data).name}: {settings}, Adam{schedule}, "
             f"seed {args.seed}, torch {torch.__version__}, 1 thread; the last epoch's model (no selection). "
-            f"Command: PYTHONPATH=python {command}. "
+            f"Command: {command} (qgnn package on the Python path). "
             f"Float accuracy measured in PyTorch: {summary}."
         )
         if args.init is not None:
