@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seed corpora for the fuzz targets: the bundled models, their skip-connection variants (Layer.inputs, format
-version 3), and MUTAG graphs in fuzz_graph_invoke's layout.
+version 3), the INT8 MUTAG GIN with per-column input scales (InputSpec.column_scales, format version 4), and
+MUTAG graphs in fuzz_graph_invoke's layout.
 
 Usage: make_seeds.py OUT_DIR   (writes OUT_DIR/model_load/* and OUT_DIR/graph_invoke/*)
 Run with /usr/bin/python3 and PYTHONPATH=python. The graph layout is documented in fuzz/graph_input.h.
@@ -58,6 +59,11 @@ def main(argv) -> int:
         m.layers[2].inputs = [0]
         m.layers[3].inputs = [2]
         (out / "model_load" / f"skip_{name}").write_bytes(to_bytes(m))
+    # Per-column input scales: valid files that carry InputSpec.column_scales (scales spread over 10^3).
+    m = read_quantized_model(ROOT / "models" / "mutag_gin_int8.qgnn")
+    spread = np.geomspace(0.03, 30.0, m.input_dim).astype(np.float32)
+    m.input_column_scales = (np.float32(m.input_quant.scale) * spread).astype(np.float32)
+    (out / "model_load" / "column_scales_mutag_gin_int8.qgnn").write_bytes(to_bytes(m))
     gs = read_qgd(ROOT / "models" / "mutag.qgd")
     batches = [[0], [5], [23], [1, 2], [3, 4, 6]]
     for model in (0, 1):
