@@ -5,7 +5,7 @@ docs/accuracy.md (issue 13's targets; NOT run in CI).
     PYTHONPATH=python /usr/bin/python3 scripts/robustness_table.py [--datasets mutag,nci1,imdb-binary,cora,pubmed]
         [--variants stored,raw,zscore,thin] [--runs 0,1,2] [--methods fp32,int8_ptq,int4_qat,int4_ptq]
         [--build build/release] [--jobs 2] [--cache docs/robustness.json] [--out docs/accuracy.md]
-        [--work /tmp/qgnn-robustness] [--fresh] [--markdown-only]
+        [--work /tmp/qgnn-robustness] [--fresh] [--markdown-only] [--prepare-only]
 
 Every number comes from a subprocess running a documented command with default options, nothing else:
   data       python3 -m qgnn.data tu | planetoid [--topology-only] and python3 -m qgnn.data variant ...
@@ -20,6 +20,10 @@ Graph sets (MUTAG, NCI1, IMDB-BINARY; GIN): folds 0..2 (test = fold K, val = fol
 When qgnn-run / qgnn-convert have no --fold (their --help is read), each fold gets a .qgd copy whose stored
 train/val/test is that fold's, and every command runs on the copy (the table says which way was used).
 Node sets (Cora; PubMed topology with synthetic features; GCN): the public split, seeds 0..2.
+
+Cost (CPU seconds of one run = all its commands, measured with the tree of 2026-12-07): MUTAG 3, IMDB-BINARY
+21, Cora 23, NCI1 73, PubMed 74; the default table (51 runs + making the data sets) is about 1900 CPU s, i.e.
+~16 min with --jobs 2 on two idle cores, 30-40 min on a shared machine. Each command is single-threaded.
 
 A command that exits non-zero is recorded as REFUSED with its message (an acceptable outcome for a collapse,
 when the message is clear); converter warnings on stderr are recorded too. Results are cached per (data set,
@@ -139,7 +143,9 @@ def checked(cmd) -> dict:
 
 
 def warnings_of(r: dict) -> list:
-    return [line.strip() for line in r["stderr"] if re.search(r"\bwarn", line, re.IGNORECASE)]
+    """Lines that say "warning" (stderr, where the tools print them, and stdout in case one does not)."""
+    lines = r["stderr"] + r["stdout"].splitlines()
+    return [line.strip() for line in lines if re.search(r"\bwarn", line, re.IGNORECASE)]
 
 
 def has_fold(build: Path) -> bool:
@@ -254,17 +260,15 @@ def one_run(build: Path, work: Path, ds: str, variant: str, run: int, methods: l
                 cmd[-2:-2] = ["--bits", "4"]
         made = call(cmd)
         res["commands"].append(made["command"])
-        if made["rc"] == 0 and not out.exists():
-            made = dict(made, rc=-1, stderr=made["stderr"] + ["exit 0 but no model written"])
+        if made["rc"] == 0 and not out.exists():  # a failure, not a refusal: a refusal exits non-zero
+            res[method] = {"seconds": made["seconds"], "cpu": made["cpu"], "warnings": warnings_of(made),
+                           "error": "exited 0 but wrote no model"}
+            continue
         score(method, out, made)
     return res
 
 
 # ------------------------------------------------------------------------------------------------------ markdown
-
-
-def _pct(v) -> str:
-    return f"{100 * v:.2f}"
 
 
 def cell(rows: list, method: str, notes: list) -> tuple:
@@ -425,6 +429,7 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default="/tmp/qgnn-robustness", help="data sets and models")
     ap.add_argument("--fresh", action="store_true", help="ignore (and overwrite) the cache")
     ap.add_argument("--markdown-only", action="store_true", help="only regenerate the markdown from the cache")
+    ap.add_argument("--prepare-only", action="store_true", help="only make the data sets (variants) in --work")
     args = ap.parse_args(argv)
     pick = lambda text: [x.strip() for x in text.split(",") if x.strip()]  # noqa: E731
     datasets, variants, methods = pick(args.datasets), pick(args.variants), pick(args.methods)
@@ -482,6 +487,9 @@ def main(argv=None) -> int:
                     continue
                 variant_file(work, ds, variant, prep)
                 todo.append((ds, variant, run))
+    if args.prepare_only:
+        log("data sets made:\n" + "\n".join(dict.fromkeys(prep)))
+        return 0
     cache["prep"] = list(dict.fromkeys(prep))  # each command once, in order
     save(cache_path, cache)
     log(f"{len(todo)} runs to do")

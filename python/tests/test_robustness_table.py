@@ -74,3 +74,19 @@ def test_blocks_coexist(tmp_path):
     assert text.startswith("# Accuracy: FP32 and quantized")
     assert "PTQ\n<!-- ptq:end -->" in text and text.count(rt.BEGIN) == 1 and text.count(rt.END) == 1
     assert text.index("<!-- ptq:end -->") < text.index(rt.BEGIN)
+
+
+def test_fold_detection(tmp_path):
+    """--fold is used when both tools list it in --help; otherwise the script falls back to per-fold copies."""
+    def tool(name, help_text):
+        path = tmp_path / name
+        path.write_text(f"#!/bin/sh\necho '{help_text}'\n")
+        path.chmod(0o755)
+
+    tool("qgnn-run", "--split TEXT  which split\n  --fold UINT  test fold K")
+    tool("qgnn-convert", "--split TEXT=train  calibration split")
+    assert not rt.has_fold(tmp_path)
+    tool("qgnn-convert", "--split TEXT=train\n  --fold UINT  fold K of the calibration set")
+    assert rt.has_fold(tmp_path)
+    tool("qgnn-run", "--folds-file TEXT")  # another option that starts with --fold does not count
+    assert not rt.has_fold(tmp_path)
