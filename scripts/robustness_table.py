@@ -143,9 +143,10 @@ def checked(cmd) -> dict:
 
 
 def warnings_of(r: dict) -> list:
-    """Lines that say "warning" (stderr, where the tools print them, and stdout in case one does not)."""
+    """Lines with "warning:" (the tools print "tool: warning: ..." on stderr; qgnn.train logs "warning: ..." on
+    stdout). Not a bare "warning": qgnn-run's JSON has a "warning" key."""
     lines = r["stderr"] + r["stdout"].splitlines()
-    return [line.strip() for line in lines if re.search(r"\bwarn", line, re.IGNORECASE)]
+    return [line.strip() for line in lines if re.search(r"(^|[\s:])warning:", line, re.IGNORECASE)]
 
 
 def has_fold(build: Path) -> bool:
@@ -233,6 +234,7 @@ def one_run(build: Path, work: Path, ds: str, variant: str, run: int, methods: l
         else:
             ran = call([build / "qgnn-run", model_path, data, "--split", "test", "--json", *where])
             res["commands"].append(ran["command"])
+            entry["warnings"] += warnings_of(ran)  # e.g. qgnn-run's "trained on another fold"
             if ran["rc"] != 0:
                 entry.update(error=" ".join(ran["stderr"][-3:])[:400])
             else:

@@ -90,3 +90,10 @@ def test_fold_detection(tmp_path):
     assert rt.has_fold(tmp_path)
     tool("qgnn-run", "--folds-file TEXT")  # another option that starts with --fold does not count
     assert not rt.has_fold(tmp_path)
+
+
+def test_warning_lines():
+    made = {"stderr": ["qgnn-convert: warning: conv1 input SQNR 1.0 dB < 6 dB", "wrote x.qgnn"],
+            "stdout": '{"accuracy": 0.8, "warning": null}\nwarning: the exported model scores differently\n'}
+    assert rt.warnings_of(made) == ["qgnn-convert: warning: conv1 input SQNR 1.0 dB < 6 dB",
+                                    "warning: the exported model scores differently"]
