@@ -1,4 +1,4 @@
-"""python3 -m qgnn.data {tu,planetoid,fashion-mnist} ... -o FILE.qgd"""
+"""python3 -m qgnn.data {tu,planetoid,fashion-mnist} ... -o FILE.qgd; python3 -m qgnn.data variant KIND IN.qgd -o OUT.qgd"""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import sys
 from typing import List, Optional
 
 from .._fb import FormatError
-from ..qgd import write_qgd
+from ..qgd import read_qgd, write_qgd
+from . import variants
 from .common import DataError
 from .fashion_mnist import DEFAULT_PATCH, DEFAULT_SOURCE, import_fashion_mnist
 from .planetoid import import_planetoid
+from .planetoid_topology import import_planetoid_topology
 from .tu import DEFAULT_DEGREE_CAP, DEFAULT_FOLDS, DEFAULT_SEED, import_tu
 
 
@@ -31,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("planetoid", help="Planetoid pickles (node classification, public split)")
     pl.add_argument("dir", help="directory holding ind.NAME.{x,y,tx,ty,allx,ally,graph,test.index}")
     pl.add_argument("name", help="data set name, e.g. cora")
+    pl.add_argument("--topology-only", action="store_true",
+                    help="graph, labels and split only, no features (ind.NAME.allx not needed, e.g. pubmed); "
+                         "give it features with `variant synthetic-features`")
     pl.add_argument("-o", "--output", required=True, help="output .qgd file")
     fm = sub.add_parser("fashion-mnist", help="Fashion-MNIST IDX files -> graphs of image patches "
                                               "(graph classification)")
@@ -42,7 +47,59 @@ def _parser() -> argparse.ArgumentParser:
     fm.add_argument("--limit-train", type=int, metavar="N", help="only the first N train-file images")
     fm.add_argument("--limit-test", type=int, metavar="M", help="only the first M t10k images")
     fm.add_argument("-o", "--output", required=True, help="output .qgd file")
+    _variant_parser(sub)
     return ap
+
+
+def _variant_parser(sub) -> None:
+    va = sub.add_parser("variant", help="derive a robustness variant of a .qgd data set (deterministic by seed)")
+    kinds = va.add_subparsers(dest="variant", required=True)
+
+    def kind(name: str, help: str, seeded: bool = True) -> argparse.ArgumentParser:
+        k = kinds.add_parser(name, help=help, description=help)
+        k.add_argument("input", help="input .qgd data set")
+        k.add_argument("-o", "--output", required=True, help="output .qgd file")
+        if seeded:
+            k.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+        return k
+
+    raw = kind("raw-attributes", "append continuous columns in the hundreds (like TU node_attributes) next to "
+                                 "the existing ones, some informative, some noise")
+    raw.add_argument("--columns", type=int, default=variants.DEFAULT_COLUMNS,
+                     help="columns to append (default %(default)s)")
+    raw.add_argument("--informative", type=int, default=-1,
+                     help="how many of them carry signal (default: half, rounded up)")
+    raw.add_argument("--scale", type=float, default=variants.DEFAULT_SCALE,
+                     help="magnitude of the values (default %(default)s)")
+    kind("zscore", "standardise every feature column (mean 0, std 1 over all nodes)", seeded=False)
+    th = kind("thin", "drop non-zeros of a bag-of-words set at random down to --density")
+    th.add_argument("--density", type=float, required=True,
+                    help="target fraction of non-zero entries, in (0, 1] (e.g. 0.008)")
+    th.add_argument("--tfidf-max", type=float, default=0.0, metavar="V",
+                    help="redraw the kept values uniformly in (0, V] (TF-IDF-like; default: keep them)")
+    sy = kind("synthetic-features", "sparse TF-IDF-like features correlated with the node labels, for a node "
+                                    "classification set without features (planetoid --topology-only)")
+    sy.add_argument("--dim", type=int, default=variants.DEFAULT_SYNTHETIC_DIM,
+                    help="feature columns (default %(default)s)")
+    sy.add_argument("--density", type=float, default=variants.DEFAULT_SYNTHETIC_DENSITY,
+                    help="expected fraction of non-zeros (default %(default)s)")
+    sy.add_argument("--signal", type=float, default=variants.DEFAULT_SIGNAL,
+                    help="probability that a word comes from the node's class topic (default %(default)s)")
+    sy.add_argument("--tfidf-max", type=float, default=variants.DEFAULT_TFIDF_MAX, metavar="V",
+                    help="largest value (default %(default)s)")
+    sy.add_argument("--replace", action="store_true", help="discard the features the set already has")
+
+
+def _variant(args: argparse.Namespace):
+    gs = read_qgd(args.input)
+    if args.variant == "raw-attributes":
+        return variants.raw_attributes(gs, args.columns, args.informative, args.scale, args.seed)
+    if args.variant == "zscore":
+        return variants.zscore(gs)
+    if args.variant == "thin":
+        return variants.thin(gs, args.density, args.tfidf_max, args.seed)
+    return variants.synthetic_features(gs, args.dim, args.density, args.signal, args.tfidf_max, args.seed,
+                                       args.replace)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -53,7 +110,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise DataError("--folds must be in 2..255")
             gs = import_tu(args.dir, args.name, args.degree_cap, args.folds, args.seed)
         elif args.format == "planetoid":
-            gs = import_planetoid(args.dir, args.name)
+            gs = (import_planetoid_topology if args.topology_only else import_planetoid)(args.dir, args.name)
+        elif args.format == "variant":
+            gs = _variant(args)
         else:
             gs = import_fashion_mnist(args.source, args.patch, args.limit_train, args.limit_test)
         write_qgd(gs, args.output)
@@ -64,7 +123,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     items = gs.num_graphs if gs.task == 0 else gs.num_nodes
     print(f"wrote {args.output} ({size} bytes): {gs.name}, {gs.num_graphs} graphs, {gs.num_nodes} nodes, "
           f"{gs.num_edges} edges, {gs.feature_dim} features, {gs.num_classes} classes, "
-          f"{items} labelled items, split {gs.train.size}/{gs.val.size}/{gs.test.size}")
+          f"{items} labelled items, split {gs.train.size}/{gs.val.size}/{gs.test.size}"
+          + (f", {100 * variants.density(gs.features):.3f} % non-zero features" if args.format == "variant" else ""))
     return 0
 
 
