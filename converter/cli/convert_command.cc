@@ -313,7 +313,7 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
       // model is then calibrated in the normalised domain (features / gains, weights * gains).
       std::vector<ActivationRange> column_ranges;
       for (const ActivationStats& c : collect_column_statistics(batches, model.value.input_dim))
-        column_ranges.push_back(select_range(c, options.ranges, config.value.input_bits));
+        column_ranges.push_back(input_column_range(c, options.ranges, config.value.input_bits));
       Result<InputColumnChoice> chosen =
           choose_input_columns(column_ranges, input_scales, column_scales_blocker(model.value));
       if (!chosen.ok()) return R::failure("--input-scales: " + chosen.error);

@@ -79,6 +79,21 @@ std::vector<ActivationStats> collect_column_statistics(const std::vector<GraphBa
   return stats;
 }
 
+ActivationRange input_column_range(const ActivationStats& stats, const RangeOptions& options, int bits) {
+  if (stats.empty()) return ActivationRange{};
+  // Distinct non-zero values of the sorted sample (a subsample of a continuous column has many anyway).
+  size_t distinct = 0;
+  for (size_t i = 0; i < stats.sample.size() && distinct <= kDiscreteColumnValues; ++i)
+    distinct += (i == 0 || stats.sample[i] != stats.sample[i - 1]) ? 1 : 0;
+  if (!stats.subsampled() && distinct <= kDiscreteColumnValues) {
+    ActivationRange r;
+    r.min = stats.min;
+    r.max = stats.max;
+    return r;
+  }
+  return select_range(stats, options, bits);
+}
+
 std::string column_scales_blocker(const ModelDesc& model) {
   for (size_t i = 0; i < model.layers.size(); ++i) {
     if (input_of(model, i) != kModelInput) continue;
@@ -99,7 +114,6 @@ Result<InputColumnChoice> choose_input_columns(const std::vector<ActivationRange
                                                InputScaleMode mode, const std::string& blocker) {
   using R = Result<InputColumnChoice>;
   R r;
-  if (mode == InputScaleMode::kTensor) return r;
   std::vector<ActivationRange> ranges = column_ranges;
   std::vector<size_t> live;
   double union_lo = 0.0, union_hi = 0.0;
@@ -121,6 +135,11 @@ Result<InputColumnChoice> choose_input_columns(const std::vector<ActivationRange
       return R::failure("per-column input scales: every input column is 0");
     return r;
   }
+  if (mode == InputScaleMode::kTensor) {
+    r.value.tensor_range.min = static_cast<float>(union_lo);
+    r.value.tensor_range.max = static_cast<float>(union_hi);
+    return r;
+  }
   double narrowest = std::numeric_limits<double>::infinity();
   size_t narrowest_column = live.front();
   for (size_t k : live) {
@@ -131,6 +150,8 @@ Result<InputColumnChoice> choose_input_columns(const std::vector<ActivationRange
     }
   }
   const double union_span = union_hi - union_lo;
+  r.value.tensor_range.min = static_cast<float>(union_lo);
+  r.value.tensor_range.max = static_cast<float>(union_hi);
   if (mode == InputScaleMode::kAuto && narrowest * kColumnSpanRatio >= union_span) return r;
   if (!blocker.empty()) {
     if (mode == InputScaleMode::kColumn) return R::failure("per-column input scales: " + blocker);
@@ -215,7 +236,10 @@ Result<ModelDesc> quantize_with_column_scales(const ModelDesc& float_model, Cali
                                               const InputColumnChoice& choice, const QuantizerConfig& config,
                                               QuantizationReport* report) {
   using R = Result<ModelDesc>;
-  if (!choice.per_column) return quantize_model(float_model, ranges, config, report);
+  if (!choice.per_column) {
+    if (!choice.tensor_range.empty()) ranges.input = choice.tensor_range;
+    return quantize_model(float_model, ranges, config, report);
+  }
   if (choice.gains.size() != static_cast<size_t>(float_model.input_dim))
     return R::failure("per-column input scales: gains do not match the model's input");
   ranges.input = choice.normalized_range();

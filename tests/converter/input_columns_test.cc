@@ -107,6 +107,39 @@ TEST(InputColumnChoice, ModesAndBlockers) {
   EXPECT_FALSE(parse_input_scale_mode("row", &mode).ok());
 }
 
+// A standardised one-hot column takes two values, the rare one far out (here 1 % of nodes at 9.9): Pauta's
+// mean +- 3 sigma would clip the rare category to 3.1 and erase it; a discrete column keeps its min-max. A
+// continuous column follows the method.
+TEST(InputColumnChoice, DiscreteColumnsKeepTheirMinMax) {
+  ActivationStats rare, continuous;
+  std::vector<float> values(1000, -0.1f);
+  for (size_t i = 0; i < values.size(); i += 100) values[i] = 9.9f;
+  observe_values(&rare, values.data(), values.size());
+  finalize_statistics(&rare);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : values) v = normal(rng);
+  values[0] = 40.0f;  // an outlier the method clips
+  observe_values(&continuous, values.data(), values.size());
+  finalize_statistics(&continuous);
+  RangeOptions pauta;
+  pauta.method = RangeMethod::kPauta;
+  const ActivationRange r = input_column_range(rare, pauta, 8);
+  EXPECT_EQ(r.min, -0.1f);
+  EXPECT_EQ(r.max, 9.9f);
+  const ActivationRange c = input_column_range(continuous, pauta, 8);
+  EXPECT_LT(c.max, 10.0f);  // clipped by mean + 3 sigma
+  const ActivationRange s = select_range(continuous, pauta, 8);
+  EXPECT_EQ(c.min, s.min);
+  EXPECT_EQ(c.max, s.max);
+  // One scale for both: the input range is the union of the column ranges.
+  const auto choice = choose_input_columns({r, c}, InputScaleMode::kTensor, "");
+  ASSERT_TRUE(choice.ok());
+  EXPECT_FALSE(choice.value.per_column);
+  EXPECT_EQ(choice.value.tensor_range.min, std::min(r.min, c.min));
+  EXPECT_EQ(choice.value.tensor_range.max, std::max(r.max, c.max));
+}
+
 TEST(InputColumnChoice, GlobalPoolOnTheInputBlocks) {
   std::mt19937 rng(3);
   ModelDesc m;
@@ -195,7 +228,7 @@ Error convert_and_compare(InputScaleMode mode, int bits) {
   config.ranges.method = RangeMethod::kMinMax;
   std::vector<ActivationRange> column_ranges;
   for (const ActivationStats& s : collect_column_statistics(batches, kCols))
-    column_ranges.push_back(select_range(s, config.ranges, bits));
+    column_ranges.push_back(input_column_range(s, config.ranges, bits));
   const auto choice = choose_input_columns(column_ranges, mode, column_scales_blocker(m));
   EXPECT_TRUE(choice.ok()) << choice.error;
   ModelDesc calibration_model = m;

@@ -220,8 +220,11 @@ class QATModel(torch.nn.Module):
         # per-tensor range of the normalised aggregation would not fit the float model it writes.
         self.input_col_obs: Optional[ColumnRangeObserver] = None
         self.raw_aggregation_obs: Optional[RangeObserver] = None
+        # Input ranges are calibrated once and then frozen (input_frozen): the input is data, it does not move
+        # while QAT trains the weights, and an EMA over batches would shrink the range of a rare value.
+        self.input_frozen = False
+        self.input_col_obs = ColumnRangeObserver(ranges, self.input_bits, momentum, percentiles, pauta_k)
         if input_scales != "tensor":
-            self.input_col_obs = ColumnRangeObserver(ranges, self.input_bits, momentum, percentiles, pauta_k)
             if self.entries and self.entries[0].kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
                 self.raw_aggregation_obs = obs(self.layer_bits[0].aggregation)
         self.obs: List[Dict] = []
@@ -259,7 +262,10 @@ class QATModel(torch.nn.Module):
 
     @torch.no_grad()
     def observe_input(self, x: Tensor) -> None:
-        """Record a batch of input features (the per-tensor and per-column input observers only)."""
+        """Record a batch of input features (the per-tensor and per-column input observers only); nothing once
+        the input ranges are frozen."""
+        if self.input_frozen:
+            return
         self.input_obs.update(x)
         if self.input_col_obs is not None:
             self.input_col_obs.update(x)
@@ -290,7 +296,14 @@ class QATModel(torch.nn.Module):
         aggregation ((inf, -inf) where there is none), GIN's hidden MLP outputs and the output."""
         ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else (np.inf, -np.inf),
                               [h.range() for h in o["hidden"]], o["output"].range()) for o in self.obs]
-        return self.input_obs.range(), ranges
+        cols = self.column_ranges()
+        if cols is None:
+            return self.input_obs.range(), ranges
+        # One input scale: the union of the column ranges (each discrete column's min-max kept), as the
+        # converter's InputColumnChoice::tensor_range.
+        lo = np.minimum(np.asarray(cols[0], np.float32), np.float32(0.0))
+        hi = np.maximum(np.asarray(cols[1], np.float32), np.float32(0.0))
+        return (float(lo.min()), float(hi.max())), ranges
 
     def float_desc(self, fold_batchnorm: bool = True, ranges_source: Optional[str] = None,
                    **desc_kwargs) -> ModelDesc:

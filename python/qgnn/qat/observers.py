@@ -135,6 +135,21 @@ def batch_column_ranges(values: np.ndarray, method: str, bits: int = 8,
     raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
 
 
+# A column with at most this many distinct non-zero values on the calibration data is discrete (one-hot labels,
+# counts, standardised categories): its range is its min-max (converter kDiscreteColumnValues).
+DISCRETE_COLUMN_VALUES = 16
+
+
+def discrete_columns(values) -> np.ndarray:
+    """bool [K]: the columns of a [rows, K] matrix taking at most DISCRETE_COLUMN_VALUES distinct non-zero
+    values."""
+    v = np.sort(np.asarray(values, dtype=np.float32), axis=0)
+    if v.shape[0] == 0:
+        return np.zeros(v.shape[1], dtype=bool)
+    new = np.concatenate([v[:1] != 0, (v[1:] != v[:-1]) & (v[1:] != 0)], axis=0)
+    return new.sum(axis=0) <= DISCRETE_COLUMN_VALUES
+
+
 class ColumnRangeObserver:
     """RangeObserver per input column ([K] lows and highs), for per-column input scales: the same estimator,
     absolute or EMA combination and first-batch initialisation, on every column at once."""
@@ -146,6 +161,9 @@ class ColumnRangeObserver:
         self.method, self.bits, self.momentum, self.percentiles, self.k = method, bits, momentum, percentiles, k
         self.lo: Optional[np.ndarray] = None
         self.hi: Optional[np.ndarray] = None
+        # Discrete columns (discrete_columns) take their min-max whatever the method, as the converter's
+        # input_column_range: clipping a rare category erases it. None: every column follows the method.
+        self.discrete: Optional[np.ndarray] = None
 
     @property
     def empty(self) -> bool:
@@ -158,6 +176,10 @@ class ColumnRangeObserver:
         if values.ndim != 2 or values.shape[0] == 0:
             return  # no rows: nothing observed (as RangeObserver on an empty batch)
         lo, hi = batch_column_ranges(values, self.method, self.bits, self.percentiles, self.k)
+        if self.discrete is not None:
+            v = np.asarray(values, dtype=np.float64)
+            lo = np.where(self.discrete, v.min(axis=0), lo)
+            hi = np.where(self.discrete, v.max(axis=0), hi)
         if self.empty:
             self.lo, self.hi = lo, hi
         elif self.lo.shape != lo.shape:

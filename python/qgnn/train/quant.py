@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
+from ..qat.observers import discrete_columns
 from ..sim.engine import input_scales as model_input_scales
 from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, train_graph_classifier, train_node_classifier, whole
 
@@ -126,15 +127,20 @@ def calibrate(q, gs: GraphSet, split: str = "train", batch_size: int = EVAL_CHUN
                 # Per-column scales normalise the input by gains from ALL the split's input ranges: observe
                 # the input first, so every batch of the full pass sees the final gains (as the converter).
                 # The full pass observes the same inputs again, which leaves absolute ranges as they are.
-                for b in batches:
-                    q.observe_input(batch_graphs(gs, b)[0])
+                xs = [batch_graphs(gs, b)[0] for b in batches]
+                q.input_col_obs.discrete = discrete_columns(np.concatenate([np.asarray(x) for x in xs]))
+                for x in xs:
+                    q.observe_input(x)
             for b in batches:
                 x, graph, _ = batch_graphs(gs, b)
                 q(x, graph)
         else:
             x, graph = whole(gs)
+            if getattr(q, "input_col_obs", None) is not None:
+                q.input_col_obs.discrete = discrete_columns(np.asarray(x))
             q(x, graph)
     finally:
+        q.input_frozen = True  # the input is data: its ranges stay the calibrated ones
         q.calibrating = False
         q.quant_enabled = True
         for o, m in saved:
