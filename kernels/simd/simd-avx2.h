@@ -227,6 +227,8 @@ struct Avx2 {
   static I32 load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I64 load_i64(const int64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   /// Variable arithmetic shift of each int64 lane (AVX2 has the logical one only, see srai64).
+  /// Variable left shift of each int64 lane (wrapping).
+  static I64 sllv64(I64 a, I64 s) { return _mm256_sllv_epi64(a, s); }
   static I64 srav64(I64 a, I64 s) {
     const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
     return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(a, sign), s), sign);
