@@ -97,6 +97,11 @@ struct Avx512 {
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /
   /// store_s4_interleaved write it back in element order (for int4, as bytes without any shuffle).
+  /// widen16_pairs' out[0] and out[1] only: all a tile of at most 2 * kLanes elements uses.
+  static void widen16_pairs_low(U16 even, U16 odd, I32* out) {
+    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(even));
+    out[1] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(odd));
+  }
   static void widen16_pairs(U16 even, U16 odd, I32* out) {
     out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(even));
     out[1] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(odd));
