@@ -129,6 +129,20 @@ class SpmmTwin {
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
   void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
               const RowRequant<V>& rq, int32_t row) {
+    if constexpr (kPairs) {
+      // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
+      // fill 2 of the 4 vectors: a fixed count, so the compiler keeps them in registers.
+      if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, self_row, self_weight_q16, rq, row);
+    }
+    reduce_tiles<kVecs>(mode, src, self_row, self_weight_q16, rq, row);
+  }
+
+ private:
+  /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order only).
+  template <int kUsed>
+  void reduce_tiles(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
+                    const RowRequant<V>& rq, int32_t row) {
+    static_assert(kUsed == kVecs || (kPairs && kUsed == 2), "only int4 tiles leave vectors unused");
     const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
@@ -139,7 +153,7 @@ class SpmmTwin {
       }
       if (mode == AggregateMode::kMax) {
         if constexpr (kInBits == 4) {
-          max_tile_s4(src, col, n, acc);
+          max_tile_s4<kUsed>(src, col, n, acc);
         } else {
           max_tile(src, col, n, acc);
         }
@@ -148,16 +162,19 @@ class SpmmTwin {
         // exactly, so the self row is summed like one more neighbour (no widening or multiply of its own).
         const int32_t summed_self = self_weight_q16 == kSelfWeightOne ? self_row : -1;
         if constexpr (kInBits == 4) {
-          sum_tile_s4(src, summed_self, col, n, acc);
+          sum_tile_s4<kUsed>(src, summed_self, col, n, acc);
         } else {
           sum_tile(src, summed_self, col, n, acc);
         }
-        if (self_weight_q16 != 0 && summed_self < 0) add_self_term(self_row, self_weight_q16, col, n, acc);
+        if (self_weight_q16 != 0 && summed_self < 0) {
+          add_self_term<kUsed>(self_row, self_weight_q16, col, n, acc);
+        }
       }
-      store_tile(row, col, n, acc, rq);
+      store_tile<kUsed>(row, col, n, acc, rq);
     }
   }
 
+ public:
   /// GCN: t = rounding_shift_right(norm_i * sum_{j in N(i) + self} (x_j - zx) * norm_j, 30).
   void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
            int32_t row) {
@@ -289,47 +306,69 @@ class SpmmTwin {
   /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
   /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored. Row
   /// `self` (if >= 0) starts the first block: (kNibbleBlock + 1) * 15 < 2^16 still.
+  template <int kUsed>
   void sum_tile_s4(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
     static_assert((kNibbleBlock + 1) * 15 < (1 << 16), "16-bit nibble sums");
     const int bytes = (n + 1) / 2;
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::zero();
     typename V::U16 even = V::zero16(), odd = V::zero16();
     if (self >= 0) V::load_nibbles_biased(tile_bytes(self, col), bytes, &even, &odd);
-    int32_t k = 0;
-    do {  // at least once: the self row alone (count == 0) is flushed too
-      const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
-      for (; k < block_end; ++k) {
-        typename V::U16 lo, hi;
-        V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
-        even = V::add16(even, lo);
-        odd = V::add16(odd, hi);
-      }
-      typename V::I32 part[kVecs];
-      V::widen16_pairs(even, odd, part);
-      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], part[v]);
+    // The first block (the self row alone when count == 0) sets acc, later ones add to it.
+    int32_t k = sum_nibble_block(src, col, bytes, 0, &even, &odd);
+    widen_pairs<kUsed>(even, odd, acc);
+    while (k < src.count) {
       even = V::zero16();
       odd = V::zero16();
-    } while (k < src.count);
+      k = sum_nibble_block(src, col, bytes, k, &even, &odd);
+      typename V::I32 part[kVecs];
+      widen_pairs<kUsed>(even, odd, part);
+      for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], part[v]);
+    }
     const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (8 + zx_));
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
+  }
+  /// Adds the biased nibbles of src's rows [k, k + kNibbleBlock) (or to its end) to even / odd; returns
+  /// where it stopped.
+  int32_t sum_nibble_block(const SourceRows& src, int32_t col, int bytes, int32_t k, typename V::U16* even,
+                           typename V::U16* odd) const {
+    const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
+    for (; k < block_end; ++k) {
+      typename V::U16 lo, hi;
+      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      *even = V::add16(*even, lo);
+      *odd = V::add16(*odd, hi);
+    }
+    return k;
+  }
+  /// V::widen16_pairs into acc[0, kUsed): kUsed == 2 for tiles of at most 2 * kLanes elements, whose
+  /// elements are all in acc[0] (even) and acc[1] (odd); acc[2] / acc[3] are then neither written nor read.
+  template <int kUsed>
+  static void widen_pairs(typename V::U16 even, typename V::U16 odd, typename V::I32* acc) {
+    if constexpr (kUsed == 2) {
+      V::widen16_pairs_low(even, odd, acc);
+    } else {
+      V::widen16_pairs(even, odd, acc);
+    }
   }
 
   /// GIN: + rounding_shift_right((x_i - zx) * w, 16). |x_i - zx| * w + 2^15 <= 255 * (2^23 - 1) + 2^15 <
   /// 2^31, so the product and the rounding fit int32 lanes.
   /// An int4 self row is read as biased nibbles in pair order, like the neighbours.
+  template <int kUsed>
   void add_self_term(int32_t self_row, int32_t weight, int32_t col, int32_t n, typename V::I32* acc) const {
     const typename V::I32 w = V::set1(weight), half = V::set1(1 << 15);
     typename V::I32 x[kVecs];
     if constexpr (kPairs) {
       typename V::U16 even, odd;
       V::load_nibbles_biased(tile_bytes(self_row, col), (n + 1) / 2, &even, &odd);
-      V::widen16_pairs(even, odd, x);
+      widen_pairs<kUsed>(even, odd, x);
       const typename V::I32 offset = V::set1(8 + zx_);
-      for (int v = 0; v < kVecs; ++v) x[v] = V::sub(x[v], offset);
+      for (int v = 0; v < kUsed; ++v) {
+        acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(V::sub(x[v], offset), w), half)));
+      }
     } else {
       centered_tile(self_row, col, n, x);
+      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(x[v], w), half)));
     }
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(x[v], w), half)));
   }
 
   /// acc = max_j x_j - zx; count >= 1.
@@ -345,6 +384,7 @@ class SpmmTwin {
   }
 
   /// int4 max_tile on biased nibbles: acc = max_j (x_j + 8) - (8 + zx); count >= 1.
+  template <int kUsed>
   void max_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
     const int bytes = (n + 1) / 2;
     typename V::U16 even, odd;
@@ -355,9 +395,9 @@ class SpmmTwin {
       even = V::max16(even, lo);
       odd = V::max16(odd, hi);
     }
-    V::widen16_pairs(even, odd, acc);
+    widen_pairs<kUsed>(even, odd, acc);
     const typename V::I32 offset = V::set1(8 + zx_);
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
   static void flush(typename V::I32* block, typename V::I64* wide) {
@@ -377,6 +417,8 @@ class SpmmTwin {
   }
 
   /// Requantizes and stores a tile (element or pair order); vectors wholly past n are skipped.
+  /// acc[kUsed, kVecs) are not read (see reduce_tiles).
+  template <int kUsed = kVecs>
   void store_tile(int32_t row, int32_t col, int32_t n, const typename V::I32* acc, const RowRequant<V>& rq) {
     if constexpr (kPairs) {
       uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
@@ -393,7 +435,7 @@ class SpmmTwin {
           return;
         }
       }
-      for (int h = 0; h < kVecs / 2 && h * 2 * kL < n; ++h) {
+      for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
         const int count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
         const typename V::I32 even = rq.apply(acc[2 * h]), odd = rq.apply(acc[2 * h + 1]);

@@ -89,7 +89,10 @@ struct DensePackedConsts {
     typename V::I32 multiplier_odd;  ///< odd channels' multipliers, likewise
     typename V::I64 round[2], shift[2];
   };
-  Vec load(int v, typename V::I32 zx) const {
+  /// With kFoldZo, round also carries zo * 2^shift (zo64: the output zero point in every lane), so
+  /// apply() yields zo + rescale(acc) instead of rescale(acc); see DensePackedRun for when that is exact.
+  template <bool kFoldZo>
+  Vec load(int v, typename V::I32 zx, typename V::I64 zo64) const {
     Vec c;
     c.offset = V::sub(V::load_i32(base + v * kL), V::mullo(zx, V::load_i32(weight_sum + v * kL)));
     c.multiplier = V::load_i32(multiplier + v * kL);
@@ -97,6 +100,7 @@ struct DensePackedConsts {
     for (int k = 0; k < 2; ++k) {
       c.round[k] = V::load_i64(round[k] + v * kHalf);
       c.shift[k] = V::load_i64(shift[k] + v * kHalf);
+      if constexpr (kFoldZo) c.round[k] = V::add64(c.round[k], V::sllv64(zo64, c.shift[k]));
     }
     return c;
   }
@@ -131,6 +135,7 @@ struct DensePackedView {
   twins::DensePackLayout layout;
 
   const Consts& consts(int32_t block) const { return *reinterpret_cast<const Consts*>(block_start(block)); }
+  int32_t max_shift() const { return reinterpret_cast<const twins::DensePackHeader*>(base)->max_shift; }
   const uint8_t* weights(int32_t block) const { return block_start(block) + layout.consts_bytes; }
 
  private:
@@ -157,6 +162,10 @@ void dense_pack_blocks(Isa isa, const twins::DensePackLayout& layout, QWeights w
   header.out_cols = out_cols;
   header.weight_bits = weights.bits;
   header.vecs = kVecs;
+  header.max_shift = 0;
+  for (int32_t c = 0; c < out_cols; ++c) {
+    if (rq.shift[c] > header.max_shift) header.max_shift = rq.shift[c];
+  }
   header.weights = weights.data;
   header.bias = bias;
   header.multiplier = rq.multiplier;
@@ -292,6 +301,7 @@ class DenseOperandRun {
 
   const DensePackedConsts<V, kVecs>& consts(int32_t block) const { return packed_.consts(block); }
   int32_t zero_point() const { return in_.zero_point; }
+  int32_t max_shift() const { return packed_.max_shift(); }
 
  private:
   /// Rows [row, row + rows), inputs [k, k + count), as X vectors (tail lanes of the last vector are the
@@ -324,6 +334,12 @@ class DenseOperandRun {
   alignas(64) uint8_t tile_[kDenseRows * kDenseTileRowBytes];
 };
 
+/// The largest channel shift for which a call folds its output zero point into the rounding constants:
+/// apply()'s value acc * m + 2^(s-1) lies in (-2^62, 2^62 + 2^61), and |zo| * 2^s <= 2^7 * 2^54 = 2^61
+/// keeps the sum inside int64, where adding zo * 2^s before the floor shift adds exactly zo after it. Real
+/// models' shifts are far below (about 30 to 45); a larger one takes the unfolded path.
+constexpr int32_t kDenseFoldShiftMax = 54;
+
 template <class V, int kVecs, int kOutBits>
 class DensePackedRun {
  public:
@@ -339,15 +355,41 @@ class DensePackedRun {
         extra_(extra) {}
 
   void run(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
+    if (main.max_shift() <= kDenseFoldShiftMax) {
+      run_rows<true>(main, row_begin, row_end);
+    } else {
+      run_rows<false>(main, row_begin, row_end);
+    }
+  }
+
+ private:
+  static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
+  static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
+  using Vec = typename DensePackedConsts<V, kVecs>::Vec;
+  struct Output {
+    uint8_t* data;
+    size_t stride;
+    typename V::I64 lo, hi;  ///< the output range, minus the zero point unless it is folded
+    typename V::I64 zo64;
+    typename V::I32 zo32;
+  };
+
+  /// kFoldZo: the main operand's rounding constants carry zo (kDenseFoldShiftMax), so the rescaled sums
+  /// are final values, clamped to [lo, hi] as they are; else zo is added after the clamp to
+  /// [lo - zo, hi - zo] (clamp(p + zo, lo, hi) = clamp(p, lo - zo, hi - zo) + zo).
+  template <bool kFoldZo>
+  void run_rows(DenseOperandRun<V, kVecs>& main, int32_t row_begin, int32_t row_end) {
     const typename V::I32 main_zx = V::set1(main.zero_point());
     const typename V::I32 extra_zx = V::set1(extra_ != nullptr ? extra_->zero_point() : 0);
+    const int64_t unfolded = kFoldZo ? 0 : zo_;
     // Locals, not members: the byte stores may alias *this, so members would be reloaded every row.
     const Output output{out_,
                         out_stride_,
-                        V::set1_64(int64_t{lo_} - zo_),
-                        V::set1_64(int64_t{kOutMax} - zo_),
+                        V::set1_64(int64_t{lo_} - unfolded),
+                        V::set1_64(int64_t{kOutMax} - unfolded),
                         V::set1_64(zo_),
                         V::set1(zo_)};
+    const typename V::I64 no_zo = V::set1_64(0);
     for (int32_t row = row_begin; row < row_end;) {
       // The fewest tiles of at most kDenseRows rows, of balanced heights (18 rows: 6 + 6 + 6, not
       // 8 + 8 + 2): every tile streams the block's weights once, and a short tile leaves the dot-product
@@ -359,35 +401,26 @@ class DensePackedRun {
         const int32_t channels = out_cols_ - channel < kChannels ? out_cols_ - channel : kChannels;
         main.accumulate(row, rows, block, acc_main_);
         Vec main_consts[kVecs], extra_consts[kVecs];
-        for (int v = 0; v < kVecs; ++v) main_consts[v] = main.consts(block).load(v, main_zx);
+        for (int v = 0; v < kVecs; ++v)
+          main_consts[v] = main.consts(block).template load<kFoldZo>(v, main_zx, output.zo64);
         if (extra_ != nullptr) {
           extra_->accumulate(row, rows, block, acc_extra_);
-          for (int v = 0; v < kVecs; ++v) extra_consts[v] = extra_->consts(block).load(v, extra_zx);
+          for (int v = 0; v < kVecs; ++v)
+            extra_consts[v] = extra_->consts(block).template load<false>(v, extra_zx, no_zo);
           for (int r = 0; r < rows; ++r)
-            store_row<true>(output, row + r, r, channel, channels, main_consts, extra_consts);
+            store_row<true, kFoldZo>(output, row + r, r, channel, channels, main_consts, extra_consts);
         } else {
           for (int r = 0; r < rows; ++r)
-            store_row<false>(output, row + r, r, channel, channels, main_consts, nullptr);
+            store_row<false, kFoldZo>(output, row + r, r, channel, channels, main_consts, nullptr);
         }
       }
       row += rows;
     }
   }
 
- private:
-  static constexpr int32_t kOutMin = kOutBits == 8 ? -128 : -8;
-  static constexpr int32_t kOutMax = kOutBits == 8 ? 127 : 7;
-  using Vec = typename DensePackedConsts<V, kVecs>::Vec;
-  struct Output {
-    uint8_t* data;
-    size_t stride;
-    typename V::I64 lo, hi;  ///< the output range minus the zero point
-    typename V::I64 zo64;
-    typename V::I32 zo32;
-  };
-
-  /// clamp(zo + rescaled main (+ rescaled extra), lo, hi) = clamp(sum, lo - zo, hi - zo) + zo.
-  template <bool kExtra>
+  /// clamp(zo + rescaled main (+ rescaled extra), lo, hi), zo folded into the main rescale (kFoldZo) or
+  /// added after the clamp.
+  template <bool kExtra, bool kFoldZo>
   void store_row(const Output& output, int32_t row, int r, int32_t channel, int32_t channels,
                  const Vec* main_consts, const Vec* extra_consts) {
     uint8_t* out_row = output.data + static_cast<size_t>(row) * output.stride;
@@ -407,12 +440,16 @@ class DensePackedRun {
       odd[v] = V::min64(V::max64(odd[v], output.lo), output.hi);
       const int32_t first = channel + v * kL;  // a multiple of kLanes, so even
       const int count = channels - v * kL < kL ? channels - v * kL : kL;
-      if constexpr (kOutBits == 8) {  // the zero point added once, to the joined int32 lanes
-        V::store_s8(out_row + first, V::add(V::blend_odd(even[v], V::shl32(odd[v])), output.zo32), count);
+      if constexpr (kOutBits == 8) {
+        const typename V::I32 joined = V::blend_odd(even[v], V::shl32(odd[v]));
+        // Unfolded, the zero point is added once, to the joined int32 lanes.
+        V::store_s8(out_row + first, kFoldZo ? joined : V::add(joined, output.zo32), count);
         continue;
       }
-      even[v] = V::add64(even[v], output.zo64);
-      odd[v] = V::add64(odd[v], output.zo64);
+      if constexpr (!kFoldZo) {
+        even[v] = V::add64(even[v], output.zo64);
+        odd[v] = V::add64(odd[v], output.zo64);
+      }
       if constexpr (kVecs == 1) {
         V::store_s4_pairs(out_row + first / 2, even[v], odd[v], count);
       }

@@ -128,6 +128,9 @@ struct DensePackHeader {
   int32_t out_cols;
   int32_t weight_bits;
   int32_t vecs;  ///< vectors of channels per block
+  /// The largest rescale shift of any channel: whether a call may fold its output zero point into the
+  /// rounding constants (dense-body.h, DensePackedRun).
+  int32_t max_shift;
   const void* weights;
   const int32_t* bias;
   const int32_t* multiplier;

@@ -80,6 +80,11 @@ struct Avx2 {
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
+  /// widen16_pairs' out[0] and out[1] only: all a tile of at most 2 * kLanes elements uses.
+  static void widen16_pairs_low(U16 even, U16 odd, I32* out) {
+    out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(even));
+    out[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(odd));
+  }
   static void widen16_pairs(U16 even, U16 odd, I32* out) {
     out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(even));
     out[1] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(odd));
@@ -227,6 +232,8 @@ struct Avx2 {
   static I32 load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I64 load_i64(const int64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   /// Variable arithmetic shift of each int64 lane (AVX2 has the logical one only, see srai64).
+  /// Variable left shift of each int64 lane (wrapping).
+  static I64 sllv64(I64 a, I64 s) { return _mm256_sllv_epi64(a, s); }
   static I64 srav64(I64 a, I64 s) {
     const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), a);
     return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(a, sign), s), sign);

@@ -97,6 +97,11 @@ struct Avx512 {
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /
   /// store_s4_interleaved write it back in element order (for int4, as bytes without any shuffle).
+  /// widen16_pairs' out[0] and out[1] only: all a tile of at most 2 * kLanes elements uses.
+  static void widen16_pairs_low(U16 even, U16 odd, I32* out) {
+    out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(even));
+    out[1] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(odd));
+  }
   static void widen16_pairs(U16 even, U16 odd, I32* out) {
     out[0] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(even));
     out[1] = _mm512_cvtepu16_epi32(_mm512_castsi512_si256(odd));
@@ -189,18 +194,26 @@ struct Avx512 {
     if (n < kLanes) odd = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << (n / 2)) - 1u), odd);  // pad 0
     store_bytes8(p, pack_s4_pairs(even, odd), (n + 1) / 2);
   }
-  /// The 8 bytes (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
-  static __m128i pack_s4_pairs(I64 even, I64 odd) {
-    return _mm512_cvtepi64_epi8(
-        _mm512_or_si512(_mm512_and_si512(even, _mm512_set1_epi64(0x0F)),
-                        _mm512_and_si512(_mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0xF0))));
+  /// Int64 lane i's low byte = (even_i & 0xF) | (odd_i & 0xF) << 4 (the other bytes are junk): one shift
+  /// and one bit select.
+  static I64 pair_nibbles(I64 even, I64 odd) {
+    // vpternlogq 0xE4: bits of `even` where the mask is set, of `odd << 4` elsewhere.
+    return _mm512_ternarylogic_epi64(even, _mm512_slli_epi64(odd, 4), _mm512_set1_epi64(0x0F), 0xE4);
   }
+  /// The 8 bytes (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.
+  static __m128i pack_s4_pairs(I64 even, I64 odd) { return _mm512_cvtepi64_epi8(pair_nibbles(even, odd)); }
   /// store_s4_pairs of channels [0, n) (16 < n <= 32) from two vectors of pairs (channels 0..15, 16..31),
-  /// as one 16-byte store when n == 32 (see load_stored32).
+  /// as one 16-byte store when n == 32 (see load_stored32). The 16 pair bytes are formed in the low bytes
+  /// of the int64 lanes, gathered into 16 dwords by one two-source permute and narrowed ONCE: two
+  /// narrowings (vpmovqb) and a join cost twice as much in the int4 dense row (Zen 5, MUTAG).
   static void store_s4_quads(uint8_t* p, I64 even0, I64 odd0, I64 even1, I64 odd1, int n) {
     if (n < 2 * kLanes)
       odd1 = _mm512_maskz_mov_epi64(static_cast<__mmask8>((1u << ((n - kLanes) / 2)) - 1u), odd1);
-    const __m128i bytes = _mm_unpacklo_epi64(pack_s4_pairs(even0, odd0), pack_s4_pairs(even1, odd1));
+    // Dword 2i of a pair vector is the low dword of int64 lane i: dwords 0, 2, .., 14 of the first vector,
+    // then of the second.
+    const __m512i even_dwords = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m128i bytes = _mm512_cvtepi32_epi8(
+        _mm512_permutex2var_epi32(pair_nibbles(even0, odd0), even_dwords, pair_nibbles(even1, odd1)));
     if (n == 2 * kLanes) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
     } else {
@@ -232,8 +245,16 @@ struct Avx512 {
     return _mm512_xor_si512(load_bytes64(p, n), _mm512_set1_epi8(-128));
   }
   /// Activation rows start on a byte boundary and k is a multiple of kStep, so p is a whole byte.
+  /// Each nibble is moved into its own byte (bit 7 clear) and looked up (vpshufb) in a table of x + 128,
+  /// x its sign-extended value: 4 operations where unpack_nibbles64 and the offset take 8.
   static X load_x_s4(const uint8_t* p, int n) {
-    return _mm512_xor_si512(unpack_nibbles64(load_stored32(p, (n + 1) / 2)), _mm512_set1_epi8(-128));
+    const __m512i words = _mm512_cvtepu8_epi16(load_stored32(p, (n + 1) / 2));
+    // Word k = packed byte k: its low nibble to byte 2k, its high nibble to byte 2k + 1.
+    const __m512i nibbles =
+        _mm512_and_si512(_mm512_or_si512(words, _mm512_slli_epi16(words, 4)), _mm512_set1_epi16(0x0F0F));
+    const __m512i offset_values = _mm512_broadcast_i32x4(_mm_setr_epi8(
+        -128, -127, -126, -125, -124, -123, -122, -121, 120, 121, 122, 123, 124, 125, 126, 127));
+    return _mm512_shuffle_epi8(offset_values, nibbles);
   }
   static W load_w_s8(const uint8_t* p, int n) { return load_bytes64(p, n); }
   /// n (<= 64) int4 weights from element `index` of a contiguously packed matrix (may start mid-byte);
@@ -314,6 +335,8 @@ struct Avx512 {
   static I64 load_i64(const int64_t* p) { return _mm512_loadu_si512(p); }
   /// Variable arithmetic shift of each int64 lane.
   static I64 srav64(I64 a, I64 s) { return _mm512_srav_epi64(a, s); }
+  /// Variable left shift of each int64 lane (wrapping).
+  static I64 sllv64(I64 a, I64 s) { return _mm512_sllv_epi64(a, s); }
   /// Even dwords from a, odd dwords from b.
   static I32 blend_odd(I32 a, I32 b) { return _mm512_mask_blend_epi32(0xAAAA, a, b); }
 

@@ -73,6 +73,11 @@ struct Neon {
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
+  /// widen16_pairs' out[0] and out[1] only: all a tile of at most 2 * kLanes elements uses.
+  static void widen16_pairs_low(U16 even, U16 odd, I32* out) {
+    out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(even)));
+    out[1] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(odd)));
+  }
   static void widen16_pairs(U16 even, U16 odd, I32* out) {
     out[0] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(even)));
     out[1] = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(odd)));

@@ -123,7 +123,9 @@ TEST_P(AggregateSimdTest, ShortInt4TilesRequantizedJoined) {
                         .build();
   const Csr hub = testutil::star_into_center(5000);
   std::vector<int32_t> widths;
-  for (int32_t cols = 1; cols <= 20; ++cols) widths.push_back(cols);
+  // 1..33: int4 rows of at most 2 * kLanes elements take the two-vector pair path (aggregate-body.h,
+  // reduce_tiles<2>), up to 16 (AVX2) or 32 (AVX-512) elements, and 17 / 33 the four-vector one.
+  for (int32_t cols = 1; cols <= 33; ++cols) widths.push_back(cols);
   for (int32_t cols = 65; cols <= 80; ++cols) widths.push_back(cols);
   widths.push_back(129);
   widths.push_back(130);

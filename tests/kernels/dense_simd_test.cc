@@ -30,6 +30,9 @@ struct DenseOperand {
   bool bias = true;
   /// Weights and features at the extremes (|x - zx| = 255, w = -128 / -8) instead of random values.
   bool extreme = false;
+  /// When > 0, every channel's shift (else random), and the last channel's when last_shift > 0.
+  int32_t shift = 0;
+  int32_t last_shift = 0;
 };
 
 /// TwinDense(table).rows(9).main({...}).extra({...}).out(33, 4, -3).relu(true).seed(5).check()
@@ -177,8 +180,10 @@ class TwinDense {
       // Any multiplier and any Dense shift, 1 to 62.
       b.rq.multiplier.push_back(
           static_cast<int32_t>(rng.uniform_int(int64_t{1} << 30, (int64_t{1} << 31) - 1)));
-      b.rq.shift.push_back(
-          static_cast<int32_t>(rng.chance(0.1) ? rng.uniform_int(1, 62) : rng.uniform_int(30, 50)));
+      const int32_t random_shift =
+          static_cast<int32_t>(rng.chance(0.1) ? rng.uniform_int(1, 62) : rng.uniform_int(30, 50));
+      const int32_t fixed_shift = op.last_shift > 0 && c == out_cols_ - 1 ? op.last_shift : op.shift;
+      b.rq.shift.push_back(fixed_shift > 0 ? fixed_shift : random_shift);
     }
     return b;
   }
@@ -329,6 +334,43 @@ TEST_P(DenseSimdTest, SaturatesBothWays) {
       ASSERT_TRUE(TwinDense(table()).rows(5).main(main).out(out_cols, bits, 0).seed(seed++).check());
       ASSERT_TRUE(
           TwinDense(table()).rows(5).main(main).out(out_cols, bits, 2).relu(true).seed(seed++).check());
+    }
+  }
+}
+
+TEST_P(DenseSimdTest, OutputZeroPointFoldedUpToShift54) {
+  // The packed twins add the output zero point into the rounding constants when no channel's shift
+  // exceeds 54 (dense-body.h, kDenseFoldShiftMax), where zo * 2^shift plus the largest product still
+  // fits int64; one channel at 55 takes the unfolded path. Extreme zero points, the worst-case accumulator
+  // (extreme operands) and random ones, 16 / 32 (int4: one 16-byte row store) / 33 channels, with and
+  // without an extra input.
+  uint64_t seed = 500;
+  for (int bits : {8, 4}) {
+    for (int32_t last_shift : {0, 55, 62}) {
+      for (int32_t shift : {1, 31, 54}) {
+        for (bool extreme : {true, false}) {
+          for (int32_t out_cols : {16, 32, 33}) {
+            for (int32_t zo : {testutil::qmin_of(bits), testutil::qmax_of(bits)}) {
+              DenseOperand main{29, bits, bits, extreme ? testutil::qmin_of(bits) : 1, true, extreme};
+              main.shift = shift;
+              main.last_shift = last_shift;
+              DenseOperand extra{9, bits, bits, 0, true, false};
+              extra.shift = shift;
+              ASSERT_TRUE(TwinDense(table()).rows(7).main(main).out(out_cols, bits, zo).seed(seed++).check())
+                  << "bits " << bits << " shift " << shift << " last " << last_shift << " cols " << out_cols;
+              ASSERT_TRUE(TwinDense(table())
+                              .rows(6)
+                              .main(main)
+                              .extra(extra)
+                              .out(out_cols, bits, zo)
+                              .relu(true)
+                              .seed(seed++)
+                              .check())
+                  << "bits " << bits << " shift " << shift << " last " << last_shift << " cols " << out_cols;
+            }
+          }
+        }
+      }
     }
   }
 }
