@@ -4,6 +4,7 @@ runtime's float path (qgnn-run) predicts what it predicts. Without that, a speed
 compare different networks."""
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -132,6 +133,15 @@ def test_sage_and_gin_follow_pyg_and_equal_qgnn_semantics(tmp_path):
     assert not std.takes_sparse_features()  # PyG's SAGEConv gathers raw rows first
     assert_same(*outputs(std, ref, gs))
 
+    # A leading Linear also takes sparse features (torch.sparse.mm(X, W)), then the GCN its dense output.
+    torch.manual_seed(5)
+    mlp_first = qnn.GraphModel(qnn.Linear(40, 16, relu=True), qnn.GCNConv(16, 3))
+    qgnn.export(mlp_first, tmp_path / "mlp_first.qgnn")
+    ref = qgnn.load(tmp_path / "mlp_first.qgnn")
+    std = torch_standard.standard_from_qgnn(ref)
+    assert isinstance(std.layers[0], torch_standard.FirstLinear) and std.takes_sparse_features()
+    assert_same(*outputs(std, ref, gs, sparse=True))
+
     graph_ptr = [0, 10, 25, 31, 40]
     row_ptr, col_idx = random_graph(rng, 40, 3, graph_ptr)
     graphs = GraphSet(name="graphs", task=GRAPH_CLASSIFICATION, graph_ptr=graph_ptr, row_ptr=row_ptr,
@@ -188,7 +198,7 @@ def test_bundled_cora_model_standard_equals_qgnn_semantics(datasets, tmp_path):
         pytest.skip("models/cora_gcn_f32.qgnn or ../shared/datasets/planetoid is absent")
     data = tmp_path / "cora.qgd"
     subprocess.run([sys.executable, "-m", "qgnn.data", "planetoid", str(planetoid), "cora", "-o", str(data)],
-                   check=True, capture_output=True, env={"PYTHONPATH": str(REPO / "python")})
+                   check=True, capture_output=True, env=dict(os.environ, PYTHONPATH=str(REPO / "python")))
     ref = qgnn.load(model_path)
     std = torch_standard.standard_from_qgnn(ref)
     gs = read_qgd(data)
