@@ -1,15 +1,32 @@
 #!/usr/bin/python3
-"""PyTorch eager baseline for qgnn-bench: the same network (a float .qgnn read back with qgnn.load, so the
-layers are identical) on the same batches of the same .qgd data set, timed the same way.
+"""PyTorch eager baseline for qgnn-bench: the same network as a float .qgnn (read with qgnn.load, weights
+copied), run the way PyTorch users run it, on the same batches of the same .qgd data set, timed the same way.
 
     PYTHONPATH=python /usr/bin/python3 bench/pytorch_baseline.py MODEL.qgnn DATA.qgd \
+        [--semantics standard|qgnn|all] [--sparse auto|yes|no] [--layout coo|csr] \
         [--batch B] [--threads N] [--warmup W] [--repeat R] [--json]
 
+Variants, timed interleaved (every pass runs each variant over all batches in turn):
+  dense           the standard formulation (bench/torch_standard.py: PyG's GCNConv / SAGEConv / GINConv as
+                  users write them, transform-first GCN, the normalised adjacency as one torch.sparse matrix),
+                  features a dense float32 tensor;
+  sparse          the same with the features as a torch sparse tensor (X_sparse·W by torch.sparse.mm), run
+                  where the features are sparse (--sparse auto: at most 10 % non-zero, like bag-of-words Cora
+                  at 1.3 % or PubMed's TF-IDF at 10 %) and the first layer is transform-first;
+  int8-dynamic    PyTorch's own INT8: torch.ao.quantization.quantize_dynamic on the standard formulation's
+                  torch.nn.Linear layers (dense features);
+  qgnn-semantics  PyTorch running qgnn's aggregate-first semantics (qgnn.load's qgnn.nn model: index_select +
+                  index_add_ over the input width). Not how anyone runs GCN; kept, labelled, only to compare with
+                  earlier reports (--semantics qgnn or all).
+--semantics standard (the default) runs dense, sparse and int8-dynamic.
+
 Batches are built like qgnn-bench's: graph classification cuts all graphs, in order, into batches of B
-consecutive graphs; node classification runs the whole graph in one forward. The per-batch index tensors
-(qgnn.nn.Graph) are built before timing, as qgnn's setup is not part of its invoke time; a timed forward is
-`model(x, graph)` under torch.no_grad() in eval mode, float32. Prints latency per forward (p50 / p99 /
-mean, µs), per graph, and graphs/s.
+consecutive graphs; node classification runs the whole graph in one forward. Per-batch graph structures
+(sparse matrices, index tensors) and sparse feature tensors are built before timing, as qgnn's setup is not part
+of its invoke time; a timed forward runs under torch.no_grad() in eval mode, float32. Before timing, every
+variant's outputs over all batches are compared with the qgnn.nn model's (which tests/test_runtime_float.py ties
+to the runtime): a float variant that differs by more than 1e-3 of the largest output is refused as not the same
+network. Prints latency per forward (p50 / p99 / mean, µs), per graph, and graphs/s, per variant.
 """
 
 from __future__ import annotations
@@ -17,12 +34,28 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import sys
 import time
-from typing import List, Tuple
+import warnings
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # torch_standard beside this file
+
+LABELS = {
+    "dense": "PyTorch standard formulation (transform-first GCN, torch.sparse adjacency), dense features",
+    "sparse": "PyTorch standard formulation, sparse features (torch.sparse.mm(X, W) in the first layer)",
+    "int8-dynamic": "PyTorch dynamic INT8 (quantize_dynamic on the standard formulation's Linear layers), "
+                    "dense features",
+    "qgnn-semantics": "PyTorch running qgnn's aggregate-first semantics (qgnn.load; not how users run it)",
+}
+SEMANTICS = {"standard": ("dense", "sparse", "int8-dynamic"), "qgnn": ("qgnn-semantics",),
+             "all": ("dense", "sparse", "int8-dynamic", "qgnn-semantics")}
+SPARSE_AUTO_DENSITY = 0.10
+AGREEMENT = 1e-3  # float variants: max |difference| over the largest |output| of the qgnn.nn model
 
 
 def _batches(gs, batch: int) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
@@ -49,51 +82,125 @@ def _percentile(sorted_us: List[float], p: float) -> float:
     return sorted_us[min(max(rank, 1), len(sorted_us)) - 1]
 
 
-def run(model_path: str, data_path: str, batch: int, threads: int, warmup: int, repeat: int) -> dict:
+def _variants(model_path: str, gs, batch: int, semantics: str, sparse: str, layout: str):
+    """{name: (forward callables, one per batch)}, the qgnn.nn reference forwards, skipped {name: reason}."""
     import torch
 
     from qgnn import load
     from qgnn.nn import Graph
+    from torch_standard import Adjacency, standard_from_qgnn
+
+    ref_model = load(model_path)
+    std = standard_from_qgnn(ref_model)
+    x_all = np.asarray(gs.features, dtype=np.float32)
+    density = float(np.count_nonzero(x_all)) / max(1, x_all.size)
+    wanted = SEMANTICS[semantics]
+    skipped: Dict[str, str] = {}
+    if "sparse" in wanted:
+        if sparse == "no":
+            skipped["sparse"] = "--sparse no"
+        elif not std.takes_sparse_features():
+            skipped["sparse"] = ("the first layer aggregates raw features (PyG's SAGEConv / GINConv gather rows): "
+                                 "sparse features go only into a transform-first first layer")
+        elif sparse == "auto" and density > SPARSE_AUTO_DENSITY:
+            skipped["sparse"] = (f"features {density * 100:.1f} % non-zero, above --sparse auto's "
+                                 f"{SPARSE_AUTO_DENSITY * 100:.0f} % (--sparse yes forces it)")
+    int8 = None
+    if "int8-dynamic" in wanted:
+        int8 = torch.ao.quantization.quantize_dynamic(std, {torch.nn.Linear}, dtype=torch.qint8)
+    items = []
+    for x, rp, ci, gp in _batches(gs, batch):
+        graph = Graph(rp, ci, gp)
+        xt = torch.from_numpy(np.ascontiguousarray(x))
+        with warnings.catch_warnings():  # torch 1.13: "Sparse CSR tensor support is in beta state"
+            warnings.simplefilter("ignore", UserWarning)
+            xs = xt.to_sparse() if layout == "coo" else xt.to_sparse_csr()
+            items.append((xt, xs, graph, Adjacency(graph, layout)))
+    forwards: Dict[str, List[Callable]] = {}
+    for name in wanted:
+        if name in skipped:
+            continue
+        if name == "dense":
+            forwards[name] = [lambda x=x, a=a, g=g: std(x, a, g) for x, _, g, a in items]
+        elif name == "sparse":
+            forwards[name] = [lambda xs=xs, a=a, g=g: std(xs, a, g) for _, xs, g, a in items]
+        elif name == "int8-dynamic":
+            forwards[name] = [lambda x=x, a=a, g=g: int8(x, a, g) for x, _, g, a in items]
+        else:
+            forwards[name] = [lambda x=x, g=g: ref_model(x, g) for x, _, g, _ in items]
+    reference = [lambda x=x, g=g: ref_model(x, g) for x, _, g, _ in items]
+    return forwards, reference, skipped, density, len(items), sum(g.num_graphs for _, _, g, _ in items)
+
+
+def _agreement(forwards: List[Callable], reference: List[Callable]) -> dict:
+    """Max |difference| to the qgnn.nn model's outputs, absolute and over its largest |output|; argmax match."""
+    diff, scale, same, rows = 0.0, 0.0, 0, 0
+    for f, r in zip(forwards, reference):
+        y, ref = f(), r()
+        diff = max(diff, float((y - ref).abs().max()) if ref.numel() else 0.0)
+        scale = max(scale, float(ref.abs().max()) if ref.numel() else 0.0)
+        same += int((y.argmax(1) == ref.argmax(1)).sum())
+        rows += ref.shape[0]
+    return {"max_abs_diff": diff, "max_rel_diff": diff / scale if scale > 0 else diff,
+            "argmax_agreement": same / rows if rows else 1.0}
+
+
+def run(model_path: str, data_path: str, batch: int, threads: int, warmup: int, repeat: int,
+        semantics: str = "standard", sparse: str = "auto", layout: str = "coo") -> dict:
+    import torch
+
     from qgnn.qgd import read_qgd
 
     torch.set_num_threads(threads)
-    model = load(model_path)
-    model.eval()
     gs = read_qgd(data_path)
-    work = []
-    graphs_per_pass = 0
-    for x, rp, ci, gp in _batches(gs, batch):
-        work.append((torch.from_numpy(np.ascontiguousarray(x)), Graph(rp, ci, gp)))
-        graphs_per_pass += len(gp) - 1
-    samples: List[float] = []
-    pass_us: List[float] = []
+    forwards, reference, skipped, density, invokes, graphs_per_pass = _variants(
+        model_path, gs, batch, semantics, sparse, layout)
     with torch.no_grad():
+        agreement = {name: _agreement(fs, reference) for name, fs in forwards.items()}
+        for name, a in agreement.items():
+            if name != "int8-dynamic" and a["max_rel_diff"] > AGREEMENT:
+                raise RuntimeError(f"the {name} variant is not the same network as {model_path}: its outputs "
+                                   f"differ from qgnn.load's by {a['max_abs_diff']:.3g} "
+                                   f"({a['max_rel_diff']:.2e} of the largest output)")
+        samples: Dict[str, List[float]] = {name: [] for name in forwards}
+        pass_us: Dict[str, List[float]] = {name: [] for name in forwards}
         for p in range(warmup + repeat):
-            total = 0.0
-            for x, graph in work:
-                t0 = time.perf_counter_ns()
-                model(x, graph)
-                us = (time.perf_counter_ns() - t0) / 1000.0
-                total += us
+            for name, fs in forwards.items():
+                total = 0.0
+                for f in fs:
+                    t0 = time.perf_counter_ns()
+                    f()
+                    us = (time.perf_counter_ns() - t0) / 1000.0
+                    total += us
+                    if p >= warmup:
+                        samples[name].append(us)
                 if p >= warmup:
-                    samples.append(us)
-            if p >= warmup:
-                pass_us.append(total)
-    s = sorted(samples)
-    graphs_per_invoke = graphs_per_pass / len(work)
+                    pass_us[name].append(total)
+    graphs_per_invoke = graphs_per_pass / invokes
+    variants = {}
+    for name in forwards:
+        s = sorted(samples[name])
+        variants[name] = {
+            "label": LABELS[name],
+            "invoke_us": {"p50": _percentile(s, 50), "p99": _percentile(s, 99), "mean": sum(s) / len(s),
+                          "min": s[0], "max": s[-1]},
+            "graph_us": _percentile(s, 50) / graphs_per_invoke,
+            "graphs_per_s": 1e6 * graphs_per_pass * repeat / sum(pass_us[name]),
+            "pass_us": pass_us[name],
+            "vs_qgnn_nn": agreement[name],
+        }
     return {
         "model": model_path,
         "data": data_path,
-        "framework": f"PyTorch {torch.__version__} eager (float32)",
+        "framework": f"PyTorch {torch.__version__} eager (float32; INT8 engine {torch.backends.quantized.engine})",
         "python": platform.python_version(),
-        "options": {"batch": batch, "threads": threads, "warmup": warmup, "repeat": repeat},
+        "options": {"batch": batch, "threads": threads, "warmup": warmup, "repeat": repeat,
+                    "semantics": semantics, "sparse": sparse, "layout": layout},
+        "feature_density": density,
         "graphs_per_pass": graphs_per_pass,
-        "invokes_per_pass": len(work),
-        "invoke_us": {"p50": _percentile(s, 50), "p99": _percentile(s, 99), "mean": sum(s) / len(s),
-                      "min": s[0], "max": s[-1]},
-        "graph_us": _percentile(s, 50) / graphs_per_invoke,
-        "graphs_per_s": 1e6 * graphs_per_pass * repeat / sum(pass_us),
-        "pass_us": pass_us,
+        "invokes_per_pass": invokes,
+        "variants": variants,
+        "skipped": skipped,
     }
 
 
@@ -101,6 +208,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model", help="float .qgnn model")
     ap.add_argument("data", help=".qgd data set")
+    ap.add_argument("--semantics", choices=sorted(SEMANTICS), default="standard",
+                    help="standard: PyG's formulation (dense, sparse, int8-dynamic); qgnn: PyTorch running qgnn's "
+                         "aggregate-first semantics; all: both")
+    ap.add_argument("--sparse", choices=("auto", "yes", "no"), default="auto",
+                    help=f"sparse-feature variant: auto = when at most {SPARSE_AUTO_DENSITY * 100:.0f} %% of the "
+                         "features are non-zero")
+    ap.add_argument("--layout", choices=("coo", "csr"), default="coo",
+                    help="torch sparse layout of the adjacency and the sparse features (COO was the faster on "
+                         "Cora with torch 1.13)")
     ap.add_argument("--batch", type=int, default=1, help="graphs per forward (graph classification)")
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     ap.add_argument("--warmup", type=int, default=2, help="untimed passes")
@@ -112,17 +228,24 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     try:
-        r = run(args.model, args.data, args.batch, args.threads, args.warmup, args.repeat)
+        r = run(args.model, args.data, args.batch, args.threads, args.warmup, args.repeat, args.semantics,
+                args.sparse, args.layout)
     except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: torch's shape mismatch, model vs data
         print(f"pytorch_baseline: error: {args.model} on {args.data}: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(r, indent=2))
-    else:
-        lat = r["invoke_us"]
-        print(f"{r['framework']}: {r['model']} on {r['data']}, batch {args.batch}, {args.threads} thread(s)")
-        print(f"  forward p50 {lat['p50']:.1f} us  p99 {lat['p99']:.1f} us  mean {lat['mean']:.1f} us; "
-              f"per graph {r['graph_us']:.2f} us, {r['graphs_per_s']:.1f} graphs/s")
+        return 0
+    print(f"{r['framework']}: {r['model']} on {r['data']}, batch {args.batch}, {args.threads} thread(s), "
+          f"features {r['feature_density'] * 100:.2f} % non-zero")
+    for name, v in r["variants"].items():
+        lat, agree = v["invoke_us"], v["vs_qgnn_nn"]
+        print(f"  {name:<15} forward p50 {lat['p50']:.1f} us  p99 {lat['p99']:.1f} us  mean {lat['mean']:.1f} us; "
+              f"per graph {v['graph_us']:.2f} us, {v['graphs_per_s']:.1f} graphs/s; vs qgnn.load: max rel diff "
+              f"{agree['max_rel_diff']:.1e}, argmax {agree['argmax_agreement'] * 100:.1f} %")
+        print(f"  {'':<15} {v['label']}")
+    for name, why in r["skipped"].items():
+        print(f"  {name:<15} skipped: {why}")
     return 0
 
 
