@@ -5,7 +5,7 @@ docs/accuracy.md (issue 13's targets; NOT run in CI).
     PYTHONPATH=python /usr/bin/python3 scripts/robustness_table.py [--datasets mutag,nci1,imdb-binary,cora,pubmed]
         [--variants stored,raw,zscore,thin] [--runs 0,1,2] [--methods fp32,int8_ptq,int4_qat,int4_ptq]
         [--build build/release] [--jobs 2] [--cache docs/robustness.json] [--out docs/accuracy.md]
-        [--work /tmp/qgnn-robustness] [--fresh] [--markdown-only] [--prepare-only]
+        [--work /tmp/qgnn-robustness] [--fresh] [--requantize] [--markdown-only] [--prepare-only]
 
 Every number comes from a subprocess running a documented command with default options, nothing else:
   data       python3 -m qgnn.data tu | planetoid [--topology-only] and python3 -m qgnn.data variant ...
@@ -199,8 +199,9 @@ def applies(ds: str, variant: str) -> bool:
 
 
 def one_run(build: Path, work: Path, ds: str, variant: str, run: int, methods: list, fold_flag: bool,
-            old: dict) -> dict:
-    """FP32, then each quantized method, of one (data set, variant, seed / fold); `old` = cached methods."""
+            old: dict, reuse_fp32: bool = False) -> dict:
+    """FP32, then each quantized method, of one (data set, variant, seed / fold); `old` = cached methods.
+    reuse_fp32 (--requantize): keep the cached FP32 model file and its score, redo only the quantized methods."""
     model = DATASETS[ds][1]
     data = work / ds / f"{variant}.qgd"
     gs = read_qgd(data)
@@ -243,9 +244,12 @@ def one_run(build: Path, work: Path, ds: str, variant: str, run: int, methods: l
                              cpu=round(made["cpu"] + ran["cpu"], 2))
         res[method] = entry
 
-    made = call([PY, "-m", "qgnn.train", "--data", data, "--model", model, *train_where, "-o", fp32])
-    res["commands"].append(made["command"])
-    score("fp32", fp32, made)
+    if reuse_fp32 and fp32.exists() and old.get("fp32", {}).get("accuracy") is not None:
+        res["commands"] = [c for c in old.get("commands", [])[:2]]  # its training and scoring, as cached
+    else:
+        made = call([PY, "-m", "qgnn.train", "--data", data, "--model", model, *train_where, "-o", fp32])
+        res["commands"].append(made["command"])
+        score("fp32", fp32, made)
     if res["fp32"].get("accuracy") is None:  # no float model: nothing to quantize
         return res
     for method in methods:
@@ -430,6 +434,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(REPO / "docs" / "accuracy.md"))
     ap.add_argument("--work", default="/tmp/qgnn-robustness", help="data sets and models")
     ap.add_argument("--fresh", action="store_true", help="ignore (and overwrite) the cache")
+    ap.add_argument("--requantize", action="store_true",
+                    help="redo the quantized methods of cached runs, reusing their FP32 model files and scores "
+                         "(after a quantizer change; FP32 training is deterministic, so retraining is not needed)")
     ap.add_argument("--markdown-only", action="store_true", help="only regenerate the markdown from the cache")
     ap.add_argument("--prepare-only", action="store_true", help="only make the data sets (variants) in --work")
     args = ap.parse_args(argv)
@@ -485,7 +492,8 @@ def main(argv=None) -> int:
                 continue
             for run in runs:
                 k = f"{ds}/{variant}/{run}"
-                if all(m in cache["results"].get(k, {}) for m in methods):
+                cached = cache["results"].get(k, {})
+                if all(m in cached for m in methods) and not (args.requantize and "fp32" in cached):
                     continue
                 variant_file(work, ds, variant, prep)
                 todo.append((ds, variant, run))
@@ -500,7 +508,7 @@ def main(argv=None) -> int:
         ds, variant, run = item
         t0 = time.perf_counter()
         r = one_run(build, work, ds, variant, run, methods, fold_flag,
-                    cache["results"].get(f"{ds}/{variant}/{run}", {}))
+                    cache["results"].get(f"{ds}/{variant}/{run}", {}), reuse_fp32=args.requantize)
         return item, r, time.perf_counter() - t0
 
     with futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -77,6 +77,7 @@ std::string describe_ranges(const RangeOptions& o) {
   char buffer[96];
   switch (o.method) {
     case RangeMethod::kPauta:
+      if (o.sigma == 0.0) return "pauta, k = 5 (8-bit) / 3 (4-bit)";
       std::snprintf(buffer, sizeof buffer, "pauta, k = %g", o.sigma);
       return buffer;
     case RangeMethod::kPercentile:
@@ -312,12 +313,20 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
       // Per-column input scales (docs/quantization.md): decided from each column's range; the rest of the
       // model is then calibrated in the normalised domain (features / gains, weights * gains).
       std::vector<ActivationRange> column_ranges;
-      for (const ActivationStats& c : collect_column_statistics(batches, model.value.input_dim))
-        column_ranges.push_back(input_column_range(c, options.ranges, config.value.input_bits));
+      ActivationRange indicators;
+      for (const ActivationStats& c : collect_column_statistics(batches, model.value.input_dim)) {
+        bool indicator = false;
+        column_ranges.push_back(input_column_range(c, options.ranges, config.value.input_bits, &indicator));
+        if (indicator) {
+          indicators.min = std::min(indicators.min, column_ranges.back().min);
+          indicators.max = std::max(indicators.max, column_ranges.back().max);
+        }
+      }
       Result<InputColumnChoice> chosen =
           choose_input_columns(column_ranges, input_scales, column_scales_blocker(model.value));
       if (!chosen.ok()) return R::failure("--input-scales: " + chosen.error);
       columns = std::move(chosen.value);
+      columns.indicator_range = indicators;
       if (!columns.reason.empty()) r.value.notes.push_back(columns.reason);
       if (columns.per_column) {
         calibration_model = fold_input_gains(model.value, columns.gains);

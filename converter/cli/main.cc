@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
                  "raw attributes beside one-hot labels), tensor (one scale) or column")
       ->check(CLI::IsMember({"auto", "tensor", "column"}))
       ->capture_default_str();
-  app.add_option("--sigma", options.ranges.sigma, "Pauta: k of mean +- k sigma")->capture_default_str();
+  app.add_option("--sigma", options.ranges.sigma, "Pauta: k of mean +- k sigma [default: 5 for 8-bit, 3 for 4-bit]");
   app.add_option("--percentile", options.ranges.percentile,
                  "Percentile P in (50, 100]: clip to [100-P, P] [default: 99.9 for 8-bit, 99 for 4-bit]");
   app.add_option("--max-nodes", options.limits.max_nodes, "Declared nodes per batch (0: the runtime's cap)");

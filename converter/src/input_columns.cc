@@ -79,13 +79,16 @@ std::vector<ActivationStats> collect_column_statistics(const std::vector<GraphBa
   return stats;
 }
 
-ActivationRange input_column_range(const ActivationStats& stats, const RangeOptions& options, int bits) {
+ActivationRange input_column_range(const ActivationStats& stats, const RangeOptions& options, int bits,
+                                   bool* indicator) {
+  if (indicator != nullptr) *indicator = false;
   if (stats.empty()) return ActivationRange{};
   // Distinct non-zero values of the sorted sample (a subsample of a continuous column has many anyway).
   size_t distinct = 0;
-  for (size_t i = 0; i < stats.sample.size() && distinct <= kDiscreteColumnValues; ++i)
+  for (size_t i = 0; i < stats.sample.size() && distinct <= kIndicatorColumnValues; ++i)
     distinct += (i == 0 || stats.sample[i] != stats.sample[i - 1]) ? 1 : 0;
-  if (!stats.subsampled() && distinct <= kDiscreteColumnValues) {
+  if (!stats.subsampled() && distinct <= kIndicatorColumnValues) {
+    if (indicator != nullptr) *indicator = true;
     ActivationRange r;
     r.min = stats.min;
     r.max = stats.max;
@@ -135,11 +138,7 @@ Result<InputColumnChoice> choose_input_columns(const std::vector<ActivationRange
       return R::failure("per-column input scales: every input column is 0");
     return r;
   }
-  if (mode == InputScaleMode::kTensor) {
-    r.value.tensor_range.min = static_cast<float>(union_lo);
-    r.value.tensor_range.max = static_cast<float>(union_hi);
-    return r;
-  }
+  if (mode == InputScaleMode::kTensor) return r;
   double narrowest = std::numeric_limits<double>::infinity();
   size_t narrowest_column = live.front();
   for (size_t k : live) {
@@ -150,8 +149,6 @@ Result<InputColumnChoice> choose_input_columns(const std::vector<ActivationRange
     }
   }
   const double union_span = union_hi - union_lo;
-  r.value.tensor_range.min = static_cast<float>(union_lo);
-  r.value.tensor_range.max = static_cast<float>(union_hi);
   if (mode == InputScaleMode::kAuto && narrowest * kColumnSpanRatio >= union_span) return r;
   if (!blocker.empty()) {
     if (mode == InputScaleMode::kColumn) return R::failure("per-column input scales: " + blocker);
@@ -237,7 +234,11 @@ Result<ModelDesc> quantize_with_column_scales(const ModelDesc& float_model, Cali
                                               QuantizationReport* report) {
   using R = Result<ModelDesc>;
   if (!choice.per_column) {
-    if (!choice.tensor_range.empty()) ranges.input = choice.tensor_range;
+    const ActivationRange& extra = choice.indicator_range;
+    if (!extra.empty()) {
+      ranges.input.min = ranges.input.empty() ? extra.min : std::min(ranges.input.min, extra.min);
+      ranges.input.max = ranges.input.empty() ? extra.max : std::max(ranges.input.max, extra.max);
+    }
     return quantize_model(float_model, ranges, config, report);
   }
   if (choice.gains.size() != static_cast<size_t>(float_model.input_dim))

@@ -94,8 +94,8 @@ Result<bool> parse_range_method(const std::string& name, RangeMethod* out) {
 
 Result<bool> validate_range_options(const RangeOptions& options) {
   using R = Result<bool>;
-  if (!(std::isfinite(options.sigma) && options.sigma > 0.0)) {
-    return R::failure("the Pauta sigma multiplier must be finite and > 0, got " +
+  if (!(options.sigma == 0.0 || (std::isfinite(options.sigma) && options.sigma > 0.0))) {
+    return R::failure("the Pauta sigma multiplier must be finite and > 0 (or 0 for the default by bits), got " +
                       std::to_string(options.sigma));
   }
   const double p = options.percentile;
@@ -109,6 +109,11 @@ Result<bool> validate_range_options(const RangeOptions& options) {
 double effective_percentile(const RangeOptions& options, int bits) {
   if (options.percentile != 0.0) return options.percentile;
   return bits >= 8 ? 99.9 : 99.0;  // Degree-Quant's, as python/qgnn/qat/observers.py DEFAULT_PERCENTILES
+}
+
+double effective_sigma(const RangeOptions& options, int bits) {
+  if (options.sigma != 0.0) return options.sigma;
+  return bits >= 8 ? 5.0 : 3.0;  // python/qgnn/qat/observers.py DEFAULT_PAUTA_K
 }
 
 double ActivationStats::std_dev() const {
@@ -200,7 +205,7 @@ ActivationRange select_range(const ActivationStats& stats, const RangeOptions& o
       if (stats.nonzero_count == 0) break;
       const double sigma =
           std::sqrt(std::max(0.0, stats.nonzero_m2 / static_cast<double>(stats.nonzero_count)));
-      const double k_sigma = options.sigma * sigma;
+      const double k_sigma = effective_sigma(options, bits) * sigma;
       r.min = static_cast<float>(std::max(stats.nonzero_mean - k_sigma, static_cast<double>(stats.min)));
       r.max = static_cast<float>(std::min(stats.nonzero_mean + k_sigma, static_cast<double>(stats.max)));
       break;

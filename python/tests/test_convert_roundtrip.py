@@ -46,7 +46,7 @@ def test_pauta_int8_within_half_a_point(name, tmp_path, cora_qgd):
                    else (MODELS / "cora_gcn_f32.qgnn", cora_qgd))
     out = tmp_path / "int8.qgnn"
     stdout = convert(model, "--calib", data, "--split", "train", "--report", tmp_path / "r.json", "-o", out)
-    assert "pauta, k = 3" in stdout and "bits *=8" in stdout
+    assert "pauta, k = 5 (8-bit) / 3 (4-bit)" in stdout and "bits *=8" in stdout
     float_acc = run_json(model, data, "test")["accuracy"]
     int8 = run_json(out, data, "test")
     assert int8["evaluated"] > 0

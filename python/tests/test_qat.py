@@ -132,12 +132,14 @@ def test_range_estimators():
     v[0] = 1000.0  # outlier
     lo, hi = qat.batch_range(v, "minmax")
     assert hi == 1000.0
-    lo, hi = qat.batch_range(v, "pauta")  # mean +- 3 sigma (sigma = sqrt(11) with the outlier): clipped
+    lo, hi = qat.batch_range(v, "pauta", bits=4)  # 4-bit default: mean +- 3 sigma (sigma = sqrt(11) with the outlier): clipped
     mu, sd = v.mean(), v.std()  # no exact zeros in v: the non-zero statistics are those of all values
     assert (lo, hi) == pytest.approx((max(mu - 3 * sd, v.min()), mu + 3 * sd)) and hi < 11.0
     relu = np.concatenate([np.zeros(900), np.arange(1.0, 100.0), [1000.0]])  # a point mass at 0
     nz = relu[relu != 0]
-    assert qat.batch_range(relu, "pauta") == pytest.approx((0.0, nz.mean() + 3 * nz.std()))
+    assert qat.batch_range(relu, "pauta", bits=4) == pytest.approx((0.0, nz.mean() + 3 * nz.std()))
+    # 8-bit activations default to k = 5 (the converter's effective_sigma): a wider clip where rounding is finer.
+    assert qat.batch_range(relu, "pauta") == pytest.approx((0.0, min(nz.mean() + 5 * nz.std(), relu.max())))
     assert qat.batch_range(np.zeros(5), "pauta") == (0.0, 0.0)
     lo, hi = qat.batch_range(v[1:], "pauta", k=2.0)
     assert hi == pytest.approx(2.0, abs=0.05) and lo == pytest.approx(-2.0, abs=0.05)

@@ -42,13 +42,27 @@ def test_degrading_qat_keeps_the_best_epoch(tmp_path, capsys, nodes):
     accs, best = s["qat"]["epoch_acc"], s["qat"]["selected_epoch"]
     assert s["qat"]["selection_split"] == "val" and len(accs) == 5
     assert min(accs[1:]) < accs[0] - 0.3  # the run really degraded (else this test could not fail)
-    assert accs[best] == max(accs) and accs[best] >= accs[0]
-    assert best == accs.index(max(accs))  # ties: the earliest
+    top = max(accs)
+    margin = (top * (1 - top) / read_qgd(nodes).val.size) ** 0.5  # the one-standard-error rule
+    assert accs[best] >= top - margin - 1e-12 and accs[best] >= accs[0] - margin - 1e-12
+    assert all(a < top - margin - 1e-12 for a in accs[best + 1:])  # the latest within the margin
     assert s["quantized_acc"]["val"] == accs[best]
     data = read_qgd(nodes)
     assert sim.evaluate(read_quantized_model(out), data, "val", 1).accuracy == pytest.approx(accs[best], abs=1e-6)
     assert "QAT epoch 1/4: quantized val acc" in err and f"epoch {best} of 4 kept" in err
     assert f"epoch {best} of 4 kept" in read_quantized_model(out).description
+
+
+def test_one_standard_error_rule():
+    from qgnn.train.quant import select_epoch
+    # Cora-like: 500 validation items, the start best by 3 items, later epochs inside one standard error (1.9
+    # points): the latest is kept.
+    epoch, se = select_epoch([0.776, 0.77, 0.764, 0.766], 500)
+    assert epoch == 3 and abs(se - (0.776 * 0.224 / 500) ** 0.5) < 1e-12
+    # A run that collapses beyond the margin keeps the best.
+    assert select_epoch([0.9, 0.5, 0.4], 100)[0] == 0
+    # A perfect start has no margin: only epochs as good are kept, the latest of them.
+    assert select_epoch([1.0, 0.99, 1.0, 0.98], 50) == (2, 0.0)
 
 
 def test_selection_without_a_validation_split_uses_train(tmp_path, capsys):

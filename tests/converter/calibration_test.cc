@@ -248,11 +248,16 @@ TEST(RangeMethods, FinalizeSortsLargeSamplesLikeStdSort) {
 TEST(RangeOptionsTest, BadOptionsAreRejectedWithTheFieldNamed) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
-  for (double k : {0.0, -1.0, nan, inf}) {
+  for (double k : {-1.0, -0.0001, nan, inf}) {
     const Result<bool> r = validate_range_options(pauta(k));
     EXPECT_FALSE(r.ok()) << k;
     EXPECT_NE(r.error.find("sigma"), std::string::npos) << r.error;
   }
+  // 0 is the default by bits: 5 for 8-bit activations, 3 for 4-bit ones; any other k applies to all.
+  EXPECT_TRUE(validate_range_options(pauta(0.0)).ok());
+  EXPECT_EQ(effective_sigma(pauta(0.0), 8), 5.0);
+  EXPECT_EQ(effective_sigma(pauta(0.0), 4), 3.0);
+  EXPECT_EQ(effective_sigma(pauta(2.5), 8), 2.5);
   for (double p : {50.0, 49.0, 100.5, -1.0, nan, inf, 1e-3}) {
     const Result<bool> r = validate_range_options(percentile(p));
     EXPECT_FALSE(r.ok()) << p;

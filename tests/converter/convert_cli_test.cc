@@ -90,7 +90,7 @@ TEST_F(ConvertCli, QuantizesToInt8) {
   const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " -o " + path("int8.qgnn"));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("calibrated on 12 graphs"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("pauta, k = 3"), std::string::npos) << r.out;  // the default range method
+  EXPECT_NE(r.out.find("pauta, k = 5 (8-bit) / 3 (4-bit)"), std::string::npos) << r.out;  // the default
   const auto bytes = read_file(path("int8.qgnn"));
   ASSERT_TRUE(bytes.ok());
   const auto model = parse_model(bytes.value);
@@ -188,9 +188,10 @@ TEST_F(ConvertCli, RangeMethodsGiveDifferentRanges) {
     ASSERT_TRUE(model.ok()) << model.error;
     input_scales.push_back(model.value.input_quant.scale);
   }
-  // N(0, 1) features: min-max is the widest, then the 0.1 / 99.9 percentiles, then mean +- 3 sigma.
+  // N(0, 1) features: min-max is the widest, the 0.1 / 99.9 percentiles narrower; 8-bit Pauta's mean +- 5 sigma
+  // reaches the observed min / max of these few thousand samples (it clips only real outliers).
   EXPECT_GT(input_scales[0], input_scales[1]);
-  EXPECT_GT(input_scales[0], input_scales[2]);
+  EXPECT_GE(input_scales[0], input_scales[2]);
   const CliResult k2 =
       run(path("float.qgnn") + " --calib " + path("data.qgd") + " --sigma 2 -o " + path("k2.qgnn"));
   ASSERT_EQ(k2.status, 0) << k2.err;

@@ -108,9 +108,9 @@ TEST(InputColumnChoice, ModesAndBlockers) {
 }
 
 // A standardised one-hot column takes two values, the rare one far out (here 1 % of nodes at 9.9): Pauta's
-// mean +- 3 sigma would clip the rare category to 3.1 and erase it; a discrete column keeps its min-max. A
-// continuous column follows the method.
-TEST(InputColumnChoice, DiscreteColumnsKeepTheirMinMax) {
+// mean +- 3 sigma would clip the rare category to 3.1 and erase it; an indicator column keeps its min-max. A
+// column of three values (a count) or a continuous one follows the method.
+TEST(InputColumnChoice, IndicatorColumnsKeepTheirMinMax) {
   ActivationStats rare, continuous;
   std::vector<float> values(1000, -0.1f);
   for (size_t i = 0; i < values.size(); i += 100) values[i] = 9.9f;
@@ -124,20 +124,26 @@ TEST(InputColumnChoice, DiscreteColumnsKeepTheirMinMax) {
   finalize_statistics(&continuous);
   RangeOptions pauta;
   pauta.method = RangeMethod::kPauta;
-  const ActivationRange r = input_column_range(rare, pauta, 8);
+  bool indicator = false;
+  const ActivationRange r = input_column_range(rare, pauta, 8, &indicator);
+  EXPECT_TRUE(indicator);
   EXPECT_EQ(r.min, -0.1f);
   EXPECT_EQ(r.max, 9.9f);
-  const ActivationRange c = input_column_range(continuous, pauta, 8);
+  ActivationStats count;
+  std::vector<float> counts(1000, 1.0f);
+  for (size_t i = 0; i < counts.size(); i += 100) counts[i] = 30.0f;
+  counts[1] = 2.0f;  // three distinct values: not an indicator
+  observe_values(&count, counts.data(), counts.size());
+  finalize_statistics(&count);
+  const ActivationRange n = input_column_range(count, pauta, 8, &indicator);
+  EXPECT_FALSE(indicator);
+  EXPECT_LT(n.max, 30.0f);
+  const ActivationRange c = input_column_range(continuous, pauta, 8, &indicator);
+  EXPECT_FALSE(indicator);
   EXPECT_LT(c.max, 10.0f);  // clipped by mean + 3 sigma
   const ActivationRange s = select_range(continuous, pauta, 8);
   EXPECT_EQ(c.min, s.min);
   EXPECT_EQ(c.max, s.max);
-  // One scale for both: the input range is the union of the column ranges.
-  const auto choice = choose_input_columns({r, c}, InputScaleMode::kTensor, "");
-  ASSERT_TRUE(choice.ok());
-  EXPECT_FALSE(choice.value.per_column);
-  EXPECT_EQ(choice.value.tensor_range.min, std::min(r.min, c.min));
-  EXPECT_EQ(choice.value.tensor_range.max, std::max(r.max, c.max));
 }
 
 TEST(InputColumnChoice, GlobalPoolOnTheInputBlocks) {

@@ -277,7 +277,7 @@ TEST_F(ReportTest, MismatchesAreErrors) {
   EXPECT_FALSE(shape.ok());
   EXPECT_NE(shape.error.find("fc.dense"), std::string::npos) << shape.error;
   RangeOptions bad;
-  bad.sigma = 0.0;
+  bad.sigma = -1.0;
   EXPECT_FALSE(build_report(model_, quantized_, stats_, bad, kDefaultThreshold).ok());
   // The activations are measured on the statistics' non-zero samples: statistics without one are refused.
   const auto no_sample = collect_statistics(model_, batches_, 0);

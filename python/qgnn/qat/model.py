@@ -175,7 +175,7 @@ class QATModel(torch.nn.Module):
     def __init__(self, model: qnn.GraphModel, bits: BitsSpec = 8, ranges: str = "pauta",
                  momentum: Optional[float] = 0.1, degree_quant: bool = False,
                  dq_probs: Optional[Tuple[float, float]] = None, percentiles: Optional[Tuple[float, float]] = None,
-                 pauta_k: float = 3.0, int8_logits: bool = True, name: str = "model", seed: int = 0,
+                 pauta_k: Optional[float] = None, int8_logits: bool = True, name: str = "model", seed: int = 0,
                  input_scales: str = "auto") -> None:
         super().__init__()
         self.model = model
@@ -296,14 +296,14 @@ class QATModel(torch.nn.Module):
         aggregation ((inf, -inf) where there is none), GIN's hidden MLP outputs and the output."""
         ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else (np.inf, -np.inf),
                               [h.range() for h in o["hidden"]], o["output"].range()) for o in self.obs]
-        cols = self.column_ranges()
-        if cols is None:
-            return self.input_obs.range(), ranges
-        # One input scale: the union of the column ranges (each discrete column's min-max kept), as the
-        # converter's InputColumnChoice::tensor_range.
-        lo = np.minimum(np.asarray(cols[0], np.float32), np.float32(0.0))
-        hi = np.maximum(np.asarray(cols[1], np.float32), np.float32(0.0))
-        return (float(lo.min()), float(hi.max())), ranges
+        lo, hi = self.input_obs.range()
+        cols, ind = self.column_ranges(), self.input_col_obs.discrete
+        if cols is not None and ind is not None and np.any(ind) and lo <= hi:
+            # One input scale widened to contain every indicator column's min-max (a rare category must not be
+            # clipped away), as the converter's InputColumnChoice::indicator_range.
+            lo = min(lo, float(np.asarray(cols[0], np.float32)[ind].min()))
+            hi = max(hi, float(np.asarray(cols[1], np.float32)[ind].max()))
+        return (lo, hi), ranges
 
     def float_desc(self, fold_batchnorm: bool = True, ranges_source: Optional[str] = None,
                    **desc_kwargs) -> ModelDesc:

@@ -27,10 +27,18 @@ METHODS = ("minmax", "percentile", "pauta")
 
 # Degree-Quant's percentiles: 0.1 / 99.9 for INT8, 1 / 99 for INT4.
 DEFAULT_PERCENTILES = {8: (0.1, 99.9), 4: (1.0, 99.0)}
+# Pauta's default k by bits, as the converter's effective_sigma: 5 for 8-bit activations, 3 for 4-bit ones (the
+# rounding noise of 8 bits is 16x finer, so clipping the tails costs relatively more there).
+DEFAULT_PAUTA_K = {8: 5.0, 4: 3.0}
+
+
+def pauta_k(k: Optional[float], bits: int) -> float:
+    """k, or the default by bits when k is None."""
+    return DEFAULT_PAUTA_K[8 if bits >= 8 else 4] if k is None else float(k)
 
 
 def batch_range(values: np.ndarray, method: str, bits: int = 8,
-                percentiles: Optional[Tuple[float, float]] = None, k: float = 3.0) -> Tuple[float, float]:
+                percentiles: Optional[Tuple[float, float]] = None, k: Optional[float] = None) -> Tuple[float, float]:
     """[lo, hi] of one batch of values with `method` (float64)."""
     v = np.asarray(values, dtype=np.float64).reshape(-1)
     if v.size == 0:
@@ -52,6 +60,7 @@ def batch_range(values: np.ndarray, method: str, bits: int = 8,
         if nz.size == 0:
             return vmin, vmax
         mu, sigma = float(nz.mean()), float(nz.std())
+        k = pauta_k(k, bits)
         return max(mu - k * sigma, vmin), min(mu + k * sigma, vmax)
     raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
 
@@ -61,7 +70,7 @@ class RangeObserver:
     lo <- (1 - momentum) lo + momentum batch_lo (the first batch initialises)."""
 
     def __init__(self, method: str = "minmax", bits: int = 8, momentum: Optional[float] = 0.1,
-                 percentiles: Optional[Tuple[float, float]] = None, k: float = 3.0) -> None:
+                 percentiles: Optional[Tuple[float, float]] = None, k: Optional[float] = None) -> None:
         if method not in METHODS:
             raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
         self.method, self.bits, self.momentum, self.percentiles, self.k = method, bits, momentum, percentiles, k
@@ -96,7 +105,7 @@ class RangeObserver:
 
 def batch_column_ranges(values: np.ndarray, method: str, bits: int = 8,
                         percentiles: Optional[Tuple[float, float]] = None,
-                        k: float = 3.0) -> Tuple[np.ndarray, np.ndarray]:
+                        k: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
     """batch_range of every column of a [rows, K] batch at once (float64 [K] lows and highs): the same
     estimators, vectorised over the columns (Cora has 1433), so column k gets exactly batch_range(values[:, k])
     up to float rounding. No rows: every column empty (inf, -inf)."""
@@ -129,25 +138,27 @@ def batch_column_ranges(values: np.ndarray, method: str, bits: int = 8,
         safe = np.maximum(count, 1)
         mu = np.where(nz, v, 0.0).sum(axis=0) / safe
         sigma = np.sqrt(np.where(nz, (v - mu) ** 2, 0.0).sum(axis=0) / safe)
+        k = pauta_k(k, bits)
         lo = np.maximum(mu - k * sigma, vmin)
         hi = np.minimum(mu + k * sigma, vmax)
         return np.where(count > 0, lo, vmin), np.where(count > 0, hi, vmax)
     raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
 
 
-# A column with at most this many distinct non-zero values on the calibration data is discrete (one-hot labels,
-# counts, standardised categories): its range is its min-max (converter kDiscreteColumnValues).
-DISCRETE_COLUMN_VALUES = 16
+# A column with at most this many distinct non-zero values on the calibration data is an indicator (one-hot
+# labels, also standardised): its range is its min-max (converter kIndicatorColumnValues). Counts and
+# row-normalised bag-of-words take more values and follow the range method.
+INDICATOR_COLUMN_VALUES = 2
 
 
 def discrete_columns(values) -> np.ndarray:
-    """bool [K]: the columns of a [rows, K] matrix taking at most DISCRETE_COLUMN_VALUES distinct non-zero
-    values."""
+    """bool [K]: the indicator columns of a [rows, K] matrix (at most INDICATOR_COLUMN_VALUES distinct non-zero
+    values)."""
     v = np.sort(np.asarray(values, dtype=np.float32), axis=0)
     if v.shape[0] == 0:
         return np.zeros(v.shape[1], dtype=bool)
     new = np.concatenate([v[:1] != 0, (v[1:] != v[:-1]) & (v[1:] != 0)], axis=0)
-    return new.sum(axis=0) <= DISCRETE_COLUMN_VALUES
+    return new.sum(axis=0) <= INDICATOR_COLUMN_VALUES
 
 
 class ColumnRangeObserver:
@@ -155,13 +166,13 @@ class ColumnRangeObserver:
     absolute or EMA combination and first-batch initialisation, on every column at once."""
 
     def __init__(self, method: str = "minmax", bits: int = 8, momentum: Optional[float] = 0.1,
-                 percentiles: Optional[Tuple[float, float]] = None, k: float = 3.0) -> None:
+                 percentiles: Optional[Tuple[float, float]] = None, k: Optional[float] = None) -> None:
         if method not in METHODS:
             raise ValueError(f"unknown range method {method!r} (one of {', '.join(METHODS)})")
         self.method, self.bits, self.momentum, self.percentiles, self.k = method, bits, momentum, percentiles, k
         self.lo: Optional[np.ndarray] = None
         self.hi: Optional[np.ndarray] = None
-        # Discrete columns (discrete_columns) take their min-max whatever the method, as the converter's
+        # Indicator columns (discrete_columns) take their min-max whatever the method, as the converter's
         # input_column_range: clipping a rare category erases it. None: every column follows the method.
         self.discrete: Optional[np.ndarray] = None
 

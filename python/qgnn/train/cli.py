@@ -397,7 +397,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 def _qat_config(args: argparse.Namespace, task: int) -> QATConfig:
     return QATConfig(bits=args.bits or 8, weight_bits=args.weight_bits, aggregation_bits=args.aggregation_bits,
                      output_bits=args.output_bits, ranges=args.ranges,
-                     pauta_k=3.0 if args.pauta_k is None else args.pauta_k, degree_quant=args.degree_quant,
+                     pauta_k=args.pauta_k, degree_quant=args.degree_quant,
                      epochs=args.qat_epochs, lr=args.qat_lr, distill=args.distill,
                      distill_weight=1.0 if args.distill_weight is None else args.distill_weight,
                      input_scales=args.input_scales or "auto")

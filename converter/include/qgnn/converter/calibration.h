@@ -59,7 +59,9 @@ enum class RangeMethod {
 /// How ranges are chosen from statistics. Checked by validate_range_options.
 struct RangeOptions {
   RangeMethod method = RangeMethod::kMinMax;
-  double sigma = 3.0;  ///< Pauta's k: finite and > 0
+  /// Pauta's k: finite and > 0, or 0 for the default by bits: 5 for 8-bit activations, 3 for 4-bit ones
+  /// (the rounding noise of 8 bits is 16x finer, so clipping the tails costs relatively more there).
+  double sigma = 0.0;
   /// Percentile P in (50, 100]: the range is [percentile(nz, 100 - P), percentile(nz, P)] of the non-zero
   /// values nz, widened to contain 0. 0 picks Degree-Quant's default by bits: 99.9 for 8-bit activations, 99
   /// for 4-bit ones.
@@ -77,6 +79,8 @@ Result<bool> validate_range_options(const RangeOptions& options);
 /// The percentile P a percentile range uses for an activation of `bits` bits (options.percentile, or the
 /// default by bits when it is 0).
 double effective_percentile(const RangeOptions& options, int bits);
+/// The Pauta k an activation of `bits` bits uses (options.sigma, or the default by bits when it is 0).
+double effective_sigma(const RangeOptions& options, int bits);
 
 /// Everything the range methods need to know about one activation over the whole calibration set.
 struct ActivationStats {

@@ -34,14 +34,16 @@ Result<bool> parse_input_scale_mode(const std::string& name, InputScaleMode* out
 /// scale: "auto" then scales per column.
 constexpr double kColumnSpanRatio = 16.0;
 
-/// A column taking at most this many distinct non-zero values on the calibration data (one-hot labels,
-/// counts, standardised categories) is discrete: its range is its min-max, whatever the range method, because
-/// clipping a rare category (a 3-sigma or 99th-percentile bound) erases it rather than trimming noise.
-constexpr size_t kDiscreteColumnValues = 16;
+/// A column taking at most this many distinct non-zero values on the calibration data is an indicator
+/// (one-hot labels, also standardised: two values): its range is its min-max, whatever the range method,
+/// because clipping a rare category (a 3-sigma or 99th-percentile bound) erases it rather than trimming
+/// noise. Columns with more values (counts, row-normalised bag-of-words, attributes) follow the method.
+constexpr size_t kIndicatorColumnValues = 2;
 
-/// The range of one input column: min-max when the column is discrete (kDiscreteColumnValues), else the
-/// range method's. `stats` must be finalized (sorted sample).
-ActivationRange input_column_range(const ActivationStats& stats, const RangeOptions& options, int bits);
+/// The range of one input column: min-max for an indicator column (kIndicatorColumnValues; *indicator set
+/// true), else the range method's. `stats` must be finalized (sorted sample).
+ActivationRange input_column_range(const ActivationStats& stats, const RangeOptions& options, int bits,
+                                   bool* indicator = nullptr);
 
 /// What choose_input_columns decided.
 struct InputColumnChoice {
@@ -49,9 +51,9 @@ struct InputColumnChoice {
   /// The normalised input range is [-negative_reach, 1]: column k divided by gains[k] lies in it.
   double negative_reach = 0.0;
   std::vector<double> gains;  ///< per column (empty when per tensor)
-  /// Per tensor: the input range, the union of the column ranges (each discrete column's min-max kept);
-  /// empty when the choice saw no column (the tensor statistics' range then applies).
-  ActivationRange tensor_range;
+  /// Per tensor: the union of the indicator columns' ranges, which the input range is widened to contain (a
+  /// rare category must not be clipped away); empty when there is no indicator column. Set by the caller.
+  ActivationRange indicator_range;
   std::string reason;  ///< one line for the conversion notes
   ActivationRange normalized_range() const {
     ActivationRange r;
@@ -81,8 +83,8 @@ ModelDesc fold_input_gains(const ModelDesc& float_model, const std::vector<doubl
 /// Divides feature column k of every batch by gains[k] (the normalised domain the folded model reads).
 void divide_features(std::vector<GraphBatch>* batches, const std::vector<double>& gains);
 
-/// quantize_model of the original float model with the input as `choice` says. Per tensor: the input range is
-/// choice.tensor_range (when not empty). Per column: s_in and the zero point from
+/// quantize_model of the original float model with the input as `choice` says. Per tensor: the input range
+/// widened to contain choice.indicator_range. Per column: s_in and the zero point from
 /// the normalised range at config.input_bits, column_scales[k] = float(s_in * gains[k]), weights folded with
 /// column_scales[k] / s_in, the input range replaced by the normalised one. The other ranges must come from
 /// the normalised domain (statistics of fold_input_gains' model on divide_features' batches).
