@@ -213,6 +213,40 @@ std::string pareto_line(const Candidate& c, bool chosen) {
   return std::string(buffer) + c.label + (chosen ? "   <- chosen" : "");
 }
 
+// The collapse check of qgnn-convert (docs/converter.md, "Warnings"): "" when the quantized model answers,
+// else why it does not. Collapsed = its accuracy on the calibration split is at most the majority-class rate
+// + 1 point while the float model is at least 5 points above that rate (the thresholds of python's
+// qgnn.train.quant.check_collapse, which refuses such QAT models the same way).
+Result<std::string> collapse_check(const std::vector<uint8_t>& float_bytes,
+                                   const std::vector<uint8_t>& quantized, const GraphSetDesc& set,
+                                   const std::vector<uint32_t>& indices,
+                                   const std::vector<std::string>& warnings) {
+  using R = Result<std::string>;
+  if (indices.empty()) return R{};
+  std::vector<size_t> counts(std::max<uint32_t>(set.num_classes, 1), 0);
+  for (uint32_t i : indices) {
+    const int32_t label = set.labels[i];
+    if (label >= 0 && static_cast<size_t>(label) < counts.size()) ++counts[static_cast<size_t>(label)];
+  }
+  const double majority = static_cast<double>(*std::max_element(counts.begin(), counts.end())) /
+                          static_cast<double>(indices.size());
+  const Result<RuntimeEvaluation> f = evaluate_on_runtime(float_bytes, set, indices);
+  if (!f.ok()) return R::failure("collapse check, float model: " + f.error);
+  const Result<RuntimeEvaluation> q = evaluate_on_runtime(quantized, set, indices);
+  if (!q.ok()) return R::failure("collapse check, quantized model: " + q.error);
+  R r;
+  if (q.value.accuracy() > majority + 0.01 || f.value.accuracy() < majority + 0.05) return r;
+  char buffer[256];
+  std::snprintf(buffer, sizeof buffer,
+                "the quantized model collapsed to majority-class accuracy on the calibration split: %.4f "
+                "(majority-class rate %.4f) where the float model scores %.4f",
+                q.value.accuracy(), majority, f.value.accuracy());
+  r.value = buffer;
+  if (!warnings.empty()) r.value += "; the activation check warned: " + warnings.front();
+  r.value += "; try --bits 8 for the components named, another --calibration method, or QAT";
+  return r;
+}
+
 // The split of `path` the options name (--split or --val-split, with --fold), with its note and the warning
 // when the float model's training fold (its description) is another one.
 Result<SplitSelection> select(const std::string& path, const GraphSetDesc& set, const std::string& split,
@@ -299,12 +333,16 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
         "--input-scales column needs calibration data and a --calibration method (stored ranges "
         "are per tensor)");
   }
+  GraphSetDesc calibration_set;
+  std::vector<uint32_t> calibration_indices;
   if (have_calibration) {
     const Result<GraphSetDesc> set = load_set(options.calibration_path, model.value);
     if (!set.ok()) return R::failure(set.error);
     const Result<SplitSelection> selected =
         select(options.calibration_path, set.value, options.split, options, model.value, &r.value);
     if (!selected.ok()) return R::failure(selected.error);
+    calibration_set = set.value;
+    calibration_indices = selected.value.indices;
     r.value.calibration_selection = selected.value;
     Result<std::vector<GraphBatch>> b = calibration_batches(set.value, selected.value);
     if (!b.ok()) return R::failure(options.calibration_path + ": " + b.error);
@@ -411,6 +449,17 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
     }
   }
   r.value.warnings.insert(r.value.warnings.end(), activation_warnings.begin(), activation_warnings.end());
+  if (have_calibration) {
+    // No silent collapse: the calibration graphs carry labels, so the quantized model is scored against the
+    // float one on them (the runtime, one graph at a time) before anything is written.
+    const Result<std::string> collapse = collapse_check(model_bytes.value, out_bytes.value, calibration_set,
+                                                        calibration_indices, activation_warnings);
+    if (!collapse.ok()) return R::failure(collapse.error);
+    if (!collapse.value.empty()) {
+      if (!options.force) return R::failure(collapse.value + ". Nothing written; --force writes it anyway");
+      r.value.warnings.push_back("--force: writing a collapsed model: " + collapse.value);
+    }
+  }
   if (options.strict && !activation_warnings.empty()) {
     std::string error = "--strict: the activation check warned, nothing written:";
     for (const std::string& w : activation_warnings) error += "\n  " + w;

@@ -29,6 +29,9 @@ struct ConvertOptions {
   /// Input scales: "auto" (per column when the columns differ in scale), "tensor" or "column"
   /// (docs/quantization.md, "Per-column input scales").
   std::string input_scales = "auto";
+  /// Write the model even when the collapse check refuses it (its accuracy on the calibration split fell to
+  /// the majority-class rate while the float model's is well above).
+  bool force = false;
   /// --calibration: when set, ranges are calibrated with this method even if the model stores ranges.
   bool range_method_given = false;
   RangeOptions ranges;

@@ -45,12 +45,15 @@ int main(int argc, char** argv) {
                  "Range method: pauta (mean +- k sigma), percentile, minmax [default: pauta; a model with "
                  "stored QAT ranges uses those unless this is given]")
       ->check(CLI::IsMember({"pauta", "percentile", "minmax"}));
+  app.add_flag("--force", options.force,
+               "Write the model even when it collapsed to majority-class accuracy on the calibration split");
   app.add_option("--input-scales", options.input_scales,
                  "Input quantization: auto (one scale per feature column when columns differ in scale, e.g. "
                  "raw attributes beside one-hot labels), tensor (one scale) or column")
       ->check(CLI::IsMember({"auto", "tensor", "column"}))
       ->capture_default_str();
-  app.add_option("--sigma", options.ranges.sigma, "Pauta: k of mean +- k sigma [default: 5 for 8-bit, 3 for 4-bit]");
+  app.add_option("--sigma", options.ranges.sigma,
+                 "Pauta: k of mean +- k sigma [default: 5 for 8-bit, 3 for 4-bit]");
   app.add_option("--percentile", options.ranges.percentile,
                  "Percentile P in (50, 100]: clip to [100-P, P] [default: 99.9 for 8-bit, 99 for 4-bit]");
   app.add_option("--max-nodes", options.limits.max_nodes, "Declared nodes per batch (0: the runtime's cap)");

@@ -188,14 +188,69 @@ TEST_F(ConvertCli, RangeMethodsGiveDifferentRanges) {
     ASSERT_TRUE(model.ok()) << model.error;
     input_scales.push_back(model.value.input_quant.scale);
   }
-  // N(0, 1) features: min-max is the widest, the 0.1 / 99.9 percentiles narrower; 8-bit Pauta's mean +- 5 sigma
-  // reaches the observed min / max of these few thousand samples (it clips only real outliers).
+  // N(0, 1) features: min-max is the widest, the 0.1 / 99.9 percentiles narrower; 8-bit Pauta's mean +- 5
+  // sigma reaches the observed min / max of these few thousand samples (it clips only real outliers).
   EXPECT_GT(input_scales[0], input_scales[1]);
   EXPECT_GE(input_scales[0], input_scales[2]);
   const CliResult k2 =
       run(path("float.qgnn") + " --calib " + path("data.qgd") + " --sigma 2 -o " + path("k2.qgnn"));
   ASSERT_EQ(k2.status, 0) << k2.err;
   EXPECT_LT(parse_model(read_file(path("k2.qgnn")).value).value.input_quant.scale, input_scales[2]);
+}
+
+// One-hot labels beside a raw attribute at +-(250 ... 500), read by a Linear that uses only the one-hot block
+// (float accuracy 1.0): with one input scale (--input-scales tensor) every 1 rounds to 0 and the model
+// answers the first class for every node, so the collapse check refuses it (exit 1, nothing written) unless
+// --force; the default per-column scales keep it exact.
+TEST_F(ConvertCli, CollapsedModelIsRefusedAndPerColumnScalesAvoidIt) {
+  constexpr uint32_t kNodes = 60;
+  std::mt19937 rng(7);
+  GraphSetDesc set;
+  set.name = "raw";
+  set.task = Task::kNodeClassification;
+  set.feature_dim = 4;
+  set.num_classes = 3;
+  set.graph_ptr = {0, static_cast<int32_t>(kNodes)};
+  set.row_ptr.assign(kNodes + 1, 0);
+  std::uniform_real_distribution<float> raw(250.0f, 500.0f);
+  for (uint32_t n = 0; n < kNodes; ++n) {
+    const int32_t label = static_cast<int32_t>(n % 3);
+    set.labels.push_back(label);
+    set.train.push_back(n);
+    for (int32_t c = 0; c < 3; ++c) set.features.push_back(c == label ? 1.0f : 0.0f);
+    set.features.push_back((n % 2 == 0 ? 1.0f : -1.0f) * raw(rng));
+  }
+  ASSERT_TRUE(write_file_atomic(path("raw.qgd"), serialize_graph_set(set).value).ok());
+  ModelDesc m;
+  m.name = "onehot";
+  m.task = Task::kNodeClassification;
+  m.input_dim = 4;
+  m.layers = {testing::linear_layer(4, 3, false, rng)};
+  DenseDesc& d = m.layers[0].dense;
+  for (int32_t j = 0; j < 3; ++j) {
+    for (int32_t k = 0; k < 4; ++k) d.weight[static_cast<size_t>(j * 4 + k)] = j == k ? 4.0f : 0.0f;
+    d.bias[static_cast<size_t>(j)] = 0.0f;
+  }
+  ASSERT_TRUE(write_file_atomic(path("onehot.qgnn"), serialize_model(m).value).ok());
+  const std::string base = path("onehot.qgnn") + " --calib " + path("raw.qgd") + " --split train ";
+  const CliResult refused = run(base + "--input-scales tensor -o " + path("t.qgnn"));
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("collapsed to majority-class accuracy on the calibration split: 0.3333"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("float model scores 1.0000"), std::string::npos) << refused.err;
+  EXPECT_FALSE(exists("t.qgnn"));
+  const CliResult forced = run(base + "--input-scales tensor --force -o " + path("t.qgnn"));
+  EXPECT_EQ(forced.status, 0) << forced.err;
+  EXPECT_NE(forced.err.find("--force: writing a collapsed model"), std::string::npos) << forced.err;
+  EXPECT_TRUE(exists("t.qgnn"));
+  const CliResult automatic = run(base + "-o " + path("a.qgnn"));
+  EXPECT_EQ(automatic.status, 0) << automatic.err;
+  EXPECT_NE(automatic.err.find("per-column input scales (auto)"), std::string::npos) << automatic.err;
+  const auto written = parse_model(read_file(path("a.qgnn")).value);
+  ASSERT_TRUE(written.ok()) << written.error;
+  EXPECT_EQ(written.value.input_column_scales.size(), 4u);
+  EXPECT_EQ(written.value.version, kInputColumnsFormatVersion);
 }
 
 TEST_F(ConvertCli, MixedSpecGivesExactlyTheRequestedBits) {
