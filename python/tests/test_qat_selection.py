@@ -53,6 +53,16 @@ def test_degrading_qat_keeps_the_best_epoch(tmp_path, capsys, nodes):
     assert f"epoch {best} of 4 kept" in read_quantized_model(out).description
 
 
+def test_feature_scale_warning():
+    from qgnn.train.cli import feature_scale_warning
+    one_hot = np.eye(4, dtype=np.float32)[np.arange(40) % 4]
+    assert feature_scale_warning(one_hot) == ""
+    raw = np.concatenate([one_hot, np.full((40, 1), 500.0, np.float32)], axis=1)
+    msg = feature_scale_warning(raw)
+    assert "differ in scale by 500x" in msg and "zscore" in msg
+    assert feature_scale_warning(np.zeros((3, 2), np.float32)) == ""
+
+
 def test_one_standard_error_rule():
     from qgnn.train.quant import select_epoch
     # Cora-like: 500 validation items, the start best by 3 items, later epochs inside one standard error (1.9

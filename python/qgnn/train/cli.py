@@ -184,6 +184,30 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             ap.error("--float-out and -o name the same file")
 
 
+# Feature columns whose typical magnitudes differ by more than this factor slow or stall gradient training (a
+# GCN on Cora with four extra columns at +-500 stays near 20 % test accuracy, standardised it reaches 75 %).
+FEATURE_SCALE_RATIO = 100.0
+
+
+def feature_scale_warning(features: np.ndarray) -> str:
+    """A one-line warning when the input columns differ hugely in scale ("" otherwise): the largest column
+    magnitude (max |x| over the column's non-zero values) against the median one."""
+    x = np.abs(np.asarray(features, dtype=np.float64))
+    if x.ndim != 2 or x.size == 0:
+        return ""
+    peak = x.max(axis=0)
+    live = peak[peak > 0]
+    if live.size < 2:
+        return ""
+    ratio = float(live.max() / np.median(live))
+    if ratio <= FEATURE_SCALE_RATIO:
+        return ""
+    return (f"feature columns differ in scale by {ratio:.0f}x (largest |x| {live.max():.4g}, median column "
+            f"{np.median(live):.4g}): float training may stall; standardise them (python3 -m qgnn.data variant "
+            "zscore) or scale the large columns. Quantization handles it (per-column input scales); training "
+            "does not")
+
+
 def _check_data(args: argparse.Namespace, task: int, folds: int) -> None:
     """Checks against the data set (exit status 1)."""
     graph = task == GRAPH_CLASSIFICATION
@@ -242,6 +266,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         gs = read_qgd(args.data)
         folds = num_folds(gs)
         _check_data(args, gs.task, folds)
+        scale_warning = feature_scale_warning(gs.features)
+        if scale_warning and args.init is None:
+            print(f"warning: {args.data}: {scale_warning}", file=sys.stderr, flush=True)
         hp = _hyper(args, gs.task)
         qcfg = _qat_config(args, gs.task) if args.qat else None
         if args.folds == "all":
