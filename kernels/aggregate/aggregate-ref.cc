@@ -56,13 +56,15 @@ int64_t gcn_accumulator(const AggregateInput<kInBits>& in, int32_t node, int32_t
 }
 
 template <int kInBits, int kOutBits>
-void aggregate_impl(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
-                    int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
-                    int32_t row_end) {
+void aggregate_impl(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
+                    QActivation out, int32_t row_begin, int32_t row_end) {
+  const AggregateMode mode = params.mode;
+  const Rescale rq = params.rq;
   const AggregateInput<kInBits> input{graph, detail::ActivationReader<kInBits>(in.data, cols), in.zero_point};
   detail::ActivationWriter<kOutBits> writer(out.data, cols);
   const int32_t zo = out.zero_point;
-  const int32_t lo = qmin(kOutBits), hi = qmax(kOutBits);
+  const int32_t hi = qmax(kOutBits);
+  const int32_t lo = params.relu && zo > qmin(kOutBits) ? zo : qmin(kOutBits);
 
   for (int32_t node = row_begin; node < row_end; ++node) {
     writer.begin_row(node);
@@ -80,7 +82,7 @@ void aggregate_impl(const CsrGraph& graph, AggregateMode mode, QActivationConst 
       int64_t acc = 0;
       switch (mode) {
         case AggregateMode::kSum:
-          acc = sum_accumulator(input, node, col, self_weight_q16);
+          acc = sum_accumulator(input, node, col, params.self_weight_q16);
           break;
         case AggregateMode::kMean:
           acc = sum_accumulator(input, node, col, /*self_weight_q16=*/0);
@@ -89,9 +91,11 @@ void aggregate_impl(const CsrGraph& graph, AggregateMode mode, QActivationConst 
           acc = max_accumulator(input, node, col);
           break;
         case AggregateMode::kGcn:
-          acc = gcn_accumulator(input, node, col, norm_q15);
+          acc = gcn_accumulator(input, node, col, params.norm_q15);
           break;
       }
+      // |acc| < 2^30 (sum) or < 2^20 (GCN's t) and |bias| < 2^30: the sum fits the int32 the twins use.
+      if (params.bias != nullptr) acc += params.bias[col];
       writer.store(node, col,
                    clamp_i64(zo + rescale(acc, row_rescale.multiplier, row_rescale.shift), lo, hi));
     }
@@ -104,9 +108,8 @@ void aggregate(const CsrGraph& graph, const AggregateParams& params, QActivation
                QActivation out, int32_t row_begin, int32_t row_end) {
   detail::dispatch_bits(in.bits, [&](auto in_bits) {
     detail::dispatch_bits(out.bits, [&](auto out_bits) {
-      aggregate_impl<decltype(in_bits)::value, decltype(out_bits)::value>(
-          graph, params.mode, in, cols, params.rq, params.self_weight_q16, params.norm_q15, out, row_begin,
-          row_end);
+      aggregate_impl<decltype(in_bits)::value, decltype(out_bits)::value>(graph, params, in, cols, out,
+                                                                           row_begin, row_end);
     });
   });
 }

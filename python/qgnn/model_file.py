@@ -38,7 +38,7 @@ from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
 QGNN_IDENTIFIER = b"QGNN"
-QGNN_FORMAT_VERSION = 4  # newest version read (include/qgnn/qgnn.h)
+QGNN_FORMAT_VERSION = 5  # newest version read (include/qgnn/qgnn.h)
 BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfolded BatchNorm or list inputs
 BATCH_NORM_FORMAT_VERSION = 2
 DATAFLOW_FORMAT_VERSION = 3  # files whose layers list their inputs (LayerDesc.inputs)

@@ -34,6 +34,16 @@ class Reduce(object):
     MAX = 2
 
 
+# Order of a message-passing layer's aggregation and its Dense update (format version 5).
+class LayerOrder(object):
+    # Aggregate the input features, then apply the Dense: the only order of versions 1-4.
+    AGGREGATE_FIRST = 0
+    # Apply the Dense without its bias to every node (the messages m = x W^T), aggregate the messages, then
+    # add the bias and apply the activation. Less work and memory when the Dense narrows the features (Cora's
+    # first GCN layer aggregates 16 message columns instead of 1433 input columns).
+    TRANSFORM_FIRST = 1
+
+
 class LayerOptions(object):
     NONE = 0
     LinearOptions = 1
@@ -697,7 +707,9 @@ class GCNConvOptions(object):
             return obj
         return None
 
-    # Quantized models: rescale of the normalised sum from the input scale onto `Layer.aggregation.scale`.
+    # Quantized models: AGGREGATE_FIRST, rescale of the normalised sum from the input scale onto
+    # `Layer.aggregation.scale`; TRANSFORM_FIRST, rescale of the normalised message sum plus bias from
+    # `message.scale` onto `Layer.output.scale` (one entry).
     # GCNConvOptions
     def AggregationRequant(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
@@ -708,9 +720,45 @@ class GCNConvOptions(object):
             return obj
         return None
 
-def GCNConvOptionsStart(builder): builder.StartObject(2)
+    # Which runs first (format version 5). TRANSFORM_FIRST, quantized: `dense` maps the input onto `message`
+    # (its requant from s_in * s_w[c] / s_message), its INT32 bias has scale `message.scale` and is added to
+    # the normalised message sum, and `Layer.aggregation` is absent (docs/quantization.md, "Transform-first").
+    # GCNConvOptions
+    def Order(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # Quantized TRANSFORM_FIRST models: quantization of the messages m = x W^T ("message" component).
+    # GCNConvOptions
+    def Message(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = QuantParams()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Stored range (see Range) of the messages m = x W^T, before the bias; any order (a converter may choose
+    # either).
+    # GCNConvOptions
+    def MessageRange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def GCNConvOptionsStart(builder): builder.StartObject(5)
 def GCNConvOptionsAddDense(builder, dense): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(dense), 0)
 def GCNConvOptionsAddAggregationRequant(builder, aggregationRequant): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(aggregationRequant), 0)
+def GCNConvOptionsAddOrder(builder, order): builder.PrependInt8Slot(2, order, 0)
+def GCNConvOptionsAddMessage(builder, message): builder.PrependUOffsetTRelativeSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(message), 0)
+def GCNConvOptionsAddMessageRange(builder, messageRange): builder.PrependStructSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(messageRange), 0)
 def GCNConvOptionsEnd(builder): return builder.EndObject()
 
 
@@ -1303,7 +1351,7 @@ class Model(object):
         self._tab = flatbuffers.table.Table(buf, pos)
 
     # Format version the file was written for: 1, 2 with an unfolded BatchNorm, 3 with explicit Layer.inputs,
-    # 4 with per-column input scales (InputSpec.column_scales).
+    # 4 with per-column input scales (InputSpec.column_scales), 5 with transform-first layers (LayerOrder).
     # Model
     def Version(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))

@@ -93,6 +93,12 @@ struct AggregateParams {
   Rescale rq;               ///< the rescale of the accumulator (kMean folds 1 / degree into it per row)
   int32_t self_weight_q16;  ///< kSum only: GIN's (1 + eps) in Q16; 0 = no self term
   const int32_t* norm_q15;  ///< kGcn only: gcn_norm() factors of EVERY node of the graph; else may be null
+  /// kSum and kGcn only (null for kMean / kMax): a per-column int32 bias (cols entries, |bias| < 2^30) added
+  /// to the accumulator before the rescale, in the accumulator's units (a transform-first layer's bias at the
+  /// message scale); null: none.
+  const int32_t* bias = nullptr;
+  /// Clamp the output at max(qmin, zo) instead of qmin (a transform-first layer's fused ReLU).
+  bool relu = false;
 };
 
 /// Aggregate in-neighbour features and requantize to `out` (p = params):
@@ -103,6 +109,8 @@ struct AggregateParams {
 ///   kMax:  degree 0: out = zo; else acc = max_j x_j - zx; out = clamp(zo + rescale(acc, p.rq))
 ///   kGcn:  acc64 = sum_{j in N(i) ∪ {i}} (x_j - zx) * norm_j; t = rounding_shift_right(acc64 * norm_i, 30);
 ///          out = clamp(zo + rescale(t, p.rq))   (norm_q15 from gcn_norm(), required for kGcn only)
+/// With p.bias (kSum, kGcn): acc (kSum) or t (kGcn) + p.bias[k] is rescaled instead; with p.relu the clamp's
+/// lower bound is max(qmin, zo) (empty kMean / kMax rows give zo either way).
 /// p.norm_q15 must hold the factors of EVERY node of the graph (neighbours are looked up by id), not only of
 /// [row_begin, row_end). An explicit self-loop edge is an ordinary edge (in N(i) and the degree); GCN's own
 /// self-loop comes on top. self_weight_q16 is used by kSum only.
