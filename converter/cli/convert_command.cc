@@ -14,6 +14,7 @@
 #include "qgnn/converter/bit_spec.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/input_columns.h"
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/overflow_check.h"
 #include "qgnn/converter/pareto_plot.h"
 #include "qgnn/converter/progress.h"
@@ -290,6 +291,49 @@ Result<AutoBitsResult> search(const ConvertOptions& options, const Converter& co
   return r;
 }
 
+// Sets each layer's order (--order). Stored QAT ranges describe the intermediate activation of the order
+// they were learned in (aggregation or messages), so a model quantized with them keeps its order under
+// "auto" and cannot be forced into the other; ranges that are not used are dropped when an order changes.
+Result<bool> choose_order(const std::string& order, bool stored_ranges_used, ModelDesc* model,
+                          std::vector<std::string>* notes) {
+  using R = Result<bool>;
+  if (order != "auto" && order != "aggregate-first" && order != "transform-first")
+    return R::failure("expected auto, aggregate-first or transform-first, got '" + order + "'");
+  bool changed = false;
+  for (size_t i = 0; i < model->layers.size(); ++i) {
+    LayerDesc& layer = model->layers[i];
+    if (!layer_traits(layer.kind).transform_first) continue;
+    LayerOrder wanted = order == "transform-first"   ? LayerOrder::kTransformFirst
+                        : order == "aggregate-first" ? LayerOrder::kAggregateFirst
+                        : stored_ranges_used         ? layer.order
+                                                     : cheaper_order(layer);
+    const bool tf = wanted == LayerOrder::kTransformFirst;
+    if (wanted != layer.order) {
+      if (stored_ranges_used) {
+        return R::failure("layer " + std::to_string(i) + " (" + layer.name +
+                          ")'s stored ranges were learned " + (tf ? "aggregate" : "transform") +
+                          "-first; calibrate instead (--calib DATA --calibration METHOD) or use --order auto");
+      }
+      layer.order = wanted;
+      changed = true;
+    }
+    notes->push_back("layer " + std::to_string(i) + " (" + layer.name + "): " +
+                     (tf ? "transform-first, aggregates " : "aggregate-first, aggregates ") +
+                     std::to_string(tf ? layer.dense.out_features : layer.dense.in_features) + " columns");
+  }
+  if (changed && has_stored_ranges(*model)) {
+    model->input_range.reset();
+    for (LayerDesc& layer : model->layers) {
+      layer.output_range.reset();
+      layer.aggregation_range.reset();
+      layer.hidden_ranges.clear();
+    }
+  }
+  R r;
+  r.value = true;
+  return r;
+}
+
 }  // namespace
 
 Result<ConvertSummary> run_convert(const ConvertOptions& options) {
@@ -314,6 +358,10 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   if (!options.report_path.empty() && options.calibration_path.empty())
     return R::failure("--report needs calibration data (--calib DATA.qgd) to measure the activations");
 
+  const bool stored_ranges_used = has_stored_ranges(model.value) && !options.range_method_given;
+  const Result<bool> ordered = choose_order(options.order, stored_ranges_used, &model.value, &r.value.notes);
+  if (!ordered.ok()) return R::failure("--order: " + ordered.error);
+
   InputScaleMode input_scales = InputScaleMode::kAuto;
   const Result<bool> mode_ok = parse_input_scale_mode(options.input_scales, &input_scales);
   if (!mode_ok.ok()) return R::failure("--input-scales: " + mode_ok.error);
@@ -327,7 +375,6 @@ Result<ConvertSummary> run_convert(const ConvertOptions& options) {
   const bool have_calibration = !options.calibration_path.empty();
   InputColumnChoice columns;
   ModelDesc calibration_model = model.value;
-  const bool stored_ranges_used = has_stored_ranges(model.value) && !options.range_method_given;
   if (input_scales == InputScaleMode::kColumn && (!have_calibration || stored_ranges_used)) {
     return R::failure(
         "--input-scales column needs calibration data and a --calibration method (stored ranges "

@@ -29,6 +29,10 @@ struct ConvertOptions {
   /// Input scales: "auto" (per column when the columns differ in scale), "tensor" or "column"
   /// (docs/quantization.md, "Per-column input scales").
   std::string input_scales = "auto";
+  /// --order: "auto" (transform-first where the Dense narrows the features; a model with stored QAT ranges
+  /// keeps its own order, the one the ranges were learned in), "aggregate-first" or "transform-first"
+  /// (every layer kind that can; docs/quantization.md, "Transform-first GCNConv").
+  std::string order = "auto";
   /// Write the model even when the collapse check refuses it (its accuracy on the calibration split fell to
   /// the majority-class rate while the float model's is well above).
   bool force = false;

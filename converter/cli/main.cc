@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
                  "raw attributes beside one-hot labels), tensor (one scale) or column")
       ->check(CLI::IsMember({"auto", "tensor", "column"}))
       ->capture_default_str();
+  app.add_option("--order", options.order,
+                 "What GCN layers run first: auto (transform-first where the Dense narrows the features: less "
+                 "work and memory), aggregate-first or transform-first")
+      ->check(CLI::IsMember({"auto", "aggregate-first", "transform-first"}))
+      ->capture_default_str();
   app.add_option("--sigma", options.ranges.sigma,
                  "Pauta: k of mean +- k sigma [default: 5 for 8-bit, 3 for 4-bit]");
   app.add_option("--percentile", options.ranges.percentile,

@@ -17,7 +17,7 @@ std::string describe(const ActivationEvent& e) {
     case ActivationPoint::kInput:
       return "the input features";
     case ActivationPoint::kAggregation:
-      return "the aggregation of layer " + std::to_string(e.layer);
+      return "the aggregation (transform-first: the messages) of layer " + std::to_string(e.layer);
     case ActivationPoint::kHidden:
       return "hidden activation " + std::to_string(e.index) + " of layer " + std::to_string(e.layer);
     case ActivationPoint::kOutput:

@@ -117,6 +117,23 @@ class FloatForward {
     return out;
   }
 
+  // Transform-first (the op writes_message): the messages m = x W^T, reported as the layer's intermediate
+  // activation, their GCN aggregation, then the bias and the activation.
+  std::vector<float> transform_first(int layer, const LayerDesc& l, const DenseDesc& d,
+                                     const std::vector<float>& x) {
+    DenseDesc unbiased = d;
+    unbiased.bias.clear();
+    std::vector<float> messages = dense(unbiased, x, nullptr, nullptr, false);
+    cols_ = d.out_features;
+    report(layer, ActivationPoint::kAggregation, 0, messages);
+    std::vector<float> out(messages.size());
+    k::aggregate_f32(graph_, k::AggregateMode::kGcn, messages.data(), cols_, 0.0f, out.data(), 0, rows_);
+    MatrixMap y(out.data(), rows_, cols_);
+    if (!d.bias.empty()) y.rowwise() += ConstRowMap(d.bias.data(), cols_);
+    if (l.relu) y = (y.array() < 0.0f).select(0.0f, y);
+    return out;
+  }
+
   // y = x W^T + b (+ x_root W_root^T + b_root) as Eigen products over the row-major buffers. Summation
   // order differs from the runtime's FP32 kernels by float rounding only (tests compare with tolerances).
   std::vector<float> dense(const DenseDesc& d, const std::vector<float>& x, const DenseDesc* root,
@@ -139,6 +156,8 @@ class FloatForward {
   // The kind's reduction (message passing or pooling), then its Dense ops.
   std::vector<float> run_layer(int index, const LayerDesc& layer, const std::vector<float>& x) {
     const LayerKindTraits& kind = layer_traits(layer.kind);
+    const std::vector<DenseOp> ops = kind.dense_ops(layer);
+    if (!ops.empty() && ops.front().writes_message) return transform_first(index, layer, layer.dense, x);
     std::vector<float> aggregation;
     switch (kind.reduction) {
       case Reduction::kNone:
@@ -161,7 +180,6 @@ class FloatForward {
         return out;
       }
     }
-    const std::vector<DenseOp> ops = kind.dense_ops(layer);
     std::vector<float> out;
     for (size_t i = 0; i < ops.size(); ++i) {
       const DenseOp& op = ops[i];

@@ -30,7 +30,12 @@ std::vector<DenseOp> linear_dense(const LayerDesc&) {
   return {op(DenseSlot::kDense, 0, DenseInput::kLayerInput, "dense", "dense", "")};
 }
 
-std::vector<DenseOp> gcn_dense(const LayerDesc&) {
+std::vector<DenseOp> gcn_dense(const LayerDesc& layer) {
+  if (layer.order == LayerOrder::kTransformFirst) {
+    std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0, DenseInput::kLayerInput, "dense", "dense", "")};
+    ops[0].writes_message = true;
+    return ops;
+  }
   return {op(DenseSlot::kDense, 0, DenseInput::kAggregation, "dense", "dense", "")};
 }
 
@@ -68,17 +73,18 @@ std::string gin_check(const LayerDesc& layer, bool quantized) {
 }
 
 const std::vector<LayerKindTraits>& table() {
-  // Fields: kind, name, reduction, weights, aggregation, hidden, root, reduces, inputs, dense_ops, check.
+  // Fields: kind, name, reduction, weights, aggregation, hidden, root, transform_first, reduces, inputs,
+  // dense_ops, check.
   static const std::vector<LayerKindTraits> kinds = {
-      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, 0, 1, linear_dense,
+      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, false, 0, 1, linear_dense,
        no_check},
-      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, 0, 1, gcn_dense,
+      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, true, 0, 1, gcn_dense,
        no_check},
-      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true,
+      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true, false,
        mask(Reduce::kMean) | mask(Reduce::kMax), 1, sage_dense, no_check},
-      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, 0, 1, gin_dense,
+      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, false, 0, 1, gin_dense,
        gin_check},
-      {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false,
+      {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false, false,
        mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), 1, no_dense, no_check},
   };
   return kinds;
@@ -123,6 +129,13 @@ DenseDesc& dense_of(LayerDesc& layer, const DenseOp& op) {
 
 const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op) {
   return dense_of(const_cast<LayerDesc&>(layer), op);
+}
+
+LayerOrder cheaper_order(const LayerDesc& layer) {
+  const LayerKindTraits* t = find_layer_traits(layer.kind);
+  return t && t->transform_first && layer.dense.out_features < layer.dense.in_features
+             ? LayerOrder::kTransformFirst
+             : LayerOrder::kAggregateFirst;
 }
 
 size_t hidden_count(const LayerDesc& layer) {

@@ -169,6 +169,13 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
   if (layer.has_root && !kind->root) return label + ": " + kind->name + " has no root dense";
   std::string e = kind->check(layer, quantized);
   if (!e.empty()) return label + ": " + e;
+  if (layer.order == LayerOrder::kTransformFirst) {
+    if (!kind->transform_first) return label + ": " + kind->name + " cannot run transform-first";
+    // BatchNorm's shift does not commute with the aggregation: it must be folded first.
+    if (layer.dense.batch_norm) return label + ": transform-first with an unfolded BatchNorm (fold it first)";
+  } else if (layer.order != LayerOrder::kAggregateFirst) {
+    return label + ": unknown order " + std::to_string(static_cast<int>(layer.order));
+  }
   const std::vector<DenseOp> ops = kind->dense_ops(layer);
   int32_t columns = *features;
   for (size_t i = 0; i < ops.size(); ++i) {

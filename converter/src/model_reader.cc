@@ -191,6 +191,19 @@ class ModelReader {
         out->kind = LayerKind::kGcnConv;
         out->aggregation_requant = read_requant(o->aggregation_requant());
         e = read_dense(o->dense(), "dense", &out->dense);
+        if (o->order() == fbs::LayerOrder::TRANSFORM_FIRST) {
+          out->order = LayerOrder::kTransformFirst;
+          // The messages are the layer's intermediate activation (LayerDesc::order).
+          out->aggregation_range = read_range(o->message_range());
+          if (e.empty() && quantized) {
+            if (!o->message()) return "transform-first GCNConv: missing message quantization";
+            if (layer.aggregation()) return "transform-first GCNConv has an aggregation quantization";
+            out->aggregation = read_quant(*o->message());
+          }
+          return e;
+        } else if (o->order() != fbs::LayerOrder::AGGREGATE_FIRST) {
+          return "GCNConv: unknown order " + std::to_string(static_cast<int>(o->order()));
+        }
         break;
       }
       case fbs::LayerOptions::SAGEConvOptions: {

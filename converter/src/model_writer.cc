@@ -35,6 +35,7 @@ uint32_t file_version(const ModelDesc& model) {
     for (const DenseDesc& d : l.mlp) batch_norm = batch_norm || d.batch_norm.has_value();
     if (batch_norm) version = std::max(version, kBatchNormFormatVersion);
     if (!l.inputs.empty()) version = std::max(version, kDataflowFormatVersion);
+    if (l.order == LayerOrder::kTransformFirst) version = std::max(version, kTransformFirstFormatVersion);
   }
   if (!model.input_column_scales.empty()) version = std::max(version, kInputColumnsFormatVersion);
   return version;
@@ -152,6 +153,8 @@ class ModelWriter {
     fbs::LayerOptions type = fbs::LayerOptions::NONE;
     Offset<void> options;
     Offset<fbs::Requant> aggregation_requant;
+    // A transform-first layer's intermediate activation is its messages (LayerDesc::order).
+    const bool transform_first = layer.order == LayerOrder::kTransformFirst;
     // serialize_model_unchecked writes corrupt descriptions too: an unknown kind gets no options.
     const LayerKindTraits* kind = find_layer_traits(layer.kind);
     // Dense ops first, in the kind's order (tensors and buffers are numbered as they are written).
@@ -166,8 +169,14 @@ class ModelWriter {
         break;
       case LayerKind::kGcnConv: {
         if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
+        const auto message = quantized && transform_first ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
+        const fbs::Range message_range = to_range(layer.aggregation_range);
         type = fbs::LayerOptions::GCNConvOptions;
-        options = fbs::CreateGCNConvOptions(fbb_, dense[0], aggregation_requant).Union();
+        options = fbs::CreateGCNConvOptions(
+                      fbb_, dense[0], aggregation_requant,
+                      transform_first ? fbs::LayerOrder::TRANSFORM_FIRST : fbs::LayerOrder::AGGREGATE_FIRST,
+                      message, transform_first && layer.aggregation_range ? &message_range : nullptr)
+                      .Union();
         break;
       }
       case LayerKind::kSageConv: {
@@ -207,7 +216,7 @@ class ModelWriter {
         break;
       }
     }
-    const bool message_passing = kind && kind->aggregation;
+    const bool message_passing = kind && kind->aggregation && !transform_first;
     const auto output = quantized ? write_quant(layer.output) : Offset<fbs::QuantParams>();
     const auto aggregation =
         quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
@@ -220,7 +229,7 @@ class ModelWriter {
     return fbs::CreateLayer(fbb_, fbb_.CreateString(layer.name), type, options,
                             layer.relu ? fbs::Activation::RELU : fbs::Activation::NONE, output, aggregation,
                             layer.output_range ? &output_range : nullptr,
-                            layer.aggregation_range ? &aggregation_range : nullptr, inputs);
+                            message_passing && layer.aggregation_range ? &aggregation_range : nullptr, inputs);
   }
 
   flatbuffers::FlatBufferBuilder fbb_{1 << 16};

@@ -47,15 +47,20 @@ class Prover {
       const LayerDesc& l = model_.layers[i];
       name_ = l.name.empty() ? "layer " + std::to_string(i) : l.name;
       const LayerKindTraits& kind = layer_traits(l.kind);
-      reduction(kind.reduction, l, in);
-      for (const DenseOp& op : kind.dense_ops(l)) {
+      const std::vector<DenseOp> ops = kind.dense_ops(l);
+      // Transform-first: the Dense writes the messages (its bias is added after their aggregation), which
+      // the reduction then reads.
+      const bool transform_first = !ops.empty() && ops.front().writes_message;
+      if (!transform_first) reduction(kind.reduction, l, in, 0);
+      for (const DenseOp& op : ops) {
         const QuantParams& x = op.input == DenseInput::kLayerInput    ? in
                                : op.input == DenseInput::kAggregation ? l.aggregation
                                                                       : l.hidden[op.input_hidden];
         // Name the accumulator as a Dense's ("dense mlp[0]") where the op's own name does not.
         const bool named_dense = op.what.size() >= 5 && op.what.compare(op.what.size() - 5, 5, "dense") == 0;
-        dense(dense_of(l, op), x, named_dense ? op.what : "dense " + op.what);
+        dense(dense_of(l, op), x, named_dense ? op.what : "dense " + op.what, !op.writes_message);
       }
+      if (transform_first) reduction(kind.reduction, l, l.aggregation, max_abs(l.dense.bias_q));
     }
     return std::move(bounds_);
   }
@@ -93,13 +98,20 @@ class Prover {
     bounds_.push_back(b);
   }
 
-  // The accumulators of the layer's reduction, before its Dense ops.
-  void reduction(Reduction r, const LayerDesc& l, const QuantParams& in) {
+  static Real max_abs(const std::vector<int32_t>& values) {
+    Real m = 0;
+    for (int32_t v : values) m = std::max(m, std::abs(static_cast<Real>(v)));
+    return m;
+  }
+
+  // The accumulators of the layer's reduction, before its Dense ops (after them, reading the messages and
+  // adding the Dense's bias up to `bias` in magnitude, when transform-first).
+  void reduction(Reduction r, const LayerDesc& l, const QuantParams& in, Real bias) {
     switch (r) {
       case Reduction::kNone:
         break;
       case Reduction::kGcnNormalized:
-        gcn(in, l.aggregation_requant);
+        gcn(in, l.aggregation_requant, bias);
         break;
       case Reduction::kNeighbors:
         reduce(l.reduce, in, l.aggregation_requant, "aggregation", "max_degree", limits_.max_degree);
@@ -124,7 +136,7 @@ class Prover {
     if (mode == Reduce::kMean) mean_rescale(requant, in, what, limit, value);
   }
 
-  void dense(const DenseDesc& d, const QuantParams& in, const std::string& what) {
+  void dense(const DenseDesc& d, const QuantParams& in, const std::string& what, bool with_bias) {
     // acc[c] = bias[c] + sum_k (x - zx) w[c][k]: the worst channel, from the actual weights.
     Real worst = 0;
     const Real delta = max_delta(in);
@@ -132,7 +144,8 @@ class Prover {
       Real sum_abs = 0;
       for (int32_t k = 0; k < d.in_features; ++k)
         sum_abs += std::abs(static_cast<int>(d.weight_q[static_cast<size_t>(c) * d.in_features + k]));
-      const Real bias = d.bias_q.empty() ? 0 : std::abs(static_cast<Real>(d.bias_q[static_cast<size_t>(c)]));
+      const Real bias =
+          !with_bias || d.bias_q.empty() ? 0 : std::abs(static_cast<Real>(d.bias_q[static_cast<size_t>(c)]));
       worst = std::max(worst, sum_abs * delta + bias);
     }
     add(what, "int32", kInt32Limit, "", 0, [worst](uint64_t) { return worst; });
@@ -168,22 +181,27 @@ class Prover {
     });
   }
 
-  // acc64 = delta_i n_i + sum_j delta_j n_j (Q15), then acc64 * n_i, then t = that >> 30 rescaled by m.
-  void gcn(const QuantParams& in, const Requant& r) {
+  // acc64 = delta_i n_i + sum_j delta_j n_j (Q15), then acc64 * n_i, then t = that >> 30 (plus a
+  // transform-first layer's bias, in int32) rescaled by m.
+  void gcn(const QuantParams& in, const Requant& r, Real bias) {
     const Real delta = max_delta(in);
     add("GCN acc64 * n_i", "int64", kInt64ProductLimit, "max_degree", limits_.max_degree,
         [delta](uint64_t deg) { return delta * 32768.0L * static_cast<Real>(deg + 1) * 32768.0L; });
+    // t <= delta * n_i * (n_i + deg * 2^15) / 2^30 + 1, where n_i = gcn_norm_q15(deg + 1) is node i's own
+    // factor (its n_i inside the sum is bounded by 2^15, like every neighbour's n_j).
+    const auto t_bound = [delta](uint64_t deg) {
+      const uint64_t d = std::min<uint64_t>(deg + 1, kLargestLimit);
+      const Real n_i = kernels::gcn_norm_q15(static_cast<uint32_t>(d));
+      return delta * n_i * (32768.0L + static_cast<Real>(deg) * 32768.0L) / 1073741824.0L + 1;
+    };
+    if (bias > 0) {
+      add("GCN t + bias", "int32", kInt32Limit, "max_degree", limits_.max_degree,
+          [t_bound, bias](uint64_t deg) { return t_bound(deg) + bias; });
+    }
     if (r.multiplier.empty()) return;
     const Real m = r.multiplier[0];
     add("GCN rescale", "int64", kInt64ProductLimit, "max_degree", limits_.max_degree,
-        [delta, m](uint64_t deg) {
-          // t <= delta * n_i * (n_i + deg * 2^15) / 2^30 + 1, where n_i = gcn_norm_q15(deg + 1) is node i's
-          // own factor (its n_i inside the sum is bounded by 2^15, like every neighbour's n_j).
-          const uint64_t d = std::min<uint64_t>(deg + 1, kLargestLimit);
-          const Real n_i = kernels::gcn_norm_q15(static_cast<uint32_t>(d));
-          const Real t = delta * n_i * (32768.0L + static_cast<Real>(deg) * 32768.0L) / 1073741824.0L + 1;
-          return t * m;
-        });
+        [t_bound, bias, m](uint64_t deg) { return (t_bound(deg) + bias) * m; });
   }
 
   const ModelDesc& model_;

@@ -154,6 +154,7 @@ class Quantizer {
     const LayerKindTraits& kind = layer_traits(layer->kind);
     std::string e = quant_params(r.output, output_bits, "output", &layer->output);
     if (!e.empty()) return e;
+    if (layer->order == LayerOrder::kTransformFirst) return quantize_transform_first(r, bits, in, layer);
     if (kind.aggregation) {
       e = quant_params(r.aggregation, bits.aggregation, "aggregation", &layer->aggregation);
       if (e.empty())
@@ -187,6 +188,37 @@ class Quantizer {
       if (!e.empty()) return e;
     }
     return "";
+  }
+
+  // Transform-first (docs/quantization.md): the Dense maps the input onto the messages (LayerDesc::aggregation)
+  // without its bias, with the weight scales of a bias-free Dense; the aggregation of the messages adds the
+  // bias, at the message scale (raised where a bias would reach 2^30 steps, as a Dense raises s_w), and
+  // rescales onto the output. qgnn.qat.quantizer.quantize_transform_first is the same rule.
+  std::string quantize_transform_first(const LayerRanges& r, const ComponentBits& bits, const QuantParams& in,
+                                       LayerDesc* layer) {
+    std::string e = quant_params(r.aggregation, bits.aggregation, "message", &layer->aggregation);
+    if (!e.empty()) return e;
+    DenseDesc& d = layer->dense;
+    const std::vector<float> bias = std::move(d.bias);
+    d.bias.clear();
+    double largest = 0.0;
+    for (float b : bias) largest = std::max(largest, std::fabs(static_cast<double>(b)));
+    const double floor = kMargin * largest / kBiasLimit;
+    if (!(static_cast<double>(layer->aggregation.scale) >= floor)) {
+      note("message scale raised from " + std::to_string(layer->aggregation.scale) + " so that the bias stays "
+           "below 2^30 message steps");
+      layer->aggregation.scale = static_cast<float>(floor);
+    }
+    e = quantize_dense(&d, bits.weights, in.scale, layer->aggregation.scale, "dense");
+    if (!e.empty()) return e;
+    const double s_m = layer->aggregation.scale;
+    d.bias_q.assign(bias.size(), 0);
+    for (size_t c = 0; c < bias.size(); ++c) {
+      // std::round: halves away from zero; |q| < 2^30 - 1 after the raise, the clamp keeps it defined.
+      const double q = std::round(static_cast<double>(bias[c]) / s_m);
+      d.bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
+    }
+    return scalar_requant(layer->aggregation.scale, &layer->output, "output", &layer->aggregation_requant);
   }
 
   const ModelDesc& float_model_;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "qgnn/converter/layer_kind.h"
 #include "qgnn/converter/quantizer.h"
 #include "runtime_runner.h"
 #include "test_models.h"
@@ -76,6 +77,14 @@ std::vector<Scenario> scenarios() {
       {"gcn", Task::kNodeClassification,
        [](std::mt19937& r) {
          return node_model({gcn_layer(kFeatures, 32, true, r), gcn_layer(32, 8, false, r)});
+       }},
+      // The orders qgnn-convert's auto picks: transform-first where the Dense narrows (32 -> 8, 32 -> 4).
+      {"gcn_transform_first", Task::kNodeClassification,
+       [](std::mt19937& r) {
+         ModelDesc m = node_model(
+             {gcn_layer(kFeatures, 32, true, r), gcn_layer(32, 8, true, r), gcn_layer(8, 4, false, r)});
+         for (LayerDesc& l : m.layers) l.order = cheaper_order(l);
+         return m;
        }},
       {"sage_mean_root", Task::kNodeClassification,
        [](std::mt19937& r) {

@@ -74,6 +74,22 @@ TEST(QuantizedEndToEnd, Gcn) {
   ExpectQuantizedMatchesOracle(m, NodeGraph(2, 25, 5));
 }
 
+// Transform-first (the Dense, then the aggregation of its messages with the bias and ReLU): narrowing,
+// widening, next to an aggregate-first layer, int8 and int4, one thread and three.
+TEST(QuantizedEndToEnd, GcnTransformFirst) {
+  ModelMaker m(true, Task::kNodeClassification, 9, 41);
+  m.Gcn(5, true, {}, true).Gcn(8, true, {}, true).Gcn(6, true).Gcn(4, false, {}, true);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(41, 40, 9));
+  ExpectQuantizedMatchesOracle(m, NodeGraph(42, 40, 9), 3);
+}
+
+TEST(QuantizedEndToEnd, GcnTransformFirstInt4) {
+  ModelMaker m(true, Task::kNodeClassification, 11, 43);
+  m.Input(4, -2);
+  m.Gcn(7, true, Bits{4, 4, 4}, true).Gcn(5, true, Bits{8, 4, 8}, true).Linear(3, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(43, 40, 11));
+}
+
 TEST(QuantizedEndToEnd, SageMeanWithRoot) {
   ModelMaker m(true, Task::kNodeClassification, 5, 13);
   m.Sage(8, Reduce::kMean, true, true).Sage(4, Reduce::kMean, true, false);
@@ -168,6 +184,13 @@ TEST(FloatEndToEnd, EveryLayerKind) {
       .Gin({8, 6}, 0.3f, true)
       .Linear(4, false);
   ExpectFloatMatchesOracle(m, NodeGraph(12, 40, 6));
+}
+
+TEST(FloatEndToEnd, GcnTransformFirst) {
+  ModelMaker m(false, Task::kNodeClassification, 9, 44);
+  m.Gcn(5, true, {}, true).Gcn(8, true, {}, true).Gcn(4, false, {}, true);
+  ExpectFloatMatchesOracle(m, NodeGraph(44, 40, 9));
+  ExpectFloatMatchesOracle(m, NodeGraph(45, 40, 9), 2);
 }
 
 TEST(FloatEndToEnd, GraphClassificationEachPooling) {

@@ -148,6 +148,53 @@ Bytes RawModel(const Raw& o) {
   return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }
 
+// A hand-built quantized GCNConv(2 -> 2) node classifier with the given order, message quantization
+// (message_bits 0: none) and Layer.aggregation, for combinations the converter never writes.
+struct RawGcn {
+  fbs::LayerOrder order = fbs::LayerOrder::TRANSFORM_FIRST;
+  int message_bits = 8;
+  bool with_aggregation = false;
+  int32_t bias = 5;
+};
+
+Bytes RawGcnModel(const RawGcn& o) {
+  flatbuffers::FlatBufferBuilder b;
+  const std::vector<uint8_t> weight = {1, 2, 3, 4};
+  b.ForceVectorAlignment(weight.size(), 1, 16);
+  const auto weight_data = b.CreateVector(weight);
+  const std::vector<int32_t> bias = {o.bias, -o.bias};
+  b.ForceVectorAlignment(bias.size() * sizeof(int32_t), 1, 16);
+  const auto bias_data = b.CreateVector(reinterpret_cast<const uint8_t*>(bias.data()), bias.size() * 4);
+  const std::vector<flatbuffers::Offset<fbs::Buffer>> buffers = {fbs::CreateBuffer(b, weight_data),
+                                                                 fbs::CreateBuffer(b, bias_data)};
+  const std::vector<flatbuffers::Offset<fbs::Tensor>> tensors = {
+      fbs::CreateTensor(b, b.CreateString("w"), fbs::TensorType::INT8,
+                        b.CreateVector(std::vector<uint32_t>{2, 2}), 0,
+                        b.CreateVector(std::vector<float>{0.1f, 0.2f})),
+      fbs::CreateTensor(b, b.CreateString("b"), fbs::TensorType::INT32, b.CreateVector(std::vector<uint32_t>{2}),
+                        1)};
+  const int32_t m = 1 << 30;
+  const auto dense_requant = fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>{m, m}),
+                                                b.CreateVector(std::vector<int32_t>{8, 8}));
+  const auto dense = fbs::CreateDense(b, 0, 1, dense_requant);
+  const auto agg_requant =
+      fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>{m}), b.CreateVector(std::vector<int32_t>{31}));
+  const auto message = o.message_bits != 0 ? fbs::CreateQuantParams(b, o.message_bits, 0.05f, 0) : 0;
+  const auto options = fbs::CreateGCNConvOptions(b, dense, agg_requant, o.order, message);
+  const auto out_q = fbs::CreateQuantParams(b, 8, 0.1f, 0);
+  const auto agg_q = o.with_aggregation ? fbs::CreateQuantParams(b, 8, 0.1f, 0) : 0;
+  const auto layer = fbs::CreateLayer(b, b.CreateString("gcn"), fbs::LayerOptions::GCNConvOptions,
+                                      options.Union(), fbs::Activation::RELU, out_q, agg_q);
+  const auto input =
+      fbs::CreateInputSpec(b, 2, fbs::TensorType::FLOAT32, fbs::CreateQuantParams(b, 8, 0.05f, 0));
+  const auto model = fbs::CreateModel(b, 5, b.CreateString("raw-gcn"), 0, 0, fbs::Task::NODE_CLASSIFICATION, 0,
+                                      true, input,
+                                      b.CreateVector(std::vector<flatbuffers::Offset<fbs::Layer>>{layer}),
+                                      b.CreateVector(tensors), b.CreateVector(buffers));
+  fbs::FinishModelBuffer(b, model);
+  return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
 // ---- The corpus
 // --------------------------------------------------------------------------------------------------
 
@@ -169,6 +216,83 @@ const std::vector<Case>& Corpus() {
       {"ValidQuantized", [] { return QuantGcn().Bytes(); }, QGNN_OK, ""},
       {"ValidGraph", [] { return QuantGraph().Bytes(); }, QGNN_OK, ""},
       {"ValidRaw", [] { return RawModel({}); }, QGNN_OK, ""},
+      {"ValidRawTransformFirst", [] { return RawGcnModel({}); }, QGNN_OK, ""},
+      {"ValidRawAggregateFirst",
+       [] {
+         RawGcn g;
+         g.order = fbs::LayerOrder::AGGREGATE_FIRST;
+         g.message_bits = 0;
+         g.with_aggregation = true;
+         return RawGcnModel(g);
+       },
+       QGNN_OK, ""},
+      // Transform-first GCNConv: the message quantization replaces Layer.aggregation.
+      {"TransformFirstWithAggregation",
+       [] {
+         RawGcn g;
+         g.with_aggregation = true;
+         return RawGcnModel(g);
+       },
+       QGNN_BAD_QUANT_PARAMS, "transform-first GCNConv has Layer.aggregation"},
+      {"TransformFirstWithoutMessage",
+       [] {
+         RawGcn g;
+         g.message_bits = 0;
+         return RawGcnModel(g);
+       },
+       QGNN_MISSING_FIELD, "message quantization is missing"},
+      {"TransformFirstMessageBits",
+       [] {
+         RawGcn g;
+         g.message_bits = 3;
+         return RawGcnModel(g);
+       },
+       QGNN_BAD_BITS, "message has 3 bits"},
+      {"TransformFirstBiasTooLarge",
+       [] {
+         RawGcn g;
+         g.bias = 1 << 30;
+         return RawGcnModel(g);
+       },
+       QGNN_BAD_QUANT_PARAMS, "|bias| must be < 2^30"},
+      {"AggregateFirstWithMessage",
+       [] {
+         RawGcn g;
+         g.order = fbs::LayerOrder::AGGREGATE_FIRST;
+         g.with_aggregation = true;
+         return RawGcnModel(g);
+       },
+       QGNN_BAD_QUANT_PARAMS, "aggregate-first GCNConv has a message quantization"},
+      {"UnknownGcnOrder",
+       [] {
+         RawGcn g;
+         g.order = static_cast<fbs::LayerOrder>(7);
+         return RawGcnModel(g);
+       },
+       QGNN_UNSUPPORTED_LAYER, "unknown GCNConv order 7"},
+      {"TransformFirstAggregationShift",
+       [] {
+         ModelMaker m(true, Task::kNodeClassification, 4, 2);
+         m.Gcn(3, true, {}, true);
+         return Edit(m, [](ModelDesc& d) { d.layers[0].aggregation_requant.shift[0] = 41; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "aggregation_requant"},
+      {"FloatTransformFirstWithBatchNorm",
+       [] {
+         ModelMaker m(false, Task::kNodeClassification, 4, 2);
+         m.Gcn(3, true, {}, true);
+         return Edit(m, [](ModelDesc& d) { d.layers[0].dense.batch_norm = SomeBatchNorm(3); });
+       },
+       QGNN_UNSUPPORTED_LAYER, "transform-first GCNConv with an unfolded BatchNorm"},
+      {"FloatTransformFirstMessageRangeNaN",
+       [] {
+         ModelMaker m(false, Task::kNodeClassification, 4, 2);
+         m.Gcn(3, true, {}, true);
+         return Edit(m, [](ModelDesc& d) {
+           d.layers[0].aggregation_range = converter::StoredRange{0.0f, std::nanf("")};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "message_range"},
       {"ValidRawQuantized",
        [] {
          Raw r;
@@ -183,8 +307,8 @@ const std::vector<Case>& Corpus() {
       // Version.
       {"Version0", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.version = 0; }); },
        QGNN_UNSUPPORTED_VERSION, "version 0"},
-      {"Version5", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 5; }); },
-       QGNN_UNSUPPORTED_VERSION, "version 5"},
+      {"Version6", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 6; }); },
+       QGNN_UNSUPPORTED_VERSION, "version 6"},
 
       // Per-column input scales (format version 4).
       {"ValidColumnScales",

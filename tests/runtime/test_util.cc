@@ -186,18 +186,34 @@ ModelMaker& ModelMaker::Linear(int32_t out, bool relu, Bits bits, bool bias) {
   return *this;
 }
 
-ModelMaker& ModelMaker::Gcn(int32_t out, bool relu, Bits bits) {
+ModelMaker& ModelMaker::Gcn(int32_t out, bool relu, Bits bits, bool transform_first) {
   converter::LayerDesc l;
   l.kind = LayerKind::kGcnConv;
   l.relu = relu;
   const float range = range_ + 0.3f;
-  if (desc_.quantized) {
-    l.aggregation = NextQuant(bits.agg, range_);
-    l.aggregation_requant =
-        OneRescale(static_cast<double>(scale_) / l.aggregation.scale, converter::kAggregationRequantShiftMax);
-    l.output = NextQuant(bits.out, range);
+  if (transform_first) {
+    l.order = converter::LayerOrder::kTransformFirst;
+    if (desc_.quantized) {
+      l.aggregation = NextQuant(bits.agg, range_);  // the messages
+      l.output = NextQuant(bits.out, range);
+      l.aggregation_requant = OneRescale(static_cast<double>(l.aggregation.scale) / l.output.scale,
+                                         converter::kAggregationRequantShiftMax);
+    }
+    l.dense = MakeDense(dim_, out, !desc_.quantized, bits.weight, scale_, bits_, l.aggregation.scale);
+    if (desc_.quantized) {  // the bias at the message scale
+      std::uniform_real_distribution<double> unit(-1.0, 1.0);
+      for (int32_t c = 0; c < out; ++c)
+        l.dense.bias_q.push_back(static_cast<int32_t>(std::round(0.3 * unit(rng_) / l.aggregation.scale)));
+    }
+  } else {
+    if (desc_.quantized) {
+      l.aggregation = NextQuant(bits.agg, range_);
+      l.aggregation_requant = OneRescale(static_cast<double>(scale_) / l.aggregation.scale,
+                                         converter::kAggregationRequantShiftMax);
+      l.output = NextQuant(bits.out, range);
+    }
+    l.dense = MakeDense(dim_, out, true, bits.weight, l.aggregation.scale, bits.agg, l.output.scale);
   }
-  l.dense = MakeDense(dim_, out, true, bits.weight, l.aggregation.scale, bits.agg, l.output.scale);
   dim_ = out;
   scale_ = l.output.scale;
   bits_ = bits.out;
@@ -365,7 +381,8 @@ QAct Dense(const QAct& in, const converter::DenseDesc& d, bool relu, const conve
 enum class Agg { kSum, kMean, kMax, kGcn };
 
 QAct Aggregate(const Graph& g, Agg mode, const QAct& in, const converter::Requant& rq,
-               int32_t self_weight_q16, const converter::QuantParams& out_q) {
+               int32_t self_weight_q16, const converter::QuantParams& out_q,
+               const std::vector<int32_t>* bias = nullptr, bool relu = false) {
   QAct out = MakeAct(in.rows, in.cols, out_q);
   const int32_t m = rq.multiplier[0], s = rq.shift[0];
   auto degree = [&](int32_t i) { return g.row_ptr[i + 1] - g.row_ptr[i]; };
@@ -400,9 +417,10 @@ QAct Aggregate(const Graph& g, Agg mode, const QAct& in, const converter::Requan
         for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) {
           acc += (in.at(g.col_idx[e], c) - in.zp) * norm(g.col_idx[e]);
         }
-        value = out.zp + Rescale(k::rounding_shift_right(acc * norm(i), 30), m, s);
+        const int64_t t = k::rounding_shift_right(acc * norm(i), 30);
+        value = out.zp + Rescale(t + (bias != nullptr ? (*bias)[static_cast<size_t>(c)] : 0), m, s);
       }
-      out.v[static_cast<size_t>(i) * out.cols + c] = Saturate(value, out.bits, false, out.zp);
+      out.v[static_cast<size_t>(i) * out.cols + c] = Saturate(value, out.bits, relu, out.zp);
     }
   }
   return out;
@@ -454,6 +472,14 @@ std::vector<int32_t> OracleQuantized(const ModelDesc& model, const Graph& graph)
         x = Dense(x, l.dense, l.relu, l.output);
         break;
       case LayerKind::kGcnConv: {
+        if (l.order == converter::LayerOrder::kTransformFirst) {
+          // Messages x W^T without the bias, onto the message quantization; their GCN sum plus the bias.
+          converter::DenseDesc unbiased = l.dense;
+          unbiased.bias_q.clear();
+          const QAct messages = Dense(x, unbiased, false, l.aggregation);
+          x = Aggregate(graph, Agg::kGcn, messages, l.aggregation_requant, 0, l.output, &l.dense.bias_q, l.relu);
+          break;
+        }
         const QAct agg = Aggregate(graph, Agg::kGcn, x, l.aggregation_requant, 0, l.aggregation);
         x = Dense(agg, l.dense, l.relu, l.output);
         break;

@@ -88,7 +88,9 @@ class ModelMaker {
   /// Input quantization (quantized models); `int8_input` makes the model take int8 features.
   ModelMaker& Input(int bits, int32_t zero_point = 0, bool int8_input = false);
   ModelMaker& Linear(int32_t out, bool relu, Bits bits = {}, bool bias = true);
-  ModelMaker& Gcn(int32_t out, bool relu, Bits bits = {});
+  /// GCNConv; `transform_first`: the Dense maps onto the messages (bits.agg) and the bias, at the message
+  /// scale, is added after their aggregation.
+  ModelMaker& Gcn(int32_t out, bool relu, Bits bits = {}, bool transform_first = false);
   ModelMaker& Sage(int32_t out, Reduce reduce, bool root, bool relu, Bits bits = {});
   ModelMaker& Gin(const std::vector<int32_t>& mlp_out, float eps, bool relu, Bits bits = {});
   ModelMaker& Pool(Reduce reduce, Bits bits = {});

@@ -50,10 +50,17 @@ class Summarizer {
         message_passing = false;
         dense_ops.push_back(l.options_as_LinearOptions()->dense());
         break;
-      case fb::LayerOptions::GCNConvOptions:
+      case fb::LayerOptions::GCNConvOptions: {
+        const auto* o = l.options_as_GCNConvOptions();
         out->kind = "GCNConv";
-        dense_ops.push_back(l.options_as_GCNConvOptions()->dense());
+        dense_ops.push_back(o->dense());
+        if (o->order() == fb::LayerOrder::TRANSFORM_FIRST) {
+          out->first = "transform";
+          if (model_.quantized()) out->message_bits = o->message() != nullptr ? o->message()->bits() : 0;
+          else out->message_bits = 32;
+        }
         break;
+      }
       case fb::LayerOptions::SAGEConvOptions: {
         const auto* o = l.options_as_SAGEConvOptions();
         out->kind = "SAGEConv";
@@ -94,12 +101,15 @@ class Summarizer {
       out->out_features =
           out->kind == "SAGEConv" ? out->dense.front().out_features : out->dense.back().out_features;
     }
+    if (message_passing && out->first.empty()) out->first = "aggregate";
+    const bool transform_first = out->first == "transform";
     if (model_.quantized()) {
       out->output_bits = l.output() != nullptr ? l.output()->bits() : 0;
-      if (message_passing) out->aggregation_bits = l.aggregation() != nullptr ? l.aggregation()->bits() : 0;
+      if (message_passing && !transform_first)
+        out->aggregation_bits = l.aggregation() != nullptr ? l.aggregation()->bits() : 0;
     } else {
       out->output_bits = 32;
-      if (message_passing) out->aggregation_bits = 32;
+      if (message_passing && !transform_first) out->aggregation_bits = 32;
       if (out->kind == "GINConv") out->hidden_bits.assign(out->dense.size() - 1, 32);
     }
     return true;

@@ -33,9 +33,13 @@ struct LayerSummary {
   std::string activation;  ///< "NONE" or "RELU"
   std::string reduce;      ///< SAGEConv / GlobalPool: "SUM", "MEAN", "MAX"; "" otherwise
   float eps = 0.0f;        ///< GINConv
+  /// Message-passing layers: what runs first, "aggregate" (the aggregation, then the Dense ops) or
+  /// "transform" (GCNConv TRANSFORM_FIRST: the Dense, then the aggregation of its messages); "" otherwise.
+  std::string first;
   std::vector<DenseSummary> dense;
   /// Bits per component; 0 = the component does not exist for this layer. Float models: 32.
   int aggregation_bits = 0;
+  int message_bits = 0;  ///< transform-first layers
   int output_bits = 0;
   std::vector<int> hidden_bits;  ///< GIN MLP hidden activations
   size_t parameter_bytes = 0;

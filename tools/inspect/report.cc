@@ -63,6 +63,7 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
                                  {"parameter_bytes", l.parameter_bytes}};
     if (!l.reduce.empty()) lj["reduce"] = l.reduce;
     if (l.kind == "GINConv") lj["eps"] = l.eps;
+    if (!l.first.empty()) lj["first"] = l.first;
     nlohmann::ordered_json dense = nlohmann::ordered_json::array();
     nlohmann::ordered_json weight_bits = nlohmann::ordered_json::array();
     for (const DenseSummary& d : l.dense) {
@@ -78,6 +79,7 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
     lj["dense"] = dense;
     lj["bits"] = {{"weights", weight_bits},
                   {"aggregation", bits_or_null(l.aggregation_bits)},
+                  {"message", bits_or_null(l.message_bits)},
                   {"output", bits_or_null(l.output_bits)}};
     if (l.kind == "GINConv") lj["bits"]["hidden"] = l.hidden_bits;
     layers.push_back(lj);
@@ -127,8 +129,8 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
     std::fprintf(out, "input       %u features, %s\n", info.input_dim, m.input_type.c_str());
   }
   std::fprintf(out, "layers      %zu\n", m.layers.size());
-  std::fprintf(out, "  %-3s %-14s %-10s %-13s %-5s %-7s %-10s %-5s %-5s %s\n", "#", "name", "kind",
-               "in -> out", "act", "reduce", "weights", "agg", "out", "param bytes");
+  std::fprintf(out, "  %-3s %-14s %-10s %-13s %-5s %-7s %-10s %-10s %-5s %-5s %s\n", "#", "name", "kind",
+               "in -> out", "act", "reduce", "first", "weights", "agg", "out", "param bytes");
   for (size_t i = 0; i < m.layers.size(); ++i) {
     const LayerSummary& l = m.layers[i];
     // A layer listing its inputs shows them: "#0:8 -> 9" reads layer 0, "in:5 -> 6" the model input.
@@ -139,10 +141,12 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
                              std::to_string(l.out_features);
     std::string types;
     for (const DenseSummary& d : l.dense) types += (types.empty() ? "" : ",") + d.weight_type;
-    std::fprintf(out, "  %-3zu %-14s %-10s %-13s %-5s %-7s %-10s %-5s %-5s %zu\n", i,
+    // A transform-first layer has no aggregation component: its messages are shown as "m<bits>".
+    const std::string agg = l.message_bits != 0 ? "m" + bits_text(l.message_bits) : bits_text(l.aggregation_bits);
+    std::fprintf(out, "  %-3zu %-14s %-10s %-13s %-5s %-7s %-10s %-10s %-5s %-5s %zu\n", i,
                  l.name.empty() ? "-" : l.name.c_str(), l.kind.c_str(), dims.c_str(),
                  l.activation == "RELU" ? "relu" : "-", l.reduce.empty() ? "-" : l.reduce.c_str(),
-                 weight_bits_text(l).c_str(), bits_text(l.aggregation_bits).c_str(),
+                 l.first.empty() ? "-" : l.first.c_str(), weight_bits_text(l).c_str(), agg.c_str(),
                  bits_text(l.output_bits).c_str(), l.parameter_bytes);
     if (l.kind == "GINConv") {
       std::string mlp;
@@ -156,7 +160,10 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
       std::fprintf(out, "      mlp: %s, eps %g\n", mlp.c_str(), l.eps);
     }
   }
-  std::fprintf(out, "  (bits per component: weights per Dense / aggregation / output; 32 = float)\n");
+  std::fprintf(out,
+               "  (first: what a message-passing layer runs first, its aggregation or its Dense; bits per "
+               "component: weights per Dense / aggregation, or m = messages of a transform-first layer / "
+               "output; 32 = float)\n");
   std::fprintf(out, "parameters  %zu bytes\n", info.parameter_bytes);
   std::fprintf(out, "limits      nodes %u, edges %u, degree %u, graphs %u\n", info.max_nodes, info.max_edges,
                info.max_degree, info.max_graphs);

@@ -1,6 +1,8 @@
-// GCNConv: y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b), aggregation before the update.
-// Quantized: aggregate(kGcn) with the graph stage's Q15 factors onto Layer.aggregation -> dense onto
-// Layer.output.
+// GCNConv: y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b), in either order (GCNConvOptions.order):
+//   aggregate-first:  aggregate(kGcn) with the graph stage's Q15 factors onto Layer.aggregation -> dense onto
+//                     Layer.output;
+//   transform-first:  dense without bias onto `message` -> aggregate(kGcn) of the messages with the bias and
+//                     the activation onto Layer.output (docs/quantization.md, "Transform-first GCNConv").
 #ifndef QGNN_RUNTIME_OPS_GCN_CONV_H_
 #define QGNN_RUNTIME_OPS_GCN_CONV_H_
 
@@ -10,11 +12,16 @@ namespace qgnn {
 namespace runtime {
 
 struct GcnConvData {
-  DenseParams dense;
-  QParams agg_q;        ///< Layer.aggregation (quantized)
+  DenseParams dense;    ///< transform-first: without its bias and activation (both move to the aggregation)
+  bool transform_first;
+  QParams agg_q;        ///< aggregate-first: Layer.aggregation (quantized)
+  QParams message_q;    ///< transform-first: GCNConvOptions.message (quantized)
   kernels::Rescale rq;  ///< aggregation_requant (quantized)
-  int32_t t_norm;       ///< the graph stage's normalisation factors (quantized)
-  int32_t t_agg;
+  /// Transform-first: the Dense's bias, added after the aggregation (quantized: INT32 at the message scale).
+  const int32_t* bias_q;
+  const float* bias_f;
+  int32_t t_norm;  ///< the graph stage's normalisation factors (quantized)
+  int32_t t_agg;   ///< aggregate-first: the aggregation; transform-first: the messages
 };
 
 void EvalGcnConvF32(const EvalContext& ctx, const Layer& layer);

@@ -53,6 +53,9 @@ struct DenseOp {
   /// Adds into the previous op's accumulator instead of starting its own (SAGEConv's root Dense): it shares
   /// that op's output, requant target and BatchNorm.
   bool joins_previous = false;
+  /// Transform-first: writes the layer's messages (quantized as LayerDesc::aggregation, without its bias,
+  /// which is added after the aggregation of the messages), not the layer output.
+  bool writes_message = false;
   std::string what;         ///< in messages: "dense", "neighbor dense", "root dense", "mlp[1]"
   std::string report_name;  ///< in the report, after "<layer>.": "dense", "root", "mlp1"
   std::string tensor_name;  ///< in the file's tensor names, after the layer name: "", ".neighbor", ".mlp.1"
@@ -66,6 +69,8 @@ struct LayerKindTraits {
   bool aggregation;  ///< message passing: an aggregation activation and its requant, SPEC component `agg`
   bool hidden;       ///< hidden activations between MLP Dense ops, quantized with the `out` bits
   bool root;         ///< an optional root Dense (LayerDesc::has_root)
+  /// Can run transform-first (LayerDesc::order): its one Dense is linear before its reduction.
+  bool transform_first;
   /// LayerDesc::reduce values the kind accepts, as a bit mask of 1 << Reduce; 0 when it has no reduce.
   uint32_t reduces;
   /// How many outputs the layer reads (LayerDesc::inputs lists this many, or none for the previous layer's).
@@ -89,6 +94,10 @@ const LayerKindTraits* layer_traits_by_name(const std::string& name);
 /// The Dense a DenseOp names.
 DenseDesc& dense_of(LayerDesc& layer, const DenseOp& op);
 const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op);
+
+/// Transform-first when the layer's kind can and its Dense narrows the features (less aggregation work and
+/// narrower tensors: docs/quantization.md, "Transform-first GCNConv"), else aggregate-first.
+LayerOrder cheaper_order(const LayerDesc& layer);
 
 /// Number of hidden activations of a layer (GINConv: mlp.size() - 1; 0 for the others and an empty MLP).
 size_t hidden_count(const LayerDesc& layer);

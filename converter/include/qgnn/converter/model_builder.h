@@ -30,6 +30,8 @@ struct Result {
 enum class Task { kGraphClassification = 0, kNodeClassification = 1 };
 enum class LayerKind { kLinear, kGcnConv, kSageConv, kGinConv, kGlobalPool };
 enum class Reduce { kSum = 0, kMean = 1, kMax = 2 };
+/// What a message-passing layer runs first (schema LayerOrder; docs/quantization.md, "Transform-first").
+enum class LayerOrder { kAggregateFirst = 0, kTransformFirst = 1 };
 
 /// Asymmetric activation quantization (schema QuantParams).
 struct QuantParams {
@@ -93,9 +95,14 @@ struct LayerDesc {
   Reduce reduce = Reduce::kSum;     ///< SAGEConv (kMean/kMax), GlobalPool
   float eps = 0.0f;                 ///< GINConv
   int32_t self_weight_q16 = 65536;  ///< GINConv quantized: round((1 + eps) * 2^16)
+  /// GCNConv (LayerKindTraits::transform_first): kTransformFirst runs the Dense first and aggregates its
+  /// messages. `aggregation`, `aggregation_range` and the SPEC component `agg` then describe the messages,
+  /// the layer's one intermediate activation (the file's GCNConvOptions.message / message_range), and the
+  /// Dense's quantized bias is at the message scale (docs/quantization.md, "Transform-first GCNConv").
+  LayerOrder order = LayerOrder::kAggregateFirst;
   // Quantized models only.
   QuantParams output;               ///< layer output
-  QuantParams aggregation;          ///< message-passing layers
+  QuantParams aggregation;          ///< message-passing layers: the aggregation, or the messages (see order)
   std::vector<QuantParams> hidden;  ///< GIN MLP hidden outputs (mlp.size() - 1)
   Requant aggregation_requant;      ///< one entry (message-passing layers)
   Requant pool_requant;             ///< one entry (GlobalPool)
@@ -126,8 +133,10 @@ constexpr uint32_t kDataflowFormatVersion = 3;
 /// Version of files with per-column input scales (`ModelDesc::input_column_scales`): older runtimes would
 /// quantize every column with the one input scale.
 constexpr uint32_t kInputColumnsFormatVersion = 4;
+/// Version of files with a transform-first layer (`LayerDesc::order`): older runtimes would aggregate first.
+constexpr uint32_t kTransformFirstFormatVersion = 5;
 /// Newest version the converter reads and writes (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
-constexpr uint32_t kNewestFormatVersion = kInputColumnsFormatVersion;
+constexpr uint32_t kNewestFormatVersion = kTransformFirstFormatVersion;
 
 /// Index of the model input in LayerDesc::inputs.
 constexpr int32_t kModelInput = -1;
