@@ -1,6 +1,7 @@
 // Neighbourhood aggregation over the random Cora-sized graph (2708 nodes, 10556 CSR edges), every mode,
 // FP32 vs int8 vs int4 (input and output of the same width). Items processed = CSR edges * features
-// (GCN's implicit self-loops and GIN's self term come on top and are not counted).
+// (GCN's implicit self-loops and GIN's self term come on top and are not counted). gcn_bias_relu is kGcn
+// with a transform-first layer's per-column bias and fused ReLU (AggregateParams::bias / relu).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -35,7 +36,7 @@ void run_f32(benchmark::State& state, AggregateMode mode, int32_t cols) {
   }
 }
 
-void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_t cols,
+void run_quantized(benchmark::State& state, AggregateMode mode, bool bias_relu, int bits, int32_t cols,
                    const kernels::KernelTable* table) {
   const CsrData& g = cora_sized_graph();
   Rng rng(0xA660u + static_cast<uint32_t>(bits));
@@ -49,20 +50,26 @@ void run_quantized(benchmark::State& state, AggregateMode mode, int bits, int32_
   const int32_t self_weight_q16 = mode == AggregateMode::kSum ? kGinSelfWeightQ16 : 0;
   const kernels::QActivationConst in{x.data(), bits, /*zero_point=*/-1};
   const kernels::QActivation output{out, bits, /*zero_point=*/0};
+  std::vector<int32_t> bias(static_cast<size_t>(cols));
+  for (auto& b : bias) b = rng.between(-100, 100);
+  kernels::AggregateParams params{mode, rq, self_weight_q16, norm.data()};
+  params.bias = bias_relu ? bias.data() : nullptr;
+  params.relu = bias_relu;
   for (auto _ : state) {
-    table->aggregate(view(g), {mode, rq, self_weight_q16, norm.data()}, in, cols, output, 0, g.num_nodes);
+    table->aggregate(view(g), params, in, cols, output, 0, g.num_nodes);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
 }
 
 /// bits: 0 = FP32, else 8 or 4 (run through `table`).
-void BM_Aggregate(benchmark::State& state, AggregateMode mode, int bits, const kernels::KernelTable* table) {
+void BM_Aggregate(benchmark::State& state, AggregateMode mode, bool bias_relu, int bits,
+                  const kernels::KernelTable* table) {
   const int32_t cols = static_cast<int32_t>(state.range(0));
   if (bits == 0) {
     run_f32(state, mode, cols);
   } else {
-    run_quantized(state, mode, bits, cols, table);
+    run_quantized(state, mode, bias_relu, bits, cols, table);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(cora_sized_graph().num_edges()) * cols);
 }
@@ -85,10 +92,12 @@ BENCHMARK(BM_GcnNorm)->Unit(benchmark::kMicrosecond);
   const struct {
     const char* name;
     AggregateMode mode;
-  } modes[] = {{"sum", AggregateMode::kSum},
-               {"mean", AggregateMode::kMean},
-               {"max", AggregateMode::kMax},
-               {"gcn", AggregateMode::kGcn}};
+    bool bias_relu;
+  } modes[] = {{"sum", AggregateMode::kSum, false},
+               {"mean", AggregateMode::kMean, false},
+               {"max", AggregateMode::kMax, false},
+               {"gcn", AggregateMode::kGcn, false},
+               {"gcn_bias_relu", AggregateMode::kGcn, true}};
   const struct {
     const char* name;
     int bits;
@@ -97,8 +106,9 @@ BENCHMARK(BM_GcnNorm)->Unit(benchmark::kMicrosecond);
     for (const auto& w : widths) {
       for (const kernels::KernelTable* table : isa_tables()) {
         if (w.bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
+        if (w.bits == 0 && m.bias_relu) continue;  // the float path fuses them in its dense
         const std::string name = std::string("BM_Aggregate/") + m.name + "/" + w.name + isa_suffix(table);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Aggregate, m.mode, w.bits, table)
+        benchmark::RegisterBenchmark(name.c_str(), BM_Aggregate, m.mode, m.bias_relu, w.bits, table)
             ->ArgName("F")
             ->Arg(16)
             ->Arg(64)

@@ -16,6 +16,14 @@
 // elements, per 2 * kLanes) through the self term and the lane-wise requantization, and the stores put each
 // even / odd pair back together (for int4 output, the pair is one output byte), which at small degrees
 // halves the per-row work.
+//
+// A transform-first layer's per-column bias (AggregateParams::bias) is added to the finished int32
+// accumulator tile right before the requantization, in the tile's own lane order: element order for int8
+// input, pair order for int4 input (the bias is loaded as consecutive int32 and unzipped into its even / odd
+// columns, V::unzip). |acc| < 2^30 (sum) or < 2^20 (GCN's t) and |bias| < 2^30, so the int32 lanes cannot
+// overflow (docs/quantization.md, "Accumulator widths"). Its fused ReLU only raises the clamp's lower bound
+// (RowRequant's lo) to max(qmin, zo): no work at all. Without a bias the tile loop runs as before, but for
+// one predictable branch per tile.
 // (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
 // there is none.)
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
@@ -112,18 +120,23 @@ class SpmmTwin {
   static constexpr int32_t kOutMin = qmin(kOutBits);
   static constexpr int32_t kOutMax = qmax(kOutBits);
 
-  SpmmTwin(const void* in, int32_t in_zero_point, int32_t cols, void* out, int32_t out_zero_point)
+  /// bias: cols_ int32 added to every accumulator before the rescale, or null; relu: clamp at
+  /// max(qmin, zo) instead of qmin (reference.h, AggregateParams).
+  SpmmTwin(const void* in, int32_t in_zero_point, int32_t cols, void* out, int32_t out_zero_point,
+           const int32_t* bias = nullptr, bool relu = false)
       : in_(static_cast<const uint8_t*>(in)),
         out_(static_cast<uint8_t*>(out)),
+        bias_(bias),
         stride_(packed_bytes(cols, kInBits)),
         out_stride_(packed_bytes(cols, kOutBits)),
         cols_(cols),
         zx_(in_zero_point),
-        zo_(out_zero_point) {}
+        zo_(out_zero_point),
+        out_lo_(relu && out_zero_point > kOutMin ? out_zero_point : kOutMin) {}
 
   /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
   /// callers build it once per call otherwise.
-  RowRequant<V> requant(MeanRescale rescale) const { return RowRequant<V>(rescale, zo_, kOutMin, kOutMax); }
+  RowRequant<V> requant(MeanRescale rescale) const { return RowRequant<V>(rescale, zo_, out_lo_, kOutMax); }
 
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
@@ -416,10 +429,34 @@ class SpmmTwin {
     return V::srai64(V::add64(V::add64(low, high), round), 30);
   }
 
-  /// Requantizes and stores a tile (element or pair order); vectors wholly past n are skipped.
-  /// acc[kUsed, kVecs) are not read (see reduce_tiles).
+  /// acc += the bias of columns [col, col + n), in the tile's lane order; reads only those n bias entries.
+  /// acc[kUsed, kVecs) are not touched.
+  template <int kUsed>
+  void add_bias(int32_t col, int32_t n, typename V::I32* acc) const {
+    const int32_t* bias = bias_ + col;
+    if constexpr (kPairs) {
+      for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
+        const int32_t count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
+        const int32_t* p = bias + h * 2 * kL;
+        const typename V::I32 first = V::load_i32_partial(p, count < kL ? count : kL);
+        const typename V::I32 second = count > kL ? V::load_i32_partial(p + kL, count - kL) : V::zero();
+        typename V::I32 even, odd;
+        V::unzip(first, second, &even, &odd);
+        acc[2 * h] = V::add(acc[2 * h], even);
+        acc[2 * h + 1] = V::add(acc[2 * h + 1], odd);
+      }
+    } else {
+      for (int v = 0; v < kVecs && v * kL < n; ++v) {
+        acc[v] = V::add(acc[v], V::load_i32_partial(bias + v * kL, n - v * kL < kL ? n - v * kL : kL));
+      }
+    }
+  }
+
+  /// Adds the bias (if any), requantizes and stores a tile (element or pair order); vectors wholly past n
+  /// are skipped. acc[kUsed, kVecs) are not read (see reduce_tiles).
   template <int kUsed = kVecs>
-  void store_tile(int32_t row, int32_t col, int32_t n, const typename V::I32* acc, const RowRequant<V>& rq) {
+  void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq) {
+    if (bias_ != nullptr) add_bias<kUsed>(col, n, acc);
     if constexpr (kPairs) {
       uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
       if constexpr (HasHalfPairs<V>::value) {
@@ -466,16 +503,21 @@ class SpmmTwin {
 
   const uint8_t* in_;
   uint8_t* out_;
+  const int32_t* bias_;
   size_t stride_, out_stride_;
   int32_t cols_, zx_, zo_;
+  int32_t out_lo_;  ///< the clamp's lower bound: qmin, or max(qmin, zo) with the fused ReLU
 };
 
 template <class V, int kInBits, int kOutBits>
-void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
-                    int32_t self_weight_q16, const int32_t* norm_q15, QActivation out, int32_t row_begin,
-                    int32_t row_end) {
-  SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point);
-  const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
+void aggregate_rows(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
+                    QActivation out, int32_t row_begin, int32_t row_end) {
+  const AggregateMode mode = params.mode;
+  const Rescale rq = params.rq;
+  const int32_t* norm_q15 = params.norm_q15;
+  SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point, params.bias,
+                                      params.relu);
+  const int32_t self_weight = mode == AggregateMode::kSum ? params.self_weight_q16 : 0;
   // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
   const bool per_row = mode == AggregateMode::kMean;
   const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
@@ -510,11 +552,9 @@ template <class V, int kInBits>
 void aggregate_twin(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
                     QActivation out, int32_t row_begin, int32_t row_end) {
   if (out.bits == 4) {
-    aggregate_rows<V, kInBits, 4>(graph, params.mode, in, cols, params.rq, params.self_weight_q16,
-                                  params.norm_q15, out, row_begin, row_end);
+    aggregate_rows<V, kInBits, 4>(graph, params, in, cols, out, row_begin, row_end);
   } else {
-    aggregate_rows<V, kInBits, 8>(graph, params.mode, in, cols, params.rq, params.self_weight_q16,
-                                  params.norm_q15, out, row_begin, row_end);
+    aggregate_rows<V, kInBits, 8>(graph, params, in, cols, out, row_begin, row_end);
   }
 }
 

@@ -230,6 +230,21 @@ struct Avx2 {
   static void store_acc(void* p, Acc v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
   static void store_x(uint8_t* p, X v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
   static I32 load_i32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  /// n (1..kLanes) int32 from p, the other lanes 0; reads only n (a masked load).
+  static I32 load_i32_partial(const int32_t* p, int n) {
+    if (n == kLanes) return load_i32(p);
+    alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_maskload_epi32(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
+  }
+  /// Two vectors of consecutive elements (a: 0..7, b: 8..15) in pair order (widen16_pairs): even = elements
+  /// 0, 2, .., 14 and odd = 1, 3, .., 15. shufps picks them per 128-bit half, vpermq orders the halves.
+  static void unzip(I32 a, I32 b, I32* even, I32* odd) {
+    const __m256 fa = _mm256_castsi256_ps(a), fb = _mm256_castsi256_ps(b);
+    *even = _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(fa, fb, _MM_SHUFFLE(2, 0, 2, 0))),
+                                     _MM_SHUFFLE(3, 1, 2, 0));
+    *odd = _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(fa, fb, _MM_SHUFFLE(3, 1, 3, 1))),
+                                    _MM_SHUFFLE(3, 1, 2, 0));
+  }
   static I64 load_i64(const int64_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   /// Variable arithmetic shift of each int64 lane (AVX2 has the logical one only, see srai64).
   /// Variable left shift of each int64 lane (wrapping).

@@ -332,6 +332,17 @@ struct Avx512 {
   static void store_acc(void* p, Acc v) { _mm512_storeu_si512(p, v); }
   static void store_x(uint8_t* p, X v) { _mm512_storeu_si512(p, v); }
   static I32 load_i32(const int32_t* p) { return _mm512_loadu_si512(p); }
+  /// n (1..kLanes) int32 from p, the other lanes 0; reads only n (a masked load).
+  static I32 load_i32_partial(const int32_t* p, int n) {
+    return n == kLanes ? load_i32(p) : _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
+  /// Two vectors of consecutive elements (a: 0..15, b: 16..31) in pair order (widen16_pairs): even =
+  /// elements 0, 2, .., 30 and odd = 1, 3, .., 31, one two-source permute each.
+  static void unzip(I32 a, I32 b, I32* even, I32* odd) {
+    const __m512i even_index = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    *even = _mm512_permutex2var_epi32(a, even_index, b);
+    *odd = _mm512_permutex2var_epi32(a, _mm512_add_epi32(even_index, _mm512_set1_epi32(1)), b);
+  }
   static I64 load_i64(const int64_t* p) { return _mm512_loadu_si512(p); }
   /// Variable arithmetic shift of each int64 lane.
   static I64 srav64(I64 a, I64 s) { return _mm512_srav_epi64(a, s); }

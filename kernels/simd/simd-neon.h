@@ -102,6 +102,20 @@ struct Neon {
     store_nibbles<2 * kLanes>(p, vget_lane_u64(vreinterpret_u64_s8(bytes), 0), n);
   }
 
+  /// n (1..kLanes) int32 from p, the other lanes 0; reads only n.
+  static I32 load_i32_partial(const int32_t* p, int n) {
+    if (n == kLanes) return vld1q_s32(p);
+    int32_t buffer[kLanes] = {};
+    std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(int32_t));
+    return vld1q_s32(buffer);
+  }
+  /// Two vectors of consecutive elements (a: 0..3, b: 4..7) in pair order (widen16_pairs): even = elements
+  /// 0, 2, 4, 6 and odd = 1, 3, 5, 7.
+  static void unzip(I32 a, I32 b, I32* even, I32* odd) {
+    *even = vuzp1q_s32(a, b);
+    *odd = vuzp2q_s32(a, b);
+  }
+
   static I64 widen_lo(I32 v) { return vmovl_s32(vget_low_s32(v)); }
   static I64 widen_hi(I32 v) { return vmovl_high_s32(v); }
   /// Low 32 bits of every int64 lane, lo's lanes first.

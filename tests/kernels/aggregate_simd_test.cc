@@ -1,9 +1,11 @@
 // The SIMD aggregate() twins against the reference, byte for byte: every mode x input bits x output bits on
 // the adversarial graphs, feature widths that are not multiples of any vector width (int4 odd lengths
 // included), extreme zero points, multipliers, shifts and GIN self weights, a 100k-degree hub, and random
-// row splits (thread counts).
+// row splits (thread counts); and the transform-first layer's per-column bias and fused ReLU
+// (AggregateParams::bias / relu) on kSum and kGcn, whose int4 tiles add the bias in pair order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -30,6 +32,55 @@ const AggregateMode kModes[] = {AggregateMode::kSum, AggregateMode::kMean, Aggre
                                 AggregateMode::kGcn};
 
 class AggregateSimdTest : public simdtest::TwinTest {};
+
+/// The largest bias magnitude the format allows (|bias| < 2^30, docs/quantization.md).
+constexpr int32_t kBiasMax = (1 << 30) - 1;
+
+enum class BiasKind {
+  kScaled,  ///< random per column, about the output range after the rescale: moves outputs, rarely saturates
+  kFullRange,    ///< random per column over the whole of (-2^30, 2^30)
+  kMaxPositive,  ///< every column 2^30 - 1
+  kMaxNegative,  ///< every column -(2^30 - 1)
+  kAlternating,  ///< +-(2^30 - 1) by column parity: a bias added to the wrong pair-order lane shows
+};
+const BiasKind kBiasKinds[] = {BiasKind::kScaled, BiasKind::kFullRange, BiasKind::kMaxPositive,
+                               BiasKind::kMaxNegative, BiasKind::kAlternating};
+
+std::vector<int32_t> make_bias(BiasKind kind, int32_t cols, Rescale rq, Rng& rng) {
+  // rescale(acc) ~ acc * 2^(31 - shift) / [1, 2): a bias of 256 * 2^(shift - 31) spans the int8 range.
+  const int64_t scaled = std::max<int64_t>(
+      4,
+      std::min<int64_t>(kBiasMax, rq.shift >= 31 ? int64_t{256} << (rq.shift - 31) : 256 >> (31 - rq.shift)));
+  std::vector<int32_t> bias(static_cast<size_t>(cols));
+  for (int32_t c = 0; c < cols; ++c) {
+    int64_t value = 0;
+    switch (kind) {
+      case BiasKind::kScaled:
+        value = rng.uniform_int(-scaled, scaled);
+        break;
+      case BiasKind::kFullRange:
+        value = rng.uniform_int(-kBiasMax, kBiasMax);
+        break;
+      case BiasKind::kMaxPositive:
+        value = kBiasMax;
+        break;
+      case BiasKind::kMaxNegative:
+        value = -kBiasMax;
+        break;
+      case BiasKind::kAlternating:
+        value = c % 2 == 0 ? kBiasMax : -kBiasMax;
+        break;
+    }
+    bias[static_cast<size_t>(c)] = static_cast<int32_t>(value);
+  }
+  return bias;
+}
+
+/// Output zero points that make the ReLU clamp nothing (qmin), everything (qmax), half (0) or some.
+std::vector<int32_t> relu_zero_points(int out_bits, Rng& rng) {
+  return {testutil::qmin_of(out_bits), testutil::qmax_of(out_bits), 0,
+          static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits)))};
+}
 
 TEST_P(AggregateSimdTest, AdversarialGraphsAllModesAndWidths) {
   Rng rng(500 + static_cast<int>(GetParam()));
@@ -282,6 +333,155 @@ TEST_P(AggregateSimdTest, RandomGraphsManySplits) {
                                                      : 0)
             .seed(static_cast<uint64_t>(trial))
             .check());
+  }
+}
+
+// Bias (kSum incl. GIN's self term, kGcn) and ReLU (every mode) on the adversarial graphs (empty, degree 0,
+// self-loops, 3000-degree hub), every width class of both tile orders, both input and output widths,
+// zero points at qmin / qmax / 0, and every bias kind; kMean / kMax take the ReLU without a bias.
+TEST_P(AggregateSimdTest, BiasAndReluAllModesAndWidths) {
+  Rng rng(1100 + static_cast<int>(GetParam()));
+  uint64_t seed = 1100;
+  for (const auto& graph_case : testutil::adversarial_graphs()) {
+    const bool big = graph_case.graph.num_nodes() > 500;
+    const std::vector<int32_t> widths =
+        big ? std::vector<int32_t>{1, 17, 64, 65} : std::vector<int32_t>{1, 7, 15, 16, 17, 31, 33, 64, 65};
+    for (AggregateMode mode : kModes) {
+      const bool biased = mode == AggregateMode::kSum || mode == AggregateMode::kGcn;
+      for (int in_bits : {8, 4}) {
+        for (int out_bits : {8, 4}) {
+          for (int32_t cols : widths) {
+            const int32_t zx = static_cast<int32_t>(rng.pick(std::vector<int64_t>{
+                testutil::qmin_of(in_bits), testutil::qmax_of(in_bits),
+                rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits))}));
+            const uint64_t case_seed = seed++;
+            const Rescale rq = testutil::random_rescale(rng, big ? 12 : 8, 2);
+            const BiasKind kind = kBiasKinds[case_seed % 5];
+            const int32_t zo = relu_zero_points(out_bits, rng)[case_seed % 4];
+            TwinAggregate twin(table());
+            twin.graph(graph_case.graph)
+                .cols(cols)
+                .bits(in_bits, out_bits)
+                .zero_points(zx, zo)
+                .mode(mode)
+                .rescale(rq)
+                .self_weight(mode == AggregateMode::kSum ? static_cast<int32_t>(rng.pick(std::vector<int64_t>{
+                                                               0, 65536, 32768, (1 << 23) - 1}))
+                                                         : 0)
+                .relu(case_seed % 3 != 0)
+                .seed(case_seed);
+            if (biased) twin.bias(make_bias(kind, cols, rq, rng));
+            ASSERT_TRUE(twin.check()) << graph_case.name;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Every bias kind x ReLU x output zero point on one graph with isolated nodes and self-loops, for the
+// widths of int4 odd lengths and both sides of each tile boundary: every lane of both orders sees a bias.
+TEST_P(AggregateSimdTest, EveryBiasKindReluAndZeroPoint) {
+  const Csr graph = testutil::RandomGraph()
+                        .nodes(50)
+                        .avg_degree(4)
+                        .isolated_fraction(0.2)
+                        .allow_self_loops(true)
+                        .seed(23)
+                        .build();
+  Rng rng(1200 + static_cast<int>(GetParam()));
+  uint64_t seed = 1200;
+  for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kGcn}) {
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        for (int32_t cols : {1, 7, 16, 31, 33, 65}) {
+          for (BiasKind kind : kBiasKinds) {
+            for (int32_t zo : relu_zero_points(out_bits, rng)) {
+              for (bool relu : {false, true}) {
+                const Rescale rq = testutil::random_rescale(rng, 8, 2);
+                ASSERT_TRUE(TwinAggregate(table())
+                                .graph(graph)
+                                .cols(cols)
+                                .bits(in_bits, out_bits)
+                                .zero_points(static_cast<int32_t>(rng.uniform_int(
+                                                 testutil::qmin_of(in_bits), testutil::qmax_of(in_bits))),
+                                             zo)
+                                .mode(mode)
+                                .rescale(rq)
+                                .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+                                .bias(make_bias(kind, cols, rq, rng))
+                                .relu(relu)
+                                .seed(seed++)
+                                .check());
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The largest accumulators a test can reach plus the largest bias, in both signs: a 100k-degree hub of
+// saturated inputs (|acc| = 255 * 100k for the sum, GCN's t near its bound), + and - (2^30 - 1).
+TEST_P(AggregateSimdTest, BiasOnHubOfDegree100k) {
+  const Csr graph = testutil::star_into_center(100000);
+  uint64_t seed = 1300;
+  Rng rng(1300);
+  for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kGcn}) {
+    for (int in_bits : {8, 4}) {
+      for (int32_t cols : {3, 17, 64}) {
+        const int out_bits = cols == 17 ? 4 : 8;  // one output width per case: the hub is what is tested
+        for (BiasKind kind : {BiasKind::kScaled, BiasKind::kMaxPositive, BiasKind::kMaxNegative}) {
+          const bool sum_positive = kind != BiasKind::kMaxPositive;  // the extreme bias against the sum
+          const Rescale rq{1518500250, 40};
+          TwinAggregate twin(table());
+          twin.graph(graph)
+              .cols(cols)
+              .bits(in_bits, out_bits)
+              .zero_points(sum_positive ? testutil::qmin_of(in_bits) : testutil::qmax_of(in_bits), 1)
+              .mode(mode)
+              .rescale(rq)
+              .self_weight(mode == AggregateMode::kSum ? 98304 : 0)
+              .bias(make_bias(kind, cols, rq, rng))
+              .relu(true)
+              .seed(seed++);
+          if (kind != BiasKind::kScaled) {
+            twin.constant_input(sum_positive ? testutil::qmax_of(in_bits) : testutil::qmin_of(in_bits));
+          }
+          ASSERT_TRUE(twin.check());
+        }
+      }
+    }
+  }
+}
+
+// Cora's first-layer width (1433: many full tiles and a ragged odd tail) with a bias and the ReLU.
+TEST_P(AggregateSimdTest, BiasAndReluCoraWidth) {
+  const Csr graph = testutil::RandomGraph().nodes(40).avg_degree(4).isolated_fraction(0.1).seed(19).build();
+  Rng rng(1400);
+  uint64_t seed = 1400;
+  for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kGcn}) {
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        const Rescale rq = testutil::random_rescale(rng, 8, 2);
+        ASSERT_TRUE(TwinAggregate(table())
+                        .graph(graph)
+                        .cols(1433)
+                        .bits(in_bits, out_bits)
+                        .zero_points(static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits),
+                                                                          testutil::qmax_of(in_bits))),
+                                     static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(out_bits),
+                                                                          testutil::qmax_of(out_bits))))
+                        .mode(mode)
+                        .rescale(rq)
+                        .self_weight(mode == AggregateMode::kSum ? 70001 : 0)
+                        .bias(make_bias(BiasKind::kScaled, 1433, rq, rng))
+                        .relu(true)
+                        .seed(seed++)
+                        .check());
+      }
+    }
   }
 }
 

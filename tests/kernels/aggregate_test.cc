@@ -1,6 +1,7 @@
 // aggregate() and the GCN factors it consumes, against an int128 oracle written from the formulas, for
 // every mode x input bits x output bits, on adversarial graphs, awkward widths, extreme zero points,
-// GIN self weights and arbitrary row splits.
+// GIN self weights and arbitrary row splits; the transform-first layer's bias and ReLU; and the worked
+// transform-first GCNConv example of docs/quantization.md, through dense() and aggregate(kGcn).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -34,6 +35,8 @@ struct AggregateSetup {
   int32_t self_weight_q16;
   int32_t out_zero_point;
   int out_bits;
+  const std::vector<int32_t>* bias = nullptr;  ///< AggregateParams::bias (kSum / kGcn), cols entries
+  bool relu = false;
 };
 
 /// The documented value of output element (node, col).
@@ -49,6 +52,7 @@ int32_t expected_element(const Csr& graph, const QMatrix& x, const std::vector<i
       int64_t acc = 0;
       for (int32_t e = first; e < last; ++e) acc += centered(graph.col_idx[e]);
       if (s.self_weight_q16 != 0) acc += oracle::self_term(centered(node), s.self_weight_q16);
+      if (s.bias != nullptr) acc += (*s.bias)[static_cast<size_t>(col)];
       value += oracle::rescale(acc, s.rq.multiplier, s.rq.shift);
       break;
     }
@@ -72,19 +76,24 @@ int32_t expected_element(const Csr& graph, const QMatrix& x, const std::vector<i
       for (int32_t e = first; e < last; ++e) {
         acc += oracle::int128{centered(graph.col_idx[e])} * norms[static_cast<size_t>(graph.col_idx[e])];
       }
-      const int64_t normalised =
+      int64_t normalised =
           oracle::round_half_up(acc * norms[static_cast<size_t>(node)], oracle::int128{1} << 30);
+      if (s.bias != nullptr) normalised += (*s.bias)[static_cast<size_t>(col)];
       value += oracle::rescale(normalised, s.rq.multiplier, s.rq.shift);
       break;
     }
   }
-  return oracle::saturate(value, s.out_bits);
+  const int32_t saturated = oracle::saturate(value, s.out_bits);
+  // ReLU: nothing below real 0 (the zero point), which lies inside the output range.
+  return s.relu && saturated < s.out_zero_point ? s.out_zero_point : saturated;
 }
 
 void run_aggregate(const Csr& graph, const QMatrix& x, const std::vector<int32_t>& norms,
                    const AggregateSetup& s, QMatrix& out, int32_t begin, int32_t end) {
-  aggregate(graph.view(), {s.mode, s.rq, s.self_weight_q16, norms.data()}, x.cview(), x.cols(), out.view(),
-            begin, end);
+  AggregateParams params{s.mode, s.rq, s.self_weight_q16, norms.data()};
+  params.bias = s.bias != nullptr ? s.bias->data() : nullptr;
+  params.relu = s.relu;
+  aggregate(graph.view(), params, x.cview(), x.cols(), out.view(), begin, end);
 }
 
 /// Runs the kernel on the whole range and on a random split, checks both against the oracle.
@@ -104,7 +113,8 @@ void check_aggregate(const std::string& label, const Csr& graph, const QMatrix& 
       ASSERT_EQ(whole.get(i, c), expected_element(graph, x, norms, s, i, c))
           << label << " node=" << i << " col=" << c << " degree=" << graph.degree(i)
           << " zx=" << x.zero_point() << " zo=" << s.out_zero_point << " self_w=" << s.self_weight_q16
-          << " rq=" << s.rq.multiplier << "/" << s.rq.shift;
+          << " rq=" << s.rq.multiplier << "/" << s.rq.shift << " bias=" << (s.bias != nullptr)
+          << " relu=" << s.relu;
     }
   }
   ASSERT_TRUE(whole.pad_nibbles_are_zero()) << label;
@@ -161,6 +171,42 @@ TEST_P(AggregateTest, ConstantExtremeInputs) {
       AggregateSetup setup{mode, Rescale{INT32_MAX, shift}, mode == AggregateMode::kSum ? (1 << 23) - 1 : 0,
                            0, out_bits};
       check_aggregate("extreme", graph, x, setup, rng);
+    }
+  }
+}
+
+TEST_P(AggregateTest, BiasAndReluMatchOracle) {
+  // The bias (kSum, kGcn only) from small to +-(2^30 - 1), the ReLU with the output zero point at qmin (no
+  // clamp), qmax (everything clamps) and inside; isolated nodes and self-loops.
+  const auto [mode, in_bits, out_bits] = GetParam();
+  Rng rng(440 + static_cast<int>(mode) * 16 + in_bits + out_bits * 2);
+  const Csr graph = testutil::RandomGraph()
+                        .nodes(40)
+                        .avg_degree(4)
+                        .isolated_fraction(0.2)
+                        .allow_self_loops(true)
+                        .seed(43)
+                        .build();
+  const bool biased = mode == AggregateMode::kSum || mode == AggregateMode::kGcn;
+  constexpr int64_t kBiasMax = (int64_t{1} << 30) - 1;
+  for (int32_t cols : {1, 7, 16, 33}) {
+    QMatrix x(graph.num_nodes(), cols, in_bits,
+              static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits))));
+    x.fill_random(rng);
+    for (int64_t bias_max : {int64_t{0}, int64_t{300}, kBiasMax}) {
+      std::vector<int32_t> bias(static_cast<size_t>(cols));
+      for (auto& b : bias) b = static_cast<int32_t>(rng.uniform_int(-bias_max, bias_max));
+      if (bias_max == kBiasMax) bias[0] = static_cast<int32_t>(rng.chance(0.5) ? kBiasMax : -kBiasMax);
+      for (int32_t zo : {testutil::qmin_of(out_bits), testutil::qmax_of(out_bits), 0}) {
+        for (bool relu : {false, true}) {
+          AggregateSetup setup{mode, testutil::random_rescale(rng, 6, 2),
+                               mode == AggregateMode::kSum ? 32768 : 0, zo, out_bits};
+          setup.bias = biased && bias_max > 0 ? &bias : nullptr;
+          setup.relu = relu;
+          check_aggregate("bias/relu cols=" + std::to_string(cols), graph, x, setup, rng);
+          if (HasFatalFailure()) return;
+        }
+      }
     }
   }
 }
@@ -272,6 +318,49 @@ TEST(Aggregate, AccumulatorLimitsAtMaximumDegree) {
             << mode_name(mode) << " positive=" << positive << " shift=" << shift;
       }
     }
+  }
+}
+
+// docs/quantization.md, "Transform-first GCNConv", worked example, pinned so the document and the kernels
+// cannot drift apart: int8, one node without edges (d = 1, n = 32768, so t = m - z_m exactly),
+// x - zx = [10, -4], w = [[3, 1]], M / 2^E = 0.25, z_m = 2 -> m = 2 + rescale(26) = 9 (6.5 rounds half up);
+// t = 7, b = 5, factor 0.5, zo = -1, ReLU -> out = -1 + rescale(12) = 5.
+TEST(Aggregate, TransformFirstGcnDocumentedExample) {
+  const Csr graph = Csr::from_in_neighbours({{}});
+  const int32_t zx = 3;  // any input zero point: only x - zx = [10, -4] matters
+  QMatrix x(1, 2, 8, zx);
+  x.set(0, 0, 10 + zx);
+  x.set(0, 1, -4 + zx);
+  const int8_t weights[] = {3, 1};
+  const int32_t dense_multiplier[] = {1 << 30}, dense_shift[] = {32};  // 2^30 / 2^32 = 0.25
+  QMatrix message(1, 1, 8, /*z_m=*/2);
+  dense(x.cview(), 2, QWeights{weights, 8}, /*bias=*/nullptr, ChannelRescale{dense_multiplier, dense_shift},
+        /*extra=*/nullptr, /*relu=*/false, message.view(), 1, 0, 1);
+  ASSERT_EQ(message.get(0, 0), 9);
+
+  std::vector<int32_t> norms(1);
+  gcn_norm(graph.view(), norms.data(), 0, 1);
+  ASSERT_EQ(norms[0], 32768);
+  const std::vector<int32_t> bias = {5};
+  for (bool relu : {true, false}) {
+    AggregateParams params{AggregateMode::kGcn, Rescale{1 << 30, 31}, 0, norms.data()};  // factor 0.5
+    params.bias = bias.data();
+    params.relu = relu;
+    QMatrix out(1, 1, 8, /*zo=*/-1);
+    aggregate(graph.view(), params, message.cview(), 1, out.view(), 0, 1);
+    EXPECT_EQ(out.get(0, 0), 5) << "relu=" << relu;  // above zo: the ReLU changes nothing
+  }
+
+  // The same node with a bias that takes it below zero: t + b = 7 - 20 = -13, rescale(-13 * 0.5) = -6
+  // (-6.5 rounds half up), -1 - 6 = -7 without the ReLU, zo = -1 (real 0) with it.
+  const std::vector<int32_t> negative_bias = {-20};
+  for (bool relu : {false, true}) {
+    AggregateParams params{AggregateMode::kGcn, Rescale{1 << 30, 31}, 0, norms.data()};
+    params.bias = negative_bias.data();
+    params.relu = relu;
+    QMatrix out(1, 1, 8, -1);
+    aggregate(graph.view(), params, message.cview(), 1, out.view(), 0, 1);
+    EXPECT_EQ(out.get(0, 0), relu ? -1 : -7) << "relu=" << relu;
   }
 }
 

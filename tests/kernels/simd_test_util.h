@@ -3,6 +3,7 @@
 //
 //   TwinAggregate(table).graph(g).cols(17).bits(8, 4).zero_points(-128, 7).mode(AggregateMode::kMean)
 //       .seed(3).check();
+//   TwinAggregate(table).graph(g).cols(16).mode(AggregateMode::kGcn).bias(b).relu(true).check();
 //
 // check() runs the reference once over all rows and the twin twice (all rows at once, then a random split
 // into chunks run in random order, as a thread pool would), each into a buffer poisoned with a different
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -114,6 +116,17 @@ class TwinAggregate {
     self_weight_ = value;
     return *this;
   }
+  /// The per-column bias (AggregateParams::bias, cols() entries); not called: no bias (null).
+  TwinAggregate& bias(std::vector<int32_t> value) {
+    bias_ = std::move(value);
+    has_bias_ = true;
+    return *this;
+  }
+  /// The fused ReLU (AggregateParams::relu).
+  TwinAggregate& relu(bool value) {
+    relu_ = value;
+    return *this;
+  }
   /// Every feature set to `value` instead of random values.
   TwinAggregate& constant_input(int32_t value) {
     constant_ = true;
@@ -141,20 +154,28 @@ class TwinAggregate {
     expected.poison(0xEE);
     whole.poison(0x11);
     split.poison(0x77);
-    aggregate(graph_->view(), {mode_, rq_, self_weight_, norms.data()}, x.cview(), cols_, expected.view(), 0,
-              n);
-    table_->aggregate(graph_->view(), {mode_, rq_, self_weight_, norms.data()}, x.cview(), cols_,
-                      whole.view(), 0, n);
+    if (has_bias_ && bias_.size() != static_cast<size_t>(cols_)) {
+      return ::testing::AssertionFailure()
+             << "test setup: " << bias_.size() << " bias entries for " << cols_ << " columns";
+    }
+    // The bias is copied to a buffer of exactly cols entries, so a twin that reads past it is caught by
+    // ASan (the asan preset runs these tests too).
+    std::vector<int32_t> bias_copy(bias_);
+    AggregateParams params{mode_, rq_, self_weight_, norms.data()};
+    params.bias = has_bias_ ? bias_copy.data() : nullptr;
+    params.relu = relu_;
+    aggregate(graph_->view(), params, x.cview(), cols_, expected.view(), 0, n);
+    table_->aggregate(graph_->view(), params, x.cview(), cols_, whole.view(), 0, n);
     for (const auto& chunk : testutil::random_split(0, n, rng)) {
-      table_->aggregate(graph_->view(), {mode_, rq_, self_weight_, norms.data()}, x.cview(), cols_,
-                        split.view(), chunk.first, chunk.second);
+      table_->aggregate(graph_->view(), params, x.cview(), cols_, split.view(), chunk.first, chunk.second);
     }
     ::testing::AssertionResult result = same_rows(expected, whole, n);
     if (result) result = same_rows(expected, split, n);
     if (!result) {
       result << " [" << table_->name << " mode " << static_cast<int>(mode_) << " cols " << cols_ << " bits "
              << in_bits_ << "->" << out_bits_ << " zx " << zx_ << " zo " << zo_ << " rq " << rq_.multiplier
-             << "/" << rq_.shift << " self " << self_weight_ << " seed " << seed_ << "]";
+             << "/" << rq_.shift << " self " << self_weight_ << " bias " << (has_bias_ ? "yes" : "no")
+             << " relu " << relu_ << " seed " << seed_ << "]";
     }
     return result;
   }
@@ -168,6 +189,9 @@ class TwinAggregate {
   AggregateMode mode_ = AggregateMode::kSum;
   Rescale rq_{1 << 30, 31};
   int32_t self_weight_ = 0;
+  std::vector<int32_t> bias_;
+  bool has_bias_ = false;
+  bool relu_ = false;
   bool constant_ = false;
   int32_t constant_value_ = 0;
   uint64_t seed_ = 1;
