@@ -185,13 +185,13 @@ class QATModel(torch.nn.Module):
         super().__init__()
         self.model = model
         self.entries = _entries(model)
-        # GCNConv order: "auto" keeps each module's own order (by default the auto rule: transform-first when
-        # the layer narrows the features); a forced order is set on every GCNConv module, so that the float
-        # model QAT trains, the float file it writes and the quantized file all run it.
+        # GCNConv order, set on every GCNConv module so that the float model QAT trains, the float file it
+        # writes and the quantized file all run it: "auto" is qgnn-convert's default rule (transform-first when
+        # the layer narrows the features), whatever order a float file read with qgnn.load had.
         if order != "auto" and order not in ORDERS:
             raise ValueError(f"unknown GCNConv order {order!r} (auto, {', '.join(ORDERS)})")
         for e in self.entries:
-            if e.kind == GCN_CONV and order != "auto":
+            if e.kind == GCN_CONV:
                 e.module.order = order
         if input_scales not in INPUT_SCALE_MODES:
             raise ValueError(f"unknown input scale mode {input_scales!r} (one of {', '.join(INPUT_SCALE_MODES)})")
@@ -585,7 +585,7 @@ def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = N
     degree_quant: Degree-Quant protective masking during training.
     kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed,
     input_scales ("auto" | "tensor" | "column": per-column input scales, docs/qat.md), order ("auto" |
-    "aggregate-first" | "transform-first": the GCNConv order, set on the modules unless "auto")."""
+    "aggregate-first" | "transform-first": the GCNConv order, set on every GCNConv module)."""
     if ranges is None:
         ranges = DEFAULT_RANGES
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)
