@@ -11,7 +11,8 @@ A float model (`input_quant` None) has float32 weights and biases; `check_model`
 packed contiguously over the whole [out][in] tensor, element 2k in the low nibble of byte k, sign-extended),
 per-channel weight scales, int32 biases and requant factors. The reader checks the fields of a quantized
 model that the integer arithmetic depends on as the runtime's verifier does (bits, zero points, scales,
-multiplier and shift ranges, bias bound, self_weight_q16, dimension chain), so that qgnn.sim never computes
+multiplier and shift ranges, bias bound, self_weight_q16, dimension chain, a transform-first GCNConv's message
+quantization present and aggregation absent), so that qgnn.sim never computes
 on a model the runtime would reject. It is not a full reimplementation of the runtime's verifier
 (runtime/src/model_verifier.cc): structural FlatBuffers checks are left to the generated bindings.
 
