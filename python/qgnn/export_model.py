@@ -130,7 +130,7 @@ def _layer(m: torch.nn.Module, name: str, fold_batchnorm: bool = True) -> LayerD
     if kind == LINEAR:
         return LayerDesc(LINEAR, name, relu=isinstance(m, qnn.Linear) and m.relu, dense=_dense(m))
     if kind == GCN_CONV:
-        return LayerDesc(GCN_CONV, name, relu=m.relu, dense=_dense(m.lin))
+        return LayerDesc(GCN_CONV, name, relu=m.relu, dense=_dense(m.lin), order=m.resolved_order)
     if kind == SAGE_CONV:
         root = _dense(m.lin_root) if m.lin_root is not None else None
         return LayerDesc(SAGE_CONV, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
@@ -268,7 +268,8 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
         if layer.kind == LINEAR:
             mods += _with_bn(_linear(layer.dense, relu=layer.relu), layer, layer.dense.batch_norm)
         elif layer.kind == GCN_CONV:
-            conv = qnn.GCNConv(layer.dense.in_features, layer.dense.out_features, relu=layer.relu)
+            conv = qnn.GCNConv(layer.dense.in_features, layer.dense.out_features, relu=layer.relu,
+                               order=layer.order)
             conv.lin = _linear(layer.dense)
             mods += _with_bn(conv, layer, layer.dense.batch_norm)
         elif layer.kind == SAGE_CONV:

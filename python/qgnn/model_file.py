@@ -11,7 +11,8 @@ A float model (`input_quant` None) has float32 weights and biases; `check_model`
 packed contiguously over the whole [out][in] tensor, element 2k in the low nibble of byte k, sign-extended),
 per-channel weight scales, int32 biases and requant factors. The reader checks the fields of a quantized
 model that the integer arithmetic depends on as the runtime's verifier does (bits, zero points, scales,
-multiplier and shift ranges, bias bound, self_weight_q16, dimension chain), so that qgnn.sim never computes
+multiplier and shift ranges, bias bound, self_weight_q16, dimension chain, a transform-first GCNConv's message
+quantization present and aggregation absent), so that qgnn.sim never computes
 on a model the runtime would reject. It is not a full reimplementation of the runtime's verifier
 (runtime/src/model_verifier.cc): structural FlatBuffers checks are left to the generated bindings.
 
@@ -43,6 +44,7 @@ BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfol
 BATCH_NORM_FORMAT_VERSION = 2
 DATAFLOW_FORMAT_VERSION = 3  # files whose layers list their inputs (LayerDesc.inputs)
 COLUMN_SCALES_FORMAT_VERSION = 4  # files with per-column input scales (ModelDesc.input_column_scales)
+TRANSFORM_FIRST_FORMAT_VERSION = 5  # files with a transform-first layer (LayerDesc.order)
 MODEL_INPUT = -1  # LayerDesc.inputs entry naming the model input
 PRODUCER = "qgnn-python 0.1"
 
@@ -56,6 +58,17 @@ AGGREGATING_KINDS = (GCN_CONV, SAGE_CONV, GIN_CONV)  # kinds with a message-pass
 Range = Tuple[float, float]  # stored activation range (min, max)
 REDUCES = {"sum": fbm.Reduce.SUM, "mean": fbm.Reduce.MEAN, "max": fbm.Reduce.MAX}
 _REDUCE_NAMES = {v: k for k, v in REDUCES.items()}
+# GCNConv's order (schema LayerOrder), spelled as the tools' --order option spells it.
+AGGREGATE_FIRST, TRANSFORM_FIRST = "aggregate-first", "transform-first"
+ORDERS = {AGGREGATE_FIRST: fbm.LayerOrder.AGGREGATE_FIRST, TRANSFORM_FIRST: fbm.LayerOrder.TRANSFORM_FIRST}
+_ORDER_NAMES = {v: k for k, v in ORDERS.items()}
+
+
+def auto_order(in_features: int, out_features: int) -> str:
+    """The order the converter and qgnn.qat pick for a GCNConv unless told otherwise: transform-first when the
+    Dense narrows the features (it then aggregates out_features columns instead of in_features and keeps only
+    narrow tensors), aggregate-first otherwise (docs/quantization.md, "Transform-first GCNConv")."""
+    return TRANSFORM_FIRST if out_features < in_features else AGGREGATE_FIRST
 
 # Runtime caps the integer arithmetic relies on (docs/format.md "Verification" and "Limits").
 MAX_FEATURES = 32768
@@ -176,6 +189,18 @@ class LayerDesc:
     # this layer), MODEL_INPUT for the model input. Empty: the previous layer's output (the model input for the
     # first layer). Every kind reads one input, so a list is a skip connection; see input_of.
     inputs: List[int] = field(default_factory=list)
+    # GCNConv only (format version 5): AGGREGATE_FIRST or TRANSFORM_FIRST. Transform-first runs the Dense
+    # without its bias on every node first (the messages m = x W^T), aggregates m, then adds the bias and
+    # applies the activation; quantized, the messages have their own quantization `message` (the Dense writes
+    # it; its bias is at the message scale) and `aggregation` is None. message_range: the stored range of m
+    # (before the bias), in either order, optional (not part of the all-or-nothing rule of the other ranges).
+    order: str = AGGREGATE_FIRST
+    message: Optional[QuantParams] = None
+    message_range: Optional[Range] = None
+
+    @property
+    def transform_first(self) -> bool:
+        return self.kind == GCN_CONV and self.order == TRANSFORM_FIRST
 
     def denses(self) -> List[DenseDesc]:
         if self.kind == GIN_CONV:
@@ -227,7 +252,8 @@ class ModelDesc:
 
     def has_stored_ranges(self) -> bool:
         return self.input_range is not None or any(
-            l.output_range is not None or l.aggregation_range is not None or l.hidden_ranges for l in self.layers)
+            l.output_range is not None or l.aggregation_range is not None or l.message_range is not None
+            or l.hidden_ranges for l in self.layers)
 
 
 def _layer_input(layer: LayerDesc, i: int) -> int:
@@ -313,10 +339,18 @@ def _check_ranges(m: "ModelDesc", fail) -> None:
     for i, layer in enumerate(m.layers):
         where = f"layer {i} ({layer.name or layer.kind})"
         check(layer.output_range, f"{where}: output")
-        if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
+        # A layer stores the ranges of what its order computes: transform-first never aggregates its input, so
+        # its message range is the one it needs; the other order's range may be stored too.
+        if layer.transform_first:
+            check(layer.message_range, f"{where}: message")
+            if layer.aggregation_range is not None:
+                check(layer.aggregation_range, f"{where}: aggregation")
+        elif layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             check(layer.aggregation_range, f"{where}: aggregation")
         elif layer.aggregation_range is not None:
             fail(f"{where}: an aggregation range on a layer without aggregation")
+        if layer.message_range is not None and not layer.transform_first:
+            check(layer.message_range, f"{where}: message")
         hidden = len(layer.mlp) - 1 if layer.kind == GIN_CONV else 0
         if len(layer.hidden_ranges) != hidden:
             fail(f"{where}: {len(layer.hidden_ranges)} hidden ranges, expected {hidden}")
@@ -360,6 +394,10 @@ def check_model(m: ModelDesc) -> int:
             fail(f"{where}: a GINConv needs at least one Dense in its MLP")
         if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV) and layer.dense is None:
             fail(f"{where}: missing Dense")
+        if layer.order not in ORDERS:
+            fail(f"{where}: unknown order {layer.order!r} (one of {', '.join(ORDERS)})")
+        if layer.kind != GCN_CONV and (layer.order != AGGREGATE_FIRST or layer.message_range is not None):
+            fail(f"{where}: only a GCNConv has an order and a message range")
         if layer.kind == SAGE_CONV and layer.reduce not in ("mean", "max"):
             fail(f"{where}: SAGEConv reduce must be mean or max, got {layer.reduce!r}")
         chain = layer.mlp if layer.kind == GIN_CONV else [layer.dense]
@@ -500,10 +538,18 @@ class _Writer:
         elif layer.kind == GCN_CONV:
             dense = self.dense(prefix, layer.dense)
             arq = self.requant(layer.aggregation_requant) if q else None
+            if layer.order not in ORDERS:
+                raise FormatError(f"layer {index}: unknown order {layer.order!r} (one of {', '.join(ORDERS)})")
+            message = self.quant(layer.message) if q and layer.message is not None else None
             fbm.GCNConvOptionsStart(b)
             fbm.GCNConvOptionsAddDense(b, dense)
             if arq is not None:
                 fbm.GCNConvOptionsAddAggregationRequant(b, arq)
+            fbm.GCNConvOptionsAddOrder(b, ORDERS[layer.order])  # the default (aggregate-first) is not written
+            if message is not None:
+                fbm.GCNConvOptionsAddMessage(b, message)
+            if layer.message_range is not None:
+                fbm.GCNConvOptionsAddMessageRange(b, fbm.CreateRange(b, *layer.message_range))
             opts = fbm.GCNConvOptionsEnd(b)
         elif layer.kind == SAGE_CONV:
             neighbor = self.dense(prefix + ".neighbor", layer.dense)
@@ -580,7 +626,9 @@ def _file_version(m: ModelDesc) -> int:
     """Files carry the oldest version whose runtimes compute them correctly, so older runtimes reject them
     (docs/format.md, "Versions"): an unfolded BatchNorm changes what a runtime that does not know the field
     computes (BATCH_NORM_FORMAT_VERSION); listed inputs would be run as a chain (DATAFLOW_FORMAT_VERSION);
-    ignored column scales would quantize every feature with the reference scale (COLUMN_SCALES_FORMAT_VERSION)."""
+    ignored column scales would quantize every feature with the reference scale (COLUMN_SCALES_FORMAT_VERSION);
+    an ignored order would aggregate a transform-first layer's input first (TRANSFORM_FIRST_FORMAT_VERSION; a
+    stored message range alone changes nothing and raises no version)."""
     version = m.version
     if any(d.batch_norm is not None for layer in m.layers for d in layer.denses()):
         version = max(version, BATCH_NORM_FORMAT_VERSION)
@@ -588,6 +636,8 @@ def _file_version(m: ModelDesc) -> int:
         version = max(version, DATAFLOW_FORMAT_VERSION)
     if m.input_column_scales is not None:
         version = max(version, COLUMN_SCALES_FORMAT_VERSION)
+    if any(layer.transform_first for layer in m.layers):
+        version = max(version, TRANSFORM_FIRST_FORMAT_VERSION)  # an older runtime would aggregate first
     return version
 
 
@@ -825,6 +875,21 @@ class _Reader:
             self.fail(where, f"scale {qp.scale} is not finite and > 0")
         return qp
 
+    def gcn_order(self, o: "fbm.GCNConvOptions", layer: LayerDesc, where: str) -> None:
+        """GCNConv's order, message range and (quantized transform-first) message quantization."""
+        order = _ORDER_NAMES.get(o.Order())
+        if order is None:
+            self.fail(where, f"unknown GCNConv order {o.Order()}")
+        layer.order = order
+        layer.message_range = _range(o.MessageRange())
+        if order == TRANSFORM_FIRST and self.m.Version() < TRANSFORM_FIRST_FORMAT_VERSION:
+            self.fail(where, f"transform-first in a version {self.m.Version()} file (needs version "
+                             f"{TRANSFORM_FIRST_FORMAT_VERSION})")
+        if self.quantized and order == TRANSFORM_FIRST:
+            layer.message = self.quant(o.Message(), where + " message")
+        elif self.quantized and o.Message() is not None:
+            layer.message = self.quant(o.Message(), where + " message")  # unused by aggregate-first; kept
+
     def layer(self, i: int, outputs: List[Tuple[int, bool]]) -> LayerDesc:
         """Layer i. `outputs[j + 1]` is (width, pooled) of output j, the model input first: the layer takes its
         input's width (checked for quantized models); pooled: its input has one row per graph."""
@@ -850,10 +915,16 @@ class _Reader:
             if pooled and kind != LINEAR:
                 self.fail(where, "only Linear layers may follow the global pooling")
         o = _options(fl, getattr(fbm, kind + "Options"))
-        if q and kind in AGGREGATING_KINDS:
+        if kind == GCN_CONV:
+            self.gcn_order(o, layer, where)
+        if q and kind in AGGREGATING_KINDS and not layer.transform_first:
             layer.aggregation = self.quant(fl.Aggregation(), where + " aggregation")
+        if q and kind in AGGREGATING_KINDS:
             layer.aggregation_requant = self.requant(o.AggregationRequant(), where + " aggregation_requant", 1,
                                                      SINGLE_SHIFT_MAX)
+        if q and layer.transform_first and fl.Aggregation() is not None:
+            self.fail(where, "a transform-first GCNConv has no aggregation quantization (its message is "
+                             "aggregated onto the output)")
         if kind in (LINEAR, GCN_CONV):
             layer.dense = self.dense(o.Dense(), where + " dense", dim)
         elif kind == SAGE_CONV:

@@ -4,6 +4,7 @@ Graphs are CSR: row i of (row_ptr, col_idx) lists the in-neighbours j of the edg
 the nodes into graphs (a batch is one block-diagonal CSR). Layers take (x, graph) with x [num_nodes, F].
 
   GCNConv   y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b),  d = in-degree + 1
+            (order: aggregate-first as written, or transform-first: sum_j (W x_j) / sqrt(d_i d_j) + b)
   SAGEConv  y_i = act(W_n · reduce_{j in N(i)} x_j + b + W_r · x_i),   reduce mean or max, degree 0 -> 0
   GINConv   y_i = act(MLP((1 + eps) x_i + sum_{j in N(i)} x_j)),  MLP = Linear [BatchNorm1d] [ReLU] ...
   GlobalPool one row per graph: sum / mean / max over its nodes, an empty graph -> 0
@@ -18,6 +19,8 @@ from typing import Sequence, Union
 
 import torch
 from torch import Tensor
+
+from .model_file import ORDERS, TRANSFORM_FIRST, auto_order
 
 REDUCES = ("sum", "mean", "max")
 
@@ -103,12 +106,28 @@ class Linear(torch.nn.Linear):
 
 
 class GCNConv(GraphLayer):
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, relu: bool = False) -> None:
+    """order: "auto" (transform-first when the layer narrows the features, as the converter and qgnn.qat
+    choose), "aggregate-first" or "transform-first". The two compute the same function; in float they differ
+    only by rounding, and transform-first aggregates out_features columns instead of in_features."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, relu: bool = False,
+                 order: str = "auto") -> None:
         super().__init__()
         self.lin = torch.nn.Linear(in_features, out_features, bias=bias)
         self.relu = relu
+        if order != "auto" and order not in ORDERS:
+            raise ValueError(f"unknown GCNConv order {order!r} (auto, {', '.join(ORDERS)})")
+        self.order = order
+
+    @property
+    def resolved_order(self) -> str:
+        """The order this layer runs and exports: "auto" resolved by qgnn.model_file.auto_order."""
+        return auto_order(self.lin.in_features, self.lin.out_features) if self.order == "auto" else self.order
 
     def forward(self, x: Tensor, graph: Graph) -> Tensor:
+        if self.resolved_order == TRANSFORM_FIRST:
+            y = gcn_aggregate(x @ self.lin.weight.t(), graph)
+            return _act(y + self.lin.bias if self.lin.bias is not None else y, self.relu)
         return _act(self.lin(gcn_aggregate(x, graph)), self.relu)
 
 

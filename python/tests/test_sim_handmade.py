@@ -18,7 +18,8 @@ from test_sim_runtime import random_graph_set
 
 from qgnn import sim
 from qgnn.io import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION, write_qgd
-from qgnn.quantized_model import QDense, QLayer, QuantizedModel, QuantParams, Requant, quantized_model_to_bytes
+from qgnn.quantized_model import QDense, QLayer, QuantizedModel, QuantParams, Requant, quantized_model_from_bytes, \
+    quantized_model_to_bytes
 
 QGNN_RUN = find_tool("qgnn-run")
 pytestmark = pytest.mark.skipif(QGNN_RUN is None, reason="qgnn-run is not built (cmake --preset release && "
@@ -64,8 +65,10 @@ class Maker:
         return QDense(w, bits, np.ones(n_out, np.float32), b, self.requant(n_out, 31, 34), relu)
 
 
-def tie_model(task, bits, seed, pool="mean"):
-    """SAGE mean (root) -> GIN (eps -0.5, hidden ReLU) -> SAGE max -> GCN -> GIN (eps 1.25) [-> pool -> Linear]."""
+def tie_model(task, bits, seed, pool="mean", transform_first=False):
+    """SAGE mean (root) -> GIN (eps -0.5, hidden ReLU) -> SAGE max -> GCN -> GIN (eps 1.25) [-> pool -> Linear];
+    transform_first: the GCN runs transform-first (its message takes the aggregation's quantization, its bias
+    and ReLU move into the aggregation)."""
     mk = Maker(seed)
     b = bits
     f, h = 4, 5
@@ -79,8 +82,8 @@ def tie_model(task, bits, seed, pool="mean"):
                eps=-0.5),
         QLayer("SAGEConv", "sage_max", False, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
                dense=mk.dense(h, h, b), root=mk.dense(h, h, b, bias=True), reduce="max"),
-        QLayer("GCNConv", "gcn", True, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
-               dense=mk.dense(h, h, b)),
+        QLayer("GCNConv", "gcn", True, mk.q(b), aggregation_requant=agg(), dense=mk.dense(h, h, b),
+               **({"message": mk.q(b), "order": "transform-first"} if transform_first else {"aggregation": mk.q(b)})),
         QLayer("GINConv", "gin_b", False, mk.q(b), aggregation=mk.q(b), aggregation_requant=agg(),
                mlp=[mk.dense(h, h, b, relu=False), mk.dense(h, h, b, relu=True), mk.dense(h, 3, b)],
                hidden=[mk.q(b), mk.q(b)], self_weight_q16=147456, eps=1.25),
@@ -106,6 +109,19 @@ def test_tie_heavy_node_model(tmp_path, bits):
     gs = tie_data(NODE_CLASSIFICATION, 21)
     logits = check(tie_model(NODE_CLASSIFICATION, bits, 1), gs, tmp_path)
     assert len(np.unique(logits)) > 3  # not collapsed onto a constant
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+def test_tie_heavy_transform_first_gcn(tmp_path, bits):
+    """A transform-first GCN (quantization.md "Transform-first GCNConv") inside the tie-heavy stack: the dense
+    without bias onto the message, the aggregation with the bias and the ReLU (zero points below and above qmin)."""
+    gs = tie_data(NODE_CLASSIFICATION, 23)
+    qm = tie_model(NODE_CLASSIFICATION, bits, 4, transform_first=True)
+    assert quantized_model_from_bytes(quantized_model_to_bytes(qm)).version == 5
+    logits = check(qm, gs, tmp_path)
+    assert len(np.unique(logits)) > 3
+    gs = tie_data(GRAPH_CLASSIFICATION, 24)
+    check(tie_model(GRAPH_CLASSIFICATION, bits, 5, "mean", transform_first=True), gs, tmp_path, batches=(1, 6))
 
 
 @pytest.mark.parametrize("pool", ["sum", "mean", "max"])

@@ -148,6 +148,7 @@ def graph_model(kind, pool, seed):
     torch.manual_seed(seed)
     body = {
         "gcn": [qnn.GCNConv(6, 10, relu=True), qnn.GCNConv(10, 8)],
+        "gcn_tf": [qnn.GCNConv(6, 10, relu=True), qnn.GCNConv(10, 8)],  # converted with --order transform-first
         "sage_mean_root": [qnn.SAGEConv(6, 8, reduce="mean", relu=True)],
         "sage_max": [qnn.SAGEConv(6, 8, reduce="max", root_weight=False)],
         "sage_max_root": [qnn.SAGEConv(6, 8, reduce="max", relu=True)],
@@ -161,7 +162,7 @@ def graph_model(kind, pool, seed):
     return qnn.GraphModel(*body, qnn.GlobalPool(pool), qnn.Linear(8, 6, relu=True), qnn.Linear(6, 3))
 
 
-GRAPH_MODELS = [("gcn", "sum"), ("sage_mean_root", "mean"), ("sage_max", "max"), ("sage_max_root", "sum"),
+GRAPH_MODELS = [("gcn", "sum"), ("gcn_tf", "mean"), ("sage_mean_root", "mean"), ("sage_max", "max"), ("sage_max_root", "sum"),
                 ("sage_mean", "max"), ("gin", "mean"), ("gin_neg_eps", "sum"), ("deep", "sum"),
                 ("deep", "mean"), ("deep", "max")]
 
@@ -179,8 +180,14 @@ def graph_data(tmp_path_factory):
 def test_random_graph_models_every_bit_width(tmp_path, graph_data, kind, pool):
     float_model = tmp_path / f"{kind}_{pool}.qgnn"
     qgnn.export(graph_model(kind, pool, GRAPH_MODELS.index((kind, pool))), float_model)
+    # gcn_tf: every GCN transform-first, the widening one too (the auto rule gives gcn aggregate-first, then
+    # transform-first for the narrowing 10 -> 8)
+    order = ["--order", "transform-first"] if kind == "gcn_tf" else []
     for name, args in BITS.items():
-        q = convert(float_model, graph_data, tmp_path / f"{kind}_{pool}_{name}.qgnn", *args)
+        q = convert(float_model, graph_data, tmp_path / f"{kind}_{pool}_{name}.qgnn", *args, *order)
+        if kind.startswith("gcn"):
+            expected = ["transform-first"] * 2 if order else ["aggregate-first", "transform-first"]
+            assert [l.order for l in read_quantized_model(q).layers[:2]] == expected
         assert_bit_exact(q, graph_data, "all", batches=(1, 7) if name == "int8" else (5,))
     assert_bit_exact(q, graph_data, "test", batches=(2,))
 
@@ -280,5 +287,7 @@ def test_cora_gcn(tmp_path, datasets):
     float_model = tmp_path / "cora_f32.qgnn"
     qgnn.export(model, float_model)
     q = convert(float_model, data, tmp_path / "cora_int8.qgnn", "--bits", "8", split="train")
+    # the converter's auto rule: both layers narrow the features (1433 -> 16 -> 7), both run transform-first
+    assert [l.order for l in read_quantized_model(q).layers] == ["transform-first"] * 2
     tool = assert_bit_exact(q, data, "test")
     assert tool["evaluated"] == 1000 and tool["nodes"] == 2708

@@ -28,8 +28,8 @@ from torch import Tensor
 from .. import nn as qnn
 from .._atomic import PathLike
 from ..export_model import _SKIPPED, layer_kind, to_desc
-from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, ModelDesc, QuantParams,
-                          write_model)
+from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, ORDERS, SAGE_CONV, TRANSFORM_FIRST, DenseDesc,
+                          ModelDesc, QuantParams, write_model)
 from ..sim.engine import input_scales as model_input_scales
 from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
@@ -106,6 +106,11 @@ class _Entry:
     bn: Optional[torch.nn.BatchNorm1d] = None  # layer-level BatchNorm1d after the layer
     mlp: List[Tuple[torch.nn.Linear, Optional[torch.nn.BatchNorm1d]]] = field(default_factory=list)
 
+    @property
+    def transform_first(self) -> bool:
+        """A GCNConv running transform-first (its module's order, "auto" resolved by the auto rule)."""
+        return self.kind == GCN_CONV and self.module.resolved_order == TRANSFORM_FIRST
+
     def denses(self) -> List[Tuple[Tensor, Optional[Tensor]]]:
         m = self.module
         if self.kind == LINEAR:
@@ -176,10 +181,18 @@ class QATModel(torch.nn.Module):
                  momentum: Optional[float] = 0.1, degree_quant: bool = False,
                  dq_probs: Optional[Tuple[float, float]] = None, percentiles: Optional[Tuple[float, float]] = None,
                  pauta_k: Optional[float] = None, int8_logits: bool = True, name: str = "model", seed: int = 0,
-                 input_scales: str = "auto") -> None:
+                 input_scales: str = "auto", order: str = "auto") -> None:
         super().__init__()
         self.model = model
         self.entries = _entries(model)
+        # GCNConv order, set on every GCNConv module so that the float model QAT trains, the float file it
+        # writes and the quantized file all run it: "auto" is qgnn-convert's default rule (transform-first when
+        # the layer narrows the features), whatever order a float file read with qgnn.load had.
+        if order != "auto" and order not in ORDERS:
+            raise ValueError(f"unknown GCNConv order {order!r} (auto, {', '.join(ORDERS)})")
+        for e in self.entries:
+            if e.kind == GCN_CONV:
+                e.module.order = order
         if input_scales not in INPUT_SCALE_MODES:
             raise ValueError(f"unknown input scale mode {input_scales!r} (one of {', '.join(INPUT_SCALE_MODES)})")
         # Per-column scales fold into the first layer's Dense ops; a GlobalPool first has none.
@@ -225,14 +238,19 @@ class QATModel(torch.nn.Module):
         self.input_frozen = False
         self.input_col_obs = ColumnRangeObserver(ranges, self.input_bits, momentum, percentiles, pauta_k)
         if input_scales != "tensor":
-            if self.entries and self.entries[0].kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
+            first = self.entries[0] if self.entries else None
+            # A transform-first first layer aggregates messages x W^T, the same in either input domain.
+            if first is not None and first.kind in (GCN_CONV, SAGE_CONV, GIN_CONV) and not first.transform_first:
                 self.raw_aggregation_obs = obs(self.layer_bits[0].aggregation)
         self.obs: List[Dict] = []
         for i, e in enumerate(self.entries):
             b = self.layer_bits[i]
             out_bits = 8 if (i + 1 == n and int8_logits) else b.output
+            # A transform-first GCNConv quantizes its messages where the others quantize their aggregation.
             self.obs.append({
-                "aggregation": obs(b.aggregation) if e.kind in (GCN_CONV, SAGE_CONV, GIN_CONV) else None,
+                "aggregation": obs(b.aggregation) if e.kind in (GCN_CONV, SAGE_CONV, GIN_CONV)
+                and not e.transform_first else None,
+                "message": obs(b.aggregation) if e.transform_first else None,
                 "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN_CONV else [],
                 "output": obs(out_bits),
             })
@@ -251,6 +269,8 @@ class QATModel(torch.nn.Module):
             where = f"layer {i} ({e.kind})"
             if o["aggregation"] is not None:
                 out.append((f"{where} aggregation", o["aggregation"]))
+            if o["message"] is not None:
+                out.append((f"{where} message", o["message"]))
             out += [(f"{where} hidden {k}", h) for k, h in enumerate(o["hidden"])]
             out.append((f"{where} output", o["output"]))
         return out
@@ -294,8 +314,10 @@ class QATModel(torch.nn.Module):
     def stored_ranges(self) -> Tuple[Tuple[float, float], List[LayerRanges]]:
         """The observers' current ranges in the model's activation layout: the input, and per layer the
         aggregation ((inf, -inf) where there is none), GIN's hidden MLP outputs and the output."""
-        ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else (np.inf, -np.inf),
-                              [h.range() for h in o["hidden"]], o["output"].range()) for o in self.obs]
+        none = (np.inf, -np.inf)
+        ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else none,
+                              [h.range() for h in o["hidden"]], o["output"].range(),
+                              o["message"].range() if o["message"] is not None else none) for o in self.obs]
         lo, hi = self.input_obs.range()
         cols, ind = self.column_ranges(), self.input_col_obs.discrete
         if cols is not None and ind is not None and np.any(ind) and lo <= hi:
@@ -315,9 +337,10 @@ class QATModel(torch.nn.Module):
                        **desc_kwargs)
         input_range, ranges = self.stored_ranges()
         desc.input_range = input_range
-        for layer, r in zip(desc.layers, ranges):
+        for layer, r, o in zip(desc.layers, ranges, self.obs):
             layer.output_range = r.output
-            layer.aggregation_range = r.aggregation if layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV) else None
+            layer.aggregation_range = r.aggregation if o["aggregation"] is not None else None
+            layer.message_range = r.message if o["message"] is not None else None
             layer.hidden_ranges = list(r.hidden)
         if self.raw_aggregation_obs is not None:
             # The written float model takes the raw input: its first aggregation's range is the raw one (the
@@ -470,6 +493,24 @@ class QATModel(torch.nn.Module):
                 if ql is not None:
                     qo = st.dense(ql, 0, q, zx, q, zx)
                 v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
+            elif e.transform_first:
+                # messages x W^T (fake-quantized weights, no bias), aggregated, then bias (at the message
+                # scale, as the integer layer adds it) and activation
+                d = ql.dense if ql else None
+                w_f, b_f = wq(denses[0][0], None, d, None)[0], denses[0][1]
+                m_f = v @ w_f.t()
+                qm_int = st.message(ql, q, zx) if ql is not None else None
+                vm, qm_int = point(m_f, o["message"], ql.message if ql else None, qm_int, mask)
+                y_f = qnn.gcn_aggregate(vm, graph)
+                if b_f is not None:
+                    if d is not None:
+                        bq = d.bias if d.bias is not None else np.zeros(w_f.shape[0], np.int32)
+                        b_deq = torch.from_numpy((bq.astype(np.float64) * float(ql.message.scale)).astype(np.float32))
+                        b_f = b_f + (b_deq - b_f).detach()
+                    y_f = y_f + b_f
+                y_f = torch.relu(y_f) if relus[i] else y_f
+                qo = st.aggregate(ql, qm_int, ql.message.zero_point, batch) if ql is not None else None
+                v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
             else:
                 # aggregation
                 def float_aggregate(h: Tensor) -> Tensor:
@@ -543,7 +584,8 @@ def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = N
       change it)
     degree_quant: Degree-Quant protective masking during training.
     kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed,
-    input_scales ("auto" | "tensor" | "column": per-column input scales, docs/qat.md)."""
+    input_scales ("auto" | "tensor" | "column": per-column input scales, docs/qat.md), order ("auto" |
+    "aggregate-first" | "transform-first": the GCNConv order, set on every GCNConv module)."""
     if ranges is None:
         ranges = DEFAULT_RANGES
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)

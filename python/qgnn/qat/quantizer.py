@@ -7,7 +7,9 @@ ModelDesc + activation ranges -> quantized ModelDesc, with the same conventions,
     float32, raised where the requant factor would fall below 2^-32 or the bias reach 2^30 steps;
   * biases int32 at s_in * s_w[c]; Dense requant s_in * s_w[c] / s_out (shift <= 62);
   * aggregation / pooling requant s_in / s_out (shift <= 40), lowering the output scale below 2^-10;
-  * GIN self_weight_q16 = round((1 + eps) * 2^16); the logits stay 8-bit unless int8_logits=False.
+  * GIN self_weight_q16 = round((1 + eps) * 2^16); the logits stay 8-bit unless int8_logits=False;
+  * transform-first GCNConv: messages at the aggregation bits, Dense without bias onto them, bias at the
+    message scale, aggregation requant s_m / s_out (quantize_transform_first).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class LayerRanges:
     aggregation: Range = (math.inf, -math.inf)
     hidden: List[Range] = field(default_factory=list)
     output: Range = (math.inf, -math.inf)
+    message: Range = (math.inf, -math.inf)  # transform-first GCNConv: the messages x W^T (before the bias)
 
 
 def _round_half_away(v: float) -> float:
@@ -170,11 +173,42 @@ def gin_self_weight(eps: float) -> int:
     return int(w)
 
 
+def message_bias(bias: Optional[np.ndarray], message: QuantParams) -> Optional[np.ndarray]:
+    """A transform-first GCNConv's INT32 bias, round(b / s_m) at the message scale. Raises message.scale (in
+    place) where a bias would reach 2^30 steps, as weight_scales raises s_w for a Dense bias."""
+    if bias is None:
+        return None
+    b = np.asarray(bias, np.float32).astype(np.float64)
+    floor = _MARGIN * float(np.abs(b).max(initial=0.0)) / _BIAS_LIMIT
+    if not float(message.scale) >= floor:
+        message.scale = np.float32(floor)
+    raw = b / float(message.scale)
+    return np.clip(np.array([_round_half_away(v) for v in raw]), -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
+
+
+def quantize_transform_first(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, ql: LayerDesc,
+                             in_q: QuantParams) -> None:
+    """A transform-first GCNConv (docs/quantization.md "Transform-first GCNConv"): the messages take the
+    aggregation component's bits and the message range; the Dense without bias maps the input onto them
+    (requant s_in * s_w[c] / s_m, weight scales as for a bias-free Dense), its bias goes to the message scale,
+    and the aggregation requant maps s_m onto the output (s_m / s_out, shift <= 40)."""
+    ql.order = layer.order
+    ql.message = activation_quant_params(r.message, bits.aggregation)
+    bias = message_bias(layer.dense.bias, ql.message)
+    dense = quantize_dense(DenseDesc(layer.dense.weight, None), bits.weights, in_q.scale, ql.message.scale, False)
+    dense.bias = bias
+    ql.dense = dense
+    ql.aggregation_requant = scalar_requant(ql.message.scale, ql.output)
+
+
 def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output_bits: int,
                    in_q: QuantParams) -> LayerDesc:
     """converter Quantizer::quantize_layer."""
     out = activation_quant_params(r.output, output_bits)
     ql = LayerDesc(layer.kind, layer.name, layer.relu, output=out, reduce=layer.reduce)
+    if layer.transform_first:
+        quantize_transform_first(layer, r, bits, ql, in_q)
+        return ql
     if layer.kind in AGGREGATING_KINDS:
         ql.aggregation = activation_quant_params(r.aggregation, bits.aggregation)
         ql.aggregation_requant = scalar_requant(in_q.scale, ql.aggregation)

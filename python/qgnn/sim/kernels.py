@@ -71,8 +71,13 @@ def requantize(acc, multiplier, shift, zero_point: int, bits: int, relu: bool = 
 
 
 def aggregate(mode: str, x: np.ndarray, zx: int, row_ptr: np.ndarray, col_idx: np.ndarray, multiplier: int,
-              shift: int, zo: int, out_bits: int, self_weight_q16: int = 0) -> np.ndarray:
-    """aggregate() of reference.h; mode "sum" (GIN self term when self_weight_q16 != 0), "mean", "max", "gcn"."""
+              shift: int, zo: int, out_bits: int, self_weight_q16: int = 0, bias: Optional[np.ndarray] = None,
+              relu: bool = False) -> np.ndarray:
+    """aggregate() of reference.h; mode "sum" (GIN self term when self_weight_q16 != 0), "mean", "max", "gcn".
+    bias ("sum" and "gcn" only): per-column int32 added to acc (sum) or t (gcn) before the rescale, in the
+    accumulator's units; relu: the clamp's lower bound is max(qmin, zo) (a transform-first GCNConv uses both)."""
+    if bias is not None and mode not in ("sum", "gcn"):
+        raise ValueError(f"an aggregation bias needs mode sum or gcn, not {mode!r}")
     n = x.shape[0]
     delta = x.astype(np.int64) - zx
     degree = np.diff(row_ptr).astype(np.int64)
@@ -96,7 +101,9 @@ def aggregate(mode: str, x: np.ndarray, zx: int, row_ptr: np.ndarray, col_idx: n
         acc = rounding_shift_right(acc64 * norm[:, None], 30)  # Q30 -> integer, product < 2^60
     else:
         raise ValueError(f"unknown aggregation mode {mode!r}")
-    out = requantize(acc, m, e, zo, out_bits)
+    if bias is not None:
+        acc = acc + np.asarray(bias, dtype=np.int64)[None, :]
+    out = requantize(acc, m, e, zo, out_bits, relu)
     if mode in ("mean", "max"):
         out[degree == 0] = zo  # an empty neighbourhood is real 0
     return out

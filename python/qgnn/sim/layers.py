@@ -4,12 +4,13 @@ A quantized layer is a fixed sequence of integer stages, each ending in a quanti
 
   Linear      Dense(x)                                    -> output
   GCNConv     aggregate "gcn"       -> aggregation;  Dense(agg)                     -> output
+   transform-first: Dense(x) without bias -> message;  aggregate "gcn" + bias, ReLU  -> output
   SAGEConv    aggregate mean / max  -> aggregation;  Dense(agg) + root Dense(x)     -> output
   GINConv     aggregate sum + self  -> aggregation;  Dense_0 -> hidden[0] ... Dense_last -> output
   GlobalPool  pool sum / mean / max                                                 -> output
 
 `run` chains the stages as the runtime does (qgnn.sim.run). QAT calls the stages one by one (`aggregate`,
-`dense`, `pool`), because between two stages it may replace an activation (Degree-Quant's protected nodes,
+`dense`, `message`, `pool`), because between two stages it may replace an activation (Degree-Quant's protected nodes,
 SQD's stochastic rounding) and it pairs every stage with a float surrogate for the gradient; the integer
 arithmetic of a stage is the same code either way. Activations are int64 value arrays (qgnn.sim.kernels).
 """
@@ -105,11 +106,37 @@ class LinearStep(LayerStep):
 
 
 class GCNConvStep(LayerStep):
+    """Aggregate-first: the base class's stages. Transform-first (layer.transform_first): `message`, the Dense
+    without its bias onto layer.message, then `aggregate`, the GCN aggregation of the messages with the Dense's
+    bias (at the message scale) and the layer's ReLU onto the output; no Dense stage follows."""
+
     kind = GCN_CONV
     aggregates = True
 
     def aggregation_mode(self, layer: LayerDesc) -> str:
         return "gcn"
+
+    def message(self, layer: LayerDesc, x: np.ndarray, zx: int) -> np.ndarray:
+        """Transform-first stage 1: m = clamp(z_m + rescale(sum_k (x_k - zx) w[c][k], dense.requant[c])), no
+        bias (it is added after the aggregation) and no activation."""
+        d, q = layer.dense, layer.message
+        acc = K.dense_accumulator(x, zx, d.weight, None)
+        return K.requantize(acc, d.requant.multiplier[None, :], d.requant.shift[None, :], q.zero_point, q.bits)
+
+    def aggregate(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
+        if not layer.transform_first:
+            return super().aggregate(layer, x, zx, g)
+        rq, out = layer.aggregation_requant, layer.output
+        return K.aggregate("gcn", x, zx, g.row_ptr, g.col_idx, int(rq.multiplier[0]), int(rq.shift[0]),
+                           out.zero_point, out.bits, bias=layer.dense.bias, relu=layer.relu)
+
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+        if not layer.transform_first:
+            return super().run(layer, x, zx, g, hook)
+        m = self.message(layer, x, zx)
+        if hook is not None:
+            hook(m)
+        return self.aggregate(layer, m, layer.message.zero_point, g)
 
 
 class SAGEConvStep(LayerStep):

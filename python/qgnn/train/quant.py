@@ -30,6 +30,7 @@ from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, train_graph_class
 
 RANGES = ("minmax", "percentile", "pauta")
 INPUT_SCALES = ("auto", "tensor", "column")  # qgnn.qat.input_scales.MODES
+ORDERS = ("auto", "aggregate-first", "transform-first")  # GCNConv order (qgnn.qat.prepare's order)
 DISTILL = ("sqd", "aqd")
 
 
@@ -52,6 +53,7 @@ class QATConfig:
     distill: Optional[str] = None  # "sqd" | "aqd" when qgnn.qat provides them
     distill_weight: float = 1.0
     input_scales: str = "auto"  # per-column input scales: auto (when columns differ in scale), tensor, column
+    order: str = "auto"  # GCNConv order: auto (transform-first when the layer narrows the features) or forced
 
     def bits_spec(self) -> Union[int, Dict[str, int]]:
         """What qgnn.qat.prepare takes: an int, or the per-component dict when a component differs."""
@@ -80,6 +82,8 @@ class QATConfig:
             parts.append(f"{self.distill.upper()} self-distillation (weight {self.distill_weight})")
         if self.input_scales != "auto":
             parts.append(f"{self.input_scales} input scales")
+        if self.order != "auto":
+            parts.append(f"{self.order} GCNConv")
         return ", ".join(parts)
 
 
@@ -106,7 +110,7 @@ def prepare_model(model: torch.nn.Module, cfg: QATConfig, seed: int = 0, name: s
 
     return qat.prepare(copy.deepcopy(model).eval(), bits=cfg.bits_spec(), ranges=cfg.resolved_ranges(),
                        degree_quant=cfg.degree_quant, pauta_k=cfg.pauta_k, seed=seed, name=name,
-                       input_scales=cfg.input_scales)
+                       input_scales=cfg.input_scales, order=cfg.order)
 
 
 @torch.no_grad()
