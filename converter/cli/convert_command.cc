@@ -310,15 +310,16 @@ Result<bool> choose_order(const std::string& order, bool stored_ranges_used, Mod
     const bool tf = wanted == LayerOrder::kTransformFirst;
     if (wanted != layer.order) {
       if (stored_ranges_used) {
-        return R::failure("layer " + std::to_string(i) + " (" + layer.name +
-                          ")'s stored ranges were learned " + (tf ? "aggregate" : "transform") +
-                          "-first; calibrate instead (--calib DATA --calibration METHOD) or use --order auto");
+        return R::failure(
+            "layer " + std::to_string(i) + " (" + layer.name + ")'s stored ranges were learned " +
+            (tf ? "aggregate" : "transform") +
+            "-first; calibrate instead (--calib DATA --calibration METHOD) or use --order auto");
       }
       layer.order = wanted;
       changed = true;
     }
-    notes->push_back("layer " + std::to_string(i) + " (" + layer.name + "): " +
-                     (tf ? "transform-first, aggregates " : "aggregate-first, aggregates ") +
+    notes->push_back("layer " + std::to_string(i) + " (" + layer.name +
+                     "): " + (tf ? "transform-first, aggregates " : "aggregate-first, aggregates ") +
                      std::to_string(tf ? layer.dense.out_features : layer.dense.in_features) + " columns");
   }
   if (changed && has_stored_ranges(*model)) {

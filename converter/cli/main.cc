@@ -52,9 +52,10 @@ int main(int argc, char** argv) {
                  "raw attributes beside one-hot labels), tensor (one scale) or column")
       ->check(CLI::IsMember({"auto", "tensor", "column"}))
       ->capture_default_str();
-  app.add_option("--order", options.order,
-                 "What GCN layers run first: auto (transform-first where the Dense narrows the features: less "
-                 "work and memory), aggregate-first or transform-first")
+  app.add_option(
+         "--order", options.order,
+         "What GCN layers run first: auto (transform-first where the Dense narrows the features: less "
+         "work and memory), aggregate-first or transform-first")
       ->check(CLI::IsMember({"auto", "aggregate-first", "transform-first"}))
       ->capture_default_str();
   app.add_option("--sigma", options.ranges.sigma,

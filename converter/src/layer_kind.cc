@@ -78,12 +78,12 @@ const std::vector<LayerKindTraits>& table() {
   static const std::vector<LayerKindTraits> kinds = {
       {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, false, 0, 1, linear_dense,
        no_check},
-      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, true, 0, 1, gcn_dense,
-       no_check},
+      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, true, 0, 1,
+       gcn_dense, no_check},
       {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true, false,
        mask(Reduce::kMean) | mask(Reduce::kMax), 1, sage_dense, no_check},
-      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, false, 0, 1, gin_dense,
-       gin_check},
+      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, false, 0, 1,
+       gin_dense, gin_check},
       {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false, false,
        mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), 1, no_dense, no_check},
   };

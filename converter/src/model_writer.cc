@@ -169,7 +169,8 @@ class ModelWriter {
         break;
       case LayerKind::kGcnConv: {
         if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
-        const auto message = quantized && transform_first ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
+        const auto message =
+            quantized && transform_first ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();
         const fbs::Range message_range = to_range(layer.aggregation_range);
         type = fbs::LayerOptions::GCNConvOptions;
         options = fbs::CreateGCNConvOptions(
@@ -229,7 +230,8 @@ class ModelWriter {
     return fbs::CreateLayer(fbb_, fbb_.CreateString(layer.name), type, options,
                             layer.relu ? fbs::Activation::RELU : fbs::Activation::NONE, output, aggregation,
                             layer.output_range ? &output_range : nullptr,
-                            message_passing && layer.aggregation_range ? &aggregation_range : nullptr, inputs);
+                            message_passing && layer.aggregation_range ? &aggregation_range : nullptr,
+                            inputs);
   }
 
   flatbuffers::FlatBufferBuilder fbb_{1 << 16};

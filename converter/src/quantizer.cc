@@ -190,10 +190,11 @@ class Quantizer {
     return "";
   }
 
-  // Transform-first (docs/quantization.md): the Dense maps the input onto the messages (LayerDesc::aggregation)
-  // without its bias, with the weight scales of a bias-free Dense; the aggregation of the messages adds the
-  // bias, at the message scale (raised where a bias would reach 2^30 steps, as a Dense raises s_w), and
-  // rescales onto the output. qgnn.qat.quantizer.quantize_transform_first is the same rule.
+  // Transform-first (docs/quantization.md): the Dense maps the input onto the messages
+  // (LayerDesc::aggregation) without its bias, with the weight scales of a bias-free Dense; the aggregation
+  // of the messages adds the bias, at the message scale (raised where a bias would reach 2^30 steps, as a
+  // Dense raises s_w), and rescales onto the output. qgnn.qat.quantizer.quantize_transform_first is the same
+  // rule.
   std::string quantize_transform_first(const LayerRanges& r, const ComponentBits& bits, const QuantParams& in,
                                        LayerDesc* layer) {
     std::string e = quant_params(r.aggregation, bits.aggregation, "message", &layer->aggregation);
@@ -205,7 +206,8 @@ class Quantizer {
     for (float b : bias) largest = std::max(largest, std::fabs(static_cast<double>(b)));
     const double floor = kMargin * largest / kBiasLimit;
     if (!(static_cast<double>(layer->aggregation.scale) >= floor)) {
-      note("message scale raised from " + std::to_string(layer->aggregation.scale) + " so that the bias stays "
+      note("message scale raised from " + std::to_string(layer->aggregation.scale) +
+           " so that the bias stays "
            "below 2^30 message steps");
       layer->aggregation.scale = static_cast<float>(floor);
     }

@@ -95,8 +95,9 @@ Result<bool> parse_range_method(const std::string& name, RangeMethod* out) {
 Result<bool> validate_range_options(const RangeOptions& options) {
   using R = Result<bool>;
   if (!(options.sigma == 0.0 || (std::isfinite(options.sigma) && options.sigma > 0.0))) {
-    return R::failure("the Pauta sigma multiplier must be finite and > 0 (or 0 for the default by bits), got " +
-                      std::to_string(options.sigma));
+    return R::failure(
+        "the Pauta sigma multiplier must be finite and > 0 (or 0 for the default by bits), got " +
+        std::to_string(options.sigma));
   }
   const double p = options.percentile;
   if (!(p == 0.0 || (p > 50.0 && p <= 100.0))) {

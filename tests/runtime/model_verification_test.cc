@@ -171,14 +171,14 @@ Bytes RawGcnModel(const RawGcn& o) {
       fbs::CreateTensor(b, b.CreateString("w"), fbs::TensorType::INT8,
                         b.CreateVector(std::vector<uint32_t>{2, 2}), 0,
                         b.CreateVector(std::vector<float>{0.1f, 0.2f})),
-      fbs::CreateTensor(b, b.CreateString("b"), fbs::TensorType::INT32, b.CreateVector(std::vector<uint32_t>{2}),
-                        1)};
+      fbs::CreateTensor(b, b.CreateString("b"), fbs::TensorType::INT32,
+                        b.CreateVector(std::vector<uint32_t>{2}), 1)};
   const int32_t m = 1 << 30;
   const auto dense_requant = fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>{m, m}),
                                                 b.CreateVector(std::vector<int32_t>{8, 8}));
   const auto dense = fbs::CreateDense(b, 0, 1, dense_requant);
-  const auto agg_requant =
-      fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>{m}), b.CreateVector(std::vector<int32_t>{31}));
+  const auto agg_requant = fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>{m}),
+                                              b.CreateVector(std::vector<int32_t>{31}));
   const auto message = o.message_bits != 0 ? fbs::CreateQuantParams(b, o.message_bits, 0.05f, 0) : 0;
   const auto options = fbs::CreateGCNConvOptions(b, dense, agg_requant, o.order, message);
   const auto out_q = fbs::CreateQuantParams(b, 8, 0.1f, 0);
@@ -187,10 +187,10 @@ Bytes RawGcnModel(const RawGcn& o) {
                                       options.Union(), fbs::Activation::RELU, out_q, agg_q);
   const auto input =
       fbs::CreateInputSpec(b, 2, fbs::TensorType::FLOAT32, fbs::CreateQuantParams(b, 8, 0.05f, 0));
-  const auto model = fbs::CreateModel(b, 5, b.CreateString("raw-gcn"), 0, 0, fbs::Task::NODE_CLASSIFICATION, 0,
-                                      true, input,
-                                      b.CreateVector(std::vector<flatbuffers::Offset<fbs::Layer>>{layer}),
-                                      b.CreateVector(tensors), b.CreateVector(buffers));
+  const auto model =
+      fbs::CreateModel(b, 5, b.CreateString("raw-gcn"), 0, 0, fbs::Task::NODE_CLASSIFICATION, 0, true, input,
+                       b.CreateVector(std::vector<flatbuffers::Offset<fbs::Layer>>{layer}),
+                       b.CreateVector(tensors), b.CreateVector(buffers));
   fbs::FinishModelBuffer(b, model);
   return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }

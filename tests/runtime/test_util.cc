@@ -477,7 +477,8 @@ std::vector<int32_t> OracleQuantized(const ModelDesc& model, const Graph& graph)
           converter::DenseDesc unbiased = l.dense;
           unbiased.bias_q.clear();
           const QAct messages = Dense(x, unbiased, false, l.aggregation);
-          x = Aggregate(graph, Agg::kGcn, messages, l.aggregation_requant, 0, l.output, &l.dense.bias_q, l.relu);
+          x = Aggregate(graph, Agg::kGcn, messages, l.aggregation_requant, 0, l.output, &l.dense.bias_q,
+                        l.relu);
           break;
         }
         const QAct agg = Aggregate(graph, Agg::kGcn, x, l.aggregation_requant, 0, l.aggregation);

@@ -37,11 +37,12 @@ class PinnedOutputs : public ::testing::Test {
 
   // qgnn-convert `float_model` on `calibration` with `--bits bits` into the scratch directory.
   static std::string convert(const std::string& float_model, const std::string& calibration, int bits,
-                             const std::string& name) {
+                             const std::string& name, const std::vector<std::string>& extra = {}) {
     const std::string out = files_->dir + "/" + name;
-    const ToolResult r = run_tool(
-        QGNN_CONVERT_PATH, {float_model, "--calib", calibration, "--bits", std::to_string(bits), "-o", out},
-        files_->dir);
+    std::vector<std::string> args = {float_model,          "--calib", calibration, "--bits",
+                                     std::to_string(bits), "-o",      out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const ToolResult r = run_tool(QGNN_CONVERT_PATH, args, files_->dir);
     EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
     return out;
   }
@@ -126,6 +127,25 @@ TEST_F(PinnedOutputs, ConvertedRandomModelsOfEveryKind) {
   }
 }
 
+// Transform-first GCNConv (issue 14): the random node and graph models converted with every GCN layer
+// transform-first, 8 and 4 bits.
+TEST_F(PinnedOutputs, ConvertedTransformFirst) {
+  for (int bits : {8, 4}) {
+    const std::vector<std::string> order = {"--order", "transform-first"};
+    const std::string b = std::to_string(bits);
+    const std::string graph =
+        convert(files().graph_f32, files().graph_data, bits, "graph_tf" + b + ".qgnn", order);
+    const std::string node =
+        convert(files().node_f32, files().node_data, bits, "node_tf" + b + ".qgnn", order);
+    EXPECT_EQ(outputs_sha256(graph, files().graph_data),
+              bits == 8 ? "d66fe0f2fa7ccb13d680fb84b9257453324089f0cbb817675a1e701aff9014ab"
+                        : "ad5825c7a22498a349daf12fc24022c15cca83b6389cfd1b751d7c36f1fec8fb");
+    EXPECT_EQ(outputs_sha256(node, files().node_data),
+              bits == 8 ? "2f4a44243fda9a3ef140b5d51da65e237cdd6e84f67a95559f29a211839a487b"
+                        : "3d697f435b64cb268eb40298b640cc89602111f6f4078e07d8feba2ab607afb3");
+  }
+}
+
 // Explicit dataflow (Layer.inputs): a random quantized model with skip connections, and its conversion. The
 // skip model's SAGE layer reads the model input and feeds nothing, so the model must give exactly the bytes
 // of the chain without it (gcn -> gin -> pool -> linear, same parameters): the runtime routes each layer to
@@ -150,8 +170,8 @@ TEST_F(PinnedOutputs, SkipConnectionsRunAsTheChainTheyDescribe) {
   const std::string skip_hash = outputs_sha256(skip_path, files().graph_data);
   EXPECT_EQ(skip_hash, outputs_sha256(chain_path, files().graph_data));
   EXPECT_EQ(skip_hash, "5303bb78d88806dd9a6fc45cf892bc32daf53e7cf333b28f662fe71858e6b20a");
-  // qgnn-convert keeps the dataflow: calibration, quantization and the overflow proof follow the inputs (moved
-  // with Pauta's k at 8 bits, issue 13).
+  // qgnn-convert keeps the dataflow: calibration, quantization and the overflow proof follow the inputs
+  // (moved with Pauta's k at 8 bits, issue 13).
   const std::string converted =
       convert(write(skip_f32, "skip_f32.qgnn"), files().graph_data, 8, "skip_converted8.qgnn");
   EXPECT_EQ(outputs_sha256(converted, files().graph_data),

@@ -56,8 +56,10 @@ class Summarizer {
         dense_ops.push_back(o->dense());
         if (o->order() == fb::LayerOrder::TRANSFORM_FIRST) {
           out->first = "transform";
-          if (model_.quantized()) out->message_bits = o->message() != nullptr ? o->message()->bits() : 0;
-          else out->message_bits = 32;
+          if (model_.quantized())
+            out->message_bits = o->message() != nullptr ? o->message()->bits() : 0;
+          else
+            out->message_bits = 32;
         }
         break;
       }

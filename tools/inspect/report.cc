@@ -142,7 +142,8 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
     std::string types;
     for (const DenseSummary& d : l.dense) types += (types.empty() ? "" : ",") + d.weight_type;
     // A transform-first layer has no aggregation component: its messages are shown as "m<bits>".
-    const std::string agg = l.message_bits != 0 ? "m" + bits_text(l.message_bits) : bits_text(l.aggregation_bits);
+    const std::string agg =
+        l.message_bits != 0 ? "m" + bits_text(l.message_bits) : bits_text(l.aggregation_bits);
     std::fprintf(out, "  %-3zu %-14s %-10s %-13s %-5s %-7s %-10s %-10s %-5s %-5s %zu\n", i,
                  l.name.empty() ? "-" : l.name.c_str(), l.kind.c_str(), dims.c_str(),
                  l.activation == "RELU" ? "relu" : "-", l.reduce.empty() ? "-" : l.reduce.c_str(),

@@ -79,8 +79,7 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
   if (data.transform_first) {
     plan.NextOp();  // dense onto the messages
     plan.Use(layer->t_in);
-    data.t_agg =
-        plan.Add(layer->in_rows, ActivationRowBytes(quantized, layer->out_dim, data.message_q.bits));
+    data.t_agg = plan.Add(layer->in_rows, ActivationRowBytes(quantized, layer->out_dim, data.message_q.bits));
     plan.NextOp();  // aggregate the messages
     plan.Use(data.t_agg);
     use_norm();

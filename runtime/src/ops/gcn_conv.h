@@ -1,4 +1,5 @@
-// GCNConv: y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b), in either order (GCNConvOptions.order):
+// GCNConv: y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b), in either order
+// (GCNConvOptions.order):
 //   aggregate-first:  aggregate(kGcn) with the graph stage's Q15 factors onto Layer.aggregation -> dense onto
 //                     Layer.output;
 //   transform-first:  dense without bias onto `message` -> aggregate(kGcn) of the messages with the bias and
@@ -12,7 +13,7 @@ namespace qgnn {
 namespace runtime {
 
 struct GcnConvData {
-  DenseParams dense;    ///< transform-first: without its bias and activation (both move to the aggregation)
+  DenseParams dense;  ///< transform-first: without its bias and activation (both move to the aggregation)
   bool transform_first;
   QParams agg_q;        ///< aggregate-first: Layer.aggregation (quantized)
   QParams message_q;    ///< transform-first: GCNConvOptions.message (quantized)
