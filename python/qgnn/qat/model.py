@@ -236,6 +236,9 @@ class QATModel(torch.nn.Module):
         # Input ranges are calibrated once and then frozen (input_frozen): the input is data, it does not move
         # while QAT trains the weights, and an EMA over batches would shrink the range of a rare value.
         self.input_frozen = False
+        # Every other range frozen too (qgnn.train's default after PTQ calibration, QATConfig.range_updates):
+        # training then no longer moves any quantization grid, and the weights adapt to one fixed grid.
+        self.ranges_frozen = False
         self.input_col_obs = ColumnRangeObserver(ranges, self.input_bits, momentum, percentiles, pauta_k)
         if input_scales != "tensor":
             first = self.entries[0] if self.entries else None
@@ -370,6 +373,9 @@ class QATModel(torch.nn.Module):
         observe = self.training or self.calibrating
         if observe and self.quant_enabled and any(o.empty for o in self.observers()):
             self.calibrate_float(x, graph)  # first batch: initialise the ranges from the float model
+        # Frozen ranges: training batches quantize with the calibrated grid and record nothing (an explicit
+        # calibration pass still records).
+        observe = observe and (self.calibrating or not self.ranges_frozen)
         qm = self.quantized_model() if self.quant_enabled else None
         self.last_quantized = qm
         feats: Optional[List[Tensor]] = [] if self.record_features else None

@@ -41,8 +41,8 @@ from .._fb import FormatError
 from ..export_model import ExportError
 from ..qgd import GRAPH_CLASSIFICATION, read_qgd
 from . import MODELS, SPLITS, Hyper, accuracy, describe_model, fit, fold_split, num_folds
-from .quant import DISTILL, INPUT_SCALES, ORDERS, RANGES, QATConfig, check_collapse, distill_available, \
-    qat_defaults, quantization_aware_training, sim_accuracy
+from .quant import DISTILL, INPUT_SCALES, ORDERS, RANGE_UPDATES, RANGES, QATConfig, check_collapse, \
+    distill_available, qat_defaults, quantization_aware_training, sim_accuracy
 
 EXIT_COLLAPSED = 3  # the quantized model collapsed and --force was not given: nothing written
 
@@ -110,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--order", choices=ORDERS,
                    help="GCNConv order of the quantized model: transform-first when a layer narrows the features "
                         "(auto, the default; qgnn-convert's rule) or forced for every GCNConv; docs/qat.md")
+    g.add_argument("--range-updates", choices=RANGE_UPDATES,
+                   help="activation ranges while QAT trains: kept at the PTQ calibration (frozen, the default) or "
+                        "following an EMA of the training batches (ema); docs/qat.md")
     g.add_argument("--distill", choices=DISTILL,
                    help="SQD / AQD self-distillation during QAT (only if qgnn.qat provides it)")
     g.add_argument("--distill-weight", type=float, help="weight of the distillation loss (default 1)")
@@ -154,7 +157,8 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 ("--qat-epochs", args.qat_epochs), ("--qat-lr", args.qat_lr), ("--init", args.init),
                 ("--float-out", args.float_out), ("--distill", args.distill),
                 ("--distill-weight", args.distill_weight), ("--force", args.force or None),
-                ("--input-scales", args.input_scales), ("--order", args.order)]
+                ("--input-scales", args.input_scales), ("--order", args.order),
+                ("--range-updates", args.range_updates)]
     if not args.qat:
         for flag, value in qat_only:
             if value is not None:
@@ -430,7 +434,8 @@ def _qat_config(args: argparse.Namespace, task: int) -> QATConfig:
                      pauta_k=args.pauta_k, degree_quant=args.degree_quant,
                      epochs=args.qat_epochs, lr=args.qat_lr, distill=args.distill,
                      distill_weight=1.0 if args.distill_weight is None else args.distill_weight,
-                     input_scales=args.input_scales or "auto", order=args.order or "auto")
+                     input_scales=args.input_scales or "auto", order=args.order or "auto",
+                     range_updates=args.range_updates or "frozen")
 
 
 def _qat_report(cfg: QATConfig, task: int) -> dict:
@@ -439,6 +444,7 @@ def _qat_report(cfg: QATConfig, task: int) -> dict:
             "degree_quant": cfg.degree_quant, "epochs": epochs if cfg.epochs is None else cfg.epochs,
             "lr": lr if cfg.lr is None else cfg.lr, "distill": cfg.distill, "input_scales": cfg.input_scales,
             "order": cfg.order,
+            "range_updates": cfg.range_updates,
             "description": cfg.describe()}
 
 
