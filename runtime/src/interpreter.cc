@@ -43,6 +43,9 @@ EvalContext MakeEvalContext(const qgnn_interpreter& in) {
   ctx.offsets = in.offsets;
   ctx.external_input =
       m.input_int8 ? static_cast<const void*>(g.features_i8) : static_cast<const void*>(g.features_f32);
+  ctx.input_int8 = m.input_int8;
+  ctx.input_column_scales = m.input_column_scales;
+  ctx.input_scratch = m.input_scratch;
   ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
   ctx.graph_ptr = g.graph_ptr;
   ctx.num_nodes = static_cast<int32_t>(g.num_nodes);

@@ -23,15 +23,37 @@ T* NewArray(uint32_t count) {
   return new (std::nothrow) T[count > 0 ? count : 1];
 }
 
-// Declares every planned tensor: the quantized input (unless the caller's int8 features are used in place),
-// each layer's intermediates and output (its op's Prepare), the graph tensors the ops asked for, and the int8
-// logits when the last layer outputs int4.
+// Whether every layer reading the model input reads it through a Dense only (as its input 0), so the input
+// can be streamed into those Dense ops instead of quantized into a whole copy first.
+bool InputStreamable(const qgnn_model& m) {
+  bool read = false;
+  for (uint32_t i = 0; i < m.num_layers; ++i) {
+    const Layer& layer = m.layers[i];
+    for (uint32_t k = 0; k < layer.num_inputs; ++k) {
+      if (layer.inputs[k] != kModelInput) continue;
+      if (k != 0 || !layer.dense_reads_input) return false;
+      read = true;
+    }
+  }
+  return read;
+}
+
+// Declares every planned tensor: the quantized input (unless the caller's int8 features are used in place,
+// or streamed: then only the scratch of its chunks), each layer's intermediates and output (its op's
+// Prepare), the graph tensors the ops asked for, and the int8 logits when the last layer outputs int4.
 void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
   const bool in_place_input = !m->quantized || (m->input_int8 && m->input_q.bits == 8);
-  m->input_tensor =
-      in_place_input ? kExternalTensor
-                     : plan.Add(RowKind::kNodes, ActivationRowBytes(true, static_cast<int32_t>(m->input_dim),
-                                                                    m->input_q.bits));
+  const uint32_t input_row = ActivationRowBytes(true, static_cast<int32_t>(m->input_dim), m->input_q.bits);
+  m->input_scratch = kNoTensor;
+  if (in_place_input) {
+    m->input_tensor = kExternalTensor;
+  } else if (InputStreamable(*m)) {
+    m->input_tensor = kStreamedInput;
+    m->input_scratch = plan.Add(RowKind::kOne, input_row * static_cast<uint32_t>(kStreamRows * kStreamSlots));
+    plan.SetStreamedInputScratch(m->input_scratch);
+  } else {
+    m->input_tensor = plan.Add(RowKind::kNodes, input_row);
+  }
   for (uint32_t i = 0; i < m->num_layers; ++i) {
     Layer& layer = m->layers[i];
     // Producers come earlier (verified), so their outputs are declared; the consuming op's Use in Prepare

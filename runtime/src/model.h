@@ -79,6 +79,9 @@ struct Layer {
   int32_t t_inputs[kMaxLayerInputs] = {kNoTensor, kNoTensor, kNoTensor, kNoTensor};
   int32_t t_in = kNoTensor;
   int32_t t_out = kNoTensor;  ///< set by the op's Prepare
+  /// Set by the op's Init: input 0 is read only by a Dense (RunDenseOnInput), never gathered by an
+  /// aggregation, so the model input may be streamed into it (kStreamedInput).
+  bool dense_reads_input = false;
 };
 
 /// The unit op data is allocated in: 16 bytes with the alignment of the widest scalar an op keeps (8).
@@ -130,7 +133,10 @@ struct qgnn_model {
   qgnn::runtime::PlannedTensor* tensors = nullptr;
   uint32_t num_tensors = 0;
   uint32_t num_ops = 0;
-  int32_t input_tensor = qgnn::runtime::kExternalTensor;  ///< quantized input features in the arena
+  /// Quantized input features in the arena; kExternalTensor: the caller's, read in place; kStreamedInput:
+  /// quantized chunk by chunk into `input_scratch` by each Dense that reads them.
+  int32_t input_tensor = qgnn::runtime::kExternalTensor;
+  int32_t input_scratch = qgnn::runtime::kNoTensor;
   int32_t output_tensor = qgnn::runtime::kNoTensor;       ///< last layer's output
   int32_t logits_tensor = qgnn::runtime::kNoTensor;       ///< int8 logits unpacked from int4, if needed
   qgnn::runtime::RowKind output_rows = qgnn::runtime::RowKind::kNodes;

@@ -49,6 +49,7 @@ void PlanBuilder::Finish() {
 }
 
 void PlanBuilder::Use(int32_t tensor) {
+  if (tensor == kStreamedInput) tensor = streamed_scratch_;
   if (tensor < 0 || storage_ == nullptr || static_cast<uint32_t>(tensor) >= capacity_) return;
   PlannedTensor& t = storage_[tensor];
   if (op_ > t.last_op) t.last_op = op_;
@@ -57,6 +58,7 @@ void PlanBuilder::Use(int32_t tensor) {
 bool PlannedTensorBytes(const PlannedTensor& tensor, const PlanRows& plan_rows, size_t* bytes) {
   const uint64_t rows = tensor.rows == RowKind::kGraphs  ? plan_rows.graphs
                         : tensor.rows == RowKind::kEdges ? plan_rows.edges
+                        : tensor.rows == RowKind::kOne   ? 1
                                                          : plan_rows.nodes;
   const uint64_t limit = static_cast<uint64_t>(~static_cast<size_t>(0));
   uint64_t raw = 0, aligned = 0;

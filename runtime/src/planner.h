@@ -18,7 +18,8 @@ namespace runtime {
 
 /// What one row of a tensor is: a node of the batch, (after pooling) a graph, or an edge (per-edge data such
 /// as attention scores).
-enum class RowKind : uint8_t { kNodes = 0, kGraphs = 1, kEdges = 2 };
+/// kOne: a single row, i.e. a fixed-size scratch (the streamed input's quantized row chunks).
+enum class RowKind : uint8_t { kNodes = 0, kGraphs = 1, kEdges = 2, kOne = 3 };
 
 /// The row counts a plan is made for (qgnn_plan_limits).
 struct PlanRows {
@@ -32,6 +33,9 @@ constexpr uint32_t kMaxGraphTensors = 8;
 constexpr int32_t kNoTensor = -1;
 /// The caller's feature array (float models, and int8-input models with 8-bit input quantization).
 constexpr int32_t kExternalTensor = -2;
+/// The caller's features, quantized chunk by chunk inside the Dense ops that read them (docs/runtime.md,
+/// "Streamed input"): no whole quantized copy exists. Use() of it extends the chunks' scratch tensor.
+constexpr int32_t kStreamedInput = -3;
 
 struct PlannedTensor {
   RowKind rows;
@@ -49,8 +53,10 @@ class PlanBuilder {
   void NextOp() { ++op_; }
   /// A new tensor written by the current op.
   int32_t Add(RowKind rows, uint32_t row_bytes);
-  /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored.
+  /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored, but kStreamedInput
+  /// extends the scratch set by SetStreamedInputScratch.
   void Use(int32_t tensor);
+  void SetStreamedInputScratch(int32_t scratch) { streamed_scratch_ = scratch; }
   /// The id of the graph tensor defined at `key` (a GraphTensorDef), declared (rows x row_bytes) on its first
   /// request; alive for the whole invoke once Finish() ran. kNoTensor (and overflowed() true) past
   /// kMaxGraphTensors distinct ones.
@@ -74,6 +80,7 @@ class PlanBuilder {
   int32_t graph_ids_[kMaxGraphTensors] = {};
   uint32_t num_graph_ = 0;
   bool overflowed_ = false;
+  int32_t streamed_scratch_ = kNoTensor;
 };
 
 /// Bytes of `tensor` for the given row counts, rounded up to 16; false when it overflows size_t.

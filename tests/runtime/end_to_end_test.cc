@@ -154,6 +154,24 @@ TEST(QuantizedEndToEnd, Int8InputPackedToInt4) {
   ExpectQuantizedMatchesOracle(m, NodeGraph(11, 25, 5, 4));
 }
 
+// The model input streamed into the Dense ops that read it (RunDenseOnInput): float features quantized and
+// int8 features packed into int4, chunk by chunk, more rows than one chunk per thread, 1 and 3 threads.
+TEST(QuantizedEndToEnd, StreamedInputIntoLinearAndTransformFirst) {
+  {
+    ModelMaker m(true, Task::kNodeClassification, 37, 45);
+    m.Linear(12, true).Gcn(6, true, {}, true).Linear(4, false);
+    ExpectQuantizedMatchesOracle(m, NodeGraph(46, 101, 37));
+    ExpectQuantizedMatchesOracle(m, NodeGraph(47, 101, 37), 3);
+  }
+  {
+    ModelMaker m(true, Task::kNodeClassification, 21, 48);
+    m.Input(4, 1, /*int8_input=*/true);
+    m.Gcn(6, true, Bits{8, 4, 4}, true).Linear(4, false);
+    ExpectQuantizedMatchesOracle(m, NodeGraph(49, 77, 21, 4));
+    ExpectQuantizedMatchesOracle(m, NodeGraph(50, 77, 21, 4), 3);
+  }
+}
+
 TEST(QuantizedEndToEnd, WideDenseUsesShiftsAbove40) {
   // 2048 int8 inputs per Dense: s_in * s_w[c] / s_out is about 1e-4 (2^-13), a shift of 42..44, which only a
   // Dense may use (up to 62; aggregation and pooling stop at 40).

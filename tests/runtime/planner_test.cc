@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model.h"
+#include "ops/op.h"
 #include "planner.h"
 #include "test_util.h"
 
@@ -19,6 +20,10 @@ using runtime::PlannedTensor;
 using runtime::PlannedTensorBytes;
 using runtime::PlanRows;
 using runtime::RowKind;
+using runtime::kNoTensor;
+using runtime::kStreamedInput;
+using runtime::kStreamRows;
+using runtime::kStreamSlots;
 
 bool Overlap(const PlannedTensor& a, const PlannedTensor& b) {
   return a.first_op <= b.last_op && b.first_op <= a.last_op;
@@ -143,6 +148,41 @@ TEST(Planner, FourLayerModelReusesMemory) {
     ASSERT_TRUE(PlanArena(tensors.data(), model->num_tensors, PlanRows{1000, 0, 1}, offsets.data(), &total));
     ExpectValidPlan(tensors, 1000, 1, offsets, total);
     EXPECT_EQ(arena, total + 16);
+    qgnn_model_delete(model);
+  }
+}
+
+// A model whose input is read only by Dense ops (transform-first GCN, Linear) streams the caller's features
+// through a fixed scratch: no [nodes x input] quantized copy, so the arena does not grow with the input width
+// times the nodes; a model whose first layer aggregates its input keeps the copy.
+TEST(Planner, StreamedInputPlansNoWholeQuantizedCopy) {
+  constexpr int32_t kInput = 1433;
+  constexpr uint32_t kNodes = 2708;
+  const qgnn_plan_limits limits{kNodes, 10556, 1};
+  for (bool transform_first : {true, false}) {
+    SCOPED_TRACE(transform_first);
+    ModelMaker m(true, Task::kNodeClassification, kInput, 7);
+    m.Gcn(16, true, {}, transform_first).Gcn(7, false, {}, true);
+    const std::vector<uint8_t> bytes = m.Bytes();
+    AlignedBuffer buffer(bytes);
+    qgnn_model* model = nullptr;
+    ASSERT_EQ(qgnn_model_create(buffer.data(), buffer.size(), &model, nullptr), QGNN_OK);
+    size_t arena = 0;
+    ASSERT_EQ(qgnn_arena_size(model, &limits, &arena, nullptr), QGNN_OK);
+    arena -= model->packed_bytes;
+    const size_t copy = size_t{kNodes} * kInput;
+    if (transform_first) {
+      EXPECT_EQ(model->input_tensor, kStreamedInput);
+      ASSERT_NE(model->input_scratch, kNoTensor);
+      size_t scratch = 0;
+      ASSERT_TRUE(PlannedTensorBytes(model->tensors[model->input_scratch], PlanRows{kNodes, 0, 1}, &scratch));
+      EXPECT_EQ(scratch, size_t{kInput} * kStreamRows * kStreamSlots);  // a multiple of 16 already
+      // Messages, outputs and the norm: a few narrow [nodes x 16] tensors beside the 46 KB scratch.
+      EXPECT_LT(arena, size_t{200} * 1024);
+    } else {
+      EXPECT_GE(model->input_tensor, 0);
+      EXPECT_GT(arena, copy);
+    }
     qgnn_model_delete(model);
   }
 }

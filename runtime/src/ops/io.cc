@@ -7,7 +7,8 @@ namespace runtime {
 
 void EvalInput(const EvalContext& ctx, const qgnn_model& model, const float* features_f32,
                const int8_t* features_i8) {
-  if (model.input_tensor == kExternalTensor) return;
+  // In place, or quantized inside the Dense ops that read it (RunDenseOnInput).
+  if (model.input_tensor == kExternalTensor || model.input_tensor == kStreamedInput) return;
   const int32_t cols = static_cast<int32_t>(model.input_dim);
   const kernels::QActivation out = MutableActivation(ctx, model.input_tensor, model.input_q);
   if (model.input_int8) {

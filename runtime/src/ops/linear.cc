@@ -16,6 +16,7 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
   if (st != QGNN_OK) return st;
   data.dense.relu = out->relu;
   out->out_dim = data.dense.out_features;
+  out->dense_reads_input = true;
   return QGNN_OK;
 }
 
@@ -27,8 +28,8 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 
 void Eval(const EvalContext& ctx, const Layer& layer) {
   const LinearData& data = *static_cast<const LinearData*>(layer.data);
-  RunDense(ctx, data.dense, ConstActivation(ctx, layer.t_in, layer.in_q), {},
-           MutableActivation(ctx, layer.t_out, layer.out_q), ctx.Rows(layer.in_rows));
+  RunDenseOnInput(ctx, layer, data.dense, MutableActivation(ctx, layer.t_out, layer.out_q),
+                  ctx.Rows(layer.in_rows));
 }
 
 }  // namespace

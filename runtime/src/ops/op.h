@@ -76,7 +76,12 @@ struct InitContext {
 struct EvalContext {
   uint8_t* arena = nullptr;
   const size_t* offsets = nullptr;
-  const void* external_input = nullptr;  ///< caller's features (kExternalTensor)
+  const void* external_input = nullptr;  ///< caller's features (kExternalTensor, kStreamedInput)
+  /// The streamed input (kStreamedInput): whether the caller's features are int8, the model's per-column input
+  /// scales (or null) and the chunks' scratch tensor.
+  bool input_int8 = false;
+  const float* input_column_scales = nullptr;
+  int32_t input_scratch = kNoTensor;
   kernels::CsrGraph graph{nullptr, nullptr, 0};
   const int32_t* graph_ptr = nullptr;  ///< num_graphs + 1 entries, never NULL during Eval
   int32_t num_nodes = 0;
@@ -183,6 +188,16 @@ kernels::QActivation MutableActivation(const EvalContext& ctx, int32_t tensor, c
 /// Quantized Dense over `rows` rows; `extra_in` is the input of dense.extra (ignored without one).
 void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActivationConst in,
               kernels::QActivationConst extra_in, kernels::QActivation out, int32_t rows);
+/// Quantized Dense (without an extra input) on the layer's input 0, over `rows` rows. When that is the
+/// streamed model input (kStreamedInput), the caller's features are quantized (float) or packed (int8 into
+/// int4) kStreamRows rows at a time into the streamed-input scratch and each chunk goes straight through the
+/// Dense while it is in cache: the bytes are those of RunDense on a whole quantized copy, which never exists.
+void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, const DenseParams& dense,
+                     kernels::QActivation out, int32_t rows);
+/// Rows per chunk and chunks in flight (one per thread, up to this many) of the streamed input: the scratch
+/// is kStreamSlots * kStreamRows input rows, whatever the graph size or thread count.
+constexpr int32_t kStreamRows = 8;
+constexpr int32_t kStreamSlots = 4;
 /// Quantized aggregation over all nodes, in the chunks of ctx.partition (rows balanced by edge count).
 void RunAggregate(const EvalContext& ctx, const kernels::AggregateParams& params,
                   kernels::QActivationConst in, int32_t cols, kernels::QActivation out);

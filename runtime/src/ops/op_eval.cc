@@ -1,6 +1,7 @@
 // Integer eval helpers shared by the layer ops: activation views of planned tensors and the row-parallel
 // wrappers around the interpreter's kernel table.
 #include "op.h"
+#include "qgnn/kernels/numerics.h"
 
 namespace qgnn {
 namespace runtime {
@@ -37,6 +38,46 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
   ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
     ctx.kernels->dense(in, dense.in_features, weights, dense.bias_q, dense.rq, extra_ptr, dense.relu, out,
                        dense.out_features, begin, end);
+  });
+}
+
+void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, const DenseParams& dense,
+                     kernels::QActivation out, int32_t rows) {
+  if (layer.t_in != kStreamedInput) {
+    RunDense(ctx, dense, ConstActivation(ctx, layer.t_in, layer.in_q), {}, out, rows);
+    return;
+  }
+  const int32_t cols = layer.in_dim;
+  const QParams& q = layer.in_q;
+  const size_t in_row = kernels::row_bytes(static_cast<size_t>(cols), q.bits);
+  const size_t out_row = kernels::row_bytes(static_cast<size_t>(dense.out_features), out.bits);
+  uint8_t* scratch = static_cast<uint8_t*>(ctx.Data(ctx.input_scratch));
+  const kernels::QWeights weights = PackedWeights(ctx, dense);
+  const int32_t slots = static_cast<int32_t>(ctx.pool->threads()) < kStreamSlots
+                            ? static_cast<int32_t>(ctx.pool->threads())
+                            : kStreamSlots;
+  // One contiguous share of the rows per slot; a slot's chunks reuse its part of the scratch.
+  ParallelFor(*ctx.pool, slots, [&](int32_t slot_begin, int32_t slot_end) {
+    for (int32_t slot = slot_begin; slot < slot_end; ++slot) {
+      const int32_t begin = static_cast<int32_t>(int64_t{rows} * slot / slots);
+      const int32_t end = static_cast<int32_t>(int64_t{rows} * (slot + 1) / slots);
+      uint8_t* chunk = scratch + static_cast<size_t>(slot) * kStreamRows * in_row;
+      for (int32_t row = begin; row < end; row += kStreamRows) {
+        const int32_t n = end - row < kStreamRows ? end - row : kStreamRows;
+        const size_t first = static_cast<size_t>(row) * static_cast<size_t>(cols);
+        const kernels::QActivation quantized{chunk, q.bits, q.zero_point};
+        if (ctx.input_int8) {
+          kernels::pack_rows_int8(static_cast<const int8_t*>(ctx.external_input) + first, cols, quantized, 0, n);
+        } else {
+          ctx.kernels->quantize_rows(static_cast<const float*>(ctx.external_input) + first, cols, q.scale,
+                                     ctx.input_column_scales, quantized, 0, n);
+        }
+        const kernels::QActivation rows_out{static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_row,
+                                            out.bits, out.zero_point};
+        ctx.kernels->dense(kernels::QActivationConst{chunk, q.bits, q.zero_point}, cols, weights, dense.bias_q,
+                           dense.rq, nullptr, dense.relu, rows_out, dense.out_features, 0, n);
+      }
+    }
   });
 }
 
