@@ -18,10 +18,19 @@ namespace {
 // The reference runs dense() from the plain weights: nothing to pack.
 size_t dense_packed_bytes_none(int32_t, int32_t, int) { return 0; }
 void dense_pack_none(QWeights, int32_t, int32_t, const int32_t*, ChannelRescale, void*) {}
+void sparse_dense_pack_none(QWeights, int32_t, int32_t, void*) {}
 
-const KernelTable kReferenceTable = {
-    Isa::kReference,          "reference",     &aggregate, &dense, &global_pool, &quantize_rows,
-    &dense_packed_bytes_none, &dense_pack_none};
+const KernelTable kReferenceTable = {Isa::kReference,
+                                     "reference",
+                                     &aggregate,
+                                     &dense,
+                                     &global_pool,
+                                     &quantize_rows,
+                                     &dense_packed_bytes_none,
+                                     &dense_pack_none,
+                                     &sparse_dense,
+                                     &dense_packed_bytes_none,
+                                     &sparse_dense_pack_none};
 
 struct IsaName {
   Isa isa;
@@ -91,6 +100,17 @@ size_t dense_packed_bytes_max(int32_t in_cols, int32_t out_cols, int weight_bits
     // Compiled tables, CPU not checked: dense_packed_bytes is flag-free code that runs anywhere.
     if (const KernelTable* table = compiled_table(entry.isa)) {
       const size_t bytes = table->dense_packed_bytes(in_cols, out_cols, weight_bits);
+      if (bytes > most) most = bytes;
+    }
+  }
+  return most;
+}
+
+size_t sparse_dense_packed_bytes_max(int32_t in_cols, int32_t out_cols, int weight_bits) {
+  size_t most = 0;
+  for (const IsaName& entry : kIsaNames) {
+    if (const KernelTable* table = compiled_table(entry.isa)) {
+      const size_t bytes = table->sparse_dense_packed_bytes(in_cols, out_cols, weight_bits);
       if (bytes > most) most = bytes;
     }
   }

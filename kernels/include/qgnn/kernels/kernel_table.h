@@ -62,11 +62,24 @@ struct KernelTable {
   /// trusting the packed bytes.
   void (*dense_pack)(QWeights weights, int32_t in_cols, int32_t out_cols, const int32_t* bias,
                      ChannelRescale rq, void* packed);
+
+  // ---- Sparse input rows (reference.h sparse_dense) ------------------------------------------------------
+  //
+  // Packed like dense(): sparse_dense_packed_bytes() bytes per operand (0: this ISA reads the plain weights),
+  // written once by sparse_dense_pack() (e.g. the weights transposed, [in][out], so a non-zero's column is
+  // one contiguous row), passed in QWeights::packed; the same operand-identity rules as dense_pack.
+  void (*sparse_dense)(SparseRows in, int32_t in_cols, InputQuantization q, QWeights weights,
+                       const int32_t* bias, ChannelRescale rq, bool relu, QActivation out, int32_t out_cols,
+                       int32_t row_begin, int32_t row_end);
+  size_t (*sparse_dense_packed_bytes)(int32_t in_cols, int32_t out_cols, int weight_bits);
+  void (*sparse_dense_pack)(QWeights weights, int32_t in_cols, int32_t out_cols, void* packed);
 };
 
 /// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):
 /// what a caller reserves per operand when it sizes memory before choosing the ISA.
 size_t dense_packed_bytes_max(int32_t in_cols, int32_t out_cols, int weight_bits);
+/// The same for sparse_dense_packed_bytes().
+size_t sparse_dense_packed_bytes_max(int32_t in_cols, int32_t out_cols, int weight_bits);
 
 /// "reference", "avx2", "avx512", "neon", "neondot".
 const char* isa_name(Isa isa);

@@ -134,6 +134,32 @@ void dense(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t
            const DenseExtraInput* extra, bool relu, QActivation out, int32_t out_cols, int32_t row_begin,
            int32_t row_end);
 
+/// Sparse float rows (CSR over rows of a batch): row r's non-zeros are (col_idx[e], values[e]) for e in
+/// [row_ptr[r], row_ptr[r + 1]), columns strictly increasing within a row (bag-of-words node features).
+struct SparseRows {
+  const int32_t* row_ptr;
+  const int32_t* col_idx;
+  const float* values;
+};
+
+/// How float input is quantized (the model input's QuantParams and per-column scales): column k with
+/// column_scales[k] when not null, else `scale`.
+struct InputQuantization {
+  float scale;
+  const float* column_scales;
+  int32_t zero_point;
+  int bits;  ///< 8 or 4
+};
+
+/// Dense update of sparse float rows, quantized on the fly (the first layer of a model fed sparse features):
+///   acc[c] = bias[c] + sum_{e in row i} (quantize_float(values[e], s_k, zx, bits) - zx) * w[c][k], k = col_idx[e]
+///   out[c] = clamp(zo + rescale(acc[c], rq[c]), relu ? max(qmin, zo) : qmin, qmax)
+/// i.e. exactly dense() on the densified rows quantized with quantize_rows(), since a zero quantizes to zx
+/// (a term of 0). Weights as dense() (`weights.packed`: sparse_dense_pack's operand of this table, or null).
+void sparse_dense(SparseRows in, int32_t in_cols, InputQuantization q, QWeights weights, const int32_t* bias,
+                  ChannelRescale rq, bool relu, QActivation out, int32_t out_cols, int32_t row_begin,
+                  int32_t row_end);
+
 /// Global pooling: one output row per graph g over nodes [graph_ptr[g], graph_ptr[g+1]):
 ///   kSum: acc = sum_i (x_i - zx); kMean: the sum rescaled with mean_rescale(rq, count);
 ///   kMax: acc = max_i x_i - zx. An empty graph gives zo. out = clamp(zo + rescale(acc, rq)). `mode` must not
