@@ -207,6 +207,15 @@ Result<bool> Session::bind(const qgnn_graph& graph) {
   return done();
 }
 
+Result<bool> Session::bind_sparse(const qgnn_graph& graph, const qgnn_sparse_features& features) {
+  if (!interpreter_.valid()) {
+    return host_failure<bool>("qgnn_interpreter_setup_sparse: no plan (call plan first)");
+  }
+  const qgnn::Error e = interpreter_.SetupSparse(graph, features);
+  if (!e.ok()) return runtime_failure<bool>("qgnn_interpreter_setup_sparse", e);
+  return done();
+}
+
 Result<bool> Session::invoke() {
   if (!interpreter_.valid()) return host_failure<bool>("qgnn_interpreter_invoke: no plan (call plan first)");
   const qgnn::Error e = interpreter_.Invoke();

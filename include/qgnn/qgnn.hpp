@@ -279,6 +279,12 @@ class Interpreter {
     qgnn_interpreter_setup(interpreter_, &graph, error.raw());
     return error;
   }
+  /// Validates and binds a graph with sparse features. See qgnn_interpreter_setup_sparse.
+  Error SetupSparse(const qgnn_graph& graph, const qgnn_sparse_features& features) noexcept {
+    Error error;
+    qgnn_interpreter_setup_sparse(interpreter_, &graph, &features, error.raw());
+    return error;
+  }
   /// Runs the model on the bound graph; no heap allocation. See qgnn_interpreter_invoke.
   Error Invoke() noexcept {
     Error error;

@@ -99,6 +99,10 @@ class Session {
   /// qgnn_interpreter_setup: validates `graph` against the model and the plan and binds it. The graph's
   /// arrays must stay unchanged until the next invoke returns.
   Result<bool> bind(const qgnn_graph& graph);
+  /// qgnn_interpreter_setup_sparse: the same with sparse float features (graph.features_f32 NULL), for models
+  /// that accept them (accepts_sparse_features()).
+  Result<bool> bind_sparse(const qgnn_graph& graph, const qgnn_sparse_features& features);
+  bool accepts_sparse_features() const { return qgnn_model_accepts_sparse_features(model_.get()) != 0; }
   /// qgnn_interpreter_invoke on the bound graph.
   Result<bool> invoke();
   /// bind, then invoke.

@@ -36,7 +36,12 @@ qgnn_status CheckPointers(const qgnn_graph& g, const FeatureSpec& spec, ErrorRep
                            g.num_graphs);
   }
   const bool any = g.num_nodes > 0;
-  if (spec.int8) {
+  if (spec.sparse) {
+    if (g.features_f32 != nullptr || g.features_i8 != nullptr) {
+      return reporter.Report(QGNN_INVALID_ARGUMENT,
+                             "sparse features given: features_f32 and features_i8 must be NULL");
+    }
+  } else if (spec.int8) {
     if (g.features_f32 != nullptr) {
       return reporter.Report(QGNN_INVALID_ARGUMENT,
                              "the model takes int8 features: features_f32 must be NULL");
@@ -129,6 +134,7 @@ qgnn_status CheckEdges(const qgnn_graph& g, ErrorReporter& reporter) {
 }
 
 qgnn_status CheckFeatures(const qgnn_graph& g, const FeatureSpec& spec, ErrorReporter& reporter) {
+  if (spec.sparse) return QGNN_OK;  // ValidateSparseFeatures
   const size_t dim = spec.dim;
   const size_t count = static_cast<size_t>(g.num_nodes) * dim;
   if (!spec.int8) {
@@ -152,6 +158,55 @@ qgnn_status CheckFeatures(const qgnn_graph& g, const FeatureSpec& spec, ErrorRep
 }
 
 }  // namespace
+
+qgnn_status ValidateSparseFeatures(const qgnn_graph& g, const qgnn_sparse_features& f, uint32_t dim,
+                                   ErrorReporter& reporter) {
+  if (f.row_ptr == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "sparse features: row_ptr is NULL");
+  if (f.nnz > 0 && (f.col_idx == nullptr || f.values == nullptr)) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT,
+                           "sparse features: col_idx or values is NULL with %" PRIu32 " non-zeros", f.nnz);
+  }
+  if (f.row_ptr[0] != 0) {
+    return reporter.Report(QGNN_INVALID_GRAPH, "sparse features: row_ptr[0] is %" PRId32 ", expected 0",
+                           f.row_ptr[0]);
+  }
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    if (f.row_ptr[i + 1] < f.row_ptr[i]) {
+      return reporter.Report(QGNN_INVALID_GRAPH,
+                             "sparse features: row_ptr decreases at node %" PRIu32 " (%" PRId32 " -> %" PRId32
+                             ")",
+                             i, f.row_ptr[i], f.row_ptr[i + 1]);
+    }
+  }
+  if (static_cast<int64_t>(f.row_ptr[g.num_nodes]) != static_cast<int64_t>(f.nnz)) {
+    return reporter.Report(QGNN_INVALID_GRAPH,
+                           "sparse features: row_ptr[%" PRIu32 "] is %" PRId32 ", expected nnz %" PRIu32,
+                           g.num_nodes, f.row_ptr[g.num_nodes], f.nnz);
+  }
+  for (uint32_t i = 0; i < g.num_nodes; ++i) {
+    for (int32_t e = f.row_ptr[i]; e < f.row_ptr[i + 1]; ++e) {
+      const int32_t k = f.col_idx[e];
+      if (k < 0 || static_cast<uint32_t>(k) >= dim) {
+        return reporter.Report(QGNN_INVALID_GRAPH,
+                               "sparse features: col_idx[%" PRId32 "] = %" PRId32 " of node %" PRIu32
+                               " is out of range [0, %" PRIu32 ")",
+                               e, k, i, dim);
+      }
+      if (e > f.row_ptr[i] && k <= f.col_idx[e - 1]) {
+        return reporter.Report(QGNN_INVALID_GRAPH,
+                               "sparse features: node %" PRIu32
+                               "'s columns are not strictly increasing (col_idx[%" PRId32 "] = %" PRId32
+                               " after %" PRId32 ")",
+                               i, e, k, f.col_idx[e - 1]);
+      }
+      if (!std::isfinite(f.values[e])) {
+        return reporter.Report(QGNN_NON_FINITE_INPUT,
+                               "sparse feature %" PRId32 " of node %" PRIu32 " is not finite", k, i);
+      }
+    }
+  }
+  return QGNN_OK;
+}
 
 qgnn_status ValidateGraph(const qgnn_graph& graph, const GraphBounds& bounds, const FeatureSpec& features,
                           ErrorReporter& reporter) {

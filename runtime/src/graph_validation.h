@@ -23,6 +23,7 @@ struct FeatureSpec {
   uint32_t dim;
   bool int8;          ///< features_i8 (else features_f32)
   int32_t int8_bits;  ///< bits of the input quantization (int8 features must fit them)
+  bool sparse;        ///< features come as qgnn_sparse_features: features_f32 and features_i8 must be NULL
 };
 
 /// QGNN_INVALID_ARGUMENT (NULL arrays, wrong feature pointer, int8 values outside the input bits),
@@ -30,6 +31,12 @@ struct FeatureSpec {
 /// col_idx, graph_ptr malformed, edges crossing graphs), QGNN_NON_FINITE_INPUT (NaN/Inf float features).
 qgnn_status ValidateGraph(const qgnn_graph& graph, const GraphBounds& bounds, const FeatureSpec& features,
                           ErrorReporter& reporter);
+
+/// Sparse features of `graph`'s nodes: QGNN_INVALID_ARGUMENT (NULL arrays), QGNN_INVALID_GRAPH (row_ptr not
+/// starting at 0, decreasing or not ending at nnz; a column out of [0, dim) or not strictly increasing within
+/// a node), QGNN_NON_FINITE_INPUT (a NaN / Inf value).
+qgnn_status ValidateSparseFeatures(const qgnn_graph& graph, const qgnn_sparse_features& features,
+                                   uint32_t dim, ErrorReporter& reporter);
 
 }  // namespace runtime
 }  // namespace qgnn

@@ -44,6 +44,8 @@ EvalContext MakeEvalContext(const qgnn_interpreter& in) {
   ctx.external_input =
       m.input_int8 ? static_cast<const void*>(g.features_i8) : static_cast<const void*>(g.features_f32);
   ctx.input_int8 = m.input_int8;
+  ctx.sparse_input = in.sparse_bound ? &in.sparse_rows : nullptr;
+  ctx.sparse_packed_weights = in.sparse_packed;
   ctx.input_column_scales = m.input_column_scales;
   ctx.input_scratch = m.input_scratch;
   ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
@@ -100,13 +102,29 @@ qgnn_status SelectKernels(const qgnn_interpreter_options& options, ErrorReporter
 
 // The persistent part an interpreter on `kernels` needs: the model's packed-weights layout (room for any ISA
 // of this build) when those kernels pack some Dense, else nothing (the reference, arm64: plain weights).
-size_t PackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& kernels) {
+size_t DensePackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& kernels) {
   if (!m.quantized) return 0;
   for (uint32_t i = 0; i < m.num_denses; ++i) {
     const DenseParams& d = *m.denses[i];
     if (kernels.dense_packed_bytes(d.in_features, d.out_features, d.weights.bits) > 0) return m.packed_bytes;
   }
   return 0;
+}
+
+// The same for the sparse-feature packing of the Dense ops reading a streamed input (after the first).
+size_t SparsePackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& kernels) {
+  for (uint32_t i = 0; i < m.num_denses; ++i) {
+    const DenseParams& d = *m.denses[i];
+    if (m.sparse_packed_offsets[i] != ~static_cast<size_t>(0) &&
+        kernels.sparse_dense_packed_bytes(d.in_features, d.out_features, d.weights.bits) > 0) {
+      return m.sparse_packed_bytes;
+    }
+  }
+  return 0;
+}
+
+size_t PackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& kernels) {
+  return DensePackedRegionBytes(m, kernels) + SparsePackedRegionBytes(m, kernels);
 }
 
 // Packs every quantized Dense's weights once, for the interpreter's kernels, into the arena's persistent part
@@ -124,6 +142,22 @@ qgnn_status PackWeights(const qgnn_model& m, qgnn_interpreter* in) {
     in->kernels->dense_pack(dense.weights, dense.in_features, dense.out_features, dense.bias_q, dense.rq,
                             packed);
     in->packed[i] = packed;
+  }
+  if (SparsePackedRegionBytes(m, *in->kernels) == 0) return QGNN_OK;
+  in->sparse_packed = new (std::nothrow) const void*[m.num_denses];
+  if (in->sparse_packed == nullptr) return QGNN_OUT_OF_MEMORY;
+  uint8_t* region = in->arena + DensePackedRegionBytes(m, *in->kernels);
+  for (uint32_t i = 0; i < m.num_denses; ++i) {
+    const DenseParams& dense = *m.denses[i];
+    in->sparse_packed[i] = nullptr;
+    if (m.sparse_packed_offsets[i] == ~static_cast<size_t>(0) ||
+        in->kernels->sparse_dense_packed_bytes(dense.in_features, dense.out_features, dense.weights.bits) ==
+            0) {
+      continue;
+    }
+    void* packed = region + m.sparse_packed_offsets[i];
+    in->kernels->sparse_dense_pack(dense.weights, dense.in_features, dense.out_features, packed);
+    in->sparse_packed[i] = packed;
   }
   return QGNN_OK;
 }
@@ -177,8 +211,8 @@ extern "C" qgnn_status qgnn_arena_size(const qgnn_model* model, const qgnn_plan_
   // Room for the packed weights of any ISA this build has, so any options fit.
   size_t offsets[qgnn::runtime::kMaxPlanTensors];  // model->num_tensors <= kMaxPlanTensors (model create)
   size_t total = 0;
-  const qgnn_status st =
-      qgnn::runtime::PlanModel(*model, *limits, model->packed_bytes, offsets, &total, reporter);
+  const qgnn_status st = qgnn::runtime::PlanModel(
+      *model, *limits, model->packed_bytes + model->sparse_packed_bytes, offsets, &total, reporter);
   if (st != QGNN_OK) return st;
   *bytes = total + qgnn::runtime::kArenaAlignment;
   return reporter.Ok();
@@ -306,26 +340,41 @@ extern "C" void qgnn_interpreter_options_init(qgnn_interpreter_options* options)
 
 extern "C" void qgnn_interpreter_delete(qgnn_interpreter* interpreter) { delete interpreter; }
 
-extern "C" qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, const qgnn_graph* graph,
-                                              qgnn_error* error) {
-  using namespace qgnn::runtime;  // NOLINT(build/namespaces)
-  ErrorReporter reporter(error);
+namespace qgnn {
+namespace runtime {
+namespace {
+
+// qgnn_interpreter_setup(_sparse): validates the graph (and the sparse features), binds them and computes the
+// graph stage. Nothing stays bound on failure.
+qgnn_status Setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, const qgnn_sparse_features* sparse,
+                  ErrorReporter& reporter) {
   if (interpreter == nullptr || graph == nullptr) {
     return reporter.Report(QGNN_INVALID_ARGUMENT, "interpreter and graph must not be NULL");
   }
   interpreter->bound = false;
+  interpreter->sparse_bound = false;
   interpreter->has_output = false;
   const qgnn_model& m = *interpreter->model;
+  if (sparse != nullptr && !qgnn_model_accepts_sparse_features(&m)) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT,
+                           "this model does not take sparse features (it needs a quantized model with float "
+                           "input read only by Dense ops: Linear or transform-first GCNConv first layers)");
+  }
   const GraphBounds bounds{interpreter->limits.max_nodes, interpreter->limits.max_edges,
                            interpreter->limits.max_graphs, m.limits.max_degree};
-  const FeatureSpec features{m.input_dim, m.input_int8, m.input_q.bits};
-  const qgnn_status st = ValidateGraph(*graph, bounds, features, reporter);
+  const FeatureSpec features{m.input_dim, m.input_int8, m.input_q.bits, sparse != nullptr};
+  qgnn_status st = ValidateGraph(*graph, bounds, features, reporter);
+  if (st == QGNN_OK && sparse != nullptr) st = ValidateSparseFeatures(*graph, *sparse, m.input_dim, reporter);
   if (st != QGNN_OK) return st;
   interpreter->graph = *graph;
   if (graph->graph_ptr == nullptr) {
     interpreter->single_graph_ptr[0] = 0;
     interpreter->single_graph_ptr[1] = static_cast<int32_t>(graph->num_nodes);
     interpreter->graph.graph_ptr = interpreter->single_graph_ptr;
+  }
+  if (sparse != nullptr) {
+    interpreter->sparse_rows = qgnn::kernels::SparseRows{sparse->row_ptr, sparse->col_idx, sparse->values};
+    interpreter->sparse_bound = true;
   }
   // Aggregation work per row is its in-degree (+ the row itself): cut by that, so a hub does not serialise
   // the thread that owns it. O(chunks log N), into fixed storage.
@@ -336,6 +385,24 @@ extern "C" qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, con
   RunGraphStage(ctx, m);
   interpreter->bound = true;
   return reporter.Ok();
+}
+
+}  // namespace
+}  // namespace runtime
+}  // namespace qgnn
+
+extern "C" qgnn_status qgnn_interpreter_setup(qgnn_interpreter* interpreter, const qgnn_graph* graph,
+                                              qgnn_error* error) {
+  ErrorReporter reporter(error);
+  return qgnn::runtime::Setup(interpreter, graph, nullptr, reporter);
+}
+
+extern "C" qgnn_status qgnn_interpreter_setup_sparse(qgnn_interpreter* interpreter, const qgnn_graph* graph,
+                                                     const qgnn_sparse_features* features,
+                                                     qgnn_error* error) {
+  ErrorReporter reporter(error);
+  if (features == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "features is NULL");
+  return qgnn::runtime::Setup(interpreter, graph, features, reporter);
 }
 
 extern "C" qgnn_status qgnn_interpreter_invoke(qgnn_interpreter* interpreter, qgnn_error* error) {

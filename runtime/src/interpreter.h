@@ -40,6 +40,8 @@ struct qgnn_interpreter {
   /// By DenseParams::id: the Dense's weights packed for `kernels` in the arena's persistent part (null: that
   /// ISA reads the plain weights); null for float models.
   const void** packed = nullptr;
+  /// By DenseParams::id: the input Dense ops' weights packed for sparse_dense (null: none or plain weights).
+  const void** sparse_packed = nullptr;
   /// Float path's dense backend (options->fp32, else QGNN_FP32, else XNNPACK where available), chosen once at
   /// create time, and its XNNPACK operators (none for the reference or a quantized model).
   /// Absent from integer-only builds (QGNN_FLOAT_MODELS=OFF), which have no float path to back.
@@ -53,6 +55,9 @@ struct qgnn_interpreter {
   // Bound by setup.
   bool bound = false;
   qgnn_graph graph{};
+  /// qgnn_interpreter_setup_sparse: the bound sparse features (graph.features_f32 is NULL then).
+  bool sparse_bound = false;
+  qgnn::kernels::SparseRows sparse_rows{nullptr, nullptr, nullptr};
   int32_t single_graph_ptr[2] = {0, 0};  ///< graph_ptr of a batch of one graph given with graph_ptr NULL
   /// The bound graph's rows cut by edge count for the aggregations (PartitionRowsByEdges at setup).
   qgnn::runtime::RowPartition partition;
@@ -63,6 +68,7 @@ struct qgnn_interpreter {
   ~qgnn_interpreter() {
     delete[] offsets;
     delete[] packed;
+    delete[] sparse_packed;
   }
 };
 

@@ -31,7 +31,7 @@ bool InputStreamable(const qgnn_model& m) {
     const Layer& layer = m.layers[i];
     for (uint32_t k = 0; k < layer.num_inputs; ++k) {
       if (layer.inputs[k] != kModelInput) continue;
-      if (k != 0 || !layer.dense_reads_input) return false;
+      if (k != 0 || layer.input_dense == nullptr) return false;
       read = true;
     }
   }
@@ -105,8 +105,34 @@ qgnn_status PlanPackedWeights(qgnn_model* m, ErrorReporter& reporter) {
   return QGNN_OK;
 }
 
+// After the dense packed weights: the weights of the Dense ops reading a streamed input, packed for sparse
+// features (offsets relative to the start of this region), when some ISA of this build packs them.
+qgnn_status PlanSparsePackedWeights(qgnn_model* m, ErrorReporter& reporter) {
+  m->sparse_packed_offsets = NewArray<size_t>(m->num_denses);
+  if (m->sparse_packed_offsets == nullptr)
+    return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the plan");
+  for (uint32_t i = 0; i < m->num_denses; ++i) m->sparse_packed_offsets[i] = ~static_cast<size_t>(0);
+  size_t total = 0;
+  if (m->input_tensor == kStreamedInput && !m->input_int8) {
+    for (uint32_t l = 0; l < m->num_layers; ++l) {
+      const DenseParams* dense = m->layers[l].input_dense;
+      if (dense == nullptr || m->layers[l].inputs[0] != kModelInput) continue;
+      const uint64_t bytes = qgnn::kernels::sparse_dense_packed_bytes_max(
+          dense->in_features, dense->out_features, dense->weights.bits);
+      const uint64_t end = total + ((bytes + 15) & ~uint64_t{15});
+      if (end > static_cast<uint64_t>(~static_cast<size_t>(0) / 4)) {
+        return reporter.Report(QGNN_LIMIT_EXCEEDED, "the packed weights do not fit in memory");
+      }
+      m->sparse_packed_offsets[dense->id] = total;
+      total = static_cast<size_t>(end);
+    }
+  }
+  m->sparse_packed_bytes = total;
+  return QGNN_OK;
+}
+
 qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
-  const qgnn_status st = PlanPackedWeights(m, reporter);
+  qgnn_status st = PlanPackedWeights(m, reporter);
   if (st != QGNN_OK) return st;
   PlanBuilder counter(nullptr, 0);
   DeclareTensors(m, counter);
@@ -125,7 +151,7 @@ qgnn_status PrepareModel(qgnn_model* m, ErrorReporter& reporter) {
   DeclareTensors(m, plan);
   m->num_tensors = plan.num_tensors();
   m->num_ops = plan.num_ops();
-  return QGNN_OK;
+  return PlanSparsePackedWeights(m, reporter);
 }
 
 }  // namespace
@@ -178,11 +204,19 @@ qgnn_model::~qgnn_model() {
   delete[] layers;
   delete[] denses;
   delete[] packed_offsets;
+  delete[] sparse_packed_offsets;
   delete[] static_cast<qgnn::runtime::OpDataBlock*>(op_data);
   delete[] tensors;
 }
 
 extern "C" void qgnn_model_delete(qgnn_model* model) { delete model; }
+
+extern "C" int qgnn_model_accepts_sparse_features(const qgnn_model* model) {
+  return model != nullptr && model->quantized && !model->input_int8 &&
+                 model->input_tensor == qgnn::runtime::kStreamedInput
+             ? 1
+             : 0;
+}
 
 extern "C" const float* qgnn_model_input_column_scales(const qgnn_model* model) {
   return model != nullptr ? model->input_column_scales : nullptr;

@@ -79,9 +79,9 @@ struct Layer {
   int32_t t_inputs[kMaxLayerInputs] = {kNoTensor, kNoTensor, kNoTensor, kNoTensor};
   int32_t t_in = kNoTensor;
   int32_t t_out = kNoTensor;  ///< set by the op's Prepare
-  /// Set by the op's Init: input 0 is read only by a Dense (RunDenseOnInput), never gathered by an
-  /// aggregation, so the model input may be streamed into it (kStreamedInput).
-  bool dense_reads_input = false;
+  /// Set by the op's Init: the Dense that is the only reader of input 0 (RunDenseOnInput), never gathered by
+  /// an aggregation, so the model input may be streamed or given sparse into it; null otherwise.
+  const DenseParams* input_dense = nullptr;
 };
 
 /// The unit op data is allocated in: 16 bytes with the alignment of the widest scalar an op keeps (8).
@@ -129,6 +129,11 @@ struct qgnn_model {
   /// kernel of this build packs (the reference, arm64, float models).
   size_t* packed_offsets = nullptr;
   size_t packed_bytes = 0;
+  /// After those: the Dense ops reading a streamed input, packed for sparse features
+  /// (kernels::sparse_dense_packed_bytes_max) at sparse_packed_offsets[id] (SIZE_MAX: none), in all
+  /// sparse_packed_bytes.
+  size_t* sparse_packed_offsets = nullptr;
+  size_t sparse_packed_bytes = 0;
 
   qgnn::runtime::PlannedTensor* tensors = nullptr;
   uint32_t num_tensors = 0;
@@ -137,8 +142,8 @@ struct qgnn_model {
   /// quantized chunk by chunk into `input_scratch` by each Dense that reads them.
   int32_t input_tensor = qgnn::runtime::kExternalTensor;
   int32_t input_scratch = qgnn::runtime::kNoTensor;
-  int32_t output_tensor = qgnn::runtime::kNoTensor;       ///< last layer's output
-  int32_t logits_tensor = qgnn::runtime::kNoTensor;       ///< int8 logits unpacked from int4, if needed
+  int32_t output_tensor = qgnn::runtime::kNoTensor;  ///< last layer's output
+  int32_t logits_tensor = qgnn::runtime::kNoTensor;  ///< int8 logits unpacked from int4, if needed
   qgnn::runtime::RowKind output_rows = qgnn::runtime::RowKind::kNodes;
   /// The graph tensors the layers asked for (graph_stage.h): definitions and planned ids.
   const qgnn::runtime::GraphTensorDef* graph_defs[qgnn::runtime::kMaxGraphTensors] = {};

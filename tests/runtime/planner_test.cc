@@ -15,15 +15,15 @@ namespace qgnn {
 namespace test {
 namespace {
 
+using runtime::kNoTensor;
+using runtime::kStreamedInput;
+using runtime::kStreamRows;
+using runtime::kStreamSlots;
 using runtime::PlanArena;
 using runtime::PlannedTensor;
 using runtime::PlannedTensorBytes;
 using runtime::PlanRows;
 using runtime::RowKind;
-using runtime::kNoTensor;
-using runtime::kStreamedInput;
-using runtime::kStreamRows;
-using runtime::kStreamSlots;
 
 bool Overlap(const PlannedTensor& a, const PlannedTensor& b) {
   return a.first_op <= b.last_op && b.first_op <= a.last_op;

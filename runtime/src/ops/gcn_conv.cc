@@ -56,7 +56,7 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
       break;
     case fb::LayerOrder::TRANSFORM_FIRST:
       data.transform_first = true;
-      out->dense_reads_input = true;
+      out->input_dense = &data.dense;
       return InitTransformFirst(ctx, layer, *options, data);
     default:
       return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "unknown GCNConv order %d", static_cast<int>(options->order()));
@@ -100,7 +100,7 @@ void Eval(const EvalContext& ctx, const Layer& layer) {
   kernels::AggregateParams params{kernels::AggregateMode::kGcn, data.rq, 0,
                                   static_cast<const int32_t*>(ctx.Data(data.t_norm))};
   if (data.transform_first) {
-    RunDenseOnInput(ctx, layer, data.dense, MutableActivation(ctx, data.t_agg, data.message_q), ctx.num_nodes);
+    RunDenseOnInput(ctx, layer, MutableActivation(ctx, data.t_agg, data.message_q), ctx.num_nodes);
     params.bias = data.bias_q;
     params.relu = layer.relu;
     RunAggregate(ctx, params, ConstActivation(ctx, data.t_agg, data.message_q), layer.out_dim,

@@ -16,7 +16,7 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
   if (st != QGNN_OK) return st;
   data.dense.relu = out->relu;
   out->out_dim = data.dense.out_features;
-  out->dense_reads_input = true;
+  out->input_dense = &data.dense;
   return QGNN_OK;
 }
 
@@ -28,8 +28,7 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 
 void Eval(const EvalContext& ctx, const Layer& layer) {
   const LinearData& data = *static_cast<const LinearData*>(layer.data);
-  RunDenseOnInput(ctx, layer, data.dense, MutableActivation(ctx, layer.t_out, layer.out_q),
-                  ctx.Rows(layer.in_rows));
+  RunDenseOnInput(ctx, layer, MutableActivation(ctx, layer.t_out, layer.out_q), ctx.Rows(layer.in_rows));
 }
 
 }  // namespace

@@ -77,11 +77,15 @@ struct EvalContext {
   uint8_t* arena = nullptr;
   const size_t* offsets = nullptr;
   const void* external_input = nullptr;  ///< caller's features (kExternalTensor, kStreamedInput)
-  /// The streamed input (kStreamedInput): whether the caller's features are int8, the model's per-column input
-  /// scales (or null) and the chunks' scratch tensor.
+  /// The streamed input (kStreamedInput): whether the caller's features are int8, the model's per-column
+  /// input scales (or null) and the chunks' scratch tensor.
   bool input_int8 = false;
   const float* input_column_scales = nullptr;
   int32_t input_scratch = kNoTensor;
+  /// Sparse features (qgnn_interpreter_setup_sparse), or null; and by DenseParams::id each input Dense's
+  /// weights packed for sparse_dense (null: none packed).
+  const kernels::SparseRows* sparse_input = nullptr;
+  const void* const* sparse_packed_weights = nullptr;
   kernels::CsrGraph graph{nullptr, nullptr, 0};
   const int32_t* graph_ptr = nullptr;  ///< num_graphs + 1 entries, never NULL during Eval
   int32_t num_nodes = 0;
@@ -192,8 +196,8 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
 /// streamed model input (kStreamedInput), the caller's features are quantized (float) or packed (int8 into
 /// int4) kStreamRows rows at a time into the streamed-input scratch and each chunk goes straight through the
 /// Dense while it is in cache: the bytes are those of RunDense on a whole quantized copy, which never exists.
-void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, const DenseParams& dense,
-                     kernels::QActivation out, int32_t rows);
+/// With sparse features (ctx.sparse_input) the Dense is sparse_dense over the non-zeros instead, same bytes.
+void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActivation out, int32_t rows);
 /// Rows per chunk and chunks in flight (one per thread, up to this many) of the streamed input: the scratch
 /// is kStreamSlots * kStreamRows input rows, whatever the graph size or thread count.
 constexpr int32_t kStreamRows = 8;

@@ -41,8 +41,19 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
   });
 }
 
-void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, const DenseParams& dense,
-                     kernels::QActivation out, int32_t rows) {
+void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActivation out, int32_t rows) {
+  const DenseParams& dense = *layer.input_dense;
+  if (layer.t_in == kStreamedInput && ctx.sparse_input != nullptr) {
+    kernels::QWeights weights = dense.weights;
+    weights.packed = ctx.sparse_packed_weights != nullptr ? ctx.sparse_packed_weights[dense.id] : nullptr;
+    const kernels::InputQuantization q{layer.in_q.scale, ctx.input_column_scales, layer.in_q.zero_point,
+                                       layer.in_q.bits};
+    ParallelFor(*ctx.pool, rows, [&](int32_t begin, int32_t end) {
+      ctx.kernels->sparse_dense(*ctx.sparse_input, layer.in_dim, q, weights, dense.bias_q, dense.rq,
+                                dense.relu, out, dense.out_features, begin, end);
+    });
+    return;
+  }
   if (layer.t_in != kStreamedInput) {
     RunDense(ctx, dense, ConstActivation(ctx, layer.t_in, layer.in_q), {}, out, rows);
     return;
@@ -67,15 +78,16 @@ void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, const DensePara
         const size_t first = static_cast<size_t>(row) * static_cast<size_t>(cols);
         const kernels::QActivation quantized{chunk, q.bits, q.zero_point};
         if (ctx.input_int8) {
-          kernels::pack_rows_int8(static_cast<const int8_t*>(ctx.external_input) + first, cols, quantized, 0, n);
+          kernels::pack_rows_int8(static_cast<const int8_t*>(ctx.external_input) + first, cols, quantized, 0,
+                                  n);
         } else {
           ctx.kernels->quantize_rows(static_cast<const float*>(ctx.external_input) + first, cols, q.scale,
                                      ctx.input_column_scales, quantized, 0, n);
         }
-        const kernels::QActivation rows_out{static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_row,
-                                            out.bits, out.zero_point};
-        ctx.kernels->dense(kernels::QActivationConst{chunk, q.bits, q.zero_point}, cols, weights, dense.bias_q,
-                           dense.rq, nullptr, dense.relu, rows_out, dense.out_features, 0, n);
+        const kernels::QActivation rows_out{
+            static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_row, out.bits, out.zero_point};
+        ctx.kernels->dense(kernels::QActivationConst{chunk, q.bits, q.zero_point}, cols, weights,
+                           dense.bias_q, dense.rq, nullptr, dense.relu, rows_out, dense.out_features, 0, n);
       }
     }
   });
