@@ -57,8 +57,19 @@ bool RunDenseF32Xnnpack(const EvalContext& ctx, const DenseParams& dense, const 
   if (op == nullptr || op->relu() != (relu && !batch_norm && extra_dense == nullptr)) return false;
   const size_t n = static_cast<size_t>(rows);
   const size_t cols = static_cast<size_t>(dense.out_features);
-  if (!XnnReadable(ctx, in, n * static_cast<size_t>(dense.in_features) * sizeof(float))) return false;
+  const size_t row_bytes = static_cast<size_t>(dense.in_features) * sizeof(float);
   pthreadpool* pool = ctx.pool->handle();
+  if (!XnnReadable(ctx, in, n * row_bytes)) {
+    // The caller's features (the model input, outside the arena): XNNPACK gets every row but the last few,
+    // whose bytes absorb its over-read, and the reference computes those; with a root term or a BatchNorm
+    // (never a first layer of ours) the whole product stays on the reference.
+    const size_t tail = (xnnpack::kExtraInputBytes + row_bytes - 1) / row_bytes;
+    if (extra_dense != nullptr || batch_norm || n <= tail) return false;
+    if (!op->Run(in, out, n - tail, pool)) return false;
+    kernels::dense_f32(in, dense.in_features, dense.weight_f, dense.bias_f, nullptr, relu, out,
+                       dense.out_features, static_cast<int32_t>(n - tail), rows);
+    return true;
+  }
   if (!op->Run(in, out, n, pool)) return false;
   if (extra_dense == nullptr && !batch_norm) return true;
   // The root product goes to XNNPACK as well when dead arena memory can hold it (SAGE's aggregation,
