@@ -1,5 +1,5 @@
-// The layer kinds of the bundled MUTAG GIN (models/mutag_gin_int8.qgnn) and nothing else, so the firmware links
-// no GCNConv or SAGEConv code.
+// The layer kinds of the bundled MUTAG GIN (models/mutag_gin_int8.qgnn) and nothing else, so the firmware
+// links no GCNConv or SAGEConv code.
 #include "model_ops.h"
 
 qgnn_status create_model(const void* data, size_t size, qgnn_model** model, qgnn_error* error) {
