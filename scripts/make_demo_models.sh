@@ -3,6 +3,9 @@
 #   models/mutag.qgd            MUTAG imported from ../shared/datasets/tu/MUTAG
 #   models/mutag_gin_f32.qgnn   small GIN trained in PyTorch (float)
 #   models/mutag_gin_int8.qgnn  the same, quantized by qgnn-convert (only when that tool is built)
+#   models/mutag_gcn_f32.qgnn   small GCN (2 x GCNConv, hidden 16) trained by qgnn.train (float)
+#   models/mutag_gcn_int8.qgnn  the same, quantized with both GCN layers transform-first (only when qgnn-convert is
+#                               built): the firmware example's second model (docs/embedded.md)
 #   models/cora_gcn_f32.qgnn    2-layer GCN trained on Cora's public split (float; Cora itself, 15 MB as .qgd,
 #                               is not bundled: tests and the README import it from ../shared/datasets)
 # Environment: PYTHON (default /usr/bin/python3), QGNN_DATASETS (default ../shared/datasets, relative to the
@@ -20,6 +23,9 @@ run() { echo "+ $*"; "$@"; }
 
 run "$PY" -m qgnn.data tu "$DATASETS/tu/MUTAG" -o models/mutag.qgd
 run "$PY" scripts/train_demo_model.py --data models/mutag.qgd -o models/mutag_gin_f32.qgnn --seed 0
+# The smallest GCN of qgnn.train's graph-classification family (2 layers, hidden 16, sum pooling): a model that
+# fits a microcontroller with room to spare and exercises the transform-first GCNConv once quantized.
+run "$PY" -m qgnn.train --data models/mutag.qgd --model gcn --hidden 16 --layers 2 --seed 0 -o models/mutag_gcn_f32.qgnn
 CORA_QGD=$(mktemp --suffix=.qgd)
 trap 'rm -f "$CORA_QGD"' EXIT
 run "$PY" -m qgnn.data planetoid "$DATASETS/planetoid" cora -o "$CORA_QGD"
@@ -33,12 +39,17 @@ tool() {
 
 if CONVERT=$(tool qgnn-convert); then
   run "$CONVERT" models/mutag_gin_f32.qgnn --calib models/mutag.qgd --split train --calibration minmax -o models/mutag_gin_int8.qgnn
+  # Forced transform-first (auto keeps aggregate-first where the Dense does not narrow, 7 -> 16 and 16 -> 16):
+  # the first layer then reads the float input through its Dense (streamed, quantized 8 rows at a time) and
+  # both layers aggregate their messages with bias + ReLU, the paths the firmware CI must cover on the device.
+  run "$CONVERT" models/mutag_gcn_f32.qgnn --calib models/mutag.qgd --split train --calibration minmax \
+    --order transform-first -o models/mutag_gcn_int8.qgnn
   if QGNN_RUN=$(tool qgnn-run); then
-    for m in models/mutag_gin_f32.qgnn models/mutag_gin_int8.qgnn; do
+    for m in models/mutag_gin_f32.qgnn models/mutag_gin_int8.qgnn models/mutag_gcn_f32.qgnn models/mutag_gcn_int8.qgnn; do
       run "$QGNN_RUN" "$m" models/mutag.qgd --split test
     done
   fi
 else
-  echo "note: qgnn-convert is not built under $BUILD; models/mutag_gin_int8.qgnn not (re)made" >&2
+  echo "note: qgnn-convert is not built under $BUILD; models/mutag_gin_int8.qgnn and models/mutag_gcn_int8.qgnn not (re)made" >&2
 fi
 ls -l models/

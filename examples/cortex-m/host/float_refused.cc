@@ -1,7 +1,7 @@
 // Check of the integer-only runtime (QGNN_FLOAT_MODELS=OFF) on a host, run by scripts/ci_cortex_m.sh: a
 // float model must be refused at qgnn_model_create with QGNN_UNSUPPORTED_LAYER and the build's message, and a
-// quantized model must still load. The firmware cannot show the refusal itself (it embeds only the INT8
-// model), and the host twin's graph lines already prove quantized results unchanged.
+// quantized model must still load. The firmwares cannot show the refusal themselves (they embed only INT8
+// models), and the host twin's graph lines already prove quantized results unchanged.
 //
 // Usage: qgnn-fw-float-refused FLOAT_MODEL.qgnn QUANTIZED_MODEL.qgnn   exit 0 when both behave.
 #include <qgnn/qgnn.h>

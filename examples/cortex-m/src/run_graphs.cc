@@ -6,21 +6,10 @@
 
 #include "console.h"
 #include "embedded_data.h"
+#include "model_ops.h"
 #include "qgnn/qgnn.h"
 
 namespace {
-
-// The op resolver: the layer kinds the bundled MUTAG GIN uses and nothing else, so the firmware links no
-// GCNConv or SAGEConv code (qgnn_model_create would link every op).
-// QGNN_FW_ALL_OPS builds the same program with every op (qgnn_model_create), to measure what that costs.
-qgnn_status create_model(const void* data, size_t size, qgnn_model** model, qgnn_error* error) {
-#if defined(QGNN_FW_ALL_OPS)
-  return qgnn_model_create(data, size, model, error);
-#endif
-  const qgnn_op* const ops[] = {qgnn_op_gin_conv(), qgnn_op_global_pool(), qgnn_op_linear()};
-  const qgnn_op_resolver resolver = {ops, sizeof(ops) / sizeof(ops[0])};
-  return qgnn_model_create_with_ops(data, size, &resolver, model, error);
-}
 
 int fail(const char* what, const qgnn_error& error) {
   console_write("error ");
