@@ -28,7 +28,11 @@ const KernelTable kReferenceTable = {Isa::kReference,
                                      &quantize_rows,
                                      &dense_packed_bytes_none,
                                      &dense_pack_none,
+#if defined(QGNN_NO_SPARSE_FEATURES)
+                                     nullptr,
+#else
                                      &sparse_dense,
+#endif
                                      &dense_packed_bytes_none,
                                      &sparse_dense_pack_none};
 

@@ -159,6 +159,7 @@ qgnn_status CheckFeatures(const qgnn_graph& g, const FeatureSpec& spec, ErrorRep
 
 }  // namespace
 
+#if !defined(QGNN_NO_SPARSE_FEATURES)
 qgnn_status ValidateSparseFeatures(const qgnn_graph& g, const qgnn_sparse_features& f, uint32_t dim,
                                    ErrorReporter& reporter) {
   if (f.row_ptr == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "sparse features: row_ptr is NULL");
@@ -207,6 +208,7 @@ qgnn_status ValidateSparseFeatures(const qgnn_graph& g, const qgnn_sparse_featur
   }
   return QGNN_OK;
 }
+#endif
 
 qgnn_status ValidateGraph(const qgnn_graph& graph, const GraphBounds& bounds, const FeatureSpec& features,
                           ErrorReporter& reporter) {

@@ -355,6 +355,11 @@ qgnn_status Setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, const 
   interpreter->sparse_bound = false;
   interpreter->has_output = false;
   const qgnn_model& m = *interpreter->model;
+#if defined(QGNN_NO_SPARSE_FEATURES)
+  if (sparse != nullptr) {
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "this build takes no sparse features (QGNN_SPARSE_FEATURES=OFF)");
+  }
+#endif
   if (sparse != nullptr && !qgnn_model_accepts_sparse_features(&m)) {
     return reporter.Report(QGNN_INVALID_ARGUMENT,
                            "this model does not take sparse features (it needs a quantized model with float "
@@ -364,7 +369,9 @@ qgnn_status Setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, const 
                            interpreter->limits.max_graphs, m.limits.max_degree};
   const FeatureSpec features{m.input_dim, m.input_int8, m.input_q.bits, sparse != nullptr};
   qgnn_status st = ValidateGraph(*graph, bounds, features, reporter);
+#if !defined(QGNN_NO_SPARSE_FEATURES)
   if (st == QGNN_OK && sparse != nullptr) st = ValidateSparseFeatures(*graph, *sparse, m.input_dim, reporter);
+#endif
   if (st != QGNN_OK) return st;
   interpreter->graph = *graph;
   if (graph->graph_ptr == nullptr) {

@@ -212,10 +212,15 @@ qgnn_model::~qgnn_model() {
 extern "C" void qgnn_model_delete(qgnn_model* model) { delete model; }
 
 extern "C" int qgnn_model_accepts_sparse_features(const qgnn_model* model) {
+#if defined(QGNN_NO_SPARSE_FEATURES)
+  (void)model;
+  return 0;
+#else
   return model != nullptr && model->quantized && !model->input_int8 &&
                  model->input_tensor == qgnn::runtime::kStreamedInput
              ? 1
              : 0;
+#endif
 }
 
 extern "C" const float* qgnn_model_input_column_scales(const qgnn_model* model) {

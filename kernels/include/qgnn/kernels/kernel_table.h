@@ -68,6 +68,7 @@ struct KernelTable {
   // Packed like dense(): sparse_dense_packed_bytes() bytes per operand (0: this ISA reads the plain weights),
   // written once by sparse_dense_pack() (e.g. the weights transposed, [in][out], so a non-zero's column is
   // one contiguous row), passed in QWeights::packed; the same operand-identity rules as dense_pack.
+  // sparse_dense is null in builds without sparse features (QGNN_SPARSE_FEATURES=OFF).
   void (*sparse_dense)(SparseRows in, int32_t in_cols, InputQuantization q, QWeights weights,
                        const int32_t* bias, ChannelRescale rq, bool relu, QActivation out, int32_t out_cols,
                        int32_t row_begin, int32_t row_end);
