@@ -37,7 +37,7 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
-/// Non-zeros quantized per step (a multiple of every ISA's lanes): the size of the run's term arrays.
+/// Non-zeros quantized per step (a multiple of every ISA's lanes).
 constexpr int32_t kSparseChunk = 256;
 /// Vectors of output channels per block: the accumulators (two sets) must stay in registers.
 constexpr int kSparseVecs = 4;
@@ -130,19 +130,28 @@ class SparseDenseRun {
     const I32 zo32 = V::set1(zo);
     const size_t out_stride =
         kOutBits == 8 ? static_cast<size_t>(out_cols_) : (static_cast<size_t>(out_cols_) + 1) / 2;
+    // d_ holds the quantized non-zeros [chunk_begin, chunk_end) of the range's CSR stream (rows are
+    // contiguous in it, so a chunk spans rows: whole vectors even for ~18 non-zeros per row).
+    const int32_t stream_end = in_.row_ptr[row_end];
+    int32_t chunk_begin = in_.row_ptr[row_begin], chunk_end = chunk_begin;
+    bool chunk_nan = false;
     for (int32_t row = row_begin; row < row_end; ++row) {
       I32 acc[2][kVecs];
       for (int v = 0; v < kVecs; ++v) acc[0][v] = acc[1][v] = V::zero();
-      bool finite = true;
-      for (int32_t e = in_.row_ptr[row], end = in_.row_ptr[row + 1]; e < end; e += kSparseChunk) {
-        const int32_t n = end - e < kSparseChunk ? end - e : kSparseChunk;
-        if (!quantize_chunk(e, n)) {
-          finite = false;
-          break;
+      bool nan = false;
+      for (int32_t e = in_.row_ptr[row], end = in_.row_ptr[row + 1]; e < end;) {
+        if (e >= chunk_end) {
+          chunk_begin = e;
+          chunk_end = stream_end - e < kSparseChunk ? stream_end : e + kSparseChunk;
+          chunk_nan = !quantize_chunk(chunk_begin, chunk_end - chunk_begin);
         }
-        accumulate<kVecs>(w, make_terms(e, n), acc);
+        const int32_t stop = end < chunk_end ? end : chunk_end;
+        nan |= chunk_nan;
+        accumulate<kVecs>(w, e, stop, chunk_begin, acc);
+        e = stop;
       }
-      if (!finite) {
+      if (nan) {
+        // A NaN's lanes were quantized to garbage (no undefined behaviour): the reference redoes the row.
         sparse_dense(in_, in_cols_, q_, weights_, bias_, rq_, relu_, out_, out_cols_, row, row + 1);
         continue;
       }
@@ -173,15 +182,16 @@ class SparseDenseRun {
     return V::min64(V::max64(value, lo), hi);
   }
 
-  /// d_[i] = quantize_float(values[e + i]) - zx for i < n; false when a value is NaN.
+  /// d_[i] = quantize_float(values[e + i]) - zx for i < n; false when a value is NaN (its lane is garbage).
   bool quantize_chunk(int32_t e, int32_t n) {
     const float* values = in_.values + e;
     const I32 zx = V::set1(q_.zero_point);
     const typename V::F32 scale = V::set1_f32(q_.scale);
+    bool finite = true;
     for (int32_t i = 0; i < n; i += kL) {
       const int m = n - i < kL ? static_cast<int>(n - i) : kL;
       const typename V::F32 x = V::load_f32(values + i, m);
-      if (V::any_nan(x)) return false;
+      finite &= !V::any_nan(x);
       typename V::F32 divisor = scale;
       if (q_.column_scales != nullptr) {
         // Pad lanes divide by 1 (never 0 / 0), as quantize-body.h's column_divisors.
@@ -192,51 +202,52 @@ class SparseDenseRun {
       const I32 quantized = V::clamp32(V::add(V::round_quotient(x, divisor), zx), q_min_, q_max_);
       V::store_acc(d_ + i, V::sub(quantized, zx));
     }
-    return true;
+    return finite;
   }
 
-  /// The terms of d_[0, n) (columns col_idx[e..]): weight offset (int16 elements from the block's base) and
-  /// the 32-bit word broadcast against it. Returns the number of terms.
-  int32_t make_terms(int32_t e, int32_t n) {
-    const int32_t* cols = in_.col_idx + e;
-    int32_t terms = 0;
-    for (int32_t i = 0; i < n; ++i) {
-      const int32_t k = cols[i];
-      uint32_t word = static_cast<uint32_t>(d_[i]);
-      if constexpr (kG == 2) {
-        word &= 0xFFFFu;
-        if (k & 1) {
-          word <<= 16;
-        } else if (i + 1 < n && cols[i + 1] == k + 1) {
-          // Both columns of the pair: one multiply of (d_k, d_k+1) by (w_k, w_k+1).
-          word |= static_cast<uint32_t>(d_[i + 1]) << 16;
-          ++i;
-        }
+  /// One product of the row: the weights' offset (int16 elements from the block's base) and the 32-bit
+  /// word broadcast against them; advances e past the non-zeros it covers (one, or a pair).
+  struct Term {
+    size_t offset;
+    int32_t word;
+  };
+  Term next_term(int32_t& e, int32_t end, int32_t chunk_begin) const {
+    const int32_t k = in_.col_idx[e];
+    uint32_t word = static_cast<uint32_t>(d_[e - chunk_begin]);
+    if constexpr (kG == 2) {
+      // Branch-free on k's parity (random in bag-of-words rows: a branch mispredicted about every other
+      // non-zero measured ~2x the whole Cora row); the pair test is rarely true, so well predicted.
+      const uint32_t odd = static_cast<uint32_t>(k) & 1u;
+      word = (word & 0xFFFFu) << (odd * 16u);
+      const int32_t next = e + 1 < end ? in_.col_idx[e + 1] : -1;
+      if ((next == k + 1) & (odd == 0u)) {
+        // Both columns of the pair: one multiply of (d_k, d_k+1) by (w_k, w_k+1).
+        word |= static_cast<uint32_t>(d_[e + 1 - chunk_begin]) << 16;
+        ++e;
       }
-      offset_[terms] = static_cast<size_t>(k / kG) * group_stride_;
-      word_[terms] = static_cast<int32_t>(word);
-      ++terms;
     }
-    return terms;
+    ++e;
+    return Term{static_cast<size_t>(k / kG) * group_stride_, static_cast<int32_t>(word)};
   }
 
+  /// acc += the products of non-zeros [e, end) (all inside the chunk), alternating between the two sets.
   template <int kVecs>
-  void accumulate(const int16_t* w, int32_t terms, I32 (&acc)[2][kVecs]) const {
+  void accumulate(const int16_t* w, int32_t e, int32_t end, int32_t chunk_begin, I32 (&acc)[2][kVecs]) const {
     constexpr int kVecStride = kL * kG;  // int16 weights per vector of channels
-    int32_t t = 0;
-    for (; t + 1 < terms; t += 2) {
-      const typename V::SWord a = V::sparse_word(word_[t]), b = V::sparse_word(word_[t + 1]);
-      const int16_t* wa = w + offset_[t];
-      const int16_t* wb = w + offset_[t + 1];
-      for (int v = 0; v < kVecs; ++v) {
-        acc[0][v] = V::sparse_mac(acc[0][v], a, wa + v * kVecStride);
-        acc[1][v] = V::sparse_mac(acc[1][v], b, wb + v * kVecStride);
+    while (e < end) {
+      const Term a = next_term(e, end, chunk_begin);
+      const typename V::SWord wa = V::sparse_word(a.word);
+      if (e < end) {
+        const Term b = next_term(e, end, chunk_begin);
+        const typename V::SWord wb = V::sparse_word(b.word);
+        for (int v = 0; v < kVecs; ++v) {
+          acc[0][v] = V::sparse_mac(acc[0][v], wa, w + a.offset + v * kVecStride);
+          acc[1][v] = V::sparse_mac(acc[1][v], wb, w + b.offset + v * kVecStride);
+        }
+      } else {
+        for (int v = 0; v < kVecs; ++v)
+          acc[0][v] = V::sparse_mac(acc[0][v], wa, w + a.offset + v * kVecStride);
       }
-    }
-    if (t < terms) {
-      const typename V::SWord a = V::sparse_word(word_[t]);
-      const int16_t* wa = w + offset_[t];
-      for (int v = 0; v < kVecs; ++v) acc[0][v] = V::sparse_mac(acc[0][v], a, wa + v * kVecStride);
     }
   }
 
@@ -253,8 +264,6 @@ class SparseDenseRun {
   size_t group_stride_;  ///< int16 elements per k group (padded channels x G)
   int32_t q_min_, q_max_;
   alignas(64) int32_t d_[kSparseChunk];
-  size_t offset_[kSparseChunk];
-  int32_t word_[kSparseChunk];
 };
 
 /// sparse_dense() of one ISA: the twin over the packed operand where the call matches it (this ISA's

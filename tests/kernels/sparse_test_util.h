@@ -73,7 +73,8 @@ inline float random_value(SparseValues kind, float scale, Rng& rng) {
                                       0.0f,
                                       -0.0f,
                                       3.0e6f,
-                                      -3.0e6f};
+                                      -3.0e6f,
+                                      std::numeric_limits<float>::quiet_NaN()};
       return kValues[rng.uniform_int(0, sizeof kValues / sizeof kValues[0] - 1)];
     }
     case SparseValues::kHuge:
