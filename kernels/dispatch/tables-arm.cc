@@ -28,11 +28,20 @@ void global_pool_neon(const int32_t* graph_ptr, AggregateMode mode, QActivationC
     dense_tiled(GemmKernels{gemm_acc_w8_##isa, gemm_acc_w4_##isa}, in, in_cols, weights, bias, rq, extra, \
                 relu, out, out_cols, row_begin, row_end);                                                 \
   }                                                                                                       \
+  size_t sparse_dense_packed_bytes_##isa(int32_t in_cols, int32_t out_cols, int weight_bits) {            \
+    return sparse_dense_packed_bytes_for(kSparseDenseNeon, in_cols, out_cols, weight_bits);               \
+  }                                                                                                       \
+  void sparse_dense_pack_##isa(QWeights weights, int32_t in_cols, int32_t out_cols, void* packed) {       \
+    sparse_dense_pack_for(isa_enum, kSparseDenseNeon, weights, in_cols, out_cols, packed);                \
+  }                                                                                                       \
   KernelTable make_table_##isa() {                                                                        \
     KernelTable table = reference_table_as(isa_enum, #isa);                                               \
     table.aggregate = aggregate_neon;                                                                     \
     table.dense = dense_##isa;                                                                            \
     table.global_pool = global_pool_neon;                                                                 \
+    table.sparse_dense = sparse_dense_##isa;                                                              \
+    table.sparse_dense_packed_bytes = sparse_dense_packed_bytes_##isa;                                    \
+    table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
     return table;                                                                                         \
   }
 

@@ -10,7 +10,7 @@ namespace kernels {
 namespace twins {
 namespace {
 
-#define QGNN_X86_TABLE(isa_enum, isa, gemm, shape)                                                        \
+#define QGNN_X86_TABLE(isa_enum, isa, gemm, shape, sparse_shape)                                          \
   void aggregate_##isa(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,         \
                        int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {               \
     (in.bits == 4 ? aggregate_x4_##isa : aggregate_x8_##isa)(graph, params, in, cols, out, row_begin,     \
@@ -24,6 +24,12 @@ namespace {
   size_t dense_packed_bytes_##isa(int32_t in_cols, int32_t out_cols, int weight_bits) {                   \
     return dense_pack_layout(shape, in_cols, out_cols, weight_bits).total_bytes;                          \
   }                                                                                                       \
+  size_t sparse_dense_packed_bytes_##isa(int32_t in_cols, int32_t out_cols, int weight_bits) {            \
+    return sparse_dense_packed_bytes_for(sparse_shape, in_cols, out_cols, weight_bits);                   \
+  }                                                                                                       \
+  void sparse_dense_pack_##isa(QWeights weights, int32_t in_cols, int32_t out_cols, void* packed) {       \
+    sparse_dense_pack_for(isa_enum, sparse_shape, weights, in_cols, out_cols, packed);                    \
+  }                                                                                                       \
   KernelTable make_table_##isa() {                                                                        \
     KernelTable table = reference_table_as(isa_enum, #isa);                                               \
     table.aggregate = aggregate_##isa;                                                                    \
@@ -32,14 +38,17 @@ namespace {
     table.dense_pack = dense_pack_##gemm;                                                                 \
     table.global_pool = global_pool_##isa;                                                                \
     table.quantize_rows = quantize_rows_##isa;                                                            \
+    table.sparse_dense = sparse_dense_##gemm;                                                             \
+    table.sparse_dense_packed_bytes = sparse_dense_packed_bytes_##isa;                                    \
+    table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
     return table;                                                                                         \
   }
 
 #if defined(QGNN_X86_AVX2)
-QGNN_X86_TABLE(Isa::kAvx2, avx2, avx2, kDensePackAvx2)
+QGNN_X86_TABLE(Isa::kAvx2, avx2, avx2, kDensePackAvx2, kSparseDenseAvx2)
 #endif
 #if defined(QGNN_X86_AVX512)
-QGNN_X86_TABLE(Isa::kAvx512, avx512, avx512vnni, kDensePackAvx512)
+QGNN_X86_TABLE(Isa::kAvx512, avx512, avx512vnni, kDensePackAvx512, kSparseDenseAvx512)
 #endif
 #undef QGNN_X86_TABLE
 

@@ -156,6 +156,63 @@ DensePackLayout dense_pack_layout(DensePackShape shape, int32_t in_cols, int32_t
 const DensePackHeader* dense_pack_match(QWeights weights, Isa isa, int32_t in_cols, int32_t out_cols,
                                         const int32_t* bias, ChannelRescale rq);
 
+// ---- Dense of sparse float rows (dense/sparse-dense-body.h, dense/sparse-dense-<isa>.cc)
+// -------------------
+
+/// sparse_dense() twins: same signature and bytes as reference sparse_dense(). They run over the packed
+/// operand (QWeights::packed, from the same table's sparse_dense_pack) where the call matches it, else the
+/// reference. The NEON twin serves both arm64 tables (the dot-product extension does not help a sum of
+/// scaled weight rows); sparse_dense_neondot is the same code, checking that the operand was packed by the
+/// kNeonDot table.
+#define QGNN_DECLARE_SPARSE_DENSE(suffix)                                                           \
+  void sparse_dense_##suffix(SparseRows in, int32_t in_cols, InputQuantization q, QWeights weights, \
+                             const int32_t* bias, ChannelRescale rq, bool relu, QActivation out,    \
+                             int32_t out_cols, int32_t row_begin, int32_t row_end);
+QGNN_DECLARE_SPARSE_DENSE(avx2)
+QGNN_DECLARE_SPARSE_DENSE(avx512vnni)
+QGNN_DECLARE_SPARSE_DENSE(neon)
+QGNN_DECLARE_SPARSE_DENSE(neondot)
+#undef QGNN_DECLARE_SPARSE_DENSE
+
+/// The shape of one ISA's packed sparse_dense operand (known without the ISA's flags, as DensePackShape):
+/// the weights transposed, int16, [in_cols / group][out_cols rounded up to lanes][group], so a non-zero's
+/// column k is one contiguous run of every channel's weight (x86: pairs of k for vpmaddwd / vpdpwssd).
+struct SparseDenseShape {
+  int32_t lanes;  ///< int32 accumulator lanes of a vector (channels per vector)
+  int32_t group;  ///< k per 32-bit lane (V::kSparseGroup)
+};
+constexpr SparseDenseShape kSparseDenseAvx2{8, 2};
+constexpr SparseDenseShape kSparseDenseAvx512{16, 2};
+constexpr SparseDenseShape kSparseDenseNeon{4, 1};
+
+/// Marks a packed sparse_dense operand ("QGSD").
+constexpr uint32_t kSparseDensePackMagic = 0x44534751u;
+
+/// What a packed sparse_dense operand was made from (checked by identity before a twin trusts it). The
+/// weights start kDensePackHeaderBytes after the header.
+struct SparseDensePackHeader {
+  uint32_t magic;
+  int32_t isa;  ///< static_cast<int32_t>(Isa)
+  int32_t in_cols;
+  int32_t out_cols;
+  int32_t weight_bits;
+  int32_t padded_cols;  ///< out_cols rounded up to the shape's lanes: the channel stride of a k group
+  const void* weights;
+};
+static_assert(sizeof(SparseDensePackHeader) <= kDensePackHeaderBytes, "the header must fit its slot");
+
+/// Bytes of the packed operand of `shape` for a [out_cols][in_cols] matrix (header included); 0 for an
+/// empty or invalid shape (nothing to pack: the twin then runs the reference).
+size_t sparse_dense_packed_bytes_for(SparseDenseShape shape, int32_t in_cols, int32_t out_cols,
+                                     int weight_bits);
+/// KernelTable::sparse_dense_pack of the ISA `isa` with this shape (plain C++: packing is a transposition).
+void sparse_dense_pack_for(Isa isa, SparseDenseShape shape, QWeights weights, int32_t in_cols,
+                           int32_t out_cols, void* packed);
+/// The header of `weights.packed` when it was packed by `isa` from exactly this operand (weights pointer,
+/// bits, in_cols, out_cols), else nullptr.
+const SparseDensePackHeader* sparse_dense_pack_match(QWeights weights, Isa isa, int32_t in_cols,
+                                                     int32_t out_cols);
+
 // ---- Input quantization (quantize/quantize-<isa>.cc) ------------------------------------------------------
 
 /// quantize_rows() twins (quantize-body.h): same signature and bytes as the reference.

@@ -255,6 +255,17 @@ struct Avx2 {
   }
   /// Even dwords from a, odd dwords from b.
   static I32 blend_odd(I32 a, I32 b) { return _mm256_blend_epi32(a, b, 0xAA); }
+
+  // ---- Dense of sparse float rows (sparse-dense-body.h): W^T as int16 pairs [k / 2][channel][k % 2] ----
+  static constexpr int kSparseGroup = 2;
+  using SWord = __m256i;
+  /// One 32-bit word of two int16 factors (d_k, d_k+1), broadcast to every lane.
+  static SWord sparse_word(int32_t word) { return _mm256_set1_epi32(word); }
+  /// acc + (w[2c] * d_k + w[2c + 1] * d_k+1) per channel lane c: vpmaddwd, exact in int32.
+  static I32 sparse_mac(I32 acc, SWord word, const int16_t* w) {
+    return _mm256_add_epi32(acc,
+                            _mm256_madd_epi16(word, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+  }
   static int32_t hsum(Acc acc) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));

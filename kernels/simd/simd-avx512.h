@@ -351,6 +351,16 @@ struct Avx512 {
   /// Even dwords from a, odd dwords from b.
   static I32 blend_odd(I32 a, I32 b) { return _mm512_mask_blend_epi32(0xAAAA, a, b); }
 
+  // ---- Dense of sparse float rows (sparse-dense-body.h): W^T as int16 pairs [k / 2][channel][k % 2] ----
+  static constexpr int kSparseGroup = 2;
+  using SWord = __m512i;
+  /// One 32-bit word of two int16 factors (d_k, d_k+1), broadcast to every lane.
+  static SWord sparse_word(int32_t word) { return _mm512_set1_epi32(word); }
+  /// acc + (w[2c] * d_k + w[2c + 1] * d_k+1) per channel lane c: one vpdpwssd, exact in int32.
+  static I32 sparse_mac(I32 acc, SWord word, const int16_t* w) {
+    return _mm512_dpwssd_epi32(acc, word, _mm512_loadu_si512(w));
+  }
+
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
   /// The low `bytes` (<= 8) bytes of v.

@@ -143,6 +143,46 @@ struct Neon {
   static I64 srai64(I64 a, int s) { return vshlq_s64(a, vdupq_n_s64(-s)); }
   static I64 min64(I64 a, I64 b) { return vbslq_s64(vcgtq_s64(a, b), b, a); }
   static I64 max64(I64 a, I64 b) { return vbslq_s64(vcgtq_s64(a, b), a, b); }
+  static I32 load_i32(const int32_t* p) { return vld1q_s32(p); }
+  static I64 load_i64(const int64_t* p) { return vld1q_s64(p); }
+  /// Variable arithmetic (flooring) shift right of each int64 lane: sshl by the negated count.
+  static I64 srav64(I64 a, I64 s) { return vshlq_s64(a, vnegq_s64(s)); }
+
+  // ---- Input quantization (sparse-dense-body.h): float lanes, as the x86 traits' (quantize-body.h) ----
+  using F32 = float32x4_t;
+  static F32 set1_f32(float s) { return vdupq_n_f32(s); }
+  /// n (<= kLanes) floats, the other lanes 0; reads only n.
+  static F32 load_f32(const float* p, int n) {
+    if (n == kLanes) return vld1q_f32(p);
+    float buffer[kLanes] = {};
+    std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(float));
+    return vld1q_f32(buffer);
+  }
+  static bool any_nan(F32 v) { return vminvq_u32(vceqq_f32(v, v)) == 0; }
+  /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes, the steps of the x86 traits (proof in
+  /// quantize-body.h): an IEEE division, fcvtzs truncates exactly (|v| <= 1e6), frac = v - t is exact.
+  static I32 round_quotient(F32 x, F32 scale) {
+    float32x4_t v = vdivq_f32(x, scale);
+    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(-1.0e6f)), vdupq_n_f32(1.0e6f));
+    const int32x4_t t = vcvtq_s32_f32(v);
+    const float32x4_t frac = vsubq_f32(v, vcvtq_f32_s32(t));
+    // All-ones lanes read -1: t - up + down.
+    const int32x4_t up = vreinterpretq_s32_u32(vcgeq_f32(frac, vdupq_n_f32(0.5f)));
+    const int32x4_t down = vreinterpretq_s32_u32(vcleq_f32(frac, vdupq_n_f32(-0.5f)));
+    return vaddq_s32(vsubq_s32(t, up), down);
+  }
+  static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
+    return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+  }
+  static void store_acc(void* p, I32 v) { vst1q_s32(static_cast<int32_t*>(p), v); }
+
+  // ---- Dense of sparse float rows (sparse-dense-body.h): W^T as int16 [k][channel] ---------------------
+  static constexpr int kSparseGroup = 1;
+  using SWord = int16x4_t;
+  /// The non-zero's factor d (|d| <= 255), in every int16 lane.
+  static SWord sparse_word(int32_t d) { return vdup_n_s16(static_cast<int16_t>(d)); }
+  /// acc + w[c] * d per channel lane c: one smlal, exact in int32.
+  static I32 sparse_mac(I32 acc, SWord d, const int16_t* w) { return vmlal_s16(acc, vld1_s16(w), d); }
 
   // ---- GEMM: 16 int8 per step; int8 x int8 products are exact in int16 (|p| <= 2^14) ------------------
   using X = int8x16_t;
