@@ -76,5 +76,24 @@ void densify_features(GraphBatch* batch) {
   std::vector<float>().swap(batch->feature_values);
 }
 
+void sparsify_features(GraphBatch* batch) {
+  if (batch->sparse_features()) return;
+  const size_t dim = static_cast<size_t>(batch->feature_dim);
+  batch->feature_row_ptr.assign(1, 0);
+  batch->feature_col_idx.clear();
+  batch->feature_values.clear();
+  for (size_t i = 0; i < batch->num_nodes; ++i) {
+    const float* row = batch->features.data() + i * dim;
+    for (size_t c = 0; c < dim; ++c) {
+      if (row[c] != 0.0f) {
+        batch->feature_col_idx.push_back(static_cast<int32_t>(c));
+        batch->feature_values.push_back(row[c]);
+      }
+    }
+    batch->feature_row_ptr.push_back(static_cast<int32_t>(batch->feature_values.size()));
+  }
+  std::vector<float>().swap(batch->features);
+}
+
 }  // namespace converter
 }  // namespace qgnn

@@ -110,6 +110,8 @@ Result<GraphBatch> extract_all_graphs(const GraphSetDesc& set, FeatureForm form 
 
 /// Densifies a batch's sparse features in place (a no-op for dense ones).
 void densify_features(GraphBatch* batch);
+/// Stores a batch's dense features as CSR of their non-zeros in place (a no-op for sparse ones).
+void sparsify_features(GraphBatch* batch);
 
 /// The index list of a split: "train", "val", "test" or "all" (every graph, or every node for a node task).
 /// Fails on an unknown name or an empty split.
