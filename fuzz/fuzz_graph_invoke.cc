@@ -5,8 +5,9 @@
 // it, and then invoke succeeds, the outputs are readable and the int8 logits are bit-identical between the
 // reference kernels and the fastest ISA of this machine (the determinism promise, checked differentially).
 // Inputs with sparse features (flags bit 2) go through qgnn_interpreter_setup_sparse, mostly on a tiny
-// quantized Linear-first model that accepts them (fuzz/sparse_linear_gcn_int8.qgnn, written by make_seeds.py);
-// when accepted, the logits must also be those of the same features densified (setup with dense floats).
+// quantized Linear-first model that accepts them (fuzz/sparse_linear_gcn_int8.qgnn, written by
+// make_seeds.py); when accepted, the logits must also be those of the same features densified (setup with
+// dense floats).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

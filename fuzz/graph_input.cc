@@ -78,8 +78,14 @@ qgnn_sparse_features GraphInput::sparse_view() const {
 qgnn_graph GraphInput::view(bool int8) const {
   const bool as_int8 = (flags & 2) ? !int8 : int8;
   if (sparse()) {
-    return qgnn_graph{num_nodes, num_edges, num_graphs, row_ptr.data(), col_idx.empty() ? nullptr : col_idx.data(),
-                      graph_ptr.empty() ? nullptr : graph_ptr.data(), nullptr, nullptr};
+    return qgnn_graph{num_nodes,
+                      num_edges,
+                      num_graphs,
+                      row_ptr.data(),
+                      col_idx.empty() ? nullptr : col_idx.data(),
+                      graph_ptr.empty() ? nullptr : graph_ptr.data(),
+                      nullptr,
+                      nullptr};
   }
   auto ptr = [](const auto& v) { return v.empty() ? nullptr : v.data(); };
   return qgnn_graph{num_nodes,

@@ -59,7 +59,8 @@ Result<GraphBatch> extract_graphs(const GraphSetDesc& set, const std::vector<uin
       const int32_t nz_first = set.feature_row_ptr[first];
       const int32_t nz_end = set.feature_row_ptr[end];
       const int32_t nz_offset = static_cast<int32_t>(batch.feature_values.size()) - nz_first;
-      for (int32_t i = first; i < end; ++i) batch.feature_row_ptr.push_back(set.feature_row_ptr[i + 1] + nz_offset);
+      for (int32_t i = first; i < end; ++i)
+        batch.feature_row_ptr.push_back(set.feature_row_ptr[i + 1] + nz_offset);
       batch.feature_col_idx.insert(batch.feature_col_idx.end(), set.feature_col_idx.begin() + nz_first,
                                    set.feature_col_idx.begin() + nz_end);
       batch.feature_values.insert(batch.feature_values.end(), set.feature_values.begin() + nz_first,

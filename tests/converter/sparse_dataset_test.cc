@@ -27,11 +27,11 @@ GraphSetDesc dense_set() {
   set.graph_ptr = {0, 3, 5, 6};
   set.row_ptr = {0, 1, 2, 3, 4, 5, 5};
   set.col_idx = {2, 0, 1, 4, 3};
-  set.features = {0.f, 1.5f, 0.f, -2.f,  //
-                  0.f, 0.f,  0.f, 0.f,   //
-                  3.f, 0.f,  0.f, 0.25f, //
-                  0.f, 0.f,  7.f, 0.f,   //
-                  1.f, 2.f,  3.f, 4.f,   //
+  set.features = {0.f, 1.5f, 0.f, -2.f,   //
+                  0.f, 0.f,  0.f, 0.f,    //
+                  3.f, 0.f,  0.f, 0.25f,  //
+                  0.f, 0.f,  7.f, 0.f,    //
+                  1.f, 2.f,  3.f, 4.f,    //
                   0.f, 0.f,  0.f, 0.f};
   set.labels = {0, 1, 1};
   set.train = {0, 2};

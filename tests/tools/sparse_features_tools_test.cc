@@ -1,7 +1,7 @@
 // Sparse node features through the tools (issue 14): qgnn-convert calibrates on a sparse .qgd (densified),
-// and qgnn-run / qgnn-bench hand them to the runtime (Session::bind_sparse) when the set stores them sparse and
-// the model accepts them (--input auto|dense|sparse). Dense and sparse input of the same data give the same
-// accuracy and the same outputs_sha256, for node classification (the whole graph) and for graph
+// and qgnn-run / qgnn-bench hand them to the runtime (Session::bind_sparse) when the set stores them sparse
+// and the model accepts them (--input auto|dense|sparse). Dense and sparse input of the same data give the
+// same accuracy and the same outputs_sha256, for node classification (the whole graph) and for graph
 // classification cut into batches of several graphs (which slice the feature CSR). The JSON says which form
 // ran; --input sparse on a model that does not take it is a clear error.
 #include <unistd.h>
@@ -84,10 +84,10 @@ class SparseFeaturesTools : public ::testing::Test {
       write(name + "_sparse.qgd", qc::serialize_graph_set(set));
       write(name + "_f32.qgnn", qc::serialize_model(float_model(task, rng)));
       // Calibrated on the sparse file: the converter densifies it for its float forward.
-      const ToolResult r = run_tool(QGNN_CONVERT_PATH,
-                                    {path(name + "_f32.qgnn"), "--calib", path(name + "_sparse.qgd"), "-o",
-                                     path(name + "_int8.qgnn")},
-                                    *dir_);
+      const ToolResult r = run_tool(
+          QGNN_CONVERT_PATH,
+          {path(name + "_f32.qgnn"), "--calib", path(name + "_sparse.qgd"), "-o", path(name + "_int8.qgnn")},
+          *dir_);
       ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
     }
   }
@@ -122,8 +122,10 @@ TEST_F(SparseFeaturesTools, SparseFileIsSmaller) {
 }
 
 TEST_F(SparseFeaturesTools, DenseAndSparseInputGiveIdenticalOutputs) {
-  for (const std::string task : {"node", "graph"}) {
-    for (const std::vector<std::string> batch : {std::vector<std::string>{}, {"--batch", "4"}, {"--batch", "7"}}) {
+  for (const std::string& task : {std::string("node"), std::string("graph")}) {
+    for (const std::vector<std::string>& batch :
+         {std::vector<std::string>{}, std::vector<std::string>{"--batch", "4"},
+          std::vector<std::string>{"--batch", "7"}}) {
       if (task == "node" && !batch.empty()) continue;
       SCOPED_TRACE(task + (batch.empty() ? "" : " batch " + batch[1]));
       std::vector<std::string> all = batch;
@@ -165,8 +167,8 @@ TEST_F(SparseFeaturesTools, FloatModelRunsDenseAndRefusesSparse) {
 }
 
 TEST_F(SparseFeaturesTools, TextReportNamesTheInputForm) {
-  const ToolResult r = run_tool(QGNN_RUN_PATH, {path("graph_int8.qgnn"), path("graph_sparse.qgd"), "--batch", "5"},
-                                *dir_);
+  const ToolResult r =
+      run_tool(QGNN_RUN_PATH, {path("graph_int8.qgnn"), path("graph_sparse.qgd"), "--batch", "5"}, *dir_);
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
   EXPECT_NE(r.out.find("kernels, sparse input, 5 graph(s) per invoke"), std::string::npos) << r.out;
 }
@@ -182,10 +184,10 @@ TEST_F(SparseFeaturesTools, BenchRunsEachModelInItsForm) {
   ASSERT_EQ(j["models"].size(), 2u);
   EXPECT_EQ(j["models"][0]["input"], "dense");
   EXPECT_EQ(j["models"][1]["input"], "sparse");
-  const ToolResult refused = run_tool(
-      QGNN_BENCH_PATH,
-      {path("graph_f32.qgnn"), path("graph_sparse.qgd"), "--input", "sparse", "--warmup", "0", "--repeat", "1"},
-      *dir_);
+  const ToolResult refused = run_tool(QGNN_BENCH_PATH,
+                                      {path("graph_f32.qgnn"), path("graph_sparse.qgd"), "--input", "sparse",
+                                       "--warmup", "0", "--repeat", "1"},
+                                      *dir_);
   EXPECT_EQ(refused.exit_code, 1) << refused.describe();
   EXPECT_NE(refused.err.find("does not accept sparse features"), std::string::npos) << refused.err;
 }

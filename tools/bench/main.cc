@@ -1,6 +1,6 @@
 // qgnn-bench MODEL DATA.qgd [MODEL2 ...] [--json] [--threads N] [--batch B] [--split S] [--fold K]
-// [--warmup W] [--repeat R] [--isa ISA] [--input auto|dense|sparse]: per-stage and end-to-end latency, memory split, and ratios between
-// models measured in the same interleaved run.
+// [--warmup W] [--repeat R] [--isa ISA] [--input auto|dense|sparse]: per-stage and end-to-end latency, memory
+// split, and ratios between models measured in the same interleaved run.
 #include <cstdio>
 #include <exception>
 #include <memory>

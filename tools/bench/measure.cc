@@ -109,8 +109,9 @@ struct ModelRun {
   std::vector<double> overhead_us;
 };
 
-bool open_session(const BenchModel& m, const GraphSetDesc& set, BatchForms* forms, const qgnn_plan_limits& plan,
-                  const BenchOptions& options, ModelRun* s, ModelResult* r, std::string* error) {
+bool open_session(const BenchModel& m, const GraphSetDesc& set, BatchForms* forms,
+                  const qgnn_plan_limits& plan, const BenchOptions& options, ModelRun* s, ModelResult* r,
+                  std::string* error) {
   if (!choose_input_form(*m.session, set, options.input, &r->input, error)) {
     *error = m.path + ": " + *error;
     return false;

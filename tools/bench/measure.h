@@ -23,11 +23,11 @@ struct BenchOptions {
   std::string split = "all";
   int32_t fold = converter::kStoredSplit;  ///< --fold K: the split of fold K (converter::select_split)
   uint32_t threads = 1;
-  bool spin_workers = false;  ///< qgnn_interpreter_options.spin_workers
-  uint32_t batch = 1;         ///< graphs per invoke (graph classification)
-  uint32_t warmup = 2;        ///< untimed passes over the split before measuring
-  uint32_t repeat = 10;       ///< timed passes over the split
-  std::string isa;            ///< "" = QGNN_ISA or the fastest available
+  bool spin_workers = false;   ///< qgnn_interpreter_options.spin_workers
+  uint32_t batch = 1;          ///< graphs per invoke (graph classification)
+  uint32_t warmup = 2;         ///< untimed passes over the split before measuring
+  uint32_t repeat = 10;        ///< timed passes over the split
+  std::string isa;             ///< "" = QGNN_ISA or the fastest available
   std::string input = "auto";  ///< --input auto|dense|sparse, per model (common/input_form.h)
 };
 

@@ -31,14 +31,10 @@ nlohmann::ordered_json bench_report_json(const BenchReport& report) {
   nlohmann::ordered_json j;
   j["data"] = report.data_path;
   j["data_name"] = report.data_name;
-  j["options"] = {{"split", report.options.split},
-                  {"threads", report.options.threads},
-                  {"batch", report.options.batch},
-                  {"warmup", report.options.warmup},
-                  {"repeat", report.options.repeat},
-                  {"isa", report.options.isa},
-                  {"input", report.options.input},
-                  {"spin_workers", report.options.spin_workers}};
+  j["options"] = {{"split", report.options.split},   {"threads", report.options.threads},
+                  {"batch", report.options.batch},   {"warmup", report.options.warmup},
+                  {"repeat", report.options.repeat}, {"isa", report.options.isa},
+                  {"input", report.options.input},   {"spin_workers", report.options.spin_workers}};
   add_selection_json(res.selection, &j);
   j["options"]["fold"] = j["fold"];
   j.erase("fold");

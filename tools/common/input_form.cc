@@ -26,11 +26,12 @@ bool choose_input_form(const session::Session& model, const converter::GraphSetD
   }
   if (requested == "sparse") {
     if (!model.accepts_sparse_features()) {
-      *error = std::string("--input sparse: the model does not accept sparse features (") +
-               (info.input_is_int8 ? "it takes int8 input"
-                : !info.quantized  ? "a float model"
-                                   : "its input is read by more than Dense ops (Linear, transform-first GCNConv)") +
-               "); use --input dense or auto";
+      *error =
+          std::string("--input sparse: the model does not accept sparse features (") +
+          (info.input_is_int8 ? "it takes int8 input"
+           : !info.quantized  ? "a float model"
+                             : "its input is read by more than Dense ops (Linear, transform-first GCNConv)") +
+          "); use --input dense or auto";
       return false;
     }
     *form = InputForm::kSparse;

@@ -59,7 +59,8 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
     std::fprintf(out, "data      %s (%s): node classification, %s scored of %u\n", rep.data_path.c_str(),
                  rep.data_name.c_str(), r.selection.description.c_str(), r.nodes);
     std::fprintf(
-        out, "run       %u thread(s), %s kernels, %s input, whole graph per invoke, %u pass(es): %llu invokes\n",
+        out,
+        "run       %u thread(s), %s kernels, %s input, whole graph per invoke, %u pass(es): %llu invokes\n",
         rep.options.threads, r.isa.c_str(), input_form_name(r.input), rep.options.repeat,
         static_cast<unsigned long long>(r.invokes));
   } else {
@@ -69,8 +70,7 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
                  "run       %u thread(s), %s kernels, %s input, %u graph(s) per invoke, %u pass(es): %llu "
                  "invokes\n",
                  rep.options.threads, r.isa.c_str(), input_form_name(r.input), rep.options.batch,
-                 rep.options.repeat,
-                 static_cast<unsigned long long>(r.invokes));
+                 rep.options.repeat, static_cast<unsigned long long>(r.invokes));
   }
   if (r.has_labels && r.evaluated > 0) {
     std::fprintf(out, "accuracy  %.4f (%llu / %llu)\n",

@@ -28,11 +28,11 @@ struct GraphSetDesc {
   Task task = Task::kGraphClassification;
   int32_t feature_dim = 0;
   int32_t num_classes = 0;
-  std::vector<std::string> class_names;    ///< empty or num_classes names
-  std::vector<int32_t> graph_ptr;          ///< num_graphs + 1 node offsets
-  std::vector<int32_t> row_ptr;            ///< num_nodes + 1 edge offsets
-  std::vector<int32_t> col_idx;            ///< num_edges global source ids
-  std::vector<float> features;             ///< num_nodes * feature_dim, row-major; empty when sparse
+  std::vector<std::string> class_names;  ///< empty or num_classes names
+  std::vector<int32_t> graph_ptr;        ///< num_graphs + 1 node offsets
+  std::vector<int32_t> row_ptr;          ///< num_nodes + 1 edge offsets
+  std::vector<int32_t> col_idx;          ///< num_edges global source ids
+  std::vector<float> features;           ///< num_nodes * feature_dim, row-major; empty when sparse
   /// Sparse features (version 2), CSR over the nodes: node i's non-zeros are (feature_col_idx[e],
   /// feature_values[e]) for e in [feature_row_ptr[i], feature_row_ptr[i + 1]), columns strictly increasing.
   /// feature_row_ptr is empty for dense features, else num_nodes + 1 offsets.
