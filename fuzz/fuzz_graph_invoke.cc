@@ -4,6 +4,10 @@
 // graph with a named status and leaves the interpreter unbound (invoke answers QGNN_NOT_READY), or accepts
 // it, and then invoke succeeds, the outputs are readable and the int8 logits are bit-identical between the
 // reference kernels and the fastest ISA of this machine (the determinism promise, checked differentially).
+// Inputs with sparse features (flags bit 2) go through qgnn_interpreter_setup_sparse, mostly on a tiny
+// quantized Linear-first model that accepts them (fuzz/sparse_linear_gcn_int8.qgnn, written by
+// make_seeds.py); when accepted, the logits must also be those of the same features densified (setup with
+// dense floats).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -72,6 +76,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const std::string dir = qgnn::fuzz::models_dir();
   load(dir + "/mutag_gin_int8.qgnn");
   load(dir + "/mutag_gin_f32.qgnn");
+  load(std::string(QGNN_FUZZ_SOURCE_DIR) + "/sparse_linear_gcn_int8.qgnn");
   return 0;
 }
 
@@ -80,11 +85,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Loaded& m = (*g_models)[data[0] % g_models->size()];
   const qgnn::fuzz::GraphInput input = qgnn::fuzz::decode_graph(data, size, m.info.input_dim);
   const qgnn_graph graph = input.view(m.info.input_is_int8 != 0);
+  const qgnn_sparse_features sparse = input.sparse_view();
+  auto setup = [&](qgnn_interpreter* interpreter, qgnn_error* e) {
+    return input.sparse() ? qgnn_interpreter_setup_sparse(interpreter, &graph, &sparse, e)
+                          : qgnn_interpreter_setup(interpreter, &graph, e);
+  };
 
   qgnn_error error{};
-  const qgnn_status status = qgnn_interpreter_setup(m.reference, &graph, &error);
+  const qgnn_status status = setup(m.reference, &error);
   qgnn_error error_fast{};
-  const qgnn_status status_fast = qgnn_interpreter_setup(m.fastest, &graph, &error_fast);
+  const qgnn_status status_fast = setup(m.fastest, &error_fast);
   qgnn::fuzz::require(status == status_fast && std::strcmp(error.message, error_fast.message) == 0,
                       "the two interpreters judge the same graph differently", error);
   if (status != QGNN_OK) {
@@ -99,7 +109,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   qgnn::fuzz::require(qgnn_interpreter_invoke(m.fastest, &error) == QGNN_OK, "invoke (fastest)", error);
   qgnn::fuzz::check_outputs(m.reference, m.info.num_classes);
   qgnn::fuzz::check_outputs(m.fastest, m.info.num_classes);
-  qgnn::fuzz::require(quantized_logits(m.reference) == quantized_logits(m.fastest),
+  const std::vector<int8_t> logits = quantized_logits(m.reference);
+  qgnn::fuzz::require(logits == quantized_logits(m.fastest),
                       "logits differ between the reference kernels and the fastest ISA", error);
+  if (input.sparse()) {
+    qgnn::fuzz::require(qgnn_model_accepts_sparse_features(m.model) != 0,
+                        "sparse features accepted by a model that does not take them", error);
+    // Accepted, so the CSR is valid: its dense twin must give the same bytes.
+    const size_t dim = m.info.input_dim;
+    std::vector<float> dense(static_cast<size_t>(input.num_nodes) * dim, 0.0f);
+    for (uint32_t i = 0; i < input.num_nodes; ++i) {
+      for (int32_t k = input.feature_row_ptr[i]; k < input.feature_row_ptr[i + 1]; ++k)
+        dense[i * dim + static_cast<size_t>(input.feature_col_idx[static_cast<size_t>(k)])] =
+            input.feature_values[static_cast<size_t>(k)];
+    }
+    qgnn_graph dense_graph = graph;
+    dense_graph.features_f32 = dense.empty() ? nullptr : dense.data();
+    qgnn::fuzz::require(qgnn_interpreter_setup(m.reference, &dense_graph, &error) == QGNN_OK,
+                        "the densified features of an accepted sparse input are rejected", error);
+    qgnn::fuzz::require(qgnn_interpreter_invoke(m.reference, &error) == QGNN_OK, "invoke (densified)", error);
+    qgnn::fuzz::require(quantized_logits(m.reference) == logits,
+                        "sparse features and their densified copy give different logits", error);
+  }
   return 0;
 }

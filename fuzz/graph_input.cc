@@ -44,6 +44,7 @@ GraphInput decode_graph(const uint8_t* data, size_t size, uint32_t input_dim) {
   g.num_nodes = cap(r.u16(), 1024);
   g.num_edges = cap(r.u16(), 4096);
   g.num_graphs = cap(r.u16(), 1024);
+  if (g.sparse()) g.nnz = cap(r.u16(), 4096);
   g.row_ptr.resize(g.num_nodes + 1);
   r.bytes(g.row_ptr.data(), g.row_ptr.size() * sizeof(int32_t));
   g.col_idx.resize(g.num_edges);
@@ -51,6 +52,14 @@ GraphInput decode_graph(const uint8_t* data, size_t size, uint32_t input_dim) {
   if (g.flags & 1) {
     g.graph_ptr.resize(g.num_graphs + 1);
     r.bytes(g.graph_ptr.data(), g.graph_ptr.size() * sizeof(int32_t));
+  }
+  if (g.sparse()) {
+    g.feature_row_ptr.resize(g.num_nodes + 1);
+    r.bytes(g.feature_row_ptr.data(), g.feature_row_ptr.size() * sizeof(int32_t));
+    g.feature_col_idx.resize(g.nnz);
+    r.bytes(g.feature_col_idx.data(), g.feature_col_idx.size() * sizeof(int32_t));
+    g.feature_values.resize(g.nnz);
+    r.bytes(g.feature_values.data(), g.feature_values.size() * sizeof(float));
   }
   const size_t count = static_cast<size_t>(g.num_nodes) * input_dim;
   g.features_f32.resize(count);
@@ -61,8 +70,23 @@ GraphInput decode_graph(const uint8_t* data, size_t size, uint32_t input_dim) {
   return g;
 }
 
+qgnn_sparse_features GraphInput::sparse_view() const {
+  auto ptr = [](const auto& v) { return v.empty() ? nullptr : v.data(); };
+  return qgnn_sparse_features{nnz, ptr(feature_row_ptr), ptr(feature_col_idx), ptr(feature_values)};
+}
+
 qgnn_graph GraphInput::view(bool int8) const {
   const bool as_int8 = (flags & 2) ? !int8 : int8;
+  if (sparse()) {
+    return qgnn_graph{num_nodes,
+                      num_edges,
+                      num_graphs,
+                      row_ptr.data(),
+                      col_idx.empty() ? nullptr : col_idx.data(),
+                      graph_ptr.empty() ? nullptr : graph_ptr.data(),
+                      nullptr,
+                      nullptr};
+  }
   auto ptr = [](const auto& v) { return v.empty() ? nullptr : v.data(); };
   return qgnn_graph{num_nodes,
                     num_edges,

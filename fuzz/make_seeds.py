@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Seed corpora for the fuzz targets: the bundled models, their skip-connection variants (Layer.inputs, format
-version 3), the INT8 MUTAG GIN with per-column input scales (InputSpec.column_scales, format version 4), and
-MUTAG graphs in fuzz_graph_invoke's layout.
+version 3), the INT8 MUTAG GIN with per-column input scales (InputSpec.column_scales, format version 4), the
+tiny quantized Linear-first model that accepts sparse features, and MUTAG graphs in fuzz_graph_invoke's layout,
+dense and (for that model) with sparse features.
 
 Usage: make_seeds.py OUT_DIR   (writes OUT_DIR/model_load/* and OUT_DIR/graph_invoke/*)
+       make_seeds.py --write-sparse-model   (rewrites fuzz/sparse_linear_gcn_int8.qgnn, which
+       fuzz_graph_invoke loads; deterministic, so the committed file is what this writes)
 Run with /usr/bin/python3 and PYTHONPATH=python. The graph layout is documented in fuzz/graph_input.h.
 """
 
@@ -21,6 +24,48 @@ from qgnn.qgd import read_qgd
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["mutag_gin_int8.qgnn", "mutag_gin_f32.qgnn", "cora_gcn_f32.qgnn"]
+SPARSE_MODEL = ROOT / "fuzz" / "sparse_linear_gcn_int8.qgnn"
+SPARSE_MODEL_INDEX = 2  # fuzz_graph_invoke loads it third
+
+
+def sparse_model_bytes() -> bytes:
+    """A quantized MUTAG-sized model (7 -> Linear 8 -> GCN 6 -> mean pool -> Linear 2) whose input is read
+    only by a Dense, so it accepts sparse features; random weights, fixed ranges: the fuzzer needs valid
+    numerics, not accuracy."""
+    from qgnn.model_file import DenseDesc, LayerDesc, ModelDesc
+    from qgnn.qat.quantizer import ComponentBits, LayerRanges, quantize_desc
+    from qgnn.quantized_model import quantized_model_to_bytes
+
+    rng = np.random.default_rng(14)
+
+    def dense(out: int, inp: int) -> DenseDesc:
+        return DenseDesc(weight=rng.uniform(-0.5, 0.5, (out, inp)).astype(np.float32),
+                         bias=rng.uniform(-0.1, 0.1, out).astype(np.float32))
+
+    layers = [LayerDesc("Linear", name="lin", relu=True, dense=dense(8, 7)),
+              LayerDesc("GCNConv", name="gcn", relu=True, dense=dense(6, 8)),
+              LayerDesc("GlobalPool", name="pool", reduce="mean"),
+              LayerDesc("Linear", name="out", dense=dense(2, 6))]
+    desc = ModelDesc(input_dim=7, layers=layers, name="sparse_linear_gcn")
+    ranges = [LayerRanges(output=(0.0, 2.0)),
+              LayerRanges(aggregation=(0.0, 3.0), output=(0.0, 2.5), message=(-2.0, 2.0)),
+              LayerRanges(output=(0.0, 2.5)), LayerRanges(output=(-3.0, 3.0))]
+    q = quantize_desc(desc, (0.0, 1.0), ranges, 8, [ComponentBits() for _ in layers],
+                      description="fuzz/make_seeds.py: sparse-features model for fuzz_graph_invoke")
+    return quantized_model_to_bytes(q)
+
+
+def sparse_graph_seed(gs, graphs) -> bytes:
+    """The batch of graph_seed with its features as CSR (flags bits 0 and 2), for the sparse model."""
+    dense = graph_seed(gs, graphs, SPARSE_MODEL_INDEX, with_graph_ptr=True)
+    nodes, edges, count = struct.unpack_from("<HHH", dense, 2)
+    head = 8 + 4 * (nodes + 1 + edges + count + 1)
+    x = np.frombuffer(dense[head:], "<f4").reshape(nodes, -1)
+    rows, cols = np.nonzero(x)
+    feature_row_ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=nodes))])
+    out = struct.pack("<BBHHHH", SPARSE_MODEL_INDEX, 1 | 4, nodes, edges, count, rows.size) + dense[8:head]
+    out += np.asarray(feature_row_ptr, "<i4").tobytes() + np.asarray(cols, "<i4").tobytes()
+    return out + np.asarray(x[rows, cols], "<f4").tobytes()
 
 
 def graph_seed(gs, graphs, model: int, with_graph_ptr: bool) -> bytes:
@@ -47,6 +92,9 @@ def main(argv) -> int:
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[0] == "--write-sparse-model":
+        SPARSE_MODEL.write_bytes(sparse_model_bytes())
+        return 0
     out = Path(argv[0])
     (out / "model_load").mkdir(parents=True, exist_ok=True)
     (out / "graph_invoke").mkdir(parents=True, exist_ok=True)
@@ -64,12 +112,19 @@ def main(argv) -> int:
     spread = np.geomspace(0.03, 30.0, m.input_dim).astype(np.float32)
     m.input_column_scales = (np.float32(m.input_quant.scale) * spread).astype(np.float32)
     (out / "model_load" / "column_scales_mutag_gin_int8.qgnn").write_bytes(to_bytes(m))
+    (out / "model_load" / SPARSE_MODEL.name).write_bytes(sparse_model_bytes())
     gs = read_qgd(ROOT / "models" / "mutag.qgd")
     batches = [[0], [5], [23], [1, 2], [3, 4, 6]]
     for model in (0, 1):
         for n, graphs in enumerate(batches):
             seed = graph_seed(gs, graphs, model, with_graph_ptr=len(graphs) > 1)
             (out / "graph_invoke" / f"mutag_m{model}_b{n}.bin").write_bytes(seed)
+    for n, graphs in enumerate(batches):
+        (out / "graph_invoke" / f"mutag_sparse_b{n}.bin").write_bytes(sparse_graph_seed(gs, graphs))
+    # The same sparse input on a model that must refuse it (the MUTAG GIN reads its input by aggregation).
+    refused = bytearray(sparse_graph_seed(gs, batches[3]))
+    refused[0] = 0
+    (out / "graph_invoke" / "mutag_sparse_refused.bin").write_bytes(bytes(refused))
     return 0
 
 

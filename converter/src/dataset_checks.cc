@@ -41,6 +41,47 @@ std::string check_split(const std::vector<uint32_t>& split, uint32_t count, cons
   return "";
 }
 
+// Sparse features: version 2, row_ptr over the nodes, columns in range and strictly increasing per node
+// (which also rules out duplicates), finite values. Runs after row_ptr (the graph's) has been checked.
+std::string check_sparse_features(const GraphSetDesc& set) {
+  if (set.version < 2) {
+    return "sparse features need data set format version 2 (the file says " + s(set.version) + ")";
+  }
+  const size_t nodes = set.row_ptr.size() - 1;
+  if (set.feature_row_ptr.size() != nodes + 1) {
+    return "feature_row_ptr holds " + s(static_cast<int64_t>(set.feature_row_ptr.size())) +
+           " offsets, expected num_nodes + 1 = " + s(static_cast<int64_t>(nodes + 1));
+  }
+  if (set.feature_col_idx.size() != set.feature_values.size()) {
+    return "feature_col_idx holds " + s(static_cast<int64_t>(set.feature_col_idx.size())) +
+           " columns but feature_values " + s(static_cast<int64_t>(set.feature_values.size())) + " values";
+  }
+  if (set.feature_values.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    return "too many non-zero features for int32 offsets";
+  }
+  const int64_t nnz = static_cast<int64_t>(set.feature_values.size());
+  std::string e = check_offsets(set.feature_row_ptr, nnz, "feature_row_ptr", "nnz");
+  if (!e.empty()) return e;
+  for (size_t i = 0; i < nodes; ++i) {
+    for (int32_t k = set.feature_row_ptr[i]; k < set.feature_row_ptr[i + 1]; ++k) {
+      const int32_t c = set.feature_col_idx[static_cast<size_t>(k)];
+      if (c < 0 || c >= set.feature_dim) {
+        return "feature_col_idx[" + s(k) + "] = " + s(c) + " (node " + s(static_cast<int64_t>(i)) +
+               ") is not a feature column (feature_dim " + s(set.feature_dim) + ")";
+      }
+      if (k > set.feature_row_ptr[i] && c <= set.feature_col_idx[static_cast<size_t>(k) - 1]) {
+        return "feature_col_idx[" + s(k) + "] = " + s(c) + " of node " + s(static_cast<int64_t>(i)) +
+               " does not increase (previous " + s(set.feature_col_idx[static_cast<size_t>(k) - 1]) + ")";
+      }
+      if (!std::isfinite(set.feature_values[static_cast<size_t>(k)])) {
+        return "feature " + s(c) + " of node " + s(static_cast<int64_t>(i)) + " (feature_values[" + s(k) +
+               "]) is not finite";
+      }
+    }
+  }
+  return "";
+}
+
 std::string check_everything(const GraphSetDesc& set) {
   if (set.version < 1 || set.version > kGraphSetFormatVersion) {
     return "data set format version " + s(set.version) + " is not 1.." + s(kGraphSetFormatVersion);
@@ -81,8 +122,19 @@ std::string check_everything(const GraphSetDesc& set) {
       }
     }
   }
-  const size_t expected_features = static_cast<size_t>(nodes) * static_cast<size_t>(set.feature_dim);
+  if (set.sparse_features()) {
+    e = check_sparse_features(set);
+    if (!e.empty()) return e;
+  } else if (!set.feature_col_idx.empty() || !set.feature_values.empty()) {
+    return "feature_col_idx or feature_values without feature_row_ptr";
+  }
+  const size_t expected_features =
+      set.sparse_features() ? 0 : static_cast<size_t>(nodes) * static_cast<size_t>(set.feature_dim);
   if (set.features.size() != expected_features) {
+    if (set.sparse_features()) {
+      return "features hold " + s(static_cast<int64_t>(set.features.size())) +
+             " values beside sparse features (expected none)";
+    }
     return "features hold " + s(static_cast<int64_t>(set.features.size())) +
            " values, expected num_nodes * " + "feature_dim = " + s(static_cast<int64_t>(expected_features));
   }

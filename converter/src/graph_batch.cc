@@ -8,15 +8,18 @@
 namespace qgnn {
 namespace converter {
 
-Result<GraphBatch> extract_graphs(const GraphSetDesc& set, const std::vector<uint32_t>& graph_indices) {
+Result<GraphBatch> extract_graphs(const GraphSetDesc& set, const std::vector<uint32_t>& graph_indices,
+                                  FeatureForm form) {
   using R = Result<GraphBatch>;
   const uint32_t graphs = static_cast<uint32_t>(set.num_graphs());
   R r;
   GraphBatch& batch = r.value;
   batch.feature_dim = set.feature_dim;
   const size_t dim = static_cast<size_t>(set.feature_dim);
+  const bool sparse = set.sparse_features();
   uint64_t nodes = 0;
   uint64_t edges = 0;
+  uint64_t nonzeros = 0;
   for (uint32_t g : graph_indices) {
     if (g >= graphs) {
       return R::failure("graph index " + std::to_string(g) + " out of range (" + std::to_string(graphs) +
@@ -24,11 +27,24 @@ Result<GraphBatch> extract_graphs(const GraphSetDesc& set, const std::vector<uin
     }
     nodes += static_cast<uint64_t>(set.graph_ptr[g + 1] - set.graph_ptr[g]);
     edges += static_cast<uint64_t>(set.row_ptr[set.graph_ptr[g + 1]] - set.row_ptr[set.graph_ptr[g]]);
+    if (sparse) {
+      nonzeros += static_cast<uint64_t>(set.feature_row_ptr[set.graph_ptr[g + 1]] -
+                                        set.feature_row_ptr[set.graph_ptr[g]]);
+    }
   }
-  if (nodes > INT32_MAX || edges > INT32_MAX) return R::failure("the batch has too many nodes or edges");
+  // Repeated graphs can push a batch past int32 offsets even when the set fits.
+  if (nodes > INT32_MAX || edges > INT32_MAX || nonzeros > INT32_MAX)
+    return R::failure("the batch has too many nodes, edges or non-zero features");
   batch.row_ptr.reserve(nodes + 1);
   batch.col_idx.reserve(edges);
-  batch.features.reserve(nodes * dim);
+  if (sparse) {
+    batch.feature_row_ptr.reserve(nodes + 1);
+    batch.feature_row_ptr.push_back(0);
+    batch.feature_col_idx.reserve(nonzeros);
+    batch.feature_values.reserve(nonzeros);
+  } else {
+    batch.features.reserve(nodes * dim);
+  }
   for (uint32_t g : graph_indices) {
     const int32_t first = set.graph_ptr[g];
     const int32_t end = set.graph_ptr[g + 1];
@@ -38,8 +54,21 @@ Result<GraphBatch> extract_graphs(const GraphSetDesc& set, const std::vector<uin
         batch.col_idx.push_back(set.col_idx[k] + offset);
       batch.row_ptr.push_back(static_cast<int32_t>(batch.col_idx.size()));
     }
-    batch.features.insert(batch.features.end(), set.features.begin() + static_cast<ptrdiff_t>(first * dim),
-                          set.features.begin() + static_cast<ptrdiff_t>(end * dim));
+    if (sparse) {
+      // The graph's rows of the feature CSR, offsets rebased to the batch's.
+      const int32_t nz_first = set.feature_row_ptr[first];
+      const int32_t nz_end = set.feature_row_ptr[end];
+      const int32_t nz_offset = static_cast<int32_t>(batch.feature_values.size()) - nz_first;
+      for (int32_t i = first; i < end; ++i)
+        batch.feature_row_ptr.push_back(set.feature_row_ptr[i + 1] + nz_offset);
+      batch.feature_col_idx.insert(batch.feature_col_idx.end(), set.feature_col_idx.begin() + nz_first,
+                                   set.feature_col_idx.begin() + nz_end);
+      batch.feature_values.insert(batch.feature_values.end(), set.feature_values.begin() + nz_first,
+                                  set.feature_values.begin() + nz_end);
+    } else {
+      batch.features.insert(batch.features.end(), set.features.begin() + static_cast<ptrdiff_t>(first * dim),
+                            set.features.begin() + static_cast<ptrdiff_t>(end * dim));
+    }
     if (set.task == Task::kGraphClassification) {
       batch.labels.push_back(set.labels[g]);
     } else {
@@ -50,13 +79,14 @@ Result<GraphBatch> extract_graphs(const GraphSetDesc& set, const std::vector<uin
   }
   batch.num_edges = static_cast<uint32_t>(batch.col_idx.size());
   batch.num_graphs = static_cast<uint32_t>(graph_indices.size());
+  if (form == FeatureForm::kDense) densify_features(&batch);
   return r;
 }
 
-Result<GraphBatch> extract_all_graphs(const GraphSetDesc& set) {
+Result<GraphBatch> extract_all_graphs(const GraphSetDesc& set, FeatureForm form) {
   std::vector<uint32_t> all(static_cast<size_t>(set.num_graphs()));
   for (size_t g = 0; g < all.size(); ++g) all[g] = static_cast<uint32_t>(g);
-  return extract_graphs(set, all);
+  return extract_graphs(set, all, form);
 }
 
 Result<std::vector<uint32_t>> split_indices(const GraphSetDesc& set, const std::string& split) {

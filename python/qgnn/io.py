@@ -14,11 +14,12 @@ from .model_file import (
     read_quantized_model,
     write_model,
 )
-from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION, GraphSet, read_qgd, write_qgd
+from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION, GraphSet, SparseFeatures, read_qgd, write_qgd
 
 __all__ = [
     "FormatError",
     "GraphSet",
+    "SparseFeatures",
     "GRAPH_CLASSIFICATION",
     "NODE_CLASSIFICATION",
     "read_qgd",

@@ -43,6 +43,7 @@ def test_cora(datasets, tmp_path):
                    cwd=PYTHON_DIR, check=True, capture_output=True)
     gs = read_qgd(out)
     assert gs.task == NODE_CLASSIFICATION
+    assert gs.is_sparse and gs.features_csr.nnz == 49216  # bag-of-words at 1.27 %: stored sparse (auto)
     counts = (gs.num_nodes, gs.num_edges, gs.feature_dim, gs.num_classes, gs.num_graphs)
     assert counts == (2708, 10556, 1433, 7, 1)
     assert (gs.train.size, gs.val.size, gs.test.size) == (140, 500, 1000)

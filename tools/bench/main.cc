@@ -1,6 +1,6 @@
 // qgnn-bench MODEL DATA.qgd [MODEL2 ...] [--json] [--threads N] [--batch B] [--split S] [--fold K]
-// [--warmup W] [--repeat R] [--isa ISA]: per-stage and end-to-end latency, memory split, and ratios between
-// models measured in the same interleaved run.
+// [--warmup W] [--repeat R] [--isa ISA] [--input auto|dense|sparse]: per-stage and end-to-end latency, memory
+// split, and ratios between models measured in the same interleaved run.
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -56,6 +56,11 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--repeat", options.repeat, "Timed passes over the split")
       ->check(CLI::Range(1u, 1000000u))
+      ->capture_default_str();
+  app.add_option("--input", options.input,
+                 "Form of the node features per model: auto (sparse when the data set stores them sparse and "
+                 "the model accepts them), dense, or sparse (an error for a model that does not accept them)")
+      ->check(CLI::IsMember({"auto", "dense", "sparse"}))
       ->capture_default_str();
   app.add_option("--isa", options.isa, "Instruction set of the integer kernels (default: the fastest)")
       ->check(CLI::IsMember({"reference", "avx2", "avx512", "neon", "neondot"}));

@@ -43,7 +43,7 @@ bool make_batches(const GraphSetDesc& set, const BenchOptions& options, std::vec
   const std::vector<uint32_t>& split = selection->indices;
   if (set.task == Task::kNodeClassification) {
     // The whole graph in one invoke, as qgnn-run does; the split only matters for scoring, not here.
-    auto all = converter::extract_all_graphs(set);
+    auto all = converter::extract_all_graphs(set, converter::FeatureForm::kAsStored);
     if (!all.ok()) {
       *error = all.error;
       return false;
@@ -57,7 +57,7 @@ bool make_batches(const GraphSetDesc& set, const BenchOptions& options, std::vec
     const size_t end = std::min(split.size(), first + options.batch);
     const std::vector<uint32_t> graphs(split.begin() + static_cast<ptrdiff_t>(first),
                                        split.begin() + static_cast<ptrdiff_t>(end));
-    auto extracted = converter::extract_graphs(set, graphs);
+    auto extracted = converter::extract_graphs(set, graphs, converter::FeatureForm::kAsStored);
     if (!extracted.ok()) {
       *error = extracted.error;
       return false;
@@ -82,17 +82,42 @@ bool check_fit(const BenchModel& m, const GraphSetDesc& set, std::string* error)
   return false;
 }
 
+/// The batches in both feature forms, each made on first use: models that take the stored form share the
+/// stored batches, the others a converted copy.
+struct BatchForms {
+  std::vector<GraphBatch> stored;
+  std::vector<GraphBatch> converted;
+  bool stored_sparse = false;
+
+  const std::vector<GraphBatch>& get(InputForm form) {
+    if ((form == InputForm::kSparse) == stored_sparse) return stored;
+    if (converted.empty()) {
+      converted = stored;
+      for (GraphBatch& b : converted) convert_batch(&b, form);
+    }
+    return converted;
+  }
+};
+
 /// Everything one model needs during the timed loop besides its session, allocated before it.
 struct ModelRun {
-  std::vector<std::vector<int8_t>> features_i8;  ///< per batch, for int8-input models
+  const std::vector<GraphBatch>* batches = nullptr;  ///< in the model's input form
+  std::vector<std::vector<int8_t>> features_i8;      ///< per batch, for int8-input models
   StageClock clock;
   std::vector<double> invoke_us;
   std::vector<std::vector<double>> stage_us;
   std::vector<double> overhead_us;
 };
 
-bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, const qgnn_plan_limits& plan,
-                  const BenchOptions& options, ModelRun* s, ModelResult* r, std::string* error) {
+bool open_session(const BenchModel& m, const GraphSetDesc& set, BatchForms* forms,
+                  const qgnn_plan_limits& plan, const BenchOptions& options, ModelRun* s, ModelResult* r,
+                  std::string* error) {
+  if (!choose_input_form(*m.session, set, options.input, &r->input, error)) {
+    *error = m.path + ": " + *error;
+    return false;
+  }
+  s->batches = &forms->get(r->input);
+  const std::vector<GraphBatch>& batches = *s->batches;
   session::Options io;
   io.threads = options.threads;
   io.spin_workers = options.spin_workers;
@@ -124,14 +149,13 @@ bool open_session(const BenchModel& m, const std::vector<GraphBatch>& batches, c
 }
 
 /// One pass over every batch; returns the summed invoke time, or a negative value on a runtime error.
-double run_pass(const BenchModel& m, const std::vector<GraphBatch>& batches, bool timed, ModelRun* s,
-                std::string* error) {
+double run_pass(const BenchModel& m, bool timed, ModelRun* s, std::string* error) {
+  const std::vector<GraphBatch>& batches = *s->batches;
   double total = 0;
   for (size_t k = 0; k < batches.size(); ++k) {
     const GraphBatch& b = batches[k];
     const bool i8 = m.info.input_is_int8 != 0;
-    const qgnn_graph graph = converter::runtime_graph(b, i8 ? s->features_i8[k].data() : nullptr);
-    const session::Result<bool> bound = m.session->bind(graph);
+    const session::Result<bool> bound = bind_batch(m.session, b, i8 ? s->features_i8[k].data() : nullptr);
     if (!bound.ok()) {
       *error = m.path + ": setup of batch " + std::to_string(k) + ": " + describe(bound);
       return -1;
@@ -161,8 +185,10 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
              BenchResult* result, std::string* error) {
   for (const BenchModel& m : models)
     if (!check_fit(m, set, error)) return false;
-  std::vector<GraphBatch> batches;
-  if (!make_batches(set, options, &batches, &result->selection, error)) return false;
+  BatchForms forms;
+  forms.stored_sparse = set.sparse_features();
+  if (!make_batches(set, options, &forms.stored, &result->selection, error)) return false;
+  const std::vector<GraphBatch>& batches = forms.stored;
 
   qgnn_plan_limits plan{1, 0, 1};
   for (const GraphBatch& b : batches) {
@@ -177,7 +203,7 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
   std::vector<std::unique_ptr<ModelRun>> runs;
   for (size_t i = 0; i < models.size(); ++i) {
     runs.push_back(std::make_unique<ModelRun>());
-    if (!open_session(models[i], batches, plan, options, runs[i].get(), &result->models[i], error))
+    if (!open_session(models[i], set, &forms, plan, options, runs[i].get(), &result->models[i], error))
       return false;
   }
   const size_t count = models.size();
@@ -185,7 +211,7 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
     const bool timed = pass >= options.warmup;
     for (size_t j = 0; j < count; ++j) {
       const size_t i = (pass + j) % count;
-      const double us = run_pass(models[i], batches, timed, runs[i].get(), error);
+      const double us = run_pass(models[i], timed, runs[i].get(), error);
       if (us < 0) return false;
       if (timed) result->models[i].pass_us.push_back(us);
     }

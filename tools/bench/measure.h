@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bench/model_bytes.h"
+#include "common/input_form.h"
 #include "common/latency.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/folds.h"
@@ -22,11 +23,12 @@ struct BenchOptions {
   std::string split = "all";
   int32_t fold = converter::kStoredSplit;  ///< --fold K: the split of fold K (converter::select_split)
   uint32_t threads = 1;
-  bool spin_workers = false;  ///< qgnn_interpreter_options.spin_workers
-  uint32_t batch = 1;         ///< graphs per invoke (graph classification)
-  uint32_t warmup = 2;        ///< untimed passes over the split before measuring
-  uint32_t repeat = 10;       ///< timed passes over the split
-  std::string isa;            ///< "" = QGNN_ISA or the fastest available
+  bool spin_workers = false;   ///< qgnn_interpreter_options.spin_workers
+  uint32_t batch = 1;          ///< graphs per invoke (graph classification)
+  uint32_t warmup = 2;         ///< untimed passes over the split before measuring
+  uint32_t repeat = 10;        ///< timed passes over the split
+  std::string isa;             ///< "" = QGNN_ISA or the fastest available
+  std::string input = "auto";  ///< --input auto|dense|sparse, per model (common/input_form.h)
 };
 
 /// One model file, loaded (read and verified) by the caller, which owns the session; measure plans it.
@@ -45,6 +47,7 @@ struct StageResult {
 
 struct ModelResult {
   std::string isa;
+  InputForm input = InputForm::kDense;  ///< the form the features were handed in
   size_t arena_bytes = 0;
   LatencySummary invoke_us;         ///< one invoke (a batch of `batch` graphs, or the whole graph)
   double graph_us = 0;              ///< p50 invoke time / graphs per invoke

@@ -30,8 +30,8 @@ const char* task_name(Task t) {
 }
 
 bool prepare(const qgnn_model_info& info, const float* column_scales, const GraphSetDesc& set,
-             const RunOptions& options, std::vector<WorkItem>* items, converter::SplitSelection* selection,
-             std::string* error) {
+             const RunOptions& options, InputForm form, std::vector<WorkItem>* items,
+             converter::SplitSelection* selection, std::string* error) {
   const Task model_task =
       info.task == QGNN_TASK_NODE_CLASSIFICATION ? Task::kNodeClassification : Task::kGraphClassification;
   if (model_task != set.task) {
@@ -62,7 +62,8 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
       const size_t end = std::min(split.size(), first + batch);
       std::vector<uint32_t> graphs(split.begin() + static_cast<ptrdiff_t>(first),
                                    split.begin() + static_cast<ptrdiff_t>(end));
-      auto extracted = converter::extract_graphs(set, graphs);
+      // Each batch slices the graphs' rows of the feature CSR (offsets rebased), as stored.
+      auto extracted = converter::extract_graphs(set, graphs, converter::FeatureForm::kAsStored);
       if (!extracted.ok()) {
         *error = extracted.error;
         return false;
@@ -74,7 +75,7 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
     }
   } else {
     // The whole graph in one invoke; the split names the nodes that are scored.
-    auto extracted = converter::extract_all_graphs(set);
+    auto extracted = converter::extract_all_graphs(set, converter::FeatureForm::kAsStored);
     if (!extracted.ok()) {
       *error = extracted.error;
       return false;
@@ -87,7 +88,8 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
     item.batch.graph_ptr = {0, static_cast<int32_t>(item.batch.num_nodes)};
     items->push_back(std::move(item));
   }
-  if (info.input_is_int8) {
+  for (WorkItem& item : *items) convert_batch(&item.batch, form);
+  if (form == InputForm::kInt8) {
     for (WorkItem& item : *items) {
       item.features_i8.resize(item.batch.features.size());
       for (size_t k = 0; k < item.batch.features.size(); ++k) {
@@ -109,8 +111,10 @@ double elapsed_us(std::chrono::steady_clock::time_point from, std::chrono::stead
 bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions& options, RunResult* result,
               std::string* error) {
   const qgnn_model_info& info = model->info();
+  if (!choose_input_form(*model, set, options.input, &result->input, error)) return false;
   std::vector<WorkItem> items;
-  if (!prepare(info, model->model().InputColumnScales(), set, options, &items, &result->selection, error))
+  if (!prepare(info, model->model().InputColumnScales(), set, options, result->input, &items,
+               &result->selection, error))
     return false;
 
   // Plan for the largest batch: one arena for the whole run.
@@ -145,10 +149,9 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
     for (size_t k = 0; k < items.size(); ++k) {
       const WorkItem& item = items[k];
       const GraphBatch& b = item.batch;
-      const qgnn_graph graph =
-          converter::runtime_graph(b, info.input_is_int8 ? item.features_i8.data() : nullptr);
+      const int8_t* features_i8 = result->input == InputForm::kInt8 ? item.features_i8.data() : nullptr;
       const auto t0 = std::chrono::steady_clock::now();
-      const session::Result<bool> bound = model->bind(graph);
+      const session::Result<bool> bound = bind_batch(model, b, features_i8);
       const auto t1 = std::chrono::steady_clock::now();
       const session::Result<bool> invoked = bound.ok() ? model->invoke() : bound;
       const auto t2 = std::chrono::steady_clock::now();

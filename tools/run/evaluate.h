@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/input_form.h"
 #include "common/latency.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/folds.h"
@@ -19,9 +20,10 @@ struct RunOptions {
   std::string split = "all";
   int32_t fold = converter::kStoredSplit;  ///< --fold K: the split of fold K (converter::select_split)
   uint32_t threads = 1;
-  uint32_t batch = 1;   ///< graphs per invoke (graph classification)
-  uint32_t repeat = 1;  ///< passes over the split; latency covers all, accuracy and hash the first
-  std::string isa;      ///< integer kernels' instruction set ("" = QGNN_ISA or the fastest available)
+  uint32_t batch = 1;          ///< graphs per invoke (graph classification)
+  uint32_t repeat = 1;         ///< passes over the split; latency covers all, accuracy and hash the first
+  std::string isa;             ///< integer kernels' instruction set ("" = QGNN_ISA or the fastest available)
+  std::string input = "auto";  ///< --input auto|dense|sparse (common/input_form.h)
 };
 
 struct RunResult {
@@ -37,9 +39,10 @@ struct RunResult {
   LatencySummary setup_us;
   qgnn_plan_limits plan{};
   size_t arena_bytes = 0;
-  std::string isa;                    ///< the instruction set the kernels ran with
-  std::string outputs_sha256;         ///< over the first pass's logits, in order
-  bool outputs_deterministic = true;  ///< every pass produced the same logits
+  std::string isa;                      ///< the instruction set the kernels ran with
+  InputForm input = InputForm::kDense;  ///< the form the features were handed in
+  std::string outputs_sha256;           ///< over the first pass's logits, in order
+  bool outputs_deterministic = true;    ///< every pass produced the same logits
 };
 
 /// Runs the loaded `model` over `set`, planning it for the largest batch. Returns false with `error` set when

@@ -1,5 +1,6 @@
 // qgnn-run MODEL DATA.qgd [--json] [--split all|train|val|test] [--fold K] [--isa ISA] [--threads N]
-// [--batch B] [--repeat R]: accuracy, latency and a bit-exact fingerprint of a model's outputs on a data set.
+// [--batch B] [--repeat R] [--input auto|dense|sparse]: accuracy, latency and a bit-exact fingerprint of a
+// model's outputs on a data set.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -39,6 +40,13 @@ int run(int argc, char** argv) {
                  "Instruction set of the integer kernels: reference, avx2, avx512, neon, neondot (default: "
                  "QGNN_ISA, else the fastest this machine runs); results are identical")
       ->check(CLI::IsMember({"reference", "avx2", "avx512", "neon", "neondot"}));
+  app.add_option(
+         "--input", options.input,
+         "Form of the node features handed to the runtime: auto (sparse when the data set stores them "
+         "sparse and the model accepts them), dense, or sparse (an error for a model that does not "
+         "accept them); outputs are identical")
+      ->check(CLI::IsMember({"auto", "dense", "sparse"}))
+      ->capture_default_str();
   app.add_option("--threads", options.threads, "Worker threads per invoke")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();

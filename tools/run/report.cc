@@ -29,6 +29,7 @@ nlohmann::ordered_json run_report_json(const RunReport& rep) {
   j["warning"] = rep.warning.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(rep.warning);
   j["threads"] = rep.options.threads;
   j["isa"] = r.isa;
+  j["input"] = input_form_name(r.input);
   j["batch"] = node_task(r) ? 1u : rep.options.batch;
   j["repeat"] = rep.options.repeat;
   j["graphs"] = r.graphs;
@@ -58,15 +59,18 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
     std::fprintf(out, "data      %s (%s): node classification, %s scored of %u\n", rep.data_path.c_str(),
                  rep.data_name.c_str(), r.selection.description.c_str(), r.nodes);
     std::fprintf(
-        out, "run       %u thread(s), %s kernels, whole graph per invoke, %u pass(es): %llu invokes\n",
-        rep.options.threads, r.isa.c_str(), rep.options.repeat, static_cast<unsigned long long>(r.invokes));
+        out,
+        "run       %u thread(s), %s kernels, %s input, whole graph per invoke, %u pass(es): %llu invokes\n",
+        rep.options.threads, r.isa.c_str(), input_form_name(r.input), rep.options.repeat,
+        static_cast<unsigned long long>(r.invokes));
   } else {
     std::fprintf(out, "data      %s (%s): graph classification, %s\n", rep.data_path.c_str(),
                  rep.data_name.c_str(), r.selection.description.c_str());
     std::fprintf(out,
-                 "run       %u thread(s), %s kernels, %u graph(s) per invoke, %u pass(es): %llu invokes\n",
-                 rep.options.threads, r.isa.c_str(), rep.options.batch, rep.options.repeat,
-                 static_cast<unsigned long long>(r.invokes));
+                 "run       %u thread(s), %s kernels, %s input, %u graph(s) per invoke, %u pass(es): %llu "
+                 "invokes\n",
+                 rep.options.threads, r.isa.c_str(), input_form_name(r.input), rep.options.batch,
+                 rep.options.repeat, static_cast<unsigned long long>(r.invokes));
   }
   if (r.has_labels && r.evaluated > 0) {
     std::fprintf(out, "accuracy  %.4f (%llu / %llu)\n",

@@ -10,7 +10,7 @@ from typing import List, Optional
 from .._fb import FormatError
 from ..qgd import read_qgd, write_qgd
 from . import variants
-from .common import DataError
+from .common import SPARSE_DENSITY, DataError, store_features
 from .fashion_mnist import DEFAULT_PATCH, DEFAULT_SOURCE, import_fashion_mnist
 from .planetoid import import_planetoid
 from .planetoid_topology import import_planetoid_topology
@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--topology-only", action="store_true",
                     help="graph, labels and split only, no features (ind.NAME.allx not needed, e.g. pubmed); "
                          "give it features with `variant synthetic-features`")
+    _features_option(pl, "auto")
     pl.add_argument("-o", "--output", required=True, help="output .qgd file")
     fm = sub.add_parser("fashion-mnist", help="Fashion-MNIST IDX files -> graphs of image patches "
                                               "(graph classification)")
@@ -51,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _features_option(p: argparse.ArgumentParser, default: Optional[str]) -> None:
+    forms = ["dense", "sparse", "auto"] + (["keep"] if default is None else [])
+    p.add_argument("--features", choices=forms, default=default,
+                   help="how the file stores the node features: dense, sparse (CSR of the non-zeros, .qgd "
+                        f"version 2) or auto (sparse below {100 * SPARSE_DENSITY:g} %% non-zeros)"
+                        + ("; keep: as the input stores them (default; zscore: dense, synthetic-features: "
+                           "auto)" if default is None else " (default %(default)s)"))
+
+
 def _variant_parser(sub) -> None:
     va = sub.add_parser("variant", help="derive a robustness variant of a .qgd data set (deterministic by seed)")
     kinds = va.add_subparsers(dest="variant", required=True)
@@ -59,6 +69,7 @@ def _variant_parser(sub) -> None:
         k = kinds.add_parser(name, help=help, description=help)
         k.add_argument("input", help="input .qgd data set")
         k.add_argument("-o", "--output", required=True, help="output .qgd file")
+        _features_option(k, None)
         if seeded:
             k.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
         return k
@@ -90,6 +101,12 @@ def _variant_parser(sub) -> None:
     sy.add_argument("--replace", action="store_true", help="discard the features the set already has")
 
 
+def _variant_form(args: argparse.Namespace) -> str:
+    if args.features is not None:
+        return args.features
+    return {"zscore": "dense", "synthetic-features": "auto"}.get(args.variant, "keep")
+
+
 def _variant(args: argparse.Namespace):
     gs = read_qgd(args.input)
     if args.variant == "raw-attributes":
@@ -112,9 +129,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         elif args.format == "planetoid":
             gs = (import_planetoid_topology if args.topology_only else import_planetoid)(args.dir, args.name)
         elif args.format == "variant":
-            gs = _variant(args)
+            gs = store_features(_variant(args), _variant_form(args))
         else:
             gs = import_fashion_mnist(args.source, args.patch, args.limit_train, args.limit_test)
+        if args.format == "planetoid":
+            gs = store_features(gs, args.features)
         write_qgd(gs, args.output)
     except (DataError, FormatError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -124,7 +143,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"wrote {args.output} ({size} bytes): {gs.name}, {gs.num_graphs} graphs, {gs.num_nodes} nodes, "
           f"{gs.num_edges} edges, {gs.feature_dim} features, {gs.num_classes} classes, "
           f"{items} labelled items, split {gs.train.size}/{gs.val.size}/{gs.test.size}"
-          + (f", {100 * variants.density(gs.features):.3f} % non-zero features" if args.format == "variant" else ""))
+          + (f", {100 * gs.feature_density():.3f} % non-zero features" if args.format == "variant" else "")
+          + (" (stored sparse)" if gs.is_sparse else ""))
     return 0
 
 

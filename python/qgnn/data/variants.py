@@ -37,10 +37,13 @@ def _check_seed(seed: int) -> None:
         raise DataError(f"seed must be >= 0, got {seed}")
 
 
-def _with(gs: GraphSet, features: np.ndarray, note: str) -> GraphSet:
+def _with(gs: GraphSet, features: np.ndarray, note: str, keep_sparse: bool = True) -> GraphSet:
     description = (gs.description.rstrip() + " " if gs.description else "") + note
-    return dataclasses.replace(gs, features=np.ascontiguousarray(features, dtype=np.float32),
-                               description=description)
+    # Variants compute on dense rows; a set that came in sparse goes out sparse again (zscore aside: its
+    # output is dense by nature), so `thin` keeps a bag-of-words file small.
+    out = dataclasses.replace(gs, features=np.ascontiguousarray(features, dtype=np.float32), features_csr=None,
+                              description=description)
+    return out.sparsify() if gs.is_sparse and keep_sparse else out
 
 
 def density(features: np.ndarray) -> float:
@@ -106,7 +109,7 @@ def zscore(gs: GraphSet) -> GraphSet:
     note = (f"Variant zscore (qgnn.data variant): every feature column standardised to mean 0, std 1 over all "
             f"{gs.num_nodes} nodes" + (f"; {int(constant.sum())} constant columns set to 0." if constant.any()
                                        else "."))
-    return _with(gs, z, note)
+    return _with(gs, z, note, keep_sparse=False)
 
 
 def thin(gs: GraphSet, target: float, tfidf_max: float = 0.0, seed: int = 0) -> GraphSet:

@@ -28,7 +28,8 @@ class GraphSet(object):
     def Init(self, buf, pos):
         self._tab = flatbuffers.table.Table(buf, pos)
 
-    # Format version (currently 1).
+    # Format version: 1, or 2 for files that store sparse features (feature_row_ptr present). A reader that
+    # knows only version 1 refuses version 2 files instead of reading their empty `features`.
     # GraphSet
     def Version(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
@@ -182,7 +183,7 @@ class GraphSet(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
         return o == 0
 
-    # num_nodes * feature_dim float node features, row-major.
+    # num_nodes * feature_dim float node features, row-major. Empty when the features are sparse.
     # GraphSet
     def Features(self, j):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
@@ -356,7 +357,92 @@ class GraphSet(object):
             return self._tab.String(o + self._tab.Pos)
         return None
 
-def GraphSetStart(builder): builder.StartObject(18)
+    # Sparse node features (version 2; then `features` is empty), CSR over the nodes: num_nodes + 1 offsets,
+    # feature_row_ptr[0] = 0, non-decreasing, last = nnz. Node i's non-zeros are feature_col_idx[e] (strictly
+    # increasing within a node, in [0, feature_dim)) with value feature_values[e] (finite), e in
+    # [feature_row_ptr[i], feature_row_ptr[i + 1]).
+    # GraphSet
+    def FeatureRowPtr(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(40))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # GraphSet
+    def FeatureRowPtrAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(40))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # GraphSet
+    def FeatureRowPtrLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(40))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # GraphSet
+    def FeatureRowPtrIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(40))
+        return o == 0
+
+    # GraphSet
+    def FeatureColIdx(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(42))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # GraphSet
+    def FeatureColIdxAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(42))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # GraphSet
+    def FeatureColIdxLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(42))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # GraphSet
+    def FeatureColIdxIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(42))
+        return o == 0
+
+    # GraphSet
+    def FeatureValues(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(44))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # GraphSet
+    def FeatureValuesAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(44))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Float32Flags, o)
+        return 0
+
+    # GraphSet
+    def FeatureValuesLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(44))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # GraphSet
+    def FeatureValuesIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(44))
+        return o == 0
+
+def GraphSetStart(builder): builder.StartObject(21)
 def GraphSetAddVersion(builder, version): builder.PrependUint32Slot(0, version, 0)
 def GraphSetAddName(builder, name): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
 def GraphSetAddTask(builder, task): builder.PrependInt8Slot(2, task, 0)
@@ -385,6 +471,12 @@ def GraphSetStartTestVector(builder, numElems): return builder.StartVector(4, nu
 def GraphSetAddFold(builder, fold): builder.PrependUOffsetTRelativeSlot(16, flatbuffers.number_types.UOffsetTFlags.py_type(fold), 0)
 def GraphSetStartFoldVector(builder, numElems): return builder.StartVector(1, numElems, 1)
 def GraphSetAddDescription(builder, description): builder.PrependUOffsetTRelativeSlot(17, flatbuffers.number_types.UOffsetTFlags.py_type(description), 0)
+def GraphSetAddFeatureRowPtr(builder, featureRowPtr): builder.PrependUOffsetTRelativeSlot(18, flatbuffers.number_types.UOffsetTFlags.py_type(featureRowPtr), 0)
+def GraphSetStartFeatureRowPtrVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def GraphSetAddFeatureColIdx(builder, featureColIdx): builder.PrependUOffsetTRelativeSlot(19, flatbuffers.number_types.UOffsetTFlags.py_type(featureColIdx), 0)
+def GraphSetStartFeatureColIdxVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def GraphSetAddFeatureValues(builder, featureValues): builder.PrependUOffsetTRelativeSlot(20, flatbuffers.number_types.UOffsetTFlags.py_type(featureValues), 0)
+def GraphSetStartFeatureValuesVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def GraphSetEnd(builder): return builder.EndObject()
 
 

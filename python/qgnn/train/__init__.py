@@ -60,7 +60,10 @@ def batch_graphs(gs: GraphSet, graph_ids: Sequence[int]) -> Tuple[torch.Tensor, 
 
 
 def whole(gs: GraphSet) -> Tuple[torch.Tensor, Graph]:
-    return torch.from_numpy(gs.features), Graph(gs.row_ptr, gs.col_idx, gs.graph_ptr)
+    x = gs.features
+    # A sparse set's dense copy is read-only, which torch.from_numpy warns about: hand torch its own copy.
+    x = x if x.flags.writeable else x.copy()
+    return torch.from_numpy(x), Graph(gs.row_ptr, gs.col_idx, gs.graph_ptr)
 
 
 def predictions(model: torch.nn.Module, gs: GraphSet, split: str = "test") -> Tuple[np.ndarray, np.ndarray]:
