@@ -149,8 +149,13 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
       return R::failure("bad bits '" + bits_text + "' for '" + selector + "': expected 4 or 8");
     if (!seen.insert(selector).second) return R::failure("'" + selector + "' appears twice in the bit spec");
     if (selector == "*") {
-      for (auto& layer : slots)
-        for (Slot& s : layer) assign(&s, bits, 1);
+      for (size_t i = 0; i < n; ++i) {
+        for (int c = 0; c < kAllComponents; ++c) {
+          // A transform-first layer's messages stay 8 bits unless named (docs/converter.md, "Bits").
+          if (c == kAggregation && model.layers[i].order == LayerOrder::kTransformFirst) continue;
+          assign(&slots[i][c], bits, 1);
+        }
+      }
       assign(&input, bits, 1);
       continue;
     }

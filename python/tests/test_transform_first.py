@@ -260,3 +260,28 @@ def test_qat_forward_equals_sim_for_both_orders():
         assert np.array_equal(res.logits_float, y)
         names = [n for n, _ in q.named_observers()]
         assert ("layer 0 (GCNConv) message" in names) == (order == TRANSFORM_FIRST)
+
+
+def test_int4_keeps_transform_first_messages_at_8_bits_unless_named():
+    """qgnn-convert's SPEC rule (docs/converter.md "Bits"): a bare width leaves transform-first messages at 8
+    bits; naming the aggregation component (or a layer) sets them."""
+    from qgnn.qat.model import _component_bits
+
+    _, bits = _component_bits(4, 3, [True, False, True])
+    assert [(b.weights, b.aggregation, b.output) for b in bits] == [(4, 8, 4), (4, 4, 4), (4, 8, 4)]
+    _, bits = _component_bits({"default": 4, "aggregation": 4}, 2, [True, True])
+    assert [b.aggregation for b in bits] == [4, 4]
+    _, bits = _component_bits({"default": 4, "layers": {1: 4}}, 2, [True, True])
+    assert [b.aggregation for b in bits] == [8, 4]
+    # A quantized transform-first Cora-like model at --bits 4: 8-bit messages, 4-bit weights and outputs.
+    from qgnn.train import Hyper, fit
+    from qgnn.train.quant import QATConfig, quantization_aware_training
+
+    data = cora_like()
+    hp = Hyper.defaults(data.task)
+    hp.epochs = 5
+    model, _ = fit("gcn", data, hp, seed=0)
+    q, _ = quantization_aware_training(model, data, QATConfig(bits=4, epochs=0))
+    qm = q.quantized_model(task=data.task)
+    assert [l.message.bits for l in qm.layers] == [8, 8]
+    assert qm.layers[0].dense.weight_bits == 4 and qm.layers[0].output.bits == 4

@@ -53,6 +53,21 @@ TEST(BitSpec, MostSpecificSelectorWinsWhateverTheOrder) {
   expect_bits(bits_of(c.value, 5), 4, 8, 8);  // linear: logits stay 8
 }
 
+// A transform-first layer's messages (its agg component) stay 8 bits unless named.
+TEST(BitSpec, TransformFirstMessagesStay8UnlessNamed) {
+  ModelDesc m = named_model();
+  m.layers[0].order = LayerOrder::kTransformFirst;  // gcn
+  Result<QuantizerConfig> c = parse_bit_spec("4", m);
+  ASSERT_TRUE(c.ok()) << c.error;
+  expect_bits(bits_of(c.value, 0), 4, 8, 4);
+  expect_bits(bits_of(c.value, 1), 4, 4, 4);  // sage1 aggregates first: "*" sets its aggregation
+  for (const char* spec : {"*=4,*.agg=4", "*=4,gcn=4", "*=4,gcn.agg=4", "#0.agg=4"}) {
+    c = parse_bit_spec(spec, m);
+    ASSERT_TRUE(c.ok()) << c.error;
+    EXPECT_EQ(bits_of(c.value, 0).aggregation, 4) << spec;
+  }
+}
+
 TEST(BitSpec, IndicesAddressLayersAndUnnamedComponentsAre8) {
   const ModelDesc m = named_model();
   const Result<QuantizerConfig> c = parse_bit_spec("#3.weights=4,#0.aggregation=4,#4.output=4", m);

@@ -152,17 +152,25 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
 # Bits
 # ---------------------------------------------------------------------------------------------------
 
-def _component_bits(spec: BitsSpec, num_layers: int) -> Tuple[int, List[ComponentBits]]:
-    """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "output": 8, "layers": {i: {...} or int}}."""
+def _component_bits(spec: BitsSpec, num_layers: int,
+                    transform_first: Optional[List[bool]] = None) -> Tuple[int, List[ComponentBits]]:
+    """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "output": 8, "layers": {i: {...} or int}}.
+
+    As qgnn-convert's SPEC: a transform-first layer's messages (its "aggregation" component) stay 8 bits
+    unless "aggregation" (or the layer itself) names their bits; a bare width or "default" leaves them at 8."""
+    tf = transform_first or [False] * num_layers
     if isinstance(spec, int):
-        return spec, [ComponentBits(spec, spec, spec) for _ in range(num_layers)]
+        return spec, [ComponentBits(spec, 8 if tf[i] else spec, spec) for i in range(num_layers)]
     default = int(spec.get("default", 8))
     base = {k: int(spec.get(k, default)) for k in ("weights", "aggregation", "output")}
     out = []
     for i in range(num_layers):
         o = spec.get("layers", {}).get(i, {})
         o = {k: o for k in base} if isinstance(o, int) else o
-        out.append(ComponentBits(**{k: int(o.get(k, base[k])) for k in base}))
+        layer_base = dict(base)
+        if tf[i] and "aggregation" not in spec:
+            layer_base["aggregation"] = 8
+        out.append(ComponentBits(**{k: int(o.get(k, layer_base[k])) for k in base}))
     for cb in out:
         for b in (cb.weights, cb.aggregation, cb.output):
             if b not in (4, 8):
@@ -207,7 +215,7 @@ class QATModel(torch.nn.Module):
         self.input_scales_mode = input_scales
         self.name = name
         n = len(self.entries)
-        self.input_bits, self.layer_bits = _component_bits(bits, n)
+        self.input_bits, self.layer_bits = _component_bits(bits, n, [e.transform_first for e in self.entries])
         self.int8_logits = int8_logits
         self.degree_quant = degree_quant
         min_bits = min([self.input_bits] + [min(b.weights, b.aggregation, b.output) for b in self.layer_bits])
