@@ -73,7 +73,7 @@ def main(argv=None) -> int:
         ap.error("--nonzero must be in 1..--features")
     if args.nodes < 4000:
         ap.error("--nodes must be at least 4000 (the splits take the first 4000)")
-    from qgnn.qgd import NODE_CLASSIFICATION, GraphSet, write_qgd
+    from qgnn.qgd import NODE_CLASSIFICATION, GraphSet, SparseFeatures, write_qgd
 
     rng = np.random.default_rng(args.seed)
     row_ptr, col_idx = power_law_csr(args.nodes, args.edges, rng)
@@ -83,14 +83,15 @@ def main(argv=None) -> int:
     mass = np.zeros((args.nodes, CLASSES))
     np.add.at(mass, (np.repeat(np.arange(args.nodes), args.nonzero), block), f_val)
     labels = np.where(rng.random(args.nodes) < 0.7, mass.argmax(axis=1), rng.integers(0, CLASSES, args.nodes))
-    gs = GraphSet.from_sparse_features(
-        name="power-law-1m", task=NODE_CLASSIFICATION, row_ptr=row_ptr, col_idx=col_idx,
-        graph_ptr=np.array([0, args.nodes], np.int32), feature_dim=args.features, feature_row_ptr=f_row_ptr,
-        feature_col_idx=f_col, feature_values=f_val, labels=labels.astype(np.int32), num_classes=CLASSES,
-        train=np.arange(0, 1000), val=np.arange(1000, 2000), test=np.arange(2000, 4000),
+    gs = GraphSet(
+        name="power-law-1m", task=NODE_CLASSIFICATION, graph_ptr=np.array([0, args.nodes], np.int32),
+        row_ptr=row_ptr, col_idx=col_idx, features=None, labels=labels.astype(np.int32), num_classes=CLASSES,
+        train=np.arange(0, 1000, dtype=np.uint32), val=np.arange(1000, 2000, dtype=np.uint32),
+        test=np.arange(2000, 4000, dtype=np.uint32),
         description=(f"bench/power_law_graph.py: Chung-Lu power-law graph (Zipf 0.8), {args.nodes} nodes, "
                      f"{col_idx.size} CSR edges; {args.features} features, {args.nonzero} non-zero per node; "
-                     f"seed {args.seed}; for timing only"))
+                     f"seed {args.seed}; for timing only"),
+        features_csr=SparseFeatures(f_row_ptr, f_col, f_val, args.features))
     write_qgd(gs, args.output)
     print(f"wrote {args.output}: {args.nodes} nodes, {col_idx.size} edges, {f_val.size} feature non-zeros "
           f"({100.0 * args.nonzero / args.features:.1f} %)")
