@@ -195,46 +195,61 @@ class SpmmTwin {
   /// GCN: t = rounding_shift_right(norm_i * sum_{j in N(i) + self} (x_j - zx) * norm_j, 30).
   void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
            int32_t row) {
+    if constexpr (!kPairs) {
+      // Narrow int8 rows (a transform-first layer's messages: Cora's 16 and 7 columns) fill one or two of the
+      // tile's vectors: a fixed count of them, so no loads, multiplies or flushes of empty lanes.
+      if (cols_ <= kL) return gcn_tiles<1>(src, self_row, norm_q15, rq, row);
+      if (cols_ <= 2 * kL) return gcn_tiles<2>(src, self_row, norm_q15, rq, row);
+    }
+    gcn_tiles<kVecs>(src, self_row, norm_q15, rq, row);
+  }
+
+ private:
+  /// gcn() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int8 rows of at most kUsed * kL).
+  template <int kUsed>
+  void gcn_tiles(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
+                 int32_t row) {
+    static_assert(kUsed == kVecs || !kPairs, "int4 GCN tiles use every vector");
     const typename V::I64 own_norm = V::set1_64(norm_q15[self_row]);
     const typename V::I64 round30 = V::set1_64(int64_t{1} << 29);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
       typename V::I64 wide[2 * kVecs];
-      for (auto& w : wide) w = V::set1_64(0);
+      for (int v = 0; v < 2 * kUsed; ++v) wide[v] = V::set1_64(0);
       if constexpr (kInBits == 4) {
         gcn_sums_s4(src, self_row, norm_q15, col, n, wide);
       } else {
-        gcn_sums(src, self_row, norm_q15, col, n, wide);
+        gcn_sums<kUsed>(src, self_row, norm_q15, col, n, wide);
       }
       typename V::I32 acc[kVecs];
-      for (int v = 0; v < kVecs; ++v) {
+      for (int v = 0; v < kUsed; ++v) {
         acc[v] = V::narrow(scale_q30(wide[2 * v], own_norm, round30),
                            scale_q30(wide[2 * v + 1], own_norm, round30));
       }
-      store_tile(row, col, n, acc, rq);
+      store_tile<kUsed>(row, col, n, acc, rq);
     }
   }
 
- private:
   /// wide = sum over the self row and the neighbours of (x_j - zx) * norm_j, the self-loop term first; the
-  /// int32 block is flushed to int64 every kGcnBlock rows.
+  /// int32 block is flushed to int64 every kGcnBlock rows. Vectors [kUsed, kVecs) are neither read nor written.
+  template <int kUsed>
   void gcn_sums(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
                 typename V::I64* wide) const {
     typename V::I32 block[kVecs], x[kVecs];
-    centered_tile(self_row, col, n, x);
-    for (int v = 0; v < kVecs; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
+    centered_tile<kUsed>(self_row, col, n, x);
+    for (int v = 0; v < kUsed; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
     int32_t in_block = 1;
     for (int32_t k = 0; k < src.count; ++k) {
       const int32_t source = src.at(k);
       const typename V::I32 factor = V::set1(norm_q15[source]);
-      centered_tile(source, col, n, x);
-      for (int v = 0; v < kVecs; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
+      centered_tile<kUsed>(source, col, n, x);
+      for (int v = 0; v < kUsed; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
       if (++in_block == kGcnBlock) {
-        flush(block, wide);
+        flush<kUsed>(block, wide);
         in_block = 0;
       }
     }
-    flush(block, wide);
+    flush<kUsed>(block, wide);
   }
 
   /// gcn_sums for int4 rows without widening each row: with u = x + 8 in [0, 15], c = 8 + zx and
@@ -301,8 +316,9 @@ class SpmmTwin {
     return V::sub(load(row, col, n, v), V::set1(zx_));
   }
   /// The whole tile of `row` minus zx.
+  template <int kUsed = kVecs>
   void centered_tile(int32_t row, int32_t col, int32_t n, typename V::I32* x) const {
-    for (int v = 0; v < kVecs; ++v) x[v] = centered(row, col, n, v);
+    for (int v = 0; v < kUsed; ++v) x[v] = centered(row, col, n, v);
   }
   const uint8_t* tile_bytes(int32_t row, int32_t col) const {
     return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
@@ -417,8 +433,9 @@ class SpmmTwin {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
+  template <int kUsed = kVecs>
   static void flush(typename V::I32* block, typename V::I64* wide) {
-    for (int v = 0; v < kVecs; ++v) {
+    for (int v = 0; v < kUsed; ++v) {
       wide[2 * v] = V::add64(wide[2 * v], V::widen_lo(block[v]));
       wide[2 * v + 1] = V::add64(wide[2 * v + 1], V::widen_hi(block[v]));
       block[v] = V::zero();
