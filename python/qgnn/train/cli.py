@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="layer output bits (default --bits; the logits stay INT8, as qgnn-convert)")
     g.add_argument("--ranges", choices=RANGES,
                    help="activation range estimator (default pauta, as qgnn-convert; --degree-quant keeps it)")
-    g.add_argument("--pauta-k", type=float, help="k of the Pauta (k-sigma) ranges (default 5 for 8-bit activations, 3 for 4-bit, as qgnn-convert)")
+    g.add_argument("--pauta-k", type=float,
+                   help="k of the Pauta (k-sigma) ranges (default 5 for 8-bit activations, 3 for 4-bit, as "
+                        "qgnn-convert)")
     g.add_argument("--degree-quant", action="store_true",
                    help="Degree-Quant protective masking in training (the range estimator stays --ranges)")
     g.add_argument("--qat-epochs", type=int,
