@@ -815,7 +815,9 @@ class SAGEConvOptions(object):
             return obj
         return None
 
-    # Quantized models: rescale from the input scale onto `Layer.aggregation.scale`.
+    # Quantized models: AGGREGATE_FIRST, rescale from the input scale onto `Layer.aggregation.scale`;
+    # TRANSFORM_FIRST, rescale of the message sum from `message.scale` onto `Layer.aggregation.scale` (one entry;
+    # the mean's 1 / degree is folded in per row, as for any MEAN).
     # SAGEConvOptions
     def AggregationRequant(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
@@ -826,11 +828,62 @@ class SAGEConvOptions(object):
             return obj
         return None
 
-def SAGEConvOptionsStart(builder): builder.StartObject(4)
+    # Which runs first (format version 6; MEAN only, MAX does not commute with W_n). TRANSFORM_FIRST, quantized:
+    # `neighbor` maps the input onto `message` without its bias (its requant from s_in * s_wn[c] / s_message);
+    # the messages are mean-aggregated onto `Layer.aggregation`; the output is the aggregate-first output step
+    # with the identity in place of W_n: `neighbor`'s INT32 bias at scale `Layer.aggregation.scale`, rescaled by
+    # `output_requant`, plus `root` on the layer input as the extra input (docs/quantization.md,
+    # "Transform-first SAGEConv").
+    # SAGEConvOptions
+    def Order(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int8Flags, o + self._tab.Pos)
+        return 0
+
+    # Quantized TRANSFORM_FIRST models: quantization of the messages m = x W_n^T ("message" component).
+    # SAGEConvOptions
+    def Message(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = QuantParams()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Stored range (see Range) of the messages m = x W_n^T, before the bias; any order.
+    # SAGEConvOptions
+    def MessageRange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Quantized TRANSFORM_FIRST models: rescale of (aggregated messages + bias) from `Layer.aggregation.scale`
+    # onto `Layer.output.scale` (one entry; a Dense requant, shift in [1, 62]).
+    # SAGEConvOptions
+    def OutputRequant(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Requant()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def SAGEConvOptionsStart(builder): builder.StartObject(8)
 def SAGEConvOptionsAddReduce(builder, reduce): builder.PrependInt8Slot(0, reduce, 1)
 def SAGEConvOptionsAddNeighbor(builder, neighbor): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(neighbor), 0)
 def SAGEConvOptionsAddRoot(builder, root): builder.PrependUOffsetTRelativeSlot(2, flatbuffers.number_types.UOffsetTFlags.py_type(root), 0)
 def SAGEConvOptionsAddAggregationRequant(builder, aggregationRequant): builder.PrependUOffsetTRelativeSlot(3, flatbuffers.number_types.UOffsetTFlags.py_type(aggregationRequant), 0)
+def SAGEConvOptionsAddOrder(builder, order): builder.PrependInt8Slot(4, order, 0)
+def SAGEConvOptionsAddMessage(builder, message): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(message), 0)
+def SAGEConvOptionsAddMessageRange(builder, messageRange): builder.PrependStructSlot(6, flatbuffers.number_types.UOffsetTFlags.py_type(messageRange), 0)
+def SAGEConvOptionsAddOutputRequant(builder, outputRequant): builder.PrependUOffsetTRelativeSlot(7, flatbuffers.number_types.UOffsetTFlags.py_type(outputRequant), 0)
 def SAGEConvOptionsEnd(builder): return builder.EndObject()
 
 
@@ -1351,7 +1404,8 @@ class Model(object):
         self._tab = flatbuffers.table.Table(buf, pos)
 
     # Format version the file was written for: 1, 2 with an unfolded BatchNorm, 3 with explicit Layer.inputs,
-    # 4 with per-column input scales (InputSpec.column_scales), 5 with transform-first layers (LayerOrder).
+    # 4 with per-column input scales (InputSpec.column_scales), 5 with transform-first layers (LayerOrder),
+    # 6 with transform-first SAGEConv layers (SAGEConvOptions.order).
     # Model
     def Version(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
