@@ -68,6 +68,25 @@ TEST(BitSpec, TransformFirstMessagesStay8UnlessNamed) {
   }
 }
 
+// A transform-first SAGE's messages and aggregation are both its agg component: 8 bits under a bare width
+// or "*", set together by agg, LAYER.agg and LAYER.
+TEST(BitSpec, TransformFirstSageMessagesAndAggregationStay8UnlessNamed) {
+  ModelDesc m = named_model();
+  ASSERT_EQ(m.layers[1].kind, LayerKind::kSageConv);
+  m.layers[1].order = LayerOrder::kTransformFirst;  // sage1
+  for (const char* spec : {"4", "*=4"}) {
+    const Result<QuantizerConfig> c = parse_bit_spec(spec, m);
+    ASSERT_TRUE(c.ok()) << c.error;
+    expect_bits(bits_of(c.value, 1), 4, 8, 4);
+    expect_bits(bits_of(c.value, 2), 4, 4, 4);  // sage2 aggregates first
+  }
+  for (const char* spec : {"*=4,*.agg=4", "*=4,sage1=4", "*=4,sage1.agg=4", "#1.agg=4"}) {
+    const Result<QuantizerConfig> c = parse_bit_spec(spec, m);
+    ASSERT_TRUE(c.ok()) << c.error;
+    EXPECT_EQ(bits_of(c.value, 1).aggregation, 4) << spec;
+  }
+}
+
 TEST(BitSpec, IndicesAddressLayersAndUnnamedComponentsAre8) {
   const ModelDesc m = named_model();
   const Result<QuantizerConfig> c = parse_bit_spec("#3.weights=4,#0.aggregation=4,#4.output=4", m);

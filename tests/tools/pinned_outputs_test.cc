@@ -112,12 +112,15 @@ TEST_F(PinnedOutputs, RandomModelsOfEveryKind) {
 }
 
 // Moved with Pauta's k at 8 bits (issue 13, see ConvertedMutagInt8); the 4-bit graph conversion did not.
+// SAGE layers aggregate first here, as every conversion did before transform-first SAGEConv: auto now runs
+// the node model's narrowing SAGE (8 -> 3) transform-first (ConvertedTransformFirstSage pins that).
 TEST_F(PinnedOutputs, ConvertedRandomModelsOfEveryKind) {
+  const std::vector<std::string> order = {"--order", "SAGEConv=aggregate-first"};
   for (int bits : {8, 4}) {
     const std::string graph =
-        convert(files().graph_f32, files().graph_data, bits, "graph" + std::to_string(bits) + ".qgnn");
+        convert(files().graph_f32, files().graph_data, bits, "graph" + std::to_string(bits) + ".qgnn", order);
     const std::string node =
-        convert(files().node_f32, files().node_data, bits, "node" + std::to_string(bits) + ".qgnn");
+        convert(files().node_f32, files().node_data, bits, "node" + std::to_string(bits) + ".qgnn", order);
     EXPECT_EQ(outputs_sha256(graph, files().graph_data),
               bits == 8 ? "13b8f1751ef45e14fa411accbfe60777234c9d8b3117168961bec7da6d3554e2"
                         : "e468534fa6d6a92d32e5f04b42e04a9c2185bb3ba500bd3fa3034905503d27f5");
@@ -129,9 +132,10 @@ TEST_F(PinnedOutputs, ConvertedRandomModelsOfEveryKind) {
 
 // Transform-first GCNConv (issue 14): the random node and graph models converted with every GCN layer
 // transform-first, 8 and 4 bits (the 4-bit ones moved when transform-first messages began staying 8 bits).
+// Their SAGE layers stay as auto puts them (aggregate-first: 7 -> 9 widens, 8 -> 3 is pinned below).
 TEST_F(PinnedOutputs, ConvertedTransformFirst) {
   for (int bits : {8, 4}) {
-    const std::vector<std::string> order = {"--order", "transform-first"};
+    const std::vector<std::string> order = {"--order", "GCNConv=transform-first,SAGEConv=aggregate-first"};
     const std::string b = std::to_string(bits);
     const std::string graph =
         convert(files().graph_f32, files().graph_data, bits, "graph_tf" + b + ".qgnn", order);
@@ -143,6 +147,19 @@ TEST_F(PinnedOutputs, ConvertedTransformFirst) {
     EXPECT_EQ(outputs_sha256(node, files().node_data),
               bits == 8 ? "2f4a44243fda9a3ef140b5d51da65e237cdd6e84f67a95559f29a211839a487b"
                         : "bb5c90538d3d3e8779a7889e8ed8901fb99ccf748b5452a85b5e45ffa9d7a482");
+  }
+}
+
+// Transform-first SAGEConv (MEAN, with root): the random node model's SAGE layer (8 -> 3) converted
+// transform-first, its GCN layer aggregate-first, 8 and 4 bits.
+TEST_F(PinnedOutputs, ConvertedTransformFirstSage) {
+  for (int bits : {8, 4}) {
+    const std::vector<std::string> order = {"--order", "GCNConv=aggregate-first,SAGEConv=transform-first"};
+    const std::string node = convert(files().node_f32, files().node_data, bits,
+                                     "node_sage_tf" + std::to_string(bits) + ".qgnn", order);
+    EXPECT_EQ(outputs_sha256(node, files().node_data),
+              bits == 8 ? "622874a5d5d7364cebaffedc7052bf3753285e3d2c10c73bb28770457c370b4d"
+                        : "bdb34bede91da2dec834864c888dc32a206a7f6207ed100a3db79a967f9b3c10");
   }
 }
 
