@@ -227,18 +227,16 @@ def quantize_transform_first_sage(layer: LayerDesc, r: LayerRanges, bits: Compon
     aggregation take the aggregation component's bits and the message / aggregation ranges; the neighbour Dense
     without bias maps the input onto the messages (requant s_in * s_wn[c] / s_m); the mean rescales s_m / s_a
     (shift <= 40). The aggregation scale s_a is first raised where the neighbour bias would reach 2^30 steps
-    at it, and where s_a / s_out would fall below the Dense floor 2^-32; then scalar_requant may lower it
-    (s_m / s_a below 2^-10); the bias is round(b / s_a) at the final s_a; output_requant = s_a / s_out (one
-    entry, shift <= 62). The root Dense is quantized as aggregate-first (s_in * s_wr[c] / s_out)."""
+    at it, then scalar_requant may lower it (s_m / s_a below 2^-10); the bias is round(b / s_a) at the final
+    s_a, clamped; output_requant = s_a / s_out (one entry, a Dense's rule: shift <= 62, an error outside). The
+    root Dense is quantized as aggregate-first (s_in * s_wr[c] / s_out). The converter's
+    quantize_transform_first_sage makes the same decisions in the same order."""
     ql.order = layer.order
     ql.message = activation_quant_params(r.message, bits.aggregation)
     ql.dense = quantize_dense(DenseDesc(layer.dense.weight, None), bits.weights, in_q.scale, ql.message.scale,
                               False)
     ql.aggregation = activation_quant_params(r.aggregation, bits.aggregation)
     raise_for_bias(layer.dense.bias, ql.aggregation)
-    dense_floor = np.float32(_DENSE_FLOOR * float(ql.output.scale))
-    if not float(ql.aggregation.scale) >= float(dense_floor):
-        ql.aggregation.scale = dense_floor
     ql.aggregation_requant = scalar_requant(ql.message.scale, ql.aggregation)
     ql.dense.bias = scaled_bias(layer.dense.bias, ql.aggregation.scale)
     m, e = quantize_multiplier(float(ql.aggregation.scale) / float(ql.output.scale), DENSE_SHIFT_MAX)
