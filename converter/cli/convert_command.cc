@@ -303,6 +303,12 @@ Result<bool> choose_order(const std::string& order, bool stored_ranges_used, Mod
   for (size_t i = 0; i < model->layers.size(); ++i) {
     LayerDesc& layer = model->layers[i];
     if (!layer_traits(layer.kind).transform_first) continue;
+    if (order == "transform-first" && !can_transform_first(layer)) {
+      return R::failure("layer " + std::to_string(i) + " (" + layer.name + ") is a " +
+                        layer_traits(layer.kind).name +
+                        " with MAX, which cannot run transform-first (max does not commute with W_n); use "
+                        "--order auto");
+    }
     LayerOrder wanted = order == "transform-first"   ? LayerOrder::kTransformFirst
                         : order == "aggregate-first" ? LayerOrder::kAggregateFirst
                         : stored_ranges_used         ? layer.order
@@ -327,6 +333,7 @@ Result<bool> choose_order(const std::string& order, bool stored_ranges_used, Mod
     for (LayerDesc& layer : model->layers) {
       layer.output_range.reset();
       layer.aggregation_range.reset();
+      layer.message_range.reset();
       layer.hidden_ranges.clear();
     }
   }

@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option(
          "--order", options.order,
-         "What GCN layers run first: auto (transform-first where the Dense narrows the features: less "
-         "work and memory), aggregate-first or transform-first")
+         "What GCN and MEAN SAGE layers run first: auto (transform-first where the (neighbour) Dense "
+         "narrows the features: less work and memory), aggregate-first or transform-first")
       ->check(CLI::IsMember({"auto", "aggregate-first", "transform-first"}))
       ->capture_default_str();
   app.add_option("--sigma", options.ranges.sigma,

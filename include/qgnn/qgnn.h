@@ -28,7 +28,7 @@ extern "C" {
 /// unfolded BatchNorm, which a version-1 runtime would silently skip; 3 for files listing Layer.inputs
 /// (explicit dataflow), which an older runtime would silently run as a chain; 4 for files with per-column
 /// input scales (InputSpec.column_scales), which an older runtime would silently quantize with one scale.
-#define QGNN_FORMAT_VERSION 5
+#define QGNN_FORMAT_VERSION 6
 
 /// The runtime's hard caps on graphs and layers. They bound every integer accumulator (docs/quantization.md,
 /// "Accumulator widths"), so a model's own Limits may lower them but never raise them.

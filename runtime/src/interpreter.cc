@@ -363,7 +363,8 @@ qgnn_status Setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, const 
   if (sparse != nullptr && !qgnn_model_accepts_sparse_features(&m)) {
     return reporter.Report(QGNN_INVALID_ARGUMENT,
                            "this model does not take sparse features (it needs a quantized model with float "
-                           "input read only by Dense ops: Linear or transform-first GCNConv first layers)");
+                           "input read only by Dense ops: Linear, transform-first GCNConv or transform-first "
+                           "SAGEConv without root first layers; a root term reads the input a second time)");
   }
   const GraphBounds bounds{interpreter->limits.max_nodes, interpreter->limits.max_edges,
                            interpreter->limits.max_graphs, m.limits.max_degree};
