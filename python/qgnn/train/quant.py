@@ -30,7 +30,7 @@ from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, train_graph_class
 
 RANGES = ("minmax", "percentile", "pauta")
 INPUT_SCALES = ("auto", "tensor", "column")  # qgnn.qat.input_scales.MODES
-ORDERS = ("auto", "aggregate-first", "transform-first")  # GCNConv order (qgnn.qat.prepare's order)
+ORDERS = ("auto", "aggregate-first", "transform-first")  # GCNConv / SAGEConv order (qgnn.qat.prepare's order)
 # How activation ranges move while QAT fine-tunes. "frozen" (default): the PTQ calibration's ranges, fixed. With
 # "ema" every training batch moves every grid (an EMA of that batch's range estimate), so each epoch ends on a
 # different, partly random grid: measured on NCI1 GIN INT4 fold 1, the quantized val accuracy swung between 66
@@ -58,7 +58,7 @@ class QATConfig:
     distill: Optional[str] = None  # "sqd" | "aqd" when qgnn.qat provides them
     distill_weight: float = 1.0
     input_scales: str = "auto"  # per-column input scales: auto (when columns differ in scale), tensor, column
-    order: str = "auto"  # GCNConv order: auto (transform-first when the layer narrows the features) or forced
+    order: str = "auto"  # GCNConv / mean SAGEConv order: auto (transform-first when the layer narrows) or forced
     range_updates: str = "frozen"  # activation ranges during fine-tuning: frozen at the PTQ calibration, or ema
 
     def bits_spec(self) -> Union[int, Dict[str, int]]:
@@ -89,7 +89,7 @@ class QATConfig:
         if self.input_scales != "auto":
             parts.append(f"{self.input_scales} input scales")
         if self.order != "auto":
-            parts.append(f"{self.order} GCNConv")
+            parts.append(f"{self.order} GCNConv/SAGEConv")
         parts.append("ranges frozen after calibration" if self.range_updates == "frozen" else
                      "ranges follow an EMA of the training batches")
         return ", ".join(parts)
