@@ -329,3 +329,10 @@ def test_runtime_parity_of_a_qat_model(tmp_path, bits):
     assert [l.order for l in qm.layers] == [TRANSFORM_FIRST] * 3 and read_quantized_model(path).version == 6
     rep = assert_bit_exact(path, data, "all")
     assert rep["evaluated"] == gs.num_nodes
+
+
+def test_forced_transform_first_refuses_a_max_sage_as_qgnn_convert_does():
+    model = qnn.GraphModel(qnn.SAGEConv(6, 4, relu=True), qnn.SAGEConv(4, 3, reduce="max"))
+    with pytest.raises(ValueError, match="layer 1 is a max SAGEConv"):
+        qat.prepare(model, bits=8, order=TRANSFORM_FIRST)
+    assert qat.prepare(model, bits=8, order="auto").entries[1].module.resolved_order == AGGREGATE_FIRST

@@ -198,15 +198,16 @@ class QATModel(torch.nn.Module):
         # Layer order, set on every GCNConv and SAGEConv module so that the float model QAT trains, the float
         # file it writes and the quantized file all run it: "auto" is qgnn-convert's default rule (transform-first
         # when the layer narrows the features; a SAGEConv only with mean), whatever order a float file read with
-        # qgnn.load had. A forced transform-first leaves a max SAGEConv aggregate-first: max does not commute
-        # with W_n.
+        # qgnn.load had. A forced transform-first on a max SAGEConv is refused, as qgnn-convert refuses it: max
+        # does not commute with W_n.
         if order != "auto" and order not in ORDERS:
             raise ValueError(f"unknown layer order {order!r} (auto, {', '.join(ORDERS)})")
-        for e in self.entries:
-            if e.kind == GCN_CONV:
+        for i, e in enumerate(self.entries):
+            if e.kind == SAGE_CONV and order == TRANSFORM_FIRST and e.module.reduce != "mean":
+                raise ValueError(f"layer {i} is a max SAGEConv, which cannot run transform-first (max does not "
+                                 "commute with its neighbour Dense); use order 'auto' or 'aggregate-first'")
+            if e.kind in (GCN_CONV, SAGE_CONV):
                 e.module.order = order
-            elif e.kind == SAGE_CONV:
-                e.module.order = AGGREGATE_FIRST if order == TRANSFORM_FIRST and e.module.reduce != "mean" else order
         if input_scales not in INPUT_SCALE_MODES:
             raise ValueError(f"unknown input scale mode {input_scales!r} (one of {', '.join(INPUT_SCALE_MODES)})")
         # Per-column scales fold into the first layer's Dense ops; a GlobalPool first has none.
@@ -630,8 +631,8 @@ def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = N
     degree_quant: Degree-Quant protective masking during training.
     kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed,
     input_scales ("auto" | "tensor" | "column": per-column input scales, docs/qat.md), order ("auto" |
-    "aggregate-first" | "transform-first": the layer order, set on every GCNConv and SAGEConv module; a max
-    SAGEConv stays aggregate-first)."""
+    "aggregate-first" | "transform-first": the layer order, set on every GCNConv and SAGEConv module; a forced
+    transform-first on a max SAGEConv raises ValueError)."""
     if ranges is None:
         ranges = DEFAULT_RANGES
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)
