@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -63,16 +64,19 @@ WEIGHT_SCALE_RTOL = 1e-6
 MAX_WEIGHT_FLIP_FRACTION = 0.01
 
 
-def convert(model_path, data_path, out_path, bits: int):
+def convert(model_path, data_path, out_path, bits: int, input_bits: Optional[int] = None):
+    spec = str(bits) if input_bits is None else f"*={bits},input={input_bits}"
     subprocess.run([str(CONVERT), str(model_path), "--calib", str(data_path), "--calibration", "minmax", "--split", "train",
-                    "--bits", str(bits), "-o", str(out_path)], check=True, capture_output=True, text=True, timeout=60)
+                    "--bits", spec, "-o", str(out_path)], check=True, capture_output=True, text=True, timeout=60)
     return read_quantized_model(out_path)
 
 
-def python_ptq(model_path, gs, bits: int):
+def python_ptq(model_path, gs, bits: int, input_bits: Optional[int] = None):
     """What `qgnn.train --qat --qat-epochs 0` does: min-max observers combined absolutely over one float pass
-    over the train split, then qgnn.qat.quantizer."""
-    q = qat.prepare(qgnn.load(model_path).eval(), bits=bits, ranges="minmax", momentum=None)
+    over the train split, then qgnn.qat.quantizer. input_bits: named, as convert's "input=" (a bare width
+    leaves the input at 8 bits)."""
+    spec = bits if input_bits is None else {"default": bits, "input": input_bits}
+    q = qat.prepare(qgnn.load(model_path).eval(), bits=spec, ranges="minmax", momentum=None)
     calibrate(q, gs, "train")
     return q.quantized_model()
 
@@ -333,10 +337,10 @@ def test_input_range_corner_cases(tmp_path, case):
     torch.manual_seed(5)
     path = tmp_path / "corner_f32.qgnn"
     qgnn.export(qnn.GraphModel(qnn.Linear(dim, 4, relu=True), qnn.Linear(4, 2)), path, name="corner")
-    cq = convert(path, data, tmp_path / "c.qgnn", bits)
+    cq = convert(path, data, tmp_path / "c.qgnn", bits, input_bits=bits)  # the input at the case's width
     check_exact(read_model(path), cq)
     stats = new_stats()
-    compare_end_to_end(cq, python_ptq(path, read_qgd(data), bits), stats)
+    compare_end_to_end(cq, python_ptq(path, read_qgd(data), bits, input_bits=bits), stats)
     if case.startswith("tie"):
         assert cq.input_quant.scale == np.float32(1 / 16)
         assert cq.input_quant.zero_point == (-127 if bits == 8 else -7)  # half away from zero

@@ -212,15 +212,9 @@ def test_qat_forward_equals_sim_for_both_orders(bits):
         assert "layer 0 (SAGEConv) aggregation" in names
 
 
-def test_forced_transform_first_leaves_max_aggregate_first():
-    q = qat.prepare(qnn.GraphModel(qnn.SAGEConv(3, 8, relu=True), qnn.SAGEConv(8, 3, reduce="max")),
-                    order=TRANSFORM_FIRST)
-    assert [e.transform_first for e in q.entries] == [True, False]
-
-
 def test_component_bits_keep_messages_and_aggregation_at_8_bits_under_a_bare_width():
-    """A bare width (--bits 4) leaves a transform-first SAGEConv's messages and aggregation at 8 bits; the
-    "aggregation" key (or the layer) sets both; an aggregate-first one follows the width."""
+    """A bare width (--bits 4) leaves a transform-first SAGEConv's messages and aggregation at 8 bits (every
+    aggregation stays 8, and the first layer's weights); the "aggregation" key (or the layer) sets both."""
     from qgnn.qat.model import _component_bits
 
     gs = node_set()
@@ -236,13 +230,13 @@ def test_component_bits_keep_messages_and_aggregation_at_8_bits_under_a_bare_wid
 
     qm = quantized(4, TRANSFORM_FIRST)
     assert [(l.message.bits, l.aggregation.bits, l.dense.weight_bits, l.root.weight_bits) for l in qm.layers] == \
-        [(8, 8, 4, 4)] * 2
+        [(8, 8, 8, 8), (8, 8, 4, 4)]
     assert qm.layers[0].output.bits == 4 and qm.layers[1].output.bits == 8  # the logits stay 8 bits
     qm = quantized({"default": 4, "aggregation": 4}, TRANSFORM_FIRST)
     assert [(l.message.bits, l.aggregation.bits) for l in qm.layers] == [(4, 4)] * 2
     qm = quantized(4, AGGREGATE_FIRST)
-    assert [l.aggregation.bits for l in qm.layers] == [4, 4] and qm.layers[0].message is None
-    _, bits = _component_bits({"default": 4, "layers": {1: 4}}, 2, [True, True])
+    assert [l.aggregation.bits for l in qm.layers] == [8, 8] and qm.layers[0].message is None
+    _, bits = _component_bits({"default": 4, "layers": {1: 4}}, 2)
     assert [b.aggregation for b in bits] == [8, 4]
 
 
@@ -282,7 +276,8 @@ def test_qat_cli_writes_transform_first_sage(tmp_path, capsys, cora_like_path): 
                "1", "--bits", "4", "--float-out", flt, "-o", out)
     qm = read_quantized_model(out)
     assert qm.version == 6 and [l.order for l in qm.layers] == [TRANSFORM_FIRST, TRANSFORM_FIRST]
-    assert qm.layers[0].dense.weight.shape == (16, 1433) and qm.layers[0].dense.weight_bits == 4
+    assert qm.layers[0].dense.weight.shape == (16, 1433) and qm.layers[0].dense.weight_bits == 8  # first layer
+    assert qm.layers[1].dense.weight_bits == 4
     assert [(l.message.bits, l.aggregation.bits) for l in qm.layers] == [(8, 8), (8, 8)]
     assert s["quantized_acc"]["test"] == round(sim.evaluate(qm, cora_like(), "test", 1).accuracy, 6)
     f = read_model(flt)

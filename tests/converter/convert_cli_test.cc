@@ -255,7 +255,8 @@ TEST_F(ConvertCli, CollapsedModelIsRefusedAndPerColumnScalesAvoidIt) {
 
 TEST_F(ConvertCli, MixedSpecGivesExactlyTheRequestedBits) {
   // all_kinds: gcn, sage, sage, gin, pool, linear (two layers named "sage": addressed by index).
-  const std::string spec = "*=4,gcn.agg=8,#1.w=8,#2=8,gin.out=8,input=8";
+  // Under "*" the aggregations and the first layer's weights would stay 8: "*.agg=4" and "gcn.w=4" name them.
+  const std::string spec = "*=4,*.agg=4,gcn.agg=8,gcn.w=4,#1.w=8,#2=8,gin.out=8,input=8";
   const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --split all --bits '" +
                           spec + "' -o " + path("mixed.qgnn"));
   ASSERT_EQ(r.status, 0) << r.err;

@@ -153,16 +153,16 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
 # Bits
 # ---------------------------------------------------------------------------------------------------
 
-def _component_bits(spec: BitsSpec, num_layers: int,
-                    transform_first: Optional[List[bool]] = None) -> Tuple[int, List[ComponentBits]]:
+def _component_bits(spec: BitsSpec, num_layers: int) -> Tuple[int, List[ComponentBits]]:
     """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "output": 8, "layers": {i: {...} or int}}.
 
-    As qgnn-convert's SPEC: a transform-first layer's messages (its "aggregation" component; a SAGEConv's
-    messages and their aggregation, both set by it) stay 8 bits unless "aggregation" (or the layer itself) names
-    their bits; a bare width or "default" leaves them at 8."""
-    tf = transform_first or [False] * num_layers
+    As qgnn-convert's SPEC (docs/converter.md "Bits"): a bare width or "default" sets weights and outputs only;
+    unless named, the aggregations ("aggregation" or the layer names them; they include a transform-first
+    layer's messages, and a transform-first SAGEConv's messages and their mean alike), the first layer's
+    weights ("weights" or the layer) and the input ("input") stay 8 bits. QAT models are chains, so the first
+    layer is the one that reads the model input."""
     if isinstance(spec, int):
-        return spec, [ComponentBits(spec, 8 if tf[i] else spec, spec) for i in range(num_layers)]
+        spec = {"default": spec}
     default = int(spec.get("default", 8))
     base = {k: int(spec.get(k, default)) for k in ("weights", "aggregation", "output")}
     out = []
@@ -170,14 +170,16 @@ def _component_bits(spec: BitsSpec, num_layers: int,
         o = spec.get("layers", {}).get(i, {})
         o = {k: o for k in base} if isinstance(o, int) else o
         layer_base = dict(base)
-        if tf[i] and "aggregation" not in spec:
+        if "aggregation" not in spec:
             layer_base["aggregation"] = 8
+        if i == 0 and "weights" not in spec:
+            layer_base["weights"] = 8
         out.append(ComponentBits(**{k: int(o.get(k, layer_base[k])) for k in base}))
-    for cb in out:
-        for b in (cb.weights, cb.aggregation, cb.output):
-            if b not in (4, 8):
-                raise ValueError("bits must be 4 or 8")
-    return int(spec.get("input", default)), out
+    input_bits = int(spec.get("input", 8))
+    for b in [input_bits] + [b for cb in out for b in (cb.weights, cb.aggregation, cb.output)]:
+        if b not in (4, 8):
+            raise ValueError("bits must be 4 or 8")
+    return input_bits, out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -222,7 +224,7 @@ class QATModel(torch.nn.Module):
         self.input_scales_mode = input_scales
         self.name = name
         n = len(self.entries)
-        self.input_bits, self.layer_bits = _component_bits(bits, n, [e.transform_first for e in self.entries])
+        self.input_bits, self.layer_bits = _component_bits(bits, n)
         self.int8_logits = int8_logits
         self.degree_quant = degree_quant
         min_bits = min([self.input_bits] + [min(b.weights, b.aggregation, b.output) for b in self.layer_bits])

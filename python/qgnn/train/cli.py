@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="Degree-Quant protective masking in training (the range estimator stays --ranges)")
     g.add_argument("--qat-epochs", type=int,
                    help="QAT fine-tuning epochs (default 15 graph / 20 node classification; 0 = PTQ)")
-    g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.002)")
+    g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.0005)")
     g.add_argument("--init", metavar="FLOAT.qgnn",
                    help="start QAT from this float model instead of training one (its architecture is used)")
     g.add_argument("--float-out", metavar="FLOAT.qgnn",
