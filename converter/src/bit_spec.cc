@@ -112,8 +112,8 @@ int& component_ref(ComponentBits& b, Component c) {
 
 // The components "*" (and a bare width) leave at 8 bits, besides the input (docs/converter.md, "Bits"): every
 // aggregation (a transform-first layer's messages included) — a sum or mean of 4-bit values is where 4 bits
-// lose the most — and the weights of every layer that reads the model input, which sees the raw features (their
-// per-column scales fold into those weights).
+// lose the most — and the weights of every layer that reads the model input, which sees the raw features
+// (their per-column scales fold into those weights).
 bool star_keeps_8_bits(const ModelDesc& model, size_t index, Component c) {
   if (c == kAggregation) return true;
   if (c == kWeights) return input_of(model, index) == kModelInput;

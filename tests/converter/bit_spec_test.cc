@@ -29,8 +29,8 @@ void expect_bits(const ComponentBits& b, int w, int agg, int out) {
   EXPECT_EQ(b.output, out);
 }
 
-// A bare width sets weights and outputs; the input, the aggregations, the first layer's weights and the logits
-// stay 8 bits (docs/converter.md, "Bits").
+// A bare width sets weights and outputs; the input, the aggregations, the first layer's weights and the
+// logits stay 8 bits (docs/converter.md, "Bits").
 TEST(BitSpec, BareBitsSetWeightsAndOutputsButNotTheFirstWeightsAndTheLogits) {
   const ModelDesc m = named_model();
   const Result<QuantizerConfig> c = parse_bit_spec("4", m);

@@ -360,13 +360,14 @@ TEST_F(ConvertCli, StoredQatRangesAreUsedUnlessACalibrationMethodIsGiven) {
   EXPECT_NE(parse_model(read_file(path("c.qgnn")).value).value.input_quant.scale, s.input_quant.scale);
 }
 
-// --order: auto keeps the widening GCN (5 -> 7) aggregate-first, transform-first forces it (format version 5),
-// an unknown order is a usage error, and stored QAT ranges (learned aggregate-first) cannot be forced into the
-// other order without recalibrating.
+// --order: auto keeps the widening GCN (5 -> 7) aggregate-first, transform-first forces it (format version
+// 5), an unknown order is a usage error, and stored QAT ranges (learned aggregate-first) cannot be forced
+// into the other order without recalibrating.
 TEST_F(ConvertCli, OrderOfGcnLayers) {
   ASSERT_EQ(float_model_.layers[0].kind, LayerKind::kGcnConv);
   ASSERT_GT(float_model_.layers[0].dense.out_features, float_model_.layers[0].dense.in_features);
-  const CliResult automatic = run(path("float.qgnn") + " --calib " + path("data.qgd") + " -o " + path("a.qgnn"));
+  const CliResult automatic =
+      run(path("float.qgnn") + " --calib " + path("data.qgd") + " -o " + path("a.qgnn"));
   ASSERT_EQ(automatic.status, 0) << automatic.err;
   EXPECT_NE(automatic.err.find("aggregate-first, aggregates 5 columns"), std::string::npos) << automatic.err;
   const ModelDesc a = parse_model(read_file(path("a.qgnn")).value).value;
@@ -390,7 +391,8 @@ TEST_F(ConvertCli, OrderOfGcnLayers) {
   EXPECT_EQ(t.version, kTransformFirstFormatVersion);
   EXPECT_TRUE(check_model(t).ok());
 
-  for (const char* spec : {"sideways", "GINConv=transform-first", "SAGEConv=up", "GCNConv=auto,GCNConv=auto"}) {
+  for (const char* spec :
+       {"sideways", "GINConv=transform-first", "SAGEConv=up", "GCNConv=auto,GCNConv=auto"}) {
     const CliResult bad = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --order " + spec +
                               " -o " + path("b.qgnn"));
     EXPECT_GE(bad.status, 2) << spec;
@@ -410,8 +412,9 @@ TEST_F(ConvertCli, OrderOfGcnLayers) {
   EXPECT_EQ(refused.status, 1);
   EXPECT_NE(refused.err.find("stored ranges were learned aggregate-first"), std::string::npos) << refused.err;
   EXPECT_FALSE(exists("r.qgnn"));
-  const CliResult recalibrated = run(path("qat.qgnn") + " --calib " + path("data.qgd") +
-                                     " --calibration pauta --order GCNConv=transform-first -o " + path("r.qgnn"));
+  const CliResult recalibrated =
+      run(path("qat.qgnn") + " --calib " + path("data.qgd") +
+          " --calibration pauta --order GCNConv=transform-first -o " + path("r.qgnn"));
   ASSERT_EQ(recalibrated.status, 0) << recalibrated.err;
   EXPECT_EQ(parse_model(read_file(path("r.qgnn")).value).value.layers[0].order, LayerOrder::kTransformFirst);
 }
