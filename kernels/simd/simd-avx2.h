@@ -266,6 +266,14 @@ struct Avx2 {
     return _mm256_add_epi32(acc,
                             _mm256_madd_epi16(word, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
   }
+  /// Per lane, the term of a non-zero in column k with factor d (|d| <= 255): the int16-element offset
+  /// (k / 2) * stride of its column pair's weights and the word holding d in k's half of the pair (the other
+  /// half 0), so the pair's multiply adds d * w_k alone.
+  static void sparse_terms(I32 k, I32 d, I32 stride, I32* offset, I32* word) {
+    *offset = _mm256_mullo_epi32(_mm256_srli_epi32(k, 1), stride);
+    *word = _mm256_sllv_epi32(_mm256_and_si256(d, _mm256_set1_epi32(0xFFFF)),
+                              _mm256_slli_epi32(_mm256_and_si256(k, _mm256_set1_epi32(1)), 4));
+  }
   static int32_t hsum(Acc acc) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));

@@ -360,6 +360,14 @@ struct Avx512 {
   static I32 sparse_mac(I32 acc, SWord word, const int16_t* w) {
     return _mm512_dpwssd_epi32(acc, word, _mm512_loadu_si512(w));
   }
+  /// Per lane, the term of a non-zero in column k with factor d (|d| <= 255): the int16-element offset
+  /// (k / 2) * stride of its column pair's weights and the word holding d in k's half of the pair (the other
+  /// half 0), so the pair's multiply adds d * w_k alone.
+  static void sparse_terms(I32 k, I32 d, I32 stride, I32* offset, I32* word) {
+    *offset = _mm512_mullo_epi32(_mm512_srli_epi32(k, 1), stride);
+    *word = _mm512_sllv_epi32(_mm512_and_si512(d, _mm512_set1_epi32(0xFFFF)),
+                              _mm512_slli_epi32(_mm512_and_si512(k, _mm512_set1_epi32(1)), 4));
+  }
 
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }

@@ -183,6 +183,12 @@ struct Neon {
   static SWord sparse_word(int32_t d) { return vdup_n_s16(static_cast<int16_t>(d)); }
   /// acc + w[c] * d per channel lane c: one smlal, exact in int32.
   static I32 sparse_mac(I32 acc, SWord d, const int16_t* w) { return vmlal_s16(acc, vld1_s16(w), d); }
+  /// Per lane, the term of a non-zero in column k with factor d: the int16-element offset k * stride of its
+  /// weights, and d itself (sparse_word's argument).
+  static void sparse_terms(I32 k, I32 d, I32 stride, I32* offset, I32* word) {
+    *offset = vmulq_s32(k, stride);
+    *word = d;
+  }
 
   // ---- GEMM: 16 int8 per step; int8 x int8 products are exact in int16 (|p| <= 2^14) ------------------
   using X = int8x16_t;
