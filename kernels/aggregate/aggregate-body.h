@@ -24,8 +24,8 @@
 // overflow (docs/quantization.md, "Accumulator widths"). Its fused ReLU only raises the clamp's lower bound
 // (RowRequant's lo) to max(qmin, zo): no work at all. Without a bias the tile loop is the same code as
 // before the bias existed (SpmmTwin's kBias).
-// The tile shape (vectors used, half a vector for int8 rows of at most kLanes / 2) is chosen once per call
-// (aggregate_rows), never per row.
+// For int8 rows the tile shape (vectors used, half a vector for rows of at most kLanes / 2) is chosen once
+// per call (aggregate_rows), never per row; int4 rows choose theirs per row (measured: see aggregate_rows).
 // (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
 // there is none.)
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
@@ -493,7 +493,7 @@ class SpmmTwin {
         acc[2 * h + 1] = V::add(acc[2 * h + 1], odd);
       }
     } else {
-      for (int v = 0; v < kVecs && v * kL < n; ++v) {
+      for (int v = 0; v < kUsed && v * kL < n; ++v) {
         acc[v] = V::add(acc[v], V::load_i32_partial(bias + v * kL, n - v * kL < kL ? n - v * kL : kL));
       }
     }
@@ -558,27 +558,33 @@ class SpmmTwin {
   const int32_t* bias_;
 };
 
-/// The row loop of one tile shape (SpmmTwin::reduce_tiles / gcn_tiles<kUsed, kHalf>), chosen once per call by
-/// aggregate_rows: choosing it per row (SpmmTwin::reduce / gcn) measured up to 2x the time of a Cora-sized
-/// int8 aggregation at 7 or 16 columns, the compiler no longer inlining the row's work into the loop.
+/// The row loop of int8 rows of one tile shape (SpmmTwin::reduce_tiles / gcn_tiles<kUsed, kHalf>), chosen
+/// once per call by aggregate_rows: choosing it per row (SpmmTwin::reduce / gcn) measured up to 2x the time
+/// of a Cora-sized int8 aggregation at 7 or 16 columns, the compiler no longer inlining the row's work into
+/// the loop. Each mode has its own loop for the same reason: one loop over all modes (a mode test per row)
+/// measured AVX2 int8 GCN at 16 columns 45 -> 65 us (Cora-sized, BM_Aggregate).
 template <int kUsed, bool kHalf, class V, class Twin>
 void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Rescale rq, int32_t self_weight,
                       const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin,
                       int32_t row_end) {
-  for (int32_t node = row_begin; node < row_end; ++node) {
+  const auto neighbours = [&graph](int32_t node) {
     const int32_t first = graph.row_ptr[node];
-    const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
-    if (mode == AggregateMode::kGcn) {
-      // aggregate_rows never picks a narrow int4 shape for kGcn (int4 GCN tiles use every vector).
-      if constexpr (!Twin::kPairs || kUsed == Twin::kVecs) {
-        twin.template gcn_tiles<kUsed, kHalf>(src, node, norm_q15, fixed, node);
-      }
-    } else if (mode == AggregateMode::kMean) {
-      // The only mode whose rescale varies by row (with the count).
+    return SourceRows{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
+  };
+  if (mode == AggregateMode::kGcn) {
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      twin.template gcn_tiles<kUsed, kHalf>(neighbours(node), node, norm_q15, fixed, node);
+    }
+  } else if (mode == AggregateMode::kMean) {
+    // The only mode whose rescale varies by row (with the count).
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      const SourceRows src = neighbours(node);
       twin.template reduce_tiles<kUsed, kHalf>(
           mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
-    } else {
-      twin.template reduce_tiles<kUsed, kHalf>(mode, src, node, self_weight, fixed, node);
+    }
+  } else {
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      twin.template reduce_tiles<kUsed, kHalf>(mode, neighbours(node), node, self_weight, fixed, node);
     }
   }
 }
@@ -588,26 +594,35 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
                     int32_t self_weight_q16, const int32_t* norm_q15, const int32_t* bias, bool relu,
                     QActivation out, int32_t row_begin, int32_t row_end) {
   using Twin = SpmmTwin<V, kInBits, kOutBits, kBias>;
-  constexpr int kL = V::kLanes, kVecs = Twin::kVecs;
+  constexpr int kL = V::kLanes;
   Twin twin(in.data, in.zero_point, cols, out.data, out.zero_point, bias, relu);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
   // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
   const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
-  const auto run = [&](auto used, auto half) {
-    aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
-                                                                      norm_q15, fixed, row_begin, row_end);
-  };
-  using std::integral_constant;
-  using Half = integral_constant<bool, true>;
-  using Full = integral_constant<bool, false>;
   if constexpr (kInBits == 4) {
-    // int4 GCN tiles use every vector; the other modes' pair-order tiles of <= 2 * kLanes elements fill 2.
-    if (mode != AggregateMode::kGcn && cols <= 2 * kL) {
-      run(integral_constant<int, 2>{}, Full{});
-    } else {
-      run(integral_constant<int, kVecs>{}, Full{});
+    // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
+    // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
+    // inlining differently, and the int4 shapes (two, by mode) gain nothing from a choice per call.
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      const int32_t first = graph.row_ptr[node];
+      const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
+      if (mode == AggregateMode::kGcn) {
+        twin.gcn(src, node, norm_q15, fixed, node);
+      } else if (mode == AggregateMode::kMean) {
+        twin.reduce(mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
+                    node);
+      } else {
+        twin.reduce(mode, src, node, self_weight, fixed, node);
+      }
     }
   } else {
+    const auto run = [&](auto used, auto half) {
+      aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
+                                                                        norm_q15, fixed, row_begin, row_end);
+    };
+    using std::integral_constant;
+    using Half = integral_constant<bool, true>;
+    using Full = integral_constant<bool, false>;
     // Narrow int8 rows (a transform-first layer's messages: Cora's 16 and 7 columns) fill one or two
     // vectors, or half of one: a fixed count, so no per-neighbour tests of empty vectors, and rows of at most
     // kLanes / 2 requantize one int64 vector instead of two.
@@ -618,7 +633,7 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
     } else if (cols <= 2 * kL) {
       run(integral_constant<int, 2>{}, Full{});
     } else {
-      run(integral_constant<int, kVecs>{}, Full{});
+      run(integral_constant<int, Twin::kVecs>{}, Full{});
     }
   }
 }
