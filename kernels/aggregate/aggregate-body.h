@@ -253,8 +253,8 @@ class SpmmTwin {
 
  private:
   /// wide = sum over the self row and the neighbours of (x_j - zx) * norm_j, the self-loop term first; the
-  /// int32 block is flushed to int64 every kGcnBlock rows. Vectors [kUsed, kVecs) are neither read nor written
-  /// (nor wide[1] with kHalf).
+  /// int32 block is flushed to int64 every kGcnBlock rows. Vectors [kUsed, kVecs) are neither read nor
+  /// written (nor wide[1] with kHalf).
   template <int kUsed, bool kHalf = false>
   void gcn_sums(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
                 typename V::I64* wide) const {

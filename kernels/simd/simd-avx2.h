@@ -199,6 +199,18 @@ struct Avx2 {
     return _mm256_maskload_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
   }
   static bool any_nan(F32 v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  // ---- FP32 aggregation (f32-aggregate-body.h): IEEE operations, lane by lane -------------------------
+  static F32 add_f32(F32 a, F32 b) { return _mm256_add_ps(a, b); }
+  static F32 mul_f32(F32 a, F32 b) { return _mm256_mul_ps(a, b); }
+  static F32 div_f32(F32 a, F32 b) { return _mm256_div_ps(a, b); }
+  /// a > b ? a : b per lane (b when either is NaN, or for two zeros): vmaxps's own definition.
+  static F32 select_gt_f32(F32 a, F32 b) { return _mm256_max_ps(a, b); }
+  /// Writes the first n (<= kLanes) lanes only.
+  static void store_f32(float* p, F32 v, int n) {
+    if (n == kLanes) return _mm256_storeu_ps(p, v);
+    alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    _mm256_maskstore_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)), v);
+  }
   /// No several-rows-per-vector int4 quantization (quantize-body.h): 8 lanes hold one short row anyway.
   static constexpr bool kRowsPerVector = false;
   /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).

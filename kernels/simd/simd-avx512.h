@@ -300,6 +300,16 @@ struct Avx512 {
                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
   }
   static bool any_nan(F32 v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  // ---- FP32 aggregation (f32-aggregate-body.h): IEEE operations, lane by lane -------------------------
+  static F32 add_f32(F32 a, F32 b) { return _mm512_add_ps(a, b); }
+  static F32 mul_f32(F32 a, F32 b) { return _mm512_mul_ps(a, b); }
+  static F32 div_f32(F32 a, F32 b) { return _mm512_div_ps(a, b); }
+  /// a > b ? a : b per lane (b when either is NaN, or for two zeros): vmaxps's own definition.
+  static F32 select_gt_f32(F32 a, F32 b) { return _mm512_max_ps(a, b); }
+  /// Writes the first n (<= kLanes) lanes only.
+  static void store_f32(float* p, F32 v, int n) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1u), v);
+  }
   /// Several short int4 rows per vector (quantize-body.h, quantize_rows_s4_packed): the floats of
   /// consecutive rows of `cols` (<= 8) elements, contiguous in v, moved so row r starts at lane r * pitch
   /// (pitch = cols rounded up to even), lanes outside `mask` zeroed. Odd widths take one lane permute

@@ -154,11 +154,27 @@ struct Neon {
   /// n (<= kLanes) floats, the other lanes 0; reads only n.
   static F32 load_f32(const float* p, int n) {
     if (n == kLanes) return vld1q_f32(p);
-    float buffer[kLanes] = {};
-    std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(float));
-    return vld1q_f32(buffer);
+    // Lane loads, not a variable-length memcpy (a library call per neighbour row in the FP32 aggregation).
+    float32x4_t v = vdupq_n_f32(0.0f);
+    if (n > 0) v = vld1q_lane_f32(p, v, 0);
+    if (n > 1) v = vld1q_lane_f32(p + 1, v, 1);
+    if (n > 2) v = vld1q_lane_f32(p + 2, v, 2);
+    return v;
   }
   static bool any_nan(F32 v) { return vminvq_u32(vceqq_f32(v, v)) == 0; }
+  // ---- FP32 aggregation (f32-aggregate-body.h): IEEE operations, lane by lane -------------------------
+  static F32 add_f32(F32 a, F32 b) { return vaddq_f32(a, b); }
+  static F32 mul_f32(F32 a, F32 b) { return vmulq_f32(a, b); }
+  static F32 div_f32(F32 a, F32 b) { return vdivq_f32(a, b); }
+  /// a > b ? a : b per lane (b when either is NaN, or for two zeros), as x86's vmaxps; fmax differs there.
+  static F32 select_gt_f32(F32 a, F32 b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+  /// Writes the first n (<= kLanes) lanes only.
+  static void store_f32(float* p, F32 v, int n) {
+    if (n == kLanes) return vst1q_f32(p, v);
+    vst1q_lane_f32(p, v, 0);
+    if (n > 1) vst1q_lane_f32(p + 1, v, 1);
+    if (n > 2) vst1q_lane_f32(p + 2, v, 2);
+  }
   /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes, the steps of the x86 traits (proof in
   /// quantize-body.h): an IEEE division, fcvtzs truncates exactly (|v| <= 1e6), frac = v - t is exact.
   static I32 round_quotient(F32 x, F32 scale) {
