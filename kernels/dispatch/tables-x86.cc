@@ -41,6 +41,7 @@ namespace {
     table.sparse_dense = sparse_dense_##gemm;                                                             \
     table.sparse_dense_packed_bytes = sparse_dense_packed_bytes_##isa;                                    \
     table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
+    table.aggregate_f32 = aggregate_f32_##isa;                                                            \
     return table;                                                                                         \
   }
 
