@@ -319,9 +319,10 @@ qgnn_status qgnn_interpreter_set_profiler(qgnn_interpreter* interpreter, qgnn_pr
 /// caller computes a permutation once per graph (qgnn_graph_reorder), applies it to the graph and its
 /// features (qgnn_graph_permute, qgnn_sparse_features_permute), runs the model on the permuted graph and
 /// brings per-node outputs back to the original order (qgnn_rows_unpermute). Integer models give the same
-/// bytes per original node; so do float node-classification models, because each permuted row lists its
-/// neighbours in the original row's order (the float sums see the same operands in the same order); float
-/// SUM / MEAN pooling adds a graph's nodes in the new order and may differ in the last bits.
+/// bytes per original node; so do float node-classification models on the reference FP32 backend, because
+/// each permuted row lists its neighbours in the original row's order (the float sums see the same operands
+/// in the same order). XNNPACK's GEMM may round a row differently at another place in its tiles, and float
+/// SUM / MEAN pooling adds a graph's nodes in the new order: those agree within the float rounding bound.
 ///
 /// A permutation `perm` has num_nodes entries: perm[i] is the new index of original node i. It maps each
 /// graph of a batch onto its own node range (graph_ptr is unchanged), so per-graph outputs keep their order.

@@ -73,7 +73,9 @@ void ExpectNotIdentity(const std::vector<int32_t>& perm) {
 
 // Runs `maker`'s model on `graph` and on its reorderings; per-node (or per-graph) outputs must be identical
 // bytes, for 1 and 3 threads.
-void ExpectSameOutputs(const ModelMaker& maker, const Graph& graph, const char* fp32 = nullptr) {
+// `float_tolerance` > 0: float logits need only agree within it (relative), for XNNPACK (below).
+void ExpectSameOutputs(const ModelMaker& maker, const Graph& graph, const char* fp32 = nullptr,
+                       double float_tolerance = 0) {
   const std::vector<uint8_t> bytes = maker.Bytes();
   const bool node_task = const_cast<ModelMaker&>(maker).desc().task == Task::kNodeClassification;
   const RunResult base = RunModel(bytes, graph, 1, fp32);
@@ -99,8 +101,15 @@ void ExpectSameOutputs(const ModelMaker& maker, const Graph& graph, const char* 
       }
       EXPECT_EQ(q, base.logits_q) << threads << " thread(s)";
       ASSERT_EQ(f.size(), base.logits_f32.size());
-      EXPECT_EQ(0, std::memcmp(f.data(), base.logits_f32.data(), f.size() * sizeof(float)))
-          << threads << " thread(s)";
+      if (float_tolerance > 0) {
+        for (size_t k = 0; k < f.size(); ++k) {
+          EXPECT_NEAR(f[k], base.logits_f32[k], float_tolerance * (1.0 + std::fabs(base.logits_f32[k])))
+              << "logit " << k;
+        }
+      } else {
+        EXPECT_EQ(0, std::memcmp(f.data(), base.logits_f32.data(), f.size() * sizeof(float)))
+            << threads << " thread(s)";
+      }
     }
   }
 }
@@ -228,8 +237,11 @@ TEST(ReorderOutputs, QuantizedSparseFeatures) {
 }
 
 // Float node classification: each permuted row adds the same neighbours in the same order, and every other
-// float operation is per row, so the logits are identical bytes on the reference kernels and on XNNPACK.
-TEST(ReorderOutputs, FloatNodeClassificationIdentical) {
+// float operation of the reference FP32 backend is per row in a fixed order, so the logits are identical
+// bytes. XNNPACK's GEMM may round a row differently at another place in its row tiles (Cora's float GCN
+// changes its outputs hash under --reorder with XNNPACK, not with QGNN_FP32=reference): within the float
+// bound there.
+TEST(ReorderOutputs, FloatNodeClassification) {
   ModelMaker m(false, Task::kNodeClassification, 6, 130);
   m.Gcn(8, true)
       .Gcn(8, true, {}, true)
@@ -238,7 +250,7 @@ TEST(ReorderOutputs, FloatNodeClassificationIdentical) {
       .Gin({8, 6}, 0.3f, true)
       .Linear(4, false);
   ExpectSameOutputs(m, NodeGraph(8, 120, 6), "reference");
-  ExpectSameOutputs(m, NodeGraph(9, 120, 6));  // the default backend (XNNPACK where available)
+  ExpectSameOutputs(m, NodeGraph(9, 120, 6), nullptr, 1e-5);  // the default backend (XNNPACK where available)
 }
 
 // Float graph classification: MAX pooling and the per-node layers are order-free, but SUM / MEAN pooling
