@@ -34,7 +34,12 @@ const KernelTable kReferenceTable = {Isa::kReference,
                                      &sparse_dense,
 #endif
                                      &dense_packed_bytes_none,
-                                     &sparse_dense_pack_none};
+                                     &sparse_dense_pack_none,
+#if defined(QGNN_NO_SPARSE_FEATURES)
+                                     nullptr};
+#else
+                                     &sparse_dense_f32};
+#endif
 
 struct IsaName {
   Isa isa;

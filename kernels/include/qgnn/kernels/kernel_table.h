@@ -74,6 +74,11 @@ struct KernelTable {
                        int32_t row_begin, int32_t row_end);
   size_t (*sparse_dense_packed_bytes)(int32_t in_cols, int32_t out_cols, int weight_bits);
   void (*sparse_dense_pack)(QWeights weights, int32_t in_cols, int32_t out_cols, void* packed);
+  /// The float path's sparse_dense_f32 (reference.h; its operand from sparse_dense_f32_pack, one layout for
+  /// every ISA). Null where sparse_dense is.
+  void (*sparse_dense_f32)(SparseRows in, int32_t in_cols, const float* weights, const void* packed,
+                           const float* bias, bool relu, float* out, int32_t out_cols, int32_t row_begin,
+                           int32_t row_end);
 };
 
 /// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):
