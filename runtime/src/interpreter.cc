@@ -48,6 +48,7 @@ EvalContext MakeEvalContext(const qgnn_interpreter& in) {
   ctx.sparse_packed_weights = in.sparse_packed;
   ctx.input_column_scales = m.input_column_scales;
   ctx.input_scratch = m.input_scratch;
+  ctx.input_probe = in.input_probe;
   ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
   ctx.graph_ptr = g.graph_ptr;
   ctx.num_nodes = static_cast<int32_t>(g.num_nodes);
@@ -293,6 +294,15 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
     delete in;
     return reporter.Report(st, "out of memory for the packed weights table");
   }
+
+#if !defined(QGNN_EMBEDDED)  // no environment on bare metal: the probe decides by density
+  // Tests and benchmarks force one path of the density probe; an unknown value is an error, never ignored.
+  const char* probe = std::getenv("QGNN_INPUT_PROBE");
+  if (!ParseInputProbe(probe, &in->input_probe)) {
+    delete in;
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "QGNN_INPUT_PROBE=%s: expected auto, dense or sparse", probe);
+  }
+#endif
 
   uint32_t threads = opts.num_threads;
   in->spin_workers = opts.spin_workers != 0;

@@ -49,7 +49,8 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
     m->input_tensor = kExternalTensor;
   } else if (InputStreamable(*m)) {
     m->input_tensor = kStreamedInput;
-    m->input_scratch = plan.Add(RowKind::kOne, input_row * static_cast<uint32_t>(kStreamRows * kStreamSlots));
+    const size_t slot = StreamSlotBytes(kStreamRows, static_cast<int32_t>(m->input_dim), input_row, !m->input_int8);
+    m->input_scratch = plan.Add(RowKind::kOne, static_cast<uint32_t>(slot * kStreamSlots));
     plan.SetStreamedInputScratch(m->input_scratch);
   } else {
     m->input_tensor = plan.Add(RowKind::kNodes, input_row);
