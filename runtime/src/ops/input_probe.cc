@@ -3,11 +3,45 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#endif
+
 namespace qgnn {
 namespace runtime {
 namespace {
 
-int32_t Headroom(int32_t cols) { return cols < kGatherBlock ? cols : kGatherBlock; }
+// Bit j set when x[j] is neither 0.0 nor -0.0 (a NaN counts as non-zero; the runtime rejects it first).
+uint32_t NonZeroMaskTail(const float* x, int32_t n) {
+  uint32_t mask = 0;
+  for (int32_t j = 0; j < n; ++j) mask |= (x[j] != 0.0f ? 1u : 0u) << j;
+  return mask;
+}
+
+#if defined(__SSE2__)
+uint32_t NonZeroMask16(const float* x) {
+  const __m128 zero = _mm_setzero_ps();
+  uint32_t mask = 0;
+  for (int j = 0; j < kZeroGroup; j += 4) {
+    mask |= static_cast<uint32_t>(_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(x + j), zero))) << j;
+  }
+  return mask;
+}
+#elif defined(__ARM_NEON)
+uint32_t NonZeroMask16(const float* x) {
+  // A quick all-zero test first (the common case), then the bits.
+  uint32x4_t any = vdupq_n_u32(0);
+  for (int j = 0; j < kZeroGroup; j += 4) any = vorrq_u32(any, vtstq_u32(vreinterpretq_u32_f32(vld1q_f32(x + j)), vdupq_n_u32(0x7FFFFFFFu)));
+  if (vmaxvq_u32(any) == 0) return 0;
+  return NonZeroMaskTail(x, kZeroGroup);
+}
+#else
+uint32_t NonZeroMask16(const float* x) { return NonZeroMaskTail(x, kZeroGroup); }
+#endif
+
+int32_t Headroom(int32_t cols) { return cols < kZeroGroup ? cols : kZeroGroup; }
 
 }  // namespace
 
@@ -53,7 +87,7 @@ bool GatherSparseTile(const float* in, int32_t cols, int32_t rows, int64_t max_n
   const size_t head = (static_cast<size_t>(rows) + 1) * sizeof(int32_t);
   const size_t pair = sizeof(int32_t) + sizeof(float);
   if (scratch_bytes <= head + static_cast<size_t>(block) * pair) return false;
-  // col_idx and values after row_ptr; the headroom of one block lets a block's stores run unchecked.
+  // col_idx and values after row_ptr; one group of headroom lets a group's stores run unchecked.
   const int64_t capacity = static_cast<int64_t>((scratch_bytes - head) / pair);
   const int64_t stop = max_nnz < capacity - block ? max_nnz : capacity - block;
   int32_t* row_ptr = static_cast<int32_t*>(scratch);
@@ -63,14 +97,19 @@ bool GatherSparseTile(const float* in, int32_t cols, int32_t rows, int64_t max_n
   row_ptr[0] = 0;
   for (int32_t r = 0; r < rows; ++r) {
     const float* x = in + static_cast<size_t>(r) * static_cast<size_t>(cols);
-    for (int32_t k0 = 0; k0 < cols; k0 += block) {
-      if (n > stop) return false;
-      const int32_t k1 = cols - k0 < block ? cols : k0 + block;
-      for (int32_t k = k0; k < k1; ++k) {
-        const float v = x[k];
-        col_idx[n] = k;
-        values[n] = v;
-        n += v != 0.0f ? 1 : 0;
+    for (int32_t g = 0; g < cols; g += kZeroGroup) {
+      const int32_t width = cols - g < kZeroGroup ? cols - g : kZeroGroup;
+      // Bit j: element g + j is not zero. Most groups of a bag-of-words row are all zeros and cost one
+      // vector test; a scalar test or store per element measured slower than the dense GEMM on Cora.
+      uint32_t mask = width == kZeroGroup ? NonZeroMask16(x + g) : NonZeroMaskTail(x + g, width);
+      if (mask == 0) continue;
+      if (n > stop) return false;  // the headroom holds a whole group
+      while (mask != 0) {
+        const int32_t j = __builtin_ctz(mask);
+        mask &= mask - 1;
+        col_idx[n] = g + j;
+        values[n] = x[g + j];
+        ++n;
       }
     }
     if (n > stop) return false;

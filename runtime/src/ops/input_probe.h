@@ -31,15 +31,19 @@ bool ParseInputProbe(const char* text, InputProbe* out);
 /// row of a tile (see docs/runtime.md, "Dense input that is mostly zeros").
 constexpr int64_t kProbeDensityDivisor = 32;
 
-/// Columns between two capacity checks of the gather, which writes every element's slot branch-free (a
-/// data-dependent branch per element would be mispredicted on every irregular row) and so needs this much
-/// headroom (or the row width, when narrower).
-constexpr int32_t kGatherBlock = 64;
+/// Columns tested for zero at once by the gather; a group holding a non-zero is gathered branch-free (every
+/// element's slot written), so the scratch keeps one group of headroom (or the row width, when narrower).
+constexpr int32_t kZeroGroup = 16;
 
 /// Bytes of one slot of the streamed-input scratch (`rows` rows of `row_bytes` quantized bytes): the
 /// quantized chunk, or for float input at least room to gather a tile of `cols`-wide rows at the auto
 /// threshold (narrow inputs, whose quantized chunk is smaller than the CSR of a sparse tile). A multiple of 8.
 size_t StreamSlotBytes(int32_t rows, int32_t cols, size_t row_bytes, bool float_input);
+
+/// After a chunk the probe rejects, this many chunks of the same share take the dense GEMM unprobed: a dense
+/// input (50 % non-zeros) paid 20-40 % for probing every chunk on the development machine, while inputs
+/// sparse throughout are probed (and gathered) chunk after chunk. Paths never change bytes, only time.
+constexpr int32_t kProbeBackoff = 7;
 
 /// A tile's gathered non-zeros: rows [0, rows) of `sparse` (row_ptr, col_idx, values in `scratch`).
 struct GatheredTile {

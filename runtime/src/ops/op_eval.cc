@@ -82,18 +82,23 @@ void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActiv
       const int32_t begin = static_cast<int32_t>(int64_t{rows} * slot / slots);
       const int32_t end = static_cast<int32_t>(int64_t{rows} * (slot + 1) / slots);
       uint8_t* chunk = scratch + static_cast<size_t>(slot) * slot_bytes;
+      int32_t skip = 0;  // chunks left before the next probe (ProbeBackoff)
       for (int32_t row = begin; row < end; row += kStreamRows) {
         const int32_t n = end - row < kStreamRows ? end - row : kStreamRows;
         const size_t first = static_cast<size_t>(row) * static_cast<size_t>(cols);
         const kernels::QActivation rows_out{
             static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_row, out.bits, out.zero_point};
         GatheredTile tile;
-        if (probe && GatherSparseTile(static_cast<const float*>(ctx.external_input) + first, cols, n,
-                                      ProbeLimit(ctx.input_probe, n, cols), chunk, slot_bytes,
-                                      &tile)) {
-          ctx.kernels->sparse_dense(tile.sparse, cols, sparse_q, sparse_weights, dense.bias_q, dense.rq,
-                                    dense.relu, rows_out, dense.out_features, 0, n);
-          continue;
+        if (probe && skip == 0) {
+          if (GatherSparseTile(static_cast<const float*>(ctx.external_input) + first, cols, n,
+                               ProbeLimit(ctx.input_probe, n, cols), chunk, slot_bytes, &tile)) {
+            ctx.kernels->sparse_dense(tile.sparse, cols, sparse_q, sparse_weights, dense.bias_q, dense.rq,
+                                      dense.relu, rows_out, dense.out_features, 0, n);
+            continue;
+          }
+          skip = ctx.input_probe == InputProbe::kAuto ? kProbeBackoff : 0;
+        } else if (skip > 0) {
+          --skip;
         }
         const kernels::QActivation quantized{chunk, q.bits, q.zero_point};
         if (ctx.input_int8) {
