@@ -37,8 +37,15 @@ constexpr int32_t kZeroGroup = 16;
 
 /// Bytes of one slot of the streamed-input scratch (`rows` rows of `row_bytes` quantized bytes): the
 /// quantized chunk, or for float input at least room to gather a tile of `cols`-wide rows at the auto
-/// threshold (narrow inputs, whose quantized chunk is smaller than the CSR of a sparse tile). A multiple of 8.
+/// threshold (narrow inputs, whose quantized chunk is smaller than the CSR of a sparse tile). A multiple
+/// of 8.
 size_t StreamSlotBytes(int32_t rows, int32_t cols, size_t row_bytes, bool float_input);
+
+/// Rows per block of the float path's probe (ops/float/input_dense_f32.cc): a gathered block is one
+/// sparse_dense_f32 call, a run of rejected blocks one XNNPACK call, so blocks are larger than the integer
+/// path's kStreamRows chunks, which each go through the GEMM anyway. The gather scratch (StreamSlotBytes
+/// with no quantized rows) is then ~23 KB for Cora's 1433 columns.
+constexpr int32_t kProbeRowsF32 = 64;
 
 /// After a chunk the probe rejects, this many chunks of the same share take the dense GEMM unprobed: a dense
 /// input (50 % non-zeros) paid 20-40 % for probing every chunk on the development machine, while inputs
