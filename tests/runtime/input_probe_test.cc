@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ops/input_probe.h"
+#include "qgnn/kernels/kernel_table.h"
 #include "qgnn/qgnn.h"
 #include "test_util.h"
 
@@ -37,7 +38,7 @@ struct ProbeRun {
 
 // Runs `bytes` on `graph` (dense features, or `sparse` when given) with `threads` threads.
 ProbeRun RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, const qgnn_sparse_features* sparse,
-             uint32_t threads) {
+                  uint32_t threads) {
   ProbeRun r;
   AlignedBuffer buffer(bytes);
   qgnn_error error{};
@@ -52,7 +53,8 @@ ProbeRun RunModel(const std::vector<uint8_t>& bytes, const Graph& graph, const q
   qgnn_interpreter_options_init(&options);
   options.num_threads = threads;
   qgnn_interpreter* interpreter = nullptr;
-  r.status = qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);
+  r.status =
+      qgnn_interpreter_create(model, &limits, arena.data(), arena.size(), &options, &interpreter, &error);
   if (r.status == QGNN_OK) {
     qgnn_graph view = graph.view(false);
     if (sparse != nullptr) {
@@ -128,7 +130,11 @@ TEST(InputProbe, SameBytesOnEveryPath) {
   };
   const std::vector<Shape> shapes = {
       {"gcn_tf", [](ModelMaker& m) { m.Gcn(16, true, {}, true).Gcn(5, false, {}, true); }, 8, false, 5},
-      {"gcn_tf_int4", [](ModelMaker& m) { m.Gcn(9, true, Bits{4, 4, 4}, true).Linear(4, false); }, 4, false, 4},
+      {"gcn_tf_int4",
+       [](ModelMaker& m) {
+         m.Gcn(9, true, Bits{4, 4, 4}, true).Linear(4, false);
+       },
+       4, false, 4},
       {"linear_columns", [](ModelMaker& m) { m.Linear(12, true).Gcn(6, true, {}, true).Linear(3, false); }, 8,
        true, 3},
   };
@@ -137,8 +143,8 @@ TEST(InputProbe, SameBytesOnEveryPath) {
     for (int32_t dim : {1, 15, 16, 17, 1433}) {
       for (uint32_t nodes : {0u, 1u, 37u}) {
         for (double density : {0.01, 0.3}) {
-          SCOPED_TRACE(std::string(s.name) + " dim " + std::to_string(dim) + " nodes " + std::to_string(nodes) +
-                       " density " + std::to_string(density));
+          SCOPED_TRACE(std::string(s.name) + " dim " + std::to_string(dim) + " nodes " +
+                       std::to_string(nodes) + " density " + std::to_string(density));
           ModelMaker m(true, Task::kNodeClassification, dim, 61);
           m.Input(s.input_bits, s.input_bits == 8 ? 3 : -1);
           s.layers(m);
@@ -193,8 +199,11 @@ TEST(InputProbe, UnknownModeIsRefused) {
   EXPECT_NE(r.message.find("QGNN_INPUT_PROBE=sometimes"), std::string::npos) << r.message;
 }
 
-// The gather itself: the CSR of exactly the non-zeros (not -0.0) in order, or false once a tile exceeds its
-// limit or the scratch.
+const kernels::KernelTable& Table() { return *kernels::kernels_for(kernels::detect_isa()); }
+
+// The gather itself (on this CPU's best table; the twins are compared with the reference kernel in
+// tests/kernels/gather_simd_test.cc): the CSR of exactly the non-zeros (not -0.0) in order, or false once a
+// tile exceeds its limit or the scratch.
 TEST(InputProbe, GatherSparseTile) {
   constexpr int32_t kCols = 300, kRows = 4;
   std::vector<float> x(kRows * kCols, 0.0f);
@@ -205,7 +214,8 @@ TEST(InputProbe, GatherSparseTile) {
   x[3 * kCols + 100] = 0.25f;
   std::vector<uint32_t> scratch(4096);
   GatheredTile tile{};
-  ASSERT_TRUE(GatherSparseTile(x.data(), kCols, kRows, 4, scratch.data(), scratch.size() * 4, &tile));
+  ASSERT_TRUE(
+      GatherSparseTile(Table(), x.data(), kCols, kRows, 4, scratch.data(), scratch.size() * 4, &tile));
   EXPECT_EQ(tile.rows, kRows);
   EXPECT_EQ(std::vector<int32_t>(tile.sparse.row_ptr, tile.sparse.row_ptr + kRows + 1),
             (std::vector<int32_t>{0, 1, 3, 3, 4}));
@@ -213,12 +223,15 @@ TEST(InputProbe, GatherSparseTile) {
             (std::vector<int32_t>{5, 0, 299, 100}));
   EXPECT_EQ(std::vector<float>(tile.sparse.values, tile.sparse.values + 4),
             (std::vector<float>{1.5f, -2.0f, 3.0f, 0.25f}));
-  EXPECT_FALSE(GatherSparseTile(x.data(), kCols, kRows, 3, scratch.data(), scratch.size() * 4, &tile));
-  EXPECT_FALSE(GatherSparseTile(x.data(), kCols, kRows, 0, scratch.data(), scratch.size() * 4, &tile));
+  EXPECT_FALSE(
+      GatherSparseTile(Table(), x.data(), kCols, kRows, 3, scratch.data(), scratch.size() * 4, &tile));
+  EXPECT_FALSE(
+      GatherSparseTile(Table(), x.data(), kCols, kRows, 0, scratch.data(), scratch.size() * 4, &tile));
   // A dense tile gives up; so does a scratch too small for one block of headroom.
   std::vector<float> full(kRows * kCols, 1.0f);
-  EXPECT_FALSE(GatherSparseTile(full.data(), kCols, kRows, 100, scratch.data(), scratch.size() * 4, &tile));
-  EXPECT_FALSE(GatherSparseTile(x.data(), kCols, kRows, 4, scratch.data(), 64, &tile));
+  EXPECT_FALSE(
+      GatherSparseTile(Table(), full.data(), kCols, kRows, 100, scratch.data(), scratch.size() * 4, &tile));
+  EXPECT_FALSE(GatherSparseTile(Table(), x.data(), kCols, kRows, 4, scratch.data(), 64, &tile));
   EXPECT_EQ(runtime::ProbeLimit(InputProbe::kDense, 8, 1433), 0);
   EXPECT_EQ(runtime::ProbeLimit(InputProbe::kSparse, 8, 1433), 8 * 1433);
   EXPECT_EQ(runtime::ProbeLimit(InputProbe::kAuto, 8, 1433), 8 * 1433 / runtime::kProbeDensityDivisor);

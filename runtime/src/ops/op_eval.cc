@@ -65,14 +65,15 @@ void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActiv
   const size_t out_row = kernels::row_bytes(static_cast<size_t>(dense.out_features), out.bits);
   uint8_t* scratch = static_cast<uint8_t*>(ctx.Data(ctx.input_scratch));
   const kernels::QWeights weights = PackedWeights(ctx, dense);
-  // The density probe (input_probe.h): float tiles that are mostly zeros go to sparse_dense over their
-  // gathered non-zeros, the same bytes as the dense GEMM of the quantized tile.
+  // The density probe (input_probe.h; int4 input only): float tiles that are mostly zeros go to sparse_dense
+  // over their gathered non-zeros, the same bytes as the dense GEMM of the quantized tile.
   kernels::QWeights sparse_weights = dense.weights;
-  sparse_weights.packed = ctx.sparse_packed_weights != nullptr ? ctx.sparse_packed_weights[dense.id] : nullptr;
+  sparse_weights.packed =
+      ctx.sparse_packed_weights != nullptr ? ctx.sparse_packed_weights[dense.id] : nullptr;
   const kernels::InputQuantization sparse_q{q.scale, ctx.input_column_scales, q.zero_point, q.bits};
-  const bool probe = !ctx.input_int8 && ctx.kernels->sparse_dense != nullptr &&
-                     ctx.input_probe != InputProbe::kDense;
-  const size_t slot_bytes = StreamSlotBytes(kStreamRows, cols, in_row, !ctx.input_int8);
+  const bool probed = ProbesQuantizedInput(ctx.input_int8, q.bits);
+  const bool probe = probed && ctx.kernels->sparse_dense != nullptr && ctx.input_probe != InputProbe::kDense;
+  const size_t slot_bytes = StreamSlotBytes(kStreamRows, cols, in_row, probed);
   const int32_t slots = static_cast<int32_t>(ctx.pool->threads()) < kStreamSlots
                             ? static_cast<int32_t>(ctx.pool->threads())
                             : kStreamSlots;
@@ -90,7 +91,7 @@ void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActiv
             static_cast<uint8_t*>(out.data) + static_cast<size_t>(row) * out_row, out.bits, out.zero_point};
         GatheredTile tile;
         if (probe && skip == 0) {
-          if (GatherSparseTile(static_cast<const float*>(ctx.external_input) + first, cols, n,
+          if (GatherSparseTile(*ctx.kernels, static_cast<const float*>(ctx.external_input) + first, cols, n,
                                ProbeLimit(ctx.input_probe, n, cols), chunk, slot_bytes, &tile)) {
             ctx.kernels->sparse_dense(tile.sparse, cols, sparse_q, sparse_weights, dense.bias_q, dense.rq,
                                       dense.relu, rows_out, dense.out_features, 0, n);

@@ -79,6 +79,10 @@ struct KernelTable {
   void (*sparse_dense_f32)(SparseRows in, int32_t in_cols, const float* weights, const void* packed,
                            const float* bias, bool relu, float* out, int32_t out_cols, int32_t row_begin,
                            int32_t row_end);
+  /// The density probe's gather of dense float rows (reference.h gather_nonzeros_f32). Null where
+  /// sparse_dense is.
+  int64_t (*gather_nonzeros_f32)(const float* in, int32_t cols, int32_t rows, int64_t max_nnz,
+                                 int32_t* row_ptr, int32_t* col_idx, float* values);
 };
 
 /// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):

@@ -152,8 +152,8 @@ struct InputQuantization {
 };
 
 /// Dense update of sparse float rows, quantized on the fly (the first layer of a model fed sparse features):
-///   acc[c] = bias[c] + sum_{e in row i} (quantize_float(values[e], s_k, zx, bits) - zx) * w[c][k], k = col_idx[e]
-///   out[c] = clamp(zo + rescale(acc[c], rq[c]), relu ? max(qmin, zo) : qmin, qmax)
+///   acc[c] = bias[c] + sum_{e in row i} (quantize_float(values[e], s_k, zx, bits) - zx) * w[c][k], k =
+///   col_idx[e] out[c] = clamp(zo + rescale(acc[c], rq[c]), relu ? max(qmin, zo) : qmin, qmax)
 /// i.e. exactly dense() on the densified rows quantized with quantize_rows(), since a zero quantizes to zx
 /// (a term of 0). Weights as dense() (`weights.packed`: sparse_dense_pack's operand of this table, or null).
 void sparse_dense(SparseRows in, int32_t in_cols, InputQuantization q, QWeights weights, const int32_t* bias,
@@ -203,7 +203,8 @@ void dense_f32(const float* in, int32_t in_cols, const float* weights, const flo
 /// `weights` [out_cols][in_cols] as dense_f32. `packed`: the operand sparse_dense_f32_pack wrote from these
 /// weights (W^T, so a non-zero's column is one contiguous row), which the SIMD twins read; the reference and
 /// a twin handed null or a foreign operand read `weights`. The twins vectorise over channels and may fuse
-/// multiply and add, so they match the reference to rounding (tests/kernels state the bound), not bit for bit.
+/// multiply and add, so they match the reference to rounding (tests/kernels state the bound), not bit for
+/// bit.
 void sparse_dense_f32(SparseRows in, int32_t in_cols, const float* weights, const void* packed,
                       const float* bias, bool relu, float* out, int32_t out_cols, int32_t row_begin,
                       int32_t row_end);
@@ -211,6 +212,17 @@ void sparse_dense_f32(SparseRows in, int32_t in_cols, const float* weights, cons
 size_t sparse_dense_f32_packed_bytes(int32_t in_cols, int32_t out_cols);
 /// Writes the operand (16-byte aligned `packed`); `weights` must stay valid and unchanged while it is used.
 void sparse_dense_f32_pack(const float* weights, int32_t in_cols, int32_t out_cols, void* packed);
+
+/// Entries past the returned count that gather_nonzeros_f32 may write (its twins store whole vectors).
+constexpr int32_t kGatherSlack = 16;
+/// The non-zeros of float rows [0, rows) of `in` (`cols` floats each) as CSR, for the runtime's density probe
+/// of dense input: row_ptr[0..rows] and, in row-major order, col_idx / values of every element other than
+/// 0.0 and -0.0 (NaN and infinities count as non-zero: they are kept, not judged). Returns the number
+/// gathered, or -1 as soon as it exceeds `max_nnz` (the arrays then hold garbage). col_idx and values need
+/// room for max_nnz + kGatherSlack entries; row_ptr for rows + 1. Twins give the same return value and the
+/// same entries [0, n) (their slack entries differ).
+int64_t gather_nonzeros_f32(const float* in, int32_t cols, int32_t rows, int64_t max_nnz, int32_t* row_ptr,
+                            int32_t* col_idx, float* values);
 
 /// Float global pooling (empty graph gives 0).
 void global_pool_f32(const int32_t* graph_ptr, AggregateMode mode, const float* in, int32_t cols, float* out,

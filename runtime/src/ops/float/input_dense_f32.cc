@@ -46,7 +46,7 @@ void RunInputDenseF32(const EvalContext& ctx, const DenseParams& dense, const fl
       continue;
     }
     GatheredTile tile;
-    if (!GatherSparseTile(in + static_cast<size_t>(row) * in_row, cols, n,
+    if (!GatherSparseTile(*ctx.kernels, in + static_cast<size_t>(row) * in_row, cols, n,
                           ProbeLimit(ctx.input_probe, n, cols), scratch, scratch_bytes, &tile)) {
       skip = ctx.input_probe == InputProbe::kAuto ? kProbeBackoff : 0;
       continue;
