@@ -176,9 +176,9 @@ QGNN_DECLARE_SPARSE_DENSE(neondot)
 
 /// sparse_dense_f32() twins (f32-sparse-dense-body.h), in the sparse_dense twins' files: the reference's
 /// sums to rounding, over the one packed W^T layout of every ISA.
-#define QGNN_DECLARE_SPARSE_DENSE_F32(suffix)                                                              \
+#define QGNN_DECLARE_SPARSE_DENSE_F32(suffix)                                                                  \
   void sparse_dense_f32_##suffix(SparseRows in, int32_t in_cols, const float* weights, const void* packed, \
-                                 const float* bias, bool relu, float* out, int32_t out_cols,               \
+                                 const float* bias, bool relu, float* out, int32_t out_cols,                \
                                  int32_t row_begin, int32_t row_end);
 QGNN_DECLARE_SPARSE_DENSE_F32(avx2)
 QGNN_DECLARE_SPARSE_DENSE_F32(avx512)

@@ -87,8 +87,8 @@ inline void store_int4(uint8_t* packed, size_t index, int32_t value) {
 }
 
 /// Quantize one float at the model input: q = clamp(zero_point + round_half_away(x / scale)). Infinities
-/// saturate; NaN gives the zero point (real 0), so the function is total (the runtime rejects NaN/Inf
-/// features before calling it, but tools and twins may pass anything).
+/// saturate; NaN gives the zero point (real 0), so the function is total (the runtime rejects NaN/Inf features
+/// before calling it, but tools and twins may pass anything).
 inline int32_t quantize_float(float x, float scale, int32_t zero_point, int bits) {
   float v = x / scale;
   if (v != v) return clamp_i64(zero_point, qmin(bits), qmax(bits));  // NaN: std::round(NaN) -> int64 is UB

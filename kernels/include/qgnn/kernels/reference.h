@@ -152,8 +152,8 @@ struct InputQuantization {
 };
 
 /// Dense update of sparse float rows, quantized on the fly (the first layer of a model fed sparse features):
-///   acc[c] = bias[c] + sum_{e in row i} (quantize_float(values[e], s_k, zx, bits) - zx) * w[c][k], k =
-///   col_idx[e] out[c] = clamp(zo + rescale(acc[c], rq[c]), relu ? max(qmin, zo) : qmin, qmax)
+///   acc[c] = bias[c] + sum_{e in row i} (quantize_float(values[e], s_k, zx, bits) - zx) * w[c][k], k = col_idx[e]
+///   out[c] = clamp(zo + rescale(acc[c], rq[c]), relu ? max(qmin, zo) : qmin, qmax)
 /// i.e. exactly dense() on the densified rows quantized with quantize_rows(), since a zero quantizes to zx
 /// (a term of 0). Weights as dense() (`weights.packed`: sparse_dense_pack's operand of this table, or null).
 void sparse_dense(SparseRows in, int32_t in_cols, InputQuantization q, QWeights weights, const int32_t* bias,
@@ -203,8 +203,7 @@ void dense_f32(const float* in, int32_t in_cols, const float* weights, const flo
 /// `weights` [out_cols][in_cols] as dense_f32. `packed`: the operand sparse_dense_f32_pack wrote from these
 /// weights (W^T, so a non-zero's column is one contiguous row), which the SIMD twins read; the reference and
 /// a twin handed null or a foreign operand read `weights`. The twins vectorise over channels and may fuse
-/// multiply and add, so they match the reference to rounding (tests/kernels state the bound), not bit for
-/// bit.
+/// multiply and add, so they match the reference to rounding (tests/kernels state the bound), not bit for bit.
 void sparse_dense_f32(SparseRows in, int32_t in_cols, const float* weights, const void* packed,
                       const float* bias, bool relu, float* out, int32_t out_cols, int32_t row_begin,
                       int32_t row_end);
