@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seed corpora for the fuzz targets: the bundled models, their skip-connection variants (Layer.inputs, format
 version 3), the INT8 MUTAG GIN with per-column input scales (InputSpec.column_scales, format version 4), the
-tiny quantized Linear-first model that accepts sparse features, and MUTAG graphs in fuzz_graph_invoke's layout,
+tiny quantized Linear-first model that accepts sparse features, a quantized transform-first SAGEConv model
+(format version 6), and MUTAG graphs in fuzz_graph_invoke's layout,
 dense and (for that model) with sparse features.
 
 Usage: make_seeds.py OUT_DIR   (writes OUT_DIR/model_load/* and OUT_DIR/graph_invoke/*)
@@ -52,6 +53,33 @@ def sparse_model_bytes() -> bytes:
               LayerRanges(output=(0.0, 2.5)), LayerRanges(output=(-3.0, 3.0))]
     q = quantize_desc(desc, (0.0, 1.0), ranges, 8, [ComponentBits() for _ in layers],
                       description="fuzz/make_seeds.py: sparse-features model for fuzz_graph_invoke")
+    return quantized_model_to_bytes(q)
+
+
+def transform_first_sage_bytes() -> bytes:
+    """A quantized MUTAG-sized model whose SAGEConv layers run transform-first (format version 6: message,
+    output_requant, the identity output step), one with root and one without; random weights, fixed ranges."""
+    from qgnn.model_file import DenseDesc, LayerDesc, ModelDesc
+    from qgnn.qat.quantizer import ComponentBits, LayerRanges, quantize_desc
+    from qgnn.quantized_model import quantized_model_to_bytes
+
+    rng = np.random.default_rng(15)
+
+    def dense(out: int, inp: int, bias: bool = True) -> DenseDesc:
+        return DenseDesc(weight=rng.uniform(-0.5, 0.5, (out, inp)).astype(np.float32),
+                         bias=rng.uniform(-0.1, 0.1, out).astype(np.float32) if bias else None)
+
+    layers = [LayerDesc("SAGEConv", name="sage_root", relu=True, reduce="mean", order="transform-first",
+                        dense=dense(5, 7), root=dense(5, 7, bias=False)),
+              LayerDesc("SAGEConv", name="sage", relu=True, reduce="mean", order="transform-first",
+                        dense=dense(4, 5)),
+              LayerDesc("GlobalPool", name="pool", reduce="sum"),
+              LayerDesc("Linear", name="out", dense=dense(2, 4))]
+    desc = ModelDesc(input_dim=7, layers=layers, name="transform_first_sage")
+    sage = LayerRanges(aggregation=(-1.5, 1.5), output=(0.0, 2.0), message=(-2.0, 2.0))
+    ranges = [sage, sage, LayerRanges(output=(0.0, 8.0)), LayerRanges(output=(-3.0, 3.0))]
+    q = quantize_desc(desc, (0.0, 1.0), ranges, 8, [ComponentBits() for _ in layers],
+                      description="fuzz/make_seeds.py: transform-first SAGEConv seed")
     return quantized_model_to_bytes(q)
 
 
@@ -113,6 +141,7 @@ def main(argv) -> int:
     m.input_column_scales = (np.float32(m.input_quant.scale) * spread).astype(np.float32)
     (out / "model_load" / "column_scales_mutag_gin_int8.qgnn").write_bytes(to_bytes(m))
     (out / "model_load" / SPARSE_MODEL.name).write_bytes(sparse_model_bytes())
+    (out / "model_load" / "transform_first_sage_int8.qgnn").write_bytes(transform_first_sage_bytes())
     gs = read_qgd(ROOT / "models" / "mutag.qgd")
     batches = [[0], [5], [23], [1, 2], [3, 4, 6]]
     for model in (0, 1):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -291,18 +292,59 @@ Result<AutoBitsResult> search(const ConvertOptions& options, const Converter& co
   return r;
 }
 
+}  // namespace
+
+Result<std::map<std::string, std::string>> parse_order_spec(const std::string& spec) {
+  using R = Result<std::map<std::string, std::string>>;
+  const auto known = [](const std::string& o) {
+    return o == "auto" || o == "aggregate-first" || o == "transform-first";
+  };
+  R r;
+  r.value["*"] = "auto";
+  if (known(spec)) {
+    r.value["*"] = spec;
+    return r;
+  }
+  size_t begin = 0;
+  while (begin <= spec.size()) {
+    const size_t end = std::min(spec.find(',', begin), spec.size());
+    const std::string item = spec.substr(begin, end - begin);
+    const size_t eq = item.find('=');
+    const std::string kind = eq == std::string::npos ? "" : item.substr(0, eq);
+    const std::string order = eq == std::string::npos ? item : item.substr(eq + 1);
+    const LayerKindTraits* traits = layer_traits_by_name(kind);
+    if (traits == nullptr || !traits->transform_first || !known(order) || r.value.count(kind) != 0) {
+      return R::failure("expected auto, aggregate-first, transform-first or KIND=ORDER[,KIND=ORDER] with KIND "
+                        "GCNConv or SAGEConv, got '" + spec + "'");
+    }
+    r.value[kind] = order;
+    begin = end + 1;
+  }
+  return r;
+}
+
+namespace {
+
 // Sets each layer's order (--order). Stored QAT ranges describe the intermediate activation of the order
 // they were learned in (aggregation or messages), so a model quantized with them keeps its order under
 // "auto" and cannot be forced into the other; ranges that are not used are dropped when an order changes.
-Result<bool> choose_order(const std::string& order, bool stored_ranges_used, ModelDesc* model,
+Result<bool> choose_order(const std::string& spec, bool stored_ranges_used, ModelDesc* model,
                           std::vector<std::string>* notes) {
   using R = Result<bool>;
-  if (order != "auto" && order != "aggregate-first" && order != "transform-first")
-    return R::failure("expected auto, aggregate-first or transform-first, got '" + order + "'");
+  const Result<std::map<std::string, std::string>> orders = parse_order_spec(spec);
+  if (!orders.ok()) return R::failure(orders.error);
   bool changed = false;
   for (size_t i = 0; i < model->layers.size(); ++i) {
     LayerDesc& layer = model->layers[i];
     if (!layer_traits(layer.kind).transform_first) continue;
+    const auto named = orders.value.find(layer_traits(layer.kind).name);
+    const std::string& order = named != orders.value.end() ? named->second : orders.value.at("*");
+    if (order == "transform-first" && !can_transform_first(layer)) {
+      return R::failure("layer " + std::to_string(i) + " (" + layer.name + ") is a " +
+                        layer_traits(layer.kind).name +
+                        " with MAX, which cannot run transform-first (max does not commute with W_n); use "
+                        "--order auto");
+    }
     LayerOrder wanted = order == "transform-first"   ? LayerOrder::kTransformFirst
                         : order == "aggregate-first" ? LayerOrder::kAggregateFirst
                         : stored_ranges_used         ? layer.order
@@ -327,6 +369,7 @@ Result<bool> choose_order(const std::string& order, bool stored_ranges_used, Mod
     for (LayerDesc& layer : model->layers) {
       layer.output_range.reset();
       layer.aggregation_range.reset();
+      layer.message_range.reset();
       layer.hidden_ranges.clear();
     }
   }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,9 @@ struct ConvertOptions {
   std::string input_scales = "auto";
   /// --order: "auto" (transform-first where the Dense narrows the features; a model with stored QAT ranges
   /// keeps its own order, the one the ranges were learned in), "aggregate-first" or "transform-first"
-  /// (every layer kind that can; docs/quantization.md, "Transform-first GCNConv").
+  /// (every layer kind that can: GCNConv and MEAN SAGEConv, a forced transform-first on a MAX SAGEConv is an
+  /// error), or per kind "KIND=ORDER[,KIND=ORDER]" (KIND GCNConv or SAGEConv; the others auto)
+  /// (docs/quantization.md, "Transform-first GCNConv" / "Transform-first SAGEConv").
   std::string order = "auto";
   /// Write the model even when the collapse check refuses it (its accuracy on the calibration split fell to
   /// the majority-class rate while the float model's is well above).
@@ -77,6 +80,10 @@ struct ConvertSummary {
 /// files) atomically. With options.strict, a warning of the check fails the conversion and nothing is
 /// written.
 Result<ConvertSummary> run_convert(const ConvertOptions& options);
+
+/// Parses --order: one order for every kind ("*"), or KIND=ORDER items (KIND GCNConv or SAGEConv, each once);
+/// the result maps "*" (auto unless given) and each named kind to its order. Fails with a usage message.
+Result<std::map<std::string, std::string>> parse_order_spec(const std::string& spec);
 
 }  // namespace cli
 }  // namespace converter

@@ -54,9 +54,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option(
          "--order", options.order,
-         "What GCN layers run first: auto (transform-first where the Dense narrows the features: less "
-         "work and memory), aggregate-first or transform-first")
-      ->check(CLI::IsMember({"auto", "aggregate-first", "transform-first"}))
+         "What GCN and MEAN SAGE layers run first: auto (transform-first where the (neighbour) Dense "
+         "narrows the features: less work and memory), aggregate-first or transform-first; or per kind, "
+         "e.g. GCNConv=transform-first,SAGEConv=aggregate-first (the other kinds auto)")
+      ->check(CLI::Validator(
+          [](std::string& spec) {
+            const auto parsed = qgnn::converter::cli::parse_order_spec(spec);
+            return parsed.ok() ? std::string() : parsed.error;
+          },
+          "ORDER"))
       ->capture_default_str();
   app.add_option("--sigma", options.ranges.sigma,
                  "Pauta: k of mean +- k sigma [default: 5 for 8-bit, 3 for 4-bit]");

@@ -110,6 +110,16 @@ int& component_ref(ComponentBits& b, Component c) {
   return c == kWeights ? b.weights : c == kAggregation ? b.aggregation : b.output;
 }
 
+// The components "*" (and a bare width) leave at 8 bits, besides the input (docs/converter.md, "Bits"): every
+// aggregation (a transform-first layer's messages included) — a sum or mean of 4-bit values is where 4 bits
+// lose the most — and the weights of every layer that reads the model input, which sees the raw features
+// (their per-column scales fold into those weights).
+bool star_keeps_8_bits(const ModelDesc& model, size_t index, Component c) {
+  if (c == kAggregation) return true;
+  if (c == kWeights) return input_of(model, index) == kModelInput;
+  return false;
+}
+
 }  // namespace
 
 ComponentBits layer_bits(const QuantizerConfig& config, size_t index) {
@@ -151,13 +161,10 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
     if (selector == "*") {
       for (size_t i = 0; i < n; ++i) {
         for (int c = 0; c < kAllComponents; ++c) {
-          // A transform-first layer's messages stay 8 bits unless named (docs/converter.md, "Bits").
-          if (c == kAggregation && model.layers[i].order == LayerOrder::kTransformFirst) continue;
-          assign(&slots[i][c], bits, 1);
+          if (!star_keeps_8_bits(model, i, static_cast<Component>(c))) assign(&slots[i][c], bits, 1);
         }
       }
-      assign(&input, bits, 1);
-      continue;
+      continue;  // the input, too, stays 8 bits unless named
     }
     if (selector == "input") {
       assign(&input, bits, 4);
@@ -226,14 +233,16 @@ std::string format_bit_spec(const QuantizerConfig& config, const ModelDesc& mode
   }
   const int star = 2 * fours > total ? 4 : 8;
   std::string spec = "*=" + std::to_string(star);
-  if (config.input_bits != star) spec += ",input=" + std::to_string(config.input_bits);
+  // List every component whose bits differ from what "*=star" gives it, so parse(format(c)) == c.
+  if (config.input_bits != 8) spec += ",input=" + std::to_string(config.input_bits);
   for (size_t i = 0; i < n; ++i) {
     ComponentBits b = layer_bits(config, i);
     for (int c = 0; c < kAllComponents; ++c) {
       if (!has_component(model.layers[i], static_cast<Component>(c))) continue;
       if (c == kOutput && i + 1 == n) continue;
       const int bits = component_ref(b, static_cast<Component>(c));
-      if (bits != star)
+      const int implied = star_keeps_8_bits(model, i, static_cast<Component>(c)) ? 8 : star;
+      if (bits != implied)
         spec += "," + display_name(model, i) + "." + kComponentNames[c] + "=" + std::to_string(bits);
     }
   }

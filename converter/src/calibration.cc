@@ -17,7 +17,9 @@ std::string describe(const ActivationEvent& e) {
     case ActivationPoint::kInput:
       return "the input features";
     case ActivationPoint::kAggregation:
-      return "the aggregation (transform-first: the messages) of layer " + std::to_string(e.layer);
+      return "the aggregation (transform-first GCN: the messages) of layer " + std::to_string(e.layer);
+    case ActivationPoint::kMessage:
+      return "the messages of layer " + std::to_string(e.layer);
     case ActivationPoint::kHidden:
       return "hidden activation " + std::to_string(e.index) + " of layer " + std::to_string(e.layer);
     case ActivationPoint::kOutput:
@@ -42,6 +44,8 @@ ActivationStats* find(CalibrationStats* s, const ActivationEvent& e) {
   switch (e.point) {
     case ActivationPoint::kAggregation:
       return &l.aggregation;
+    case ActivationPoint::kMessage:
+      return &l.message;
     case ActivationPoint::kHidden:
       return &l.hidden[static_cast<size_t>(e.index)];
     default:
@@ -54,6 +58,7 @@ void for_each_stats(CalibrationStats* s, F f) {
   f(&s->input);
   for (LayerStats& l : s->layers) {
     f(&l.aggregation);
+    f(&l.message);
     for (ActivationStats& h : l.hidden) f(&h);
     f(&l.output);
   }
@@ -121,6 +126,7 @@ Result<CalibrationRanges> select_ranges(const CalibrationStats& stats, const Ran
     const LayerStats& ls = stats.layers[i];
     LayerRanges lr;
     lr.aggregation = range(ls.aggregation, bits.aggregation, label + " aggregation");
+    lr.message = range(ls.message, bits.aggregation, label + " message");
     for (size_t k = 0; k < ls.hidden.size(); ++k)
       lr.hidden.push_back(range(ls.hidden[k], bits.output, label + " hidden " + std::to_string(k)));
     lr.output = range(ls.output, output_bits, label + " output");

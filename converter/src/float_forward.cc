@@ -134,6 +134,30 @@ class FloatForward {
     return out;
   }
 
+  // Transform-first SAGEConv: the messages m = x W_n^T (reported as kMessage), their mean (the
+  // aggregation), then the bias, the root term x W_r^T + b_r and the activation.
+  std::vector<float> transform_first_sage(int layer, const LayerDesc& l, const std::vector<float>& x) {
+    DenseDesc unbiased = l.dense;
+    unbiased.bias.clear();
+    const std::vector<float> messages = dense(unbiased, x, nullptr, nullptr, false);
+    cols_ = l.dense.out_features;
+    report(layer, ActivationPoint::kMessage, 0, messages);
+    std::vector<float> mean(messages.size());
+    k::aggregate_f32(graph_, k::AggregateMode::kMean, messages.data(), cols_, 0.0f, mean.data(), 0, rows_);
+    report(layer, ActivationPoint::kAggregation, 0, mean);
+    std::vector<float> out = mean;
+    MatrixMap y(out.data(), rows_, cols_);
+    if (!l.dense.bias.empty()) y.rowwise() += ConstRowMap(l.dense.bias.data(), cols_);
+    if (l.has_root) {
+      const DenseDesc& r = l.root;
+      y.noalias() += ConstMatrixMap(x.data(), rows_, r.in_features) *
+                     ConstMatrixMap(r.weight.data(), r.out_features, r.in_features).transpose();
+      if (!r.bias.empty()) y.rowwise() += ConstRowMap(r.bias.data(), r.out_features);
+    }
+    if (l.relu) y = (y.array() < 0.0f).select(0.0f, y);
+    return out;
+  }
+
   // y = x W^T + b (+ x_root W_root^T + b_root) as Eigen products over the row-major buffers. Summation
   // order differs from the runtime's FP32 kernels by float rounding only (tests compare with tolerances).
   std::vector<float> dense(const DenseDesc& d, const std::vector<float>& x, const DenseDesc* root,
@@ -157,7 +181,10 @@ class FloatForward {
   std::vector<float> run_layer(int index, const LayerDesc& layer, const std::vector<float>& x) {
     const LayerKindTraits& kind = layer_traits(layer.kind);
     const std::vector<DenseOp> ops = kind.dense_ops(layer);
-    if (!ops.empty() && ops.front().writes_message) return transform_first(index, layer, layer.dense, x);
+    if (!ops.empty() && ops.front().writes_message) {
+      return layer.kind == LayerKind::kSageConv ? transform_first_sage(index, layer, x)
+                                                : transform_first(index, layer, layer.dense, x);
+    }
     std::vector<float> aggregation;
     switch (kind.reduction) {
       case Reduction::kNone:

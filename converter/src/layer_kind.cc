@@ -40,9 +40,13 @@ std::vector<DenseOp> gcn_dense(const LayerDesc& layer) {
 }
 
 // W_neighbor · aggregation + W_root · x: the root Dense adds into the neighbour Dense's accumulator.
+// Transform-first: W_neighbor · x onto the messages (their mean then goes through the identity output step,
+// which the root Dense joins).
 std::vector<DenseOp> sage_dense(const LayerDesc& layer) {
-  std::vector<DenseOp> ops = {
-      op(DenseSlot::kDense, 0, DenseInput::kAggregation, "neighbor dense", "dense", ".neighbor")};
+  const bool tf = layer.order == LayerOrder::kTransformFirst;
+  std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0, tf ? DenseInput::kLayerInput : DenseInput::kAggregation,
+                                 "neighbor dense", "dense", ".neighbor")};
+  ops[0].writes_message = tf;
   if (layer.has_root) {
     ops.push_back(op(DenseSlot::kRoot, 0, DenseInput::kLayerInput, "root dense", "root", ".root"));
     ops.back().joins_previous = true;
@@ -80,7 +84,7 @@ const std::vector<LayerKindTraits>& table() {
        no_check},
       {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, true, 0, 1,
        gcn_dense, no_check},
-      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true, false,
+      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true, true,
        mask(Reduce::kMean) | mask(Reduce::kMax), 1, sage_dense, no_check},
       {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, false, 0, 1,
        gin_dense, gin_check},
@@ -131,9 +135,14 @@ const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op) {
   return dense_of(const_cast<LayerDesc&>(layer), op);
 }
 
-LayerOrder cheaper_order(const LayerDesc& layer) {
+bool can_transform_first(const LayerDesc& layer) {
   const LayerKindTraits* t = find_layer_traits(layer.kind);
-  return t && t->transform_first && layer.dense.out_features < layer.dense.in_features
+  // SAGEConv's MAX does not commute with W_n; only its MEAN does.
+  return t && t->transform_first && (layer.kind != LayerKind::kSageConv || layer.reduce == Reduce::kMean);
+}
+
+LayerOrder cheaper_order(const LayerDesc& layer) {
+  return can_transform_first(layer) && layer.dense.out_features < layer.dense.in_features
              ? LayerOrder::kTransformFirst
              : LayerOrder::kAggregateFirst;
 }

@@ -145,6 +145,11 @@ std::string check_aggregation(const LayerDesc& layer, const std::string& label) 
   return e;
 }
 
+// A transform-first SAGEConv has a message component besides its aggregation (and an output requant).
+bool sage_transform_first(const LayerDesc& layer) {
+  return layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst;
+}
+
 // "MEAN or MAX" for a LayerKindTraits::reduces mask.
 std::string reduce_names(uint32_t mask) {
   static const char* const kNames[] = {"SUM", "MEAN", "MAX"};
@@ -171,6 +176,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
   if (!e.empty()) return label + ": " + e;
   if (layer.order == LayerOrder::kTransformFirst) {
     if (!kind->transform_first) return label + ": " + kind->name + " cannot run transform-first";
+    if (!can_transform_first(layer))
+      return label + ": " + kind->name + " runs transform-first with MEAN only (max does not commute with W_n)";
     // BatchNorm's shift does not commute with the aggregation: it must be folded first.
     if (layer.dense.batch_norm) return label + ": transform-first with an unfolded BatchNorm (fold it first)";
   } else if (layer.order != LayerOrder::kAggregateFirst) {
@@ -204,6 +211,11 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
       e = check_quant_params(layer.hidden[k], label + ": hidden[" + std::to_string(k) + "]");
     }
     if (e.empty() && kind->aggregation) e = check_aggregation(layer, label);
+    if (e.empty() && sage_transform_first(layer)) {
+      e = check_quant_params(layer.message, label + ": message");
+      if (e.empty())
+        e = check_requant(layer.output_requant, 1, kDenseRequantShiftMax, label + ": output requant");
+    }
     if (e.empty() && kind->reduction == Reduction::kGraphNodes)
       e = check_requant(layer.pool_requant, 1, kAggregationRequantShiftMax, label + ": pool requant");
     if (e.empty()) e = check_quant_params(layer.output, label + ": output");
@@ -215,7 +227,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
 bool any_stored_range(const ModelDesc& model) {
   if (model.input_range) return true;
   for (const LayerDesc& layer : model.layers) {
-    if (layer.output_range || layer.aggregation_range || !layer.hidden_ranges.empty()) return true;
+    if (layer.output_range || layer.aggregation_range || layer.message_range || !layer.hidden_ranges.empty())
+      return true;
   }
   return false;
 }
@@ -244,6 +257,7 @@ std::string check_stored_ranges(const ModelDesc& model) {
     } else if (layer.aggregation_range) {
       e = label + ": an aggregation range on a layer without aggregation";
     }
+    if (e.empty() && sage_transform_first(layer)) e = check_range(layer.message_range, label + ": message");
     const size_t hidden = hidden_count(layer);
     if (e.empty() && layer.hidden_ranges.size() != hidden) {
       e = label + ": " + std::to_string(layer.hidden_ranges.size()) + " hidden ranges, expected " +

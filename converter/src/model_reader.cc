@@ -214,6 +214,20 @@ class ModelReader {
         e = read_dense(o->neighbor(), "neighbor dense", &out->dense);
         out->has_root = o->root() != nullptr;
         if (e.empty() && out->has_root) e = read_dense(o->root(), "root dense", &out->root);
+        out->message_range = read_range(o->message_range());
+        if (o->order() == fbs::LayerOrder::TRANSFORM_FIRST) {
+          out->order = LayerOrder::kTransformFirst;
+          if (e.empty() && quantized) {
+            if (!o->message()) return "transform-first SAGEConv: missing message quantization";
+            if (!o->output_requant()) return "transform-first SAGEConv: missing output_requant";
+            out->message = read_quant(*o->message());
+            out->output_requant = read_requant(o->output_requant());
+          }
+        } else if (o->order() != fbs::LayerOrder::AGGREGATE_FIRST) {
+          return "SAGEConv: unknown order " + std::to_string(static_cast<int>(o->order()));
+        } else if (o->message() || o->output_requant()) {
+          return "aggregate-first SAGEConv has a message quantization or output_requant";
+        }
         break;
       }
       case fbs::LayerOptions::GINConvOptions: {

@@ -35,7 +35,10 @@ uint32_t file_version(const ModelDesc& model) {
     for (const DenseDesc& d : l.mlp) batch_norm = batch_norm || d.batch_norm.has_value();
     if (batch_norm) version = std::max(version, kBatchNormFormatVersion);
     if (!l.inputs.empty()) version = std::max(version, kDataflowFormatVersion);
-    if (l.order == LayerOrder::kTransformFirst) version = std::max(version, kTransformFirstFormatVersion);
+    if (l.order == LayerOrder::kTransformFirst) {
+      version = std::max(version, l.kind == LayerKind::kSageConv ? kTransformFirstSageFormatVersion
+                                                                 : kTransformFirstFormatVersion);
+    }
   }
   if (!model.input_column_scales.empty()) version = std::max(version, kInputColumnsFormatVersion);
   return version;
@@ -184,8 +187,14 @@ class ModelWriter {
         const auto root = dense.size() > 1 ? dense[1] : Offset<fbs::Dense>();
         if (quantized) aggregation_requant = write_requant(layer.aggregation_requant);
         type = fbs::LayerOptions::SAGEConvOptions;
-        options = fbs::CreateSAGEConvOptions(fbb_, static_cast<fbs::Reduce>(layer.reduce), dense[0], root,
-                                             aggregation_requant)
+        const bool quantized_tf = quantized && transform_first;
+        const auto message = quantized_tf ? write_quant(layer.message) : Offset<fbs::QuantParams>();
+        const auto output_requant = quantized_tf ? write_requant(layer.output_requant) : Offset<fbs::Requant>();
+        const fbs::Range message_range = to_range(layer.message_range);
+        options = fbs::CreateSAGEConvOptions(
+                      fbb_, static_cast<fbs::Reduce>(layer.reduce), dense[0], root, aggregation_requant,
+                      transform_first ? fbs::LayerOrder::TRANSFORM_FIRST : fbs::LayerOrder::AGGREGATE_FIRST,
+                      message, layer.message_range ? &message_range : nullptr, output_requant)
                       .Union();
         break;
       }
@@ -217,7 +226,10 @@ class ModelWriter {
         break;
       }
     }
-    const bool message_passing = kind && kind->aggregation && !transform_first;
+    // A transform-first GCNConv's one intermediate activation, its messages, lives in its options; a
+    // transform-first SAGEConv keeps Layer.aggregation (the mean of its messages).
+    const bool message_passing =
+        kind && kind->aggregation && !(transform_first && layer.kind == LayerKind::kGcnConv);
     const auto output = quantized ? write_quant(layer.output) : Offset<fbs::QuantParams>();
     const auto aggregation =
         quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();

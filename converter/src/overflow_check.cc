@@ -51,6 +51,10 @@ class Prover {
       // Transform-first: the Dense writes the messages (its bias is added after their aggregation), which
       // the reduction then reads.
       const bool transform_first = !ops.empty() && ops.front().writes_message;
+      if (transform_first && l.kind == LayerKind::kSageConv) {
+        sage_transform_first(l, in);
+        continue;
+      }
       if (!transform_first) reduction(kind.reduction, l, in, 0);
       for (const DenseOp& op : ops) {
         const QuantParams& x = op.input == DenseInput::kLayerInput    ? in
@@ -96,6 +100,17 @@ class Prover {
       b.max_safe = lo;
     }
     bounds_.push_back(b);
+  }
+
+  // Transform-first SAGEConv (docs/quantization.md): the neighbour Dense without bias onto the messages,
+  // their mean onto the aggregation, then the output step acc = b + (a - z_a) (the identity Dense; its
+  // rescale is a Dense's, safe for any int32 accumulator) beside the root Dense's own accumulator.
+  void sage_transform_first(const LayerDesc& l, const QuantParams& in) {
+    dense(l.dense, in, "neighbor dense", false);
+    reduce(Reduce::kMean, l.message, l.aggregation_requant, "aggregation", "max_degree", limits_.max_degree);
+    const Real worst = max_abs(l.dense.bias_q) + max_delta(l.aggregation);
+    add("output step (bias + aggregation)", "int32", kInt32Limit, "", 0, [worst](uint64_t) { return worst; });
+    if (l.has_root) dense(l.root, in, "root dense", true);
   }
 
   static Real max_abs(const std::vector<int32_t>& values) {

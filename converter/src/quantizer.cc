@@ -154,7 +154,10 @@ class Quantizer {
     const LayerKindTraits& kind = layer_traits(layer->kind);
     std::string e = quant_params(r.output, output_bits, "output", &layer->output);
     if (!e.empty()) return e;
-    if (layer->order == LayerOrder::kTransformFirst) return quantize_transform_first(r, bits, in, layer);
+    if (layer->order == LayerOrder::kTransformFirst) {
+      return layer->kind == LayerKind::kSageConv ? quantize_transform_first_sage(r, bits, in, layer)
+                                                 : quantize_transform_first(r, bits, in, layer);
+    }
     if (kind.aggregation) {
       e = quant_params(r.aggregation, bits.aggregation, "aggregation", &layer->aggregation);
       if (e.empty())
@@ -221,6 +224,44 @@ class Quantizer {
       d.bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
     }
     return scalar_requant(layer->aggregation.scale, &layer->output, "output", &layer->aggregation_requant);
+  }
+
+  // Transform-first SAGEConv (docs/quantization.md, "Transform-first SAGEConv"): the neighbour Dense maps
+  // the input onto the messages without its bias; their mean is rescaled onto the aggregation (s_m / s_a);
+  // the output step adds the neighbour bias at the aggregation scale (raised where a bias would reach 2^30
+  // steps), rescales by output_requant (s_a / s_out, a Dense's rule) and adds the root term, quantized as
+  // aggregate-first (s_in * s_wr[c] / s_out).
+  std::string quantize_transform_first_sage(const LayerRanges& r, const ComponentBits& bits,
+                                            const QuantParams& in, LayerDesc* layer) {
+    std::string e = quant_params(r.message, bits.aggregation, "message", &layer->message);
+    if (e.empty()) e = quant_params(r.aggregation, bits.aggregation, "aggregation", &layer->aggregation);
+    if (!e.empty()) return e;
+    DenseDesc& d = layer->dense;
+    const std::vector<float> bias = std::move(d.bias);
+    d.bias.clear();
+    double largest = 0.0;
+    for (float b : bias) largest = std::max(largest, std::fabs(static_cast<double>(b)));
+    const double floor = kMargin * largest / kBiasLimit;
+    if (!(static_cast<double>(layer->aggregation.scale) >= floor)) {
+      note("aggregation scale raised from " + std::to_string(layer->aggregation.scale) +
+           " so that the bias stays below 2^30 aggregation steps");
+      layer->aggregation.scale = static_cast<float>(floor);
+    }
+    e = scalar_requant(layer->message.scale, &layer->aggregation, "aggregation", &layer->aggregation_requant);
+    if (e.empty()) e = quantize_dense(&d, bits.weights, in.scale, layer->message.scale, "neighbor dense");
+    if (!e.empty()) return e;
+    const double s_a = layer->aggregation.scale;
+    d.bias_q.assign(bias.size(), 0);
+    for (size_t c = 0; c < bias.size(); ++c) {
+      // std::round: halves away from zero; the clamp keeps the conversion defined.
+      const double q = std::round(static_cast<double>(bias[c]) / s_a);
+      d.bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
+    }
+    const auto m = quantize_multiplier(s_a / layer->output.scale, kDenseRequantShiftMax);
+    if (!m.ok()) return "output requant: " + m.error;
+    layer->output_requant = Requant{{m.value.first}, {m.value.second}};
+    if (!layer->has_root) return "";
+    return quantize_dense(&layer->root, bits.weights, in.scale, layer->output.scale, "root dense");
   }
 
   const ModelDesc& float_model_;

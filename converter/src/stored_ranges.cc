@@ -27,6 +27,8 @@ std::string convert_layer(const LayerDesc& layer, const std::string& label, Laye
   if (e.empty() && kind.aggregation) {
     e = convert(layer.aggregation_range, label + ": aggregation", &out->aggregation);
   }
+  if (e.empty() && layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst)
+    e = convert(layer.message_range, label + ": message", &out->message);
   if (!e.empty() || !kind.hidden) return e;
   const size_t hidden = hidden_count(layer);
   if (layer.hidden_ranges.size() != hidden) {
@@ -45,7 +47,8 @@ std::string convert_layer(const LayerDesc& layer, const std::string& label, Laye
 bool has_stored_ranges(const ModelDesc& model) {
   if (model.input_range) return true;
   for (const LayerDesc& layer : model.layers) {
-    if (layer.output_range || layer.aggregation_range || !layer.hidden_ranges.empty()) return true;
+    if (layer.output_range || layer.aggregation_range || layer.message_range || !layer.hidden_ranges.empty())
+      return true;
   }
   return false;
 }

@@ -28,7 +28,7 @@ extern "C" {
 /// unfolded BatchNorm, which a version-1 runtime would silently skip; 3 for files listing Layer.inputs
 /// (explicit dataflow), which an older runtime would silently run as a chain; 4 for files with per-column
 /// input scales (InputSpec.column_scales), which an older runtime would silently quantize with one scale.
-#define QGNN_FORMAT_VERSION 5
+#define QGNN_FORMAT_VERSION 6
 
 /// The runtime's hard caps on graphs and layers. They bound every integer accumulator (docs/quantization.md,
 /// "Accumulator widths"), so a model's own Limits may lower them but never raise them.
@@ -168,7 +168,8 @@ qgnn_status qgnn_model_get_info(const qgnn_model* model, qgnn_model_info* info);
 const float* qgnn_model_input_column_scales(const qgnn_model* model);
 
 /// 1 when the model takes sparse features (qgnn_interpreter_setup_sparse): a model with float input whose
-/// input is read only by Dense ops (Linear, transform-first GCNConv; in a float model without BatchNorm),
+/// input is read only by Dense ops (Linear, transform-first GCNConv, transform-first SAGEConv without root;
+/// in a float model without BatchNorm),
 /// which then compute X·W from the non-zeros (quantized: the same bytes as dense features; float: the same
 /// values to rounding). 0 otherwise (and for NULL).
 int qgnn_model_accepts_sparse_features(const qgnn_model* model);

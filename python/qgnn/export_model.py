@@ -133,7 +133,8 @@ def _layer(m: torch.nn.Module, name: str, fold_batchnorm: bool = True) -> LayerD
         return LayerDesc(GCN_CONV, name, relu=m.relu, dense=_dense(m.lin), order=m.resolved_order)
     if kind == SAGE_CONV:
         root = _dense(m.lin_root) if m.lin_root is not None else None
-        return LayerDesc(SAGE_CONV, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce)
+        return LayerDesc(SAGE_CONV, name, relu=m.relu, dense=_dense(m.lin_neighbor), root=root, reduce=m.reduce,
+                         order=m.resolved_order)
     if kind == GIN_CONV:
         mlp, trailing_relu = _gin_mlp(m.mlp, where, fold_batchnorm)
         eps = float(m.eps.detach().reshape(-1)[0])
@@ -274,7 +275,7 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
             mods += _with_bn(conv, layer, layer.dense.batch_norm)
         elif layer.kind == SAGE_CONV:
             conv = qnn.SAGEConv(layer.dense.in_features, layer.dense.out_features, reduce=layer.reduce,
-                                root_weight=layer.root is not None, relu=layer.relu)
+                                root_weight=layer.root is not None, relu=layer.relu, order=layer.order)
             root_bias = layer.root.bias if layer.root is not None else None
             conv.lin_neighbor = _linear(layer.dense, extra_bias=root_bias)  # b_n + b_r: same function
             if layer.root is not None:

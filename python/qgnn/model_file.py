@@ -12,7 +12,8 @@ packed contiguously over the whole [out][in] tensor, element 2k in the low nibbl
 per-channel weight scales, int32 biases and requant factors. The reader checks the fields of a quantized
 model that the integer arithmetic depends on as the runtime's verifier does (bits, zero points, scales,
 multiplier and shift ranges, bias bound, self_weight_q16, dimension chain, a transform-first GCNConv's message
-quantization present and aggregation absent), so that qgnn.sim never computes
+quantization present and aggregation absent, a transform-first SAGEConv's message, aggregation and output
+requant present), so that qgnn.sim never computes
 on a model the runtime would reject. It is not a full reimplementation of the runtime's verifier
 (runtime/src/model_verifier.cc): structural FlatBuffers checks are left to the generated bindings.
 
@@ -39,12 +40,13 @@ from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 from .schema import qgnn_generated as fbm
 
 QGNN_IDENTIFIER = b"QGNN"
-QGNN_FORMAT_VERSION = 5  # newest version read (include/qgnn/qgnn.h)
+QGNN_FORMAT_VERSION = 6  # newest version read (include/qgnn/qgnn.h)
 BASE_FORMAT_VERSION = 1  # what files are written as, unless they carry an unfolded BatchNorm or list inputs
 BATCH_NORM_FORMAT_VERSION = 2
 DATAFLOW_FORMAT_VERSION = 3  # files whose layers list their inputs (LayerDesc.inputs)
 COLUMN_SCALES_FORMAT_VERSION = 4  # files with per-column input scales (ModelDesc.input_column_scales)
-TRANSFORM_FIRST_FORMAT_VERSION = 5  # files with a transform-first layer (LayerDesc.order)
+TRANSFORM_FIRST_FORMAT_VERSION = 5  # files with a transform-first GCNConv (LayerDesc.order)
+SAGE_TRANSFORM_FIRST_FORMAT_VERSION = 6  # files with a transform-first SAGEConv (SAGEConvOptions.order)
 MODEL_INPUT = -1  # LayerDesc.inputs entry naming the model input
 PRODUCER = "qgnn-python 0.1"
 
@@ -58,16 +60,21 @@ AGGREGATING_KINDS = (GCN_CONV, SAGE_CONV, GIN_CONV)  # kinds with a message-pass
 Range = Tuple[float, float]  # stored activation range (min, max)
 REDUCES = {"sum": fbm.Reduce.SUM, "mean": fbm.Reduce.MEAN, "max": fbm.Reduce.MAX}
 _REDUCE_NAMES = {v: k for k, v in REDUCES.items()}
-# GCNConv's order (schema LayerOrder), spelled as the tools' --order option spells it.
+# The order of a GCNConv or a SAGEConv (schema LayerOrder), spelled as the tools' --order option spells it.
 AGGREGATE_FIRST, TRANSFORM_FIRST = "aggregate-first", "transform-first"
 ORDERS = {AGGREGATE_FIRST: fbm.LayerOrder.AGGREGATE_FIRST, TRANSFORM_FIRST: fbm.LayerOrder.TRANSFORM_FIRST}
 _ORDER_NAMES = {v: k for k, v in ORDERS.items()}
+ORDERED_KINDS = (GCN_CONV, SAGE_CONV)  # kinds with an order (SAGEConv: transform-first with MEAN only)
 
 
-def auto_order(in_features: int, out_features: int) -> str:
-    """The order the converter and qgnn.qat pick for a GCNConv unless told otherwise: transform-first when the
-    Dense narrows the features (it then aggregates out_features columns instead of in_features and keeps only
-    narrow tensors), aggregate-first otherwise (docs/quantization.md, "Transform-first GCNConv")."""
+def auto_order(in_features: int, out_features: int, reduce: str = "mean") -> str:
+    """The order the converter and qgnn.qat pick for a GCNConv or a SAGEConv unless told otherwise:
+    transform-first when the (neighbour) Dense narrows the features (it then aggregates out_features columns
+    instead of in_features and keeps only narrow tensors), aggregate-first otherwise; a SAGEConv with MAX always
+    aggregates first, since max does not commute with W_n (docs/quantization.md, "Transform-first GCNConv" and
+    "Transform-first SAGEConv"). `reduce` is a SAGEConv's; a GCNConv passes the default."""
+    if reduce != "mean":
+        return AGGREGATE_FIRST
     return TRANSFORM_FIRST if out_features < in_features else AGGREGATE_FIRST
 
 # Runtime caps the integer arithmetic relies on (docs/format.md "Verification" and "Limits").
@@ -189,18 +196,29 @@ class LayerDesc:
     # this layer), MODEL_INPUT for the model input. Empty: the previous layer's output (the model input for the
     # first layer). Every kind reads one input, so a list is a skip connection; see input_of.
     inputs: List[int] = field(default_factory=list)
-    # GCNConv only (format version 5): AGGREGATE_FIRST or TRANSFORM_FIRST. Transform-first runs the Dense
-    # without its bias on every node first (the messages m = x W^T), aggregates m, then adds the bias and
-    # applies the activation; quantized, the messages have their own quantization `message` (the Dense writes
-    # it; its bias is at the message scale) and `aggregation` is None. message_range: the stored range of m
-    # (before the bias), in either order, optional (not part of the all-or-nothing rule of the other ranges).
+    # GCNConv (format version 5) and SAGEConv with MEAN (format version 6): AGGREGATE_FIRST or TRANSFORM_FIRST.
+    # Transform-first runs the (neighbour) Dense without its bias on every node first (the messages
+    # m = x W^T), aggregates m, then adds the bias and applies the activation; quantized, the messages have their
+    # own quantization `message` (the Dense writes it). GCNConv: its bias is at the message scale and
+    # `aggregation` is None. SAGEConv: the messages are mean-aggregated onto `aggregation` (its stored
+    # aggregation range is that of the aggregated messages), the neighbour bias is at the aggregation scale, and
+    # `output_requant` (one entry) rescales aggregation + bias onto the output, the root term added as in
+    # aggregate-first. message_range: the stored range of m (before the bias), in either order, optional (not
+    # part of the all-or-nothing rule of the other ranges).
     order: str = AGGREGATE_FIRST
     message: Optional[QuantParams] = None
     message_range: Optional[Range] = None
+    output_requant: Optional[Requant] = None  # quantized transform-first SAGEConv
 
     @property
     def transform_first(self) -> bool:
-        return self.kind == GCN_CONV and self.order == TRANSFORM_FIRST
+        return self.kind in ORDERED_KINDS and self.order == TRANSFORM_FIRST
+
+    @property
+    def has_aggregation(self) -> bool:
+        """A message-passing layer with an aggregation component (quantized: `aggregation`; stored range:
+        `aggregation_range`): every one but a transform-first GCNConv, which aggregates onto its output."""
+        return self.kind in AGGREGATING_KINDS and not (self.kind == GCN_CONV and self.transform_first)
 
     def denses(self) -> List[DenseDesc]:
         if self.kind == GIN_CONV:
@@ -340,10 +358,11 @@ def _check_ranges(m: "ModelDesc", fail) -> None:
         where = f"layer {i} ({layer.name or layer.kind})"
         check(layer.output_range, f"{where}: output")
         # A layer stores the ranges of what its order computes: transform-first never aggregates its input, so
-        # its message range is the one it needs; the other order's range may be stored too.
+        # its message range is the one it needs (a GCNConv may store the other order's aggregation range too; a
+        # SAGEConv's aggregation range is that of its aggregated messages, which it needs).
         if layer.transform_first:
             check(layer.message_range, f"{where}: message")
-            if layer.aggregation_range is not None:
+            if layer.aggregation_range is not None or layer.kind == SAGE_CONV:
                 check(layer.aggregation_range, f"{where}: aggregation")
         elif layer.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             check(layer.aggregation_range, f"{where}: aggregation")
@@ -396,10 +415,15 @@ def check_model(m: ModelDesc) -> int:
             fail(f"{where}: missing Dense")
         if layer.order not in ORDERS:
             fail(f"{where}: unknown order {layer.order!r} (one of {', '.join(ORDERS)})")
-        if layer.kind != GCN_CONV and (layer.order != AGGREGATE_FIRST or layer.message_range is not None):
-            fail(f"{where}: only a GCNConv has an order and a message range")
+        if layer.kind not in ORDERED_KINDS and (layer.order != AGGREGATE_FIRST or layer.message_range is not None):
+            fail(f"{where}: only a GCNConv or a SAGEConv has an order and a message range")
         if layer.kind == SAGE_CONV and layer.reduce not in ("mean", "max"):
             fail(f"{where}: SAGEConv reduce must be mean or max, got {layer.reduce!r}")
+        if layer.transform_first and layer.kind == SAGE_CONV and layer.reduce != "mean":
+            fail(f"{where}: a transform-first SAGEConv needs reduce mean (max does not commute with W_n)")
+        if layer.transform_first and layer.dense is not None and layer.dense.batch_norm is not None:
+            # BatchNorm's shift does not commute with the aggregation (qgnn-convert refuses it too).
+            fail(f"{where}: transform-first with an unfolded BatchNorm (fold it first)")
         chain = layer.mlp if layer.kind == GIN_CONV else [layer.dense]
         for d in chain:
             if d.weight.ndim != 2 or d.in_features != dim:
@@ -555,6 +579,11 @@ class _Writer:
             neighbor = self.dense(prefix + ".neighbor", layer.dense)
             root = self.dense(prefix + ".root", layer.root) if layer.root is not None else None
             arq = self.requant(layer.aggregation_requant) if q else None
+            if layer.order not in ORDERS:
+                raise FormatError(f"layer {index}: unknown order {layer.order!r} (one of {', '.join(ORDERS)})")
+            # Created only when present, so that aggregate-first files keep their bytes.
+            message = self.quant(layer.message) if q and layer.message is not None else None
+            orq = self.requant(layer.output_requant) if q and layer.output_requant is not None else None
             fbm.SAGEConvOptionsStart(b)
             fbm.SAGEConvOptionsAddReduce(b, REDUCES[layer.reduce])
             fbm.SAGEConvOptionsAddNeighbor(b, neighbor)
@@ -562,6 +591,13 @@ class _Writer:
                 fbm.SAGEConvOptionsAddRoot(b, root)
             if arq is not None:
                 fbm.SAGEConvOptionsAddAggregationRequant(b, arq)
+            fbm.SAGEConvOptionsAddOrder(b, ORDERS[layer.order])  # the default (aggregate-first) is not written
+            if message is not None:
+                fbm.SAGEConvOptionsAddMessage(b, message)
+            if layer.message_range is not None:
+                fbm.SAGEConvOptionsAddMessageRange(b, fbm.CreateRange(b, *layer.message_range))
+            if orq is not None:
+                fbm.SAGEConvOptionsAddOutputRequant(b, orq)
             opts = fbm.SAGEConvOptionsEnd(b)
         elif layer.kind == GIN_CONV:
             denses = [self.dense(f"{prefix}.mlp.{k}", d) for k, d in enumerate(layer.mlp)]
@@ -627,8 +663,9 @@ def _file_version(m: ModelDesc) -> int:
     (docs/format.md, "Versions"): an unfolded BatchNorm changes what a runtime that does not know the field
     computes (BATCH_NORM_FORMAT_VERSION); listed inputs would be run as a chain (DATAFLOW_FORMAT_VERSION);
     ignored column scales would quantize every feature with the reference scale (COLUMN_SCALES_FORMAT_VERSION);
-    an ignored order would aggregate a transform-first layer's input first (TRANSFORM_FIRST_FORMAT_VERSION; a
-    stored message range alone changes nothing and raises no version)."""
+    an ignored order would aggregate a transform-first layer's input first (TRANSFORM_FIRST_FORMAT_VERSION for a
+    GCNConv, SAGE_TRANSFORM_FIRST_FORMAT_VERSION for a SAGEConv, whose order version 5 runtimes ignore; a stored
+    message range alone changes nothing and raises no version)."""
     version = m.version
     if any(d.batch_norm is not None for layer in m.layers for d in layer.denses()):
         version = max(version, BATCH_NORM_FORMAT_VERSION)
@@ -638,6 +675,8 @@ def _file_version(m: ModelDesc) -> int:
         version = max(version, COLUMN_SCALES_FORMAT_VERSION)
     if any(layer.transform_first for layer in m.layers):
         version = max(version, TRANSFORM_FIRST_FORMAT_VERSION)  # an older runtime would aggregate first
+    if any(layer.transform_first and layer.kind == SAGE_CONV for layer in m.layers):
+        version = max(version, SAGE_TRANSFORM_FIRST_FORMAT_VERSION)
     return version
 
 
@@ -875,16 +914,22 @@ class _Reader:
             self.fail(where, f"scale {qp.scale} is not finite and > 0")
         return qp
 
-    def gcn_order(self, o: "fbm.GCNConvOptions", layer: LayerDesc, where: str) -> None:
-        """GCNConv's order, message range and (quantized transform-first) message quantization."""
+    def order(self, o, layer: LayerDesc, where: str) -> None:
+        """A GCNConv's or SAGEConv's order, message range and (quantized transform-first) message
+        quantization; a SAGEConv's output requant."""
         order = _ORDER_NAMES.get(o.Order())
         if order is None:
-            self.fail(where, f"unknown GCNConv order {o.Order()}")
+            self.fail(where, f"unknown {layer.kind} order {o.Order()}")
         layer.order = order
         layer.message_range = _range(o.MessageRange())
-        if order == TRANSFORM_FIRST and self.m.Version() < TRANSFORM_FIRST_FORMAT_VERSION:
-            self.fail(where, f"transform-first in a version {self.m.Version()} file (needs version "
-                             f"{TRANSFORM_FIRST_FORMAT_VERSION})")
+        needs = TRANSFORM_FIRST_FORMAT_VERSION if layer.kind == GCN_CONV else SAGE_TRANSFORM_FIRST_FORMAT_VERSION
+        if order == TRANSFORM_FIRST and self.m.Version() < needs:
+            self.fail(where, f"transform-first {layer.kind} in a version {self.m.Version()} file (needs version "
+                             f"{needs})")
+        if layer.kind == SAGE_CONV and order == TRANSFORM_FIRST and o.Reduce() != fbm.Reduce.MEAN:
+            self.fail(where, "a transform-first SAGEConv needs reduce MEAN (max does not commute with W_n)")
+        if layer.kind == SAGE_CONV and self.quantized and order == TRANSFORM_FIRST:
+            layer.output_requant = self.requant(o.OutputRequant(), where + " output_requant", 1, DENSE_SHIFT_MAX)
         if self.quantized and order == TRANSFORM_FIRST:
             layer.message = self.quant(o.Message(), where + " message")
         elif self.quantized and o.Message() is not None:
@@ -915,14 +960,14 @@ class _Reader:
             if pooled and kind != LINEAR:
                 self.fail(where, "only Linear layers may follow the global pooling")
         o = _options(fl, getattr(fbm, kind + "Options"))
-        if kind == GCN_CONV:
-            self.gcn_order(o, layer, where)
-        if q and kind in AGGREGATING_KINDS and not layer.transform_first:
+        if kind in ORDERED_KINDS:
+            self.order(o, layer, where)
+        if q and layer.has_aggregation:
             layer.aggregation = self.quant(fl.Aggregation(), where + " aggregation")
         if q and kind in AGGREGATING_KINDS:
             layer.aggregation_requant = self.requant(o.AggregationRequant(), where + " aggregation_requant", 1,
                                                      SINGLE_SHIFT_MAX)
-        if q and layer.transform_first and fl.Aggregation() is not None:
+        if q and layer.transform_first and not layer.has_aggregation and fl.Aggregation() is not None:
             self.fail(where, "a transform-first GCNConv has no aggregation quantization (its message is "
                              "aggregated onto the output)")
         if kind in (LINEAR, GCN_CONV):

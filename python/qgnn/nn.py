@@ -6,6 +6,7 @@ the nodes into graphs (a batch is one block-diagonal CSR). Layers take (x, graph
   GCNConv   y_i = act(W · sum_{j in N(i) ∪ {i}} x_j / sqrt(d_i d_j) + b),  d = in-degree + 1
             (order: aggregate-first as written, or transform-first: sum_j (W x_j) / sqrt(d_i d_j) + b)
   SAGEConv  y_i = act(W_n · reduce_{j in N(i)} x_j + b + W_r · x_i),   reduce mean or max, degree 0 -> 0
+            (order, mean only: aggregate-first as written, or transform-first: mean_j (W_n x_j) + b + W_r x_i)
   GINConv   y_i = act(MLP((1 + eps) x_i + sum_{j in N(i)} x_j)),  MLP = Linear [BatchNorm1d] [ReLU] ...
   GlobalPool one row per graph: sum / mean / max over its nodes, an empty graph -> 0
   Linear    y = act(x W^T + b)
@@ -132,8 +133,12 @@ class GCNConv(GraphLayer):
 
 
 class SAGEConv(GraphLayer):
+    """order: as GCNConv's ("auto": transform-first when the neighbour Dense narrows the features), for reduce
+    "mean" only: max does not commute with W_n, so "auto" keeps a max layer aggregate-first and
+    "transform-first" with max is refused."""
+
     def __init__(self, in_features: int, out_features: int, reduce: str = "mean", root_weight: bool = True,
-                 bias: bool = True, relu: bool = False) -> None:
+                 bias: bool = True, relu: bool = False, order: str = "auto") -> None:
         super().__init__()
         if reduce not in ("mean", "max"):
             raise ValueError(f"SAGEConv reduce must be 'mean' or 'max', got {reduce!r}")
@@ -141,9 +146,25 @@ class SAGEConv(GraphLayer):
         self.lin_neighbor = torch.nn.Linear(in_features, out_features, bias=bias)
         self.lin_root = torch.nn.Linear(in_features, out_features, bias=False) if root_weight else None
         self.relu = relu
+        if order != "auto" and order not in ORDERS:
+            raise ValueError(f"unknown SAGEConv order {order!r} (auto, {', '.join(ORDERS)})")
+        if order == TRANSFORM_FIRST and reduce != "mean":
+            raise ValueError("a transform-first SAGEConv needs reduce 'mean' (max does not commute with W_n)")
+        self.order = order
+
+    @property
+    def resolved_order(self) -> str:
+        """The order this layer runs and exports: "auto" resolved by qgnn.model_file.auto_order."""
+        if self.order == "auto":
+            return auto_order(self.lin_neighbor.in_features, self.lin_neighbor.out_features, self.reduce)
+        return self.order
 
     def forward(self, x: Tensor, graph: Graph) -> Tensor:
-        y = self.lin_neighbor(aggregate(x, graph, self.reduce))
+        if self.resolved_order == TRANSFORM_FIRST:
+            y = aggregate(x @ self.lin_neighbor.weight.t(), graph, "mean")
+            y = y + self.lin_neighbor.bias if self.lin_neighbor.bias is not None else y
+        else:
+            y = self.lin_neighbor(aggregate(x, graph, self.reduce))
         if self.lin_root is not None:
             y = y + self.lin_root(x)
         return _act(y, self.relu)

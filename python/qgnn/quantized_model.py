@@ -43,7 +43,7 @@ def QDense(weight: np.ndarray, weight_bits: int, weight_scales: np.ndarray, bias
 def QLayer(kind: str, name: str, relu: bool, output: QuantParams, **fields) -> LayerDesc:
     """A quantized layer; `fields` are LayerDesc's (aggregation, aggregation_requant, dense, root, mlp, hidden,
     self_weight_q16, eps, reduce, requant; a GCNConv's order and, transform-first, message instead of
-    aggregation)."""
+    aggregation; a SAGEConv's order and, transform-first, message and output_requant besides aggregation)."""
     return LayerDesc(kind, name, relu, output=output, **fields)
 
 

@@ -31,7 +31,9 @@ def every_layer_model():
         torch.nn.BatchNorm1d(6),  # folded into the GCN's Dense
         torch.nn.ReLU(),  # fused: conv1.activation = RELU
         torch.nn.Dropout(0.5),  # dropped
-        qnn.SAGEConv(6, 5, reduce="mean", relu=True),
+        # aggregate-first (auto would run this narrowing one transform-first, format version 6): the versions
+        # asserted below are those of BatchNorm; test_transform_first_sage.py covers the other order
+        qnn.SAGEConv(6, 5, reduce="mean", relu=True, order="aggregate-first"),
         qnn.SAGEConv(5, 5, reduce="max", root_weight=False),
         torch.nn.BatchNorm1d(5),  # folded, SAGE without root and with bias
         qnn.GINConv(torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.BatchNorm1d(7), torch.nn.ReLU(),

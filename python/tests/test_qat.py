@@ -312,4 +312,19 @@ def test_int4_export_runs_through_sim_and_qgnn_run(tmp_path):
     qat.export_quantized(q, path)
     res = sim.run(path, x.numpy(), graph.row_ptr.numpy(), graph.col_idx.numpy(), graph.graph_ptr.numpy())
     assert np.array_equal(out.numpy(), res.logits_float)
-    assert read_quantized_model(path).layers[0].dense.weight_bits == 4
+    qm = read_quantized_model(path)
+    assert qm.layers[0].dense.weight_bits == 8 and qm.layers[1].dense.weight_bits == 4
+
+
+def test_bare_width_keeps_the_first_layer_at_8():
+    """qgnn-convert's SPEC rule (docs/converter.md "Bits"): a bare width leaves the input and the first layer's
+    weights and every aggregation at 8 bits; naming "weights", "aggregation" or "input" (or the layer) sets them."""
+    from qgnn.qat.model import _component_bits
+
+    assert _component_bits(4, 2)[0] == 8
+    assert [(b.weights, b.aggregation, b.output) for b in _component_bits(4, 2)[1]] == [(8, 8, 4), (4, 8, 4)]
+    assert [b.aggregation for b in _component_bits({"default": 4, "aggregation": 4}, 2)[1]] == [4, 4]
+    assert [b.weights for b in _component_bits({"default": 4, "weights": 4}, 2)[1]] == [4, 4]
+    assert [b.weights for b in _component_bits({"default": 4, "layers": {0: 4}}, 2)[1]] == [4, 4]
+    assert _component_bits({"default": 4, "input": 4}, 2)[0] == 4
+    assert _component_bits({"default": 8}, 2) == (8, _component_bits(8, 2)[1])

@@ -17,7 +17,7 @@ from qgnn.io import write_qgd
 from qgnn.qgd import read_qgd
 from qgnn.quantized_model import read_quantized_model
 from qgnn.train.cli import EXIT_COLLAPSED, main
-from qgnn.train.quant import COLLAPSE_MARGIN, FLOAT_MARGIN, majority_rate
+from qgnn.train.quant import COLLAPSE_MARGIN, FLOAT_MARGIN, QAT_LR, majority_rate
 
 
 def run(capsys, *argv, rc=0):
@@ -180,4 +180,4 @@ def test_init_summary_has_no_float_training_settings(tmp_path, capsys, nodes):
     s, _ = run(capsys, "--data", nodes, "--model", "gcn", "--qat", "--init", flt, "--qat-epochs", "1",
                "-o", tmp_path / "q.qgnn")
     assert s["hyper"] == {"weight_decay": 5e-4}  # what QAT used; the float epochs / lr did not run
-    assert s["qat"]["epochs"] == 1 and s["qat"]["lr"] == 0.002
+    assert s["qat"]["epochs"] == 1 and s["qat"]["lr"] == QAT_LR

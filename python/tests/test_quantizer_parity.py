@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -45,8 +46,9 @@ import qgnn
 from qgnn import nn as qnn
 from qgnn import qat
 from qgnn.io import write_qgd
-from qgnn.model_file import GCN_CONV, GIN_CONV, LINEAR, GLOBAL_POOL, SAGE_CONV, read_model
-from qgnn.qat.quantizer import gin_self_weight, quantize_dense, scalar_requant
+from qgnn.model_file import GCN_CONV, GIN_CONV, LINEAR, GLOBAL_POOL, SAGE_CONV, DenseDesc, read_model
+from qgnn.qat.quantizer import (DENSE_SHIFT_MAX, gin_self_weight, quantize_dense, quantize_multiplier,
+                                scalar_requant, scaled_bias)
 from qgnn.qgd import NODE_CLASSIFICATION, GraphSet, read_qgd
 from qgnn.quantized_model import read_quantized_model
 from qgnn.train.quant import calibrate
@@ -62,16 +64,19 @@ WEIGHT_SCALE_RTOL = 1e-6
 MAX_WEIGHT_FLIP_FRACTION = 0.01
 
 
-def convert(model_path, data_path, out_path, bits: int):
+def convert(model_path, data_path, out_path, bits: int, input_bits: Optional[int] = None):
+    spec = str(bits) if input_bits is None else f"*={bits},input={input_bits}"
     subprocess.run([str(CONVERT), str(model_path), "--calib", str(data_path), "--calibration", "minmax", "--split", "train",
-                    "--bits", str(bits), "-o", str(out_path)], check=True, capture_output=True, text=True, timeout=60)
+                    "--bits", spec, "-o", str(out_path)], check=True, capture_output=True, text=True, timeout=60)
     return read_quantized_model(out_path)
 
 
-def python_ptq(model_path, gs, bits: int):
+def python_ptq(model_path, gs, bits: int, input_bits: Optional[int] = None):
     """What `qgnn.train --qat --qat-epochs 0` does: min-max observers combined absolutely over one float pass
-    over the train split, then qgnn.qat.quantizer."""
-    q = qat.prepare(qgnn.load(model_path).eval(), bits=bits, ranges="minmax", momentum=None)
+    over the train split, then qgnn.qat.quantizer. input_bits: named, as convert's "input=" (a bare width
+    leaves the input at 8 bits)."""
+    spec = bits if input_bits is None else {"default": bits, "input": input_bits}
+    q = qat.prepare(qgnn.load(model_path).eval(), bits=spec, ranges="minmax", momentum=None)
     calibrate(q, gs, "train")
     return q.quantized_model()
 
@@ -83,6 +88,9 @@ def dense_scales(layer, in_scale):
         return [(layer.dense, in_scale, s_out)]
     if layer.kind == GCN_CONV:
         return [(layer.dense, layer.aggregation.scale, s_out)]
+    if layer.kind == SAGE_CONV and layer.transform_first:  # the neighbour Dense writes the messages
+        out = [(layer.dense, in_scale, layer.message.scale)]
+        return out + ([(layer.root, in_scale, s_out)] if layer.root is not None else [])
     if layer.kind == SAGE_CONV:
         out = [(layer.dense, layer.aggregation.scale, s_out)]
         return out + ([(layer.root, in_scale, s_out)] if layer.root is not None else [])
@@ -106,12 +114,21 @@ def check_exact(desc, cq):
     in_q = cq.input_quant
     for i, (fl, ql) in enumerate(zip(desc.layers, cq.layers)):
         where = f"layer {i} ({ql.name})"
+        tf_sage = ql.kind == SAGE_CONV and ql.transform_first
+        assert ql.kind != GCN_CONV or not ql.transform_first, f"{where}: a transform-first GCNConv is not wired here"
         if ql.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             agg = copy.deepcopy(ql.aggregation)
-            rq = scalar_requant(in_q.scale, agg)
+            # transform-first SAGEConv: the mean of the messages rescales s_m / s_a
+            rq = scalar_requant(ql.message.scale if tf_sage else in_q.scale, agg)
             assert np.float32(agg.scale) == np.float32(ql.aggregation.scale), where
             assert rq.multiplier.tolist() == ql.aggregation_requant.multiplier.tolist(), where
             assert rq.shift.tolist() == ql.aggregation_requant.shift.tolist(), where
+        if tf_sage:
+            # the neighbour bias at s_a, and one output requant s_a / s_out
+            np.testing.assert_array_equal(scaled_bias(fl.dense.bias, ql.aggregation.scale), ql.dense.bias,
+                                          err_msg=where)
+            m, e = quantize_multiplier(float(ql.aggregation.scale) / float(ql.output.scale), DENSE_SHIFT_MAX)
+            assert (ql.output_requant.multiplier.tolist(), ql.output_requant.shift.tolist()) == ([m], [e]), where
         if ql.kind == GLOBAL_POOL:
             out = copy.deepcopy(ql.output)
             rq = scalar_requant(in_q.scale, out)
@@ -125,6 +142,9 @@ def check_exact(desc, cq):
         assert len(wired) == len(fds), where
         for k, ((cd, s_in, s_out), fd) in enumerate(zip(wired, fds)):
             w = f"{where} dense {k}"
+            if tf_sage and k == 0:  # quantized without its bias (checked above, at s_a)
+                fd, cd = DenseDesc(fd.weight, None, fd.relu), copy.copy(cd)
+                cd.bias = None
             pd = quantize_dense(fd, cd.weight_bits, np.float32(s_in), np.float32(s_out), fd.relu)
             np.testing.assert_array_equal(pd.weight_scales.astype(np.float32).view(np.uint32),
                                           np.asarray(cd.weight_scales, np.float32).view(np.uint32), err_msg=w)
@@ -180,10 +200,19 @@ def compare_end_to_end(cq, pq, stats):
         where = f"layer {i} ({a.name})"
         assert (a.kind, a.name, a.relu, a.reduce) == (b.kind, b.name, b.relu, b.reduce), where
         qp(a.output, b.output, where + " output")
+        assert a.order == b.order, where
+        agg_in_c, agg_in_p = in_c, in_p
+        if a.kind == SAGE_CONV and a.transform_first:
+            qp(a.message, b.message, where + " message")
+            agg_in_c, agg_in_p = a.message, b.message  # the mean of the messages
+            requant(a.output_requant, b.output_requant,
+                    _same_f32((a.aggregation.scale, b.aggregation.scale), (a.output.scale, b.output.scale)),
+                    where + " output requant")
         if a.kind in (GCN_CONV, SAGE_CONV, GIN_CONV):
             qp(a.aggregation, b.aggregation, where + " aggregation")
             requant(a.aggregation_requant, b.aggregation_requant,
-                    _same_f32((in_c.scale, in_p.scale), (a.aggregation.scale, b.aggregation.scale)), where + " agg")
+                    _same_f32((agg_in_c.scale, agg_in_p.scale), (a.aggregation.scale, b.aggregation.scale)),
+                    where + " agg")
         if a.kind == GLOBAL_POOL:
             requant(a.requant, b.requant, _same_f32((in_c.scale, in_p.scale), (a.output.scale, b.output.scale)),
                     where + " pool")
@@ -232,7 +261,8 @@ def mutag():
 @pytest.fixture(scope="module")
 def node_case(tmp_path_factory):
     """A random GCN / SAGE(mean) / SAGE(max) node model on a tiny synthetic node set, with two channels whose
-    weight scale the quantizer must raise."""
+    weight scale the quantizer must raise. The mean SAGE narrows (8 -> 6): both quantizers run it
+    transform-first (the auto rule)."""
     tmp = tmp_path_factory.mktemp("parity")
     gs = node_set()
     data = tmp / "nodes.qgd"
@@ -266,6 +296,7 @@ def test_node_gcn_sage_parity(tmp_path, node_case, bits):
     cq = convert(model_path, data_path, tmp_path / "c.qgnn", bits)
     desc = read_model(model_path)
     check_exact(desc, cq)
+    assert [l.order for l in cq.layers] == ["aggregate-first", "transform-first", "aggregate-first"]
     # the two special channels really were raised (by both quantizers, level 1)
     d = cq.layers[0].dense
     assert np.all(d.weight[2] == 0) and np.all(d.weight[5] == 0)
@@ -306,10 +337,10 @@ def test_input_range_corner_cases(tmp_path, case):
     torch.manual_seed(5)
     path = tmp_path / "corner_f32.qgnn"
     qgnn.export(qnn.GraphModel(qnn.Linear(dim, 4, relu=True), qnn.Linear(4, 2)), path, name="corner")
-    cq = convert(path, data, tmp_path / "c.qgnn", bits)
+    cq = convert(path, data, tmp_path / "c.qgnn", bits, input_bits=bits)  # the input at the case's width
     check_exact(read_model(path), cq)
     stats = new_stats()
-    compare_end_to_end(cq, python_ptq(path, read_qgd(data), bits), stats)
+    compare_end_to_end(cq, python_ptq(path, read_qgd(data), bits, input_bits=bits), stats)
     if case.startswith("tie"):
         assert cq.input_quant.scale == np.float32(1 / 16)
         assert cq.input_quant.zero_point == (-127 if bits == 8 else -7)  # half away from zero

@@ -153,6 +153,8 @@ def graph_model(kind, pool, seed):
         "sage_max": [qnn.SAGEConv(6, 8, reduce="max", root_weight=False)],
         "sage_max_root": [qnn.SAGEConv(6, 8, reduce="max", relu=True)],
         "sage_mean": [qnn.SAGEConv(6, 8, reduce="mean", root_weight=False)],
+        # converted with --order transform-first: the widening 6 -> 10 too, with and without root
+        "sage_tf": [qnn.SAGEConv(6, 10, reduce="mean", relu=True), qnn.SAGEConv(10, 8, root_weight=False)],
         "gin": [qnn.GINConv(qnn.gin_mlp([6, 11, 5, 8]), eps=0.3, relu=True)],
         "gin_neg_eps": [qnn.GINConv(qnn.gin_mlp([6, 8]), eps=-0.5)],
         "deep": [qnn.GCNConv(6, 10, relu=True), qnn.SAGEConv(10, 9, reduce="mean", relu=True),
@@ -164,7 +166,7 @@ def graph_model(kind, pool, seed):
 
 GRAPH_MODELS = [("gcn", "sum"), ("gcn_tf", "mean"), ("sage_mean_root", "mean"), ("sage_max", "max"), ("sage_max_root", "sum"),
                 ("sage_mean", "max"), ("gin", "mean"), ("gin_neg_eps", "sum"), ("deep", "sum"),
-                ("deep", "mean"), ("deep", "max")]
+                ("deep", "mean"), ("deep", "max"), ("sage_tf", "sum")]  # appended: the index is the model's seed
 
 
 @pytest.fixture(scope="module")
@@ -182,12 +184,14 @@ def test_random_graph_models_every_bit_width(tmp_path, graph_data, kind, pool):
     qgnn.export(graph_model(kind, pool, GRAPH_MODELS.index((kind, pool))), float_model)
     # gcn_tf: every GCN transform-first, the widening one too (the auto rule gives gcn aggregate-first, then
     # transform-first for the narrowing 10 -> 8)
-    order = ["--order", "transform-first"] if kind == "gcn_tf" else []
+    order = ["--order", "transform-first"] if kind in ("gcn_tf", "sage_tf") else []
     for name, args in BITS.items():
         q = convert(float_model, graph_data, tmp_path / f"{kind}_{pool}_{name}.qgnn", *args, *order)
-        if kind.startswith("gcn"):
+        if kind.startswith("gcn") or kind == "sage_tf":
             expected = ["transform-first"] * 2 if order else ["aggregate-first", "transform-first"]
             assert [l.order for l in read_quantized_model(q).layers[:2]] == expected
+        if kind == "deep":  # the auto rule: the narrowing mean SAGEConv transform-first, the max one not
+            assert [l.order for l in read_quantized_model(q).layers[1:3]] == ["transform-first", "aggregate-first"]
         assert_bit_exact(q, graph_data, "all", batches=(1, 7) if name == "int8" else (5,))
     assert_bit_exact(q, graph_data, "test", batches=(2,))
 

@@ -104,7 +104,9 @@ def test_node_set_int4_pauta_and_component_bits(tmp_path, capsys, nodes):
     s, _ = run(capsys, "--data", nodes, "--model", "sage", "--epochs", "20", "--qat", "--bits", "4",
                "--ranges", "pauta", "--pauta-k", "2.5", "--qat-epochs", "3", "-o", out)
     qm = read_quantized_model(out)
-    assert qm.layers[0].dense.weight_bits == 4 and qm.layers[0].aggregation.bits == 4
+    assert qm.input_quant.bits == 8 and qm.layers[0].dense.weight_bits == 8  # a bare width keeps them at 8
+    assert qm.layers[1].dense.weight_bits == 4 and qm.layers[0].output.bits == 4
+    assert qm.layers[0].aggregation.bits == 8 and qm.layers[1].aggregation.bits == 8  # aggregations stay 8
     assert s["qat"]["bits"] == 4 and s["qat"]["ranges"] == "pauta" and s["qat"]["pauta_k"] == 2.5
     for split in ("train", "val", "test"):
         assert s["quantized_acc"][split] == round(sim_acc(out, data, split), 6)

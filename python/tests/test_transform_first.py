@@ -267,11 +267,13 @@ def test_int4_keeps_transform_first_messages_at_8_bits_unless_named():
     bits; naming the aggregation component (or a layer) sets them."""
     from qgnn.qat.model import _component_bits
 
-    _, bits = _component_bits(4, 3, [True, False, True])
-    assert [(b.weights, b.aggregation, b.output) for b in bits] == [(4, 8, 4), (4, 4, 4), (4, 8, 4)]
-    _, bits = _component_bits({"default": 4, "aggregation": 4}, 2, [True, True])
+    input_bits, bits = _component_bits(4, 3)
+    # (the first layer's weights and the input stay 8 too: test_qat.py's test_bare_width_keeps_the_first_layer_at_8)
+    assert [(b.weights, b.aggregation, b.output) for b in bits] == [(8, 8, 4), (4, 8, 4), (4, 8, 4)]
+    assert input_bits == 8
+    _, bits = _component_bits({"default": 4, "aggregation": 4}, 2)
     assert [b.aggregation for b in bits] == [4, 4]
-    _, bits = _component_bits({"default": 4, "layers": {1: 4}}, 2, [True, True])
+    _, bits = _component_bits({"default": 4, "layers": {1: 4}}, 2)
     assert [b.aggregation for b in bits] == [8, 4]
     # A quantized transform-first Cora-like model at --bits 4: 8-bit messages, 4-bit weights and outputs.
     from qgnn.train import Hyper, fit
@@ -284,4 +286,5 @@ def test_int4_keeps_transform_first_messages_at_8_bits_unless_named():
     q, _ = quantization_aware_training(model, data, QATConfig(bits=4, epochs=0))
     qm = q.quantized_model(task=data.task)
     assert [l.message.bits for l in qm.layers] == [8, 8]
-    assert qm.layers[0].dense.weight_bits == 4 and qm.layers[0].output.bits == 4
+    assert qm.layers[0].dense.weight_bits == 8 and qm.layers[0].output.bits == 4  # first layer: 8-bit weights
+    assert qm.layers[1].dense.weight_bits == 4

@@ -38,8 +38,8 @@ bool InputStreamable(const qgnn_model& m) {
   return read;
 }
 
-// A float model whose input only plain Dense ops read (Linear, transform-first GCNConv, without BatchNorm
-// or extra term): sparse_dense_f32 computes exactly those Dense ops from non-zeros.
+// A float model whose input only plain Dense ops read (Linear, transform-first GCNConv or SAGEConv without
+// root; no BatchNorm or extra term): sparse_dense_f32 computes exactly those Dense ops from non-zeros.
 bool FloatInputSparse(const qgnn_model& m) {
 #if defined(QGNN_NO_SPARSE_FEATURES) || defined(QGNN_NO_FLOAT_MODELS)
   (void)m;

@@ -236,7 +236,7 @@ qgnn_status VerifyLayers(const fb::Model& model, const qgnn_op_resolver& resolve
     const OpRegistration* op = nullptr;
     qgnn_status st = LayerOp(layer, i, resolver, reporter, &op);
     if (st != QGNN_OK) return st;
-    const OpFootprint footprint = op->footprint(layer);
+    const OpFootprint footprint = op->footprint(model, layer);
     p.op = op;
     p.data = data;
     data += OpDataAlign(footprint.data_bytes);
@@ -343,7 +343,7 @@ qgnn_status CountModel(const fb::Model& model, const qgnn_op_resolver& resolver,
     const OpRegistration* op = nullptr;
     const qgnn_status st = LayerOp(layer, i, resolver, reporter, &op);
     if (st != QGNN_OK) return st;
-    const OpFootprint footprint = op->footprint(layer);
+    const OpFootprint footprint = op->footprint(model, layer);
     denses += footprint.denses;
     // Footprints grow with the Dense ops (kMaxDenseOps), so this sum stays far from overflowing.
     data_bytes += OpDataAlign(footprint.data_bytes);

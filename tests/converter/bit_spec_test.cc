@@ -29,15 +29,37 @@ void expect_bits(const ComponentBits& b, int w, int agg, int out) {
   EXPECT_EQ(b.output, out);
 }
 
-TEST(BitSpec, BareBitsSetEverythingButTheLogits) {
+// A bare width sets weights and outputs; the input, the aggregations, the first layer's weights and the
+// logits stay 8 bits (docs/converter.md, "Bits").
+TEST(BitSpec, BareBitsSetWeightsAndOutputsButNotTheFirstWeightsAndTheLogits) {
   const ModelDesc m = named_model();
   const Result<QuantizerConfig> c = parse_bit_spec("4", m);
   ASSERT_TRUE(c.ok()) << c.error;
-  EXPECT_EQ(c.value.input_bits, 4);
+  EXPECT_EQ(c.value.input_bits, 8);
   EXPECT_TRUE(c.value.int8_logits);
-  for (size_t i = 0; i < 4; ++i) expect_bits(bits_of(c.value, i), 4, 4, 4);  // gcn, sage1, sage2, gin
+  expect_bits(bits_of(c.value, 0), 8, 8, 4);                                 // gcn reads the model input
+  for (size_t i = 1; i < 4; ++i) expect_bits(bits_of(c.value, i), 4, 8, 4);  // sage1, sage2, gin
   expect_bits(bits_of(c.value, 4), 8, 8, 4);  // pool: no weights, no aggregation
   expect_bits(bits_of(c.value, 5), 4, 8, 8);  // linear: no aggregation, logits stay 8
+}
+
+// Every layer that reads the model input keeps 8-bit weights under "*"; naming them sets them.
+TEST(BitSpec, InputAndInputReadersWeightsStay8UnlessNamed) {
+  ModelDesc m = named_model();
+  m.layers[2].inputs = {kModelInput};  // sage2 reads the model input too (a skip from the input)
+  Result<QuantizerConfig> c = parse_bit_spec("*=4", m);
+  ASSERT_TRUE(c.ok()) << c.error;
+  EXPECT_EQ(c.value.input_bits, 8);
+  EXPECT_EQ(bits_of(c.value, 0).weights, 8);
+  EXPECT_EQ(bits_of(c.value, 1).weights, 4);
+  EXPECT_EQ(bits_of(c.value, 2).weights, 8);
+  for (const char* text : {"*=4,*.w=4,input=4", "*=4,gcn=4,sage2=4,input=4", "*=4,gcn.w=4,#2.w=4,input=4"}) {
+    c = parse_bit_spec(text, m);
+    ASSERT_TRUE(c.ok()) << text << ": " << c.error;
+    EXPECT_EQ(c.value.input_bits, 4) << text;
+    EXPECT_EQ(bits_of(c.value, 0).weights, 4) << text;
+    EXPECT_EQ(bits_of(c.value, 2).weights, 4) << text;
+  }
 }
 
 TEST(BitSpec, MostSpecificSelectorWinsWhateverTheOrder) {
@@ -53,18 +75,40 @@ TEST(BitSpec, MostSpecificSelectorWinsWhateverTheOrder) {
   expect_bits(bits_of(c.value, 5), 4, 8, 8);  // linear: logits stay 8
 }
 
-// A transform-first layer's messages (its agg component) stay 8 bits unless named.
-TEST(BitSpec, TransformFirstMessagesStay8UnlessNamed) {
+// Aggregations, a transform-first layer's messages among them, stay 8 bits unless named.
+TEST(BitSpec, AggregationsAndMessagesStay8UnlessNamed) {
   ModelDesc m = named_model();
-  m.layers[0].order = LayerOrder::kTransformFirst;  // gcn
-  Result<QuantizerConfig> c = parse_bit_spec("4", m);
+  m.layers[0].order = LayerOrder::kTransformFirst;  // gcn: its agg component is its messages
+  Result<QuantizerConfig> c = parse_bit_spec("*=4", m);
   ASSERT_TRUE(c.ok()) << c.error;
-  expect_bits(bits_of(c.value, 0), 4, 8, 4);
-  expect_bits(bits_of(c.value, 1), 4, 4, 4);  // sage1 aggregates first: "*" sets its aggregation
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(bits_of(c.value, i).aggregation, 8) << i;
   for (const char* spec : {"*=4,*.agg=4", "*=4,gcn=4", "*=4,gcn.agg=4", "#0.agg=4"}) {
     c = parse_bit_spec(spec, m);
     ASSERT_TRUE(c.ok()) << c.error;
     EXPECT_EQ(bits_of(c.value, 0).aggregation, 4) << spec;
+  }
+  c = parse_bit_spec("*=4,sage1=4", m);
+  ASSERT_TRUE(c.ok()) << c.error;
+  expect_bits(bits_of(c.value, 1), 4, 4, 4);
+  EXPECT_EQ(bits_of(c.value, 2).aggregation, 8);
+}
+
+// A transform-first SAGE's messages and aggregation are both its agg component: 8 bits under a bare width
+// or "*", set together by agg, LAYER.agg and LAYER.
+TEST(BitSpec, TransformFirstSageMessagesAndAggregationStay8UnlessNamed) {
+  ModelDesc m = named_model();
+  ASSERT_EQ(m.layers[1].kind, LayerKind::kSageConv);
+  m.layers[1].order = LayerOrder::kTransformFirst;  // sage1
+  for (const char* spec : {"4", "*=4"}) {
+    const Result<QuantizerConfig> c = parse_bit_spec(spec, m);
+    ASSERT_TRUE(c.ok()) << c.error;
+    expect_bits(bits_of(c.value, 1), 4, 8, 4);
+    expect_bits(bits_of(c.value, 2), 4, 8, 4);  // sage2 aggregates first: every aggregation stays 8
+  }
+  for (const char* spec : {"*=4,*.agg=4", "*=4,sage1=4", "*=4,sage1.agg=4", "#1.agg=4"}) {
+    const Result<QuantizerConfig> c = parse_bit_spec(spec, m);
+    ASSERT_TRUE(c.ok()) << c.error;
+    EXPECT_EQ(bits_of(c.value, 1).aggregation, 4) << spec;
   }
 }
 
@@ -114,7 +158,8 @@ TEST(BitSpec, DuplicateNamesMustUseIndices) {
 
 TEST(BitSpec, FormatRoundTrips) {
   const ModelDesc m = named_model();
-  for (const char* spec : {"8", "4", "*=4,gcn.w=8,*.agg=8,input=8", "#3.weights=4,#0.agg=4", "sage2=4"}) {
+  for (const char* spec : {"8", "4", "*=4,gcn.w=8,*.agg=8,input=8", "#3.weights=4,#0.agg=4", "sage2=4",
+                           "*=4,*.w=4,input=4", "input=4,gcn=4"}) {
     const Result<QuantizerConfig> c = parse_bit_spec(spec, m);
     ASSERT_TRUE(c.ok()) << spec << ": " << c.error;
     const std::string formatted = format_bit_spec(c.value, m);
@@ -130,6 +175,7 @@ TEST(BitSpec, FormatRoundTrips) {
   }
   EXPECT_EQ(format_bit_spec(parse_bit_spec("4", m).value, m), "*=4");
   EXPECT_EQ(format_bit_spec(parse_bit_spec("8", m).value, m), "*=8");
+  EXPECT_EQ(format_bit_spec(parse_bit_spec("*=4,*.w=4,input=4", m).value, m), "*=4,input=4,gcn.w=4");
 }
 
 }  // namespace

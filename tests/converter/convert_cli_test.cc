@@ -255,7 +255,8 @@ TEST_F(ConvertCli, CollapsedModelIsRefusedAndPerColumnScalesAvoidIt) {
 
 TEST_F(ConvertCli, MixedSpecGivesExactlyTheRequestedBits) {
   // all_kinds: gcn, sage, sage, gin, pool, linear (two layers named "sage": addressed by index).
-  const std::string spec = "*=4,gcn.agg=8,#1.w=8,#2=8,gin.out=8,input=8";
+  // Under "*" the aggregations and the first layer's weights would stay 8: "*.agg=4" and "gcn.w=4" name them.
+  const std::string spec = "*=4,*.agg=4,gcn.agg=8,gcn.w=4,#1.w=8,#2=8,gin.out=8,input=8";
   const CliResult r = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --split all --bits '" +
                           spec + "' -o " + path("mixed.qgnn"));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -359,21 +360,30 @@ TEST_F(ConvertCli, StoredQatRangesAreUsedUnlessACalibrationMethodIsGiven) {
   EXPECT_NE(parse_model(read_file(path("c.qgnn")).value).value.input_quant.scale, s.input_quant.scale);
 }
 
-// --order: auto keeps the widening GCN (5 -> 7) aggregate-first, transform-first forces it (format version 5),
-// an unknown order is a usage error, and stored QAT ranges (learned aggregate-first) cannot be forced into the
-// other order without recalibrating.
+// --order: auto keeps the widening GCN (5 -> 7) aggregate-first, transform-first forces it (format version
+// 5), an unknown order is a usage error, and stored QAT ranges (learned aggregate-first) cannot be forced
+// into the other order without recalibrating.
 TEST_F(ConvertCli, OrderOfGcnLayers) {
   ASSERT_EQ(float_model_.layers[0].kind, LayerKind::kGcnConv);
   ASSERT_GT(float_model_.layers[0].dense.out_features, float_model_.layers[0].dense.in_features);
-  const CliResult automatic = run(path("float.qgnn") + " --calib " + path("data.qgd") + " -o " + path("a.qgnn"));
+  const CliResult automatic =
+      run(path("float.qgnn") + " --calib " + path("data.qgd") + " -o " + path("a.qgnn"));
   ASSERT_EQ(automatic.status, 0) << automatic.err;
   EXPECT_NE(automatic.err.find("aggregate-first, aggregates 5 columns"), std::string::npos) << automatic.err;
   const ModelDesc a = parse_model(read_file(path("a.qgnn")).value).value;
   EXPECT_EQ(a.layers[0].order, LayerOrder::kAggregateFirst);
   EXPECT_LT(a.version, kTransformFirstFormatVersion);
 
+  // The model's MAX SAGE cannot run transform-first: a bare transform-first is refused, naming it.
+  const CliResult max_sage = run(path("float.qgnn") + " --calib " + path("data.qgd") +
+                                 " --order transform-first -o " + path("t.qgnn"));
+  EXPECT_EQ(max_sage.status, 1);
+  EXPECT_NE(max_sage.err.find("layer 2 (sage) is a SAGEConv with MAX, which cannot run transform-first"),
+            std::string::npos)
+      << max_sage.err;
+  EXPECT_FALSE(exists("t.qgnn"));
   const CliResult forced = run(path("float.qgnn") + " --calib " + path("data.qgd") +
-                               " --order transform-first -o " + path("t.qgnn"));
+                               " --order GCNConv=transform-first -o " + path("t.qgnn"));
   ASSERT_EQ(forced.status, 0) << forced.err;
   EXPECT_NE(forced.err.find("transform-first, aggregates 7 columns"), std::string::npos) << forced.err;
   const ModelDesc t = parse_model(read_file(path("t.qgnn")).value).value;
@@ -381,20 +391,30 @@ TEST_F(ConvertCli, OrderOfGcnLayers) {
   EXPECT_EQ(t.version, kTransformFirstFormatVersion);
   EXPECT_TRUE(check_model(t).ok());
 
-  const CliResult bad = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --order sideways -o " +
-                            path("b.qgnn"));
-  EXPECT_GE(bad.status, 2);
-  EXPECT_FALSE(exists("b.qgnn"));
+  for (const char* spec :
+       {"sideways", "GINConv=transform-first", "SAGEConv=up", "GCNConv=auto,GCNConv=auto"}) {
+    const CliResult bad = run(path("float.qgnn") + " --calib " + path("data.qgd") + " --order " + spec +
+                              " -o " + path("b.qgnn"));
+    EXPECT_GE(bad.status, 2) << spec;
+    EXPECT_FALSE(exists("b.qgnn")) << spec;
+  }
+
+  // The MEAN SAGE (7 -> 9, widening) forced transform-first: format version 6.
+  const CliResult sage = run(path("float.qgnn") + " --calib " + path("data.qgd") +
+                             " --order SAGEConv=transform-first -o " + path("s.qgnn"));
+  EXPECT_EQ(sage.status, 1);  // the MAX SAGE is named by the same selector
+  EXPECT_NE(sage.err.find("SAGEConv with MAX"), std::string::npos) << sage.err;
 
   ModelDesc with_ranges = float_model_;
   testing::add_stored_ranges(&with_ranges);
   ASSERT_TRUE(write_file_atomic(path("qat.qgnn"), serialize_model(with_ranges).value).ok());
-  const CliResult refused = run(path("qat.qgnn") + " --order transform-first -o " + path("r.qgnn"));
+  const CliResult refused = run(path("qat.qgnn") + " --order GCNConv=transform-first -o " + path("r.qgnn"));
   EXPECT_EQ(refused.status, 1);
   EXPECT_NE(refused.err.find("stored ranges were learned aggregate-first"), std::string::npos) << refused.err;
   EXPECT_FALSE(exists("r.qgnn"));
-  const CliResult recalibrated = run(path("qat.qgnn") + " --calib " + path("data.qgd") +
-                                     " --calibration pauta --order transform-first -o " + path("r.qgnn"));
+  const CliResult recalibrated =
+      run(path("qat.qgnn") + " --calib " + path("data.qgd") +
+          " --calibration pauta --order GCNConv=transform-first -o " + path("r.qgnn"));
   ASSERT_EQ(recalibrated.status, 0) << recalibrated.err;
   EXPECT_EQ(parse_model(read_file(path("r.qgnn")).value).value.layers[0].order, LayerOrder::kTransformFirst);
 }

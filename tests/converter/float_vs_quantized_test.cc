@@ -91,6 +91,15 @@ std::vector<Scenario> scenarios() {
          return node_model({sage_layer(kFeatures, 32, Reduce::kMean, true, true, r),
                             sage_layer(32, 8, Reduce::kMean, true, false, r)});
        }},
+      // Transform-first SAGE (MEAN) forced on every layer: widening and narrowing, with and without root.
+      {"sage_transform_first", Task::kNodeClassification,
+       [](std::mt19937& r) {
+         ModelDesc m = node_model({sage_layer(kFeatures, 32, Reduce::kMean, true, true, r),
+                                   sage_layer(32, 8, Reduce::kMean, false, true, r),
+                                   sage_layer(8, 4, Reduce::kMean, true, false, r)});
+         for (LayerDesc& l : m.layers) l.order = LayerOrder::kTransformFirst;
+         return m;
+       }},
       {"sage_max_root", Task::kNodeClassification,
        [](std::mt19937& r) {
          return node_model({sage_layer(kFeatures, 32, Reduce::kMax, true, true, r),

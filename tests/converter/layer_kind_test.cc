@@ -146,6 +146,41 @@ TEST(LayerKindTest, CheckModelRejectsAReduceTheKindLacks) {
   EXPECT_EQ(r.error, "layer 1 (sage): SAGEConv reduce must be MEAN or MAX");
 }
 
+// Transform-first: GCNConv and MEAN SAGEConv (max does not commute with W_n); auto picks it where the
+// (neighbour) Dense narrows; a transform-first SAGE's neighbour Dense reads the layer input and writes the
+// messages, its root still joins the output.
+TEST(LayerKindTest, TransformFirstTraits) {
+  std::mt19937 rng(9);
+  EXPECT_TRUE(layer_traits(LayerKind::kGcnConv).transform_first);
+  EXPECT_TRUE(layer_traits(LayerKind::kSageConv).transform_first);
+  EXPECT_FALSE(layer_traits(LayerKind::kGinConv).transform_first);
+  EXPECT_FALSE(layer_traits(LayerKind::kLinear).transform_first);
+  LayerDesc mean = testing::sage_layer(32, 8, Reduce::kMean, true, true, rng);
+  LayerDesc max = testing::sage_layer(32, 8, Reduce::kMax, true, true, rng);
+  EXPECT_TRUE(can_transform_first(mean));
+  EXPECT_FALSE(can_transform_first(max));
+  EXPECT_EQ(cheaper_order(mean), LayerOrder::kTransformFirst);
+  EXPECT_EQ(cheaper_order(max), LayerOrder::kAggregateFirst);
+  EXPECT_EQ(cheaper_order(testing::sage_layer(8, 32, Reduce::kMean, true, true, rng)),
+            LayerOrder::kAggregateFirst);  // widening
+  mean.order = LayerOrder::kTransformFirst;
+  const std::vector<DenseOp> ops = layer_traits(LayerKind::kSageConv).dense_ops(mean);
+  ASSERT_EQ(ops.size(), 2u);
+  EXPECT_TRUE(ops[0].writes_message);
+  EXPECT_EQ(ops[0].input, DenseInput::kLayerInput);
+  EXPECT_FALSE(ops[1].writes_message);
+  EXPECT_TRUE(ops[1].joins_previous);
+
+  ModelDesc model;
+  model.input_dim = 32;
+  model.task = Task::kNodeClassification;
+  model.layers = {max};
+  model.layers[0].order = LayerOrder::kTransformFirst;
+  const Result<bool> r = check_model(model);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("runs transform-first with MEAN only"), std::string::npos) << r.error;
+}
+
 // Only a kind with a root Dense may say it has one (the writer would drop it).
 TEST(LayerKindTest, CheckModelRejectsARootTheKindLacks) {
   std::mt19937 rng(9);

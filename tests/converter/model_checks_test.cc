@@ -76,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(
     Checks, RejectsInconsistentModel,
     ::testing::Values(
         BadCase{"Version0", false, [](ModelDesc& m) { m.version = 0; }, "format version 0"},
-        BadCase{"Version6", false, [](ModelDesc& m) { m.version = 6; }, "format version 6 is not 1..5"},
+        BadCase{"Version7", false, [](ModelDesc& m) { m.version = 7; }, "format version 7 is not 1..6"},
         BadCase{"NoInputDim", false, [](ModelDesc& m) { m.input_dim = 0; }, "input_dim 0"},
         BadCase{"NoLayers", false, [](ModelDesc& m) { m.layers.clear(); }, "no layers"},
         BadCase{"DimsDoNotChain", false, [](ModelDesc& m) { m.input_dim = 6; },

@@ -102,6 +102,30 @@ TEST(QuantizedEndToEnd, SageMaxWithoutRoot) {
   ExpectQuantizedMatchesOracle(m, NodeGraph(4, 25, 5));
 }
 
+// Transform-first SAGEConv (MEAN): the neighbour Dense onto the messages, their mean, then the identity
+// output step with the bias and the root term. With and without root, narrowing and widening, next to an
+// aggregate-first SAGE, one thread and three.
+TEST(QuantizedEndToEnd, SageTransformFirst) {
+  ModelMaker m(true, Task::kNodeClassification, 9, 51);
+  m.Sage(6, Reduce::kMean, true, true, {}, true)
+      .Sage(8, Reduce::kMean, false, true, {}, true)
+      .Sage(7, Reduce::kMean, true, true)
+      .Sage(4, Reduce::kMean, true, false, {}, true);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(51, 40, 9));
+  ExpectQuantizedMatchesOracle(m, NodeGraph(52, 40, 9), 3);
+}
+
+// int4 weights, messages, aggregation and outputs, a 4-bit input with a non-zero zero point.
+TEST(QuantizedEndToEnd, SageTransformFirstInt4) {
+  ModelMaker m(true, Task::kNodeClassification, 11, 53);
+  m.Input(4, -2);
+  m.Sage(7, Reduce::kMean, true, true, Bits{4, 4, 4}, true)
+      .Sage(5, Reduce::kMean, false, true, Bits{8, 4, 4}, true)
+      .Linear(3, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(53, 40, 11));
+  ExpectQuantizedMatchesOracle(m, NodeGraph(54, 40, 11), 3);
+}
+
 TEST(QuantizedEndToEnd, GinWithHiddenLayer) {
   ModelMaker m(true, Task::kNodeClassification, 4, 15);
   m.Gin({8, 6}, 0.25f, true).Gin({5}, 0.0f, false);
@@ -172,6 +196,25 @@ TEST(QuantizedEndToEnd, StreamedInputIntoLinearAndTransformFirst) {
   }
 }
 
+// A transform-first SAGE first layer: without root the neighbour Dense alone reads the input, which then
+// streams (float features quantized chunk by chunk, int8 packed into int4); with root the output step reads
+// it again, so it is quantized whole first. Both bit-exact.
+TEST(QuantizedEndToEnd, StreamedInputIntoTransformFirstSage) {
+  for (bool root : {false, true}) {
+    ModelMaker m(true, Task::kNodeClassification, 37, 55);
+    m.Sage(6, Reduce::kMean, root, true, {}, true).Linear(4, false);
+    ExpectQuantizedMatchesOracle(m, NodeGraph(56, 101, 37));
+    ExpectQuantizedMatchesOracle(m, NodeGraph(57, 101, 37), 3);
+  }
+  {
+    ModelMaker m(true, Task::kNodeClassification, 21, 58);
+    m.Input(4, 1, /*int8_input=*/true);
+    m.Sage(6, Reduce::kMean, false, true, Bits{8, 4, 4}, true).Linear(4, false);
+    ExpectQuantizedMatchesOracle(m, NodeGraph(59, 77, 21, 4));
+    ExpectQuantizedMatchesOracle(m, NodeGraph(60, 77, 21, 4), 3);
+  }
+}
+
 TEST(QuantizedEndToEnd, WideDenseUsesShiftsAbove40) {
   // 2048 int8 inputs per Dense: s_in * s_w[c] / s_out is about 1e-4 (2^-13), a shift of 42..44, which only a
   // Dense may use (up to 62; aggregation and pooling stop at 40).
@@ -209,6 +252,15 @@ TEST(FloatEndToEnd, GcnTransformFirst) {
   m.Gcn(5, true, {}, true).Gcn(8, true, {}, true).Gcn(4, false, {}, true);
   ExpectFloatMatchesOracle(m, NodeGraph(44, 40, 9));
   ExpectFloatMatchesOracle(m, NodeGraph(45, 40, 9), 2);
+}
+
+TEST(FloatEndToEnd, SageTransformFirst) {
+  ModelMaker m(false, Task::kNodeClassification, 9, 61);
+  m.Sage(5, Reduce::kMean, true, true, {}, true)
+      .Sage(8, Reduce::kMean, false, true, {}, true)
+      .Sage(4, Reduce::kMean, true, false, {}, true);
+  ExpectFloatMatchesOracle(m, NodeGraph(61, 40, 9));
+  ExpectFloatMatchesOracle(m, NodeGraph(62, 40, 9), 2);
 }
 
 TEST(FloatEndToEnd, GraphClassificationEachPooling) {

@@ -131,9 +131,10 @@ void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, 
   }
 }
 
-// Transform-first GCN and Linear first layers (with ReLU and bias), widths around the vector sizes and
-// Cora's 1433, graphs of 0, 1, 37 and 150 nodes (blocks of kProbeRowsF32 = 64 rows: one partial block, and
-// several with a partial last one), mostly-zero and denser features, 1 and 3 threads.
+// Transform-first GCN, Linear (with ReLU and bias) and transform-first SAGE (no root) first layers, widths
+// around the vector sizes and Cora's 1433, graphs of 0, 1, 37 and 150 nodes (blocks of kProbeRowsF32 = 64
+// rows: one partial block, and several with a partial last one), mostly-zero and denser features, 1 and 3
+// threads.
 TEST(FloatSparseInput, EveryPathGivesTheDenseLogits) {
   struct Shape {
     const char* name;
@@ -142,6 +143,7 @@ TEST(FloatSparseInput, EveryPathGivesTheDenseLogits) {
   const std::vector<Shape> shapes = {
       {"gcn_tf", [](ModelMaker& m) { m.Gcn(16, true, {}, true).Gcn(5, false, {}, true); }},
       {"linear", [](ModelMaker& m) { m.Linear(12, true).Gcn(6, true, {}, true).Linear(3, false); }},
+      {"sage_tf", [](ModelMaker& m) { m.Sage(10, Reduce::kMean, false, true, {}, true).Linear(3, false); }},
   };
   int checked = 0;
   for (const Shape& s : shapes) {
@@ -185,7 +187,7 @@ TEST(FloatSparseInput, EveryPathGivesTheDenseLogits) {
       }
     }
   }
-  EXPECT_EQ(checked, 2 * 5 * 3 * 2 * 2);
+  EXPECT_EQ(checked, 3 * 5 * 3 * 2 * 2);
 }
 
 // The float model's sparse features are validated as the quantized model's (sparse_features_test.cc):
@@ -229,10 +231,14 @@ TEST(FloatSparseInput, MalformedOnesAreRefused) {
   }
   ModelMaker aggregate_first(false, Task::kNodeClassification, kDim, 2);
   aggregate_first.Gcn(4, true).Linear(2, false);
-  const FloatRun refused = RunFloat(aggregate_first.Bytes(), graph, &good_view, 1);
-  EXPECT_EQ(refused.accepts_sparse, 0);
-  EXPECT_EQ(refused.status, QGNN_INVALID_ARGUMENT);
-  EXPECT_NE(refused.message.find("does not take sparse features"), std::string::npos) << refused.message;
+  ModelMaker with_root(false, Task::kNodeClassification, kDim, 2);  // the root term reads the input again
+  with_root.Sage(4, Reduce::kMean, true, true, {}, true).Linear(2, false);
+  for (const ModelMaker* refusing : {&aggregate_first, &with_root}) {
+    const FloatRun refused = RunFloat(refusing->Bytes(), graph, &good_view, 1);
+    EXPECT_EQ(refused.accepts_sparse, 0);
+    EXPECT_EQ(refused.status, QGNN_INVALID_ARGUMENT);
+    EXPECT_NE(refused.message.find("does not take sparse features"), std::string::npos) << refused.message;
+  }
 }
 
 }  // namespace

@@ -37,6 +37,13 @@ ModelMaker QuantGcn() {
   return m;
 }
 
+// Quantized node classifier: transform-first SAGE(4 -> 3, MEAN, relu), with or without root.
+ModelMaker QuantSageTf(bool root) {
+  ModelMaker m(true, Task::kNodeClassification, 4, 3);
+  m.Sage(3, Reduce::kMean, root, true, {}, true);
+  return m;
+}
+
 // Quantized graph classifier: SAGE(root) -> GIN(mlp 6, 5) -> pool -> Linear.
 ModelMaker QuantGraph() {
   ModelMaker m(true, Task::kGraphClassification, 4, 3);
@@ -293,6 +300,56 @@ const std::vector<Case>& Corpus() {
          });
        },
        QGNN_BAD_QUANT_PARAMS, "message_range"},
+      // Transform-first SAGEConv (format version 6): MEAN only, message and output_requant checked.
+      {"ValidSageTransformFirst", [] { return QuantSageTf(true).Bytes(); }, QGNN_OK, ""},
+      {"ValidSageTransformFirstWithoutRoot", [] { return QuantSageTf(false).Bytes(); }, QGNN_OK, ""},
+      {"SageTransformFirstInVersion5",
+       [] { return Mutate(QuantSageTf(true).Bytes(), [](fbs::Model* m) { m->mutate_version(5); }); },
+       QGNN_UNSUPPORTED_VERSION, "needs version 6"},
+      {"SageTransformFirstMax",
+       [] { return Edit(QuantSageTf(true), [](ModelDesc& d) { d.layers[0].reduce = Reduce::kMax; }); },
+       QGNN_UNSUPPORTED_LAYER, "transform-first SAGEConv with MAX"},
+      {"SageTransformFirstMessageBits",
+       [] { return Edit(QuantSageTf(true), [](ModelDesc& d) { d.layers[0].message.bits = 3; }); },
+       QGNN_BAD_BITS, "message has 3 bits"},
+      {"SageTransformFirstOutputRequantShift63",
+       [] { return Edit(QuantSageTf(true), [](ModelDesc& d) { d.layers[0].output_requant.shift[0] = 63; }); },
+       QGNN_BAD_QUANT_PARAMS, "output_requant: shift[0] = 63"},
+      {"SageTransformFirstOutputRequantShift41Loads",
+       [] { return Edit(QuantSageTf(true), [](ModelDesc& d) { d.layers[0].output_requant.shift[0] = 41; }); },
+       QGNN_OK, ""},
+      {"SageTransformFirstOutputRequantTwoEntries",
+       [] {
+         return Edit(QuantSageTf(true), [](ModelDesc& d) {
+           d.layers[0].output_requant.multiplier.push_back(kM);
+           d.layers[0].output_requant.shift.push_back(20);
+         });
+       },
+       QGNN_SHAPE_MISMATCH, "output_requant has 2 multipliers, expected 1"},
+      {"SageTransformFirstWithoutOutputRequant",
+       [] { return Edit(QuantSageTf(true), [](ModelDesc& d) { d.layers[0].output_requant = {}; }); },
+       QGNN_MISSING_FIELD, "output_requant has no multipliers"},
+      {"SageTransformFirstAggregationShift41",
+       [] {
+         return Edit(QuantSageTf(true), [](ModelDesc& d) { d.layers[0].aggregation_requant.shift[0] = 41; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "aggregation_requant"},
+      {"FloatSageTransformFirstWithBatchNorm",
+       [] {
+         ModelMaker m(false, Task::kNodeClassification, 4, 2);
+         m.Sage(3, Reduce::kMean, true, true, {}, true);
+         return Edit(m, [](ModelDesc& d) { d.layers[0].dense.batch_norm = SomeBatchNorm(3); });
+       },
+       QGNN_UNSUPPORTED_LAYER, "transform-first SAGEConv with an unfolded BatchNorm"},
+      {"FloatSageTransformFirstMessageRangeNaN",
+       [] {
+         ModelMaker m(false, Task::kNodeClassification, 4, 2);
+         m.Sage(3, Reduce::kMean, true, true, {}, true);
+         return Edit(m, [](ModelDesc& d) {
+           d.layers[0].message_range = converter::StoredRange{0.0f, std::nanf("")};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "message_range"},
       {"ValidRawQuantized",
        [] {
          Raw r;
@@ -307,8 +364,8 @@ const std::vector<Case>& Corpus() {
       // Version.
       {"Version0", [] { return Edit(FloatLinear(), [](ModelDesc& d) { d.version = 0; }); },
        QGNN_UNSUPPORTED_VERSION, "version 0"},
-      {"Version6", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 6; }); },
-       QGNN_UNSUPPORTED_VERSION, "version 6"},
+      {"Version7", [] { return Edit(QuantGcn(), [](ModelDesc& d) { d.version = 7; }); },
+       QGNN_UNSUPPORTED_VERSION, "version 7"},
 
       // Per-column input scales (format version 4).
       {"ValidColumnScales",

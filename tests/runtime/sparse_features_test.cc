@@ -129,6 +129,8 @@ TEST(SparseFeatures, SameBytesAsDenseFeatures) {
          m.Gcn(9, true, Bits{4, 4, 4}, true).Linear(4, false);
        },
        false},
+      {"sage_tf_without_root",
+       [](ModelMaker& m) { m.Sage(8, Reduce::kMean, false, true, {}, true).Linear(4, false); }, false},
       {"linear_columns", [](ModelMaker& m) { m.Linear(12, true).Gcn(6, true, {}, true).Linear(3, false); },
        true},
   };
@@ -182,6 +184,16 @@ TEST(SparseFeatures, WhichModelsAcceptThem) {
   {
     ModelMaker m(true, Task::kNodeClassification, 8, 1);  // the first layer aggregates its input
     m.Gcn(4, true).Linear(2, false);
+    EXPECT_EQ(accepts(m), 0);
+  }
+  {
+    ModelMaker m(true, Task::kNodeClassification, 8, 1);  // transform-first SAGE: one Dense reads the input
+    m.Sage(4, Reduce::kMean, false, true, {}, true).Linear(2, false);
+    EXPECT_EQ(accepts(m), 1);
+  }
+  {
+    ModelMaker m(true, Task::kNodeClassification, 8, 1);  // its root term reads the input again
+    m.Sage(4, Reduce::kMean, true, true, {}, true).Linear(2, false);
     EXPECT_EQ(accepts(m), 0);
   }
   {
@@ -270,6 +282,15 @@ TEST(SparseFeatures, MalformedOnesAreRefused) {
     const SparseRun r = RunWith(af.Bytes(), graph, &view, 1);
     EXPECT_EQ(r.status, QGNN_INVALID_ARGUMENT);
     EXPECT_NE(r.message.find("does not take sparse features"), std::string::npos) << r.message;
+  }
+  {
+    SCOPED_TRACE("TransformFirstSageWithRoot");
+    ModelMaker tf(true, Task::kNodeClassification, kDim, 2);
+    tf.Sage(4, Reduce::kMean, true, true, {}, true).Linear(2, false);
+    const qgnn_sparse_features view = good.view();
+    const SparseRun r = RunWith(tf.Bytes(), graph, &view, 1);
+    EXPECT_EQ(r.status, QGNN_INVALID_ARGUMENT);
+    EXPECT_NE(r.message.find("a root term reads the input a second time"), std::string::npos) << r.message;
   }
 }
 

@@ -222,13 +222,40 @@ ModelMaker& ModelMaker::Gcn(int32_t out, bool relu, Bits bits, bool transform_fi
   return *this;
 }
 
-ModelMaker& ModelMaker::Sage(int32_t out, Reduce reduce, bool root, bool relu, Bits bits) {
+ModelMaker& ModelMaker::Sage(int32_t out, Reduce reduce, bool root, bool relu, Bits bits,
+                             bool transform_first) {
   converter::LayerDesc l;
   l.kind = LayerKind::kSageConv;
   l.reduce = reduce;
   l.relu = relu;
   l.has_root = root;
   const float range = range_ * (root ? 1.5f : 1.0f) + 0.3f;
+  if (transform_first) {
+    l.order = converter::LayerOrder::kTransformFirst;
+    if (desc_.quantized) {
+      l.message = NextQuant(bits.agg, range_);
+      l.aggregation = NextQuant(bits.agg, range_ * 0.8f);
+      l.aggregation_requant = OneRescale(static_cast<double>(l.message.scale) / l.aggregation.scale,
+                                         converter::kAggregationRequantShiftMax);
+      l.output = NextQuant(bits.out, range);
+      l.output_requant = OneRescale(static_cast<double>(l.aggregation.scale) / l.output.scale,
+                                    converter::kDenseRequantShiftMax);
+    }
+    // Quantized: the messages without bias; the neighbour bias at the aggregation scale, added after.
+    l.dense = MakeDense(dim_, out, !desc_.quantized, bits.weight, scale_, bits_, l.message.scale);
+    if (desc_.quantized) {
+      std::uniform_real_distribution<double> unit(-1.0, 1.0);
+      for (int32_t c = 0; c < out; ++c)
+        l.dense.bias_q.push_back(static_cast<int32_t>(std::round(0.3 * unit(rng_) / l.aggregation.scale)));
+    }
+    if (root) l.root = MakeDense(dim_, out, false, bits.weight, scale_, bits_, l.output.scale);
+    dim_ = out;
+    scale_ = l.output.scale;
+    bits_ = bits.out;
+    range_ = range;
+    Push(std::move(l));
+    return *this;
+  }
   if (desc_.quantized) {
     l.aggregation = NextQuant(bits.agg, range_);
     l.aggregation_requant =
@@ -486,6 +513,29 @@ std::vector<int32_t> OracleQuantized(const ModelDesc& model, const Graph& graph)
         break;
       }
       case LayerKind::kSageConv: {
+        if (l.order == converter::LayerOrder::kTransformFirst) {
+          // docs/quantization.md, "Transform-first SAGEConv": messages x W_n^T without the bias, their mean,
+          // then out = zo + rescale(b + (a - z_a), output_requant) [+ rescale(root acc, root requant)].
+          converter::DenseDesc unbiased = l.dense;
+          unbiased.bias_q.clear();
+          const QAct messages = Dense(x, unbiased, false, l.message);
+          const QAct agg = Aggregate(graph, Agg::kMean, messages, l.aggregation_requant, 0, l.aggregation);
+          QAct y = MakeAct(x.rows, l.dense.out_features, l.output);
+          for (int32_t r = 0; r < y.rows; ++r) {
+            for (int32_t c = 0; c < y.cols; ++c) {
+              const int64_t b = l.dense.bias_q.empty() ? 0 : l.dense.bias_q[static_cast<size_t>(c)];
+              int64_t v = y.zp + Rescale(b + agg.at(r, c) - agg.zp, l.output_requant.multiplier[0],
+                                         l.output_requant.shift[0]);
+              if (l.has_root) {
+                v += Rescale(DenseAcc(x, l.root, r, c), l.root.requant.multiplier[static_cast<size_t>(c)],
+                             l.root.requant.shift[static_cast<size_t>(c)]);
+              }
+              y.v[static_cast<size_t>(r) * y.cols + c] = Saturate(v, y.bits, l.relu, y.zp);
+            }
+          }
+          x = y;
+          break;
+        }
         const QAct agg = Aggregate(graph, l.reduce == Reduce::kMax ? Agg::kMax : Agg::kMean, x,
                                    l.aggregation_requant, 0, l.aggregation);
         x = l.has_root ? Dense(agg, l.dense, l.relu, l.output, &x, &l.root)

@@ -91,7 +91,10 @@ class ModelMaker {
   /// GCNConv; `transform_first`: the Dense maps onto the messages (bits.agg) and the bias, at the message
   /// scale, is added after their aggregation.
   ModelMaker& Gcn(int32_t out, bool relu, Bits bits = {}, bool transform_first = false);
-  ModelMaker& Sage(int32_t out, Reduce reduce, bool root, bool relu, Bits bits = {});
+  /// SAGEConv; `transform_first` (MEAN): the neighbour Dense maps onto the messages (bits.agg, as the
+  /// aggregation), its bias at the aggregation scale, and output_requant rescales the aggregation.
+  ModelMaker& Sage(int32_t out, Reduce reduce, bool root, bool relu, Bits bits = {},
+                   bool transform_first = false);
   ModelMaker& Gin(const std::vector<int32_t>& mlp_out, float eps, bool relu, Bits bits = {});
   ModelMaker& Pool(Reduce reduce, Bits bits = {});
   ModelMaker& ClassNames(const std::vector<std::string>& names);

@@ -35,12 +35,13 @@ class PinnedOutputs : public ::testing::Test {
   }
   static const TestFiles& files() { return *files_; }
 
-  // qgnn-convert `float_model` on `calibration` with `--bits bits` into the scratch directory.
-  static std::string convert(const std::string& float_model, const std::string& calibration, int bits,
-                             const std::string& name, const std::vector<std::string>& extra = {}) {
+  // qgnn-convert `float_model` on `calibration` with `--bits bits` (a width or a SPEC) into the scratch
+  // directory.
+  static std::string convert(const std::string& float_model, const std::string& calibration,
+                             const std::string& bits, const std::string& name,
+                             const std::vector<std::string>& extra = {}) {
     const std::string out = files_->dir + "/" + name;
-    std::vector<std::string> args = {float_model,          "--calib", calibration, "--bits",
-                                     std::to_string(bits), "-o",      out};
+    std::vector<std::string> args = {float_model, "--calib", calibration, "--bits", bits, "-o", out};
     args.insert(args.end(), extra.begin(), extra.end());
     const ToolResult r = run_tool(QGNN_CONVERT_PATH, args, files_->dir);
     EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
@@ -89,15 +90,22 @@ TEST_F(PinnedOutputs, BundledMutagInt8) {
 // the runtime's arithmetic did not change.
 TEST_F(PinnedOutputs, ConvertedMutagInt8) {
   const std::string model =
-      convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd", 8, "mutag8.qgnn");
+      convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd", "8", "mutag8.qgnn");
   EXPECT_EQ(outputs_sha256(model, kModels + "/mutag.qgd"),
             "a73e40a52deb5d408eae477ce82bb1425db13d0a5305ca736a68c9df9c5d89c5");
 }
 
+// A bare 4 moved when it began leaving the aggregations, the input and the first layer's weights at 8 bits
+// (issue 13); naming them at 4 bits gives the hash every component at 4 bits always gave, so the kernels'
+// numerics did not move.
 TEST_F(PinnedOutputs, ConvertedMutagInt4) {
   const std::string model =
-      convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd", 4, "mutag4.qgnn");
+      convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd", "4", "mutag4.qgnn");
   EXPECT_EQ(outputs_sha256(model, kModels + "/mutag.qgd"),
+            "5a6731d856eced0d875d158170fd27c538e264ad86db893d59980f84b9534049");
+  const std::string all4 = convert(kModels + "/mutag_gin_f32.qgnn", kModels + "/mutag.qgd",
+                                   "*=4,*.w=4,*.agg=4,input=4", "mutag_all4.qgnn");
+  EXPECT_EQ(outputs_sha256(all4, kModels + "/mutag.qgd"),
             "e9c9bb9a418c60ca54138854f7c38d8e206f1855c7b8ff7dfbf1c87451cd75d5");
 }
 
@@ -111,38 +119,56 @@ TEST_F(PinnedOutputs, RandomModelsOfEveryKind) {
             "659b0a138b6612a1732bbe6aba369a229f2ebacac534643f9f6a069189bc197b");
 }
 
-// Moved with Pauta's k at 8 bits (issue 13, see ConvertedMutagInt8); the 4-bit graph conversion did not.
+// Moved with Pauta's k at 8 bits (issue 13, see ConvertedMutagInt8); the 4-bit ones with the bare width's
+// 8-bit aggregations, input and first-layer weights (see ConvertedMutagInt4).
+// SAGE layers aggregate first here, as every conversion did before transform-first SAGEConv: auto now runs
+// the node model's narrowing SAGE (8 -> 3) transform-first (ConvertedTransformFirstSage pins that).
 TEST_F(PinnedOutputs, ConvertedRandomModelsOfEveryKind) {
+  const std::vector<std::string> order = {"--order", "SAGEConv=aggregate-first"};
   for (int bits : {8, 4}) {
-    const std::string graph =
-        convert(files().graph_f32, files().graph_data, bits, "graph" + std::to_string(bits) + ".qgnn");
-    const std::string node =
-        convert(files().node_f32, files().node_data, bits, "node" + std::to_string(bits) + ".qgnn");
+    const std::string graph = convert(files().graph_f32, files().graph_data, std::to_string(bits),
+                                      "graph" + std::to_string(bits) + ".qgnn", order);
+    const std::string node = convert(files().node_f32, files().node_data, std::to_string(bits),
+                                     "node" + std::to_string(bits) + ".qgnn", order);
     EXPECT_EQ(outputs_sha256(graph, files().graph_data),
               bits == 8 ? "13b8f1751ef45e14fa411accbfe60777234c9d8b3117168961bec7da6d3554e2"
-                        : "e468534fa6d6a92d32e5f04b42e04a9c2185bb3ba500bd3fa3034905503d27f5");
+                        : "cfe895bf86199116ddc8b8d812b5a02e7188d749c423310ed01f9be1904c6d77");
     EXPECT_EQ(outputs_sha256(node, files().node_data),
               bits == 8 ? "aa4159b64c7714f823d8a246424db73c1eb1e8a92864bbd0468fcfde40140b8d"
-                        : "0c57a1adfddc0fc0a8cf6cabbbf71e8a826eba70448e33362c96e5ce5ff9a520");
+                        : "8faf4fc126011f4adcdfc74c9a62b04e1ad7159bd8b40b7f9bc1ebe5d59eadc4");
   }
 }
 
 // Transform-first GCNConv (issue 14): the random node and graph models converted with every GCN layer
-// transform-first, 8 and 4 bits (the 4-bit ones moved when transform-first messages began staying 8 bits).
+// transform-first, 8 and 4 bits (the 4-bit ones moved when transform-first messages began staying 8 bits, and
+// again with the bare width's 8-bit aggregations, input and first-layer weights).
+// Their SAGE layers stay as auto puts them (aggregate-first: 7 -> 9 widens, 8 -> 3 is pinned below).
 TEST_F(PinnedOutputs, ConvertedTransformFirst) {
   for (int bits : {8, 4}) {
-    const std::vector<std::string> order = {"--order", "transform-first"};
+    const std::vector<std::string> order = {"--order", "GCNConv=transform-first,SAGEConv=aggregate-first"};
     const std::string b = std::to_string(bits);
     const std::string graph =
-        convert(files().graph_f32, files().graph_data, bits, "graph_tf" + b + ".qgnn", order);
-    const std::string node =
-        convert(files().node_f32, files().node_data, bits, "node_tf" + b + ".qgnn", order);
+        convert(files().graph_f32, files().graph_data, b, "graph_tf" + b + ".qgnn", order);
+    const std::string node = convert(files().node_f32, files().node_data, b, "node_tf" + b + ".qgnn", order);
     EXPECT_EQ(outputs_sha256(graph, files().graph_data),
               bits == 8 ? "d66fe0f2fa7ccb13d680fb84b9257453324089f0cbb817675a1e701aff9014ab"
-                        : "dac7819a9882b43ee0243f5bb14c83adc652f0e93ffde0d424e2ab70c2c06409");
+                        : "54120435f71dad71200fe1e15e6b30fbd0a32756bcb792116c49b0bdc6099c1c");
     EXPECT_EQ(outputs_sha256(node, files().node_data),
               bits == 8 ? "2f4a44243fda9a3ef140b5d51da65e237cdd6e84f67a95559f29a211839a487b"
-                        : "bb5c90538d3d3e8779a7889e8ed8901fb99ccf748b5452a85b5e45ffa9d7a482");
+                        : "0d0eb847e07eedfba487e350b786d92a750654ec45396772f6b89e4aa63b9ca7");
+  }
+}
+
+// Transform-first SAGEConv (MEAN, with root): the random node model's SAGE layer (8 -> 3) converted
+// transform-first, its GCN layer aggregate-first, 8 and 4 bits.
+TEST_F(PinnedOutputs, ConvertedTransformFirstSage) {
+  for (int bits : {8, 4}) {
+    const std::vector<std::string> order = {"--order", "GCNConv=aggregate-first,SAGEConv=transform-first"};
+    const std::string node = convert(files().node_f32, files().node_data, std::to_string(bits),
+                                     "node_sage_tf" + std::to_string(bits) + ".qgnn", order);
+    EXPECT_EQ(outputs_sha256(node, files().node_data),
+              bits == 8 ? "622874a5d5d7364cebaffedc7052bf3753285e3d2c10c73bb28770457c370b4d"
+                        : "cf4ca6490faa27c805cc5378efd92e0e348feb1dd0d8e87782132948e7c90241");
   }
 }
 
@@ -173,7 +199,7 @@ TEST_F(PinnedOutputs, SkipConnectionsRunAsTheChainTheyDescribe) {
   // qgnn-convert keeps the dataflow: calibration, quantization and the overflow proof follow the inputs
   // (moved with Pauta's k at 8 bits, issue 13).
   const std::string converted =
-      convert(write(skip_f32, "skip_f32.qgnn"), files().graph_data, 8, "skip_converted8.qgnn");
+      convert(write(skip_f32, "skip_f32.qgnn"), files().graph_data, "8", "skip_converted8.qgnn");
   EXPECT_EQ(outputs_sha256(converted, files().graph_data),
             "ea463e7e09455d962d88147bcf1eb88f38e935c652e256063cfe4163ebfe1503");
 }

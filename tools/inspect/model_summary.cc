@@ -69,6 +69,13 @@ class Summarizer {
         out->reduce = enum_text(fb::EnumNameReduce(o->reduce()));
         dense_ops.push_back(o->neighbor());
         if (o->root() != nullptr) dense_ops.push_back(o->root());
+        if (o->order() == fb::LayerOrder::TRANSFORM_FIRST) {
+          out->first = "transform";
+          if (model_.quantized())
+            out->message_bits = o->message() != nullptr ? o->message()->bits() : 0;
+          else
+            out->message_bits = 32;
+        }
         break;
       }
       case fb::LayerOptions::GINConvOptions: {
@@ -104,7 +111,9 @@ class Summarizer {
           out->kind == "SAGEConv" ? out->dense.front().out_features : out->dense.back().out_features;
     }
     if (message_passing && out->first.empty()) out->first = "aggregate";
-    const bool transform_first = out->first == "transform";
+    // A transform-first GCNConv's one intermediate activation is its messages; a transform-first SAGEConv
+    // has both (the aggregation is the mean of its messages).
+    const bool transform_first = out->first == "transform" && out->kind == "GCNConv";
     if (model_.quantized()) {
       out->output_bits = l.output() != nullptr ? l.output()->bits() : 0;
       if (message_passing && !transform_first)

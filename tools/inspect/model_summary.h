@@ -34,7 +34,8 @@ struct LayerSummary {
   std::string reduce;      ///< SAGEConv / GlobalPool: "SUM", "MEAN", "MAX"; "" otherwise
   float eps = 0.0f;        ///< GINConv
   /// Message-passing layers: what runs first, "aggregate" (the aggregation, then the Dense ops) or
-  /// "transform" (GCNConv TRANSFORM_FIRST: the Dense, then the aggregation of its messages); "" otherwise.
+  /// "transform" (GCNConv / SAGEConv TRANSFORM_FIRST: the Dense, then the aggregation of its messages); ""
+  /// otherwise.
   std::string first;
   std::vector<DenseSummary> dense;
   /// Bits per component; 0 = the component does not exist for this layer. Float models: 32.

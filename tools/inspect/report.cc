@@ -141,9 +141,10 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
                              std::to_string(l.out_features);
     std::string types;
     for (const DenseSummary& d : l.dense) types += (types.empty() ? "" : ",") + d.weight_type;
-    // A transform-first layer has no aggregation component: its messages are shown as "m<bits>".
-    const std::string agg =
-        l.message_bits != 0 ? "m" + bits_text(l.message_bits) : bits_text(l.aggregation_bits);
+    // A transform-first GCNConv has no aggregation component: its messages are shown as "m<bits>"; a
+    // transform-first SAGEConv has both: "m<bits>/<bits>".
+    std::string agg = l.message_bits != 0 ? "m" + bits_text(l.message_bits) : bits_text(l.aggregation_bits);
+    if (l.message_bits != 0 && l.aggregation_bits != 0) agg += "/" + bits_text(l.aggregation_bits);
     std::fprintf(out, "  %-3zu %-14s %-10s %-13s %-5s %-7s %-10s %-10s %-5s %-5s %zu\n", i,
                  l.name.empty() ? "-" : l.name.c_str(), l.kind.c_str(), dims.c_str(),
                  l.activation == "RELU" ? "relu" : "-", l.reduce.empty() ? "-" : l.reduce.c_str(),
@@ -163,8 +164,8 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
   }
   std::fprintf(out,
                "  (first: what a message-passing layer runs first, its aggregation or its Dense; bits per "
-               "component: weights per Dense / aggregation, or m = messages of a transform-first layer / "
-               "output; 32 = float)\n");
+               "component: weights per Dense / aggregation, or m = messages of a transform-first layer (then "
+               "/ its aggregation for SAGEConv) / output; 32 = float)\n");
   std::fprintf(out, "parameters  %zu bytes\n", info.parameter_bytes);
   std::fprintf(out, "limits      nodes %u, edges %u, degree %u, graphs %u\n", info.max_nodes, info.max_edges,
                info.max_degree, info.max_graphs);

@@ -28,8 +28,8 @@ from torch import Tensor
 from .. import nn as qnn
 from .._atomic import PathLike
 from ..export_model import _SKIPPED, layer_kind, to_desc
-from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, ORDERS, SAGE_CONV, TRANSFORM_FIRST, DenseDesc,
-                          ModelDesc, QuantParams, write_model)
+from ..model_file import (AGGREGATE_FIRST, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, ORDERED_KINDS, ORDERS,
+                          SAGE_CONV, TRANSFORM_FIRST, DenseDesc, ModelDesc, QuantParams, write_model)
 from ..sim.engine import input_scales as model_input_scales
 from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
@@ -108,8 +108,9 @@ class _Entry:
 
     @property
     def transform_first(self) -> bool:
-        """A GCNConv running transform-first (its module's order, "auto" resolved by the auto rule)."""
-        return self.kind == GCN_CONV and self.module.resolved_order == TRANSFORM_FIRST
+        """A GCNConv or SAGEConv running transform-first (its module's order, "auto" resolved by the auto
+        rule)."""
+        return self.kind in ORDERED_KINDS and self.module.resolved_order == TRANSFORM_FIRST
 
     def denses(self) -> List[Tuple[Tensor, Optional[Tensor]]]:
         m = self.module
@@ -152,15 +153,16 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
 # Bits
 # ---------------------------------------------------------------------------------------------------
 
-def _component_bits(spec: BitsSpec, num_layers: int,
-                    transform_first: Optional[List[bool]] = None) -> Tuple[int, List[ComponentBits]]:
+def _component_bits(spec: BitsSpec, num_layers: int) -> Tuple[int, List[ComponentBits]]:
     """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "output": 8, "layers": {i: {...} or int}}.
 
-    As qgnn-convert's SPEC: a transform-first layer's messages (its "aggregation" component) stay 8 bits
-    unless "aggregation" (or the layer itself) names their bits; a bare width or "default" leaves them at 8."""
-    tf = transform_first or [False] * num_layers
+    As qgnn-convert's SPEC (docs/converter.md "Bits"): a bare width or "default" sets weights and outputs only;
+    unless named, the aggregations ("aggregation" or the layer names them; they include a transform-first
+    layer's messages, and a transform-first SAGEConv's messages and their mean alike), the first layer's
+    weights ("weights" or the layer) and the input ("input") stay 8 bits. QAT models are chains, so the first
+    layer is the one that reads the model input."""
     if isinstance(spec, int):
-        return spec, [ComponentBits(spec, 8 if tf[i] else spec, spec) for i in range(num_layers)]
+        spec = {"default": spec}
     default = int(spec.get("default", 8))
     base = {k: int(spec.get(k, default)) for k in ("weights", "aggregation", "output")}
     out = []
@@ -168,14 +170,16 @@ def _component_bits(spec: BitsSpec, num_layers: int,
         o = spec.get("layers", {}).get(i, {})
         o = {k: o for k in base} if isinstance(o, int) else o
         layer_base = dict(base)
-        if tf[i] and "aggregation" not in spec:
+        if "aggregation" not in spec:
             layer_base["aggregation"] = 8
+        if i == 0 and "weights" not in spec:
+            layer_base["weights"] = 8
         out.append(ComponentBits(**{k: int(o.get(k, layer_base[k])) for k in base}))
-    for cb in out:
-        for b in (cb.weights, cb.aggregation, cb.output):
-            if b not in (4, 8):
-                raise ValueError("bits must be 4 or 8")
-    return int(spec.get("input", default)), out
+    input_bits = int(spec.get("input", 8))
+    for b in [input_bits] + [b for cb in out for b in (cb.weights, cb.aggregation, cb.output)]:
+        if b not in (4, 8):
+            raise ValueError("bits must be 4 or 8")
+    return input_bits, out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -193,13 +197,18 @@ class QATModel(torch.nn.Module):
         super().__init__()
         self.model = model
         self.entries = _entries(model)
-        # GCNConv order, set on every GCNConv module so that the float model QAT trains, the float file it
-        # writes and the quantized file all run it: "auto" is qgnn-convert's default rule (transform-first when
-        # the layer narrows the features), whatever order a float file read with qgnn.load had.
+        # Layer order, set on every GCNConv and SAGEConv module so that the float model QAT trains, the float
+        # file it writes and the quantized file all run it: "auto" is qgnn-convert's default rule (transform-first
+        # when the layer narrows the features; a SAGEConv only with mean), whatever order a float file read with
+        # qgnn.load had. A forced transform-first on a max SAGEConv is refused, as qgnn-convert refuses it: max
+        # does not commute with W_n.
         if order != "auto" and order not in ORDERS:
-            raise ValueError(f"unknown GCNConv order {order!r} (auto, {', '.join(ORDERS)})")
-        for e in self.entries:
-            if e.kind == GCN_CONV:
+            raise ValueError(f"unknown layer order {order!r} (auto, {', '.join(ORDERS)})")
+        for i, e in enumerate(self.entries):
+            if e.kind == SAGE_CONV and order == TRANSFORM_FIRST and e.module.reduce != "mean":
+                raise ValueError(f"layer {i} is a max SAGEConv, which cannot run transform-first (max does not "
+                                 "commute with its neighbour Dense); use order 'auto' or 'aggregate-first'")
+            if e.kind in (GCN_CONV, SAGE_CONV):
                 e.module.order = order
         if input_scales not in INPUT_SCALE_MODES:
             raise ValueError(f"unknown input scale mode {input_scales!r} (one of {', '.join(INPUT_SCALE_MODES)})")
@@ -215,7 +224,7 @@ class QATModel(torch.nn.Module):
         self.input_scales_mode = input_scales
         self.name = name
         n = len(self.entries)
-        self.input_bits, self.layer_bits = _component_bits(bits, n, [e.transform_first for e in self.entries])
+        self.input_bits, self.layer_bits = _component_bits(bits, n)
         self.int8_logits = int8_logits
         self.degree_quant = degree_quant
         min_bits = min([self.input_bits] + [min(b.weights, b.aggregation, b.output) for b in self.layer_bits])
@@ -257,10 +266,11 @@ class QATModel(torch.nn.Module):
         for i, e in enumerate(self.entries):
             b = self.layer_bits[i]
             out_bits = 8 if (i + 1 == n and int8_logits) else b.output
-            # A transform-first GCNConv quantizes its messages where the others quantize their aggregation.
+            # A transform-first GCNConv quantizes its messages where the others quantize their aggregation; a
+            # transform-first SAGEConv quantizes both (the mean of its messages), at the same bits.
             self.obs.append({
                 "aggregation": obs(b.aggregation) if e.kind in (GCN_CONV, SAGE_CONV, GIN_CONV)
-                and not e.transform_first else None,
+                and not (e.transform_first and e.kind == GCN_CONV) else None,
                 "message": obs(b.aggregation) if e.transform_first else None,
                 "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN_CONV else [],
                 "output": obs(out_bits),
@@ -278,10 +288,10 @@ class QATModel(torch.nn.Module):
         out = [("input", self.input_obs)]
         for i, (e, o) in enumerate(zip(self.entries, self.obs)):
             where = f"layer {i} ({e.kind})"
+            if o["message"] is not None:  # computed before the aggregation (transform-first)
+                out.append((f"{where} message", o["message"]))
             if o["aggregation"] is not None:
                 out.append((f"{where} aggregation", o["aggregation"]))
-            if o["message"] is not None:
-                out.append((f"{where} message", o["message"]))
             out += [(f"{where} hidden {k}", h) for k, h in enumerate(o["hidden"])]
             out.append((f"{where} output", o["output"]))
         return out
@@ -507,6 +517,30 @@ class QATModel(torch.nn.Module):
                 if ql is not None:
                     qo = st.dense(ql, 0, q, zx, q, zx)
                 v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
+            elif e.transform_first and e.kind == SAGE_CONV:
+                # messages x W_n^T (fake-quantized weights, no bias), their mean, then the bias (at the
+                # aggregation scale, as the integer output stage adds it), the root term and the activation
+                d = ql.dense if ql else None
+                w_f, b_f = wq(denses[0][0], None, d, None)[0], denses[0][1]
+                m_f = v @ w_f.t()
+                qm_int = st.message(ql, q, zx) if ql is not None else None
+                vm, qm_int = point(m_f, o["message"], ql.message if ql else None, qm_int, mask)
+                a_f = qnn.aggregate(vm, graph, "mean")
+                qa = st.aggregate(ql, qm_int, ql.message.zero_point, batch) if ql is not None else None
+                va, qa = point(a_f, o["aggregation"], ql.aggregation if ql else None, qa, mask)
+                y_f = va
+                if b_f is not None:
+                    if d is not None:
+                        bq = d.bias if d.bias is not None else np.zeros(w_f.shape[0], np.int32)
+                        b_deq = torch.from_numpy((bq.astype(np.float64) *
+                                                  float(ql.aggregation.scale)).astype(np.float32))
+                        b_f = b_f + (b_deq - b_f).detach()
+                    y_f = y_f + b_f
+                if len(denses) > 1:
+                    y_f = y_f + lin(v, wq(*denses[1], ql.root if ql else None, cur_q.scale if cur_q else None))
+                y_f = torch.relu(y_f) if relus[i] else y_f
+                qo = st.dense(ql, 0, qa, ql.aggregation.zero_point, q, zx) if ql is not None else None
+                v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
             elif e.transform_first:
                 # messages x W^T (fake-quantized weights, no bias), aggregated, then bias (at the message
                 # scale, as the integer layer adds it) and activation
@@ -599,7 +633,8 @@ def prepare(model: qnn.GraphModel, bits: BitsSpec = 8, ranges: Optional[str] = N
     degree_quant: Degree-Quant protective masking during training.
     kwargs: momentum (EMA, None = absolute), dq_probs, percentiles, pauta_k, int8_logits, name, seed,
     input_scales ("auto" | "tensor" | "column": per-column input scales, docs/qat.md), order ("auto" |
-    "aggregate-first" | "transform-first": the GCNConv order, set on every GCNConv module)."""
+    "aggregate-first" | "transform-first": the layer order, set on every GCNConv and SAGEConv module; a forced
+    transform-first on a max SAGEConv raises ValueError)."""
     if ranges is None:
         ranges = DEFAULT_RANGES
     return QATModel(model, bits=bits, ranges=ranges, degree_quant=degree_quant, **kwargs)

@@ -9,7 +9,10 @@ ModelDesc + activation ranges -> quantized ModelDesc, with the same conventions,
   * aggregation / pooling requant s_in / s_out (shift <= 40), lowering the output scale below 2^-10;
   * GIN self_weight_q16 = round((1 + eps) * 2^16); the logits stay 8-bit unless int8_logits=False;
   * transform-first GCNConv: messages at the aggregation bits, Dense without bias onto them, bias at the
-    message scale, aggregation requant s_m / s_out (quantize_transform_first).
+    message scale, aggregation requant s_m / s_out (quantize_transform_first);
+  * transform-first SAGEConv: messages and aggregation at the aggregation bits, neighbour Dense without bias
+    onto the messages, aggregation requant s_m / s_a, bias at s_a, output requant s_a / s_out, root as
+    aggregate-first (quantize_transform_first_sage).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class LayerRanges:
     aggregation: Range = (math.inf, -math.inf)
     hidden: List[Range] = field(default_factory=list)
     output: Range = (math.inf, -math.inf)
-    message: Range = (math.inf, -math.inf)  # transform-first GCNConv: the messages x W^T (before the bias)
+    message: Range = (math.inf, -math.inf)  # transform-first: the messages x W^T (before the bias)
 
 
 def _round_half_away(v: float) -> float:
@@ -173,15 +176,32 @@ def gin_self_weight(eps: float) -> int:
     return int(w)
 
 
+def raise_for_bias(bias: Optional[np.ndarray], q: QuantParams) -> None:
+    """Raises q.scale (in place) where round(bias / q.scale) would reach 2^30 steps, as weight_scales raises s_w
+    for a Dense bias."""
+    if bias is None:
+        return
+    b = np.asarray(bias, np.float32).astype(np.float64)
+    floor = _MARGIN * float(np.abs(b).max(initial=0.0)) / _BIAS_LIMIT
+    if not float(q.scale) >= floor:
+        q.scale = np.float32(floor)
+
+
+def scaled_bias(bias: Optional[np.ndarray], scale: np.float32) -> Optional[np.ndarray]:
+    """INT32 round(b / scale), half away from zero, clamped to +-(2^30 - 1)."""
+    if bias is None:
+        return None
+    raw = np.asarray(bias, np.float32).astype(np.float64) / float(scale)
+    return np.clip(np.array([_round_half_away(v) for v in raw]), -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
+
+
 def message_bias(bias: Optional[np.ndarray], message: QuantParams) -> Optional[np.ndarray]:
     """A transform-first GCNConv's INT32 bias, round(b / s_m) at the message scale. Raises message.scale (in
     place) where a bias would reach 2^30 steps, as weight_scales raises s_w for a Dense bias."""
     if bias is None:
         return None
+    raise_for_bias(bias, message)
     b = np.asarray(bias, np.float32).astype(np.float64)
-    floor = _MARGIN * float(np.abs(b).max(initial=0.0)) / _BIAS_LIMIT
-    if not float(message.scale) >= floor:
-        message.scale = np.float32(floor)
     raw = b / float(message.scale)
     return np.clip(np.array([_round_half_away(v) for v in raw]), -_BIAS_LIMIT, _BIAS_LIMIT).astype(np.int32)
 
@@ -201,11 +221,38 @@ def quantize_transform_first(layer: LayerDesc, r: LayerRanges, bits: ComponentBi
     ql.aggregation_requant = scalar_requant(ql.message.scale, ql.output)
 
 
+def quantize_transform_first_sage(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, ql: LayerDesc,
+                                  in_q: QuantParams) -> None:
+    """A transform-first SAGEConv (docs/quantization.md "Transform-first SAGEConv"): the messages and their
+    aggregation take the aggregation component's bits and the message / aggregation ranges; the neighbour Dense
+    without bias maps the input onto the messages (requant s_in * s_wn[c] / s_m); the mean rescales s_m / s_a
+    (shift <= 40). The aggregation scale s_a is first raised where the neighbour bias would reach 2^30 steps
+    at it, then scalar_requant may lower it (s_m / s_a below 2^-10); the bias is round(b / s_a) at the final
+    s_a, clamped; output_requant = s_a / s_out (one entry, a Dense's rule: shift <= 62, an error outside). The
+    root Dense is quantized as aggregate-first (s_in * s_wr[c] / s_out). The converter's
+    quantize_transform_first_sage makes the same decisions in the same order."""
+    ql.order = layer.order
+    ql.message = activation_quant_params(r.message, bits.aggregation)
+    ql.dense = quantize_dense(DenseDesc(layer.dense.weight, None), bits.weights, in_q.scale, ql.message.scale,
+                              False)
+    ql.aggregation = activation_quant_params(r.aggregation, bits.aggregation)
+    raise_for_bias(layer.dense.bias, ql.aggregation)
+    ql.aggregation_requant = scalar_requant(ql.message.scale, ql.aggregation)
+    ql.dense.bias = scaled_bias(layer.dense.bias, ql.aggregation.scale)
+    m, e = quantize_multiplier(float(ql.aggregation.scale) / float(ql.output.scale), DENSE_SHIFT_MAX)
+    ql.output_requant = Requant(np.array([m], np.int64), np.array([e], np.int64))
+    if layer.root is not None:
+        ql.root = quantize_dense(layer.root, bits.weights, in_q.scale, ql.output.scale, layer.root.relu)
+
+
 def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output_bits: int,
                    in_q: QuantParams) -> LayerDesc:
     """converter Quantizer::quantize_layer."""
     out = activation_quant_params(r.output, output_bits)
     ql = LayerDesc(layer.kind, layer.name, layer.relu, output=out, reduce=layer.reduce)
+    if layer.transform_first and layer.kind == SAGE_CONV:
+        quantize_transform_first_sage(layer, r, bits, ql, in_q)
+        return ql
     if layer.transform_first:
         quantize_transform_first(layer, r, bits, ql, in_q)
         return ql

@@ -118,8 +118,8 @@ def run(model: ModelLike, x, row_ptr, col_idx, graph_ptr=None, *, keep_intermedi
     outputs = [(h, inq.zero_point)]
     for i, layer in enumerate(qm.layers):
         x, zx = outputs[input_of(qm, i) + 1]
-        # intermediates: the aggregation (transform-first GCN: the message) and GIN's hidden outputs, then the
-        # layer output
+        # intermediates: the aggregation (transform-first: the message, then a SAGEConv's aggregation) and GIN's
+        # hidden outputs, then the layer output
         h = step(layer.kind).run(layer, x, zx, batch, inter.append if keep_intermediates else None)
         outputs.append((h, layer.output.zero_point))
         if keep_intermediates:

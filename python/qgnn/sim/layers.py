@@ -6,6 +6,8 @@ A quantized layer is a fixed sequence of integer stages, each ending in a quanti
   GCNConv     aggregate "gcn"       -> aggregation;  Dense(agg)                     -> output
    transform-first: Dense(x) without bias -> message;  aggregate "gcn" + bias, ReLU  -> output
   SAGEConv    aggregate mean / max  -> aggregation;  Dense(agg) + root Dense(x)     -> output
+   transform-first: Dense(x) without bias -> message;  aggregate mean -> aggregation;
+                    identity Dense(agg) + bias + root Dense(x)                        -> output
   GINConv     aggregate sum + self  -> aggregation;  Dense_0 -> hidden[0] ... Dense_last -> output
   GlobalPool  pool sum / mean / max                                                 -> output
 
@@ -22,7 +24,8 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from ..model_file import GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, LayerDesc, QuantParams
+from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, LayerDesc, QuantParams,
+                          Requant)
 from . import kernels as K
 from .numerics import qmax, qmin
 
@@ -81,6 +84,13 @@ class LayerStep:
                            int(rq.multiplier[0]), int(rq.shift[0]), q.zero_point, q.bits,
                            self_weight_q16=layer.self_weight_q16 if self.kind == GIN_CONV else 0)
 
+    def message(self, layer: LayerDesc, x: np.ndarray, zx: int) -> np.ndarray:
+        """Transform-first stage 1 (GCNConv, SAGEConv): m = clamp(z_m + rescale(sum_k (x_k - zx) w[c][k],
+        dense.requant[c])), no bias (it is added after the aggregation) and no activation."""
+        d, q = layer.dense, layer.message
+        acc = K.dense_accumulator(x, zx, d.weight, None)
+        return K.requantize(acc, d.requant.multiplier[None, :], d.requant.shift[None, :], q.zero_point, q.bits)
+
     def dense(self, layer: LayerDesc, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
         """Dense stage k on `a` (zero point `za`: the aggregation or the previous stage); `x`, `zx`: the layer
         input (SAGE's root term)."""
@@ -116,13 +126,6 @@ class GCNConvStep(LayerStep):
     def aggregation_mode(self, layer: LayerDesc) -> str:
         return "gcn"
 
-    def message(self, layer: LayerDesc, x: np.ndarray, zx: int) -> np.ndarray:
-        """Transform-first stage 1: m = clamp(z_m + rescale(sum_k (x_k - zx) w[c][k], dense.requant[c])), no
-        bias (it is added after the aggregation) and no activation."""
-        d, q = layer.dense, layer.message
-        acc = K.dense_accumulator(x, zx, d.weight, None)
-        return K.requantize(acc, d.requant.multiplier[None, :], d.requant.shift[None, :], q.zero_point, q.bits)
-
     def aggregate(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch) -> np.ndarray:
         if not layer.transform_first:
             return super().aggregate(layer, x, zx, g)
@@ -140,14 +143,43 @@ class GCNConvStep(LayerStep):
 
 
 class SAGEConvStep(LayerStep):
+    """Aggregate-first: the base class's stages. Transform-first (layer.transform_first, MEAN): `message`, the
+    neighbour Dense without its bias onto layer.message; `aggregate`, the mean of the messages onto
+    layer.aggregation (aggregation_requant ~ s_m / s_a); then the output stage, the dense with a second input
+    whose main weights are the identity: the neighbour bias (at s_a) plus the aggregation, rescaled by
+    output_requant, plus the root term on the layer input (docs/quantization.md "Transform-first SAGEConv")."""
+
     kind = SAGE_CONV
     aggregates = True
 
     def aggregation_mode(self, layer: LayerDesc) -> str:
-        return layer.reduce  # mean / max
+        return layer.reduce  # mean / max (transform-first: mean)
 
     def dense(self, layer: LayerDesc, k: int, a: np.ndarray, za: int, x: np.ndarray, zx: int) -> np.ndarray:
+        if layer.transform_first:
+            return dense(self.identity(layer), a, za, layer.relu, layer.output, root=layer.root, root_x=x,
+                         root_zx=zx)
         return dense(layer.dense, a, za, layer.relu, layer.output, root=layer.root, root_x=x, root_zx=zx)
+
+    @staticmethod
+    def identity(layer: LayerDesc) -> DenseDesc:
+        """The output stage's main Dense: identity weights, the neighbour bias, output_requant for every
+        channel (it has one entry)."""
+        c = layer.dense.out_features
+        rq = layer.output_requant
+        return DenseDesc(np.eye(c, dtype=np.int8), layer.dense.bias, weight_bits=8,
+                         requant=Requant(np.repeat(rq.multiplier[:1], c), np.repeat(rq.shift[:1], c)))
+
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+        if not layer.transform_first:
+            return super().run(layer, x, zx, g, hook)
+        m = self.message(layer, x, zx)
+        if hook is not None:
+            hook(m)
+        a = self.aggregate(layer, m, layer.message.zero_point, g)
+        if hook is not None:
+            hook(a)
+        return self.dense(layer, 0, a, layer.aggregation.zero_point, x, zx)
 
 
 class GINConvStep(LayerStep):

@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="Degree-Quant protective masking in training (the range estimator stays --ranges)")
     g.add_argument("--qat-epochs", type=int,
                    help="QAT fine-tuning epochs (default 15 graph / 20 node classification; 0 = PTQ)")
-    g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.002)")
+    g.add_argument("--qat-lr", type=float, help="QAT Adam learning rate (default 0.0005)")
     g.add_argument("--init", metavar="FLOAT.qgnn",
                    help="start QAT from this float model instead of training one (its architecture is used)")
     g.add_argument("--float-out", metavar="FLOAT.qgnn",
@@ -110,8 +110,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="input quantization: one scale per feature column when columns differ in scale (auto, "
                         "the default), always one scale (tensor) or always per column (column); docs/qat.md")
     g.add_argument("--order", choices=ORDERS,
-                   help="GCNConv order of the quantized model: transform-first when a layer narrows the features "
-                        "(auto, the default; qgnn-convert's rule) or forced for every GCNConv; docs/qat.md")
+                   help="GCNConv and SAGEConv order of the quantized model: transform-first when a layer narrows "
+                        "the features (auto, the default; qgnn-convert's rule; a SAGEConv only with mean) or forced "
+                        "for every GCNConv and mean SAGEConv; docs/qat.md")
     g.add_argument("--range-updates", choices=RANGE_UPDATES,
                    help="activation ranges while QAT trains: kept at the PTQ calibration (frozen, the default) or "
                         "following an EMA of the training batches (ema); docs/qat.md")

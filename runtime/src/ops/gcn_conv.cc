@@ -17,7 +17,7 @@ void ComputeNorm(const EvalContext& ctx, void* out) {
 }
 constexpr GraphTensorDef kGcnNormQ15 = {RowKind::kNodes, sizeof(int32_t), ComputeNorm};
 
-OpFootprint Footprint(const fb::Layer&) { return {sizeof(GcnConvData), 1}; }
+OpFootprint Footprint(const fb::Model&, const fb::Layer&) { return {sizeof(GcnConvData), 1}; }
 
 qgnn_status InitTransformFirst(InitContext& ctx, const fb::Layer& layer, const fb::GCNConvOptions& options,
                                GcnConvData& data) {

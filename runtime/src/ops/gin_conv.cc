@@ -18,7 +18,7 @@ uint32_t MlpLength(const fb::Layer& layer) {
 size_t MlpOffset() { return OpDataAlign(sizeof(GinConvData)); }
 size_t HiddenOffset(uint32_t count) { return MlpOffset() + OpDataAlign(count * sizeof(DenseParams)); }
 
-OpFootprint Footprint(const fb::Layer& layer) {
+OpFootprint Footprint(const fb::Model&, const fb::Layer& layer) {
   const uint32_t count = MlpLength(layer);
   return {HiddenOffset(count) + OpDataAlign(count * sizeof(QParams)), count};
 }

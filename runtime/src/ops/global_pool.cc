@@ -7,7 +7,7 @@ namespace qgnn {
 namespace runtime {
 namespace {
 
-OpFootprint Footprint(const fb::Layer&) { return {sizeof(GlobalPoolData), 0}; }
+OpFootprint Footprint(const fb::Model&, const fb::Layer&) { return {sizeof(GlobalPoolData), 0}; }
 
 qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
   const fb::GlobalPoolOptions* options = layer.options_as_GlobalPoolOptions();

@@ -7,7 +7,7 @@ namespace qgnn {
 namespace runtime {
 namespace {
 
-OpFootprint Footprint(const fb::Layer&) { return {sizeof(LinearData), 1}; }
+OpFootprint Footprint(const fb::Model&, const fb::Layer&) { return {sizeof(LinearData), 1}; }
 
 qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
   LinearData& data = *NewOpData<LinearData>(out->data);

@@ -128,7 +128,8 @@ struct qgnn_op {
   /// How many inputs the op reads (Layer.inputs; at most kMaxLayerInputs): 1 for every kind so far, more for
   /// residual sums or concatenations.
   uint8_t max_inputs;
-  qgnn::runtime::OpFootprint (*footprint)(const qgnn::fb::Layer& layer);
+  /// `model` holds the layer's tensors, whose shapes may size the op's data (unverified: must not fail).
+  qgnn::runtime::OpFootprint (*footprint)(const qgnn::fb::Model& model, const qgnn::fb::Layer& layer);
   /// Verifies the layer's options and resolves them into layer->data; sets out_dim (and out_rows when it
   /// differs from in_rows). On entry {op, data, index, name, relu, inputs, num_inputs, in_rows,
   /// out_rows = in_rows, in_dim, in_q, out_q} are set (in_* from input 0's producer).
@@ -172,6 +173,10 @@ qgnn_status InitQuantParams(const InitContext& ctx, const fb::QuantParams* q, co
 /// A Dense's requant is verified by InitDense (shift <= 62).
 qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
                               kernels::Rescale* out);
+/// Verifies a Requant with exactly one entry that rescales a Dense accumulator (shift <= 62), e.g. a
+/// transform-first SAGEConv's output_requant.
+qgnn_status InitSingleDenseRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
+                                   kernels::Rescale* out);
 /// Verifies a Reduce enum value and maps it onto the kernels' mode; `allow_sum` is false for SAGEConv (MEAN
 /// or MAX only).
 qgnn_status InitReduce(const InitContext& ctx, fb::Reduce reduce, bool allow_sum, const char* what,

@@ -299,6 +299,14 @@ qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, con
   return QGNN_OK;
 }
 
+qgnn_status InitSingleDenseRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
+                                   kernels::Rescale* out) {
+  const qgnn_status st = CheckRequant(ctx, rq, what, 1, kDenseShiftMax);
+  if (st != QGNN_OK) return st;
+  *out = kernels::Rescale{rq->multiplier()->Get(0), rq->shift()->Get(0)};
+  return QGNN_OK;
+}
+
 qgnn_status InitReduce(const InitContext& ctx, fb::Reduce reduce, bool allow_sum, const char* what,
                        kernels::AggregateMode* mode) {
   switch (reduce) {

@@ -53,8 +53,9 @@ struct DenseOp {
   /// Adds into the previous op's accumulator instead of starting its own (SAGEConv's root Dense): it shares
   /// that op's output, requant target and BatchNorm.
   bool joins_previous = false;
-  /// Transform-first: writes the layer's messages (quantized as LayerDesc::aggregation, without its bias,
-  /// which is added after the aggregation of the messages), not the layer output.
+  /// Transform-first: writes the layer's messages (without its bias, which is added after the aggregation of
+  /// the messages; quantized as LayerDesc::aggregation for GCNConv, LayerDesc::message for SAGEConv), not the
+  /// layer output.
   bool writes_message = false;
   std::string what;         ///< in messages: "dense", "neighbor dense", "root dense", "mlp[1]"
   std::string report_name;  ///< in the report, after "<layer>.": "dense", "root", "mlp1"
@@ -69,7 +70,8 @@ struct LayerKindTraits {
   bool aggregation;  ///< message passing: an aggregation activation and its requant, SPEC component `agg`
   bool hidden;       ///< hidden activations between MLP Dense ops, quantized with the `out` bits
   bool root;         ///< an optional root Dense (LayerDesc::has_root)
-  /// Can run transform-first (LayerDesc::order): its one Dense is linear before its reduction.
+  /// Can run transform-first (LayerDesc::order): its (neighbour) Dense is linear before its reduction (for
+  /// SAGEConv only with MEAN: can_transform_first).
   bool transform_first;
   /// LayerDesc::reduce values the kind accepts, as a bit mask of 1 << Reduce; 0 when it has no reduce.
   uint32_t reduces;
@@ -95,7 +97,11 @@ const LayerKindTraits* layer_traits_by_name(const std::string& name);
 DenseDesc& dense_of(LayerDesc& layer, const DenseOp& op);
 const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op);
 
-/// Transform-first when the layer's kind can and its Dense narrows the features (less aggregation work and
+/// Whether the layer can run transform-first: its kind can (LayerKindTraits::transform_first) and, for
+/// SAGEConv, its reduce is MEAN.
+bool can_transform_first(const LayerDesc& layer);
+
+/// Transform-first when the layer can (can_transform_first) and its Dense narrows the features (less aggregation work and
 /// narrower tensors: docs/quantization.md, "Transform-first GCNConv"), else aggregate-first.
 LayerOrder cheaper_order(const LayerDesc& layer);
 

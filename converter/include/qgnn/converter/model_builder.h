@@ -95,10 +95,14 @@ struct LayerDesc {
   Reduce reduce = Reduce::kSum;     ///< SAGEConv (kMean/kMax), GlobalPool
   float eps = 0.0f;                 ///< GINConv
   int32_t self_weight_q16 = 65536;  ///< GINConv quantized: round((1 + eps) * 2^16)
-  /// GCNConv (LayerKindTraits::transform_first): kTransformFirst runs the Dense first and aggregates its
-  /// messages. `aggregation`, `aggregation_range` and the SPEC component `agg` then describe the messages,
+  /// GCNConv and MEAN SAGEConv (LayerKindTraits::transform_first): kTransformFirst runs the (neighbour)
+  /// Dense first and aggregates its messages.
+  /// GCNConv: `aggregation`, `aggregation_range` and the SPEC component `agg` then describe the messages,
   /// the layer's one intermediate activation (the file's GCNConvOptions.message / message_range), and the
   /// Dense's quantized bias is at the message scale (docs/quantization.md, "Transform-first GCNConv").
+  /// SAGEConv: the messages are `message` / `message_range`, the mean of the messages `aggregation` /
+  /// `aggregation_range` (the SPEC component `agg` sets both), the neighbour bias is at the aggregation scale
+  /// and `output_requant` rescales onto the output ("Transform-first SAGEConv").
   LayerOrder order = LayerOrder::kAggregateFirst;
   // Quantized models only.
   QuantParams output;               ///< layer output
@@ -106,10 +110,13 @@ struct LayerDesc {
   std::vector<QuantParams> hidden;  ///< GIN MLP hidden outputs (mlp.size() - 1)
   Requant aggregation_requant;      ///< one entry (message-passing layers)
   Requant pool_requant;             ///< one entry (GlobalPool)
+  QuantParams message;              ///< transform-first SAGEConv: the messages x W_n^T
+  Requant output_requant;           ///< transform-first SAGEConv: one entry, aggregation -> output (Dense rule)
   // Stored ranges (converter metadata, any model; see stored_ranges.h).
   std::optional<StoredRange> output_range;       ///< the layer's output, after its activation
   std::optional<StoredRange> aggregation_range;  ///< message-passing layers
   std::vector<StoredRange> hidden_ranges;        ///< GINConv: mlp.size() - 1 entries, or none
+  std::optional<StoredRange> message_range;      ///< SAGEConv: the messages x W_n^T (transform-first)
   /// Explicit dataflow (schema Layer.inputs): the outputs this layer reads, by layer index, each earlier than
   /// this layer, -1 naming the model input. Empty: the previous layer's output (the model input for the first
   /// layer), as in versions 1 and 2. Every kind reads one input, so a non-empty list is a skip connection.
@@ -135,8 +142,11 @@ constexpr uint32_t kDataflowFormatVersion = 3;
 constexpr uint32_t kInputColumnsFormatVersion = 4;
 /// Version of files with a transform-first layer (`LayerDesc::order`): older runtimes would aggregate first.
 constexpr uint32_t kTransformFirstFormatVersion = 5;
+/// Version of files with a transform-first SAGEConv (SAGEConvOptions.order): older runtimes would aggregate
+/// first.
+constexpr uint32_t kTransformFirstSageFormatVersion = 6;
 /// Newest version the converter reads and writes (QGNN_FORMAT_VERSION of include/qgnn/qgnn.h).
-constexpr uint32_t kNewestFormatVersion = kTransformFirstFormatVersion;
+constexpr uint32_t kNewestFormatVersion = kTransformFirstSageFormatVersion;
 
 /// Index of the model input in LayerDesc::inputs.
 constexpr int32_t kModelInput = -1;

@@ -26,7 +26,8 @@ namespace converter {
 /// Where an activation of the float forward pass comes from.
 enum class ActivationPoint {
   kInput,        ///< the model's input features (layer = -1)
-  kAggregation,  ///< a message-passing layer's aggregation result
+  kAggregation,  ///< a message-passing layer's aggregation result (transform-first GCNConv: its messages)
+  kMessage,      ///< a transform-first SAGEConv's messages x W_n^T (its aggregation is their mean)
   kHidden,       ///< the output of GIN MLP Dense `index` (all but the last)
   kOutput,       ///< a layer's output (after its activation)
 };
