@@ -7,7 +7,9 @@
 // Inputs with sparse features (flags bit 2) go through qgnn_interpreter_setup_sparse, mostly on a tiny
 // quantized Linear-first model that accepts them (fuzz/sparse_linear_gcn_int8.qgnn, written by
 // make_seeds.py); when accepted, the logits must also be those of the same features densified (setup with
-// dense floats).
+// dense floats). Every input also goes through the node reordering (qgnn_graph_reorder, method from the input
+// size): it fails with a message or gives a bijection; on an accepted graph, the permuted graph and features
+// give the same logits per original node (reference kernels).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -60,6 +62,70 @@ void load(const std::string& path) {
   g_models->push_back(std::move(m));
 }
 
+// The reordering contract on any decoded graph (see the file comment). `logits`: the accepted graph's
+// reference logits, or empty when setup rejected it (then only the permutation is checked).
+void check_reorder(Loaded& m, const qgnn::fuzz::GraphInput& input, const qgnn_graph& graph,
+                   const qgnn_sparse_features& sparse, const std::vector<int8_t>& logits, size_t size) {
+  const auto method = static_cast<qgnn_reorder_method>(size % 3);
+  qgnn_error error{};
+  size_t scratch_bytes = 0;
+  if (qgnn_graph_reorder_scratch_size(graph.num_nodes, method, &scratch_bytes, &error) != QGNN_OK) return;
+  std::vector<uint8_t> scratch(scratch_bytes);
+  std::vector<int32_t> perm(graph.num_nodes, -1);
+  const qgnn_status status =
+      qgnn_graph_reorder(&graph, method, perm.data(), scratch.data(), scratch_bytes, &error);
+  if (status != QGNN_OK) {
+    qgnn::fuzz::require(error.status == status && error.message[0] != '\0',
+                        "reorder rejection without message", error);
+    return;
+  }
+  std::vector<uint8_t> taken(graph.num_nodes, 0);
+  for (int32_t p : perm) {
+    qgnn::fuzz::require(
+        p >= 0 && static_cast<uint32_t>(p) < graph.num_nodes && taken[static_cast<size_t>(p)] == 0,
+        "qgnn_graph_reorder returned no permutation", error);
+    taken[static_cast<size_t>(p)] = 1;
+  }
+  if (logits.empty()) return;
+  const size_t dim = m.info.input_dim;
+  std::vector<int32_t> row_ptr(graph.num_nodes + 1), col_idx(graph.num_edges);
+  std::vector<float> f32(graph.features_f32 != nullptr ? graph.num_nodes * dim : 0);
+  std::vector<int8_t> i8(graph.features_i8 != nullptr ? graph.num_nodes * dim : 0);
+  qgnn_graph permuted{};
+  qgnn::fuzz::require(qgnn_graph_permute(&graph, static_cast<uint32_t>(dim), perm.data(), row_ptr.data(),
+                                         col_idx.data(), f32.empty() ? nullptr : f32.data(),
+                                         i8.empty() ? nullptr : i8.data(), &permuted, &error) == QGNN_OK,
+                      "an accepted graph cannot be permuted", error);
+  qgnn_sparse_features permuted_sparse{};
+  std::vector<int32_t> f_row_ptr, f_col;
+  std::vector<float> f_values;
+  if (input.sparse()) {
+    f_row_ptr.resize(graph.num_nodes + 1);
+    f_col.resize(sparse.nnz);
+    f_values.resize(sparse.nnz);
+    qgnn::fuzz::require(
+        qgnn_sparse_features_permute(&graph, &sparse, perm.data(), f_row_ptr.data(), f_col.data(),
+                                     f_values.data(), &permuted_sparse, &error) == QGNN_OK,
+        "accepted sparse features cannot be permuted", error);
+  }
+  const qgnn_status bound =
+      input.sparse() ? qgnn_interpreter_setup_sparse(m.reference, &permuted, &permuted_sparse, &error)
+                     : qgnn_interpreter_setup(m.reference, &permuted, &error);
+  qgnn::fuzz::require(bound == QGNN_OK, "the permuted copy of an accepted graph is rejected", error);
+  qgnn::fuzz::require(qgnn_interpreter_invoke(m.reference, &error) == QGNN_OK, "invoke (permuted)", error);
+  qgnn_output out{};
+  qgnn_interpreter_output(m.reference, &out);
+  std::vector<int8_t> reordered(logits.size());
+  if (m.info.task == QGNN_TASK_NODE_CLASSIFICATION) {
+    qgnn::fuzz::require(qgnn_rows_unpermute(perm.data(), out.rows, out.cols, out.logits_q, reordered.data(),
+                                            &error) == QGNN_OK,
+                        "unpermute", error);
+  } else {
+    std::memcpy(reordered.data(), out.logits_q, reordered.size());
+  }
+  qgnn::fuzz::require(reordered == logits, "the reordered graph gives other logits per original node", error);
+}
+
 // Quantized logits only: the float path may use another backend by default (XNNPACK), which is promised to
 // stay within a rounding bound of the reference, not bit-identical.
 std::vector<int8_t> quantized_logits(const qgnn_interpreter* interpreter) {
@@ -103,6 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     qgnn_error not_ready{};
     qgnn::fuzz::require(qgnn_interpreter_invoke(m.reference, &not_ready) == QGNN_NOT_READY,
                         "a rejected graph stayed bound", not_ready);
+    check_reorder(m, input, graph, sparse, {}, size);
     return 0;
   }
   qgnn::fuzz::require(qgnn_interpreter_invoke(m.reference, &error) == QGNN_OK, "invoke (reference)", error);
@@ -131,5 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     qgnn::fuzz::require(quantized_logits(m.reference) == logits,
                         "sparse features and their densified copy give different logits", error);
   }
+  // Quantized models only (the float MUTAG GIN pools: its sums may round differently in another order).
+  if (!logits.empty()) check_reorder(m, input, graph, sparse, logits, size);
   return 0;
 }

@@ -38,6 +38,9 @@ packages=(
   # Libraries
   libflatbuffers-dev flatbuffers-compiler libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
+  # Benchmarks and tooling: SuiteSparse:GraphBLAS, the aggregation peer of qgnn-bench-peers (bench/peers,
+  # scripts/bench-report). Optional for the build: without it that benchmark is not built and its test skips.
+  libgraphblas-dev
 )
 if [ "$no_embedded" != 1 ]; then
   packages+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib binutils-arm-none-eabi)

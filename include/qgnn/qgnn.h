@@ -316,6 +316,78 @@ typedef void (*qgnn_profile_callback)(void* user_data, uint32_t step);
 qgnn_status qgnn_interpreter_set_profiler(qgnn_interpreter* interpreter, qgnn_profile_callback callback,
                                           void* user_data);
 
+/// Node reordering (host-side utilities; docs/runtime.md "Node reordering"). Renumbering the nodes so that
+/// neighbours get nearby ids makes the aggregation's gathers of neighbour rows hit the caches more often. The
+/// caller computes a permutation once per graph (qgnn_graph_reorder), applies it to the graph and its
+/// features (qgnn_graph_permute, qgnn_sparse_features_permute), runs the model on the permuted graph and
+/// brings per-node outputs back to the original order (qgnn_rows_unpermute). Integer models give the same
+/// bytes per original node; so do float node-classification models on the reference FP32 backend, because
+/// each permuted row lists its neighbours in the original row's order (the float sums see the same operands
+/// in the same order). XNNPACK's GEMM may round a row differently at another place in its tiles, and float
+/// SUM / MEAN pooling adds a graph's nodes in the new order: those agree within the float rounding bound.
+///
+/// A permutation `perm` has num_nodes entries: perm[i] is the new index of original node i. It maps each
+/// graph of a batch onto its own node range (graph_ptr is unchanged), so per-graph outputs keep their order.
+/// Nothing here allocates: every buffer belongs to the caller.
+typedef enum qgnn_reorder_method {
+  /// The identity.
+  QGNN_REORDER_NONE = 0,
+  /// Reverse Cuthill-McKee: per connected component (following each row's in-neighbours), a breadth-first
+  /// search from a pseudo-peripheral node of low degree (George-Liu, at most 8 refinements) that enqueues
+  /// each node's unvisited neighbours by ascending in-degree (ties: lower id), the whole order reversed
+  /// within each graph. Neighbours end up close in id: a small bandwidth.
+  QGNN_REORDER_RCM = 1,
+  /// Descending in-degree (ties: lower id) within each graph: the rows the most edges point at (the hubs
+  /// of a power-law graph, which a symmetric graph also gathers most often) share cache lines and pages.
+  QGNN_REORDER_DEGREE = 2,
+} qgnn_reorder_method;
+
+/// Bytes of scratch qgnn_graph_reorder needs for `num_nodes` nodes with `method` (any alignment; the size
+/// includes the slack to align it): 0 for NONE, about 4 per node for DEGREE and 8 for RCM.
+/// QGNN_INVALID_ARGUMENT: unknown method or NULL `bytes`; QGNN_GRAPH_TOO_LARGE: num_nodes > QGNN_MAX_NODES.
+qgnn_status qgnn_graph_reorder_scratch_size(uint32_t num_nodes, qgnn_reorder_method method, size_t* bytes,
+                                            qgnn_error* error);
+
+/// Computes `perm` (num_nodes entries) for `graph` with `method`, using `scratch` (at least
+/// qgnn_graph_reorder_scratch_size bytes; may be NULL when that is 0). Features are not read. The graph is
+/// validated as qgnn_interpreter_setup validates its structure, against the runtime's caps instead of a
+/// plan: NULL arrays (QGNN_INVALID_ARGUMENT), malformed row_ptr / col_idx / graph_ptr or edges crossing
+/// graphs (QGNN_INVALID_GRAPH), more than QGNN_MAX_NODES / _EDGES / _GRAPHS / _DEGREE
+/// (QGNN_GRAPH_TOO_LARGE). Deterministic: the same graph always gives the same permutation.
+qgnn_status qgnn_graph_reorder(const qgnn_graph* graph, qgnn_reorder_method method, int32_t* perm,
+                               void* scratch, size_t scratch_bytes, qgnn_error* error);
+
+/// Applies `perm` to `graph` into caller buffers that must not overlap the graph's: `row_ptr`
+/// (num_nodes + 1), `col_idx` (num_edges), and the features the graph has — `features_f32` or
+/// `features_i8`, num_nodes * feature_dim each (the other may be NULL). Node perm[i]'s row lists
+/// perm[j] for the j of node i's row, in that row's order. Fills `permuted` with these arrays, the graph's
+/// counts and its graph_ptr (unchanged, so it must stay alive too). The graph is validated as in
+/// qgnn_graph_reorder; `perm` must be a bijection of [0, num_nodes) that keeps every node inside its graph
+/// (QGNN_INVALID_ARGUMENT naming the first bad entry); a graph with features needs feature_dim in
+/// [1, QGNN_MAX_FEATURES] and its output array (QGNN_INVALID_ARGUMENT). On failure `permuted` is untouched
+/// and the output buffers hold unspecified values.
+qgnn_status qgnn_graph_permute(const qgnn_graph* graph, uint32_t feature_dim, const int32_t* perm,
+                               int32_t* row_ptr, int32_t* col_idx, float* features_f32, int8_t* features_i8,
+                               qgnn_graph* permuted, qgnn_error* error);
+
+/// Applies `perm` to sparse features of `graph`'s nodes (qgnn_sparse_features) into caller buffers:
+/// `row_ptr` (num_nodes + 1), `col_idx` and `values` (features->nnz each); node perm[i] gets node i's
+/// entries unchanged. Fills `permuted` on success. Checks the graph and `perm` as qgnn_graph_permute does
+/// and the features' row_ptr (QGNN_INVALID_GRAPH); their columns and values are copied, and checked by
+/// qgnn_interpreter_setup_sparse.
+qgnn_status qgnn_sparse_features_permute(const qgnn_graph* graph, const qgnn_sparse_features* features,
+                                         const int32_t* perm, int32_t* row_ptr, int32_t* col_idx,
+                                         float* values, qgnn_sparse_features* permuted, qgnn_error* error);
+
+/// Brings per-node rows of a permuted graph back to the original order: row i of `rows` becomes row
+/// perm[i] of `permuted_rows` (num_rows rows of row_bytes bytes each, e.g. a node classifier's logits with
+/// row_bytes = cols * sizeof element). The two buffers must not overlap. Every perm[i] must lie in
+/// [0, num_rows) (QGNN_INVALID_ARGUMENT naming the first that does not; checked before anything is
+/// written); a permutation from qgnn_graph_reorder for the graph the rows belong to is a bijection, so
+/// every row is written once. num_rows * row_bytes must fit a size_t (QGNN_LIMIT_EXCEEDED).
+qgnn_status qgnn_rows_unpermute(const int32_t* perm, uint32_t num_rows, size_t row_bytes,
+                                const void* permuted_rows, void* rows, qgnn_error* error);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif

@@ -24,6 +24,8 @@
 // overflow (docs/quantization.md, "Accumulator widths"). Its fused ReLU only raises the clamp's lower bound
 // (RowRequant's lo) to max(qmin, zo): no work at all. Without a bias the tile loop is the same code as
 // before the bias existed (SpmmTwin's kBias).
+// For int8 rows the tile shape (vectors used, half a vector for rows of at most kLanes / 2) is chosen once
+// per call (aggregate_rows), never per row; int4 rows choose theirs per row (measured: see aggregate_rows).
 // (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
 // there is none.)
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
@@ -89,6 +91,11 @@ struct RowRequant {
     V::split64(V::add(acc, bias), &a, &b);
     return V::add(V::join64(apply64(a), apply64(b)), zero_point);
   }
+  /// apply() for the low kLanes / 2 lanes only (the others are garbage): one int64 vector instead of two,
+  /// for rows of at most kLanes / 2 columns (a transform-first layer's 7 classes on AVX-512).
+  typename V::I32 apply_low(typename V::I32 acc) const {
+    return V::add(V::narrow(apply64(V::widen_lo(V::add(acc, bias))), V::set1_64(0)), zero_point);
+  }
 
  private:
   typename V::I64 apply64(typename V::I64 biased) const {
@@ -150,16 +157,24 @@ class SpmmTwin {
       // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
       // fill 2 of the 4 vectors: a fixed count, so the compiler keeps them in registers.
       if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, self_row, self_weight_q16, rq, row);
+    } else {
+      // Narrow int8 rows (a transform-first layer's messages) fill one vector, or half of one: a fixed
+      // count of vectors, so no per-neighbour tests of empty ones, and half the requantization.
+      if (2 * cols_ <= kL) return reduce_tiles<1, true>(mode, src, self_row, self_weight_q16, rq, row);
+      if (cols_ <= kL) return reduce_tiles<1>(mode, src, self_row, self_weight_q16, rq, row);
+      if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, self_row, self_weight_q16, rq, row);
     }
     reduce_tiles<kVecs>(mode, src, self_row, self_weight_q16, rq, row);
   }
 
- private:
-  /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order only).
-  template <int kUsed>
+ public:
+  /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order, or int8 rows
+  /// of at most kUsed * kLanes elements); kHalf: at most kLanes / 2 elements (int8, kUsed == 1).
+  template <int kUsed, bool kHalf = false>
   void reduce_tiles(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
                     const RowRequant<V>& rq, int32_t row) {
-    static_assert(kUsed == kVecs || (kPairs && kUsed == 2), "only int4 tiles leave vectors unused");
+    static_assert(kUsed == kVecs || kUsed == 2 || (!kPairs && kUsed == 1), "tile shapes");
+    static_assert(!kHalf || (!kPairs && kUsed == 1), "half tiles are int8 rows of one vector");
     const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
@@ -172,7 +187,7 @@ class SpmmTwin {
         if constexpr (kInBits == 4) {
           max_tile_s4<kUsed>(src, col, n, acc);
         } else {
-          max_tile(src, col, n, acc);
+          max_tile<kUsed>(src, col, n, acc);
         }
       } else {
         // GIN with eps = 0 (self weight 1.0): rounding_shift_right((x_i - zx) * 2^16, 16) = x_i - zx
@@ -181,13 +196,13 @@ class SpmmTwin {
         if constexpr (kInBits == 4) {
           sum_tile_s4<kUsed>(src, summed_self, col, n, acc);
         } else {
-          sum_tile(src, summed_self, col, n, acc);
+          sum_tile<kUsed>(src, summed_self, col, n, acc);
         }
         if (self_weight_q16 != 0 && summed_self < 0) {
           add_self_term<kUsed>(self_row, self_weight_q16, col, n, acc);
         }
       }
-      store_tile<kUsed>(row, col, n, acc, rq);
+      store_tile<kUsed, kHalf>(row, col, n, acc, rq);
     }
   }
 
@@ -198,15 +213,17 @@ class SpmmTwin {
     if constexpr (!kPairs) {
       // Narrow int8 rows (a transform-first layer's messages: Cora's 16 and 7 columns) fill one or two of the
       // tile's vectors: a fixed count of them, so no loads, multiplies or flushes of empty lanes.
+      if (2 * cols_ <= kL) return gcn_tiles<1, true>(src, self_row, norm_q15, rq, row);
       if (cols_ <= kL) return gcn_tiles<1>(src, self_row, norm_q15, rq, row);
       if (cols_ <= 2 * kL) return gcn_tiles<2>(src, self_row, norm_q15, rq, row);
     }
     gcn_tiles<kVecs>(src, self_row, norm_q15, rq, row);
   }
 
- private:
-  /// gcn() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int8 rows of at most kUsed * kL).
-  template <int kUsed>
+ public:
+  /// gcn() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int8 rows of at most kUsed * kL);
+  /// kHalf: at most kLanes / 2 elements, whose int64 sums all lie in wide[0] (wide[1] is never formed).
+  template <int kUsed, bool kHalf = false>
   void gcn_tiles(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
                  int32_t row) {
     static_assert(kUsed == kVecs || !kPairs, "int4 GCN tiles use every vector");
@@ -219,20 +236,26 @@ class SpmmTwin {
       if constexpr (kInBits == 4) {
         gcn_sums_s4(src, self_row, norm_q15, col, n, wide);
       } else {
-        gcn_sums<kUsed>(src, self_row, norm_q15, col, n, wide);
+        gcn_sums<kUsed, kHalf>(src, self_row, norm_q15, col, n, wide);
       }
       typename V::I32 acc[kVecs];
-      for (int v = 0; v < kUsed; ++v) {
-        acc[v] = V::narrow(scale_q30(wide[2 * v], own_norm, round30),
-                           scale_q30(wide[2 * v + 1], own_norm, round30));
+      if constexpr (kHalf) {
+        acc[0] = V::narrow(scale_q30(wide[0], own_norm, round30), V::set1_64(0));
+      } else {
+        for (int v = 0; v < kUsed; ++v) {
+          acc[v] = V::narrow(scale_q30(wide[2 * v], own_norm, round30),
+                             scale_q30(wide[2 * v + 1], own_norm, round30));
+        }
       }
-      store_tile<kUsed>(row, col, n, acc, rq);
+      store_tile<kUsed, kHalf>(row, col, n, acc, rq);
     }
   }
 
+ private:
   /// wide = sum over the self row and the neighbours of (x_j - zx) * norm_j, the self-loop term first; the
-  /// int32 block is flushed to int64 every kGcnBlock rows. Vectors [kUsed, kVecs) are neither read nor written.
-  template <int kUsed>
+  /// int32 block is flushed to int64 every kGcnBlock rows. Vectors [kUsed, kVecs) are neither read nor
+  /// written (nor wide[1] with kHalf).
+  template <int kUsed, bool kHalf = false>
   void gcn_sums(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, int32_t col, int32_t n,
                 typename V::I64* wide) const {
     typename V::I32 block[kVecs], x[kVecs];
@@ -245,11 +268,11 @@ class SpmmTwin {
       centered_tile<kUsed>(source, col, n, x);
       for (int v = 0; v < kUsed; ++v) block[v] = V::add(block[v], V::mullo(x[v], factor));
       if (++in_block == kGcnBlock) {
-        flush<kUsed>(block, wide);
+        flush<kUsed, kHalf>(block, wide);
         in_block = 0;
       }
     }
-    flush<kUsed>(block, wide);
+    flush<kUsed, kHalf>(block, wide);
   }
 
   /// gcn_sums for int4 rows without widening each row: with u = x + 8 in [0, 15], c = 8 + zx and
@@ -326,14 +349,16 @@ class SpmmTwin {
 
   /// acc = sum_j x_j - count * zx = sum_j (x_j - zx), over src and row `self` too when self >= 0:
   /// |sum_j x_j| <= 128 * (2^22 + 1) < 2^30.
+  /// Vectors [kUsed, kVecs) are neither read nor written (int8 rows of at most kUsed * kLanes).
+  template <int kUsed>
   void sum_tile(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
-    for (int v = 0; v < kVecs; ++v) acc[v] = self >= 0 ? load(self, col, n, v) : V::zero();
+    for (int v = 0; v < kUsed; ++v) acc[v] = self >= 0 ? load(self, col, n, v) : V::zero();
     for (int32_t k = 0; k < src.count; ++k) {
       const int32_t source = src.at(k);
-      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
+      for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
     }
     const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * zx_);
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], offset);
+    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
   /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
@@ -399,21 +424,22 @@ class SpmmTwin {
         acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(V::sub(x[v], offset), w), half)));
       }
     } else {
-      centered_tile(self_row, col, n, x);
-      for (int v = 0; v < kVecs; ++v) acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(x[v], w), half)));
+      centered_tile<kUsed>(self_row, col, n, x);
+      for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(x[v], w), half)));
     }
   }
 
-  /// acc = max_j x_j - zx; count >= 1.
+  /// acc = max_j x_j - zx; count >= 1. Vectors [kUsed, kVecs) are neither read nor written.
+  template <int kUsed>
   void max_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
     const int32_t first = src.at(0);
-    for (int v = 0; v < kVecs; ++v) acc[v] = load(first, col, n, v);
+    for (int v = 0; v < kUsed; ++v) acc[v] = load(first, col, n, v);
     for (int32_t k = 1; k < src.count; ++k) {
       const int32_t source = src.at(k);
-      for (int v = 0; v < kVecs; ++v) acc[v] = V::max(acc[v], load(source, col, n, v));
+      for (int v = 0; v < kUsed; ++v) acc[v] = V::max(acc[v], load(source, col, n, v));
     }
     const typename V::I32 zx = V::set1(zx_);
-    for (int v = 0; v < kVecs; ++v) acc[v] = V::sub(acc[v], zx);
+    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], zx);
   }
 
   /// int4 max_tile on biased nibbles: acc = max_j (x_j + 8) - (8 + zx); count >= 1.
@@ -433,11 +459,11 @@ class SpmmTwin {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
-  template <int kUsed = kVecs>
+  template <int kUsed = kVecs, bool kHalf = false>
   static void flush(typename V::I32* block, typename V::I64* wide) {
     for (int v = 0; v < kUsed; ++v) {
       wide[2 * v] = V::add64(wide[2 * v], V::widen_lo(block[v]));
-      wide[2 * v + 1] = V::add64(wide[2 * v + 1], V::widen_hi(block[v]));
+      if (!kHalf) wide[2 * v + 1] = V::add64(wide[2 * v + 1], V::widen_hi(block[v]));
       block[v] = V::zero();
     }
   }
@@ -467,7 +493,7 @@ class SpmmTwin {
         acc[2 * h + 1] = V::add(acc[2 * h + 1], odd);
       }
     } else {
-      for (int v = 0; v < kVecs && v * kL < n; ++v) {
+      for (int v = 0; v < kUsed && v * kL < n; ++v) {
         acc[v] = V::add(acc[v], V::load_i32_partial(bias + v * kL, n - v * kL < kL ? n - v * kL : kL));
       }
     }
@@ -475,7 +501,7 @@ class SpmmTwin {
 
   /// Adds the bias (kBias), requantizes and stores a tile (element or pair order); vectors wholly past n
   /// are skipped. acc[kUsed, kVecs) are not read (see reduce_tiles).
-  template <int kUsed = kVecs>
+  template <int kUsed = kVecs, bool kHalf = false>
   void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq) {
     if constexpr (kBias) add_bias<kUsed>(col, n, acc);
     if constexpr (kPairs) {
@@ -503,8 +529,10 @@ class SpmmTwin {
           V::store_s4_interleaved(p + first / 2, even, odd, count);
         }
       }
+    } else if constexpr (kHalf) {
+      store_vector(row, col, n, rq.apply_low(acc[0]));
     } else {
-      for (int v = 0; v < kVecs && v * kL < n; ++v)
+      for (int v = 0; v < kUsed && v * kL < n; ++v)
         store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
     }
   }
@@ -530,25 +558,82 @@ class SpmmTwin {
   const int32_t* bias_;
 };
 
+/// The row loop of int8 rows of one tile shape (SpmmTwin::reduce_tiles / gcn_tiles<kUsed, kHalf>), chosen
+/// once per call by aggregate_rows: choosing it per row (SpmmTwin::reduce / gcn) measured up to 2x the time
+/// of a Cora-sized int8 aggregation at 7 or 16 columns, the compiler no longer inlining the row's work into
+/// the loop. Each mode has its own loop for the same reason: one loop over all modes (a mode test per row)
+/// measured AVX2 int8 GCN at 16 columns 45 -> 65 us (Cora-sized, BM_Aggregate).
+template <int kUsed, bool kHalf, class V, class Twin>
+void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Rescale rq, int32_t self_weight,
+                      const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin,
+                      int32_t row_end) {
+  const auto neighbours = [&graph](int32_t node) {
+    const int32_t first = graph.row_ptr[node];
+    return SourceRows{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
+  };
+  if (mode == AggregateMode::kGcn) {
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      twin.template gcn_tiles<kUsed, kHalf>(neighbours(node), node, norm_q15, fixed, node);
+    }
+  } else if (mode == AggregateMode::kMean) {
+    // The only mode whose rescale varies by row (with the count).
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      const SourceRows src = neighbours(node);
+      twin.template reduce_tiles<kUsed, kHalf>(
+          mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
+    }
+  } else {
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      twin.template reduce_tiles<kUsed, kHalf>(mode, neighbours(node), node, self_weight, fixed, node);
+    }
+  }
+}
+
 template <class V, int kInBits, int kOutBits, bool kBias>
 void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
                     int32_t self_weight_q16, const int32_t* norm_q15, const int32_t* bias, bool relu,
                     QActivation out, int32_t row_begin, int32_t row_end) {
-  SpmmTwin<V, kInBits, kOutBits, kBias> twin(in.data, in.zero_point, cols, out.data, out.zero_point, bias,
-                                             relu);
+  using Twin = SpmmTwin<V, kInBits, kOutBits, kBias>;
+  constexpr int kL = V::kLanes;
+  Twin twin(in.data, in.zero_point, cols, out.data, out.zero_point, bias, relu);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
   // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
-  const bool per_row = mode == AggregateMode::kMean;
   const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
-  for (int32_t node = row_begin; node < row_end; ++node) {
-    const int32_t first = graph.row_ptr[node];
-    const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
-    if (mode == AggregateMode::kGcn) {
-      twin.gcn(src, node, norm_q15, fixed, node);
-    } else if (per_row) {
-      twin.reduce(mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
+  if constexpr (kInBits == 4) {
+    // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
+    // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
+    // inlining differently, and the int4 shapes (two, by mode) gain nothing from a choice per call.
+    for (int32_t node = row_begin; node < row_end; ++node) {
+      const int32_t first = graph.row_ptr[node];
+      const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
+      if (mode == AggregateMode::kGcn) {
+        twin.gcn(src, node, norm_q15, fixed, node);
+      } else if (mode == AggregateMode::kMean) {
+        twin.reduce(mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
+                    node);
+      } else {
+        twin.reduce(mode, src, node, self_weight, fixed, node);
+      }
+    }
+  } else {
+    const auto run = [&](auto used, auto half) {
+      aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
+                                                                        norm_q15, fixed, row_begin, row_end);
+    };
+    using std::integral_constant;
+    using Half = integral_constant<bool, true>;
+    using Full = integral_constant<bool, false>;
+    // Narrow int8 rows (a transform-first layer's messages: Cora's 16 and 7 columns) fill one or two
+    // vectors, or half of one: a fixed count, so no per-neighbour tests of empty vectors, and rows of at most
+    // kLanes / 2 requantize one int64 vector instead of two.
+    if (2 * cols <= kL) {
+      run(integral_constant<int, 1>{}, Half{});
+    } else if (cols <= kL) {
+      run(integral_constant<int, 1>{}, Full{});
+    } else if (cols <= 2 * kL) {
+      run(integral_constant<int, 2>{}, Full{});
     } else {
-      twin.reduce(mode, src, node, self_weight, fixed, node);
+      run(integral_constant<int, Twin::kVecs>{}, Full{});
     }
   }
 }

@@ -11,10 +11,15 @@
 // and pair sum is exact in int32; the sum is the reference's (integer addition is associative and no
 // partial sum can overflow: the reference's bound, docs/quantization.md "Accumulator widths").
 //
-// A row's non-zeros are quantized kSparseChunk at a time with the quantize twins' exact vector rounding
-// (quantize-body.h states why V::round_quotient equals quantize_float for every non-NaN value), then turned
-// into (weight offset, broadcast word) terms, then accumulated into two interleaved sets of accumulators (a
-// Cora row is ~18 non-zeros into one vector of 16 channels: two dependency chains instead of one). Output
+// The non-zeros of the call's rows are quantized kSparseChunk at a time with the quantize twins' exact
+// vector rounding (quantize-body.h states why V::round_quotient equals quantize_float for every non-NaN
+// value) and turned, in the same vectors, into (weight offset, broadcast word) terms (V::sparse_terms): on
+// x86 every non-zero gets a word of its own, (d, 0) or (0, d) by k's parity. (Folding the rare adjacent
+// column pairs of a bag-of-words row into one word, as this body first did, needed a scalar parity test
+// and a look-ahead per non-zero inside the multiply loop: ~2 ns per non-zero on Cora against ~0.8 with the
+// terms computed in vectors.) The multiply loop then only loads a term, broadcasts its word and issues one
+// multiply-add per vector of channels, into kSets interleaved sets of accumulators (a Cora row is ~18
+// non-zeros into one vector of 16 channels: kSets dependency chains instead of one). Output
 // channels run in blocks of up to kSparseVecs vectors, blocks outer and rows inner, so a block's
 // requantization constants are built once per call; a layer wider than one block requantizes its inputs
 // once per block (Cora's 16 channels are one block on every ISA).
@@ -39,8 +44,11 @@ namespace {
 
 /// Non-zeros quantized per step (a multiple of every ISA's lanes).
 constexpr int32_t kSparseChunk = 256;
-/// Vectors of output channels per block: the accumulators (two sets) must stay in registers.
+/// Vectors of output channels per block: the accumulators (every set) must stay in registers.
 constexpr int kSparseVecs = 4;
+/// Interleaved accumulator sets of a block of kVecs vectors: four independent chains for narrow blocks
+/// (Cora's 16 channels: one AVX-512 or two AVX2 vectors), two where four would not fit the registers.
+constexpr int sparse_sets(int vecs) { return vecs <= 2 ? 4 : 2; }
 
 /// Per-channel requantization constants of one block, in channel order (read with widen_lo / widen_hi).
 template <class V>
@@ -130,14 +138,17 @@ class SparseDenseRun {
     const I32 zo32 = V::set1(zo);
     const size_t out_stride =
         kOutBits == 8 ? static_cast<size_t>(out_cols_) : (static_cast<size_t>(out_cols_) + 1) / 2;
-    // d_ holds the quantized non-zeros [chunk_begin, chunk_end) of the range's CSR stream (rows are
-    // contiguous in it, so a chunk spans rows: whole vectors even for ~18 non-zeros per row).
+    // offset_ / word_ hold the terms of non-zeros [chunk_begin, chunk_end) of the range's CSR stream (rows
+    // are contiguous in it, so a chunk spans rows: whole vectors even for ~18 non-zeros per row).
+    constexpr int kSets = sparse_sets(kVecs);
     const int32_t stream_end = in_.row_ptr[row_end];
     int32_t chunk_begin = in_.row_ptr[row_begin], chunk_end = chunk_begin;
     bool chunk_nan = false;
     for (int32_t row = row_begin; row < row_end; ++row) {
-      I32 acc[2][kVecs];
-      for (int v = 0; v < kVecs; ++v) acc[0][v] = acc[1][v] = V::zero();
+      I32 acc[kSets][kVecs];
+      for (int s = 0; s < kSets; ++s) {
+        for (int v = 0; v < kVecs; ++v) acc[s][v] = V::zero();
+      }
       bool nan = false;
       for (int32_t e = in_.row_ptr[row], end = in_.row_ptr[row + 1]; e < end;) {
         if (e >= chunk_end) {
@@ -147,7 +158,7 @@ class SparseDenseRun {
         }
         const int32_t stop = end < chunk_end ? end : chunk_end;
         nan |= chunk_nan;
-        accumulate<kVecs>(w, e, stop, chunk_begin, acc);
+        accumulate<kVecs, kSets>(w, e - chunk_begin, stop - chunk_begin, acc);
         e = stop;
       }
       if (nan) {
@@ -159,7 +170,9 @@ class SparseDenseRun {
       for (int v = 0; v < kVecs; ++v) {
         const int32_t first = v * kL;
         const int count = channels - first < kL ? static_cast<int>(channels - first) : kL;
-        const I32 biased = V::add(V::add(acc[0][v], acc[1][v]), V::load_i32(consts.bias + first));
+        I32 sum = acc[0][v];
+        for (int s = 1; s < kSets; ++s) sum = V::add(sum, acc[s][v]);
+        const I32 biased = V::add(sum, V::load_i32(consts.bias + first));
         const I64 low = requant(V::widen_lo(biased), consts, first, lo64, hi64);
         const I64 high = requant(V::widen_hi(biased), consts, first + kL / 2, lo64, hi64);
         const I32 value = V::add(V::narrow(low, high), zo32);
@@ -182,10 +195,13 @@ class SparseDenseRun {
     return V::min64(V::max64(value, lo), hi);
   }
 
-  /// d_[i] = quantize_float(values[e + i]) - zx for i < n; false when a value is NaN (its lane is garbage).
+  /// The terms of non-zeros [e, e + n) (n <= kSparseChunk) in offset_ / word_, from
+  /// d = quantize_float(values[e + i]) - zx; false when a value is NaN (its lane is garbage).
   bool quantize_chunk(int32_t e, int32_t n) {
     const float* values = in_.values + e;
+    const int32_t* columns = in_.col_idx + e;
     const I32 zx = V::set1(q_.zero_point);
+    const I32 stride = V::set1(static_cast<int32_t>(group_stride_));
     const typename V::F32 scale = V::set1_f32(q_.scale);
     bool finite = true;
     for (int32_t i = 0; i < n; i += kL) {
@@ -200,53 +216,31 @@ class SparseDenseRun {
         divisor = V::load_f32(lanes, kL);
       }
       const I32 quantized = V::clamp32(V::add(V::round_quotient(x, divisor), zx), q_min_, q_max_);
-      V::store_acc(d_ + i, V::sub(quantized, zx));
+      I32 offset, word;
+      V::sparse_terms(V::load_i32_partial(columns + i, m), V::sub(quantized, zx), stride, &offset, &word);
+      V::store_acc(offset_ + i, offset);
+      V::store_acc(word_ + i, word);
     }
     return finite;
   }
 
-  /// One product of the row: the weights' offset (int16 elements from the block's base) and the 32-bit
-  /// word broadcast against them; advances e past the non-zeros it covers (one, or a pair).
-  struct Term {
-    size_t offset;
-    int32_t word;
-  };
-  Term next_term(int32_t& e, int32_t end, int32_t chunk_begin) const {
-    const int32_t k = in_.col_idx[e];
-    uint32_t word = static_cast<uint32_t>(d_[e - chunk_begin]);
-    if constexpr (kG == 2) {
-      // Branch-free on k's parity (random in bag-of-words rows: a branch mispredicted about every other
-      // non-zero measured ~2x the whole Cora row); the pair test is rarely true, so well predicted.
-      const uint32_t odd = static_cast<uint32_t>(k) & 1u;
-      word = (word & 0xFFFFu) << (odd * 16u);
-      const int32_t next = e + 1 < end ? in_.col_idx[e + 1] : -1;
-      if ((next == k + 1) & (odd == 0u)) {
-        // Both columns of the pair: one multiply of (d_k, d_k+1) by (w_k, w_k+1).
-        word |= static_cast<uint32_t>(d_[e + 1 - chunk_begin]) << 16;
-        ++e;
+  /// acc += the products of the chunk's terms [i, end), term t into set t % kSets.
+  template <int kVecs, int kSets>
+  void accumulate(const int16_t* w, int32_t i, int32_t end, I32 (&acc)[kSets][kVecs]) const {
+    constexpr int kVecStride = kL * kG;  // int16 weights per vector of channels
+    for (; end - i >= kSets; i += kSets) {
+      for (int s = 0; s < kSets; ++s) {
+        const typename V::SWord word = V::sparse_word(word_[i + s]);
+        const int16_t* row = w + offset_[i + s];
+        for (int v = 0; v < kVecs; ++v) acc[s][v] = V::sparse_mac(acc[s][v], word, row + v * kVecStride);
       }
     }
-    ++e;
-    return Term{static_cast<size_t>(k / kG) * group_stride_, static_cast<int32_t>(word)};
-  }
-
-  /// acc += the products of non-zeros [e, end) (all inside the chunk), alternating between the two sets.
-  template <int kVecs>
-  void accumulate(const int16_t* w, int32_t e, int32_t end, int32_t chunk_begin, I32 (&acc)[2][kVecs]) const {
-    constexpr int kVecStride = kL * kG;  // int16 weights per vector of channels
-    while (e < end) {
-      const Term a = next_term(e, end, chunk_begin);
-      const typename V::SWord wa = V::sparse_word(a.word);
-      if (e < end) {
-        const Term b = next_term(e, end, chunk_begin);
-        const typename V::SWord wb = V::sparse_word(b.word);
-        for (int v = 0; v < kVecs; ++v) {
-          acc[0][v] = V::sparse_mac(acc[0][v], wa, w + a.offset + v * kVecStride);
-          acc[1][v] = V::sparse_mac(acc[1][v], wb, w + b.offset + v * kVecStride);
-        }
-      } else {
-        for (int v = 0; v < kVecs; ++v)
-          acc[0][v] = V::sparse_mac(acc[0][v], wa, w + a.offset + v * kVecStride);
+    // The last < kSets terms, each set by a constant index: a run-time index would keep acc in memory.
+    for (int s = 0; s < kSets - 1; ++s) {
+      if (s < end - i) {
+        const typename V::SWord word = V::sparse_word(word_[i + s]);
+        const int16_t* row = w + offset_[i + s];
+        for (int v = 0; v < kVecs; ++v) acc[s][v] = V::sparse_mac(acc[s][v], word, row + v * kVecStride);
       }
     }
   }
@@ -263,7 +257,8 @@ class SparseDenseRun {
   const int16_t* packed_;
   size_t group_stride_;  ///< int16 elements per k group (padded channels x G)
   int32_t q_min_, q_max_;
-  alignas(64) int32_t d_[kSparseChunk];
+  alignas(64) int32_t offset_[kSparseChunk];  ///< int16 elements from the block's weights
+  alignas(64) int32_t word_[kSparseChunk];    ///< V::sparse_word's argument
 };
 
 /// sparse_dense() of one ISA: the twin over the packed operand where the call matches it (this ISA's
@@ -275,7 +270,11 @@ void sparse_dense_twin(Isa isa, SparseRows in, int32_t in_cols, InputQuantizatio
   if (row_begin >= row_end || out_cols <= 0) return;
   const twins::SparseDensePackHeader* header =
       twins::sparse_dense_pack_match(weights, isa, in_cols, out_cols);
-  if (header == nullptr || (q.bits != 8 && q.bits != 4)) {
+  // The terms hold int32 weight offsets: an operand of 2^31 int16 or more (4 GiB) goes to the reference.
+  const int64_t groups = (int64_t{in_cols} + V::kSparseGroup - 1) / V::kSparseGroup;
+  const bool offsets_fit =
+      header != nullptr && groups * header->padded_cols * V::kSparseGroup <= int64_t{INT32_MAX};
+  if (header == nullptr || !offsets_fit || (q.bits != 8 && q.bits != 4)) {
     sparse_dense(in, in_cols, q, weights, bias, rq, relu, out, out_cols, row_begin, row_end);
     return;
   }

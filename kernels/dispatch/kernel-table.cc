@@ -37,10 +37,15 @@ const KernelTable kReferenceTable = {Isa::kReference,
                                      &sparse_dense_pack_none,
 #if defined(QGNN_NO_SPARSE_FEATURES)
                                      nullptr,
-                                     nullptr};
+                                     nullptr,
 #else
                                      &sparse_dense_f32,
-                                     &gather_nonzeros_f32};
+                                     &gather_nonzeros_f32,
+#endif
+#if defined(QGNN_NO_FLOAT_MODELS)
+                                     nullptr};
+#else
+                                     &aggregate_f32};
 #endif
 
 struct IsaName {

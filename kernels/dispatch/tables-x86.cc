@@ -43,6 +43,7 @@ namespace {
     table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
     if (table.sparse_dense_f32 != nullptr) table.sparse_dense_f32 = sparse_dense_f32_##f32;               \
     if (table.gather_nonzeros_f32 != nullptr) table.gather_nonzeros_f32 = gather_nonzeros_f32_##isa;      \
+    table.aggregate_f32 = aggregate_f32_##isa;                                                            \
     return table;                                                                                         \
   }
 

@@ -37,6 +37,14 @@ QGNN_DECLARE_AGGREGATE(x8_neon)
 QGNN_DECLARE_AGGREGATE(x4_neon)
 #undef QGNN_DECLARE_AGGREGATE
 
+// FP32 aggregation (aggregate/f32-aggregate-<isa>.cc): the reference's float operations, columns in lanes.
+void aggregate_f32_avx2(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,
+                        float self_weight, float* out, int32_t row_begin, int32_t row_end);
+void aggregate_f32_avx512(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,
+                          float self_weight, float* out, int32_t row_begin, int32_t row_end);
+void aggregate_f32_neon(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,
+                        float self_weight, float* out, int32_t row_begin, int32_t row_end);
+
 /// The rescale of one aggregated (or pooled) row: mean_rescale(rq, count) for a non-empty kMean, else rq
 /// itself. Defined in a file without ISA flags (it uses numerics.h's inline helpers, see the note above).
 MeanRescale aggregate_row_rescale(AggregateMode mode, Rescale rq, int32_t count);

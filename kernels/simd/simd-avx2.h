@@ -199,6 +199,18 @@ struct Avx2 {
     return _mm256_maskload_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
   }
   static bool any_nan(F32 v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
+  // ---- FP32 aggregation (f32-aggregate-body.h): IEEE operations, lane by lane -------------------------
+  static F32 add_f32(F32 a, F32 b) { return _mm256_add_ps(a, b); }
+  static F32 mul_f32(F32 a, F32 b) { return _mm256_mul_ps(a, b); }
+  static F32 div_f32(F32 a, F32 b) { return _mm256_div_ps(a, b); }
+  /// a > b ? a : b per lane (b when either is NaN, or for two zeros): vmaxps's own definition.
+  static F32 select_gt_f32(F32 a, F32 b) { return _mm256_max_ps(a, b); }
+  /// Writes the first n (<= kLanes) lanes only.
+  static void store_f32(float* p, F32 v, int n) {
+    if (n == kLanes) return _mm256_storeu_ps(p, v);
+    alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    _mm256_maskstore_ps(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)), v);
+  }
   /// No several-rows-per-vector int4 quantization (quantize-body.h): 8 lanes hold one short row anyway.
   static constexpr bool kRowsPerVector = false;
   /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes (proof in quantize-body.h).
@@ -276,6 +288,14 @@ struct Avx2 {
   static I32 sparse_mac(I32 acc, SWord word, const int16_t* w) {
     return _mm256_add_epi32(acc,
                             _mm256_madd_epi16(word, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
+  }
+  /// Per lane, the term of a non-zero in column k with factor d (|d| <= 255): the int16-element offset
+  /// (k / 2) * stride of its column pair's weights and the word holding d in k's half of the pair (the other
+  /// half 0), so the pair's multiply adds d * w_k alone.
+  static void sparse_terms(I32 k, I32 d, I32 stride, I32* offset, I32* word) {
+    *offset = _mm256_mullo_epi32(_mm256_srli_epi32(k, 1), stride);
+    *word = _mm256_sllv_epi32(_mm256_and_si256(d, _mm256_set1_epi32(0xFFFF)),
+                              _mm256_slli_epi32(_mm256_and_si256(k, _mm256_set1_epi32(1)), 4));
   }
   static int32_t hsum(Acc acc) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));

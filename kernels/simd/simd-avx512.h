@@ -4,7 +4,19 @@
 #ifndef QGNN_KERNELS_SIMD_SIMD_AVX512_H_
 #define QGNN_KERNELS_SIMD_SIMD_AVX512_H_
 
+// GCC 12's AVX-512 headers form their pass-through operands with self-initialised locals (`__m512i __Y = __Y`
+// in _mm512_undefined_*), which -W(maybe-)uninitialized reports once inlined into a caller whose operands are
+// constants on some path (GCC bug 105593, fixed in GCC 13): the warning's location is the header line, so it
+// is silenced for the header alone and our own code keeps both warnings.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
+#else
+#include <immintrin.h>
+#endif
 
 #include <cstdint>
 #include <cstring>
@@ -288,6 +300,16 @@ struct Avx512 {
                        : _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
   }
   static bool any_nan(F32 v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
+  // ---- FP32 aggregation (f32-aggregate-body.h): IEEE operations, lane by lane -------------------------
+  static F32 add_f32(F32 a, F32 b) { return _mm512_add_ps(a, b); }
+  static F32 mul_f32(F32 a, F32 b) { return _mm512_mul_ps(a, b); }
+  static F32 div_f32(F32 a, F32 b) { return _mm512_div_ps(a, b); }
+  /// a > b ? a : b per lane (b when either is NaN, or for two zeros): vmaxps's own definition.
+  static F32 select_gt_f32(F32 a, F32 b) { return _mm512_max_ps(a, b); }
+  /// Writes the first n (<= kLanes) lanes only.
+  static void store_f32(float* p, F32 v, int n) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1u), v);
+  }
   /// Several short int4 rows per vector (quantize-body.h, quantize_rows_s4_packed): the floats of
   /// consecutive rows of `cols` (<= 8) elements, contiguous in v, moved so row r starts at lane r * pitch
   /// (pitch = cols rounded up to even), lanes outside `mask` zeroed. Odd widths take one lane permute
@@ -371,6 +393,14 @@ struct Avx512 {
   /// acc + (w[2c] * d_k + w[2c + 1] * d_k+1) per channel lane c: one vpdpwssd, exact in int32.
   static I32 sparse_mac(I32 acc, SWord word, const int16_t* w) {
     return _mm512_dpwssd_epi32(acc, word, _mm512_loadu_si512(w));
+  }
+  /// Per lane, the term of a non-zero in column k with factor d (|d| <= 255): the int16-element offset
+  /// (k / 2) * stride of its column pair's weights and the word holding d in k's half of the pair (the other
+  /// half 0), so the pair's multiply adds d * w_k alone.
+  static void sparse_terms(I32 k, I32 d, I32 stride, I32* offset, I32* word) {
+    *offset = _mm512_mullo_epi32(_mm512_srli_epi32(k, 1), stride);
+    *word = _mm512_sllv_epi32(_mm512_and_si512(d, _mm512_set1_epi32(0xFFFF)),
+                              _mm512_slli_epi32(_mm512_and_si512(k, _mm512_set1_epi32(1)), 4));
   }
 
  private:

@@ -154,11 +154,27 @@ struct Neon {
   /// n (<= kLanes) floats, the other lanes 0; reads only n.
   static F32 load_f32(const float* p, int n) {
     if (n == kLanes) return vld1q_f32(p);
-    float buffer[kLanes] = {};
-    std::memcpy(buffer, p, static_cast<size_t>(n) * sizeof(float));
-    return vld1q_f32(buffer);
+    // Lane loads, not a variable-length memcpy (a library call per neighbour row in the FP32 aggregation).
+    float32x4_t v = vdupq_n_f32(0.0f);
+    if (n > 0) v = vld1q_lane_f32(p, v, 0);
+    if (n > 1) v = vld1q_lane_f32(p + 1, v, 1);
+    if (n > 2) v = vld1q_lane_f32(p + 2, v, 2);
+    return v;
   }
   static bool any_nan(F32 v) { return vminvq_u32(vceqq_f32(v, v)) == 0; }
+  // ---- FP32 aggregation (f32-aggregate-body.h): IEEE operations, lane by lane -------------------------
+  static F32 add_f32(F32 a, F32 b) { return vaddq_f32(a, b); }
+  static F32 mul_f32(F32 a, F32 b) { return vmulq_f32(a, b); }
+  static F32 div_f32(F32 a, F32 b) { return vdivq_f32(a, b); }
+  /// a > b ? a : b per lane (b when either is NaN, or for two zeros), as x86's vmaxps; fmax differs there.
+  static F32 select_gt_f32(F32 a, F32 b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+  /// Writes the first n (<= kLanes) lanes only.
+  static void store_f32(float* p, F32 v, int n) {
+    if (n == kLanes) return vst1q_f32(p, v);
+    vst1q_lane_f32(p, v, 0);
+    if (n > 1) vst1q_lane_f32(p + 1, v, 1);
+    if (n > 2) vst1q_lane_f32(p + 2, v, 2);
+  }
   /// round_half_away(clamp(x / scale, -1e6, 1e6)) for non-NaN lanes, the steps of the x86 traits (proof in
   /// quantize-body.h): an IEEE division, fcvtzs truncates exactly (|v| <= 1e6), frac = v - t is exact.
   static I32 round_quotient(F32 x, F32 scale) {
@@ -183,6 +199,12 @@ struct Neon {
   static SWord sparse_word(int32_t d) { return vdup_n_s16(static_cast<int16_t>(d)); }
   /// acc + w[c] * d per channel lane c: one smlal, exact in int32.
   static I32 sparse_mac(I32 acc, SWord d, const int16_t* w) { return vmlal_s16(acc, vld1_s16(w), d); }
+  /// Per lane, the term of a non-zero in column k with factor d: the int16-element offset k * stride of its
+  /// weights, and d itself (sparse_word's argument).
+  static void sparse_terms(I32 k, I32 d, I32 stride, I32* offset, I32* word) {
+    *offset = vmulq_s32(k, stride);
+    *word = d;
+  }
 
   // ---- GEMM: 16 int8 per step; int8 x int8 products are exact in int16 (|p| <= 2^14) ------------------
   using X = int8x16_t;

@@ -27,7 +27,7 @@ qgnn_status CheckSizes(const qgnn_graph& g, const GraphBounds& bounds, ErrorRepo
   return QGNN_OK;
 }
 
-qgnn_status CheckPointers(const qgnn_graph& g, const FeatureSpec& spec, ErrorReporter& reporter) {
+qgnn_status CheckArrays(const qgnn_graph& g, ErrorReporter& reporter) {
   if (g.row_ptr == nullptr) return reporter.Report(QGNN_INVALID_ARGUMENT, "row_ptr is NULL");
   if (g.col_idx == nullptr && g.num_edges > 0)
     return reporter.Report(QGNN_INVALID_ARGUMENT, "col_idx is NULL");
@@ -35,6 +35,10 @@ qgnn_status CheckPointers(const qgnn_graph& g, const FeatureSpec& spec, ErrorRep
     return reporter.Report(QGNN_INVALID_ARGUMENT, "graph_ptr is NULL but num_graphs is %" PRIu32,
                            g.num_graphs);
   }
+  return QGNN_OK;
+}
+
+qgnn_status CheckFeaturePointers(const qgnn_graph& g, const FeatureSpec& spec, ErrorReporter& reporter) {
   const bool any = g.num_nodes > 0;
   if (spec.sparse) {
     if (g.features_f32 != nullptr || g.features_i8 != nullptr) {
@@ -213,11 +217,22 @@ qgnn_status ValidateSparseFeatures(const qgnn_graph& g, const qgnn_sparse_featur
 qgnn_status ValidateGraph(const qgnn_graph& graph, const GraphBounds& bounds, const FeatureSpec& features,
                           ErrorReporter& reporter) {
   qgnn_status st = CheckSizes(graph, bounds, reporter);
-  if (st == QGNN_OK) st = CheckPointers(graph, features, reporter);
+  if (st == QGNN_OK) st = CheckArrays(graph, reporter);
+  if (st == QGNN_OK) st = CheckFeaturePointers(graph, features, reporter);
   if (st == QGNN_OK) st = CheckRows(graph, bounds, reporter);
   if (st == QGNN_OK) st = CheckGraphPtr(graph, reporter);
   if (st == QGNN_OK) st = CheckEdges(graph, reporter);
   if (st == QGNN_OK) st = CheckFeatures(graph, features, reporter);
+  return st;
+}
+
+qgnn_status ValidateGraphStructure(const qgnn_graph& graph, const GraphBounds& bounds,
+                                   ErrorReporter& reporter) {
+  qgnn_status st = CheckSizes(graph, bounds, reporter);
+  if (st == QGNN_OK) st = CheckArrays(graph, reporter);
+  if (st == QGNN_OK) st = CheckRows(graph, bounds, reporter);
+  if (st == QGNN_OK) st = CheckGraphPtr(graph, reporter);
+  if (st == QGNN_OK) st = CheckEdges(graph, reporter);
   return st;
 }
 

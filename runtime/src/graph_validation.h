@@ -32,6 +32,11 @@ struct FeatureSpec {
 qgnn_status ValidateGraph(const qgnn_graph& graph, const GraphBounds& bounds, const FeatureSpec& features,
                           ErrorReporter& reporter);
 
+/// The structure alone (features are not looked at; the node reordering utilities): the checks of
+/// ValidateGraph on sizes, row_ptr, col_idx and graph_ptr, in the same order and with the same statuses.
+qgnn_status ValidateGraphStructure(const qgnn_graph& graph, const GraphBounds& bounds,
+                                   ErrorReporter& reporter);
+
 /// Sparse features of `graph`'s nodes: QGNN_INVALID_ARGUMENT (NULL arrays), QGNN_INVALID_GRAPH (row_ptr not
 /// starting at 0, decreasing or not ending at nnz; a column out of [0, dim) or not strictly increasing within
 /// a node), QGNN_NON_FINITE_INPUT (a NaN / Inf value).

@@ -302,6 +302,29 @@ TEST_P(SparseDenseTwinTest, WorstCaseAccumulatorAtTheColumnCap) {
   }
 }
 
+TEST_P(SparseDenseTwinTest, EveryNonZeroCountAroundTheAccumulatorSets) {
+  // Rows of 0..9 non-zeros (fully dense rows of 1..9 columns, and half-dense ones) hit every tail of the
+  // twins' interleaved accumulator sets (4 or 2 of them), odd and even columns and adjacent column pairs,
+  // at output widths of one to four vectors.
+  uint64_t seed = 500;
+  for (int32_t in_cols : {1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+    for (double density : {1.0, 0.5}) {
+      for (int32_t out_cols : {7, 16, 17, 33, 64}) {
+        const int weight_bits = seed % 2 == 0 ? 8 : 4, out_bits = seed % 3 == 0 ? 4 : 8;
+        EXPECT_TRUE(TwinSparseDense(table())
+                        .rows(12)
+                        .in(in_cols, 8, -7)
+                        .weights(weight_bits)
+                        .out(out_cols, out_bits, 3)
+                        .density(density)
+                        .seed(seed)
+                        .check());
+        ++seed;
+      }
+    }
+  }
+}
+
 TEST_P(SparseDenseTwinTest, CoraShape) {
   EXPECT_TRUE(TwinSparseDense(table())
                   .rows(200)

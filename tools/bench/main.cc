@@ -1,6 +1,6 @@
 // qgnn-bench MODEL DATA.qgd [MODEL2 ...] [--json] [--threads N] [--batch B] [--split S] [--fold K]
-// [--warmup W] [--repeat R] [--isa ISA] [--input auto|dense|sparse]: per-stage and end-to-end latency, memory
-// split, and ratios between models measured in the same interleaved run.
+// [--warmup W] [--repeat R] [--isa ISA] [--input auto|dense|sparse] [--reorder none,rcm,degree]: per-stage
+// and end-to-end latency, memory split, and ratios between models measured in the same interleaved run.
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -64,6 +64,14 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--isa", options.isa, "Instruction set of the integer kernels (default: the fastest)")
       ->check(CLI::IsMember({"reference", "avx2", "avx512", "neon", "neondot"}));
+  app.add_option(
+         "--reorder", options.reorder,
+         "Node orders, comma-separated: none, rcm (reverse Cuthill-McKee), degree (descending "
+         "in-degree); every model runs once per order, interleaved, its batches renumbered once before "
+         "the passes")
+      ->delimiter(',')
+      ->check(CLI::IsMember(reorder_names()))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::vector<std::string> paths{first_model};
@@ -71,18 +79,22 @@ int run(int argc, char** argv) {
   // Sessions live on the heap: the report's models point at them.
   std::vector<std::unique_ptr<qgnn::session::Session>> sessions;
   std::string error;
+  // One entry (and session: an interpreter with its arena) per model file and node order.
   for (const std::string& path : paths) {
-    auto loaded = qgnn::session::Session::load_file(path);
-    if (!loaded.ok())
-      return fail(kTool, loaded.status == QGNN_OK ? loaded.error : path + ": " + describe(loaded));
-    sessions.push_back(std::make_unique<qgnn::session::Session>(std::move(loaded.value)));
-    BenchModel m;
-    m.path = path;
-    m.session = sessions.back().get();
-    m.info = m.session->info();
-    if (!analyze_model_bytes(m.session->model_data(), m.session->model_bytes(), &m.bytes, &error))
-      return fail(kTool, path + ": " + error);
-    report.models.push_back(std::move(m));
+    for (const std::string& reorder : options.reorder) {
+      auto loaded = qgnn::session::Session::load_file(path);
+      if (!loaded.ok())
+        return fail(kTool, loaded.status == QGNN_OK ? loaded.error : path + ": " + describe(loaded));
+      sessions.push_back(std::make_unique<qgnn::session::Session>(std::move(loaded.value)));
+      BenchModel m;
+      m.path = path;
+      m.reorder = reorder;
+      m.session = sessions.back().get();
+      m.info = m.session->info();
+      if (!analyze_model_bytes(m.session->model_data(), m.session->model_bytes(), &m.bytes, &error))
+        return fail(kTool, path + ": " + error);
+      report.models.push_back(std::move(m));
+    }
   }
 
   auto bytes = qgnn::converter::read_file(report.data_path);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 
 #include "common/errors.h"
@@ -185,10 +186,27 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
              BenchResult* result, std::string* error) {
   for (const BenchModel& m : models)
     if (!check_fit(m, set, error)) return false;
-  BatchForms forms;
-  forms.stored_sparse = set.sparse_features();
-  if (!make_batches(set, options, &forms.stored, &result->selection, error)) return false;
-  const std::vector<GraphBatch>& batches = forms.stored;
+  std::vector<GraphBatch> batches;
+  if (!make_batches(set, options, &batches, &result->selection, error)) return false;
+  // The batches in each node order the models run with, renumbered once each (not timed with the passes).
+  std::map<std::string, BatchForms> forms;
+  std::map<std::string, ReorderTiming> reorder_timing;
+  for (const BenchModel& m : models) {
+    if (forms.count(m.reorder) != 0) continue;
+    qgnn_reorder_method method = QGNN_REORDER_NONE;
+    if (!parse_reorder(m.reorder, &method, error)) return false;
+    BatchForms& f = forms[m.reorder];
+    f.stored_sparse = set.sparse_features();
+    f.stored = batches;
+    if (method == QGNN_REORDER_NONE) continue;
+    std::vector<int32_t> perm;  // latency only: the outputs are not read, so the order is not undone
+    for (GraphBatch& b : f.stored) {
+      if (!reorder_batch(&b, method, &perm, &reorder_timing[m.reorder], error)) {
+        *error = "--reorder " + m.reorder + ": " + *error;
+        return false;
+      }
+    }
+  }
 
   qgnn_plan_limits plan{1, 0, 1};
   for (const GraphBatch& b : batches) {
@@ -203,7 +221,9 @@ bool measure(const std::vector<BenchModel>& models, const GraphSetDesc& set, con
   std::vector<std::unique_ptr<ModelRun>> runs;
   for (size_t i = 0; i < models.size(); ++i) {
     runs.push_back(std::make_unique<ModelRun>());
-    if (!open_session(models[i], set, &forms, plan, options, runs[i].get(), &result->models[i], error))
+    result->models[i].reorder = reorder_timing[models[i].reorder];
+    if (!open_session(models[i], set, &forms[models[i].reorder], plan, options, runs[i].get(),
+                      &result->models[i], error))
       return false;
   }
   const size_t count = models.size();

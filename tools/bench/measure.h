@@ -11,6 +11,7 @@
 #include "bench/model_bytes.h"
 #include "common/input_form.h"
 #include "common/latency.h"
+#include "common/reorder.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/folds.h"
 #include "qgnn/qgnn.h"
@@ -29,11 +30,15 @@ struct BenchOptions {
   uint32_t repeat = 10;        ///< timed passes over the split
   std::string isa;             ///< "" = QGNN_ISA or the fastest available
   std::string input = "auto";  ///< --input auto|dense|sparse, per model (common/input_form.h)
+  /// --reorder: the node orders to run every model with (none, rcm, degree; common/reorder.h); each model
+  /// file is measured once per order, interleaved with the others.
+  std::vector<std::string> reorder{"none"};
 };
 
 /// One model file, loaded (read and verified) by the caller, which owns the session; measure plans it.
 struct BenchModel {
   std::string path;
+  std::string reorder = "none";  ///< the node order its batches are renumbered with
   session::Session* session = nullptr;
   qgnn_model_info info{};
   ModelBytes bytes;
@@ -48,6 +53,7 @@ struct StageResult {
 struct ModelResult {
   std::string isa;
   InputForm input = InputForm::kDense;  ///< the form the features were handed in
+  ReorderTiming reorder;                ///< renumbering all batches once, before the passes
   size_t arena_bytes = 0;
   LatencySummary invoke_us;         ///< one invoke (a batch of `batch` graphs, or the whole graph)
   double graph_us = 0;              ///< p50 invoke time / graphs per invoke

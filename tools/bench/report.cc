@@ -31,10 +31,11 @@ nlohmann::ordered_json bench_report_json(const BenchReport& report) {
   nlohmann::ordered_json j;
   j["data"] = report.data_path;
   j["data_name"] = report.data_name;
-  j["options"] = {{"split", report.options.split},   {"threads", report.options.threads},
-                  {"batch", report.options.batch},   {"warmup", report.options.warmup},
-                  {"repeat", report.options.repeat}, {"isa", report.options.isa},
-                  {"input", report.options.input},   {"spin_workers", report.options.spin_workers}};
+  j["options"] = {{"split", report.options.split},    {"threads", report.options.threads},
+                  {"batch", report.options.batch},    {"warmup", report.options.warmup},
+                  {"repeat", report.options.repeat},  {"isa", report.options.isa},
+                  {"input", report.options.input},    {"spin_workers", report.options.spin_workers},
+                  {"reorder", report.options.reorder}};
   add_selection_json(res.selection, &j);
   j["options"]["fold"] = j["fold"];
   j.erase("fold");
@@ -54,6 +55,9 @@ nlohmann::ordered_json bench_report_json(const BenchReport& report) {
     mj["quantized"] = m.info.quantized != 0;
     mj["isa"] = r.isa;
     mj["input"] = input_form_name(r.input);
+    mj["reorder"] = {{"method", m.reorder},
+                     {"permutation_us", r.reorder.permutation_us},
+                     {"apply_us", r.reorder.apply_us}};
     mj["arena_bytes"] = r.arena_bytes;
     mj["model_bytes"] = {{"total", m.bytes.total},
                          {"weights", m.bytes.weights},
@@ -98,8 +102,13 @@ void print_bench_report_text(const BenchReport& report, std::FILE* out) {
   for (size_t i = 0; i < report.models.size(); ++i) {
     const BenchModel& m = report.models[i];
     const ModelResult& r = res.models[i];
-    std::fprintf(out, "\nmodel %zu  %s (%s, isa %s, %s input)\n", i + 1, m.path.c_str(),
-                 m.info.quantized ? "quantized" : "float", r.isa.c_str(), input_form_name(r.input));
+    std::fprintf(out, "\nmodel %zu  %s (%s, isa %s, %s input, %s node order)\n", i + 1, m.path.c_str(),
+                 m.info.quantized ? "quantized" : "float", r.isa.c_str(), input_form_name(r.input),
+                 m.reorder.c_str());
+    if (m.reorder != "none") {
+      std::fprintf(out, "  reorder  once before the passes: permutation %.1f us, applying it %.1f us\n",
+                   r.reorder.permutation_us, r.reorder.apply_us);
+    }
     std::fprintf(out, "  invoke   p50 %.1f us  p99 %.1f us  mean %.1f us; per graph %.2f us, %.1f graphs/s\n",
                  r.invoke_us.p50, r.invoke_us.p99, r.invoke_us.mean, r.graph_us, r.graphs_per_s);
     std::fprintf(out,

@@ -23,6 +23,9 @@ struct WorkItem {
   GraphBatch batch;
   std::vector<int8_t> features_i8;
   std::vector<uint32_t> scored_rows;
+  /// --reorder of a node-classification batch: perm[i] = the row of original node i in the outputs, which
+  /// are brought back to the original order (empty: rows are already in order, e.g. one per graph).
+  std::vector<int32_t> perm;
 };
 
 const char* task_name(Task t) {
@@ -31,7 +34,7 @@ const char* task_name(Task t) {
 
 bool prepare(const qgnn_model_info& info, const float* column_scales, const GraphSetDesc& set,
              const RunOptions& options, InputForm form, std::vector<WorkItem>* items,
-             converter::SplitSelection* selection, std::string* error) {
+             converter::SplitSelection* selection, ReorderTiming* reorder_timing, std::string* error) {
   const Task model_task =
       info.task == QGNN_TASK_NODE_CLASSIFICATION ? Task::kNodeClassification : Task::kGraphClassification;
   if (model_task != set.task) {
@@ -89,6 +92,17 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
     items->push_back(std::move(item));
   }
   for (WorkItem& item : *items) convert_batch(&item.batch, form);
+  qgnn_reorder_method method = QGNN_REORDER_NONE;
+  if (!parse_reorder(options.reorder, &method, error)) return false;
+  if (method != QGNN_REORDER_NONE) {
+    // Once per batch, before the int8 features are quantized from the (then permuted) float rows.
+    for (WorkItem& item : *items) {
+      std::vector<int32_t> perm;
+      if (!reorder_batch(&item.batch, method, &perm, reorder_timing, error)) return false;
+      // Graph classification: each graph's nodes stay in its range, the outputs are one row per graph.
+      if (set.task == Task::kNodeClassification) item.perm = std::move(perm);
+    }
+  }
   if (form == InputForm::kInt8) {
     for (WorkItem& item : *items) {
       item.features_i8.resize(item.batch.features.size());
@@ -100,6 +114,16 @@ bool prepare(const qgnn_model_info& info, const float* column_scales, const Grap
     }
   }
   return true;
+}
+
+bool unpermute(const std::vector<int32_t>& perm, const void* rows, size_t row_bytes, void* out,
+               std::string* error) {
+  qgnn_error err{};
+  if (qgnn_rows_unpermute(perm.data(), static_cast<uint32_t>(perm.size()), row_bytes, rows, out, &err) ==
+      QGNN_OK)
+    return true;
+  *error = std::string("qgnn_rows_unpermute: ") + qgnn_status_name(err.status) + ": " + err.message;
+  return false;
 }
 
 double elapsed_us(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
@@ -114,7 +138,7 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
   if (!choose_input_form(*model, set, options.input, &result->input, error)) return false;
   std::vector<WorkItem> items;
   if (!prepare(info, model->model().InputColumnScales(), set, options, result->input, &items,
-               &result->selection, error))
+               &result->selection, &result->reorder, error))
     return false;
 
   // Plan for the largest batch: one arena for the whole run.
@@ -139,7 +163,8 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
   result->arena_bytes = model->arena_bytes();
   result->isa = model->isa();
 
-  std::vector<int32_t> predicted(max_rows);
+  std::vector<int32_t> predicted(max_rows), predicted_in_order;
+  std::vector<uint8_t> unpermuted;  // logits of a reordered batch in the original node order
   std::vector<double> invoke_us, setup_us;
   invoke_us.reserve(items.size() * options.repeat);
   setup_us.reserve(items.size() * options.repeat);
@@ -171,15 +196,33 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
       }
       const qgnn_output& out = view.value;
       const size_t count = static_cast<size_t>(out.rows) * out.cols;
-      if (out.logits_q != nullptr) {
-        outputs.update(out.logits_q, count);
-      } else if (out.logits_f32 != nullptr) {
-        outputs.update(out.logits_f32, count * sizeof(float));
+      const bool permuted = !item.perm.empty();
+      if (permuted && item.perm.size() != out.rows) {
+        *error = "batch " + std::to_string(k) + ": " + std::to_string(out.rows) + " output rows for " +
+                 std::to_string(item.perm.size()) + " reordered nodes";
+        return false;
+      }
+      // The hash is over the original node order: the same bytes as a run without --reorder.
+      const size_t element = out.logits_q != nullptr ? 1 : sizeof(float);
+      const void* logits = out.logits_q != nullptr ? static_cast<const void*>(out.logits_q) : out.logits_f32;
+      if (logits != nullptr) {
+        if (permuted) {
+          unpermuted.resize(count * element);
+          if (!unpermute(item.perm, logits, out.cols * element, unpermuted.data(), error)) return false;
+          logits = unpermuted.data();
+        }
+        outputs.update(logits, count * element);
       }
       if (pass > 0 || !result->has_labels) continue;
       if (out.rows > predicted.size() || !model->argmax(predicted.data(), predicted.size()).ok()) {
         *error = "qgnn_interpreter_argmax failed after invoke of batch " + std::to_string(k);
         return false;
+      }
+      if (permuted) {
+        predicted_in_order.resize(out.rows);
+        if (!unpermute(item.perm, predicted.data(), sizeof(int32_t), predicted_in_order.data(), error))
+          return false;
+        std::copy(predicted_in_order.begin(), predicted_in_order.end(), predicted.begin());
       }
       for (uint32_t row : item.scored_rows) {
         if (row >= out.rows || row >= b.labels.size()) continue;

@@ -8,6 +8,7 @@
 
 #include "common/input_form.h"
 #include "common/latency.h"
+#include "common/reorder.h"
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/folds.h"
 #include "qgnn/qgnn.h"
@@ -24,6 +25,7 @@ struct RunOptions {
   uint32_t repeat = 1;         ///< passes over the split; latency covers all, accuracy and hash the first
   std::string isa;             ///< integer kernels' instruction set ("" = QGNN_ISA or the fastest available)
   std::string input = "auto";  ///< --input auto|dense|sparse (common/input_form.h)
+  std::string reorder = "none";  ///< --reorder none|rcm|degree (common/reorder.h), once per batch at setup
 };
 
 struct RunResult {
@@ -41,7 +43,8 @@ struct RunResult {
   size_t arena_bytes = 0;
   std::string isa;                      ///< the instruction set the kernels ran with
   InputForm input = InputForm::kDense;  ///< the form the features were handed in
-  std::string outputs_sha256;           ///< over the first pass's logits, in order
+  ReorderTiming reorder;                ///< time spent renumbering the batches (zero for --reorder none)
+  std::string outputs_sha256;           ///< over the first pass's logits, in the original node order
   bool outputs_deterministic = true;    ///< every pass produced the same logits
 };
 

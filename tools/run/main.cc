@@ -1,6 +1,6 @@
 // qgnn-run MODEL DATA.qgd [--json] [--split all|train|val|test] [--fold K] [--isa ISA] [--threads N]
-// [--batch B] [--repeat R] [--input auto|dense|sparse]: accuracy, latency and a bit-exact fingerprint of a
-// model's outputs on a data set.
+// [--batch B] [--repeat R] [--input auto|dense|sparse] [--reorder none|rcm|degree]: accuracy, latency and a
+// bit-exact fingerprint of a model's outputs on a data set.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -46,6 +46,13 @@ int run(int argc, char** argv) {
          "sparse and the model accepts them), dense, or sparse (an error for a model that does not "
          "accept them); outputs are identical")
       ->check(CLI::IsMember({"auto", "dense", "sparse"}))
+      ->capture_default_str();
+  app.add_option(
+         "--reorder", options.reorder,
+         "Renumber each batch's nodes once at setup for locality: none, rcm (reverse Cuthill-McKee) or "
+         "degree (descending in-degree); per-node outputs are put back in the original order, so "
+         "accuracy and the outputs hash are unchanged (integer models; float node classification too)")
+      ->check(CLI::IsMember(qgnn::tools::reorder_names()))
       ->capture_default_str();
   app.add_option("--threads", options.threads, "Worker threads per invoke")
       ->check(CLI::Range(1u, 256u))

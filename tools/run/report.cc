@@ -30,6 +30,9 @@ nlohmann::ordered_json run_report_json(const RunReport& rep) {
   j["threads"] = rep.options.threads;
   j["isa"] = r.isa;
   j["input"] = input_form_name(r.input);
+  j["reorder"] = {{"method", rep.options.reorder},
+                  {"permutation_us", r.reorder.permutation_us},
+                  {"apply_us", r.reorder.apply_us}};
   j["batch"] = node_task(r) ? 1u : rep.options.batch;
   j["repeat"] = rep.options.repeat;
   j["graphs"] = r.graphs;
@@ -83,6 +86,10 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
       out,
       "latency   p50 %.1f us, p99 %.1f us per invoke (mean %.1f, min %.1f, max %.1f); setup p50 %.1f us\n",
       r.invoke_us.p50, r.invoke_us.p99, r.invoke_us.mean, r.invoke_us.min, r.invoke_us.max, r.setup_us.p50);
+  if (rep.options.reorder != "none") {
+    std::fprintf(out, "reorder   %s once at setup: permutation %.1f us, applying it %.1f us (all batches)\n",
+                 rep.options.reorder.c_str(), r.reorder.permutation_us, r.reorder.apply_us);
+  }
   std::fprintf(out,
                "memory    arena %zu bytes (planned for %u nodes, %u edges, %u graph(s)), model %zu bytes\n",
                r.arena_bytes, r.plan.max_nodes, r.plan.max_edges, r.plan.max_graphs, rep.model_bytes);

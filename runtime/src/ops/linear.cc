@@ -27,7 +27,6 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 }
 
 void Eval(const EvalContext& ctx, const Layer& layer) {
-  const LinearData& data = *static_cast<const LinearData*>(layer.data);
   RunDenseOnInput(ctx, layer, MutableActivation(ctx, layer.t_out, layer.out_q), ctx.Rows(layer.in_rows));
 }
 

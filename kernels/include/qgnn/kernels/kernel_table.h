@@ -83,6 +83,13 @@ struct KernelTable {
   /// sparse_dense is.
   int64_t (*gather_nonzeros_f32)(const float* in, int32_t cols, int32_t rows, int64_t max_nnz,
                                  int32_t* row_ptr, int32_t* col_idx, float* values);
+
+  // ---- Float (FP32) models -------------------------------------------------------------------------------
+  /// The float aggregation (reference.h aggregate_f32). Its twins give the reference's results bit for bit:
+  /// each column sees the same float operations in the same order (kernels/aggregate/f32-aggregate-body.h).
+  /// Null in builds without float models (QGNN_FLOAT_MODELS=OFF).
+  void (*aggregate_f32)(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,
+                        float self_weight, float* out, int32_t row_begin, int32_t row_end);
 };
 
 /// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):

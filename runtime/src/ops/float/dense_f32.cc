@@ -145,7 +145,7 @@ void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* 
 void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
                      float self_weight, float* out) {
   ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
-    kernels::aggregate_f32(ctx.graph, mode, in, cols, self_weight, out, begin, end);
+    ctx.kernels->aggregate_f32(ctx.graph, mode, in, cols, self_weight, out, begin, end);
   });
 }
 
