@@ -104,7 +104,9 @@ FloatRun RunFloat(const std::vector<uint8_t>& bytes, const Graph& graph, const q
       view.features_f32 = nullptr;
       r.status = qgnn_interpreter_setup_sparse(interpreter, &view, sparse, &error);
       // Nothing may stay bound after a refused setup.
-      if (r.status != QGNN_OK) EXPECT_EQ(qgnn_interpreter_invoke(interpreter, nullptr), QGNN_NOT_READY);
+      if (r.status != QGNN_OK) {
+        EXPECT_EQ(qgnn_interpreter_invoke(interpreter, nullptr), QGNN_NOT_READY);
+      }
     } else {
       r.status = qgnn_interpreter_setup(interpreter, &view, &error);
     }
