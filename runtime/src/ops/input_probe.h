@@ -35,8 +35,8 @@ bool ParseInputProbe(const char* text, InputProbe* out);
 /// thread, every tile gathered against none, in-process interleaved invokes): the whole forward with every
 /// tile gathered took 0.88 / 0.89 / 0.94 / 1.25 of the dense path's time at 1 / 2 / 3 / 5 % non-zeros (FP32)
 /// and 0.82 / 0.94 / 0.98 / 1.16 (int4 input), so both break even between 3 and 5 %: 1/32 (3.1 %) gathers
-/// what pays. A denser tile gives up once past the limit: at 50 % / 100 % non-zeros within the first row of an
-/// 8-row chunk, within 2-4 rows of a 64-row float block.
+/// what pays. A denser tile gives up once past the limit: at 50 % / 100 % non-zeros within the first row of
+/// an 8-row chunk, within 2-4 rows of a 64-row float block.
 constexpr int64_t kProbeDensityDivisor = 32;
 
 /// Whether a quantized model's streamed input is probed: float features quantized to int4 (see above).
