@@ -110,7 +110,8 @@ void sparse_dense_f32_twin(SparseRows in, int32_t in_cols, const float* weights,
     sparse_dense_f32(in, in_cols, weights, packed, bias, relu, out, out_cols, row_begin, row_end);
     return;
   }
-  F32SparseDenseRun<kLanes>(in, f32_sparse::Transposed(packed), header->padded_cols, bias, relu, out, out_cols)
+  F32SparseDenseRun<kLanes>(in, f32_sparse::Transposed(packed), header->padded_cols, bias, relu, out,
+                            out_cols)
       .run(row_begin, row_end);
 }
 

@@ -28,8 +28,9 @@ static_assert(sizeof(Header) <= kHeaderBytes, "the header must fit its slot");
 inline const Header* Match(const void* packed, const float* weights, int32_t in_cols, int32_t out_cols) {
   if (packed == nullptr) return nullptr;
   const Header* h = static_cast<const Header*>(packed);
-  return h->magic == kMagic && h->in_cols == in_cols && h->out_cols == out_cols && h->weights == weights ? h
-                                                                                                          : nullptr;
+  return h->magic == kMagic && h->in_cols == in_cols && h->out_cols == out_cols && h->weights == weights
+             ? h
+             : nullptr;
 }
 
 /// W^T of a matched operand.

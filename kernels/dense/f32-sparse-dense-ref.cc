@@ -25,8 +25,8 @@ void sparse_dense_f32(SparseRows in, int32_t in_cols, const float* weights, cons
 
 size_t sparse_dense_f32_packed_bytes(int32_t in_cols, int32_t out_cols) {
   if (in_cols <= 0 || out_cols <= 0) return 0;
-  const size_t padded = static_cast<size_t>((out_cols + f32_sparse::kF32SparsePad - 1) / f32_sparse::kF32SparsePad *
-                                            f32_sparse::kF32SparsePad);
+  const size_t padded = static_cast<size_t>((out_cols + f32_sparse::kF32SparsePad - 1) /
+                                            f32_sparse::kF32SparsePad * f32_sparse::kF32SparsePad);
   return f32_sparse::kHeaderBytes + static_cast<size_t>(in_cols) * padded * sizeof(float);
 }
 
@@ -37,7 +37,8 @@ void sparse_dense_f32_pack(const float* weights, int32_t in_cols, int32_t out_co
   header.magic = f32_sparse::kMagic;
   header.in_cols = in_cols;
   header.out_cols = out_cols;
-  header.padded_cols = (out_cols + f32_sparse::kF32SparsePad - 1) / f32_sparse::kF32SparsePad * f32_sparse::kF32SparsePad;
+  header.padded_cols =
+      (out_cols + f32_sparse::kF32SparsePad - 1) / f32_sparse::kF32SparsePad * f32_sparse::kF32SparsePad;
   header.weights = weights;
   uint8_t* base = static_cast<uint8_t*>(packed);
   std::memset(base, 0, bytes);  // pad channels are zero weights

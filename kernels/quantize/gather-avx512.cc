@@ -7,7 +7,8 @@
 // and read Cora-sized input at ~20 GB/s, this one at ~37 GB/s, the speed of quantize_rows on the same rows
 // (2-core Zen 5 development machine). vcompressps straight to memory is microcoded and slow on Zen 4 / 5,
 // hence the compress into a register and a plain store.
-// GCC < 13 warns inside its own avx512fintrin.h (bug 105593); silenced for the header alone, as simd-avx512.h.
+// GCC < 13 warns inside its own avx512fintrin.h (bug 105593); silenced for the header alone, as
+// simd-avx512.h.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"

@@ -60,15 +60,19 @@ TEST(FloatSparseDense, ReferenceIsDenseOnTheDensifiedRows) {
     const Case c = MakeCase(rng, rows, in_cols, out_cols, 0.2);
     std::vector<float> dense(static_cast<size_t>(rows) * in_cols, 0.0f);
     for (int32_t r = 0; r < rows; ++r)
-      for (int32_t e = c.row_ptr[r]; e < c.row_ptr[r + 1]; ++e) dense[static_cast<size_t>(r) * in_cols + c.col_idx[e]] = c.values[e];
+      for (int32_t e = c.row_ptr[r]; e < c.row_ptr[r + 1]; ++e)
+        dense[static_cast<size_t>(r) * in_cols + c.col_idx[e]] = c.values[e];
     for (bool relu : {false, true}) {
       std::vector<float> got(static_cast<size_t>(rows) * out_cols, -7.0f), want(got.size(), -9.0f);
-      sparse_dense_f32(c.rows(), in_cols, c.weights.data(), nullptr, c.bias.data(), relu, got.data(), out_cols, 0, rows);
-      dense_f32(dense.data(), in_cols, c.weights.data(), c.bias.data(), nullptr, relu, want.data(), out_cols, 0, rows);
+      sparse_dense_f32(c.rows(), in_cols, c.weights.data(), nullptr, c.bias.data(), relu, got.data(),
+                       out_cols, 0, rows);
+      dense_f32(dense.data(), in_cols, c.weights.data(), c.bias.data(), nullptr, relu, want.data(), out_cols,
+                0, rows);
       for (int32_t r = 0; r < rows; ++r) {
         for (int32_t ch = 0; ch < out_cols; ++ch) {
           const size_t i = static_cast<size_t>(r) * out_cols + ch;
-          EXPECT_NEAR(got[i], want[i], kRelative * Magnitude(c, in_cols, r, ch) + kAbsolute) << r << " " << ch;
+          EXPECT_NEAR(got[i], want[i], kRelative * Magnitude(c, in_cols, r, ch) + kAbsolute)
+              << r << " " << ch;
           if (relu) {
             EXPECT_GE(got[i], 0.0f);
           }
@@ -88,24 +92,30 @@ TEST(FloatSparseDense, TwinsMatchTheReference) {
     std::mt19937 rng(11);
     for (int32_t out_cols : {1, 4, 7, 8, 15, 16, 17, 31, 64, 65, 100}) {
       for (int32_t in_cols : {1, 15, 16, 17, 1433}) {
-        SCOPED_TRACE(std::string(isa_name(isa)) + " out " + std::to_string(out_cols) + " in " + std::to_string(in_cols));
+        SCOPED_TRACE(std::string(isa_name(isa)) + " out " + std::to_string(out_cols) + " in " +
+                     std::to_string(in_cols));
         const int32_t rows = 19;
         const Case c = MakeCase(rng, rows, in_cols, out_cols, in_cols > 100 ? 0.02 : 0.4);
         std::vector<uint8_t> storage(sparse_dense_f32_packed_bytes(in_cols, out_cols) + 16);
-        void* packed = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(storage.data()) + 15) & ~uintptr_t{15});
+        void* packed =
+            reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(storage.data()) + 15) & ~uintptr_t{15});
         sparse_dense_f32_pack(c.weights.data(), in_cols, out_cols, packed);
         for (bool relu : {false, true}) {
           std::vector<float> want(static_cast<size_t>(rows) * out_cols, -9.0f);
-          sparse_dense_f32(c.rows(), in_cols, c.weights.data(), nullptr, c.bias.data(), relu, want.data(), out_cols, 0, rows);
+          sparse_dense_f32(c.rows(), in_cols, c.weights.data(), nullptr, c.bias.data(), relu, want.data(),
+                           out_cols, 0, rows);
           for (const void* operand : {static_cast<const void*>(packed), static_cast<const void*>(nullptr)}) {
             std::vector<float> got(want.size(), -7.0f);
             // Two row ranges: a twin writes exactly its rows.
-            table->sparse_dense_f32(c.rows(), in_cols, c.weights.data(), operand, c.bias.data(), relu, got.data(), out_cols, 0, 6);
-            table->sparse_dense_f32(c.rows(), in_cols, c.weights.data(), operand, c.bias.data(), relu, got.data(), out_cols, 6, rows);
+            table->sparse_dense_f32(c.rows(), in_cols, c.weights.data(), operand, c.bias.data(), relu,
+                                    got.data(), out_cols, 0, 6);
+            table->sparse_dense_f32(c.rows(), in_cols, c.weights.data(), operand, c.bias.data(), relu,
+                                    got.data(), out_cols, 6, rows);
             for (int32_t r = 0; r < rows; ++r) {
               for (int32_t ch = 0; ch < out_cols; ++ch) {
                 const size_t i = static_cast<size_t>(r) * out_cols + ch;
-                ASSERT_NEAR(got[i], want[i], kRelative * Magnitude(c, in_cols, r, ch) + kAbsolute) << r << " " << ch;
+                ASSERT_NEAR(got[i], want[i], kRelative * Magnitude(c, in_cols, r, ch) + kAbsolute)
+                    << r << " " << ch;
               }
             }
           }
