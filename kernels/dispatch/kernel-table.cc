@@ -35,6 +35,13 @@ const KernelTable kReferenceTable = {Isa::kReference,
 #endif
                                      &dense_packed_bytes_none,
                                      &sparse_dense_pack_none,
+#if defined(QGNN_NO_SPARSE_FEATURES)
+                                     nullptr,
+                                     nullptr,
+#else
+                                     &sparse_dense_f32,
+                                     &gather_nonzeros_f32,
+#endif
 #if defined(QGNN_NO_FLOAT_MODELS)
                                      nullptr};
 #else

@@ -42,6 +42,7 @@ void global_pool_neon(const int32_t* graph_ptr, AggregateMode mode, QActivationC
     table.sparse_dense = sparse_dense_##isa;                                                              \
     table.sparse_dense_packed_bytes = sparse_dense_packed_bytes_##isa;                                    \
     table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
+    if (table.sparse_dense_f32 != nullptr) table.sparse_dense_f32 = sparse_dense_f32_neon;                 \
     table.aggregate_f32 = aggregate_f32_neon;                                                             \
     return table;                                                                                         \
   }

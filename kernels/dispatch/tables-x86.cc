@@ -10,7 +10,7 @@ namespace kernels {
 namespace twins {
 namespace {
 
-#define QGNN_X86_TABLE(isa_enum, isa, gemm, shape, sparse_shape)                                          \
+#define QGNN_X86_TABLE(isa_enum, isa, gemm, shape, sparse_shape, f32)                                          \
   void aggregate_##isa(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,         \
                        int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {               \
     (in.bits == 4 ? aggregate_x4_##isa : aggregate_x8_##isa)(graph, params, in, cols, out, row_begin,     \
@@ -41,15 +41,17 @@ namespace {
     table.sparse_dense = sparse_dense_##gemm;                                                             \
     table.sparse_dense_packed_bytes = sparse_dense_packed_bytes_##isa;                                    \
     table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
+    if (table.sparse_dense_f32 != nullptr) table.sparse_dense_f32 = sparse_dense_f32_##f32;               \
+    if (table.gather_nonzeros_f32 != nullptr) table.gather_nonzeros_f32 = gather_nonzeros_f32_##isa;      \
     table.aggregate_f32 = aggregate_f32_##isa;                                                            \
     return table;                                                                                         \
   }
 
 #if defined(QGNN_X86_AVX2)
-QGNN_X86_TABLE(Isa::kAvx2, avx2, avx2, kDensePackAvx2, kSparseDenseAvx2)
+QGNN_X86_TABLE(Isa::kAvx2, avx2, avx2, kDensePackAvx2, kSparseDenseAvx2, avx2)
 #endif
 #if defined(QGNN_X86_AVX512)
-QGNN_X86_TABLE(Isa::kAvx512, avx512, avx512vnni, kDensePackAvx512, kSparseDenseAvx512)
+QGNN_X86_TABLE(Isa::kAvx512, avx512, avx512vnni, kDensePackAvx512, kSparseDenseAvx512, avx512)
 #endif
 #undef QGNN_X86_TABLE
 

@@ -182,6 +182,17 @@ QGNN_DECLARE_SPARSE_DENSE(neon)
 QGNN_DECLARE_SPARSE_DENSE(neondot)
 #undef QGNN_DECLARE_SPARSE_DENSE
 
+/// sparse_dense_f32() twins (f32-sparse-dense-body.h), in the sparse_dense twins' files: the reference's
+/// sums to rounding, over the one packed W^T layout of every ISA.
+#define QGNN_DECLARE_SPARSE_DENSE_F32(suffix)                                                                  \
+  void sparse_dense_f32_##suffix(SparseRows in, int32_t in_cols, const float* weights, const void* packed, \
+                                 const float* bias, bool relu, float* out, int32_t out_cols,                \
+                                 int32_t row_begin, int32_t row_end);
+QGNN_DECLARE_SPARSE_DENSE_F32(avx2)
+QGNN_DECLARE_SPARSE_DENSE_F32(avx512)
+QGNN_DECLARE_SPARSE_DENSE_F32(neon)
+#undef QGNN_DECLARE_SPARSE_DENSE_F32
+
 /// The shape of one ISA's packed sparse_dense operand (known without the ISA's flags, as DensePackShape):
 /// the weights transposed, int16, [in_cols / group][out_cols rounded up to lanes][group], so a non-zero's
 /// column k is one contiguous run of every channel's weight (x86: pairs of k for vpmaddwd / vpdpwssd).
@@ -228,6 +239,12 @@ void quantize_rows_avx2(const float* in, int32_t cols, float scale, const float*
                         QActivation out, int32_t row_begin, int32_t row_end);
 void quantize_rows_avx512(const float* in, int32_t cols, float scale, const float* column_scales,
                           QActivation out, int32_t row_begin, int32_t row_end);
+
+/// gather_nonzeros_f32() twins (quantize/gather-<isa>.cc): same return value and entries as the reference.
+int64_t gather_nonzeros_f32_avx2(const float* in, int32_t cols, int32_t rows, int64_t max_nnz,
+                                 int32_t* row_ptr, int32_t* col_idx, float* values);
+int64_t gather_nonzeros_f32_avx512(const float* in, int32_t cols, int32_t rows, int64_t max_nnz,
+                                   int32_t* row_ptr, int32_t* col_idx, float* values);
 
 // ---- Tables (dispatch/) ---------------------------------------------------------------------------------
 

@@ -227,6 +227,17 @@ struct Avx2 {
   static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
     return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
   }
+  /// The float just below 0.5 (0.5 - 2^-25): trunc(v + copysign(kBelowHalf, v)) rounds half away from zero.
+  static constexpr float kBelowHalf = 0x1.fffffep-2f;
+  /// zero_point + round_half_away(clamp(x / divisor, lo, hi)), a NaN quotient read as 0; lo, hi integral
+  /// (proof of equality with quantize_float in quantize-body.h).
+  static I32 quantize_lanes(F32 x, F32 divisor, F32 lo, F32 hi, I32 zero_point) {
+    __m256 v = _mm256_div_ps(x, divisor);
+    v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+    v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    const __m256 half = _mm256_or_ps(_mm256_and_ps(v, _mm256_set1_ps(-0.0f)), _mm256_set1_ps(kBelowHalf));
+    return _mm256_add_epi32(_mm256_cvttps_epi32(_mm256_add_ps(v, half)), zero_point);
+  }
 
   // ---- Dense with channels in lanes (dense-body.h): weights packed [k / kGroup][channel][kGroup] -------
   using PackedW = int16_t;           ///< vpmaddwd operands are int16 pairs

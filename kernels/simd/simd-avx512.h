@@ -339,6 +339,18 @@ struct Avx512 {
   static I32 clamp32(I32 v, int32_t lo, int32_t hi) {
     return _mm512_min_epi32(_mm512_max_epi32(v, _mm512_set1_epi32(lo)), _mm512_set1_epi32(hi));
   }
+  /// The float just below 0.5 (0.5 - 2^-25): trunc(v + copysign(kBelowHalf, v)) rounds half away from zero.
+  static constexpr float kBelowHalf = 0x1.fffffep-2f;
+  /// zero_point + round_half_away(clamp(x / divisor, lo, hi)), a NaN quotient read as 0; lo, hi integral
+  /// (proof of equality with quantize_float in quantize-body.h).
+  static I32 quantize_lanes(F32 x, F32 divisor, F32 lo, F32 hi, I32 zero_point) {
+    const __m512 q = _mm512_div_ps(x, divisor);
+    const __m512 v = _mm512_min_ps(_mm512_maskz_max_ps(_mm512_cmp_ps_mask(q, q, _CMP_ORD_Q), q, lo), hi);
+    // copysign(kBelowHalf, v): (v & sign) | kBelowHalf in one ternary-logic op.
+    const __m512i half = _mm512_ternarylogic_epi32(_mm512_castps_si512(v), _mm512_set1_epi32(INT32_MIN),
+                                                   _mm512_castps_si512(_mm512_set1_ps(kBelowHalf)), 0xEA);
+    return _mm512_add_epi32(_mm512_cvttps_epi32(_mm512_add_ps(v, _mm512_castsi512_ps(half))), zero_point);
+  }
 
   // ---- Dense with channels in lanes (dense-body.h): weights packed [k / kGroup][channel][kGroup] -------
   using PackedW = int8_t;            ///< vpdpbusd's signed operand

@@ -48,6 +48,7 @@ EvalContext MakeEvalContext(const qgnn_interpreter& in) {
   ctx.sparse_packed_weights = in.sparse_packed;
   ctx.input_column_scales = m.input_column_scales;
   ctx.input_scratch = m.input_scratch;
+  ctx.input_probe = in.input_probe;
   ctx.graph = qgnn::kernels::CsrGraph{g.row_ptr, g.col_idx, static_cast<int32_t>(g.num_nodes)};
   ctx.graph_ptr = g.graph_ptr;
   ctx.num_nodes = static_cast<int32_t>(g.num_nodes);
@@ -113,6 +114,8 @@ size_t DensePackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTa
 
 // The same for the sparse-feature packing of the Dense ops reading a streamed input (after the first).
 size_t SparsePackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& kernels) {
+  // A float model's operand has one layout for every ISA, packed wherever the kernel exists.
+  if (m.float_input_sparse) return kernels.sparse_dense_f32 != nullptr ? m.sparse_packed_bytes : 0;
   for (uint32_t i = 0; i < m.num_denses; ++i) {
     const DenseParams& d = *m.denses[i];
     if (m.sparse_packed_offsets[i] != ~static_cast<size_t>(0) &&
@@ -127,10 +130,33 @@ size_t PackedRegionBytes(const qgnn_model& m, const qgnn::kernels::KernelTable& 
   return DensePackedRegionBytes(m, kernels) + SparsePackedRegionBytes(m, kernels);
 }
 
+// A float model's Dense ops reading the input, packed (W^T) for sparse_dense_f32 into the arena's persistent
+// part: used with sparse features and for the blocks of dense features the probe gathers.
+qgnn_status PackSparseWeightsF32(const qgnn_model& m, qgnn_interpreter* in) {
+#if defined(QGNN_NO_SPARSE_FEATURES) || defined(QGNN_NO_FLOAT_MODELS)
+  (void)m, (void)in;
+  return QGNN_OK;
+#else
+  if (SparsePackedRegionBytes(m, *in->kernels) == 0) return QGNN_OK;
+  in->sparse_packed = new (std::nothrow) const void*[m.num_denses];
+  if (in->sparse_packed == nullptr) return QGNN_OUT_OF_MEMORY;
+  for (uint32_t i = 0; i < m.num_denses; ++i) {
+    const DenseParams& dense = *m.denses[i];
+    in->sparse_packed[i] = nullptr;
+    if (m.sparse_packed_offsets[i] == ~static_cast<size_t>(0)) continue;
+    void* packed = in->arena + m.sparse_packed_offsets[i];
+    qgnn::kernels::sparse_dense_f32_pack(dense.weight_f, dense.in_features, dense.out_features, packed);
+    in->sparse_packed[i] = packed;
+  }
+  return QGNN_OK;
+#endif
+}
+
 // Packs every quantized Dense's weights once, for the interpreter's kernels, into the arena's persistent part
 // (reserved by the model for any ISA: dense_packed_bytes_max). Invoke then never packs.
 qgnn_status PackWeights(const qgnn_model& m, qgnn_interpreter* in) {
-  if (!m.quantized || m.num_denses == 0) return QGNN_OK;
+  if (!m.quantized) return PackSparseWeightsF32(m, in);
+  if (m.num_denses == 0) return QGNN_OK;
   in->packed = new (std::nothrow) const void*[m.num_denses];
   if (in->packed == nullptr) return QGNN_OUT_OF_MEMORY;
   for (uint32_t i = 0; i < m.num_denses; ++i) {
@@ -294,6 +320,16 @@ extern "C" qgnn_status qgnn_interpreter_create(const qgnn_model* model, const qg
     return reporter.Report(st, "out of memory for the packed weights table");
   }
 
+#if !defined(QGNN_EMBEDDED)  // no environment on bare metal: the probe decides by density
+  // Tests and benchmarks force one path of the density probe; an unknown value is an error, never ignored.
+  const char* probe = std::getenv("QGNN_INPUT_PROBE");
+  if (!ParseInputProbe(probe, &in->input_probe)) {
+    delete in;
+    return reporter.Report(QGNN_INVALID_ARGUMENT, "QGNN_INPUT_PROBE=%s: expected auto, dense or sparse",
+                           probe);
+  }
+#endif
+
   uint32_t threads = opts.num_threads;
   in->spin_workers = opts.spin_workers != 0;
   if (threads > kMaxThreads) threads = kMaxThreads;
@@ -357,14 +393,17 @@ qgnn_status Setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, const 
   const qgnn_model& m = *interpreter->model;
 #if defined(QGNN_NO_SPARSE_FEATURES)
   if (sparse != nullptr) {
-    return reporter.Report(QGNN_INVALID_ARGUMENT, "this build takes no sparse features (QGNN_SPARSE_FEATURES=OFF)");
+    return reporter.Report(QGNN_INVALID_ARGUMENT,
+                           "this build takes no sparse features (QGNN_SPARSE_FEATURES=OFF)");
   }
 #endif
   if (sparse != nullptr && !qgnn_model_accepts_sparse_features(&m)) {
-    return reporter.Report(QGNN_INVALID_ARGUMENT,
-                           "this model does not take sparse features (it needs a quantized model with float "
-                           "input read only by Dense ops: Linear, transform-first GCNConv or transform-first "
-                           "SAGEConv without root first layers; a root term reads the input a second time)");
+    return reporter.Report(
+        QGNN_INVALID_ARGUMENT,
+        "this model does not take sparse features (it needs float input read only by Dense "
+        "ops: Linear, transform-first GCNConv or transform-first SAGEConv without root first "
+        "layers, in a float model without BatchNorm; a root term reads the input a second "
+        "time)");
   }
   const GraphBounds bounds{interpreter->limits.max_nodes, interpreter->limits.max_edges,
                            interpreter->limits.max_graphs, m.limits.max_degree};

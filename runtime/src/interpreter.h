@@ -8,6 +8,7 @@
 #include "error_reporter.h"
 #include "model.h"
 #include "ops/float/fp32_backend.h"
+#include "ops/input_probe.h"
 #include "parallel.h"
 #include "profiling.h"
 #include "qgnn/kernels/kernel_table.h"
@@ -58,6 +59,8 @@ struct qgnn_interpreter {
   /// qgnn_interpreter_setup_sparse: the bound sparse features (graph.features_f32 is NULL then).
   bool sparse_bound = false;
   qgnn::kernels::SparseRows sparse_rows{nullptr, nullptr, nullptr};
+  /// The density probe of dense float input (QGNN_INPUT_PROBE, read once at create; ops/input_probe.h).
+  qgnn::runtime::InputProbe input_probe = qgnn::runtime::InputProbe::kAuto;
   int32_t single_graph_ptr[2] = {0, 0};  ///< graph_ptr of a batch of one graph given with graph_ptr NULL
   /// The bound graph's rows cut by edge count for the aggregations (PartitionRowsByEdges at setup).
   qgnn::runtime::RowPartition partition;

@@ -38,6 +38,24 @@ bool InputStreamable(const qgnn_model& m) {
   return read;
 }
 
+// A float model whose input only plain Dense ops read (Linear, transform-first GCNConv or SAGEConv without
+// root; no BatchNorm or extra term): sparse_dense_f32 computes exactly those Dense ops from non-zeros.
+bool FloatInputSparse(const qgnn_model& m) {
+#if defined(QGNN_NO_SPARSE_FEATURES) || defined(QGNN_NO_FLOAT_MODELS)
+  (void)m;
+  return false;
+#else
+  if (m.quantized || !InputStreamable(m)) return false;
+  for (uint32_t i = 0; i < m.num_layers; ++i) {
+    const Layer& layer = m.layers[i];
+    if (layer.num_inputs == 0 || layer.inputs[0] != kModelInput) continue;
+    const DenseParams& dense = *layer.input_dense;
+    if (dense.extra != nullptr || dense.bn_mean != nullptr || dense.weight_f == nullptr) return false;
+  }
+  return true;
+#endif
+}
+
 // Declares every planned tensor: the quantized input (unless the caller's int8 features are used in place,
 // or streamed: then only the scratch of its chunks), each layer's intermediates and output (its op's
 // Prepare), the graph tensors the ops asked for, and the int8 logits when the last layer outputs int4.
@@ -45,11 +63,20 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
   const bool in_place_input = !m->quantized || (m->input_int8 && m->input_q.bits == 8);
   const uint32_t input_row = ActivationRowBytes(true, static_cast<int32_t>(m->input_dim), m->input_q.bits);
   m->input_scratch = kNoTensor;
+  m->float_input_sparse = FloatInputSparse(*m);
   if (in_place_input) {
     m->input_tensor = kExternalTensor;
+    if (m->float_input_sparse) {
+      // The probe's gather of one block (ops read kExternalTensor, which keeps it alive; planner.h).
+      const size_t slot = StreamSlotBytes(kProbeRowsF32, static_cast<int32_t>(m->input_dim), 0, true);
+      m->input_scratch = plan.Add(RowKind::kOne, static_cast<uint32_t>(slot));
+      plan.SetStreamedInputScratch(m->input_scratch);
+    }
   } else if (InputStreamable(*m)) {
     m->input_tensor = kStreamedInput;
-    m->input_scratch = plan.Add(RowKind::kOne, input_row * static_cast<uint32_t>(kStreamRows * kStreamSlots));
+    const size_t slot = StreamSlotBytes(kStreamRows, static_cast<int32_t>(m->input_dim), input_row,
+                                        ProbesQuantizedInput(m->input_int8, m->input_q.bits));
+    m->input_scratch = plan.Add(RowKind::kOne, static_cast<uint32_t>(slot * kStreamSlots));
     plan.SetStreamedInputScratch(m->input_scratch);
   } else {
     m->input_tensor = plan.Add(RowKind::kNodes, input_row);
@@ -113,6 +140,21 @@ qgnn_status PlanSparsePackedWeights(qgnn_model* m, ErrorReporter& reporter) {
     return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the plan");
   for (uint32_t i = 0; i < m->num_denses; ++i) m->sparse_packed_offsets[i] = ~static_cast<size_t>(0);
   size_t total = 0;
+  if (m->float_input_sparse) {
+    for (uint32_t l = 0; l < m->num_layers; ++l) {
+      const DenseParams* dense = m->layers[l].input_dense;
+      if (dense == nullptr || m->layers[l].inputs[0] != kModelInput) continue;
+      // Bounded like the float weights themselves (in the model buffer): W^T plus a header and padding.
+      const uint64_t bytes =
+          qgnn::kernels::sparse_dense_f32_packed_bytes(dense->in_features, dense->out_features);
+      const uint64_t end = total + ((bytes + 15) & ~uint64_t{15});
+      if (end > static_cast<uint64_t>(~static_cast<size_t>(0) / 4)) {
+        return reporter.Report(QGNN_LIMIT_EXCEEDED, "the packed weights do not fit in memory");
+      }
+      m->sparse_packed_offsets[dense->id] = total;
+      total = static_cast<size_t>(end);
+    }
+  }
   if (m->input_tensor == kStreamedInput && !m->input_int8) {
     for (uint32_t l = 0; l < m->num_layers; ++l) {
       const DenseParams* dense = m->layers[l].input_dense;
@@ -216,10 +258,9 @@ extern "C" int qgnn_model_accepts_sparse_features(const qgnn_model* model) {
   (void)model;
   return 0;
 #else
-  return model != nullptr && model->quantized && !model->input_int8 &&
-                 model->input_tensor == qgnn::runtime::kStreamedInput
-             ? 1
-             : 0;
+  if (model == nullptr) return 0;
+  if (!model->quantized) return model->float_input_sparse ? 1 : 0;
+  return !model->input_int8 && model->input_tensor == qgnn::runtime::kStreamedInput ? 1 : 0;
 #endif
 }
 

@@ -107,6 +107,9 @@ struct qgnn_model {
   qgnn_task task = QGNN_TASK_GRAPH_CLASSIFICATION;
   bool quantized = false;
   bool input_int8 = false;
+  /// A float model whose input is read only by plain Dense ops (no BatchNorm, no extra term): it accepts
+  /// sparse features and probes dense ones (ops/float/input_dense_f32.cc), gathering into input_scratch.
+  bool float_input_sparse = false;
   uint32_t input_dim = 0;
   uint32_t num_classes = 0;
   qgnn::runtime::QParams input_q;
@@ -139,7 +142,8 @@ struct qgnn_model {
   uint32_t num_tensors = 0;
   uint32_t num_ops = 0;
   /// Quantized input features in the arena; kExternalTensor: the caller's, read in place; kStreamedInput:
-  /// quantized chunk by chunk into `input_scratch` by each Dense that reads them.
+  /// quantized chunk by chunk into `input_scratch` by each Dense that reads them. A float model with
+  /// float_input_sparse reads them in place and gathers mostly-zero blocks into `input_scratch`.
   int32_t input_tensor = qgnn::runtime::kExternalTensor;
   int32_t input_scratch = qgnn::runtime::kNoTensor;
   int32_t output_tensor = qgnn::runtime::kNoTensor;  ///< last layer's output

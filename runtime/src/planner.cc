@@ -49,7 +49,8 @@ void PlanBuilder::Finish() {
 }
 
 void PlanBuilder::Use(int32_t tensor) {
-  if (tensor == kStreamedInput) tensor = streamed_scratch_;
+  // The model input's scratch lives as long as an op reads the input (streamed, or a float model's in place).
+  if (tensor == kStreamedInput || tensor == kExternalTensor) tensor = streamed_scratch_;
   if (tensor < 0 || storage_ == nullptr || static_cast<uint32_t>(tensor) >= capacity_) return;
   PlannedTensor& t = storage_[tensor];
   if (op_ > t.last_op) t.last_op = op_;

@@ -53,8 +53,8 @@ class PlanBuilder {
   void NextOp() { ++op_; }
   /// A new tensor written by the current op.
   int32_t Add(RowKind rows, uint32_t row_bytes);
-  /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored, but kStreamedInput
-  /// extends the scratch set by SetStreamedInputScratch.
+  /// The current op reads `tensor` (extends its lifetime); sentinel ids are ignored, but kStreamedInput and
+  /// kExternalTensor extend the scratch set by SetStreamedInputScratch (if any).
   void Use(int32_t tensor);
   void SetStreamedInputScratch(int32_t scratch) { streamed_scratch_ = scratch; }
   /// The id of the graph tensor defined at `key` (a GraphTensorDef), declared (rows x row_bytes) on its first

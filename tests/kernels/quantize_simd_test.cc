@@ -1,10 +1,12 @@
 // quantize_rows twins (the model input's float -> int8 / int4) against the reference, byte for byte: exact
 // .5 quotients and their float neighbours, huge and infinite values saturating, NaN rows, odd widths (int4
-// pad nibbles), every zero point, and row splits.
+// pad nibbles), every zero point, and row splits; NaN of any sign or payload in any lane, a strided sample of
+// all 2^32 float patterns, every float within 64 ulps of each half, hostile per-column scales.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -18,6 +20,12 @@ namespace kernels {
 namespace {
 
 using QuantizeSimdTest = simdtest::TwinTest;
+
+float float_from_bits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
 
 /// Runs the reference and the twin (all rows, then row by row in reverse order) into buffers poisoned
 /// with different bytes and compares every byte.
@@ -164,6 +172,93 @@ TEST_P(QuantizeSimdTest, ColumnScalesOfEveryWidth) {
         for (int32_t zp : {qmin(bits), 0, qmax(bits)})
           expect_same(*table(), x, rows, cols, 123.0f, bits, zp, scales.data());
       }
+    }
+  }
+}
+
+// The twins handle NaN in the lane (no row falls back to the reference any more): NaN of either sign and
+// any payload next to ordinary, half and saturating values, at every position of a vector, every zero point.
+TEST_P(QuantizeSimdTest, NaNLanesGiveTheZeroPointInPlace) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nans[] = {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                        std::numeric_limits<float>::signaling_NaN(), float_from_bits(0x7FC12345u),
+                        float_from_bits(0xFF800001u)};
+  const int32_t cols = 41;  // two full AVX-512 vectors and a partial one
+  for (int bits : {8, 4}) {
+    for (int32_t position = 0; position < cols; position += 3) {
+      std::vector<float> x(static_cast<size_t>(cols));
+      for (int32_t k = 0; k < cols; ++k) x[k] = 0.3f * static_cast<float>(k - 20);
+      x[0] = inf;
+      x[cols - 1] = -inf;
+      x[static_cast<size_t>(position)] = nans[position % 5];
+      for (int32_t zp : {qmin(bits), -1, 0, 3, qmax(bits)}) expect_same(*table(), x, 1, cols, 0.6f, bits, zp);
+    }
+  }
+}
+
+// A sample of every float bit pattern (a stride coprime with 2^32 covers signs, exponents, subnormals,
+// infinities and NaNs) against several scales, including ones that make quotients overflow to infinity or
+// underflow to zero, and every zero point of int4.
+TEST_P(QuantizeSimdTest, StridedSampleOfAllFloats) {
+  const int32_t cols = 1433;
+  const int32_t rows = 64;
+  std::vector<float> x(static_cast<size_t>(rows) * cols);
+  uint32_t bits_pattern = 0x12345u;
+  for (float& v : x) {
+    v = float_from_bits(bits_pattern);
+    bits_pattern += 46337u;  // odd: the sequence visits every pattern before repeating
+  }
+  for (float scale : {1.0f / 127.0f, 0.37f, 1.0e-30f, 3.0e30f, 1.0e-45f}) {
+    for (int32_t zp : {-128, -5, 0, 127}) expect_same(*table(), x, rows, cols, scale, 8, zp);
+  }
+  for (int32_t zp = -8; zp <= 7; ++zp) expect_same(*table(), x, rows, cols, 0.01f, 4, zp);
+}
+
+// Dense enumeration around every half of the int8 range: for scale 1 the quotient is the float itself, so
+// every float within 64 ulps of k + 0.5 for k in [-300, 300] (the saturation edges included) is compared.
+TEST_P(QuantizeSimdTest, EveryFloatNearEveryHalf) {
+  std::vector<float> x;
+  for (int k = -300; k <= 300; ++k) {
+    float v = static_cast<float>(k) + 0.5f;
+    for (int i = 0; i < 64; ++i) v = std::nextafter(v, -1.0e9f);
+    for (int i = 0; i < 129; ++i, v = std::nextafter(v, 1.0e9f)) x.push_back(v);
+  }
+  const int32_t cols = 129 * 3;
+  const int32_t rows = static_cast<int32_t>(x.size()) / cols;
+  for (int bits : {8, 4}) {
+    for (int32_t zp : {qmin(bits), -1, 0, qmax(bits)}) {
+      expect_same(*table(), x, rows, cols, 1.0f, bits, zp);
+      expect_same(*table(), x, rows, cols, 3.0f, bits, zp);  // inexact quotients
+    }
+  }
+}
+
+// Per-column scales the model would never hold but a caller of the kernel might: zero (x / 0 is an
+// infinity or, for x = 0, NaN), negative, NaN, infinite and subnormal.
+TEST_P(QuantizeSimdTest, HostileColumnScales) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> kinds = {0.0f, -0.0f, -0.25f, nan, inf, -inf, 1.0e-45f, 1.0e-40f, 0.5f};
+  const int32_t cols = 37;
+  std::vector<float> scales(static_cast<size_t>(cols));
+  for (int32_t k = 0; k < cols; ++k) scales[k] = kinds[static_cast<size_t>(k) % kinds.size()];
+  std::vector<float> x(static_cast<size_t>(cols) * 4);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = i % 4 == 0 ? 0.0f : static_cast<float>(i) * 0.125f - 9.0f;
+  x[3] = inf;
+  x[cols + 5] = nan;
+  for (int bits : {8, 4}) {
+    for (int32_t zp : {qmin(bits), 0, qmax(bits)})
+      expect_same(*table(), x, 4, cols, 1.0f, bits, zp, scales.data());
+  }
+}
+
+// A zero point outside the output's range (the runtime never passes one) still gives the reference's bytes.
+TEST_P(QuantizeSimdTest, ZeroPointOutsideTheRange) {
+  std::vector<float> x(static_cast<size_t>(3) * 19);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) * 0.7f - 20.0f;
+  for (int bits : {8, 4}) {
+    for (int32_t zp : {qmin(bits) - 1, qmax(bits) + 1, -1000000, 2000000000}) {
+      expect_same(*table(), x, 3, 19, 0.5f, bits, zp);
     }
   }
 }

@@ -197,8 +197,14 @@ TEST(SparseFeatures, WhichModelsAcceptThem) {
     EXPECT_EQ(accepts(m), 0);
   }
   {
-    ModelMaker m(false, Task::kNodeClassification, 8, 1);  // float models read dense features in place
+    ModelMaker m(false, Task::kNodeClassification, 8,
+                 1);  // float: sparse_dense_f32 (float_sparse_input_test)
     m.Gcn(4, true, {}, true).Linear(2, false);
+    EXPECT_EQ(accepts(m), 1);
+  }
+  {
+    ModelMaker m(false, Task::kNodeClassification, 8, 1);  // a float model aggregating its input
+    m.Gcn(4, true).Linear(2, false);
     EXPECT_EQ(accepts(m), 0);
   }
   {

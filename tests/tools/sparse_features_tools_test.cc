@@ -6,6 +6,7 @@
 // ran; --input sparse on a model that does not take it is a clear error.
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -69,6 +70,18 @@ qc::ModelDesc float_model(qc::Task task, std::mt19937& rng) {
   return m;
 }
 
+// An aggregate-first GCN first: its input is aggregated, so no form of the model takes sparse features.
+qc::ModelDesc aggregating_float_model(qc::Task task, std::mt19937& rng) {
+  qc::ModelDesc m;
+  m.name = "aggregates-its-input";
+  m.task = task;
+  m.input_dim = kFeatures;
+  m.layers.push_back(qc::testing::gcn_layer(kFeatures, 8, true, rng));
+  if (task == qc::Task::kGraphClassification) m.layers.push_back(qc::testing::pool_layer(qc::Reduce::kMean));
+  m.layers.push_back(qc::testing::linear_layer(8, kClasses, false, rng));
+  return m;
+}
+
 class SparseFeaturesTools : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -83,6 +96,7 @@ class SparseFeaturesTools : public ::testing::Test {
       qc::make_features_sparse(&set);
       write(name + "_sparse.qgd", qc::serialize_graph_set(set));
       write(name + "_f32.qgnn", qc::serialize_model(float_model(task, rng)));
+      write(name + "_agg_f32.qgnn", qc::serialize_model(aggregating_float_model(task, rng)));
       // Calibrated on the sparse file: the converter densifies it for its float forward.
       const ToolResult r = run_tool(
           QGNN_CONVERT_PATH,
@@ -153,16 +167,28 @@ TEST_F(SparseFeaturesTools, DenseAndSparseInputGiveIdenticalOutputs) {
   }
 }
 
-TEST_F(SparseFeaturesTools, FloatModelRunsDenseAndRefusesSparse) {
+// A float model whose input a Dense reads takes the sparse features (sparse_dense_f32: the dense logits to
+// rounding, so the same predictions up to a near-tie); one that aggregates its input runs dense and refuses
+// --input sparse.
+TEST_F(SparseFeaturesTools, FloatModelsTakeSparseFeaturesWhenADenseReadsTheInput) {
   const json f32 = run("node_f32.qgnn", "node_sparse.qgd", {});
-  EXPECT_EQ(f32.value("input", ""), "dense");  // auto: the float model does not take sparse features
-  EXPECT_TRUE(f32["accuracy"].is_number());
-  const ToolResult r =
-      run_tool(QGNN_RUN_PATH, {path("node_f32.qgnn"), path("node_sparse.qgd"), "--input", "sparse"}, *dir_);
+  const json f32_dense = run("node_f32.qgnn", "node_sparse.qgd", {"--input", "dense"});
+  EXPECT_EQ(f32.value("input", ""), "sparse");
+  EXPECT_EQ(f32_dense.value("input", ""), "dense");
+  ASSERT_TRUE(f32["accuracy"].is_number() && f32_dense["accuracy"].is_number());
+  const double evaluated = f32["evaluated"].get<double>();
+  EXPECT_GT(evaluated, 0.0);
+  EXPECT_LE(std::abs(f32["accuracy"].get<double>() - f32_dense["accuracy"].get<double>()) * evaluated,
+            1.0001);
+  const json agg = run("node_agg_f32.qgnn", "node_sparse.qgd", {});
+  EXPECT_EQ(agg.value("input", ""), "dense");  // auto: this model does not take sparse features
+  const ToolResult r = run_tool(
+      QGNN_RUN_PATH, {path("node_agg_f32.qgnn"), path("node_sparse.qgd"), "--input", "sparse"}, *dir_);
   EXPECT_TRUE(r.exited);
   EXPECT_EQ(r.exit_code, 1) << r.describe();
-  EXPECT_NE(r.err.find("--input sparse: the model does not accept sparse features (a float model)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("--input sparse: the model does not accept sparse features (its input is read by more"),
+      std::string::npos)
       << r.err;
 }
 
@@ -175,18 +201,20 @@ TEST_F(SparseFeaturesTools, TextReportNamesTheInputForm) {
 
 #ifdef QGNN_BENCH_PATH
 TEST_F(SparseFeaturesTools, BenchRunsEachModelInItsForm) {
-  const ToolResult r = run_tool(QGNN_BENCH_PATH,
-                                {path("graph_f32.qgnn"), path("graph_sparse.qgd"), path("graph_int8.qgnn"),
-                                 "--batch", "4", "--warmup", "0", "--repeat", "1", "--json"},
-                                *dir_);
+  const ToolResult r =
+      run_tool(QGNN_BENCH_PATH,
+               {path("graph_agg_f32.qgnn"), path("graph_sparse.qgd"), path("graph_int8.qgnn"),
+                path("graph_f32.qgnn"), "--batch", "4", "--warmup", "0", "--repeat", "1", "--json"},
+               *dir_);
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
   const json j = json::parse(r.out);
-  ASSERT_EQ(j["models"].size(), 2u);
+  ASSERT_EQ(j["models"].size(), 3u);
   EXPECT_EQ(j["models"][0]["input"], "dense");
   EXPECT_EQ(j["models"][1]["input"], "sparse");
+  EXPECT_EQ(j["models"][2]["input"], "sparse");  // a float model whose input a Linear reads
   const ToolResult refused = run_tool(QGNN_BENCH_PATH,
-                                      {path("graph_f32.qgnn"), path("graph_sparse.qgd"), "--input", "sparse",
-                                       "--warmup", "0", "--repeat", "1"},
+                                      {path("graph_agg_f32.qgnn"), path("graph_sparse.qgd"), "--input",
+                                       "sparse", "--warmup", "0", "--repeat", "1"},
                                       *dir_);
   EXPECT_EQ(refused.exit_code, 1) << refused.describe();
   EXPECT_NE(refused.err.find("does not accept sparse features"), std::string::npos) << refused.err;

@@ -27,13 +27,13 @@ bool choose_input_form(const session::Session& model, const converter::GraphSetD
   if (requested == "sparse") {
     if (!model.accepts_sparse_features()) {
       // A runtime built with QGNN_SPARSE_FEATURES=OFF accepts them for no model.
-      *error =
-          std::string("--input sparse: the model does not accept sparse features (") +
-          (info.input_is_int8 ? "it takes int8 input"
-           : !info.quantized  ? "a float model"
-                              : "its input is read by more than Dense ops (Linear, transform-first GCNConv), "
-                                "or the runtime was built with QGNN_SPARSE_FEATURES=OFF") +
-          "); use --input dense or auto";
+      *error = std::string("--input sparse: the model does not accept sparse features (") +
+               (info.input_is_int8
+                    ? "it takes int8 input"
+                    : "its input is read by more than Dense ops (Linear, transform-first GCNConv or "
+                      "SAGEConv without root; in a float model, without BatchNorm), or the runtime was "
+                      "built with QGNN_SPARSE_FEATURES=OFF") +
+               "); use --input dense or auto";
       return false;
     }
     *form = InputForm::kSparse;

@@ -18,6 +18,7 @@
 #include <new>
 
 #include "error_reporter.h"
+#include "input_probe.h"
 #include "model.h"
 #include "parallel.h"
 #include "planner.h"
@@ -82,6 +83,8 @@ struct EvalContext {
   bool input_int8 = false;
   const float* input_column_scales = nullptr;
   int32_t input_scratch = kNoTensor;
+  /// The density probe of dense float input (input_probe.h; QGNN_INPUT_PROBE).
+  InputProbe input_probe = InputProbe::kAuto;
   /// Sparse features (qgnn_interpreter_setup_sparse), or null; and by DenseParams::id each input Dense's
   /// weights packed for sparse_dense (null: none packed).
   const kernels::SparseRows* sparse_input = nullptr;
@@ -201,7 +204,8 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
 /// streamed model input (kStreamedInput), the caller's features are quantized (float) or packed (int8 into
 /// int4) kStreamRows rows at a time into the streamed-input scratch and each chunk goes straight through the
 /// Dense while it is in cache: the bytes are those of RunDense on a whole quantized copy, which never exists.
-/// With sparse features (ctx.sparse_input) the Dense is sparse_dense over the non-zeros instead, same bytes.
+/// With sparse features (ctx.sparse_input) the Dense is sparse_dense over the non-zeros instead, same bytes;
+/// so is a float chunk the density probe finds mostly zeros (input_probe.h), gathered into the scratch.
 void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActivation out, int32_t rows);
 /// Rows per chunk and chunks in flight (one per thread, up to this many) of the streamed input: the scratch
 /// is kStreamSlots * kStreamRows input rows, whatever the graph size or thread count.

@@ -74,6 +74,15 @@ struct KernelTable {
                        int32_t row_begin, int32_t row_end);
   size_t (*sparse_dense_packed_bytes)(int32_t in_cols, int32_t out_cols, int weight_bits);
   void (*sparse_dense_pack)(QWeights weights, int32_t in_cols, int32_t out_cols, void* packed);
+  /// The float path's sparse_dense_f32 (reference.h; its operand from sparse_dense_f32_pack, one layout for
+  /// every ISA). Null where sparse_dense is.
+  void (*sparse_dense_f32)(SparseRows in, int32_t in_cols, const float* weights, const void* packed,
+                           const float* bias, bool relu, float* out, int32_t out_cols, int32_t row_begin,
+                           int32_t row_end);
+  /// The density probe's gather of dense float rows (reference.h gather_nonzeros_f32). Null where
+  /// sparse_dense is.
+  int64_t (*gather_nonzeros_f32)(const float* in, int32_t cols, int32_t rows, int64_t max_nnz,
+                                 int32_t* row_ptr, int32_t* col_idx, float* values);
 
   // ---- Float (FP32) models -------------------------------------------------------------------------------
   /// The float aggregation (reference.h aggregate_f32). Its twins give the reference's results bit for bit:

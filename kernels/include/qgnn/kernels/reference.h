@@ -197,6 +197,32 @@ void dense_f32(const float* in, int32_t in_cols, const float* weights, const flo
                const DenseExtraInputF32* extra, bool relu, float* out, int32_t out_cols, int32_t row_begin,
                int32_t row_end);
 
+/// Float Dense of sparse rows (the float twin of sparse_dense; `in` as there): for row i and channel c,
+///   acc = bias[c] (or 0) + values[e] * w[c][col_idx[e]] for e in row i's non-zeros, in order;
+///   out[i][c] = relu && acc < 0 ? 0 : acc.
+/// `weights` [out_cols][in_cols] as dense_f32. `packed`: the operand sparse_dense_f32_pack wrote from these
+/// weights (W^T, so a non-zero's column is one contiguous row), which the SIMD twins read; the reference and
+/// a twin handed null or a foreign operand read `weights`. The twins vectorise over channels and may fuse
+/// multiply and add, so they match the reference to rounding (tests/kernels state the bound), not bit for bit.
+void sparse_dense_f32(SparseRows in, int32_t in_cols, const float* weights, const void* packed,
+                      const float* bias, bool relu, float* out, int32_t out_cols, int32_t row_begin,
+                      int32_t row_end);
+/// Bytes of sparse_dense_f32_pack's operand (one layout for every ISA; 0 for an empty shape).
+size_t sparse_dense_f32_packed_bytes(int32_t in_cols, int32_t out_cols);
+/// Writes the operand (16-byte aligned `packed`); `weights` must stay valid and unchanged while it is used.
+void sparse_dense_f32_pack(const float* weights, int32_t in_cols, int32_t out_cols, void* packed);
+
+/// Entries past the returned count that gather_nonzeros_f32 may write (its twins store whole vectors).
+constexpr int32_t kGatherSlack = 16;
+/// The non-zeros of float rows [0, rows) of `in` (`cols` floats each) as CSR, for the runtime's density probe
+/// of dense input: row_ptr[0..rows] and, in row-major order, col_idx / values of every element other than
+/// 0.0 and -0.0 (NaN and infinities count as non-zero: they are kept, not judged). Returns the number
+/// gathered, or -1 as soon as it exceeds `max_nnz` (the arrays then hold garbage). col_idx and values need
+/// room for max_nnz + kGatherSlack entries; row_ptr for rows + 1. Twins give the same return value and the
+/// same entries [0, n) (their slack entries differ).
+int64_t gather_nonzeros_f32(const float* in, int32_t cols, int32_t rows, int64_t max_nnz, int32_t* row_ptr,
+                            int32_t* col_idx, float* values);
+
 /// Float global pooling (empty graph gives 0).
 void global_pool_f32(const int32_t* graph_ptr, AggregateMode mode, const float* in, int32_t cols, float* out,
                      int32_t graph_begin, int32_t graph_end);

@@ -47,7 +47,7 @@ bool XnnReadable(const EvalContext& ctx, const void* p, size_t bytes) {
 // operator, an input XNNPACK may not over-read, or an XNNPACK error.
 bool RunDenseF32Xnnpack(const EvalContext& ctx, const DenseParams& dense, const float* in,
                         const float* extra_in, float* out, int32_t rows, float* scratch,
-                        size_t scratch_floats) {
+                        size_t scratch_floats, size_t in_slack) {
 #if defined(QGNN_XNNPACK_BACKEND)
   const DenseParams* extra_dense = dense.extra;
   const bool relu = dense.relu;
@@ -63,8 +63,11 @@ bool RunDenseF32Xnnpack(const EvalContext& ctx, const DenseParams& dense, const 
     // The caller's features (the model input, outside the arena): XNNPACK gets every row but the last few,
     // whose bytes absorb its over-read, and the reference computes those; with a root term or a BatchNorm
     // (never a first layer of ours) the whole product stays on the reference.
+    if (extra_dense != nullptr || batch_norm) return false;
+    // Rows of the caller's features that follow these (in_slack bytes) absorb the over-read.
+    if (in_slack >= xnnpack::kExtraInputBytes) return op->Run(in, out, n, pool);
     const size_t tail = (xnnpack::kExtraInputBytes + row_bytes - 1) / row_bytes;
-    if (extra_dense != nullptr || batch_norm || n <= tail) return false;
+    if (n <= tail) return false;
     if (!op->Run(in, out, n - tail, pool)) return false;
     kernels::dense_f32(in, dense.in_features, dense.weight_f, dense.bias_f, nullptr, relu, out,
                        dense.out_features, static_cast<int32_t>(n - tail), rows);
@@ -112,15 +115,15 @@ bool RunDenseF32Xnnpack(const EvalContext& ctx, const DenseParams& dense, const 
   return true;
 #else
   (void)ctx, (void)dense, (void)in, (void)extra_in, (void)out, (void)rows, (void)scratch,
-      (void)scratch_floats;
+      (void)scratch_floats, (void)in_slack;
   return false;
 #endif
 }
 }  // namespace
 
 void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in, const float* extra_in,
-                 float* out, int32_t rows, float* scratch, size_t scratch_floats) {
-  if (RunDenseF32Xnnpack(ctx, dense, in, extra_in, out, rows, scratch, scratch_floats)) return;
+                 float* out, int32_t rows, float* scratch, size_t scratch_floats, size_t in_slack) {
+  if (RunDenseF32Xnnpack(ctx, dense, in, extra_in, out, rows, scratch, scratch_floats, in_slack)) return;
   const DenseParams* extra_dense = dense.extra;
   const bool relu = dense.relu;
   kernels::DenseExtraInputF32 extra{};

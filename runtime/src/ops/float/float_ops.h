@@ -22,8 +22,17 @@ namespace runtime {
 /// Float Dense over `rows` rows (activation dense.relu, extra term dense.extra on `extra_in`). With XNNPACK,
 /// `scratch` (arena memory dead after this call, `scratch_floats` floats, e.g. the SAGE aggregation just
 /// consumed) lets the extra product run on XNNPACK too; without it the extra term is added by a plain loop.
+/// `in_slack`: bytes readable past the rows of `in` when it is the caller's features (the rows that follow),
+/// which lets XNNPACK over-read there instead of leaving the last rows to the reference.
 void RunDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in, const float* extra_in,
-                 float* out, int32_t rows, float* scratch = nullptr, size_t scratch_floats = 0);
+                 float* out, int32_t rows, float* scratch = nullptr, size_t scratch_floats = 0,
+                 size_t in_slack = 0);
+/// The float Dense of a layer reading the model input (`in`, the caller's features; `rows` of them): with
+/// sparse features bound, sparse_dense_f32 over them; with dense features, blocks the density probe finds
+/// mostly zeros (input_probe.h) go to sparse_dense_f32 over their gathered non-zeros, runs of the other
+/// blocks to RunDenseF32. Models without float_input_sparse take RunDenseF32 as before.
+void RunInputDenseF32(const EvalContext& ctx, const DenseParams& dense, const float* in, float* out,
+                      int32_t rows);
 /// Float aggregation over all nodes, in the chunks of ctx.partition.
 void RunAggregateF32(const EvalContext& ctx, kernels::AggregateMode mode, const float* in, int32_t cols,
                      float self_weight, float* out);

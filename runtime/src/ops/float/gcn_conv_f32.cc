@@ -29,7 +29,11 @@ void EvalGcnConvF32(const EvalContext& ctx, const Layer& layer) {
   float* agg = static_cast<float*>(ctx.Data(data.t_agg));
   float* out = static_cast<float*>(ctx.Data(layer.t_out));
   if (data.transform_first) {
-    RunDenseF32(ctx, data.dense, in, nullptr, agg, ctx.num_nodes);  // the messages
+    if (layer.t_in == kExternalTensor) {  // the model input: maybe sparse, or probed
+      RunInputDenseF32(ctx, data.dense, in, agg, ctx.num_nodes);
+    } else {
+      RunDenseF32(ctx, data.dense, in, nullptr, agg, ctx.num_nodes);  // the messages
+    }
     RunAggregateF32(ctx, kernels::AggregateMode::kGcn, agg, layer.out_dim, 0.0f, out);
     AddBiasActivation(ctx, data.bias_f, layer.relu, layer.out_dim, out);
     return;
