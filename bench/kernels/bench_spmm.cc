@@ -52,14 +52,15 @@ void set_counters(benchmark::State& state, const CsrData& g, AggregateMode mode,
   state.counters["working_set_bytes"] = indices + 2.0 * n * row;
 }
 
-void run_f32(benchmark::State& state, const CsrData& g, AggregateMode mode, int32_t cols) {
+void run_f32(benchmark::State& state, const CsrData& g, AggregateMode mode, int32_t cols,
+             const kernels::KernelTable* table) {
   Rng rng(0x5B33F32u);
   const std::vector<float> x = random_floats(static_cast<size_t>(g.num_nodes) * cols, -1.0f, 1.0f, rng);
   std::vector<float> y(x.size());
   float* out = y.data();
   const float self_weight = mode == AggregateMode::kSum ? 1.0f : 0.0f;
   for (auto _ : state) {
-    kernels::aggregate_f32(view(g), mode, x.data(), cols, self_weight, out, 0, g.num_nodes);
+    table->aggregate_f32(view(g), mode, x.data(), cols, self_weight, out, 0, g.num_nodes);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
@@ -94,7 +95,7 @@ void BM_Spmm(benchmark::State& state, std::string graph, AggregateMode mode, int
   }
   const int32_t cols = static_cast<int32_t>(state.range(0));
   if (bits == 0) {
-    run_f32(state, *g, mode, cols);
+    run_f32(state, *g, mode, cols, table);
   } else {
     run_quantized(state, *g, mode, bits, cols, table);
   }
@@ -117,9 +118,8 @@ void BM_Spmm(benchmark::State& state, std::string graph, AggregateMode mode, int
     for (const auto& m : modes) {
       for (const auto& w : widths) {
         for (const kernels::KernelTable* table : isa_tables()) {
-          if (w.bits == 0 && table->isa != kernels::Isa::kReference) continue;  // no float twins
-          const std::string name =
-              "BM_Spmm/" + entry.name + "/" + m.name + "/" + w.name + (w.bits == 0 ? "" : isa_suffix(table));
+          if (w.bits == 0 && table->aggregate_f32 == nullptr) continue;  // a build without the float path
+          const std::string name = "BM_Spmm/" + entry.name + "/" + m.name + "/" + w.name + isa_suffix(table);
           auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_Spmm, entry.name, m.mode, w.bits, table);
           b->ArgName("F")->Unit(benchmark::kMillisecond)->UseRealTime();
           for (int32_t cols : entry.cols) b->Arg(cols);
