@@ -309,6 +309,58 @@ TEST_P(AggregateSimdTest, ZeroColumnsAndEmptyRanges) {
   }
 }
 
+// The twins prefetch the row SpmmTwin::kAhead (64) edges ahead in the CSR, past the row's end into the next
+// rows' neighbours, up to the last edge of the call's rows: rows of degree 0, 1 and around 64 (a prefetch
+// that starts, ends or crosses exactly at a row end), a 100k hub whose later tiles prefetch within the row,
+// widths whose rows are longer than the prefetched head (int8 300, int4 600: tiles past its 256 bytes), and
+// random row splits (check()), so a call that reads an index past its rows' edges is caught by ASan (col_idx
+// is sized exactly) and any change to the sums by the byte comparison.
+TEST_P(AggregateSimdTest, PrefetchAcrossRowEndsAndSplits) {
+  Rng rng(1500 + static_cast<int>(GetParam()));
+  const std::vector<int32_t> degrees = {0, 1, 63, 64, 65, 0, 0, 130, 2, 0, 1, 200, 0, 64, 3, 127, 128, 129};
+  const int32_t nodes = 3 * static_cast<int32_t>(degrees.size());
+  std::vector<std::vector<int32_t>> sources;
+  for (int32_t node = 0; node < nodes; ++node) {
+    std::vector<int32_t> list(static_cast<size_t>(degrees[static_cast<size_t>(node) % degrees.size()]));
+    for (int32_t& source : list) source = static_cast<int32_t>(rng.uniform_int(0, nodes - 1));
+    sources.push_back(std::move(list));
+  }
+  std::vector<std::pair<Csr, std::vector<int32_t>>> cases;
+  cases.emplace_back(Csr::from_in_neighbours(sources),
+                     std::vector<int32_t>{1, 7, 15, 16, 17, 33, 64, 65, 257, 300, 513, 600});
+  // The hub last, so its prefetch runs to the very end of col_idx.
+  std::vector<std::vector<int32_t>> hub(3);
+  hub.push_back(std::vector<int32_t>(100000));
+  for (int32_t& source : hub.back()) source = static_cast<int32_t>(rng.uniform_int(0, 3));
+  cases.emplace_back(Csr::from_in_neighbours(hub), std::vector<int32_t>{7, 65, 600});
+  uint64_t seed = 1;
+  for (const auto& [graph, widths] : cases) {
+    for (AggregateMode mode : kModes) {
+      for (int in_bits : {8, 4}) {
+        for (int out_bits : {8, 4}) {
+          for (int32_t cols : widths) {
+            const int32_t zx = static_cast<int32_t>(
+                rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits)));
+            const int32_t zo = static_cast<int32_t>(
+                rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits)));
+            ASSERT_TRUE(TwinAggregate(table())
+                            .graph(graph)
+                            .cols(cols)
+                            .bits(in_bits, out_bits)
+                            .zero_points(zx, zo)
+                            .mode(mode)
+                            .rescale(testutil::random_rescale(rng, graph.num_nodes() > 10 ? 8 : 14, 2))
+                            .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+                            .seed(seed++)
+                            .check())
+                << "nodes " << graph.num_nodes() << " cols " << cols;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(AggregateSimdTest, RandomGraphsManySplits) {
   Rng rng(700);
   for (int trial = 0; trial < 60; ++trial) {
