@@ -621,6 +621,19 @@ class SpmmTwin {
   int32_t head_span_;  ///< bytes of a row prefetched in its first tile: min(stride_, kAheadBytes)
 };
 
+/// Input rows of at least this many bytes in all are prefetched across row ends (SourceRows::ahead); smaller
+/// ones only within a row (hubs). Measured (BM_Spmm F:64, CPU time, prefetch across rows vs none):
+/// 1M-node power-law 64 / 32 MB int8 / int4 3.1-4.5x faster, but Cora and PubMed (in L2) 0.68-0.94x and
+/// power-law 100k (6.4 / 3.2 MB, in L3) 0.88-1.5x, mostly within the noise: the gathers hit in cache there.
+constexpr size_t kPrefetchAcrossRowsBytes = size_t{8} << 20;
+
+/// Neighbours of `node` for a call over rows [.., row_end); across: their prefetch may run on into the next
+/// rows' neighbours up to the call's last edge.
+inline SourceRows neighbour_rows(const CsrGraph& graph, int32_t node, bool across, int32_t row_end) {
+  const int32_t first = graph.row_ptr[node], count = graph.row_ptr[node + 1] - first;
+  return SourceRows{graph.col_idx + first, 0, count, across ? graph.row_ptr[row_end] - first : count};
+}
+
 /// The row loop of int8 rows of one tile shape (SpmmTwin::reduce_tiles / gcn_tiles<kUsed, kHalf>), chosen
 /// once per call by aggregate_rows: choosing it per row (SpmmTwin::reduce / gcn) measured up to 2x the time
 /// of a Cora-sized int8 aggregation at 7 or 16 columns, the compiler no longer inlining the row's work into
@@ -628,12 +641,10 @@ class SpmmTwin {
 /// measured AVX2 int8 GCN at 16 columns 45 -> 65 us (Cora-sized, BM_Aggregate).
 template <int kUsed, bool kHalf, class V, class Twin>
 void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Rescale rq, int32_t self_weight,
-                      const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin,
-                      int32_t row_end) {
-  const int32_t kAheadend = graph.row_ptr[row_end];
-  const auto neighbours = [&graph, kAheadend](int32_t node) {
-    const int32_t first = graph.row_ptr[node];
-    return SourceRows{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first, kAheadend - first};
+                      const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin, int32_t row_end,
+                      bool across) {
+  const auto neighbours = [&graph, across, row_end](int32_t node) {
+    return neighbour_rows(graph, node, across, row_end);
   };
   if (mode == AggregateMode::kGcn) {
     for (int32_t node = row_begin; node < row_end; ++node) {
@@ -663,14 +674,14 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
   // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
   const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
+  const size_t row_bytes = kInBits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
+  const bool across = static_cast<size_t>(graph.num_nodes) * row_bytes >= kPrefetchAcrossRowsBytes;
   if constexpr (kInBits == 4) {
     // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
     // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
     // inlining differently, and the int4 shapes (two, by mode) gain nothing from a choice per call.
     for (int32_t node = row_begin; node < row_end; ++node) {
-      const int32_t first = graph.row_ptr[node];
-      const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first,
-                           graph.row_ptr[row_end] - first};
+      const SourceRows src = neighbour_rows(graph, node, across, row_end);
       if (mode == AggregateMode::kGcn) {
         twin.gcn(src, node, norm_q15, fixed, node);
       } else if (mode == AggregateMode::kMean) {
@@ -683,7 +694,8 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
   } else {
     const auto run = [&](auto used, auto half) {
       aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
-                                                                        norm_q15, fixed, row_begin, row_end);
+                                                                        norm_q15, fixed, row_begin, row_end,
+                                                                        across);
     };
     using std::integral_constant;
     using Half = integral_constant<bool, true>;

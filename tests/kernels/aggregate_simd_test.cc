@@ -309,8 +309,8 @@ TEST_P(AggregateSimdTest, ZeroColumnsAndEmptyRanges) {
   }
 }
 
-// The twins prefetch the row SpmmTwin::kAhead (64) edges ahead in the CSR, past the row's end into the next
-// rows' neighbours, up to the last edge of the call's rows: rows of degree 0, 1 and around 64 (a prefetch
+// The twins prefetch the row SpmmTwin::kAhead (64) edges ahead in the CSR (on inputs this small, within a row;
+// PrefetchAcrossRowsOnLargeInputs: past the row's end, up to the last edge of the call's rows): rows of degree 0, 1 and around 64 (a prefetch
 // that starts, ends or crosses exactly at a row end), a 100k hub whose later tiles prefetch within the row,
 // widths whose rows are longer than the prefetched head (int8 300, int4 600: tiles past its 256 bytes), and
 // random row splits (check()), so a call that reads an index past its rows' edges is caught by ASan (col_idx
@@ -356,6 +356,47 @@ TEST_P(AggregateSimdTest, PrefetchAcrossRowEndsAndSplits) {
                 << "nodes " << graph.num_nodes() << " cols " << cols;
           }
         }
+      }
+    }
+  }
+}
+
+// Inputs of at least 8 MiB (kPrefetchAcrossRowsBytes) are prefetched across row ends, smaller ones only within
+// a row: 300k nodes at 64 int8 / 65 int4 columns (19 / 9.9 MB), degrees mostly 0-3 with some around the
+// prefetch distance (63-65, 127-129), every mode and width pair, random row splits; col_idx is sized exactly
+// (ASan), and the last rows have neighbours, so the prefetch runs to the end of the edges.
+TEST_P(AggregateSimdTest, PrefetchAcrossRowsOnLargeInputs) {
+  Rng rng(1600 + static_cast<int>(GetParam()));
+  const int32_t nodes = 300000;
+  std::vector<std::vector<int32_t>> sources(static_cast<size_t>(nodes));
+  for (int32_t node = 0; node < nodes; ++node) {
+    const bool long_row = rng.chance(0.02) || node >= nodes - 3;
+    const int64_t degree = long_row ? rng.pick(std::vector<int64_t>{63, 64, 65, 127, 128, 129})
+                                    : rng.pick(std::vector<int64_t>{0, 0, 1, 2, 3});
+    for (int64_t k = 0; k < degree; ++k) {
+      sources[static_cast<size_t>(node)].push_back(static_cast<int32_t>(rng.uniform_int(0, nodes - 1)));
+    }
+  }
+  const Csr graph = Csr::from_in_neighbours(sources);
+  uint64_t seed = 1;
+  for (AggregateMode mode : kModes) {
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        const int32_t cols = in_bits == 8 ? 64 : 65;
+        ASSERT_TRUE(TwinAggregate(table())
+                        .graph(graph)
+                        .cols(cols)
+                        .bits(in_bits, out_bits)
+                        .zero_points(static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits),
+                                                                          testutil::qmax_of(in_bits))),
+                                     static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(out_bits),
+                                                                          testutil::qmax_of(out_bits))))
+                        .mode(mode)
+                        .rescale(testutil::random_rescale(rng, 8, 2))
+                        .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+                        .seed(seed++)
+                        .check())
+            << "cols " << cols;
       }
     }
   }
