@@ -27,12 +27,15 @@
 // For int8 rows the tile shape (vectors used, half a vector for rows of at most kLanes / 2) is chosen once
 // per call (aggregate_rows), never per row; int4 rows choose theirs per row (measured: see aggregate_rows).
 //
-// Memory-level parallelism: a gather from a graph larger than the caches is one miss per edge, and a row's own
-// neighbours (~10 on average) are too few for the out-of-order window to overlap many. Every neighbour loop
-// prefetches the row SpmmTwin::kAhead edges ahead in the CSR, running on past the row's end into the next
-// rows' neighbours (SourceRows::ahead), so ~kAhead misses are in flight whatever the degrees: the 1M-node
-// power-law graph at F = 64 went 313 -> 73 ms (AVX-512 int8 sum). (An earlier try "gained nothing"
-// because GCC 12 deleted the prefetches: see SpmmTwin::prefetch.)
+// Memory-level parallelism: a gather from a graph larger than the caches is one miss per edge, and a row's
+// own neighbours (~10 on average) are too few for the out-of-order window to overlap many. With kPrefetch,
+// every neighbour loop prefetches the row SpmmTwin::kAhead edges ahead in the CSR, running on past the row's
+// end into the next rows' neighbours (PrefetchState::edges_end), so ~kAhead misses are in flight whatever the
+// degrees: the 1M-node power-law graph at F = 64 went 313 -> 73 ms (AVX-512 int8 sum). (An earlier try
+// "gained nothing" because GCC 12 deleted the prefetches: see SpmmTwin::prefetch.) kPrefetch is a template
+// parameter chosen once per call by the input's size (aggregate-prefetch.h): a graph in cache only pays for
+// the prefetch, and even a run-time "off" measured Cora / PubMed int8 sum 20-32 % slower (the bounds test per
+// edge and the registers it holds), so without kPrefetch the loops are the very code they were before it.
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
 #define QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
 
@@ -40,6 +43,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "aggregate-prefetch.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/kernels/reference.h"
 #include "twins.h"
@@ -53,10 +57,6 @@ struct SourceRows {
   const int32_t* indices;  ///< nullptr: rows first, first + 1, ...
   int32_t first;
   int32_t count;
-  /// indices[0, ahead) may be read to prefetch (ahead >= count): the neighbours of the call's later rows
-  /// follow this row's in the CSR, so the prefetch runs on across the row's end (SpmmTwin::prefetch).
-  /// 0 with indices == nullptr (pooling reads consecutive rows: the hardware prefetcher's case).
-  int32_t ahead;
   int32_t at(int32_t k) const { return indices != nullptr ? indices[k] : first + k; }
 };
 
@@ -113,12 +113,25 @@ struct RowRequant {
   }
 };
 
+/// What the prefetching twin keeps (SpmmTwin::ahead); without kPrefetch an empty base, so that twin is laid
+/// out as it was before the prefetch.
+template <bool kPrefetch>
+struct PrefetchState {};
+template <>
+struct PrefetchState<true> {
+  /// One past the call's last CSR edge: the first tile's prefetch runs on across row ends up to it (the
+  /// neighbours of the call's later rows follow a row's in the CSR).
+  const int32_t* edges_end = nullptr;
+  int32_t head_span = 0;  ///< bytes of a row prefetched in its first tile: min(row bytes, kAheadBytes)
+};
+
 /// kBias: the rows get a per-column bias (AggregateParams::bias). A template parameter, not a run-time test,
 /// so the tile loop without a bias is the very code it was before the bias existed (a run-time test per
 /// tile measured +31 % instructions on the AVX2 int4 sum at 16 features: the compiler no longer kept the
-/// tile in registers).
-template <class V, int kInBits, int kOutBits, bool kBias = false>
-class SpmmTwin {
+/// tile in registers). kPrefetch: the neighbour loops prefetch (see the top of the file), for the same reason
+/// a template parameter.
+template <class V, int kInBits, int kOutBits, bool kBias = false, bool kPrefetch = false>
+class SpmmTwin : private PrefetchState<kPrefetch> {
  public:
   static constexpr int kL = V::kLanes;
   static constexpr int kVecs = 4;  ///< vectors per column tile: 4 independent accumulator chains
@@ -158,8 +171,15 @@ class SpmmTwin {
         zx_(in_zero_point),
         zo_(out_zero_point),
         out_lo_(relu && out_zero_point > kOutMin ? out_zero_point : kOutMin),
-        bias_(bias),
-        head_span_(stride_ < static_cast<size_t>(kAheadBytes) ? static_cast<int32_t>(stride_) : kAheadBytes) {}
+        bias_(bias) {
+    if constexpr (kPrefetch) {
+      this->head_span =
+          stride_ < static_cast<size_t>(kAheadBytes) ? static_cast<int32_t>(stride_) : kAheadBytes;
+    }
+  }
+
+  /// kPrefetch: the prefetch of the neighbour rows may read col_idx up to `edges_end` (the call's last edge).
+  void prefetch_until(const int32_t* edges_end) { this->edges_end = edges_end; }
 
   /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
   /// callers build it once per call otherwise.
@@ -351,29 +371,40 @@ class SpmmTwin {
   /// start with that tile, and a row's own neighbours are too few (~10 on average) to hide a miss. Later
   /// tiles prefetch their own bytes within the row only, and only past the head (the head is in cache).
   Ahead ahead(const SourceRows& src, int32_t col) const {
-    if (src.indices == nullptr) return {0, 0, 0};
-    if (col == 0) return {src.ahead - kAhead, 0, head_span_};
-    const int32_t offset = static_cast<int32_t>(static_cast<size_t>(col) * kInBits / 8);
-    if (offset < head_span_) return {0, 0, 0};
-    const int32_t rest = static_cast<int32_t>(stride_) - offset, tile = kTile * kInBits / 8;
-    return {src.count - kAhead, offset, rest < tile ? rest : tile};
+    if constexpr (kPrefetch) {
+      if (src.indices == nullptr) return {0, 0, 0};
+      if (col == 0) {
+        return {static_cast<int32_t>(this->edges_end - src.indices) - kAhead, 0, this->head_span};
+      }
+      const int32_t offset = static_cast<int32_t>(static_cast<size_t>(col) * kInBits / 8);
+      if (offset < this->head_span) return {0, 0, 0};
+      const int32_t rest = static_cast<int32_t>(stride_) - offset, tile = kTile * kInBits / 8;
+      return {src.count - kAhead, offset, rest < tile ? rest : tile};
+    } else {
+      return {0, 0, 0};
+    }
   }
   /// Prefetches the lines of [offset, offset + span) of the row of neighbour k + kAhead when k < limit;
   /// the last byte is named on its own, since a row need not start on a line.
   /// Always inlined: GCC 12 at -O2 split it out (fnsplit), found the part without side effects
   /// (__builtin_prefetch has no virtual operands) and deleted every call as dead code.
+  /// Without kPrefetch, nothing at all (not even the bounds test).
   __attribute__((always_inline)) void prefetch(const SourceRows& src, int32_t k, const Ahead& a) const {
-    if (k >= a.limit) return;
-    const uint8_t* p = in_ + static_cast<size_t>(src.indices[k + kAhead]) * stride_ + a.offset;
-    for (int32_t b = 0; b < a.span; b += 64) __builtin_prefetch(p + b);
-    __builtin_prefetch(p + a.span - 1);
+    if constexpr (kPrefetch) {
+      if (k >= a.limit) return;
+      const uint8_t* p = in_ + static_cast<size_t>(src.indices[k + kAhead]) * stride_ + a.offset;
+      for (int32_t b = 0; b < a.span; b += 64) __builtin_prefetch(p + b);
+      __builtin_prefetch(p + a.span - 1);
+    }
   }
   /// prefetch() and GCN's norm of the same neighbour (a 4-byte gather of its own).
   __attribute__((always_inline)) void prefetch_gcn(const SourceRows& src, int32_t k, const Ahead& a,
                                                    const int32_t* norm_q15) const {
-    if (k >= a.limit) return;
-    prefetch(src, k, a);
-    __builtin_prefetch(norm_q15 + src.indices[k + kAhead]);
+    if constexpr (kPrefetch) {
+      if (k >= a.limit) return;
+      prefetch(src, k, a);
+      __builtin_prefetch(norm_q15 + src.indices[k + kAhead]);
+    }
   }
 
   static size_t packed_bytes(int32_t cols, int bits) {
@@ -618,21 +649,7 @@ class SpmmTwin {
   int32_t cols_, zx_, zo_;
   int32_t out_lo_;  ///< the clamp's lower bound: qmin, or max(qmin, zo) with the fused ReLU
   const int32_t* bias_;
-  int32_t head_span_;  ///< bytes of a row prefetched in its first tile: min(stride_, kAheadBytes)
 };
-
-/// Input rows of at least this many bytes in all are prefetched across row ends (SourceRows::ahead); smaller
-/// ones only within a row (hubs). Measured (BM_Spmm F:64, CPU time, prefetch across rows vs none):
-/// 1M-node power-law 64 / 32 MB int8 / int4 3.1-4.5x faster, but Cora and PubMed (in L2) 0.68-0.94x and
-/// power-law 100k (6.4 / 3.2 MB, in L3) 0.88-1.5x, mostly within the noise: the gathers hit in cache there.
-constexpr size_t kPrefetchAcrossRowsBytes = size_t{8} << 20;
-
-/// Neighbours of `node` for a call over rows [.., row_end); across: their prefetch may run on into the next
-/// rows' neighbours up to the call's last edge.
-inline SourceRows neighbour_rows(const CsrGraph& graph, int32_t node, bool across, int32_t row_end) {
-  const int32_t first = graph.row_ptr[node], count = graph.row_ptr[node + 1] - first;
-  return SourceRows{graph.col_idx + first, 0, count, across ? graph.row_ptr[row_end] - first : count};
-}
 
 /// The row loop of int8 rows of one tile shape (SpmmTwin::reduce_tiles / gcn_tiles<kUsed, kHalf>), chosen
 /// once per call by aggregate_rows: choosing it per row (SpmmTwin::reduce / gcn) measured up to 2x the time
@@ -641,10 +658,11 @@ inline SourceRows neighbour_rows(const CsrGraph& graph, int32_t node, bool acros
 /// measured AVX2 int8 GCN at 16 columns 45 -> 65 us (Cora-sized, BM_Aggregate).
 template <int kUsed, bool kHalf, class V, class Twin>
 void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Rescale rq, int32_t self_weight,
-                      const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin, int32_t row_end,
-                      bool across) {
-  const auto neighbours = [&graph, across, row_end](int32_t node) {
-    return neighbour_rows(graph, node, across, row_end);
+                      const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin,
+                      int32_t row_end) {
+  const auto neighbours = [&graph](int32_t node) {
+    const int32_t first = graph.row_ptr[node];
+    return SourceRows{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
   };
   if (mode == AggregateMode::kGcn) {
     for (int32_t node = row_begin; node < row_end; ++node) {
@@ -664,24 +682,24 @@ void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Res
   }
 }
 
-template <class V, int kInBits, int kOutBits, bool kBias>
+template <class V, int kInBits, int kOutBits, bool kBias, bool kPrefetch>
 void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
                     int32_t self_weight_q16, const int32_t* norm_q15, const int32_t* bias, bool relu,
                     QActivation out, int32_t row_begin, int32_t row_end) {
-  using Twin = SpmmTwin<V, kInBits, kOutBits, kBias>;
+  using Twin = SpmmTwin<V, kInBits, kOutBits, kBias, kPrefetch>;
   constexpr int kL = V::kLanes;
   Twin twin(in.data, in.zero_point, cols, out.data, out.zero_point, bias, relu);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
   // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
   const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
-  const size_t row_bytes = kInBits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
-  const bool across = static_cast<size_t>(graph.num_nodes) * row_bytes >= kPrefetchAcrossRowsBytes;
+  if constexpr (kPrefetch) twin.prefetch_until(graph.col_idx + graph.row_ptr[row_end]);
   if constexpr (kInBits == 4) {
     // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
     // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
     // inlining differently, and the int4 shapes (two, by mode) gain nothing from a choice per call.
     for (int32_t node = row_begin; node < row_end; ++node) {
-      const SourceRows src = neighbour_rows(graph, node, across, row_end);
+      const int32_t first = graph.row_ptr[node];
+      const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
       if (mode == AggregateMode::kGcn) {
         twin.gcn(src, node, norm_q15, fixed, node);
       } else if (mode == AggregateMode::kMean) {
@@ -694,8 +712,7 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
   } else {
     const auto run = [&](auto used, auto half) {
       aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
-                                                                        norm_q15, fixed, row_begin, row_end,
-                                                                        across);
+                                                                        norm_q15, fixed, row_begin, row_end);
     };
     using std::integral_constant;
     using Half = integral_constant<bool, true>;
@@ -720,7 +737,7 @@ void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in
                QActivation out, int32_t graph_begin, int32_t graph_end) {
   SpmmTwin<V, kInBits, kOutBits> twin(in.data, in.zero_point, cols, out.data, out.zero_point);
   for (int32_t graph = graph_begin; graph < graph_end; ++graph) {
-    const SourceRows src{nullptr, graph_ptr[graph], graph_ptr[graph + 1] - graph_ptr[graph], 0};
+    const SourceRows src{nullptr, graph_ptr[graph], graph_ptr[graph + 1] - graph_ptr[graph]};
     // An empty graph pools to real 0 in every mode (for kSum, zo + rescale(0) is zo as well).
     const AggregateMode reduce_mode = src.count == 0 ? AggregateMode::kMax : mode;
     twin.reduce(reduce_mode, src, 0, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
@@ -728,22 +745,34 @@ void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in
   }
 }
 
-/// Entry points of one input width: the output width is a run-time property of the layer.
-template <class V, int kInBits>
+/// Entry points of one input width: the output width is a run-time property of the layer. kPrefetch: the
+/// prefetching loops, compiled in files of their own (x<bits>-aggregate-prefetch-<isa>.cc), since in one file
+/// with the others the compiler inlined differently into the loops without prefetch too (measured in the
+/// objects' function sizes), which then were no longer the code they were before the prefetch.
+template <class V, int kInBits, bool kPrefetch>
 void aggregate_twin(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
                     QActivation out, int32_t row_begin, int32_t row_end) {
   const bool bias = params.bias != nullptr;
   if (out.bits == 4) {
-    (bias ? aggregate_rows<V, kInBits, 4, true>
-          : aggregate_rows<V, kInBits, 4, false>)(graph, params.mode, in, cols, params.rq,
-                                                  params.self_weight_q16, params.norm_q15, params.bias,
-                                                  params.relu, out, row_begin, row_end);
+    (bias ? aggregate_rows<V, kInBits, 4, true, kPrefetch>
+          : aggregate_rows<V, kInBits, 4, false, kPrefetch>)(graph, params.mode, in, cols, params.rq,
+                                                             params.self_weight_q16, params.norm_q15,
+                                                             params.bias, params.relu, out, row_begin,
+                                                             row_end);
   } else {
-    (bias ? aggregate_rows<V, kInBits, 8, true>
-          : aggregate_rows<V, kInBits, 8, false>)(graph, params.mode, in, cols, params.rq,
-                                                  params.self_weight_q16, params.norm_q15, params.bias,
-                                                  params.relu, out, row_begin, row_end);
+    (bias ? aggregate_rows<V, kInBits, 8, true, kPrefetch>
+          : aggregate_rows<V, kInBits, 8, false, kPrefetch>)(graph, params.mode, in, cols, params.rq,
+                                                             params.self_weight_q16, params.norm_q15,
+                                                             params.bias, params.relu, out, row_begin,
+                                                             row_end);
   }
+}
+
+/// Whether a call runs the prefetching loops: by the size of the whole input (not of the call's rows), so
+/// every row split of a graph runs alike.
+inline bool prefetch_gathers(const CsrGraph& graph, int32_t cols, int in_bits) {
+  const size_t row_bytes = in_bits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
+  return twins::aggregate_prefetches(static_cast<size_t>(graph.num_nodes) * row_bytes);
 }
 
 template <class V, int kInBits>

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "aggregate-prefetch.h"
 #include "kernel_test_util.h"
 #include "simd_test_util.h"
 
@@ -35,6 +36,19 @@ const AggregateMode kModes[] = {AggregateMode::kSum, AggregateMode::kMean, Aggre
                                 AggregateMode::kGcn};
 
 class AggregateSimdTest : public simdtest::TwinTest {};
+
+/// For its lifetime every aggregation runs the prefetching loops (aggregate-prefetch.h), which otherwise only
+/// inputs larger than the caches do: so they are checked on graphs small enough for many cases.
+class PrefetchAlways {
+ public:
+  PrefetchAlways() : previous_(twins::set_aggregate_prefetch_bytes(0)) {}
+  ~PrefetchAlways() { twins::set_aggregate_prefetch_bytes(previous_); }
+  PrefetchAlways(const PrefetchAlways&) = delete;
+  PrefetchAlways& operator=(const PrefetchAlways&) = delete;
+
+ private:
+  size_t previous_;
+};
 
 /// The largest bias magnitude the format allows (|bias| < 2^30, docs/quantization.md).
 constexpr int32_t kBiasMax = (1 << 30) - 1;
@@ -309,13 +323,15 @@ TEST_P(AggregateSimdTest, ZeroColumnsAndEmptyRanges) {
   }
 }
 
-// The twins prefetch the row SpmmTwin::kAhead (64) edges ahead in the CSR (on inputs this small, within a row;
-// PrefetchAcrossRowsOnLargeInputs: past the row's end, up to the last edge of the call's rows): rows of degree 0, 1 and around 64 (a prefetch
-// that starts, ends or crosses exactly at a row end), a 100k hub whose later tiles prefetch within the row,
-// widths whose rows are longer than the prefetched head (int8 300, int4 600: tiles past its 256 bytes), and
-// random row splits (check()), so a call that reads an index past its rows' edges is caught by ASan (col_idx
-// is sized exactly) and any change to the sums by the byte comparison.
+// The prefetching loops (forced here; by default only inputs larger than the caches run them) read the row
+// SpmmTwin::kAhead (64) edges ahead in the CSR, past the row's end into the next rows' neighbours, up to the
+// last edge of the call's rows: rows of degree 0, 1 and around 64 (a prefetch that starts, ends or crosses
+// exactly at a row end), a 100k hub whose later tiles prefetch within the row, widths whose rows are longer
+// than the prefetched head (int8 300, int4 600: tiles past its 256 bytes), with and without the bias (the
+// kBias loops), and random row splits (check()), so a call that reads an index past its rows' edges is
+// caught by ASan (col_idx is sized exactly) and any change to the sums by the byte comparison.
 TEST_P(AggregateSimdTest, PrefetchAcrossRowEndsAndSplits) {
+  const PrefetchAlways prefetch;
   Rng rng(1500 + static_cast<int>(GetParam()));
   const std::vector<int32_t> degrees = {0, 1, 63, 64, 65, 0, 0, 130, 2, 0, 1, 200, 0, 64, 3, 127, 128, 129};
   const int32_t nodes = 3 * static_cast<int32_t>(degrees.size());
@@ -339,21 +355,24 @@ TEST_P(AggregateSimdTest, PrefetchAcrossRowEndsAndSplits) {
       for (int in_bits : {8, 4}) {
         for (int out_bits : {8, 4}) {
           for (int32_t cols : widths) {
-            const int32_t zx = static_cast<int32_t>(
-                rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits)));
+            const int32_t zx =
+                static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits)));
             const int32_t zo = static_cast<int32_t>(
                 rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits)));
-            ASSERT_TRUE(TwinAggregate(table())
-                            .graph(graph)
-                            .cols(cols)
-                            .bits(in_bits, out_bits)
-                            .zero_points(zx, zo)
-                            .mode(mode)
-                            .rescale(testutil::random_rescale(rng, graph.num_nodes() > 10 ? 8 : 14, 2))
-                            .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
-                            .seed(seed++)
-                            .check())
-                << "nodes " << graph.num_nodes() << " cols " << cols;
+            const Rescale rq = testutil::random_rescale(rng, graph.num_nodes() > 10 ? 8 : 14, 2);
+            TwinAggregate twin(table());
+            twin.graph(graph)
+                .cols(cols)
+                .bits(in_bits, out_bits)
+                .zero_points(zx, zo)
+                .mode(mode)
+                .rescale(rq)
+                .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+                .seed(seed++);
+            const bool biased = (mode == AggregateMode::kSum || mode == AggregateMode::kGcn) && seed % 2 == 0;
+            if (biased) twin.bias(make_bias(BiasKind::kScaled, cols, rq, rng));
+            ASSERT_TRUE(twin.check())
+                << "nodes " << graph.num_nodes() << " cols " << cols << " bias " << biased;
           }
         }
       }
@@ -361,10 +380,10 @@ TEST_P(AggregateSimdTest, PrefetchAcrossRowEndsAndSplits) {
   }
 }
 
-// Inputs of at least 8 MiB (kPrefetchAcrossRowsBytes) are prefetched across row ends, smaller ones only within
-// a row: 300k nodes at 64 int8 / 65 int4 columns (19 / 9.9 MB), degrees mostly 0-3 with some around the
-// prefetch distance (63-65, 127-129), every mode and width pair, random row splits; col_idx is sized exactly
-// (ASan), and the last rows have neighbours, so the prefetch runs to the end of the edges.
+// Inputs of at least twins::kAggregatePrefetchBytes run the prefetching loops by default: 300k nodes at 64
+// int8 / 65 int4 columns (19 / 9.9 MB), degrees mostly 0-3 with some around the prefetch distance (63-65,
+// 127-129), every mode and width pair, random row splits; col_idx is sized exactly (ASan), and the last rows
+// have neighbours, so the prefetch runs to the end of the edges.
 TEST_P(AggregateSimdTest, PrefetchAcrossRowsOnLargeInputs) {
   Rng rng(1600 + static_cast<int>(GetParam()));
   const int32_t nodes = 300000;
@@ -378,6 +397,7 @@ TEST_P(AggregateSimdTest, PrefetchAcrossRowsOnLargeInputs) {
     }
   }
   const Csr graph = Csr::from_in_neighbours(sources);
+  ASSERT_TRUE(twins::aggregate_prefetches(size_t{300000} * 33)) << "the input runs the prefetching loops";
   uint64_t seed = 1;
   for (AggregateMode mode : kModes) {
     for (int in_bits : {8, 4}) {
@@ -400,6 +420,19 @@ TEST_P(AggregateSimdTest, PrefetchAcrossRowsOnLargeInputs) {
       }
     }
   }
+}
+
+// The choice of loops: inputs from the threshold up prefetch, smaller ones not (Cora and PubMed at 64 int8
+// features, 0.17 and 1.3 MB, fit the L2 and must not pay for it); PrefetchAlways lowers it and restores it.
+TEST(AggregatePrefetchTest, ThresholdChoosesTheLoops) {
+  EXPECT_FALSE(twins::aggregate_prefetches(size_t{19717} * 64));
+  EXPECT_FALSE(twins::aggregate_prefetches(twins::kAggregatePrefetchBytes - 1));
+  EXPECT_TRUE(twins::aggregate_prefetches(twins::kAggregatePrefetchBytes));
+  {
+    const PrefetchAlways prefetch;
+    EXPECT_TRUE(twins::aggregate_prefetches(0));
+  }
+  EXPECT_FALSE(twins::aggregate_prefetches(twins::kAggregatePrefetchBytes - 1));
 }
 
 TEST_P(AggregateSimdTest, RandomGraphsManySplits) {
