@@ -26,8 +26,16 @@
 // before the bias existed (SpmmTwin's kBias).
 // For int8 rows the tile shape (vectors used, half a vector for rows of at most kLanes / 2) is chosen once
 // per call (aggregate_rows), never per row; int4 rows choose theirs per row (measured: see aggregate_rows).
-// (Software prefetch of the neighbour rows ahead was measured on the 1M-node graph and gained nothing, so
-// there is none.)
+//
+// Memory-level parallelism: a gather from a graph larger than the caches is one miss per edge, and a row's
+// own neighbours (~10 on average) are too few for the out-of-order window to overlap many. With kPrefetch,
+// every neighbour loop prefetches the row SpmmTwin::kAhead edges ahead in the CSR, running on past the row's
+// end into the next rows' neighbours (PrefetchState::edges_end), so ~kAhead misses are in flight whatever the
+// degrees: the 1M-node power-law graph at F = 64 went 313 -> 73 ms (AVX-512 int8 sum). (An earlier try
+// "gained nothing" because GCC 12 deleted the prefetches: see SpmmTwin::prefetch.) kPrefetch is a template
+// parameter chosen once per call by the input's size (aggregate-prefetch.h): a graph in cache only pays for
+// the prefetch, and even a run-time "off" measured Cora / PubMed int8 sum 20-32 % slower (the bounds test per
+// edge and the registers it holds), so without kPrefetch the loops are the very code they were before it.
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
 #define QGNN_KERNELS_AGGREGATE_AGGREGATE_BODY_H_
 
@@ -35,6 +43,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "aggregate-prefetch.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/kernels/reference.h"
 #include "twins.h"
@@ -104,12 +113,25 @@ struct RowRequant {
   }
 };
 
+/// What the prefetching twin keeps (SpmmTwin::ahead); without kPrefetch an empty base, so that twin is laid
+/// out as it was before the prefetch.
+template <bool kPrefetch>
+struct PrefetchState {};
+template <>
+struct PrefetchState<true> {
+  /// One past the call's last CSR edge: the first tile's prefetch runs on across row ends up to it (the
+  /// neighbours of the call's later rows follow a row's in the CSR).
+  const int32_t* edges_end = nullptr;
+  int32_t head_span = 0;  ///< bytes of a row prefetched in its first tile: min(row bytes, kAheadBytes)
+};
+
 /// kBias: the rows get a per-column bias (AggregateParams::bias). A template parameter, not a run-time test,
 /// so the tile loop without a bias is the very code it was before the bias existed (a run-time test per
 /// tile measured +31 % instructions on the AVX2 int4 sum at 16 features: the compiler no longer kept the
-/// tile in registers).
-template <class V, int kInBits, int kOutBits, bool kBias = false>
-class SpmmTwin {
+/// tile in registers). kPrefetch: the neighbour loops prefetch (see the top of the file), for the same reason
+/// a template parameter.
+template <class V, int kInBits, int kOutBits, bool kBias = false, bool kPrefetch = false>
+class SpmmTwin : private PrefetchState<kPrefetch> {
  public:
   static constexpr int kL = V::kLanes;
   static constexpr int kVecs = 4;  ///< vectors per column tile: 4 independent accumulator chains
@@ -123,6 +145,12 @@ class SpmmTwin {
   static constexpr int32_t kGcnNibbleRows = 16;
   /// GIN's self weight 1.0 in Q16.
   static constexpr int32_t kSelfWeightOne = 1 << 16;
+  /// Software prefetch: while summing neighbour k, the row of neighbour k + kAhead is prefetched (the first
+  /// kAheadBytes of it in a row's first tile, which is where the next rows start too). 64 measured best on
+  /// the 1M-node power-law graph at F = 64 (AVX-512 int8 sum, CPU ms: none 313, 8: 155, 16: 111, 32: 103,
+  /// 64: 73, 128: 94, 256: 79): a miss to DRAM costs ~300 cycles, an edge ~5-10 in cache.
+  static constexpr int32_t kAhead = 64;
+  static constexpr int32_t kAheadBytes = 256;
   static_assert(kVecs == 4, "V::widen16_pairs yields a tile of 4 vectors");
   /// int4 input tiles are in pair order (see the top of the file), int8 ones in element order.
   static constexpr bool kPairs = kInBits == 4;
@@ -143,7 +171,15 @@ class SpmmTwin {
         zx_(in_zero_point),
         zo_(out_zero_point),
         out_lo_(relu && out_zero_point > kOutMin ? out_zero_point : kOutMin),
-        bias_(bias) {}
+        bias_(bias) {
+    if constexpr (kPrefetch) {
+      this->head_span =
+          stride_ < static_cast<size_t>(kAheadBytes) ? static_cast<int32_t>(stride_) : kAheadBytes;
+    }
+  }
+
+  /// kPrefetch: the prefetch of the neighbour rows may read col_idx up to `edges_end` (the call's last edge).
+  void prefetch_until(const int32_t* edges_end) { this->edges_end = edges_end; }
 
   /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
   /// callers build it once per call otherwise.
@@ -262,7 +298,9 @@ class SpmmTwin {
     centered_tile<kUsed>(self_row, col, n, x);
     for (int v = 0; v < kUsed; ++v) block[v] = V::mullo(x[v], V::set1(norm_q15[self_row]));
     int32_t in_block = 1;
+    const Ahead a = ahead(src, col);
     for (int32_t k = 0; k < src.count; ++k) {
+      prefetch_gcn(src, k, a, norm_q15);
       const int32_t source = src.at(k);
       const typename V::I32 factor = V::set1(norm_q15[source]);
       centered_tile<kUsed>(source, col, n, x);
@@ -287,6 +325,7 @@ class SpmmTwin {
     typename V::I32 block[kVecs];
     for (int v = 0; v < kVecs; ++v) block[v] = V::zero();
     int32_t in_block = 0;
+    const Ahead a = ahead(src, col);
     for (int32_t k = 0; k < rows;) {
       const int32_t end = rows - k > kGcnNibbleRows ? k + kGcnNibbleRows : rows;
       typename V::U16 lo_even = V::zero16(), lo_odd = V::zero16(), hi_even = V::zero16(),
@@ -294,6 +333,7 @@ class SpmmTwin {
       int32_t norm_sum = 0;
       in_block += end - k;
       for (; k < end; ++k) {
+        prefetch_gcn(src, k, a, norm_q15);  // row k is neighbour k - 1: kAhead - 1 neighbours ahead
         const int32_t source = k == 0 ? self_row : src.at(k - 1);
         const int32_t norm = norm_q15[source];
         norm_sum += norm;
@@ -320,6 +360,51 @@ class SpmmTwin {
       }
     }
     flush(block, wide);
+  }
+
+  /// What a tile's neighbour loop prefetches: for k < limit, bytes [offset, offset + span) of the row of
+  /// neighbour k + kAhead.
+  struct Ahead {
+    int32_t limit, offset, span;
+  };
+  /// The first tile (col 0) prefetches each row's head across the row's end: the later rows of the call
+  /// start with that tile, and a row's own neighbours are too few (~10 on average) to hide a miss. Later
+  /// tiles prefetch their own bytes within the row only, and only past the head (the head is in cache).
+  Ahead ahead(const SourceRows& src, int32_t col) const {
+    if constexpr (kPrefetch) {
+      if (src.indices == nullptr) return {0, 0, 0};
+      if (col == 0) {
+        return {static_cast<int32_t>(this->edges_end - src.indices) - kAhead, 0, this->head_span};
+      }
+      const int32_t offset = static_cast<int32_t>(static_cast<size_t>(col) * kInBits / 8);
+      if (offset < this->head_span) return {0, 0, 0};
+      const int32_t rest = static_cast<int32_t>(stride_) - offset, tile = kTile * kInBits / 8;
+      return {src.count - kAhead, offset, rest < tile ? rest : tile};
+    } else {
+      return {0, 0, 0};
+    }
+  }
+  /// Prefetches the lines of [offset, offset + span) of the row of neighbour k + kAhead when k < limit;
+  /// the last byte is named on its own, since a row need not start on a line.
+  /// Always inlined: GCC 12 at -O2 split it out (fnsplit), found the part without side effects
+  /// (__builtin_prefetch has no virtual operands) and deleted every call as dead code.
+  /// Without kPrefetch, nothing at all (not even the bounds test).
+  __attribute__((always_inline)) void prefetch(const SourceRows& src, int32_t k, const Ahead& a) const {
+    if constexpr (kPrefetch) {
+      if (k >= a.limit) return;
+      const uint8_t* p = in_ + static_cast<size_t>(src.indices[k + kAhead]) * stride_ + a.offset;
+      for (int32_t b = 0; b < a.span; b += 64) __builtin_prefetch(p + b);
+      __builtin_prefetch(p + a.span - 1);
+    }
+  }
+  /// prefetch() and GCN's norm of the same neighbour (a 4-byte gather of its own).
+  __attribute__((always_inline)) void prefetch_gcn(const SourceRows& src, int32_t k, const Ahead& a,
+                                                   const int32_t* norm_q15) const {
+    if constexpr (kPrefetch) {
+      if (k >= a.limit) return;
+      prefetch(src, k, a);
+      __builtin_prefetch(norm_q15 + src.indices[k + kAhead]);
+    }
   }
 
   static size_t packed_bytes(int32_t cols, int bits) {
@@ -353,7 +438,9 @@ class SpmmTwin {
   template <int kUsed>
   void sum_tile(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
     for (int v = 0; v < kUsed; ++v) acc[v] = self >= 0 ? load(self, col, n, v) : V::zero();
+    const Ahead a = ahead(src, col);
     for (int32_t k = 0; k < src.count; ++k) {
+      prefetch(src, k, a);
       const int32_t source = src.at(k);
       for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], load(source, col, n, v));
     }
@@ -389,7 +476,9 @@ class SpmmTwin {
   int32_t sum_nibble_block(const SourceRows& src, int32_t col, int bytes, int32_t k, typename V::U16* even,
                            typename V::U16* odd) const {
     const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
+    const Ahead a = ahead(src, col);
     for (; k < block_end; ++k) {
+      prefetch(src, k, a);
       typename V::U16 lo, hi;
       V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
       *even = V::add16(*even, lo);
@@ -434,7 +523,9 @@ class SpmmTwin {
   void max_tile(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
     const int32_t first = src.at(0);
     for (int v = 0; v < kUsed; ++v) acc[v] = load(first, col, n, v);
+    const Ahead a = ahead(src, col);
     for (int32_t k = 1; k < src.count; ++k) {
+      prefetch(src, k, a);
       const int32_t source = src.at(k);
       for (int v = 0; v < kUsed; ++v) acc[v] = V::max(acc[v], load(source, col, n, v));
     }
@@ -448,7 +539,9 @@ class SpmmTwin {
     const int bytes = (n + 1) / 2;
     typename V::U16 even, odd;
     V::load_nibbles_biased(tile_bytes(src.at(0), col), bytes, &even, &odd);
+    const Ahead a = ahead(src, col);
     for (int32_t k = 1; k < src.count; ++k) {
+      prefetch(src, k, a);
       typename V::U16 lo, hi;
       V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
       even = V::max16(even, lo);
@@ -589,16 +682,17 @@ void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Res
   }
 }
 
-template <class V, int kInBits, int kOutBits, bool kBias>
+template <class V, int kInBits, int kOutBits, bool kBias, bool kPrefetch>
 void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst in, int32_t cols, Rescale rq,
                     int32_t self_weight_q16, const int32_t* norm_q15, const int32_t* bias, bool relu,
                     QActivation out, int32_t row_begin, int32_t row_end) {
-  using Twin = SpmmTwin<V, kInBits, kOutBits, kBias>;
+  using Twin = SpmmTwin<V, kInBits, kOutBits, kBias, kPrefetch>;
   constexpr int kL = V::kLanes;
   Twin twin(in.data, in.zero_point, cols, out.data, out.zero_point, bias, relu);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
   // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
   const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
+  if constexpr (kPrefetch) twin.prefetch_until(graph.col_idx + graph.row_ptr[row_end]);
   if constexpr (kInBits == 4) {
     // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
     // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
@@ -651,22 +745,34 @@ void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in
   }
 }
 
-/// Entry points of one input width: the output width is a run-time property of the layer.
-template <class V, int kInBits>
+/// Entry points of one input width: the output width is a run-time property of the layer. kPrefetch: the
+/// prefetching loops, compiled in files of their own (x<bits>-aggregate-prefetch-<isa>.cc), since in one file
+/// with the others the compiler inlined differently into the loops without prefetch too (measured in the
+/// objects' function sizes), which then were no longer the code they were before the prefetch.
+template <class V, int kInBits, bool kPrefetch>
 void aggregate_twin(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
                     QActivation out, int32_t row_begin, int32_t row_end) {
   const bool bias = params.bias != nullptr;
   if (out.bits == 4) {
-    (bias ? aggregate_rows<V, kInBits, 4, true>
-          : aggregate_rows<V, kInBits, 4, false>)(graph, params.mode, in, cols, params.rq,
-                                                  params.self_weight_q16, params.norm_q15, params.bias,
-                                                  params.relu, out, row_begin, row_end);
+    (bias ? aggregate_rows<V, kInBits, 4, true, kPrefetch>
+          : aggregate_rows<V, kInBits, 4, false, kPrefetch>)(graph, params.mode, in, cols, params.rq,
+                                                             params.self_weight_q16, params.norm_q15,
+                                                             params.bias, params.relu, out, row_begin,
+                                                             row_end);
   } else {
-    (bias ? aggregate_rows<V, kInBits, 8, true>
-          : aggregate_rows<V, kInBits, 8, false>)(graph, params.mode, in, cols, params.rq,
-                                                  params.self_weight_q16, params.norm_q15, params.bias,
-                                                  params.relu, out, row_begin, row_end);
+    (bias ? aggregate_rows<V, kInBits, 8, true, kPrefetch>
+          : aggregate_rows<V, kInBits, 8, false, kPrefetch>)(graph, params.mode, in, cols, params.rq,
+                                                             params.self_weight_q16, params.norm_q15,
+                                                             params.bias, params.relu, out, row_begin,
+                                                             row_end);
   }
+}
+
+/// Whether a call runs the prefetching loops: by the size of the whole input (not of the call's rows), so
+/// every row split of a graph runs alike.
+inline bool prefetch_gathers(const CsrGraph& graph, int32_t cols, int in_bits) {
+  const size_t row_bytes = in_bits == 8 ? static_cast<size_t>(cols) : (static_cast<size_t>(cols) + 1) / 2;
+  return twins::aggregate_prefetches(static_cast<size_t>(graph.num_nodes) * row_bytes);
 }
 
 template <class V, int kInBits>

@@ -1,4 +1,5 @@
 // AVX2 twin of aggregate() for int4 inputs (int8 or int4 outputs), built from aggregate-body.h.
+// Inputs larger than the caches run the prefetching loops of x4-aggregate-prefetch-avx2.cc instead.
 // Compiled with the AVX2 flags only (kernels/CMakeLists.txt).
 #include "aggregate-body.h"
 #include "simd-avx2.h"
@@ -10,7 +11,11 @@ namespace twins {
 
 void aggregate_x4_avx2(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,
                        int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {
-  aggregate_twin<Avx2, 4>(graph, params, in, cols, out, row_begin, row_end);
+  if (prefetch_gathers(graph, cols, 4)) {
+    aggregate_prefetch_x4_avx2(graph, params, in, cols, out, row_begin, row_end);
+  } else {
+    aggregate_twin<Avx2, 4, false>(graph, params, in, cols, out, row_begin, row_end);
+  }
 }
 
 }  // namespace twins

@@ -1,4 +1,5 @@
 // NEON twin of aggregate() for int4 inputs (int8 or int4 outputs), built from aggregate-body.h.
+// Inputs larger than the caches run the prefetching loops of x4-aggregate-prefetch-neon.cc instead.
 // Compiled with -march=armv8-a only (kernels/CMakeLists.txt), so it runs on every arm64
 // core.
 #include "aggregate-body.h"
@@ -11,7 +12,11 @@ namespace twins {
 
 void aggregate_x4_neon(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,
                        int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {
-  aggregate_twin<Neon, 4>(graph, params, in, cols, out, row_begin, row_end);
+  if (prefetch_gathers(graph, cols, 4)) {
+    aggregate_prefetch_x4_neon(graph, params, in, cols, out, row_begin, row_end);
+  } else {
+    aggregate_twin<Neon, 4, false>(graph, params, in, cols, out, row_begin, row_end);
+  }
 }
 
 }  // namespace twins

@@ -1,4 +1,5 @@
 // NEON twin of aggregate() for int8 inputs (int8 or int4 outputs), built from aggregate-body.h.
+// Inputs larger than the caches run the prefetching loops of x8-aggregate-prefetch-neon.cc instead.
 // Compiled with -march=armv8-a only (kernels/CMakeLists.txt), so it runs on every arm64
 // core.
 #include "aggregate-body.h"
@@ -11,7 +12,11 @@ namespace twins {
 
 void aggregate_x8_neon(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,
                        int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {
-  aggregate_twin<Neon, 8>(graph, params, in, cols, out, row_begin, row_end);
+  if (prefetch_gathers(graph, cols, 8)) {
+    aggregate_prefetch_x8_neon(graph, params, in, cols, out, row_begin, row_end);
+  } else {
+    aggregate_twin<Neon, 8, false>(graph, params, in, cols, out, row_begin, row_end);
+  }
 }
 
 }  // namespace twins

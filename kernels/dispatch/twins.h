@@ -23,9 +23,13 @@ namespace twins {
 // ---- Aggregation (aggregate/x<in bits>-aggregate-<isa>.cc) and pooling (pool/x<in bits>-pool-<isa>.cc) ---
 // One function per input width; the output width is a run-time property of the layer.
 
+// aggregate_prefetch_<suffix>: the same with the loops that prefetch their gathers
+// (aggregate/x<in bits>-aggregate-prefetch-<isa>.cc), which aggregate_<suffix> calls for large inputs.
 #define QGNN_DECLARE_AGGREGATE(suffix)                                                                       \
   void aggregate_##suffix(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,         \
                           int32_t cols, QActivation out, int32_t row_begin, int32_t row_end);                \
+  void aggregate_prefetch_##suffix(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,\
+                                   int32_t cols, QActivation out, int32_t row_begin, int32_t row_end);       \
   void global_pool_##suffix(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols, \
                             Rescale rq, QActivation out, int32_t graph_begin, int32_t graph_end);
 QGNN_DECLARE_AGGREGATE(x8_avx2)

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "aggregate-prefetch.h"
 #include "kernel_test_util.h"
 #include "simd_test_util.h"
 
@@ -35,6 +36,19 @@ const AggregateMode kModes[] = {AggregateMode::kSum, AggregateMode::kMean, Aggre
                                 AggregateMode::kGcn};
 
 class AggregateSimdTest : public simdtest::TwinTest {};
+
+/// For its lifetime every aggregation runs the prefetching loops (aggregate-prefetch.h), which otherwise only
+/// inputs larger than the caches do: so they are checked on graphs small enough for many cases.
+class PrefetchAlways {
+ public:
+  PrefetchAlways() : previous_(twins::set_aggregate_prefetch_bytes(0)) {}
+  ~PrefetchAlways() { twins::set_aggregate_prefetch_bytes(previous_); }
+  PrefetchAlways(const PrefetchAlways&) = delete;
+  PrefetchAlways& operator=(const PrefetchAlways&) = delete;
+
+ private:
+  size_t previous_;
+};
 
 /// The largest bias magnitude the format allows (|bias| < 2^30, docs/quantization.md).
 constexpr int32_t kBiasMax = (1 << 30) - 1;
@@ -307,6 +321,118 @@ TEST_P(AggregateSimdTest, ZeroColumnsAndEmptyRanges) {
     ASSERT_TRUE(TwinAggregate(table()).graph(graph).cols(0).mode(mode).check());
     ASSERT_TRUE(TwinAggregate(table()).graph(Csr{}).cols(5).bits(4, 4).mode(mode).check());
   }
+}
+
+// The prefetching loops (forced here; by default only inputs larger than the caches run them) read the row
+// SpmmTwin::kAhead (64) edges ahead in the CSR, past the row's end into the next rows' neighbours, up to the
+// last edge of the call's rows: rows of degree 0, 1 and around 64 (a prefetch that starts, ends or crosses
+// exactly at a row end), a 100k hub whose later tiles prefetch within the row, widths whose rows are longer
+// than the prefetched head (int8 300, int4 600: tiles past its 256 bytes), with and without the bias (the
+// kBias loops), and random row splits (check()), so a call that reads an index past its rows' edges is
+// caught by ASan (col_idx is sized exactly) and any change to the sums by the byte comparison.
+TEST_P(AggregateSimdTest, PrefetchAcrossRowEndsAndSplits) {
+  const PrefetchAlways prefetch;
+  Rng rng(1500 + static_cast<int>(GetParam()));
+  const std::vector<int32_t> degrees = {0, 1, 63, 64, 65, 0, 0, 130, 2, 0, 1, 200, 0, 64, 3, 127, 128, 129};
+  const int32_t nodes = 3 * static_cast<int32_t>(degrees.size());
+  std::vector<std::vector<int32_t>> sources;
+  for (int32_t node = 0; node < nodes; ++node) {
+    std::vector<int32_t> list(static_cast<size_t>(degrees[static_cast<size_t>(node) % degrees.size()]));
+    for (int32_t& source : list) source = static_cast<int32_t>(rng.uniform_int(0, nodes - 1));
+    sources.push_back(std::move(list));
+  }
+  std::vector<std::pair<Csr, std::vector<int32_t>>> cases;
+  cases.emplace_back(Csr::from_in_neighbours(sources),
+                     std::vector<int32_t>{1, 7, 15, 16, 17, 33, 64, 65, 257, 300, 513, 600});
+  // The hub last, so its prefetch runs to the very end of col_idx.
+  std::vector<std::vector<int32_t>> hub(3);
+  hub.push_back(std::vector<int32_t>(100000));
+  for (int32_t& source : hub.back()) source = static_cast<int32_t>(rng.uniform_int(0, 3));
+  cases.emplace_back(Csr::from_in_neighbours(hub), std::vector<int32_t>{7, 65, 600});
+  uint64_t seed = 1;
+  for (const auto& [graph, widths] : cases) {
+    for (AggregateMode mode : kModes) {
+      for (int in_bits : {8, 4}) {
+        for (int out_bits : {8, 4}) {
+          for (int32_t cols : widths) {
+            const int32_t zx =
+                static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits)));
+            const int32_t zo = static_cast<int32_t>(
+                rng.uniform_int(testutil::qmin_of(out_bits), testutil::qmax_of(out_bits)));
+            const Rescale rq = testutil::random_rescale(rng, graph.num_nodes() > 10 ? 8 : 14, 2);
+            TwinAggregate twin(table());
+            twin.graph(graph)
+                .cols(cols)
+                .bits(in_bits, out_bits)
+                .zero_points(zx, zo)
+                .mode(mode)
+                .rescale(rq)
+                .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+                .seed(seed++);
+            const bool biased = (mode == AggregateMode::kSum || mode == AggregateMode::kGcn) && seed % 2 == 0;
+            if (biased) twin.bias(make_bias(BiasKind::kScaled, cols, rq, rng));
+            ASSERT_TRUE(twin.check())
+                << "nodes " << graph.num_nodes() << " cols " << cols << " bias " << biased;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Inputs of at least twins::kAggregatePrefetchBytes run the prefetching loops by default: 300k nodes at 64
+// int8 / 65 int4 columns (19 / 9.9 MB), degrees mostly 0-3 with some around the prefetch distance (63-65,
+// 127-129), every mode and width pair, random row splits; col_idx is sized exactly (ASan), and the last rows
+// have neighbours, so the prefetch runs to the end of the edges.
+TEST_P(AggregateSimdTest, PrefetchAcrossRowsOnLargeInputs) {
+  Rng rng(1600 + static_cast<int>(GetParam()));
+  const int32_t nodes = 300000;
+  std::vector<std::vector<int32_t>> sources(static_cast<size_t>(nodes));
+  for (int32_t node = 0; node < nodes; ++node) {
+    const bool long_row = rng.chance(0.02) || node >= nodes - 3;
+    const int64_t degree = long_row ? rng.pick(std::vector<int64_t>{63, 64, 65, 127, 128, 129})
+                                    : rng.pick(std::vector<int64_t>{0, 0, 1, 2, 3});
+    for (int64_t k = 0; k < degree; ++k) {
+      sources[static_cast<size_t>(node)].push_back(static_cast<int32_t>(rng.uniform_int(0, nodes - 1)));
+    }
+  }
+  const Csr graph = Csr::from_in_neighbours(sources);
+  ASSERT_TRUE(twins::aggregate_prefetches(size_t{300000} * 33)) << "the input runs the prefetching loops";
+  uint64_t seed = 1;
+  for (AggregateMode mode : kModes) {
+    for (int in_bits : {8, 4}) {
+      for (int out_bits : {8, 4}) {
+        const int32_t cols = in_bits == 8 ? 64 : 65;
+        ASSERT_TRUE(TwinAggregate(table())
+                        .graph(graph)
+                        .cols(cols)
+                        .bits(in_bits, out_bits)
+                        .zero_points(static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits),
+                                                                          testutil::qmax_of(in_bits))),
+                                     static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(out_bits),
+                                                                          testutil::qmax_of(out_bits))))
+                        .mode(mode)
+                        .rescale(testutil::random_rescale(rng, 8, 2))
+                        .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+                        .seed(seed++)
+                        .check())
+            << "cols " << cols;
+      }
+    }
+  }
+}
+
+// The choice of loops: inputs from the threshold up prefetch, smaller ones not (Cora and PubMed at 64 int8
+// features, 0.17 and 1.3 MB, fit the L2 and must not pay for it); PrefetchAlways lowers it and restores it.
+TEST(AggregatePrefetchTest, ThresholdChoosesTheLoops) {
+  EXPECT_FALSE(twins::aggregate_prefetches(size_t{19717} * 64));
+  EXPECT_FALSE(twins::aggregate_prefetches(twins::kAggregatePrefetchBytes - 1));
+  EXPECT_TRUE(twins::aggregate_prefetches(twins::kAggregatePrefetchBytes));
+  {
+    const PrefetchAlways prefetch;
+    EXPECT_TRUE(twins::aggregate_prefetches(0));
+  }
+  EXPECT_FALSE(twins::aggregate_prefetches(twins::kAggregatePrefetchBytes - 1));
 }
 
 TEST_P(AggregateSimdTest, RandomGraphsManySplits) {

@@ -1,0 +1,19 @@
+// AVX-512 twin of aggregate() for int8 inputs (int8 or int4 outputs), built from aggregate-body.h: the loops
+// that prefetch their gathers, for inputs larger than the caches (aggregate-prefetch.h);
+// x8-aggregate-avx512.cc calls it. Compiled with the AVX-512 flags only (kernels/CMakeLists.txt).
+#include "aggregate-body.h"
+#include "simd-avx512.h"
+#include "twins.h"
+
+namespace qgnn {
+namespace kernels {
+namespace twins {
+
+void aggregate_prefetch_x8_avx512(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,
+                                  int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {
+  aggregate_twin<Avx512, 8, true>(graph, params, in, cols, out, row_begin, row_end);
+}
+
+}  // namespace twins
+}  // namespace kernels
+}  // namespace qgnn
