@@ -50,7 +50,9 @@ Gathered Run(decltype(&gather_nonzeros_f32) fn, const std::vector<float>& x, int
   g.row_ptr.assign(row_ptr.begin(), row_ptr.begin() + rows + 1);
   g.col_idx.assign(col_idx.begin(), col_idx.begin() + g.n);
   g.value_bits.resize(static_cast<size_t>(g.n));
-  std::memcpy(g.value_bits.data(), values.data(), g.value_bits.size() * sizeof(float));
+  if (g.n > 0) {  // memcpy's pointers must not be null, even for 0 bytes (UBSan)
+    std::memcpy(g.value_bits.data(), values.data(), g.value_bits.size() * sizeof(float));
+  }
   return g;
 }
 
