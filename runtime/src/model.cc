@@ -140,6 +140,8 @@ qgnn_status PlanSparsePackedWeights(qgnn_model* m, ErrorReporter& reporter) {
     return reporter.Report(QGNN_OUT_OF_MEMORY, "out of memory for the plan");
   for (uint32_t i = 0; i < m->num_denses; ++i) m->sparse_packed_offsets[i] = ~static_cast<size_t>(0);
   size_t total = 0;
+#if !defined(QGNN_NO_FLOAT_MODELS)
+  // (Compiled out of integer-only builds, so their images link no float kernel: scripts/ci_cortex_m.sh.)
   if (m->float_input_sparse) {
     for (uint32_t l = 0; l < m->num_layers; ++l) {
       const DenseParams* dense = m->layers[l].input_dense;
@@ -155,6 +157,7 @@ qgnn_status PlanSparsePackedWeights(qgnn_model* m, ErrorReporter& reporter) {
       total = static_cast<size_t>(end);
     }
   }
+#endif
   if (m->input_tensor == kStreamedInput && !m->input_int8) {
     for (uint32_t l = 0; l < m->num_layers; ++l) {
       const DenseParams* dense = m->layers[l].input_dense;
