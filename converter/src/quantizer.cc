@@ -193,6 +193,32 @@ class Quantizer {
     return "";
   }
 
+  // A transform-first layer adds its Dense's bias after the aggregation, at the scale of `q` (its messages,
+  // or a SAGEConv's aggregation): takes the float bias out of `d` and raises q's scale where a bias would
+  // reach 2^30 steps (as a Dense raises s_w), so the INT32 bias store_bias writes stays in range.
+  std::vector<float> take_bias_at(DenseDesc* d, const std::string& what, QuantParams* q) {
+    std::vector<float> bias = std::move(d->bias);
+    d->bias.clear();
+    double largest = 0.0;
+    for (float b : bias) largest = std::max(largest, std::fabs(static_cast<double>(b)));
+    const double floor = kMargin * largest / kBiasLimit;
+    if (!(static_cast<double>(q->scale) >= floor)) {
+      note(what + " scale raised from " + std::to_string(q->scale) + " so that the bias stays below 2^30 " +
+           what + " steps");
+      q->scale = static_cast<float>(floor);
+    }
+    return bias;
+  }
+
+  static void store_bias(const std::vector<float>& bias, double scale, DenseDesc* d) {
+    d->bias_q.assign(bias.size(), 0);
+    for (size_t c = 0; c < bias.size(); ++c) {
+      // std::round: halves away from zero; |q| < 2^30 - 1 after take_bias_at, the clamp keeps it defined.
+      const double q = std::round(static_cast<double>(bias[c]) / scale);
+      d->bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
+    }
+  }
+
   // Transform-first (docs/quantization.md): the Dense maps the input onto the messages
   // (LayerDesc::aggregation) without its bias, with the weight scales of a bias-free Dense; the aggregation
   // of the messages adds the bias, at the message scale (raised where a bias would reach 2^30 steps, as a
@@ -203,26 +229,10 @@ class Quantizer {
     std::string e = quant_params(r.aggregation, bits.aggregation, "message", &layer->aggregation);
     if (!e.empty()) return e;
     DenseDesc& d = layer->dense;
-    const std::vector<float> bias = std::move(d.bias);
-    d.bias.clear();
-    double largest = 0.0;
-    for (float b : bias) largest = std::max(largest, std::fabs(static_cast<double>(b)));
-    const double floor = kMargin * largest / kBiasLimit;
-    if (!(static_cast<double>(layer->aggregation.scale) >= floor)) {
-      note("message scale raised from " + std::to_string(layer->aggregation.scale) +
-           " so that the bias stays "
-           "below 2^30 message steps");
-      layer->aggregation.scale = static_cast<float>(floor);
-    }
+    const std::vector<float> bias = take_bias_at(&d, "message", &layer->aggregation);
     e = quantize_dense(&d, bits.weights, in.scale, layer->aggregation.scale, "dense");
     if (!e.empty()) return e;
-    const double s_m = layer->aggregation.scale;
-    d.bias_q.assign(bias.size(), 0);
-    for (size_t c = 0; c < bias.size(); ++c) {
-      // std::round: halves away from zero; |q| < 2^30 - 1 after the raise, the clamp keeps it defined.
-      const double q = std::round(static_cast<double>(bias[c]) / s_m);
-      d.bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
-    }
+    store_bias(bias, layer->aggregation.scale, &d);
     return scalar_requant(layer->aggregation.scale, &layer->output, "output", &layer->aggregation_requant);
   }
 
@@ -237,26 +247,12 @@ class Quantizer {
     if (e.empty()) e = quant_params(r.aggregation, bits.aggregation, "aggregation", &layer->aggregation);
     if (!e.empty()) return e;
     DenseDesc& d = layer->dense;
-    const std::vector<float> bias = std::move(d.bias);
-    d.bias.clear();
-    double largest = 0.0;
-    for (float b : bias) largest = std::max(largest, std::fabs(static_cast<double>(b)));
-    const double floor = kMargin * largest / kBiasLimit;
-    if (!(static_cast<double>(layer->aggregation.scale) >= floor)) {
-      note("aggregation scale raised from " + std::to_string(layer->aggregation.scale) +
-           " so that the bias stays below 2^30 aggregation steps");
-      layer->aggregation.scale = static_cast<float>(floor);
-    }
+    const std::vector<float> bias = take_bias_at(&d, "aggregation", &layer->aggregation);
     e = scalar_requant(layer->message.scale, &layer->aggregation, "aggregation", &layer->aggregation_requant);
     if (e.empty()) e = quantize_dense(&d, bits.weights, in.scale, layer->message.scale, "neighbor dense");
     if (!e.empty()) return e;
     const double s_a = layer->aggregation.scale;
-    d.bias_q.assign(bias.size(), 0);
-    for (size_t c = 0; c < bias.size(); ++c) {
-      // std::round: halves away from zero; the clamp keeps the conversion defined.
-      const double q = std::round(static_cast<double>(bias[c]) / s_a);
-      d.bias_q[c] = static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit));
-    }
+    store_bias(bias, s_a, &d);
     const auto m = quantize_multiplier(s_a / layer->output.scale, kDenseRequantShiftMax);
     if (!m.ok()) return "output requant: " + m.error;
     layer->output_requant = Requant{{m.value.first}, {m.value.second}};
