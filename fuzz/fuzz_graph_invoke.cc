@@ -6,10 +6,11 @@
 // reference kernels and the fastest ISA of this machine (the determinism promise, checked differentially).
 // Inputs with sparse features (flags bit 2) go through qgnn_interpreter_setup_sparse, mostly on a tiny
 // quantized Linear-first model that accepts them (fuzz/sparse_linear_gcn_int8.qgnn, written by
-// make_seeds.py); when accepted, the logits must also be those of the same features densified (setup with
-// dense floats). Every input also goes through the node reordering (qgnn_graph_reorder, method from the input
-// size): it fails with a message or gives a bijection; on an accepted graph, the permuted graph and features
-// give the same logits per original node (reference kernels).
+// make_seeds.py) and a transform-first SAGEConv one whose root term reads the input a second time
+// (fuzz/transform_first_sage_int8.qgnn); when accepted, the logits must also be those of the same features
+// densified (setup with dense floats). Every input also goes through the node reordering (qgnn_graph_reorder,
+// method from the input size): it fails with a message or gives a bijection; on an accepted graph, the
+// permuted graph and features give the same logits per original node (reference kernels).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -143,6 +144,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   load(dir + "/mutag_gin_int8.qgnn");
   load(dir + "/mutag_gin_f32.qgnn");
   load(std::string(QGNN_FUZZ_SOURCE_DIR) + "/sparse_linear_gcn_int8.qgnn");
+  load(std::string(QGNN_FUZZ_SOURCE_DIR) + "/transform_first_sage_int8.qgnn");
   return 0;
 }
 

@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ["mutag_gin_int8.qgnn", "mutag_gin_f32.qgnn", "cora_gcn_f32.qgnn"]
 SPARSE_MODEL = ROOT / "fuzz" / "sparse_linear_gcn_int8.qgnn"
 SPARSE_MODEL_INDEX = 2  # fuzz_graph_invoke loads it third
+# The transform-first SAGEConv model (a root term: the streamed or sparse input is read twice), loaded fourth.
+TF_SAGE_MODEL = ROOT / "fuzz" / "transform_first_sage_int8.qgnn"
+TF_SAGE_MODEL_INDEX = 3
 
 
 def sparse_model_bytes() -> bytes:
@@ -83,15 +86,15 @@ def transform_first_sage_bytes() -> bytes:
     return quantized_model_to_bytes(q)
 
 
-def sparse_graph_seed(gs, graphs) -> bytes:
-    """The batch of graph_seed with its features as CSR (flags bits 0 and 2), for the sparse model."""
-    dense = graph_seed(gs, graphs, SPARSE_MODEL_INDEX, with_graph_ptr=True)
+def sparse_graph_seed(gs, graphs, model: int = SPARSE_MODEL_INDEX) -> bytes:
+    """The batch of graph_seed with its features as CSR (flags bits 0 and 2), for a model taking them."""
+    dense = graph_seed(gs, graphs, model, with_graph_ptr=True)
     nodes, edges, count = struct.unpack_from("<HHH", dense, 2)
     head = 8 + 4 * (nodes + 1 + edges + count + 1)
     x = np.frombuffer(dense[head:], "<f4").reshape(nodes, -1)
     rows, cols = np.nonzero(x)
     feature_row_ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=nodes))])
-    out = struct.pack("<BBHHHH", SPARSE_MODEL_INDEX, 1 | 4, nodes, edges, count, rows.size) + dense[8:head]
+    out = struct.pack("<BBHHHH", model, 1 | 4, nodes, edges, count, rows.size) + dense[8:head]
     out += np.asarray(feature_row_ptr, "<i4").tobytes() + np.asarray(cols, "<i4").tobytes()
     return out + np.asarray(x[rows, cols], "<f4").tobytes()
 
@@ -122,6 +125,7 @@ def main(argv) -> int:
         return 2
     if argv[0] == "--write-sparse-model":
         SPARSE_MODEL.write_bytes(sparse_model_bytes())
+        TF_SAGE_MODEL.write_bytes(transform_first_sage_bytes())
         return 0
     out = Path(argv[0])
     (out / "model_load").mkdir(parents=True, exist_ok=True)
@@ -150,6 +154,10 @@ def main(argv) -> int:
             (out / "graph_invoke" / f"mutag_m{model}_b{n}.bin").write_bytes(seed)
     for n, graphs in enumerate(batches):
         (out / "graph_invoke" / f"mutag_sparse_b{n}.bin").write_bytes(sparse_graph_seed(gs, graphs))
+        (out / "graph_invoke" / f"mutag_sage_sparse_b{n}.bin").write_bytes(
+            sparse_graph_seed(gs, graphs, TF_SAGE_MODEL_INDEX))
+        (out / "graph_invoke" / f"mutag_sage_b{n}.bin").write_bytes(
+            graph_seed(gs, graphs, TF_SAGE_MODEL_INDEX, with_graph_ptr=True))
     # The same sparse input on a model that must refuse it (the MUTAG GIN reads its input by aggregation).
     refused = bytearray(sparse_graph_seed(gs, batches[3]))
     refused[0] = 0

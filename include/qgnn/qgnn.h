@@ -168,8 +168,8 @@ qgnn_status qgnn_model_get_info(const qgnn_model* model, qgnn_model_info* info);
 const float* qgnn_model_input_column_scales(const qgnn_model* model);
 
 /// 1 when the model takes sparse features (qgnn_interpreter_setup_sparse): a model with float input whose
-/// input is read only by Dense ops (Linear, transform-first GCNConv, transform-first SAGEConv without root;
-/// in a float model without BatchNorm),
+/// input is read only by Dense ops (Linear, transform-first GCNConv, transform-first SAGEConv with or
+/// without root; in a float model without BatchNorm),
 /// which then compute X·W from the non-zeros (quantized: the same bytes as dense features; float: the same
 /// values to rounding). 0 otherwise (and for NULL).
 int qgnn_model_accepts_sparse_features(const qgnn_model* model);

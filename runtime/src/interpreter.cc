@@ -401,9 +401,8 @@ qgnn_status Setup(qgnn_interpreter* interpreter, const qgnn_graph* graph, const 
     return reporter.Report(
         QGNN_INVALID_ARGUMENT,
         "this model does not take sparse features (it needs float input read only by Dense "
-        "ops: Linear, transform-first GCNConv or transform-first SAGEConv without root first "
-        "layers, in a float model without BatchNorm; a root term reads the input a second "
-        "time)");
+        "ops: Linear, transform-first GCNConv or transform-first SAGEConv first layers, in a "
+        "float model without BatchNorm on them)");
   }
   const GraphBounds bounds{interpreter->limits.max_nodes, interpreter->limits.max_edges,
                            interpreter->limits.max_graphs, m.limits.max_degree};

@@ -38,7 +38,7 @@ bool InputStreamable(const qgnn_model& m) {
   return read;
 }
 
-// A float model whose input only plain Dense ops read (Linear, transform-first GCNConv or SAGEConv without
+// A float model whose input only plain Dense ops read (Linear, transform-first GCNConv or SAGEConv and its
 // root; no BatchNorm or extra term): sparse_dense_f32 computes exactly those Dense ops from non-zeros.
 bool FloatInputSparse(const qgnn_model& m) {
 #if defined(QGNN_NO_SPARSE_FEATURES) || defined(QGNN_NO_FLOAT_MODELS)
@@ -49,8 +49,10 @@ bool FloatInputSparse(const qgnn_model& m) {
   for (uint32_t i = 0; i < m.num_layers; ++i) {
     const Layer& layer = m.layers[i];
     if (layer.num_inputs == 0 || layer.inputs[0] != kModelInput) continue;
-    const DenseParams& dense = *layer.input_dense;
-    if (dense.extra != nullptr || dense.bn_mean != nullptr || dense.weight_f == nullptr) return false;
+    for (const DenseParams* dense : {layer.input_dense, layer.input_root}) {
+      if (dense == nullptr) continue;
+      if (dense->extra != nullptr || dense->bn_mean != nullptr || dense->weight_f == nullptr) return false;
+    }
   }
   return true;
 #endif
@@ -144,17 +146,19 @@ qgnn_status PlanSparsePackedWeights(qgnn_model* m, ErrorReporter& reporter) {
   // (Compiled out of integer-only builds, so their images link no float kernel: scripts/ci_cortex_m.sh.)
   if (m->float_input_sparse) {
     for (uint32_t l = 0; l < m->num_layers; ++l) {
-      const DenseParams* dense = m->layers[l].input_dense;
-      if (dense == nullptr || m->layers[l].inputs[0] != kModelInput) continue;
-      // Bounded like the float weights themselves (in the model buffer): W^T plus a header and padding.
-      const uint64_t bytes =
-          qgnn::kernels::sparse_dense_f32_packed_bytes(dense->in_features, dense->out_features);
-      const uint64_t end = total + ((bytes + 15) & ~uint64_t{15});
-      if (end > static_cast<uint64_t>(~static_cast<size_t>(0) / 4)) {
-        return reporter.Report(QGNN_LIMIT_EXCEEDED, "the packed weights do not fit in memory");
+      if (m->layers[l].inputs[0] != kModelInput) continue;
+      for (const DenseParams* dense : {m->layers[l].input_dense, m->layers[l].input_root}) {
+        if (dense == nullptr) continue;
+        // Bounded like the float weights themselves (in the model buffer): W^T plus a header and padding.
+        const uint64_t bytes =
+            qgnn::kernels::sparse_dense_f32_packed_bytes(dense->in_features, dense->out_features);
+        const uint64_t end = total + ((bytes + 15) & ~uint64_t{15});
+        if (end > static_cast<uint64_t>(~static_cast<size_t>(0) / 4)) {
+          return reporter.Report(QGNN_LIMIT_EXCEEDED, "the packed weights do not fit in memory");
+        }
+        m->sparse_packed_offsets[dense->id] = total;
+        total = static_cast<size_t>(end);
       }
-      m->sparse_packed_offsets[dense->id] = total;
-      total = static_cast<size_t>(end);
     }
   }
 #endif

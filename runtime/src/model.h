@@ -82,6 +82,10 @@ struct Layer {
   /// Set by the op's Init: the Dense that is the only reader of input 0 (RunDenseOnInput), never gathered by
   /// an aggregation, so the model input may be streamed or given sparse into it; null otherwise.
   const DenseParams* input_dense = nullptr;
+  /// Set by the op's Init: a second Dense whose weights multiply input 0 in a later step (transform-first
+  /// SAGEConv's root term: its own Dense in float models, the extra operand of the output step in quantized
+  /// ones, RunDenseWithInputExtra), so the streamed or sparse input is read there again; null otherwise.
+  const DenseParams* input_root = nullptr;
 };
 
 /// The unit op data is allocated in: 16 bytes with the alignment of the widest scalar an op keeps (8).

@@ -2,7 +2,8 @@
 // quantized with quantize_rows() (a zero quantizes to the zero point, a term of 0), byte for byte, for int8
 // and int4 weights, inputs and outputs, one scale and per-column scales, saturating / tiny / half-step
 // values, with and without bias and ReLU, and under arbitrary row splits. dense() and quantize_rows() are
-// themselves checked against oracles (dense_test.cc, numerics_test.cc).
+// themselves checked against oracles (dense_test.cc, numerics_test.cc). quantize_sparse_rows() against
+// quantize_rows() of the densified rows.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -115,6 +116,44 @@ TEST(SparseDense, EqualsDenseAtOneColumnAndCoraWidth) {
     EXPECT_TRUE(identity_holds(IdentityCase{12, 1433, 16, 8, weight_bits, 8, -128, -128,
                                             SparseValues::kRandom, true, true, true, 101}));
   }
+}
+
+// quantize_sparse_rows() is quantize_rows() of the densified rows, pad nibbles included: int8 and int4, odd
+// and even widths, one scale and per-column scales, the stress values, rows split arbitrarily, over poisoned
+// buffers (so every byte must be written).
+TEST(QuantizeSparseRows, EqualsQuantizeRowsOfTheDensifiedRows) {
+  uint64_t seed = 200;
+  int64_t off_zero = 0;  // elements that are not the zero point: the values must reach the rows
+  for (int bits : {8, 4}) {
+    for (int32_t cols : {1, 2, 37, 64, 1433}) {
+      for (SparseValues values : {SparseValues::kRandom, SparseValues::kExtreme, SparseValues::kHalfSteps}) {
+        for (bool column_scales : {false, true}) {
+          SCOPED_TRACE(testing::Message() << "bits " << bits << " cols " << cols << " seed " << seed);
+          Rng rng(seed++);
+          const int32_t rows = 13, zx = bits == 8 ? -5 : 2;
+          const float scale = values == SparseValues::kHalfSteps ? 0.25f : 0.03f;
+          const std::vector<float> scales =
+              column_scales ? testutil::random_column_scales(cols, values, rng) : std::vector<float>{};
+          const float* scales_ptr = column_scales ? scales.data() : nullptr;
+          const SparseMatrix x = testutil::random_sparse(rows, cols, 0.2, true, values, scales, scale, rng);
+          const std::vector<float> dense_x = x.densify();
+          QMatrix expected(rows, cols, bits, zx), actual(rows, cols, bits, zx);
+          expected.poison(0xEE);
+          actual.poison(0x11);
+          quantize_rows(dense_x.data(), cols, scale, scales_ptr, expected.view(), 0, rows);
+          for (const auto& chunk : testutil::random_split(0, rows, rng)) {
+            quantize_sparse_rows(x.view(), cols, InputQuantization{scale, scales_ptr, zx, bits},
+                                 actual.view(), chunk.first, chunk.second);
+          }
+          ASSERT_EQ(expected.row_range_bytes(0, rows), actual.row_range_bytes(0, rows));
+          for (int32_t r = 0; r < rows; ++r) {
+            for (int32_t c = 0; c < cols; ++c) off_zero += actual.get(r, c) != zx;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(off_zero, 1000);
 }
 
 }  // namespace

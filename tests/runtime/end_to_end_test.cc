@@ -196,22 +196,25 @@ TEST(QuantizedEndToEnd, StreamedInputIntoLinearAndTransformFirst) {
   }
 }
 
-// A transform-first SAGE first layer: without root the neighbour Dense alone reads the input, which then
-// streams (float features quantized chunk by chunk, int8 packed into int4); with root the output step reads
-// it again, so it is quantized whole first. Both bit-exact.
+// A transform-first SAGE first layer streams its input (float features quantized chunk by chunk, int8
+// packed into int4) into the neighbour Dense and, with root, again into the output step's root term
+// (RunDenseWithInputExtra). Bit-exact, 1 and 3 threads.
 TEST(QuantizedEndToEnd, StreamedInputIntoTransformFirstSage) {
   for (bool root : {false, true}) {
-    ModelMaker m(true, Task::kNodeClassification, 37, 55);
-    m.Sage(6, Reduce::kMean, root, true, {}, true).Linear(4, false);
-    ExpectQuantizedMatchesOracle(m, NodeGraph(56, 101, 37));
-    ExpectQuantizedMatchesOracle(m, NodeGraph(57, 101, 37), 3);
-  }
-  {
-    ModelMaker m(true, Task::kNodeClassification, 21, 58);
-    m.Input(4, 1, /*int8_input=*/true);
-    m.Sage(6, Reduce::kMean, false, true, Bits{8, 4, 4}, true).Linear(4, false);
-    ExpectQuantizedMatchesOracle(m, NodeGraph(59, 77, 21, 4));
-    ExpectQuantizedMatchesOracle(m, NodeGraph(60, 77, 21, 4), 3);
+    SCOPED_TRACE(root);
+    {
+      ModelMaker m(true, Task::kNodeClassification, 37, 55);
+      m.Sage(6, Reduce::kMean, root, true, {}, true).Linear(4, false);
+      ExpectQuantizedMatchesOracle(m, NodeGraph(56, 101, 37));
+      ExpectQuantizedMatchesOracle(m, NodeGraph(57, 101, 37), 3);
+    }
+    {
+      ModelMaker m(true, Task::kNodeClassification, 21, 58);
+      m.Input(4, 1, /*int8_input=*/true);
+      m.Sage(6, Reduce::kMean, root, true, Bits{8, 4, 4}, true).Linear(4, false);
+      ExpectQuantizedMatchesOracle(m, NodeGraph(59, 77, 21, 4));
+      ExpectQuantizedMatchesOracle(m, NodeGraph(60, 77, 21, 4), 3);
+    }
   }
 }
 

@@ -152,17 +152,23 @@ TEST(Planner, FourLayerModelReusesMemory) {
   }
 }
 
-// A model whose input is read only by Dense ops (transform-first GCN, Linear) streams the caller's features
-// through a fixed scratch: no [nodes x input] quantized copy, so the arena does not grow with the input width
-// times the nodes; a model whose first layer aggregates its input keeps the copy.
+// A model whose input is read only by Dense ops (transform-first GCN or SAGE with its root term, Linear)
+// streams the caller's features through a fixed scratch: no [nodes x input] quantized copy, so the arena does
+// not grow with the input width times the nodes; a model whose first layer aggregates its input keeps the
+// copy.
 TEST(Planner, StreamedInputPlansNoWholeQuantizedCopy) {
   constexpr int32_t kInput = 1433;
   constexpr uint32_t kNodes = 2708;
   const qgnn_plan_limits limits{kNodes, 10556, 1};
-  for (bool transform_first : {true, false}) {
-    SCOPED_TRACE(transform_first);
+  for (int variant : {0, 1, 2}) {
+    const bool transform_first = variant != 1;
+    SCOPED_TRACE(variant);
     ModelMaker m(true, Task::kNodeClassification, kInput, 7);
-    m.Gcn(16, true, {}, transform_first).Gcn(7, false, {}, true);
+    if (variant == 2) {
+      m.Sage(16, Reduce::kMean, /*root=*/true, true, {}, true).Gcn(7, false, {}, true);
+    } else {
+      m.Gcn(16, true, {}, transform_first).Gcn(7, false, {}, true);
+    }
     const std::vector<uint8_t> bytes = m.Bytes();
     AlignedBuffer buffer(bytes);
     qgnn_model* model = nullptr;

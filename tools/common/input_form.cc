@@ -31,7 +31,7 @@ bool choose_input_form(const session::Session& model, const converter::GraphSetD
                (info.input_is_int8
                     ? "it takes int8 input"
                     : "its input is read by more than Dense ops (Linear, transform-first GCNConv or "
-                      "SAGEConv without root; in a float model, without BatchNorm), or the runtime was "
+                      "SAGEConv; in a float model, without BatchNorm), or the runtime was "
                       "built with QGNN_SPARSE_FEATURES=OFF") +
                "); use --input dense or auto";
       return false;

@@ -207,6 +207,12 @@ void RunDense(const EvalContext& ctx, const DenseParams& dense, kernels::QActiva
 /// With sparse features (ctx.sparse_input) the Dense is sparse_dense over the non-zeros instead, same bytes;
 /// so is a float chunk the density probe finds mostly zeros (input_probe.h), gathered into the scratch.
 void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActivation out, int32_t rows);
+/// A Dense whose extra operand (dense.extra) is the layer's input 0, over `rows` rows: RunDense(dense, in,
+/// input 0). When input 0 is the streamed model input it is quantized again (packed, or scattered from sparse
+/// features) kStreamRows rows at a time into the scratch, as in RunDenseOnInput: transform-first SAGEConv's
+/// output step, whose root term reads the input a second time, so no whole quantized copy is ever made.
+void RunDenseWithInputExtra(const EvalContext& ctx, const Layer& layer, const DenseParams& dense,
+                            kernels::QActivationConst in, kernels::QActivation out, int32_t rows);
 /// Rows per chunk and chunks in flight (one per thread, up to this many) of the streamed input: the scratch
 /// is kStreamSlots * kStreamRows input rows, whatever the graph size or thread count.
 constexpr int32_t kStreamRows = 8;

@@ -82,11 +82,13 @@ qgnn_status InitTransformFirst(InitContext& ctx, const fb::Layer& layer, const f
                                Layer* out, SageConvData& data) {
   if (ctx.model->version() < kTransformFirstSageVersion) {
     return ctx.Fail(QGNN_UNSUPPORTED_VERSION,
-                    "transform-first SAGEConv in a format version %" PRIu32 " file (needs version %" PRIu32 ")",
+                    "transform-first SAGEConv in a format version %" PRIu32 " file (needs version %" PRIu32
+                    ")",
                     ctx.model->version(), kTransformFirstSageVersion);
   }
   if (data.mode != kernels::AggregateMode::kMean) {
-    return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "transform-first SAGEConv with MAX (max does not commute with W_n)");
+    return ctx.Fail(QGNN_UNSUPPORTED_LAYER,
+                    "transform-first SAGEConv with MAX (max does not commute with W_n)");
   }
   if (data.neighbor.bn_mean != nullptr) {
     // BatchNorm normalises the whole sum after the aggregation of the messages: fold it first.
@@ -95,9 +97,10 @@ qgnn_status InitTransformFirst(InitContext& ctx, const fb::Layer& layer, const f
   data.transform_first = true;
   data.neighbor.relu = false;
   data.neighbor.extra = nullptr;
-  // Without root the neighbour Dense is the only reader of the input (which may then stream or be sparse);
-  // the root term reads it again in the output step, so then it is materialised.
-  if (options.root() == nullptr) out->input_dense = &data.neighbor;
+  // The neighbour Dense reads the input first and the root term again in the output step: a streamed (or
+  // sparse) model input is quantized tile by tile for each (RunDenseOnInput, RunDenseWithInputExtra).
+  out->input_dense = &data.neighbor;
+  if (options.root() != nullptr) out->input_root = &data.root;
   if (!ctx.quantized) {
     if (options.message() != nullptr || options.output_requant() != nullptr) {
       return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "float SAGEConv has a message quantization or output_requant");
@@ -146,7 +149,8 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
     case fb::LayerOrder::TRANSFORM_FIRST:
       return InitTransformFirst(ctx, layer, *options, out, data);
     default:
-      return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "unknown SAGEConv order %d", static_cast<int>(options->order()));
+      return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "unknown SAGEConv order %d",
+                      static_cast<int>(options->order()));
   }
   // The transform-first fields on an aggregate-first layer (or in a float model) mean a malformed file.
   if (options->message() != nullptr) {
@@ -172,7 +176,8 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
     plan.NextOp();  // output step (+ root term on the layer input)
     plan.Use(data.t_agg);
     plan.Use(layer->t_in);
-    layer->t_out = plan.Add(layer->out_rows, ActivationRowBytes(quantized, layer->out_dim, layer->out_q.bits));
+    layer->t_out =
+        plan.Add(layer->out_rows, ActivationRowBytes(quantized, layer->out_dim, layer->out_q.bits));
     return;
   }
   plan.NextOp();  // aggregate
@@ -185,20 +190,19 @@ void Prepare(PlanBuilder& plan, bool quantized, Layer* layer) {
 }
 
 void EvalTransformFirst(const EvalContext& ctx, const Layer& layer, const SageConvData& data) {
-  const kernels::QActivation messages = MutableActivation(ctx, data.t_message, data.message_q);
-  // A streamed (or sparse) input has no arena tensor: only the root-free layer, which reads it once, sees it.
-  kernels::QActivationConst in{};
-  if (layer.input_dense != nullptr) {
-    RunDenseOnInput(ctx, layer, messages, ctx.num_nodes);
-  } else {
-    in = ConstActivation(ctx, layer.t_in, layer.in_q);
-    RunDense(ctx, data.neighbor, in, {}, messages, ctx.num_nodes);
-  }
+  // Input 0 may be the streamed (or sparse) model input, which has no arena tensor: both steps that read it
+  // take it tile by tile.
+  RunDenseOnInput(ctx, layer, MutableActivation(ctx, data.t_message, data.message_q), ctx.num_nodes);
   RunAggregate(ctx, kernels::AggregateParams{kernels::AggregateMode::kMean, data.rq, 0, nullptr},
                ConstActivation(ctx, data.t_message, data.message_q), layer.out_dim,
                MutableActivation(ctx, data.t_agg, data.agg_q));
-  RunDense(ctx, data.output, ConstActivation(ctx, data.t_agg, data.agg_q), in,
-           MutableActivation(ctx, layer.t_out, layer.out_q), ctx.num_nodes);
+  const kernels::QActivationConst agg = ConstActivation(ctx, data.t_agg, data.agg_q);
+  const kernels::QActivation out = MutableActivation(ctx, layer.t_out, layer.out_q);
+  if (data.output.extra != nullptr) {
+    RunDenseWithInputExtra(ctx, layer, data.output, agg, out, ctx.num_nodes);
+  } else {
+    RunDense(ctx, data.output, agg, {}, out, ctx.num_nodes);
+  }
 }
 
 void Eval(const EvalContext& ctx, const Layer& layer) {

@@ -160,6 +160,12 @@ void sparse_dense(SparseRows in, int32_t in_cols, InputQuantization q, QWeights 
                   ChannelRescale rq, bool relu, QActivation out, int32_t out_cols, int32_t row_begin,
                   int32_t row_end);
 
+/// Sparse float rows into dense activation rows: out[i][k] = quantize_float(v, s_k, zx, bits) where row i has
+/// the non-zero (k, v), else zx; i.e. quantize_rows() of the densified rows (a zero quantizes to zx). Rows
+/// [row_begin, row_end) of `in` to the same rows of `out`.
+void quantize_sparse_rows(SparseRows in, int32_t cols, InputQuantization q, QActivation out,
+                          int32_t row_begin, int32_t row_end);
+
 /// Global pooling: one output row per graph g over nodes [graph_ptr[g], graph_ptr[g+1]):
 ///   kSum: acc = sum_i (x_i - zx); kMean: the sum rescaled with mean_rescale(rq, count);
 ///   kMax: acc = max_i x_i - zx. An empty graph gives zo. out = clamp(zo + rescale(acc, rq)). `mode` must not

@@ -30,14 +30,20 @@ void EvalSageConvF32(const EvalContext& ctx, const Layer& layer) {
   float* out = static_cast<float*>(ctx.Data(layer.t_out));
   if (data.transform_first) {
     float* messages = static_cast<float*>(ctx.Data(data.t_message));
-    if (layer.t_in == kExternalTensor) {  // the model input (no root): maybe sparse features, or probed
+    // The model input: maybe sparse features (then `in` is null), or dense ones the probe may gather.
+    const bool model_input = layer.t_in == kExternalTensor;
+    if (model_input) {
       RunInputDenseF32(ctx, data.neighbor, in, messages, ctx.num_nodes);
     } else {
       RunDenseF32(ctx, data.neighbor, in, nullptr, messages, ctx.num_nodes);  // x W_n^T, no bias
     }
     RunAggregateF32(ctx, kernels::AggregateMode::kMean, messages, layer.out_dim, 0.0f, agg);
     const bool has_root = data.root.out_features > 0;  // zero-initialised when the layer has none
-    if (has_root) RunDenseF32(ctx, data.root, in, nullptr, out, ctx.num_nodes);
+    if (has_root && model_input) {
+      RunInputDenseF32(ctx, data.root, in, out, ctx.num_nodes);
+    } else if (has_root) {
+      RunDenseF32(ctx, data.root, in, nullptr, out, ctx.num_nodes);
+    }
     AddAggregationBias(ctx, agg, data.bias_f, has_root, layer.relu, layer.out_dim, out);
     return;
   }
