@@ -77,7 +77,7 @@ void DeclareTensors(qgnn_model* m, PlanBuilder& plan) {
   } else if (InputStreamable(*m)) {
     m->input_tensor = kStreamedInput;
     const size_t slot = StreamSlotBytes(kStreamRows, static_cast<int32_t>(m->input_dim), input_row,
-                                        ProbesQuantizedInput(m->input_int8, m->input_q.bits));
+                                        ProbesQuantizedInput(m->input_int8));
     m->input_scratch = plan.Add(RowKind::kOne, static_cast<uint32_t>(slot * kStreamSlots));
     plan.SetStreamedInputScratch(m->input_scratch);
   } else {

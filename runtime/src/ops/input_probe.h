@@ -1,15 +1,14 @@
 // The density probe of a Dense reading dense float features handed in by the caller (float models:
-// RunInputDenseF32; quantized models with int4 input: RunDenseOnInput): a tile of input rows that is mostly
-// zeros (bag-of-words handed in dense, as Cora) is gathered into a small CSR in the input scratch and
+// RunInputDenseF32; quantized models with float features: RunDenseOnInput): a tile of input rows that is
+// mostly zeros (bag-of-words handed in dense, as Cora) is gathered into a small CSR in the input scratch and
 // multiplied by the sparse kernel, which touches only the non-zeros; a denser tile takes the dense GEMM. A
 // zero contributes nothing either way (it quantizes to the zero point exactly), so integer results are the
 // same bytes on both paths.
 //
-// Where it runs is measured (docs/runtime.md, "Dense input that is mostly zeros"): the gather reads the
-// floats about as fast as quantize_rows does, so it pays only where the dense path costs clearly more than
-// one read of the input: the FP32 GEMM and the int4 quantization. With int8 input quantization the dense path
-// (quantize at ~45 GB/s + the VNNI GEMM) was as fast as the gather + sparse_dense on Cora's 1.3 % non-zeros
-// (0.91-0.98 in four interleaved runs) and slower from 2 %, so int8 inputs are not probed.
+// Where it runs is measured (docs/runtime.md, "Dense input that is mostly zeros"). With the gather of two
+// compresses per 16 floats (~37 GB/s) the int8 dense path (quantize at ~45 GB/s + the VNNI GEMM) was as fast,
+// so only the FP32 GEMM and the int4 quantization were probed; the gather by bit scan (gather-avx512.cc)
+// reads at close to a plain read's speed, and int8 input quantization is probed too.
 #ifndef QGNN_RUNTIME_OPS_INPUT_PROBE_H_
 #define QGNN_RUNTIME_OPS_INPUT_PROBE_H_
 
@@ -39,8 +38,8 @@ bool ParseInputProbe(const char* text, InputProbe* out);
 /// an 8-row chunk, within 2-4 rows of a 64-row float block.
 constexpr int64_t kProbeDensityDivisor = 32;
 
-/// Whether a quantized model's streamed input is probed: float features quantized to int4 (see above).
-inline bool ProbesQuantizedInput(bool input_int8, int input_bits) { return !input_int8 && input_bits == 4; }
+/// Whether a quantized model's streamed input is probed: float features (int8 features arrive quantized).
+inline bool ProbesQuantizedInput(bool input_int8) { return !input_int8; }
 
 /// Bytes of one slot of the streamed-input scratch (`rows` rows of `row_bytes` quantized bytes): the
 /// quantized chunk, or for probed input at least room to gather a tile of `cols`-wide rows at the auto

@@ -63,8 +63,7 @@ void ForEachStreamSlot(const EvalContext& ctx, int32_t rows, size_t slot_bytes, 
 
 size_t InputSlotBytes(const EvalContext& ctx, const Layer& layer) {
   const size_t in_row = kernels::row_bytes(static_cast<size_t>(layer.in_dim), layer.in_q.bits);
-  return StreamSlotBytes(kStreamRows, layer.in_dim, in_row,
-                         ProbesQuantizedInput(ctx.input_int8, layer.in_q.bits));
+  return StreamSlotBytes(kStreamRows, layer.in_dim, in_row, ProbesQuantizedInput(ctx.input_int8));
 }
 
 // Rows [row, row + n) of the streamed model input as the layer's input quantization, into rows [0, n) of
@@ -120,13 +119,13 @@ void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActiv
   const int32_t cols = layer.in_dim;
   const QParams& q = layer.in_q;
   const kernels::QWeights weights = PackedWeights(ctx, dense);
-  // The density probe (input_probe.h; int4 input only): float tiles that are mostly zeros go to sparse_dense
+  // The density probe (input_probe.h; float features): float tiles that are mostly zeros go to sparse_dense
   // over their gathered non-zeros, the same bytes as the dense GEMM of the quantized tile.
   kernels::QWeights sparse_weights = dense.weights;
   sparse_weights.packed =
       ctx.sparse_packed_weights != nullptr ? ctx.sparse_packed_weights[dense.id] : nullptr;
   const kernels::InputQuantization sparse_q{q.scale, ctx.input_column_scales, q.zero_point, q.bits};
-  const bool probe = ProbesQuantizedInput(ctx.input_int8, q.bits) && ctx.kernels->sparse_dense != nullptr &&
+  const bool probe = ProbesQuantizedInput(ctx.input_int8) && ctx.kernels->sparse_dense != nullptr &&
                      ctx.input_probe != InputProbe::kDense;
   const size_t slot_bytes = InputSlotBytes(ctx, layer);
   ForEachStreamSlot(ctx, rows, slot_bytes, [&](uint8_t* chunk, int32_t begin, int32_t end) {
