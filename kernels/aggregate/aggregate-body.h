@@ -139,8 +139,13 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// GCN products are summed in int32 for at most this many rows, then flushed to int64:
   /// 128 * 255 * 32768 < 2^31.
   static constexpr int32_t kGcnBlock = 128;
-  /// Biased int4 rows summed in 16-bit lanes before a flush to int32: 4096 * 15 < 2^16.
-  static constexpr int32_t kNibbleBlock = 4096;
+  /// Pair-order rows (int4 rows, wide int8 rows) are read biased into [0, kPairMax]: x + kPairBias.
+  static constexpr int32_t kPairBias = kInBits == 4 ? 8 : 128;
+  static constexpr int32_t kPairMax = 2 * kPairBias - 1;
+  /// Biased rows summed in 16-bit lanes before a flush to int32, the self row on top of the first block:
+  /// (4096 + 1) * 15 and (256 + 1) * 255 < 2^16.
+  static constexpr int32_t kPairBlock = kInBits == 4 ? 4096 : 256;
+  static_assert((kPairBlock + 1) * kPairMax < (1 << 16), "16-bit pair sums");
   /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
   static constexpr int32_t kGcnNibbleRows = 16;
   /// GIN's self weight 1.0 in Q16.
@@ -152,7 +157,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   static constexpr int32_t kAhead = 64;
   static constexpr int32_t kAheadBytes = 256;
   static_assert(kVecs == 4, "V::widen16_pairs yields a tile of 4 vectors");
-  /// int4 input tiles are in pair order (see the top of the file), int8 ones in element order.
+  /// int4 input tiles are always in pair order (see the top of the file); int8 ones only in the sum / max
+  /// of full-width rows (reduce_tiles' kPairOrder), element order otherwise (GCN, narrow rows).
   static constexpr bool kPairs = kInBits == 4;
   // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
   // out of line and shared with callers on smaller CPUs (see dispatch/twins.h).
@@ -211,6 +217,9 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
                     const RowRequant<V>& rq, int32_t row) {
     static_assert(kUsed == kVecs || kUsed == 2 || (!kPairs && kUsed == 1), "tile shapes");
     static_assert(!kHalf || (!kPairs && kUsed == 1), "half tiles are int8 rows of one vector");
+    // Wide int8 rows are summed / maxed as biased bytes in 16-bit lanes, in pair order (see the top of
+    // the file); narrower ones keep their element-order tiles of one or two vectors.
+    constexpr bool kPairOrder = kPairs || kUsed == kVecs;
     const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
@@ -220,8 +229,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
         continue;
       }
       if (mode == AggregateMode::kMax) {
-        if constexpr (kInBits == 4) {
-          max_tile_s4<kUsed>(src, col, n, acc);
+        if constexpr (kPairOrder) {
+          max_tile_pairs<kUsed>(src, col, n, acc);
         } else {
           max_tile<kUsed>(src, col, n, acc);
         }
@@ -229,16 +238,16 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
         // GIN with eps = 0 (self weight 1.0): rounding_shift_right((x_i - zx) * 2^16, 16) = x_i - zx
         // exactly, so the self row is summed like one more neighbour (no widening or multiply of its own).
         const int32_t summed_self = self_weight_q16 == kSelfWeightOne ? self_row : -1;
-        if constexpr (kInBits == 4) {
-          sum_tile_s4<kUsed>(src, summed_self, col, n, acc);
+        if constexpr (kPairOrder) {
+          sum_tile_pairs<kUsed>(src, summed_self, col, n, acc);
         } else {
           sum_tile<kUsed>(src, summed_self, col, n, acc);
         }
         if (self_weight_q16 != 0 && summed_self < 0) {
-          add_self_term<kUsed>(self_row, self_weight_q16, col, n, acc);
+          add_self_term<kUsed, kPairOrder>(self_row, self_weight_q16, col, n, acc);
         }
       }
-      store_tile<kUsed, kHalf>(row, col, n, acc, rq);
+      store_tile<kUsed, kHalf, kPairOrder>(row, col, n, acc, rq);
     }
   }
 
@@ -431,6 +440,17 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   const uint8_t* tile_bytes(int32_t row, int32_t col) const {
     return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
   }
+  /// The packed bytes of a tile of n elements.
+  static int tile_byte_count(int32_t n) { return kInBits == 4 ? (n + 1) / 2 : n; }
+  /// A pair-order tile of a row: `bytes` packed bytes at p as even / odd elements + kPairBias in 16-bit
+  /// lanes.
+  static void load_pairs(const uint8_t* p, int bytes, typename V::U16* even, typename V::U16* odd) {
+    if constexpr (kInBits == 4) {
+      V::load_nibbles_biased(p, bytes, even, odd);
+    } else {
+      V::load_bytes_biased(p, bytes, even, odd);
+    }
+  }
 
   /// acc = sum_j x_j - count * zx = sum_j (x_j - zx), over src and row `self` too when self >= 0:
   /// |sum_j x_j| <= 128 * (2^22 + 1) < 2^30.
@@ -448,39 +468,41 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
-  /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
-  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored. Row
-  /// `self` (if >= 0) starts the first block: (kNibbleBlock + 1) * 15 < 2^16 still.
+  /// sum_tile in pair order: biased rows (nibbles, or bytes) summed in 16-bit lanes, flushed to int32
+  /// every kPairBlock rows; acc = sum_j (x_j + kPairBias) - count * (kPairBias + zx). Lanes past n hold
+  /// pad values and are never stored. Row `self` (if >= 0) starts the first block (see kPairBlock).
+  /// An int8 row is one load and three operations per 2 * kLanes elements here (element order: two
+  /// sign-extending loads and two adds), and a row of sums is widened to int32 once, not once per edge.
   template <int kUsed>
-  void sum_tile_s4(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
-    static_assert((kNibbleBlock + 1) * 15 < (1 << 16), "16-bit nibble sums");
-    const int bytes = (n + 1) / 2;
+  void sum_tile_pairs(const SourceRows& src, int32_t self, int32_t col, int32_t n,
+                      typename V::I32* acc) const {
+    const int bytes = tile_byte_count(n);
     typename V::U16 even = V::zero16(), odd = V::zero16();
-    if (self >= 0) V::load_nibbles_biased(tile_bytes(self, col), bytes, &even, &odd);
+    if (self >= 0) load_pairs(tile_bytes(self, col), bytes, &even, &odd);
     // The first block (the self row alone when count == 0) sets acc, later ones add to it.
-    int32_t k = sum_nibble_block(src, col, bytes, 0, &even, &odd);
+    int32_t k = sum_pair_block(src, col, bytes, 0, &even, &odd);
     widen_pairs<kUsed>(even, odd, acc);
     while (k < src.count) {
       even = V::zero16();
       odd = V::zero16();
-      k = sum_nibble_block(src, col, bytes, k, &even, &odd);
+      k = sum_pair_block(src, col, bytes, k, &even, &odd);
       typename V::I32 part[kVecs];
       widen_pairs<kUsed>(even, odd, part);
       for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], part[v]);
     }
-    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (8 + zx_));
+    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (kPairBias + zx_));
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
-  /// Adds the biased nibbles of src's rows [k, k + kNibbleBlock) (or to its end) to even / odd; returns
-  /// where it stopped.
-  int32_t sum_nibble_block(const SourceRows& src, int32_t col, int bytes, int32_t k, typename V::U16* even,
-                           typename V::U16* odd) const {
-    const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
+  /// Adds the biased rows [k, k + kPairBlock) of src (or to its end) to even / odd; returns where it
+  /// stopped.
+  int32_t sum_pair_block(const SourceRows& src, int32_t col, int bytes, int32_t k, typename V::U16* even,
+                         typename V::U16* odd) const {
+    const int32_t block_end = src.count - k > kPairBlock ? k + kPairBlock : src.count;
     const Ahead a = ahead(src, col);
     for (; k < block_end; ++k) {
       prefetch(src, k, a);
       typename V::U16 lo, hi;
-      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      load_pairs(tile_bytes(src.at(k), col), bytes, &lo, &hi);
       *even = V::add16(*even, lo);
       *odd = V::add16(*odd, hi);
     }
@@ -499,16 +521,16 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// GIN: + rounding_shift_right((x_i - zx) * w, 16). |x_i - zx| * w + 2^15 <= 255 * (2^23 - 1) + 2^15 <
   /// 2^31, so the product and the rounding fit int32 lanes.
-  /// An int4 self row is read as biased nibbles in pair order, like the neighbours.
-  template <int kUsed>
+  /// A pair-order self row is read biased, like the neighbours.
+  template <int kUsed, bool kPairOrder = kPairs>
   void add_self_term(int32_t self_row, int32_t weight, int32_t col, int32_t n, typename V::I32* acc) const {
     const typename V::I32 w = V::set1(weight), half = V::set1(1 << 15);
     typename V::I32 x[kVecs];
-    if constexpr (kPairs) {
+    if constexpr (kPairOrder) {
       typename V::U16 even, odd;
-      V::load_nibbles_biased(tile_bytes(self_row, col), (n + 1) / 2, &even, &odd);
+      load_pairs(tile_bytes(self_row, col), tile_byte_count(n), &even, &odd);
       widen_pairs<kUsed>(even, odd, x);
-      const typename V::I32 offset = V::set1(8 + zx_);
+      const typename V::I32 offset = V::set1(kPairBias + zx_);
       for (int v = 0; v < kUsed; ++v) {
         acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(V::sub(x[v], offset), w), half)));
       }
@@ -533,22 +555,22 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], zx);
   }
 
-  /// int4 max_tile on biased nibbles: acc = max_j (x_j + 8) - (8 + zx); count >= 1.
+  /// max_tile in pair order, on biased rows: acc = max_j (x_j + kPairBias) - (kPairBias + zx); count >= 1.
   template <int kUsed>
-  void max_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
-    const int bytes = (n + 1) / 2;
+  void max_tile_pairs(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int bytes = tile_byte_count(n);
     typename V::U16 even, odd;
-    V::load_nibbles_biased(tile_bytes(src.at(0), col), bytes, &even, &odd);
+    load_pairs(tile_bytes(src.at(0), col), bytes, &even, &odd);
     const Ahead a = ahead(src, col);
     for (int32_t k = 1; k < src.count; ++k) {
       prefetch(src, k, a);
       typename V::U16 lo, hi;
-      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      load_pairs(tile_bytes(src.at(k), col), bytes, &lo, &hi);
       even = V::max16(even, lo);
       odd = V::max16(odd, hi);
     }
     widen_pairs<kUsed>(even, odd, acc);
-    const typename V::I32 offset = V::set1(8 + zx_);
+    const typename V::I32 offset = V::set1(kPairBias + zx_);
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
@@ -571,10 +593,10 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// acc += the bias of columns [col, col + n), in the tile's lane order; reads only those n bias entries.
   /// acc[kUsed, kVecs) are not touched.
-  template <int kUsed>
+  template <int kUsed, bool kPairOrder = kPairs>
   void add_bias(int32_t col, int32_t n, typename V::I32* acc) const {
     const int32_t* bias = bias_ + col;
-    if constexpr (kPairs) {
+    if constexpr (kPairOrder) {
       for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
         const int32_t* p = bias + h * 2 * kL;
@@ -594,10 +616,10 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Adds the bias (kBias), requantizes and stores a tile (element or pair order); vectors wholly past n
   /// are skipped. acc[kUsed, kVecs) are not read (see reduce_tiles).
-  template <int kUsed = kVecs, bool kHalf = false>
+  template <int kUsed = kVecs, bool kHalf = false, bool kPairOrder = kPairs>
   void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq) {
-    if constexpr (kBias) add_bias<kUsed>(col, n, acc);
-    if constexpr (kPairs) {
+    if constexpr (kBias) add_bias<kUsed, kPairOrder>(col, n, acc);
+    if constexpr (kPairOrder) {
       uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
       if constexpr (HasHalfPairs<V>::value) {
         // A tile of <= kL elements (MUTAG's 7 input features) fills only half of each pair vector: one

@@ -77,6 +77,13 @@ struct Avx2 {
     *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x0F));
     *hi = _mm256_srli_epi16(w, 4);
   }
+  /// `bytes` (<= 2 * kLanes) int8 at p: lo = even elements + 128, hi = odd elements + 128, in [0, 255]
+  /// (the wide int8 sum / max of aggregate-body.h): one load, no widening; bytes past `bytes` read as 0.
+  static void load_bytes_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m256i w = _mm256_xor_si256(load_bytes32(p, bytes), _mm256_set1_epi8(-128));
+    *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x00FF));
+    *hi = _mm256_srli_epi16(w, 8);
+  }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
@@ -313,6 +320,13 @@ struct Avx2 {
     alignas(16) uint8_t buffer[16] = {};
     std::memcpy(buffer, p, static_cast<size_t>(n));
     return _mm_load_si128(reinterpret_cast<const __m128i*>(buffer));
+  }
+  /// n (0..32) bytes, zero past n.
+  static __m256i load_bytes32(const uint8_t* p, int n) {
+    if (n == 32) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m128i lo = load_bytes16(p, n < 16 ? n : 16);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), n > 16 ? load_bytes16(p + 16, n - 16)
+                                                                       : _mm_setzero_si128(), 1);
   }
   /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
   static __m128i unpack_nibbles(__m128i packed) {

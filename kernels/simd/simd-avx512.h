@@ -105,6 +105,13 @@ struct Avx512 {
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
     *hi = _mm512_srli_epi16(w, 4);
   }
+  /// `bytes` (<= 2 * kLanes) int8 at p: lo = even elements + 128, hi = odd elements + 128, in [0, 255]
+  /// (the wide int8 sum / max of aggregate-body.h): one load, no widening; bytes past `bytes` read as 0.
+  static void load_bytes_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m512i w = _mm512_xor_si512(load_bytes64(p, bytes), _mm512_set1_epi8(-128));
+    *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x00FF));
+    *hi = _mm512_srli_epi16(w, 8);
+  }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /

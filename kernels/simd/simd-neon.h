@@ -70,6 +70,14 @@ struct Neon {
     *lo = vmovl_u8(vand_u8(v, vdup_n_u8(0x0F)));
     *hi = vmovl_u8(vshr_n_u8(v, 4));
   }
+  /// `bytes` (<= 2 * kLanes) int8 at p: lo = even elements + 128, hi = odd elements + 128, in [0, 255]
+  /// (the wide int8 sum / max of aggregate-body.h): one load, no widening; bytes past `bytes` read as 0.
+  static void load_bytes_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const uint16x8_t w =
+        vreinterpretq_u16_u8(veorq_u8(vreinterpretq_u8_s8(load_bytes16(p, bytes)), vdupq_n_u8(0x80)));
+    *lo = vandq_u16(w, vdupq_n_u16(0x00FF));
+    *hi = vshrq_n_u16(w, 8);
+  }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
