@@ -31,6 +31,8 @@ struct Neon {
   static I32 max(I32 a, I32 b) { return vmaxq_s32(a, b); }
   static I32 mullo(I32 a, I32 b) { return vmulq_s32(a, b); }
   static I32 srai16(I32 a) { return vshrq_n_s32(a, 16); }
+  static I32 min(I32 a, I32 b) { return vminq_s32(a, b); }
+  static I32 sra(I32 a, int s) { return vshlq_s32(a, vdupq_n_s32(-s)); }
 
   /// 4 int8 -> int32 lanes; the partial form reads only n (< 4) bytes.
   static I32 load_s8(const uint8_t* p) { return widen_bytes(load_u64(p, 4)); }
@@ -136,6 +138,8 @@ struct Neon {
     *b = widen_hi(v);
   }
   static I32 join64(I64 a, I64 b) { return narrow(a, b); }
+  /// High dwords of a and b to the lanes split64 took a's and b's low dwords from.
+  static I32 join_high64(I64 a, I64 b) { return vcombine_s32(vshrn_n_s64(a, 32), vshrn_n_s64(b, 32)); }
   static I64 add64(I64 a, I64 b) { return vaddq_s64(a, b); }
   static I64 and64(I64 a, I64 b) { return vandq_s64(a, b); }
   /// Signed low dword x signed low dword -> int64 per lane (vmovn keeps the low dwords).
