@@ -113,6 +113,8 @@ struct RowRequant {
   typename V::I64 high_round;       ///< 2^(e' - 1) + zo * 2^e' - 2^31 * m', wrapping
   int high_shift;                   ///< e' - 32
   typename V::I32 lo32, hi32;       ///< the output range
+  uint64_t high_multiplier_value = 0;  ///< m'
+  uint64_t high_round_value = 0;       ///< 2^(e' - 1) + zo * 2^e', wrapping
 
   RowRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
       : bias(V::set1(INT32_MIN)),
@@ -130,8 +132,25 @@ struct RowRequant {
     high_multiplier = V::set1_64(static_cast<int64_t>(h.multiplier));
     high_shift = h.fast ? h.shift - 32 : 0;
     const uint64_t zo_term = static_cast<uint64_t>(static_cast<int64_t>(zo) * (int64_t{1} << (h.fast ? h.shift : 0)));
-    high_round = V::set1_64(static_cast<int64_t>(
-        h.fast ? (uint64_t{1} << (h.shift - 1)) + zo_term - (h.multiplier << 31) : 0));
+    high_multiplier_value = h.multiplier;
+    high_round_value = h.fast ? (uint64_t{1} << (h.shift - 1)) + zo_term : 0;
+    high_round = V::set1_64(static_cast<int64_t>(high_round_value - (h.multiplier << 31)));
+  }
+
+  /// With the 32-bit form: the round term of apply_folded for accumulators `offset` above the centred ones.
+  typename V::I64 folded_round(int32_t offset) const {
+    return V::set1_64(static_cast<int64_t>(high_round_value - static_cast<uint64_t>(offset) * high_multiplier_value));
+  }
+  /// apply(u - offset) for u in [0, 2^31) (biased pair-order sums or maxima, whose offset folded_round
+  /// took): u is its own unsigned low dword, and u * m' + 2^(e' - 1) + zo * 2^e' - offset * m' is apply's v
+  /// for acc = u - offset, modulo 2^64. No acc + 2^31 and no acc - offset per vector (9 operations on
+  /// AVX-512). Only with the 32-bit form (high).
+  typename V::I32 apply_folded(typename V::I32 u, typename V::I64 round_offset) const {
+    typename V::I64 a, b;
+    V::split64(u, &a, &b);
+    const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), round_offset),
+                                             V::add64(V::mulu_lo32(b, high_multiplier), round_offset));
+    return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
   }
 
   /// clamp(zo + rescale(acc, m, shift), lo, hi) per int32 lane, as dense-body.h's DensePackedConsts::apply:
@@ -246,7 +265,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
-  void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
+  __attribute__((always_inline)) void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
               const RowRequant<V>& rq, int32_t row) {
     if constexpr (kPairs) {
       // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
@@ -266,7 +285,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order, or int8 rows
   /// of at most kUsed * kLanes elements); kHalf: at most kLanes / 2 elements (int8, kUsed == 1).
   template <int kUsed, bool kHalf = false>
-  void reduce_tiles(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
+  __attribute__((always_inline)) void reduce_tiles(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
                     const RowRequant<V>& rq, int32_t row) {
     static_assert(kUsed == kVecs || kUsed == 2 || (!kPairs && kUsed == 1), "tile shapes");
     static_assert(!kHalf || (!kPairs && kUsed == 1), "half tiles are int8 rows of one vector");
@@ -281,9 +300,11 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
         store_tile_raw(row, col, n, V::set1(zo_));
         continue;
       }
+      // Pair-order tiles hold biased sums / maxima u >= 0, `offset` above the centred values.
+      int32_t offset = 0;
       if (mode == AggregateMode::kMax) {
         if constexpr (kPairOrder) {
-          max_tile_pairs<kUsed>(src, col, n, acc);
+          offset = max_tile_pairs<kUsed>(src, col, n, acc);
         } else {
           max_tile<kUsed>(src, col, n, acc);
         }
@@ -292,14 +313,25 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
         // exactly, so the self row is summed like one more neighbour (no widening or multiply of its own).
         const int32_t summed_self = self_weight_q16 == kSelfWeightOne ? self_row : -1;
         if constexpr (kPairOrder) {
-          sum_tile_pairs<kUsed>(src, summed_self, col, n, acc);
+          offset = sum_tile_pairs<kUsed>(src, summed_self, col, n, acc);
         } else {
           sum_tile<kUsed>(src, summed_self, col, n, acc);
         }
         if (self_weight_q16 != 0 && summed_self < 0) {
+          subtract<kUsed>(offset, acc);
+          offset = 0;
           add_self_term<kUsed, kPairOrder>(self_row, self_weight_q16, col, n, acc);
         }
       }
+      if constexpr (kPairOrder && !kBias) {
+        // The offset goes into the requantization's round term (RowRequant::apply_folded), not into
+        // every vector; a bias could make the sums negative, so it keeps the subtraction.
+        if (rq.high && offset != 0) {
+          store_tile<kUsed, kHalf, kPairOrder, true>(row, col, n, acc, rq, rq.folded_round(offset));
+          continue;
+        }
+      }
+      subtract<kUsed>(offset, acc);
       store_tile<kUsed, kHalf, kPairOrder>(row, col, n, acc, rq);
     }
   }
@@ -522,13 +554,14 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   }
 
   /// sum_tile in pair order: biased rows (nibbles, or bytes) summed in 16-bit lanes, flushed to int32
-  /// every kPairBlock rows; acc = sum_j (x_j + kPairBias) - count * (kPairBias + zx). Lanes past n hold
+  /// every kPairBlock rows; acc = sum_j (x_j + kPairBias) < 2^30, and returns the offset
+  /// count * (kPairBias + zx) that acc minus it is sum_j (x_j - zx) (reduce_tiles). Lanes past n hold
   /// pad values and are never stored. Row `self` (if >= 0) starts the first block (see kPairBlock).
   /// An int8 row is one load and three operations per 2 * kLanes elements here (element order: two
   /// sign-extending loads and two adds), and a row of sums is widened to int32 once, not once per edge.
   template <int kUsed>
-  void sum_tile_pairs(const SourceRows& src, int32_t self, int32_t col, int32_t n,
-                      typename V::I32* acc) const {
+  int32_t sum_tile_pairs(const SourceRows& src, int32_t self, int32_t col, int32_t n,
+                         typename V::I32* acc) const {
     const int bytes = tile_byte_count(n);
     typename V::U16 even = V::zero16(), odd = V::zero16();
     if (self >= 0) load_pairs(tile_bytes(self, col), bytes, &even, &odd);
@@ -543,8 +576,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
       widen_pairs<kUsed>(even, odd, part);
       for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], part[v]);
     }
-    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (kPairBias + zx_));
-    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
+    return (src.count + (self >= 0 ? 1 : 0)) * (kPairBias + zx_);
   }
   /// Adds the biased rows [k, k + kPairBlock) of src (or to its end) to even / odd; returns where it
   /// stopped.
@@ -608,9 +640,10 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], zx);
   }
 
-  /// max_tile in pair order, on biased rows: acc = max_j (x_j + kPairBias) - (kPairBias + zx); count >= 1.
+  /// max_tile in pair order, on biased rows: acc = max_j (x_j + kPairBias) and returns the offset
+  /// kPairBias + zx (acc minus it is max_j x_j - zx); count >= 1.
   template <int kUsed>
-  void max_tile_pairs(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+  int32_t max_tile_pairs(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
     const int bytes = tile_byte_count(n);
     typename V::U16 even, odd;
     load_pairs(tile_bytes(src.at(0), col), bytes, &even, &odd);
@@ -623,8 +656,14 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
       odd = V::max16(odd, hi);
     }
     widen_pairs<kUsed>(even, odd, acc);
-    const typename V::I32 offset = V::set1(kPairBias + zx_);
-    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
+    return kPairBias + zx_;
+  }
+  /// acc[0, kUsed) -= offset (nothing for 0).
+  template <int kUsed>
+  static void subtract(int32_t offset, typename V::I32* acc) {
+    if (offset == 0) return;
+    const typename V::I32 o = V::set1(offset);
+    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], o);
   }
 
   template <int kUsed = kVecs, bool kHalf = false>
@@ -669,16 +708,25 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Adds the bias (kBias), requantizes and stores a tile (element or pair order); vectors wholly past n
   /// are skipped. acc[kUsed, kVecs) are not read (see reduce_tiles).
-  template <int kUsed = kVecs, bool kHalf = false, bool kPairOrder = kPairs>
-  void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq) {
+  /// kFolded: acc holds biased values u >= 0 whose offset is in `folded` (RowRequant::apply_folded).
+  template <int kUsed = kVecs, bool kHalf = false, bool kPairOrder = kPairs, bool kFolded = false>
+  void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq,
+                  typename V::I64 folded = V::set1_64(0)) {
     if constexpr (kBias) add_bias<kUsed, kPairOrder>(col, n, acc);
+    const auto requant = [&rq, folded](typename V::I32 v) {
+      if constexpr (kFolded) {
+        return rq.apply_folded(v, folded);
+      } else {
+        return rq.apply(v);
+      }
+    };
     if constexpr (kPairOrder) {
       uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
       if constexpr (HasHalfPairs<V>::value) {
         // A tile of <= kL elements (MUTAG's 7 input features) fills only half of each pair vector: one
         // requantization of the joined halves instead of two (int8 rows of that width need one too).
         if (n <= kL) {
-          const typename V::I32 v = rq.apply(V::join_half_pairs(acc[0], acc[1]));
+          const typename V::I32 v = requant(V::join_half_pairs(acc[0], acc[1]));
           if (kOutBits == 8) {
             V::store_s8_half_pairs(p + col, v, n);
           } else {
@@ -690,7 +738,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
       for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
         const int count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
-        const typename V::I32 even = rq.apply(acc[2 * h]), odd = rq.apply(acc[2 * h + 1]);
+        const typename V::I32 even = requant(acc[2 * h]), odd = requant(acc[2 * h + 1]);
         if (kOutBits == 8) {
           V::store_s8_interleaved(p + first, even, odd, count);
         } else {
@@ -701,7 +749,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
       store_vector(row, col, n, rq.apply_low(acc[0]));
     } else {
       for (int v = 0; v < kUsed && v * kL < n; ++v)
-        store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+        store_vector(row, col + v * kL, n - v * kL, requant(acc[v]));
     }
   }
   /// `value` lanes are final outputs (already in range).
