@@ -24,6 +24,11 @@
 // overflow (docs/quantization.md, "Accumulator widths"). Its fused ReLU only raises the clamp's lower bound
 // (RowRequant's lo) to max(qmin, zo): no work at all. Without a bias the tile loop is the same code as
 // before the bias existed (SpmmTwin's kBias).
+// Wide int8 rows (more than 2 * kLanes columns) are summed and maxed in pair order too, as biased bytes
+// (x ^ 0x80 = x + 128 in [0, 255]): one load and an AND and a shift per 2 * kLanes elements, where element
+// order sign-extends every kLanes bytes to int32 (docs/runtime.md, "Wide int8 rows and the 32-bit
+// requantization"); GCN and narrower int8 rows keep element order.
+//
 // For int8 rows the tile shape (vectors used, half a vector for rows of at most kLanes / 2) is chosen once
 // per call (aggregate_rows), never per row; int4 rows choose theirs per row (measured: see aggregate_rows).
 //
@@ -109,10 +114,10 @@ struct RowRequant {
   /// The 32-bit form (high_rescale), for rescales that have one: every aggregation whose real factor is
   /// below 1 (a sum's m / 2^e with e >= 31, a mean's) and more.
   bool high;
-  typename V::I64 high_multiplier;  ///< m'
-  typename V::I64 high_round;       ///< 2^(e' - 1) + zo * 2^e' - 2^31 * m', wrapping
-  int high_shift;                   ///< e' - 32
-  typename V::I32 lo32, hi32;       ///< the output range
+  typename V::I64 high_multiplier;     ///< m'
+  typename V::I64 high_round;          ///< 2^(e' - 1) + zo * 2^e' - 2^31 * m', wrapping
+  int high_shift;                      ///< e' - 32
+  typename V::I32 lo32, hi32;          ///< the output range
   uint64_t high_multiplier_value = 0;  ///< m'
   uint64_t high_round_value = 0;       ///< 2^(e' - 1) + zo * 2^e', wrapping
 
@@ -131,7 +136,8 @@ struct RowRequant {
     high = h.fast;
     high_multiplier = V::set1_64(static_cast<int64_t>(h.multiplier));
     high_shift = h.fast ? h.shift - 32 : 0;
-    const uint64_t zo_term = static_cast<uint64_t>(static_cast<int64_t>(zo) * (int64_t{1} << (h.fast ? h.shift : 0)));
+    const uint64_t zo_term =
+        static_cast<uint64_t>(static_cast<int64_t>(zo) * (int64_t{1} << (h.fast ? h.shift : 0)));
     high_multiplier_value = h.multiplier;
     high_round_value = h.fast ? (uint64_t{1} << (h.shift - 1)) + zo_term : 0;
     high_round = V::set1_64(static_cast<int64_t>(high_round_value - (h.multiplier << 31)));
@@ -139,7 +145,8 @@ struct RowRequant {
 
   /// With the 32-bit form: the round term of apply_folded for accumulators `offset` above the centred ones.
   typename V::I64 folded_round(int32_t offset) const {
-    return V::set1_64(static_cast<int64_t>(high_round_value - static_cast<uint64_t>(offset) * high_multiplier_value));
+    return V::set1_64(
+        static_cast<int64_t>(high_round_value - static_cast<uint64_t>(offset) * high_multiplier_value));
   }
   /// apply(u - offset) for u in [0, 2^31) (biased pair-order sums or maxima, whose offset folded_round
   /// took): u is its own unsigned low dword, and u * m' + 2^(e' - 1) + zo * 2^e' - offset * m' is apply's v
@@ -265,8 +272,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
-  __attribute__((always_inline)) void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
-              const RowRequant<V>& rq, int32_t row) {
+  __attribute__((always_inline)) void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row,
+                                             int32_t self_weight_q16, const RowRequant<V>& rq, int32_t row) {
     if constexpr (kPairs) {
       // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
       // fill 2 of the 4 vectors: a fixed count, so the compiler keeps them in registers.
@@ -285,8 +292,9 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order, or int8 rows
   /// of at most kUsed * kLanes elements); kHalf: at most kLanes / 2 elements (int8, kUsed == 1).
   template <int kUsed, bool kHalf = false>
-  __attribute__((always_inline)) void reduce_tiles(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
-                    const RowRequant<V>& rq, int32_t row) {
+  __attribute__((always_inline)) void reduce_tiles(AggregateMode mode, const SourceRows& src,
+                                                   int32_t self_row, int32_t self_weight_q16,
+                                                   const RowRequant<V>& rq, int32_t row) {
     static_assert(kUsed == kVecs || kUsed == 2 || (!kPairs && kUsed == 1), "tile shapes");
     static_assert(!kHalf || (!kPairs && kUsed == 1), "half tiles are int8 rows of one vector");
     // Wide int8 rows are summed / maxed as biased bytes in 16-bit lanes, in pair order (see the top of

@@ -329,8 +329,8 @@ struct Avx2 {
   static __m256i load_bytes32(const uint8_t* p, int n) {
     if (n == 32) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m128i lo = load_bytes16(p, n < 16 ? n : 16);
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), n > 16 ? load_bytes16(p + 16, n - 16)
-                                                                       : _mm_setzero_si128(), 1);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo),
+                                   n > 16 ? load_bytes16(p + 16, n - 16) : _mm_setzero_si128(), 1);
   }
   /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
   static __m128i unpack_nibbles(__m128i packed) {

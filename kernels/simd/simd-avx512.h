@@ -207,7 +207,9 @@ struct Avx512 {
   /// Low dwords of a and b to the lanes split64 took them from.
   static I32 join64(I64 a, I64 b) { return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32)); }
   /// High dwords of a and b to the lanes split64 took a's and b's low dwords from.
-  static I32 join_high64(I64 a, I64 b) { return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 32), b); }
+  static I32 join_high64(I64 a, I64 b) {
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 32), b);
+  }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.

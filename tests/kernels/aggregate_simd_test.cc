@@ -327,9 +327,9 @@ TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
                     .self_weight(self_weight)
                     .seed(seed++);
                 if (constant != 0) twin.constant_input(constant);
-                ASSERT_TRUE(twin.check()) << "cols " << cols << " constant " << constant << " rq "
-                                          << rq.multiplier << "/" << rq.shift << " zx " << zx << " zo " << zo
-                                          << " self " << self_weight;
+                ASSERT_TRUE(twin.check())
+                    << "cols " << cols << " constant " << constant << " rq " << rq.multiplier << "/"
+                    << rq.shift << " zx " << zx << " zo " << zo << " self " << self_weight;
               }
             }
           }
