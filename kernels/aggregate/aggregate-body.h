@@ -24,6 +24,11 @@
 // overflow (docs/quantization.md, "Accumulator widths"). Its fused ReLU only raises the clamp's lower bound
 // (RowRequant's lo) to max(qmin, zo): no work at all. Without a bias the tile loop is the same code as
 // before the bias existed (SpmmTwin's kBias).
+// Wide int8 rows (more than 2 * kLanes columns) are summed and maxed in pair order too, as biased bytes
+// (x ^ 0x80 = x + 128 in [0, 255]): one load and an AND and a shift per 2 * kLanes elements, where element
+// order sign-extends every kLanes bytes to int32 (docs/runtime.md, "Wide int8 rows and the 32-bit
+// requantization"); GCN and narrower int8 rows keep element order.
+//
 // For int8 rows the tile shape (vectors used, half a vector for rows of at most kLanes / 2) is chosen once
 // per call (aggregate_rows), never per row; int4 rows choose theirs per row (measured: see aggregate_rows).
 //
@@ -71,6 +76,33 @@ struct HasHalfPairs<V, std::enable_if_t<V::kHalfPairs>> {
   static constexpr bool value = true;
 };
 
+/// The 32-bit form of a requantization (RowRequant): (m, e) rescaled to (m', e') with the same value
+/// m / 2^e = m' / 2^e' and 32 <= e' <= 54, when it exists and keeps acc * m' + 2^(e' - 1) + zo * 2^e' inside
+/// int64 for every int32 acc and |zo| <= 2^7 (then fast is true). Doubling m while e < 32 is exact: the
+/// rounding term 2^(e - 1) doubles with it.
+struct HighRescale {
+  bool fast = false;
+  uint64_t multiplier = 0;  ///< m' < 2^32
+  int shift = 0;            ///< e'
+};
+inline HighRescale high_rescale(MeanRescale r) {
+  HighRescale h;
+  uint64_t m = static_cast<uint64_t>(r.multiplier);
+  int e = r.shift;
+  while (e < 32 && (m << 1) < (uint64_t{1} << 32)) {
+    m <<= 1;
+    ++e;
+  }
+  if (e < 32 || e > 54) return h;
+  // |acc| <= 2^31: |acc * m + 2^(e - 1) + zo * 2^e| <= 2^31 * m + 2^(e - 1) + 2^(e + 7), which must be
+  // below 2^63 (no overflow here: m < 2^32 and e <= 54).
+  if ((m << 31) + (uint64_t{1} << (e - 1)) + (uint64_t{1} << (e + 7)) >= (uint64_t{1} << 63)) return h;
+  h.fast = true;
+  h.multiplier = m;
+  h.shift = e;
+  return h;
+}
+
 template <class V>
 struct RowRequant {
   typename V::I32 bias;        ///< 2^31: acc + 2^31 read as uint32 is acc biased into [0, 2^32)
@@ -79,6 +111,15 @@ struct RowRequant {
   int shift;
   typename V::I64 lo, hi;  ///< the output range minus the zero point
   typename V::I32 zero_point;
+  /// The 32-bit form (high_rescale), for rescales that have one: every aggregation whose real factor is
+  /// below 1 (a sum's m / 2^e with e >= 31, a mean's) and more.
+  bool high;
+  typename V::I64 high_multiplier;     ///< m'
+  typename V::I64 high_round;          ///< 2^(e' - 1) + zo * 2^e' - 2^31 * m', wrapping
+  int high_shift;                      ///< e' - 32
+  typename V::I32 lo32, hi32;          ///< the output range
+  uint64_t high_multiplier_value = 0;  ///< m'
+  uint64_t high_round_value = 0;       ///< 2^(e' - 1) + zo * 2^e', wrapping
 
   RowRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
       : bias(V::set1(INT32_MIN)),
@@ -88,16 +129,54 @@ struct RowRequant {
         shift(r.shift),
         lo(V::set1_64(int64_t{lo_value} - zo)),
         hi(V::set1_64(int64_t{hi_value} - zo)),
-        zero_point(V::set1(zo)) {}
+        zero_point(V::set1(zo)),
+        lo32(V::set1(lo_value)),
+        hi32(V::set1(hi_value)) {
+    const HighRescale h = high_rescale(r);
+    high = h.fast;
+    high_multiplier = V::set1_64(static_cast<int64_t>(h.multiplier));
+    high_shift = h.fast ? h.shift - 32 : 0;
+    const uint64_t zo_term =
+        static_cast<uint64_t>(static_cast<int64_t>(zo) * (int64_t{1} << (h.fast ? h.shift : 0)));
+    high_multiplier_value = h.multiplier;
+    high_round_value = h.fast ? (uint64_t{1} << (h.shift - 1)) + zo_term : 0;
+    high_round = V::set1_64(static_cast<int64_t>(high_round_value - (h.multiplier << 31)));
+  }
+
+  /// With the 32-bit form: the round term of apply_folded for accumulators `offset` above the centred ones.
+  typename V::I64 folded_round(int32_t offset) const {
+    return V::set1_64(
+        static_cast<int64_t>(high_round_value - static_cast<uint64_t>(offset) * high_multiplier_value));
+  }
+  /// apply(u - offset) for u in [0, 2^31) (biased pair-order sums or maxima, whose offset folded_round
+  /// took): u is its own unsigned low dword, and u * m' + 2^(e' - 1) + zo * 2^e' - offset * m' is apply's v
+  /// for acc = u - offset, modulo 2^64. No acc + 2^31 and no acc - offset per vector (9 operations on
+  /// AVX-512). Only with the 32-bit form (high).
+  typename V::I32 apply_folded(typename V::I32 u, typename V::I64 round_offset) const {
+    typename V::I64 a, b;
+    V::split64(u, &a, &b);
+    const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), round_offset),
+                                             V::add64(V::mulu_lo32(b, high_multiplier), round_offset));
+    return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
+  }
 
   /// clamp(zo + rescale(acc, m, shift), lo, hi) per int32 lane, as dense-body.h's DensePackedConsts::apply:
   /// b = acc + 2^31 in [0, 2^32) makes mulu_lo32 form b * m < 2^64 exactly, and + round leaves
   /// acc * m + 2^(shift-1) modulo 2^64, a value in (-2^62, 2^62 + 2^61) (|acc * m| < 2^62), so its int64
   /// reading is exact and the arithmetic shift floors as rescale() does. clamp(p + zo, lo, hi) =
   /// clamp(p, lo - zo, hi - zo) + zo, so zo is added once, to the joined int32 lanes (in range).
+  /// With the 32-bit form (high): + high_round leaves v = acc * m' + 2^(e' - 1) + zo * 2^e' (in int64 by
+  /// high_rescale's bound), its high dword is floor(v / 2^32), and the int32 shift by e' - 32 floors on to
+  /// floor(v / 2^e') = zo + rescale(acc, m, e): the same value, clamped in the int32 lanes, with no int64
+  /// shift, clamp or zero-point add (11 operations per vector on AVX-512 instead of 15).
   typename V::I32 apply(typename V::I32 acc) const {
     typename V::I64 a, b;
     V::split64(V::add(acc, bias), &a, &b);
+    if (high) {
+      const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), high_round),
+                                               V::add64(V::mulu_lo32(b, high_multiplier), high_round));
+      return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
+    }
     return V::add(V::join64(apply64(a), apply64(b)), zero_point);
   }
   /// apply() for the low kLanes / 2 lanes only (the others are garbage): one int64 vector instead of two,
@@ -139,8 +218,13 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// GCN products are summed in int32 for at most this many rows, then flushed to int64:
   /// 128 * 255 * 32768 < 2^31.
   static constexpr int32_t kGcnBlock = 128;
-  /// Biased int4 rows summed in 16-bit lanes before a flush to int32: 4096 * 15 < 2^16.
-  static constexpr int32_t kNibbleBlock = 4096;
+  /// Pair-order rows (int4 rows, wide int8 rows) are read biased into [0, kPairMax]: x + kPairBias.
+  static constexpr int32_t kPairBias = kInBits == 4 ? 8 : 128;
+  static constexpr int32_t kPairMax = 2 * kPairBias - 1;
+  /// Biased rows summed in 16-bit lanes before a flush to int32, the self row on top of the first block:
+  /// (4096 + 1) * 15 and (256 + 1) * 255 < 2^16.
+  static constexpr int32_t kPairBlock = kInBits == 4 ? 4096 : 256;
+  static_assert((kPairBlock + 1) * kPairMax < (1 << 16), "16-bit pair sums");
   /// int4 GCN rows whose split products are summed in 16-bit lanes (gcn_sums_s4).
   static constexpr int32_t kGcnNibbleRows = 16;
   /// GIN's self weight 1.0 in Q16.
@@ -152,7 +236,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   static constexpr int32_t kAhead = 64;
   static constexpr int32_t kAheadBytes = 256;
   static_assert(kVecs == 4, "V::widen16_pairs yields a tile of 4 vectors");
-  /// int4 input tiles are in pair order (see the top of the file), int8 ones in element order.
+  /// int4 input tiles are always in pair order (see the top of the file); int8 ones only in the sum / max
+  /// of full-width rows (reduce_tiles' kPairOrder), element order otherwise (GCN, narrow rows).
   static constexpr bool kPairs = kInBits == 4;
   // Constants, not calls: a numerics.h inline function called from a file with ISA flags could be emitted
   // out of line and shared with callers on smaller CPUs (see dispatch/twins.h).
@@ -187,8 +272,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
   /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
-  void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
-              const RowRequant<V>& rq, int32_t row) {
+  __attribute__((always_inline)) void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row,
+                                             int32_t self_weight_q16, const RowRequant<V>& rq, int32_t row) {
     if constexpr (kPairs) {
       // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
       // fill 2 of the 4 vectors: a fixed count, so the compiler keeps them in registers.
@@ -207,10 +292,14 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order, or int8 rows
   /// of at most kUsed * kLanes elements); kHalf: at most kLanes / 2 elements (int8, kUsed == 1).
   template <int kUsed, bool kHalf = false>
-  void reduce_tiles(AggregateMode mode, const SourceRows& src, int32_t self_row, int32_t self_weight_q16,
-                    const RowRequant<V>& rq, int32_t row) {
+  __attribute__((always_inline)) void reduce_tiles(AggregateMode mode, const SourceRows& src,
+                                                   int32_t self_row, int32_t self_weight_q16,
+                                                   const RowRequant<V>& rq, int32_t row) {
     static_assert(kUsed == kVecs || kUsed == 2 || (!kPairs && kUsed == 1), "tile shapes");
     static_assert(!kHalf || (!kPairs && kUsed == 1), "half tiles are int8 rows of one vector");
+    // Wide int8 rows are summed / maxed as biased bytes in 16-bit lanes, in pair order (see the top of
+    // the file); narrower ones keep their element-order tiles of one or two vectors.
+    constexpr bool kPairOrder = kPairs || kUsed == kVecs;
     const bool empty = src.count == 0 && (mode == AggregateMode::kMean || mode == AggregateMode::kMax);
     for (int32_t col = 0; col < cols_; col += kTile) {
       const int32_t n = cols_ - col < kTile ? cols_ - col : kTile;
@@ -219,9 +308,11 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
         store_tile_raw(row, col, n, V::set1(zo_));
         continue;
       }
+      // Pair-order tiles hold biased sums / maxima u >= 0, `offset` above the centred values.
+      int32_t offset = 0;
       if (mode == AggregateMode::kMax) {
-        if constexpr (kInBits == 4) {
-          max_tile_s4<kUsed>(src, col, n, acc);
+        if constexpr (kPairOrder) {
+          offset = max_tile_pairs<kUsed>(src, col, n, acc);
         } else {
           max_tile<kUsed>(src, col, n, acc);
         }
@@ -229,16 +320,27 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
         // GIN with eps = 0 (self weight 1.0): rounding_shift_right((x_i - zx) * 2^16, 16) = x_i - zx
         // exactly, so the self row is summed like one more neighbour (no widening or multiply of its own).
         const int32_t summed_self = self_weight_q16 == kSelfWeightOne ? self_row : -1;
-        if constexpr (kInBits == 4) {
-          sum_tile_s4<kUsed>(src, summed_self, col, n, acc);
+        if constexpr (kPairOrder) {
+          offset = sum_tile_pairs<kUsed>(src, summed_self, col, n, acc);
         } else {
           sum_tile<kUsed>(src, summed_self, col, n, acc);
         }
         if (self_weight_q16 != 0 && summed_self < 0) {
-          add_self_term<kUsed>(self_row, self_weight_q16, col, n, acc);
+          subtract<kUsed>(offset, acc);
+          offset = 0;
+          add_self_term<kUsed, kPairOrder>(self_row, self_weight_q16, col, n, acc);
         }
       }
-      store_tile<kUsed, kHalf>(row, col, n, acc, rq);
+      if constexpr (kPairOrder && !kBias) {
+        // The offset goes into the requantization's round term (RowRequant::apply_folded), not into
+        // every vector; a bias could make the sums negative, so it keeps the subtraction.
+        if (rq.high && offset != 0) {
+          store_tile<kUsed, kHalf, kPairOrder, true>(row, col, n, acc, rq, rq.folded_round(offset));
+          continue;
+        }
+      }
+      subtract<kUsed>(offset, acc);
+      store_tile<kUsed, kHalf, kPairOrder>(row, col, n, acc, rq);
     }
   }
 
@@ -431,6 +533,17 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   const uint8_t* tile_bytes(int32_t row, int32_t col) const {
     return in_ + static_cast<size_t>(row) * stride_ + static_cast<size_t>(col) * kInBits / 8;
   }
+  /// The packed bytes of a tile of n elements.
+  static int tile_byte_count(int32_t n) { return kInBits == 4 ? (n + 1) / 2 : n; }
+  /// A pair-order tile of a row: `bytes` packed bytes at p as even / odd elements + kPairBias in 16-bit
+  /// lanes.
+  static void load_pairs(const uint8_t* p, int bytes, typename V::U16* even, typename V::U16* odd) {
+    if constexpr (kInBits == 4) {
+      V::load_nibbles_biased(p, bytes, even, odd);
+    } else {
+      V::load_bytes_biased(p, bytes, even, odd);
+    }
+  }
 
   /// acc = sum_j x_j - count * zx = sum_j (x_j - zx), over src and row `self` too when self >= 0:
   /// |sum_j x_j| <= 128 * (2^22 + 1) < 2^30.
@@ -448,39 +561,41 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
   }
 
-  /// int4 sum_tile: biased nibbles summed in 16-bit lanes, flushed to int32 every kNibbleBlock rows;
-  /// acc = sum_j (x_j + 8) - count * (8 + zx). Lanes past n hold pad nibbles and are never stored. Row
-  /// `self` (if >= 0) starts the first block: (kNibbleBlock + 1) * 15 < 2^16 still.
+  /// sum_tile in pair order: biased rows (nibbles, or bytes) summed in 16-bit lanes, flushed to int32
+  /// every kPairBlock rows; acc = sum_j (x_j + kPairBias) < 2^30, and returns the offset
+  /// count * (kPairBias + zx) that acc minus it is sum_j (x_j - zx) (reduce_tiles). Lanes past n hold
+  /// pad values and are never stored. Row `self` (if >= 0) starts the first block (see kPairBlock).
+  /// An int8 row is one load and three operations per 2 * kLanes elements here (element order: two
+  /// sign-extending loads and two adds), and a row of sums is widened to int32 once, not once per edge.
   template <int kUsed>
-  void sum_tile_s4(const SourceRows& src, int32_t self, int32_t col, int32_t n, typename V::I32* acc) const {
-    static_assert((kNibbleBlock + 1) * 15 < (1 << 16), "16-bit nibble sums");
-    const int bytes = (n + 1) / 2;
+  int32_t sum_tile_pairs(const SourceRows& src, int32_t self, int32_t col, int32_t n,
+                         typename V::I32* acc) const {
+    const int bytes = tile_byte_count(n);
     typename V::U16 even = V::zero16(), odd = V::zero16();
-    if (self >= 0) V::load_nibbles_biased(tile_bytes(self, col), bytes, &even, &odd);
+    if (self >= 0) load_pairs(tile_bytes(self, col), bytes, &even, &odd);
     // The first block (the self row alone when count == 0) sets acc, later ones add to it.
-    int32_t k = sum_nibble_block(src, col, bytes, 0, &even, &odd);
+    int32_t k = sum_pair_block(src, col, bytes, 0, &even, &odd);
     widen_pairs<kUsed>(even, odd, acc);
     while (k < src.count) {
       even = V::zero16();
       odd = V::zero16();
-      k = sum_nibble_block(src, col, bytes, k, &even, &odd);
+      k = sum_pair_block(src, col, bytes, k, &even, &odd);
       typename V::I32 part[kVecs];
       widen_pairs<kUsed>(even, odd, part);
       for (int v = 0; v < kUsed; ++v) acc[v] = V::add(acc[v], part[v]);
     }
-    const typename V::I32 offset = V::set1((src.count + (self >= 0 ? 1 : 0)) * (8 + zx_));
-    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
+    return (src.count + (self >= 0 ? 1 : 0)) * (kPairBias + zx_);
   }
-  /// Adds the biased nibbles of src's rows [k, k + kNibbleBlock) (or to its end) to even / odd; returns
-  /// where it stopped.
-  int32_t sum_nibble_block(const SourceRows& src, int32_t col, int bytes, int32_t k, typename V::U16* even,
-                           typename V::U16* odd) const {
-    const int32_t block_end = src.count - k > kNibbleBlock ? k + kNibbleBlock : src.count;
+  /// Adds the biased rows [k, k + kPairBlock) of src (or to its end) to even / odd; returns where it
+  /// stopped.
+  int32_t sum_pair_block(const SourceRows& src, int32_t col, int bytes, int32_t k, typename V::U16* even,
+                         typename V::U16* odd) const {
+    const int32_t block_end = src.count - k > kPairBlock ? k + kPairBlock : src.count;
     const Ahead a = ahead(src, col);
     for (; k < block_end; ++k) {
       prefetch(src, k, a);
       typename V::U16 lo, hi;
-      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      load_pairs(tile_bytes(src.at(k), col), bytes, &lo, &hi);
       *even = V::add16(*even, lo);
       *odd = V::add16(*odd, hi);
     }
@@ -499,16 +614,16 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// GIN: + rounding_shift_right((x_i - zx) * w, 16). |x_i - zx| * w + 2^15 <= 255 * (2^23 - 1) + 2^15 <
   /// 2^31, so the product and the rounding fit int32 lanes.
-  /// An int4 self row is read as biased nibbles in pair order, like the neighbours.
-  template <int kUsed>
+  /// A pair-order self row is read biased, like the neighbours.
+  template <int kUsed, bool kPairOrder = kPairs>
   void add_self_term(int32_t self_row, int32_t weight, int32_t col, int32_t n, typename V::I32* acc) const {
     const typename V::I32 w = V::set1(weight), half = V::set1(1 << 15);
     typename V::I32 x[kVecs];
-    if constexpr (kPairs) {
+    if constexpr (kPairOrder) {
       typename V::U16 even, odd;
-      V::load_nibbles_biased(tile_bytes(self_row, col), (n + 1) / 2, &even, &odd);
+      load_pairs(tile_bytes(self_row, col), tile_byte_count(n), &even, &odd);
       widen_pairs<kUsed>(even, odd, x);
-      const typename V::I32 offset = V::set1(8 + zx_);
+      const typename V::I32 offset = V::set1(kPairBias + zx_);
       for (int v = 0; v < kUsed; ++v) {
         acc[v] = V::add(acc[v], V::srai16(V::add(V::mullo(V::sub(x[v], offset), w), half)));
       }
@@ -533,23 +648,30 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
     for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], zx);
   }
 
-  /// int4 max_tile on biased nibbles: acc = max_j (x_j + 8) - (8 + zx); count >= 1.
+  /// max_tile in pair order, on biased rows: acc = max_j (x_j + kPairBias) and returns the offset
+  /// kPairBias + zx (acc minus it is max_j x_j - zx); count >= 1.
   template <int kUsed>
-  void max_tile_s4(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
-    const int bytes = (n + 1) / 2;
+  int32_t max_tile_pairs(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+    const int bytes = tile_byte_count(n);
     typename V::U16 even, odd;
-    V::load_nibbles_biased(tile_bytes(src.at(0), col), bytes, &even, &odd);
+    load_pairs(tile_bytes(src.at(0), col), bytes, &even, &odd);
     const Ahead a = ahead(src, col);
     for (int32_t k = 1; k < src.count; ++k) {
       prefetch(src, k, a);
       typename V::U16 lo, hi;
-      V::load_nibbles_biased(tile_bytes(src.at(k), col), bytes, &lo, &hi);
+      load_pairs(tile_bytes(src.at(k), col), bytes, &lo, &hi);
       even = V::max16(even, lo);
       odd = V::max16(odd, hi);
     }
     widen_pairs<kUsed>(even, odd, acc);
-    const typename V::I32 offset = V::set1(8 + zx_);
-    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], offset);
+    return kPairBias + zx_;
+  }
+  /// acc[0, kUsed) -= offset (nothing for 0).
+  template <int kUsed>
+  static void subtract(int32_t offset, typename V::I32* acc) {
+    if (offset == 0) return;
+    const typename V::I32 o = V::set1(offset);
+    for (int v = 0; v < kUsed; ++v) acc[v] = V::sub(acc[v], o);
   }
 
   template <int kUsed = kVecs, bool kHalf = false>
@@ -571,10 +693,10 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// acc += the bias of columns [col, col + n), in the tile's lane order; reads only those n bias entries.
   /// acc[kUsed, kVecs) are not touched.
-  template <int kUsed>
+  template <int kUsed, bool kPairOrder = kPairs>
   void add_bias(int32_t col, int32_t n, typename V::I32* acc) const {
     const int32_t* bias = bias_ + col;
-    if constexpr (kPairs) {
+    if constexpr (kPairOrder) {
       for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
         const int32_t* p = bias + h * 2 * kL;
@@ -594,16 +716,25 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Adds the bias (kBias), requantizes and stores a tile (element or pair order); vectors wholly past n
   /// are skipped. acc[kUsed, kVecs) are not read (see reduce_tiles).
-  template <int kUsed = kVecs, bool kHalf = false>
-  void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq) {
-    if constexpr (kBias) add_bias<kUsed>(col, n, acc);
-    if constexpr (kPairs) {
+  /// kFolded: acc holds biased values u >= 0 whose offset is in `folded` (RowRequant::apply_folded).
+  template <int kUsed = kVecs, bool kHalf = false, bool kPairOrder = kPairs, bool kFolded = false>
+  void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq,
+                  typename V::I64 folded = V::set1_64(0)) {
+    if constexpr (kBias) add_bias<kUsed, kPairOrder>(col, n, acc);
+    const auto requant = [&rq, folded](typename V::I32 v) {
+      if constexpr (kFolded) {
+        return rq.apply_folded(v, folded);
+      } else {
+        return rq.apply(v);
+      }
+    };
+    if constexpr (kPairOrder) {
       uint8_t* p = out_ + static_cast<size_t>(row) * out_stride_;
       if constexpr (HasHalfPairs<V>::value) {
         // A tile of <= kL elements (MUTAG's 7 input features) fills only half of each pair vector: one
         // requantization of the joined halves instead of two (int8 rows of that width need one too).
         if (n <= kL) {
-          const typename V::I32 v = rq.apply(V::join_half_pairs(acc[0], acc[1]));
+          const typename V::I32 v = requant(V::join_half_pairs(acc[0], acc[1]));
           if (kOutBits == 8) {
             V::store_s8_half_pairs(p + col, v, n);
           } else {
@@ -615,7 +746,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
       for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
         const int count = n - h * 2 * kL < 2 * kL ? n - h * 2 * kL : 2 * kL;
-        const typename V::I32 even = rq.apply(acc[2 * h]), odd = rq.apply(acc[2 * h + 1]);
+        const typename V::I32 even = requant(acc[2 * h]), odd = requant(acc[2 * h + 1]);
         if (kOutBits == 8) {
           V::store_s8_interleaved(p + first, even, odd, count);
         } else {
@@ -626,7 +757,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
       store_vector(row, col, n, rq.apply_low(acc[0]));
     } else {
       for (int v = 0; v < kUsed && v * kL < n; ++v)
-        store_vector(row, col + v * kL, n - v * kL, rq.apply(acc[v]));
+        store_vector(row, col + v * kL, n - v * kL, requant(acc[v]));
     }
   }
   /// `value` lanes are final outputs (already in range).

@@ -29,6 +29,8 @@ struct Avx2 {
   static I32 max(I32 a, I32 b) { return _mm256_max_epi32(a, b); }
   static I32 mullo(I32 a, I32 b) { return _mm256_mullo_epi32(a, b); }
   static I32 srai16(I32 a) { return _mm256_srai_epi32(a, 16); }
+  static I32 min(I32 a, I32 b) { return _mm256_min_epi32(a, b); }
+  static I32 sra(I32 a, int s) { return _mm256_sra_epi32(a, _mm_cvtsi32_si128(s)); }
 
   /// 8 int8 -> int32 lanes; the partial form reads only n (< 8) bytes.
   static I32 load_s8(const uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(cast128(p))); }
@@ -76,6 +78,13 @@ struct Avx2 {
     const __m256i w = _mm256_xor_si256(_mm256_cvtepu8_epi16(load_bytes16(p, bytes)), _mm256_set1_epi16(0x88));
     *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x0F));
     *hi = _mm256_srli_epi16(w, 4);
+  }
+  /// `bytes` (<= 2 * kLanes) int8 at p: lo = even elements + 128, hi = odd elements + 128, in [0, 255]
+  /// (the wide int8 sum / max of aggregate-body.h): one load, no widening; bytes past `bytes` read as 0.
+  static void load_bytes_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m256i w = _mm256_xor_si256(load_bytes32(p, bytes), _mm256_set1_epi8(-128));
+    *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x00FF));
+    *hi = _mm256_srli_epi16(w, 8);
   }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
@@ -133,6 +142,8 @@ struct Avx2 {
   }
   /// Low dwords of a and b to the lanes split64 took them from.
   static I32 join64(I64 a, I64 b) { return _mm256_blend_epi32(a, _mm256_slli_epi64(b, 32), 0xAA); }
+  /// High dwords of a and b to the lanes split64 took a's and b's low dwords from.
+  static I32 join_high64(I64 a, I64 b) { return _mm256_blend_epi32(_mm256_srli_epi64(a, 32), b, 0xAA); }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 8) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and gathered by one shuffle.
@@ -313,6 +324,13 @@ struct Avx2 {
     alignas(16) uint8_t buffer[16] = {};
     std::memcpy(buffer, p, static_cast<size_t>(n));
     return _mm_load_si128(reinterpret_cast<const __m128i*>(buffer));
+  }
+  /// n (0..32) bytes, zero past n.
+  static __m256i load_bytes32(const uint8_t* p, int n) {
+    if (n == 32) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m128i lo = load_bytes16(p, n < 16 ? n : 16);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo),
+                                   n > 16 ? load_bytes16(p + 16, n - 16) : _mm_setzero_si128(), 1);
   }
   /// 8 packed bytes (low half) -> 16 sign-extended int8, element 2k from the low nibble of byte k.
   static __m128i unpack_nibbles(__m128i packed) {

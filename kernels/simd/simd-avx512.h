@@ -54,6 +54,8 @@ struct Avx512 {
   static I32 max(I32 a, I32 b) { return _mm512_max_epi32(a, b); }
   static I32 mullo(I32 a, I32 b) { return _mm512_mullo_epi32(a, b); }
   static I32 srai16(I32 a) { return _mm512_srai_epi32(a, 16); }
+  static I32 min(I32 a, I32 b) { return _mm512_min_epi32(a, b); }
+  static I32 sra(I32 a, int s) { return _mm512_sra_epi32(a, _mm_cvtsi32_si128(s)); }
 
   /// 16 int8 -> int32 lanes; the partial form reads only n (< 16) bytes.
   static I32 load_s8(const uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(cast128(p))); }
@@ -104,6 +106,13 @@ struct Avx512 {
         _mm512_xor_si512(_mm512_cvtepu8_epi16(load_stored32(p, bytes)), _mm512_set1_epi16(0x88));
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x0F));
     *hi = _mm512_srli_epi16(w, 4);
+  }
+  /// `bytes` (<= 2 * kLanes) int8 at p: lo = even elements + 128, hi = odd elements + 128, in [0, 255]
+  /// (the wide int8 sum / max of aggregate-body.h): one load, no widening; bytes past `bytes` read as 0.
+  static void load_bytes_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const __m512i w = _mm512_xor_si512(load_bytes64(p, bytes), _mm512_set1_epi8(-128));
+    *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x00FF));
+    *hi = _mm512_srli_epi16(w, 8);
   }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
@@ -197,6 +206,10 @@ struct Avx512 {
   }
   /// Low dwords of a and b to the lanes split64 took them from.
   static I32 join64(I64 a, I64 b) { return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32)); }
+  /// High dwords of a and b to the lanes split64 took a's and b's low dwords from.
+  static I32 join_high64(I64 a, I64 b) {
+    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 32), b);
+  }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).
   /// Byte i is (even_i & 0xF) | (odd_i & 0xF) << 4, formed in the int64 lanes and narrowed once.

@@ -31,6 +31,8 @@ struct Neon {
   static I32 max(I32 a, I32 b) { return vmaxq_s32(a, b); }
   static I32 mullo(I32 a, I32 b) { return vmulq_s32(a, b); }
   static I32 srai16(I32 a) { return vshrq_n_s32(a, 16); }
+  static I32 min(I32 a, I32 b) { return vminq_s32(a, b); }
+  static I32 sra(I32 a, int s) { return vshlq_s32(a, vdupq_n_s32(-s)); }
 
   /// 4 int8 -> int32 lanes; the partial form reads only n (< 4) bytes.
   static I32 load_s8(const uint8_t* p) { return widen_bytes(load_u64(p, 4)); }
@@ -69,6 +71,14 @@ struct Neon {
     const uint8x8_t v = veor_u8(vcreate_u8(load_u64(p, bytes)), vdup_n_u8(0x88));
     *lo = vmovl_u8(vand_u8(v, vdup_n_u8(0x0F)));
     *hi = vmovl_u8(vshr_n_u8(v, 4));
+  }
+  /// `bytes` (<= 2 * kLanes) int8 at p: lo = even elements + 128, hi = odd elements + 128, in [0, 255]
+  /// (the wide int8 sum / max of aggregate-body.h): one load, no widening; bytes past `bytes` read as 0.
+  static void load_bytes_biased(const uint8_t* p, int bytes, U16* lo, U16* hi) {
+    const uint16x8_t w =
+        vreinterpretq_u16_u8(veorq_u8(vreinterpretq_u8_s8(load_bytes16(p, bytes)), vdupq_n_u8(0x80)));
+    *lo = vandq_u16(w, vdupq_n_u16(0x00FF));
+    *hi = vshrq_n_u16(w, 8);
   }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
@@ -128,6 +138,8 @@ struct Neon {
     *b = widen_hi(v);
   }
   static I32 join64(I64 a, I64 b) { return narrow(a, b); }
+  /// High dwords of a and b to the lanes split64 took a's and b's low dwords from.
+  static I32 join_high64(I64 a, I64 b) { return vcombine_s32(vshrn_n_s64(a, 32), vshrn_n_s64(b, 32)); }
   static I64 add64(I64 a, I64 b) { return vaddq_s64(a, b); }
   static I64 and64(I64 a, I64 b) { return vandq_s64(a, b); }
   /// Signed low dword x signed low dword -> int64 per lane (vmovn keeps the low dwords).

@@ -289,6 +289,56 @@ TEST_P(AggregateSimdTest, SelfWeightOneSummedWithTheNeighbours) {
   }
 }
 
+// Wide int8 rows are summed / maxed as biased bytes (x + 128) in 16-bit lanes, flushed every 256 rows
+// with the self row on top of the first block (257 * 255 = 65535: one more row would wrap), and the
+// biased sums' offset is folded into the requantization's round term when the rescale has a 32-bit form
+// (high_rescale: shifts 31..54 here, 55 has none). Degrees around the block edges, constant inputs at
+// both ends (every lane 255 or 0 biased), zero points at both ends, saturating and tiny rescales, widths
+// just past each ISA's pair-order threshold (2 * kLanes: 8, 16, 32) and with remainder tiles.
+TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
+  std::vector<std::vector<int32_t>> sources;
+  for (int32_t degree : {0, 1, 255, 256, 257, 511, 512, 513}) {
+    const int32_t node = static_cast<int32_t>(sources.size());
+    std::vector<int32_t> in;
+    for (int32_t k = 0; k < degree; ++k) in.push_back((node + 1 + k) % 600);
+    sources.push_back(in);
+  }
+  sources.resize(600);
+  const Csr graph = Csr::from_in_neighbours(sources);
+  uint64_t seed = 1500;
+  for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kMean, AggregateMode::kMax}) {
+    for (int32_t cols : {9, 17, 33, 64, 65, 100}) {
+      for (int32_t constant : {0, 127, -128}) {
+        for (Rescale rq : {Rescale{1 << 30, 31}, Rescale{INT32_MAX, 31}, Rescale{1518500250, 35},
+                           Rescale{INT32_MAX, 54}, Rescale{1 << 30, 55}, Rescale{1 << 30, 20}}) {
+          for (int32_t zx : {-128, 127}) {
+            for (int32_t zo : {-128, 127}) {
+              for (int32_t self_weight : {0, 1 << 16, 98304}) {
+                if (mode != AggregateMode::kSum && self_weight != 0) continue;
+                // A mean adds ceil(log2(degree)) to the shift: layers' shifts stop at 40 (quantization.md).
+                if (mode == AggregateMode::kMean && rq.shift > 40) continue;
+                TwinAggregate twin(table());
+                twin.graph(graph)
+                    .cols(cols)
+                    .bits(8, 8)
+                    .zero_points(zx, zo)
+                    .mode(mode)
+                    .rescale(rq)
+                    .self_weight(self_weight)
+                    .seed(seed++);
+                if (constant != 0) twin.constant_input(constant);
+                ASSERT_TRUE(twin.check())
+                    << "cols " << cols << " constant " << constant << " rq " << rq.multiplier << "/"
+                    << rq.shift << " zx " << zx << " zo " << zo << " self " << self_weight;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_P(AggregateSimdTest, CoraWidthOnRandomGraph) {
   // 1433 features (Cora's first layer): many full tiles and a ragged, odd tail.
   const Csr graph = testutil::RandomGraph().nodes(60).avg_degree(4).isolated_fraction(0.1).seed(9).build();
