@@ -32,25 +32,26 @@ namespace kernels {
 namespace {
 
 /// clamp(z + rescale(acc, m, e), lo, hi) per int32 lane with a per-lane multiplier m (any int32) and shift
-/// e in [1, 62]: the product of the low dwords is exact in int64, the rounding constant 2^(e-1) comes from a
-/// variable left shift, and the arithmetic variable shift floors as rescale() does. lo / hi are given minus
-/// z, so z is added once to the joined (in range) int32 lanes.
+/// e in [1, 62]: the product p of the low dwords is exact in int64, and
+///   (p + 2^(e-1)) >> e = ((p >> (e-1)) + 1) >> 1
+/// (write p = y 2^(e-1) + r, 0 <= r < 2^(e-1): both sides are floor((y + 1) / 2)), so a variable arithmetic
+/// shift and a shift by one replace the rounding constant (NEON has no variable left shift of int64 in the
+/// traits). lo / hi are given minus z, so z is added once to the joined (in range) int32 lanes.
 template <class V>
 typename V::I32 gat_rescale_lanes(typename V::I32 acc, typename V::I32 m, typename V::I32 e,
                                   typename V::I64 lo_minus_z, typename V::I64 hi_minus_z, typename V::I32 z) {
   using I64 = typename V::I64;
-  I64 acc_a, acc_b, m_a, m_b, e_a, e_b, r_a, r_b;
+  I64 acc_a, acc_b, m_a, m_b, s_a, s_b;
   V::split64(acc, &acc_a, &acc_b);
   V::split64(m, &m_a, &m_b);
-  V::split64(e, &e_a, &e_b);
-  V::split64(V::sub(e, V::set1(1)), &r_a, &r_b);
+  V::split64(V::sub(e, V::set1(1)), &s_a, &s_b);
   // split64 may leave the high dwords unspecified: the shift counts are masked to their low dword.
   const I64 low = V::set1_64(0xFFFFFFFFll), one = V::set1_64(1);
-  auto half = [&](I64 a, I64 mult, I64 round_shift, I64 shift) {
-    const I64 product = V::add64(V::mul_lo32(a, mult), V::sllv64(one, V::and64(round_shift, low)));
-    return V::min64(V::max64(V::srav64(product, V::and64(shift, low)), lo_minus_z), hi_minus_z);
+  auto half = [&](I64 a, I64 mult, I64 shift_minus_one) {
+    const I64 floored = V::srav64(V::mul_lo32(a, mult), V::and64(shift_minus_one, low));
+    return V::min64(V::max64(V::srai64(V::add64(floored, one), 1), lo_minus_z), hi_minus_z);
   };
-  return V::add(V::join64(half(acc_a, m_a, r_a, e_a), half(acc_b, m_b, r_b, e_b)), z);
+  return V::add(V::join64(half(acc_a, m_a, s_a), half(acc_b, m_b, s_b)), z);
 }
 
 /// -1 in the lanes holding a negative value, else 0: two arithmetic shifts by 16 are one by 32.
