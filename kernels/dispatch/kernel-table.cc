@@ -43,9 +43,16 @@ const KernelTable kReferenceTable = {Isa::kReference,
                                      &gather_nonzeros_f32,
 #endif
 #if defined(QGNN_NO_FLOAT_MODELS)
+                                     nullptr,
+#else
+                                     &aggregate_f32,
+#endif
+#if defined(QGNN_NO_GAT_TABLE)
+                                     nullptr,
                                      nullptr};
 #else
-                                     &aggregate_f32};
+                                     &gat_attention_terms,
+                                     &gat_aggregate};
 #endif
 
 struct IsaName {

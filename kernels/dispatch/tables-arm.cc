@@ -44,6 +44,8 @@ void global_pool_neon(const int32_t* graph_ptr, AggregateMode mode, QActivationC
     table.sparse_dense_pack = sparse_dense_pack_##isa;                                                    \
     if (table.sparse_dense_f32 != nullptr) table.sparse_dense_f32 = sparse_dense_f32_neon;                 \
     table.aggregate_f32 = aggregate_f32_neon;                                                             \
+    table.gat_attention_terms = gat_attention_terms_neon;                                                 \
+    table.gat_aggregate = gat_aggregate_neon;                                                             \
     return table;                                                                                         \
   }
 

@@ -44,6 +44,8 @@ namespace {
     if (table.sparse_dense_f32 != nullptr) table.sparse_dense_f32 = sparse_dense_f32_##f32;               \
     if (table.gather_nonzeros_f32 != nullptr) table.gather_nonzeros_f32 = gather_nonzeros_f32_##isa;      \
     table.aggregate_f32 = aggregate_f32_##isa;                                                            \
+    table.gat_attention_terms = gat_attention_terms_##isa;                                                \
+    table.gat_aggregate = gat_aggregate_##isa;                                                            \
     return table;                                                                                         \
   }
 

@@ -250,6 +250,21 @@ int64_t gather_nonzeros_f32_avx2(const float* in, int32_t cols, int32_t rows, in
 int64_t gather_nonzeros_f32_avx512(const float* in, int32_t cols, int32_t rows, int64_t max_nnz,
                                    int32_t* row_ptr, int32_t* col_idx, float* values);
 
+// ---- GAT attention (attention/gat-<isa>.cc, one body: attention/gat-body.h) ------------------------------
+
+/// gat_attention_terms() / gat_aggregate() twins: same signatures and bytes as the reference (int4 messages
+/// run the reference).
+#define QGNN_DECLARE_GAT(isa)                                                                                \
+  void gat_attention_terms_##isa(QActivationConst messages, int32_t heads, int32_t head_dim,                \
+                                 const int8_t* att_src, const int8_t* att_dst, int32_t* src_terms,          \
+                                 int32_t* dst_terms, int32_t row_begin, int32_t row_end);                    \
+  void gat_aggregate_##isa(const CsrGraph& graph, const GatParams& params, QActivationConst messages,        \
+                           QActivation out, int32_t row_begin, int32_t row_end);
+QGNN_DECLARE_GAT(avx2)
+QGNN_DECLARE_GAT(avx512)
+QGNN_DECLARE_GAT(neon)
+#undef QGNN_DECLARE_GAT
+
 // ---- Tables (dispatch/) ---------------------------------------------------------------------------------
 
 /// The reference table under another ISA's name: an ISA table starts from it and overrides only the entries

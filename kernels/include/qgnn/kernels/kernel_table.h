@@ -90,6 +90,15 @@ struct KernelTable {
   /// Null in builds without float models (QGNN_FLOAT_MODELS=OFF).
   void (*aggregate_f32)(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,
                         float self_weight, float* out, int32_t row_begin, int32_t row_end);
+
+  // ---- GAT attention (reference.h gat_attention_terms / gat_aggregate) -----------------------------------
+  /// Null in bare-metal builds (QGNN_EMBEDDED): there the table would link them into every firmware, GAT or
+  /// not (the .text budget, docs/embedded.md); a bare-metal caller calls the reference functions directly.
+  void (*gat_attention_terms)(QActivationConst messages, int32_t heads, int32_t head_dim, const int8_t* att_src,
+                              const int8_t* att_dst, int32_t* src_terms, int32_t* dst_terms, int32_t row_begin,
+                              int32_t row_end);
+  void (*gat_aggregate)(const CsrGraph& graph, const GatParams& params, QActivationConst messages,
+                        QActivation out, int32_t row_begin, int32_t row_end);
 };
 
 /// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):

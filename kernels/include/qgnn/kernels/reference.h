@@ -181,6 +181,53 @@ void dequantize_rows(QActivationConst in, int32_t cols, float scale, float* out,
 void argmax_rows(QActivationConst in, int32_t cols, int32_t* out, int32_t row_begin, int32_t row_end);
 
 // ---------------------------------------------------------------------------------------------------
+// GAT attention (kernels/attention/; docs/quantization.md, "GAT attention (kernels)")
+// ---------------------------------------------------------------------------------------------------
+
+/// Entries of the softmax's exp table: one per logit difference 0..255 (logits are int8).
+constexpr int32_t kGatExpTableSize = 256;
+
+/// Per-node attention terms of H heads of F features over the messages m = W x ([rows][H * F], int8 or
+/// packed int4, zero point zm): for node j in [row_begin, row_end) and head h,
+///   src_terms[j * H + h] = sum_f att_src[h * F + f] * (m[j][h * F + f] - zm)      int32
+///   dst_terms[j * H + h] = sum_f att_dst[h * F + f] * (m[j][h * F + f] - zm)      int32
+/// att_src / att_dst are int8 [H][F] at one scale shared by both (their sums are added). |term| < 2^30 for
+/// H * F <= 2^15.
+void gat_attention_terms(QActivationConst messages, int32_t heads, int32_t head_dim, const int8_t* att_src,
+                         const int8_t* att_dst, int32_t* src_terms, int32_t* dst_terms, int32_t row_begin,
+                         int32_t row_end);
+
+/// The arguments of one GAT aggregation (gat_aggregate).
+struct GatParams {
+  int32_t heads;             ///< H >= 1
+  int32_t head_dim;          ///< F >= 1; messages are [nodes][H * F]
+  const int32_t* src_terms;  ///< [nodes][H] of EVERY node (neighbours are looked up by id)
+  const int32_t* dst_terms;  ///< [nodes][H]; rows [row_begin, row_end) are read
+  Rescale logit_pos;         ///< logit requant of a non-negative term sum (~ s_m s_a / s_e)
+  Rescale logit_neg;         ///< of a negative one: LeakyReLU's slope folded in (~ 0.2 s_m s_a / s_e)
+  int32_t logit_zero_point;  ///< z_e of the int8 logits
+  /// kGatExpTableSize entries, Q15: exp_table[k] = round(2^15 * exp(-s_e * k)), exp_table[0] = 32768.
+  const uint16_t* exp_table;
+  bool concat;            ///< heads concatenated (out [nodes][H * F]) or averaged (out [nodes][F])
+  const int32_t* bias;    ///< one per output column, at the accumulator's scale (|bias| < 2^30); null: none
+  ChannelRescale rq;      ///< one per output column (~ s_m / (256 s_out), mean: / H too)
+  bool relu = false;      ///< clamp the output at max(qmin, zo)
+};
+
+/// GAT aggregation with the softmax over N(i) ∪ {i} (the self-loop is always added, on top of an explicit
+/// self-loop edge), per destination row i and head h (p = params, j over the row's edges and i itself):
+///   e_j   = clamp(z_e + rescale(src[j][h] + dst[i][h], that sum >= 0 ? p.logit_pos : p.logit_neg), -128, 127)
+///   t_j   = exp_table[emax - e_j]   (emax = the row's largest e);   S = sum_j t_j  (int64)
+///   inv   = S == 0 ? 0 : min((2^47 + S / 2) / S, 2^32 - 1);   alpha_j = min(255, (t_j * inv + 2^38) >> 39)
+///   acc[h][f] = sum_j alpha_j * (m[j][h * F + f] - zm)        int32
+/// concat: out[i][h * F + f] = clamp(zo + rescale(acc[h][f] + bias, rq[h * F + f]), lo, qmax);
+/// mean:   out[i][f] = clamp(zo + rescale(sum_h acc[h][f] + bias, rq[f]), lo, qmax)
+/// with lo = relu ? max(qmin, zo) : qmin. Degree bounds (int32 accumulators): concat any in-degree <= 2^22;
+/// mean H <= 64 and H * (in-degree + 1) <= 2^22.
+void gat_aggregate(const CsrGraph& graph, const GatParams& params, QActivationConst messages, QActivation out,
+                   int32_t row_begin, int32_t row_end);
+
+// ---------------------------------------------------------------------------------------------------
 // Float (FP32) kernels: the float path, same semantics with float arithmetic, sums in index order.
 // ---------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,156 @@
+// The GAT twins (KernelTable::gat_attention_terms / gat_aggregate of each ISA) against the reference, byte for
+// byte, on the adversarial shapes of gat_test.cc: empty graph, isolated nodes, a hub of in-degree 10^5,
+// all-equal and saturated logits, malformed tables, H x F not a multiple of any vector width, H = 1 and 8,
+// concat and mean, bias and ReLU, int8 / int4 messages and outputs, random row splits. The reference itself
+// is checked against the oracle by gat_test.cc.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gat_test_util.h"
+#include "simd_test_util.h"
+
+namespace qgnn {
+namespace kernels {
+namespace {
+
+using gattest::GatCase;
+using gattest::LogitMode;
+using gattest::Shape;
+using simdtest::TwinTest;
+using testutil::Csr;
+using testutil::QMatrix;
+using testutil::Rng;
+
+class GatTwin : public TwinTest {
+ protected:
+  /// The twin over all rows and over a random split, each into a differently poisoned buffer, against the
+  /// reference; then the twin's attention terms against the reference's.
+  void check(const GatCase& c, uint64_t seed, const std::string& label) {
+    SCOPED_TRACE(label);
+    // The table must hold the twins, or this compares the reference with itself.
+    ASSERT_NE(table()->gat_aggregate, &gat_aggregate);
+    ASSERT_NE(table()->gat_attention_terms, &gat_attention_terms);
+    const int32_t n = c.graph.num_nodes();
+    QMatrix expected = c.make_output(0xEE);
+    gat_aggregate(c.graph.view(), c.params, c.input(), expected.view(), 0, n);
+    QMatrix whole = c.make_output(0x11);
+    table()->gat_aggregate(c.graph.view(), c.params, c.input(), whole.view(), 0, n);
+    ASSERT_TRUE(simdtest::same_rows(expected, whole, n));
+    QMatrix split = c.make_output(0x77);
+    Rng rng(seed);
+    for (const auto& chunk : testutil::random_split(0, n, rng)) {
+      table()->gat_aggregate(c.graph.view(), c.params, c.input(), split.view(), chunk.first, chunk.second);
+    }
+    ASSERT_TRUE(simdtest::same_rows(expected, split, n));
+
+    const size_t slots = static_cast<size_t>(n) * static_cast<size_t>(c.shape.heads) + 1;
+    std::vector<int32_t> src(slots, 3), dst(slots, 3);
+    for (const auto& chunk : testutil::random_split(0, n, rng)) {
+      table()->gat_attention_terms(c.input(), c.shape.heads, c.shape.head_dim, c.att_src.data(), c.att_dst.data(),
+                                   src.data(), dst.data(), chunk.first, chunk.second);
+    }
+    src.back() = dst.back() = 0;  // the reference's extra slot
+    ASSERT_EQ(src, c.src_terms);
+    ASSERT_EQ(dst, c.dst_terms);
+  }
+};
+
+std::vector<Shape> shapes() {
+  std::vector<Shape> all;
+  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{
+           {1, 7}, {8, 8}, {3, 5}, {2, 17}, {8, 1}, {1, 33}, {4, 16}, {2, 32}, {1, 129}, {16, 3}, {8, 100}}) {
+    for (bool concat : {true, false}) {
+      Shape s;
+      s.heads = hf.first;
+      s.head_dim = hf.second;
+      s.concat = concat;
+      all.push_back(s);
+    }
+  }
+  return all;
+}
+
+TEST_P(GatTwin, AdversarialGraphsEveryShapeAndWidth) {
+  uint64_t seed = 500;
+  for (const auto& g : testutil::adversarial_graphs()) {
+    for (Shape s : shapes()) {
+      for (auto bits : std::vector<std::pair<int, int>>{{8, 8}, {8, 4}, {4, 8}, {4, 4}}) {
+        s.in_bits = bits.first;
+        s.out_bits = bits.second;
+        s.bias = (seed % 2) == 0;
+        s.relu = (seed % 3) == 0;
+        GatCase c;
+        c.build(s, g.graph, ++seed);
+        check(c, seed, g.name + " H" + std::to_string(s.heads) + " F" + std::to_string(s.head_dim) +
+                           (s.concat ? " concat" : " mean") + " bits " + std::to_string(s.in_bits) + "/" +
+                           std::to_string(s.out_bits));
+      }
+    }
+  }
+}
+
+TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
+  uint64_t seed = 900;
+  for (LogitMode mode : {LogitMode::kAllEqual, LogitMode::kSaturated}) {
+    for (Shape s : shapes()) {
+      s.logits = mode;
+      GatCase c;
+      ++seed;
+      c.build(s, testutil::RandomGraph().nodes(40).avg_degree(6).isolated_fraction(0.2).seed(seed).build(), seed);
+      if (mode == LogitMode::kSaturated) c.params.logit_zero_point = 0;
+      check(c, seed, mode == LogitMode::kAllEqual ? "all equal" : "saturated");
+    }
+  }
+  Rng rng(3);
+  for (int trial = 0; trial < 6; ++trial) {
+    Shape s;
+    s.concat = (trial % 2) == 0;
+    GatCase c;
+    c.build(s, testutil::RandomGraph().nodes(30).avg_degree(3).isolated_fraction(0.2).seed(trial).build(), trial);
+    for (auto& t : c.table) t = static_cast<uint16_t>(trial < 2 ? 0 : rng.uniform_int(0, 65535));
+    if (trial == 2) c.table[0] = 0;
+    c.refresh();
+    check(c, trial, "malformed table " + std::to_string(trial));
+  }
+}
+
+TEST_P(GatTwin, ExtremeRescales) {
+  // Shifts at both ends of [1, 62] and multipliers 0 and 2^31 - 1, in the logits and the output.
+  Shape s;
+  s.bias = true;
+  s.heads = 3;
+  s.head_dim = 11;
+  for (int variant = 0; variant < 4; ++variant) {
+    GatCase c;
+    c.build(s, testutil::RandomGraph().nodes(25).avg_degree(4).seed(variant).build(), variant);
+    for (size_t k = 0; k + 1 < c.out_shift.size(); ++k) {
+      c.out_shift[k] = variant % 2 == 0 ? 62 - static_cast<int32_t>(k % 3) : 1 + static_cast<int32_t>(k % 3);
+      c.out_multiplier[k] = k % 4 == 0 ? 0 : INT32_MAX;
+    }
+    c.params.logit_pos = Rescale{variant < 2 ? INT32_MAX : 0, variant % 2 == 0 ? 62 : 1};
+    c.params.logit_neg = Rescale{INT32_MAX, variant % 2 == 0 ? 1 : 62};
+    c.refresh();
+    check(c, variant, "extreme rescale " + std::to_string(variant));
+  }
+}
+
+TEST_P(GatTwin, HubOfDegree100000) {
+  for (bool concat : {true, false}) {
+    Shape s;
+    s.concat = concat;
+    s.bias = true;
+    s.relu = concat;
+    GatCase c;
+    c.build(s, testutil::star_into_center(100000), concat ? 31 : 32);
+    check(c, 5, concat ? "hub concat" : "hub mean");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, GatTwin, ::testing::ValuesIn(simdtest::twin_isas()), simdtest::isa_label);
+
+}  // namespace
+}  // namespace kernels
+}  // namespace qgnn
