@@ -26,7 +26,8 @@ import torch
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet
 from ..qat.observers import discrete_columns
 from ..sim.engine import input_scales as model_input_scales
-from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, train_graph_classifier, train_node_classifier, whole
+from . import EVAL_CHUNK, SPLITS, Log, accuracy, batch_graphs, item_scores, train_graph_classifier, \
+    train_node_classifier, whole
 
 RANGES = ("minmax", "percentile", "pauta")
 INPUT_SCALES = ("auto", "tensor", "column")  # qgnn.qat.input_scales.MODES
@@ -180,6 +181,7 @@ class EpochSelection:
     accuracies: List[float]
     best_epoch: int  # the kept epoch
     standard_error: float = 0.0  # of the best accuracy, the margin of the rule
+    losses: List[float] = dataclasses.field(default_factory=list)  # mean cross-entropy (nats), per epoch
 
     @property
     def best_accuracy(self) -> float:
@@ -218,13 +220,16 @@ class _BestEpoch:
         self.split = "val" if gs.val.size else "train"
         self.scored = int(gs.split(self.split).size)
         self.accuracies: List[float] = []
+        self.losses: List[float] = []
         self.best_epoch = -1
         self.states: List[Tuple[dict, list]] = []  # per epoch: the model is small, every state is kept
 
     def __call__(self, epoch: int) -> None:
-        acc = accuracy(self.q, self.gs, self.split)
+        correct, loss = item_scores(self.q, self.gs, self.split)
+        acc, mean_loss = float(correct.mean()), float(loss.mean())
         better = self.best_epoch < 0 or acc > self.accuracies[self.best_epoch]
         self.accuracies.append(acc)
+        self.losses.append(mean_loss)
         if better:
             self.best_epoch = epoch
         # Parameters and buffers, and every observer's whole state (per-tensor ranges, per-column arrays, EMA
@@ -235,7 +240,8 @@ class _BestEpoch:
             if epoch == 0 and self.split == "train":
                 self.log("QAT: the data set has no validation split; the epoch is selected on the training split")
             what = "start (ranges calibrated)" if epoch == 0 else f"epoch {epoch}/{self.epochs}"
-            self.log(f"QAT {what}: quantized {self.split} acc {acc:.4f}" + ("  (best so far)" if better else ""))
+            self.log(f"QAT {what}: quantized {self.split} acc {acc:.4f}, loss {mean_loss:.4f}"
+                     + ("  (best so far)" if better else ""))
 
     def restore(self) -> EpochSelection:
         epoch, se = select_epoch(self.accuracies, self.scored)
@@ -243,7 +249,7 @@ class _BestEpoch:
         self.q.load_state_dict(state)
         for o, saved in zip(self.q.observers(), observers):
             vars(o).update(copy.deepcopy(saved))
-        return EpochSelection(self.split, self.accuracies, epoch, se)
+        return EpochSelection(self.split, self.accuracies, epoch, se, self.losses)
 
 
 def quantization_aware_training(model: torch.nn.Module, gs: GraphSet, cfg: QATConfig, *, weight_decay: float = 0.0,
