@@ -125,9 +125,9 @@ def main(argv=None) -> int:
         if len(run.split("/")) != 3 or run.split("/")[0] not in MODELS:
             ap.error(f"--runs: {run!r} is not DATASET/VARIANT/RUN with DATASET one of {', '.join(MODELS)}")
         ds, variant, k = run.split("/")
-        if not (args.work / ds / f"{variant}-{k}" / "fp32.qgnn").is_file():
-            ap.error(f"--runs: {run}: no {args.work / ds / f'{variant}-{k}' / 'fp32.qgnn'} (scripts/robustness_table.py "
-                     "--work makes it)")
+        fp32 = args.work / ds / f"{variant}-{k}" / "fp32.qgnn"
+        if not fp32.is_file():
+            ap.error(f"--runs: {run}: no {fp32} (scripts/robustness_table.py --work makes it)")
         results[run] = record(args.work, run, args.bits)
         write_bytes_atomic(args.curves, json.dumps(results).encode())
         print(f"{run}: kept epoch {results[run]['selected']}", file=sys.stderr, flush=True)

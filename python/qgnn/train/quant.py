@@ -272,9 +272,9 @@ def quantization_aware_training(model: torch.nn.Module, gs: GraphSet, cfg: QATCo
     cfg.epochs at cfg.lr. The quantized model is scored on the validation split (the training split when there
     is none) after calibration and after every epoch, and the state (weights and ranges) of the lowest
     cross-entropy there is kept (select_epoch; ties: the earlier epoch), so its loss there is never above
-    its PTQ start's; `q.selection` (an EpochSelection) records it, and log_epochs logs each score. With cfg.epochs == 0 this is
-    post_training_quantization. Returns (QATModel in eval mode, accuracies of its eval forward, which equals
-    the exported model's integer result)."""
+    its PTQ start's; `q.selection` (an EpochSelection) records it, and log_epochs logs each score. With
+    cfg.epochs == 0 this is post_training_quantization. Returns (QATModel in eval mode, accuracies of its eval
+    forward, which equals the exported model's integer result)."""
     epochs, lr = qat_defaults(gs.task)
     epochs = epochs if cfg.epochs is None else cfg.epochs
     lr = lr if cfg.lr is None else cfg.lr
