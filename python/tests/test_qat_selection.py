@@ -74,6 +74,8 @@ def test_lowest_loss_rule():
     # Exact ties: the earliest (closest to the float model).
     assert select_epoch([0.9, 0.5, 0.7, 0.5]) == 1
     assert select_epoch([0.3]) == 0
+    # A diverged epoch (NaN loss) is never kept.
+    assert select_epoch([0.9, float("nan"), 0.7, float("inf")]) == 2
     with pytest.raises(ValueError, match="at least one epoch"):
         select_epoch([])
 

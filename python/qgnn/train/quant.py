@@ -223,7 +223,10 @@ def select_epoch(losses: List[float]) -> int:
     that degrades keeps the PTQ start."""
     if not losses:
         raise ValueError("select_epoch needs the loss of at least one epoch")
-    return int(np.argmin(np.asarray(losses, dtype=np.float64)))
+    values = np.asarray(losses, dtype=np.float64)
+    # A NaN loss (float logits overflowing in a diverging run, e.g. the float control) is no candidate: argmin
+    # would return it. With every loss NaN the start is kept.
+    return int(np.argmin(np.where(np.isnan(values), np.inf, values)))
 
 
 class _BestEpoch:
