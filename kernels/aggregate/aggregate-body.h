@@ -208,26 +208,32 @@ struct PairRequant {
   /// apply(u - offset) for u in [0, 2^31) (biased pair-order sums or maxima, whose offset folded_round
   /// took): u is its own unsigned low dword, and u * m' + 2^(e' - 1) + zo * 2^e' - offset * m' is apply's v
   /// for acc = u - offset, modulo 2^64. No acc + 2^31 and no acc - offset per vector (9 operations on
-  /// AVX-512). Only with the 32-bit form (high).
+  /// AVX-512). Only with the 32-bit form (high). Without kClamp the value is not clamped (an exact int32;
+  /// V::store_s8_pair_tile's saturating packs clamp it).
+  template <bool kClamp = true>
   __attribute__((always_inline)) typename V::I32 apply_folded(typename V::I32 u,
                                                               typename V::I64 round_offset) const {
     typename V::I64 a, b;
     V::split64(u, &a, &b);
     const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), round_offset),
                                              V::add64(V::mulu_lo32(b, high_multiplier), round_offset));
+    if constexpr (!kClamp) return V::sra(q, high_shift);
     return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
   }
   /// RowRequant::apply. With the 32-bit form (high): + high_round leaves v = acc * m' + 2^(e' - 1) +
   /// zo * 2^e' (in int64 by high_rescale's bound), its high dword is floor(v / 2^32), and the int32 shift
   /// by e' - 32 floors on to floor(v / 2^e') = zo + rescale(acc, m, e): the same value, clamped in the
   /// int32 lanes, with no int64 shift, clamp or zero-point add (11 operations per vector on AVX-512
-  /// instead of 15).
+  /// instead of 15). Without kClamp, the 32-bit form's value is not clamped (apply_folded); the 64-bit
+  /// form's always is (its int64 lanes are narrowed to int32).
+  template <bool kClamp = true>
   __attribute__((always_inline)) typename V::I32 apply(typename V::I32 acc) const {
     if (!high) return wide.apply(acc);
     typename V::I64 a, b;
     V::split64(V::add(acc, bias), &a, &b);
     const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), high_round),
                                              V::add64(V::mulu_lo32(b, high_multiplier), high_round));
+    if constexpr (!kClamp) return V::sra(q, high_shift);
     return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
   }
   /// RowRequant::apply_low (the 32-bit form does all lanes at the cost of half).
@@ -801,6 +807,21 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
           }
           return;
         }
+      }
+      if constexpr (kOutBits == 8 && kUsed == kVecs) {
+        // The whole tile in one store, clamped by saturating packs (V::store_s8_pair_tile): the 4 * kLanes
+        // outputs of a wide int8 row in 7 operations instead of 8 clamps and two 6-operation stores.
+        const auto requant_unclamped = [&rq, folded](typename V::I32 v) {
+          if constexpr (kFolded) {
+            return rq.template apply_folded<false>(v, folded);
+          } else {
+            return rq.template apply<false>(v);
+          }
+        };
+        V::store_s8_pair_tile(p + col, requant_unclamped(acc[0]), requant_unclamped(acc[1]),
+                              requant_unclamped(acc[2]), requant_unclamped(acc[3]),
+                              static_cast<int8_t>(out_lo_), n);
+        return;
       }
       for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
