@@ -739,7 +739,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   }
 
   template <int kUsed = kVecs, bool kHalf = false>
-  __attribute__((always_inline)) static void flush(typename V::I32* block, typename V::I64* wide) {
+  static void flush(typename V::I32* block, typename V::I64* wide) {
     for (int v = 0; v < kUsed; ++v) {
       wide[2 * v] = V::add64(wide[2 * v], V::widen_lo(block[v]));
       if (!kHalf) wide[2 * v + 1] = V::add64(wide[2 * v + 1], V::widen_hi(block[v]));
