@@ -109,8 +109,8 @@ __attribute__((always_inline)) inline HighRescale high_rescale(MeanRescale r) {
   return h;
 }
 
-/// The 64-bit requantization of element-order tiles (narrow int8 rows, int8 GCN), and of pair-order ones
-/// whose rescale has no 32-bit form (PairRequant::wide).
+/// The 64-bit requantization: pooling's narrow int8 rows, and PairRequant's rescales that have no 32-bit
+/// form (PairRequant::wide).
 template <class V>
 struct RowRequant {
   typename V::I32 bias;        ///< 2^31: acc + 2^31 read as uint32 is acc biased into [0, 2^32)
@@ -162,11 +162,9 @@ struct RowRequant {
   }
 };
 
-/// The requantization of pair-order tiles (int4 rows, wide int8 sums and maxima): the 32-bit form
-/// (high_rescale) where the rescale has one, else RowRequant's. Element-order tiles keep RowRequant alone:
-/// with this type's constants and its test of `high` in their loops, int8 sum / max / GCN at 16 columns
-/// measured 10 / 8 / 19 -> 15 / 13 / 26 us (BM_Aggregate, AVX-512). Only the form in use is built (kMean
-/// builds one per row).
+/// The aggregation's requantization: the 32-bit form (high_rescale) where the rescale has one, else
+/// RowRequant's. The narrow int8 rows of the aggregation use it too: their sums at 16 columns gain from the
+/// 32-bit form (AVX-512 10 -> 9 us). Only the form in use is built (kMean builds one per row).
 template <class V>
 struct PairRequant {
   bool high;
@@ -317,16 +315,11 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   void prefetch_until(const int32_t* edges_end) { this->edges_end = edges_end; }
 
   /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
-  /// callers build it once per call otherwise. requant: element-order tiles; pair_requant: pair-order ones
-  /// (int4 rows, whole int8 tiles of sums or maxima); shaped_requant: the one tiles of kUsed vectors take
-  /// in reduce_tiles.
+  /// callers build it once per call otherwise. requant: the 64-bit form alone (pooling's narrow int8 rows);
+  /// pair_requant: the aggregation's (pair-order tiles need it: apply_folded).
   RowRequant<V> requant(MeanRescale rescale) const { return RowRequant<V>(rescale, zo_, out_lo_, kOutMax); }
   __attribute__((always_inline)) PairRequant<V> pair_requant(MeanRescale rescale) const {
     return PairRequant<V>(rescale, zo_, out_lo_, kOutMax);
-  }
-  template <int kUsed>
-  __attribute__((always_inline)) auto shaped_requant(MeanRescale rescale) const {
-    return pair_requant(rescale);
   }
 
   /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src` of int4 rows, written to output
@@ -356,7 +349,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
  public:
   /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order, or int8 rows
   /// of at most kUsed * kLanes elements); kHalf: at most kLanes / 2 elements (int8, kUsed == 1).
-  /// rq: PairRequant for pair-order tiles, RowRequant for element-order ones (shaped_requant).
+  /// rq: PairRequant (pair-order tiles need it), or RowRequant for element-order ones (pooling).
   template <int kUsed, bool kHalf = false, class Rq>
   __attribute__((always_inline)) void reduce_tiles(AggregateMode mode, const SourceRows& src,
                                                    int32_t self_row, int32_t self_weight_q16, const Rq& rq,
@@ -888,11 +881,10 @@ __attribute__((always_inline)) inline void aggregate_shaped(Twin& twin, const Cs
     for (int32_t node = row_begin; node < row_end; ++node) {
       const SourceRows src = neighbours(node);
       twin.template reduce_tiles<kUsed, kHalf>(
-          mode, src, node, 0,
-          twin.template shaped_requant<kUsed>(twins::aggregate_row_rescale(mode, rq, src.count)), node);
+          mode, src, node, 0, twin.pair_requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
     }
   } else {
-    const auto fixed = twin.template shaped_requant<kUsed>(common);
+    const PairRequant<V> fixed = twin.pair_requant(common);
     for (int32_t node = row_begin; node < row_end; ++node) {
       twin.template reduce_tiles<kUsed, kHalf>(mode, neighbours(node), node, self_weight, fixed, node);
     }
