@@ -85,13 +85,19 @@ struct HighRescale {
   uint64_t multiplier = 0;  ///< m' < 2^32
   int shift = 0;            ///< e'
 };
-inline HighRescale high_rescale(MeanRescale r) {
+__attribute__((always_inline)) inline HighRescale high_rescale(MeanRescale r) {
   HighRescale h;
   uint64_t m = static_cast<uint64_t>(r.multiplier);
   int e = r.shift;
-  while (e < 32 && (m << 1) < (uint64_t{1} << 32)) {
-    m <<= 1;
-    ++e;
+  if (e < 32) {
+    // Double m while e < 32 and 2m < 2^32, in one shift (kMean builds one per row): m << k < 2^32 for
+    // k <= clz(m) - 32.
+    const int room = m == 0 ? 32 : __builtin_clzll(m) - 32;
+    const int k = room < 32 - e ? room : 32 - e;
+    if (k > 0) {
+      m <<= k;
+      e += k;
+    }
   }
   if (e < 32 || e > 54) return h;
   // |acc| <= 2^31: |acc * m + 2^(e - 1) + zo * 2^e| <= 2^31 * m + 2^(e - 1) + 2^(e + 7), which must be
@@ -103,6 +109,8 @@ inline HighRescale high_rescale(MeanRescale r) {
   return h;
 }
 
+/// The 64-bit requantization: pooling's narrow int8 rows, and PairRequant's rescales that have no 32-bit
+/// form (PairRequant::wide).
 template <class V>
 struct RowRequant {
   typename V::I32 bias;        ///< 2^31: acc + 2^31 read as uint32 is acc biased into [0, 2^32)
@@ -111,15 +119,6 @@ struct RowRequant {
   int shift;
   typename V::I64 lo, hi;  ///< the output range minus the zero point
   typename V::I32 zero_point;
-  /// The 32-bit form (high_rescale), for rescales that have one: every aggregation whose real factor is
-  /// below 1 (a sum's m / 2^e with e >= 31, a mean's) and more.
-  bool high;
-  typename V::I64 high_multiplier;     ///< m'
-  typename V::I64 high_round;          ///< 2^(e' - 1) + zo * 2^e' - 2^31 * m', wrapping
-  int high_shift;                      ///< e' - 32
-  typename V::I32 lo32, hi32;          ///< the output range
-  uint64_t high_multiplier_value = 0;  ///< m'
-  uint64_t high_round_value = 0;       ///< 2^(e' - 1) + zo * 2^e', wrapping
 
   RowRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
       : bias(V::set1(INT32_MIN)),
@@ -129,54 +128,25 @@ struct RowRequant {
         shift(r.shift),
         lo(V::set1_64(int64_t{lo_value} - zo)),
         hi(V::set1_64(int64_t{hi_value} - zo)),
-        zero_point(V::set1(zo)),
-        lo32(V::set1(lo_value)),
-        hi32(V::set1(hi_value)) {
-    const HighRescale h = high_rescale(r);
-    high = h.fast;
-    high_multiplier = V::set1_64(static_cast<int64_t>(h.multiplier));
-    high_shift = h.fast ? h.shift - 32 : 0;
-    const uint64_t zo_term =
-        static_cast<uint64_t>(static_cast<int64_t>(zo) * (int64_t{1} << (h.fast ? h.shift : 0)));
-    high_multiplier_value = h.multiplier;
-    high_round_value = h.fast ? (uint64_t{1} << (h.shift - 1)) + zo_term : 0;
-    high_round = V::set1_64(static_cast<int64_t>(high_round_value - (h.multiplier << 31)));
-  }
-
-  /// With the 32-bit form: the round term of apply_folded for accumulators `offset` above the centred ones.
-  typename V::I64 folded_round(int32_t offset) const {
-    return V::set1_64(
-        static_cast<int64_t>(high_round_value - static_cast<uint64_t>(offset) * high_multiplier_value));
-  }
-  /// apply(u - offset) for u in [0, 2^31) (biased pair-order sums or maxima, whose offset folded_round
-  /// took): u is its own unsigned low dword, and u * m' + 2^(e' - 1) + zo * 2^e' - offset * m' is apply's v
-  /// for acc = u - offset, modulo 2^64. No acc + 2^31 and no acc - offset per vector (9 operations on
-  /// AVX-512). Only with the 32-bit form (high).
-  typename V::I32 apply_folded(typename V::I32 u, typename V::I64 round_offset) const {
-    typename V::I64 a, b;
-    V::split64(u, &a, &b);
-    const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), round_offset),
-                                             V::add64(V::mulu_lo32(b, high_multiplier), round_offset));
-    return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
-  }
+        zero_point(V::set1(zo)) {}
+  /// Zero constants (PairRequant's unused wide form).
+  RowRequant()
+      : bias(V::zero()),
+        multiplier(V::set1_64(0)),
+        round(V::set1_64(0)),
+        shift(0),
+        lo(V::set1_64(0)),
+        hi(V::set1_64(0)),
+        zero_point(V::zero()) {}
 
   /// clamp(zo + rescale(acc, m, shift), lo, hi) per int32 lane, as dense-body.h's DensePackedConsts::apply:
   /// b = acc + 2^31 in [0, 2^32) makes mulu_lo32 form b * m < 2^64 exactly, and + round leaves
   /// acc * m + 2^(shift-1) modulo 2^64, a value in (-2^62, 2^62 + 2^61) (|acc * m| < 2^62), so its int64
   /// reading is exact and the arithmetic shift floors as rescale() does. clamp(p + zo, lo, hi) =
   /// clamp(p, lo - zo, hi - zo) + zo, so zo is added once, to the joined int32 lanes (in range).
-  /// With the 32-bit form (high): + high_round leaves v = acc * m' + 2^(e' - 1) + zo * 2^e' (in int64 by
-  /// high_rescale's bound), its high dword is floor(v / 2^32), and the int32 shift by e' - 32 floors on to
-  /// floor(v / 2^e') = zo + rescale(acc, m, e): the same value, clamped in the int32 lanes, with no int64
-  /// shift, clamp or zero-point add (11 operations per vector on AVX-512 instead of 15).
   typename V::I32 apply(typename V::I32 acc) const {
     typename V::I64 a, b;
     V::split64(V::add(acc, bias), &a, &b);
-    if (high) {
-      const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), high_round),
-                                               V::add64(V::mulu_lo32(b, high_multiplier), high_round));
-      return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
-    }
     return V::add(V::join64(apply64(a), apply64(b)), zero_point);
   }
   /// apply() for the low kLanes / 2 lanes only (the others are garbage): one int64 vector instead of two,
@@ -189,6 +159,84 @@ struct RowRequant {
   typename V::I64 apply64(typename V::I64 biased) const {
     const typename V::I64 product = V::srai64(V::add64(V::mulu_lo32(biased, multiplier), round), shift);
     return V::min64(V::max64(product, lo), hi);
+  }
+};
+
+/// The aggregation's requantization: the 32-bit form (high_rescale) where the rescale has one, else
+/// RowRequant's. The narrow int8 rows of the aggregation use it too: their sums at 16 columns gain from the
+/// 32-bit form (AVX-512 10 -> 9 us). Only the form in use is built (kMean builds one per row).
+template <class V>
+struct PairRequant {
+  bool high;
+  RowRequant<V> wide;                  ///< without the 32-bit form (zero constants with it)
+  typename V::I32 bias;                ///< 2^31
+  typename V::I64 high_multiplier;     ///< m'
+  typename V::I64 high_round;          ///< 2^(e' - 1) + zo * 2^e' - 2^31 * m', wrapping
+  int high_shift;                      ///< e' - 32
+  typename V::I32 lo32, hi32;          ///< the output range
+  uint64_t high_multiplier_value = 0;  ///< m'
+  uint64_t high_round_value = 0;       ///< 2^(e' - 1) + zo * 2^e', wrapping
+
+  __attribute__((always_inline)) PairRequant(MeanRescale r, int32_t zo, int32_t lo_value, int32_t hi_value)
+      : bias(V::set1(INT32_MIN)) {
+    const HighRescale h = high_rescale(r);
+    high = h.fast;
+    if (high) {
+      high_multiplier = V::set1_64(static_cast<int64_t>(h.multiplier));
+      high_shift = h.shift - 32;
+      high_multiplier_value = h.multiplier;
+      high_round_value =
+          (uint64_t{1} << (h.shift - 1)) + static_cast<uint64_t>(int64_t{zo} * (int64_t{1} << h.shift));
+      high_round = V::set1_64(static_cast<int64_t>(high_round_value - (h.multiplier << 31)));
+      lo32 = V::set1(lo_value);
+      hi32 = V::set1(hi_value);
+    } else {
+      wide = RowRequant<V>(r, zo, lo_value, hi_value);
+      high_multiplier = high_round = V::set1_64(0);
+      high_shift = 0;
+      lo32 = hi32 = V::zero();
+    }
+  }
+
+  /// With the 32-bit form: the round term of apply_folded for accumulators `offset` above the centred ones.
+  __attribute__((always_inline)) typename V::I64 folded_round(int32_t offset) const {
+    return V::set1_64(
+        static_cast<int64_t>(high_round_value - static_cast<uint64_t>(offset) * high_multiplier_value));
+  }
+  /// apply(u - offset) for u in [0, 2^31) (biased pair-order sums or maxima, whose offset folded_round
+  /// took): u is its own unsigned low dword, and u * m' + 2^(e' - 1) + zo * 2^e' - offset * m' is apply's v
+  /// for acc = u - offset, modulo 2^64. No acc + 2^31 and no acc - offset per vector (9 operations on
+  /// AVX-512). Only with the 32-bit form (high). Without kClamp the value is not clamped (an exact int32;
+  /// V::store_s8_pair_tile's saturating packs clamp it).
+  template <bool kClamp = true>
+  __attribute__((always_inline)) typename V::I32 apply_folded(typename V::I32 u,
+                                                              typename V::I64 round_offset) const {
+    typename V::I64 a, b;
+    V::split64(u, &a, &b);
+    const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), round_offset),
+                                             V::add64(V::mulu_lo32(b, high_multiplier), round_offset));
+    if constexpr (!kClamp) return V::sra(q, high_shift);
+    return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
+  }
+  /// RowRequant::apply. With the 32-bit form (high): + high_round leaves v = acc * m' + 2^(e' - 1) +
+  /// zo * 2^e' (in int64 by high_rescale's bound), its high dword is floor(v / 2^32), and the int32 shift
+  /// by e' - 32 floors on to floor(v / 2^e') = zo + rescale(acc, m, e): the same value, clamped in the
+  /// int32 lanes, with no int64 shift, clamp or zero-point add (11 operations per vector on AVX-512
+  /// instead of 15). Without kClamp, the 32-bit form's value is not clamped (apply_folded); the 64-bit
+  /// form's always is (its int64 lanes are narrowed to int32).
+  template <bool kClamp = true>
+  __attribute__((always_inline)) typename V::I32 apply(typename V::I32 acc) const {
+    if (!high) return wide.apply(acc);
+    typename V::I64 a, b;
+    V::split64(V::add(acc, bias), &a, &b);
+    const typename V::I32 q = V::join_high64(V::add64(V::mulu_lo32(a, high_multiplier), high_round),
+                                             V::add64(V::mulu_lo32(b, high_multiplier), high_round));
+    if constexpr (!kClamp) return V::sra(q, high_shift);
+    return V::min(V::max(V::sra(q, high_shift), lo32), hi32);
+  }
+  /// RowRequant::apply_low (the 32-bit form does all lanes at the cost of half).
+  __attribute__((always_inline)) typename V::I32 apply_low(typename V::I32 acc) const {
+    return high ? apply(acc) : wide.apply_low(acc);
   }
 };
 
@@ -267,34 +315,45 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   void prefetch_until(const int32_t* edges_end) { this->edges_end = edges_end; }
 
   /// The requantization of rows rescaled by `rescale`: only kMean's varies by row (with the count), so the
-  /// callers build it once per call otherwise.
+  /// callers build it once per call otherwise. requant: the 64-bit form alone (pooling's narrow int8 rows);
+  /// pair_requant: the aggregation's (pair-order tiles need it: apply_folded).
   RowRequant<V> requant(MeanRescale rescale) const { return RowRequant<V>(rescale, zo_, out_lo_, kOutMax); }
+  __attribute__((always_inline)) PairRequant<V> pair_requant(MeanRescale rescale) const {
+    return PairRequant<V>(rescale, zo_, out_lo_, kOutMax);
+  }
 
-  /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src`, written to output row `row`.
-  /// count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
+  /// Sum / mean (self_weight_q16 ignored unless != 0) and max over `src` of int4 rows, written to output
+  /// row `row`. count == 0 with kMean / kMax is real 0 (the caller's rescale then does not matter).
   __attribute__((always_inline)) void reduce(AggregateMode mode, const SourceRows& src, int32_t self_row,
-                                             int32_t self_weight_q16, const RowRequant<V>& rq, int32_t row) {
-    if constexpr (kPairs) {
-      // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
-      // fill 2 of the 4 vectors: a fixed count, so the compiler keeps them in registers.
-      if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, self_row, self_weight_q16, rq, row);
-    } else {
-      // Narrow int8 rows (a transform-first layer's messages) fill one vector, or half of one: a fixed
-      // count of vectors, so no per-neighbour tests of empty ones, and half the requantization.
-      if (2 * cols_ <= kL) return reduce_tiles<1, true>(mode, src, self_row, self_weight_q16, rq, row);
-      if (cols_ <= kL) return reduce_tiles<1>(mode, src, self_row, self_weight_q16, rq, row);
-      if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, self_row, self_weight_q16, rq, row);
-    }
+                                             int32_t self_weight_q16, const PairRequant<V>& rq, int32_t row) {
+    static_assert(kPairs, "int8 rows choose their tile shape per call (aggregate_shaped) or pool()");
+    // An int4 row of at most 2 * kLanes elements (MUTAG: 7 and 32) is one tile whose pair-order sums
+    // fill 2 of the 4 vectors: a fixed count, so the compiler keeps them in registers.
+    if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, self_row, self_weight_q16, rq, row);
     reduce_tiles<kVecs>(mode, src, self_row, self_weight_q16, rq, row);
+  }
+  /// A pooled graph (rows `src`), rescaled by `rescale`, written to output row `row`.
+  void pool(AggregateMode mode, const SourceRows& src, MeanRescale rescale, int32_t row) {
+    if constexpr (kPairs) {
+      reduce(mode, src, 0, 0, pair_requant(rescale), row);
+    } else {
+      // Narrow int8 rows fill one vector, or half of one: a fixed count of vectors, so no per-row tests
+      // of empty ones, and half the requantization.
+      if (2 * cols_ <= kL) return reduce_tiles<1, true>(mode, src, 0, 0, requant(rescale), row);
+      if (cols_ <= kL) return reduce_tiles<1>(mode, src, 0, 0, requant(rescale), row);
+      if (cols_ <= 2 * kL) return reduce_tiles<2>(mode, src, 0, 0, requant(rescale), row);
+      reduce_tiles<kVecs>(mode, src, 0, 0, pair_requant(rescale), row);
+    }
   }
 
  public:
   /// reduce() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int4 pair order, or int8 rows
   /// of at most kUsed * kLanes elements); kHalf: at most kLanes / 2 elements (int8, kUsed == 1).
-  template <int kUsed, bool kHalf = false>
+  /// rq: PairRequant (pair-order tiles need it), or RowRequant for element-order ones (pooling).
+  template <int kUsed, bool kHalf = false, class Rq>
   __attribute__((always_inline)) void reduce_tiles(AggregateMode mode, const SourceRows& src,
-                                                   int32_t self_row, int32_t self_weight_q16,
-                                                   const RowRequant<V>& rq, int32_t row) {
+                                                   int32_t self_row, int32_t self_weight_q16, const Rq& rq,
+                                                   int32_t row) {
     static_assert(kUsed == kVecs || kUsed == 2 || (!kPairs && kUsed == 1), "tile shapes");
     static_assert(!kHalf || (!kPairs && kUsed == 1), "half tiles are int8 rows of one vector");
     // Wide int8 rows are summed / maxed as biased bytes in 16-bit lanes, in pair order (see the top of
@@ -346,24 +405,20 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
  public:
   /// GCN: t = rounding_shift_right(norm_i * sum_{j in N(i) + self} (x_j - zx) * norm_j, 30).
-  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
+  /// int4 rows (int8 rows choose their tile shape per call: aggregate_shaped).
+  void gcn(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const PairRequant<V>& rq,
            int32_t row) {
-    if constexpr (!kPairs) {
-      // Narrow int8 rows (a transform-first layer's messages: Cora's 16 and 7 columns) fill one or two of the
-      // tile's vectors: a fixed count of them, so no loads, multiplies or flushes of empty lanes.
-      if (2 * cols_ <= kL) return gcn_tiles<1, true>(src, self_row, norm_q15, rq, row);
-      if (cols_ <= kL) return gcn_tiles<1>(src, self_row, norm_q15, rq, row);
-      if (cols_ <= 2 * kL) return gcn_tiles<2>(src, self_row, norm_q15, rq, row);
-    }
+    static_assert(kPairs, "int4 rows");
     gcn_tiles<kVecs>(src, self_row, norm_q15, rq, row);
   }
 
  public:
   /// gcn() with tiles whose elements lie in acc[0, kUsed) (kUsed < kVecs: int8 rows of at most kUsed * kL);
   /// kHalf: at most kLanes / 2 elements, whose int64 sums all lie in wide[0] (wide[1] is never formed).
-  template <int kUsed, bool kHalf = false>
-  void gcn_tiles(const SourceRows& src, int32_t self_row, const int32_t* norm_q15, const RowRequant<V>& rq,
-                 int32_t row) {
+  /// rq: PairRequant for int4 rows (pair-order tiles), RowRequant for int8 ones.
+  template <int kUsed, bool kHalf = false, class Rq>
+  __attribute__((always_inline)) void gcn_tiles(const SourceRows& src, int32_t self_row,
+                                                const int32_t* norm_q15, const Rq& rq, int32_t row) {
     static_assert(kUsed == kVecs || !kPairs, "int4 GCN tiles use every vector");
     const typename V::I64 own_norm = V::set1_64(norm_q15[self_row]);
     const typename V::I64 round30 = V::set1_64(int64_t{1} << 29);
@@ -472,7 +527,7 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// The first tile (col 0) prefetches each row's head across the row's end: the later rows of the call
   /// start with that tile, and a row's own neighbours are too few (~10 on average) to hide a miss. Later
   /// tiles prefetch their own bytes within the row only, and only past the head (the head is in cache).
-  Ahead ahead(const SourceRows& src, int32_t col) const {
+  __attribute__((always_inline)) Ahead ahead(const SourceRows& src, int32_t col) const {
     if constexpr (kPrefetch) {
       if (src.indices == nullptr) return {0, 0, 0};
       if (col == 0) {
@@ -568,8 +623,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// An int8 row is one load and three operations per 2 * kLanes elements here (element order: two
   /// sign-extending loads and two adds), and a row of sums is widened to int32 once, not once per edge.
   template <int kUsed>
-  int32_t sum_tile_pairs(const SourceRows& src, int32_t self, int32_t col, int32_t n,
-                         typename V::I32* acc) const {
+  __attribute__((always_inline)) int32_t sum_tile_pairs(const SourceRows& src, int32_t self, int32_t col,
+                                                        int32_t n, typename V::I32* acc) const {
     const int bytes = tile_byte_count(n);
     typename V::U16 even = V::zero16(), odd = V::zero16();
     if (self >= 0) load_pairs(tile_bytes(self, col), bytes, &even, &odd);
@@ -604,7 +659,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// V::widen16_pairs into acc[0, kUsed): kUsed == 2 for tiles of at most 2 * kLanes elements, whose
   /// elements are all in acc[0] (even) and acc[1] (odd); acc[2] / acc[3] are then neither written nor read.
   template <int kUsed>
-  static void widen_pairs(typename V::U16 even, typename V::U16 odd, typename V::I32* acc) {
+  __attribute__((always_inline)) static void widen_pairs(typename V::U16 even, typename V::U16 odd,
+                                                         typename V::I32* acc) {
     if constexpr (kUsed == 2) {
       V::widen16_pairs_low(even, odd, acc);
     } else {
@@ -651,7 +707,8 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
   /// max_tile in pair order, on biased rows: acc = max_j (x_j + kPairBias) and returns the offset
   /// kPairBias + zx (acc minus it is max_j x_j - zx); count >= 1.
   template <int kUsed>
-  int32_t max_tile_pairs(const SourceRows& src, int32_t col, int32_t n, typename V::I32* acc) const {
+  __attribute__((always_inline)) int32_t max_tile_pairs(const SourceRows& src, int32_t col, int32_t n,
+                                                        typename V::I32* acc) const {
     const int bytes = tile_byte_count(n);
     typename V::U16 even, odd;
     load_pairs(tile_bytes(src.at(0), col), bytes, &even, &odd);
@@ -716,10 +773,11 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 
   /// Adds the bias (kBias), requantizes and stores a tile (element or pair order); vectors wholly past n
   /// are skipped. acc[kUsed, kVecs) are not read (see reduce_tiles).
-  /// kFolded: acc holds biased values u >= 0 whose offset is in `folded` (RowRequant::apply_folded).
-  template <int kUsed = kVecs, bool kHalf = false, bool kPairOrder = kPairs, bool kFolded = false>
-  void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc, const RowRequant<V>& rq,
-                  typename V::I64 folded = V::set1_64(0)) {
+  /// kFolded: acc holds biased values u >= 0 whose offset is in `folded` (PairRequant::apply_folded).
+  /// rq: PairRequant in pair order, RowRequant in element order.
+  template <int kUsed = kVecs, bool kHalf = false, bool kPairOrder = kPairs, bool kFolded = false, class Rq>
+  __attribute__((always_inline)) void store_tile(int32_t row, int32_t col, int32_t n, typename V::I32* acc,
+                                                 const Rq& rq, typename V::I64 folded = V::set1_64(0)) {
     if constexpr (kBias) add_bias<kUsed, kPairOrder>(col, n, acc);
     const auto requant = [&rq, folded](typename V::I32 v) {
       if constexpr (kFolded) {
@@ -742,6 +800,21 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
           }
           return;
         }
+      }
+      if constexpr (kOutBits == 8 && kUsed == kVecs) {
+        // The whole tile in one store, clamped by saturating packs (V::store_s8_pair_tile): the 4 * kLanes
+        // outputs of a wide int8 row in 7 operations instead of 8 clamps and two 6-operation stores.
+        const auto requant_unclamped = [&rq, folded](typename V::I32 v) {
+          if constexpr (kFolded) {
+            return rq.template apply_folded<false>(v, folded);
+          } else {
+            return rq.template apply<false>(v);
+          }
+        };
+        V::store_s8_pair_tile(p + col, requant_unclamped(acc[0]), requant_unclamped(acc[1]),
+                              requant_unclamped(acc[2]), requant_unclamped(acc[3]),
+                              static_cast<int8_t>(out_lo_), n);
+        return;
       }
       for (int h = 0; h < kUsed / 2 && h * 2 * kL < n; ++h) {
         const int32_t first = col + h * 2 * kL;  // a multiple of 2 * kLanes, so even
@@ -788,14 +861,18 @@ class SpmmTwin : private PrefetchState<kPrefetch> {
 /// the loop. Each mode has its own loop for the same reason: one loop over all modes (a mode test per row)
 /// measured AVX2 int8 GCN at 16 columns 45 -> 65 us (Cora-sized, BM_Aggregate).
 template <int kUsed, bool kHalf, class V, class Twin>
-void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Rescale rq, int32_t self_weight,
-                      const int32_t* norm_q15, const RowRequant<V>& fixed, int32_t row_begin,
-                      int32_t row_end) {
+__attribute__((always_inline)) inline void aggregate_shaped(Twin& twin, const CsrGraph& graph,
+                                                            AggregateMode mode, Rescale rq,
+                                                            int32_t self_weight, const int32_t* norm_q15,
+                                                            int32_t row_begin, int32_t row_end) {
+  // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
+  const MeanRescale common = twins::aggregate_row_rescale(mode, rq, 0);
   const auto neighbours = [&graph](int32_t node) {
     const int32_t first = graph.row_ptr[node];
     return SourceRows{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
   };
   if (mode == AggregateMode::kGcn) {
+    const PairRequant<V> fixed = twin.pair_requant(common);
     for (int32_t node = row_begin; node < row_end; ++node) {
       twin.template gcn_tiles<kUsed, kHalf>(neighbours(node), node, norm_q15, fixed, node);
     }
@@ -804,9 +881,10 @@ void aggregate_shaped(Twin& twin, const CsrGraph& graph, AggregateMode mode, Res
     for (int32_t node = row_begin; node < row_end; ++node) {
       const SourceRows src = neighbours(node);
       twin.template reduce_tiles<kUsed, kHalf>(
-          mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
+          mode, src, node, 0, twin.pair_requant(twins::aggregate_row_rescale(mode, rq, src.count)), node);
     }
   } else {
+    const PairRequant<V> fixed = twin.pair_requant(common);
     for (int32_t node = row_begin; node < row_end; ++node) {
       twin.template reduce_tiles<kUsed, kHalf>(mode, neighbours(node), node, self_weight, fixed, node);
     }
@@ -821,10 +899,10 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
   constexpr int kL = V::kLanes;
   Twin twin(in.data, in.zero_point, cols, out.data, out.zero_point, bias, relu);
   const int32_t self_weight = mode == AggregateMode::kSum ? self_weight_q16 : 0;
-  // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
-  const RowRequant<V> fixed = twin.requant(twins::aggregate_row_rescale(mode, rq, 0));
   if constexpr (kPrefetch) twin.prefetch_until(graph.col_idx + graph.row_ptr[row_end]);
   if constexpr (kInBits == 4) {
+    // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
+    const PairRequant<V> fixed = twin.pair_requant(twins::aggregate_row_rescale(mode, rq, 0));
     // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
     // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
     // inlining differently, and the int4 shapes (two, by mode) gain nothing from a choice per call.
@@ -834,16 +912,16 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
       if (mode == AggregateMode::kGcn) {
         twin.gcn(src, node, norm_q15, fixed, node);
       } else if (mode == AggregateMode::kMean) {
-        twin.reduce(mode, src, node, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
+        twin.reduce(mode, src, node, 0, twin.pair_requant(twins::aggregate_row_rescale(mode, rq, src.count)),
                     node);
       } else {
         twin.reduce(mode, src, node, self_weight, fixed, node);
       }
     }
   } else {
-    const auto run = [&](auto used, auto half) {
+    const auto run = [&](auto used, auto half) __attribute__((always_inline)) {
       aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
-                                                                        norm_q15, fixed, row_begin, row_end);
+                                                                        norm_q15, row_begin, row_end);
     };
     using std::integral_constant;
     using Half = integral_constant<bool, true>;
@@ -871,8 +949,7 @@ void pool_rows(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in
     const SourceRows src{nullptr, graph_ptr[graph], graph_ptr[graph + 1] - graph_ptr[graph]};
     // An empty graph pools to real 0 in every mode (for kSum, zo + rescale(0) is zo as well).
     const AggregateMode reduce_mode = src.count == 0 ? AggregateMode::kMax : mode;
-    twin.reduce(reduce_mode, src, 0, 0, twin.requant(twins::aggregate_row_rescale(mode, rq, src.count)),
-                graph);
+    twin.pool(reduce_mode, src, twins::aggregate_row_rescale(mode, rq, src.count), graph);
   }
 }
 

@@ -115,6 +115,26 @@ struct Avx2 {
       std::memcpy(p, buffer, static_cast<size_t>(n));
     }
   }
+  /// A whole pair-order tile of requantized int32 lanes, NOT yet clamped (e0 / o0: even / odd elements of
+  /// the first 2 * kLanes, e1 / o1 of the next): writes elements [0, n) (n <= 4 * kLanes) as bytes clamped
+  /// to [lo, 127], as Avx512::store_s8_pair_tile (saturating packs, an in-lane byte shuffle, a qword
+  /// permute, a byte max).
+  static void store_s8_pair_tile(uint8_t* p, I32 e0, I32 o0, I32 e1, I32 o1, int8_t lo, int n) {
+    // Lane j of the packs: elements 8j, 8j + 2, .., 8j + 6, 16 + 8j, .., 16 + 8j + 6, then the odd ones.
+    const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(e0, e1), _mm256_packs_epi32(o0, o1));
+    const __m256i in_lane =
+        _mm256_shuffle_epi8(packed, _mm256_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15, 0,
+                                                     8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
+    // Qwords: elements 0..7, 16..23, 8..15, 24..31.
+    const __m256i ordered = _mm256_max_epi8(_mm256_permute4x64_epi64(in_lane, 0xD8), _mm256_set1_epi8(lo));
+    if (n == 4 * kLanes) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), ordered);
+    } else {
+      alignas(32) uint8_t buffer[32];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(buffer), ordered);
+      std::memcpy(p, buffer, static_cast<size_t>(n));
+    }
+  }
   /// Lanes already clamped to int4: writes elements [0, n) (n <= 2 * kLanes) as packed nibbles, element
   /// 2i = even lane i, 2i + 1 = odd lane i: byte i is (even_i & 0xF) | (odd_i & 0xF) << 4.
   static void store_s4_interleaved(uint8_t* p, I32 even, I32 odd, int n) {

@@ -102,6 +102,21 @@ struct Neon {
     const uint64_t all = vget_lane_u64(vreinterpret_u64_s8(bytes), 0);
     std::memcpy(p, &all, static_cast<size_t>(n));  // little-endian: byte i is element i
   }
+  /// A whole pair-order tile of requantized int32 lanes, NOT yet clamped (e0 / o0: even / odd elements of
+  /// the first 2 * kLanes, e1 / o1 of the next): writes elements [0, n) (n <= 4 * kLanes) as bytes clamped
+  /// to [lo, 127], as Avx512::store_s8_pair_tile: saturating narrows to int16 and int8, one zip, a byte max.
+  static void store_s8_pair_tile(uint8_t* p, I32 e0, I32 o0, I32 e1, I32 o1, int8_t lo, int n) {
+    const int8x8_t even = vqmovn_s16(vqmovn_high_s32(vqmovn_s32(e0), e1));
+    const int8x8_t odd = vqmovn_s16(vqmovn_high_s32(vqmovn_s32(o0), o1));
+    const int8x16_t ordered = vmaxq_s8(vcombine_s8(vzip1_s8(even, odd), vzip2_s8(even, odd)), vdupq_n_s8(lo));
+    if (n == 4 * kLanes) {
+      vst1q_s8(reinterpret_cast<int8_t*>(p), ordered);
+    } else {
+      int8_t buffer[16];
+      vst1q_s8(buffer, ordered);
+      std::memcpy(p, buffer, static_cast<size_t>(n));
+    }
+  }
   /// Lanes already clamped to int4: writes elements [0, n) (n <= 2 * kLanes) as packed nibbles, element
   /// 2i = even lane i, 2i + 1 = odd lane i: byte i is (even_i & 0xF) | (odd_i & 0xF) << 4.
   static void store_s4_interleaved(uint8_t* p, I32 even, I32 odd, int n) {

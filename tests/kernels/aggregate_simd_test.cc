@@ -339,6 +339,51 @@ TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
   }
 }
 
+// Whole pair-order tiles with int8 output are clamped by saturating packs and stored at once
+// (V::store_s8_pair_tile): every tail length of a last tile of more than kLanes elements on each ISA (33..64
+// and 65..128 columns cover AVX-512's, AVX2's and NEON's), values far outside int16 before the clamp
+// (rescales of 2^10 and 2^-1 on saturated inputs) in both requantization forms (2^-1 has the 32-bit form,
+// 2^10 not), a fused ReLU's floors (zero points -128, -1, 0, 100), with and without a bias, from int8 and
+// int4 rows.
+TEST_P(AggregateSimdTest, WholePairTilesPackedAndClamped) {
+  const Csr graph = testutil::RandomGraph()
+                        .nodes(40)
+                        .avg_degree(6)
+                        .isolated_fraction(0.1)
+                        .allow_self_loops(true)
+                        .seed(77)
+                        .build();
+  Rng rng(1700 + static_cast<int>(GetParam()));
+  uint64_t seed = 1700;
+  for (int32_t cols = 33; cols <= 130; ++cols) {
+    for (int in_bits : {8, 4}) {
+      for (AggregateMode mode : {AggregateMode::kSum, AggregateMode::kMax, AggregateMode::kMean}) {
+        const Rescale rq = (cols % 2 == 0) ? Rescale{1 << 30, 20} : Rescale{1 << 30, 31};
+        const int32_t zo = std::vector<int32_t>{-128, -1, 0, 100}[static_cast<size_t>(cols % 4)];
+        const bool relu = cols % 3 != 0;
+        const int32_t constant = std::vector<int32_t>{0, 0, 127, -128}[static_cast<size_t>(cols % 4)];
+        TwinAggregate twin(table());
+        twin.graph(graph)
+            .cols(cols)
+            .bits(in_bits, 8)
+            .zero_points(
+                static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(in_bits), testutil::qmax_of(in_bits))),
+                zo)
+            .mode(mode)
+            .rescale(rq)
+            .self_weight(mode == AggregateMode::kSum ? 65536 : 0)
+            .relu(relu)
+            .seed(seed++);
+        if (constant != 0) twin.constant_input(in_bits == 8 ? constant : constant / 16);
+        if (mode == AggregateMode::kSum && cols % 5 == 0)
+          twin.bias(make_bias(kBiasKinds[(cols / 5) % 5], cols, rq, rng));
+        ASSERT_TRUE(twin.check()) << "cols " << cols << " in_bits " << in_bits << " mode "
+                                  << static_cast<int>(mode) << " zo " << zo << " relu " << relu;
+      }
+    }
+  }
+}
+
 TEST_P(AggregateSimdTest, CoraWidthOnRandomGraph) {
   // 1433 features (Cora's first layer): many full tiles and a ragged, odd tail.
   const Csr graph = testutil::RandomGraph().nodes(60).avg_degree(4).isolated_fraction(0.1).seed(9).build();
