@@ -5,7 +5,7 @@
 // and its schema table in the reader and writer.
 //
 // Kinds are spelled as the schema's LayerOptions union members without "Options" ("Linear", "GCNConv",
-// "SAGEConv", "GINConv", "GlobalPool"), as the runtime and the Python package spell them.
+// "SAGEConv", "GINConv", "GlobalPool", "GATConv"), as the runtime and the Python package spell them.
 #ifndef QGNN_CONVERTER_LAYER_KIND_H_
 #define QGNN_CONVERTER_LAYER_KIND_H_
 
@@ -27,6 +27,7 @@ enum class Reduction {
   kNeighbors,         ///< LayerDesc::reduce (MEAN or MAX) over in-neighbours (SAGEConv)
   kNeighborsAndSelf,  ///< SUM over in-neighbours plus (1 + eps) * self, eps in Q16 (GINConv)
   kGraphNodes,        ///< LayerDesc::reduce over each graph's nodes, rows become graphs (GlobalPool)
+  kAttention,         ///< softmax-weighted sum of the messages over in-neighbours and self, per head (GATConv)
 };
 
 /// Where a Dense op of a layer sits in the LayerDesc.
@@ -68,6 +69,9 @@ struct LayerKindTraits {
   Reduction reduction;
   bool weights;      ///< has Dense ops: SPEC component `w`
   bool aggregation;  ///< message passing: an aggregation activation and its requant, SPEC component `agg`
+  /// Attention (GATConv): the messages (LayerDesc::message, SPEC component `agg`) and the attention logits
+  /// (LayerDesc::logit, SPEC component `att`), each with a stored range; no Layer.aggregation.
+  bool attention;
   bool hidden;       ///< hidden activations between MLP Dense ops, quantized with the `out` bits
   bool root;         ///< an optional root Dense (LayerDesc::has_root)
   /// Can run transform-first (LayerDesc::order): its (neighbour) Dense is linear before its reduction (for
