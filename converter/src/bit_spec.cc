@@ -120,7 +120,10 @@ Result<size_t> find_layer(const ModelDesc& model, const std::string& text) {
 }
 
 int& component_ref(ComponentBits& b, Component c) {
-  return c == kWeights ? b.weights : c == kAggregation ? b.aggregation : c == kAttention ? b.attention : b.output;
+  return c == kWeights       ? b.weights
+         : c == kAggregation ? b.aggregation
+         : c == kAttention   ? b.attention
+                             : b.output;
 }
 
 // The components "*" (and a bare width) leave at 8 bits, besides the input (docs/converter.md, "Bits"): every
@@ -192,7 +195,8 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
     }
     // The exp table has one entry per int8 logit difference (docs/quantization.md): 8 bits only.
     if (component == kAttention && bits != 8) {
-      return R::failure("'" + selector + "': attention logits are 8 bits (GATConv's exp table serves int8 "
+      return R::failure("'" + selector +
+                        "': attention logits are 8 bits (GATConv's exp table serves int8 "
                         "logits only)");
     }
     if (layer_text == "*") {

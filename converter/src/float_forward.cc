@@ -162,7 +162,8 @@ class FloatForward {
 
   // GATConv (docs/quantization.md, "GATConv"): the messages m = x W^T (reported as kMessage), per head the
   // LeakyReLU(0.2) logits of each destination row's edges and self-loop (reported together as kAttention),
-  // their softmax, the weighted message sums concatenated or averaged over heads, the bias and the activation.
+  // their softmax, the weighted message sums concatenated or averaged over heads, the bias and the
+  // activation.
   std::vector<float> attention(int layer, const LayerDesc& l, const std::vector<float>& x) {
     const std::vector<float> m = dense(l.dense, x, nullptr, nullptr, false);
     const int32_t H = l.heads, F = l.head_dim, cols = H * F;

@@ -44,8 +44,9 @@ std::vector<DenseOp> gcn_dense(const LayerDesc& layer) {
 // which the root Dense joins).
 std::vector<DenseOp> sage_dense(const LayerDesc& layer) {
   const bool tf = layer.order == LayerOrder::kTransformFirst;
-  std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0, tf ? DenseInput::kLayerInput : DenseInput::kAggregation,
-                                 "neighbor dense", "dense", ".neighbor")};
+  std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0,
+                                 tf ? DenseInput::kLayerInput : DenseInput::kAggregation, "neighbor dense",
+                                 "dense", ".neighbor")};
   ops[0].writes_message = tf;
   if (layer.has_root) {
     ops.push_back(op(DenseSlot::kRoot, 0, DenseInput::kLayerInput, "root dense", "root", ".root"));
@@ -127,14 +128,14 @@ const std::vector<LayerKindTraits>& table() {
   // Fields: kind, name, reduction, weights, aggregation, attention, hidden, root, transform_first, reduces,
   // inputs, dense_ops, check.
   static const std::vector<LayerKindTraits> kinds = {
-      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, false, false, 0, 1, linear_dense,
-       no_check},
+      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, false, false, 0, 1,
+       linear_dense, no_check},
       {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, false, true, 0, 1,
        gcn_dense, no_check},
       {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, false, true, true,
        mask(Reduce::kMean) | mask(Reduce::kMax), 1, sage_dense, no_check},
-      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, false, true, false, false, 0, 1,
-       gin_dense, gin_check},
+      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, false, true, false, false, 0,
+       1, gin_dense, gin_check},
       {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false, false, false,
        mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), 1, no_dense, no_check},
       {LayerKind::kGatConv, "GATConv", Reduction::kAttention, true, false, true, false, false, false, 0, 1,

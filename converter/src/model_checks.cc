@@ -155,7 +155,8 @@ std::string check_attention(const LayerDesc& layer, const std::string& label) {
   std::string e = check_quant_params(layer.message, label + ": message");
   if (e.empty()) e = check_quant_params(layer.logit, label + ": logit");
   if (!e.empty()) return e;
-  if (layer.logit.bits != 8) return label + ": logit has " + std::to_string(layer.logit.bits) + " bits, expected 8";
+  if (layer.logit.bits != 8)
+    return label + ": logit has " + std::to_string(layer.logit.bits) + " bits, expected 8";
   const size_t n = static_cast<size_t>(layer.heads) * static_cast<size_t>(layer.head_dim);
   if (layer.att_src_q.size() != n || layer.att_dst_q.size() != n) {
     return label + ": att_src / att_dst have " + std::to_string(layer.att_src_q.size()) + " / " +
@@ -174,8 +175,10 @@ std::string check_attention(const LayerDesc& layer, const std::string& label) {
   }
   e = check_requant(layer.logit_requant, 1, kDenseRequantShiftMax, label + ": logit requant");
   if (e.empty())
-    e = check_requant(layer.logit_negative_requant, 1, kDenseRequantShiftMax, label + ": negative logit requant");
-  if (e.empty()) e = check_requant(layer.output_requant, out, kDenseRequantShiftMax, label + ": output requant");
+    e = check_requant(layer.logit_negative_requant, 1, kDenseRequantShiftMax,
+                      label + ": negative logit requant");
+  if (e.empty())
+    e = check_requant(layer.output_requant, out, kDenseRequantShiftMax, label + ": output requant");
   if (!e.empty()) return e;
   if (layer.exp_table.size() != 256 || layer.exp_table[0] != 32768) {
     return label + ": the exp table needs 256 entries starting with 32768 (it has " +
@@ -215,7 +218,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
   if (layer.order == LayerOrder::kTransformFirst) {
     if (!kind->transform_first) return label + ": " + kind->name + " cannot run transform-first";
     if (!can_transform_first(layer))
-      return label + ": " + kind->name + " runs transform-first with MEAN only (max does not commute with W_n)";
+      return label + ": " + kind->name +
+             " runs transform-first with MEAN only (max does not commute with W_n)";
     // BatchNorm's shift does not commute with the aggregation: it must be folded first.
     if (layer.dense.batch_norm) return label + ": transform-first with an unfolded BatchNorm (fold it first)";
   } else if (layer.order != LayerOrder::kAggregateFirst) {
@@ -240,6 +244,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
     }
     columns = d.out_features;
   }
+  // The mean of attention heads narrows the messages' heads x head_dim columns to head_dim.
+  if (kind->attention && !layer.concat) columns = layer.head_dim;
   if (quantized) {
     if (kind->hidden && layer.hidden.size() != hidden_count(layer)) {
       return label + ": " + kind->name + " has " + std::to_string(layer.hidden.size()) +
@@ -358,8 +364,9 @@ std::string check_mean_heads(const ModelDesc& model, const LayerDesc& layer, con
   if (!model.quantized || !layer_traits(layer.kind).attention || layer.concat || layer.heads < 2) return "";
   const uint32_t bound = gat_mean_max_degree(layer.heads);
   if (model.limits.max_degree == 0 || model.limits.max_degree > bound) {
-    return label + ": the mean of " + std::to_string(layer.heads) + " heads needs limits.max_degree <= " +
-           std::to_string(bound) + " (docs/quantization.md, GAT bounds)";
+    return label + ": the mean of " + std::to_string(layer.heads) +
+           " heads needs limits.max_degree <= " + std::to_string(bound) +
+           " (docs/quantization.md, GAT bounds)";
   }
   return "";
 }

@@ -181,7 +181,8 @@ class ModelReader {
       if (!e.empty()) return what + ": " + e;
       if (!tensor->scales() || tensor->scales()->size() != 1) return what + ": expected one scale";
       *scale = tensor->scales()->Get(0);
-      q->assign(reinterpret_cast<const int8_t*>(data->data()), reinterpret_cast<const int8_t*>(data->data()) + count);
+      q->assign(reinterpret_cast<const int8_t*>(data->data()),
+                reinterpret_cast<const int8_t*>(data->data()) + count);
       return "";
     }
     const std::string e = tensor_bytes(index, {fbs::TensorType::FLOAT32}, &tensor, &data, &count);
@@ -210,8 +211,8 @@ class ModelReader {
       const fbs::Tensor* tensor = nullptr;
       const flatbuffers::Vector<uint8_t>* data = nullptr;
       size_t count = 0;
-      e = tensor_bytes(o.bias(), {quantized ? fbs::TensorType::INT32 : fbs::TensorType::FLOAT32}, &tensor, &data,
-                       &count);
+      e = tensor_bytes(o.bias(), {quantized ? fbs::TensorType::INT32 : fbs::TensorType::FLOAT32}, &tensor,
+                       &data, &count);
       if (!e.empty()) return "bias: " + e;
       if (quantized) {
         out->output_bias_q.resize(count);

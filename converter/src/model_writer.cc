@@ -159,18 +159,24 @@ class ModelWriter {
     const std::string& n = layer.name;
     int32_t att_src = -1, att_dst = -1, bias = -1;
     if (quantized) {
-      att_src = add_tensor(n + ".att_src", fbs::TensorType::INT8, att_shape, to_bytes(layer.att_src_q), &att_scales);
-      att_dst = add_tensor(n + ".att_dst", fbs::TensorType::INT8, att_shape, to_bytes(layer.att_dst_q), &att_scales);
+      att_src = add_tensor(n + ".att_src", fbs::TensorType::INT8, att_shape, to_bytes(layer.att_src_q),
+                           &att_scales);
+      att_dst = add_tensor(n + ".att_dst", fbs::TensorType::INT8, att_shape, to_bytes(layer.att_dst_q),
+                           &att_scales);
       if (!layer.output_bias_q.empty()) {
-        bias = add_tensor(n + ".bias", fbs::TensorType::INT32, {static_cast<uint32_t>(layer.output_bias_q.size())},
-                          to_bytes(layer.output_bias_q), nullptr);
+        bias = add_tensor(n + ".bias", fbs::TensorType::INT32,
+                          {static_cast<uint32_t>(layer.output_bias_q.size())}, to_bytes(layer.output_bias_q),
+                          nullptr);
       }
     } else {
-      att_src = add_tensor(n + ".att_src", fbs::TensorType::FLOAT32, att_shape, to_bytes(layer.att_src), nullptr);
-      att_dst = add_tensor(n + ".att_dst", fbs::TensorType::FLOAT32, att_shape, to_bytes(layer.att_dst), nullptr);
+      att_src =
+          add_tensor(n + ".att_src", fbs::TensorType::FLOAT32, att_shape, to_bytes(layer.att_src), nullptr);
+      att_dst =
+          add_tensor(n + ".att_dst", fbs::TensorType::FLOAT32, att_shape, to_bytes(layer.att_dst), nullptr);
       if (!layer.output_bias.empty()) {
-        bias = add_tensor(n + ".bias", fbs::TensorType::FLOAT32, {static_cast<uint32_t>(layer.output_bias.size())},
-                          to_bytes(layer.output_bias), nullptr);
+        bias = add_tensor(n + ".bias", fbs::TensorType::FLOAT32,
+                          {static_cast<uint32_t>(layer.output_bias.size())}, to_bytes(layer.output_bias),
+                          nullptr);
       }
     }
     Offset<fbs::QuantParams> message, logit;
@@ -231,7 +237,8 @@ class ModelWriter {
         type = fbs::LayerOptions::SAGEConvOptions;
         const bool quantized_tf = quantized && transform_first;
         const auto message = quantized_tf ? write_quant(layer.message) : Offset<fbs::QuantParams>();
-        const auto output_requant = quantized_tf ? write_requant(layer.output_requant) : Offset<fbs::Requant>();
+        const auto output_requant =
+            quantized_tf ? write_requant(layer.output_requant) : Offset<fbs::Requant>();
         const fbs::Range message_range = to_range(layer.message_range);
         options = fbs::CreateSAGEConvOptions(
                       fbb_, static_cast<fbs::Reduce>(layer.reduce), dense[0], root, aggregation_requant,
@@ -313,7 +320,8 @@ bool fits_flatbuffer(const ModelDesc& model) {
     add_dense(layer.root);
     for (const DenseDesc& d : layer.mlp) add_dense(d);
     bytes += (layer.att_src.size() + layer.att_dst.size() + layer.output_bias.size() +
-              layer.output_bias_q.size()) * 4 +
+              layer.output_bias_q.size()) *
+                 4 +
              layer.att_src_q.size() + layer.att_dst_q.size() + layer.exp_table.size() * 2;
   }
   return bytes < (size_t{1} << 31) - (size_t{1} << 24);

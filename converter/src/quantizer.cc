@@ -291,7 +291,8 @@ class Quantizer {
     if (e.empty()) e = quant_params(r.attention, 8, "attention logits", &layer->logit);
     if (!e.empty()) return e;
     double largest_bias = 0.0;
-    for (float b : layer->output_bias) largest_bias = std::max(largest_bias, std::fabs(static_cast<double>(b)));
+    for (float b : layer->output_bias)
+      largest_bias = std::max(largest_bias, std::fabs(static_cast<double>(b)));
     const double message_floor = kMargin * 256.0 * largest_bias / kBiasLimit;
     if (!(static_cast<double>(layer->message.scale) >= message_floor)) {
       note("message scale raised from " + std::to_string(layer->message.scale) +
@@ -324,7 +325,8 @@ class Quantizer {
     layer->logit_requant = Requant{};
     layer->logit_negative_requant = Requant{};
     e = dense_rule_requant(term_scale / s_e, "logit", &layer->logit_requant);
-    if (e.empty()) e = dense_rule_requant(0.2 * term_scale / s_e, "negative logit", &layer->logit_negative_requant);
+    if (e.empty())
+      e = dense_rule_requant(0.2 * term_scale / s_e, "negative logit", &layer->logit_negative_requant);
     if (!e.empty()) return e;
     layer->exp_table = gat_exp_table(s_e);
     const int32_t out_cols = layer->concat ? layer->heads * layer->head_dim : layer->head_dim;

@@ -27,8 +27,8 @@ std::string convert_layer(const LayerDesc& layer, const std::string& label, Laye
   if (e.empty() && kind.aggregation) {
     e = convert(layer.aggregation_range, label + ": aggregation", &out->aggregation);
   }
-  if (e.empty() && ((layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst) ||
-                    kind.attention))
+  if (e.empty() &&
+      ((layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst) || kind.attention))
     e = convert(layer.message_range, label + ": message", &out->message);
   if (e.empty() && kind.attention) e = convert(layer.logit_range, label + ": logit", &out->attention);
   if (!e.empty() || !kind.hidden) return e;

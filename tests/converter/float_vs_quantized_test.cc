@@ -307,6 +307,26 @@ TEST_P(FloatVsQuantized, Int4WeightsInt8ActivationsOnHeldOutGraphs) {
   }
 }
 
+// GATConv in the paper's shape (4 concatenated heads of 8, then the mean of 2 heads onto 8 classes), W8A8 on
+// the calibration graphs. Its own bounds, from the first measurement (5 seeds): max 0.038-0.050, mean
+// 0.017-0.025, argmax 0.64-0.91. The mean error is about 4x the other kinds' and nearly equal to the max (a
+// systematic offset rather than rounding noise); why is not analysed yet, so these bounds only pin today's
+// behaviour and must be tightened once it is understood (the integer path itself is bit-exact against the
+// oracle of tests/runtime).
+TEST(FloatVsQuantizedGat, Int8OnCalibrationGraphs) {
+  const Scenario gat{
+      "gat", Task::kNodeClassification, [](std::mt19937& r) {
+        using namespace testing;  // NOLINT: the layer builders
+        return node_model({gat_layer(kFeatures, 4, 8, true, true, r), gat_layer(32, 2, 8, false, false, r)});
+      }};
+  for (uint32_t seed : kSeeds) {
+    const Agreement a = measure(gat, QuantizerConfig{}, seed, Evaluation::kCalibrationGraphs);
+    EXPECT_LE(a.max_error_fraction, 0.06) << "seed " << seed;
+    EXPECT_LE(a.mean_error_fraction, 0.03) << "seed " << seed;
+    EXPECT_GE(a.argmax_agreement, 0.60) << "seed " << seed;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(RandomModels, FloatVsQuantized, ::testing::ValuesIn(scenarios()),
                          [](const ::testing::TestParamInfo<Scenario>& info) {
                            return std::string(info.param.name);

@@ -49,8 +49,8 @@ qgnn_status InitAttention(const InitContext& ctx, int32_t index, const char* wha
   if (ctx.quantized) {
     *scale = t->scales()->Get(0);
     if (!(*scale > 0.0f && *scale < 3.4e38f)) {  // finite and > 0 (a NaN fails both)
-      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s: tensor %" PRId32 " (%s) scale %g is not finite and > 0", what,
-                      index, TensorName(*t), static_cast<double>(*scale));
+      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "%s: tensor %" PRId32 " (%s) scale %g is not finite and > 0",
+                      what, index, TensorName(*t), static_cast<double>(*scale));
     }
   }
   return QGNN_OK;
@@ -98,8 +98,8 @@ qgnn_status InitExpTable(const InitContext& ctx, const flatbuffers::Vector<uint1
                          GatConvData& data) {
   if (table == nullptr) return ctx.Fail(QGNN_MISSING_FIELD, "exp_table is missing");
   if (table->size() != static_cast<uint32_t>(kernels::kGatExpTableSize)) {
-    return ctx.Fail(QGNN_SHAPE_MISMATCH, "exp_table has %" PRIu32 " entries, expected %" PRId32, table->size(),
-                    kernels::kGatExpTableSize);
+    return ctx.Fail(QGNN_SHAPE_MISMATCH, "exp_table has %" PRIu32 " entries, expected %" PRId32,
+                    table->size(), kernels::kGatExpTableSize);
   }
   if (table->Get(0) != kExpTableOne) {
     return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "exp_table[0] = %u, expected 32768 (exp(0) in Q15)",
@@ -107,8 +107,9 @@ qgnn_status InitExpTable(const InitContext& ctx, const flatbuffers::Vector<uint1
   }
   for (uint32_t k = 1; k < table->size(); ++k) {
     if (table->Get(k) > table->Get(k - 1)) {
-      return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "exp_table[%" PRIu32 "] = %u exceeds exp_table[%" PRIu32 "] = %u",
-                      k, static_cast<unsigned>(table->Get(k)), k - 1, static_cast<unsigned>(table->Get(k - 1)));
+      return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
+                      "exp_table[%" PRIu32 "] = %u exceeds exp_table[%" PRIu32 "] = %u", k,
+                      static_cast<unsigned>(table->Get(k)), k - 1, static_cast<unsigned>(table->Get(k - 1)));
     }
   }
   data.exp_table = table->data();
@@ -128,8 +129,8 @@ qgnn_status CheckMeanBound(const InitContext& ctx, uint32_t heads) {
   const uint64_t degree = declared == 0 || declared > kMaxDegree ? kMaxDegree : declared;
   if (uint64_t{heads} * (degree + 1) > kMeanHeadDegreeBudget) {
     return ctx.Fail(QGNN_LIMIT_EXCEEDED,
-                    "the mean of %" PRIu32 " heads needs Limits.max_degree <= %llu (the model allows %llu)", heads,
-                    static_cast<unsigned long long>(kMeanHeadDegreeBudget / heads - 1),
+                    "the mean of %" PRIu32 " heads needs Limits.max_degree <= %llu (the model allows %llu)",
+                    heads, static_cast<unsigned long long>(kMeanHeadDegreeBudget / heads - 1),
                     static_cast<unsigned long long>(degree));
   }
   return QGNN_OK;
@@ -145,8 +146,11 @@ qgnn_status InitQuantized(const InitContext& ctx, const fb::Layer& layer, const 
   if (st == QGNN_OK) st = InitQuantParams(ctx, options.logit(), "logit", &data.logit_q);
   if (st != QGNN_OK) return st;
   if (data.logit_q.bits != 8) {
-    return ctx.Fail(QGNN_BAD_BITS, "logit has %" PRId32 " bits, expected 8 (one exp table entry per int8 "
-                    "logit difference)", data.logit_q.bits);
+    return ctx.Fail(QGNN_BAD_BITS,
+                    "logit has %" PRId32
+                    " bits, expected 8 (one exp table entry per int8 "
+                    "logit difference)",
+                    data.logit_q.bits);
   }
   st = InitSingleDenseRescale(ctx, options.logit_requant(), "logit_requant", &data.logit_pos);
   if (st == QGNN_OK) {
@@ -154,7 +158,8 @@ qgnn_status InitQuantized(const InitContext& ctx, const fb::Layer& layer, const 
                                 &data.logit_neg);
   }
   if (st == QGNN_OK) st = InitExpTable(ctx, options.exp_table(), data);
-  if (st == QGNN_OK) st = InitChannelRescale(ctx, options.output_requant(), "output_requant", out_cols, &data.out_rq);
+  if (st == QGNN_OK)
+    st = InitChannelRescale(ctx, options.output_requant(), "output_requant", out_cols, &data.out_rq);
   return st;
 }
 
@@ -173,7 +178,8 @@ qgnn_status InitAttentionPair(const InitContext& ctx, const fb::GATConvOptions& 
   }
   // The two terms of a logit are added as integers, so both vectors must be at one scale.
   if (src_scale != dst_scale) {
-    return ctx.Fail(QGNN_BAD_QUANT_PARAMS, "att_src scale %g and att_dst scale %g differ (they must share one)",
+    return ctx.Fail(QGNN_BAD_QUANT_PARAMS,
+                    "att_src scale %g and att_dst scale %g differ (they must share one)",
                     static_cast<double>(src_scale), static_cast<double>(dst_scale));
   }
   data.att_src_q = reinterpret_cast<const int8_t*>(src);
@@ -190,8 +196,9 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
                     heads, head_dim);
   }
   if (uint64_t{heads} * head_dim > kMaxFeatures) {
-    return ctx.Fail(QGNN_LIMIT_EXCEEDED, "GATConv has %" PRIu32 " x %" PRIu32 " message features (at most %" PRIu32
-                    ")", heads, head_dim, kMaxFeatures);
+    return ctx.Fail(QGNN_LIMIT_EXCEEDED,
+                    "GATConv has %" PRIu32 " x %" PRIu32 " message features (at most %" PRIu32 ")", heads,
+                    head_dim, kMaxFeatures);
   }
   if (options->negative_slope() != kNegativeSlope) {
     return ctx.Fail(QGNN_UNSUPPORTED_LAYER, "GATConv negative_slope %g is not 0.2",
@@ -208,7 +215,8 @@ qgnn_status Init(InitContext& ctx, const fb::Layer& layer, Layer* out) {
   qgnn_status st = InitDense(ctx, options->dense(), "dense", out->in_dim, &data.dense);
   if (st != QGNN_OK) return st;
   if (static_cast<uint32_t>(data.dense.out_features) != cols) {
-    return ctx.Fail(QGNN_SHAPE_MISMATCH, "dense has %" PRId32 " output features, expected heads x head_dim = %" PRIu32,
+    return ctx.Fail(QGNN_SHAPE_MISMATCH,
+                    "dense has %" PRId32 " output features, expected heads x head_dim = %" PRIu32,
                     data.dense.out_features, cols);
   }
   // The layer's bias and activation follow the aggregation; the Dense only maps the input onto the messages.
@@ -280,9 +288,8 @@ void Eval(const EvalContext& ctx, const Layer& layer) {
       ctx.kernels->gat_aggregate != nullptr ? ctx.kernels->gat_aggregate : kernels::gat_aggregate;
   const kernels::QActivation out = MutableActivation(ctx, layer.t_out, layer.out_q);
   // A row's cost grows with its in-degree: the rows are cut by edges, as for the other aggregations.
-  ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
-    aggregate(ctx.graph, params, messages, out, begin, end);
-  });
+  ParallelFor(*ctx.pool, *ctx.partition,
+              [&](int32_t begin, int32_t end) { aggregate(ctx.graph, params, messages, out, begin, end); });
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // GATConv: H heads of F features (GATConvOptions). Three steps, each one kernel over the whole graph:
 //   messages  m = x W^T (the Dense, no bias) onto `message`            [nodes][H F]
-//   terms     src[j][h] = a_src[h] · m_j[h], dst[j][h] = a_dst[h] · m_j[h]   [nodes][2 H] (src block, then dst)
-//   aggregate per destination row and head: LeakyReLU(0.2) logits, softmax over N(i) ∪ {i}, the alpha-weighted
+//   terms     src[j][h] = a_src[h] · m_j[h], dst[j][h] = a_dst[h] · m_j[h]   [nodes][2 H] (src block, then
+//   dst) aggregate per destination row and head: LeakyReLU(0.2) logits, softmax over N(i) ∪ {i}, the
+//   alpha-weighted
 //             message sum, concatenated or averaged over heads, plus bias, Layer.activation
 // (docs/quantization.md, "GAT attention (kernels)" and "GATConv"; the float path runs the same formulas in
 // float with exp).

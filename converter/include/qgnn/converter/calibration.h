@@ -144,9 +144,9 @@ ActivationRange select_range(const ActivationStats& stats, const RangeOptions& o
 
 /// Ranges of every activation of one layer, as quantize_model consumes them.
 struct LayerRanges {
-  ActivationRange aggregation;          ///< message-passing layers
-  ActivationRange message;              ///< transform-first SAGEConv, GATConv: the messages (aggregation bits)
-  ActivationRange attention;            ///< GATConv: the attention logits (attention bits)
+  ActivationRange aggregation;  ///< message-passing layers
+  ActivationRange message;      ///< transform-first SAGEConv, GATConv: the messages (aggregation bits)
+  ActivationRange attention;    ///< GATConv: the attention logits (attention bits)
   std::vector<ActivationRange> hidden;  ///< GIN: one per MLP Dense but the last
   ActivationRange output;
 };
