@@ -271,7 +271,22 @@ def one_run(build: Path, work: Path, ds: str, variant: str, run: int, methods: l
                            "error": "exited 0 but wrote no model"}
             continue
         score(method, out, made)
+    res["commands"] = merged_commands(res["commands"], old.get("commands", []), methods)
     return res
+
+
+def merged_commands(new: list, cached: list, rerun: list) -> list:
+    """The run's commands in METHODS order: FP32's two first (training and scoring), then each quantized method's
+    (those naming its `METHOD.qgnn`), from this call for the methods it ran and from the cache for the others, so
+    that a --requantize of some methods keeps the others' commands with their cached results."""
+    def of(commands: list, method: str) -> list:
+        return [c for c in commands if f"/{method}.qgnn" in c]
+
+    out = new[:2]
+    for method in METHODS:
+        if method != "fp32":
+            out += of(new if method in rerun else cached, method)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------ markdown

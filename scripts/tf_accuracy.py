@@ -73,7 +73,7 @@ def block(results: dict, command: str) -> str:
         "",
         "Both layers (1433 → 16 → 7) run transform-first by the auto rule (messages `x Wᵀ` quantized, then",
         "aggregated; docs/quantization.md \"Transform-first GCNConv\"); `qgnn.train` defaults (Pauta ranges, frozen",
-        "after calibration; QAT 20 epochs with the one-standard-error epoch selection; at `--bits 4` the messages,",
+        "after calibration; QAT 20 epochs, the epoch of lowest quantized val loss kept; at `--bits 4` the messages,",
         "the input and the first layer's weights stay 8 bits, the rule of docs/converter.md \"Bits\"); quantized",
         "accuracy from `qgnn.sim` on the quantized model (bit-exact with `qgnn-run`). Targets: INT8 PTQ and QAT",
         "within 0.5 points of FP32, INT4 QAT within 1.5.",

@@ -97,3 +97,20 @@ def test_warning_lines():
             "stdout": '{"accuracy": 0.8, "warning": null}\nwarning: the exported model scores differently\n'}
     assert rt.warnings_of(made) == ["qgnn-convert: warning: conv1 input SQNR 1.0 dB < 6 dB",
                                     "warning: the exported model scores differently"]
+
+
+def test_requantizing_some_methods_keeps_the_others_commands():
+    """--requantize --methods int4_qat reruns QAT only: the run keeps the cached convert commands of the PTQ
+    methods (whose cached results it keeps too), in METHODS order, and takes QAT's from this call."""
+    fp32 = ["python3 -m qgnn.train ... -o $WORK/m/s-0/fp32.qgnn", "qgnn-run $WORK/m/s-0/fp32.qgnn ..."]
+
+    def cmds(method, tag):
+        return [f"{tag} make $WORK/m/s-0/{method}.qgnn", f"{tag} qgnn-run $WORK/m/s-0/{method}.qgnn"]
+
+    cached = fp32 + cmds("int8_ptq", "old") + cmds("int4_qat", "old") + cmds("int4_ptq", "old")
+    new = fp32 + cmds("int4_qat", "new")
+    assert rt.merged_commands(new, cached, ["int4_qat"]) == \
+        fp32 + cmds("int8_ptq", "old") + cmds("int4_qat", "new") + cmds("int4_ptq", "old")
+    # every method rerun: nothing of the cache
+    full = fp32 + cmds("int8_ptq", "new") + cmds("int4_qat", "new") + cmds("int4_ptq", "new")
+    assert rt.merged_commands(full, cached, list(rt.METHODS)) == full

@@ -81,6 +81,31 @@ def predictions(model: torch.nn.Module, gs: GraphSet, split: str = "test") -> Tu
     return predict(model, x, graph).numpy()[idx], gs.labels[idx].astype(np.int64)
 
 
+def item_scores(model: torch.nn.Module, gs: GraphSet, split: str = "test") -> Tuple[np.ndarray, np.ndarray]:
+    """Per item of a split, in its index order: whether the eval-mode prediction is right (argmax, the first on
+    ties, as `predictions`) and the item's cross-entropy in nats. One eval forward; QAT's epoch selection reads
+    both (accuracy alone moves in steps of 1/n, the loss resolves far smaller changes on small splits)."""
+    idx = gs.split(split).astype(np.int64)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            if gs.task == GRAPH_CLASSIFICATION:
+                parts = [batch_graphs(gs, idx[k:k + EVAL_CHUNK]) for k in range(0, idx.size, EVAL_CHUNK)]
+                outs = [(model(x.float(), graph), labels) for x, graph, labels in parts]
+                logits = torch.cat([o for o, _ in outs]) if outs else torch.zeros(0, gs.num_classes)
+                labels = torch.cat([y for _, y in outs]) if outs else torch.zeros(0, dtype=torch.int64)
+            else:
+                x, graph = whole(gs)
+                logits = model(x.float(), graph)[torch.from_numpy(idx)]
+                labels = torch.from_numpy(gs.labels[idx].astype(np.int64))
+    finally:
+        model.train(was_training)
+    correct = (logits.argmax(dim=1) == labels).numpy()
+    loss = torch.nn.functional.cross_entropy(logits.double(), labels, reduction="none").numpy()
+    return correct, loss
+
+
 def accuracy(model: torch.nn.Module, gs: GraphSet, split: str = "test") -> float:
     pred, true = predictions(model, gs, split)
     return float((pred == true).mean()) if true.size else float("nan")
@@ -243,7 +268,7 @@ def fit(kind: str, gs: GraphSet, hp: Hyper, seed: int = 0, log_every: Optional[i
 
 
 __all__ = [
-    "EVAL_CHUNK", "Hyper", "MODELS", "accuracy", "batch_graphs", "build_model", "describe_model", "fit",
+    "EVAL_CHUNK", "Hyper", "MODELS", "accuracy", "item_scores", "batch_graphs", "build_model", "describe_model", "fit",
     "fold_split",
     "num_folds", "predictions", "train_graph_classifier", "train_node_classifier", "whole",
 ]

@@ -414,7 +414,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                       float_output_acc=float_out_acc, input_column_scales=per_column,
                       init=args.init)
         report["qat"].update(selection_split=qmodel.selection.split, selected_epoch=qmodel.selection.best_epoch,
-                             epoch_acc=[round(a, 6) for a in qmodel.selection.accuracies])
+                             epoch_acc=[round(a, 6) for a in qmodel.selection.accuracies],
+                             epoch_loss=[round(v, 6) for v in qmodel.selection.losses])
     if len(runs) > 1:
         tests = np.array([r["test"] for r in results], dtype=np.float64)
         mean, std = float(tests.mean()), float(tests.std())
