@@ -277,10 +277,12 @@ class Quantizer {
   }
 
   // GATConv (docs/quantization.md, "GATConv"): the messages at their calibrated scale s_m (raised where the
-  // output bias, at s_m / 256, would reach 2^30 steps), W onto them as a bias-free Dense, a_src and a_dst
-  // symmetric int8 at one scale s_a, the logits at theirs s_e (8 bits, lowered where the negative factor
-  // 0.2 s_m s_a / s_e would fall below 2^-32: the logit range is clipped), the exp table for s_e, and the
-  // output rescale s_m / (256 s_out), / H for the mean of heads.
+  // output bias, at s_m / (256 H'), would reach 2^30 steps), W onto them as a bias-free Dense, a_src and
+  // a_dst symmetric int8 at one scale s_a, the logits at theirs s_e (8 bits, lowered where the negative
+  // factor 0.2 s_m s_a / s_e would fall below 2^-32: the logit range is clipped), the exp table for s_e, and
+  // the output rescale s_m / (256 H' s_out). H' is 1 for concat and H for the mean of heads: the kernel adds
+  // the bias to the sum over heads, H times their mean, before the one rescale that divides by H, so the bias
+  // must be H times finer than the sum's own step s_m / 256 to come out as b after the division.
   std::string quantize_attention(const LayerRanges& r, const ComponentBits& bits, const QuantParams& in,
                                  LayerDesc* layer) {
     if (bits.attention != 8) {
@@ -290,10 +292,11 @@ class Quantizer {
     std::string e = quant_params(r.message, bits.aggregation, "message", &layer->message);
     if (e.empty()) e = quant_params(r.attention, 8, "attention logits", &layer->logit);
     if (!e.empty()) return e;
+    const double heads = layer->concat ? 1.0 : static_cast<double>(layer->heads);
     double largest_bias = 0.0;
     for (float b : layer->output_bias)
       largest_bias = std::max(largest_bias, std::fabs(static_cast<double>(b)));
-    const double message_floor = kMargin * 256.0 * largest_bias / kBiasLimit;
+    const double message_floor = kMargin * 256.0 * heads * largest_bias / kBiasLimit;
     if (!(static_cast<double>(layer->message.scale) >= message_floor)) {
       note("message scale raised from " + std::to_string(layer->message.scale) +
            " so that the bias stays below 2^30 steps");
@@ -330,13 +333,12 @@ class Quantizer {
     if (!e.empty()) return e;
     layer->exp_table = gat_exp_table(s_e);
     const int32_t out_cols = layer->concat ? layer->heads * layer->head_dim : layer->head_dim;
-    const double heads = layer->concat ? 1.0 : static_cast<double>(layer->heads);
     layer->output_requant = Requant{};
     for (int32_t c = 0; c < out_cols && e.empty(); ++c)
       e = dense_rule_requant(s_m / (256.0 * heads * layer->output.scale), "output", &layer->output_requant);
     layer->output_bias_q.clear();
     for (float b : layer->output_bias) {
-      const double q = std::round(static_cast<double>(b) * 256.0 / s_m);
+      const double q = std::round(static_cast<double>(b) * 256.0 * heads / s_m);
       layer->output_bias_q.push_back(static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit)));
     }
     layer->att_src.clear();

@@ -1166,7 +1166,8 @@ class GATConvOptions(object):
         return -1
 
     # Index into Model.tensors of the output bias, shape [H F] (concat) or [F] (mean); -1 when none.
-    # Float: FLOAT32. Quantized: INT32 at the aggregation accumulator's scale s_message / 256, |b| < 2^30.
+    # Float: FLOAT32. Quantized: INT32, |b| < 2^30, at the aggregation accumulator's scale s_message / 256
+    # (mean of H heads: s_message / (256 H), as it is added to the sum over heads before the rescale by 1 / H).
     # GATConvOptions
     def Bias(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))

@@ -123,7 +123,7 @@ struct LayerDesc {
   std::vector<int8_t> att_src_q;       ///< quantized: symmetric int8 [heads * head_dim]
   std::vector<int8_t> att_dst_q;       ///< quantized: symmetric int8 [heads * head_dim]
   float att_scale = 1.0f;              ///< quantized: the one scale of att_src_q and att_dst_q
-  std::vector<int32_t> output_bias_q;  ///< quantized: at message.scale / 256, [output columns] or empty
+  std::vector<int32_t> output_bias_q;  ///< quantized: at message.scale / 256 (mean: / (256 H)), or empty
   QuantParams logit;                   ///< quantized: the attention logits (8 bits)
   Requant logit_requant;               ///< quantized: one entry, a non-negative term sum onto `logit`
   Requant logit_negative_requant;      ///< quantized: one entry, a negative sum (LeakyReLU's 0.2 folded in)
