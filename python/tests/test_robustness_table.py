@@ -4,6 +4,8 @@ that its block of docs/accuracy.md survives the other two scripts that write the
 import importlib.util
 import sys
 
+import pytest
+
 from conftest import REPO
 
 
@@ -18,8 +20,8 @@ def load_script(name: str):
 rt = load_script("robustness_table")
 
 
-def result(variant, run, fp32, int8=None, qat=None, refused_qat=None, warn=()):
-    r = {"dataset": "mutag", "variant": variant, "run": run, "model": "gin", "fold_mode": "--fold", "majority": 0.6,
+def result(variant, run, fp32, int8=None, qat=None, refused_qat=None, warn=(), ds="mutag"):
+    r = {"dataset": ds, "variant": variant, "run": run, "model": "gin", "fold_mode": "--fold", "majority": 0.6,
          "commands": ["python3 -m qgnn.train ..."], "fp32": {"accuracy": fp32, "cpu": 1.0, "warnings": []}}
     if int8 is not None:
         r["int8_ptq"] = {"accuracy": int8, "cpu": 0.1, "warnings": list(warn)}
@@ -30,27 +32,29 @@ def result(variant, run, fp32, int8=None, qat=None, refused_qat=None, warn=()):
     return r
 
 
-def row(md: str, label: str) -> list:
-    line = next(line for line in md.splitlines() if line.startswith("| MUTAG") and f"| {label} |" in line)
+def row(md: str, label: str, title: str = "MUTAG") -> list:
+    line = next(line for line in md.splitlines() if line.startswith(f"| {title} ") and f"| {label} |" in line)
     return [c.strip() for c in line.strip("|").split("|")]
 
 
 def test_verdicts():
-    cache = {"results": {}, "invocations": [{"command": "PYTHONPATH=python ... --datasets mutag", "started": "t"}],
+    """On NCI1, whose default is three folds: three runs are the whole row, no verdict is partial."""
+    cache = {"results": {}, "invocations": [{"command": "PYTHONPATH=python ... --datasets nci1", "started": "t"}],
              "prep": ["python3 -m qgnn.data tu ..."]}
     res = cache["results"]
     for run, (f, i8, q) in enumerate([(0.80, 0.80, 0.80), (0.90, 0.89, 0.88), (0.70, 0.70, 0.70)]):
-        res[f"mutag/stored/{run}"] = result("stored", run, f, i8, q)  # INT8 -0.33, QAT -0.67: both met
+        res[f"nci1/stored/{run}"] = result("stored", run, f, i8, q, ds="nci1")  # INT8 -0.33, QAT -0.67: both met
     for run in range(3):  # INT8 -1 point: missed; QAT at the majority class, written without error: collapsed
-        res[f"mutag/raw/{run}"] = result("raw", run, 0.85, 0.84, 0.60, warn=["warning: input SQNR 1.0 dB"])
+        res[f"nci1/raw/{run}"] = result("raw", run, 0.85, 0.84, 0.60, warn=["warning: input SQNR 1.0 dB"], ds="nci1")
     for run in range(3):  # QAT refused with a message every time: an acceptable outcome
-        res[f"mutag/zscore/{run}"] = result("zscore", run, 0.85, 0.85, refused_qat="error: collapsed to one class")
+        res[f"nci1/zscore/{run}"] = result("zscore", run, 0.85, 0.85, refused_qat="error: collapsed to one class",
+                                           ds="nci1")
     md = rt.markdown(cache)
-    stored = row(md, rt.VARIANTS["stored"])
+    stored = row(md, rt.VARIANTS["stored"], "NCI1")
     assert stored[2:10] == ["3", "80.00", "79.67", "-0.33", "met", "79.33", "-0.67", "met"]
-    raw = row(md, rt.VARIANTS["raw"])
+    raw = row(md, rt.VARIANTS["raw"], "NCI1")
     assert raw[4:10] == ["84.00 (3 warned)", "-1.00", "**missed**", "60.00 (3 collapsed)", "-25.00", "**missed**"]
-    z = row(md, rt.VARIANTS["zscore"])
+    z = row(md, rt.VARIANTS["zscore"], "NCI1")
     assert z[7:10] == ["— (3 refused)", "", "refused"]
     assert "REFUSED (exit 1): error: collapsed to one class" in md
     assert "warning: input SQNR 1.0 dB" in md
@@ -114,3 +118,48 @@ def test_requantizing_some_methods_keeps_the_others_commands():
     # every method rerun: nothing of the cache
     full = fp32 + cmds("int8_ptq", "new") + cmds("int4_qat", "new") + cmds("int4_ptq", "new")
     assert rt.merged_commands(full, cached, list(rt.METHODS)) == full
+
+
+def test_ten_folds_on_the_small_graph_sets():
+    """MUTAG and IMDB-BINARY default to folds 0..9 (three cannot resolve a 1.5-point target there), the others to
+    three runs; --runs gives the same runs to every data set."""
+    assert rt.DATASET_RUNS["mutag"] == rt.DATASET_RUNS["imdb-binary"] == tuple(range(10))
+    assert rt.DATASET_RUNS["nci1"] == rt.DATASET_RUNS["cora"] == rt.DATASET_RUNS["pubmed"] == (0, 1, 2)
+    every = list(rt.DATASETS)
+    assert rt.runs_by_dataset(None, every) == rt.DATASET_RUNS
+    assert rt.runs_by_dataset("4, 7", ["mutag", "cora"]) == {"mutag": (4, 7), "cora": (4, 7)}
+    for bad, message in (("1,x", "comma-separated integers"), ("-1", ">= 0"), (" , ", "no run given")):
+        with pytest.raises(ValueError, match=message):
+            rt.runs_by_dataset(bad, every)
+
+
+def test_pending_runs_follow_each_data_sets_default():
+    """A cache with folds / seeds 0..2 everywhere (the old default): the default call does MUTAG's and
+    IMDB-BINARY's folds 3..9 of every variant and nothing of NCI1 / Cora / PubMed; --requantize redoes the
+    cached runs only."""
+    done = {m: {"accuracy": 0.8} for m in rt.METHODS}
+    cache = {"results": {f"{ds}/{v}/{run}": dict(done) for ds in rt.DATASETS for v in rt.VARIANTS
+                         if rt.applies(ds, v) for run in range(3)}}
+    every, methods = list(rt.DATASETS), list(rt.METHODS)
+    todo = rt.pending(cache, every, list(rt.VARIANTS), rt.runs_by_dataset(None, every), methods, False)
+    assert todo == [(ds, v, run) for ds in ("mutag", "imdb-binary") for v in rt.TU_VARIANTS for run in range(3, 10)]
+    assert rt.pending(cache, every, list(rt.VARIANTS), rt.runs_by_dataset("0,1,2", every), methods, False) == []
+    redo = rt.pending(cache, ["nci1"], ["stored"], rt.runs_by_dataset(None, ["nci1"]), ["int4_qat"], True)
+    assert redo == [("nci1", "stored", 0), ("nci1", "stored", 1), ("nci1", "stored", 2)]
+
+
+def test_partial_against_the_data_sets_runs():
+    """Three MUTAG folds are a partial row now that its default is ten; all ten are not, nor three of NCI1."""
+    def table(ds, runs):
+        res = {f"{ds}/stored/{r}": result("stored", r, 0.8, 0.8, 0.8, ds=ds) for r in runs}
+        return rt.markdown({"results": res, "invocations": [], "prep": []})
+
+    assert row(table("mutag", range(3)), rt.VARIANTS["stored"])[2:10] == \
+        ["3", "80.00", "80.00", "+0.00", "met (partial)", "80.00", "+0.00", "met (partial)"]
+    assert row(table("mutag", range(10)), rt.VARIANTS["stored"])[2:10] == \
+        ["10", "80.00", "80.00", "+0.00", "met", "80.00", "+0.00", "met"]
+    assert row(table("nci1", range(3)), rt.VARIANTS["stored"], "NCI1")[6] == "met"
+    # the text states each data set's default runs
+    text = " ".join(table("mutag", range(10)).split())
+    assert ("GIN on the graph sets, folds 0..9 on MUTAG and IMDB-BINARY; 0..2 on NCI1 (test = fold K, val = fold K+1, "
+            "seed 0); GCN on the node sets, public split, seeds 0..2 on Cora and PubMed.") in text
