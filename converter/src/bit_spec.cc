@@ -14,12 +14,23 @@ namespace qgnn {
 namespace converter {
 namespace {
 
-enum Component { kWeights = 0, kAggregation = 1, kOutput = 2, kAllComponents = 3 };
-constexpr const char* kComponentNames[] = {"w", "agg", "out"};
+enum Component { kWeights = 0, kAggregation = 1, kOutput = 2, kAttention = 3, kAllComponents = 4 };
+constexpr const char* kComponentNames[] = {"w", "agg", "out", "att"};
+constexpr const char* kComponentWords[] = {"weights", "aggregation", "output", "attention logits"};
 
+// A GATConv's messages are its `agg` (its one aggregated intermediate), its attention logits `att`.
 bool has_component(const LayerDesc& l, Component c) {
   const LayerKindTraits& kind = layer_traits(l.kind);
-  return c == kWeights ? kind.weights : c == kAggregation ? kind.aggregation : true;
+  switch (c) {
+    case kWeights:
+      return kind.weights;
+    case kAggregation:
+      return kind.aggregation || kind.attention;
+    case kAttention:
+      return kind.attention;
+    default:
+      return true;
+  }
 }
 
 std::string trim(const std::string& s) {
@@ -55,6 +66,8 @@ bool parse_component(const std::string& text, Component* c) {
     *c = kAggregation;
   else if (text == "out" || text == "output")
     *c = kOutput;
+  else if (text == "att" || text == "attention")
+    *c = kAttention;
   else
     return false;
   return true;
@@ -107,7 +120,10 @@ Result<size_t> find_layer(const ModelDesc& model, const std::string& text) {
 }
 
 int& component_ref(ComponentBits& b, Component c) {
-  return c == kWeights ? b.weights : c == kAggregation ? b.aggregation : b.output;
+  return c == kWeights       ? b.weights
+         : c == kAggregation ? b.aggregation
+         : c == kAttention   ? b.attention
+                             : b.output;
 }
 
 // The components "*" (and a bare width) leave at 8 bits, besides the input (docs/converter.md, "Bits"): every
@@ -115,7 +131,7 @@ int& component_ref(ComponentBits& b, Component c) {
 // lose the most — and the weights of every layer that reads the model input, which sees the raw features
 // (their per-column scales fold into those weights).
 bool star_keeps_8_bits(const ModelDesc& model, size_t index, Component c) {
-  if (c == kAggregation) return true;
+  if (c == kAggregation || c == kAttention) return true;
   if (c == kWeights) return input_of(model, index) == kModelInput;
   return false;
 }
@@ -175,7 +191,13 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
     Component component = kAllComponents;
     if (dot != std::string::npos && !parse_component(selector.substr(dot + 1), &component)) {
       return R::failure("unknown component '" + selector.substr(dot + 1) + "' in '" + selector +
-                        "' (w, agg or out)");
+                        "' (w, agg, att or out)");
+    }
+    // The exp table has one entry per int8 logit difference (docs/quantization.md): 8 bits only.
+    if (component == kAttention && bits != 8) {
+      return R::failure("'" + selector +
+                        "': attention logits are 8 bits (GATConv's exp table serves int8 "
+                        "logits only)");
     }
     if (layer_text == "*") {
       if (component == kAllComponents) return R::failure("bad selector '" + selector + "'");
@@ -187,12 +209,14 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
     const LayerDesc& layer = model.layers[index.value];
     if (component == kAllComponents) {
       // Like "*", a whole-layer selector leaves the logits at 8 bits; only LAST.out=4 is refused.
-      for (int c = 0; c < kAllComponents; ++c) assign(&slots[index.value][c], bits, 3);
+      // The attention logits have only 8 bits: a whole-layer width leaves them there.
+      for (int c = 0; c < kAllComponents; ++c) {
+        if (c != kAttention) assign(&slots[index.value][c], bits, 3);
+      }
       continue;
     }
     if (!has_component(layer, component)) {
-      return R::failure("layer '" + layer_text + "' has no " +
-                        (component == kWeights ? std::string("weights") : std::string("aggregation")));
+      return R::failure("layer '" + layer_text + "' has no " + kComponentWords[component]);
     }
     if (component == kOutput && index.value + 1 == n && bits != 8) explicit_logits = true;
     assign(&slots[index.value][component], bits, 4);

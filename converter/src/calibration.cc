@@ -20,6 +20,8 @@ std::string describe(const ActivationEvent& e) {
       return "the aggregation (transform-first GCN: the messages) of layer " + std::to_string(e.layer);
     case ActivationPoint::kMessage:
       return "the messages of layer " + std::to_string(e.layer);
+    case ActivationPoint::kAttention:
+      return "the attention logits of layer " + std::to_string(e.layer);
     case ActivationPoint::kHidden:
       return "hidden activation " + std::to_string(e.index) + " of layer " + std::to_string(e.layer);
     case ActivationPoint::kOutput:
@@ -46,6 +48,8 @@ ActivationStats* find(CalibrationStats* s, const ActivationEvent& e) {
       return &l.aggregation;
     case ActivationPoint::kMessage:
       return &l.message;
+    case ActivationPoint::kAttention:
+      return &l.attention;
     case ActivationPoint::kHidden:
       return &l.hidden[static_cast<size_t>(e.index)];
     default:
@@ -59,6 +63,7 @@ void for_each_stats(CalibrationStats* s, F f) {
   for (LayerStats& l : s->layers) {
     f(&l.aggregation);
     f(&l.message);
+    f(&l.attention);
     for (ActivationStats& h : l.hidden) f(&h);
     f(&l.output);
   }
@@ -127,6 +132,7 @@ Result<CalibrationRanges> select_ranges(const CalibrationStats& stats, const Ran
     LayerRanges lr;
     lr.aggregation = range(ls.aggregation, bits.aggregation, label + " aggregation");
     lr.message = range(ls.message, bits.aggregation, label + " message");
+    lr.attention = range(ls.attention, bits.attention, label + " attention");
     for (size_t k = 0; k < ls.hidden.size(); ++k)
       lr.hidden.push_back(range(ls.hidden[k], bits.output, label + " hidden " + std::to_string(k)));
     lr.output = range(ls.output, output_bits, label + " output");

@@ -2,6 +2,8 @@
 // the integer path with. Aggregation and pooling use the FP32 reference kernels (sparse, CSR); the dense
 // updates are Eigen matrix products.
 #include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -158,6 +160,71 @@ class FloatForward {
     return out;
   }
 
+  // GATConv (docs/quantization.md, "GATConv"): the messages m = x W^T (reported as kMessage), per head the
+  // LeakyReLU(0.2) logits of each destination row's edges and self-loop (reported together as kAttention),
+  // their softmax, the weighted message sums concatenated or averaged over heads, the bias and the
+  // activation.
+  std::vector<float> attention(int layer, const LayerDesc& l, const std::vector<float>& x) {
+    const std::vector<float> m = dense(l.dense, x, nullptr, nullptr, false);
+    const int32_t H = l.heads, F = l.head_dim, cols = H * F;
+    cols_ = cols;
+    report(layer, ActivationPoint::kMessage, 0, m);
+    const int32_t n = rows_;
+    std::vector<float> src(static_cast<size_t>(n) * H), dst(src.size());
+    for (int32_t j = 0; j < n; ++j) {
+      for (int32_t h = 0; h < H; ++h) {
+        float s = 0.0f, d = 0.0f;
+        for (int32_t f = 0; f < F; ++f) {
+          s += l.att_src[h * F + f] * m[static_cast<size_t>(j) * cols + h * F + f];
+          d += l.att_dst[h * F + f] * m[static_cast<size_t>(j) * cols + h * F + f];
+        }
+        src[static_cast<size_t>(j) * H + h] = s;
+        dst[static_cast<size_t>(j) * H + h] = d;
+      }
+    }
+    const int32_t out_cols = l.concat ? cols : F;
+    std::vector<float> out(static_cast<size_t>(n) * out_cols, 0.0f);
+    std::vector<float> logits;  // every logit, for calibration
+    std::vector<float> e;
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t begin = batch_.row_ptr[i], end = batch_.row_ptr[i + 1];
+      const auto source = [&](int32_t k) { return k == 0 ? i : batch_.col_idx[begin + k - 1]; };
+      for (int32_t h = 0; h < H; ++h) {
+        e.clear();
+        for (int32_t k = 0; k <= end - begin; ++k) {
+          const float v = src[static_cast<size_t>(source(k)) * H + h] + dst[static_cast<size_t>(i) * H + h];
+          e.push_back(v < 0.0f ? 0.2f * v : v);
+        }
+        logits.insert(logits.end(), e.begin(), e.end());
+        float emax = e[0];
+        for (float v : e) emax = std::max(emax, v);
+        float sum = 0.0f;
+        for (float v : e) sum += std::exp(v - emax);
+        float* y = out.data() + static_cast<size_t>(i) * out_cols + (l.concat ? h * F : 0);
+        for (size_t k = 0; k < e.size(); ++k) {
+          const float alpha = std::exp(e[k] - emax) / sum;
+          const float* mj = m.data() + static_cast<size_t>(source(static_cast<int32_t>(k))) * cols + h * F;
+          for (int32_t f = 0; f < F; ++f) y[f] += alpha * mj[f];
+        }
+      }
+    }
+    if (callback_) {
+      ActivationEvent event;
+      event.layer = layer;
+      event.point = ActivationPoint::kAttention;
+      event.values = logits.data();
+      event.rows = logits.size();
+      event.cols = 1;
+      callback_(event);
+    }
+    cols_ = out_cols;
+    MatrixMap y(out.data(), rows_, cols_);
+    if (!l.concat) y /= static_cast<float>(H);
+    if (!l.output_bias.empty()) y.rowwise() += ConstRowMap(l.output_bias.data(), cols_);
+    if (l.relu) y = (y.array() < 0.0f).select(0.0f, y);
+    return out;
+  }
+
   // y = x W^T + b (+ x_root W_root^T + b_root) as Eigen products over the row-major buffers. Summation
   // order differs from the runtime's FP32 kernels by float rounding only (tests compare with tolerances).
   std::vector<float> dense(const DenseDesc& d, const std::vector<float>& x, const DenseDesc* root,
@@ -181,6 +248,7 @@ class FloatForward {
   std::vector<float> run_layer(int index, const LayerDesc& layer, const std::vector<float>& x) {
     const LayerKindTraits& kind = layer_traits(layer.kind);
     const std::vector<DenseOp> ops = kind.dense_ops(layer);
+    if (kind.reduction == Reduction::kAttention) return attention(index, layer, x);
     if (!ops.empty() && ops.front().writes_message) {
       return layer.kind == LayerKind::kSageConv ? transform_first_sage(index, layer, x)
                                                 : transform_first(index, layer, layer.dense, x);
@@ -188,6 +256,7 @@ class FloatForward {
     std::vector<float> aggregation;
     switch (kind.reduction) {
       case Reduction::kNone:
+      case Reduction::kAttention:  // returned above
         break;
       case Reduction::kGcnNormalized:
         aggregation = aggregate(index, k::AggregateMode::kGcn, 0.0f, x);

@@ -44,8 +44,9 @@ std::vector<DenseOp> gcn_dense(const LayerDesc& layer) {
 // which the root Dense joins).
 std::vector<DenseOp> sage_dense(const LayerDesc& layer) {
   const bool tf = layer.order == LayerOrder::kTransformFirst;
-  std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0, tf ? DenseInput::kLayerInput : DenseInput::kAggregation,
-                                 "neighbor dense", "dense", ".neighbor")};
+  std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0,
+                                 tf ? DenseInput::kLayerInput : DenseInput::kAggregation, "neighbor dense",
+                                 "dense", ".neighbor")};
   ops[0].writes_message = tf;
   if (layer.has_root) {
     ops.push_back(op(DenseSlot::kRoot, 0, DenseInput::kLayerInput, "root dense", "root", ".root"));
@@ -76,20 +77,69 @@ std::string gin_check(const LayerDesc& layer, bool quantized) {
   return "";
 }
 
+// W of every head onto the messages; the layer's bias follows the attention-weighted sum (output_bias).
+std::vector<DenseOp> gat_dense(const LayerDesc&) {
+  std::vector<DenseOp> ops = {op(DenseSlot::kDense, 0, DenseInput::kLayerInput, "dense", "dense", "")};
+  ops[0].writes_message = true;
+  return ops;
+}
+
+bool all_finite(const std::vector<float>& values) {
+  for (float v : values) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
+// Heads, the Dense's shape and the float attention parameters; the quantized fields are checked by
+// check_model with the other quantization parameters.
+std::string gat_check(const LayerDesc& layer, bool quantized) {
+  if (layer.heads < 1 || layer.head_dim < 1) {
+    return "GATConv has " + std::to_string(layer.heads) + " heads of " + std::to_string(layer.head_dim) +
+           " features (both >= 1)";
+  }
+  const int64_t cols = int64_t{layer.heads} * layer.head_dim;
+  if (cols > kMaxFeatures) return "GATConv has " + std::to_string(cols) + " message features";
+  if (cols != layer.dense.out_features) {
+    return "GATConv dense has " + std::to_string(layer.dense.out_features) +
+           " output features, expected heads x head_dim = " + std::to_string(cols);
+  }
+  if (!layer.concat && layer.heads > 64) return "GATConv averages at most 64 heads";
+  if (!layer.dense.bias.empty() || !layer.dense.bias_q.empty())
+    return "GATConv dense has a bias (the layer's bias is output_bias)";
+  if (layer.dense.batch_norm) return "GATConv dense has a BatchNorm";
+  const size_t out = static_cast<size_t>(layer.concat ? cols : layer.head_dim);
+  const size_t n = static_cast<size_t>(cols);
+  if (quantized) return "";
+  if (layer.att_src.size() != n || layer.att_dst.size() != n) {
+    return "GATConv att_src / att_dst have " + std::to_string(layer.att_src.size()) + " / " +
+           std::to_string(layer.att_dst.size()) + " values, expected " + std::to_string(n);
+  }
+  if (!layer.output_bias.empty() && layer.output_bias.size() != out) {
+    return "GATConv output_bias has " + std::to_string(layer.output_bias.size()) + " values, expected " +
+           std::to_string(out);
+  }
+  if (!all_finite(layer.att_src) || !all_finite(layer.att_dst) || !all_finite(layer.output_bias))
+    return "GATConv has a non-finite attention vector or bias";
+  return "";
+}
+
 const std::vector<LayerKindTraits>& table() {
-  // Fields: kind, name, reduction, weights, aggregation, hidden, root, transform_first, reduces, inputs,
-  // dense_ops, check.
+  // Fields: kind, name, reduction, weights, aggregation, attention, hidden, root, transform_first, reduces,
+  // inputs, dense_ops, check.
   static const std::vector<LayerKindTraits> kinds = {
-      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, false, 0, 1, linear_dense,
-       no_check},
-      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, true, 0, 1,
+      {LayerKind::kLinear, "Linear", Reduction::kNone, true, false, false, false, false, false, 0, 1,
+       linear_dense, no_check},
+      {LayerKind::kGcnConv, "GCNConv", Reduction::kGcnNormalized, true, true, false, false, false, true, 0, 1,
        gcn_dense, no_check},
-      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, true, true,
+      {LayerKind::kSageConv, "SAGEConv", Reduction::kNeighbors, true, true, false, false, true, true,
        mask(Reduce::kMean) | mask(Reduce::kMax), 1, sage_dense, no_check},
-      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, true, false, false, 0, 1,
-       gin_dense, gin_check},
-      {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false, false,
+      {LayerKind::kGinConv, "GINConv", Reduction::kNeighborsAndSelf, true, true, false, true, false, false, 0,
+       1, gin_dense, gin_check},
+      {LayerKind::kGlobalPool, "GlobalPool", Reduction::kGraphNodes, false, false, false, false, false, false,
        mask(Reduce::kSum) | mask(Reduce::kMean) | mask(Reduce::kMax), 1, no_dense, no_check},
+      {LayerKind::kGatConv, "GATConv", Reduction::kAttention, true, false, true, false, false, false, 0, 1,
+       gat_dense, gat_check},
   };
   return kinds;
 }

@@ -150,6 +150,47 @@ bool sage_transform_first(const LayerDesc& layer) {
   return layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst;
 }
 
+// GATConv's quantized fields (docs/format.md, GATConvOptions): what the runtime's Init verifies.
+std::string check_attention(const LayerDesc& layer, const std::string& label) {
+  std::string e = check_quant_params(layer.message, label + ": message");
+  if (e.empty()) e = check_quant_params(layer.logit, label + ": logit");
+  if (!e.empty()) return e;
+  if (layer.logit.bits != 8)
+    return label + ": logit has " + std::to_string(layer.logit.bits) + " bits, expected 8";
+  const size_t n = static_cast<size_t>(layer.heads) * static_cast<size_t>(layer.head_dim);
+  if (layer.att_src_q.size() != n || layer.att_dst_q.size() != n) {
+    return label + ": att_src / att_dst have " + std::to_string(layer.att_src_q.size()) + " / " +
+           std::to_string(layer.att_dst_q.size()) + " values, expected " + std::to_string(n);
+  }
+  if (!is_positive_finite(layer.att_scale))
+    return label + ": attention scale " + std::to_string(layer.att_scale) + " is not finite and > 0";
+  const size_t out = layer.concat ? n : static_cast<size_t>(layer.head_dim);
+  if (!layer.output_bias_q.empty() && layer.output_bias_q.size() != out) {
+    return label + ": output bias has " + std::to_string(layer.output_bias_q.size()) + " values, expected " +
+           std::to_string(out);
+  }
+  for (int32_t b : layer.output_bias_q) {
+    if (b <= -kMaxBiasMagnitude || b >= kMaxBiasMagnitude)
+      return label + ": output bias value " + std::to_string(b) + " is outside (-2^30, 2^30)";
+  }
+  e = check_requant(layer.logit_requant, 1, kDenseRequantShiftMax, label + ": logit requant");
+  if (e.empty())
+    e = check_requant(layer.logit_negative_requant, 1, kDenseRequantShiftMax,
+                      label + ": negative logit requant");
+  if (e.empty())
+    e = check_requant(layer.output_requant, out, kDenseRequantShiftMax, label + ": output requant");
+  if (!e.empty()) return e;
+  if (layer.exp_table.size() != 256 || layer.exp_table[0] != 32768) {
+    return label + ": the exp table needs 256 entries starting with 32768 (it has " +
+           std::to_string(layer.exp_table.size()) + ")";
+  }
+  for (size_t k = 1; k < layer.exp_table.size(); ++k) {
+    if (layer.exp_table[k] > layer.exp_table[k - 1])
+      return label + ": exp table entry " + std::to_string(k) + " exceeds the one before";
+  }
+  return "";
+}
+
 // "MEAN or MAX" for a LayerKindTraits::reduces mask.
 std::string reduce_names(uint32_t mask) {
   static const char* const kNames[] = {"SUM", "MEAN", "MAX"};
@@ -177,7 +218,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
   if (layer.order == LayerOrder::kTransformFirst) {
     if (!kind->transform_first) return label + ": " + kind->name + " cannot run transform-first";
     if (!can_transform_first(layer))
-      return label + ": " + kind->name + " runs transform-first with MEAN only (max does not commute with W_n)";
+      return label + ": " + kind->name +
+             " runs transform-first with MEAN only (max does not commute with W_n)";
     // BatchNorm's shift does not commute with the aggregation: it must be folded first.
     if (layer.dense.batch_norm) return label + ": transform-first with an unfolded BatchNorm (fold it first)";
   } else if (layer.order != LayerOrder::kAggregateFirst) {
@@ -202,6 +244,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
     }
     columns = d.out_features;
   }
+  // The mean of attention heads narrows the messages' heads x head_dim columns to head_dim.
+  if (kind->attention && !layer.concat) columns = layer.head_dim;
   if (quantized) {
     if (kind->hidden && layer.hidden.size() != hidden_count(layer)) {
       return label + ": " + kind->name + " has " + std::to_string(layer.hidden.size()) +
@@ -216,6 +260,7 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
       if (e.empty())
         e = check_requant(layer.output_requant, 1, kDenseRequantShiftMax, label + ": output requant");
     }
+    if (e.empty() && kind->attention) e = check_attention(layer, label);
     if (e.empty() && kind->reduction == Reduction::kGraphNodes)
       e = check_requant(layer.pool_requant, 1, kAggregationRequantShiftMax, label + ": pool requant");
     if (e.empty()) e = check_quant_params(layer.output, label + ": output");
@@ -227,7 +272,8 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
 bool any_stored_range(const ModelDesc& model) {
   if (model.input_range) return true;
   for (const LayerDesc& layer : model.layers) {
-    if (layer.output_range || layer.aggregation_range || layer.message_range || !layer.hidden_ranges.empty())
+    if (layer.output_range || layer.aggregation_range || layer.message_range || layer.logit_range ||
+        !layer.hidden_ranges.empty())
       return true;
   }
   return false;
@@ -257,7 +303,9 @@ std::string check_stored_ranges(const ModelDesc& model) {
     } else if (layer.aggregation_range) {
       e = label + ": an aggregation range on a layer without aggregation";
     }
-    if (e.empty() && sage_transform_first(layer)) e = check_range(layer.message_range, label + ": message");
+    if (e.empty() && (sage_transform_first(layer) || kind.attention))
+      e = check_range(layer.message_range, label + ": message");
+    if (e.empty() && kind.attention) e = check_range(layer.logit_range, label + ": logit");
     const size_t hidden = hidden_count(layer);
     if (e.empty() && layer.hidden_ranges.size() != hidden) {
       e = label + ": " + std::to_string(layer.hidden_ranges.size()) + " hidden ranges, expected " +
@@ -311,6 +359,18 @@ std::string check_dataflow(const ModelDesc& model, size_t i, const std::vector<O
   return "";
 }
 
+// A quantized mean of H > 1 attention heads needs a declared degree limit that its int32 sum covers.
+std::string check_mean_heads(const ModelDesc& model, const LayerDesc& layer, const std::string& label) {
+  if (!model.quantized || !layer_traits(layer.kind).attention || layer.concat || layer.heads < 2) return "";
+  const uint32_t bound = gat_mean_max_degree(layer.heads);
+  if (model.limits.max_degree == 0 || model.limits.max_degree > bound) {
+    return label + ": the mean of " + std::to_string(layer.heads) +
+           " heads needs limits.max_degree <= " + std::to_string(bound) +
+           " (docs/quantization.md, GAT bounds)";
+  }
+  return "";
+}
+
 std::string check_everything(const ModelDesc& model) {
   if (model.version < 1 || model.version > kNewestFormatVersion) {
     return "format version " + std::to_string(model.version) + " is not 1.." +
@@ -348,6 +408,7 @@ std::string check_everything(const ModelDesc& model) {
     Output out;
     std::string e = check_dataflow(model, i, outputs, label, &out);
     if (e.empty()) e = check_layer(layer, model.quantized, label, &out.features);
+    if (e.empty()) e = check_mean_heads(model, layer, label);
     if (!e.empty()) return e;
     out.graph_rows = out.graph_rows || layer_traits(layer.kind).reduction == Reduction::kGraphNodes;
     outputs.push_back(out);
@@ -367,6 +428,11 @@ std::string check_everything(const ModelDesc& model) {
 }
 
 }  // namespace
+
+uint32_t gat_mean_max_degree(int32_t heads) {
+  // H (deg + 1) <= 2^22.
+  return heads < 1 ? 0 : static_cast<uint32_t>((uint32_t{1} << 22) / static_cast<uint32_t>(heads) - 1);
+}
 
 int32_t input_of(const ModelDesc& model, size_t layer) {
   const std::vector<int32_t>& inputs = model.layers[layer].inputs;

@@ -1,6 +1,7 @@
 // .qgnn bytes -> ModelDesc: FlatBuffers verifier first, then the indices, tensor types and buffer sizes
 // the description depends on. Semantic consistency is check_model's job. Stored ranges and BatchNorm are read
 // as they are (check_model validates their values and where they may appear).
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -169,6 +170,71 @@ class ModelReader {
     return "";
   }
 
+  // An attention vector [1, H F] (INT8 with its scale, or FLOAT32) of a GATConv.
+  std::string read_attention(int32_t index, const std::string& what, std::vector<int8_t>* q, float* scale,
+                             std::vector<float>* f) {
+    const fbs::Tensor* tensor = nullptr;
+    const flatbuffers::Vector<uint8_t>* data = nullptr;
+    size_t count = 0;
+    if (model_.quantized()) {
+      const std::string e = tensor_bytes(index, {fbs::TensorType::INT8}, &tensor, &data, &count);
+      if (!e.empty()) return what + ": " + e;
+      if (!tensor->scales() || tensor->scales()->size() != 1) return what + ": expected one scale";
+      *scale = tensor->scales()->Get(0);
+      q->assign(reinterpret_cast<const int8_t*>(data->data()),
+                reinterpret_cast<const int8_t*>(data->data()) + count);
+      return "";
+    }
+    const std::string e = tensor_bytes(index, {fbs::TensorType::FLOAT32}, &tensor, &data, &count);
+    if (!e.empty()) return what + ": " + e;
+    f->resize(count);
+    if (count) std::memcpy(f->data(), data->data(), count * sizeof(float));
+    return "";
+  }
+
+  std::string read_gat(const fbs::GATConvOptions& o, const fbs::Layer& layer, LayerDesc* out) {
+    const bool quantized = model_.quantized();
+    out->heads = static_cast<int32_t>(std::min<uint32_t>(o.heads(), 1u << 16));
+    out->head_dim = static_cast<int32_t>(std::min<uint32_t>(o.head_dim(), 1u << 16));
+    out->concat = o.concat();
+    if (o.negative_slope() != 0.2f) return "GATConv negative_slope is not 0.2";
+    out->message_range = read_range(o.message_range());
+    out->logit_range = read_range(o.logit_range());
+    std::string e = read_dense(o.dense(), "dense", &out->dense);
+    float src_scale = 0.0f, dst_scale = 0.0f;
+    if (e.empty()) e = read_attention(o.att_src(), "att_src", &out->att_src_q, &src_scale, &out->att_src);
+    if (e.empty()) e = read_attention(o.att_dst(), "att_dst", &out->att_dst_q, &dst_scale, &out->att_dst);
+    if (!e.empty()) return e;
+    if (src_scale != dst_scale) return "GATConv att_src and att_dst scales differ";
+    out->att_scale = src_scale;
+    if (o.bias() >= 0) {
+      const fbs::Tensor* tensor = nullptr;
+      const flatbuffers::Vector<uint8_t>* data = nullptr;
+      size_t count = 0;
+      e = tensor_bytes(o.bias(), {quantized ? fbs::TensorType::INT32 : fbs::TensorType::FLOAT32}, &tensor,
+                       &data, &count);
+      if (!e.empty()) return "bias: " + e;
+      if (quantized) {
+        out->output_bias_q.resize(count);
+        if (count) std::memcpy(out->output_bias_q.data(), data->data(), count * sizeof(int32_t));
+      } else {
+        out->output_bias.resize(count);
+        if (count) std::memcpy(out->output_bias.data(), data->data(), count * sizeof(float));
+      }
+    }
+    if (!quantized) return "";
+    if (layer.aggregation()) return "GATConv has an aggregation quantization";
+    if (!o.message() || !o.logit()) return "GATConv: missing message or logit quantization";
+    if (!o.exp_table()) return "GATConv: missing exp_table";
+    out->message = read_quant(*o.message());
+    out->logit = read_quant(*o.logit());
+    out->logit_requant = read_requant(o.logit_requant());
+    out->logit_negative_requant = read_requant(o.logit_negative_requant());
+    out->exp_table.assign(o.exp_table()->begin(), o.exp_table()->end());
+    out->output_requant = read_requant(o.output_requant());
+    return "";
+  }
+
   std::string read_layer(const fbs::Layer& layer, LayerDesc* out) {
     out->name = string_or_empty(layer.name());
     out->relu = layer.activation() == fbs::Activation::RELU;
@@ -249,6 +315,9 @@ class ModelReader {
         }
         break;
       }
+      case fbs::LayerOptions::GATConvOptions:
+        out->kind = LayerKind::kGatConv;
+        return read_gat(*layer.options_as_GATConvOptions(), layer, out);
       case fbs::LayerOptions::GlobalPoolOptions: {
         const auto* o = layer.options_as_GlobalPoolOptions();
         out->kind = LayerKind::kGlobalPool;

@@ -151,6 +151,54 @@ class ModelWriter {
                             d.relu ? fbs::Activation::RELU : fbs::Activation::NONE, batch_norm);
   }
 
+  // GATConvOptions: the attention vectors as [1, H F] tensors (INT8 with their one scale, or FLOAT32), the
+  // output bias, and the quantized fields (docs/format.md).
+  Offset<fbs::GATConvOptions> write_gat(const LayerDesc& layer, Offset<fbs::Dense> dense, bool quantized) {
+    const std::vector<uint32_t> att_shape = {1, static_cast<uint32_t>(layer.heads * layer.head_dim)};
+    const std::vector<float> att_scales = {layer.att_scale};
+    const std::string& n = layer.name;
+    int32_t att_src = -1, att_dst = -1, bias = -1;
+    if (quantized) {
+      att_src = add_tensor(n + ".att_src", fbs::TensorType::INT8, att_shape, to_bytes(layer.att_src_q),
+                           &att_scales);
+      att_dst = add_tensor(n + ".att_dst", fbs::TensorType::INT8, att_shape, to_bytes(layer.att_dst_q),
+                           &att_scales);
+      if (!layer.output_bias_q.empty()) {
+        bias = add_tensor(n + ".bias", fbs::TensorType::INT32,
+                          {static_cast<uint32_t>(layer.output_bias_q.size())}, to_bytes(layer.output_bias_q),
+                          nullptr);
+      }
+    } else {
+      att_src =
+          add_tensor(n + ".att_src", fbs::TensorType::FLOAT32, att_shape, to_bytes(layer.att_src), nullptr);
+      att_dst =
+          add_tensor(n + ".att_dst", fbs::TensorType::FLOAT32, att_shape, to_bytes(layer.att_dst), nullptr);
+      if (!layer.output_bias.empty()) {
+        bias = add_tensor(n + ".bias", fbs::TensorType::FLOAT32,
+                          {static_cast<uint32_t>(layer.output_bias.size())}, to_bytes(layer.output_bias),
+                          nullptr);
+      }
+    }
+    Offset<fbs::QuantParams> message, logit;
+    Offset<fbs::Requant> logit_requant, logit_negative_requant, output_requant;
+    Offset<flatbuffers::Vector<uint16_t>> exp_table;
+    if (quantized) {
+      message = write_quant(layer.message);
+      logit = write_quant(layer.logit);
+      logit_requant = write_requant(layer.logit_requant);
+      logit_negative_requant = write_requant(layer.logit_negative_requant);
+      exp_table = fbb_.CreateVector(layer.exp_table);
+      output_requant = write_requant(layer.output_requant);
+    }
+    const fbs::Range message_range = to_range(layer.message_range);
+    const fbs::Range logit_range = to_range(layer.logit_range);
+    return fbs::CreateGATConvOptions(
+        fbb_, static_cast<uint32_t>(layer.heads), static_cast<uint32_t>(layer.head_dim), layer.concat, 0.2f,
+        dense, att_src, att_dst, bias, message, logit, logit_requant, logit_negative_requant, exp_table,
+        output_requant, layer.message_range ? &message_range : nullptr,
+        layer.logit_range ? &logit_range : nullptr);
+  }
+
   Offset<fbs::Layer> write_layer(const LayerDesc& layer, bool quantized) {
     const std::string& n = layer.name;
     fbs::LayerOptions type = fbs::LayerOptions::NONE;
@@ -189,7 +237,8 @@ class ModelWriter {
         type = fbs::LayerOptions::SAGEConvOptions;
         const bool quantized_tf = quantized && transform_first;
         const auto message = quantized_tf ? write_quant(layer.message) : Offset<fbs::QuantParams>();
-        const auto output_requant = quantized_tf ? write_requant(layer.output_requant) : Offset<fbs::Requant>();
+        const auto output_requant =
+            quantized_tf ? write_requant(layer.output_requant) : Offset<fbs::Requant>();
         const fbs::Range message_range = to_range(layer.message_range);
         options = fbs::CreateSAGEConvOptions(
                       fbb_, static_cast<fbs::Reduce>(layer.reduce), dense[0], root, aggregation_requant,
@@ -219,6 +268,10 @@ class ModelWriter {
                       .Union();
         break;
       }
+      case LayerKind::kGatConv:
+        type = fbs::LayerOptions::GATConvOptions;
+        options = write_gat(layer, dense[0], quantized).Union();
+        break;
       case LayerKind::kGlobalPool: {
         const auto requant = quantized ? write_requant(layer.pool_requant) : Offset<fbs::Requant>();
         type = fbs::LayerOptions::GlobalPoolOptions;
@@ -266,6 +319,10 @@ bool fits_flatbuffer(const ModelDesc& model) {
     add_dense(layer.dense);
     add_dense(layer.root);
     for (const DenseDesc& d : layer.mlp) add_dense(d);
+    bytes += (layer.att_src.size() + layer.att_dst.size() + layer.output_bias.size() +
+              layer.output_bias_q.size()) *
+                 4 +
+             layer.att_src_q.size() + layer.att_dst_q.size() + layer.exp_table.size() * 2;
   }
   return bytes < (size_t{1} << 31) - (size_t{1} << 24);
 }

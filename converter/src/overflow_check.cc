@@ -51,6 +51,10 @@ class Prover {
       // Transform-first: the Dense writes the messages (its bias is added after their aggregation), which
       // the reduction then reads.
       const bool transform_first = !ops.empty() && ops.front().writes_message;
+      if (kind.attention) {
+        attention(l, in);
+        continue;
+      }
       if (transform_first && l.kind == LayerKind::kSageConv) {
         sage_transform_first(l, in);
         continue;
@@ -113,6 +117,25 @@ class Prover {
     if (l.has_root) dense(l.root, in, "root dense", true);
   }
 
+  // GATConv (docs/quantization.md, "GAT attention (kernels)", Bounds): the bias-free Dense onto the messages,
+  // the attention terms (src + dst of a logit), and the alpha-weighted sum, whose alphas add up to at most
+  // 256 + (deg + 1) (1/2 + 2^-24); the mean sums H of them before the bias.
+  void attention(const LayerDesc& l, const QuantParams& in) {
+    dense(l.dense, in, "dense", false);
+    Real a = 0;
+    for (int8_t v : l.att_src_q) a = std::max(a, std::abs(static_cast<Real>(v)));
+    for (int8_t v : l.att_dst_q) a = std::max(a, std::abs(static_cast<Real>(v)));
+    const Real delta = max_delta(l.message);
+    const Real terms = 2 * delta * a * static_cast<Real>(l.head_dim);
+    add("attention terms (src + dst)", "int32", kInt32Limit, "", 0, [terms](uint64_t) { return terms; });
+    const Real heads = l.concat ? 1 : static_cast<Real>(l.heads);
+    const Real bias = max_abs(l.output_bias_q);
+    add("attention-weighted sum + bias", "int32", kInt32Limit, "max_degree", limits_.max_degree,
+        [=](uint64_t degree) {
+          return heads * delta * (256 + (static_cast<Real>(degree) + 1) * (0.5L + 1.0L / 16777216.0L)) + bias;
+        });
+  }
+
   static Real max_abs(const std::vector<int32_t>& values) {
     Real m = 0;
     for (int32_t v : values) m = std::max(m, std::abs(static_cast<Real>(v)));
@@ -136,6 +159,8 @@ class Prover {
         break;
       case Reduction::kGraphNodes:
         reduce(l.reduce, in, l.pool_requant, "pooling", "max_nodes", limits_.max_nodes);
+        break;
+      case Reduction::kAttention:  // attention() bounds the whole layer
         break;
     }
   }

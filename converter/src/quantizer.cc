@@ -60,6 +60,7 @@ class Quantizer {
       e = quantize_layer(ranges_.layers[i], bits, output_bits, in, &layer);
     }
     if (!e.empty()) return label_ + ": " + e;
+    bound_mean_heads(out);
     const Result<bool> checked = check_model(*out);
     if (!checked.ok()) return "internal error, the quantized model is inconsistent: " + checked.error;
     return "";
@@ -154,6 +155,7 @@ class Quantizer {
     const LayerKindTraits& kind = layer_traits(layer->kind);
     std::string e = quant_params(r.output, output_bits, "output", &layer->output);
     if (!e.empty()) return e;
+    if (kind.attention) return quantize_attention(r, bits, in, layer);
     if (layer->order == LayerOrder::kTransformFirst) {
       return layer->kind == LayerKind::kSageConv ? quantize_transform_first_sage(r, bits, in, layer)
                                                  : quantize_transform_first(r, bits, in, layer);
@@ -260,6 +262,106 @@ class Quantizer {
     return quantize_dense(&layer->root, bits.weights, in.scale, layer->output.scale, "root dense");
   }
 
+  // A Dense-rule requant (shift <= 62) of `real`; below 2^-32 the factor is raised to it (what it rescales
+  // then reads a little larger), which the caller's scales make rare.
+  std::string dense_rule_requant(double real, const std::string& what, Requant* out) {
+    if (!(real >= kDenseRequantFloor)) {
+      note(what + " requant factor " + std::to_string(real) + " raised to 2^-32");
+      real = kDenseRequantFloor;
+    }
+    const auto m = quantize_multiplier(real, kDenseRequantShiftMax);
+    if (!m.ok()) return what + " requant: " + m.error;
+    out->multiplier.push_back(m.value.first);
+    out->shift.push_back(m.value.second);
+    return "";
+  }
+
+  // GATConv (docs/quantization.md, "GATConv"): the messages at their calibrated scale s_m (raised where the
+  // output bias, at s_m / (256 H'), would reach 2^30 steps), W onto them as a bias-free Dense, a_src and
+  // a_dst symmetric int8 at one scale s_a, the logits at theirs s_e (8 bits, lowered where the negative
+  // factor 0.2 s_m s_a / s_e would fall below 2^-32: the logit range is clipped), the exp table for s_e, and
+  // the output rescale s_m / (256 H' s_out). H' is 1 for concat and H for the mean of heads: the kernel adds
+  // the bias to the sum over heads, H times their mean, before the one rescale that divides by H, so the bias
+  // must be H times finer than the sum's own step s_m / 256 to come out as b after the division.
+  std::string quantize_attention(const LayerRanges& r, const ComponentBits& bits, const QuantParams& in,
+                                 LayerDesc* layer) {
+    if (bits.attention != 8) {
+      return "attention logits have " + std::to_string(bits.attention) +
+             " bits, GATConv's are 8 (the exp table has one entry per int8 logit difference)";
+    }
+    std::string e = quant_params(r.message, bits.aggregation, "message", &layer->message);
+    if (e.empty()) e = quant_params(r.attention, 8, "attention logits", &layer->logit);
+    if (!e.empty()) return e;
+    const double heads = layer->concat ? 1.0 : static_cast<double>(layer->heads);
+    double largest_bias = 0.0;
+    for (float b : layer->output_bias)
+      largest_bias = std::max(largest_bias, std::fabs(static_cast<double>(b)));
+    const double message_floor = kMargin * 256.0 * heads * largest_bias / kBiasLimit;
+    if (!(static_cast<double>(layer->message.scale) >= message_floor)) {
+      note("message scale raised from " + std::to_string(layer->message.scale) +
+           " so that the bias stays below 2^30 steps");
+      layer->message.scale = static_cast<float>(message_floor);
+    }
+    e = quantize_dense(&layer->dense, bits.weights, in.scale, layer->message.scale, "dense");
+    if (!e.empty()) return e;
+    const double s_m = layer->message.scale;
+    // One scale for both vectors: their products are added as integers.
+    float max_abs = 0.0f;
+    for (float a : layer->att_src) max_abs = std::max(max_abs, std::fabs(a));
+    for (float a : layer->att_dst) max_abs = std::max(max_abs, std::fabs(a));
+    layer->att_scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+    const auto quantize_vector = [&](const std::vector<float>& a, std::vector<int8_t>* q) {
+      q->clear();
+      for (float v : a)
+        q->push_back(static_cast<int8_t>(std::clamp<long>(std::lround(v / layer->att_scale), -127, 127)));
+    };
+    quantize_vector(layer->att_src, &layer->att_src_q);
+    quantize_vector(layer->att_dst, &layer->att_dst_q);
+    const double term_scale = s_m * layer->att_scale;
+    const double logit_ceiling = 0.2 * term_scale / kDenseRequantFloor;
+    if (!(static_cast<double>(layer->logit.scale) <= logit_ceiling)) {
+      note("attention logit scale lowered from " + std::to_string(layer->logit.scale) +
+           " (requant factor below 2^-32): its range is clipped");
+      layer->logit.scale = static_cast<float>(logit_ceiling);
+    }
+    const double s_e = layer->logit.scale;
+    layer->logit_requant = Requant{};
+    layer->logit_negative_requant = Requant{};
+    e = dense_rule_requant(term_scale / s_e, "logit", &layer->logit_requant);
+    if (e.empty())
+      e = dense_rule_requant(0.2 * term_scale / s_e, "negative logit", &layer->logit_negative_requant);
+    if (!e.empty()) return e;
+    layer->exp_table = gat_exp_table(s_e);
+    const int32_t out_cols = layer->concat ? layer->heads * layer->head_dim : layer->head_dim;
+    layer->output_requant = Requant{};
+    for (int32_t c = 0; c < out_cols && e.empty(); ++c)
+      e = dense_rule_requant(s_m / (256.0 * heads * layer->output.scale), "output", &layer->output_requant);
+    layer->output_bias_q.clear();
+    for (float b : layer->output_bias) {
+      const double q = std::round(static_cast<double>(b) * 256.0 * heads / s_m);
+      layer->output_bias_q.push_back(static_cast<int32_t>(std::clamp(q, -kBiasLimit, kBiasLimit)));
+    }
+    layer->att_src.clear();
+    layer->att_dst.clear();
+    layer->output_bias.clear();
+    return e;
+  }
+
+  // The mean of H > 1 GAT heads sums H int32 accumulators, which the kernels' bound covers for in-degrees
+  // with H (deg + 1) <= 2^22 only: the model's degree limit is lowered to that (docs/quantization.md).
+  void bound_mean_heads(ModelDesc* out) {
+    for (const LayerDesc& layer : out->layers) {
+      if (!layer_traits(layer.kind).attention || layer.concat || layer.heads < 2) continue;
+      const uint32_t bound = gat_mean_max_degree(layer.heads);
+      if (out->limits.max_degree == 0 || out->limits.max_degree > bound) {
+        label_ = "layer " + layer.name;
+        note("Limits.max_degree set to " + std::to_string(bound) + " (the mean of " +
+             std::to_string(layer.heads) + " attention heads)");
+        out->limits.max_degree = bound;
+      }
+    }
+  }
+
   const ModelDesc& float_model_;
   const CalibrationRanges& ranges_;
   const QuantizerConfig& config_;
@@ -268,6 +370,13 @@ class Quantizer {
 };
 
 }  // namespace
+
+std::vector<uint16_t> gat_exp_table(double logit_scale) {
+  std::vector<uint16_t> table(256);
+  for (size_t k = 0; k < table.size(); ++k)
+    table[k] = static_cast<uint16_t>(std::round(32768.0 * std::exp(-logit_scale * static_cast<double>(k))));
+  return table;
+}
 
 Result<QuantParams> activation_quant_params(const ActivationRange& range, int bits) {
   using R = Result<QuantParams>;

@@ -27,8 +27,10 @@ std::string convert_layer(const LayerDesc& layer, const std::string& label, Laye
   if (e.empty() && kind.aggregation) {
     e = convert(layer.aggregation_range, label + ": aggregation", &out->aggregation);
   }
-  if (e.empty() && layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst)
+  if (e.empty() &&
+      ((layer.kind == LayerKind::kSageConv && layer.order == LayerOrder::kTransformFirst) || kind.attention))
     e = convert(layer.message_range, label + ": message", &out->message);
+  if (e.empty() && kind.attention) e = convert(layer.logit_range, label + ": logit", &out->attention);
   if (!e.empty() || !kind.hidden) return e;
   const size_t hidden = hidden_count(layer);
   if (layer.hidden_ranges.size() != hidden) {
@@ -47,7 +49,8 @@ std::string convert_layer(const LayerDesc& layer, const std::string& label, Laye
 bool has_stored_ranges(const ModelDesc& model) {
   if (model.input_range) return true;
   for (const LayerDesc& layer : model.layers) {
-    if (layer.output_range || layer.aggregation_range || layer.message_range || !layer.hidden_ranges.empty())
+    if (layer.output_range || layer.aggregation_range || layer.message_range || layer.logit_range ||
+        !layer.hidden_ranges.empty())
       return true;
   }
   return false;

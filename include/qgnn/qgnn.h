@@ -120,6 +120,7 @@ const qgnn_op* qgnn_op_gcn_conv(void);     ///< GCNConv
 const qgnn_op* qgnn_op_sage_conv(void);    ///< SAGEConv (MEAN / MAX, optional root term)
 const qgnn_op* qgnn_op_gin_conv(void);     ///< GINConv (MLP of Dense ops)
 const qgnn_op* qgnn_op_global_pool(void);  ///< GlobalPool (SUM / MEAN / MAX over each graph's nodes)
+const qgnn_op* qgnn_op_gat_conv(void);     ///< GATConv (attention heads, concatenated or averaged)
 /// The kind's schema name, e.g. "GCNConv" ("" for NULL).
 const char* qgnn_op_name(const qgnn_op* op);
 

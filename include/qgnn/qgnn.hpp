@@ -115,6 +115,7 @@ class OpResolver {
   OpResolver& AddSageConv() noexcept { return Add(qgnn_op_sage_conv()); }
   OpResolver& AddGinConv() noexcept { return Add(qgnn_op_gin_conv()); }
   OpResolver& AddGlobalPool() noexcept { return Add(qgnn_op_global_pool()); }
+  OpResolver& AddGatConv() noexcept { return Add(qgnn_op_gat_conv()); }
 
   /// False when an Add overflowed the capacity or passed NULL.
   bool ok() const noexcept { return ok_; }

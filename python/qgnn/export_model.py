@@ -12,8 +12,8 @@ import torch
 
 from . import nn as qnn
 from ._atomic import PathLike
-from .model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, BatchNormDesc, DenseDesc, LayerDesc,
-                         ModelDesc, read_model, write_model)
+from .model_file import (GAT_CONV, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, BatchNormDesc, DenseDesc,
+                         LayerDesc, ModelDesc, read_model, write_model)
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 
 _SKIPPED = (torch.nn.Dropout, torch.nn.Identity)
@@ -264,6 +264,10 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
         raise ExportError(f"layer {listed[0]} lists its inputs (explicit dataflow, format version 3): qgnn.nn."
                           "GraphModel runs its layers as a chain and cannot express a skip connection; run the "
                           "model with qgnn-convert and the runtime, or quantized with qgnn.sim")
+    gat = [i for i, layer in enumerate(desc.layers) if layer.kind == GAT_CONV]
+    if gat:
+        raise ExportError(f"layer {gat[0]} is a GATConv, which qgnn.nn has no module for yet; convert the model "
+                          "with qgnn-convert and run it with the runtime")
     mods: List[torch.nn.Module] = []
     for layer in desc.layers:
         if layer.kind == LINEAR:

@@ -53,7 +53,8 @@ PRODUCER = "qgnn-python 0.1"
 # Layer kinds: the names of the schema's LayerOptions union members without "Options", the one spelling
 # shared with the C++ runtime (kLinear, kGcnConv, ...) and converter; KIND_OPTIONS maps them to the union.
 LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL = "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
-KINDS = (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL)
+GAT_CONV = "GATConv"
+KINDS = (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GLOBAL_POOL, GAT_CONV)
 KIND_OPTIONS = {kind: getattr(fbm.LayerOptions, kind + "Options") for kind in KINDS}
 _OPTIONS_KIND = {v: k for k, v in KIND_OPTIONS.items()}
 AGGREGATING_KINDS = (GCN_CONV, SAGE_CONV, GIN_CONV)  # kinds with a message-passing aggregation
@@ -84,6 +85,15 @@ MULTIPLIER_MIN, MULTIPLIER_MAX = 1 << 30, (1 << 31) - 1
 DENSE_SHIFT_MAX = 62
 SINGLE_SHIFT_MAX = 40  # aggregation and pooling (MEAN adds up to 22)
 SELF_WEIGHT_LIMIT = 1 << 23
+MAX_DEGREE = 1 << 22
+# GATConv (docs/quantization.md, "GAT attention (kernels)"): LeakyReLU's slope, which the quantized
+# logit_negative_requant folds in; the exp table's length and first entry (exp(0) in Q15); the mean of heads'
+# bounds (H <= 64 and H (in-degree + 1) <= 2^22 keep the int32 sum over heads below 2^30).
+GAT_NEGATIVE_SLOPE = np.float32(0.2)
+GAT_EXP_TABLE_SIZE = 256
+GAT_EXP_ONE = 32768
+GAT_MAX_MEAN_HEADS = 64
+GAT_MEAN_DEGREE_BUDGET = 1 << 22
 FLOAT_WEIGHT_BITS = 32  # DenseDesc.weight_bits of a float model's Dense
 _TYPE_BITS = {fbm.TensorType.INT8: 8, fbm.TensorType.INT4: 4, fbm.TensorType.INT32: 32,
               fbm.TensorType.FLOAT32: 32}
@@ -208,7 +218,26 @@ class LayerDesc:
     order: str = AGGREGATE_FIRST
     message: Optional[QuantParams] = None
     message_range: Optional[Range] = None
-    output_requant: Optional[Requant] = None  # quantized transform-first SAGEConv
+    output_requant: Optional[Requant] = None  # quantized transform-first SAGEConv; GATConv (one per column)
+    # GATConv (docs/quantization.md, "GATConv"): `dense` is W of every head ([heads * head_dim, in], no bias),
+    # `message` / `message_range` its messages; the heads concatenated (heads * head_dim outputs) or averaged
+    # (head_dim outputs). Float: att_src / att_dst float32 [heads * head_dim], output_bias float32 [outputs].
+    # Quantized: att_src / att_dst int8 at the one scale att_scale, output_bias int32 at the accumulator's scale
+    # (message.scale / 256, mean of H heads: / (256 H)), the logits' quantization (8 bits), their requants
+    # (one entry each; the negative one has LeakyReLU's 0.2 folded in), the exp table (uint16 [256], Q15) and
+    # output_requant. logit_range: the stored range of the logits (after LeakyReLU).
+    heads: int = 1
+    head_dim: int = 0
+    concat: bool = True
+    att_src: Optional[np.ndarray] = None
+    att_dst: Optional[np.ndarray] = None
+    att_scale: float = 1.0
+    output_bias: Optional[np.ndarray] = None
+    logit: Optional[QuantParams] = None
+    logit_requant: Optional[Requant] = None
+    logit_negative_requant: Optional[Requant] = None
+    exp_table: Optional[np.ndarray] = None
+    logit_range: Optional[Range] = None
 
     @property
     def transform_first(self) -> bool:
@@ -224,6 +253,15 @@ class LayerDesc:
         if self.kind == GIN_CONV:
             return list(self.mlp)
         return [d for d in (self.dense, self.root) if d is not None]
+
+    def output_width(self, input_width: int) -> int:
+        """The width of the layer's output for an input of `input_width` columns (unchecked)."""
+        if self.kind == GLOBAL_POOL:
+            return input_width
+        if self.kind == GAT_CONV:
+            return self.head_dim * (self.heads if self.concat else 1)
+        last = self.mlp[-1] if self.kind == GIN_CONV else self.dense
+        return last.out_features if last is not None else input_width
 
 
 @dataclass
@@ -259,10 +297,7 @@ class ModelDesc:
         """The output width: the last layer's (unchecked; output_dim() checks a float model first)."""
         dims = [self.input_dim]  # dims[j + 1]: the width of output j
         for i, layer in enumerate(self.layers):
-            if layer.kind == GLOBAL_POOL:
-                dims.append(dims[input_of(self, i) + 1])
-            else:
-                dims.append((layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense).out_features)
+            dims.append(layer.output_width(dims[input_of(self, i) + 1]))
         return dims[-1]
 
     def output_dim(self) -> int:
@@ -271,7 +306,7 @@ class ModelDesc:
     def has_stored_ranges(self) -> bool:
         return self.input_range is not None or any(
             l.output_range is not None or l.aggregation_range is not None or l.message_range is not None
-            or l.hidden_ranges for l in self.layers)
+            or l.logit_range is not None or l.hidden_ranges for l in self.layers)
 
 
 def _layer_input(layer: LayerDesc, i: int) -> int:
@@ -370,11 +405,45 @@ def _check_ranges(m: "ModelDesc", fail) -> None:
             fail(f"{where}: an aggregation range on a layer without aggregation")
         if layer.message_range is not None and not layer.transform_first:
             check(layer.message_range, f"{where}: message")
+        if layer.kind == GAT_CONV:  # the messages and the logits are quantized from their ranges too
+            check(layer.message_range, f"{where}: message")
+            check(layer.logit_range, f"{where}: logit")
+        elif layer.logit_range is not None:
+            fail(f"{where}: a logit range on a layer without attention")
         hidden = len(layer.mlp) - 1 if layer.kind == GIN_CONV else 0
         if len(layer.hidden_ranges) != hidden:
             fail(f"{where}: {len(layer.hidden_ranges)} hidden ranges, expected {hidden}")
         for k, r in enumerate(layer.hidden_ranges):
             check(r, f"{where}: hidden[{k}]")
+
+
+def _check_gat(layer: LayerDesc, fail, where: str) -> None:
+    """A float GATConv's own fields (as the runtime's Init checks them)."""
+    if layer.heads < 1 or layer.head_dim < 1:
+        fail(f"{where}: GATConv has {layer.heads} heads of {layer.head_dim} features (both >= 1)")
+    cols = layer.heads * layer.head_dim
+    if cols > MAX_FEATURES:
+        fail(f"{where}: GATConv has {cols} message features (at most {MAX_FEATURES})")
+    if not layer.concat and layer.heads > GAT_MAX_MEAN_HEADS:
+        fail(f"{where}: the mean of {layer.heads} heads (at most {GAT_MAX_MEAN_HEADS})")
+    d = layer.dense
+    if d.weight.ndim != 2 or d.out_features != cols:
+        fail(f"{where}: dense weight {d.weight.shape} does not have heads x head_dim = {cols} outputs")
+    if d.bias is not None or d.batch_norm is not None:
+        fail(f"{where}: a GATConv's dense has no bias or BatchNorm (its bias is output_bias, added after the "
+             "attention)")
+    for name in ("att_src", "att_dst"):
+        a = getattr(layer, name)
+        if a is None or np.asarray(a).shape != (cols,):
+            fail(f"{where}: {name} must have heads x head_dim = {cols} values")
+        if not np.all(np.isfinite(a)):
+            fail(f"{where}: {name} has a non-finite value")
+    out = layer.output_width(0)
+    if layer.output_bias is not None:
+        if np.asarray(layer.output_bias).shape != (out,):
+            fail(f"{where}: output_bias must have {out} values")
+        if not np.all(np.isfinite(layer.output_bias)):
+            fail(f"{where}: output_bias has a non-finite value")
 
 
 def check_model(m: ModelDesc) -> int:
@@ -405,18 +474,22 @@ def check_model(m: ModelDesc) -> int:
             outputs.append((dim, True))
             any_pool = True
             continue
-        if layer.kind not in (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV):
+        if layer.kind not in (LINEAR, GCN_CONV, SAGE_CONV, GIN_CONV, GAT_CONV):
             fail(f"{where}: unknown kind {layer.kind!r}")
         if pooled and layer.kind != LINEAR:
             fail(f"{where}: only Linear layers may follow the global pooling")
         if layer.kind == GIN_CONV and not layer.mlp:
             fail(f"{where}: a GINConv needs at least one Dense in its MLP")
-        if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV) and layer.dense is None:
+        if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV, GAT_CONV) and layer.dense is None:
             fail(f"{where}: missing Dense")
         if layer.order not in ORDERS:
             fail(f"{where}: unknown order {layer.order!r} (one of {', '.join(ORDERS)})")
-        if layer.kind not in ORDERED_KINDS and (layer.order != AGGREGATE_FIRST or layer.message_range is not None):
-            fail(f"{where}: only a GCNConv or a SAGEConv has an order and a message range")
+        if layer.kind not in ORDERED_KINDS and layer.order != AGGREGATE_FIRST:
+            fail(f"{where}: only a GCNConv or a SAGEConv has an order")
+        if layer.kind not in ORDERED_KINDS + (GAT_CONV,) and layer.message_range is not None:
+            fail(f"{where}: only a GCNConv, a SAGEConv or a GATConv has a message range")
+        if layer.kind == GAT_CONV:
+            _check_gat(layer, fail, where)
         if layer.kind == SAGE_CONV and layer.reduce not in ("mean", "max"):
             fail(f"{where}: SAGEConv reduce must be mean or max, got {layer.reduce!r}")
         if layer.transform_first and layer.kind == SAGE_CONV and layer.reduce != "mean":
@@ -431,6 +504,7 @@ def check_model(m: ModelDesc) -> int:
             if d.bias is not None and d.bias.shape != (d.out_features,):
                 fail(f"{where}: bias shape {d.bias.shape} for {d.out_features} outputs")
             dim = d.out_features
+        dim = layer.output_width(dim)
         if layer.root is not None:
             r = layer.root
             if r.weight.shape != layer.dense.weight.shape:
@@ -551,6 +625,53 @@ class _Writer:
             fbm.DenseAddBatchNorm(b, bn)
         return fbm.DenseEnd(b)
 
+    def gat(self, prefix: str, layer: LayerDesc) -> int:
+        """GATConvOptions: the Dense, then a_src, a_dst and the bias as tensors ([1, H F] INT8 at their one
+        scale, or FLOAT32; the bias INT32 or FLOAT32), then the quantized fields (the C++ writer's order)."""
+        b, q = self.b, self.quantized
+        dense = self.dense(prefix, layer.dense)
+        cols = layer.heads * layer.head_dim
+        if q:
+            scales = np.array([layer.att_scale], np.float32)
+            att = [self.tensor(f"{prefix}.{n}", fbm.TensorType.INT8, (1, cols),
+                               np.ascontiguousarray(getattr(layer, n), dtype=np.int8).tobytes(), scales)
+                   for n in ("att_src", "att_dst")]
+        else:
+            att = [self.tensor(f"{prefix}.{n}", fbm.TensorType.FLOAT32, (1, cols),
+                               np.ascontiguousarray(getattr(layer, n), dtype="<f4").tobytes())
+                   for n in ("att_src", "att_dst")]
+        bias = -1
+        if layer.output_bias is not None:
+            data = np.ascontiguousarray(layer.output_bias, dtype="<i4" if q else "<f4")
+            bias = self.tensor(prefix + ".bias", fbm.TensorType.INT32 if q else fbm.TensorType.FLOAT32,
+                               data.shape, data.tobytes())
+        if q:
+            message, logit = self.quant(layer.message), self.quant(layer.logit)
+            logit_rq, logit_neg_rq = self.requant(layer.logit_requant), self.requant(layer.logit_negative_requant)
+            exp_table = _fb.create_array(b, layer.exp_table, np.uint16)
+            output_rq = self.requant(layer.output_requant)
+        fbm.GATConvOptionsStart(b)
+        fbm.GATConvOptionsAddHeads(b, int(layer.heads))
+        fbm.GATConvOptionsAddHeadDim(b, int(layer.head_dim))
+        fbm.GATConvOptionsAddConcat(b, bool(layer.concat))
+        fbm.GATConvOptionsAddNegativeSlope(b, float(GAT_NEGATIVE_SLOPE))
+        fbm.GATConvOptionsAddDense(b, dense)
+        fbm.GATConvOptionsAddAttSrc(b, att[0])
+        fbm.GATConvOptionsAddAttDst(b, att[1])
+        fbm.GATConvOptionsAddBias(b, bias)
+        if q:
+            fbm.GATConvOptionsAddMessage(b, message)
+            fbm.GATConvOptionsAddLogit(b, logit)
+            fbm.GATConvOptionsAddLogitRequant(b, logit_rq)
+            fbm.GATConvOptionsAddLogitNegativeRequant(b, logit_neg_rq)
+            fbm.GATConvOptionsAddExpTable(b, exp_table)
+            fbm.GATConvOptionsAddOutputRequant(b, output_rq)
+        if layer.message_range is not None:
+            fbm.GATConvOptionsAddMessageRange(b, fbm.CreateRange(b, *layer.message_range))
+        if layer.logit_range is not None:
+            fbm.GATConvOptionsAddLogitRange(b, fbm.CreateRange(b, *layer.logit_range))
+        return fbm.GATConvOptionsEnd(b)
+
     def layer(self, index: int, layer: LayerDesc) -> int:
         b, q = self.b, self.quantized
         prefix = layer.name or f"layer{index}"
@@ -616,6 +737,8 @@ class _Writer:
             if hidden_ranges is not None:
                 fbm.GINConvOptionsAddHiddenRanges(b, hidden_ranges)
             opts = fbm.GINConvOptionsEnd(b)
+        elif layer.kind == GAT_CONV:
+            opts = self.gat(prefix, layer)
         elif layer.kind == GLOBAL_POOL:
             rq = self.requant(layer.requant) if q else None
             fbm.GlobalPoolOptionsStart(b)
@@ -935,6 +1058,89 @@ class _Reader:
         elif self.quantized and o.Message() is not None:
             layer.message = self.quant(o.Message(), where + " message")  # unused by aggregate-first; kept
 
+    def attention_vector(self, index: int, name: str, where: str, cols: int) -> Tuple[np.ndarray, float]:
+        """a_src or a_dst: [1, H F], FLOAT32, or INT8 with one finite scale > 0 (quantized); (values, scale)."""
+        if index < 0:
+            self.fail(where, f"{name} tensor is missing")
+        t, shape, _, raw = self._tensor(index, f"{where} {name}")
+        if shape != (1, cols):
+            self.fail(where, f"{name} has shape {shape}, expected (1, {cols})")
+        if not self.quantized:
+            return raw.view("<f4").astype(np.float32).reshape(-1), 1.0
+        if t.Type() != fbm.TensorType.INT8:
+            self.fail(where, f"{name} tensor type {t.Type()} is not INT8")
+        scales = _fb.read_array(t, "Scales", np.float32)
+        if scales.shape != (1,) or not (np.isfinite(scales[0]) and scales[0] > 0):
+            self.fail(where, f"{name} needs one finite scale > 0, has {scales.size}")
+        return raw.view(np.int8).copy(), float(scales[0])
+
+    def gat(self, o: "fbm.GATConvOptions", layer: LayerDesc, fl: "fbm.Layer", where: str, dim: int) -> None:
+        """GATConvOptions, with the checks of the runtime's Init (runtime/src/ops/gat_conv.cc)."""
+        q = self.quantized
+        layer.heads, layer.head_dim, layer.concat = int(o.Heads()), int(o.HeadDim()), bool(o.Concat())
+        if layer.heads < 1 or layer.head_dim < 1:
+            self.fail(where, f"GATConv has {layer.heads} heads of {layer.head_dim} features (both >= 1)")
+        cols = layer.heads * layer.head_dim
+        if cols > MAX_FEATURES:
+            self.fail(where, f"GATConv has {cols} message features (at most {MAX_FEATURES})")
+        if np.float32(o.NegativeSlope()) != GAT_NEGATIVE_SLOPE:
+            self.fail(where, f"GATConv negative_slope {o.NegativeSlope()} is not 0.2")
+        if not layer.concat and layer.heads > GAT_MAX_MEAN_HEADS:
+            self.fail(where, f"the mean of {layer.heads} heads (at most {GAT_MAX_MEAN_HEADS})")
+        layer.dense = self.dense(o.Dense(), where + " dense", dim)
+        if q and layer.dense.out_features != cols:
+            self.fail(where, f"dense has {layer.dense.out_features} output features, expected heads x head_dim "
+                             f"= {cols}")
+        if q and layer.dense.bias is not None:
+            self.fail(where, "dense has a bias (a GATConv's bias is GATConvOptions.bias)")
+        (layer.att_src, src_scale), (layer.att_dst, dst_scale) = (
+            self.attention_vector(o.AttSrc(), "att_src", where, cols),
+            self.attention_vector(o.AttDst(), "att_dst", where, cols))
+        if q and src_scale != dst_scale:
+            self.fail(where, f"att_src scale {src_scale} and att_dst scale {dst_scale} differ (they must share one)")
+        layer.att_scale = src_scale
+        out = layer.output_width(dim)
+        if o.Bias() >= 0:
+            t, shape, _, raw = self._tensor(o.Bias(), where + " bias")
+            if shape != (out,):
+                self.fail(where, f"bias has shape {shape}, expected ({out},)")
+            if q:
+                if t.Type() != fbm.TensorType.INT32:
+                    self.fail(where, f"bias tensor type {t.Type()} is not INT32")
+                layer.output_bias = raw.view("<i4").astype(np.int32)
+                if int(np.abs(layer.output_bias.astype(np.int64)).max()) >= BIAS_LIMIT:
+                    self.fail(where, "|bias| >= 2^30")
+            else:
+                layer.output_bias = raw.view("<f4").astype(np.float32)
+        layer.message_range, layer.logit_range = _range(o.MessageRange()), _range(o.LogitRange())
+        if not q:
+            if (o.Message() is not None or o.Logit() is not None or o.LogitRequant() is not None
+                    or o.LogitNegativeRequant() is not None or not o.ExpTableIsNone()
+                    or o.OutputRequant() is not None):
+                self.fail(where, "float GATConv has quantization fields")
+            return
+        if fl.Aggregation() is not None:
+            self.fail(where, "GATConv has Layer.aggregation (its intermediate components are message and logit)")
+        layer.message = self.quant(o.Message(), where + " message")
+        layer.logit = self.quant(o.Logit(), where + " logit")
+        if layer.logit.bits != 8:
+            self.fail(where, f"logit has {layer.logit.bits} bits, expected 8 (one exp table entry per int8 logit "
+                             "difference)")
+        layer.logit_requant = self.requant(o.LogitRequant(), where + " logit_requant", 1, DENSE_SHIFT_MAX)
+        layer.logit_negative_requant = self.requant(o.LogitNegativeRequant(), where + " logit_negative_requant", 1,
+                                                    DENSE_SHIFT_MAX)
+        table = _fb.read_array(o, "ExpTable", np.uint16) if not o.ExpTableIsNone() else None
+        if table is None:
+            self.fail(where, "exp_table is missing")
+        if table.shape != (GAT_EXP_TABLE_SIZE,):
+            self.fail(where, f"exp_table has {table.size} entries, expected {GAT_EXP_TABLE_SIZE}")
+        if int(table[0]) != GAT_EXP_ONE:
+            self.fail(where, f"exp_table[0] = {int(table[0])}, expected {GAT_EXP_ONE} (exp(0) in Q15)")
+        if np.any(np.diff(table.astype(np.int64)) > 0):
+            self.fail(where, "exp_table increases (an exp of non-positive arguments never does)")
+        layer.exp_table = table.astype(np.uint16)
+        layer.output_requant = self.requant(o.OutputRequant(), where + " output_requant", out, DENSE_SHIFT_MAX)
+
     def layer(self, i: int, outputs: List[Tuple[int, bool]]) -> LayerDesc:
         """Layer i. `outputs[j + 1]` is (width, pooled) of output j, the model input first: the layer takes its
         input's width (checked for quantized models); pooled: its input has one row per graph."""
@@ -980,6 +1186,8 @@ class _Reader:
             layer.root = self.dense(o.Root(), where + " root", dim) if o.Root() is not None else None
             if q and layer.root is not None and layer.root.out_features != layer.dense.out_features:
                 self.fail(where, "root and neighbor output features differ")
+        elif kind == GAT_CONV:
+            self.gat(o, layer, fl, where, dim)
         elif kind == GIN_CONV:
             if q and o.MlpLength() < 1:
                 self.fail(where, "GINConv has an empty mlp")
@@ -1005,6 +1213,16 @@ class _Reader:
             if q:
                 layer.requant = self.requant(o.Requant(), where + " requant", 1, SINGLE_SHIFT_MAX)
         return layer
+
+    def check_mean_heads(self, layers: List[LayerDesc], declared_degree: int) -> None:
+        """The mean of H > 1 quantized GAT heads sums H int32 accumulators, which holds for H (in-degree + 1)
+        <= 2^22 only: the model's Limits.max_degree must be that low (docs/quantization.md)."""
+        degree = MAX_DEGREE if declared_degree == 0 or declared_degree > MAX_DEGREE else declared_degree
+        for i, layer in enumerate(layers):
+            if layer.kind == GAT_CONV and not layer.concat and layer.heads > 1 and \
+                    layer.heads * (degree + 1) > GAT_MEAN_DEGREE_BUDGET:
+                self.fail(f"layer {i}", f"the mean of {layer.heads} heads needs Limits.max_degree <= "
+                                        f"{GAT_MEAN_DEGREE_BUDGET // layer.heads - 1} (the model allows {degree})")
 
     def model(self) -> ModelDesc:
         m, what, q = self.m, self.what, self.quantized
@@ -1037,12 +1255,7 @@ class _Reader:
             layer = self.layer(i, outputs)
             layers.append(layer)
             dim, pooled = outputs[_layer_input(layer, i) + 1]
-            if layer.kind == GLOBAL_POOL:
-                pooled = True
-            else:
-                last = layer.mlp[-1] if layer.kind == GIN_CONV else layer.dense
-                dim = last.out_features if last is not None else dim
-            outputs.append((dim, pooled))
+            outputs.append((layer.output_width(dim), pooled or layer.kind == GLOBAL_POOL))
         any_pool = any(layer.kind == GLOBAL_POOL for layer in layers)
         dim, pooled = outputs[-1]  # the model's output: the last layer's
         class_names = _fb.read_string_vector(m, "ClassNames")
@@ -1055,6 +1268,8 @@ class _Reader:
                 raise FormatError(f"{what}: {len(class_names)} class names for {dim} outputs")
         lim = m.Limits()
         limits = (lim.MaxNodes(), lim.MaxEdges(), lim.MaxDegree(), lim.MaxGraphs()) if lim else (0, 0, 0, 0)
+        if q:
+            self.check_mean_heads(layers, int(limits[2]))
         return ModelDesc(
             input_dim=input_dim,
             layers=layers,

@@ -40,6 +40,6 @@ def test_layer_kinds_are_the_schema_union_names():
 
     union = {name: value for name, value in vars(fbm.LayerOptions).items()
              if not name.startswith("_") and name != "NONE"}
-    assert KINDS == ("Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool")
+    assert KINDS == ("Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool", "GATConv")
     assert {kind + "Options": value for kind, value in KIND_OPTIONS.items()} == union
     assert sorted(KINDS, key=KIND_OPTIONS.get) == list(KINDS)

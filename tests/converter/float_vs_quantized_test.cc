@@ -142,6 +142,15 @@ std::vector<Scenario> scenarios() {
   };
 }
 
+// GATConv, measured by its own tests below (W8A8).
+Scenario gat_scenario() {
+  return {
+      "gat", Task::kNodeClassification, [](std::mt19937& r) {
+        using namespace testing;  // NOLINT: the layer builders
+        return node_model({gat_layer(kFeatures, 4, 8, true, true, r), gat_layer(32, 2, 8, false, false, r)});
+      }};
+}
+
 GraphBatch random_batch(Task task, std::mt19937& rng) {
   const testing::RandomGraphs g = task == Task::kNodeClassification
                                       ? testing::random_graphs(1, 400, 400, 6, kFeatures, rng)
@@ -304,6 +313,31 @@ TEST_P(FloatVsQuantized, Int4WeightsInt8ActivationsOnHeldOutGraphs) {
     EXPECT_LE(a.p99_error_fraction, kW4A8P99ErrorFraction) << "seed " << seed;
     EXPECT_LE(a.mean_error_fraction, kW4A8MeanErrorFraction) << "seed " << seed;
     EXPECT_GE(a.argmax_agreement, kW4A8MinArgmaxAgreement) << "seed " << seed;
+  }
+}
+
+// GATConv in the paper's shape (4 concatenated heads of 8, then the mean of 2 heads onto 8 classes), W8A8,
+// under the bounds every other kind meets. Before the mean of heads got its bias at s_m / (256 H) (it was at
+// the concat scale s_m / 256, so the output carried b / H instead of b), this model measured max 0.038-0.050,
+// mean 0.017-0.025, argmax 0.64-0.91 on the calibration graphs: these bounds fail on that bug. Measured since
+// (5 seeds): calibration graphs max 0.0077-0.0105, mean 0.0013-0.0015, argmax 0.970-0.982; held out max
+// 0.021-0.175 (clipped values), p99 0.0047-0.0068, mean 0.0013-0.0017, argmax 0.973-0.989.
+TEST(FloatVsQuantizedGat, Int8OnCalibrationGraphs) {
+  for (uint32_t seed : kSeeds) {
+    const Agreement a = measure(gat_scenario(), QuantizerConfig{}, seed, Evaluation::kCalibrationGraphs);
+    EXPECT_LE(a.max_error_fraction, kInt8MaxErrorFraction) << "seed " << seed;
+    EXPECT_LE(a.mean_error_fraction, kInt8MeanErrorFraction) << "seed " << seed;
+    EXPECT_GE(a.argmax_agreement, kInt8MinArgmaxAgreement) << "seed " << seed;
+  }
+}
+
+TEST(FloatVsQuantizedGat, Int8OnHeldOutGraphs) {
+  for (uint32_t seed : kSeeds) {
+    const Agreement a = measure(gat_scenario(), QuantizerConfig{}, seed, Evaluation::kHeldOutGraphs);
+    EXPECT_LE(a.max_error_fraction, kInt8HeldOutMaxErrorFraction) << "seed " << seed;
+    EXPECT_LE(a.p99_error_fraction, kInt8HeldOutP99ErrorFraction) << "seed " << seed;
+    EXPECT_LE(a.mean_error_fraction, kInt8MeanErrorFraction) << "seed " << seed;
+    EXPECT_GE(a.argmax_agreement, kInt8MinArgmaxAgreement) << "seed " << seed;
   }
 }
 

@@ -22,8 +22,8 @@ namespace fbs = ::qgnn::fb;
 
 TEST(LayerKindTest, OneEntryPerKindInEnumOrder) {
   const std::vector<LayerKindTraits>& kinds = all_layer_kinds();
-  const LayerKind expected[] = {LayerKind::kLinear, LayerKind::kGcnConv, LayerKind::kSageConv,
-                                LayerKind::kGinConv, LayerKind::kGlobalPool};
+  const LayerKind expected[] = {LayerKind::kLinear,  LayerKind::kGcnConv,    LayerKind::kSageConv,
+                                LayerKind::kGinConv, LayerKind::kGlobalPool, LayerKind::kGatConv};
   ASSERT_EQ(kinds.size(), std::size(expected));
   for (size_t i = 0; i < kinds.size(); ++i) {
     EXPECT_EQ(kinds[i].kind, expected[i]);
@@ -65,6 +65,14 @@ TEST(LayerKindTest, ComponentsOfEachKind) {
     EXPECT_TRUE(layer_traits(k).weights);
     EXPECT_TRUE(layer_traits(k).aggregation);
   }
+  // GAT: weights, the messages (SPEC agg) and the attention logits (SPEC att), no Layer.aggregation.
+  const LayerKindTraits& gat = layer_traits(LayerKind::kGatConv);
+  EXPECT_TRUE(gat.weights);
+  EXPECT_FALSE(gat.aggregation);
+  EXPECT_TRUE(gat.attention);
+  EXPECT_EQ(gat.reduction, Reduction::kAttention);
+  for (const LayerKindTraits& t : all_layer_kinds())
+    EXPECT_EQ(t.attention, t.kind == LayerKind::kGatConv) << t.name;
   EXPECT_TRUE(layer_traits(LayerKind::kGinConv).hidden);
   EXPECT_TRUE(layer_traits(LayerKind::kSageConv).root);
   // SAGE aggregates by MEAN or MAX only; pooling takes every reduce.

@@ -442,6 +442,38 @@ TEST(QuantizeModel, BiasesStayRepresentableOnTinyWeights) {
   EXPECT_EQ(largest_level(d, 2), 127);
 }
 
+TEST(QuantizeModel, GatBiasReachesTheOutputAtItsFloatValue) {
+  // The kernel adds the bias to the alpha-weighted sum (the sum over heads for the mean) and then applies the
+  // one output rescale, which for the mean of H heads also divides by H: the bias must come out of that
+  // rescale as its float value, within half of its own step, for concat and mean alike (a bias stored at the
+  // concat scale under the mean would come out as b / H).
+  for (const int32_t heads : {1, 3, 4}) {
+    for (const bool concat : {true, false}) {
+      SCOPED_TRACE(std::to_string(heads) + (concat ? " concatenated heads" : " averaged heads"));
+      std::mt19937 rng(41);
+      ModelDesc model;
+      model.task = Task::kNodeClassification;
+      model.input_dim = 6;
+      model.layers.push_back(testing::gat_layer(6, heads, 5, concat, false, rng));
+      for (float& b : model.layers[0].output_bias) b *= 5.0f;  // about +-0.5, far above an output step
+      const std::vector<GraphBatch> batches = {to_batch(testing::random_graphs(1, 60, 60, 4, 6, rng), 6)};
+      QuantizationReport report;
+      const auto q = quantize_model(model, batches, QuantizerConfig{}, &report);
+      ASSERT_TRUE(q.ok()) << q.error;
+      const LayerDesc& l = q.value.layers[0];
+      const std::vector<float>& bias = model.layers[0].output_bias;
+      ASSERT_EQ(l.output_bias_q.size(), bias.size());
+      ASSERT_EQ(l.output_requant.multiplier.size(), bias.size());
+      for (size_t c = 0; c < bias.size(); ++c) {
+        const double step = std::ldexp(static_cast<double>(l.output_requant.multiplier[c]),
+                                       -l.output_requant.shift[c]) *
+                            l.output.scale;  // one bias step, in output units
+        EXPECT_NEAR(static_cast<double>(l.output_bias_q[c]) * step, bias[c], 0.5001 * step) << "column " << c;
+      }
+    }
+  }
+}
+
 TEST(QuantizeModel, AggregationAndPoolingKeepTheirOwnFloor) {
   // Aggregation and pooling factors below 2^-10 (shift 40, MEAN adds up to 22) lower the output scale.
   std::mt19937 rng(40);

@@ -32,6 +32,26 @@ LayerDesc gcn_layer(int32_t in, int32_t out, bool relu, std::mt19937& rng) {
   return l;
 }
 
+LayerDesc gat_layer(int32_t in, int32_t heads, int32_t head_dim, bool concat, bool relu, std::mt19937& rng) {
+  LayerDesc l;
+  l.kind = LayerKind::kGatConv;
+  l.name = "gat";
+  l.relu = relu;
+  l.heads = heads;
+  l.head_dim = head_dim;
+  l.concat = concat;
+  l.dense = random_float_dense(heads * head_dim, in, rng, /*with_bias=*/false);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  const float a = 2.0f / std::sqrt(static_cast<float>(head_dim));
+  for (int32_t c = 0; c < heads * head_dim; ++c) {
+    l.att_src.push_back(a * unit(rng));
+    l.att_dst.push_back(a * unit(rng));
+  }
+  for (int32_t c = 0; c < (concat ? heads * head_dim : head_dim); ++c)
+    l.output_bias.push_back(0.1f * unit(rng));
+  return l;
+}
+
 LayerDesc sage_layer(int32_t in, int32_t out, Reduce reduce, bool root, bool relu, std::mt19937& rng) {
   LayerDesc l;
   l.kind = LayerKind::kSageConv;

@@ -21,6 +21,8 @@ LayerDesc gcn_layer(int32_t in, int32_t out, bool relu, std::mt19937& rng);
 LayerDesc sage_layer(int32_t in, int32_t out, Reduce reduce, bool root, bool relu, std::mt19937& rng);
 LayerDesc gin_layer(int32_t in, int32_t hidden, int32_t out, float eps, bool relu, std::mt19937& rng);
 LayerDesc linear_layer(int32_t in, int32_t out, bool relu, std::mt19937& rng);
+/// GATConv of `heads` x `head_dim` (concatenated or averaged), attention vectors of norm about 2, a bias.
+LayerDesc gat_layer(int32_t in, int32_t heads, int32_t head_dim, bool concat, bool relu, std::mt19937& rng);
 LayerDesc pool_layer(Reduce reduce);
 
 /// A float graph classification model using every layer kind, with odd feature sizes:

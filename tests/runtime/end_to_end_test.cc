@@ -237,8 +237,38 @@ TEST(QuantizedEndToEnd, WideDenseUsesShiftsAbove40) {
   ExpectQuantizedMatchesOracle(m, NodeGraph(13, 30, kWide), 3);
 }
 
+// GAT: concatenated heads then an averaged output layer (the paper's shape), odd heads x dims, int4 messages
+// and outputs, the mean's degree bound, thread-count independence (rows split by edges).
+TEST(QuantizedEndToEnd, GatConcatThenMean) {
+  ModelMaker m(true, Task::kNodeClassification, 9, 81);
+  m.Gat(3, 5, true, true).Gat(2, 4, false, false);
+  EXPECT_EQ(m.desc().limits.max_degree, converter::gat_mean_max_degree(2));
+  ExpectQuantizedMatchesOracle(m, NodeGraph(81, 60, 9));
+  ExpectQuantizedMatchesOracle(m, NodeGraph(82, 60, 9), 4);
+}
+
+TEST(QuantizedEndToEnd, GatInt4AndSingleHeadWithoutBias) {
+  ModelMaker m(true, Task::kNodeClassification, 7, 83);
+  m.Gat(2, 3, true, true, Bits{4, 4, 4}).Gat(1, 6, true, true, {}, /*bias=*/false).Linear(4, false);
+  ExpectQuantizedMatchesOracle(m, NodeGraph(83, 50, 7));
+}
+
+TEST(QuantizedEndToEnd, GatGraphClassificationBatch) {
+  ModelMaker m(true, Task::kGraphClassification, 5, 84);
+  m.Gat(4, 2, true, true).Pool(Reduce::kMean).Linear(3, false);
+  ExpectQuantizedMatchesOracle(m, Batch(84, 5));
+  ExpectQuantizedMatchesOracle(m, Batch(84, 5), 3);
+}
+
 // ---- Float
 // ---------------------------------------------------------------------------------------------------
+
+TEST(FloatEndToEnd, Gat) {
+  ModelMaker m(false, Task::kNodeClassification, 8, 85);
+  m.Gat(3, 4, true, true).Gat(2, 5, false, false);
+  ExpectFloatMatchesOracle(m, NodeGraph(85, 40, 8));
+  ExpectFloatMatchesOracle(m, NodeGraph(86, 40, 8), 3);
+}
 
 TEST(FloatEndToEnd, EveryLayerKind) {
   ModelMaker m(false, Task::kNodeClassification, 6, 31);

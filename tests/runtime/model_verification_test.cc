@@ -44,6 +44,14 @@ ModelMaker QuantSageTf(bool root) {
   return m;
 }
 
+// Quantized node classifier: GAT(4 -> 2 heads x 3, mean, relu), Linear(3 -> 3). Tensors: 0 dense weight,
+// 1 att_src, 2 att_dst, 3 bias; 4/5 Linear. The mean of 2 heads sets Limits.max_degree.
+ModelMaker QuantGat() {
+  ModelMaker m(true, Task::kNodeClassification, 4, 5);
+  m.Gat(2, 3, false, true).Linear(3, false);
+  return m;
+}
+
 // Quantized graph classifier: SAGE(root) -> GIN(mlp 6, 5) -> pool -> Linear.
 ModelMaker QuantGraph() {
   ModelMaker m(true, Task::kGraphClassification, 4, 3);
@@ -102,6 +110,8 @@ template <typename T>
 T* MutableOptions(fbs::Model* m, uint32_t i) {
   return static_cast<T*>(MutableLayer(m, i)->mutable_options());
 }
+
+fbs::GATConvOptions* GatOptions(fbs::Model* m) { return MutableOptions<fbs::GATConvOptions>(m, 0); }
 
 // A hand-built model (FlatBufferBuilder), for structures the converter never writes.
 struct Raw {
@@ -944,6 +954,85 @@ const std::vector<Case>& Corpus() {
          });
        },
        QGNN_BAD_QUANT_PARAMS, "hidden_ranges[0]"},
+      // GATConv: every field Init verifies.
+      {"ValidGat", [] { return QuantGat().Bytes(); }, QGNN_OK, ""},
+      {"GatZeroHeads",
+       [] { return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_heads(0); }); },
+       QGNN_SHAPE_MISMATCH, "0 heads"},
+      {"GatHeadsTimesDimIsNotTheDense",
+       [] { return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_head_dim(2); }); },
+       QGNN_SHAPE_MISMATCH, "heads x head_dim"},
+      {"GatMeanOf65Heads",
+       [] { return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_heads(65); }); },
+       QGNN_LIMIT_EXCEEDED, "mean of 65 heads"},
+      {"GatMeanWithoutDegreeLimit",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.limits.max_degree = 0; }); }, QGNN_LIMIT_EXCEEDED,
+       "Limits.max_degree <= 2097151"},
+      {"GatNegativeSlope",
+       [] {
+         return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_negative_slope(0.1f); });
+       },
+       QGNN_UNSUPPORTED_LAYER, "negative_slope"},
+      {"GatDenseWithBias",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].dense.bias_q.assign(6, 1); }); },
+       QGNN_UNSUPPORTED_LAYER, "dense has a bias"},
+      {"GatAttentionMissing",
+       [] { return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_att_src(-1); }); },
+       QGNN_MISSING_FIELD, "att_src tensor is missing"},
+      {"GatAttentionIndexOutOfRange",
+       [] { return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_att_dst(40); }); },
+       QGNN_INDEX_OUT_OF_RANGE, "att_dst"},
+      {"GatAttentionShape",
+       [] {
+         return Mutate(QuantGat().Bytes(), [](fbs::Model* m) {
+           MutableTensor(m, 1)->mutable_shape()->Mutate(0, 2);
+           MutableTensor(m, 1)->mutable_shape()->Mutate(1, 3);
+         });
+       },
+       QGNN_SHAPE_MISMATCH, "att_src"},
+      {"GatAttentionScalesDiffer",
+       [] {
+         return Mutate(QuantGat().Bytes(),
+                       [](fbs::Model* m) { MutableTensor(m, 2)->mutable_scales()->Mutate(0, 9.0f); });
+       },
+       QGNN_BAD_QUANT_PARAMS, "differ"},
+      {"GatBiasTooLarge",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].output_bias_q[1] = 1 << 30; }); },
+       QGNN_BAD_QUANT_PARAMS, "element 1"},
+      {"GatLogit4Bits",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) {
+           d.layers[0].logit = converter::QuantParams{4, 0.1f, 0};
+         });
+       },
+       QGNN_BAD_BITS, "logit has 4 bits"},
+      {"GatNegativeLogitRequantShift63",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].logit_negative_requant.shift[0] = 63; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "logit_negative_requant"},
+      {"GatOutputRequantCount",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) {
+           d.layers[0].output_requant.multiplier.pop_back();
+           d.layers[0].output_requant.shift.pop_back();
+         });
+       },
+       QGNN_SHAPE_MISMATCH, "output_requant"},
+      {"GatExpTableLength",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].exp_table.resize(255); }); },
+       QGNN_SHAPE_MISMATCH, "exp_table has 255"},
+      {"GatExpTableFirstEntry",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].exp_table[0] = 0; }); },
+       QGNN_BAD_QUANT_PARAMS, "exp_table[0]"},
+      {"GatExpTableIncreases",
+       [] {
+         return Edit(QuantGat(),
+                     [](ModelDesc& d) { d.layers[0].exp_table[5] = d.layers[0].exp_table[4] + 1; });
+       },
+       QGNN_BAD_QUANT_PARAMS, "exp_table[5]"},
+      {"GatMessageBits", [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].message.bits = 3; }); },
+       QGNN_BAD_BITS, "message has 3 bits"},
       {"UnknownTask",
        [] {
          return Mutate(QuantGcn().Bytes(), [](fbs::Model* m) { m->mutate_task(static_cast<fbs::Task>(3)); });

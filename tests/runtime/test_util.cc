@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "qgnn/converter/quantizer.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/session.hpp"
 
@@ -328,6 +329,64 @@ ModelMaker& ModelMaker::Pool(Reduce reduce, Bits bits) {
   return *this;
 }
 
+ModelMaker& ModelMaker::Gat(int32_t heads, int32_t head_dim, bool concat, bool relu, Bits bits, bool bias) {
+  converter::LayerDesc l;
+  l.kind = LayerKind::kGatConv;
+  l.relu = relu;
+  l.heads = heads;
+  l.head_dim = head_dim;
+  l.concat = concat;
+  const int32_t cols = heads * head_dim, out = concat ? cols : head_dim;
+  const float range = range_ + 0.3f;
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  // Attention vectors of norm about 2, so the logits spread over a few units and the softmax is not flat.
+  const float a = 2.0f / std::sqrt(static_cast<float>(head_dim));
+  if (!desc_.quantized) {
+    l.dense = MakeDense(dim_, cols, false, bits.weight, scale_, bits_, 1.0f);
+    for (int32_t c = 0; c < cols; ++c) {
+      l.att_src.push_back(a * unit(rng_));
+      l.att_dst.push_back(a * unit(rng_));
+    }
+    if (bias) {
+      for (int32_t c = 0; c < out; ++c) l.output_bias.push_back(0.3f * unit(rng_));
+    }
+  } else {
+    l.message = NextQuant(bits.agg, range_);
+    l.dense = MakeDense(dim_, cols, false, bits.weight, scale_, bits_, l.message.scale);
+    l.att_scale = a / 127.0f;
+    std::uniform_int_distribution<int32_t> att(-127, 127);
+    for (int32_t c = 0; c < cols; ++c) {
+      l.att_src_q.push_back(static_cast<int8_t>(att(rng_)));
+      l.att_dst_q.push_back(static_cast<int8_t>(att(rng_)));
+    }
+    l.logit = converter::QuantParams{8, 8.0f / 255.0f, std::uniform_int_distribution<int32_t>(-20, 20)(rng_)};
+    const double term = static_cast<double>(l.message.scale) * l.att_scale / l.logit.scale;
+    l.logit_requant = OneRescale(term, converter::kDenseRequantShiftMax);
+    l.logit_negative_requant = OneRescale(0.2 * term, converter::kDenseRequantShiftMax);
+    l.exp_table = converter::gat_exp_table(l.logit.scale);
+    l.output = NextQuant(bits.out, range);
+    const double factor = l.message.scale / (256.0 * (concat ? 1 : heads) * l.output.scale);
+    for (int32_t c = 0; c < out; ++c) {
+      const converter::Requant r = OneRescale(factor, converter::kDenseRequantShiftMax);
+      l.output_requant.multiplier.push_back(r.multiplier[0]);
+      l.output_requant.shift.push_back(r.shift[0]);
+      if (bias)
+        l.output_bias_q.push_back(
+            static_cast<int32_t>(std::round(0.3 * unit(rng_) * 256.0 / l.message.scale)));
+    }
+    if (!concat && heads > 1) {
+      const uint32_t bound = converter::gat_mean_max_degree(heads);
+      if (desc_.limits.max_degree == 0 || desc_.limits.max_degree > bound) desc_.limits.max_degree = bound;
+    }
+  }
+  dim_ = out;
+  scale_ = l.output.scale;
+  bits_ = bits.out;
+  range_ = range;
+  Push(std::move(l));
+  return *this;
+}
+
 ModelMaker& ModelMaker::ClassNames(const std::vector<std::string>& names) {
   desc_.class_names = names;
   return *this;
@@ -453,6 +512,60 @@ QAct Aggregate(const Graph& g, Agg mode, const QAct& in, const converter::Requan
   return out;
 }
 
+// GATConv from docs/quantization.md, "GAT attention (kernels)": messages, int64 attention terms, the sign-
+// dependent logit rescale, the table softmax with its one division per row and head, alpha-weighted sums.
+QAct Gat(const Graph& g, const converter::LayerDesc& l, const QAct& x) {
+  converter::DenseDesc unbiased = l.dense;
+  unbiased.bias_q.clear();
+  const QAct m = Dense(x, unbiased, false, l.message);
+  const int32_t H = l.heads, F = l.head_dim, n = x.rows;
+  std::vector<int64_t> src(static_cast<size_t>(n) * H), dst(src.size());
+  for (int32_t j = 0; j < n; ++j) {
+    for (int32_t h = 0; h < H; ++h) {
+      for (int32_t f = 0; f < F; ++f) {
+        const int64_t delta = m.at(j, h * F + f) - m.zp;
+        src[static_cast<size_t>(j) * H + h] += l.att_src_q[static_cast<size_t>(h * F + f)] * delta;
+        dst[static_cast<size_t>(j) * H + h] += l.att_dst_q[static_cast<size_t>(h * F + f)] * delta;
+      }
+    }
+  }
+  const int32_t out_cols = l.concat ? H * F : F;
+  QAct out = MakeAct(n, out_cols, l.output);
+  std::vector<int64_t> acc(static_cast<size_t>(out_cols));
+  for (int32_t i = 0; i < n; ++i) {
+    std::fill(acc.begin(), acc.end(), 0);
+    std::vector<int32_t> sources = {i};
+    for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) sources.push_back(g.col_idx[e]);
+    for (int32_t h = 0; h < H; ++h) {
+      std::vector<int64_t> logits;
+      for (int32_t j : sources) {
+        const int64_t sum = src[static_cast<size_t>(j) * H + h] + dst[static_cast<size_t>(i) * H + h];
+        const converter::Requant& r = sum >= 0 ? l.logit_requant : l.logit_negative_requant;
+        logits.push_back(std::min<int64_t>(
+            127, std::max<int64_t>(-128, l.logit.zero_point + Rescale(sum, r.multiplier[0], r.shift[0]))));
+      }
+      const int64_t emax = *std::max_element(logits.begin(), logits.end());
+      int64_t total = 0;
+      for (int64_t e : logits) total += l.exp_table[static_cast<size_t>(emax - e)];
+      const int64_t inv =
+          total == 0 ? 0 : std::min<int64_t>(((int64_t{1} << 47) + total / 2) / total, 0xFFFFFFFFll);
+      for (size_t k = 0; k < sources.size(); ++k) {
+        const int64_t t = l.exp_table[static_cast<size_t>(emax - logits[k])];
+        const int64_t alpha = std::min<int64_t>(255, (t * inv + (int64_t{1} << 38)) >> 39);
+        for (int32_t f = 0; f < F; ++f)
+          acc[static_cast<size_t>(l.concat ? h * F + f : f)] += alpha * (m.at(sources[k], h * F + f) - m.zp);
+      }
+    }
+    for (int32_t c = 0; c < out_cols; ++c) {
+      const int64_t b = l.output_bias_q.empty() ? 0 : l.output_bias_q[static_cast<size_t>(c)];
+      const int64_t v = out.zp + Rescale(acc[static_cast<size_t>(c)] + b, l.output_requant.multiplier[c],
+                                         l.output_requant.shift[c]);
+      out.v[static_cast<size_t>(i) * out.cols + c] = Saturate(v, out.bits, l.relu, out.zp);
+    }
+  }
+  return out;
+}
+
 QAct Pool(const Graph& g, Reduce reduce, const QAct& in, const converter::Requant& rq,
           const converter::QuantParams& out_q) {
   QAct out = MakeAct(static_cast<int32_t>(g.num_graphs), in.cols, out_q);
@@ -554,6 +667,9 @@ std::vector<int32_t> OracleQuantized(const ModelDesc& model, const Graph& graph)
       case LayerKind::kGlobalPool:
         x = Pool(graph, l.reduce, x, l.pool_requant, l.output);
         break;
+      case LayerKind::kGatConv:
+        x = Gat(graph, l, x);
+        break;
     }
   }
   return x.v;
@@ -590,6 +706,42 @@ FAct DenseF(const FAct& in, const converter::DenseDesc& d, bool relu, const FAct
         }
       }
       out.at(r, c) = relu ? std::max(acc, 0.0) : acc;
+    }
+  }
+  return out;
+}
+
+// GATConv in double precision: softmax of LeakyReLU(0.2) logits over each row's edges and self-loop.
+FAct GatF(const Graph& g, const converter::LayerDesc& l, const FAct& x) {
+  const FAct m = DenseF(x, l.dense, false);
+  const int32_t H = l.heads, F = l.head_dim, n = x.rows;
+  FAct out = MakeF(n, l.concat ? H * F : F);
+  for (int32_t i = 0; i < n; ++i) {
+    std::vector<int32_t> sources = {i};
+    for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) sources.push_back(g.col_idx[e]);
+    for (int32_t h = 0; h < H; ++h) {
+      auto term = [&](const std::vector<float>& a, int32_t j) {
+        double s = 0.0;
+        for (int32_t f = 0; f < F; ++f) s += a[static_cast<size_t>(h * F + f)] * m.at(j, h * F + f);
+        return s;
+      };
+      std::vector<double> e;
+      for (int32_t j : sources) {
+        const double v = term(l.att_src, j) + term(l.att_dst, i);
+        e.push_back(v < 0.0 ? 0.2 * v : v);
+      }
+      const double emax = *std::max_element(e.begin(), e.end());
+      double total = 0.0;
+      for (double v : e) total += std::exp(v - emax);
+      for (size_t k = 0; k < sources.size(); ++k) {
+        const double alpha = std::exp(e[k] - emax) / total;
+        for (int32_t f = 0; f < F; ++f)
+          out.at(i, l.concat ? h * F + f : f) += alpha * m.at(sources[k], h * F + f) / (l.concat ? 1.0 : H);
+      }
+    }
+    for (int32_t c = 0; c < out.cols; ++c) {
+      double v = out.at(i, c) + (l.output_bias.empty() ? 0.0 : l.output_bias[static_cast<size_t>(c)]);
+      out.at(i, c) = l.relu ? std::max(v, 0.0) : v;
     }
   }
   return out;
@@ -656,6 +808,9 @@ std::vector<double> OracleFloat(const ModelDesc& model, const Graph& graph) {
         x = h;
         break;
       }
+      case LayerKind::kGatConv:
+        x = GatF(graph, l, x);
+        break;
       case LayerKind::kGlobalPool: {
         FAct out = MakeF(static_cast<int32_t>(graph.num_graphs), x.cols);
         for (uint32_t gi = 0; gi < graph.num_graphs; ++gi) {

@@ -97,6 +97,9 @@ class ModelMaker {
                    bool transform_first = false);
   ModelMaker& Gin(const std::vector<int32_t>& mlp_out, float eps, bool relu, Bits bits = {});
   ModelMaker& Pool(Reduce reduce, Bits bits = {});
+  /// GATConv with `heads` heads of `head_dim` features, concatenated or averaged; the messages get bits.agg.
+  /// A quantized mean of several heads lowers the model's max_degree to what its int32 sum allows.
+  ModelMaker& Gat(int32_t heads, int32_t head_dim, bool concat, bool relu, Bits bits = {}, bool bias = true);
   ModelMaker& ClassNames(const std::vector<std::string>& names);
 
   ModelDesc& desc() { return desc_; }

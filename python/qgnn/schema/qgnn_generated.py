@@ -51,6 +51,7 @@ class LayerOptions(object):
     SAGEConvOptions = 3
     GINConvOptions = 4
     GlobalPoolOptions = 5
+    GATConvOptions = 6
 
 
 # Raw bytes of one tensor. Aligned to 16 bytes so that kernels may read it in place (zero copy).
@@ -1071,6 +1072,236 @@ def GlobalPoolOptionsStart(builder): builder.StartObject(2)
 def GlobalPoolOptionsAddReduce(builder, reduce): builder.PrependInt8Slot(0, reduce, 0)
 def GlobalPoolOptionsAddRequant(builder, requant): builder.PrependUOffsetTRelativeSlot(1, flatbuffers.number_types.UOffsetTFlags.py_type(requant), 0)
 def GlobalPoolOptionsEnd(builder): return builder.EndObject()
+
+
+# GATConv (Velickovic et al.; docs/quantization.md "GAT attention (kernels)" and "GATConv"): H heads of F
+# features. The messages m = x W^T ([nodes][H F], head h owning columns [h F, (h + 1) F)); per head h and
+# edge j -> i, over J(i) = N(i) ∪ {i} (the self-loop is always added, on top of an explicit one):
+#   e_ij = LeakyReLU(a_src[h] · m_j[h] + a_dst[h] · m_i[h]),  negative slope 0.2;
+#   alpha_ij = softmax_{j in J(i)} e_ij;   y_i[h] = sum_j alpha_ij m_j[h];
+# out_i = act(concat_h y_i[h] + b) ([nodes][H F]) or act(mean_h y_i[h] + b) ([nodes][F]). A new union member:
+# an older runtime rejects the layer (QGNN_UNSUPPORTED_LAYER) rather than misreading it, so no new version.
+class GATConvOptions(object):
+    __slots__ = ['_tab']
+
+    @classmethod
+    def GetRootAs(cls, buf, offset=0):
+        n = flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, offset)
+        x = GATConvOptions()
+        x.Init(buf, n + offset)
+        return x
+
+    @classmethod
+    def GetRootAsGATConvOptions(cls, buf, offset=0):
+        """This method is deprecated. Please switch to GetRootAs."""
+        return cls.GetRootAs(buf, offset)
+    @classmethod
+    def GATConvOptionsBufferHasIdentifier(cls, buf, offset, size_prefixed=False):
+        return flatbuffers.util.BufferHasIdentifier(buf, offset, b"\x51\x47\x4E\x4E", size_prefixed=size_prefixed)
+
+    # GATConvOptions
+    def Init(self, buf, pos):
+        self._tab = flatbuffers.table.Table(buf, pos)
+
+    # H >= 1 (mean of heads: H <= 64).
+    # GATConvOptions
+    def Heads(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
+        return 1
+
+    # F >= 1, the out features per head; dense has H F output features.
+    # GATConvOptions
+    def HeadDim(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
+        return 0
+
+    # True: heads concatenated (H F output features); false: their mean (F output features).
+    # GATConvOptions
+    def Concat(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return True
+
+    # LeakyReLU's slope for negative logits. Must be 0.2 (GAT's; the quantized logit_negative_requant folds it
+    # in), so the field only documents it.
+    # GATConvOptions
+    def NegativeSlope(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Float32Flags, o + self._tab.Pos)
+        return 0.2
+
+    # W of every head, [H F, in_features], without a bias (its bias must be -1: the layer's `bias` is added
+    # after the aggregation). Quantized: requant from s_in * s_w[c] onto `message`.
+    # GATConvOptions
+    def Dense(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Dense()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Index into Model.tensors of a_src, shape [1, H F] (the heads' vectors one after another). Float models:
+    # FLOAT32. Quantized: INT8, symmetric, with one scale, which a_dst shares (their products are added).
+    # GATConvOptions
+    def AttSrc(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+    # a_dst, as att_src.
+    # GATConvOptions
+    def AttDst(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+    # Index into Model.tensors of the output bias, shape [H F] (concat) or [F] (mean); -1 when none.
+    # Float: FLOAT32. Quantized: INT32, |b| < 2^30, at the aggregation accumulator's scale s_message / 256
+    # (mean of H heads: s_message / (256 H), as it is added to the sum over heads before the rescale by 1 / H).
+    # GATConvOptions
+    def Bias(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -1
+
+    # Quantized models: the messages m = x W^T ("message" component, 8 or 4 bits).
+    # GATConvOptions
+    def Message(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = QuantParams()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Quantized models: the attention logits ("attention" component), 8 bits (the exp table has one entry
+    # per int8 logit difference).
+    # GATConvOptions
+    def Logit(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = QuantParams()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Quantized models: rescale of a non-negative term sum a_src·m_j + a_dst·m_i onto `logit`
+    # (s_message s_a / s_logit; one entry, a Dense's rule: shift in [1, 62]).
+    # GATConvOptions
+    def LogitRequant(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Requant()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Quantized models: the same for a negative sum, LeakyReLU's slope folded in (0.2 s_message s_a / s_logit).
+    # GATConvOptions
+    def LogitNegativeRequant(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Requant()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Quantized models: the softmax's exp table, 256 entries, Q15: exp_table[k] = round(2^15 exp(-s_logit k)),
+    # so exp_table[0] = 32768 and the table is non-increasing.
+    # GATConvOptions
+    def ExpTable(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Uint16Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 2))
+        return 0
+
+    # GATConvOptions
+    def ExpTableAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Uint16Flags, o)
+        return 0
+
+    # GATConvOptions
+    def ExpTableLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # GATConvOptions
+    def ExpTableIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(28))
+        return o == 0
+
+    # Quantized models: rescale of the alpha-weighted message sum plus bias onto Layer.output, one entry per
+    # output column (s_message / (256 s_out), mean: / H too; a Dense's rule: shift in [1, 62]).
+    # GATConvOptions
+    def OutputRequant(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(30))
+        if o != 0:
+            x = self._tab.Indirect(o + self._tab.Pos)
+            obj = Requant()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # Stored ranges (see Range) of the messages and of the attention logits (after LeakyReLU).
+    # GATConvOptions
+    def MessageRange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(32))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+    # GATConvOptions
+    def LogitRange(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(34))
+        if o != 0:
+            x = o + self._tab.Pos
+            obj = Range()
+            obj.Init(self._tab.Bytes, x)
+            return obj
+        return None
+
+def GATConvOptionsStart(builder): builder.StartObject(16)
+def GATConvOptionsAddHeads(builder, heads): builder.PrependUint32Slot(0, heads, 1)
+def GATConvOptionsAddHeadDim(builder, headDim): builder.PrependUint32Slot(1, headDim, 0)
+def GATConvOptionsAddConcat(builder, concat): builder.PrependBoolSlot(2, concat, 1)
+def GATConvOptionsAddNegativeSlope(builder, negativeSlope): builder.PrependFloat32Slot(3, negativeSlope, 0.2)
+def GATConvOptionsAddDense(builder, dense): builder.PrependUOffsetTRelativeSlot(4, flatbuffers.number_types.UOffsetTFlags.py_type(dense), 0)
+def GATConvOptionsAddAttSrc(builder, attSrc): builder.PrependInt32Slot(5, attSrc, -1)
+def GATConvOptionsAddAttDst(builder, attDst): builder.PrependInt32Slot(6, attDst, -1)
+def GATConvOptionsAddBias(builder, bias): builder.PrependInt32Slot(7, bias, -1)
+def GATConvOptionsAddMessage(builder, message): builder.PrependUOffsetTRelativeSlot(8, flatbuffers.number_types.UOffsetTFlags.py_type(message), 0)
+def GATConvOptionsAddLogit(builder, logit): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(logit), 0)
+def GATConvOptionsAddLogitRequant(builder, logitRequant): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(logitRequant), 0)
+def GATConvOptionsAddLogitNegativeRequant(builder, logitNegativeRequant): builder.PrependUOffsetTRelativeSlot(11, flatbuffers.number_types.UOffsetTFlags.py_type(logitNegativeRequant), 0)
+def GATConvOptionsAddExpTable(builder, expTable): builder.PrependUOffsetTRelativeSlot(12, flatbuffers.number_types.UOffsetTFlags.py_type(expTable), 0)
+def GATConvOptionsStartExpTableVector(builder, numElems): return builder.StartVector(2, numElems, 2)
+def GATConvOptionsAddOutputRequant(builder, outputRequant): builder.PrependUOffsetTRelativeSlot(13, flatbuffers.number_types.UOffsetTFlags.py_type(outputRequant), 0)
+def GATConvOptionsAddMessageRange(builder, messageRange): builder.PrependStructSlot(14, flatbuffers.number_types.UOffsetTFlags.py_type(messageRange), 0)
+def GATConvOptionsAddLogitRange(builder, logitRange): builder.PrependStructSlot(15, flatbuffers.number_types.UOffsetTFlags.py_type(logitRange), 0)
+def GATConvOptionsEnd(builder): return builder.EndObject()
 
 
 # One step of the network. Layers run in order; each consumes the previous layer's output (the first

@@ -177,6 +177,14 @@ qgnn_status InitSingleRescale(const InitContext& ctx, const fb::Requant* rq, con
 /// transform-first SAGEConv's output_requant.
 qgnn_status InitSingleDenseRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
                                    kernels::Rescale* out);
+/// Verifies a Requant with `channels` entries that rescales int32 accumulators like a Dense's (shift <= 62),
+/// one entry per output channel (e.g. GATConv's output_requant).
+qgnn_status InitChannelRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
+                               uint32_t channels, kernels::ChannelRescale* out);
+/// Tensor `index` of the model ("what" and "role" name it in messages) and its buffer's bytes (null when
+/// empty); an index out of range fails with QGNN_INDEX_OUT_OF_RANGE. Buffer sizes are verified already.
+qgnn_status InitTensor(const InitContext& ctx, int32_t index, const char* what, const char* role,
+                       const fb::Tensor** tensor, const uint8_t** data);
 /// Verifies a Reduce enum value and maps it onto the kernels' mode; `allow_sum` is false for SAGEConv (MEAN
 /// or MAX only).
 qgnn_status InitReduce(const InitContext& ctx, fb::Reduce reduce, bool allow_sum, const char* what,

@@ -346,6 +346,19 @@ qgnn_status InitRange(const InitContext& ctx, const fb::Range* range, const char
   return QGNN_OK;
 }
 
+qgnn_status InitTensor(const InitContext& ctx, int32_t index, const char* what, const char* role,
+                       const fb::Tensor** tensor, const uint8_t** data) {
+  return GetTensor(ctx, index, what, role, tensor, data);
+}
+
+qgnn_status InitChannelRescale(const InitContext& ctx, const fb::Requant* rq, const char* what,
+                               uint32_t channels, kernels::ChannelRescale* out) {
+  const qgnn_status st = CheckRequant(ctx, rq, what, channels, kDenseShiftMax);
+  if (st != QGNN_OK) return st;
+  *out = kernels::ChannelRescale{rq->multiplier()->data(), rq->shift()->data()};
+  return QGNN_OK;
+}
+
 uint32_t ActivationRowBytes(bool quantized, int32_t cols, int32_t bits) {
   return quantized ? static_cast<uint32_t>(kernels::row_bytes(static_cast<size_t>(cols), bits))
                    : static_cast<uint32_t>(cols) * 4u;

@@ -4,7 +4,8 @@
 //   ITEM     := SELECTOR "=" BITS                BITS := "4" | "8"
 //   SELECTOR := "*" | "*." COMP | "input" | LAYER | LAYER "." COMP
 //   LAYER    := a layer name as qgnn-inspect prints it, or "#" INDEX (0-based)
-//   COMP     := "w" | "weights" | "agg" | "aggregation" | "out" | "output"
+//   COMP     := "w" | "weights" | "agg" | "aggregation" | "att" | "attention" | "out" | "output"
+//               ("att": a GATConv's attention logits, 8 bits only; "agg" names its messages)
 //
 // The most specific selector wins, whatever the order: LAYER.COMP, then LAYER, then *.COMP, then *; the input
 // features take "input", else "*". Anything not named is 8 bits. The same selector twice, an unknown layer, a

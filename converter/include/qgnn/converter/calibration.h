@@ -118,7 +118,8 @@ void finalize_statistics(ActivationStats* stats);
 /// Statistics of every activation of one layer, addressed like ActivationEvent (quantizer.h).
 struct LayerStats {
   ActivationStats aggregation;          ///< message-passing layers (empty otherwise)
-  ActivationStats message;              ///< transform-first SAGEConv: its messages (empty otherwise)
+  ActivationStats message;              ///< transform-first SAGEConv and GATConv: the messages (else empty)
+  ActivationStats attention;            ///< GATConv: the attention logits (empty otherwise)
   std::vector<ActivationStats> hidden;  ///< GIN: one per MLP Dense but the last
   ActivationStats output;
 };
@@ -143,8 +144,9 @@ ActivationRange select_range(const ActivationStats& stats, const RangeOptions& o
 
 /// Ranges of every activation of one layer, as quantize_model consumes them.
 struct LayerRanges {
-  ActivationRange aggregation;          ///< message-passing layers
-  ActivationRange message;              ///< transform-first SAGEConv: its messages (aggregation bits)
+  ActivationRange aggregation;  ///< message-passing layers
+  ActivationRange message;      ///< transform-first SAGEConv, GATConv: the messages (aggregation bits)
+  ActivationRange attention;    ///< GATConv: the attention logits (attention bits)
   std::vector<ActivationRange> hidden;  ///< GIN: one per MLP Dense but the last
   ActivationRange output;
 };

@@ -5,7 +5,7 @@
 // and its schema table in the reader and writer.
 //
 // Kinds are spelled as the schema's LayerOptions union members without "Options" ("Linear", "GCNConv",
-// "SAGEConv", "GINConv", "GlobalPool"), as the runtime and the Python package spell them.
+// "SAGEConv", "GINConv", "GlobalPool", "GATConv"), as the runtime and the Python package spell them.
 #ifndef QGNN_CONVERTER_LAYER_KIND_H_
 #define QGNN_CONVERTER_LAYER_KIND_H_
 
@@ -27,6 +27,7 @@ enum class Reduction {
   kNeighbors,         ///< LayerDesc::reduce (MEAN or MAX) over in-neighbours (SAGEConv)
   kNeighborsAndSelf,  ///< SUM over in-neighbours plus (1 + eps) * self, eps in Q16 (GINConv)
   kGraphNodes,        ///< LayerDesc::reduce over each graph's nodes, rows become graphs (GlobalPool)
+  kAttention,  ///< softmax-weighted sum of the messages over in-neighbours and self, per head (GATConv)
 };
 
 /// Where a Dense op of a layer sits in the LayerDesc.
@@ -68,8 +69,11 @@ struct LayerKindTraits {
   Reduction reduction;
   bool weights;      ///< has Dense ops: SPEC component `w`
   bool aggregation;  ///< message passing: an aggregation activation and its requant, SPEC component `agg`
-  bool hidden;       ///< hidden activations between MLP Dense ops, quantized with the `out` bits
-  bool root;         ///< an optional root Dense (LayerDesc::has_root)
+  /// Attention (GATConv): the messages (LayerDesc::message, SPEC component `agg`) and the attention logits
+  /// (LayerDesc::logit, SPEC component `att`), each with a stored range; no Layer.aggregation.
+  bool attention;
+  bool hidden;  ///< hidden activations between MLP Dense ops, quantized with the `out` bits
+  bool root;    ///< an optional root Dense (LayerDesc::has_root)
   /// Can run transform-first (LayerDesc::order): its (neighbour) Dense is linear before its reduction (for
   /// SAGEConv only with MEAN: can_transform_first).
   bool transform_first;
@@ -101,8 +105,9 @@ const DenseDesc& dense_of(const LayerDesc& layer, const DenseOp& op);
 /// SAGEConv, its reduce is MEAN.
 bool can_transform_first(const LayerDesc& layer);
 
-/// Transform-first when the layer can (can_transform_first) and its Dense narrows the features (less aggregation work and
-/// narrower tensors: docs/quantization.md, "Transform-first GCNConv"), else aggregate-first.
+/// Transform-first when the layer can (can_transform_first) and its Dense narrows the features (less
+/// aggregation work and narrower tensors: docs/quantization.md, "Transform-first GCNConv"), else
+/// aggregate-first.
 LayerOrder cheaper_order(const LayerDesc& layer);
 
 /// Number of hidden activations of a layer (GINConv: mlp.size() - 1; 0 for the others and an empty MLP).

@@ -28,7 +28,7 @@ struct Result {
 };
 
 enum class Task { kGraphClassification = 0, kNodeClassification = 1 };
-enum class LayerKind { kLinear, kGcnConv, kSageConv, kGinConv, kGlobalPool };
+enum class LayerKind { kLinear, kGcnConv, kSageConv, kGinConv, kGlobalPool, kGatConv };
 enum class Reduce { kSum = 0, kMean = 1, kMax = 2 };
 /// What a message-passing layer runs first (schema LayerOrder; docs/quantization.md, "Transform-first").
 enum class LayerOrder { kAggregateFirst = 0, kTransformFirst = 1 };
@@ -111,12 +111,29 @@ struct LayerDesc {
   Requant aggregation_requant;      ///< one entry (message-passing layers)
   Requant pool_requant;             ///< one entry (GlobalPool)
   QuantParams message;              ///< transform-first SAGEConv: the messages x W_n^T
-  Requant output_requant;           ///< transform-first SAGEConv: one entry, aggregation -> output (Dense rule)
+  Requant output_requant;  ///< transform-first SAGEConv: one entry, aggregation -> output (Dense rule)
+  // GATConv (docs/quantization.md, "GATConv"): `dense` is W of every head ([heads * head_dim, in], no bias),
+  // `message` / `message_range` its messages, `output_requant` one entry per output column.
+  int32_t heads = 1;
+  int32_t head_dim = 0;
+  bool concat = true;                  ///< heads concatenated ([heads * head_dim] outputs) or averaged
+  std::vector<float> att_src;          ///< float: a_src of every head, [heads * head_dim]
+  std::vector<float> att_dst;          ///< float: a_dst, [heads * head_dim]
+  std::vector<float> output_bias;      ///< float: [output columns] or empty
+  std::vector<int8_t> att_src_q;       ///< quantized: symmetric int8 [heads * head_dim]
+  std::vector<int8_t> att_dst_q;       ///< quantized: symmetric int8 [heads * head_dim]
+  float att_scale = 1.0f;              ///< quantized: the one scale of att_src_q and att_dst_q
+  std::vector<int32_t> output_bias_q;  ///< quantized: at message.scale / 256 (mean: / (256 H)), or empty
+  QuantParams logit;                   ///< quantized: the attention logits (8 bits)
+  Requant logit_requant;               ///< quantized: one entry, a non-negative term sum onto `logit`
+  Requant logit_negative_requant;      ///< quantized: one entry, a negative sum (LeakyReLU's 0.2 folded in)
+  std::vector<uint16_t> exp_table;     ///< quantized: 256 entries, Q15 exp(-logit.scale * k)
   // Stored ranges (converter metadata, any model; see stored_ranges.h).
   std::optional<StoredRange> output_range;       ///< the layer's output, after its activation
   std::optional<StoredRange> aggregation_range;  ///< message-passing layers
   std::vector<StoredRange> hidden_ranges;        ///< GINConv: mlp.size() - 1 entries, or none
-  std::optional<StoredRange> message_range;      ///< SAGEConv: the messages x W_n^T (transform-first)
+  std::optional<StoredRange> message_range;  ///< SAGEConv: the messages x W_n^T (transform-first); GATConv
+  std::optional<StoredRange> logit_range;    ///< GATConv: the attention logits (after LeakyReLU)
   /// Explicit dataflow (schema Layer.inputs): the outputs this layer reads, by layer index, each earlier than
   /// this layer, -1 naming the model input. Empty: the previous layer's output (the model input for the first
   /// layer), as in versions 1 and 2. Every kind reads one input, so a non-empty list is a skip connection.
@@ -196,6 +213,11 @@ int32_t input_of(const ModelDesc& model, size_t layer);
 /// Quantized models: the quantization of what layer `layer` reads (its producer's output quantization, or the
 /// model input's), the scale its aggregation, pooling and layer-input Dense ops rescale from.
 const QuantParams& input_quant_of(const ModelDesc& model, size_t layer);
+
+/// The largest in-degree a quantized GATConv averaging `heads` heads takes: H (deg + 1) <= 2^22 keeps the
+/// int32 sum over heads below 2^30 (docs/quantization.md, "GAT attention (kernels)"). check_model requires
+/// LimitsDesc::max_degree <= it for such a layer (heads >= 2), and quantize_model sets it.
+uint32_t gat_mean_max_degree(int32_t heads);
 
 /// Read .qgnn bytes back into a description (float or quantized). Runs the FlatBuffers verifier, then
 /// checks indices, tensor types and buffer sizes; int4 weights are unpacked. The result is not

@@ -27,7 +27,8 @@ namespace converter {
 enum class ActivationPoint {
   kInput,        ///< the model's input features (layer = -1)
   kAggregation,  ///< a message-passing layer's aggregation result (transform-first GCNConv: its messages)
-  kMessage,      ///< a transform-first SAGEConv's messages x W_n^T (its aggregation is their mean)
+  kMessage,      ///< a transform-first SAGEConv's messages x W_n^T (its aggregation is their mean); GATConv's
+  kAttention,    ///< GATConv's attention logits (after LeakyReLU), one per (edge or self-loop, head): cols 1
   kHidden,       ///< the output of GIN MLP Dense `index` (all but the last)
   kOutput,       ///< a layer's output (after its activation)
 };
@@ -60,6 +61,8 @@ struct ComponentBits {
   int weights = 8;      ///< every Dense weight of the layer
   int aggregation = 8;  ///< the aggregation result (message-passing layers)
   int output = 8;       ///< the layer output, and GIN's hidden MLP activations
+  /// GATConv's attention logits: 8, the only width its exp table serves (one entry per int8 difference).
+  int attention = 8;
 };
 
 struct QuantizerConfig {
@@ -82,6 +85,10 @@ struct QuantizationReport {
 /// activation that was always 0 on the calibration data) gets scale 2^-24 and zero_point = qmin, i.e. it
 /// stays (almost) 0 on the device. Fails on non-finite bounds or bits not 4/8.
 Result<QuantParams> activation_quant_params(const ActivationRange& range, int bits);
+
+/// GATConv's softmax table for logits of scale `logit_scale`: entry k = round(2^15 exp(-logit_scale k)) in
+/// double precision, halves away from zero (docs/quantization.md, "GAT attention (kernels)"), 256 entries.
+std::vector<uint16_t> gat_exp_table(double logit_scale);
 
 /// Quantize a float model with calibration ranges:
 ///  * weights symmetric per output channel, int8 in [-127, 127] or int4 in [-7, 7], s_w[c] = max|W_c| / qmax;
