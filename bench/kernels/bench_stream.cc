@@ -46,16 +46,29 @@ void BM_StreamTriad(benchmark::State& state) {
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// 16-byte vectors (GCC / Clang vector extensions: SSE2 on x86-64, NEON on arm64, both baseline) and four
+// independent accumulators, so the loop issues two loads per cycle: a scalar OR loop reads at a fraction of
+// what a SIMD kernel reads (measured 29 GB/s against ~100 GB/s from L3 on the Zen 5 development machine).
 void BM_StreamRead(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0)) / sizeof(uint32_t);
-  std::vector<uint32_t> a(n, 1u);
-  const uint32_t* pa = a.data();
+  typedef uint32_t Vec __attribute__((vector_size(16)));
+  const size_t n = static_cast<size_t>(state.range(0)) / sizeof(Vec);
+  std::vector<Vec> a(n);
+  for (Vec& v : a) v = Vec{1u, 1u, 1u, 1u};
+  const Vec* pa = a.data();
   for (auto _ : state) {
-    uint32_t acc = 0;
-    for (size_t i = 0; i < n; ++i) acc |= pa[i];
+    Vec acc0{}, acc1{}, acc2{}, acc3{};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      acc0 |= pa[i];
+      acc1 |= pa[i + 1];
+      acc2 |= pa[i + 2];
+      acc3 |= pa[i + 3];
+    }
+    for (; i < n; ++i) acc0 |= pa[i];
+    const Vec acc = acc0 | acc1 | acc2 | acc3;
     benchmark::DoNotOptimize(acc);
   }
-  state.counters["bytes_per_s"] = benchmark::Counter(static_cast<double>(n) * sizeof(uint32_t),
+  state.counters["bytes_per_s"] = benchmark::Counter(static_cast<double>(n) * sizeof(Vec),
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
 
