@@ -163,3 +163,26 @@ def test_partial_against_the_data_sets_runs():
     text = " ".join(table("mutag", range(10)).split())
     assert ("GIN on the graph sets, folds 0..9 on MUTAG and IMDB-BINARY; 0..2 on NCI1 (test = fold K, val = fold K+1, "
             "seed 0); GCN on the node sets, public split, seeds 0..2 on Cora and PubMed.") in text
+
+
+def test_collapse_is_one_class_for_every_test_graph_when_qgnn_run_counts_predictions():
+    """With qgnn-run's predicted_per_class, a model that still answers both classes is not collapsed even at
+    the majority rate (a 19-graph fold lands there by chance); one that gives every graph one class is."""
+    cache = {"results": {}, "invocations": [{"command": "... --datasets nci1", "started": "t"}], "prep": []}
+    res = cache["results"]
+    for run in range(3):
+        r = result("stored", run, 0.80, 0.80, 0.60, ds="nci1")  # QAT at the majority rate (0.6) each time
+        r["fp32"]["predicted"] = [8, 12]
+        r["int8_ptq"]["predicted"] = [8, 12]
+        r["int4_qat"]["predicted"] = [6, 14]  # but answering both classes
+        res[f"nci1/stored/{run}"] = r
+        r = result("raw", run, 0.80, 0.80, 0.60, ds="nci1")
+        r["fp32"]["predicted"] = [8, 12]
+        r["int8_ptq"]["predicted"] = [8, 12]
+        r["int4_qat"]["predicted"] = [0, 20] if run == 1 else [6, 14]  # one run answers class 1 only
+        res[f"nci1/raw/{run}"] = r
+    md = rt.markdown(cache)
+    assert row(md, rt.VARIANTS["stored"], "NCI1")[7] == "60.00"
+    assert row(md, rt.VARIANTS["raw"], "NCI1")[7:10] == ["60.00 (1 collapsed)", "-20.00", "**missed**"]
+    assert rt.single_class({"predicted": [0, 0, 5]}) and not rt.single_class({"predicted": [1, 0, 5]})
+    assert rt.single_class({"accuracy": 0.5}) is None  # an older cache: the accuracy rule applies

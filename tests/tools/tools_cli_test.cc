@@ -164,6 +164,12 @@ TEST_F(ToolsTest, RunJsonFields) {
     EXPECT_GT(j["arena_bytes"].get<size_t>(), 0u);
     EXPECT_GT(j["model_bytes"].get<size_t>(), 0u);
     EXPECT_TRUE(is_sha256(j["outputs_sha256"])) << j["outputs_sha256"];
+    // One count per class, every scored graph counted once: a collapsed model shows one non-zero entry.
+    ASSERT_TRUE(j["predicted_per_class"].is_array());
+    EXPECT_GE(j["predicted_per_class"].size(), 2u);
+    uint64_t predicted = 0;
+    for (const json& c : j["predicted_per_class"]) predicted += c.get<uint64_t>();
+    EXPECT_EQ(predicted, j["evaluated"].get<uint64_t>());
   }
 }
 
@@ -171,6 +177,7 @@ TEST_F(ToolsTest, RunTextReportsAccuracyAndLatency) {
   const ToolResult r = run({files().graph_int8, files().graph_data});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
   EXPECT_NE(r.out.find("accuracy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("predicted class 0: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("p50"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("p99"), std::string::npos) << r.out;
 }

@@ -224,10 +224,12 @@ bool evaluate(session::Session* model, const GraphSetDesc& set, const RunOptions
           return false;
         std::copy(predicted_in_order.begin(), predicted_in_order.end(), predicted.begin());
       }
+      if (result->predicted_per_class.size() < out.cols) result->predicted_per_class.resize(out.cols, 0);
       for (uint32_t row : item.scored_rows) {
         if (row >= out.rows || row >= b.labels.size()) continue;
         ++result->evaluated;
         if (predicted[row] == b.labels[row]) ++result->correct;
+        if (predicted[row] >= 0) ++result->predicted_per_class[static_cast<size_t>(predicted[row])];
       }
     }
     const std::string digest = outputs.hex_digest();

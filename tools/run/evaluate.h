@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/input_form.h"
 #include "common/latency.h"
@@ -35,6 +36,9 @@ struct RunResult {
   uint32_t nodes = 0;                   ///< nodes run per pass
   uint64_t evaluated = 0;               ///< labelled graphs (or split nodes) scored
   uint64_t correct = 0;
+  /// How many scored rows were predicted each class (index = class; first pass): one class taking every row
+  /// is a collapsed model, whatever its accuracy says.
+  std::vector<uint64_t> predicted_per_class;
   bool has_labels = false;
   uint64_t invokes = 0;  ///< over all passes
   LatencySummary invoke_us;

@@ -43,6 +43,8 @@ nlohmann::ordered_json run_report_json(const RunReport& rep) {
       r.has_labels && r.evaluated > 0
           ? nlohmann::ordered_json(static_cast<double>(r.correct) / static_cast<double>(r.evaluated))
           : nlohmann::ordered_json(nullptr);
+  j["predicted_per_class"] = r.has_labels ? nlohmann::ordered_json(r.predicted_per_class)
+                                          : nlohmann::ordered_json(nullptr);
   j["invokes"] = r.invokes;
   j["latency_us"] = latency_json(r.invoke_us);
   j["setup_us"] = latency_json(r.setup_us);
@@ -79,6 +81,11 @@ void print_run_report_text(const RunReport& rep, std::FILE* out) {
     std::fprintf(out, "accuracy  %.4f (%llu / %llu)\n",
                  static_cast<double>(r.correct) / static_cast<double>(r.evaluated),
                  static_cast<unsigned long long>(r.correct), static_cast<unsigned long long>(r.evaluated));
+    std::fprintf(out, "predicted");
+    for (size_t c = 0; c < r.predicted_per_class.size(); ++c)
+      std::fprintf(out, "%s class %zu: %llu", c == 0 ? "" : ",", c,
+                   static_cast<unsigned long long>(r.predicted_per_class[c]));
+    std::fprintf(out, "\n");
   } else {
     std::fprintf(out, "accuracy  n/a (no labels)\n");
   }
