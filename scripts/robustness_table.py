@@ -399,6 +399,8 @@ def cell(rows: list, method: str, notes: list, runs: tuple = ()) -> tuple:
         return text, "", ""
     paired = [100 * (r[method]["accuracy"] - r["fp32"]["accuracy"]) for r in ok if r["fp32"].get("accuracy") is not None]
     delta = f"{np.mean(paired):+.2f}" if paired else ""
+    if len(paired) >= 2:  # the standard error of the mean difference: how far the verdict is from noise
+        delta += f" ±{np.std(paired, ddof=1) / np.sqrt(len(paired)):.2f}"
     if tol is None:
         return text, delta, ""
     if not ok:
@@ -439,7 +441,7 @@ def markdown(cache: dict) -> str:
              "of the FP32 column), INT4 PTQ from `qgnn-convert --bits 4` (extra column, no target); every model,",
              "float included, scored by `qgnn-run --split test`.",
              *textwrap.wrap(f"{protocol()} Accuracy is the mean (%) over the runs (n), Δ the paired mean against "
-                            "FP32 in points.", 104),
+                            "FP32 in points ± its standard error (the sd of the per-run differences / √n).", 104),
              "",
              "Ten folds on MUTAG and IMDB-BINARY, the usual TU protocol: their test folds hold 19 and 100 graphs",
              "(one MUTAG graph is 5.3 points of its fold), and the paired INT4 QAT Δ varies by 5-8 points (sd) from",

@@ -51,9 +51,10 @@ def test_verdicts():
                                            ds="nci1")
     md = rt.markdown(cache)
     stored = row(md, rt.VARIANTS["stored"], "NCI1")
-    assert stored[2:10] == ["3", "80.00", "79.67", "-0.33", "met", "79.33", "-0.67", "met"]
+    assert stored[2:10] == ["3", "80.00", "79.67", "-0.33 ±0.33", "met", "79.33", "-0.67 ±0.67", "met"]
     raw = row(md, rt.VARIANTS["raw"], "NCI1")
-    assert raw[4:10] == ["84.00 (3 warned)", "-1.00", "**missed**", "60.00 (3 collapsed)", "-25.00", "**missed**"]
+    assert raw[4:10] == ["84.00 (3 warned)", "-1.00 ±0.00", "**missed**", "60.00 (3 collapsed)", "-25.00 ±0.00",
+                      "**missed**"]
     z = row(md, rt.VARIANTS["zscore"], "NCI1")
     assert z[7:10] == ["— (3 refused)", "", "refused"]
     assert "REFUSED (exit 1): error: collapsed to one class" in md
@@ -155,9 +156,9 @@ def test_partial_against_the_data_sets_runs():
         return rt.markdown({"results": res, "invocations": [], "prep": []})
 
     assert row(table("mutag", range(3)), rt.VARIANTS["stored"])[2:10] == \
-        ["3", "80.00", "80.00", "+0.00", "met (partial)", "80.00", "+0.00", "met (partial)"]
+        ["3", "80.00", "80.00", "+0.00 ±0.00", "met (partial)", "80.00", "+0.00 ±0.00", "met (partial)"]
     assert row(table("mutag", range(10)), rt.VARIANTS["stored"])[2:10] == \
-        ["10", "80.00", "80.00", "+0.00", "met", "80.00", "+0.00", "met"]
+        ["10", "80.00", "80.00", "+0.00 ±0.00", "met", "80.00", "+0.00 ±0.00", "met"]
     assert row(table("nci1", range(3)), rt.VARIANTS["stored"], "NCI1")[6] == "met"
     # the text states each data set's default runs
     text = " ".join(table("mutag", range(10)).split())
@@ -183,6 +184,6 @@ def test_collapse_is_one_class_for_every_test_graph_when_qgnn_run_counts_predict
         res[f"nci1/raw/{run}"] = r
     md = rt.markdown(cache)
     assert row(md, rt.VARIANTS["stored"], "NCI1")[7] == "60.00"
-    assert row(md, rt.VARIANTS["raw"], "NCI1")[7:10] == ["60.00 (1 collapsed)", "-20.00", "**missed**"]
+    assert row(md, rt.VARIANTS["raw"], "NCI1")[7:10] == ["60.00 (1 collapsed)", "-20.00 ±0.00", "**missed**"]
     assert rt.single_class({"predicted": [0, 0, 5]}) and not rt.single_class({"predicted": [1, 0, 5]})
     assert rt.single_class({"accuracy": 0.5}) is None  # an older cache: the accuracy rule applies
