@@ -122,9 +122,10 @@ def test_requantizing_some_methods_keeps_the_others_commands():
 
 
 def test_ten_folds_on_the_small_graph_sets():
-    """MUTAG and IMDB-BINARY default to folds 0..9 (three cannot resolve a 1.5-point target there), the others to
-    three runs; --runs gives the same runs to every data set."""
-    assert rt.DATASET_RUNS["mutag"] == rt.DATASET_RUNS["imdb-binary"] == tuple(range(10))
+    """IMDB-BINARY defaults to folds 0..9 and MUTAG to folds 0..9 at seeds 0..2 (three folds cannot resolve a
+    1.5-point target there), the others to three runs; --runs gives the same runs to every data set."""
+    assert rt.DATASET_RUNS["imdb-binary"] == tuple(range(10))
+    assert rt.DATASET_RUNS["mutag"] == tuple(range(30))  # ten folds x seeds 0..2 (its folds hold 19 graphs)
     assert rt.DATASET_RUNS["nci1"] == rt.DATASET_RUNS["cora"] == rt.DATASET_RUNS["pubmed"] == (0, 1, 2)
     every = list(rt.DATASETS)
     assert rt.runs_by_dataset(None, every) == rt.DATASET_RUNS
@@ -143,27 +144,30 @@ def test_pending_runs_follow_each_data_sets_default():
                          if rt.applies(ds, v) for run in range(3)}}
     every, methods = list(rt.DATASETS), list(rt.METHODS)
     todo = rt.pending(cache, every, list(rt.VARIANTS), rt.runs_by_dataset(None, every), methods, False)
-    assert todo == [(ds, v, run) for ds in ("mutag", "imdb-binary") for v in rt.TU_VARIANTS for run in range(3, 10)]
+    assert todo == [(ds, v, run) for ds, last in (("mutag", 30), ("imdb-binary", 10)) for v in rt.TU_VARIANTS
+                    for run in range(3, last)]
     assert rt.pending(cache, every, list(rt.VARIANTS), rt.runs_by_dataset("0,1,2", every), methods, False) == []
     redo = rt.pending(cache, ["nci1"], ["stored"], rt.runs_by_dataset(None, ["nci1"]), ["int4_qat"], True)
     assert redo == [("nci1", "stored", 0), ("nci1", "stored", 1), ("nci1", "stored", 2)]
 
 
 def test_partial_against_the_data_sets_runs():
-    """Three MUTAG folds are a partial row now that its default is ten; all ten are not, nor three of NCI1."""
+    """Three MUTAG runs are a partial row now that its default is thirty (ten folds x three seeds); all thirty
+    are not, nor three of NCI1."""
     def table(ds, runs):
         res = {f"{ds}/stored/{r}": result("stored", r, 0.8, 0.8, 0.8, ds=ds) for r in runs}
         return rt.markdown({"results": res, "invocations": [], "prep": []})
 
     assert row(table("mutag", range(3)), rt.VARIANTS["stored"])[2:10] == \
         ["3", "80.00", "80.00", "+0.00 ±0.00", "met (partial)", "80.00", "+0.00 ±0.00", "met (partial)"]
-    assert row(table("mutag", range(10)), rt.VARIANTS["stored"])[2:10] == \
-        ["10", "80.00", "80.00", "+0.00 ±0.00", "met", "80.00", "+0.00 ±0.00", "met"]
+    assert row(table("mutag", range(30)), rt.VARIANTS["stored"])[2:10] == \
+        ["30", "80.00", "80.00", "+0.00 ±0.00", "met", "80.00", "+0.00 ±0.00", "met"]
     assert row(table("nci1", range(3)), rt.VARIANTS["stored"], "NCI1")[6] == "met"
     # the text states each data set's default runs
-    text = " ".join(table("mutag", range(10)).split())
-    assert ("GIN on the graph sets, folds 0..9 on MUTAG and IMDB-BINARY; 0..2 on NCI1 (test = fold K, val = fold K+1, "
-            "seed 0); GCN on the node sets, public split, seeds 0..2 on Cora and PubMed.") in text
+    text = " ".join(table("mutag", range(30)).split())
+    assert ("GIN on the graph sets, folds 0..9 × seeds 0..2 on MUTAG; 0..2 on NCI1; 0..9 on IMDB-BINARY (test = fold "
+            "K, val = fold K+1, training seed 0 unless named); GCN on the node sets, public split, seeds 0..2 on Cora "
+            "and PubMed.") in text
 
 
 def test_collapse_is_one_class_for_every_test_graph_when_qgnn_run_counts_predictions():
@@ -187,3 +191,9 @@ def test_collapse_is_one_class_for_every_test_graph_when_qgnn_run_counts_predict
     assert row(md, rt.VARIANTS["raw"], "NCI1")[7:10] == ["60.00 (1 collapsed)", "-20.00 ±0.00", "**missed**"]
     assert rt.single_class({"predicted": [0, 0, 5]}) and not rt.single_class({"predicted": [1, 0, 5]})
     assert rt.single_class({"accuracy": 0.5}) is None  # an older cache: the accuracy rule applies
+
+
+def test_graph_runs_beyond_the_folds_repeat_them_with_the_next_seed(monkeypatch):
+    gs = object()
+    monkeypatch.setattr(rt, "num_folds", lambda g: 10 if g is gs else pytest.fail("num_folds of another set"))
+    assert [rt.fold_and_seed(gs, r) for r in (0, 9, 10, 23, 29)] == [(0, 0), (9, 0), (0, 1), (3, 2), (9, 2)]
