@@ -174,10 +174,18 @@ class SAGEConv(GraphLayer):
 
 
 def gat_edges(graph: Graph) -> Tuple[Tensor, Tensor]:
-    """(source, destination) of every attention term of GATConv: each node's self-loop, then every edge
-    j -> i. The runtime adds the self-loop to every row, so an explicit self-loop edge counts twice."""
-    nodes = torch.arange(graph.num_nodes)
-    return torch.cat([nodes, graph.col_idx]), torch.cat([nodes, graph.dst])
+    """(source, destination) of every attention term of GATConv, row by row as the runtime walks them (and
+    qgnn.sim.kernels.gat_rows lists them): row i's self-loop, then its edges in CSR order. The runtime adds the
+    self-loop to every row, so an explicit self-loop edge counts twice."""
+    size = graph.degree + 1
+    starts = torch.cumsum(size, 0) - size
+    dest = torch.repeat_interleave(torch.arange(graph.num_nodes), size)
+    source = torch.empty_like(dest)
+    is_edge = torch.ones_like(dest, dtype=torch.bool)
+    is_edge[starts] = False
+    source[starts] = torch.arange(graph.num_nodes)
+    source[is_edge] = graph.col_idx
+    return source, dest
 
 
 def segment_softmax(e: Tensor, index: Tensor, rows: int) -> Tensor:
