@@ -17,7 +17,7 @@ from .model_file import (GAT_CONV, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE
 from .qgd import GRAPH_CLASSIFICATION, NODE_CLASSIFICATION
 
 _SKIPPED = (torch.nn.Dropout, torch.nn.Identity)
-_SUPPORTED = ("qgnn.nn.GCNConv, SAGEConv, GINConv, GlobalPool, Linear; torch.nn.Linear; torch.nn.ReLU, "
+_SUPPORTED = ("qgnn.nn.GCNConv, SAGEConv, GINConv, GATConv, GlobalPool, Linear; torch.nn.Linear; torch.nn.ReLU, "
               "BatchNorm1d after a Dense, Dropout, Identity")
 
 
@@ -116,7 +116,7 @@ def _gin_mlp(mlp: torch.nn.Module, where: str, fold_batchnorm: bool = True) -> T
 
 
 _MODULE_KINDS = ((torch.nn.Linear, LINEAR), (qnn.GCNConv, GCN_CONV), (qnn.SAGEConv, SAGE_CONV),
-                 (qnn.GINConv, GIN_CONV), (qnn.GlobalPool, GLOBAL_POOL))
+                 (qnn.GINConv, GIN_CONV), (qnn.GATConv, GAT_CONV), (qnn.GlobalPool, GLOBAL_POOL))
 
 
 def layer_kind(m: torch.nn.Module) -> Optional[str]:
@@ -139,6 +139,10 @@ def _layer(m: torch.nn.Module, name: str, fold_batchnorm: bool = True) -> LayerD
         mlp, trailing_relu = _gin_mlp(m.mlp, where, fold_batchnorm)
         eps = float(m.eps.detach().reshape(-1)[0])
         return LayerDesc(GIN_CONV, name, relu=m.relu or trailing_relu, mlp=mlp, eps=eps)
+    if kind == GAT_CONV:  # the attention dropout is training only: dropped
+        return LayerDesc(GAT_CONV, name, relu=m.relu, dense=DenseDesc(_np(m.lin.weight), None), heads=m.heads,
+                         head_dim=m.head_dim, concat=m.concat, att_src=_np(m.att_src).reshape(-1),
+                         att_dst=_np(m.att_dst).reshape(-1), output_bias=_np(m.bias))
     if kind == GLOBAL_POOL:
         return LayerDesc(GLOBAL_POOL, name, reduce=m.reduce)
     raise ExportError(f"{where}: cannot be expressed in a .qgnn model; supported: {_SUPPORTED}")
@@ -159,12 +163,15 @@ def to_desc(model: torch.nn.Module, *, name: str = "model", description: str = "
             prev = layers[-1] if layers else None
             what = f"layer {i} ({type(m).__name__})"
             if prev is None or prev.kind == GLOBAL_POOL:
-                raise ExportError(f"{what}: must follow a Linear, GCNConv, SAGEConv or GINConv layer")
+                raise ExportError(f"{what}: must follow a Linear, GCNConv, SAGEConv, GINConv or GATConv layer")
             if isinstance(m, torch.nn.ReLU):
                 prev.relu = True
                 continue
             if prev.relu:
                 raise ExportError(f"{what}: a BatchNorm1d after a ReLU cannot be folded")
+            if prev.kind == GAT_CONV:  # scaling W would scale the attention logits too
+                raise ExportError(f"{what}: a BatchNorm1d after a GATConv cannot be folded (its W also feeds "
+                                  "the attention logits)")
             denses = prev.mlp[-1:] if prev.kind == GIN_CONV else [prev.dense] + ([prev.root] if prev.root else [])
             _apply_bn(denses, m, what, fold_batchnorm)
             continue
@@ -255,6 +262,19 @@ def _gin_members(layer: LayerDesc) -> List[torch.nn.Module]:
     return mods
 
 
+def _gat(layer: LayerDesc) -> qnn.GATConv:
+    conv = qnn.GATConv(layer.dense.in_features, layer.head_dim, heads=layer.heads, concat=layer.concat,
+                       bias=layer.output_bias is not None, relu=layer.relu)
+    with torch.no_grad():
+        conv.lin.weight.copy_(torch.from_numpy(layer.dense.weight))
+        shape = (layer.heads, layer.head_dim)
+        conv.att_src.copy_(torch.from_numpy(np.asarray(layer.att_src, np.float32).reshape(shape)))
+        conv.att_dst.copy_(torch.from_numpy(np.asarray(layer.att_dst, np.float32).reshape(shape)))
+        if conv.bias is not None:
+            conv.bias.copy_(torch.from_numpy(np.asarray(layer.output_bias, np.float32)))
+    return conv
+
+
 def from_desc(desc: ModelDesc) -> qnn.GraphModel:
     """Build the qgnn.nn model a float ModelDesc describes (the inverse of to_desc). Folded BatchNorm stays
     folded; an unfolded one becomes a BatchNorm1d module (eval mode) after its Dense. A model whose layers list
@@ -264,10 +284,6 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
         raise ExportError(f"layer {listed[0]} lists its inputs (explicit dataflow, format version 3): qgnn.nn."
                           "GraphModel runs its layers as a chain and cannot express a skip connection; run the "
                           "model with qgnn-convert and the runtime, or quantized with qgnn.sim")
-    gat = [i for i, layer in enumerate(desc.layers) if layer.kind == GAT_CONV]
-    if gat:
-        raise ExportError(f"layer {gat[0]} is a GATConv, which qgnn.nn has no module for yet; convert the model "
-                          "with qgnn-convert and run it with the runtime")
     mods: List[torch.nn.Module] = []
     for layer in desc.layers:
         if layer.kind == LINEAR:
@@ -287,6 +303,8 @@ def from_desc(desc: ModelDesc) -> qnn.GraphModel:
             mods += _with_bn(conv, layer, layer.dense.batch_norm)
         elif layer.kind == GIN_CONV:
             mods.append(qnn.GINConv(_gin_members(layer), eps=layer.eps, relu=layer.relu))
+        elif layer.kind == GAT_CONV:
+            mods.append(_gat(layer))
         elif layer.kind == GLOBAL_POOL:
             mods.append(qnn.GlobalPool(layer.reduce))
     model = qnn.GraphModel(*mods)

@@ -8,6 +8,9 @@ the nodes into graphs (a batch is one block-diagonal CSR). Layers take (x, graph
   SAGEConv  y_i = act(W_n · reduce_{j in N(i)} x_j + b + W_r · x_i),   reduce mean or max, degree 0 -> 0
             (order, mean only: aggregate-first as written, or transform-first: mean_j (W_n x_j) + b + W_r x_i)
   GINConv   y_i = act(MLP((1 + eps) x_i + sum_{j in N(i)} x_j)),  MLP = Linear [BatchNorm1d] [ReLU] ...
+  GATConv   per head h: m = W x, e_ij = LeakyReLU_0.2(a_src[h]·m_j[h] + a_dst[h]·m_i[h]),
+            alpha = softmax of e_i. over j in N(i) ∪ {i} (the self-loop always added, on top of an explicit
+            self-loop edge), y_i[h] = sum_j alpha_ij m_j[h]; heads concatenated or averaged; y = act(y + b)
   GlobalPool one row per graph: sum / mean / max over its nodes, an empty graph -> 0
   Linear    y = act(x W^T + b)
 `relu=True` is the activation fused at the end of a layer. qgnn.export writes these as a .qgnn model.
@@ -16,7 +19,7 @@ the nodes into graphs (a batch is one block-diagonal CSR). Layers take (x, graph
 from __future__ import annotations
 
 import warnings
-from typing import Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -168,6 +171,107 @@ class SAGEConv(GraphLayer):
         if self.lin_root is not None:
             y = y + self.lin_root(x)
         return _act(y, self.relu)
+
+
+def gat_edges(graph: Graph) -> Tuple[Tensor, Tensor]:
+    """(source, destination) of every attention term of GATConv, row by row as the runtime walks them (and
+    qgnn.sim.kernels.gat_rows lists them): row i's self-loop, then its edges in CSR order. The runtime adds the
+    self-loop to every row, so an explicit self-loop edge counts twice."""
+    size = graph.degree + 1
+    starts = torch.cumsum(size, 0) - size
+    dest = torch.repeat_interleave(torch.arange(graph.num_nodes), size)
+    source = torch.empty_like(dest)
+    is_edge = torch.ones_like(dest, dtype=torch.bool)
+    is_edge[starts] = False
+    source[starts] = torch.arange(graph.num_nodes)
+    source[is_edge] = graph.col_idx
+    return source, dest
+
+
+def segment_softmax(e: Tensor, index: Tensor, rows: int) -> Tensor:
+    """Softmax of e [E, H] over the entries sharing index (a destination row), with the row max subtracted
+    first, as the runtime does. Every row holds at least its self-loop, so no sum is 0."""
+    emax = _scatter_max(e, index, rows).detach()  # the max only shifts the exponent: no gradient needed
+    t = torch.exp(e - emax.index_select(0, index))
+    total = e.new_zeros(rows, e.shape[1]).index_add_(0, index, t)
+    return t / total.index_select(0, index)
+
+
+class GATConv(GraphLayer):
+    """Graph attention (Veličković et al., ICLR 2018), the runtime's GATConv: `heads` heads of `head_dim`
+    features, concatenated (heads * head_dim outputs) or averaged (head_dim outputs); W without bias, one bias
+    added after the attention; LeakyReLU slope 0.2 (the format fixes it). `dropout` is the attention dropout
+    (on the softmax coefficients, training only; export drops it). relu=True fuses the runtime's activation
+    (it has no ELU)."""
+
+    NEGATIVE_SLOPE = 0.2
+
+    def __init__(self, in_features: int, head_dim: int, heads: int = 1, concat: bool = True, bias: bool = True,
+                 relu: bool = False, dropout: float = 0.0) -> None:
+        super().__init__()
+        if heads < 1 or head_dim < 1:
+            raise ValueError(f"GATConv needs heads >= 1 and head_dim >= 1, got {heads} and {head_dim}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"GATConv attention dropout must be in [0, 1), got {dropout}")
+        self.heads, self.head_dim, self.concat = heads, head_dim, concat
+        self.lin = torch.nn.Linear(in_features, heads * head_dim, bias=False)
+        self.att_src = torch.nn.Parameter(torch.empty(heads, head_dim))
+        self.att_dst = torch.nn.Parameter(torch.empty(heads, head_dim))
+        out = heads * head_dim if concat else head_dim
+        self.bias = torch.nn.Parameter(torch.zeros(out)) if bias else None
+        self.relu = relu
+        self.dropout = dropout
+        # Glorot, as the reference implementations (PyG, the paper's code) initialise W and the attention
+        # vectors; torch's default Linear init trains Cora's GAT to a lower accuracy.
+        torch.nn.init.xavier_uniform_(self.lin.weight)
+        torch.nn.init.xavier_uniform_(self.att_src)
+        torch.nn.init.xavier_uniform_(self.att_dst)
+
+    @property
+    def out_features(self) -> int:
+        return self.heads * self.head_dim if self.concat else self.head_dim
+
+    def messages(self, x: Tensor) -> Tensor:
+        return x @ self.lin.weight.t()
+
+    def forward(self, x: Tensor, graph: Graph) -> Tensor:
+        return gat_propagate(self.messages(x), self.att_src, self.att_dst, self.bias, graph, self.concat,
+                             self.relu, self.dropout if self.training else 0.0)
+
+
+def gat_logits(m: Tensor, att_src: Tensor, att_dst: Tensor, graph: Graph) -> Tensor:
+    """LeakyReLU(0.2) logits [E, H] of gat_edges' terms from the messages m [N, H F]."""
+    heads, f = att_src.shape
+    mh = m.view(-1, heads, f)
+    src = (mh * att_src.unsqueeze(0)).sum(-1)
+    dst = (mh * att_dst.unsqueeze(0)).sum(-1)
+    source, dest = gat_edges(graph)
+    return torch.nn.functional.leaky_relu(src.index_select(0, source) + dst.index_select(0, dest),
+                                          GATConv.NEGATIVE_SLOPE)
+
+
+def gat_combine(alpha: Tensor, m: Tensor, bias: Optional[Tensor], graph: Graph, concat: bool,
+                relu: bool) -> Tensor:
+    """sum_j alpha_ij m_j per head (alpha [E, H] over gat_edges' terms), heads concatenated or averaged, plus
+    the bias, then the activation."""
+    heads = alpha.shape[1]
+    mh = m.view(graph.num_nodes, heads, -1)
+    source, dest = gat_edges(graph)
+    weighted = alpha.unsqueeze(-1) * mh.index_select(0, source)
+    y = mh.new_zeros(mh.shape).index_add_(0, dest, weighted)
+    y = y.reshape(graph.num_nodes, -1) if concat else y.mean(dim=1)
+    return _act(y + bias if bias is not None else y, relu)
+
+
+def gat_propagate(m: Tensor, att_src: Tensor, att_dst: Tensor, bias: Optional[Tensor], graph: Graph,
+                  concat: bool, relu: bool, dropout: float = 0.0) -> Tensor:
+    """GATConv after its Dense: logits, softmax per destination row and head, (attention dropout), the
+    weighted message sum, heads, bias, activation."""
+    e = gat_logits(m, att_src, att_dst, graph)
+    alpha = segment_softmax(e, gat_edges(graph)[1], graph.num_nodes)
+    if dropout > 0.0:
+        alpha = torch.nn.functional.dropout(alpha, dropout, training=True)
+    return gat_combine(alpha, m, bias, graph, concat, relu)
 
 
 class GINConv(GraphLayer):

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PYTHON_DIR, REPO
 
-MODULES = {"qgnn.data": "{tu,planetoid,fashion-mnist,variant}", "qgnn.train": "--model {gcn,sage,gin}",
+MODULES = {"qgnn.data": "{tu,planetoid,fashion-mnist,variant}", "qgnn.train": "--model {gcn,sage,gin,gat}",
            "qgnn.sim": "usage: python3 -m qgnn.sim"}
 
 

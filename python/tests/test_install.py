@@ -33,6 +33,6 @@ def test_pip_install_into_a_venv(tmp_path):
     where = run([python, "-c", "import qgnn, qgnn.schema.qgnn_generated, qgnn.sim.layers; print(qgnn.__file__)"],
                 tmp_path, env)
     assert Path(where.strip()).is_relative_to(venv), where  # the installed copy, not the source tree
-    for module, usage in (("qgnn.train", "--model {gcn,sage,gin}"), ("qgnn.sim", "usage: python3 -m qgnn.sim"),
+    for module, usage in (("qgnn.train", "--model {gcn,sage,gin,gat}"), ("qgnn.sim", "usage: python3 -m qgnn.sim"),
                           ("qgnn.data", "{tu,planetoid,fashion-mnist,variant}")):
         assert usage in run([python, "-m", module, "--help"], tmp_path, env), module

@@ -1,6 +1,6 @@
 """GATConv in .qgnn files (qgnn.model_file): float and quantized descriptions round-trip through the Python
 writer and reader, the reader refuses what the runtime's Init refuses, qgnn-convert and the runtime take the
-Python files, and the passes without a GATConv step yet (qgnn.sim, qgnn.nn) refuse it with a clear message."""
+Python files, qgnn.sim runs them bit for bit as the runtime, and qgnn.load builds the qgnn.nn module."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from test_sim_runtime import QGNN_CONVERT, QGNN_RUN, convert, needs_convert, needs_run, random_graph_set, run_tool
 
+import qgnn.export_model
 from qgnn import sim
-from qgnn.export_model import ExportError, from_desc
+from qgnn.export_model import from_desc
 from qgnn.io import NODE_CLASSIFICATION, write_qgd
 from qgnn.model_file import (GAT_CONV, DenseDesc, FormatError, LayerDesc, ModelDesc, QuantParams, Requant,
                              check_model, from_bytes, read_quantized_model, to_bytes, write_model)
@@ -148,20 +149,28 @@ def test_quantized_reader_refuses_what_the_runtime_refuses(message):
         to_bytes(m)  # a quantized model is checked by reading it back
 
 
-def test_simulator_and_qgnn_nn_refuse_gat(tmp_path, capsys):
+def test_simulator_runs_the_hand_made_model_and_qgnn_load_builds_the_module(tmp_path, capsys):
     q = quantized_gat()
-    x = np.zeros((2, IN), np.float32)
-    with pytest.raises(ValueError, match=r"layer 0 \(gat\) is a GATConv, which qgnn.sim does not simulate yet"):
-        sim.run(q, x, [0, 1, 1], [1])
-    with pytest.raises(ValueError, match="GATConv, which qgnn.sim does not simulate yet"):
-        sim.run(to_bytes(q), x, [0, 1, 1], [1])
+    x = np.random.default_rng(1).normal(0, 1, (2, IN)).astype(np.float32)
+    res = sim.run(q, x, [0, 1, 1], [1])
+    assert res.logits_q.shape == (2, F) and np.array_equal(sim.run(to_bytes(q), x, [0, 1, 1], [1]).logits_q,
+                                                            res.logits_q)
     gs = random_graph_set(3, NODE_CLASSIFICATION, IN, CLASSES)
     write_model(q, tmp_path / "q.qgnn")
     write_qgd(gs, tmp_path / "g.qgd")
-    assert sim_main([str(tmp_path / "q.qgnn"), str(tmp_path / "g.qgd")]) == 1
-    assert "GATConv, which qgnn.sim does not simulate yet" in capsys.readouterr().err
-    with pytest.raises(ExportError, match="layer 0 is a GATConv, which qgnn.nn has no module for yet"):
-        from_desc(float_gat())
+    assert sim_main([str(tmp_path / "q.qgnn"), str(tmp_path / "g.qgd")]) == 0
+    assert "sha256" in capsys.readouterr().out
+    desc = float_gat()
+    model = from_desc(desc)
+    assert [(m.heads, m.head_dim, m.concat, m.relu) for m in model.layers] == [(HEADS0, F, True, True),
+                                                                              (HEADS1, F, False, False)]
+    assert np.array_equal(model.layers[1].att_dst.detach().numpy().reshape(-1), desc.layers[1].att_dst)
+    back = qgnn.export_model.to_desc(model)
+    for a, b in zip(desc.layers, back.layers):
+        assert (b.heads, b.head_dim, b.concat, b.relu) == (a.heads, a.head_dim, a.concat, a.relu)
+        for name in ("att_src", "att_dst", "output_bias"):
+            assert np.array_equal(np.float32(getattr(b, name)), np.float32(getattr(a, name))), name
+        assert np.array_equal(b.dense.weight, np.float32(a.dense.weight)) and b.dense.bias is None
 
 
 @needs_run
@@ -185,9 +194,9 @@ def test_converter_and_runtime_take_the_python_files(tmp_path):
     assert to_bytes(from_bytes(rewritten)) == rewritten
     (tmp_path / "q2.qgnn").write_bytes(rewritten)
     assert run_tool(tmp_path / "q2.qgnn", data)["outputs_sha256"] == run_tool(q_path, data)["outputs_sha256"]
-    # The simulator refuses the converter's file as it refuses the hand-made one.
-    with pytest.raises(ValueError, match="qgnn.sim does not simulate yet"):
-        sim.evaluate(q, random_graph_set(4, NODE_CLASSIFICATION, IN, CLASSES), "all", 1)
+    # The simulator computes the converter's file bit for bit as the runtime.
+    mine = sim.evaluate(q, random_graph_set(4, NODE_CLASSIFICATION, IN, CLASSES), "all", 1)
+    assert mine.outputs_sha256 == run_tool(q_path, data)["outputs_sha256"]
     # A copy with a mutated field is not the same model: the check above can fail.
     changed = copy.deepcopy(q)
     changed.layers[1].output_bias = changed.layers[1].output_bias + 20000

@@ -151,3 +151,41 @@ def test_unfolded_batchnorm_runs_in_the_runtime_like_the_folded_model(tmp_path):
     assert_same_predictions(bn_path, gs, tmp_path)
     bn_rep, folded_rep = run_tool(bn_path, data_path, "all"), run_tool(folded_path, data_path, "all")
     assert abs(bn_rep["correct"] - folded_rep["correct"]) <= near_ties(logits)
+
+
+def test_gat_on_cora_and_on_graphs_with_self_loops(tmp_path, datasets):
+    """qgnn.nn.GATConv and the runtime's float GATConv predict alike: Cora with the paper's shape (8 heads of 8,
+    then 1 head), and random graphs with explicit self-loops and duplicate edges, concatenated and averaged
+    heads. On those graphs the runtime counts an explicit self-loop beside the one it adds: a module that
+    dropped the duplicate would predict differently (checked, so the comparison can fail)."""
+    from test_sim_runtime import random_graph_set
+
+    from qgnn.data import import_planetoid
+    from qgnn.io import NODE_CLASSIFICATION
+
+    pytest.importorskip("scipy")
+    cora = import_planetoid(require_dir(datasets / "planetoid"), "cora")
+    torch.manual_seed(3)
+    model = qnn.GraphModel(qnn.GATConv(1433, 8, heads=8, relu=True, dropout=0.6), qnn.GATConv(64, 7))
+    path = tmp_path / "cora_gat.qgnn"
+    qgnn.export(model, path)
+    assert_same_predictions(path, cora, tmp_path, split="test")
+
+    gs = random_graph_set(21, NODE_CLASSIFICATION, 6, 5)
+    dst = np.repeat(np.arange(gs.num_nodes), np.diff(gs.row_ptr))
+    loops = dst == gs.col_idx
+    assert loops.sum() > 5  # explicit self-loop edges present
+    torch.manual_seed(4)
+    model = qnn.GraphModel(qnn.GATConv(6, 5, heads=3, relu=True), qnn.GATConv(15, 5, heads=4, concat=False))
+    with torch.no_grad():  # sharper attention, so the attention weights decide the predictions
+        for conv in model.layers:
+            conv.att_src.mul_(4.0)
+            conv.att_dst.mul_(4.0)
+    path = tmp_path / "gat_loops.qgnn"
+    qgnn.export(model, path)
+    assert_same_predictions(path, gs, tmp_path)
+    logits = torch_logits(qgnn.load(path), gs, "all")
+    keep = ~loops
+    degree = np.bincount(dst[keep], minlength=gs.num_nodes)
+    deduped = replace(gs, row_ptr=np.concatenate([[0], np.cumsum(degree)]), col_idx=gs.col_idx[keep])
+    assert np.count_nonzero(torch_logits(qgnn.load(path), deduped, "all").argmax(1) != logits.argmax(1)) > 0

@@ -157,6 +157,8 @@ def graph_model(kind, pool, seed):
         "sage_tf": [qnn.SAGEConv(6, 10, reduce="mean", relu=True), qnn.SAGEConv(10, 8, root_weight=False)],
         "gin": [qnn.GINConv(qnn.gin_mlp([6, 11, 5, 8]), eps=0.3, relu=True)],
         "gin_neg_eps": [qnn.GINConv(qnn.gin_mlp([6, 8]), eps=-0.5)],
+        # 3 concatenated heads of 4 (ReLU), then the mean of 2 heads of 8
+        "gat": [qnn.GATConv(6, 4, heads=3, relu=True), qnn.GATConv(12, 8, heads=2, concat=False)],
         "deep": [qnn.GCNConv(6, 10, relu=True), qnn.SAGEConv(10, 9, reduce="mean", relu=True),
                  qnn.SAGEConv(9, 8, reduce="max", root_weight=False, relu=True),
                  qnn.GINConv(qnn.gin_mlp([8, 11, 8]), eps=0.3, relu=True)],
@@ -166,7 +168,8 @@ def graph_model(kind, pool, seed):
 
 GRAPH_MODELS = [("gcn", "sum"), ("gcn_tf", "mean"), ("sage_mean_root", "mean"), ("sage_max", "max"), ("sage_max_root", "sum"),
                 ("sage_mean", "max"), ("gin", "mean"), ("gin_neg_eps", "sum"), ("deep", "sum"),
-                ("deep", "mean"), ("deep", "max"), ("sage_tf", "sum")]  # appended: the index is the model's seed
+                ("deep", "mean"), ("deep", "max"), ("sage_tf", "sum"), ("gat", "sum"),
+                ("gat", "max")]  # appended: the index is the model's seed
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +220,28 @@ def test_random_node_models_every_bit_width(tmp_path):
         q = convert(float_model, data, tmp_path / f"node_{name}.qgnn", *args)
         assert_bit_exact(q, data, "all")
     assert_bit_exact(q, data, "val", batches=(7,))  # --batch is ignored for node tasks
+
+
+@needs_run
+@needs_convert
+def test_random_node_gat_models_every_bit_width(tmp_path):
+    """GATConv on node rows: explicit self-loops and duplicate edges (ordinary edges beside the added
+    self-loop), isolated nodes (the self-loop alone: alpha 255), a hub of in-degree 46; concatenated heads, one
+    head, the mean of 3 heads; 4-bit messages (the `agg` component, which a bare 4 leaves at 8) under m4."""
+    gs = random_graph_set(14, NODE_CLASSIFICATION, 5, 4)
+    data = tmp_path / "nodes.qgd"
+    write_qgd(gs, data)
+    torch.manual_seed(6)
+    model = qnn.GraphModel(qnn.GATConv(5, 3, heads=4, relu=True), qnn.GATConv(12, 7, relu=True),
+                           qnn.GATConv(7, 4, heads=3, concat=False))
+    float_model = tmp_path / "gat.qgnn"
+    qgnn.export(model, float_model)
+    for name, args in {**BITS, "m4": ["--bits", "*=4,*.agg=4"]}.items():
+        q = convert(float_model, data, tmp_path / f"gat_{name}.qgnn", *args)
+        qm = read_quantized_model(q)
+        assert [l.kind for l in qm.layers] == ["GATConv"] * 3 and qm.layers[2].exp_table[0] == 32768
+        assert [l.message.bits for l in qm.layers] == [4 if name == "m4" else 8] * 3
+        assert_bit_exact(q, data, "all")
 
 
 @needs_run
@@ -276,7 +301,7 @@ def test_run_api_on_a_hand_made_model():
 
 @needs_run
 @needs_convert
-def test_cora_gcn(tmp_path, datasets):
+def test_cora_gcn_and_gat(tmp_path, datasets):
     pytest.importorskip("scipy")
     src = require_dir(datasets / "planetoid")
     if not (src / "ind.cora.x").exists():
@@ -295,3 +320,11 @@ def test_cora_gcn(tmp_path, datasets):
     assert [l.order for l in read_quantized_model(q).layers] == ["transform-first"] * 2
     tool = assert_bit_exact(q, data, "test")
     assert tool["evaluated"] == 1000 and tool["nodes"] == 2708
+    # GAT of the paper's shape: 8 heads of 8 (ReLU), then 1 head onto the classes; int8 and 4-bit
+    torch.manual_seed(6)
+    gat = qnn.GraphModel(qnn.GATConv(1433, 8, heads=8, relu=True), qnn.GATConv(64, 7))
+    qgnn.export(gat, tmp_path / "cora_gat_f32.qgnn")
+    for bits in ("8", "4"):
+        q = convert(tmp_path / "cora_gat_f32.qgnn", data, tmp_path / f"cora_gat_{bits}.qgnn", "--bits", bits,
+                    split="train")
+        assert_bit_exact(q, data, "test")

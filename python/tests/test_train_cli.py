@@ -178,7 +178,7 @@ def test_graph_classification_stored_split(capsys, data_dir, tmp_path, model):
 
 
 BAD_USAGE = {  # argparse: exit status 2
-    "unknown model": ["--model", "gat", "-o", "m.qgnn"],
+    "unknown model": ["--model", "gatv2", "-o", "m.qgnn"],
     "no model": ["-o", "m.qgnn"],
     "no output": ["--model", "gcn"],
     "dropout 1": ["--model", "gcn", "--dropout", "1", "-o", "m.qgnn"],

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..model_file import GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, MODEL_INPUT, SAGE_CONV, DenseDesc, LayerDesc, \
+from ..model_file import GAT_CONV, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, MODEL_INPUT, SAGE_CONV, DenseDesc, LayerDesc, \
     ModelDesc, QuantParams, input_of
 from .quantizer import activation_quant_params
 
@@ -150,7 +150,7 @@ def fold_input_gains(desc: ModelDesc, fold: np.ndarray) -> ModelDesc:
         if layer.kind == GLOBAL_POOL:
             raise ValueError(f"layer {i} (GlobalPool) reads the model input: per-column scales cannot be folded")
         new: LayerDesc = dataclasses.replace(layer)
-        if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV):
+        if layer.kind in (LINEAR, GCN_CONV, SAGE_CONV, GAT_CONV):  # GATConv: its W, before the attention
             new.dense = _fold_dense(layer.dense, fold)
         if layer.kind == SAGE_CONV and layer.root is not None:
             new.root = _fold_dense(layer.root, fold)

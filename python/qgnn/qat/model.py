@@ -28,8 +28,8 @@ from torch import Tensor
 from .. import nn as qnn
 from .._atomic import PathLike
 from ..export_model import _SKIPPED, layer_kind, to_desc
-from ..model_file import (AGGREGATE_FIRST, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, ORDERED_KINDS, ORDERS,
-                          SAGE_CONV, TRANSFORM_FIRST, DenseDesc, ModelDesc, QuantParams, write_model)
+from ..model_file import (AGGREGATE_FIRST, GAT_CONV, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, ORDERED_KINDS,
+                          ORDERS, SAGE_CONV, TRANSFORM_FIRST, DenseDesc, ModelDesc, QuantParams, write_model)
 from ..sim.engine import input_scales as model_input_scales
 from ..sim.layers import GraphBatch, step
 from ..sim.numerics import dequantize, quantize_float
@@ -116,7 +116,7 @@ class _Entry:
         m = self.module
         if self.kind == LINEAR:
             return _fold([m], self.bn)
-        if self.kind == GCN_CONV:
+        if self.kind in (GCN_CONV, GAT_CONV):  # GATConv: W without bias (export refuses a BatchNorm after it)
             return _fold([m.lin], self.bn)
         if self.kind == SAGE_CONV:
             return _fold([m.lin_neighbor] + ([m.lin_root] if m.lin_root is not None else []), self.bn)
@@ -267,11 +267,13 @@ class QATModel(torch.nn.Module):
             b = self.layer_bits[i]
             out_bits = 8 if (i + 1 == n and int8_logits) else b.output
             # A transform-first GCNConv quantizes its messages where the others quantize their aggregation; a
-            # transform-first SAGEConv quantizes both (the mean of its messages), at the same bits.
+            # transform-first SAGEConv quantizes both (the mean of its messages), at the same bits. A GATConv
+            # quantizes its messages (the `agg` bits) and its attention logits (8 bits, the exp table's).
             self.obs.append({
                 "aggregation": obs(b.aggregation) if e.kind in (GCN_CONV, SAGE_CONV, GIN_CONV)
                 and not (e.transform_first and e.kind == GCN_CONV) else None,
-                "message": obs(b.aggregation) if e.transform_first else None,
+                "message": obs(b.aggregation) if e.transform_first or e.kind == GAT_CONV else None,
+                "attention": obs(8) if e.kind == GAT_CONV else None,
                 "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN_CONV else [],
                 "output": obs(out_bits),
             })
@@ -290,6 +292,8 @@ class QATModel(torch.nn.Module):
             where = f"layer {i} ({e.kind})"
             if o["message"] is not None:  # computed before the aggregation (transform-first)
                 out.append((f"{where} message", o["message"]))
+            if o["attention"] is not None:
+                out.append((f"{where} attention logits", o["attention"]))
             if o["aggregation"] is not None:
                 out.append((f"{where} aggregation", o["aggregation"]))
             out += [(f"{where} hidden {k}", h) for k, h in enumerate(o["hidden"])]
@@ -338,7 +342,8 @@ class QATModel(torch.nn.Module):
         none = (np.inf, -np.inf)
         ranges = [LayerRanges(o["aggregation"].range() if o["aggregation"] is not None else none,
                               [h.range() for h in o["hidden"]], o["output"].range(),
-                              o["message"].range() if o["message"] is not None else none) for o in self.obs]
+                              o["message"].range() if o["message"] is not None else none,
+                              o["attention"].range() if o["attention"] is not None else none) for o in self.obs]
         lo, hi = self.input_obs.range()
         cols, ind = self.column_ranges(), self.input_col_obs.discrete
         if cols is not None and ind is not None and np.any(ind) and lo <= hi:
@@ -362,6 +367,7 @@ class QATModel(torch.nn.Module):
             layer.output_range = r.output
             layer.aggregation_range = r.aggregation if o["aggregation"] is not None else None
             layer.message_range = r.message if o["message"] is not None else None
+            layer.logit_range = r.attention if o["attention"] is not None else None
             layer.hidden_ranges = list(r.hidden)
         if self.raw_aggregation_obs is not None:
             # The written float model takes the raw input: its first aggregation's range is the raw one (the
@@ -517,6 +523,8 @@ class QATModel(torch.nn.Module):
                 if ql is not None:
                     qo = st.dense(ql, 0, q, zx, q, zx)
                 v, q = point(y_f, o["output"], ql.output if ql else None, qo, mask)
+            elif e.kind == GAT_CONV:
+                v, q = self._gat(e, o, ql, denses[0][0], v, q, zx, graph, batch, point, wq, mask, relus[i])
             elif e.transform_first and e.kind == SAGE_CONV:
                 # messages x W_n^T (fake-quantized weights, no bias), their mean, then the bias (at the
                 # aggregation scale, as the integer output stage adds it), the root term and the activation
@@ -608,6 +616,39 @@ class QATModel(torch.nn.Module):
             if feats is not None:
                 feats.append(v)
         return v
+
+    def _gat(self, e: _Entry, o: Dict, ql, w: Tensor, v: Tensor, q, zx, graph: qnn.Graph, batch: GraphBatch,
+             point, wq, mask, relu: bool):
+        """GATConv: messages v W^T (fake-quantized W, no bias), their attention logits (fake-quantized a_src,
+        a_dst at their one scale), the integer table softmax's alpha / 256 handed on with the float softmax's
+        gradient, the weighted message sum, the bias (at s_m / (256 H'), as the integer layer adds it) and the
+        activation. Every value handed on is the integer step's (qgnn.sim.layers.GATConvStep) dequantized."""
+        mod, st = e.module, step(GAT_CONV)
+        m_f = v @ wq(w, None, ql.dense if ql else None, None)[0].t()
+        q_m = st.message(ql, q, zx) if ql is not None else None
+        vm, q_m = point(m_f, o["message"], ql.message if ql else None, q_m, mask)
+        a_src, a_dst, bias = mod.att_src, mod.att_dst, mod.bias
+        att = None
+        if ql is not None:
+            s_a = np.float32(ql.att_scale)
+            a_src = a_src + (torch.from_numpy((ql.att_src.astype(np.float32) * s_a).reshape(a_src.shape))
+                             - a_src).detach()
+            a_dst = a_dst + (torch.from_numpy((ql.att_dst.astype(np.float32) * s_a).reshape(a_dst.shape))
+                             - a_dst).detach()
+            if bias is not None:
+                heads = 1 if mod.concat else mod.heads
+                b_deq = ql.output_bias.astype(np.float64) * float(ql.message.scale) / (256.0 * heads)
+                bias = bias + (torch.from_numpy(b_deq.astype(np.float32)) - bias).detach()
+            att = st.attention(ql, q_m, batch)
+        # the logits (edge rows, no Degree-Quant mask): observed, and handed on as the integer logits
+        e_f, _ = point(qnn.gat_logits(vm, a_src, a_dst, graph), o["attention"], ql.logit if ql else None,
+                       att.logits if att is not None else None, None)
+        alpha = qnn.segment_softmax(e_f, qnn.gat_edges(graph)[1], graph.num_nodes)
+        if att is not None:  # the runtime's alpha (unsigned 8-bit, 256 = 1), the float softmax's gradient
+            alpha = alpha + (torch.from_numpy(att.alpha.astype(np.float32) / np.float32(256.0)) - alpha).detach()
+        y_f = qnn.gat_combine(alpha, vm, bias, graph, mod.concat, relu)
+        qo = st.combine(ql, att, q_m) if ql is not None else None
+        return point(y_f, o["output"], ql.output if ql else None, qo, mask)
 
     # -- helpers ----------------------------------------------------------------------------------
     def predict(self, x, graph) -> Tensor:

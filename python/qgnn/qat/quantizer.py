@@ -12,7 +12,11 @@ ModelDesc + activation ranges -> quantized ModelDesc, with the same conventions,
     message scale, aggregation requant s_m / s_out (quantize_transform_first);
   * transform-first SAGEConv: messages and aggregation at the aggregation bits, neighbour Dense without bias
     onto the messages, aggregation requant s_m / s_a, bias at s_a, output requant s_a / s_out, root as
-    aggregate-first (quantize_transform_first_sage).
+    aggregate-first (quantize_transform_first_sage);
+  * GATConv: messages at the aggregation bits (scale raised for the bias), W as a bias-free Dense onto them,
+    a_src / a_dst int8 at one scale, logits 8 bits (scale lowered below 2^-32 negative factors), their
+    requants, the exp table, output requant and bias at s_m / (256 H') (quantize_attention); the mean of H >= 2
+    heads lowers Limits.max_degree to 2^22 / H - 1 (bound_mean_heads).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..model_file import (AGGREGATING_KINDS, BATCH_NORM_FORMAT_VERSION, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR,
-                          MODEL_INPUT, SAGE_CONV, DenseDesc, LayerDesc, ModelDesc, QuantParams, Requant, input_of)
+from ..model_file import (AGGREGATING_KINDS, BATCH_NORM_FORMAT_VERSION, GAT_CONV, GAT_EXP_TABLE_SIZE,
+                          GAT_MEAN_DEGREE_BUDGET, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, MODEL_INPUT, SAGE_CONV,
+                          DenseDesc, LayerDesc, ModelDesc, QuantParams, Requant, input_of)
 
 DENSE_SHIFT_MAX = 62
 AGG_SHIFT_MAX = 40
@@ -52,7 +57,8 @@ class LayerRanges:
     aggregation: Range = (math.inf, -math.inf)
     hidden: List[Range] = field(default_factory=list)
     output: Range = (math.inf, -math.inf)
-    message: Range = (math.inf, -math.inf)  # transform-first: the messages x W^T (before the bias)
+    message: Range = (math.inf, -math.inf)  # transform-first and GATConv: the messages x W^T (before the bias)
+    attention: Range = (math.inf, -math.inf)  # GATConv: the logits of every edge and self-loop, after LeakyReLU
 
 
 def _round_half_away(v: float) -> float:
@@ -245,11 +251,74 @@ def quantize_transform_first_sage(layer: LayerDesc, r: LayerRanges, bits: Compon
         ql.root = quantize_dense(layer.root, bits.weights, in_q.scale, ql.output.scale, layer.root.relu)
 
 
+def dense_rule_requant(real: float) -> Requant:
+    """converter dense_rule_requant: one entry, a Dense's rule (shift <= 62), the factor raised to 2^-32."""
+    if not real >= _DENSE_FLOOR:
+        real = _DENSE_FLOOR
+    m, e = quantize_multiplier(real, DENSE_SHIFT_MAX)
+    return Requant(np.array([m], np.int64), np.array([e], np.int64))
+
+
+def gat_exp_table(logit_scale: float) -> np.ndarray:
+    """converter gat_exp_table: T[k] = round(2^15 exp(-s_e k)) in double, halves away from zero."""
+    return np.array([_round_half_away(32768.0 * math.exp(-float(logit_scale) * k))
+                     for k in range(GAT_EXP_TABLE_SIZE)], dtype=np.uint16)
+
+
+def gat_mean_max_degree(heads: int) -> int:
+    """The in-degree bound of the mean of `heads` heads: H (deg + 1) <= 2^22."""
+    return GAT_MEAN_DEGREE_BUDGET // heads - 1
+
+
+def quantize_attention(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, ql: LayerDesc,
+                       in_q: QuantParams) -> None:
+    """converter quantize_attention (docs/quantization.md, "GATConv"), the same decisions in the same order and
+    float rounding: see the module docstring. H' = 1 (concat) or H (mean): the bias is added to the sum over
+    heads before the rescale that divides by H."""
+    ql.heads, ql.head_dim, ql.concat = layer.heads, layer.head_dim, layer.concat
+    ql.message = activation_quant_params(r.message, bits.aggregation)
+    ql.logit = activation_quant_params(r.attention, 8)
+    heads = 1.0 if layer.concat else float(layer.heads)
+    bias = None if layer.output_bias is None else np.asarray(layer.output_bias, np.float32)
+    largest = float(np.abs(bias.astype(np.float64)).max(initial=0.0)) if bias is not None else 0.0
+    floor = _MARGIN * 256.0 * heads * largest / _BIAS_LIMIT
+    if not float(ql.message.scale) >= floor:
+        ql.message.scale = np.float32(floor)
+    ql.dense = quantize_dense(DenseDesc(layer.dense.weight, None), bits.weights, in_q.scale, ql.message.scale,
+                              False)
+    s_m = float(ql.message.scale)
+    a_src = np.asarray(layer.att_src, np.float32)
+    a_dst = np.asarray(layer.att_dst, np.float32)
+    max_abs = np.float32(max(np.abs(a_src).max(initial=0), np.abs(a_dst).max(initial=0)))
+    att_scale = np.float32(max_abs / np.float32(127.0)) if max_abs > 0 else np.float32(1.0)
+    ql.att_scale = att_scale
+    ql.att_src = quantize_weights(a_src[None, :], np.array([att_scale], np.float32), 8)[0]
+    ql.att_dst = quantize_weights(a_dst[None, :], np.array([att_scale], np.float32), 8)[0]
+    term_scale = s_m * float(att_scale)
+    ceiling = 0.2 * term_scale / _DENSE_FLOOR
+    if not float(ql.logit.scale) <= ceiling:
+        ql.logit.scale = np.float32(ceiling)
+    s_e = float(ql.logit.scale)
+    ql.logit_requant = dense_rule_requant(term_scale / s_e)
+    ql.logit_negative_requant = dense_rule_requant(0.2 * term_scale / s_e)
+    ql.exp_table = gat_exp_table(s_e)
+    cols = layer.output_width(0)
+    one = dense_rule_requant(s_m / (256.0 * heads * float(ql.output.scale)))
+    ql.output_requant = Requant(np.repeat(one.multiplier, cols), np.repeat(one.shift, cols))
+    if bias is not None:
+        raw = bias.astype(np.float64) * 256.0 * heads / s_m
+        ql.output_bias = np.clip(np.array([_round_half_away(v) for v in raw]), -_BIAS_LIMIT,
+                                 _BIAS_LIMIT).astype(np.int32)
+
+
 def quantize_layer(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, output_bits: int,
                    in_q: QuantParams) -> LayerDesc:
     """converter Quantizer::quantize_layer."""
     out = activation_quant_params(r.output, output_bits)
     ql = LayerDesc(layer.kind, layer.name, layer.relu, output=out, reduce=layer.reduce)
+    if layer.kind == GAT_CONV:
+        quantize_attention(layer, r, bits, ql, in_q)
+        return ql
     if layer.transform_first and layer.kind == SAGE_CONV:
         quantize_transform_first_sage(layer, r, bits, ql, in_q)
         return ql
@@ -316,10 +385,16 @@ def quantize_desc(desc: ModelDesc, input_range: Range, ranges: List[LayerRanges]
                             in_q if source == MODEL_INPUT else layers[source].output)
         ql.inputs = list(layer.inputs)
         layers.append(ql)
+    limits = list(desc.limits)
+    for layer in layers:  # converter bound_mean_heads
+        if layer.kind == GAT_CONV and not layer.concat and layer.heads >= 2:
+            bound = gat_mean_max_degree(layer.heads)
+            if limits[2] == 0 or limits[2] > bound:
+                limits[2] = bound
     desc_text = description if description is not None else (
         (desc.description + "; " if desc.description else "") + "quantization-aware trained by qgnn.qat")
     return ModelDesc(input_dim=desc.input_dim, layers=layers, name=desc.name, description=desc_text,
-                     producer=producer, task=desc.task, class_names=list(desc.class_names), limits=tuple(desc.limits),
+                     producer=producer, task=desc.task, class_names=list(desc.class_names), limits=tuple(limits),
                      # What qgnn.qat files have carried since format version 2 (its newest then), kept so they do
                      # not change; the writer raises it to 3 for listed inputs.
                      version=BATCH_NORM_FORMAT_VERSION, input_quant=in_q,

@@ -51,8 +51,8 @@ def load_model(model: ModelLike) -> ModelDesc:
 
 
 def _check_simulated_kinds(qm: ModelDesc) -> None:
-    """Refuse, before anything runs, a model with a kind that has no integer step here yet (GATConv: the file
-    format reads and writes it, the simulator and QAT come later; docs/design.md, "Adding a layer kind")."""
+    """Refuse, before anything runs, a model with a kind that has no integer step in qgnn.sim.layers (a kind
+    added to the format without its step: docs/design.md, "Adding a layer kind")."""
     for i, layer in enumerate(qm.layers):
         if layer.kind not in STEPS:
             raise ValueError(f"layer {i} ({layer.name or layer.kind}) is a {layer.kind}, which qgnn.sim does not "

@@ -7,7 +7,7 @@ sums, so their order does not matter (the runtime's twins rely on the same fact)
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -157,3 +157,78 @@ def argmax_first(q: np.ndarray) -> np.ndarray:
     if q.shape[1] == 0:
         return np.full(q.shape[0], -1, dtype=np.int32)
     return np.argmax(q, axis=1).astype(np.int32)  # numpy returns the first occurrence of the maximum
+
+
+def gat_rows(row_ptr: np.ndarray, col_idx: np.ndarray):
+    """The attention rows J(i) = {i} ∪ N(i) as a CSR: (row starts [N + 1], sources [N + E], destinations
+    [N + E]), each row's self-loop first, then its edges in CSR order. The kernel always adds the self-loop, on
+    top of an explicit self-loop edge, so every row is non-empty."""
+    n = row_ptr.shape[0] - 1
+    degree = np.diff(row_ptr).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(degree + 1)]).astype(np.int64)
+    source = np.empty(int(starts[-1]), dtype=np.int64)
+    dest = np.repeat(np.arange(n, dtype=np.int64), degree + 1)
+    self_pos = starts[:-1]
+    is_edge = np.ones(source.shape[0], dtype=bool)
+    is_edge[self_pos] = False
+    source[self_pos] = np.arange(n, dtype=np.int64)
+    source[is_edge] = col_idx.astype(np.int64)
+    return starts, source, dest
+
+
+def gat_attention_terms(m: np.ndarray, zm: int, heads: int, att_src: np.ndarray, att_dst: np.ndarray):
+    """gat_attention_terms of reference.h: src[j][h] = sum_f a_src[h F + f] (m[j][h F + f] - zm), dst
+    likewise (int64 [N, H] each; exact, |.| < 2^30)."""
+    n = m.shape[0]
+    delta = (m.astype(np.int64) - zm).reshape(n, heads, m.shape[1] // heads)
+    a_src = np.asarray(att_src, np.int64).reshape(heads, -1)
+    a_dst = np.asarray(att_dst, np.int64).reshape(heads, -1)
+    return np.einsum("nhf,hf->nh", delta, a_src), np.einsum("nhf,hf->nh", delta, a_dst)
+
+
+def gat_logits(src: np.ndarray, dst: np.ndarray, source: np.ndarray, dest: np.ndarray, zl: int,
+               pos: Tuple[int, int], neg: Tuple[int, int]) -> np.ndarray:
+    """int8 logits [E', H] of the attention terms (source -> dest): LeakyReLU and the requantization in one
+    rescale whose factor is chosen by the sign of src + dst."""
+    acc = src[source] + dst[dest]
+    nonneg = acc >= 0
+    mult = np.where(nonneg, np.int64(pos[0]), np.int64(neg[0]))
+    shift = np.where(nonneg, np.int64(pos[1]), np.int64(neg[1]))
+    return clamp(zl + rescale(acc, mult, shift), -128, 127)
+
+
+def gat_alpha(logits: np.ndarray, starts: np.ndarray, dest: np.ndarray, exp_table: np.ndarray) -> np.ndarray:
+    """The integer softmax per row and head (docs/quantization.md, "GAT attention (kernels)" step 3): alpha
+    [E', H] in [0, 255] ~ 256 t / S with t = T[e_max - e]."""
+    if logits.shape[0] == 0:  # no nodes (an empty graph of a batch)
+        return np.zeros(logits.shape, dtype=np.int64)
+    emax = np.maximum.reduceat(logits, starts[:-1], axis=0)  # every row holds its self-loop: none empty
+    table = np.asarray(exp_table, dtype=np.int64)
+    t = table[emax[dest] - logits]
+    total = np.add.reduceat(t, starts[:-1], axis=0)
+    inv = np.where(total > 0, ((np.int64(1) << 47) + total // 2) // np.maximum(total, 1), 0)
+    inv = np.minimum(inv, np.int64(0xFFFFFFFF))
+    return np.minimum((t * inv[dest] + (np.int64(1) << 38)) >> 39, 255)
+
+
+def gat_weighted_sum(alpha: np.ndarray, m: np.ndarray, zm: int, starts: np.ndarray, source: np.ndarray,
+                     concat: bool) -> np.ndarray:
+    """acc_h[f] = sum_{j in J(i)} alpha_ij^h (m[j][h F + f] - zm) per row (int64 [N, H F]); the mean of heads
+    sums the heads into [N, F]."""
+    heads = alpha.shape[1]
+    n = starts.shape[0] - 1
+    cols = m.shape[1]
+    delta = (m.astype(np.int64) - zm).reshape(m.shape[0], heads, cols // heads)
+    out = np.zeros((n, cols), dtype=np.int64)
+    step = max(1, _CHUNK_ELEMENTS // max(cols, 1))
+    # terms chunked by rows of the attention CSR (E' x H F int64 at once would be large on big graphs)
+    for r0 in range(0, n, step):
+        r1 = min(n, r0 + step)
+        a, b = int(starts[r0]), int(starts[r1])
+        if b == a:
+            continue
+        terms = (alpha[a:b, :, None] * delta[source[a:b]]).reshape(b - a, cols)
+        out[r0:r1] = np.add.reduceat(terms, starts[r0:r1] - a, axis=0)
+    if concat:
+        return out
+    return out.reshape(n, heads, cols // heads).sum(axis=1)

@@ -9,10 +9,12 @@ A quantized layer is a fixed sequence of integer stages, each ending in a quanti
    transform-first: Dense(x) without bias -> message;  aggregate mean -> aggregation;
                     identity Dense(agg) + bias + root Dense(x)                        -> output
   GINConv     aggregate sum + self  -> aggregation;  Dense_0 -> hidden[0] ... Dense_last -> output
+  GATConv     Dense(x) without bias -> message;  attention terms, int8 logits, table softmax (alpha),
+              alpha-weighted message sum (heads concatenated or summed) + bias, ReLU       -> output
   GlobalPool  pool sum / mean / max                                                 -> output
 
 `run` chains the stages as the runtime does (qgnn.sim.run). QAT calls the stages one by one (`aggregate`,
-`dense`, `message`, `pool`), because between two stages it may replace an activation (Degree-Quant's protected nodes,
+`dense`, `message`, `pool`, GATConv's `attention` and `combine`), because between two stages it may replace an activation (Degree-Quant's protected nodes,
 SQD's stochastic rounding) and it pairs every stage with a float surrogate for the gradient; the integer
 arithmetic of a stage is the same code either way. Activations are int64 value arrays (qgnn.sim.kernels).
 """
@@ -24,8 +26,8 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from ..model_file import (GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, LayerDesc, QuantParams,
-                          Requant)
+from ..model_file import (GAT_CONV, GCN_CONV, GIN_CONV, GLOBAL_POOL, LINEAR, SAGE_CONV, DenseDesc, LayerDesc,
+                          QuantParams, Requant)
 from . import kernels as K
 from .numerics import qmax, qmin
 
@@ -214,8 +216,58 @@ class GlobalPoolStep(LayerStep):
         return self.pool(layer, x, zx, g)
 
 
+@dataclass(frozen=True)
+class Attention:
+    """GATConv's integer attention of one batch: the attention CSR (kernels.gat_rows: each row's self-loop,
+    then its edges), the int8 logits and the uint8 alpha, [E', H] each."""
+
+    starts: np.ndarray
+    source: np.ndarray
+    dest: np.ndarray
+    logits: np.ndarray
+    alpha: np.ndarray
+
+
+class GATConvStep(LayerStep):
+    """`message`: the Dense without bias onto layer.message (as transform-first); `attention`: the terms
+    a_src · m_j, a_dst · m_i, the int8 logits and the table softmax; `combine`: the alpha-weighted message sum
+    per head, concatenated or summed over heads, plus the bias, rescaled per column onto the output with the
+    layer's ReLU (docs/quantization.md, "GAT attention (kernels)")."""
+
+    kind = GAT_CONV
+
+    def denses(self, layer: LayerDesc) -> List[DenseDesc]:
+        return []  # the Dense writes the messages (`message`), there is no Dense stage after the aggregation
+
+    def attention(self, layer: LayerDesc, m: np.ndarray, g: GraphBatch,
+                  logits: Optional[np.ndarray] = None) -> Attention:
+        """logits: replaces the integer logits (QAT's protected values), else computed from m."""
+        starts, source, dest = K.gat_rows(g.row_ptr, g.col_idx)
+        if logits is None:
+            src, dst = K.gat_attention_terms(m, layer.message.zero_point, layer.heads, layer.att_src, layer.att_dst)
+            pos, neg = layer.logit_requant, layer.logit_negative_requant
+            logits = K.gat_logits(src, dst, source, dest, layer.logit.zero_point,
+                                  (int(pos.multiplier[0]), int(pos.shift[0])),
+                                  (int(neg.multiplier[0]), int(neg.shift[0])))
+        alpha = K.gat_alpha(logits, starts, dest, layer.exp_table)
+        return Attention(starts, source, dest, logits, alpha)
+
+    def combine(self, layer: LayerDesc, att: Attention, m: np.ndarray) -> np.ndarray:
+        acc = K.gat_weighted_sum(att.alpha, m, layer.message.zero_point, att.starts, att.source, layer.concat)
+        if layer.output_bias is not None:
+            acc = acc + np.asarray(layer.output_bias, dtype=np.int64)[None, :]
+        rq, out = layer.output_requant, layer.output
+        return K.requantize(acc, rq.multiplier[None, :], rq.shift[None, :], out.zero_point, out.bits, layer.relu)
+
+    def run(self, layer: LayerDesc, x: np.ndarray, zx: int, g: GraphBatch, hook: StageHook = None) -> np.ndarray:
+        m = self.message(layer, x, zx)
+        if hook is not None:
+            hook(m)
+        return self.combine(layer, self.attention(layer, m, g), m)
+
+
 STEPS: Dict[str, LayerStep] = {s.kind: s for s in (LinearStep(), GCNConvStep(), SAGEConvStep(), GINConvStep(),
-                                                   GlobalPoolStep())}
+                                                   GATConvStep(), GlobalPoolStep())}
 
 
 def step(kind: str) -> LayerStep:

@@ -22,12 +22,12 @@ import torch  # noqa: E402
 
 from .. import nn as qnn  # noqa: E402
 from ..nn import Graph, predict  # noqa: E402
-from ..model_file import GCN_CONV, GIN_CONV, SAGE_CONV  # noqa: E402
+from ..model_file import GAT_CONV, GCN_CONV, GIN_CONV, SAGE_CONV  # noqa: E402
 from ..folds import fold_split, num_folds  # noqa: E402,F401  (the one definition, re-exported)
 from ..qgd import GRAPH_CLASSIFICATION, GraphSet  # noqa: E402
 
-MODELS = ("gcn", "sage", "gin")  # architectures (the CLI's --model), not layer kinds
-MODEL_CONV = {"gcn": GCN_CONV, "sage": SAGE_CONV, "gin": GIN_CONV}  # the layer kind of each one's convolutions
+MODELS = ("gcn", "sage", "gin", "gat")  # architectures (the CLI's --model), not layer kinds
+MODEL_CONV = {"gcn": GCN_CONV, "sage": SAGE_CONV, "gin": GIN_CONV, "gat": GAT_CONV}  # each one's convolutions
 SPLITS = ("train", "val", "test")
 EVAL_CHUNK = 4096  # graphs per batch when scoring a graph classification split
 
@@ -188,15 +188,28 @@ class Hyper:
     batch_size: int = 32  # graph classification only
     aggr: str = "mean"  # SAGEConv's neighbour reduction
     pool: str = "sum"  # graph classification readout
+    heads: int = 8  # GAT: attention heads of the hidden layers (concatenated; `hidden` features each)
+    output_heads: int = 1  # GAT, node classification: heads of the output layer (averaged)
 
     @staticmethod
-    def defaults(task: int) -> "Hyper":
+    def defaults(task: int, kind: str = "") -> "Hyper":
         if task == GRAPH_CLASSIFICATION:  # the demo GIN's (scripts/train_demo_model.py)
             return Hyper(hidden=32, layers=3, epochs=100, lr=0.01, weight_decay=0.0, dropout=0.0)
+        if kind == "gat":  # Veličković et al.'s Cora: 8 heads x 8, 1 output head, dropout 0.6, lr 0.005
+            return Hyper(hidden=8, layers=2, epochs=200, lr=0.005, weight_decay=5e-4, dropout=0.6)
         return Hyper(hidden=16, layers=2, epochs=200, lr=0.01, weight_decay=5e-4, dropout=0.5)  # Kipf & Welling
 
 
-def _conv(kind: str, d_in: int, d_out: int, relu: bool, hp: Hyper) -> torch.nn.Module:
+def _width(kind: str, hp: Hyper) -> int:
+    """The features a hidden layer outputs: GAT concatenates `heads` heads of `hidden`."""
+    return hp.hidden * hp.heads if kind == "gat" else hp.hidden
+
+
+def _conv(kind: str, d_in: int, d_out: int, relu: bool, hp: Hyper, last: bool = False) -> torch.nn.Module:
+    if kind == "gat":  # hidden: `heads` concatenated heads of d_out; a node task's output layer: their mean
+        if last:
+            return qnn.GATConv(d_in, d_out, heads=hp.output_heads, concat=False, relu=relu, dropout=hp.dropout)
+        return qnn.GATConv(d_in, d_out, heads=hp.heads, relu=relu, dropout=hp.dropout)
     if kind == "gcn":
         return qnn.GCNConv(d_in, d_out, relu=relu)
     if kind == "sage":
@@ -211,19 +224,23 @@ def build_model(kind: str, in_dim: int, num_classes: int, task: int, hp: Hyper) 
 
     graph classification: `layers` x conv(hidden, ReLU), GlobalPool(pool), [Dropout], Linear(hidden, classes).
       gin = GINConv(MLP Linear-BatchNorm1d-ReLU-Linear, eps 0) (the demo model for the defaults).
-    node classification, gcn/sage: [Dropout, conv(hidden, ReLU)] x (layers - 1), Dropout, conv(classes)
+    node classification, gcn/sage/gat: [Dropout, conv(hidden, ReLU)] x (layers - 1), Dropout, conv(classes)
       (dropout on the input features too, as in Kipf & Welling's GCN); gin: [Dropout, GINConv(hidden, ReLU)]
       x layers, Dropout, Linear(hidden, classes).
+    gat: each hidden GATConv concatenates `heads` heads of `hidden` features (width hidden * heads), a node
+      task's output layer averages `output_heads` heads; attention dropout = dropout (Veličković et al.; ReLU
+      where the paper has ELU: the runtime's activation is ReLU).
     Dropout modules are left out when dropout is 0; export drops them and folds the BatchNorms.
     """
     if kind not in MODELS:
         raise ValueError(f"unknown model {kind!r} (one of {', '.join(MODELS)})")
     drop = (lambda: [torch.nn.Dropout(hp.dropout)]) if hp.dropout > 0 else (lambda: [])  # noqa: E731
     mods: List[torch.nn.Module] = []
+    width = _width(kind, hp)
     if task == GRAPH_CLASSIFICATION:
         for k in range(hp.layers):
-            mods.append(_conv(kind, in_dim if k == 0 else hp.hidden, hp.hidden, True, hp))
-        mods += [qnn.GlobalPool(hp.pool)] + drop() + [qnn.Linear(hp.hidden, num_classes)]
+            mods.append(_conv(kind, in_dim if k == 0 else width, hp.hidden, True, hp))
+        mods += [qnn.GlobalPool(hp.pool)] + drop() + [qnn.Linear(width, num_classes)]
     elif kind == "gin":
         for k in range(hp.layers):
             mods += drop() + [_conv(kind, in_dim if k == 0 else hp.hidden, hp.hidden, True, hp)]
@@ -231,15 +248,16 @@ def build_model(kind: str, in_dim: int, num_classes: int, task: int, hp: Hyper) 
     else:
         for k in range(hp.layers):
             last = k == hp.layers - 1
-            mods += drop() + [_conv(kind, in_dim if k == 0 else hp.hidden, num_classes if last else hp.hidden,
-                                    not last, hp)]
+            mods += drop() + [_conv(kind, in_dim if k == 0 else width, num_classes if last else hp.hidden,
+                                    not last, hp, last)]
     return qnn.GraphModel(*mods)
 
 
 def describe_model(kind: str, task: int, hp: Hyper, num_classes: int) -> str:
     """One line on what build_model builds (for the model's description)."""
     conv = {"gcn": "GCNConv", "sage": f"SAGEConv({hp.aggr}, root weight)",
-            "gin": "GINConv(eps 0, MLP Linear-BatchNorm1d-ReLU-Linear)"}[kind]
+            "gin": "GINConv(eps 0, MLP Linear-BatchNorm1d-ReLU-Linear)",
+            "gat": f"GATConv({hp.heads} concatenated heads, attention dropout {hp.dropout})"}[kind]
     drop = f"dropout {hp.dropout}" if hp.dropout > 0 else "no dropout"
     if task == GRAPH_CLASSIFICATION:
         return (f"{hp.layers} x {conv} (hidden {hp.hidden}, ReLU), {hp.pool} pooling, {drop}, "
@@ -247,6 +265,9 @@ def describe_model(kind: str, task: int, hp: Hyper, num_classes: int) -> str:
     if kind == "gin":
         return (f"{hp.layers} x {conv} (hidden {hp.hidden}, ReLU), Linear -> {num_classes} classes; "
                 f"{drop} before each")
+    if kind == "gat":
+        return (f"{hp.layers} x {conv} (hidden {hp.hidden} per head, ReLU; the last the mean of "
+                f"{hp.output_heads} head(s) -> {num_classes} classes, no ReLU); {drop} before each")
     return (f"{hp.layers} x {conv} (hidden {hp.hidden}, ReLU; the last -> {num_classes} classes, no ReLU); "
             f"{drop} before each")
 

@@ -1,4 +1,4 @@
-"""python3 -m qgnn.train: train a float GCN / GraphSAGE / GIN on a .qgd data set and export it as .qgnn.
+"""python3 -m qgnn.train: train a float GCN / GraphSAGE / GIN / GAT on a .qgd data set and export it as .qgnn.
 
 Node classification trains on the stored train split (Planetoid: the public split) and reports val and test
 accuracy of the last epoch's model. Graph classification uses the stored split, or fold K of the `fold` array
@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python3 -m qgnn.train", description=__doc__.split("\n\n")[0],
         epilog="Defaults depend on the task. Node classification: --hidden 16 --layers 2 --epochs 200 --lr 0.01 "
-               "--weight-decay 5e-4 --dropout 0.5 (Kipf & Welling's GCN). Graph classification: --hidden 32 "
+               "--weight-decay 5e-4 --dropout 0.5 (Kipf & Welling's GCN); --model gat: --hidden 8 --heads 8 "
+               "--output-heads 1 --lr 0.005 --dropout 0.6 (Velickovic et al.'s Cora GAT). Graph classification: --hidden 32 "
                "--layers 3 --epochs 100 --lr 0.01 --weight-decay 0 --dropout 0 --batch-size 32 (the demo GIN; "
                "learning rate halved after epochs/2).")
     ap.add_argument("--data", required=True, help="input .qgd data set")
@@ -76,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--dropout", type=float, help="dropout probability (0 leaves Dropout out)")
     ap.add_argument("--batch-size", type=int, help="graphs per mini-batch (graph classification)")
     ap.add_argument("--aggr", choices=("mean", "max"), help="SAGEConv neighbour aggregation (default mean)")
+    ap.add_argument("--heads", type=int, help="GAT: attention heads of each hidden layer (default 8)")
+    ap.add_argument("--output-heads", type=int,
+                    help="GAT, node classification: heads of the output layer, averaged (default 1)")
     ap.add_argument("--pool", choices=("sum", "mean", "max"),
                     help="graph readout (graph classification, default sum)")
     ap.add_argument("--seed", type=int, default=0, help="torch and shuffling seed (default %(default)s)")
@@ -125,8 +129,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _hyper(args: argparse.Namespace, task: int) -> Hyper:
-    hp = Hyper.defaults(task)
-    for name in ("hidden", "layers", "epochs", "lr", "weight_decay", "dropout", "batch_size", "aggr", "pool"):
+    hp = Hyper.defaults(task, args.model)
+    for name in ("hidden", "layers", "epochs", "lr", "weight_decay", "dropout", "batch_size", "aggr", "pool",
+                 "heads", "output_heads"):
         value = getattr(args, name)
         if value is not None:
             setattr(hp, name, value)
@@ -135,7 +140,8 @@ def _hyper(args: argparse.Namespace, task: int) -> Hyper:
 
 def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Checks that need no data (argparse exit status 2)."""
-    for name, lo in (("hidden", 1), ("layers", 1), ("epochs", 1), ("batch_size", 1)):
+    for name, lo in (("hidden", 1), ("layers", 1), ("epochs", 1), ("batch_size", 1), ("heads", 1),
+                     ("output_heads", 1)):
         value = getattr(args, name)
         if value is not None and value < lo:
             ap.error(f"--{name.replace('_', '-')} must be >= {lo}, got {value}")
@@ -147,6 +153,9 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         ap.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.aggr is not None and args.model != "sage":
         ap.error("--aggr applies to --model sage only")
+    for flag, value in (("--heads", args.heads), ("--output-heads", args.output_heads)):
+        if value is not None and args.model != "gat":
+            ap.error(f"{flag} applies to --model gat only")
     if args.fold is not None and args.fold < 0:
         ap.error(f"--fold must be >= 0, got {args.fold}")
     if args.log_every < 0:
@@ -182,7 +191,7 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.init is not None:
         if not Path(args.init).is_file():
             ap.error(f"--init {args.init}: no such file")
-        for name in ("hidden", "layers", "epochs", "lr", "dropout", "aggr", "pool"):
+        for name in ("hidden", "layers", "epochs", "lr", "dropout", "aggr", "pool", "heads", "output_heads"):
             if getattr(args, name) is not None:
                 ap.error(f"--{name} does not apply with --init (the float model is read, not trained)")
         if args.folds:
@@ -227,6 +236,9 @@ def _check_data(args: argparse.Namespace, task: int, folds: int) -> None:
             if value is not None:
                 raise UsageError(f"{flag} applies to graph classification; {args.data} is a node "
                                  "classification data set")
+    if graph and args.output_heads is not None:
+        raise UsageError(f"--output-heads applies to node classification (a graph model ends in a Linear); "
+                         f"{args.data} is a graph classification data set")
     if (args.fold is not None or args.folds) and folds == 0:
         raise UsageError(f"{args.data} has no fold array (--fold/--folds need one; the stored "
                          "train/val/test split is used without them)")
@@ -464,6 +476,8 @@ def _settings(hp: Hyper, task: int, kind: str, trained: bool = True):
         items += [("batch_size", hp.batch_size), ("pool", hp.pool)]
     if kind == "sage":
         items.append(("aggr", hp.aggr))
+    if kind == "gat":
+        items += [("heads", hp.heads)] + ([] if task == GRAPH_CLASSIFICATION else [("output_heads", hp.output_heads)])
     return items
 
 
