@@ -21,6 +21,11 @@ Variants, timed interleaved (every pass runs each variant over all batches in tu
                   (--semantics qgnn or all).
 --semantics standard (the default) runs dense, sparse and int8-dynamic.
 
+A float GAT file (GATConv layers; qgnn.nn has no GATConv, so qgnn.load cannot read it) runs PyG's GATConv
+formulation (torch_standard.GAT: edge-wise logits by index_select, scatter softmax, weighted scatter sum) in the
+same variants, and its outputs are compared with torch_standard.gat_dense_reference (the layer's definition,
+float64, one dense attention matrix per head) instead of qgnn.nn's; qgnn-semantics is skipped.
+
 Batches are built like qgnn-bench's: graph classification cuts all graphs, in order, into batches of B
 consecutive graphs; node classification runs the whole graph in one forward. Per-batch graph structures
 (sparse matrices, index tensors) and sparse feature tensors are built before timing, as qgnn's setup is not part
@@ -56,6 +61,14 @@ LABELS = {
 }
 SEMANTICS = {"standard": ("dense", "sparse", "int8-dynamic"), "qgnn": ("qgnn-semantics",),
              "all": ("dense", "sparse", "int8-dynamic", "qgnn-semantics")}
+# GAT files: the same variants in PyG's GATConv formulation (torch_standard.GAT).
+GAT_LABELS = {
+    "dense": "PyTorch standard GAT formulation (PyG's GATConv: edge-wise logits, scatter softmax, weighted "
+             "scatter sum), dense features",
+    "sparse": "PyTorch standard GAT formulation, sparse features (torch.sparse.mm(X, W) for the messages)",
+    "int8-dynamic": "PyTorch dynamic INT8 (quantize_dynamic on the GAT formulation's Linear layers), dense "
+                    "features",
+}
 SPARSE_AUTO_DENSITY = 0.10
 AGREEMENT = 1e-3  # float variants: max |difference| over the largest |output| of the qgnn.nn model
 
@@ -88,16 +101,20 @@ def _variants(model_path: str, gs, batch: int, semantics: str, sparse: str, layo
     """{name: (forward callables, one per batch)}, the qgnn.nn reference forwards, skipped {name: reason}."""
     import torch
 
-    from qgnn import load
+    from qgnn import load, model_file
     from qgnn.nn import Graph
-    from torch_standard import Adjacency, standard_from_qgnn
+    from torch_standard import Adjacency, gat_dense_reference, is_gat_file, standard_from_qgnn, standard_gat_from_file
 
-    ref_model = load(model_path)
-    std = standard_from_qgnn(ref_model)
+    desc = model_file.read_model(model_path)
+    gat = is_gat_file(desc)
+    ref_model = None if gat else load(model_path)
+    std = standard_gat_from_file(desc) if gat else standard_from_qgnn(ref_model)
     x_all = np.asarray(gs.features, dtype=np.float32)
     density = float(np.count_nonzero(x_all)) / max(1, x_all.size)
     wanted = SEMANTICS[semantics]
     skipped: Dict[str, str] = {}
+    if gat and "qgnn-semantics" in wanted:
+        skipped["qgnn-semantics"] = "qgnn.nn has no GATConv: the GAT file runs in the standard formulation only"
     if "sparse" in wanted:
         if sparse == "no":
             skipped["sparse"] = "--sparse no"
@@ -122,6 +139,8 @@ def _variants(model_path: str, gs, batch: int, semantics: str, sparse: str, layo
     for name in wanted:
         if name in skipped:
             continue
+        if gat and name == "qgnn-semantics":
+            continue
         if name == "dense":
             forwards[name] = [lambda x=x, a=a, g=g: std(x, a, g) for x, _, g, a in items]
         elif name == "sparse":
@@ -130,8 +149,13 @@ def _variants(model_path: str, gs, batch: int, semantics: str, sparse: str, layo
             forwards[name] = [lambda x=x, a=a, g=g: int8(x, a, g) for x, _, g, a in items]
         else:
             forwards[name] = [lambda x=x, g=g: ref_model(x, g) for x, _, g, _ in items]
-    reference = [lambda x=x, g=g: ref_model(x, g) for x, _, g, _ in items]
-    return forwards, reference, skipped, density, len(items), sum(g.num_graphs for _, _, g, _ in items)
+    if gat:  # the dense definition, computed once per batch (it is O(nodes^2))
+        reference = [lambda y=gat_dense_reference(desc, x, g).to(torch.float32): y for x, _, g, _ in items]
+    else:
+        reference = [lambda x=x, g=g: ref_model(x, g) for x, _, g, _ in items]
+    labels = dict(LABELS, **GAT_LABELS) if gat else LABELS
+    return (forwards, reference, skipped, density, len(items), sum(g.num_graphs for _, _, g, _ in items), labels,
+            "the GAT definition, dense float64 (torch_standard.gat_dense_reference)" if gat else "qgnn.load")
 
 
 def _agreement(forwards: List[Callable], reference: List[Callable]) -> dict:
@@ -155,14 +179,14 @@ def run(model_path: str, data_path: str, batch: int, threads: int, warmup: int, 
 
     torch.set_num_threads(threads)
     gs = read_qgd(data_path)
-    forwards, reference, skipped, density, invokes, graphs_per_pass = _variants(
+    forwards, reference, skipped, density, invokes, graphs_per_pass, labels, ref_name = _variants(
         model_path, gs, batch, semantics, sparse, layout)
     with torch.no_grad():
         agreement = {name: _agreement(fs, reference) for name, fs in forwards.items()}
         for name, a in agreement.items():
             if name != "int8-dynamic" and a["max_rel_diff"] > AGREEMENT:
                 raise RuntimeError(f"the {name} variant is not the same network as {model_path}: its outputs "
-                                   f"differ from qgnn.load's by {a['max_abs_diff']:.3g} "
+                                   f"differ from {ref_name}'s by {a['max_abs_diff']:.3g} "
                                    f"({a['max_rel_diff']:.2e} of the largest output)")
         samples: Dict[str, List[float]] = {name: [] for name in forwards}
         pass_us: Dict[str, List[float]] = {name: [] for name in forwards}
@@ -183,7 +207,7 @@ def run(model_path: str, data_path: str, batch: int, threads: int, warmup: int, 
     for name in forwards:
         s = sorted(samples[name])
         variants[name] = {
-            "label": LABELS[name],
+            "label": labels[name],
             "invoke_us": {"p50": _percentile(s, 50), "p99": _percentile(s, 99), "mean": sum(s) / len(s),
                           "min": s[0], "max": s[-1]},
             "graph_us": _percentile(s, 50) / graphs_per_invoke,
@@ -199,6 +223,7 @@ def run(model_path: str, data_path: str, batch: int, threads: int, warmup: int, 
         "options": {"batch": batch, "threads": threads, "warmup": warmup, "repeat": repeat,
                     "semantics": semantics, "sparse": sparse, "layout": layout},
         "feature_density": density,
+        "reference": ref_name,  # what vs_qgnn_nn compares with
         "graphs_per_pass": graphs_per_pass,
         "invokes_per_pass": invokes,
         "variants": variants,
@@ -243,7 +268,7 @@ def main(argv=None) -> int:
     for name, v in r["variants"].items():
         lat, agree = v["invoke_us"], v["vs_qgnn_nn"]
         print(f"  {name:<15} forward p50 {lat['p50']:.1f} us  p99 {lat['p99']:.1f} us  mean {lat['mean']:.1f} us; "
-              f"per graph {v['graph_us']:.2f} us, {v['graphs_per_s']:.1f} graphs/s; vs qgnn.load: max rel diff "
+              f"per graph {v['graph_us']:.2f} us, {v['graphs_per_s']:.1f} graphs/s; vs {r['reference']}: max rel diff "
               f"{agree['max_rel_diff']:.1e}, argmax {agree['argmax_agreement'] * 100:.1f} %")
         print(f"  {'':<15} {v['label']}")
     for name, why in r["skipped"].items():

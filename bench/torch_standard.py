@@ -12,6 +12,13 @@ convolutions compute it (torch_geometric/nn/conv/{gcn,sage,gin}_conv.py), with t
             with the row-normalised adjacency (max: scatter_reduce, there is no sparse "max-product").
   GINConv   (1 + eps)·x + A·x (sum aggregation, sparse product), then the MLP.
   GlobalPool index_add_ (torch_scatter is not in Debian's torch; PyG's global_add_pool is the same scatter sum).
+  GATConv   PyG's GATConv (torch_geometric/nn/conv/gat_conv.py) as torch 1.13 runs it without torch_scatter: the
+            messages X·W by a bias-free Linear, the per-node terms (h · a_src, h · a_dst), edge-wise logits by
+            index_select over the edges plus a self-loop per node, LeakyReLU(0.2), PyG's softmax
+            (torch_geometric/utils/softmax.py: scatter max by scatter_reduce_("amax"), exp of the difference,
+            scatter_add_ of the exps, divide), the messages weighted per edge and summed by index_add_, heads
+            concatenated or averaged, + b, activation. Float GAT files are read with qgnn.model_file (qgnn.nn
+            has no GATConv): standard_gat_from_file.
 
 Every Linear is a plain torch.nn.Linear (with a separate ReLU), so torch.ao.quantization.quantize_dynamic
 finds and swaps them. Features may be a sparse tensor where the first layer multiplies them by a weight before
@@ -24,6 +31,7 @@ without explicit self-loops, which qgnn's importers drop.
 
 from __future__ import annotations
 
+import warnings
 from typing import List, Optional
 
 import torch
@@ -32,6 +40,8 @@ from torch import Tensor
 from qgnn import nn as qnn
 
 LAYOUTS = ("coo", "csr")
+# torch 1.13 warns once that scatter_reduce is beta; PyG's softmax calls it the same way.
+warnings.filterwarnings("ignore", message=r"scatter_reduce\(\) is in beta")
 
 
 def _sparse(rows: Tensor, cols: Tensor, values: Tensor, n: int, m: int, layout: str) -> Tensor:
@@ -61,6 +71,17 @@ class Adjacency:
         self.graph_of_node = graph.graph_of_node
         self.num_graphs = graph.num_graphs
         self.graph_sizes = (graph.graph_ptr[1:] - graph.graph_ptr[:-1]).clamp(min=1).to(torch.float32)
+        # GAT's edge list with a self-loop per node (PyG's add_self_loops, done here once: the graph is fixed,
+        # as qgnn's setup is not timed either), and the destination index broadcast per head count.
+        self.gat_src = torch.cat([src, loops])
+        self.gat_dst = torch.cat([dst, loops])
+        self._gat_index = {}
+
+    def gat_index(self, heads: int) -> Tensor:
+        """The destinations as a [edges, heads] index for scatter_reduce_ / scatter_add_ (PyG's broadcast)."""
+        if heads not in self._gat_index:
+            self._gat_index[heads] = self.gat_dst.view(-1, 1).expand(-1, heads).contiguous()
+        return self._gat_index[heads]
 
 
 def _is_sparse(x: Tensor) -> bool:
@@ -123,6 +144,39 @@ class GIN(torch.nn.Module):
 
     def forward(self, x: Tensor, adj: Adjacency, graph: qnn.Graph) -> Tensor:
         return _relu(self.mlp(torch.sparse.mm(adj.sum, x) + (1 + self.eps) * x), self.relu)
+
+
+class GAT(torch.nn.Module):
+    """PyG's GATConv forward (see the module docstring), weights from a float GATConv layer."""
+
+    def __init__(self, weight: Tensor, att_src: Tensor, att_dst: Tensor, bias: Optional[Tensor], heads: int,
+                 head_dim: int, concat: bool, relu: bool) -> None:
+        super().__init__()
+        self.heads, self.head_dim, self.concat, self.relu = heads, head_dim, concat, relu
+        self.lin = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+        with torch.no_grad():
+            self.lin.weight.copy_(weight)
+        self.register_buffer("weight_t", weight.detach().t().contiguous())
+        self.att_src = torch.nn.Parameter(att_src.detach().reshape(1, heads, head_dim).clone())
+        self.att_dst = torch.nn.Parameter(att_dst.detach().reshape(1, heads, head_dim).clone())
+        self.bias = None if bias is None else torch.nn.Parameter(bias.detach().clone())
+
+    def forward(self, x: Tensor, adj: Adjacency, graph: qnn.Graph) -> Tensor:
+        n, heads = adj.num_nodes, self.heads
+        h = _transform(x, self.lin, self.weight_t).view(-1, heads, self.head_dim)
+        alpha_src = (h * self.att_src).sum(dim=-1)
+        alpha_dst = (h * self.att_dst).sum(dim=-1)
+        src, dst, index = adj.gat_src, adj.gat_dst, adj.gat_index(heads)
+        e = torch.nn.functional.leaky_relu(alpha_src.index_select(0, src) + alpha_dst.index_select(0, dst), 0.2)
+        e_max = e.new_zeros(n, heads).scatter_reduce_(0, index, e, reduce="amax", include_self=False)
+        p = (e - e_max.index_select(0, dst)).exp()
+        denominator = p.new_zeros(n, heads).scatter_add_(0, index, p) + 1e-16
+        alpha = p / denominator.index_select(0, dst)
+        out = h.new_zeros(n, heads, self.head_dim).index_add_(0, dst, h.index_select(0, src) * alpha.unsqueeze(-1))
+        out = out.reshape(n, heads * self.head_dim) if self.concat else out.mean(dim=1)
+        if self.bias is not None:
+            out = out + self.bias
+        return _relu(out, self.relu)
 
 
 class Pool(torch.nn.Module):
@@ -191,7 +245,7 @@ class StandardModel(torch.nn.Module):
     def takes_sparse_features(self) -> bool:
         """Whether the first layer multiplies the features by a weight before any aggregation, the only
         place sparse features go in the standard formulation (PyG's SAGEConv and GINConv gather raw rows)."""
-        return bool(self.layers) and isinstance(self.layers[0], (GCN, FirstLinear))
+        return bool(self.layers) and isinstance(self.layers[0], (GCN, GAT, FirstLinear))
 
 
 def standard_from_qgnn(model: qnn.GraphModel) -> StandardModel:
@@ -217,3 +271,86 @@ def standard_from_qgnn(model: qnn.GraphModel) -> StandardModel:
     std = StandardModel(layers, graph_layers)
     std.eval()
     return std
+
+
+def is_gat_file(desc) -> bool:
+    """Whether a qgnn.model_file.ModelDesc has a GATConv (run through standard_gat_from_file, not qgnn.load)."""
+    from qgnn import model_file
+
+    return any(layer.kind == model_file.GAT_CONV for layer in desc.layers)
+
+
+def standard_gat_from_file(desc) -> StandardModel:
+    """The standard formulation of a float GAT model read with qgnn.model_file.read_model: GATConv layers, and
+    Linear layers (a leading one may take sparse features); eval mode."""
+    from qgnn import model_file
+
+    layers: List[torch.nn.Module] = []
+    graph_layers: List[bool] = []
+    for i, layer in enumerate(desc.layers):
+        if model_file.input_of(desc, i) != i - 1:
+            raise ValueError(f"layer {i} ({layer.name}) reads layer {model_file.input_of(desc, i)}: skip connections "
+                             "have no standard formulation here")
+        if layer.kind == model_file.GAT_CONV:
+            bias = None if layer.output_bias is None else torch.from_numpy(layer.output_bias)
+            layers.append(GAT(torch.from_numpy(layer.dense.weight), torch.from_numpy(layer.att_src),
+                              torch.from_numpy(layer.att_dst), bias, layer.heads, layer.head_dim, layer.concat,
+                              layer.relu))
+            graph_layers.append(True)
+        elif layer.kind == model_file.LINEAR:
+            lin = torch.nn.Linear(layer.dense.in_features, layer.dense.out_features, bias=layer.dense.bias is not None)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(layer.dense.weight))
+                if layer.dense.bias is not None:
+                    lin.bias.copy_(torch.from_numpy(layer.dense.bias))
+            layers.append(FirstLinear(lin, layer.relu) if not layers else lin)
+            graph_layers.append(False)
+            if layers[-1] is lin and layer.relu:
+                layers.append(torch.nn.ReLU())
+                graph_layers.append(False)
+        else:
+            raise ValueError(f"layer {i} ({layer.name}) is a {layer.kind}: a GAT model here holds GATConv and Linear "
+                             "layers only")
+    std = StandardModel(layers, graph_layers)
+    std.eval()
+    return std
+
+
+def gat_dense_reference(desc, x: Tensor, graph: qnn.Graph) -> Tensor:
+    """The GAT model straight from its definition (docs/quantization.md, "GATConv"), float64, one dense
+    [nodes, nodes] attention matrix per head: alpha_ij = c_ij exp(e_ij) / sum_k c_ik exp(e_ik) over the CSR
+    entries j -> i (c_ij counts them, duplicates as the runtime's sum over the row) plus one self-loop. An
+    independent check of the scatter formulation; O(nodes^2) memory, so for graphs of a few thousand nodes."""
+    from qgnn import model_file
+
+    n = graph.num_nodes
+    counts = torch.zeros(n, n, dtype=torch.float64)
+    counts.index_put_((graph.dst, graph.col_idx), torch.ones(graph.col_idx.numel(), dtype=torch.float64),
+                      accumulate=True)
+    counts += torch.eye(n, dtype=torch.float64)
+    present = counts > 0
+    h_in = x.to_dense().to(torch.float64) if _is_sparse(x) else x.to(torch.float64)
+    for layer in desc.layers:
+        w = torch.from_numpy(layer.dense.weight).to(torch.float64)
+        if layer.kind == model_file.LINEAR:
+            out = h_in @ w.t()
+            if layer.dense.bias is not None:
+                out = out + torch.from_numpy(layer.dense.bias).to(torch.float64)
+        else:
+            f = layer.head_dim
+            m = h_in @ w.t()
+            a_src = torch.from_numpy(layer.att_src).to(torch.float64)
+            a_dst = torch.from_numpy(layer.att_dst).to(torch.float64)
+            heads = []
+            for k in range(layer.heads):
+                mk = m[:, k * f:(k + 1) * f]
+                e = torch.nn.functional.leaky_relu((mk @ a_dst[k * f:(k + 1) * f]).unsqueeze(1)
+                                                   + (mk @ a_src[k * f:(k + 1) * f]).unsqueeze(0), 0.2)
+                e = e.masked_fill(~present, float("-inf"))
+                weights = counts * (e - e.max(dim=1, keepdim=True).values).exp()
+                heads.append((weights / weights.sum(dim=1, keepdim=True)) @ mk)
+            out = torch.cat(heads, dim=1) if layer.concat else torch.stack(heads).mean(dim=0)
+            if layer.output_bias is not None:
+                out = out + torch.from_numpy(layer.output_bias).to(torch.float64)
+        h_in = torch.relu(out) if layer.relu else out
+    return h_in

@@ -1,5 +1,5 @@
 // End-to-end qgnn_interpreter_invoke latency through the C API, one thread, FP32 vs quantized variants of
-// the same random model. Model loading, arena planning and graph setup (validation) happen once before
+// the same random model (GCN and GIN on random graphs, GAT on Cora's graph named by QGNN_BENCH_QGD). Model loading, arena planning and graph setup (validation) happen once before
 // the timed loop; each iteration is one invoke on the bound graph (input quantization included for the
 // quantized models, whose input is float). Counters: arena_bytes (qgnn_arena_size for exactly this
 // graph), model_bytes (.qgnn file size), parameter_bytes (weights, biases, requant arrays).
@@ -11,6 +11,7 @@
 
 #include "qgnn/converter/runtime_graph.h"
 #include "qgnn/session.hpp"
+#include "gat_workload.h"
 #include "workloads.h"
 
 namespace qgnn {
@@ -32,7 +33,9 @@ void run_invoke(benchmark::State& state, const ModelSet& models, Precision preci
   session::Session& s = loaded.value;
   const qgnn_graph graph = converter::runtime_graph(input);
   session::Result<bool> ready = s.plan(session::limits_of(graph));
-  if (ready.ok()) ready = s.bind(graph);
+  if (ready.ok()) {
+    ready = input.sparse_features() ? s.bind_sparse(graph, converter::sparse_features(input)) : s.bind(graph);
+  }
   if (!ready.ok()) {
     state.SkipWithError(ready.error.c_str());
     return;
@@ -57,6 +60,17 @@ void BM_InvokeGcnCora(benchmark::State& state, Precision precision) {
   run_invoke(state, gcn_cora_models(), precision, input, input.num_nodes);
 }
 
+/// GAT 1433 -> 8 heads x 8 (concat) -> 1 head x 7 on Cora's graph (QGNN_BENCH_QGD=cora=FILE.qgd; features as
+/// the file stores them, sparse ones through qgnn_interpreter_setup_sparse). Items = nodes.
+void BM_InvokeGatCora(benchmark::State& state, Precision precision) {
+  const converter::Result<NodeGraph>& cora = cora_graph_from_env();
+  if (!cora.ok()) {
+    state.SkipWithError(cora.error.c_str());
+    return;
+  }
+  run_invoke(state, gat_cora_models(), precision, cora.value.batch, cora.value.batch.num_nodes);
+}
+
 /// 3 x GINConv (hidden 32) + sum pool + Linear on `graphs` molecules of 18 nodes. Items = graphs.
 void BM_InvokeGinMutag(benchmark::State& state, Precision precision) {
   static std::map<int32_t, converter::GraphBatch> inputs;  // node-stable: sessions point into them
@@ -71,6 +85,10 @@ void BM_InvokeGinMutag(benchmark::State& state, Precision precision) {
   for (Precision p : precisions) {
     const std::string name = std::string("BM_InvokeGcnCora/") + precision_name(p);
     benchmark::RegisterBenchmark(name.c_str(), BM_InvokeGcnCora, p)->Unit(benchmark::kMillisecond);
+  }
+  for (Precision p : precisions) {
+    const std::string name = std::string("BM_InvokeGatCora/") + precision_name(p);
+    benchmark::RegisterBenchmark(name.c_str(), BM_InvokeGatCora, p)->Unit(benchmark::kMillisecond);
   }
   for (Precision p : precisions) {
     const std::string name = std::string("BM_InvokeGinMutag/") + precision_name(p);

@@ -79,46 +79,6 @@ GraphBatch to_batch(const CsrData& g, int32_t feature_dim) {
   return b;
 }
 
-/// Serializes the float model and its three quantized variants.
-ModelSet build_variants(const ModelDesc& float_model, const std::vector<GraphBatch>& calibration) {
-  ModelSet set;
-  auto bytes = converter::serialize_model(float_model);
-  if (!bytes.ok()) {
-    set.error = float_model.name + " (f32): " + bytes.error;
-    return set;
-  }
-  set.bytes[static_cast<int>(Precision::kF32)] = std::move(bytes.value);
-
-  // Calibrate once, quantize three ways.
-  const auto ranges = converter::calibrate(float_model, calibration);
-  if (!ranges.ok()) {
-    set.error = float_model.name + " calibration: " + ranges.error;
-    return set;
-  }
-  const struct {
-    Precision precision;
-    int weights, activations;
-  } variants[] = {{Precision::kW8A8, 8, 8}, {Precision::kW4A8, 4, 8}, {Precision::kW4A4, 4, 4}};
-  for (const auto& v : variants) {
-    converter::QuantizerConfig config;
-    config.input_bits = 8;
-    config.default_bits = converter::ComponentBits{v.weights, v.activations, v.activations};
-    config.int8_logits = true;
-    const auto quantized = converter::quantize_model(float_model, ranges.value, config);
-    if (!quantized.ok()) {
-      set.error = float_model.name + " (" + precision_name(v.precision) + "): " + quantized.error;
-      return set;
-    }
-    bytes = converter::serialize_model(quantized.value);
-    if (!bytes.ok()) {
-      set.error = float_model.name + " (" + precision_name(v.precision) + "): " + bytes.error;
-      return set;
-    }
-    set.bytes[static_cast<int>(v.precision)] = std::move(bytes.value);
-  }
-  return set;
-}
-
 ModelSet make_gcn_cora_models() {
   Rng rng(1433);
   ModelDesc m;
@@ -158,6 +118,45 @@ ModelSet make_gin_mutag_models() {
 }
 
 }  // namespace
+
+ModelSet build_variants(const ModelDesc& float_model, const std::vector<GraphBatch>& calibration) {
+  ModelSet set;
+  auto bytes = converter::serialize_model(float_model);
+  if (!bytes.ok()) {
+    set.error = float_model.name + " (f32): " + bytes.error;
+    return set;
+  }
+  set.bytes[static_cast<int>(Precision::kF32)] = std::move(bytes.value);
+
+  // Calibrate once, quantize three ways.
+  const auto ranges = converter::calibrate(float_model, calibration);
+  if (!ranges.ok()) {
+    set.error = float_model.name + " calibration: " + ranges.error;
+    return set;
+  }
+  const struct {
+    Precision precision;
+    int weights, activations;
+  } variants[] = {{Precision::kW8A8, 8, 8}, {Precision::kW4A8, 4, 8}, {Precision::kW4A4, 4, 4}};
+  for (const auto& v : variants) {
+    converter::QuantizerConfig config;
+    config.input_bits = 8;
+    config.default_bits = converter::ComponentBits{v.weights, v.activations, v.activations};
+    config.int8_logits = true;
+    const auto quantized = converter::quantize_model(float_model, ranges.value, config);
+    if (!quantized.ok()) {
+      set.error = float_model.name + " (" + precision_name(v.precision) + "): " + quantized.error;
+      return set;
+    }
+    bytes = converter::serialize_model(quantized.value);
+    if (!bytes.ok()) {
+      set.error = float_model.name + " (" + precision_name(v.precision) + "): " + bytes.error;
+      return set;
+    }
+    set.bytes[static_cast<int>(v.precision)] = std::move(bytes.value);
+  }
+  return set;
+}
 
 const char* precision_name(Precision p) {
   switch (p) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "qgnn/converter/dataset.h"
+#include "qgnn/converter/model_builder.h"
 
 namespace qgnn {
 namespace bench {
@@ -28,6 +29,11 @@ struct ModelSet {
   std::vector<uint8_t> bytes[kNumPrecisions];
   std::string error;  ///< empty on success
 };
+
+/// The float model and its int8 / int4 variants (Precision), all calibrated once on `calibration` (dense
+/// features); any failure ends up in ModelSet::error.
+ModelSet build_variants(const converter::ModelDesc& float_model,
+                        const std::vector<converter::GraphBatch>& calibration);
 
 /// GCN on a Cora-sized graph: GCNConv(1433 -> 16) + ReLU -> GCNConv(16 -> 7), node classification.
 /// Calibrated on two other random Cora-sized graphs.

@@ -124,6 +124,10 @@ Result<std::vector<ActivationReport>> measure_activations(const ModelDesc& quant
     if (l.hidden.size() != hidden_count(l) || s.hidden.size() != l.hidden.size())
       return R::failure(n + ": hidden activations do not match the GIN MLP");
     if (layer_traits(l.kind).aggregation) add(n + ".aggregation", layer, s.aggregation, l.aggregation);
+    if (layer_traits(l.kind).attention) {  // GATConv: its messages, then its attention logits
+      add(n + ".message", layer, s.message, l.message);
+      add(n + ".logit", layer, s.attention, l.logit);
+    }
     for (size_t h = 0; h < l.hidden.size(); ++h)
       add(n + ".hidden" + std::to_string(h), layer, s.hidden[h], l.hidden[h]);
     add(n + ".output", layer, s.output, l.output);

@@ -145,6 +145,13 @@ class ReportBuilder {
       add_activation(s.aggregation, layer, out);
       layer->quant_param_bytes += requant_bytes(ql.aggregation_requant);
     }
+    if (kind.attention) {  // GATConv: messages, logits, their requants, the exp table and the output requant
+      add_activation(s.message, layer, out);
+      add_activation(s.attention, layer, out);
+      layer->quant_param_bytes += requant_bytes(ql.logit_requant) + requant_bytes(ql.logit_negative_requant) +
+                                  requant_bytes(ql.output_requant) + 2 * ql.exp_table.size() +
+                                  2 * sizeof(float);  // the scales of a_src and a_dst
+    }
     for (size_t h = 0; h < ql.hidden.size(); ++h) add_activation(s.hidden[h], layer, out);
     add_activation(s.output, layer, out);
     if (kind.reduction == Reduction::kNeighborsAndSelf) layer->quant_param_bytes += 4;  // self_weight_q16

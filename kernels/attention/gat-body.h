@@ -12,9 +12,12 @@
 //   3. per edge, the chunk's alphas in lanes (t * inv as a 32 x 32 -> 64 multiply: inv < 2^32 by the spec),
 //      then for each head the alpha broadcast times the head's message columns, accumulated in an int32
 //      tile of at most kAccCols columns (wider heads run in column blocks, recomputing the logits).
-// The logits are recomputed by each pass instead of stored, as in the reference: no scratch at any degree.
-// The mean over heads accumulates every head into the same tile columns. Exp-table lookups are scalar (no
-// gather in every traits type; 256 int32 copied once per call).
+// A row of at most kCachedSources sources (the self-loop and its in-edges; all but a few hub rows of real
+// graphs) keeps its logits, then its exp-table values, in a stack tile between the passes, so each logit is
+// rescaled and looked up once; a longer row recomputes them in each pass, as the reference does, and needs no
+// scratch at any degree. Both give the same values. The mean over heads accumulates every head into the same
+// tile columns. Exp-table lookups are scalar, for the chunk's heads only (no gather in every traits type; 256
+// int32 copied once per call).
 //
 // int4 messages run the reference (no twin yet: the vector loops read int8 rows). Outputs of either width.
 #ifndef QGNN_KERNELS_ATTENTION_GAT_BODY_H_
@@ -106,6 +109,10 @@ class GatTwin {
   static constexpr int32_t kAccCols = 512;
   /// t <= 65535 (any uint16 table): 32767 terms fit an int32 lane.
   static constexpr int32_t kSumFlushEdges = 32767;
+  /// Sources per row whose logits / exp values the passes keep (kL int32 each: 8 KiB of stack at 16 lanes).
+  /// Recomputing a logit (a 64-bit rescale in lanes) and its scalar table lookups took most of the kernel's
+  /// time on Cora; the cache holds every row of degree < 128.
+  static constexpr int32_t kCachedSources = 128;
 
  public:
   GatTwin(const CsrGraph& graph, const GatParams& p, QActivationConst messages, QActivation out)
@@ -177,6 +184,7 @@ class GatTwin {
     I32 dst;   ///< dst terms of the chunk's heads
     I32 emax;  ///< the row max per head
     I64 inv_a, inv_b;  ///< inv (< 2^32) split as the alpha multiply reads it
+    bool cached;       ///< cache_ holds the row's exp values t, one vector per source in for_each_source order
   };
 
   static int32_t round_up(int32_t n) { return (n + kL - 1) / kL * kL; }
@@ -200,21 +208,26 @@ class GatTwin {
     return gat_rescale_lanes<V>(acc, m, e, logit_lo_, logit_hi_, ze_);
   }
 
-  /// t = T[emax - e] per lane (lanes past the chunk hold equal garbage logits: index 0).
-  I32 exp_lookup(I32 emax, I32 e) const {
+  /// t = T[emax - e] in the chunk's nh lanes, 0 in the others (which no output reads).
+  I32 exp_lookup(I32 emax, I32 e, int nh) const {
     alignas(64) int32_t index[kL];
-    alignas(64) int32_t t[kL];
+    alignas(64) int32_t t[kL] = {};
     V::store_acc(index, V::sub(emax, e));
-    for (int l = 0; l < kL; ++l) t[l] = table_[index[l] & (kGatExpTableSize - 1)];
+    for (int l = 0; l < nh; ++l) t[l] = table_[index[l] & (kGatExpTableSize - 1)];
     return V::load_i32(t);
   }
 
-  Softmax softmax(int32_t node, int32_t h0, int nh) const {
+  Softmax softmax(int32_t node, int32_t h0, int nh) {
     Softmax s;
     s.dst = V::load_i32_partial(p_.dst_terms + static_cast<size_t>(node) * p_.heads + h0, nh);
+    s.cached = graph_.row_ptr[node + 1] - graph_.row_ptr[node] < kCachedSources;
+    int32_t* slot = cache_;
     s.emax = logits(node, h0, nh, s.dst);
+    if (s.cached) V::store_acc(slot, s.emax);
     for (int32_t e = graph_.row_ptr[node]; e < graph_.row_ptr[node + 1]; ++e) {
-      s.emax = V::max(s.emax, logits(graph_.col_idx[e], h0, nh, s.dst));
+      const I32 logit = logits(graph_.col_idx[e], h0, nh, s.dst);
+      if (s.cached) V::store_acc(slot += kL, logit);
+      s.emax = V::max(s.emax, logit);
     }
     int64_t sum[kL] = {};
     alignas(64) int32_t part[kL];
@@ -226,10 +239,19 @@ class GatTwin {
       lanes = V::zero();
       pending = 0;
     };
-    for_each_source(node, [&](int32_t j) {
-      lanes = V::add(lanes, exp_lookup(s.emax, logits(j, h0, nh, s.dst)));
-      if (++pending == kSumFlushEdges) flush();
-    });
+    if (s.cached) {  // fewer than kSumFlushEdges sources: no flush before the last
+      for (int32_t* slot = cache_, *end = cache_ + (graph_.row_ptr[node + 1] - graph_.row_ptr[node] + 1) * kL;
+           slot < end; slot += kL) {
+        const I32 t = exp_lookup(s.emax, V::load_i32(slot), nh);
+        V::store_acc(slot, t);
+        lanes = V::add(lanes, t);
+      }
+    } else {
+      for_each_source(node, [&](int32_t j) {
+        lanes = V::add(lanes, exp_lookup(s.emax, logits(j, h0, nh, s.dst), nh));
+        if (++pending == kSumFlushEdges) flush();
+      });
+    }
     flush();
     alignas(64) int32_t inv[kL] = {};
     for (int l = 0; l < nh; ++l) {
@@ -258,8 +280,11 @@ class GatTwin {
   void accumulate(int32_t node, int32_t h0, int nh, const Softmax& s, int32_t f0, int32_t f1, int32_t stride) {
     const int32_t F = p_.head_dim;
     alignas(64) int32_t alpha[kL];
+    size_t source = 0;  // index into cache_ (read only when s.cached)
     for_each_source(node, [&](int32_t j) {
-      V::store_acc(alpha, alphas(s, exp_lookup(s.emax, logits(j, h0, nh, s.dst))));
+      const I32 t = s.cached ? V::load_i32(cache_ + source * kL) : exp_lookup(s.emax, logits(j, h0, nh, s.dst), nh);
+      ++source;
+      V::store_acc(alpha, alphas(s, t));
       const uint8_t* row = messages_ + static_cast<size_t>(j) * cols_;
       for (int hh = 0; hh < nh; ++hh) {
         const I32 a = V::set1(alpha[hh]);
@@ -309,6 +334,7 @@ class GatTwin {
   I64 logit_lo_, logit_hi_, out_lo_, out_hi_;
   int32_t table_[kGatExpTableSize];
   alignas(64) int32_t acc_[kAccCols + 64];
+  alignas(64) int32_t cache_[kCachedSources * kL];
 };
 
 template <class V>

@@ -169,6 +169,52 @@ TEST_F(ReportTest, WeightSqnr) {
   EXPECT_LT(int8, 60.0);
 }
 
+TEST(GatReportTest, MessagesAndAttentionLogitsAreComponents) {
+  // GAT 5 -> 2 heads x 3 (concat, ReLU) -> mean of 2 heads x 3: the report lists each layer's messages and
+  // attention logits beside its output, with their bits and an SQNR the calibration sample gives.
+  std::mt19937 rng(88);
+  ModelDesc m;
+  m.task = Task::kNodeClassification;
+  m.input_dim = 5;
+  m.layers.push_back(testing::gat_layer(5, 2, 3, true, true, rng));
+  m.layers.back().name = "g1";
+  m.layers.push_back(testing::gat_layer(6, 2, 3, false, false, rng));
+  m.layers.back().name = "g2";
+  std::vector<GraphBatch> batches;
+  for (int i = 0; i < 2; ++i) batches.push_back(to_batch(testing::random_graphs(4, 5, 12, 3, 5, rng), 5));
+  auto stats = collect_statistics(m, batches);
+  ASSERT_TRUE(stats.ok()) << stats.error;
+  QuantizerConfig config;
+  config.layer_bits[1] = ComponentBits{8, 4, 8};  // g2's messages at 4 bits: a noisier component
+  const auto ranges = select_ranges(stats.value, RangeOptions{}, config, m.layers.size());
+  ASSERT_TRUE(ranges.ok()) << ranges.error;
+  const auto q = quantize_model(m, ranges.value, config);
+  ASSERT_TRUE(q.ok()) << q.error;
+  const auto r = build_report(m, q.value, stats.value, RangeOptions{}, kDefaultThreshold);
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(r.value.layers.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const LayerReport& l = r.value.layers[i];
+    const std::string n = i == 0 ? "g1" : "g2";
+    EXPECT_EQ(l.kind, "GATConv");
+    EXPECT_EQ(activation_names(l), (Names{n + ".message", n + ".logit", n + ".output"}));
+    const ActivationReport& logit = l.activations[1];
+    EXPECT_EQ(logit.bits, 8);
+    EXPECT_EQ(logit.scale, q.value.layers[i].logit.scale);
+    EXPECT_EQ(logit.zero_point, q.value.layers[i].logit.zero_point);
+    EXPECT_GT(logit.values, 0u);
+    EXPECT_TRUE(std::isfinite(logit.sqnr_db) && logit.sqnr_db > 20.0) << logit.sqnr_db;
+    EXPECT_EQ(l.activations[0].scale, q.value.layers[i].message.scale);
+    // Messages, logits and output QuantParams, three requants, the 256-entry table and the two att scales.
+    EXPECT_GE(l.quant_param_bytes, 3 * 9 + 2 * 256 + 8u);
+  }
+  EXPECT_EQ(r.value.layers[1].activations[0].bits, 4);
+  EXPECT_LT(r.value.layers[1].activations[0].sqnr_db, r.value.layers[0].activations[0].sqnr_db - 10.0);
+  const nlohmann::json j = nlohmann::json::parse(report_to_json(r.value));
+  EXPECT_EQ(j["layers"][0]["activations"][1]["name"], "g1.logit");
+  EXPECT_TRUE(j["layers"][0]["activations"][1]["sqnr_db"].is_number());
+}
+
 TEST_F(ReportTest, ActivationSqnrAndClippingMatchADirectComputation) {
   const auto r = report(RangeOptions{});
   ASSERT_TRUE(r.ok()) << r.error;

@@ -149,6 +149,28 @@ TEST_P(GatTwin, HubOfDegree100000) {
   }
 }
 
+TEST_P(GatTwin, RowsAroundTheLogitCacheSize) {
+  // The twins keep the logits of a row of fewer than 128 in-edges on the stack and recompute longer rows
+  // (gat-body.h, kCachedSources): in-degrees 0, 1 and 120..136, with duplicate sources, cover both paths
+  // and the switch between them in one call.
+  testutil::Csr csr;
+  const int32_t nodes = 300;
+  Rng rng(41);
+  for (int32_t degree : {0, 1, 120, 125, 126, 127, 128, 129, 130, 136, 3}) {
+    for (int32_t e = 0; e < degree; ++e) csr.col_idx.push_back(static_cast<int32_t>(rng.uniform_int(0, nodes - 1)));
+    csr.row_ptr.push_back(static_cast<int32_t>(csr.col_idx.size()));
+  }
+  while (csr.row_ptr.size() < static_cast<size_t>(nodes) + 1) csr.row_ptr.push_back(csr.row_ptr.back());
+  uint64_t seed = 77;
+  for (Shape s : shapes()) {
+    s.bias = (seed % 2) == 0;
+    GatCase c;
+    c.build(s, csr, ++seed);
+    check(c, seed, "cache boundary H" + std::to_string(s.heads) + " F" + std::to_string(s.head_dim) +
+                       (s.concat ? " concat" : " mean"));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Isa, GatTwin, ::testing::ValuesIn(simdtest::twin_isas()), simdtest::isa_label);
 
 }  // namespace

@@ -95,6 +95,23 @@ TEST_F(BenchToolTest, NodeClassificationRunsTheWholeGraph) {
   EXPECT_EQ(j["options"]["threads"], 2);
 }
 
+TEST_F(BenchToolTest, GatStagesAndBytes) {
+  const json j = bench_json({files().gat_f32, files().node_data, files().gat_int8, "--repeat", "2"});
+  ASSERT_EQ(j["models"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const json& m = j["models"][i];
+    ASSERT_EQ(m["stages"].size(), 4u) << m.dump(2);
+    EXPECT_EQ(m["stages"][1]["kind"], "GATConv");
+    EXPECT_EQ(m["stages"][2]["kind"], "GATConv");
+    // The weights, attention vectors and biases are counted as weights, the logits' quantization, requants
+    // and exp tables (256 uint16 each) as quantization parameters.
+    const json& b = m["model_bytes"];
+    const size_t float_bytes = (5 * 6 + 6 + 6 + 6) * 4 + (6 * 6 + 6 + 6 + 3) * 4;
+    EXPECT_EQ(b["weights"].get<size_t>(), i == 0 ? float_bytes : size_t{5 * 6 + 6 + 6 + 6 * 4 + 6 * 6 + 6 + 6 + 3 * 4});
+    if (i == 1) EXPECT_GT(b["quant_params"].get<size_t>(), 2u * 256 * 2);
+  }
+}
+
 TEST_F(BenchToolTest, TextReportNamesStagesAndRatios) {
   const ToolResult r = bench({files().graph_f32, files().graph_data, files().graph_int8, "--repeat", "1"});
   ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();

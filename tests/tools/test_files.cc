@@ -8,6 +8,7 @@
 
 #include "qgnn/converter/dataset.h"
 #include "qgnn/converter/model_builder.h"
+#include "qgnn/converter/quantizer.h"
 #include "test_models.h"
 
 namespace qgnn {
@@ -131,6 +132,27 @@ TestFiles write_test_files() {
       "folds.qgd";
   f.graph_int8_fold1 = f.dir + "/graph_int8_fold1.qgnn";
   write_model(f.graph_int8_fold1, fold1);
+
+  // The GAT, with its own generator too, quantized by the converter as qgnn-convert does.
+  std::mt19937 gat_rng(1616);
+  ModelDesc gat;
+  gat.name = "node-gat";
+  gat.task = converter::Task::kNodeClassification;
+  gat.input_dim = 5;
+  gat.class_names = {"a", "b", "c"};
+  gat.layers.push_back(ct::gat_layer(5, 2, 3, /*concat=*/true, /*relu=*/true, gat_rng));
+  gat.layers.push_back(ct::gat_layer(6, 2, 3, /*concat=*/false, /*relu=*/false, gat_rng));
+  gat.layers.back().name = "gat_out";
+  f.gat_f32 = f.dir + "/gat_f32.qgnn";
+  f.gat_int8 = f.dir + "/gat_int8.qgnn";
+  write_model(f.gat_f32, gat);
+  auto calibration = converter::extract_all_graphs(nodes);
+  if (!calibration.ok()) throw std::runtime_error("extract_all_graphs: " + calibration.error);
+  converter::QuantizerConfig config;
+  config.default_bits = converter::ComponentBits{8, 8, 8};
+  const auto quantized = converter::quantize_model(gat, {calibration.value}, config);
+  if (!quantized.ok()) throw std::runtime_error("quantize_model(gat): " + quantized.error);
+  write_model(f.gat_int8, quantized.value);
   return f;
 }
 

@@ -20,6 +20,9 @@ struct TestFiles {
   /// The 24 graphs again with a fold array (graph g in fold g % 4; stored split = fold 0's, as qgnn.data tu
   /// writes it), and the int8 model with qgnn.train's sentence "Trained in float on fold 1 of 4 (...)".
   std::string folds_data, graph_int8_fold1;
+  /// Node classification on node_data: GATConv(5 -> 2 heads x 3, concat, ReLU) -> GATConv(mean of 2 heads x
+  /// 3 classes); float, and quantized by the converter (calibrated on node_data; 8 bits).
+  std::string gat_f32, gat_int8;
   size_t graph_layers = 0;  ///< layers of the graph models
   uint32_t graph_test_split = 0, graph_train_split = 0, node_test_split = 0;
 };

@@ -129,6 +129,55 @@ TEST_F(ToolsTest, InspectJsonFields) {
   }
 }
 
+TEST_F(ToolsTest, InspectShowsGatAttention) {
+  const ToolResult text = inspect({files().gat_int8});
+  ASSERT_TRUE(text.exited && text.exit_code == 0) << text.describe();
+  for (const char* part : {"GATConv", "attention: 2 heads x 3, concat; a_src/a_dst INT8 (scale ",
+                           "attention: 2 heads x 3, mean;", "logits 8-bit, scale ", "exp table 256 x Q15, step ",
+                           "alpha 8-bit unsigned"}) {
+    EXPECT_NE(text.out.find(part), std::string::npos) << part << " missing from:\n" << text.out;
+  }
+  const ToolResult float_text = inspect({files().gat_f32});
+  ASSERT_TRUE(float_text.exited && float_text.exit_code == 0) << float_text.describe();
+  EXPECT_NE(float_text.out.find("a_src/a_dst FLOAT32; logits and alpha float"), std::string::npos) << float_text.out;
+
+  const json j = run_json(inspect({files().gat_int8, "--json"}));
+  ASSERT_EQ(j["layers"].size(), 2u);
+  size_t layer_bytes = 0;
+  for (size_t k = 0; k < 2; ++k) {
+    SCOPED_TRACE(k);
+    const json& l = j["layers"][k];
+    EXPECT_EQ(l["kind"], "GATConv");
+    EXPECT_EQ(l["first"], "transform");
+    EXPECT_EQ(l["bits"]["message"], 8);
+    EXPECT_EQ(l["bits"]["attention"], 8);
+    EXPECT_TRUE(l["bits"]["aggregation"].is_null());  // a GATConv has no Layer.aggregation
+    const json& a = l["attention"];
+    EXPECT_EQ(a["heads"], 2);
+    EXPECT_EQ(a["head_dim"], 3);
+    EXPECT_EQ(a["heads_combined"], k == 0 ? "concat" : "mean");
+    EXPECT_EQ(a["att_type"], "INT8");
+    EXPECT_EQ(a["logit_bits"], 8);
+    EXPECT_EQ(a["alpha_bits"], 8);
+    EXPECT_EQ(a["exp_table_entries"], 256);
+    EXPECT_GT(a["att_scale"].get<double>(), 0.0);
+    // The converter builds the table for the logits' scale: reading the step back from the table gives it.
+    const double logit_scale = a["logit_scale"].get<double>();
+    EXPECT_GT(logit_scale, 0.0);
+    EXPECT_NEAR(a["exp_table_step"].get<double>(), logit_scale, 0.01 * logit_scale);
+    layer_bytes += l["parameter_bytes"].get<size_t>();
+  }
+  EXPECT_EQ(j["layers"][0]["out_features"], 6);
+  EXPECT_EQ(j["layers"][1]["out_features"], 3);
+  EXPECT_EQ(j["parameter_bytes"].get<size_t>(), layer_bytes);
+  const json f = run_json(inspect({files().gat_f32, "--json"}));
+  EXPECT_EQ(f["layers"][0]["attention"]["logit_bits"], 32);
+  EXPECT_EQ(f["layers"][0]["attention"]["att_type"], "FLOAT32");
+  EXPECT_FALSE(f["layers"][0]["attention"].contains("exp_table_step"));
+  EXPECT_EQ(f["parameter_bytes"], f["layers"][0]["parameter_bytes"].get<size_t>() +
+                                      f["layers"][1]["parameter_bytes"].get<size_t>());
+}
+
 TEST_F(ToolsTest, InspectArenaGrowsWithTheGraph) {
   const json small = run_json(inspect({files().graph_int8, "--json", "--nodes", "10", "--edges", "20"}));
   const json large = run_json(inspect({files().graph_int8, "--json", "--nodes", "1000", "--edges", "4000"}));

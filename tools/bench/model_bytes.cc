@@ -79,6 +79,22 @@ class Counter {
         out_->layer_kinds.push_back("GINConv");
         break;
       }
+      case fb::LayerOptions::GATConvOptions: {
+        const auto* o = l.options_as_GATConvOptions();
+        dense(o->dense());
+        tensor(o->att_src());
+        tensor(o->att_dst());
+        tensor(o->bias());
+        quant(o->message());
+        quant(o->logit());
+        requant(o->logit_requant());
+        requant(o->logit_negative_requant());
+        requant(o->output_requant());
+        // The softmax's exp table is derived from the logits' scale: quantization data, not weights.
+        if (o->exp_table() != nullptr) out_->quant_params += o->exp_table()->size() * sizeof(uint16_t);
+        out_->layer_kinds.push_back("GATConv");
+        break;
+      }
       case fb::LayerOptions::GlobalPoolOptions:
         requant(l.options_as_GlobalPoolOptions()->requant());
         out_->layer_kinds.push_back("GlobalPool");

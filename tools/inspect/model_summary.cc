@@ -2,6 +2,8 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <cmath>
+
 #include "qgnn/schema/qgnn_generated.h"
 #include "qgnn/schema/tensor_type.h"
 
@@ -90,6 +92,14 @@ class Summarizer {
         }
         break;
       }
+      case fb::LayerOptions::GATConvOptions: {
+        const auto* o = l.options_as_GATConvOptions();
+        out->kind = "GATConv";
+        out->first = "transform";
+        dense_ops.push_back(o->dense());
+        if (!attention(*o, out)) return false;
+        break;
+      }
       case fb::LayerOptions::GlobalPoolOptions:
         out->kind = "GlobalPool";
         message_passing = false;
@@ -109,11 +119,14 @@ class Summarizer {
       // SAGEConv's root Dense has the same shape as the neighbour Dense; GIN's MLP ends in its last Dense.
       out->out_features =
           out->kind == "SAGEConv" ? out->dense.front().out_features : out->dense.back().out_features;
+      // A GATConv's Dense writes every head; the mean of heads narrows the output to one head's width.
+      if (out->kind == "GATConv" && !out->attention.concat) out->out_features = out->attention.head_dim;
     }
     if (message_passing && out->first.empty()) out->first = "aggregate";
     // A transform-first GCNConv's one intermediate activation is its messages; a transform-first SAGEConv
     // has both (the aggregation is the mean of its messages).
-    const bool transform_first = out->first == "transform" && out->kind == "GCNConv";
+    // A GATConv's intermediates are its messages and logits (no Layer.aggregation).
+    const bool transform_first = out->first == "transform" && (out->kind == "GCNConv" || out->kind == "GATConv");
     if (model_.quantized()) {
       out->output_bits = l.output() != nullptr ? l.output()->bits() : 0;
       if (message_passing && !transform_first)
@@ -127,6 +140,48 @@ class Summarizer {
   }
 
  private:
+  // GATConv: the attention vectors and bias (their bytes count as parameters, as qgnn_model_info's total
+  // does; the exp table, like the requant arrays, does not), the logits' quantization, the messages' bits.
+  bool attention(const fb::GATConvOptions& o, LayerSummary* out) {
+    AttentionSummary& a = out->attention;
+    a.heads = o.heads();
+    a.head_dim = o.head_dim();
+    a.concat = o.concat();
+    for (int32_t index : {o.att_src(), o.att_dst()}) {
+      const fb::Tensor* t = tensor(index);
+      if (t == nullptr) return fail("GATConv attention tensor index " + std::to_string(index) + " out of range");
+      a.att_type = enum_text(fb::EnumNameTensorType(t->type()));
+      if (t->scales() != nullptr && t->scales()->size() > 0) a.att_scale = t->scales()->Get(0);
+      out->parameter_bytes += buffer_bytes(t);
+    }
+    if (o.bias() >= 0) {  // optional
+      const fb::Tensor* t = tensor(o.bias());
+      if (t == nullptr) return fail("GATConv bias index " + std::to_string(o.bias()) + " out of range");
+      out->parameter_bytes += buffer_bytes(t);
+    }
+    if (!model_.quantized()) {
+      out->message_bits = a.logit_bits = a.alpha_bits = 32;
+      return true;
+    }
+    out->message_bits = o.message() != nullptr ? o.message()->bits() : 0;
+    if (o.logit() != nullptr) {
+      a.logit_bits = o.logit()->bits();
+      a.logit_scale = o.logit()->scale();
+      a.logit_zero_point = o.logit()->zero_point();
+    }
+    a.alpha_bits = 8;
+    if (const auto* table = o.exp_table()) {
+      a.exp_table_entries = table->size();
+      for (uint32_t k = table->size(); k-- > 1;) {
+        if (table->Get(0) > 0 && table->Get(k) >= 256) {
+          a.exp_table_step = std::log(static_cast<double>(table->Get(0)) / table->Get(k)) / k;
+          break;
+        }
+      }
+    }
+    return true;
+  }
+
   const fb::Tensor* tensor(int32_t index) const {
     if (index < 0 || model_.tensors() == nullptr ||
         static_cast<uint32_t>(index) >= model_.tensors()->size()) {

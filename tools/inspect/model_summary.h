@@ -23,9 +23,27 @@ struct DenseSummary {
   size_t parameter_bytes = 0;
 };
 
+/// A GATConv's attention components (docs/quantization.md, "GATConv").
+struct AttentionSummary {
+  uint32_t heads = 0;
+  uint32_t head_dim = 0;
+  bool concat = true;       ///< heads concatenated, else averaged
+  std::string att_type;     ///< a_src / a_dst: "INT8" (quantized, one shared scale) or "FLOAT32"
+  float att_scale = 0.0f;   ///< quantized: the scale a_src and a_dst share
+  int logit_bits = 0;       ///< the attention logits' component (8 in a quantized model; 32 float)
+  float logit_scale = 0.0f;
+  int32_t logit_zero_point = 0;
+  /// Quantized: the logit step s the exp table encodes, T[k] = round(2^15 exp(-s k)), read back from the
+  /// table (ln(T[0] / T[k]) / k at the largest k with T[k] >= 2^8, where rounding moves it by < 0.5 %);
+  /// the converter builds it for s = logit_scale. 0 when the table is flat.
+  double exp_table_step = 0.0;
+  uint32_t exp_table_entries = 0;
+  int alpha_bits = 0;  ///< the softmax weights: 8 (unsigned, the integer kernels' alpha) or 32 float
+};
+
 struct LayerSummary {
   std::string name;
-  std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
+  std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool", "GATConv"
   uint32_t in_features = 0;
   uint32_t out_features = 0;
   /// Layer.inputs: the layers it reads (-1 the model input); empty = the previous layer.
@@ -34,15 +52,16 @@ struct LayerSummary {
   std::string reduce;      ///< SAGEConv / GlobalPool: "SUM", "MEAN", "MAX"; "" otherwise
   float eps = 0.0f;        ///< GINConv
   /// Message-passing layers: what runs first, "aggregate" (the aggregation, then the Dense ops) or
-  /// "transform" (GCNConv / SAGEConv TRANSFORM_FIRST: the Dense, then the aggregation of its messages); ""
-  /// otherwise.
+  /// "transform" (GCNConv / SAGEConv TRANSFORM_FIRST, and every GATConv: the Dense, then the aggregation of
+  /// its messages); "" otherwise.
   std::string first;
   std::vector<DenseSummary> dense;
   /// Bits per component; 0 = the component does not exist for this layer. Float models: 32.
   int aggregation_bits = 0;
-  int message_bits = 0;  ///< transform-first layers
+  int message_bits = 0;  ///< transform-first layers and GATConv
   int output_bits = 0;
   std::vector<int> hidden_bits;  ///< GIN MLP hidden activations
+  AttentionSummary attention;    ///< GATConv only (heads > 0)
   size_t parameter_bytes = 0;
 };
 

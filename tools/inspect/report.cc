@@ -82,6 +82,22 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
                   {"message", bits_or_null(l.message_bits)},
                   {"output", bits_or_null(l.output_bits)}};
     if (l.kind == "GINConv") lj["bits"]["hidden"] = l.hidden_bits;
+    if (l.kind == "GATConv") {
+      const AttentionSummary& a = l.attention;
+      nlohmann::ordered_json att = {{"heads", a.heads},           {"head_dim", a.head_dim},
+                                    {"heads_combined", a.concat ? "concat" : "mean"},
+                                    {"att_type", a.att_type},     {"logit_bits", a.logit_bits},
+                                    {"alpha_bits", a.alpha_bits}};
+      if (info.quantized) {
+        att["att_scale"] = a.att_scale;
+        att["logit_scale"] = a.logit_scale;
+        att["logit_zero_point"] = a.logit_zero_point;
+        att["exp_table_entries"] = a.exp_table_entries;
+        att["exp_table_step"] = a.exp_table_step;
+      }
+      lj["attention"] = att;
+      lj["bits"]["attention"] = a.logit_bits;
+    }
     layers.push_back(lj);
   }
   j["layers"] = layers;
@@ -161,11 +177,25 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
       }
       std::fprintf(out, "      mlp: %s, eps %g\n", mlp.c_str(), l.eps);
     }
+    if (l.kind == "GATConv") {
+      const AttentionSummary& a = l.attention;
+      std::fprintf(out, "      attention: %u head%s x %u, %s; a_src/a_dst %s", a.heads, a.heads == 1 ? "" : "s",
+                   a.head_dim, a.concat ? "concat" : "mean", a.att_type.c_str());
+      if (info.quantized) {
+        std::fprintf(out,
+                     " (scale %g); logits %d-bit, scale %g, zero point %d; exp table %u x Q15, step %.6g; "
+                     "alpha %d-bit unsigned\n",
+                     a.att_scale, a.logit_bits, a.logit_scale, a.logit_zero_point, a.exp_table_entries,
+                     a.exp_table_step, a.alpha_bits);
+      } else {
+        std::fprintf(out, "; logits and alpha float\n");
+      }
+    }
   }
   std::fprintf(out,
                "  (first: what a message-passing layer runs first, its aggregation or its Dense; bits per "
-               "component: weights per Dense / aggregation, or m = messages of a transform-first layer (then "
-               "/ its aggregation for SAGEConv) / output; 32 = float)\n");
+               "component: weights per Dense / aggregation, or m = messages of a transform-first layer or a "
+               "GATConv (then / its aggregation for SAGEConv) / output; 32 = float)\n");
   std::fprintf(out, "parameters  %zu bytes\n", info.parameter_bytes);
   std::fprintf(out, "limits      nodes %u, edges %u, degree %u, graphs %u\n", info.max_nodes, info.max_edges,
                info.max_degree, info.max_graphs);

@@ -34,7 +34,9 @@ namespace qgnn {
 namespace converter {
 
 struct ActivationReport {
-  std::string name;  ///< "input", "<layer>.aggregation", "<layer>.hidden<k>", "<layer>.output"
+  /// "input", "<layer>.aggregation", "<layer>.hidden<k>", "<layer>.message" and "<layer>.logit" (GATConv:
+  /// its messages and its attention logits after LeakyReLU), "<layer>.output"
+  std::string name;
   int bits = 8;
   float observed_min = 0.0f, observed_max = 0.0f;  ///< over the calibration set
   float range_min = 0.0f, range_max = 0.0f;        ///< chosen by the range method (before widening to 0)
@@ -64,9 +66,10 @@ struct DenseReport {
 
 struct LayerReport {
   std::string name;  ///< LayerDesc.name, or "layer<i>" when empty
-  std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool"
+  std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool", "GATConv"
   std::vector<DenseReport> dense;
-  std::vector<ActivationReport> activations;  ///< aggregation, hidden..., output (those the layer has)
+  /// aggregation, hidden..., message and logit (GATConv), output (those the layer has)
+  std::vector<ActivationReport> activations;
   /// Every quantization parameter of the layer: its Dense ones plus activation QuantParams, aggregation /
   /// pooling requant and GIN's self weight.
   size_t quant_param_bytes = 0;
