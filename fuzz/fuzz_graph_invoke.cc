@@ -10,7 +10,9 @@
 // (fuzz/transform_first_sage_int8.qgnn); when accepted, the logits must also be those of the same features
 // densified (setup with dense floats). Every input also goes through the node reordering (qgnn_graph_reorder,
 // method from the input size): it fails with a message or gives a bijection; on an accepted graph, the
-// permuted graph and features give the same logits per original node (reference kernels).
+// permuted graph and features give the same logits per original node (reference kernels). The bundled MUTAG
+// GAT (models/mutag_gat_{int8,f32}.qgnn, concat and mean of heads) runs the integer attention and its float
+// path on the same graphs: its int8 logits are compared between the reference and the fastest ISA's twins.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -145,6 +147,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   load(dir + "/mutag_gin_f32.qgnn");
   load(std::string(QGNN_FUZZ_SOURCE_DIR) + "/sparse_linear_gcn_int8.qgnn");
   load(std::string(QGNN_FUZZ_SOURCE_DIR) + "/transform_first_sage_int8.qgnn");
+  load(dir + "/mutag_gat_int8.qgnn");  // make_seeds.py GAT_MODEL_INDEX, then the float GAT
+  load(dir + "/mutag_gat_f32.qgnn");
   return 0;
 }
 

@@ -2,8 +2,9 @@
 """Seed corpora for the fuzz targets: the bundled models, their skip-connection variants (Layer.inputs, format
 version 3), the INT8 MUTAG GIN with per-column input scales (InputSpec.column_scales, format version 4), the
 tiny quantized Linear-first model that accepts sparse features, a quantized transform-first SAGEConv model
-(format version 6), and MUTAG graphs in fuzz_graph_invoke's layout,
-dense and (for that model) with sparse features.
+(format version 6), the MUTAG GAT (int8 and float: models/mutag_gat_*.qgnn, written by
+scripts/make_gat_model.py and qgnn-convert, since the Python quantizer has no GATConv), and MUTAG graphs in
+fuzz_graph_invoke's layout, dense and (for the sparse models) with sparse features.
 
 Usage: make_seeds.py OUT_DIR   (writes OUT_DIR/model_load/* and OUT_DIR/graph_invoke/*)
        make_seeds.py --write-sparse-model   (rewrites fuzz/sparse_linear_gcn_int8.qgnn, which
@@ -24,12 +25,16 @@ from qgnn.model_file import read_model, read_quantized_model, to_bytes
 from qgnn.qgd import read_qgd
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = ["mutag_gin_int8.qgnn", "mutag_gin_f32.qgnn", "cora_gcn_f32.qgnn"]
+MODELS = ["mutag_gin_int8.qgnn", "mutag_gin_f32.qgnn", "cora_gcn_f32.qgnn", "mutag_gat_int8.qgnn",
+          "mutag_gat_f32.qgnn"]
 SPARSE_MODEL = ROOT / "fuzz" / "sparse_linear_gcn_int8.qgnn"
 SPARSE_MODEL_INDEX = 2  # fuzz_graph_invoke loads it third
 # The transform-first SAGEConv model (a root term: the streamed or sparse input is read twice), loaded fourth.
 TF_SAGE_MODEL = ROOT / "fuzz" / "transform_first_sage_int8.qgnn"
 TF_SAGE_MODEL_INDEX = 3
+# The MUTAG GAT, int8 then float (models/mutag_gat_*.qgnn), loaded fifth and sixth.
+GAT_MODEL_INDEX = 4
+GAT_F32_MODEL_INDEX = 5
 
 
 def sparse_model_bytes() -> bytes:
@@ -158,6 +163,13 @@ def main(argv) -> int:
             sparse_graph_seed(gs, graphs, TF_SAGE_MODEL_INDEX))
         (out / "graph_invoke" / f"mutag_sage_b{n}.bin").write_bytes(
             graph_seed(gs, graphs, TF_SAGE_MODEL_INDEX, with_graph_ptr=True))
+    for model in (GAT_MODEL_INDEX, GAT_F32_MODEL_INDEX):
+        for n, graphs in enumerate(batches):
+            seed = graph_seed(gs, graphs, model, with_graph_ptr=len(graphs) > 1)
+            (out / "graph_invoke" / f"mutag_gat_m{model}_b{n}.bin").write_bytes(seed)
+            # A GATConv's input is read only by its Dense, so the GAT takes sparse features too.
+            (out / "graph_invoke" / f"mutag_gat_sparse_m{model}_b{n}.bin").write_bytes(
+                sparse_graph_seed(gs, graphs, model))
     # The same sparse input on a model that must refuse it (the MUTAG GIN reads its input by aggregation).
     refused = bytearray(sparse_graph_seed(gs, batches[3]))
     refused[0] = 0

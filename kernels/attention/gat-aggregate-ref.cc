@@ -89,24 +89,27 @@ void gat_impl(const CsrGraph& graph, const GatParams& p, QActivationConst messag
     writer.store(node, col, clamp_i64(zo + rescale(biased, p.rq.multiplier[col], p.rq.shift[col]), lo, hi));
   };
 
+  // One loop for both modes (the Cortex-M .text budget, docs/embedded.md): output column c sums head c / F
+  // alone (concat) or every head (mean) at feature f. The softmax of the last (row, head) is kept, so concat
+  // computes it once per head, as the columns of a head are consecutive.
   for (int32_t node = row_begin; node < row_end; ++node) {
     writer.begin_row(node);
-    if (p.concat) {
-      for (int32_t h = 0; h < H; ++h) {
+    int32_t cached_head = -1;
+    RowSoftmax cached{0, 0};
+    for (int32_t c = 0; c < out_cols; ++c) {
+      const int32_t h_begin = p.concat ? c / F : 0, h_end = p.concat ? h_begin + 1 : H;
+      const int32_t f = p.concat ? c - h_begin * F : c;
+      // Mean: H (deg + 1) <= 2^22 and H <= 64 keep the sum over heads below 2^30 (quantization.md).
+      int32_t acc = 0;
+      for (int32_t h = h_begin; h < h_end; ++h) {
         const GatRow row(graph, p, node, h);
-        const RowSoftmax s = row.softmax();
-        for (int32_t f = 0; f < F; ++f) store(node, h * F + f, head_sum(row, s, h, f));
-      }
-    } else {
-      for (int32_t f = 0; f < F; ++f) {
-        // H (deg + 1) <= 2^22 and H <= 64 keep the sum over heads below 2^30 (quantization.md).
-        int32_t acc = 0;
-        for (int32_t h = 0; h < H; ++h) {
-          const GatRow row(graph, p, node, h);
-          acc += head_sum(row, row.softmax(), h, f);
+        if (h != cached_head) {
+          cached = row.softmax();
+          cached_head = h;
         }
-        store(node, f, acc);
+        acc += head_sum(row, cached, h, f);
       }
+      store(node, c, acc);
     }
   }
 }

@@ -22,7 +22,11 @@ void sparse_dense_pack_none(QWeights, int32_t, int32_t, void*) {}
 
 const KernelTable kReferenceTable = {Isa::kReference,
                                      "reference",
+#if defined(QGNN_NO_AGGREGATE_TABLE)
+                                     nullptr,
+#else
                                      &aggregate,
+#endif
                                      &dense,
                                      &global_pool,
                                      &quantize_rows,

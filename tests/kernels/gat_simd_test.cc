@@ -58,44 +58,16 @@ class GatTwin : public TwinTest {
   }
 };
 
-std::vector<Shape> shapes() {
-  std::vector<Shape> all;
-  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{
-           {1, 7}, {8, 8}, {3, 5}, {2, 17}, {8, 1}, {1, 33}, {4, 16}, {2, 32}, {1, 129}, {16, 3}, {8, 100}}) {
-    for (bool concat : {true, false}) {
-      Shape s;
-      s.heads = hf.first;
-      s.head_dim = hf.second;
-      s.concat = concat;
-      all.push_back(s);
-    }
-  }
-  return all;
-}
-
 TEST_P(GatTwin, AdversarialGraphsEveryShapeAndWidth) {
-  uint64_t seed = 500;
-  for (const auto& g : testutil::adversarial_graphs()) {
-    for (Shape s : shapes()) {
-      for (auto bits : std::vector<std::pair<int, int>>{{8, 8}, {8, 4}, {4, 8}, {4, 4}}) {
-        s.in_bits = bits.first;
-        s.out_bits = bits.second;
-        s.bias = (seed % 2) == 0;
-        s.relu = (seed % 3) == 0;
-        GatCase c;
-        c.build(s, g.graph, ++seed);
-        check(c, seed, g.name + " H" + std::to_string(s.heads) + " F" + std::to_string(s.head_dim) +
-                           (s.concat ? " concat" : " mean") + " bits " + std::to_string(s.in_bits) + "/" +
-                           std::to_string(s.out_bits));
-      }
-    }
-  }
+  gattest::for_each_adversarial_case(
+      500, /*twin_widths=*/true,
+      [&](const GatCase& c, uint64_t seed, const std::string& label) { check(c, seed, label); });
 }
 
 TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
   uint64_t seed = 900;
   for (LogitMode mode : {LogitMode::kAllEqual, LogitMode::kSaturated}) {
-    for (Shape s : shapes()) {
+    for (Shape s : gattest::shapes(/*twin_widths=*/true)) {
       s.logits = mode;
       GatCase c;
       ++seed;
@@ -104,17 +76,8 @@ TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
       check(c, seed, mode == LogitMode::kAllEqual ? "all equal" : "saturated");
     }
   }
-  Rng rng(3);
-  for (int trial = 0; trial < 6; ++trial) {
-    Shape s;
-    s.concat = (trial % 2) == 0;
-    GatCase c;
-    c.build(s, testutil::RandomGraph().nodes(30).avg_degree(3).isolated_fraction(0.2).seed(trial).build(), trial);
-    for (auto& t : c.table) t = static_cast<uint16_t>(trial < 2 ? 0 : rng.uniform_int(0, 65535));
-    if (trial == 2) c.table[0] = 0;
-    c.refresh();
-    check(c, trial, "malformed table " + std::to_string(trial));
-  }
+  gattest::for_each_malformed_table_case(
+      3, [&](const GatCase& c, uint64_t trial, const std::string& label) { check(c, trial, label); });
 }
 
 TEST_P(GatTwin, ExtremeRescales) {
@@ -139,13 +102,8 @@ TEST_P(GatTwin, ExtremeRescales) {
 
 TEST_P(GatTwin, HubOfDegree100000) {
   for (bool concat : {true, false}) {
-    Shape s;
-    s.concat = concat;
-    s.bias = true;
-    s.relu = concat;
-    GatCase c;
-    c.build(s, testutil::star_into_center(100000), concat ? 31 : 32);
-    check(c, 5, concat ? "hub concat" : "hub mean");
+    check(gattest::hub_case(concat, /*relu=*/concat, concat ? 31 : 32), 5,
+          concat ? "hub concat" : "hub mean");
   }
 }
 

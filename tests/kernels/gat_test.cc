@@ -182,42 +182,13 @@ TEST(GatAggregate, WorkedExampleOfQuantizationMd) {
   check_case(c, 1, "worked example");
 }
 
-std::vector<Shape> shapes() {
-  std::vector<Shape> all;
-  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{1, 7}, {8, 8}, {3, 5}, {2, 17}, {8, 1}, {1, 33}}) {
-    for (bool concat : {true, false}) {
-      Shape s;
-      s.heads = hf.first;
-      s.head_dim = hf.second;
-      s.concat = concat;
-      all.push_back(s);
-    }
-  }
-  return all;
-}
-
 TEST(GatAggregate, AdversarialGraphsEveryShapeAndWidth) {
-  uint64_t seed = 100;
-  for (const auto& g : testutil::adversarial_graphs()) {
-    for (Shape s : shapes()) {
-      for (auto bits : std::vector<std::pair<int, int>>{{8, 8}, {8, 4}, {4, 8}, {4, 4}}) {
-        s.in_bits = bits.first;
-        s.out_bits = bits.second;
-        s.bias = (seed % 2) == 0;
-        s.relu = (seed % 3) == 0;
-        GatCase c;
-        c.build(s, g.graph, ++seed);
-        check_case(c, seed, g.name + " H" + std::to_string(s.heads) + " F" + std::to_string(s.head_dim) +
-                                (s.concat ? " concat" : " mean") + " bits " + std::to_string(s.in_bits) + "/" +
-                                std::to_string(s.out_bits));
-      }
-    }
-  }
+  gattest::for_each_adversarial_case(100, /*twin_widths=*/false, check_case);
 }
 
 TEST(GatAggregate, IsolatedNodesSeeOnlyTheirSelfLoop) {
   // No edges at all: alpha = 255 for every node, so out = zo + rescale(255 (m - zm) + b).
-  for (Shape s : shapes()) {
+  for (Shape s : gattest::shapes(/*twin_widths=*/false)) {
     GatCase c;
     s.bias = true;
     c.build(s, Csr::from_in_neighbours(std::vector<std::vector<int32_t>>(9)), 7);
@@ -320,17 +291,7 @@ TEST(GatAggregate, SaturatedLogitsAtBothEnds) {
 TEST(GatAggregate, MalformedTablesAreTotal) {
   // A table with T[0] = 0 can give S = 0 (alpha = 0, inv = 0), or S < 2^15 (inv capped at 2^32 - 1): the
   // kernel must stay defined, and equal to the documented formulas, for every uint16 table.
-  Rng rng(77);
-  for (int trial = 0; trial < 6; ++trial) {
-    Shape s;
-    s.concat = (trial % 2) == 0;
-    GatCase c;
-    c.build(s, testutil::RandomGraph().nodes(30).avg_degree(3).isolated_fraction(0.2).seed(trial).build(), trial);
-    for (auto& t : c.table) t = static_cast<uint16_t>(trial < 2 ? 0 : rng.uniform_int(0, 65535));
-    if (trial == 2) c.table[0] = 0;
-    c.refresh();
-    check_case(c, trial, "malformed table " + std::to_string(trial));
-  }
+  gattest::for_each_malformed_table_case(77, check_case);
 }
 
 TEST(GatAggregate, HubOfDegree100000) {
@@ -338,11 +299,7 @@ TEST(GatAggregate, HubOfDegree100000) {
   // (8 * (10^5 + 1) <= 2^22, inside the documented mean bound). Only the hub and a few leaves are checked
   // against the oracle (the oracle is slow); the split check covers every row.
   for (bool concat : {true, false}) {
-    Shape s;
-    s.concat = concat;
-    s.bias = true;
-    GatCase c;
-    c.build(s, testutil::star_into_center(100000), concat ? 21 : 22);
+    const GatCase c = gattest::hub_case(concat, /*relu=*/false, concat ? 21 : 22);
     const int32_t n = c.graph.num_nodes();
     QMatrix whole = c.make_output(0x5A);
     gat_aggregate(c.graph.view(), c.params, c.input(), whole.view(), 0, n);

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -126,6 +128,82 @@ struct GatCase {
     return out;
   }
 };
+
+/// H x F pairs, each in concat and mean: the oracle test's (odd widths, H = 1 and 8, F = 1); `twin_widths`
+/// adds the ones that straddle the SIMD widths (16, 32, 33, 100, 129 columns per head or in all).
+inline std::vector<Shape> shapes(bool twin_widths) {
+  std::vector<std::pair<int32_t, int32_t>> hf = {{1, 7}, {8, 8}, {3, 5}, {2, 17}, {8, 1}, {1, 33}};
+  if (twin_widths) hf.insert(hf.end(), {{4, 16}, {2, 32}, {1, 129}, {16, 3}, {8, 100}});
+  std::vector<Shape> all;
+  for (const auto& p : hf) {
+    for (bool concat : {true, false}) {
+      Shape s;
+      s.heads = p.first;
+      s.head_dim = p.second;
+      s.concat = concat;
+      all.push_back(s);
+    }
+  }
+  return all;
+}
+
+/// "H8 F8 concat bits 8/4", after a graph's name.
+inline std::string label(const std::string& graph, const Shape& s) {
+  return graph + " H" + std::to_string(s.heads) + " F" + std::to_string(s.head_dim) +
+         (s.concat ? " concat" : " mean") + " bits " + std::to_string(s.in_bits) + "/" +
+         std::to_string(s.out_bits);
+}
+
+/// Every adversarial graph (kernel_test_util.h) x shapes(twin_widths) x int8 / int4 messages and outputs,
+/// bias and ReLU alternating with the seed: check(case, seed, label) for each, seeds first_seed + 1, + 2, ...
+template <class Check>
+void for_each_adversarial_case(uint64_t first_seed, bool twin_widths, Check check) {
+  uint64_t seed = first_seed;
+  for (const auto& g : testutil::adversarial_graphs()) {
+    for (Shape s : shapes(twin_widths)) {
+      for (auto bits : std::vector<std::pair<int, int>>{{8, 8}, {8, 4}, {4, 8}, {4, 4}}) {
+        s.in_bits = bits.first;
+        s.out_bits = bits.second;
+        s.bias = (seed % 2) == 0;
+        s.relu = (seed % 3) == 0;
+        GatCase c;
+        c.build(s, g.graph, ++seed);
+        check(c, seed, label(g.name, s));
+      }
+    }
+  }
+}
+
+/// Six cases on small random graphs whose exp tables no converter writes: all zero (trials 0, 1), random
+/// uint16 from `table_seed` (3 to 5) and random with T[0] = 0 (2), so S = 0 and S < 2^15 are reached.
+/// check(case, trial, label).
+template <class Check>
+void for_each_malformed_table_case(uint64_t table_seed, Check check) {
+  Rng rng(table_seed);
+  for (int trial = 0; trial < 6; ++trial) {
+    Shape s;
+    s.concat = (trial % 2) == 0;
+    GatCase c;
+    c.build(s, testutil::RandomGraph().nodes(30).avg_degree(3).isolated_fraction(0.2).seed(trial).build(),
+            trial);
+    for (auto& t : c.table) t = static_cast<uint16_t>(trial < 2 ? 0 : rng.uniform_int(0, 65535));
+    if (trial == 2) c.table[0] = 0;
+    c.refresh();
+    check(c, static_cast<uint64_t>(trial), "malformed table " + std::to_string(trial));
+  }
+}
+
+/// In-degree 10^5 into node 0 plus 10^5 isolated leaves, 8 heads x 8, with a bias (8 (10^5 + 1) <= 2^22: the
+/// mean stays inside its documented bound).
+inline GatCase hub_case(bool concat, bool relu, uint64_t seed) {
+  Shape s;
+  s.concat = concat;
+  s.bias = true;
+  s.relu = relu;
+  GatCase c;
+  c.build(s, testutil::star_into_center(100000), seed);
+  return c;
+}
 
 }  // namespace gattest
 }  // namespace kernels

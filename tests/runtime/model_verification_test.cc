@@ -52,6 +52,14 @@ ModelMaker QuantGat() {
   return m;
 }
 
+// Float node classifier: GAT(4 -> 2 heads x 3, concat, relu), Linear(6 -> 3). Tensors: 0 dense weight,
+// 1 att_src, 2 att_dst, 3 bias; 4/5 Linear.
+ModelMaker FloatGat() {
+  ModelMaker m(false, Task::kNodeClassification, 4, 5);
+  m.Gat(2, 3, true, true).Linear(3, false);
+  return m;
+}
+
 // Quantized graph classifier: SAGE(root) -> GIN(mlp 6, 5) -> pool -> Linear.
 ModelMaker QuantGraph() {
   ModelMaker m(true, Task::kGraphClassification, 4, 3);
@@ -207,6 +215,62 @@ Bytes RawGcnModel(const RawGcn& o) {
   const auto model =
       fbs::CreateModel(b, 5, b.CreateString("raw-gcn"), 0, 0, fbs::Task::NODE_CLASSIFICATION, 0, true, input,
                        b.CreateVector(std::vector<flatbuffers::Offset<fbs::Layer>>{layer}),
+                       b.CreateVector(tensors), b.CreateVector(buffers));
+  fbs::FinishModelBuffer(b, model);
+  return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+// A hand-built GATConv(2 -> 1 head x 2, concat) node classifier, float or quantized, for the combinations the
+// converter never writes: Layer.aggregation on a quantized GAT, quantization fields on a float one.
+struct RawGat {
+  bool quantized = true;
+  bool with_aggregation = false;  ///< quantized: a Layer.aggregation, which a GATConv does not have
+  bool with_exp_table = true;     ///< float: an exp table, which only a quantized GATConv has
+};
+
+Bytes RawGatModel(const RawGat& o) {
+  flatbuffers::FlatBufferBuilder b;
+  const float wf[4] = {0.5f, -0.25f, 1.0f, 2.0f}, af[2] = {0.5f, -0.5f};
+  const uint8_t* w = reinterpret_cast<const uint8_t*>(wf);
+  const uint8_t* a = reinterpret_cast<const uint8_t*>(af);
+  const std::vector<uint8_t> weight = o.quantized ? std::vector<uint8_t>{1, 2, 3, 4} : Bytes(w, w + 16);
+  const std::vector<uint8_t> att = o.quantized ? std::vector<uint8_t>{5, 250} : Bytes(a, a + 8);
+  std::vector<flatbuffers::Offset<fbs::Buffer>> buffers;
+  for (const Bytes* data : {&weight, &att}) {
+    b.ForceVectorAlignment(data->size(), 1, 16);
+    buffers.push_back(fbs::CreateBuffer(b, b.CreateVector(*data)));
+  }
+  const fbs::TensorType type = o.quantized ? fbs::TensorType::INT8 : fbs::TensorType::FLOAT32;
+  auto scales = [&](std::vector<float> v) { return o.quantized ? b.CreateVector(v) : 0; };
+  const std::vector<flatbuffers::Offset<fbs::Tensor>> tensors = {
+      fbs::CreateTensor(b, b.CreateString("w"), type, b.CreateVector(std::vector<uint32_t>{2, 2}), 0,
+                        scales({0.1f, 0.2f})),
+      fbs::CreateTensor(b, b.CreateString("a"), type, b.CreateVector(std::vector<uint32_t>{1, 2}), 1,
+                        scales({0.05f}))};
+  const int32_t m = 1 << 30;
+  auto requant = [&](size_t n, int32_t shift) {
+    return fbs::CreateRequant(b, b.CreateVector(std::vector<int32_t>(n, m)),
+                              b.CreateVector(std::vector<int32_t>(n, shift)));
+  };
+  const auto dense = fbs::CreateDense(b, 0, -1, o.quantized ? requant(2, 8) : 0);
+  std::vector<uint16_t> table(256);
+  for (size_t k = 0; k < table.size(); ++k)
+    table[k] = static_cast<uint16_t>(std::lround(32768.0 * std::exp(-0.1 * k)));
+  const bool quant_fields = o.quantized;
+  const auto options = fbs::CreateGATConvOptions(
+      b, 1, 2, true, 0.2f, dense, 1, 1, -1, quant_fields ? fbs::CreateQuantParams(b, 8, 0.05f, 0) : 0,
+      quant_fields ? fbs::CreateQuantParams(b, 8, 0.1f, 0) : 0, quant_fields ? requant(1, 20) : 0,
+      quant_fields ? requant(1, 22) : 0, quant_fields || o.with_exp_table ? b.CreateVector(table) : 0,
+      quant_fields ? requant(2, 20) : 0);
+  const auto out_q = o.quantized ? fbs::CreateQuantParams(b, 8, 0.1f, 0) : 0;
+  const auto agg_q = o.with_aggregation ? fbs::CreateQuantParams(b, 8, 0.1f, 0) : 0;
+  const auto layer = fbs::CreateLayer(b, b.CreateString("gat"), fbs::LayerOptions::GATConvOptions,
+                                      options.Union(), fbs::Activation::NONE, out_q, agg_q);
+  const auto input = fbs::CreateInputSpec(b, 2, fbs::TensorType::FLOAT32,
+                                          o.quantized ? fbs::CreateQuantParams(b, 8, 0.05f, 0) : 0);
+  const auto model =
+      fbs::CreateModel(b, 1, b.CreateString("raw-gat"), 0, 0, fbs::Task::NODE_CLASSIFICATION, 0, o.quantized,
+                       input, b.CreateVector(std::vector<flatbuffers::Offset<fbs::Layer>>{layer}),
                        b.CreateVector(tensors), b.CreateVector(buffers));
   fbs::FinishModelBuffer(b, model);
   return Bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
@@ -1033,6 +1097,110 @@ const std::vector<Case>& Corpus() {
        QGNN_BAD_QUANT_PARAMS, "exp_table[5]"},
       {"GatMessageBits", [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].message.bits = 3; }); },
        QGNN_BAD_BITS, "message has 3 bits"},
+      // The remaining GATConvOptions fields and the GAT-specific tensor and Layer checks, so that each field
+      // Init verifies has a case (heads, head_dim, their product, negative_slope, dense, att_src / att_dst,
+      // bias, message, logit, the two logit requants, exp_table, output_requant, the two ranges).
+      {"ValidFloatGat", [] { return FloatGat().Bytes(); }, QGNN_OK, ""},
+      {"ValidRawGat", [] { return RawGatModel({}); }, QGNN_OK, ""},
+      {"ValidRawFloatGat",
+       [] {
+         RawGat o;
+         o.quantized = false;
+         o.with_exp_table = false;
+         return RawGatModel(o);
+       },
+       QGNN_OK, ""},
+      {"GatZeroHeadDim",
+       [] { return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_head_dim(0); }); },
+       QGNN_SHAPE_MISMATCH, "2 heads of 0 features"},
+      {"GatHeadsTimesDimOverflows32Bits",
+       [] {
+         return Mutate(QuantGat().Bytes(), [](fbs::Model* m) {
+           GatOptions(m)->mutate_heads(65536);
+           GatOptions(m)->mutate_head_dim(65536);
+         });
+       },
+       QGNN_LIMIT_EXCEEDED, "65536 x 65536 message features"},
+      {"GatHeadsTimesDimAboveFeatureCap",
+       [] {
+         return Mutate(QuantGat().Bytes(), [](fbs::Model* m) { GatOptions(m)->mutate_head_dim(16385); });
+       },
+       QGNN_LIMIT_EXCEEDED, "2 x 16385 message features (at most 32768)"},
+      {"GatFloatDenseBatchNorm",
+       [] { return Edit(FloatGat(), [](ModelDesc& d) { d.layers[0].dense.batch_norm = SomeBatchNorm(6); }); },
+       QGNN_UNSUPPORTED_LAYER, "dense has a BatchNorm"},
+      {"GatFloatAttentionType",
+       [] {
+         return Mutate(FloatGat().Bytes(),
+                       [](fbs::Model* m) { MutableTensor(m, 1)->mutate_type(fbs::TensorType::INT32); });
+       },
+       QGNN_BAD_TENSOR_TYPE, "att_src: tensor 1"},
+      {"GatAttentionScaleZero",
+       [] {
+         return Mutate(QuantGat().Bytes(),
+                       [](fbs::Model* m) { MutableTensor(m, 1)->mutable_scales()->Mutate(0, 0.0f); });
+       },
+       QGNN_BAD_QUANT_PARAMS, "att_src: tensor 1"},
+      {"GatBiasType",
+       [] {
+         return Mutate(QuantGat().Bytes(),
+                       [](fbs::Model* m) { MutableTensor(m, 3)->mutate_type(fbs::TensorType::FLOAT32); });
+       },
+       QGNN_BAD_TENSOR_TYPE, "bias: tensor 3"},
+      {"GatBiasShape",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].output_bias_q.push_back(0); }); },
+       QGNN_SHAPE_MISMATCH, "bias: tensor 3"},
+      {"GatMessageRangeMinAboveMax",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) {
+           d.layers[0].message_range = converter::StoredRange{2.0f, 1.0f};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "message_range"},
+      {"GatLogitRangeNaN",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) {
+           d.layers[0].logit_range = converter::StoredRange{std::numeric_limits<float>::quiet_NaN(), 1.0f};
+         });
+       },
+       QGNN_BAD_QUANT_PARAMS, "logit_range"},
+      {"GatMessageScaleZero",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].message.scale = 0.0f; }); },
+       QGNN_BAD_QUANT_PARAMS, "message scale"},
+      {"GatLogitZeroPointOutOfRange",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].logit.zero_point = 200; }); },
+       QGNN_BAD_BITS, "logit zero point 200"},
+      {"GatLogitRequantMultiplier",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].logit_requant.multiplier[0] = 5; }); },
+       QGNN_BAD_QUANT_PARAMS, "logit_requant"},
+      {"GatLogitRequantTwoEntries",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) {
+           d.layers[0].logit_requant.multiplier.push_back(kM);
+           d.layers[0].logit_requant.shift.push_back(20);
+         });
+       },
+       QGNN_SHAPE_MISMATCH, "logit_requant"},
+      {"GatExpTableEmpty",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].exp_table.clear(); }); },
+       QGNN_SHAPE_MISMATCH, "exp_table has 0 entries"},
+      {"GatOutputRequantShift63",
+       [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].output_requant.shift[1] = 63; }); },
+       QGNN_BAD_QUANT_PARAMS, "output_requant"},
+      {"GatWithLayerAggregation",
+       [] {
+         RawGat o;
+         o.with_aggregation = true;
+         return RawGatModel(o);
+       },
+       QGNN_BAD_QUANT_PARAMS, "Layer.aggregation"},
+      {"GatFloatWithExpTable",
+       [] {
+         RawGat o;
+         o.quantized = false;
+         return RawGatModel(o);
+       },
+       QGNN_BAD_QUANT_PARAMS, "float GATConv has quantization fields"},
       {"UnknownTask",
        [] {
          return Mutate(QuantGcn().Bytes(), [](fbs::Model* m) { m->mutate_task(static_cast<fbs::Task>(3)); });

@@ -417,6 +417,36 @@ struct QAct {
   int32_t at(int32_t r, int32_t c) const { return v[static_cast<size_t>(r) * cols + c]; }
 };
 
+// A GATConv's attention vector (a_src or a_dst, [H F], float or int8) as a Dense [H][H F] that is zero
+// outside head h's F columns: the attention terms a . m_j of every head are then the Dense oracles' outputs
+// (DenseAcc, DenseF), with the products added in the same f order.
+converter::DenseDesc AttentionDense(const converter::LayerDesc& l, bool src) {
+  const int32_t H = l.heads, F = l.head_dim;
+  converter::DenseDesc d;
+  d.out_features = H;
+  d.in_features = H * F;
+  const size_t size = static_cast<size_t>(H) * H * F;
+  const std::vector<int8_t>& q = src ? l.att_src_q : l.att_dst_q;
+  const std::vector<float>& f = src ? l.att_src : l.att_dst;
+  if (!q.empty()) d.weight_q.assign(size, 0);
+  if (!f.empty()) d.weight.assign(size, 0.0f);
+  for (int32_t h = 0; h < H; ++h) {
+    for (int32_t c = h * F; c < (h + 1) * F; ++c) {
+      const size_t at = static_cast<size_t>(h) * H * F + c;
+      if (!q.empty()) d.weight_q[at] = q[static_cast<size_t>(c)];
+      if (!f.empty()) d.weight[at] = f[static_cast<size_t>(c)];
+    }
+  }
+  return d;
+}
+
+// The sources of node i's attention softmax: its self-loop first, then its in-neighbours in CSR order.
+std::vector<int32_t> SelfAndInNeighbours(const Graph& g, int32_t i) {
+  std::vector<int32_t> sources = {i};
+  for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) sources.push_back(g.col_idx[e]);
+  return sources;
+}
+
 QAct MakeAct(int32_t rows, int32_t cols, const converter::QuantParams& q) {
   QAct a;
   a.rows = rows;
@@ -519,14 +549,12 @@ QAct Gat(const Graph& g, const converter::LayerDesc& l, const QAct& x) {
   unbiased.bias_q.clear();
   const QAct m = Dense(x, unbiased, false, l.message);
   const int32_t H = l.heads, F = l.head_dim, n = x.rows;
-  std::vector<int64_t> src(static_cast<size_t>(n) * H), dst(src.size());
+  const converter::DenseDesc att_src = AttentionDense(l, true), att_dst = AttentionDense(l, false);
+  std::vector<int64_t> src(static_cast<size_t>(n) * H), dst(src.size());  // the terms, once per node
   for (int32_t j = 0; j < n; ++j) {
     for (int32_t h = 0; h < H; ++h) {
-      for (int32_t f = 0; f < F; ++f) {
-        const int64_t delta = m.at(j, h * F + f) - m.zp;
-        src[static_cast<size_t>(j) * H + h] += l.att_src_q[static_cast<size_t>(h * F + f)] * delta;
-        dst[static_cast<size_t>(j) * H + h] += l.att_dst_q[static_cast<size_t>(h * F + f)] * delta;
-      }
+      src[static_cast<size_t>(j) * H + h] = DenseAcc(m, att_src, j, h);
+      dst[static_cast<size_t>(j) * H + h] = DenseAcc(m, att_dst, j, h);
     }
   }
   const int32_t out_cols = l.concat ? H * F : F;
@@ -534,8 +562,7 @@ QAct Gat(const Graph& g, const converter::LayerDesc& l, const QAct& x) {
   std::vector<int64_t> acc(static_cast<size_t>(out_cols));
   for (int32_t i = 0; i < n; ++i) {
     std::fill(acc.begin(), acc.end(), 0);
-    std::vector<int32_t> sources = {i};
-    for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) sources.push_back(g.col_idx[e]);
+    const std::vector<int32_t> sources = SelfAndInNeighbours(g, i);
     for (int32_t h = 0; h < H; ++h) {
       std::vector<int64_t> logits;
       for (int32_t j : sources) {
@@ -714,20 +741,16 @@ FAct DenseF(const FAct& in, const converter::DenseDesc& d, bool relu, const FAct
 // GATConv in double precision: softmax of LeakyReLU(0.2) logits over each row's edges and self-loop.
 FAct GatF(const Graph& g, const converter::LayerDesc& l, const FAct& x) {
   const FAct m = DenseF(x, l.dense, false);
+  const FAct src = DenseF(m, AttentionDense(l, true), false),
+             dst = DenseF(m, AttentionDense(l, false), false);
   const int32_t H = l.heads, F = l.head_dim, n = x.rows;
   FAct out = MakeF(n, l.concat ? H * F : F);
   for (int32_t i = 0; i < n; ++i) {
-    std::vector<int32_t> sources = {i};
-    for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) sources.push_back(g.col_idx[e]);
+    const std::vector<int32_t> sources = SelfAndInNeighbours(g, i);
     for (int32_t h = 0; h < H; ++h) {
-      auto term = [&](const std::vector<float>& a, int32_t j) {
-        double s = 0.0;
-        for (int32_t f = 0; f < F; ++f) s += a[static_cast<size_t>(h * F + f)] * m.at(j, h * F + f);
-        return s;
-      };
       std::vector<double> e;
       for (int32_t j : sources) {
-        const double v = term(l.att_src, j) + term(l.att_dst, i);
+        const double v = src.at(j, h) + dst.at(i, h);
         e.push_back(v < 0.0 ? 0.2 * v : v);
       }
       const double emax = *std::max_element(e.begin(), e.end());

@@ -1,8 +1,8 @@
-// Host twin of a firmware (qgnn-fw-host: the GIN, qgnn-fw-gcn-host: the GCN): the same run_graphs.cc and op
-// resolver against the host runtime (any ISA), so scripts/ci_cortex_m.sh can require the device's lines to be
-// identical to these.
+// Host twin of a firmware (qgnn-fw-host: the GIN, qgnn-fw-gcn-host: the GCN, qgnn-fw-gat-host: the GAT): the
+// same run_graphs.cc and op resolver against the host runtime (any ISA), so scripts/ci_cortex_m.sh can
+// require the device's lines to be identical to these.
 //
-// Usage: qgnn-fw-host [ISA [THREADS]]   (qgnn-fw-gcn-host alike)
+// Usage: qgnn-fw-host [ISA [THREADS]]   (qgnn-fw-gcn-host, qgnn-fw-gat-host alike)
 //   ISA: reference, avx2, avx512, ... or "default" (the runtime's choice); THREADS: invoke threads (default
 //   1).
 #include <cstdint>

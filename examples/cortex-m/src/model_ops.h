@@ -1,6 +1,6 @@
 // The op resolver of one firmware build: which layer kinds the embedded model may use. Each build links
-// exactly one of ops_mutag_gin.cc, ops_mutag_gcn.cc or ops_all.cc, so only the listed ops' code ends up in
-// the image.
+// exactly one of ops_mutag_gin.cc, ops_mutag_gcn.cc, ops_mutag_gat.cc or ops_all.cc, so only the listed ops'
+// code ends up in the image.
 #ifndef QGNN_EXAMPLES_CORTEX_M_MODEL_OPS_H_
 #define QGNN_EXAMPLES_CORTEX_M_MODEL_OPS_H_
 

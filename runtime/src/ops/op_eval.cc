@@ -180,9 +180,10 @@ void RunDenseWithInputExtra(const EvalContext& ctx, const Layer& layer, const De
 
 void RunAggregate(const EvalContext& ctx, const kernels::AggregateParams& params,
                   kernels::QActivationConst in, int32_t cols, kernels::QActivation out) {
-  ParallelFor(*ctx.pool, *ctx.partition, [&](int32_t begin, int32_t end) {
-    ctx.kernels->aggregate(ctx.graph, params, in, cols, out, begin, end);
-  });
+  // Bare-metal tables have no aggregate entry (kernel_table.h): the reference function is called there.
+  const auto aggregate = ctx.kernels->aggregate != nullptr ? ctx.kernels->aggregate : kernels::aggregate;
+  ParallelFor(*ctx.pool, *ctx.partition,
+              [&](int32_t begin, int32_t end) { aggregate(ctx.graph, params, in, cols, out, begin, end); });
 }
 
 }  // namespace runtime

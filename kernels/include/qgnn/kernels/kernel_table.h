@@ -32,6 +32,9 @@ enum class Isa : int {
 struct KernelTable {
   Isa isa;
   const char* name;  ///< isa_name(isa)
+  /// Null in bare-metal builds (QGNN_EMBEDDED), like the GAT entries below: a firmware whose model has no
+  /// GCNConv, SAGEConv or GINConv (a GAT) would otherwise link it (2.5 KB); bare-metal callers call the
+  /// reference function directly.
   void (*aggregate)(const CsrGraph& graph, const AggregateParams& params, QActivationConst in, int32_t cols,
                     QActivation out, int32_t row_begin, int32_t row_end);
   void (*dense)(QActivationConst in, int32_t in_cols, QWeights weights, const int32_t* bias,
