@@ -13,12 +13,11 @@ with the documented commands and nothing else:
   INT4 QAT  the same with --bits 4                                   (--init: QAT starts from the FP32 model)
   score     qgnn-run MODEL D --split test --json            (each quantized model also by python3 -m qgnn.sim)
 
-Each command runs single-threaded (OMP_NUM_THREADS=1, as the tests), so a seed's results do not depend on the
-machine's load. A seed's results go to the JSON cache when all its commands have run (a rerun skips the seeds it
-holds); the summary (mean and sd over the seeds, the paired delta to FP32 with its standard error, the targets
-met or missed, per-seed deltas and the QAT epoch kept) is printed, and with --out written as the GAT block of
-docs/accuracy.md (between its markers, which scripts/accuracy_table.py keeps; appended when the file has
-none). Cost: about 30 CPU s to train a float model and 15 per QAT run, ~1 CPU minute a seed."""
+Each command runs single-threaded (OMP_NUM_THREADS=1, as the tests). A seed's results go to the JSON cache
+when all its commands have run (a rerun skips the seeds it holds); the summary (mean and sd over the seeds,
+the paired delta to FP32 with its standard error, the targets met or missed, per-seed deltas and the QAT
+epoch kept) is printed, and with --out written as the GAT block of docs/accuracy.md (between its markers,
+which scripts/accuracy_table.py keeps; appended when the file has none). Cost (measured): about 16 CPU s to train a float model and 7 per QAT run, ~30 CPU s a seed."""
 
 from __future__ import annotations
 
@@ -155,12 +154,22 @@ def checks(results: dict) -> list:
     trainer = [f"seed {s} {METHODS[m]} ({100 * results[s][m]['trainer_test_acc']:.1f} vs "
                f"{100 * results[s][m]['accuracy']:.1f})" for s in results for m in ("fp32", *QAT_BITS)
                if abs(results[s][m]["trainer_test_acc"] - results[s][m]["accuracy"]) > 1e-6]
+    qat = [results[s][m] for s in results for m in QAT_BITS]
+    wrong = [f"seed {s} {METHODS[m]}" for s in results for m in QAT_BITS
+             if results[s][m]["selected_epoch"] != int(np.argmin(results[s][m]["val_loss"]))]
+    last = sum(e["selected_epoch"] == e["epochs"] for e in qat)
     return [("`python3 -m qgnn.sim` gave `qgnn-run`'s logits (the same `outputs_sha256`) on all "
              f"{len(quantized)} quantized models." if not differ else
              "**`python3 -m qgnn.sim` differs from `qgnn-run`** on " + ", ".join(differ) + "."),
             ("The trainer's own test accuracy (PyTorch float; the QAT model's integer forward) equals "
              "`qgnn-run`'s on every run." if not trainer else
-             "The trainer's own test accuracy differs from `qgnn-run`'s on " + ", ".join(trainer) + ".")]
+             "The trainer's own test accuracy differs from `qgnn-run`'s on " + ", ".join(trainer) + "."),
+            (f"All {len(qat)} QAT runs kept the epoch of lowest quantized val cross-entropy (of the per-epoch "
+             "losses they recorded)" if not wrong else "**QAT kept another epoch than the one of lowest val "
+             "loss** on " + ", ".join(wrong))
+            + (f"; it was the last on {last} of {len(qat)} runs, the loss still falling, so QAT's gain over FP32 "
+               "may be the extra fine-tuning's rather than the quantization's (no float control was run)."
+               if last else ".")]
 
 
 def show(cmd: list, data: Path, build: Path, work: Path) -> str:
@@ -185,8 +194,10 @@ def block(cache: dict, seeds: int) -> str:
              "differences / √n). Targets: FP32 ≥ 81.5 (paper 83.0 ± 0.7), INT8 PTQ and QAT within 0.5 points",
              "of FP32, INT4 QAT within 1.5.", "",
              table(results, seeds), "", per_seed(results), "", *checks(results),
-             f"CPU time {np.mean(cpu):.0f} s a seed (training, quantizing and scoring; {cache['machine']}).", "",
-             "Commands (seed 0; seed S: `--seed S`, `$WORK/sS`):", "", "```sh",
+             "", f"CPU time {np.mean(cpu):.0f} s a seed (training, quantizing and scoring; {cache['machine']}).", "",
+             "Commands (seed 0; seed S: `--seed S`, `$WORK/sS`), each run single-threaded as the tests",
+             "(`OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`; seed 0's float model scores the same with two threads):",
+             "", "```sh",
              *cache["commands"], "```", "", "Made with:", "", "```sh",
              *[f"{c['command']}   # {c['started']}" for c in cache["invocations"]], "```", END]
     return "\n".join(lines)

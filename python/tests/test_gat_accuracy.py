@@ -22,8 +22,8 @@ def entry(acc, sha="h", sim_sha=None, trainer=None, epoch=None):
     e = {"accuracy": acc, "outputs_sha256": sha, "cpu": 10.0, "cpu_run": 1.0, "trainer_test_acc": trainer or acc}
     if sim_sha is not None:
         e["sim_outputs_sha256"] = sim_sha
-    if epoch is not None:
-        e.update(selected_epoch=epoch, epochs=20)
+    if epoch is not None:  # the val loss falls until `epoch`, then rises
+        e.update(selected_epoch=epoch, epochs=20, val_loss=[1.0 + abs(k - epoch) / 100 for k in range(21)])
     return e
 
 
@@ -53,16 +53,20 @@ def test_verdicts_and_paired_deltas():
     assert row(md, "INT4 QAT")[2:] == ["-1.25 ± 0.10", "-1.50", "Δ ≥ −1.5", "met"]
     assert row(md, "1") == ["1", "81.0", "-0.2", "-0.5", "-1.2", "20 of 20 / 1 of 20"]
     assert "on all 12 quantized models" in md and "equals `qgnn-run`'s on every run" in md
+    assert "All 8 QAT runs kept the epoch of lowest quantized val cross-entropy" in md
+    assert "it was the last on 4 of 8 runs" in md
     assert md.startswith(ga.BEGIN) and md.endswith(ga.END)
 
 
 def test_partial_runs_and_failed_checks_are_said():
     c = cache([0.80, 0.80], [0.80, 0.80], [0.80, 0.80], [0.80, 0.80], sim_differs=1)
     c["results"]["0"]["int4_qat"]["trainer_test_acc"] = 0.79
+    c["results"]["1"]["int8_qat"]["selected_epoch"] = 5  # its losses are lowest at epoch 20
     md = ga.block(c, seeds=10)
     assert row(md, "FP32")[-1] == "**missed** (partial)" and row(md, "INT4 QAT")[-1] == "met (partial)"
     assert "differs from `qgnn-run`** on seed 1 INT8 PTQ." in md
     assert "differs from `qgnn-run`'s on seed 0 INT4 QAT (79.0 vs 80.0)" in md
+    assert "**QAT kept another epoch than the one of lowest val loss** on seed 1 INT8 QAT; it was the last on 1" in md
 
 
 def test_blocks_coexist(tmp_path):
