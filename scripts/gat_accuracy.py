@@ -17,7 +17,8 @@ Each command runs single-threaded (OMP_NUM_THREADS=1, as the tests). A seed's re
 when all its commands have run (a rerun skips the seeds it holds); the summary (mean and sd over the seeds,
 the paired delta to FP32 with its standard error, the targets met or missed, per-seed deltas and the QAT
 epoch kept) is printed, and with --out written as the GAT block of docs/accuracy.md (between its markers,
-which scripts/accuracy_table.py keeps; appended when the file has none). Cost (measured): about 16 CPU s to train a float model and 7 per QAT run, ~30 CPU s a seed."""
+which scripts/accuracy_table.py keeps; appended when the file has none). Cost (measured): about 16 CPU s to
+train a float model and 7 per QAT run, ~30 CPU s a seed."""
 
 from __future__ import annotations
 
@@ -240,7 +241,10 @@ def main(argv=None) -> int:
     if args.seeds < 1 or args.jobs < 1:
         ap.error("--seeds and --jobs must be at least 1")
     cache_path = Path(args.cache)
-    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {"results": {}, "invocations": []}
+    try:
+        cache = json.loads(cache_path.read_text()) if cache_path.exists() else {"results": {}, "invocations": []}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        ap.error(f"cannot read the cache {cache_path}: {e}")
     lock = threading.Lock()
     failed = []
     if not args.markdown_only:
