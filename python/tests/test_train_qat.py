@@ -46,8 +46,8 @@ def sim_acc(model_path, data, split):
 
 def check_qgnn_run(model_path, data_path, split, expected):
     """qgnn-run on the written file gives the simulator's correct count and logits hash."""
-    if QGNN_RUN is None:
-        return
+    if QGNN_RUN is None:  # a missing build fails the check instead of passing it unchecked
+        pytest.fail("qgnn-run is not built (cmake --preset release && cmake --build build/release, or set QGNN_BUILD)")
     out = subprocess.run([str(QGNN_RUN), str(model_path), str(data_path), "--json", "--split", split],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

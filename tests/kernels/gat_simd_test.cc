@@ -120,7 +120,7 @@ TEST_P(GatTwin, RowsAroundTheLogitCacheSize) {
   }
   while (csr.row_ptr.size() < static_cast<size_t>(nodes) + 1) csr.row_ptr.push_back(csr.row_ptr.back());
   uint64_t seed = 77;
-  for (Shape s : shapes()) {
+  for (Shape s : gattest::shapes(/*twin_widths=*/true)) {
     s.bias = (seed % 2) == 0;
     GatCase c;
     c.build(s, csr, ++seed);
