@@ -460,7 +460,7 @@ def markdown(cache: dict) -> str:
              "paired Δ varies by 5-8 points (sd) from run to run on MUTAG, 2-5 on IMDB-BINARY, so three folds",
              "cannot tell a 1.5-point target met from missed (they called MUTAG z-scored −5.26, 3 graphs of 57,",
              "and IMDB-BINARY as stored −1.67, 5 of 300, missed). Cora takes ten seeds: its INT8 PTQ Δ varies by",
-             "1-1.5 points from seed to seed on the z-scored variant (three seeds called it −0.70, ten +0.0x). NCI1",
+             "1-1.5 points from seed to seed on the z-scored variant (three seeds called it −0.70, ten −0.19 ± 0.38). NCI1",
              "(411 graphs a fold) and PubMed (1000 test nodes, 42 CPU s a run) keep three runs.",
              "",
              "Variants (`python3 -m qgnn.data variant`, seed 0, commands below): **raw attributes** = the set plus",
