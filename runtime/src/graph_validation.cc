@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include "qgnn/kernels/numerics.h"
 
@@ -137,15 +139,34 @@ qgnn_status CheckEdges(const qgnn_graph& g, ErrorReporter& reporter) {
   return QGNN_OK;
 }
 
+// Whether any of values[0, count) is NaN or infinite: all exponent bits set. Branch-free over the block so
+// that the compiler vectorises it: setup checks every float of a dense input (15.5 MB for Cora), and a
+// scalar isfinite loop with an early exit cost several times the invoke that reads the same floats.
+bool AnyNonFinite(const float* values, size_t count) {
+  constexpr uint32_t kExponent = 0x7f800000u;
+  uint32_t any = 0;
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    any |= static_cast<uint32_t>((bits & kExponent) == kExponent);
+  }
+  return any != 0;
+}
+
 qgnn_status CheckFeatures(const qgnn_graph& g, const FeatureSpec& spec, ErrorReporter& reporter) {
   if (spec.sparse) return QGNN_OK;  // ValidateSparseFeatures
   const size_t dim = spec.dim;
   const size_t count = static_cast<size_t>(g.num_nodes) * dim;
   if (!spec.int8) {
-    for (size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(g.features_f32[i])) {
-        return reporter.Report(QGNN_NON_FINITE_INPUT, "feature %zu of node %zu is not finite", i % dim,
-                               i / dim);
+    constexpr size_t kBlock = 4096;  // floats per vectorised pass; a hit is located by a scalar rescan
+    for (size_t begin = 0; begin < count; begin += kBlock) {
+      const size_t n = count - begin < kBlock ? count - begin : kBlock;
+      if (!AnyNonFinite(g.features_f32 + begin, n)) continue;
+      for (size_t i = begin; i < begin + n; ++i) {
+        if (!std::isfinite(g.features_f32[i])) {
+          return reporter.Report(QGNN_NON_FINITE_INPUT, "feature %zu of node %zu is not finite", i % dim,
+                                 i / dim);
+        }
       }
     }
   } else if (spec.int8_bits < 8) {

@@ -156,6 +156,33 @@ INSTANTIATE_TEST_SUITE_P(Cases, InvalidGraph, ::testing::ValuesIn(kGraphCases),
                            return std::string(info.param.name);
                          });
 
+// The feature check scans blocks of 4096 floats branch-free and rescans a block with a hit: a non-finite value
+// on either side of a block edge, at the first and the last feature, is reported at its own position; the
+// largest finite values and denormals pass.
+TEST(GraphValidation, NonFiniteFeatureAcrossScanBlocks) {
+  constexpr int32_t kDim = 1000;  // 5 nodes: 5000 floats, two scan blocks
+  ModelMaker m(false, Task::kGraphClassification, kDim, 3);
+  m.Gcn(4, true).Pool(Reduce::kSum).Linear(2, false);
+  Fixture f(m.Bytes(), kLimits);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (size_t at : {size_t{0}, size_t{4095}, size_t{4096}, size_t{4999}}) {
+    for (float bad : {std::nanf(""), inf, -inf}) {
+      SmallGraph s;
+      s.features.assign(5 * kDim, std::numeric_limits<float>::max());
+      s.features[1] = std::numeric_limits<float>::denorm_min();
+      s.features[4097] = -std::numeric_limits<float>::max();
+      qgnn_graph g = s.view();
+      std::string message;
+      EXPECT_EQ(f.Setup(g, &message), QGNN_OK) << message;
+      s.features[at] = bad;
+      EXPECT_EQ(f.Setup(g, &message), QGNN_NON_FINITE_INPUT) << at;
+      const std::string where =
+          "feature " + std::to_string(at % kDim) + " of node " + std::to_string(at / kDim) + " is not finite";
+      EXPECT_NE(message.find(where), std::string::npos) << message;
+    }
+  }
+}
+
 TEST(GraphValidation, DegreeAboveModelLimit) {
   ModelMaker m(true, Task::kGraphClassification, 3, 8);
   m.Gcn(4, true).Pool(Reduce::kSum).Linear(2, false);
