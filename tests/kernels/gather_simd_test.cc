@@ -1,10 +1,14 @@
 // gather_nonzeros_f32 twins (the density probe's gather of dense float rows) against the reference: the same
 // return value and the same row_ptr / col_idx / values entries (the bits of every value, NaN payloads and
-// -0.0 excluded included), every width around the vector sizes and Cora's 1433, densities from empty to full,
-// NaN / infinities / subnormals / -0.0, limits just below, at and above the count; no twin writes past its
+// -0.0 excluded included), every width around the vector sizes and the twins' 32- / 64-float blocks and
+// Cora's 1433, densities from empty to full, NaN / infinities / subnormals / -0.0, limits just below, at and
+// above the count; rows that start and end inside a block (the twins scan a tile as one flat stream), empty
+// and full rows, non-zeros on the first and last column, every start alignment; no twin writes past its
 // kGatherSlack entries.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -29,8 +33,8 @@ struct Gathered {
 
 // Runs `fn` into buffers of exactly max_nnz + kGatherSlack entries followed by guard words (poisoned with
 // `poison`), checks the guards, and keeps the entries [0, n).
-Gathered Run(decltype(&gather_nonzeros_f32) fn, const std::vector<float>& x, int32_t cols, int32_t rows,
-             int64_t max_nnz, uint32_t poison) {
+Gathered Run(decltype(&gather_nonzeros_f32) fn, const float* x, int32_t cols, int32_t rows, int64_t max_nnz,
+             uint32_t poison) {
   constexpr size_t kGuard = 8;
   const size_t room = static_cast<size_t>(max_nnz) + kGatherSlack;
   std::vector<int32_t> row_ptr(static_cast<size_t>(rows) + 1 + kGuard, static_cast<int32_t>(poison));
@@ -38,7 +42,7 @@ Gathered Run(decltype(&gather_nonzeros_f32) fn, const std::vector<float>& x, int
   std::vector<float> values(room + kGuard);
   for (float& v : values) std::memcpy(&v, &poison, sizeof v);
   Gathered g;
-  g.n = fn(x.data(), cols, rows, max_nnz, row_ptr.data(), col_idx.data(), values.data());
+  g.n = fn(x, cols, rows, max_nnz, row_ptr.data(), col_idx.data(), values.data());
   for (size_t i = 0; i < kGuard; ++i) {
     EXPECT_EQ(static_cast<uint32_t>(col_idx[room + i]), poison) << "col_idx written past the slack";
     uint32_t bits;
@@ -56,10 +60,12 @@ Gathered Run(decltype(&gather_nonzeros_f32) fn, const std::vector<float>& x, int
   return g;
 }
 
+// `x` from float `offset` on (the twins' loads start wherever the tile does).
 void ExpectSame(const KernelTable& table, const std::vector<float>& x, int32_t cols, int32_t rows,
-                int64_t max_nnz) {
-  const Gathered want = Run(&gather_nonzeros_f32, x, cols, rows, max_nnz, 0xA5A5A5A5u);
-  const Gathered got = Run(table.gather_nonzeros_f32, x, cols, rows, max_nnz, 0x5A5A5A5Au);
+                int64_t max_nnz, size_t offset = 0) {
+  const float* in = x.data() + offset;
+  const Gathered want = Run(&gather_nonzeros_f32, in, cols, rows, max_nnz, 0xA5A5A5A5u);
+  const Gathered got = Run(table.gather_nonzeros_f32, in, cols, rows, max_nnz, 0x5A5A5A5Au);
   ASSERT_EQ(got.n, want.n) << table.name << " cols " << cols << " rows " << rows << " max_nnz " << max_nnz;
   EXPECT_EQ(got.row_ptr, want.row_ptr) << table.name << " cols " << cols;
   EXPECT_EQ(got.col_idx, want.col_idx) << table.name << " cols " << cols;
@@ -76,9 +82,9 @@ TEST_P(GatherSimdTest, EveryWidthAndDensity) {
   ASSERT_NE(table()->gather_nonzeros_f32, nullptr);
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> value(-4.0f, 4.0f);
-  for (int32_t cols : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1433}) {
+  for (int32_t cols : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 200, 1433}) {
     for (double density : {0.0, 0.013, 0.1, 0.5, 1.0}) {
-      const int32_t rows = 9;
+      const int32_t rows = cols < 64 ? 37 : 9;
       std::bernoulli_distribution keep(density);
       std::vector<float> x(static_cast<size_t>(rows) * cols, 0.0f);
       for (float& v : x) {
@@ -116,6 +122,70 @@ TEST_P(GatherSimdTest, ZeroRowsAndEmptyRows) {
   x[2 * 20 + 19] = 2.5f;  // only the last row's last element
   ExpectSame(*table(), x, 20, 3, 60);
   ExpectSame(*table(), x, 20, 0, 60);  // no rows: row_ptr[0] = 0 only
+}
+
+// Rows of every kind in one tile: empty, full, only the first / only the last column, both, sparse; the
+// rows' boundaries fall anywhere inside the twins' blocks, and the tile starts at every float alignment.
+TEST_P(GatherSimdTest, RowBoundariesInsideBlocks) {
+  std::mt19937 rng(11);
+  std::bernoulli_distribution sparse(0.03);
+  for (int32_t cols : {1, 3, 5, 31, 33, 47, 63, 64, 65, 95, 96, 97, 129, 191, 257}) {
+    const int32_t rows = 23;
+    std::vector<float> x(static_cast<size_t>(rows) * cols + 16, 0.0f);
+    for (int32_t r = 0; r < rows; ++r) {
+      float* row = x.data() + 16 + static_cast<size_t>(r) * cols;  // rows start at float 16 for the offsets
+      switch (r % 6) {
+        case 0:
+          break;  // empty
+        case 1:
+          for (int32_t k = 0; k < cols; ++k) row[k] = static_cast<float>(k + 1);
+          break;
+        case 2:
+          row[0] = -1.5f;
+          break;
+        case 3:
+          row[cols - 1] = 2.5f;
+          break;
+        case 4:
+          row[0] = 3.0f;
+          row[cols - 1] = -0.25f;
+          break;
+        default:
+          for (int32_t k = 0; k < cols; ++k) row[k] = sparse(rng) ? 0.5f + static_cast<float>(k) : 0.0f;
+          break;
+      }
+    }
+    // The same tile copied to start at float 16 - shift: every alignment of the loads.
+    for (size_t shift = 0; shift < 16; ++shift) {
+      std::vector<float> moved(x.size(), 7.0f);  // non-zeros around the tile must not be gathered
+      std::copy(x.begin() + 16, x.end(), moved.begin() + static_cast<std::ptrdiff_t>(16 - shift));
+      std::fill(moved.begin() + static_cast<std::ptrdiff_t>(16 - shift + static_cast<size_t>(rows) * cols),
+                moved.end(), 9.0f);
+      const int64_t nnz = CountNonZeros(std::vector<float>(x.begin() + 16, x.end()));
+      ExpectSame(*table(), moved, cols, rows, nnz, 16 - shift);
+      ExpectSame(*table(), moved, cols, rows, nnz - 1, 16 - shift);
+      ExpectSame(*table(), moved, cols, rows, nnz / 3, 16 - shift);
+    }
+  }
+}
+
+// The limit crossed in a block wholly inside a row (the twins' fast path) and in a row's boundary block.
+TEST_P(GatherSimdTest, LimitInsideAndAtTheEndOfARow) {
+  const int32_t cols = 300, rows = 4;
+  std::vector<float> x(static_cast<size_t>(rows) * cols, 0.0f);
+  for (int32_t r = 0; r < rows; ++r) {
+    for (int32_t k = 5; k < cols; k += 37)
+      x[static_cast<size_t>(r) * cols + k] = 1.0f + static_cast<float>(k);
+    x[static_cast<size_t>(r) * cols + cols - 1] = -2.0f;
+  }
+  const int64_t nnz = CountNonZeros(x);
+  for (int64_t limit = 0; limit <= nnz + 1; ++limit) ExpectSame(*table(), x, cols, rows, limit);
+}
+
+TEST_P(GatherSimdTest, NoColumnsOrNoRows) {
+  const std::vector<float> x(4, 1.0f);
+  ExpectSame(*table(), x, 0, 5, 10);  // rows of no floats: every row_ptr entry 0
+  ExpectSame(*table(), x, 4, 0, 10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, GatherSimdTest, ::testing::ValuesIn(simdtest::twin_isas()),

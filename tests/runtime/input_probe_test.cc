@@ -188,6 +188,55 @@ TEST(InputProbe, SameBytesOnEveryPath) {
   EXPECT_EQ(checked_nonempty, 3 * 5 * 2 * 2 * 2);
 }
 
+// Quantized models probe tiles of up to kProbeRowsMax rows (ProbeTileRows: 31 at 1433 columns) and run
+// rejected tiles and the back-off after them in kStreamRows chunks: runs of sparse rows, a dense run
+// between them, isolated dense rows, so tiles are gathered, rejected, skipped and probed again, and every
+// path gives the same bytes.
+TEST(InputProbe, SameBytesAcrossTilesOfEveryKind) {
+  for (int32_t dim : {40, 1433}) {
+    for (int pattern = 0; pattern < 2; ++pattern) {
+      SCOPED_TRACE("dim " + std::to_string(dim) + " pattern " + std::to_string(pattern));
+      constexpr uint32_t kNodes = 300;
+      ModelMaker m(true, Task::kNodeClassification, dim, 61);
+      m.Input(8, 3);
+      m.Gcn(16, true, {}, true).Gcn(5, false, {}, true);
+      const std::vector<uint8_t> bytes = m.Bytes();
+      std::mt19937 rng(static_cast<uint32_t>(dim + pattern));
+      Graph graph = RandomGraph(rng, {kNodes}, 5, dim);
+      std::bernoulli_distribution keep(0.01);
+      std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+      graph.features_f32.assign(static_cast<size_t>(kNodes) * dim, 0.0f);
+      for (uint32_t i = 0; i < kNodes; ++i) {
+        // 0: rows 70-109 dense, the rest sparse; 1: every 45th row dense, the rest sparse.
+        const bool dense = pattern == 0 ? (i >= 70 && i < 110) : i % 45 == 44;
+        for (int32_t c = 0; c < dim; ++c) {
+          if (dense || keep(rng)) graph.features_f32[static_cast<size_t>(i) * dim + c] = value(rng);
+        }
+      }
+      const SparseCopy sparse = ToSparse(graph.features_f32, kNodes, dim);
+      const qgnn_sparse_features sparse_view = sparse.view();
+      for (uint32_t threads : {1u, 3u}) {
+        ProbeRun dense, gathered;
+        {
+          ProbeEnv env("dense");
+          dense = RunModel(bytes, graph, nullptr, threads);
+        }
+        {
+          ProbeEnv env("sparse");
+          gathered = RunModel(bytes, graph, nullptr, threads);
+        }
+        const ProbeRun automatic = RunModel(bytes, graph, nullptr, threads);
+        const ProbeRun from_sparse = RunModel(bytes, graph, &sparse_view, threads);
+        ASSERT_EQ(dense.status, QGNN_OK) << dense.message;
+        ASSERT_EQ(dense.logits.size(), static_cast<size_t>(kNodes) * 5);
+        EXPECT_EQ(gathered.logits, dense.logits);
+        EXPECT_EQ(automatic.logits, dense.logits);
+        EXPECT_EQ(from_sparse.logits, dense.logits);
+      }
+    }
+  }
+}
+
 TEST(InputProbe, UnknownModeIsRefused) {
   ModelMaker m(true, Task::kNodeClassification, 8, 1);
   m.Gcn(4, true, {}, true).Linear(2, false);
@@ -235,6 +284,27 @@ TEST(InputProbe, GatherSparseTile) {
   EXPECT_EQ(runtime::ProbeLimit(InputProbe::kDense, 8, 1433), 0);
   EXPECT_EQ(runtime::ProbeLimit(InputProbe::kSparse, 8, 1433), 8 * 1433);
   EXPECT_EQ(runtime::ProbeLimit(InputProbe::kAuto, 8, 1433), 8 * 1433 / runtime::kProbeDensityDivisor);
+}
+
+// Probe tiles are as many rows as the slot holds the CSR of at the auto threshold: Cora's int8 slot (8
+// quantized rows of 1433 bytes) holds 31 rows' CSR, and a tile that size at the limit gathers into it.
+TEST(InputProbe, ProbeTileRowsFitTheSlot) {
+  const size_t cora_int8 = runtime::StreamSlotBytes(8, 1433, 1433, true);
+  const size_t cora_int4 = runtime::StreamSlotBytes(8, 1433, 717, true);
+  EXPECT_EQ(runtime::ProbeTileRows(1433, cora_int8, 8), 31);
+  EXPECT_EQ(runtime::ProbeTileRows(1433, cora_int4, 8), 15);
+  // A slot that is only the CSR of its 8 rows keeps 8-row tiles; a large one is capped.
+  EXPECT_EQ(runtime::ProbeTileRows(100000, runtime::StreamSlotBytes(8, 100000, 0, true), 8), 8);
+  EXPECT_EQ(runtime::ProbeTileRows(16, size_t{1} << 20, 8), runtime::kProbeRowsMax);
+  // 31 rows holding exactly the limit's non-zeros gather into Cora's int8 slot.
+  constexpr int32_t kRows = 31, kCols = 1433;
+  const int64_t limit = runtime::ProbeLimit(InputProbe::kAuto, kRows, kCols);
+  std::vector<float> x(static_cast<size_t>(kRows) * kCols, 0.0f);
+  for (int64_t k = 0; k < limit; ++k) x[static_cast<size_t>(k * 31)] = 1.0f;
+  std::vector<uint64_t> scratch(cora_int8 / 8);
+  GatheredTile tile{};
+  ASSERT_TRUE(GatherSparseTile(Table(), x.data(), kCols, kRows, limit, scratch.data(), cora_int8, &tile));
+  EXPECT_EQ(tile.sparse.row_ptr[kRows], limit);
 }
 
 }  // namespace

@@ -6,14 +6,28 @@
 namespace qgnn {
 namespace runtime {
 
+namespace {
+
+// Bytes of the CSR of `rows` rows at the auto threshold, with the gather's slack (GatherSparseTile's layout).
+size_t GatherBytes(int32_t rows, int32_t cols) {
+  const size_t nnz = static_cast<size_t>(int64_t{rows} * cols / kProbeDensityDivisor + kernels::kGatherSlack);
+  return (static_cast<size_t>(rows) + 1) * sizeof(int32_t) + nnz * (sizeof(int32_t) + sizeof(float));
+}
+
+}  // namespace
+
 size_t StreamSlotBytes(int32_t rows, int32_t cols, size_t row_bytes, bool probed) {
   const size_t chunk = static_cast<size_t>(rows) * row_bytes;
   if (!probed) return (chunk + 7) & ~static_cast<size_t>(7);
-  const size_t nnz = static_cast<size_t>(int64_t{rows} * cols / kProbeDensityDivisor + kernels::kGatherSlack);
-  const size_t gather =
-      (static_cast<size_t>(rows) + 1) * sizeof(int32_t) + nnz * (sizeof(int32_t) + sizeof(float));
+  const size_t gather = GatherBytes(rows, cols);
   const size_t bytes = chunk > gather ? chunk : gather;
   return (bytes + 7) & ~static_cast<size_t>(7);
+}
+
+int32_t ProbeTileRows(int32_t cols, size_t slot_bytes, int32_t min_rows) {
+  int32_t rows = min_rows;
+  while (rows < kProbeRowsMax && GatherBytes(rows + 1, cols) <= slot_bytes) ++rows;
+  return rows;
 }
 
 bool ParseInputProbe(const char* text, InputProbe* out) {

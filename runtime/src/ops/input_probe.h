@@ -7,8 +7,9 @@
 //
 // Where it runs is measured (docs/runtime.md, "Dense input that is mostly zeros"). With the gather of two
 // compresses per 16 floats (~37 GB/s) the int8 dense path (quantize at ~45 GB/s + the VNNI GEMM) was as fast,
-// so only the FP32 GEMM and the int4 quantization were probed; the gather by bit scan (gather-avx512.cc)
-// reads at close to a plain read's speed, and int8 input quantization is probed too.
+// so only the FP32 GEMM and the int4 quantization were probed; the gather by bit scan (now the flat scan of
+// kernels/quantize/gather-body.h, with prefetches) reads at a plain read's speed, and int8 input quantization
+// is probed too.
 #ifndef QGNN_RUNTIME_OPS_INPUT_PROBE_H_
 #define QGNN_RUNTIME_OPS_INPUT_PROBE_H_
 
@@ -53,8 +54,22 @@ size_t StreamSlotBytes(int32_t rows, int32_t cols, size_t row_bytes, bool probed
 /// with no quantized rows) is then ~23 KB for Cora's 1433 columns.
 constexpr int32_t kProbeRowsF32 = 64;
 
-/// After a chunk the probe rejects, this many chunks of the same share take the dense GEMM unprobed, so a
-/// dense input pays for one partial read in eight chunks: probing every chunk of a 50 % / 100 %-dense input
+/// Most rows per probe tile of a quantized model's streamed input (RunDenseOnInput). The tile's gather and
+/// sparse_dense call cost a fixed amount each (the row-boundary handling, the requantization constants of
+/// the output block, the partial last vector of non-zeros), so a tile holds as many rows as the input
+/// scratch slot has room for at the auto threshold: its quantized chunk of kStreamRows rows is the CSR of
+/// 31 rows of Cora's 1433 columns at int8 input, 15 at int4. A tile the probe rejects goes through the
+/// dense GEMM kStreamRows rows at a time, as before. Interleaved A/B on Cora's INT8 GCN, dense float input,
+/// one thread, 8 runs each: conv1 1.07x faster (INT8 model, 31-row tiles) than 8-row tiles.
+constexpr int32_t kProbeRowsMax = 32;
+
+/// Rows per probe tile: the most, from `min_rows` up to kProbeRowsMax, whose CSR at the auto threshold fits
+/// `slot_bytes` (StreamSlotBytes of `min_rows` rows holds min_rows').
+int32_t ProbeTileRows(int32_t cols, size_t slot_bytes, int32_t min_rows);
+
+/// After a tile the probe rejects, this many tiles' rows of the same share (float blocks; quantized models:
+/// ProbeTileRows each) take the dense GEMM unprobed, so a dense input pays for one partial read in eight
+/// tiles: probing every chunk of a 50 % / 100 %-dense input
 /// cost 1.02-1.05 of the dense path in the sweep above, with the back-off the difference was within the
 /// noise (0.95-1.01). Inputs sparse throughout are probed (and gathered) chunk after chunk. Paths never
 /// change bytes, only time.

@@ -128,27 +128,33 @@ void RunDenseOnInput(const EvalContext& ctx, const Layer& layer, kernels::QActiv
   const bool probe = ProbesQuantizedInput(ctx.input_int8) && ctx.kernels->sparse_dense != nullptr &&
                      ctx.input_probe != InputProbe::kDense;
   const size_t slot_bytes = InputSlotBytes(ctx, layer);
+  // Probe tiles are as many rows as the slot holds the CSR of (input_probe.h, kProbeRowsMax); rejected
+  // tiles and the back-off after them go through the GEMM in chunks of kStreamRows.
+  const int32_t tile_rows = probe ? ProbeTileRows(cols, slot_bytes, kStreamRows) : kStreamRows;
   ForEachStreamSlot(ctx, rows, slot_bytes, [&](uint8_t* chunk, int32_t begin, int32_t end) {
-    int32_t skip = 0;  // chunks left before the next probe (ProbeBackoff)
-    for (int32_t row = begin; row < end; row += kStreamRows) {
-      const int32_t n = end - row < kStreamRows ? end - row : kStreamRows;
-      const kernels::QActivation rows_out = RowsFrom(out, row, dense.out_features);
-      if (probe && skip == 0) {
+    int32_t dense_rows = 0;  // rows left to the GEMM before the next probe (a rejected tile, the back-off)
+    for (int32_t row = begin; row < end;) {
+      if (probe && dense_rows == 0) {
+        const int32_t n = end - row < tile_rows ? end - row : tile_rows;
         GatheredTile tile;
         const float* first = static_cast<const float*>(ctx.external_input) + static_cast<size_t>(row) * cols;
         if (GatherSparseTile(*ctx.kernels, first, cols, n, ProbeLimit(ctx.input_probe, n, cols), chunk,
                              slot_bytes, &tile)) {
           ctx.kernels->sparse_dense(tile.sparse, cols, sparse_q, sparse_weights, dense.bias_q, dense.rq,
-                                    dense.relu, rows_out, dense.out_features, 0, n);
+                                    dense.relu, RowsFrom(out, row, dense.out_features), dense.out_features, 0,
+                                    n);
+          row += n;
           continue;
         }
-        skip = ctx.input_probe == InputProbe::kAuto ? kProbeBackoff : 0;
-      } else if (skip > 0) {
-        --skip;
+        dense_rows = n + (ctx.input_probe == InputProbe::kAuto ? kProbeBackoff * tile_rows : 0);
       }
+      const int32_t n = end - row < kStreamRows ? end - row : kStreamRows;
       QuantizeInputTile(ctx, layer, row, n, chunk);
       ctx.kernels->dense(kernels::QActivationConst{chunk, q.bits, q.zero_point}, cols, weights, dense.bias_q,
-                         dense.rq, nullptr, dense.relu, rows_out, dense.out_features, 0, n);
+                         dense.rq, nullptr, dense.relu, RowsFrom(out, row, dense.out_features),
+                         dense.out_features, 0, n);
+      row += n;
+      dense_rows = dense_rows > n ? dense_rows - n : 0;
     }
   });
 }
