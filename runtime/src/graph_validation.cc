@@ -153,6 +153,12 @@ bool AnyNonFinite(const float* values, size_t count) {
   return any != 0;
 }
 
+#if defined(QGNN_EMBEDDED)
+constexpr bool kBlockPrefilter = false;  // no vector unit to gain from on a Cortex-M: code size counts more
+#else
+constexpr bool kBlockPrefilter = true;
+#endif
+
 qgnn_status CheckFeatures(const qgnn_graph& g, const FeatureSpec& spec, ErrorReporter& reporter) {
   if (spec.sparse) return QGNN_OK;  // ValidateSparseFeatures
   const size_t dim = spec.dim;
@@ -161,7 +167,7 @@ qgnn_status CheckFeatures(const qgnn_graph& g, const FeatureSpec& spec, ErrorRep
     constexpr size_t kBlock = 4096;  // floats per vectorised pass; a hit is located by a scalar rescan
     for (size_t begin = 0; begin < count; begin += kBlock) {
       const size_t n = count - begin < kBlock ? count - begin : kBlock;
-      if (!AnyNonFinite(g.features_f32 + begin, n)) continue;
+      if (kBlockPrefilter && !AnyNonFinite(g.features_f32 + begin, n)) continue;
       for (size_t i = begin; i < begin + n; ++i) {
         if (!std::isfinite(g.features_f32[i])) {
           return reporter.Report(QGNN_NON_FINITE_INPUT, "feature %zu of node %zu is not finite", i % dim,
