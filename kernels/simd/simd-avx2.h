@@ -86,6 +86,19 @@ struct Avx2 {
     *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x00FF));
     *hi = _mm256_srli_epi16(w, 8);
   }
+  /// The wide int8 sum's rows (aggregate-wide8.h), as whole biased words: `bytes` (<= 4 * kLanes = 32) int8
+  /// at p XOR 0x80, so word i is (element 2i + 128) + 256 * (element 2i + 1 + 128); bytes past `bytes` read
+  /// as 0x80 (lanes a tile never stores). One load and one operation; the split into even / odd elements is
+  /// left to the sums (high_bytes16, low_bytes16).
+  static constexpr bool kWideSums = true;
+  static U16 load_words_biased(const uint8_t* p, int bytes) {
+    return _mm256_xor_si256(load_bytes32(p, bytes), _mm256_set1_epi8(-128));
+  }
+  /// The high byte of each word (the odd element + 128).
+  static U16 high_bytes16(U16 w) { return _mm256_srli_epi16(w, 8); }
+  /// The sum of the low bytes, from the wrapping sum of the words and the (exact) sum of the high bytes:
+  /// total - 256 * high modulo 2^16, exact while the low bytes' sum is below 2^16.
+  static U16 low_bytes16(U16 total, U16 high) { return _mm256_sub_epi16(total, _mm256_slli_epi16(high, 8)); }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.
