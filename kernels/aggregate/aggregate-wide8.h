@@ -4,19 +4,20 @@
 // the rows it does not take (SpmmTwin::reduce_tiles).
 //
 // Why a loop of its own: on Cora (2,708 rows, 3.9 neighbours each, all in L2) the generic tile loop spent
-// ~160 instructions per row outside the gathers (a column-tile loop, mode and shape tests, spilled
-// constants) against ~11 per gathered row; here a row is ~10 scalar instructions and the tile's vector work.
-// The neighbours are read in groups of kGroup slots, the slots past the row's degree pointing at kPadRow
-// (biased zero bytes), so a row of degree <= kGroup runs its neighbour loop exactly once: the loop exit no
-// longer depends on the degree for most rows of a sparse graph (Cora: 74 % of degrees <= 4).
+// ~160 instructions per row outside the gathers (a column-tile loop, mode / shape / self-weight tests,
+// spilled constants) against 11 per gathered row; here a row costs a few scalar instructions besides the
+// tile's vector work (docs/runtime.md, "The wide int8 sum").
 //
-// Each row is summed as whole biased words (V::load_words_biased, x ^ 0x80): t = sum of the words
-// (wrapping), o = sum of their high bytes (the odd elements + 128, exact); the even elements' sum is
-// t - 256 * o modulo 2^16 (V::low_bytes16), exact since at most kMaxRows rows of bytes <= 255 are summed.
-// Four operations per gathered row (load + xor, shift, two adds) where the pair split takes five. The sums
-// are the pair-order tile of aggregate-body.h (even / odd elements + 128), requantized with the offset folded
-// into the round term (PairRequant::apply_folded) and stored by V::store_s8_pair_tile: the same values as
-// SpmmTwin::reduce_tiles, so the bytes are the reference's.
+// Each row is summed as whole biased words (V::load_words_biased, x ^ 0x80): total = sum of the words
+// (wrapping), high = sum of their high bytes (the odd elements + 128, exact); the even elements' sum is
+// total - 256 * high modulo 2^16 (V::low_bytes16), exact since at most kMaxRows rows of bytes <= 255 are
+// summed. Four operations per gathered row (load + xor, shift, two adds) where the even / odd split takes
+// five; two neighbours per step. The sums are widened by unpacks (V::widen16_unpacked), requantized with
+// the offset folded into the round term (PairRequant::apply_folded) and stored by one in-lane shuffle
+// (V::store_s8_unpacked_tile): lane by lane the values of SpmmTwin::reduce_tiles, so the bytes are the
+// reference's. Padding each row's neighbours to groups of 4 (conditional moves to a row of biased zeros, so
+// the loop exit would not depend on the degree) measured slower: Cora 30 against 23 us, the padded slots'
+// loads and adds cost more than the mispredicted exits they remove.
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_WIDE8_H_
 #define QGNN_KERNELS_AGGREGATE_AGGREGATE_WIDE8_H_
 
@@ -40,40 +41,28 @@ struct HasWideSums<V, std::enable_if_t<V::kWideSums>> {
   static constexpr bool value = true;
 };
 
-/// The slot rows past a row's degree: bytes 0x80 (int8 -128) are biased words of 0, which add nothing.
-alignas(64) constexpr uint8_t kWidePadRow[64] = {
-    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-    0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
-
 template <class V>
 class WideInt8Sum {
  public:
   static constexpr int32_t kTile = 4 * V::kLanes;  ///< columns per tile: one vector of words
-  static_assert(kTile <= static_cast<int32_t>(sizeof(kWidePadRow)), "a pad row covers a tile");
-  /// Neighbour slots per step of the neighbour loop. 4 measured best on Cora / PubMed at F = 64 (AVX-512).
-  static constexpr int32_t kGroup = 4;
   /// Rows (self included) whose biased bytes (<= 255) may be summed in 16 bits: 257 * 255 < 2^16.
   static constexpr int32_t kMaxRows = 257;
 
   WideInt8Sum(const uint8_t* in, int32_t in_zero_point, int32_t cols, uint8_t* out, int32_t out_lo)
       : in_(in), out_(out), cols_(cols), zx_(in_zero_point), out_lo_(static_cast<int8_t>(out_lo)) {}
 
-  /// Rows [row_begin, row_end); rows this loop cannot take (degree + self > kMaxRows, or a neighbour group
-  /// that would read col_idx past the graph's last edge) go to fallback(node). kSelf: the self row is summed
+  /// Rows [row_begin, row_end); rows this loop cannot take (degree + self > kMaxRows: hubs, whose sums the
+  /// generic loop flushes to int32 every 256 rows) go to fallback(node). kSelf: the self row is summed
   /// too (self weight 1.0). rq: a PairRequant<V> with the 32-bit form (rq.high).
   template <bool kSelf, class Rq, class Fallback>
   __attribute__((always_inline)) void run(const CsrGraph& graph, const Rq& rq, int32_t row_begin,
                                           int32_t row_end, Fallback&& fallback) {
-    // A row's last group reads col_idx up to kGroup - 1 entries past its end.
-    const int32_t safe_end = graph.row_ptr[graph.num_nodes] - (kGroup - 1);
     const int32_t max_count = kMaxRows - (kSelf ? 1 : 0);
     const int32_t full_tiles = cols_ / kTile, rest = cols_ % kTile;
     for (int32_t node = row_begin; node < row_end; ++node) {
       const int32_t first = graph.row_ptr[node], end = graph.row_ptr[node + 1];
       const int32_t count = end - first;
-      if (count > max_count || end > safe_end) {
+      if (count > max_count) {
         fallback(node);
         continue;
       }
@@ -105,29 +94,25 @@ class WideInt8Sum {
       total = load<kFull>(base + static_cast<size_t>(node) * stride, n);
       high = V::high_bytes16(total);
     }
-    for (int32_t k = 0; k < count; k += kGroup) {
-      const int32_t left = count - k;
-      // The indices are read unconditionally (run() checked they exist), so the selects are conditional
-      // moves, not branches on the degree.
-      const uint8_t* p0 = base + static_cast<size_t>(idx[k]) * stride;
-      const uint8_t* r1 = base + static_cast<size_t>(idx[k + 1]) * stride;
-      const uint8_t* r2 = base + static_cast<size_t>(idx[k + 2]) * stride;
-      const uint8_t* r3 = base + static_cast<size_t>(idx[k + 3]) * stride;
-      const uint8_t* p1 = left > 1 ? r1 : kWidePadRow;
-      const uint8_t* p2 = left > 2 ? r2 : kWidePadRow;
-      const uint8_t* p3 = left > 3 ? r3 : kWidePadRow;
-      const typename V::U16 w0 = load<kFull>(p0, n), w1 = load<kFull>(p1, n), w2 = load<kFull>(p2, n),
-                            w3 = load<kFull>(p3, n);
-      total = V::add16(total, V::add16(V::add16(w0, w1), V::add16(w2, w3)));
-      high = V::add16(high, V::add16(V::add16(V::high_bytes16(w0), V::high_bytes16(w1)),
-                                     V::add16(V::high_bytes16(w2), V::high_bytes16(w3))));
+    // Two neighbours per step (two independent sums before they join the accumulators), one left over.
+    int32_t k = 0;
+    for (; k + 1 < count; k += 2) {
+      const typename V::U16 w0 = load<kFull>(base + static_cast<size_t>(idx[k]) * stride, n);
+      const typename V::U16 w1 = load<kFull>(base + static_cast<size_t>(idx[k + 1]) * stride, n);
+      total = V::add16(total, V::add16(w0, w1));
+      high = V::add16(high, V::add16(V::high_bytes16(w0), V::high_bytes16(w1)));
+    }
+    if (k < count) {
+      const typename V::U16 w = load<kFull>(base + static_cast<size_t>(idx[k]) * stride, n);
+      total = V::add16(total, w);
+      high = V::add16(high, V::high_bytes16(w));
     }
     typename V::I32 acc[4];
-    V::widen16_pairs(V::low_bytes16(total, high), high, acc);
-    V::store_s8_pair_tile(out + col, rq.template apply_folded<false>(acc[0], round),
-                          rq.template apply_folded<false>(acc[1], round),
-                          rq.template apply_folded<false>(acc[2], round),
-                          rq.template apply_folded<false>(acc[3], round), out_lo_, n);
+    V::widen16_unpacked(V::low_bytes16(total, high), high, acc);
+    V::store_s8_unpacked_tile(out + col, rq.template apply_folded<false>(acc[0], round),
+                              rq.template apply_folded<false>(acc[1], round),
+                              rq.template apply_folded<false>(acc[2], round),
+                              rq.template apply_folded<false>(acc[3], round), out_lo_, n);
   }
 
   const uint8_t* in_;
