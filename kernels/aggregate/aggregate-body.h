@@ -49,6 +49,7 @@
 #include <type_traits>
 
 #include "aggregate-prefetch.h"
+#include "aggregate-wide8.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/kernels/reference.h"
 #include "twins.h"
@@ -919,6 +920,29 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
       }
     }
   } else {
+    if constexpr (!kBias && !kPrefetch && kOutBits == 8 && HasWideSums<V>::value) {
+      // Wide int8 rows summed with self weight 0 or 1.0: the loop of aggregate-wide8.h (why: there).
+      if (mode == AggregateMode::kSum && cols > 2 * kL &&
+          (self_weight == 0 || self_weight == Twin::kSelfWeightOne)) {
+        const PairRequant<V> fixed = twin.pair_requant(twins::aggregate_row_rescale(mode, rq, 0));
+        if (fixed.high) {
+          const auto rest = [&](int32_t node) {
+            const int32_t first = graph.row_ptr[node];
+            const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
+            twin.template reduce_tiles<Twin::kVecs>(mode, src, node, self_weight, fixed, node);
+          };
+          WideInt8Sum<V> wide(static_cast<const uint8_t*>(in.data), in.zero_point, cols,
+                              static_cast<uint8_t*>(out.data),
+                              relu && out.zero_point > Twin::kOutMin ? out.zero_point : Twin::kOutMin);
+          if (self_weight != 0) {
+            wide.template run<true>(graph, fixed, row_begin, row_end, rest);
+          } else {
+            wide.template run<false>(graph, fixed, row_begin, row_end, rest);
+          }
+          return;
+        }
+      }
+    }
     const auto run = [&](auto used, auto half) __attribute__((always_inline)) {
       aggregate_shaped<decltype(used)::value, decltype(half)::value, V>(twin, graph, mode, rq, self_weight,
                                                                         norm_q15, row_begin, row_end);

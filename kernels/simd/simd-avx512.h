@@ -114,6 +114,45 @@ struct Avx512 {
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x00FF));
     *hi = _mm512_srli_epi16(w, 8);
   }
+  /// The wide int8 sum's rows (aggregate-wide8.h), as whole biased words: `bytes` (<= 4 * kLanes = 64) int8
+  /// at p XOR 0x80, so word i is (element 2i + 128) + 256 * (element 2i + 1 + 128); bytes past `bytes` read
+  /// as 0x80 (lanes a tile never stores). One load and one operation; the split into even / odd elements is
+  /// left to the sums (high_bytes16, low_bytes16).
+  static constexpr bool kWideSums = true;
+  static U16 load_words_biased(const uint8_t* p, int bytes) {
+    return _mm512_xor_si512(load_bytes64(p, bytes), _mm512_set1_epi8(-128));
+  }
+  /// The high byte of each word (the odd element + 128).
+  static U16 high_bytes16(U16 w) { return _mm512_srli_epi16(w, 8); }
+  /// The sum of the low bytes, from the wrapping sum of the words and the (exact) sum of the high bytes:
+  /// total - 256 * high modulo 2^16, exact while the low bytes' sum is below 2^16.
+  static U16 low_bytes16(U16 total, U16 high) { return _mm512_sub_epi16(total, _mm512_slli_epi16(high, 8)); }
+  /// Sums of the even / odd elements of a tile of 4 * kLanes int8 columns (words, as high_bytes16 and
+  /// low_bytes16 leave them) as int32 lanes in "unpacked" order: out[0] / out[1] hold the even elements
+  /// 16j + 0, 2, 4, 6 / 16j + 8, .., 14 of each 128-bit lane j, out[2] / out[3] the odd ones. Four unpacks,
+  /// where widen16_pairs takes two extracts and four widenings; store_s8_unpacked_tile writes the order back.
+  static void widen16_unpacked(U16 even, U16 odd, I32* out) {
+    const __m512i z = _mm512_setzero_si512();
+    out[0] = _mm512_unpacklo_epi16(even, z);
+    out[1] = _mm512_unpackhi_epi16(even, z);
+    out[2] = _mm512_unpacklo_epi16(odd, z);
+    out[3] = _mm512_unpackhi_epi16(odd, z);
+  }
+  /// store_s8_pair_tile for widen16_unpacked's order (lanes NOT yet clamped): the packs leave each 128-bit
+  /// lane j as the even elements of 16j .. 16j + 15, then the odd ones, so one in-lane byte shuffle puts the
+  /// lane in element order (no cross-lane permute).
+  static void store_s8_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int8_t lo, int n) {
+    const __m512i packed = _mm512_packs_epi16(_mm512_packs_epi32(e0, e1), _mm512_packs_epi32(o0, o1));
+    const __m512i ordered = _mm512_max_epi8(
+        _mm512_shuffle_epi8(packed, _mm512_broadcast_i32x4(
+                                        _mm_setr_epi8(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15))),
+        _mm512_set1_epi8(lo));
+    if (n == 4 * kLanes) {
+      _mm512_storeu_si512(p, ordered);
+    } else {
+      _mm512_mask_storeu_epi8(p, (__mmask64{1} << n) - 1u, ordered);
+    }
+  }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /
@@ -227,8 +266,11 @@ struct Avx512 {
   /// Low dwords of a and b to the lanes split64 took them from.
   static I32 join64(I64 a, I64 b) { return _mm512_mask_blend_epi32(0xAAAA, a, _mm512_slli_epi64(b, 32)); }
   /// High dwords of a and b to the lanes split64 took a's and b's low dwords from.
+  /// One two-source permute, where a shift and a blend take two operations (the aggregation's 32-bit
+  /// requantization joins four pairs per 64 outputs).
   static I32 join_high64(I64 a, I64 b) {
-    return _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(a, 32), b);
+    return _mm512_permutex2var_epi32(
+        a, _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31), b);
   }
   /// Lanes already clamped to int4, even channels in `even` (lane i: channel 2i) and odd ones in `odd`:
   /// writes channels [0, n) (n <= 16) as packed nibbles, (n + 1) / 2 bytes at p (an odd n's pad nibble is 0).

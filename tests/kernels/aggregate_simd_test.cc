@@ -339,6 +339,58 @@ TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
   }
 }
 
+// The wide int8 sum's own row loop (aggregate-wide8.h: int8 -> int8 kSum, self weight 0 or 1.0, no bias,
+// rescales with the 32-bit form): every width from just past the pair-order threshold (2 * kLanes) to 200,
+// so every tail of a last tile of 64 (AVX-512) and 32 (AVX2) columns and one to three whole tiles; degrees
+// 0 to 9 (even and odd: two neighbours per step and the one left over), 256 and 257 (with the self row the
+// loop's 16-bit limit, kMaxRows) and 258 / 600 (hubs the generic loop takes, in the same calls); zero
+// points at both ends with a fused ReLU's floor, inputs constant at -128 / 127 and rescales that saturate
+// either way or are tiny.
+TEST_P(AggregateSimdTest, WideInt8SumLoopEveryWidthAndDegree) {
+  std::vector<std::vector<int32_t>> sources;
+  Rng rng(1700 + static_cast<int>(GetParam()));
+  for (int32_t degree : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256, 257, 258, 600, 3, 0, 2}) {
+    std::vector<int32_t> in;
+    for (int32_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
+    sources.push_back(in);
+  }
+  while (sources.size() < 700) {
+    std::vector<int32_t> in;
+    const int64_t degree = rng.uniform_int(0, 9);
+    for (int64_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
+    sources.push_back(in);
+  }
+  const Csr graph = Csr::from_in_neighbours(sources);
+  uint64_t seed = 1700;
+  // ~0.044 (a sum of a few rows spans the output range), ~1 (saturates either way), 2^-15, ~2^-23.
+  const Rescale rescales[] = {Rescale{1518500250, 35}, Rescale{INT32_MAX, 31}, Rescale{1 << 30, 45},
+                              Rescale{INT32_MAX, 54}};
+  // Zero points at an end a quarter of the time each; otherwise random.
+  const auto zero_point = [&rng]() {
+    const int64_t pick = rng.uniform_int(0, 3);
+    return pick == 0 ? -128 : pick == 1 ? 127 : static_cast<int32_t>(rng.uniform_int(-128, 127));
+  };
+  for (int32_t cols = 17; cols <= 200; ++cols) {
+    for (int32_t self_weight : {0, 1 << 16}) {
+      for (const Rescale& rq : rescales) {
+        TwinAggregate twin(table());
+        twin.graph(graph)
+            .cols(cols)
+            .bits(8, 8)
+            .zero_points(zero_point(), zero_point())
+            .mode(AggregateMode::kSum)
+            .rescale(rq)
+            .self_weight(self_weight)
+            .relu(rng.chance(0.5))
+            .seed(seed);
+        if (seed % 7 == 0) twin.constant_input(seed % 2 == 0 ? 127 : -128);
+        ++seed;
+        ASSERT_TRUE(twin.check()) << "cols " << cols << " self " << self_weight;
+      }
+    }
+  }
+}
+
 // Whole pair-order tiles with int8 output are clamped by saturating packs and stored at once
 // (V::store_s8_pair_tile): every tail length of a last tile of more than kLanes elements on each ISA (33..64
 // and 65..128 columns cover AVX-512's, AVX2's and NEON's), values far outside int16 before the clamp
