@@ -124,7 +124,8 @@ Result<CalibrationRanges> select_ranges(const CalibrationStats& stats, const Ran
     const auto it = config.layer_bits.find(static_cast<int>(i));
     if (it != config.layer_bits.end()) bits = it->second;
     const std::string label = "layer " + std::to_string(i);
-    if (!valid_bits(bits.weights) || !valid_bits(bits.aggregation) || !valid_bits(bits.output)) {
+    if (!valid_bits(bits.weights) || !valid_bits(bits.aggregation) || !valid_bits(bits.output) ||
+        !valid_bits(bits.attention)) {
       return R::failure(label + ": bits must be 4 or 8");
     }
     const int output_bits = i + 1 == num_layers && config.int8_logits ? 8 : bits.output;

@@ -132,8 +132,9 @@ class GatTwin {
                                              static_cast<uint32_t>(p.logit_neg.multiplier)))),
         e_diff_(V::set1(p.logit_pos.shift - p.logit_neg.shift)),
         ze_(V::set1(p.logit_zero_point)),
-        logit_lo_(V::set1_64(-128 - int64_t{p.logit_zero_point})),
-        logit_hi_(V::set1_64(127 - int64_t{p.logit_zero_point})) {
+        // 4-bit logits clamp to [-8, 7] (a narrower range of the same lanes; docs/quantization.md).
+        logit_lo_(V::set1_64((p.logit_bits == 4 ? -8 : -128) - int64_t{p.logit_zero_point})),
+        logit_hi_(V::set1_64((p.logit_bits == 4 ? 7 : 127) - int64_t{p.logit_zero_point})) {
     for (int32_t k = 0; k < kGatExpTableSize; ++k) table_[k] = p.exp_table[k];
     const int32_t qmin = out.bits == 4 ? -8 : -128, qmax = out.bits == 4 ? 7 : 127;
     const int32_t lo = p.relu && zo_ > qmin ? zo_ : qmin;

@@ -1,8 +1,8 @@
-// The GAT twins (KernelTable::gat_attention_terms / gat_aggregate of each ISA) against the reference, byte for
-// byte, on the adversarial shapes of gat_test.cc: empty graph, isolated nodes, a hub of in-degree 10^5,
-// all-equal and saturated logits, malformed tables, H x F not a multiple of any vector width, H = 1 and 8,
-// concat and mean, bias and ReLU, int8 / int4 messages and outputs, random row splits. The reference itself
-// is checked against the oracle by gat_test.cc.
+// The GAT twins (KernelTable::gat_attention_terms / gat_aggregate of each ISA) against the reference, byte
+// for byte, on the adversarial shapes of gat_test.cc: empty graph, isolated nodes, a hub of in-degree 10^5,
+// all-equal and saturated logits (int8 and 4-bit), malformed tables, H x F not a multiple of any vector
+// width, H = 1 and 8, concat and mean, bias and ReLU, int8 / int4 messages and outputs, random row splits.
+// The reference itself is checked against the oracle by gat_test.cc.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -66,14 +66,20 @@ TEST_P(GatTwin, AdversarialGraphsEveryShapeAndWidth) {
 
 TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
   uint64_t seed = 900;
-  for (LogitMode mode : {LogitMode::kAllEqual, LogitMode::kSaturated}) {
-    for (Shape s : gattest::shapes(/*twin_widths=*/true)) {
-      s.logits = mode;
-      GatCase c;
-      ++seed;
-      c.build(s, testutil::RandomGraph().nodes(40).avg_degree(6).isolated_fraction(0.2).seed(seed).build(), seed);
-      if (mode == LogitMode::kSaturated) c.params.logit_zero_point = 0;
-      check(c, seed, mode == LogitMode::kAllEqual ? "all equal" : "saturated");
+  for (int logit_bits : {8, 4}) {
+    for (LogitMode mode : {LogitMode::kAllEqual, LogitMode::kSaturated}) {
+      for (Shape s : gattest::shapes(/*twin_widths=*/true)) {
+        s.logits = mode;
+        s.logit_bits = logit_bits;
+        GatCase c;
+        ++seed;
+        c.build(s, testutil::RandomGraph().nodes(40).avg_degree(6).isolated_fraction(0.2).seed(seed).build(),
+                seed);
+        if (mode == LogitMode::kSaturated) c.params.logit_zero_point = 0;
+        check(c, seed,
+              std::string(mode == LogitMode::kAllEqual ? "all equal" : "saturated") + ", logits " +
+                  std::to_string(logit_bits));
+      }
     }
   }
   gattest::for_each_malformed_table_case(

@@ -61,7 +61,7 @@ struct ComponentBits {
   int weights = 8;      ///< every Dense weight of the layer
   int aggregation = 8;  ///< the aggregation result (message-passing layers)
   int output = 8;       ///< the layer output, and GIN's hidden MLP activations
-  /// GATConv's attention logits: 8, the only width its exp table serves (one entry per int8 difference).
+  /// GATConv's attention logits (8 or 4; the exp table serves both, 4-bit logits read entries 0..15).
   int attention = 8;
 };
 
