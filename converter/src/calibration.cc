@@ -88,6 +88,17 @@ Result<CalibrationStats> collect_statistics(const ModelDesc& float_model,
       return;
     }
     observe_values(find(&r.value, e), e.values, count, sample_cap);
+    if (e.point == ActivationPoint::kAttention && sample_cap > 0) {
+      AttentionRows& rows = r.value.layers[static_cast<size_t>(e.layer)].attention_rows;
+      const float* v = e.values;
+      for (size_t k = 0; k < e.row_count; ++k) {
+        const size_t n = static_cast<size_t>(e.row_sizes[k]);
+        if (rows.logits.size() + n > kAttentionRowCap) break;  // whole rows only: a softmax needs all of them
+        rows.logits.insert(rows.logits.end(), v, v + n);
+        rows.sizes.push_back(e.row_sizes[k]);
+        v += n;
+      }
+    }
   };
   for (size_t b = 0; b < batches.size(); ++b) {
     const Result<std::vector<float>> out = run_float_model(float_model, batches[b], callback);

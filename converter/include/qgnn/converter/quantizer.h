@@ -41,6 +41,10 @@ struct ActivationEvent {
   const float* values = nullptr;
   size_t rows = 0;
   size_t cols = 0;
+  /// kAttention only: the values are softmax rows (one destination node and head: its self-loop, then its
+  /// in-edges), row_count of them of row_sizes[r] logits each, in order.
+  const int32_t* row_sizes = nullptr;
+  size_t row_count = 0;
 };
 using ActivationCallback = std::function<void(const ActivationEvent&)>;
 
