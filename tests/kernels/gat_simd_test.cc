@@ -86,6 +86,37 @@ TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
       3, [&](const GatCase& c, uint64_t trial, const std::string& label) { check(c, trial, label); });
 }
 
+TEST_P(GatTwin, Int4MessagesOnOddColumnsAndColumnBlocks) {
+  // int4 message rows hold H F nibbles: with F odd, every odd head starts mid-byte (the twin unpacks it to an
+  // int8 tile) and every even one on a byte (nibble loads, an odd tail reading the next head's nibble into a
+  // lane no output reads); F > 512 runs in column blocks. Messages span all of [-8, 7].
+  uint64_t seed = 300;
+  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{5, 7}, {3, 1}, {2, 600}, {3, 513}, {9, 31}}) {
+    for (bool concat : {true, false}) {
+      for (int out_bits : {8, 4}) {
+        Shape s;
+        s.heads = hf.first;
+        s.head_dim = hf.second;
+        s.concat = concat;
+        s.in_bits = 4;
+        s.out_bits = out_bits;
+        s.bias = (seed % 2) == 0;
+        s.logit_bits = (seed % 3) == 0 ? 4 : 8;
+        GatCase c;
+        ++seed;
+        c.build(s, testutil::RandomGraph().nodes(23).avg_degree(5).isolated_fraction(0.2).seed(seed).build(),
+                seed);
+        check(c, seed, gattest::label("int4 odd columns", s));
+      }
+    }
+  }
+  // A row longer than the logit cache (the recomputing path) with int4 messages.
+  GatCase hub = gattest::hub_case(/*concat=*/false, /*relu=*/true, 33);
+  hub.shape.in_bits = 4;
+  hub.build(hub.shape, hub.graph, 33);
+  check(hub, 6, "hub int4 mean");
+}
+
 TEST_P(GatTwin, ExtremeRescales) {
   // Shifts at both ends of [1, 62] and multipliers 0 and 2^31 - 1, in the logits and the output.
   Shape s;
