@@ -2,7 +2,9 @@
 // (activation_check.h).
 #include "qgnn/converter/activation_check.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "qgnn/converter/layer_kind.h"
 #include "qgnn/kernels/numerics.h"
+#include "qgnn/kernels/reference.h"
 
 namespace qgnn {
 namespace converter {
@@ -65,6 +68,70 @@ ActivationReport measure(const std::string& name, int layer, const ActivationSta
   return a;
 }
 
+// A GATConv's attention weights on the calibration rows: the float softmax of each row's float logits against
+// the integer one of the same logits quantized with the layer's logit parameters (its bits, the clamp, the
+// exp table, the reciprocal and the unsigned 8-bit alpha: docs/quantization.md, "GAT attention (kernels)"
+// step 3), alpha / 256. Like the other SQNRs it isolates the component: the logits here are the float
+// model's, so the messages' and weights' quantization is not in it; the logits' own bits and range, and the
+// table softmax, are.
+ActivationReport measure_alpha(const std::string& name, int layer, const AttentionRows& rows,
+                               const LayerDesc& l) {
+  double signal = 0.0, noise = 0.0;
+  uint64_t values = 0, zeros = 0;
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  std::vector<int32_t> q;
+  std::vector<double> f;
+  const float* e = rows.logits.data();
+  for (const int32_t size : rows.sizes) {
+    const size_t n = static_cast<size_t>(size);
+    q.resize(n);
+    f.resize(n);
+    int32_t qmax = k::qmin(l.logit.bits);
+    float fmax = e[0];
+    for (size_t j = 0; j < n; ++j) {
+      q[j] = k::quantize_float(e[j], l.logit.scale, l.logit.zero_point, l.logit.bits);
+      qmax = std::max(qmax, q[j]);
+      fmax = std::max(fmax, e[j]);
+    }
+    int64_t sum = 0;
+    double fsum = 0.0;
+    for (size_t j = 0; j < n; ++j) {
+      sum += l.exp_table[static_cast<size_t>(qmax - q[j])];
+      f[j] = std::exp(static_cast<double>(e[j]) - fmax);
+      fsum += f[j];
+    }
+    int64_t inv = 0;
+    if (sum > 0) inv = std::min<int64_t>(((int64_t{1} << 47) + sum / 2) / sum, 0xFFFFFFFFll);
+    for (size_t j = 0; j < n; ++j) {
+      const int64_t t = l.exp_table[static_cast<size_t>(qmax - q[j])];
+      const int64_t alpha = std::min<int64_t>((t * inv + (int64_t{1} << 38)) >> 39, 255);
+      const double af = f[j] / fsum;
+      const double err = af - static_cast<double>(alpha) / 256.0;
+      signal += af * af;
+      noise += err * err;
+      lo = std::min(lo, static_cast<float>(af));
+      hi = std::max(hi, static_cast<float>(af));
+      zeros += alpha == 0 ? 1 : 0;
+    }
+    values += n;
+    e += n;
+  }
+  ActivationReport a;
+  a.name = name;
+  a.layer = layer;
+  a.bits = 8;  // alpha, unsigned 8-bit at 1/256 (its range is [0, 255/256])
+  a.observed_min = values == 0 ? 0.0f : lo;
+  a.observed_max = values == 0 ? 0.0f : hi;
+  a.range_min = 0.0f;
+  a.range_max = 255.0f / 256.0f;
+  a.scale = 1.0f / 256.0f;
+  a.zero_point = 0;
+  a.values = values;
+  a.zero_fraction = values == 0 ? 0.0 : static_cast<double>(zeros) / static_cast<double>(values);
+  a.sqnr_db = sqnr_db(signal, noise);
+  return a;
+}
+
 std::string format_db(double db) {
   if (std::isinf(db)) return "inf dB";
   char b[32];
@@ -76,6 +143,12 @@ std::string hint(const ActivationReport& a) {
   char share[32];
   std::snprintf(share, sizeof share, "%.1f %%", 100.0 * a.zero_fraction);
   const bool input = a.layer < 0;
+  const std::string suffix = ".alpha";
+  if (a.name.size() > suffix.size() &&
+      a.name.compare(a.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return "the integer softmax of its attention logits: give the logits 8 bits (--bits 'LAYER.att=8') or "
+           "another --calibration method for them";
+  }
   if (a.degenerate) {
     return input
                ? "every calibration input value is 0: check the data set and --split (the model would see "
@@ -102,6 +175,11 @@ std::string hint(const ActivationReport& a) {
 
 double default_min_sqnr_db(int bits) { return kSqnrDbPerBit * bits; }
 
+bool measures_alpha(const LayerStats& stats, const LayerDesc& quantized_layer) {
+  return layer_traits(quantized_layer.kind).attention && !stats.attention_rows.sizes.empty() &&
+         quantized_layer.exp_table.size() == static_cast<size_t>(k::kGatExpTableSize);
+}
+
 Result<std::vector<ActivationReport>> measure_activations(const ModelDesc& quantized,
                                                           const CalibrationStats& stats) {
   using R = Result<std::vector<ActivationReport>>;
@@ -127,6 +205,7 @@ Result<std::vector<ActivationReport>> measure_activations(const ModelDesc& quant
     if (layer_traits(l.kind).attention) {  // GATConv: its messages, then its attention logits
       add(n + ".message", layer, s.message, l.message);
       add(n + ".logit", layer, s.attention, l.logit);
+      if (measures_alpha(s, l)) r.value.push_back(measure_alpha(n + ".alpha", layer, s.attention_rows, l));
     }
     for (size_t h = 0; h < l.hidden.size(); ++h)
       add(n + ".hidden" + std::to_string(h), layer, s.hidden[h], l.hidden[h]);

@@ -333,7 +333,9 @@ std::vector<BitComponent> searchable_components(const ModelDesc& float_model) {
     const LayerKindTraits& kind = layer_traits(float_model.layers[i].kind);
     const int layer = static_cast<int>(i);
     if (kind.weights) out.push_back({Kind::kWeights, layer});
-    if (kind.aggregation) out.push_back({Kind::kAggregation, layer});
+    // A GATConv's messages are its SPEC `agg` component (bit_spec.cc), its logits `att`.
+    if (kind.aggregation || kind.attention) out.push_back({Kind::kAggregation, layer});
+    if (kind.attention) out.push_back({Kind::kAttention, layer});
     // The last layer's output is the logits, kept at 8 bits.
     if (i + 1 < float_model.layers.size()) out.push_back({Kind::kOutput, layer});
   }
@@ -358,6 +360,7 @@ QuantizerConfig config_for_bits(const ModelDesc& float_model, const std::vector<
     ComponentBits& layer = config.layer_bits[c.layer];
     if (c.kind == Kind::kWeights) layer.weights = bits[k];
     if (c.kind == Kind::kAggregation) layer.aggregation = bits[k];
+    if (c.kind == Kind::kAttention) layer.attention = bits[k];
     if (c.kind == Kind::kOutput) layer.output = bits[k];
   }
   return config;
@@ -371,7 +374,8 @@ std::string bits_label(const ModelDesc& float_model, const QuantizerConfig& conf
     const LayerKindTraits& kind = layer_traits(float_model.layers[i].kind);
     std::string part;
     if (kind.weights) part += "w" + std::to_string(bits.weights);
-    if (kind.aggregation) part += "a" + std::to_string(bits.aggregation);
+    if (kind.aggregation || kind.attention) part += "a" + std::to_string(bits.aggregation);
+    if (kind.attention) part += "e" + std::to_string(bits.attention);
     if (i + 1 < float_model.layers.size()) part += "o" + std::to_string(bits.output);
     if (!part.empty()) label += " " + layer_name(float_model, i) + ":" + part;
   }

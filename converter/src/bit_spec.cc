@@ -128,8 +128,9 @@ int& component_ref(ComponentBits& b, Component c) {
 
 // The components "*" (and a bare width) leave at 8 bits, besides the input (docs/converter.md, "Bits"): every
 // aggregation (a transform-first layer's messages included) — a sum or mean of 4-bit values is where 4 bits
-// lose the most — and the weights of every layer that reads the model input, which sees the raw features
-// (their per-column scales fold into those weights).
+// lose the most — GATConv's attention logits, whose 16 levels flatten the softmax (the cost is measured in
+// docs/converter.md), and the weights of every layer that reads the model input, which sees the raw
+// features (their per-column scales fold into those weights).
 bool star_keeps_8_bits(const ModelDesc& model, size_t index, Component c) {
   if (c == kAggregation || c == kAttention) return true;
   if (c == kWeights) return input_of(model, index) == kModelInput;
@@ -193,12 +194,6 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
       return R::failure("unknown component '" + selector.substr(dot + 1) + "' in '" + selector +
                         "' (w, agg, att or out)");
     }
-    // The exp table has one entry per int8 logit difference (docs/quantization.md): 8 bits only.
-    if (component == kAttention && bits != 8) {
-      return R::failure("'" + selector +
-                        "': attention logits are 8 bits (GATConv's exp table serves int8 "
-                        "logits only)");
-    }
     if (layer_text == "*") {
       if (component == kAllComponents) return R::failure("bad selector '" + selector + "'");
       for (auto& layer : slots) assign(&layer[component], bits, 2);
@@ -208,11 +203,9 @@ Result<QuantizerConfig> parse_bit_spec(const std::string& spec, const ModelDesc&
     if (!index.ok()) return R::failure(index.error);
     const LayerDesc& layer = model.layers[index.value];
     if (component == kAllComponents) {
-      // Like "*", a whole-layer selector leaves the logits at 8 bits; only LAST.out=4 is refused.
-      // The attention logits have only 8 bits: a whole-layer width leaves them there.
-      for (int c = 0; c < kAllComponents; ++c) {
-        if (c != kAttention) assign(&slots[index.value][c], bits, 3);
-      }
+      // Like "*", a whole-layer selector leaves the logits at 8 bits; only LAST.out=4 is refused. Unlike
+      // "*", it sets the layer's aggregation and attention logits too (naming the layer names them).
+      for (int c = 0; c < kAllComponents; ++c) assign(&slots[index.value][c], bits, 3);
       continue;
     }
     if (!has_component(layer, component)) {

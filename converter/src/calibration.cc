@@ -88,6 +88,17 @@ Result<CalibrationStats> collect_statistics(const ModelDesc& float_model,
       return;
     }
     observe_values(find(&r.value, e), e.values, count, sample_cap);
+    if (e.point == ActivationPoint::kAttention && sample_cap > 0) {
+      AttentionRows& rows = r.value.layers[static_cast<size_t>(e.layer)].attention_rows;
+      const float* v = e.values;
+      for (size_t k = 0; k < e.row_count; ++k) {
+        const size_t n = static_cast<size_t>(e.row_sizes[k]);
+        if (rows.logits.size() + n > kAttentionRowCap) break;  // whole rows only: a softmax needs all of them
+        rows.logits.insert(rows.logits.end(), v, v + n);
+        rows.sizes.push_back(e.row_sizes[k]);
+        v += n;
+      }
+    }
   };
   for (size_t b = 0; b < batches.size(); ++b) {
     const Result<std::vector<float>> out = run_float_model(float_model, batches[b], callback);
@@ -124,7 +135,8 @@ Result<CalibrationRanges> select_ranges(const CalibrationStats& stats, const Ran
     const auto it = config.layer_bits.find(static_cast<int>(i));
     if (it != config.layer_bits.end()) bits = it->second;
     const std::string label = "layer " + std::to_string(i);
-    if (!valid_bits(bits.weights) || !valid_bits(bits.aggregation) || !valid_bits(bits.output)) {
+    if (!valid_bits(bits.weights) || !valid_bits(bits.aggregation) || !valid_bits(bits.output) ||
+        !valid_bits(bits.attention)) {
       return R::failure(label + ": bits must be 4 or 8");
     }
     const int output_bits = i + 1 == num_layers && config.int8_logits ? 8 : bits.output;

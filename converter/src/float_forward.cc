@@ -184,7 +184,8 @@ class FloatForward {
     }
     const int32_t out_cols = l.concat ? cols : F;
     std::vector<float> out(static_cast<size_t>(n) * out_cols, 0.0f);
-    std::vector<float> logits;  // every logit, for calibration
+    std::vector<float> logits;       // every logit, for calibration
+    std::vector<int32_t> row_sizes;  // their softmax rows (the report's alpha SQNR)
     std::vector<float> e;
     for (int32_t i = 0; i < n; ++i) {
       const int32_t begin = batch_.row_ptr[i], end = batch_.row_ptr[i + 1];
@@ -196,6 +197,7 @@ class FloatForward {
           e.push_back(v < 0.0f ? 0.2f * v : v);
         }
         logits.insert(logits.end(), e.begin(), e.end());
+        row_sizes.push_back(static_cast<int32_t>(e.size()));
         float emax = e[0];
         for (float v : e) emax = std::max(emax, v);
         float sum = 0.0f;
@@ -215,6 +217,8 @@ class FloatForward {
       event.values = logits.data();
       event.rows = logits.size();
       event.cols = 1;
+      event.row_sizes = row_sizes.data();
+      event.row_count = row_sizes.size();
       callback_(event);
     }
     cols_ = out_cols;

@@ -155,8 +155,6 @@ std::string check_attention(const LayerDesc& layer, const std::string& label) {
   std::string e = check_quant_params(layer.message, label + ": message");
   if (e.empty()) e = check_quant_params(layer.logit, label + ": logit");
   if (!e.empty()) return e;
-  if (layer.logit.bits != 8)
-    return label + ": logit has " + std::to_string(layer.logit.bits) + " bits, expected 8";
   const size_t n = static_cast<size_t>(layer.heads) * static_cast<size_t>(layer.head_dim);
   if (layer.att_src_q.size() != n || layer.att_dst_q.size() != n) {
     return label + ": att_src / att_dst have " + std::to_string(layer.att_src_q.size()) + " / " +

@@ -278,19 +278,16 @@ class Quantizer {
 
   // GATConv (docs/quantization.md, "GATConv"): the messages at their calibrated scale s_m (raised where the
   // output bias, at s_m / (256 H'), would reach 2^30 steps), W onto them as a bias-free Dense, a_src and
-  // a_dst symmetric int8 at one scale s_a, the logits at theirs s_e (8 bits, lowered where the negative
-  // factor 0.2 s_m s_a / s_e would fall below 2^-32: the logit range is clipped), the exp table for s_e, and
+  // a_dst symmetric int8 at one scale s_a, the logits at theirs s_e (8 or 4 bits, the `att` component;
+  // s_e lowered where the negative factor 0.2 s_m s_a / s_e would fall below 2^-32: the logit range is
+  // clipped), the exp table for s_e (4-bit logits read its first 16 entries), and
   // the output rescale s_m / (256 H' s_out). H' is 1 for concat and H for the mean of heads: the kernel adds
   // the bias to the sum over heads, H times their mean, before the one rescale that divides by H, so the bias
   // must be H times finer than the sum's own step s_m / 256 to come out as b after the division.
   std::string quantize_attention(const LayerRanges& r, const ComponentBits& bits, const QuantParams& in,
                                  LayerDesc* layer) {
-    if (bits.attention != 8) {
-      return "attention logits have " + std::to_string(bits.attention) +
-             " bits, GATConv's are 8 (the exp table has one entry per int8 logit difference)";
-    }
     std::string e = quant_params(r.message, bits.aggregation, "message", &layer->message);
-    if (e.empty()) e = quant_params(r.attention, 8, "attention logits", &layer->logit);
+    if (e.empty()) e = quant_params(r.attention, bits.attention, "attention logits", &layer->logit);
     if (!e.empty()) return e;
     const double heads = layer->concat ? 1.0 : static_cast<double>(layer->heads);
     double largest_bias = 0.0;

@@ -148,6 +148,15 @@ class ReportBuilder {
     if (kind.attention) {  // GATConv: messages, logits, their requants, the exp table and the output requant
       add_activation(s.message, layer, out);
       add_activation(s.attention, layer, out);
+      if (measures_alpha(s, ql)) {  // alpha: measured on whole rows, no stored parameters
+        layer->activations.push_back(activations_[next_++]);
+        if (s.attention_rows.logits.size() < s.attention.count) {
+          out->notes.push_back(layer->activations.back().name + ": SQNR over the first " +
+                               std::to_string(s.attention_rows.sizes.size()) + " softmax rows (" +
+                               std::to_string(s.attention_rows.logits.size()) + " of " +
+                               std::to_string(s.attention.count) + " attention weights)");
+        }
+      }
       layer->quant_param_bytes += requant_bytes(ql.logit_requant) + requant_bytes(ql.logit_negative_requant) +
                                   requant_bytes(ql.output_requant) + 2 * ql.exp_table.size() +
                                   2 * sizeof(float);  // the scales of a_src and a_dst

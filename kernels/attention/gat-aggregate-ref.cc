@@ -19,8 +19,13 @@ struct RowSoftmax {
 class GatRow {
  public:
   GatRow(const CsrGraph& graph, const GatParams& p, int32_t node, int32_t head)
-      : graph_(graph), p_(p), node_(node), head_(head),
-        dst_(p.dst_terms[static_cast<size_t>(node) * p.heads + head]) {}
+      : graph_(graph),
+        p_(p),
+        node_(node),
+        head_(head),
+        dst_(p.dst_terms[static_cast<size_t>(node) * p.heads + head]),
+        logit_lo_(qmin(p.logit_bits)),
+        logit_hi_(qmax(p.logit_bits)) {}
 
   /// Edges of the row plus the self-loop: k in [0, count()), k == 0 is the self-loop.
   int32_t count() const { return graph_.row_ptr[node_ + 1] - graph_.row_ptr[node_] + 1; }
@@ -30,7 +35,7 @@ class GatRow {
   int32_t logit(int32_t k) const {
     const int32_t acc = p_.src_terms[static_cast<size_t>(source(k)) * p_.heads + head_] + dst_;
     const Rescale r = acc >= 0 ? p_.logit_pos : p_.logit_neg;
-    return clamp_i64(p_.logit_zero_point + rescale(acc, r.multiplier, r.shift), -128, 127);
+    return clamp_i64(p_.logit_zero_point + rescale(acc, r.multiplier, r.shift), logit_lo_, logit_hi_);
   }
 
   RowSoftmax softmax() const {
@@ -63,6 +68,7 @@ class GatRow {
   const GatParams& p_;
   int32_t node_, head_;
   int32_t dst_;
+  int32_t logit_lo_, logit_hi_;  ///< the logits' range (8 or 4 bits)
 };
 
 template <int kInBits, int kOutBits>

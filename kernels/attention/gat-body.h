@@ -19,7 +19,11 @@
 // tile columns. Exp-table lookups are scalar, for the chunk's heads only (no gather in every traits type; 256
 // int32 copied once per call).
 //
-// int4 messages run the reference (no twin yet: the vector loops read int8 rows). Outputs of either width.
+// int4 messages (packed rows of ceil(H F / 2) bytes) are unpacked into the same int32 lanes: a head whose
+// first column is even loads its nibbles with V::load_s4 (every chunk of kL columns then starts on a byte);
+// one starting on an odd column (odd F, odd h) is unpacked to an int8 tile first. gat_attention_terms still
+// runs the reference for int4 (its terms are once per node, the weighted sum once per edge). Outputs of
+// either width.
 #ifndef QGNN_KERNELS_ATTENTION_GAT_BODY_H_
 #define QGNN_KERNELS_ATTENTION_GAT_BODY_H_
 
@@ -61,6 +65,13 @@ typename V::I32 gat_rescale_lanes(typename V::I32 acc, typename V::I32 m, typena
 template <class V>
 typename V::I32 gat_negative_mask(typename V::I32 v) {
   return V::srai16(V::srai16(v));
+}
+
+/// Packed int4 load of element `col` of a row, sign-extended (ISA-flagged code may not call numerics.h's
+/// inline load_int4).
+inline int8_t gat_load_nibble(const uint8_t* row, int32_t col) {
+  const int32_t v = (row[col >> 1] >> ((col & 1) * 4)) & 0x0F;
+  return static_cast<int8_t>(v >= 8 ? v - 16 : v);
 }
 
 /// Packed int4 store of one element (ISA-flagged code may not call numerics.h's inline store_int4).
@@ -121,6 +132,8 @@ class GatTwin {
         messages_(static_cast<const uint8_t*>(messages.data)),
         zm_(V::set1(messages.zero_point)),
         cols_(static_cast<size_t>(p.heads) * static_cast<size_t>(p.head_dim)),
+        in_bits_(messages.bits),
+        in_row_bytes_(messages.bits == 4 ? (cols_ + 1) / 2 : cols_),
         out_(static_cast<uint8_t*>(out.data)),
         out_bits_(out.bits),
         out_cols_(p.concat ? p.heads * p.head_dim : p.head_dim),
@@ -132,8 +145,9 @@ class GatTwin {
                                              static_cast<uint32_t>(p.logit_neg.multiplier)))),
         e_diff_(V::set1(p.logit_pos.shift - p.logit_neg.shift)),
         ze_(V::set1(p.logit_zero_point)),
-        logit_lo_(V::set1_64(-128 - int64_t{p.logit_zero_point})),
-        logit_hi_(V::set1_64(127 - int64_t{p.logit_zero_point})) {
+        // 4-bit logits clamp to [-8, 7] (a narrower range of the same lanes; docs/quantization.md).
+        logit_lo_(V::set1_64((p.logit_bits == 4 ? -8 : -128) - int64_t{p.logit_zero_point})),
+        logit_hi_(V::set1_64((p.logit_bits == 4 ? 7 : 127) - int64_t{p.logit_zero_point})) {
     for (int32_t k = 0; k < kGatExpTableSize; ++k) table_[k] = p.exp_table[k];
     const int32_t qmin = out.bits == 4 ? -8 : -128, qmax = out.bits == 4 ? 7 : 127;
     const int32_t lo = p.relu && zo_ > qmin ? zo_ : qmin;
@@ -285,16 +299,37 @@ class GatTwin {
       const I32 t = s.cached ? V::load_i32(cache_ + source * kL) : exp_lookup(s.emax, logits(j, h0, nh, s.dst), nh);
       ++source;
       V::store_acc(alpha, alphas(s, t));
-      const uint8_t* row = messages_ + static_cast<size_t>(j) * cols_;
+      const uint8_t* row = messages_ + static_cast<size_t>(j) * in_row_bytes_;
       for (int hh = 0; hh < nh; ++hh) {
         const I32 a = V::set1(alpha[hh]);
-        const uint8_t* x = row + static_cast<size_t>(h0 + hh) * static_cast<size_t>(F);
+        const int32_t col = (h0 + hh) * F;  // the head's first message column
         int32_t* acc = acc_ + hh * stride;
-        for (int32_t f = f0; f < f1; f += kL) {
-          const int n = f1 - f < kL ? f1 - f : kL;
-          const I32 delta = V::sub(n == kL ? V::load_s8(x + f) : V::load_s8_partial(x + f, n), zm_);
-          int32_t* slot = acc + (f - f0);
-          V::store_acc(slot, V::add(V::load_i32(slot), V::mullo(a, delta)));
+        // f - f0 is a multiple of kL (even) and f0 is even, so an even col keeps every int4 load on a byte.
+        if (in_bits_ == 8 || (col & 1) != 0) {
+          // Column f of the head is at x + (f - origin).
+          const uint8_t* x = row + col;
+          int32_t origin = 0;
+          if (in_bits_ == 4) {  // an odd first column: unpack [f0, f1) to int8, then read it as an int8 row
+            for (int32_t f = f0; f < f1; ++f) nibbles_[f - f0] = gat_load_nibble(row, col + f);
+            x = reinterpret_cast<const uint8_t*>(nibbles_);
+            origin = f0;
+          }
+          for (int32_t f = f0; f < f1; f += kL) {
+            const int n = f1 - f < kL ? f1 - f : kL;
+            const uint8_t* p = x + (f - origin);
+            const I32 delta = V::sub(n == kL ? V::load_s8(p) : V::load_s8_partial(p, n), zm_);
+            int32_t* slot = acc + (f - f0);
+            V::store_acc(slot, V::add(V::load_i32(slot), V::mullo(a, delta)));
+          }
+        } else {
+          const uint8_t* x = row + col / 2;
+          for (int32_t f = f0; f < f1; f += kL) {
+            const int n = f1 - f < kL ? f1 - f : kL;
+            // A partial load of an odd n reads the next column's nibble into lane n, which no output reads.
+            const I32 delta = V::sub(n == kL ? V::load_s4(x + f / 2) : V::load_s4_partial(x + f / 2, n), zm_);
+            int32_t* slot = acc + (f - f0);
+            V::store_acc(slot, V::add(V::load_i32(slot), V::mullo(a, delta)));
+          }
         }
       }
     });
@@ -326,6 +361,8 @@ class GatTwin {
   const uint8_t* messages_;
   I32 zm_;
   size_t cols_;
+  int in_bits_;
+  size_t in_row_bytes_;  ///< message row stride: H F bytes (int8) or ceil(H F / 2) (int4)
   uint8_t* out_;
   int out_bits_;
   int32_t out_cols_;
@@ -334,16 +371,13 @@ class GatTwin {
   I64 logit_lo_, logit_hi_, out_lo_, out_hi_;
   int32_t table_[kGatExpTableSize];
   alignas(64) int32_t acc_[kAccCols + 64];
+  alignas(64) int8_t nibbles_[kAccCols + 64];  ///< int4 messages of a head starting on an odd column
   alignas(64) int32_t cache_[kCachedSources * kL];
 };
 
 template <class V>
 void gat_aggregate_twin(const CsrGraph& graph, const GatParams& params, QActivationConst messages,
                         QActivation out, int32_t row_begin, int32_t row_end) {
-  if (messages.bits != 8) {
-    gat_aggregate(graph, params, messages, out, row_begin, row_end);
-    return;
-  }
   GatTwin<V> twin(graph, params, messages, out);
   twin.rows(row_begin, row_end);
 }

@@ -1122,10 +1122,7 @@ class _Reader:
         if fl.Aggregation() is not None:
             self.fail(where, "GATConv has Layer.aggregation (its intermediate components are message and logit)")
         layer.message = self.quant(o.Message(), where + " message")
-        layer.logit = self.quant(o.Logit(), where + " logit")
-        if layer.logit.bits != 8:
-            self.fail(where, f"logit has {layer.logit.bits} bits, expected 8 (one exp table entry per int8 logit "
-                             "difference)")
+        layer.logit = self.quant(o.Logit(), where + " logit")  # 8 or 4 bits (4: exp table entries 0..15)
         layer.logit_requant = self.requant(o.LogitRequant(), where + " logit_requant", 1, DENSE_SHIFT_MAX)
         layer.logit_negative_requant = self.requant(o.LogitNegativeRequant(), where + " logit_negative_requant", 1,
                                                     DENSE_SHIFT_MAX)

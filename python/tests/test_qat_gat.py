@@ -40,7 +40,8 @@ def calibrated(model, gs, bits, **kwargs):
     return q, x, g
 
 
-@pytest.mark.parametrize("bits", [8, 4, {"default": 4, "aggregation": 4}])
+@pytest.mark.parametrize("bits", [8, 4, {"default": 4, "aggregation": 4}, {"default": 8, "attention": 4},
+                                  {"default": 4, "layers": {1: {"attention": 4}}}])
 def test_eval_forward_is_the_integer_model(nodes, bits):
     q, x, g = calibrated(gat_model(), nodes, bits)
     q.eval()
@@ -48,8 +49,11 @@ def test_eval_forward_is_the_integer_model(nodes, bits):
         y = q(x, g).numpy()
     qm = q.quantized_model()
     assert qm.limits[2] == (1 << 22) // 3 - 1  # the mean of 3 heads bounds the in-degree, as qgnn-convert
-    expect_m = 4 if isinstance(bits, dict) else 8
-    assert [l.message.bits for l in qm.layers] == [expect_m] * 2 and [l.logit.bits for l in qm.layers] == [8, 8]
+    expect_m = 4 if isinstance(bits, dict) and bits.get("aggregation") == 4 else 8
+    # 8-bit logits unless named (a bare 4 leaves them at 8), as qgnn-convert's `att`
+    expect_e = [4, 4] if isinstance(bits, dict) and bits.get("attention") == 4 else (
+        [8, 4] if isinstance(bits, dict) and "layers" in bits else [8, 8])
+    assert [l.message.bits for l in qm.layers] == [expect_m] * 2 and [l.logit.bits for l in qm.layers] == expect_e
     r = sim.run(qm, nodes.features, nodes.row_ptr, nodes.col_idx)
     assert np.array_equal(r.logits_float, y)
 
@@ -74,11 +78,11 @@ def test_training_forward_and_gradients(nodes):
 
 @needs_run
 @needs_convert
-@pytest.mark.parametrize("bits", ["8", "4"])
-def test_exported_model_is_what_qgnn_convert_computes_from_the_stored_ranges(tmp_path, nodes, bits):
+@pytest.mark.parametrize("bits,spec", [(8, "8"), (4, "4"), ({"default": 8, "attention": 4}, "*.att=4")])
+def test_exported_model_is_what_qgnn_convert_computes_from_the_stored_ranges(tmp_path, nodes, bits, spec):
     data = tmp_path / "nodes.qgd"
     write_qgd(nodes, data)
-    q, x, g = calibrated(gat_model(2), nodes, int(bits))
+    q, x, g = calibrated(gat_model(2), nodes, bits)
     opt = torch.optim.Adam(q.parameters(), lr=0.01)  # a step, so the weights are not the float model's
     q.train()
     torch.nn.functional.cross_entropy(q(x, g), torch.from_numpy(nodes.labels.astype(np.int64))).backward()
@@ -88,12 +92,13 @@ def test_exported_model_is_what_qgnn_convert_computes_from_the_stored_ranges(tmp
     qat.export_float(q, tmp_path / "f.qgnn", task=NODE_CLASSIFICATION)
     stored = read_model(tmp_path / "f.qgnn")
     assert all(l.logit_range is not None and l.message_range is not None for l in stored.layers)
-    r = subprocess.run([str(QGNN_CONVERT), str(tmp_path / "f.qgnn"), "--calib", str(data), "--bits", bits,
+    r = subprocess.run([str(QGNN_CONVERT), str(tmp_path / "f.qgnn"), "--calib", str(data), "--bits", spec,
                         "--input-scales", "tensor", "-o", str(tmp_path / "conv.qgnn")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     theirs = read_quantized_model(tmp_path / "conv.qgnn")
     assert theirs.input_quant == mine.input_quant and theirs.limits == mine.limits
+    assert [l.logit.bits for l in theirs.layers] == [4 if spec == "*.att=4" else 8] * 2
     for a, b in zip(mine.layers, theirs.layers):
         assert (a.message, a.logit, a.output) == (b.message, b.logit, b.output)
         assert np.float32(a.att_scale) == np.float32(b.att_scale)
@@ -117,9 +122,11 @@ def test_qgnn_train_gat_qat_cli(tmp_path, capsys):
     write_qgd(gs, data)
     out, flt = tmp_path / "q4.qgnn", tmp_path / "f.qgnn"
     s, _ = run(capsys, "--data", data, "--model", "gat", "--epochs", "15", "--heads", "2", "--hidden", "4",
-               "--output-heads", "2", "--qat", "--qat-epochs", "2", "--bits", "4", "--degree-quant",
-               "--float-out", flt, "-o", out)
+               "--output-heads", "2", "--qat", "--qat-epochs", "2", "--bits", "4", "--attention-bits", "4",
+               "--degree-quant", "--float-out", flt, "-o", out)
     qm = read_quantized_model(out)
+    assert [l.logit.bits for l in qm.layers] == [4, 4]
+    assert s["qat"]["bits"]["attention"] == 4
     assert [(l.kind, l.heads, l.concat) for l in qm.layers] == [("GATConv", 2, True), ("GATConv", 2, False)]
     assert qm.layers[1].dense.weight_bits == 4 and qm.layers[0].output.bits == 4 and qm.layers[1].output.bits == 8
     assert s["hyper"]["heads"] == 2 and s["hyper"]["output_heads"] == 2 and s["hyper"]["lr"] == 0.005
@@ -133,3 +140,6 @@ def test_heads_flags_need_gat(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--data", "x.qgd", "--model", "gcn", "--heads", "2", "-o", str(tmp_path / "m.qgnn")])
     assert "--heads applies to --model gat only" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--data", "x.qgd", "--model", "gcn", "--qat", "--attention-bits", "4", "-o", str(tmp_path / "m.qgnn")])
+    assert "--attention-bits applies to --model gat only" in capsys.readouterr().err

@@ -227,7 +227,9 @@ def test_random_node_models_every_bit_width(tmp_path):
 def test_random_node_gat_models_every_bit_width(tmp_path):
     """GATConv on node rows: explicit self-loops and duplicate edges (ordinary edges beside the added
     self-loop), isolated nodes (the self-loop alone: alpha 255), a hub of in-degree 46; concatenated heads, one
-    head, the mean of 3 heads; 4-bit messages (the `agg` component, which a bare 4 leaves at 8) under m4."""
+    head, the mean of 3 heads; 4-bit messages (the `agg` component, which a bare 4 leaves at 8) under m4;
+    4-bit attention logits (the `att` component, [-8, 7]) on two of the layers under att4, everywhere under
+    all4."""
     gs = random_graph_set(14, NODE_CLASSIFICATION, 5, 4)
     data = tmp_path / "nodes.qgd"
     write_qgd(gs, data)
@@ -236,11 +238,15 @@ def test_random_node_gat_models_every_bit_width(tmp_path):
                            qnn.GATConv(7, 4, heads=3, concat=False))
     float_model = tmp_path / "gat.qgnn"
     qgnn.export(model, float_model)
-    for name, args in {**BITS, "m4": ["--bits", "*=4,*.agg=4"]}.items():
+    logit_bits = {"att4": [4, 8, 4], "all4": [4, 4, 4]}
+    for name, args in {**BITS, "m4": ["--bits", "*=4,*.agg=4"], "att4": ["--bits", "conv1.att=4,conv3.att=4"],
+                       "all4": ["--bits", "*=4,*.agg=4,*.att=4"]}.items():
         q = convert(float_model, data, tmp_path / f"gat_{name}.qgnn", *args)
         qm = read_quantized_model(q)
         assert [l.kind for l in qm.layers] == ["GATConv"] * 3 and qm.layers[2].exp_table[0] == 32768
-        assert [l.message.bits for l in qm.layers] == [4 if name == "m4" else 8] * 3
+        assert [l.message.bits for l in qm.layers] == [4 if name in ("m4", "all4") else 8] * 3
+        assert [l.logit.bits for l in qm.layers] == logit_bits.get(name, [8, 8, 8])
+        assert all(-8 <= l.logit.zero_point <= 7 for l in qm.layers if l.logit.bits == 4)
         assert_bit_exact(q, data, "all")
 
 

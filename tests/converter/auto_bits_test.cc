@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "labelled_sets.h"
+#include "qgnn/converter/bit_spec.h"
 #include "qgnn/converter/pareto_plot.h"
 #include "qgnn/converter/quantizer.h"
 #include "qgnn/converter/runtime_eval.h"
@@ -112,6 +113,58 @@ TEST_F(AutoBits, SearchSpaceHasOneComponentPerQuantizedTensorButTheLogits) {
   EXPECT_EQ(config.layer_bits.at(0).weights, 8);
   EXPECT_EQ(config.layer_bits.size(), 4u);
   EXPECT_EQ(bits_label(*model_, config), "in4 gin1:w8a4o8 gcn2:w8a8o8 pool:o8 head:w8");
+}
+
+// A GATConv's messages (`agg`) and attention logits (`att`) are searched too: each point is quantized with
+// those bits (4-bit logits included) and scored by the runtime.
+TEST(AutoBitsGat, SearchesMessagesAndAttentionLogits) {
+  std::mt19937 rng(31);
+  ModelDesc model = testing::small_gat_model(rng);
+  const GraphSetDesc set = testing::labelled_set(&model, 1, 80, rng);
+  const std::vector<BitComponent> c = searchable_components(model);
+  // input; g1 w a e o; g2 w a e (its output, the logits, stays 8 bits).
+  ASSERT_EQ(c.size(), 8u);
+  const BitComponent::Kind expected[] = {BitComponent::Kind::kInput,       BitComponent::Kind::kWeights,
+                                         BitComponent::Kind::kAggregation, BitComponent::Kind::kAttention,
+                                         BitComponent::Kind::kOutput,      BitComponent::Kind::kWeights,
+                                         BitComponent::Kind::kAggregation, BitComponent::Kind::kAttention};
+  for (size_t k = 0; k < c.size(); ++k) EXPECT_EQ(c[k].kind, expected[k]) << k;
+  EXPECT_EQ(c[3].layer, 0);
+  EXPECT_EQ(c[7].layer, 1);
+  std::vector<int> bits(c.size(), 8);
+  bits[3] = 4;
+  const QuantizerConfig one = config_for_bits(model, c, bits, QuantizerConfig());
+  EXPECT_EQ(one.layer_bits.at(0).attention, 4);
+  EXPECT_EQ(one.layer_bits.at(1).attention, 8);
+  EXPECT_EQ(bits_label(model, one), "in8 g1:w8a8e4o8 g2:w8a8e8");
+
+  const auto all = extract_all_graphs(set);  // node classification: the one graph
+  ASSERT_TRUE(all.ok()) << all.error;
+  const auto ranges = calibrate(model, std::vector<GraphBatch>{all.value});
+  ASSERT_TRUE(ranges.ok()) << ranges.error;
+  size_t four_bit_logit_models = 0;
+  const BuildModel build = [&](const QuantizerConfig& config) -> Result<std::vector<uint8_t>> {
+    const auto q = quantize_model(model, ranges.value, config);
+    if (!q.ok()) return Result<std::vector<uint8_t>>::failure(q.error);
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(q.value.layers[i].logit.bits, layer_bits(config, i).attention);
+    four_bit_logit_models += layer_bits(config, 0).attention == 4 ? 1 : 0;
+    return serialize_model(q.value);
+  };
+  const Evaluate evaluate = [&](const std::vector<uint8_t>& bytes) {
+    return evaluate_on_runtime(bytes, set, set.val);
+  };
+  AutoBitsOptions options;
+  options.max_drop_points = 100.0;  // descend as far as it goes: every component reaches 4 bits
+  const auto float_bytes = serialize_model(model);
+  ASSERT_TRUE(float_bytes.ok());
+  const auto r = search_bits(model, float_bytes.value, build, evaluate, options);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_GE(r.value.float_reference.accuracy, 0.97);
+  ASSERT_GE(r.value.explored.size(), 4u);
+  EXPECT_EQ(r.value.explored[1].label, "in4 g1:w4a4e4o4 g2:w4a4e4");
+  EXPECT_GT(r.value.explored[1].total, 0u);  // the runtime ran the 4-bit logits
+  // Beyond the structured points, the descent tries g1's 4-bit logits as a move of its own.
+  EXPECT_GT(four_bit_logit_models, 2u);
 }
 
 TEST_F(AutoBits, ChoosesTheSmallestPointWithinTheDrop) {

@@ -156,6 +156,69 @@ TEST(BitSpec, DuplicateNamesMustUseIndices) {
   EXPECT_TRUE(parse_bit_spec("#1.w=4,#2.w=4", m).ok());
 }
 
+// g1(#0, GAT 5 -> 2 x 3 concat) -> g2(#1, GAT 6 -> mean of 2 x 3).
+ModelDesc gat_model() {
+  std::mt19937 rng(4);
+  ModelDesc m;
+  m.task = Task::kNodeClassification;
+  m.input_dim = 5;
+  m.layers.push_back(testing::gat_layer(5, 2, 3, true, true, rng));
+  m.layers.back().name = "g1";
+  m.layers.push_back(testing::gat_layer(6, 2, 3, false, false, rng));
+  m.layers.back().name = "g2";
+  return m;
+}
+
+// A GATConv's attention logits (`att`) are their own component: 8 bits under "*" and a bare width, like the
+// aggregations, set by LAYER.att, *.att and a whole-layer selector; other kinds have none.
+TEST(BitSpec, GatAttentionLogitsAreTheirOwnComponent) {
+  const ModelDesc m = gat_model();
+  struct Case {
+    const char* spec;
+    int g1, g2;
+  };
+  for (const Case& k : {Case{"4", 8, 8}, Case{"*=4,*.agg=4", 8, 8}, Case{"g1.att=4", 4, 8},
+                        Case{"#1.attention=4", 8, 4}, Case{"*.att=4", 4, 4}, Case{"*.att=4,g2.att=8", 4, 8},
+                        Case{"g1=4", 4, 8}, Case{"g1=4,g1.att=8", 8, 8}}) {
+    const Result<QuantizerConfig> c = parse_bit_spec(k.spec, m);
+    ASSERT_TRUE(c.ok()) << k.spec << ": " << c.error;
+    EXPECT_EQ(bits_of(c.value, 0).attention, k.g1) << k.spec;
+    EXPECT_EQ(bits_of(c.value, 1).attention, k.g2) << k.spec;
+  }
+  // The messages are `agg`, apart from the logits.
+  const Result<QuantizerConfig> agg = parse_bit_spec("g1.agg=4", m);
+  ASSERT_TRUE(agg.ok()) << agg.error;
+  EXPECT_EQ(bits_of(agg.value, 0).aggregation, 4);
+  EXPECT_EQ(bits_of(agg.value, 0).attention, 8);
+  const Result<QuantizerConfig> gcn = parse_bit_spec("gcn.att=4", named_model());
+  ASSERT_FALSE(gcn.ok());
+  EXPECT_NE(gcn.error.find("has no attention logits"), std::string::npos) << gcn.error;
+  const Result<QuantizerConfig> bad = parse_bit_spec("g1.att=2", m);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error.find("expected 4 or 8"), std::string::npos) << bad.error;
+}
+
+TEST(BitSpec, FormatRoundTripsGatAttention) {
+  const ModelDesc m = gat_model();
+  for (const char* spec :
+       {"8", "4", "g1.att=4", "*.att=4", "*=4,*.att=4,g2.att=8", "g2=4", "*=4,*.agg=4,g1.att=4"}) {
+    const Result<QuantizerConfig> c = parse_bit_spec(spec, m);
+    ASSERT_TRUE(c.ok()) << spec << ": " << c.error;
+    const std::string formatted = format_bit_spec(c.value, m);
+    const Result<QuantizerConfig> again = parse_bit_spec(formatted, m);
+    ASSERT_TRUE(again.ok()) << formatted << ": " << again.error;
+    for (size_t i = 0; i < m.layers.size(); ++i) {
+      const ComponentBits a = bits_of(c.value, i), b = bits_of(again.value, i);
+      EXPECT_EQ(a.weights, b.weights) << spec << " vs " << formatted << " layer " << i;
+      EXPECT_EQ(a.aggregation, b.aggregation) << spec << " vs " << formatted << " layer " << i;
+      EXPECT_EQ(a.attention, b.attention) << spec << " vs " << formatted << " layer " << i;
+      EXPECT_EQ(a.output, b.output) << spec << " vs " << formatted << " layer " << i;
+    }
+  }
+  EXPECT_EQ(format_bit_spec(parse_bit_spec("g1.att=4", m).value, m), "*=8,g1.att=4");
+  EXPECT_EQ(format_bit_spec(parse_bit_spec("*.att=4", m).value, m), "*=8,g1.att=4,g2.att=4");
+}
+
 TEST(BitSpec, FormatRoundTrips) {
   const ModelDesc m = named_model();
   for (const char* spec : {"8", "4", "*=4,gcn.w=8,*.agg=8,input=8", "#3.weights=4,#0.agg=4", "sage2=4",

@@ -39,6 +39,17 @@ ModelDesc small_node_model(std::mt19937& rng) {
   return m;
 }
 
+ModelDesc small_gat_model(std::mt19937& rng) {
+  ModelDesc m;
+  m.name = "small-gat";
+  m.task = Task::kNodeClassification;
+  m.input_dim = kFeatures;
+  m.layers = {gat_layer(kFeatures, 2, 4, true, true, rng), gat_layer(8, 1, kClasses, true, false, rng)};
+  m.layers[0].name = "g1";
+  m.layers[1].name = "g2";
+  return m;
+}
+
 namespace {
 
 std::vector<float> float_logits(const ModelDesc& model, const GraphSetDesc& set) {
@@ -72,7 +83,9 @@ GraphSetDesc labelled_set(ModelDesc* model, int32_t graphs, int32_t nodes, std::
   set.labels.assign(rows, 0);  // extract_all_graphs copies labels
 
   std::vector<float> logits = float_logits(*model, set);
-  std::vector<float>& bias = model->layers.back().dense.bias;
+  // A GATConv's bias follows its attention-weighted sum (output_bias); its Dense has none.
+  LayerDesc& last = model->layers.back();
+  std::vector<float>& bias = last.kind == LayerKind::kGatConv ? last.output_bias : last.dense.bias;
   for (size_t c = 0; c < kClasses; ++c) {
     double sum = 0.0;
     for (size_t r = 0; r < rows; ++r) sum += logits[r * kClasses + c];

@@ -18,6 +18,8 @@ namespace testing {
 ModelDesc small_graph_model(std::mt19937& rng);
 /// GCN(8 -> 16) -> SAGE(mean, 16 -> 3), float, node classification.
 ModelDesc small_node_model(std::mt19937& rng);
+/// GAT(8 -> 2 heads x 4, concat, ReLU) "g1" -> GAT(8 -> 1 head x 3) "g2", float, node classification.
+ModelDesc small_gat_model(std::mt19937& rng);
 
 /// `graphs` random graphs of 3..14 nodes (graph task) or one graph of `nodes` nodes (node task) with 8
 /// features, labelled with the float model's argmax. First the last layer's bias is shifted by minus the mean

@@ -170,8 +170,9 @@ TEST_F(ReportTest, WeightSqnr) {
 }
 
 TEST(GatReportTest, MessagesAndAttentionLogitsAreComponents) {
-  // GAT 5 -> 2 heads x 3 (concat, ReLU) -> mean of 2 heads x 3: the report lists each layer's messages and
-  // attention logits beside its output, with their bits and an SQNR the calibration sample gives.
+  // GAT 5 -> 2 heads x 3 (concat, ReLU) -> mean of 2 heads x 3: the report lists each layer's messages,
+  // attention logits and attention weights beside its output, with their bits and an SQNR the calibration
+  // sample gives.
   std::mt19937 rng(88);
   ModelDesc m;
   m.task = Task::kNodeClassification;
@@ -197,7 +198,7 @@ TEST(GatReportTest, MessagesAndAttentionLogitsAreComponents) {
     const LayerReport& l = r.value.layers[i];
     const std::string n = i == 0 ? "g1" : "g2";
     EXPECT_EQ(l.kind, "GATConv");
-    EXPECT_EQ(activation_names(l), (Names{n + ".message", n + ".logit", n + ".output"}));
+    EXPECT_EQ(activation_names(l), (Names{n + ".message", n + ".logit", n + ".alpha", n + ".output"}));
     const ActivationReport& logit = l.activations[1];
     EXPECT_EQ(logit.bits, 8);
     EXPECT_EQ(logit.scale, q.value.layers[i].logit.scale);
@@ -213,6 +214,86 @@ TEST(GatReportTest, MessagesAndAttentionLogitsAreComponents) {
   const nlohmann::json j = nlohmann::json::parse(report_to_json(r.value));
   EXPECT_EQ(j["layers"][0]["activations"][1]["name"], "g1.logit");
   EXPECT_TRUE(j["layers"][0]["activations"][1]["sqnr_db"].is_number());
+}
+
+// GAT 5 -> 2 heads x 3 -> 1 head x 3 on random graphs (max in-degree `degree`), quantized with both
+// layers' attention logits at `att_bits`, reported against `min_sqnr` (NaN: the default thresholds).
+Result<ConversionReport> gat_report(int att_bits, int32_t degree, double min_sqnr, CalibrationStats* stats) {
+  std::mt19937 rng(91);
+  ModelDesc m;
+  m.task = Task::kNodeClassification;
+  m.input_dim = 5;
+  m.layers.push_back(testing::gat_layer(5, 2, 3, true, true, rng));
+  m.layers.back().name = "g1";
+  m.layers.push_back(testing::gat_layer(6, 1, 3, true, false, rng));
+  m.layers.back().name = "g2";
+  std::vector<GraphBatch> batches;
+  for (int i = 0; i < 2; ++i) batches.push_back(to_batch(testing::random_graphs(4, 5, 12, degree, 5, rng), 5));
+  auto s = collect_statistics(m, batches);
+  if (!s.ok()) return Result<ConversionReport>::failure(s.error);
+  *stats = s.value;
+  QuantizerConfig config;
+  config.layer_bits[0].attention = att_bits;
+  config.layer_bits[1].attention = att_bits;
+  const auto ranges = select_ranges(*stats, RangeOptions{}, config, m.layers.size());
+  if (!ranges.ok()) return Result<ConversionReport>::failure(ranges.error);
+  const auto q = quantize_model(m, ranges.value, config);
+  if (!q.ok()) return Result<ConversionReport>::failure(q.error);
+  EXPECT_EQ(q.value.layers[0].logit.bits, att_bits);
+  return build_report(m, q.value, *stats, RangeOptions{}, min_sqnr);
+}
+
+TEST(GatReportTest, AlphaSqnrComparesTheIntegerSoftmaxWithTheFloatOne) {
+  CalibrationStats stats8, stats4;
+  const auto r8 = gat_report(8, 4, kDefaultThreshold, &stats8);
+  const auto r4 = gat_report(4, 4, kDefaultThreshold, &stats4);
+  ASSERT_TRUE(r8.ok()) << r8.error;
+  ASSERT_TRUE(r4.ok()) << r4.error;
+  for (size_t i = 0; i < 2; ++i) {
+    const ActivationReport& a8 = r8.value.layers[i].activations[2];
+    const ActivationReport& a4 = r4.value.layers[i].activations[2];
+    EXPECT_EQ(a8.name, (i == 0 ? "g1.alpha" : "g2.alpha"));
+    // One alpha per logit: every row was kept (far below the cap).
+    EXPECT_EQ(a8.values, stats8.layers[i].attention.count);
+    EXPECT_EQ(stats8.layers[i].attention_rows.logits.size(), stats8.layers[i].attention.count);
+    EXPECT_EQ(a8.bits, 8);
+    EXPECT_FLOAT_EQ(a8.scale, 1.0f / 256.0f);
+    EXPECT_GE(a8.observed_min, 0.0f);
+    EXPECT_LE(a8.observed_max, 1.0f);
+    // 16 logit levels instead of 256: the softmax is much coarser.
+    EXPECT_TRUE(std::isfinite(a8.sqnr_db) && a8.sqnr_db > 20.0) << a8.sqnr_db;
+    EXPECT_LT(a4.sqnr_db, a8.sqnr_db - 6.0) << a4.sqnr_db << " vs " << a8.sqnr_db;
+    EXPECT_EQ(r4.value.layers[i].activations[1].bits, 4);  // the logits
+  }
+  const nlohmann::json j = nlohmann::json::parse(report_to_json(r8.value));
+  EXPECT_EQ(j["layers"][1]["activations"][2]["name"], "g2.alpha");
+  EXPECT_TRUE(j["layers"][1]["activations"][2]["sqnr_db"].is_number());
+}
+
+TEST(GatReportTest, AlphaOfSelfLoopOnlyRowsIs255Over256) {
+  // No edges: every row holds its self-loop alone, float alpha 1 and integer alpha 255 / 256, so the SQNR is
+  // exactly 10 log10(1 / 256^-2) = 48.16 dB whatever the logits.
+  CalibrationStats stats;
+  const auto r = gat_report(8, 0, kDefaultThreshold, &stats);
+  ASSERT_TRUE(r.ok()) << r.error;
+  for (const LayerReport& l : r.value.layers) {
+    EXPECT_NEAR(l.activations[2].sqnr_db, 20.0 * std::log10(256.0), 1e-9) << l.activations[2].name;
+    EXPECT_FLOAT_EQ(l.activations[2].observed_min, 1.0f);
+  }
+}
+
+TEST(GatReportTest, LowAlphaSqnrIsWarnedWithItsHint) {
+  CalibrationStats stats;
+  const auto r = gat_report(4, 4, 200.0, &stats);
+  ASSERT_TRUE(r.ok()) << r.error;
+  bool warned = false;
+  for (const std::string& w : r.value.warnings) {
+    if (w.rfind("g1.alpha: SQNR", 0) == 0) {
+      warned = true;
+      EXPECT_NE(w.find("LAYER.att=8"), std::string::npos) << w;
+    }
+  }
+  EXPECT_TRUE(warned);
 }
 
 TEST_F(ReportTest, ActivationSqnrAndClippingMatchADirectComputation) {

@@ -1,8 +1,8 @@
-// The GAT twins (KernelTable::gat_attention_terms / gat_aggregate of each ISA) against the reference, byte for
-// byte, on the adversarial shapes of gat_test.cc: empty graph, isolated nodes, a hub of in-degree 10^5,
-// all-equal and saturated logits, malformed tables, H x F not a multiple of any vector width, H = 1 and 8,
-// concat and mean, bias and ReLU, int8 / int4 messages and outputs, random row splits. The reference itself
-// is checked against the oracle by gat_test.cc.
+// The GAT twins (KernelTable::gat_attention_terms / gat_aggregate of each ISA) against the reference, byte
+// for byte, on the adversarial shapes of gat_test.cc: empty graph, isolated nodes, a hub of in-degree 10^5,
+// all-equal and saturated logits (int8 and 4-bit), malformed tables, H x F not a multiple of any vector
+// width, H = 1 and 8, concat and mean, bias and ReLU, int8 / int4 messages and outputs, random row splits.
+// The reference itself is checked against the oracle by gat_test.cc.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -66,18 +66,55 @@ TEST_P(GatTwin, AdversarialGraphsEveryShapeAndWidth) {
 
 TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
   uint64_t seed = 900;
-  for (LogitMode mode : {LogitMode::kAllEqual, LogitMode::kSaturated}) {
-    for (Shape s : gattest::shapes(/*twin_widths=*/true)) {
-      s.logits = mode;
-      GatCase c;
-      ++seed;
-      c.build(s, testutil::RandomGraph().nodes(40).avg_degree(6).isolated_fraction(0.2).seed(seed).build(), seed);
-      if (mode == LogitMode::kSaturated) c.params.logit_zero_point = 0;
-      check(c, seed, mode == LogitMode::kAllEqual ? "all equal" : "saturated");
+  for (int logit_bits : {8, 4}) {
+    for (LogitMode mode : {LogitMode::kAllEqual, LogitMode::kSaturated}) {
+      for (Shape s : gattest::shapes(/*twin_widths=*/true)) {
+        s.logits = mode;
+        s.logit_bits = logit_bits;
+        GatCase c;
+        ++seed;
+        c.build(s, testutil::RandomGraph().nodes(40).avg_degree(6).isolated_fraction(0.2).seed(seed).build(),
+                seed);
+        if (mode == LogitMode::kSaturated) c.params.logit_zero_point = 0;
+        check(c, seed,
+              std::string(mode == LogitMode::kAllEqual ? "all equal" : "saturated") + ", logits " +
+                  std::to_string(logit_bits));
+      }
     }
   }
   gattest::for_each_malformed_table_case(
       3, [&](const GatCase& c, uint64_t trial, const std::string& label) { check(c, trial, label); });
+}
+
+TEST_P(GatTwin, Int4MessagesOnOddColumnsAndColumnBlocks) {
+  // int4 message rows hold H F nibbles: with F odd, every odd head starts mid-byte (the twin unpacks it to an
+  // int8 tile) and every even one on a byte (nibble loads, an odd tail reading the next head's nibble into a
+  // lane no output reads); F > 512 runs in column blocks. Messages span all of [-8, 7].
+  uint64_t seed = 300;
+  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{5, 7}, {3, 1}, {2, 600}, {3, 513}, {9, 31}}) {
+    for (bool concat : {true, false}) {
+      for (int out_bits : {8, 4}) {
+        Shape s;
+        s.heads = hf.first;
+        s.head_dim = hf.second;
+        s.concat = concat;
+        s.in_bits = 4;
+        s.out_bits = out_bits;
+        s.bias = (seed % 2) == 0;
+        s.logit_bits = (seed % 3) == 0 ? 4 : 8;
+        GatCase c;
+        ++seed;
+        c.build(s, testutil::RandomGraph().nodes(23).avg_degree(5).isolated_fraction(0.2).seed(seed).build(),
+                seed);
+        check(c, seed, gattest::label("int4 odd columns", s));
+      }
+    }
+  }
+  // A row longer than the logit cache (the recomputing path) with int4 messages.
+  GatCase hub = gattest::hub_case(/*concat=*/false, /*relu=*/true, 33);
+  hub.shape.in_bits = 4;
+  hub.build(hub.shape, hub.graph, 33);
+  check(hub, 6, "hub int4 mean");
 }
 
 TEST_P(GatTwin, ExtremeRescales) {

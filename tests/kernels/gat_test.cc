@@ -1,7 +1,7 @@
 // gat_attention_terms() and gat_aggregate() against an int128 oracle written from docs/quantization.md
-// ("GAT attention (kernels)"): the worked example, random and adversarial graphs (empty, isolated nodes, a hub
-// of in-degree 10^5), all-equal and saturated logits, malformed exp tables, awkward H x F, concat and mean,
-// bias and ReLU, int8 / int4 messages and outputs, and arbitrary row splits.
+// ("GAT attention (kernels)"): the worked example, random and adversarial graphs (empty, isolated nodes, a
+// hub of in-degree 10^5), all-equal and saturated (int8 and 4-bit) logits, malformed exp tables, awkward H x
+// F, concat and mean, bias and ReLU, int8 / int4 messages and outputs, and arbitrary row splits.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -41,7 +41,8 @@ std::vector<int32_t> oracle_row(const GatCase& c, int32_t i) {
       const int64_t acc = int64_t{c.src_terms[static_cast<size_t>(j * s.heads + h)]} +
                           c.dst_terms[static_cast<size_t>(i * s.heads + h)];
       const Rescale r = acc >= 0 ? p.logit_pos : p.logit_neg;
-      logits.push_back(oracle::saturate(p.logit_zero_point + oracle::rescale(acc, r.multiplier, r.shift), 8));
+      logits.push_back(
+          oracle::saturate(p.logit_zero_point + oracle::rescale(acc, r.multiplier, r.shift), p.logit_bits));
     }
     const int64_t emax = *std::max_element(logits.begin(), logits.end());
     oracle::int128 sum = 0;
@@ -148,7 +149,7 @@ TEST(GatAttentionTerms, ExtremeValuesDoNotOverflow) {
 
 TEST(GatAggregate, WorkedExampleOfQuantizationMd) {
   GatCase c;
-  c.shape = Shape{1, 2, true, false, false, 8, 8, LogitMode::kRealistic};
+  c.shape = Shape{1, 2, true, false, false, 8, 8, LogitMode::kRealistic, 8};
   c.graph = Csr::from_in_neighbours({{1}, {}});
   c.messages = QMatrix(2, 2, 8, 0);
   c.messages.set(0, 0, 10);
@@ -242,50 +243,68 @@ TEST(GatAggregate, SaturatedLogitsAtBothEnds) {
   Shape s;
   s.logits = LogitMode::kSaturated;
   uint64_t seed = 40;
-  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{8, 8}, {1, 7}, {3, 5}}) {
-    for (bool concat : {true, false}) {
-      s.heads = hf.first;
-      s.head_dim = hf.second;
-      s.concat = concat;
-      GatCase c;
-      ++seed;
-      c.build(s, testutil::RandomGraph().nodes(50).avg_degree(8).seed(seed).build(), seed);
-      c.params.logit_zero_point = 0;
-      // The case must really hit both clamps, else it tests nothing more than the realistic ones.
-      int64_t low = 0, high = 0;
-      for (int32_t i = 0; i < c.graph.num_nodes(); ++i) {
-        for (int32_t e = c.graph.row_ptr[i]; e < c.graph.row_ptr[i + 1]; ++e) {
-          for (int32_t h = 0; h < s.heads; ++h) {
-            const int64_t acc = int64_t{c.src_terms[static_cast<size_t>(c.graph.col_idx[e] * s.heads + h)]} +
-                                c.dst_terms[static_cast<size_t>(i * s.heads + h)];
-            const Rescale r = acc >= 0 ? c.params.logit_pos : c.params.logit_neg;
-            const int64_t v = oracle::rescale(acc, r.multiplier, r.shift);
-            low += v <= -128;
-            high += v >= 127;
+  for (int logit_bits : {8, 4}) {
+    const int64_t lo = testutil::qmin_of(logit_bits), hi = testutil::qmax_of(logit_bits);
+    for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{8, 8}, {1, 7}, {3, 5}}) {
+      for (bool concat : {true, false}) {
+        s.heads = hf.first;
+        s.head_dim = hf.second;
+        s.concat = concat;
+        s.logit_bits = logit_bits;
+        GatCase c;
+        ++seed;
+        c.build(s, testutil::RandomGraph().nodes(50).avg_degree(8).seed(seed).build(), seed);
+        c.params.logit_zero_point = 0;
+        // The case must really hit both clamps, else it tests nothing more than the realistic ones.
+        int64_t low = 0, high = 0;
+        for (int32_t i = 0; i < c.graph.num_nodes(); ++i) {
+          for (int32_t e = c.graph.row_ptr[i]; e < c.graph.row_ptr[i + 1]; ++e) {
+            for (int32_t h = 0; h < s.heads; ++h) {
+              const int64_t acc =
+                  int64_t{c.src_terms[static_cast<size_t>(c.graph.col_idx[e] * s.heads + h)]} +
+                  c.dst_terms[static_cast<size_t>(i * s.heads + h)];
+              const Rescale r = acc >= 0 ? c.params.logit_pos : c.params.logit_neg;
+              const int64_t v = oracle::rescale(acc, r.multiplier, r.shift);
+              low += v <= lo;
+              high += v >= hi;
+            }
           }
         }
+        EXPECT_GT(low, 0);
+        EXPECT_GT(high, 0);
+        check_case(c, seed, "saturated, logits " + std::to_string(logit_bits));
       }
-      EXPECT_GT(low, 0);
-      EXPECT_GT(high, 0);
-      check_case(c, seed, "saturated");
     }
   }
-  // One row whose logits are exactly -128 and 127: d = -255 reads the table's last entry.
-  GatCase c;
-  s.heads = 1;
-  s.head_dim = 1;
-  s.concat = true;
-  c.build(s, Csr::from_in_neighbours({{1}, {}}), 9);
-  c.src_terms = {-1000000, 1000000};
-  c.dst_terms = {0, 0};
-  c.params.logit_pos = Rescale{1 << 30, 30};
-  c.params.logit_neg = Rescale{1 << 30, 30};
-  c.params.logit_zero_point = 0;
-  c.table.assign(256, 0);
-  c.table[0] = 32768;
-  c.table[255] = 32768;  // a table no converter writes, so index 255 shows in the result
-  c.refresh();
-  check_case(c, 9, "both ends");
+  // One row whose logits are exactly qmin and qmax: d = qmax - qmin reads the last entry the width reaches
+  // (255 for int8; 15 for 4 bits, where only the clamp keeps the kernel off entries 16..255).
+  for (int logit_bits : {8, 4}) {
+    GatCase c;
+    s.heads = 1;
+    s.head_dim = 1;
+    s.concat = true;
+    s.logit_bits = logit_bits;
+    c.build(s, Csr::from_in_neighbours({{1}, {}}), 9);
+    c.src_terms = {-1000000, 1000000};
+    c.dst_terms = {0, 0};
+    c.params.logit_pos = Rescale{1 << 30, 30};
+    c.params.logit_neg = Rescale{1 << 30, 30};
+    c.params.logit_zero_point = 0;
+    const size_t last = logit_bits == 8 ? 255 : 15;
+    c.table.assign(256, 0);
+    c.table[0] = 32768;
+    c.table[last] = 32768;  // a table no converter writes, so that entry shows in the result
+    c.refresh();
+    check_case(c, 9, "both ends, logits " + std::to_string(logit_bits));
+    // Both sources read t = 2^15: alpha = 128 each.
+    QMatrix out = c.make_output(0);
+    gat_aggregate(c.graph.view(), c.params, c.input(), out.view(), 0, 1);
+    const int64_t acc = 128 * int64_t{c.messages.get(0, 0) - c.messages.zero_point()} +
+                        128 * int64_t{c.messages.get(1, 0) - c.messages.zero_point()};
+    EXPECT_EQ(
+        out.get(0, 0),
+        oracle::saturate(c.out_zero_point + oracle::rescale(acc, c.out_multiplier[0], c.out_shift[0]), 8));
+  }
 }
 
 TEST(GatAggregate, MalformedTablesAreTotal) {

@@ -30,7 +30,7 @@ inline std::vector<uint16_t> exp_table(double logit_scale) {
   return table;
 }
 
-/// How the logits are pushed (LogitMode::kSaturated: factors so large that most clamp at -128 or 127).
+/// How the logits are pushed (LogitMode::kSaturated: factors so large that most clamp at qmin or qmax).
 enum class LogitMode { kRealistic, kAllEqual, kSaturated };
 
 struct Shape {
@@ -42,6 +42,7 @@ struct Shape {
   int in_bits = 8;
   int out_bits = 8;
   LogitMode logits = LogitMode::kRealistic;
+  int logit_bits = 8;  ///< 8 or 4: the logits' clamp range (GatParams::logit_bits)
 };
 
 /// One complete case: build() fills everything from the shape, the graph and a seed.
@@ -80,14 +81,16 @@ struct GatCase {
                         att_src.data(), att_dst.data(), src_terms.data(), dst_terms.data(), 0, n);
 
     // |src + dst| ~ 255 * 128 * sqrt(F) for random data: a factor ~ 2^-(10 + log2 F / 2) spreads the logits
-    // over int8; kSaturated multiplies it by ~2^8.
-    const int32_t spread = 10 + static_cast<int32_t>(std::log2(static_cast<double>(s.head_dim)) / 2);
+    // over int8 (2^4 less over 4 bits); kSaturated multiplies it by ~2^8.
+    const int32_t spread =
+        (s.logit_bits == 4 ? 14 : 10) + static_cast<int32_t>(std::log2(static_cast<double>(s.head_dim)) / 2);
     const int32_t base_shift = 31 + (s.logits == LogitMode::kSaturated ? spread - 8 : spread);
     auto multiplier = [&] { return static_cast<int32_t>(rng.uniform_int(int64_t{1} << 30, (int64_t{1} << 31) - 1)); };
     params.logit_pos = Rescale{multiplier(), base_shift + static_cast<int32_t>(rng.uniform_int(-1, 1))};
     // LeakyReLU's 0.2 is ~2^-2.3: shift 2 or 3 more.
     params.logit_neg = Rescale{multiplier(), params.logit_pos.shift + static_cast<int32_t>(rng.uniform_int(2, 3))};
-    params.logit_zero_point = static_cast<int32_t>(rng.uniform_int(-128, 127));
+    params.logit_zero_point = static_cast<int32_t>(
+        rng.uniform_int(testutil::qmin_of(s.logit_bits), testutil::qmax_of(s.logit_bits)));
     table = exp_table(rng.uniform_real(0.005, 0.6));
 
     const int32_t oc = out_cols();
@@ -119,6 +122,7 @@ struct GatCase {
     params.bias = shape.bias ? bias.data() : nullptr;
     params.rq = ChannelRescale{out_multiplier.data(), out_shift.data()};
     params.relu = shape.relu;
+    params.logit_bits = shape.logit_bits;
   }
 
   QActivationConst input() const { return messages.cview(); }
@@ -147,28 +151,32 @@ inline std::vector<Shape> shapes(bool twin_widths) {
   return all;
 }
 
-/// "H8 F8 concat bits 8/4", after a graph's name.
+/// "H8 F8 concat bits 8/4 logits 8", after a graph's name.
 inline std::string label(const std::string& graph, const Shape& s) {
   return graph + " H" + std::to_string(s.heads) + " F" + std::to_string(s.head_dim) +
          (s.concat ? " concat" : " mean") + " bits " + std::to_string(s.in_bits) + "/" +
-         std::to_string(s.out_bits);
+         std::to_string(s.out_bits) + " logits " + std::to_string(s.logit_bits);
 }
 
-/// Every adversarial graph (kernel_test_util.h) x shapes(twin_widths) x int8 / int4 messages and outputs,
-/// bias and ReLU alternating with the seed: check(case, seed, label) for each, seeds first_seed + 1, + 2, ...
+/// Every adversarial graph (kernel_test_util.h) x shapes(twin_widths) x int8 / int4 messages and outputs x
+/// int8 / 4-bit logits, bias and ReLU alternating with the seed: check(case, seed, label) for each, seeds
+/// first_seed + 1, + 2, ... (8-bit logits first, so their cases keep the seeds they had before 4-bit ones).
 template <class Check>
 void for_each_adversarial_case(uint64_t first_seed, bool twin_widths, Check check) {
   uint64_t seed = first_seed;
-  for (const auto& g : testutil::adversarial_graphs()) {
-    for (Shape s : shapes(twin_widths)) {
-      for (auto bits : std::vector<std::pair<int, int>>{{8, 8}, {8, 4}, {4, 8}, {4, 4}}) {
-        s.in_bits = bits.first;
-        s.out_bits = bits.second;
-        s.bias = (seed % 2) == 0;
-        s.relu = (seed % 3) == 0;
-        GatCase c;
-        c.build(s, g.graph, ++seed);
-        check(c, seed, label(g.name, s));
+  for (int logit_bits : {8, 4}) {
+    for (const auto& g : testutil::adversarial_graphs()) {
+      for (Shape s : shapes(twin_widths)) {
+        for (auto bits : std::vector<std::pair<int, int>>{{8, 8}, {8, 4}, {4, 8}, {4, 4}}) {
+          s.in_bits = bits.first;
+          s.out_bits = bits.second;
+          s.logit_bits = logit_bits;
+          s.bias = (seed % 2) == 0;
+          s.relu = (seed % 3) == 0;
+          GatCase c;
+          c.build(s, g.graph, ++seed);
+          check(c, seed, label(g.name, s));
+        }
       }
     }
   }

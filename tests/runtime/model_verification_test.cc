@@ -1063,13 +1063,21 @@ const std::vector<Case>& Corpus() {
       {"GatBiasTooLarge",
        [] { return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].output_bias_q[1] = 1 << 30; }); },
        QGNN_BAD_QUANT_PARAMS, "element 1"},
-      {"GatLogit4Bits",
+      // Logits have 8 or 4 bits; a 4-bit zero point must lie in [-8, 7].
+      {"GatLogit2Bits",
        [] {
          return Edit(QuantGat(), [](ModelDesc& d) {
-           d.layers[0].logit = converter::QuantParams{4, 0.1f, 0};
+           d.layers[0].logit = converter::QuantParams{2, 0.1f, 0};
          });
        },
-       QGNN_BAD_BITS, "logit has 4 bits"},
+       QGNN_BAD_BITS, "logit has 2 bits"},
+      {"GatLogit4BitsZeroPointOutOfRange",
+       [] {
+         return Edit(QuantGat(), [](ModelDesc& d) {
+           d.layers[0].logit = converter::QuantParams{4, 0.1f, 8};
+         });
+       },
+       QGNN_BAD_BITS, "logit zero point 8"},
       {"GatNegativeLogitRequantShift63",
        [] {
          return Edit(QuantGat(), [](ModelDesc& d) { d.layers[0].logit_negative_requant.shift[0] = 63; });

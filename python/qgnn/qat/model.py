@@ -154,29 +154,31 @@ def _entries(model: qnn.GraphModel) -> List[_Entry]:
 # ---------------------------------------------------------------------------------------------------
 
 def _component_bits(spec: BitsSpec, num_layers: int) -> Tuple[int, List[ComponentBits]]:
-    """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "output": 8, "layers": {i: {...} or int}}.
+    """bits = 8 | 4 | {"input": 8, "weights": 4, "aggregation": 8, "attention": 8, "output": 8,
+    "layers": {i: {...} or int}}.
 
     As qgnn-convert's SPEC (docs/converter.md "Bits"): a bare width or "default" sets weights and outputs only;
     unless named, the aggregations ("aggregation" or the layer names them; they include a transform-first
-    layer's messages, and a transform-first SAGEConv's messages and their mean alike), the first layer's
-    weights ("weights" or the layer) and the input ("input") stay 8 bits. QAT models are chains, so the first
-    layer is the one that reads the model input."""
+    layer's messages, and a transform-first SAGEConv's messages and their mean alike), a GATConv's attention
+    logits ("attention" or the layer), the first layer's weights ("weights" or the layer) and the input
+    ("input") stay 8 bits. QAT models are chains, so the first layer is the one that reads the model input."""
     if isinstance(spec, int):
         spec = {"default": spec}
     default = int(spec.get("default", 8))
-    base = {k: int(spec.get(k, default)) for k in ("weights", "aggregation", "output")}
+    base = {k: int(spec.get(k, default)) for k in ("weights", "aggregation", "output", "attention")}
     out = []
     for i in range(num_layers):
         o = spec.get("layers", {}).get(i, {})
         o = {k: o for k in base} if isinstance(o, int) else o
         layer_base = dict(base)
-        if "aggregation" not in spec:
-            layer_base["aggregation"] = 8
+        for k in ("aggregation", "attention"):
+            if k not in spec:
+                layer_base[k] = 8
         if i == 0 and "weights" not in spec:
             layer_base["weights"] = 8
         out.append(ComponentBits(**{k: int(o.get(k, layer_base[k])) for k in base}))
     input_bits = int(spec.get("input", 8))
-    for b in [input_bits] + [b for cb in out for b in (cb.weights, cb.aggregation, cb.output)]:
+    for b in [input_bits] + [b for cb in out for b in (cb.weights, cb.aggregation, cb.output, cb.attention)]:
         if b not in (4, 8):
             raise ValueError("bits must be 4 or 8")
     return input_bits, out
@@ -268,12 +270,12 @@ class QATModel(torch.nn.Module):
             out_bits = 8 if (i + 1 == n and int8_logits) else b.output
             # A transform-first GCNConv quantizes its messages where the others quantize their aggregation; a
             # transform-first SAGEConv quantizes both (the mean of its messages), at the same bits. A GATConv
-            # quantizes its messages (the `agg` bits) and its attention logits (8 bits, the exp table's).
+            # quantizes its messages (the `agg` bits) and its attention logits (the `att` bits).
             self.obs.append({
                 "aggregation": obs(b.aggregation) if e.kind in (GCN_CONV, SAGE_CONV, GIN_CONV)
                 and not (e.transform_first and e.kind == GCN_CONV) else None,
                 "message": obs(b.aggregation) if e.transform_first or e.kind == GAT_CONV else None,
-                "attention": obs(8) if e.kind == GAT_CONV else None,
+                "attention": obs(b.attention) if e.kind == GAT_CONV else None,
                 "hidden": [obs(b.output) for _ in range(len(e.mlp) - 1)] if e.kind == GIN_CONV else [],
                 "output": obs(out_bits),
             })

@@ -14,7 +14,7 @@ ModelDesc + activation ranges -> quantized ModelDesc, with the same conventions,
     onto the messages, aggregation requant s_m / s_a, bias at s_a, output requant s_a / s_out, root as
     aggregate-first (quantize_transform_first_sage);
   * GATConv: messages at the aggregation bits (scale raised for the bias), W as a bias-free Dense onto them,
-    a_src / a_dst int8 at one scale, logits 8 bits (scale lowered below 2^-32 negative factors), their
+    a_src / a_dst int8 at one scale, logits at the attention bits (scale lowered below 2^-32 negative factors), their
     requants, the exp table, output requant and bias at s_m / (256 H') (quantize_attention); the mean of H >= 2
     heads lowers Limits.max_degree to 2^22 / H - 1 (bound_mean_heads).
 """
@@ -45,11 +45,12 @@ Range = Tuple[float, float]  # (lo, hi); lo > hi = empty
 @dataclass
 class ComponentBits:
     """Bits of one layer's components (converter ComponentBits): every Dense weight, the aggregation, the
-    output and GIN's hidden MLP activations."""
+    output and GIN's hidden MLP activations, and a GATConv's attention logits."""
 
     weights: int = 8
     aggregation: int = 8
     output: int = 8
+    attention: int = 8
 
 
 @dataclass
@@ -277,7 +278,7 @@ def quantize_attention(layer: LayerDesc, r: LayerRanges, bits: ComponentBits, ql
     heads before the rescale that divides by H."""
     ql.heads, ql.head_dim, ql.concat = layer.heads, layer.head_dim, layer.concat
     ql.message = activation_quant_params(r.message, bits.aggregation)
-    ql.logit = activation_quant_params(r.attention, 8)
+    ql.logit = activation_quant_params(r.attention, bits.attention)
     heads = 1.0 if layer.concat else float(layer.heads)
     bias = None if layer.output_bias is None else np.asarray(layer.output_bias, np.float32)
     largest = float(np.abs(bias.astype(np.float64)).max(initial=0.0)) if bias is not None else 0.0

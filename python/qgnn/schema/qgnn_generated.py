@@ -1186,8 +1186,8 @@ class GATConvOptions(object):
             return obj
         return None
 
-    # Quantized models: the attention logits ("attention" component), 8 bits (the exp table has one entry
-    # per int8 logit difference).
+    # Quantized models: the attention logits ("attention" component), 8 or 4 bits (the exp table has one
+    # entry per int8 logit difference; 4-bit logits, in [-8, 7], read its entries 0..15).
     # GATConvOptions
     def Logit(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))

@@ -187,14 +187,14 @@ def gat_attention_terms(m: np.ndarray, zm: int, heads: int, att_src: np.ndarray,
 
 
 def gat_logits(src: np.ndarray, dst: np.ndarray, source: np.ndarray, dest: np.ndarray, zl: int,
-               pos: Tuple[int, int], neg: Tuple[int, int]) -> np.ndarray:
-    """int8 logits [E', H] of the attention terms (source -> dest): LeakyReLU and the requantization in one
-    rescale whose factor is chosen by the sign of src + dst."""
+               pos: Tuple[int, int], neg: Tuple[int, int], bits: int = 8) -> np.ndarray:
+    """Logits [E', H] of the attention terms (source -> dest), 8 or 4 bits wide (clamped to [-128, 127] or
+    [-8, 7]): LeakyReLU and the requantization in one rescale whose factor is chosen by the sign of src + dst."""
     acc = src[source] + dst[dest]
     nonneg = acc >= 0
     mult = np.where(nonneg, np.int64(pos[0]), np.int64(neg[0]))
     shift = np.where(nonneg, np.int64(pos[1]), np.int64(neg[1]))
-    return clamp(zl + rescale(acc, mult, shift), -128, 127)
+    return clamp(zl + rescale(acc, mult, shift), qmin(bits), qmax(bits))
 
 
 def gat_alpha(logits: np.ndarray, starts: np.ndarray, dest: np.ndarray, exp_table: np.ndarray) -> np.ndarray:

@@ -219,7 +219,7 @@ class GlobalPoolStep(LayerStep):
 @dataclass(frozen=True)
 class Attention:
     """GATConv's integer attention of one batch: the attention CSR (kernels.gat_rows: each row's self-loop,
-    then its edges), the int8 logits and the uint8 alpha, [E', H] each."""
+    then its edges), the logits (8 or 4 bits) and the uint8 alpha, [E', H] each."""
 
     starts: np.ndarray
     source: np.ndarray
@@ -248,7 +248,7 @@ class GATConvStep(LayerStep):
             pos, neg = layer.logit_requant, layer.logit_negative_requant
             logits = K.gat_logits(src, dst, source, dest, layer.logit.zero_point,
                                   (int(pos.multiplier[0]), int(pos.shift[0])),
-                                  (int(neg.multiplier[0]), int(neg.shift[0])))
+                                  (int(neg.multiplier[0]), int(neg.shift[0])), layer.logit.bits)
         alpha = K.gat_alpha(logits, starts, dest, layer.exp_table)
         return Attention(starts, source, dest, logits, alpha)
 

@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--aggregation-bits", type=int, choices=(8, 4), help="aggregation output bits (default --bits)")
     g.add_argument("--output-bits", type=int, choices=(8, 4),
                    help="layer output bits (default --bits; the logits stay INT8, as qgnn-convert)")
+    g.add_argument("--attention-bits", type=int, choices=(8, 4),
+                   help="GAT attention logit bits (default 8 whatever --bits, as qgnn-convert's `att`)")
     g.add_argument("--ranges", choices=RANGES,
                    help="activation range estimator (default pauta, as qgnn-convert; --degree-quant keeps it)")
     g.add_argument("--pauta-k", type=float,
@@ -153,7 +155,8 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         ap.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.aggr is not None and args.model != "sage":
         ap.error("--aggr applies to --model sage only")
-    for flag, value in (("--heads", args.heads), ("--output-heads", args.output_heads)):
+    for flag, value in (("--heads", args.heads), ("--output-heads", args.output_heads),
+                        ("--attention-bits", args.attention_bits)):
         if value is not None and args.model != "gat":
             ap.error(f"{flag} applies to --model gat only")
     if args.fold is not None and args.fold < 0:
@@ -165,7 +168,7 @@ def _check_args(ap: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         ap.error(f"output directory {out_dir} does not exist")
     qat_only = [("--bits", args.bits), ("--weight-bits", args.weight_bits),
                 ("--aggregation-bits", args.aggregation_bits), ("--output-bits", args.output_bits),
-                ("--ranges", args.ranges), ("--pauta-k", args.pauta_k), ("--degree-quant", args.degree_quant or None),
+                ("--attention-bits", args.attention_bits), ("--ranges", args.ranges), ("--pauta-k", args.pauta_k), ("--degree-quant", args.degree_quant or None),
                 ("--qat-epochs", args.qat_epochs), ("--qat-lr", args.qat_lr), ("--init", args.init),
                 ("--float-out", args.float_out), ("--distill", args.distill),
                 ("--distill-weight", args.distill_weight), ("--force", args.force or None),
@@ -446,7 +449,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _qat_config(args: argparse.Namespace, task: int) -> QATConfig:
     return QATConfig(bits=args.bits or 8, weight_bits=args.weight_bits, aggregation_bits=args.aggregation_bits,
-                     output_bits=args.output_bits, ranges=args.ranges,
+                     output_bits=args.output_bits, attention_bits=args.attention_bits, ranges=args.ranges,
                      pauta_k=args.pauta_k, degree_quant=args.degree_quant,
                      epochs=args.qat_epochs, lr=args.qat_lr, distill=args.distill,
                      distill_weight=1.0 if args.distill_weight is None else args.distill_weight,

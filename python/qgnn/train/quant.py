@@ -51,6 +51,7 @@ class QATConfig:
     weight_bits: Optional[int] = None
     aggregation_bits: Optional[int] = None
     output_bits: Optional[int] = None
+    attention_bits: Optional[int] = None  # GATConv attention logits; 8 unless named, as qgnn-convert
     ranges: Optional[str] = None  # None: pauta, qgnn-convert's default (qgnn.qat.prepare), Degree-Quant or not
     pauta_k: Optional[float] = None  # None: by bits, 5 for 8-bit activations, 3 for 4-bit (as qgnn-convert)
     degree_quant: bool = False
@@ -64,7 +65,8 @@ class QATConfig:
 
     def bits_spec(self) -> Union[int, Dict[str, int]]:
         """What qgnn.qat.prepare takes: an int, or the per-component dict when a component differs."""
-        comps = {"weights": self.weight_bits, "aggregation": self.aggregation_bits, "output": self.output_bits}
+        comps = {"weights": self.weight_bits, "aggregation": self.aggregation_bits, "output": self.output_bits,
+                 "attention": self.attention_bits}
         if all(v is None for v in comps.values()):
             return self.bits
         spec = {"default": self.bits}  # the input and the first layer's weights stay 8 unless named, as a bare width

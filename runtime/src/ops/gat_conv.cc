@@ -143,15 +143,10 @@ qgnn_status InitQuantized(const InitContext& ctx, const fb::Layer& layer, const 
                     "GATConv has Layer.aggregation (its intermediate components are message and logit)");
   }
   qgnn_status st = InitQuantParams(ctx, options.message(), "message", &data.message_q);
+  // 8- or 4-bit logits (InitQuantParams checks the width and the zero point): the kernel clamps them to
+  // their width, and a 4-bit row reads exp table entries 0..15 of the same 256.
   if (st == QGNN_OK) st = InitQuantParams(ctx, options.logit(), "logit", &data.logit_q);
   if (st != QGNN_OK) return st;
-  if (data.logit_q.bits != 8) {
-    return ctx.Fail(QGNN_BAD_BITS,
-                    "logit has %" PRId32
-                    " bits, expected 8 (one exp table entry per int8 "
-                    "logit difference)",
-                    data.logit_q.bits);
-  }
   st = InitSingleDenseRescale(ctx, options.logit_requant(), "logit_requant", &data.logit_pos);
   if (st == QGNN_OK) {
     st = InitSingleDenseRescale(ctx, options.logit_negative_requant(), "logit_negative_requant",
@@ -279,6 +274,7 @@ void Eval(const EvalContext& ctx, const Layer& layer) {
   params.logit_pos = data.logit_pos;
   params.logit_neg = data.logit_neg;
   params.logit_zero_point = data.logit_q.zero_point;
+  params.logit_bits = data.logit_q.bits;
   params.exp_table = data.exp_table;
   params.concat = data.concat;
   params.bias = data.bias_q;

@@ -32,10 +32,15 @@ constexpr double kSqnrDbPerBit = 0.75;
 /// The default SQNR threshold of a `bits`-bit activation: kSqnrDbPerBit * bits.
 double default_min_sqnr_db(int bits);
 
-/// Every activation of `quantized` in model order (input, then per layer aggregation, hidden..., output,
-/// those the layer has), with its QuantParams and its noise measured on `stats` (collect_statistics of the
-/// float model the quantized one came from). Fails when the statistics do not match the model, or when an
-/// activation with non-zero values has no sample (statistics collected with sample_cap 0).
+/// Whether measure_activations reports a GATConv's `<layer>.alpha`: calibration kept softmax rows of its
+/// logits and the quantized layer has a whole exp table.
+bool measures_alpha(const LayerStats& stats, const LayerDesc& quantized_layer);
+
+/// Every activation of `quantized` in model order (input, then per layer aggregation, GATConv's message,
+/// logit and alpha, hidden..., output, those the layer has), with its QuantParams and its noise measured on
+/// `stats` (collect_statistics of the float model the quantized one came from). Fails when the statistics do
+/// not match the model, or when an activation with non-zero values has no sample (statistics collected with
+/// sample_cap 0).
 Result<std::vector<ActivationReport>> measure_activations(const ModelDesc& quantized,
                                                           const CalibrationStats& stats);
 

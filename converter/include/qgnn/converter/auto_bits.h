@@ -36,15 +36,16 @@
 namespace qgnn {
 namespace converter {
 
-/// One searchable component: the input (layer -1) or a layer's weights, aggregation or output.
+/// One searchable component: the input (layer -1) or a layer's weights, aggregation (a GATConv's messages),
+/// attention logits (GATConv) or output.
 struct BitComponent {
-  enum class Kind { kInput, kWeights, kAggregation, kOutput };
+  enum class Kind { kInput, kWeights, kAggregation, kOutput, kAttention };
   Kind kind = Kind::kInput;
   int layer = -1;
 };
 
 /// The components of a float model the search may set to 4 bits, in order: input, then per layer weights,
-/// aggregation, output.
+/// aggregation (or messages), attention logits, output.
 std::vector<BitComponent> searchable_components(const ModelDesc& float_model);
 
 /// A point of the space as quantize_model takes it: `base` (range method, int8 logits...) with input_bits
@@ -53,7 +54,8 @@ QuantizerConfig config_for_bits(const ModelDesc& float_model, const std::vector<
                                 const std::vector<int>& bits, const QuantizerConfig& base);
 
 /// Compact human label of a configuration, e.g. "in8 conv1:w4a8o8 pool:o8 lin:w8" (w: weights, a:
-/// aggregation, o: output; components a layer does not have are left out).
+/// aggregation or GATConv messages, e: GATConv attention logits, o: output; components a layer does not
+/// have are left out), "gat1:w8a8e4o8".
 std::string bits_label(const ModelDesc& float_model, const QuantizerConfig& config);
 
 struct Candidate {

@@ -5,13 +5,13 @@
 //   SELECTOR := "*" | "*." COMP | "input" | LAYER | LAYER "." COMP
 //   LAYER    := a layer name as qgnn-inspect prints it, or "#" INDEX (0-based)
 //   COMP     := "w" | "weights" | "agg" | "aggregation" | "att" | "attention" | "out" | "output"
-//               ("att": a GATConv's attention logits, 8 bits only; "agg" names its messages)
+//               ("att": a GATConv's attention logits, 8 or 4 bits; "agg" names its messages)
 //
 // The most specific selector wins, whatever the order: LAYER.COMP, then LAYER, then *.COMP, then *; the input
 // features take "input", else "*". Anything not named is 8 bits. The same selector twice, an unknown layer, a
 // component the layer lacks (weights of a pooling layer, aggregation of a Linear) and LAST.out=4 (4-bit
 // logits) are errors. "*", a bare BITS and a whole-layer selector leave the logits (the last layer's output)
-// at 8 bits.
+// at 8 bits; "*" and a bare BITS leave every aggregation and GATConv attention logits at 8 bits too.
 #ifndef QGNN_CONVERTER_BIT_SPEC_H_
 #define QGNN_CONVERTER_BIT_SPEC_H_
 

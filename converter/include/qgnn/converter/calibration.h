@@ -115,11 +115,22 @@ void observe_values(ActivationStats* stats, const float* values, size_t count,
 /// Sorts the sample (percentiles read it directly afterwards).
 void finalize_statistics(ActivationStats* stats);
 
+/// GATConv: whole softmax rows of float attention logits (one destination node and head each: its self-loop,
+/// then its in-edges), the first rows of the calibration data in order, up to kAttentionRowCap logits. The
+/// report compares their float softmax with the integer one (the `<layer>.alpha` SQNR).
+struct AttentionRows {
+  std::vector<float> logits;
+  std::vector<int32_t> sizes;  ///< logits per row
+};
+
+constexpr size_t kAttentionRowCap = size_t{1} << 20;
+
 /// Statistics of every activation of one layer, addressed like ActivationEvent (quantizer.h).
 struct LayerStats {
   ActivationStats aggregation;          ///< message-passing layers (empty otherwise)
   ActivationStats message;              ///< transform-first SAGEConv and GATConv: the messages (else empty)
   ActivationStats attention;            ///< GATConv: the attention logits (empty otherwise)
+  AttentionRows attention_rows;         ///< GATConv, with a sample (sample_cap > 0): rows of those logits
   std::vector<ActivationStats> hidden;  ///< GIN: one per MLP Dense but the last
   ActivationStats output;
 };

@@ -41,6 +41,10 @@ struct ActivationEvent {
   const float* values = nullptr;
   size_t rows = 0;
   size_t cols = 0;
+  /// kAttention only: the values are softmax rows (one destination node and head: its self-loop, then its
+  /// in-edges), row_count of them of row_sizes[r] logits each, in order.
+  const int32_t* row_sizes = nullptr;
+  size_t row_count = 0;
 };
 using ActivationCallback = std::function<void(const ActivationEvent&)>;
 
@@ -61,7 +65,7 @@ struct ComponentBits {
   int weights = 8;      ///< every Dense weight of the layer
   int aggregation = 8;  ///< the aggregation result (message-passing layers)
   int output = 8;       ///< the layer output, and GIN's hidden MLP activations
-  /// GATConv's attention logits: 8, the only width its exp table serves (one entry per int8 difference).
+  /// GATConv's attention logits (8 or 4; the exp table serves both, 4-bit logits read entries 0..15).
   int attention = 8;
 };
 

@@ -34,8 +34,9 @@ namespace qgnn {
 namespace converter {
 
 struct ActivationReport {
-  /// "input", "<layer>.aggregation", "<layer>.hidden<k>", "<layer>.message" and "<layer>.logit" (GATConv:
-  /// its messages and its attention logits after LeakyReLU), "<layer>.output"
+  /// "input", "<layer>.aggregation", "<layer>.hidden<k>", "<layer>.message", "<layer>.logit" and
+  /// "<layer>.alpha" (GATConv: its messages, its attention logits after LeakyReLU and their integer softmax,
+  /// alpha / 256 against the float softmax of the same logits), "<layer>.output"
   std::string name;
   int bits = 8;
   float observed_min = 0.0f, observed_max = 0.0f;  ///< over the calibration set

@@ -184,7 +184,8 @@ void argmax_rows(QActivationConst in, int32_t cols, int32_t* out, int32_t row_be
 // GAT attention (kernels/attention/; docs/quantization.md, "GAT attention (kernels)")
 // ---------------------------------------------------------------------------------------------------
 
-/// Entries of the softmax's exp table: one per logit difference 0..255 (logits are int8).
+/// Entries of the softmax's exp table: one per logit difference 0..255 (int8 logits; 4-bit logits, in
+/// [-8, 7], read entries 0..15 of the same table).
 constexpr int32_t kGatExpTableSize = 256;
 
 /// Per-node attention terms of H heads of F features over the messages m = W x ([rows][H * F], int8 or
@@ -205,18 +206,22 @@ struct GatParams {
   const int32_t* dst_terms;  ///< [nodes][H]; rows [row_begin, row_end) are read
   Rescale logit_pos;         ///< logit requant of a non-negative term sum (~ s_m s_a / s_e)
   Rescale logit_neg;         ///< of a negative one: LeakyReLU's slope folded in (~ 0.2 s_m s_a / s_e)
-  int32_t logit_zero_point;  ///< z_e of the int8 logits
+  int32_t logit_zero_point;  ///< z_e of the logits, in [qmin, qmax] of logit_bits
   /// kGatExpTableSize entries, Q15: exp_table[k] = round(2^15 * exp(-s_e * k)), exp_table[0] = 32768.
   const uint16_t* exp_table;
   bool concat;            ///< heads concatenated (out [nodes][H * F]) or averaged (out [nodes][F])
   const int32_t* bias;    ///< one per output column, at the accumulator's scale (|bias| < 2^30); null: none
   ChannelRescale rq;      ///< one per output column (~ s_m / (256 s_out), mean: / H too)
   bool relu = false;      ///< clamp the output at max(qmin, zo)
+  /// Bits of the logits, 8 or 4: they are clamped to [qmin, qmax] of this width (4 bits: [-8, 7], held in
+  /// the same int32 values; only exp_table[0..15] is read).
+  int32_t logit_bits = 8;
 };
 
 /// GAT aggregation with the softmax over N(i) ∪ {i} (the self-loop is always added, on top of an explicit
 /// self-loop edge), per destination row i and head h (p = params, j over the row's edges and i itself):
-///   e_j   = clamp(z_e + rescale(src[j][h] + dst[i][h], that sum >= 0 ? p.logit_pos : p.logit_neg), -128, 127)
+///   e_j   = clamp(z_e + rescale(src[j][h] + dst[i][h], that sum >= 0 ? p.logit_pos : p.logit_neg), lo, hi)
+///           ([lo, hi] of p.logit_bits: [-128, 127] or [-8, 7])
 ///   t_j   = exp_table[emax - e_j]   (emax = the row's largest e);   S = sum_j t_j  (int64)
 ///   inv   = S == 0 ? 0 : min((2^47 + S / 2) / S, 2^32 - 1);   alpha_j = min(255, (t_j * inv + 2^38) >> 39)
 ///   acc[h][f] = sum_j alpha_j * (m[j][h * F + f] - zm)        int32
