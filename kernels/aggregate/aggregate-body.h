@@ -49,7 +49,6 @@
 #include <type_traits>
 
 #include "aggregate-prefetch.h"
-#include "aggregate-wide4.h"
 #include "aggregate-wide8.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/kernels/reference.h"
@@ -905,26 +904,6 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
   if constexpr (kInBits == 4) {
     // Every mode but kMean rescales all rows alike (aggregate_row_rescale ignores the count).
     const PairRequant<V> fixed = twin.pair_requant(twins::aggregate_row_rescale(mode, rq, 0));
-    if constexpr (!kBias && !kPrefetch && HasWideSums<V>::value) {
-      // Wide int4 rows summed with self weight 0 or 1.0: the loop of aggregate-wide4.h (why: there).
-      if (mode == AggregateMode::kSum && cols > 2 * kL && fixed.high &&
-          (self_weight == 0 || self_weight == Twin::kSelfWeightOne)) {
-        const auto rest = [&](int32_t node) {
-          const int32_t first = graph.row_ptr[node];
-          const SourceRows src{graph.col_idx + first, 0, graph.row_ptr[node + 1] - first};
-          twin.reduce(mode, src, node, self_weight, fixed, node);
-        };
-        WideInt4Sum<V, kOutBits> wide(
-            static_cast<const uint8_t*>(in.data), in.zero_point, cols, static_cast<uint8_t*>(out.data),
-            relu && out.zero_point > Twin::kOutMin ? out.zero_point : Twin::kOutMin);
-        if (self_weight != 0) {
-          wide.template run<true>(graph, fixed, row_begin, row_end, rest);
-        } else {
-          wide.template run<false>(graph, fixed, row_begin, row_end, rest);
-        }
-        return;
-      }
-    }
     // int4 rows keep one loop choosing the tile shape per row (SpmmTwin::reduce / gcn): aggregate_shaped's
     // loops measured AVX-512 int4 sum / max at 16 columns 17-21 -> 30-35 us (BM_Aggregate), the compiler
     // inlining differently, and the int4 shapes (two, by mode) gain nothing from a choice per call.
