@@ -1,29 +1,28 @@
 // The ONE body of the GAT twins (gat_attention_terms, gat_aggregate), written against a vector-traits type V
 // (kernels/simd/). Include after the traits, from a file compiled with the ISA's flags. Every output equals
 // the reference's bit for bit: the same int32 / int64 values are formed (docs/quantization.md, "GAT attention
-// (kernels)"), only in lanes.
+// (kernels)"), only in lanes and in another order of exact integer sums.
 //
-// gat_aggregate, per destination row, per chunk of up to kLanes heads (the heads in the lanes):
-//   1. the row's logits, one vector per edge: src terms of the chunk's heads are contiguous per node, so one
-//      (partial) load; LeakyReLU picks each lane's (multiplier, shift) by the sign of its term sum, and the
-//      rescale runs with per-lane multipliers and shifts (gat_rescale_lanes);
-//   2. the row max, then S = sum t in int32 lanes flushed to int64 every kSumFlushEdges edges, and one scalar
-//      int64 division per head (as the reference; these are per row, not per edge);
-//   3. per edge, the chunk's alphas in lanes (t * inv as a 32 x 32 -> 64 multiply: inv < 2^32 by the spec),
-//      then for each head the alpha broadcast times the head's message columns, accumulated in an int32
-//      tile of at most kAccCols columns (wider heads run in column blocks, recomputing the logits).
-// A row of at most kCachedSources sources (the self-loop and its in-edges; all but a few hub rows of real
-// graphs) keeps its logits, then its exp-table values, in a stack tile between the passes, so each logit is
-// rescaled and looked up once; a longer row recomputes them in each pass, as the reference does, and needs no
-// scratch at any degree. Both give the same values. The mean over heads accumulates every head into the same
-// tile columns. Exp-table lookups are scalar, for the chunk's heads only (no gather in every traits type; 256
-// int32 copied once per call).
+// gat_aggregate, per destination row, per chunk of nh heads (as many as fit a vector and the accumulator
+// tile), works on PAIR VECTORS: lane p of vector v holds source v P + p / nh and head p % nh (P = kL / nh
+// sources per vector), so a one-head layer fills every lane with sources and 8 heads of 16 lanes take two
+// sources per vector. A row's sources are its in-edges in CSR order, then the self-loop; lanes past them
+// repeat the self-loop, which leaves the max unchanged and is masked out of the sums.
+//   1. logits: the sources' ids (one partial load of col_idx, permuted into the pair lanes) index a gather
+//      of src terms; LeakyReLU picks each lane's (multiplier, shift) by the sign of its term sum;
+//   2. the row max per head (a vector max, then the P groups of lanes folded), t = exp_table[emax - e] by a
+//      masked gather, S per head in int32 lanes flushed to int64, one int64 division per head;
+//   3. per vector the alphas in lanes (t * inv as a 32 x 32 -> 64 multiply: inv < 2^32 by the spec), then per
+//      source its message columns, each multiplied by its head's alpha (a permute of the alpha vector by the
+//      column's head), summed into an int32 tile of at most kAccCols columns.
+// A row of at most kCachedVectors pair vectors keeps its logits, then its exp values, in a stack tile
+// between the passes; a longer row recomputes them in each pass, as the reference does, and needs no scratch
+// at any degree. The mean over heads folds each chunk's head columns into one tile.
 //
-// int4 messages (packed rows of ceil(H F / 2) bytes) are unpacked into the same int32 lanes: a head whose
-// first column is even loads its nibbles with V::load_s4 (every chunk of kL columns then starts on a byte);
-// one starting on an odd column (odd F, odd h) is unpacked to an int8 tile first. gat_attention_terms still
-// runs the reference for int4 (its terms are once per node, the weighted sum once per edge). Outputs of
-// either width.
+// int4 messages (packed rows of ceil(H F / 2) bytes) are unpacked into the same int32 lanes: a chunk whose
+// first column is even loads its nibbles with V::load_s4 (every vector of kL columns then starts on a byte);
+// one starting on an odd column is unpacked to an int8 tile first. gat_attention_terms still runs the
+// reference for int4 (its terms are once per node, the weighted sum once per edge). Outputs of either width.
 #ifndef QGNN_KERNELS_ATTENTION_GAT_BODY_H_
 #define QGNN_KERNELS_ATTENTION_GAT_BODY_H_
 
@@ -116,14 +115,37 @@ class GatTwin {
   using I32 = typename V::I32;
   using I64 = typename V::I64;
   static constexpr int kL = V::kLanes;
-  /// int32 accumulator tile: 2 KiB of stack.
+  /// int32 accumulator tile: 2 KiB of stack. A chunk's heads are chosen so their columns fit it.
   static constexpr int32_t kAccCols = 512;
-  /// t <= 65535 (any uint16 table): 32767 terms fit an int32 lane.
-  static constexpr int32_t kSumFlushEdges = 32767;
-  /// Sources per row whose logits / exp values the passes keep (kL int32 each: 8 KiB of stack at 16 lanes).
-  /// Recomputing a logit (a 64-bit rescale in lanes) and its scalar table lookups took most of the kernel's
-  /// time on Cora; the cache holds every row of degree < 128.
-  static constexpr int32_t kCachedSources = 128;
+  /// t <= 65535 (any uint16 table): 32767 vectors of terms fit an int32 lane.
+  static constexpr int32_t kSumFlushVectors = 32767;
+  /// Vectors of (source, head) pairs per row whose values the passes keep (8 KiB of stack at 16 lanes): every
+  /// row of up to 128 P sources (P = sources per vector), all but a few hub rows of real graphs.
+  static constexpr int32_t kCachedVectors = 128;
+
+  /// Where each lane of a pair vector reads: source index within the vector and head within the chunk.
+  struct Layout {
+    int32_t heads = 0;    ///< nh, the chunk's heads
+    int32_t sources = 0;  ///< P = kL / nh sources per vector
+    I32 source, head;     ///< lane p: p / nh and p % nh (lanes past P nh: the last source, head 0)
+    /// Rotations of the P nh used lanes by nh 2^i lanes (P a power of two: log2 P of them, which fold the P
+    /// groups of lanes in a tree) or by nh alone (otherwise: P - 1 steps of it); lanes past P nh stay.
+    I32 rotate[4];
+    int32_t steps = 0;  ///< rotations in the fold
+    bool tree = false;  ///< P is a power of two
+  };
+
+  /// One destination row and one chunk of heads, with the softmax's per-row values in pair lanes.
+  struct Chunk {
+    int32_t node, e0, deg, h0, sources, vectors;
+    const Layout* layout;
+    I32 terms;  ///< h0 + the lane's head: src_terms column of the lane
+    I32 dst;    ///< dst terms of the lanes' heads
+    I32 emax;   ///< the row max of the lanes' heads
+    I64 inv_a, inv_b;  ///< inv (< 2^32) split as the alpha multiply reads it
+    int32_t* cache;    ///< the row's logits, then exp values t, one vector per pair vector (cached rows)
+    bool cached;
+  };
 
  public:
   GatTwin(const CsrGraph& graph, const GatParams& p, QActivationConst messages, QActivation out)
@@ -153,186 +175,322 @@ class GatTwin {
     const int32_t lo = p.relu && zo_ > qmin ? zo_ : qmin;
     out_lo_ = V::set1_64(int64_t{lo} - zo_);
     out_hi_ = V::set1_64(int64_t{qmax} - zo_);
+    const int32_t F = p.head_dim, H = p.heads;
+    const int32_t fit = F < kAccCols ? kAccCols / F : 1;
+    heads_per_chunk_ = H < kL ? H : kL;
+    if (heads_per_chunk_ > fit) heads_per_chunk_ = fit;
+    full_ = layout_for(heads_per_chunk_);
+    last_ = layout_for(H % heads_per_chunk_ != 0 ? H % heads_per_chunk_ : heads_per_chunk_);
+    one_chunk_ = H <= heads_per_chunk_ && (p.concat || F <= kAccCols);
+    // Column k of a chunk (k < nh F <= kAccCols when nh > 1) belongs to its head k / F.
+    for (int32_t k = 0; k < kAccCols + kL; ++k) {
+      const int32_t h = k / F;
+      column_head_[k] = h < heads_per_chunk_ ? h : heads_per_chunk_ - 1;
+    }
   }
 
   void rows(int32_t row_begin, int32_t row_end) {
+    for (int32_t node = row_begin; node < row_end;) {
+      if (!one_chunk_) {  // more heads than one chunk holds: row by row
+        one_row(node++);
+        continue;
+      }
+      // A block of rows whose pair vectors fit cache_ together, each pass run over all of them: the passes of
+      // one row form a long dependency chain (gathers, 64-bit rescales, a division), so rows interleave. A
+      // row with more vectors than cache_ holds runs alone, recomputing.
+      int32_t count = 0, used = 0;
+      while (node + count < row_end && count < kBlockRows) {
+        const int32_t row = node + count;
+        const int32_t vectors = vectors_of(row, full_);
+        if (count > 0 && used + vectors > kCachedVectors) break;
+        const bool cached = vectors <= kCachedVectors;
+        block_[count++] = chunk(row, 0, cached ? cache_ + static_cast<size_t>(used) * kL : nullptr);
+        if (!cached) break;
+        used += vectors;
+      }
+      for (int32_t i = 0; i < count; ++i) softmax_max(block_[i]);
+      for (int32_t i = 0; i < count; ++i) softmax_sum(block_[i]);
+      for (int32_t i = 0; i < count; ++i) {
+        if (p_.concat) {
+          concat_chunk(block_[i]);
+        } else {
+          mean_begin(block_[i].node, 0, p_.head_dim);
+          mean_chunk(block_[i], 0, p_.head_dim);
+          store(block_[i].node, mean_, 0, p_.head_dim);
+        }
+      }
+      node += count;
+    }
+  }
+
+ private:
+  /// Rows of a block (kBlockRows Chunks of a few vectors each: ~24 KiB of stack at 16 lanes).
+  static constexpr int32_t kBlockRows = 64;
+
+  void one_row(int32_t node) {
     const int32_t F = p_.head_dim, H = p_.heads;
-    const int32_t padded = round_up(F);
-    for (int32_t node = row_begin; node < row_end; ++node) {
-      if (out_bits_ == 4) std::memset(out_row(node), 0, row_bytes());  // the pad nibble, as the reference
-      if (p_.concat) {
-        // As many heads per tile as fit (at most one vector of them); a head wider than the tile runs in
-        // column blocks.
-        int32_t per_chunk = kAccCols / padded;
-        per_chunk = per_chunk < 1 ? 1 : (per_chunk > kL ? kL : per_chunk);
-        for (int32_t h0 = 0; h0 < H; h0 += per_chunk) {
-          const int nh = H - h0 < per_chunk ? H - h0 : per_chunk;
-          const Softmax s = softmax(node, h0, nh);
-          const int32_t block = padded < kAccCols ? padded : kAccCols;
-          for (int32_t f0 = 0; f0 < F; f0 += block) {
-            const int32_t f1 = F - f0 < block ? F : f0 + block;
-            const int32_t stride = round_up(f1 - f0);
-            std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(nh) * static_cast<size_t>(stride));
-            accumulate(node, h0, nh, s, f0, f1, stride);
-            for (int hh = 0; hh < nh; ++hh) {
-              store(node, acc_ + hh * stride, (h0 + hh) * F + f0, f1 - f0);
-            }
-          }
-        }
-      } else {
-        for (int32_t f0 = 0; f0 < F; f0 += kAccCols) {
-          const int32_t f1 = F - f0 < kAccCols ? F : f0 + kAccCols;
-          std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(f1 - f0)));
-          for (int32_t h0 = 0; h0 < H; h0 += kL) {
-            const int nh = H - h0 < kL ? H - h0 : kL;
-            accumulate(node, h0, nh, softmax(node, h0, nh), f0, f1, /*stride=*/0);
-          }
-          store(node, acc_, f0, f1 - f0);
-        }
+    if (p_.concat) {
+      for (int32_t h0 = 0; h0 < H; h0 += heads_per_chunk_) concat_chunk(softmax(node, h0));
+      return;
+    }
+    // The mean: each chunk's heads folded into mean_; a head wider than the tile (then nh = 1) runs in
+    // feature blocks, its softmax recomputed per block.
+    for (int32_t f0 = 0; f0 < F; f0 += kAccCols) {
+      const int32_t fb = F - f0 < kAccCols ? F - f0 : kAccCols;
+      mean_begin(node, f0, fb);
+      for (int32_t h0 = 0; h0 < H; h0 += heads_per_chunk_) mean_chunk(softmax(node, h0), f0, fb);
+      store(node, mean_, f0, fb);
+    }
+  }
+
+  Chunk softmax(int32_t node, int32_t h0) {
+    const Layout& layout = h0 + heads_per_chunk_ <= p_.heads ? full_ : last_;
+    Chunk c = chunk(node, h0, vectors_of(node, layout) <= kCachedVectors ? cache_ : nullptr);
+    softmax_max(c);
+    softmax_sum(c);
+    return c;
+  }
+
+  /// The chunk's columns (> kAccCols only for one head, nh = 1) into output columns h0 F + ...
+  void concat_chunk(const Chunk& c) {
+    const int32_t cols = c.layout->heads * p_.head_dim;
+    if (c.h0 == 0 && out_bits_ == 4) std::memset(out_row(c.node), 0, row_bytes());  // the pad nibble
+    for (int32_t c0 = 0; c0 < cols; c0 += kAccCols) {
+      const int32_t n = cols - c0 < kAccCols ? cols - c0 : kAccCols;
+      accumulate(c, c0, n);
+      store(c.node, acc_, c.h0 * p_.head_dim + c0, n);
+    }
+  }
+
+  void mean_begin(int32_t node, int32_t f0, int32_t fb) {
+    if (f0 == 0 && out_bits_ == 4) std::memset(out_row(node), 0, row_bytes());  // the pad nibble
+    std::memset(mean_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(fb)));
+  }
+
+  /// Features [f0, f0 + fb) of the chunk's heads added into mean_ (f0 > 0 only for one head, nh = 1).
+  void mean_chunk(const Chunk& c, int32_t f0, int32_t fb) {
+    const int32_t nh = c.layout->heads, F = p_.head_dim;
+    accumulate(c, nh == 1 ? f0 : 0, nh == 1 ? fb : nh * F);
+    for (int32_t hh = 0; hh < nh; ++hh) {
+      for (int32_t f = 0; f < fb; f += kL) {
+        V::store_acc(mean_ + f, V::add(V::load_i32(mean_ + f), V::load_i32(acc_ + hh * F + f)));
       }
     }
   }
 
  private:
-  struct Softmax {
-    I32 dst;   ///< dst terms of the chunk's heads
-    I32 emax;  ///< the row max per head
-    I64 inv_a, inv_b;  ///< inv (< 2^32) split as the alpha multiply reads it
-    bool cached;       ///< cache_ holds the row's exp values t, one vector per source in for_each_source order
-  };
-
   static int32_t round_up(int32_t n) { return (n + kL - 1) / kL * kL; }
+  static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
   size_t row_bytes() const {
     return out_bits_ == 4 ? (static_cast<size_t>(out_cols_) + 1) / 2 : static_cast<size_t>(out_cols_);
   }
   uint8_t* out_row(int32_t node) { return out_ + static_cast<size_t>(node) * row_bytes(); }
 
-  /// Calls fn(source) for the self-loop, then for every in-edge in CSR order.
-  template <class Fn>
-  void for_each_source(int32_t node, Fn&& fn) const {
-    fn(node);
-    for (int32_t e = graph_.row_ptr[node]; e < graph_.row_ptr[node + 1]; ++e) fn(graph_.col_idx[e]);
+  static Layout layout_for(int32_t nh) {
+    Layout l;
+    l.heads = nh;
+    l.sources = kL / nh;
+    alignas(64) int32_t source[kL], head[kL];
+    for (int p = 0; p < kL; ++p) {
+      const bool used = p < l.sources * nh;
+      source[p] = used ? p / nh : l.sources - 1;
+      head[p] = used ? p % nh : 0;
+    }
+    l.source = V::load_i32(source);
+    l.head = V::load_i32(head);
+    const int32_t used = l.sources * nh;
+    l.tree = (l.sources & (l.sources - 1)) == 0;
+    for (int32_t shift = nh; shift < used && l.steps < 4; shift *= 2) {
+      alignas(64) int32_t lanes[kL];
+      for (int p = 0; p < kL; ++p) lanes[p] = p < used ? (p + shift) % used : p;
+      l.rotate[l.steps++] = V::load_i32(lanes);
+      if (!l.tree) break;  // one rotation by nh, applied P - 1 times
+    }
+    return l;
   }
 
-  I32 logits(int32_t source, int32_t h0, int nh, I32 dst) const {
-    const I32 acc = V::add(V::load_i32_partial(p_.src_terms + static_cast<size_t>(source) * p_.heads + h0, nh), dst);
+  /// Every lane of head h gets the max (or sum) of all lanes of head h: a tree of rotations for a power-of-two
+  /// P (max and integer sums are exact in any order), else P - 1 rotations by nh.
+  template <bool kMax>
+  static I32 fold_heads(const Layout& l, I32 v) {
+    auto op = [](I32 a, I32 b) { return kMax ? V::max(a, b) : V::add(a, b); };
+    if (l.tree) {
+      for (int32_t i = 0; i < l.steps; ++i) v = op(v, V::permute(v, l.rotate[i]));
+      return v;
+    }
+    I32 rotated = v;
+    for (int32_t k = 1; k < l.sources; ++k) {
+      rotated = V::permute(rotated, l.rotate[0]);
+      v = op(v, rotated);
+    }
+    return v;
+  }
+
+  /// The pair vectors of one row: vector v holds sources [v P, v P + P) x the chunk's heads, source s being
+  /// in-edge s for s < deg and the self-loop for s = deg (any order gives the same integer max and sums).
+  int32_t vectors_of(int32_t node, const Layout& layout) const {
+    const int32_t sources = graph_.row_ptr[node + 1] - graph_.row_ptr[node] + 1;
+    return (sources + layout.sources - 1) / layout.sources;
+  }
+
+  /// cache: where the row keeps its vectors between the passes, null to recompute them.
+  Chunk chunk(int32_t node, int32_t h0, int32_t* cache) const {
+    Chunk c;
+    c.node = node;
+    c.h0 = h0;
+    c.e0 = graph_.row_ptr[node];
+    c.deg = graph_.row_ptr[node + 1] - c.e0;
+    c.layout = h0 + heads_per_chunk_ <= p_.heads ? &full_ : &last_;
+    const int32_t nh = c.layout->heads, P = c.layout->sources;
+    c.sources = c.deg + 1;
+    c.vectors = (c.sources + P - 1) / P;
+    c.cache = cache;
+    c.cached = cache != nullptr;
+    c.terms = V::add(c.layout->head, V::set1(h0));
+    c.dst = V::permute(V::load_i32_partial(p_.dst_terms + static_cast<size_t>(node) * p_.heads + h0, nh),
+                       c.layout->head);
+    return c;
+  }
+
+  /// Source node of each lane of vector v; lanes past the row's edges read the node itself (its self-loop,
+  /// then padding that repeats the self-loop's logits, which leaves the max unchanged).
+  I32 source_ids(const Chunk& c, int32_t v) const {
+    // kTail + 16 - e: lanes >= e are 1.
+    alignas(64) static constexpr int32_t kTail[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                      1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const int32_t P = c.layout->sources, base = v * P;
+    int32_t edges = c.deg - base;
+    edges = edges < 0 ? 0 : (edges > P ? P : edges);
+    I32 ids = V::load_i32_partial(graph_.col_idx + c.e0 + base, edges);
+    ids = V::add(ids, V::mullo(V::set1(c.node), V::load_i32(kTail + 16 - edges)));
+    return V::permute(ids, c.layout->source);
+  }
+
+  /// LeakyReLU and the logit requantization of vector v: each lane picks its (multiplier, shift) by the
+  /// sign of its term sum.
+  I32 logits(const Chunk& c, int32_t v) const {
+    const I32 index = V::add(V::mullo(source_ids(c, v), V::set1(p_.heads)), c.terms);
+    const I32 acc = V::add(V::gather_i32(p_.src_terms, index, kL), c.dst);
     const I32 negative = gat_negative_mask<V>(acc);
     const I32 m = V::add(m_pos_, V::mullo(negative, m_diff_));
     const I32 e = V::add(e_pos_, V::mullo(negative, e_diff_));
     return gat_rescale_lanes<V>(acc, m, e, logit_lo_, logit_hi_, ze_);
   }
 
-  /// t = T[emax - e] in the chunk's nh lanes, 0 in the others (which no output reads).
-  I32 exp_lookup(I32 emax, I32 e, int nh) const {
-    alignas(64) int32_t index[kL];
-    alignas(64) int32_t t[kL] = {};
-    V::store_acc(index, V::sub(emax, e));
-    for (int l = 0; l < nh; ++l) t[l] = table_[index[l] & (kGatExpTableSize - 1)];
-    return V::load_i32(t);
+  /// Lanes holding a (source, head) pair of the row: the first min(P, sources - v P) nh.
+  static int valid_lanes(const Chunk& c, int32_t v) {
+    return min32(c.layout->sources, c.sources - v * c.layout->sources) * c.layout->heads;
   }
 
-  Softmax softmax(int32_t node, int32_t h0, int nh) {
-    Softmax s;
-    s.dst = V::load_i32_partial(p_.dst_terms + static_cast<size_t>(node) * p_.heads + h0, nh);
-    s.cached = graph_.row_ptr[node + 1] - graph_.row_ptr[node] < kCachedSources;
-    int32_t* slot = cache_;
-    s.emax = logits(node, h0, nh, s.dst);
-    if (s.cached) V::store_acc(slot, s.emax);
-    for (int32_t e = graph_.row_ptr[node]; e < graph_.row_ptr[node + 1]; ++e) {
-      const I32 logit = logits(graph_.col_idx[e], h0, nh, s.dst);
-      if (s.cached) V::store_acc(slot += kL, logit);
-      s.emax = V::max(s.emax, logit);
+  /// t = T[emax - e] in the valid lanes (emax - e in [0, 255]: e and emax are logits of one head), else 0.
+  I32 exp_values(const Chunk& c, int32_t v) const {
+    const I32 logit = c.cached ? V::load_i32(c.cache + static_cast<size_t>(v) * kL) : logits(c, v);
+    return V::gather_i32(table_, V::sub(c.emax, logit), valid_lanes(c, v));
+  }
+
+  /// Pass 1: the row max per head; pass 2: S per head and its reciprocal. A cached row keeps each vector's
+  /// logits, then its exp values, in cache_, so a logit is rescaled and looked up once.
+  void softmax_max(Chunk& c) const {
+    I32 emax = logits(c, 0);
+    if (c.cached) V::store_acc(c.cache, emax);
+    for (int32_t v = 1; v < c.vectors; ++v) {
+      const I32 logit = logits(c, v);
+      if (c.cached) V::store_acc(c.cache + static_cast<size_t>(v) * kL, logit);
+      emax = V::max(emax, logit);
     }
+    c.emax = fold_heads<true>(*c.layout, emax);
+  }
+
+  void softmax_sum(Chunk& c) const {
+    const int32_t nh = c.layout->heads, P = c.layout->sources;
+    // S per head: in int32 lanes for a cached row (at most 128 vectors of t <= 65535 per lane, and P of
+    // those lanes per head: < 2^27), else flushed to int64 every kSumFlushVectors vectors.
+    alignas(64) int32_t lanes[kL];
     int64_t sum[kL] = {};
-    alignas(64) int32_t part[kL];
-    I32 lanes = V::zero();
+    I32 total = V::zero();
     int32_t pending = 0;
     auto flush = [&] {
-      V::store_acc(part, lanes);
-      for (int l = 0; l < kL; ++l) sum[l] += part[l];
-      lanes = V::zero();
+      V::store_acc(lanes, total);
+      for (int32_t k = 0; k < P; ++k) {
+        for (int32_t h = 0; h < nh; ++h) sum[h] += lanes[k * nh + h];
+      }
+      total = V::zero();
       pending = 0;
     };
-    if (s.cached) {  // fewer than kSumFlushEdges sources: no flush before the last
-      for (int32_t* slot = cache_, *end = cache_ + (graph_.row_ptr[node + 1] - graph_.row_ptr[node] + 1) * kL;
-           slot < end; slot += kL) {
-        const I32 t = exp_lookup(s.emax, V::load_i32(slot), nh);
-        V::store_acc(slot, t);
-        lanes = V::add(lanes, t);
-      }
+    for (int32_t v = 0; v < c.vectors; ++v) {
+      const I32 t = exp_values(c, v);
+      if (c.cached) V::store_acc(c.cache + static_cast<size_t>(v) * kL, t);
+      total = V::add(total, t);
+      if (!c.cached && ++pending == kSumFlushVectors) flush();
+    }
+    if (c.cached) {
+      V::store_acc(lanes, fold_heads<false>(*c.layout, total));
+      for (int32_t h = 0; h < nh; ++h) sum[h] = lanes[h];
     } else {
-      for_each_source(node, [&](int32_t j) {
-        lanes = V::add(lanes, exp_lookup(s.emax, logits(j, h0, nh, s.dst), nh));
-        if (++pending == kSumFlushEdges) flush();
-      });
+      flush();
     }
-    flush();
     alignas(64) int32_t inv[kL] = {};
-    for (int l = 0; l < nh; ++l) {
-      if (sum[l] > 0) {
-        int64_t v = ((int64_t{1} << 47) + sum[l] / 2) / sum[l];
-        if (v > 0xFFFFFFFFll) v = 0xFFFFFFFFll;
-        inv[l] = static_cast<int32_t>(static_cast<uint32_t>(v));
+    for (int32_t h = 0; h < nh; ++h) {
+      int64_t q = 0;
+      if (sum[h] > 0) {
+        q = ((int64_t{1} << 47) + sum[h] / 2) / sum[h];
+        if (q > 0xFFFFFFFFll) q = 0xFFFFFFFFll;
       }
+      inv[h] = static_cast<int32_t>(static_cast<uint32_t>(q));
     }
-    V::split64(V::load_i32(inv), &s.inv_a, &s.inv_b);
-    return s;
+    // One head: a broadcast; more: a gather of the scalars just stored (element loads forward from the
+    // stores, where a vector load of them would stall).
+    const I32 spread = nh == 1 ? V::set1(inv[0]) : V::gather_i32(inv, c.layout->head, kL);
+    V::split64(spread, &c.inv_a, &c.inv_b);
   }
 
   /// alpha = min(255, (t * inv + 2^38) >> 39) per lane: t <= 65535 and inv < 2^32 as unsigned low dwords.
-  I32 alphas(const Softmax& s, I32 t) const {
+  I32 alphas(const Chunk& c, I32 t) const {
     I64 t_a, t_b;
     V::split64(t, &t_a, &t_b);
     const I64 half = V::set1_64(int64_t{1} << 38), cap = V::set1_64(255);
-    const I64 a = V::min64(V::srai64(V::add64(V::mulu_lo32(t_a, s.inv_a), half), 39), cap);
-    const I64 b = V::min64(V::srai64(V::add64(V::mulu_lo32(t_b, s.inv_b), half), 39), cap);
+    const I64 a = V::min64(V::srai64(V::add64(V::mulu_lo32(t_a, c.inv_a), half), 39), cap);
+    const I64 b = V::min64(V::srai64(V::add64(V::mulu_lo32(t_b, c.inv_b), half), 39), cap);
     return V::join64(a, b);
   }
 
-  /// acc[slot] += alpha_j^h * (m[j][h F + f] - zm) for the chunk's heads and f in [f0, f1); concat gives
-  /// each head its own `stride` columns, the mean (stride 0) sums every head into the same ones.
-  void accumulate(int32_t node, int32_t h0, int nh, const Softmax& s, int32_t f0, int32_t f1, int32_t stride) {
-    const int32_t F = p_.head_dim;
-    alignas(64) int32_t alpha[kL];
-    size_t source = 0;  // index into cache_ (read only when s.cached)
-    for_each_source(node, [&](int32_t j) {
-      const I32 t = s.cached ? V::load_i32(cache_ + source * kL) : exp_lookup(s.emax, logits(j, h0, nh, s.dst), nh);
-      ++source;
-      V::store_acc(alpha, alphas(s, t));
-      const uint8_t* row = messages_ + static_cast<size_t>(j) * in_row_bytes_;
-      for (int hh = 0; hh < nh; ++hh) {
-        const I32 a = V::set1(alpha[hh]);
-        const int32_t col = (h0 + hh) * F;  // the head's first message column
-        int32_t* acc = acc_ + hh * stride;
-        // f - f0 is a multiple of kL (even) and f0 is even, so an even col keeps every int4 load on a byte.
-        if (in_bits_ == 8 || (col & 1) != 0) {
-          // Column f of the head is at x + (f - origin).
-          const uint8_t* x = row + col;
-          int32_t origin = 0;
-          if (in_bits_ == 4) {  // an odd first column: unpack [f0, f1) to int8, then read it as an int8 row
-            for (int32_t f = f0; f < f1; ++f) nibbles_[f - f0] = gat_load_nibble(row, col + f);
-            x = reinterpret_cast<const uint8_t*>(nibbles_);
-            origin = f0;
+  /// acc_[k] = sum_j alpha_j^h (m[j][h0 F + c0 + k] - zm) for k in [0, n), h the head of chunk column
+  /// c0 + k (c0 = 0 unless the chunk is one head): the alphas stay in their pair vector and a permute
+  /// spreads each source's to its heads' columns.
+  void accumulate(const Chunk& c, int32_t c0, int32_t n) {
+    const int32_t nh = c.layout->heads, P = c.layout->sources;
+    const int32_t first = c.h0 * p_.head_dim + c0;  // the message column of acc_[0]
+    const bool odd_nibbles = in_bits_ == 4 && (first & 1) != 0;
+    std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
+    for (int32_t v = 0; v < c.vectors; ++v) {
+      const I32 t = c.cached ? V::load_i32(c.cache + static_cast<size_t>(v) * kL)
+                             : V::gather_i32(table_, V::sub(c.emax, logits(c, v)), valid_lanes(c, v));
+      const I32 a = alphas(c, t);
+      const int32_t count = min32(P, c.sources - v * P);
+      for (int32_t r = 0; r < count; ++r) {
+        const int32_t s = v * P + r;
+        const int32_t j = s < c.deg ? graph_.col_idx[c.e0 + s] : c.node;
+        const uint8_t* row = messages_ + static_cast<size_t>(j) * in_row_bytes_;
+        const I32 lane = V::set1(r * nh);
+        const uint8_t* x = in_bits_ == 8 ? row + first : row + first / 2;
+        if (odd_nibbles) {  // unpack [first, first + n) to int8 and read it as an int8 row
+          for (int32_t k = 0; k < n; ++k) nibbles_[k] = gat_load_nibble(row, first + k);
+          x = reinterpret_cast<const uint8_t*>(nibbles_);
+        }
+        for (int32_t k = 0; k < n; k += kL) {
+          const int m = n - k < kL ? n - k : kL;
+          I32 delta;
+          if (in_bits_ == 8 || odd_nibbles) {
+            delta = m == kL ? V::load_s8(x + k) : V::load_s8_partial(x + k, m);
+          } else {  // k is even: every load starts on a byte; an odd m reads one nibble no output reads
+            delta = m == kL ? V::load_s4(x + k / 2) : V::load_s4_partial(x + k / 2, m);
           }
-          for (int32_t f = f0; f < f1; f += kL) {
-            const int n = f1 - f < kL ? f1 - f : kL;
-            const uint8_t* p = x + (f - origin);
-            const I32 delta = V::sub(n == kL ? V::load_s8(p) : V::load_s8_partial(p, n), zm_);
-            int32_t* slot = acc + (f - f0);
-            V::store_acc(slot, V::add(V::load_i32(slot), V::mullo(a, delta)));
-          }
-        } else {
-          const uint8_t* x = row + col / 2;
-          for (int32_t f = f0; f < f1; f += kL) {
-            const int n = f1 - f < kL ? f1 - f : kL;
-            // A partial load of an odd n reads the next column's nibble into lane n, which no output reads.
-            const I32 delta = V::sub(n == kL ? V::load_s4(x + f / 2) : V::load_s4_partial(x + f / 2, n), zm_);
-            int32_t* slot = acc + (f - f0);
-            V::store_acc(slot, V::add(V::load_i32(slot), V::mullo(a, delta)));
-          }
+          delta = V::sub(delta, zm_);
+          const I32 heads = nh == 1 ? lane : V::add(V::load_i32(column_head_ + k), lane);
+          V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), V::mullo(V::permute(a, heads), delta)));
         }
       }
-    });
+    }
   }
 
   /// Requantizes `count` accumulators to output columns [col, col + count) of `node`.
@@ -369,12 +527,17 @@ class GatTwin {
   int32_t zo_;
   I32 m_pos_, e_pos_, m_diff_, e_diff_, ze_;
   I64 logit_lo_, logit_hi_, out_lo_, out_hi_;
-  int32_t table_[kGatExpTableSize];
+  int32_t heads_per_chunk_;
+  bool one_chunk_;  ///< one chunk holds every head (and, for the mean, every feature): rows run in blocks
+  Layout full_, last_;  ///< chunks of heads_per_chunk_ heads, and the last chunk's (H mod that, if any)
+  alignas(64) int32_t table_[kGatExpTableSize];
+  alignas(64) int32_t column_head_[kAccCols + kL];
   alignas(64) int32_t acc_[kAccCols + 64];
-  alignas(64) int8_t nibbles_[kAccCols + 64];  ///< int4 messages of a head starting on an odd column
-  alignas(64) int32_t cache_[kCachedSources * kL];
+  alignas(64) int32_t mean_[kAccCols + 64];
+  alignas(64) int8_t nibbles_[kAccCols + 64];  ///< int4 messages of a chunk starting on an odd column
+  alignas(64) int32_t cache_[kCachedVectors * kL];
+  Chunk block_[kBlockRows];
 };
-
 template <class V>
 void gat_aggregate_twin(const CsrGraph& graph, const GatParams& params, QActivationConst messages,
                         QActivation out, int32_t row_begin, int32_t row_end) {

@@ -331,6 +331,14 @@ struct Avx2 {
     alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
     return _mm256_maskload_epi32(p, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n)));
   }
+  /// Lane l = v[idx[l]], idx in [0, kLanes).
+  static I32 permute(I32 v, I32 idx) { return _mm256_permutevar8x32_epi32(v, idx); }
+  /// Lanes [0, n) = base[idx[l]], the others 0; reads only those n elements (a masked gather).
+  static I32 gather_i32(const int32_t* base, I32 idx, int n) {
+    alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - (n < kLanes ? n : kLanes)));
+    return _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), base, idx, mask, 4);
+  }
   /// Two vectors of consecutive elements (a: 0..7, b: 8..15) in pair order (widen16_pairs): even = elements
   /// 0, 2, .., 14 and odd = 1, 3, .., 15. shufps picks them per 128-bit half, vpermq orders the halves.
   static void unzip(I32 a, I32 b, I32* even, I32* odd) {

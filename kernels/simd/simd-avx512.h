@@ -445,6 +445,13 @@ struct Avx512 {
   static I32 load_i32_partial(const int32_t* p, int n) {
     return n == kLanes ? load_i32(p) : _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << n) - 1u), p);
   }
+  /// Lane l = v[idx[l]], idx in [0, kLanes).
+  static I32 permute(I32 v, I32 idx) { return _mm512_permutexvar_epi32(idx, v); }
+  /// Lanes [0, n) = base[idx[l]], the others 0; reads only those n elements (a masked gather).
+  static I32 gather_i32(const int32_t* base, I32 idx, int n) {
+    const __mmask16 mask = n >= kLanes ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, idx, base, 4);
+  }
   /// Two vectors of consecutive elements (a: 0..15, b: 16..31) in pair order (widen16_pairs): even =
   /// elements 0, 2, .., 30 and odd = 1, 3, .., 31, one two-source permute each.
   static void unzip(I32 a, I32 b, I32* even, I32* odd) {

@@ -171,6 +171,18 @@ struct Neon {
   static I64 min64(I64 a, I64 b) { return vbslq_s64(vcgtq_s64(a, b), b, a); }
   static I64 max64(I64 a, I64 b) { return vbslq_s64(vcgtq_s64(a, b), a, b); }
   static I32 load_i32(const int32_t* p) { return vld1q_s32(p); }
+  /// Lane l = v[idx[l]], idx in [0, kLanes): a byte table lookup with byte indices 4 idx + 0..3.
+  static I32 permute(I32 v, I32 idx) {
+    const int32x4_t bytes = vaddq_s32(vmulq_n_s32(idx, 0x04040404), vdupq_n_s32(0x03020100));
+    return vreinterpretq_s32_u8(vqtbl1q_u8(vreinterpretq_u8_s32(v), vreinterpretq_u8_s32(bytes)));
+  }
+  /// Lanes [0, n) = base[idx[l]], the others 0; reads only those n elements (NEON has no gather).
+  static I32 gather_i32(const int32_t* base, I32 idx, int n) {
+    int32_t index[kLanes], lanes[kLanes] = {};
+    vst1q_s32(index, idx);
+    for (int l = 0; l < n && l < kLanes; ++l) lanes[l] = base[index[l]];
+    return vld1q_s32(lanes);
+  }
   static I64 load_i64(const int64_t* p) { return vld1q_s64(p); }
   /// Variable arithmetic (flooring) shift right of each int64 lane: sshl by the negated count.
   static I64 srav64(I64 a, I64 s) { return vshlq_s64(a, vnegq_s64(s)); }

@@ -87,11 +87,12 @@ TEST_P(GatTwin, LogitExtremesAndMalformedTables) {
 }
 
 TEST_P(GatTwin, Int4MessagesOnOddColumnsAndColumnBlocks) {
-  // int4 message rows hold H F nibbles: with F odd, every odd head starts mid-byte (the twin unpacks it to an
-  // int8 tile) and every even one on a byte (nibble loads, an odd tail reading the next head's nibble into a
-  // lane no output reads); F > 512 runs in column blocks. Messages span all of [-8, 7].
+  // int4 message rows hold H F nibbles: with F odd, a chunk of heads that starts on an odd head starts
+  // mid-byte (7 x 101 runs in chunks of 5 heads, the second at column 505; F > 512 one head at a time) and the
+  // twin unpacks it to an int8 tile; a chunk on an even column loads nibbles, an odd tail reading the next
+  // head's nibble into a lane no output reads. F > 512 runs in column blocks. Messages span all of [-8, 7].
   uint64_t seed = 300;
-  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{5, 7}, {3, 1}, {2, 600}, {3, 513}, {9, 31}}) {
+  for (auto hf : std::vector<std::pair<int32_t, int32_t>>{{5, 7}, {3, 1}, {2, 600}, {3, 513}, {9, 31}, {7, 101}}) {
     for (bool concat : {true, false}) {
       for (int out_bits : {8, 4}) {
         Shape s;
