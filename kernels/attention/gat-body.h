@@ -80,6 +80,24 @@ inline void gat_store_nibble(uint8_t* row, int32_t col, int32_t value) {
   byte = (col & 1) ? static_cast<uint8_t>((byte & 0x0F) | (nibble << 4)) : static_cast<uint8_t>((byte & 0xF0) | nibble);
 }
 
+/// The softmax's inv = S == 0 ? 0 : min((2^47 + S / 2) / S, 2^32 - 1) (S >= 0) through a double division
+/// and one correction: num < 2^48 and S < 2^53 are exact doubles and num / S < 2^48, so the rounded quotient
+/// is within 2^48 * 2^-52 < 1 of the exact one, its truncation q within one of floor(num / S), and
+/// r = num - q S (exact in int64: |q S - num| <= S) says which. A scalar integer division takes several
+/// times as long and was a tenth of the kernel on Cora's 8-head layer.
+inline int64_t gat_reciprocal(int64_t sum) {
+  if (sum <= 0) return 0;
+  const int64_t num = (int64_t{1} << 47) + sum / 2;
+  int64_t q = static_cast<int64_t>(static_cast<double>(num) / static_cast<double>(sum));
+  const int64_t r = num - q * sum;
+  if (r < 0) {
+    --q;
+  } else if (r >= sum) {
+    ++q;
+  }
+  return q > 0xFFFFFFFFll ? 0xFFFFFFFFll : q;
+}
+
 template <class V>
 void gat_terms_twin(QActivationConst messages, int32_t heads, int32_t head_dim, const int8_t* att_src,
                     const int8_t* att_dst, int32_t* src_terms, int32_t* dst_terms, int32_t row_begin,
@@ -171,6 +189,7 @@ class GatTwin {
         logit_lo_(V::set1_64((p.logit_bits == 4 ? -8 : -128) - int64_t{p.logit_zero_point})),
         logit_hi_(V::set1_64((p.logit_bits == 4 ? 7 : 127) - int64_t{p.logit_zero_point})) {
     for (int32_t k = 0; k < kGatExpTableSize; ++k) table_[k] = p.exp_table[k];
+    std::memset(acc_, 0, sizeof acc_);  // the mean's fold reads a vector past a tile's last column
     const int32_t qmin = out.bits == 4 ? -8 : -128, qmax = out.bits == 4 ? 7 : 127;
     const int32_t lo = p.relu && zo_ > qmin ? zo_ : qmin;
     out_lo_ = V::set1_64(int64_t{lo} - zo_);
@@ -431,12 +450,7 @@ class GatTwin {
     }
     alignas(64) int32_t inv[kL] = {};
     for (int32_t h = 0; h < nh; ++h) {
-      int64_t q = 0;
-      if (sum[h] > 0) {
-        q = ((int64_t{1} << 47) + sum[h] / 2) / sum[h];
-        if (q > 0xFFFFFFFFll) q = 0xFFFFFFFFll;
-      }
-      inv[h] = static_cast<int32_t>(static_cast<uint32_t>(q));
+      inv[h] = static_cast<int32_t>(static_cast<uint32_t>(gat_reciprocal(sum[h])));
     }
     // One head: a broadcast; more: a gather of the scalars just stored (element loads forward from the
     // stores, where a vector load of them would stall).
@@ -458,10 +472,32 @@ class GatTwin {
   /// c0 + k (c0 = 0 unless the chunk is one head): the alphas stay in their pair vector and a permute
   /// spreads each source's to its heads' columns.
   void accumulate(const Chunk& c, int32_t c0, int32_t n) {
+    // Up to four vectors of columns (Cora's 8 x 8 heads, any head of <= 4 kL features) stay in registers.
+    if (n <= kL) {
+      accumulate_tile<1>(c, c0, n);
+    } else if (n <= 2 * kL) {
+      accumulate_tile<2>(c, c0, n);
+    } else if (n <= 4 * kL) {
+      accumulate_tile<4>(c, c0, n);
+    } else {
+      accumulate_tile<0>(c, c0, n);
+    }
+  }
+
+  /// accumulate() with its n columns in kVecs vectors of registers (some unused when n < kVecs kL), or in
+  /// the acc_ tile for kVecs = 0.
+  template <int kVecs>
+  void accumulate_tile(const Chunk& c, int32_t c0, int32_t n) {
+    constexpr int kRegs = kVecs > 0 ? kVecs : 1;
     const int32_t nh = c.layout->heads, P = c.layout->sources;
     const int32_t first = c.h0 * p_.head_dim + c0;  // the message column of acc_[0]
     const bool odd_nibbles = in_bits_ == 4 && (first & 1) != 0;
-    std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
+    I32 regs[kRegs], heads[kRegs];
+    for (int i = 0; i < kRegs; ++i) {
+      regs[i] = V::zero();
+      heads[i] = nh == 1 ? V::zero() : V::load_i32(column_head_ + i * kL);
+    }
+    if (kVecs == 0) std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
     for (int32_t v = 0; v < c.vectors; ++v) {
       const I32 t = c.cached ? V::load_i32(c.cache + static_cast<size_t>(v) * kL)
                              : V::gather_i32(table_, V::sub(c.emax, logits(c, v)), valid_lanes(c, v));
@@ -477,7 +513,8 @@ class GatTwin {
           for (int32_t k = 0; k < n; ++k) nibbles_[k] = gat_load_nibble(row, first + k);
           x = reinterpret_cast<const uint8_t*>(nibbles_);
         }
-        for (int32_t k = 0; k < n; k += kL) {
+        // alpha of column k's head times (m - zm) for the kL columns from k.
+        auto product = [&](int32_t k, I32 column_heads) {
           const int m = n - k < kL ? n - k : kL;
           I32 delta;
           if (in_bits_ == 8 || odd_nibbles) {
@@ -485,10 +522,23 @@ class GatTwin {
           } else {  // k is even: every load starts on a byte; an odd m reads one nibble no output reads
             delta = m == kL ? V::load_s4(x + k / 2) : V::load_s4_partial(x + k / 2, m);
           }
-          delta = V::sub(delta, zm_);
-          const I32 heads = nh == 1 ? lane : V::add(V::load_i32(column_head_ + k), lane);
-          V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), V::mullo(V::permute(a, heads), delta)));
+          return V::mullo(V::permute(a, V::add(column_heads, lane)), V::sub(delta, zm_));
+        };
+        if (kVecs > 0) {
+          for (int i = 0; i < kRegs; ++i) {
+            if (i * kL < n) regs[i] = V::add(regs[i], product(i * kL, heads[i]));
+          }
+        } else {
+          for (int32_t k = 0; k < n; k += kL) {
+            const I32 column_heads = nh == 1 ? V::zero() : V::load_i32(column_head_ + k);
+            V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), product(k, column_heads)));
+          }
         }
+      }
+    }
+    if (kVecs > 0) {
+      for (int i = 0; i < kRegs; ++i) {
+        if (i * kL < n) V::store_acc(acc_ + i * kL, regs[i]);
       }
     }
   }
@@ -545,10 +595,78 @@ void gat_aggregate_twin(const CsrGraph& graph, const GatParams& params, QActivat
   twin.rows(row_begin, row_end);
 }
 
+/// Message columns the folded terms take (two int32 copies of the attention vectors and two corrections per
+/// head on the stack: 8 KiB).
+constexpr int32_t kGatFoldedTermCols = 512;
+
+/// The terms of heads whose width F divides kL, on rows of whole vectors (H F a multiple of kL, at most
+/// kGatFoldedTermCols), int8 or int4 messages: sum_f a[c] (m[c] - zm) = sum_f a[c] m[c] - zm sum_f a[c]
+/// (exact: every term and partial sum is far inside int32). The products of a vector of columns are summed
+/// within each head's F lanes by log2 F shifted adds (after step i, lane l holds lanes [l, l + 2^(i+1)) for
+/// every head's first lane), so a node costs a few vector ops per kL columns instead of two horizontal sums
+/// per head. False (nothing written) for other shapes.
+template <class V>
+bool gat_terms_folded(QActivationConst messages, int32_t heads, int32_t head_dim, const int8_t* att_src,
+                      const int8_t* att_dst, int32_t* src_terms, int32_t* dst_terms, int32_t row_begin,
+                      int32_t row_end) {
+  using I32 = typename V::I32;
+  constexpr int kL = V::kLanes;
+  const int32_t F = head_dim, cols = heads * head_dim;
+  if (kL % F != 0 || cols % kL != 0 || cols > kGatFoldedTermCols) return false;
+  alignas(64) int32_t a_src[kGatFoldedTermCols], a_dst[kGatFoldedTermCols];
+  int32_t zero_src[kGatFoldedTermCols], zero_dst[kGatFoldedTermCols];  // zm sum_f a per head
+  for (int32_t h = 0; h < heads; ++h) {
+    int32_t s = 0, d = 0;
+    for (int32_t f = 0; f < F; ++f) {
+      a_src[h * F + f] = att_src[h * F + f];
+      a_dst[h * F + f] = att_dst[h * F + f];
+      s += att_src[h * F + f];
+      d += att_dst[h * F + f];
+    }
+    zero_src[h] = messages.zero_point * s;
+    zero_dst[h] = messages.zero_point * d;
+  }
+  I32 shift[4];
+  int steps = 0;
+  for (int32_t d = 1; d < F; d *= 2) {
+    alignas(64) int32_t lanes[kL];
+    for (int l = 0; l < kL; ++l) lanes[l] = l + d < kL ? l + d : kL - 1;
+    shift[steps++] = V::load_i32(lanes);
+  }
+  const int32_t per_vector = kL / F;  // heads
+  const size_t row_bytes = messages.bits == 4 ? static_cast<size_t>(cols) / 2 : static_cast<size_t>(cols);
+  alignas(64) int32_t sums_src[kL], sums_dst[kL];
+  for (int32_t node = row_begin; node < row_end; ++node) {
+    const uint8_t* row = static_cast<const uint8_t*>(messages.data) + static_cast<size_t>(node) * row_bytes;
+    int32_t* src = src_terms + static_cast<size_t>(node) * static_cast<size_t>(heads);
+    int32_t* dst = dst_terms + static_cast<size_t>(node) * static_cast<size_t>(heads);
+    for (int32_t c = 0; c < cols; c += kL) {
+      const I32 x = messages.bits == 4 ? V::load_s4(row + c / 2) : V::load_s8(row + c);
+      I32 s = V::mullo(x, V::load_i32(a_src + c)), d = V::mullo(x, V::load_i32(a_dst + c));
+      for (int i = 0; i < steps; ++i) {
+        s = V::add(s, V::permute(s, shift[i]));
+        d = V::add(d, V::permute(d, shift[i]));
+      }
+      V::store_acc(sums_src, s);
+      V::store_acc(sums_dst, d);
+      const int32_t h0 = c / F;
+      for (int32_t q = 0; q < per_vector; ++q) {
+        src[h0 + q] = sums_src[q * F] - zero_src[h0 + q];
+        dst[h0 + q] = sums_dst[q * F] - zero_dst[h0 + q];
+      }
+    }
+  }
+  return true;
+}
+
 template <class V>
 void gat_attention_terms_twin(QActivationConst messages, int32_t heads, int32_t head_dim, const int8_t* att_src,
                               const int8_t* att_dst, int32_t* src_terms, int32_t* dst_terms, int32_t row_begin,
                               int32_t row_end) {
+  if (gat_terms_folded<V>(messages, heads, head_dim, att_src, att_dst, src_terms, dst_terms, row_begin,
+                          row_end)) {
+    return;
+  }
   if (messages.bits != 8) {
     gat_attention_terms(messages, heads, head_dim, att_src, att_dst, src_terms, dst_terms, row_begin, row_end);
     return;
