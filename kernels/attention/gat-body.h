@@ -442,12 +442,11 @@ class GatTwin {
       total = V::add(total, t);
       if (!c.cached && ++pending == kSumFlushVectors) flush();
     }
-    if (c.cached) {
-      V::store_acc(lanes, fold_heads<false>(*c.layout, total));
-      for (int32_t h = 0; h < nh; ++h) sum[h] = lanes[h];
-    } else {
-      flush();
+    if (c.cached) {  // every lane of a head holds its S: the reciprocals in lanes
+      V::split64(V::softmax_reciprocal(fold_heads<false>(*c.layout, total)), &c.inv_a, &c.inv_b);
+      return;
     }
+    flush();
     alignas(64) int32_t inv[kL] = {};
     for (int32_t h = 0; h < nh; ++h) {
       inv[h] = static_cast<int32_t>(static_cast<uint32_t>(gat_reciprocal(sum[h])));

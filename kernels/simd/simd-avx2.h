@@ -333,6 +333,24 @@ struct Avx2 {
   }
   /// Lane l = v[idx[l]], idx in [0, kLanes).
   static I32 permute(I32 v, I32 idx) { return _mm256_permutevar8x32_epi32(v, idx); }
+  /// GAT's softmax reciprocal per lane, as Avx512::softmax_reciprocal; the uint32 result is converted from
+  /// q - 2^31 (AVX2 converts to signed int32 only) and shifted back.
+  static I32 softmax_reciprocal(I32 sums) {
+    auto quarter = [](__m128i s) {
+      const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+      const __m256d sd = _mm256_cvtepi32_pd(s);
+      const __m256d num = _mm256_add_pd(_mm256_cvtepi32_pd(_mm_srai_epi32(s, 1)), _mm256_set1_pd(140737488355328.0));
+      __m256d q = _mm256_round_pd(_mm256_div_pd(num, sd), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __m256d r = _mm256_sub_pd(num, _mm256_mul_pd(q, sd));
+      q = _mm256_sub_pd(q, _mm256_and_pd(_mm256_cmp_pd(r, zero, _CMP_LT_OQ), one));
+      q = _mm256_add_pd(q, _mm256_and_pd(_mm256_cmp_pd(r, sd, _CMP_GE_OQ), one));
+      q = _mm256_and_pd(_mm256_min_pd(q, _mm256_set1_pd(4294967295.0)), _mm256_cmp_pd(sd, zero, _CMP_GT_OQ));
+      return _mm_xor_si128(_mm256_cvttpd_epi32(_mm256_sub_pd(q, _mm256_set1_pd(2147483648.0))),
+                           _mm_set1_epi32(INT32_MIN));
+    };
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(quarter(_mm256_castsi256_si128(sums))),
+                                   quarter(_mm256_extracti128_si256(sums, 1)), 1);
+  }
   /// Lanes [0, n) = base[idx[l]], the others 0; reads only those n elements (a masked gather).
   static I32 gather_i32(const int32_t* base, I32 idx, int n) {
     alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};

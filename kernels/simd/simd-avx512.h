@@ -447,6 +447,24 @@ struct Avx512 {
   }
   /// Lane l = v[idx[l]], idx in [0, kLanes).
   static I32 permute(I32 v, I32 idx) { return _mm512_permutexvar_epi32(idx, v); }
+  /// GAT's softmax reciprocal per lane (gat-body.h, gat_reciprocal): S in [0, 2^31) -> 0 for S = 0, else
+  /// min((2^47 + S / 2) / S, 2^32 - 1) as uint32 bits, through doubles: the rounded quotient is within one of
+  /// the integer one and the exact remainder num - q S (< 2^53) corrects it.
+  static I32 softmax_reciprocal(I32 sums) {
+    auto half = [](__m256i s) {
+      const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+      const __m512d sd = _mm512_cvtepi32_pd(s);
+      const __m512d num = _mm512_add_pd(_mm512_cvtepi32_pd(_mm256_srai_epi32(s, 1)), _mm512_set1_pd(140737488355328.0));
+      __m512d q = _mm512_roundscale_pd(_mm512_div_pd(num, sd), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __m512d r = _mm512_sub_pd(num, _mm512_mul_pd(q, sd));
+      q = _mm512_mask_sub_pd(q, _mm512_cmp_pd_mask(r, zero, _CMP_LT_OQ), q, one);
+      q = _mm512_mask_add_pd(q, _mm512_cmp_pd_mask(r, sd, _CMP_GE_OQ), q, one);
+      q = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(sd, zero, _CMP_GT_OQ), _mm512_min_pd(q, _mm512_set1_pd(4294967295.0)));
+      return _mm512_cvttpd_epu32(q);
+    };
+    return _mm512_inserti64x4(_mm512_castsi256_si512(half(_mm512_castsi512_si256(sums))),
+                              half(_mm512_extracti64x4_epi64(sums, 1)), 1);
+  }
   /// Lanes [0, n) = base[idx[l]], the others 0; reads only those n elements (a masked gather).
   static I32 gather_i32(const int32_t* base, I32 idx, int n) {
     const __mmask16 mask = n >= kLanes ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1u);

@@ -176,6 +176,23 @@ struct Neon {
     const int32x4_t bytes = vaddq_s32(vmulq_n_s32(idx, 0x04040404), vdupq_n_s32(0x03020100));
     return vreinterpretq_s32_u8(vqtbl1q_u8(vreinterpretq_u8_s32(v), vreinterpretq_u8_s32(bytes)));
   }
+  /// GAT's softmax reciprocal per lane (as Avx512::softmax_reciprocal), S in [0, 2^31): in doubles with
+  /// the same exact correction.
+  static I32 softmax_reciprocal(I32 sums) {
+    const float64x2_t one = vdupq_n_f64(1.0);
+    auto half = [&](int64x2_t s) {
+      const float64x2_t sd = vcvtq_f64_s64(s);
+      const float64x2_t num = vaddq_f64(vcvtq_f64_s64(vshrq_n_s64(s, 1)), vdupq_n_f64(140737488355328.0));
+      float64x2_t q = vrndq_f64(vdivq_f64(num, sd));
+      const float64x2_t r = vsubq_f64(num, vmulq_f64(q, sd));
+      q = vbslq_f64(vcltzq_f64(r), vsubq_f64(q, one), q);
+      q = vbslq_f64(vcgeq_f64(r, sd), vaddq_f64(q, one), q);
+      q = vbslq_f64(vcgtzq_f64(sd), vminq_f64(q, vdupq_n_f64(4294967295.0)), vdupq_n_f64(0.0));
+      return vcvtq_u64_f64(q);
+    };
+    const uint64x2_t lo = half(vmovl_s32(vget_low_s32(sums))), hi = half(vmovl_high_s32(sums));
+    return vreinterpretq_s32_u32(vcombine_u32(vmovn_u64(lo), vmovn_u64(hi)));
+  }
   /// Lanes [0, n) = base[idx[l]], the others 0; reads only those n elements (NEON has no gather).
   static I32 gather_i32(const int32_t* base, I32 idx, int n) {
     int32_t index[kLanes], lanes[kLanes] = {};
