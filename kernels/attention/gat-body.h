@@ -442,6 +442,12 @@ class GatTwin {
       total = V::add(total, t);
       if (!c.cached && ++pending == kSumFlushVectors) flush();
     }
+    if (c.cached && nh == 1) {  // one S: one scalar division, broadcast
+      V::store_acc(lanes, fold_heads<false>(*c.layout, total));
+      V::split64(V::set1(static_cast<int32_t>(static_cast<uint32_t>(gat_reciprocal(lanes[0])))), &c.inv_a,
+                 &c.inv_b);
+      return;
+    }
     if (c.cached) {  // every lane of a head holds its S: the reciprocals in lanes
       V::split64(V::softmax_reciprocal(fold_heads<false>(*c.layout, total)), &c.inv_a, &c.inv_b);
       return;
