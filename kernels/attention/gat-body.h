@@ -17,7 +17,12 @@
 //      column's head), summed into an int32 tile of at most kAccCols columns.
 // A row of at most kCachedVectors pair vectors keeps its logits, then its exp values, in a stack tile
 // between the passes; a longer row recomputes them in each pass, as the reference does, and needs no scratch
-// at any degree. The mean over heads folds each chunk's head columns into one tile.
+// at any degree. The mean over heads folds each chunk's head columns into one tile. Rows whose heads fit one
+// chunk run in blocks, each pass over every row of the block, so the rows' dependency chains interleave.
+//
+// A one-head layer (a GAT's output layer) runs blocks of rows with their EDGES in lanes instead
+// (one_head_block): logits, exp values and alphas of all the block's edges in full vectors, each edge's row
+// by a row index, the self-loops in vectors of rows, and only the per-row max and sum as scalar loops.
 //
 // int4 messages (packed rows of ceil(H F / 2) bytes) are unpacked into the same int32 lanes: a chunk whose
 // first column is even loads its nibbles with V::load_s4 (every vector of kL columns then starts on a byte);
@@ -214,6 +219,21 @@ class GatTwin {
         one_row(node++);
         continue;
       }
+      if (p_.heads == 1) {
+        // One head: the edges of a block of rows in lanes (see one_head_block), rows that fit it.
+        int32_t end = node;
+        while (end < row_end && end - node < kOneHeadRows &&
+               graph_.row_ptr[end + 1] - graph_.row_ptr[node] <= kOneHeadEdges) {
+          ++end;
+        }
+        if (end == node) {  // a row of more edges than the block holds: pair vectors, recomputing
+          one_row(node++);
+        } else {
+          one_head_block(node, end);
+          node = end;
+        }
+        continue;
+      }
       // A block of rows whose pair vectors fit cache_ together, each pass run over all of them: the passes of
       // one row form a long dependency chain (gathers, 64-bit rescales, a division), so rows interleave. A
       // row with more vectors than cache_ holds runs alone, recomputing.
@@ -245,6 +265,132 @@ class GatTwin {
  private:
   /// Rows of a block (kBlockRows Chunks of a few vectors each: ~24 KiB of stack at 16 lanes).
   static constexpr int32_t kBlockRows = 64;
+
+  /// One-head blocks: rows, and CSR edges (the buffers' int32 slots, less a vector of slack).
+  static constexpr int32_t kOneHeadRows = 256;
+  static constexpr int32_t kOneHeadEdges = kCachedVectors * kL - kL;
+
+  /// A one-head layer's rows [r0, r1): a row holds few sources (Cora: 4.9 on average), so pair vectors of
+  /// one head leave most lanes empty and a row's fixed costs (folds, a reciprocal, gathers) dominate. Here
+  /// every step runs in full vectors over all the block's edges (their sources by col_idx, their rows by
+  /// row_of_) or all its self-loops (rows in lanes, contiguous terms), and only the per-row max and sum are
+  /// scalar loops, one compare or add per source. The integers are the reference's: the same logits, max,
+  /// table entries, S, reciprocal and alphas, and the weighted sum in another order of exact int32 adds.
+  void one_head_block(int32_t r0, int32_t r1) {
+    const int32_t e0 = graph_.row_ptr[r0], edges = graph_.row_ptr[r1] - e0, rows = r1 - r0;
+    const int32_t* col = graph_.col_idx + e0;
+    int32_t* edge = cache_;  // per edge: the logit, then t, then alpha
+    for (int32_t r = 0; r < rows; ++r) {
+      for (int32_t e = graph_.row_ptr[r0 + r] - e0, end = graph_.row_ptr[r0 + r + 1] - e0; e < end; ++e) {
+        row_of_[e] = r;
+      }
+    }
+    const int32_t* dst = p_.dst_terms + r0;
+    for (int32_t i = 0; i < edges; i += kL) {
+      const int n = min32(kL, edges - i);
+      const I32 terms = V::add(V::gather_i32(p_.src_terms, V::load_i32_partial(col + i, n), n),
+                               V::gather_i32(dst, V::load_i32_partial(row_of_ + i, n), n));
+      V::store_acc(edge + i, leaky_logits(terms));
+    }
+    for (int32_t i = 0; i < rows; i += kL) {
+      const int n = min32(kL, rows - i);
+      const I32 terms = V::add(V::load_i32_partial(p_.src_terms + r0 + i, n), V::load_i32_partial(dst + i, n));
+      V::store_acc(self_ + i, leaky_logits(terms));
+    }
+    for (int32_t r = 0; r < rows; ++r) {
+      int32_t m = self_[r];
+      for (int32_t e = graph_.row_ptr[r0 + r] - e0, end = graph_.row_ptr[r0 + r + 1] - e0; e < end; ++e) {
+        m = edge[e] > m ? edge[e] : m;
+      }
+      row_max_[r] = m;
+    }
+    for (int32_t i = 0; i < edges; i += kL) {
+      const int n = min32(kL, edges - i);
+      const I32 emax = V::gather_i32(row_max_, V::load_i32_partial(row_of_ + i, n), n);
+      V::store_acc(edge + i, V::gather_i32(table_, V::sub(emax, V::load_i32(edge + i)), n));
+    }
+    for (int32_t i = 0; i < rows; i += kL) {
+      const int n = min32(kL, rows - i);
+      V::store_acc(self_ + i, V::gather_i32(table_, V::sub(V::load_i32(row_max_ + i), V::load_i32(self_ + i)), n));
+    }
+    // S <= 65535 (kOneHeadEdges + 1) < 2^28: int32.
+    for (int32_t r = 0; r < rows; ++r) {
+      int32_t sum = self_[r];
+      for (int32_t e = graph_.row_ptr[r0 + r] - e0, end = graph_.row_ptr[r0 + r + 1] - e0; e < end; ++e) {
+        sum += edge[e];
+      }
+      row_sum_[r] = sum;
+    }
+    for (int32_t i = 0; i < rows; i += kL) {
+      V::store_acc(row_inv_ + i, V::softmax_reciprocal(V::load_i32_partial(row_sum_ + i, min32(kL, rows - i))));
+    }
+    for (int32_t i = 0; i < edges; i += kL) {
+      const int n = min32(kL, edges - i);
+      I64 inv_a, inv_b;
+      V::split64(V::gather_i32(row_inv_, V::load_i32_partial(row_of_ + i, n), n), &inv_a, &inv_b);
+      V::store_acc(edge + i, alphas(V::load_i32(edge + i), inv_a, inv_b));
+    }
+    for (int32_t i = 0; i < rows; i += kL) {
+      I64 inv_a, inv_b;
+      V::split64(V::load_i32(row_inv_ + i), &inv_a, &inv_b);
+      V::store_acc(self_ + i, alphas(V::load_i32(self_ + i), inv_a, inv_b));
+    }
+    const int32_t F = p_.head_dim;
+    for (int32_t r = 0; r < rows; ++r) {
+      const int32_t node = r0 + r;
+      if (out_bits_ == 4) std::memset(out_row(node), 0, row_bytes());  // the pad nibble, as the reference
+      const int32_t first = graph_.row_ptr[node] - e0, last = graph_.row_ptr[node + 1] - e0;
+      for (int32_t c0 = 0; c0 < F; c0 += kAccCols) {
+        const int32_t n = F - c0 < kAccCols ? F - c0 : kAccCols;
+        auto sources = [&](auto&& add) {
+          add(node, self_[r]);
+          for (int32_t e = first; e < last; ++e) add(col[e], edge[e]);
+        };
+        if (n <= kL) {
+          weighted_sum<1>(c0, n, sources);
+        } else if (n <= 4 * kL) {
+          weighted_sum<4>(c0, n, sources);
+        } else {
+          weighted_sum<0>(c0, n, sources);
+        }
+        store(node, acc_, c0, n);
+      }
+    }
+  }
+
+  /// acc_[k] = sum over sources(add) of alpha (m[j][c0 + k] - zm), k in [0, n), for the one-head block;
+  /// sources calls add(j, alpha) per source. kVecs vectors of registers, or the acc_ tile for 0.
+  template <int kVecs, class Sources>
+  void weighted_sum(int32_t c0, int32_t n, Sources&& sources) {
+    constexpr int kRegs = kVecs > 0 ? kVecs : 1;
+    I32 regs[kRegs];
+    for (int i = 0; i < kRegs; ++i) regs[i] = V::zero();
+    if (kVecs == 0) std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
+    // c0 is a multiple of kAccCols (even): int4 loads start on a byte.
+    sources([&](int32_t j, int32_t alpha) {
+      const uint8_t* row = messages_ + static_cast<size_t>(j) * in_row_bytes_;
+      const uint8_t* x = in_bits_ == 8 ? row + c0 : row + c0 / 2;
+      const I32 a = V::set1(alpha);
+      auto product = [&](int32_t k) {
+        const int m = n - k < kL ? n - k : kL;
+        const I32 delta = in_bits_ == 8 ? (m == kL ? V::load_s8(x + k) : V::load_s8_partial(x + k, m))
+                                        : (m == kL ? V::load_s4(x + k / 2) : V::load_s4_partial(x + k / 2, m));
+        return V::mullo(a, V::sub(delta, zm_));
+      };
+      if (kVecs > 0) {
+        for (int i = 0; i < kRegs; ++i) {
+          if (i * kL < n) regs[i] = V::add(regs[i], product(i * kL));
+        }
+      } else {
+        for (int32_t k = 0; k < n; k += kL) V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), product(k)));
+      }
+    });
+    if (kVecs > 0) {
+      for (int i = 0; i < kRegs; ++i) {
+        if (i * kL < n) V::store_acc(acc_ + i * kL, regs[i]);
+      }
+    }
+  }
 
   void one_row(int32_t node) {
     const int32_t F = p_.head_dim, H = p_.heads;
@@ -389,7 +535,11 @@ class GatTwin {
   /// sign of its term sum.
   I32 logits(const Chunk& c, int32_t v) const {
     const I32 index = V::add(V::mullo(source_ids(c, v), V::set1(p_.heads)), c.terms);
-    const I32 acc = V::add(V::gather_i32(p_.src_terms, index, kL), c.dst);
+    return leaky_logits(V::add(V::gather_i32(p_.src_terms, index, kL), c.dst));
+  }
+
+  /// The logits of term sums: each lane picks its (multiplier, shift) by its sign.
+  I32 leaky_logits(I32 acc) const {
     const I32 negative = gat_negative_mask<V>(acc);
     const I32 m = V::add(m_pos_, V::mullo(negative, m_diff_));
     const I32 e = V::add(e_pos_, V::mullo(negative, e_diff_));
@@ -464,12 +614,13 @@ class GatTwin {
   }
 
   /// alpha = min(255, (t * inv + 2^38) >> 39) per lane: t <= 65535 and inv < 2^32 as unsigned low dwords.
-  I32 alphas(const Chunk& c, I32 t) const {
+  I32 alphas(const Chunk& c, I32 t) const { return alphas(t, c.inv_a, c.inv_b); }
+  static I32 alphas(I32 t, I64 inv_a, I64 inv_b) {
     I64 t_a, t_b;
     V::split64(t, &t_a, &t_b);
     const I64 half = V::set1_64(int64_t{1} << 38), cap = V::set1_64(255);
-    const I64 a = V::min64(V::srai64(V::add64(V::mulu_lo32(t_a, c.inv_a), half), 39), cap);
-    const I64 b = V::min64(V::srai64(V::add64(V::mulu_lo32(t_b, c.inv_b), half), 39), cap);
+    const I64 a = V::min64(V::srai64(V::add64(V::mulu_lo32(t_a, inv_a), half), 39), cap);
+    const I64 b = V::min64(V::srai64(V::add64(V::mulu_lo32(t_b, inv_b), half), 39), cap);
     return V::join64(a, b);
   }
 
@@ -591,6 +742,12 @@ class GatTwin {
   alignas(64) int32_t mean_[kAccCols + 64];
   alignas(64) int8_t nibbles_[kAccCols + 64];  ///< int4 messages of a chunk starting on an odd column
   alignas(64) int32_t cache_[kCachedVectors * kL];
+  // One-head blocks: each edge's row in the block; per row the self-loop's logit / t / alpha, max, S, inv.
+  alignas(64) int32_t row_of_[kCachedVectors * kL];
+  alignas(64) int32_t self_[kOneHeadRows + 64];
+  alignas(64) int32_t row_max_[kOneHeadRows + 64];
+  alignas(64) int32_t row_sum_[kOneHeadRows + 64];
+  alignas(64) int32_t row_inv_[kOneHeadRows + 64];
   Chunk block_[kBlockRows];
 };
 template <class V>
