@@ -712,6 +712,10 @@ class GatTwin {
                                          V::load_i32_partial(p_.rq.shift + c, n), out_lo_, out_hi_, zo);
       if (out_bits_ == 8) {
         V::store_s8(row + c, q, n);
+      } else if ((c & 1) == 0) {
+        // On a byte: whole bytes, an odd tail's pad nibble 0 (a later chunk starting mid-byte rewrites its
+        // own nibble of that byte below).
+        V::store_s4(row + c / 2, q, n);
       } else {
         alignas(64) int32_t lanes[kL];
         V::store_acc(lanes, q);
