@@ -13,8 +13,11 @@ namespace {
 #define QGNN_X86_TABLE(isa_enum, isa, gemm, shape, sparse_shape, f32)                                          \
   void aggregate_##isa(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,         \
                        int32_t cols, QActivation out, int32_t row_begin, int32_t row_end) {               \
-    (in.bits == 4 ? aggregate_x4_##isa : aggregate_x8_##isa)(graph, params, in, cols, out, row_begin,     \
-                                                             row_end);                                    \
+    if (in.bits == 8) {                                                                                   \
+      aggregate_x8_##isa(graph, params, in, cols, out, row_begin, row_end);                               \
+    } else if (!aggregate_wide_x4_##isa(graph, params, in, cols, out, row_begin, row_end)) {              \
+      aggregate_x4_##isa(graph, params, in, cols, out, row_begin, row_end);                               \
+    }                                                                                                     \
   }                                                                                                       \
   void global_pool_##isa(const int32_t* graph_ptr, AggregateMode mode, QActivationConst in, int32_t cols, \
                          Rescale rq, QActivation out, int32_t graph_begin, int32_t graph_end) {           \

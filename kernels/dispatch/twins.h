@@ -40,6 +40,11 @@ QGNN_DECLARE_AGGREGATE(x4_avx512)
 QGNN_DECLARE_AGGREGATE(x8_neon)
 QGNN_DECLARE_AGGREGATE(x4_neon)
 #undef QGNN_DECLARE_AGGREGATE
+// The wide int4 sum (aggregate/x4-aggregate-wide-<isa>.cc): true when it took the call, else the x4 twin runs.
+bool aggregate_wide_x4_avx2(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,
+                            int32_t cols, QActivation out, int32_t row_begin, int32_t row_end);
+bool aggregate_wide_x4_avx512(const CsrGraph& graph, const AggregateParams& params, QActivationConst in,
+                              int32_t cols, QActivation out, int32_t row_begin, int32_t row_end);
 
 // FP32 aggregation (aggregate/f32-aggregate-<isa>.cc): the reference's float operations, columns in lanes.
 void aggregate_f32_avx2(const CsrGraph& graph, AggregateMode mode, const float* in, int32_t cols,

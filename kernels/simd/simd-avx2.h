@@ -127,6 +127,38 @@ struct Avx2 {
       std::memcpy(p, buffer, static_cast<size_t>(n));
     }
   }
+  /// The wide int4 sum's rows (aggregate-wide4.h), as biased nibble pairs in words: `bytes` (<= 2 * kLanes
+  /// = 16) packed bytes at p, each zero-extended to a word and XORed with 0x88, so word i is (element 2i + 8)
+  /// + 16 * (element 2i + 1 + 8), in [0, 255]; bytes past `bytes` read as 0x88 (lanes a tile never stores).
+  static U16 load_nibble_words_biased(const uint8_t* p, int bytes) {
+    return _mm256_xor_si256(_mm256_cvtepu8_epi16(load_bytes16(p, bytes)), _mm256_set1_epi16(0x88));
+  }
+  /// The high nibble of each word (the odd element + 8).
+  static U16 high_nibbles16(U16 w) { return _mm256_srli_epi16(w, 4); }
+  /// The sum of the low nibbles: total - 16 * high (exact while total is below 2^16).
+  static U16 low_nibbles16(U16 total, U16 high) {
+    return _mm256_sub_epi16(total, _mm256_slli_epi16(high, 4));
+  }
+  /// Lanes already clamped to int4, in widen16_unpacked's order (as Avx512::store_s4_unpacked_tile):
+  /// writes elements [0, n) (n <= 4 * kLanes) as (n + 1) / 2 packed bytes; an odd n's pad nibble is 0.
+  static void store_s4_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int n) {
+    const __m256i low = _mm256_set1_epi32(0x0F), high = _mm256_set1_epi32(0xF0);
+    const __m256i b0 =
+        _mm256_or_si256(_mm256_and_si256(e0, low), _mm256_and_si256(_mm256_slli_epi32(o0, 4), high));
+    const __m256i b1 =
+        _mm256_or_si256(_mm256_and_si256(e1, low), _mm256_and_si256(_mm256_slli_epi32(o1, 4), high));
+    const __m256i words = _mm256_packs_epi32(b0, b1);  // 128-bit lane j: the bytes 8j .. 8j + 7, in order
+    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+    if (n == 4 * kLanes) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
+      return;
+    }
+    const int count = (n + 1) / 2;
+    alignas(16) uint8_t buffer[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(buffer), bytes);
+    if (n % 2 != 0) buffer[count - 1] = static_cast<uint8_t>(buffer[count - 1] & 0x0F);
+    std::memcpy(p, buffer, static_cast<size_t>(count));
+  }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.

@@ -153,6 +153,40 @@ struct Avx512 {
       _mm512_mask_storeu_epi8(p, (__mmask64{1} << n) - 1u, ordered);
     }
   }
+  /// The wide int4 sum's rows (aggregate-wide4.h), as biased nibble pairs in words: `bytes` (<= 2 * kLanes
+  /// = 32) packed bytes at p, each zero-extended to a word and XORed with 0x88, so word i is (element 2i + 8)
+  /// + 16 * (element 2i + 1 + 8), in [0, 255]; bytes past `bytes` read as 0x88 (lanes a tile never stores).
+  /// One load-widen and one operation; the split into even / odd elements is left to the sums
+  /// (high_nibbles16, low_nibbles16), as for the wide int8 sum's words.
+  static U16 load_nibble_words_biased(const uint8_t* p, int bytes) {
+    return _mm512_xor_si512(_mm512_cvtepu8_epi16(load_bytes32(p, bytes)), _mm512_set1_epi16(0x88));
+  }
+  /// The high nibble of each word (the odd element + 8).
+  static U16 high_nibbles16(U16 w) { return _mm512_srli_epi16(w, 4); }
+  /// The sum of the low nibbles: total - 16 * high (exact while total is below 2^16).
+  static U16 low_nibbles16(U16 total, U16 high) {
+    return _mm512_sub_epi16(total, _mm512_slli_epi16(high, 4));
+  }
+  /// Lanes already clamped to int4, in widen16_unpacked's order (of nibble-pair words: e0 / e1 the even
+  /// elements of pairs 8j .. 8j + 3 / 8j + 4 .. 8j + 7 of each 128-bit lane j, o0 / o1 the odd ones):
+  /// writes elements [0, n) (n <= 4 * kLanes) as (n + 1) / 2 packed bytes. Each pair's byte is formed in
+  /// its int32 lane; one signed pack puts every 128-bit lane's eight bytes in order (no permute) and one
+  /// narrowing makes them bytes. An odd n's pad nibble (the high one of the last byte) is written 0.
+  static void store_s4_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int n) {
+    const __m512i low = _mm512_set1_epi32(0x0F), high = _mm512_set1_epi32(0xF0);
+    const __m512i b0 =
+        _mm512_or_si512(_mm512_and_si512(e0, low), _mm512_and_si512(_mm512_slli_epi32(o0, 4), high));
+    const __m512i b1 =
+        _mm512_or_si512(_mm512_and_si512(e1, low), _mm512_and_si512(_mm512_slli_epi32(o1, 4), high));
+    const __m256i bytes = _mm512_cvtepi16_epi8(_mm512_packs_epi32(b0, b1));
+    if (n == 4 * kLanes) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bytes);
+      return;
+    }
+    const int count = (n + 1) / 2;
+    _mm256_mask_storeu_epi8(p, static_cast<__mmask32>(mask64(count)), bytes);
+    if (n % 2 != 0) p[count - 1] = static_cast<uint8_t>(p[count - 1] & 0x0F);
+  }
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes. Lane-wise work keeps that order; store_s8_interleaved /

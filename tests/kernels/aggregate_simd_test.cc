@@ -391,6 +391,65 @@ TEST_P(AggregateSimdTest, WideInt8SumLoopEveryWidthAndDegree) {
   }
 }
 
+// The wide int4 sum's own row loop (aggregate-wide4.h: packed int4 -> int4 or int8 kSum, self weight 0 or
+// 1.0, no bias, the 32-bit requantization form) against the reference on the graph of
+// WideInt8SumLoopEveryWidthAndDegree: every width 17..200, odd ones too (a last tile ending mid-byte, whose
+// int4 output's pad nibble must stay 0), so every tail of a last tile of 64 (AVX-512) and 32 (AVX2) columns
+// and one to three whole tiles; degrees 0 to 9, 256 and 257 (with the self row the loop's 16-bit limit,
+// kMaxRows) and 258 / 600 (hubs the generic loop takes, in the same calls); zero points at both ends with a
+// fused ReLU's floor, inputs constant at -8 / 7 and rescales that saturate either way or are tiny.
+TEST_P(AggregateSimdTest, WideInt4SumLoopEveryWidthAndDegree) {
+  std::vector<std::vector<int32_t>> sources;
+  Rng rng(1900 + static_cast<int>(GetParam()));
+  for (int32_t degree : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256, 257, 258, 600, 3, 0, 2}) {
+    std::vector<int32_t> in;
+    for (int32_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
+    sources.push_back(in);
+  }
+  while (sources.size() < 700) {
+    std::vector<int32_t> in;
+    const int64_t degree = rng.uniform_int(0, 9);
+    for (int64_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
+    sources.push_back(in);
+  }
+  const Csr graph = Csr::from_in_neighbours(sources);
+  uint64_t seed = 1900;
+  // ~0.7 (a sum of a few int4 rows spans the int4 output range), ~0.5 (saturates int8 output either way
+  // at the high degrees), 2^-15 and ~2^-23 have the 32-bit form the loop needs; ~1 has not (the generic
+  // loop takes those calls: the same bytes either way).
+  const Rescale rescales[] = {Rescale{1518500250, 31}, Rescale{INT32_MAX, 32}, Rescale{INT32_MAX, 31},
+                              Rescale{1 << 30, 45}, Rescale{INT32_MAX, 54}};
+  for (int32_t cols = 17; cols <= 200; ++cols) {
+    for (int out_bits : {4, 8}) {
+      // Zero points at an end a quarter of the time each; otherwise random.
+      const auto zero_point = [&rng](int bits) {
+        const int64_t pick = rng.uniform_int(0, 3);
+        return pick == 0 ? testutil::qmin_of(bits)
+               : pick == 1
+                   ? testutil::qmax_of(bits)
+                   : static_cast<int32_t>(rng.uniform_int(testutil::qmin_of(bits), testutil::qmax_of(bits)));
+      };
+      for (int32_t self_weight : {0, 1 << 16}) {
+        for (const Rescale& rq : rescales) {
+          TwinAggregate twin(table());
+          twin.graph(graph)
+              .cols(cols)
+              .bits(4, out_bits)
+              .zero_points(zero_point(4), zero_point(out_bits))
+              .mode(AggregateMode::kSum)
+              .rescale(rq)
+              .self_weight(self_weight)
+              .relu(rng.chance(0.5))
+              .seed(seed);
+          if (seed % 7 == 0) twin.constant_input(seed % 2 == 0 ? 7 : -8);
+          ++seed;
+          ASSERT_TRUE(twin.check()) << "cols " << cols << " out bits " << out_bits << " self " << self_weight;
+        }
+      }
+    }
+  }
+}
+
 // Whole pair-order tiles with int8 output are clamped by saturating packs and stored at once
 // (V::store_s8_pair_tile): every tail length of a last tile of more than kLanes elements on each ISA (33..64
 // and 65..128 columns cover AVX-512's, AVX2's and NEON's), values far outside int16 before the clamp
