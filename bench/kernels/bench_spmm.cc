@@ -13,8 +13,14 @@
 // fraction of the memory roofline; in cache it may exceed 1.
 // The set-up counters nodes, edges, F, bits and working_set_bytes (input + output + indices) let a report
 // tell in-cache from out-of-cache cases.
+//
+// BM_SpmmDegree/<int8|int4>/isa:<name>/d:<degree>: the sum (self weight 1, F = 64) over a graph of 4,096
+// nodes whose rows all have `degree` random neighbours: rows of 64 or 32 bytes, all in L2. It separates a
+// row's fixed cost (requantization and store of its output) from the cost per gathered row, which in cache
+// is instructions, not bytes (docs/performance.md, issue 15's INT4-vs-INT8 row).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -102,6 +108,37 @@ void BM_Spmm(benchmark::State& state, std::string graph, AggregateMode mode, int
   set_counters(state, *g, mode, cols, bits);
 }
 
+/// `nodes` rows of exactly `degree` distinct random neighbours each (sorted), one graph.
+CsrData uniform_degree_graph(int32_t nodes, int32_t degree, uint32_t seed) {
+  Rng rng(seed);
+  CsrData g;
+  g.num_nodes = nodes;
+  std::vector<int32_t> row;
+  for (int32_t i = 0; i < nodes; ++i) {
+    row.clear();
+    while (static_cast<int32_t>(row.size()) < degree) {
+      const int32_t j = static_cast<int32_t>(rng.below(static_cast<uint32_t>(nodes)));
+      if (std::find(row.begin(), row.end(), j) == row.end()) row.push_back(j);
+    }
+    std::sort(row.begin(), row.end());
+    g.col_idx.insert(g.col_idx.end(), row.begin(), row.end());
+    g.row_ptr.push_back(static_cast<int32_t>(g.col_idx.size()));
+  }
+  g.graph_ptr.push_back(nodes);
+  return g;
+}
+
+void BM_SpmmDegree(benchmark::State& state, int bits, const kernels::KernelTable* table) {
+  constexpr int32_t kNodes = 4096, kCols = 64;
+  const int32_t degree = static_cast<int32_t>(state.range(0));
+  const CsrData g = uniform_degree_graph(kNodes, degree, 0xDE6u + static_cast<uint32_t>(degree));
+  run_quantized(state, g, AggregateMode::kSum, bits, kCols, table);
+  set_counters(state, g, AggregateMode::kSum, kCols, bits);
+  state.counters["ns_per_row"] =
+      benchmark::Counter(static_cast<double>(kNodes) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
 [[maybe_unused]] const bool kRegistered = [] {
   const struct {
     const char* name;
@@ -125,6 +162,15 @@ void BM_Spmm(benchmark::State& state, std::string graph, AggregateMode mode, int
           for (int32_t cols : entry.cols) b->Arg(cols);
         }
       }
+    }
+  }
+  for (const kernels::KernelTable* table : isa_tables()) {
+    if (table->isa == kernels::Isa::kReference) continue;
+    for (const char* w : {"int8", "int4"}) {
+      const std::string name = std::string("BM_SpmmDegree/") + w + isa_suffix(table);
+      auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_SpmmDegree, w[3] == '8' ? 8 : 4, table);
+      b->ArgName("d")->Unit(benchmark::kMicrosecond)->UseRealTime();
+      for (int32_t degree : {1, 2, 4, 8, 16, 32}) b->Arg(degree);
     }
   }
   return true;

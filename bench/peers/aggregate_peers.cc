@@ -115,6 +115,14 @@ GraphTiming measure_graph(const std::string& name, const CsrData& g, const kerne
   engines.push_back(make_graphblas(GraphBlasPath::kFp32, g, x_f32.data(), cols));
   engines.push_back(make_graphblas(GraphBlasPath::kInt8Typecast, g, x_q8.data(), cols));
   engines.push_back(make_graphblas(GraphBlasPath::kInt32, g, x_q8.data(), cols));
+  // The gather floors (gather_floor.cc), where the rows are whole 8-byte words (F = 64: 64 and 32 bytes):
+  // INT8 rows at three prefetch distances (the report takes the fastest), INT4 rows at qgnn's 64.
+  if (cols % 16 == 0) {
+    for (int32_t distance : {16, 64, 256}) {
+      engines.push_back(make_gather_floor(g, x_q8.data(), 8, cols, distance));
+    }
+    engines.push_back(make_gather_floor(g, x_q4.data(), 4, cols, 64));
+  }
 
   GraphTiming result;
   result.name = name;

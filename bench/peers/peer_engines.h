@@ -57,6 +57,13 @@ std::unique_ptr<PeerEngine> make_qgnn_quantized(const kernels::KernelTable* tabl
                                                 const uint8_t* x, int bits, int32_t zero_point,
                                                 kernels::Rescale rq, int32_t cols);
 
+/// The gather floor (gather_floor.cc): the loads of an aggregation of packed `bits`-bit rows of `cols`
+/// columns (a multiple of 8 bytes) in CSR order, each row prefetched `distance` edges ahead, ORed together,
+/// and nothing else. Key "floor_int<bits>_d<distance>". Its outputs are not sums: read_rows gives each row's
+/// ORed bytes (row bytes per row, not `cols` values).
+std::unique_ptr<PeerEngine> make_gather_floor(const CsrData& graph, const uint8_t* x, int bits, int32_t cols,
+                                              int32_t distance);
+
 /// Whether this build has GraphBLAS; when not, `why_not` says why (configuration or a missing library).
 bool graphblas_available(std::string* why_not);
 

@@ -17,9 +17,9 @@
 // Five vector operations per gathered row where the generic loop's even / odd split takes six. The word
 // order is the wide int8 sum's (word i holds elements 2i and 2i + 1), so the same unpacks widen it
 // (V::widen16_unpacked), the same folded requantization rescales it, and int8 output takes the same store
-// (V::store_s8_unpacked_tile); int4 output forms each pair's byte in its int32 lane and packs them in order
-// (V::store_s4_unpacked_tile). Lane by lane the values are SpmmTwin::reduce_tiles', so the bytes are the
-// reference's.
+// (V::store_s8_unpacked_tile); int4 output takes the same saturating packs, a clamp in bytes and one byte
+// per pair (V::store_s4_unpacked_tile). Lane by lane the values are SpmmTwin::reduce_tiles', so the bytes are
+// the reference's.
 #ifndef QGNN_KERNELS_AGGREGATE_AGGREGATE_WIDE4_H_
 #define QGNN_KERNELS_AGGREGATE_AGGREGATE_WIDE4_H_
 
@@ -113,9 +113,10 @@ class WideInt4Sum {
                                 rq.template apply_folded<false>(acc[2], round),
                                 rq.template apply_folded<false>(acc[3], round), out_lo_, n);
     } else {
-      // int4 lanes are clamped in int32 (to [lo, 7]): the packs that clamp int8 output would not.
-      V::store_s4_unpacked_tile(out + col / 2, rq.apply_folded(acc[0], round), rq.apply_folded(acc[1], round),
-                                rq.apply_folded(acc[2], round), rq.apply_folded(acc[3], round), n);
+      V::store_s4_unpacked_tile(out + col / 2, rq.template apply_folded<false>(acc[0], round),
+                                rq.template apply_folded<false>(acc[1], round),
+                                rq.template apply_folded<false>(acc[2], round),
+                                rq.template apply_folded<false>(acc[3], round), out_lo_, n);
     }
   }
 

@@ -139,16 +139,19 @@ struct Avx2 {
   static U16 low_nibbles16(U16 total, U16 high) {
     return _mm256_sub_epi16(total, _mm256_slli_epi16(high, 4));
   }
-  /// Lanes already clamped to int4, in widen16_unpacked's order (as Avx512::store_s4_unpacked_tile):
-  /// writes elements [0, n) (n <= 4 * kLanes) as (n + 1) / 2 packed bytes; an odd n's pad nibble is 0.
-  static void store_s4_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int n) {
-    const __m256i low = _mm256_set1_epi32(0x0F), high = _mm256_set1_epi32(0xF0);
-    const __m256i b0 =
-        _mm256_or_si256(_mm256_and_si256(e0, low), _mm256_and_si256(_mm256_slli_epi32(o0, 4), high));
-    const __m256i b1 =
-        _mm256_or_si256(_mm256_and_si256(e1, low), _mm256_and_si256(_mm256_slli_epi32(o1, 4), high));
-    const __m256i words = _mm256_packs_epi32(b0, b1);  // 128-bit lane j: the bytes 8j .. 8j + 7, in order
-    const __m128i bytes = _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+  /// Lanes NOT yet clamped, in widen16_unpacked's order (as Avx512::store_s4_unpacked_tile): writes
+  /// elements [0, n) (n <= 4 * kLanes), clamped to [lo, 7], as (n + 1) / 2 packed bytes; an odd n's pad
+  /// nibble is 0.
+  static void store_s4_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int8_t lo, int n) {
+    const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(e0, e1), _mm256_packs_epi32(o0, o1));
+    const __m256i clamped =
+        _mm256_min_epi8(_mm256_max_epi8(packed, _mm256_set1_epi8(lo)), _mm256_set1_epi8(7));
+    const __m256i odd_high = _mm256_slli_epi16(_mm256_bsrli_epi128(clamped, 8), 4);
+    const __m256i pairs =
+        _mm256_or_si256(_mm256_and_si256(clamped, _mm256_set1_epi8(0x0F)),
+                        _mm256_and_si256(odd_high, _mm256_set1_epi8(static_cast<char>(0xF0))));
+    // Lane j's bytes 0..7 are the pairs 8j .. 8j + 7: the low quadwords of the two lanes, in order.
+    const __m128i bytes = _mm256_castsi256_si128(_mm256_permute4x64_epi64(pairs, 0x08));
     if (n == 4 * kLanes) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bytes);
       return;
@@ -159,6 +162,7 @@ struct Avx2 {
     if (n % 2 != 0) buffer[count - 1] = static_cast<uint8_t>(buffer[count - 1] & 0x0F);
     std::memcpy(p, buffer, static_cast<size_t>(count));
   }
+
   /// The biased nibbles as int32 lanes without interleaving them: out[0] / out[1] = even / odd elements of
   /// the first 2 * kLanes (out[0] lane i is element 2i, out[1] lane i element 2i + 1), out[2] / out[3] the
   /// same for the next 2 * kLanes; store_s8_interleaved / store_s4_interleaved write that order back.

@@ -167,18 +167,23 @@ struct Avx512 {
   static U16 low_nibbles16(U16 total, U16 high) {
     return _mm512_sub_epi16(total, _mm512_slli_epi16(high, 4));
   }
-  /// Lanes already clamped to int4, in widen16_unpacked's order (of nibble-pair words: e0 / e1 the even
-  /// elements of pairs 8j .. 8j + 3 / 8j + 4 .. 8j + 7 of each 128-bit lane j, o0 / o1 the odd ones):
-  /// writes elements [0, n) (n <= 4 * kLanes) as (n + 1) / 2 packed bytes. Each pair's byte is formed in
-  /// its int32 lane; one signed pack puts every 128-bit lane's eight bytes in order (no permute) and one
-  /// narrowing makes them bytes. An odd n's pad nibble (the high one of the last byte) is written 0.
-  static void store_s4_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int n) {
-    const __m512i low = _mm512_set1_epi32(0x0F), high = _mm512_set1_epi32(0xF0);
-    const __m512i b0 =
-        _mm512_or_si512(_mm512_and_si512(e0, low), _mm512_and_si512(_mm512_slli_epi32(o0, 4), high));
-    const __m512i b1 =
-        _mm512_or_si512(_mm512_and_si512(e1, low), _mm512_and_si512(_mm512_slli_epi32(o1, 4), high));
-    const __m256i bytes = _mm512_cvtepi16_epi8(_mm512_packs_epi32(b0, b1));
+  /// Lanes NOT yet clamped, in widen16_unpacked's order (of nibble-pair words: e0 / e1 the even elements
+  /// of pairs 8j .. 8j + 3 / 8j + 4 .. 8j + 7 of each 128-bit lane j, o0 / o1 the odd ones): writes
+  /// elements [0, n) (n <= 4 * kLanes), clamped to [lo, 7], as (n + 1) / 2 packed bytes. As
+  /// store_s8_unpacked_tile, the saturating packs leave lane j's even elements in its bytes 0..7 and the odd
+  /// ones in bytes 8..15, so the clamp takes two byte operations on one vector (not a max and a min on four
+  /// int32 vectors); a byte shift brings the odd elements under the even ones, one ternary logic forms each
+  /// pair's byte, and one permute gathers the four lanes' low halves. An odd n's pad nibble is written 0.
+  static void store_s4_unpacked_tile(uint8_t* p, I32 e0, I32 e1, I32 o0, I32 o1, int8_t lo, int n) {
+    const __m512i packed = _mm512_packs_epi16(_mm512_packs_epi32(e0, e1), _mm512_packs_epi32(o0, o1));
+    const __m512i clamped =
+        _mm512_min_epi8(_mm512_max_epi8(packed, _mm512_set1_epi8(lo)), _mm512_set1_epi8(7));
+    const __m512i odd_high = _mm512_slli_epi16(_mm512_bsrli_epi128(clamped, 8), 4);
+    // (clamped & 0x0F) | (odd_high & 0xF0): imm 0xE4 takes each bit from A (clamped) where C (the mask) is
+    // set, else from B (odd_high).
+    const __m512i pairs = _mm512_ternarylogic_epi32(clamped, odd_high, _mm512_set1_epi8(0x0F), 0xE4);
+    const __m256i bytes =
+        _mm512_castsi512_si256(_mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 0, 2, 4, 6), pairs));
     if (n == 4 * kLanes) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), bytes);
       return;

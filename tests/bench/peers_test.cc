@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernel_data.h"
@@ -158,6 +161,42 @@ TEST(PeerEngines, ChecksReportADifference) {
   auto q8 = make_qgnn_quantized(table, g, in.packed8.data(), 8, 0, kIdentity, kCols);
   q8->run();
   EXPECT_FALSE(compare_requantized(g, kCols, *q8, 8, -1, kIdentity, sums8).ok);  // wrong zero point
+}
+
+// The gather floor ORs every neighbour row and the self row, whatever the row size (the AVX-512 loop for 32
+// and 64 bytes, the fixed-size portable loop for 128, the general one for 40) and the prefetch distance
+// (past the last edge included).
+TEST(PeerEngines, GatherFloorReadsEveryRowOnce) {
+  const CsrData g = test_graph();
+  Rng rng(0xF100u);
+  for (const auto& shape : {std::pair<int, int32_t>{8, 64}, {4, 64}, {8, 128}, {8, 40}}) {
+    const int bits = shape.first;
+    const int32_t cols = shape.second;
+    const size_t row = static_cast<size_t>(cols) * bits / 8;
+    std::vector<uint8_t> x(row * static_cast<size_t>(g.num_nodes));
+    // Sparse bits, so an OR that skipped a row would show.
+    for (uint8_t& b : x) b = static_cast<uint8_t>(rng.below(16) == 0 ? 1u << rng.below(8) : 0u);
+    for (int32_t distance : {1, 64, 4096}) {
+      SCOPED_TRACE(testing::Message() << "bits " << bits << " cols " << cols << " distance " << distance);
+      auto floor = make_gather_floor(g, x.data(), bits, cols, distance);
+      EXPECT_EQ(floor->key(), "floor_int" + std::to_string(bits) + "_d" + std::to_string(distance));
+      floor->run();
+      std::vector<double> got(row * static_cast<size_t>(g.num_nodes));
+      floor->read_rows(0, g.num_nodes, got.data());
+      for (int32_t i = 0; i < g.num_nodes; ++i) {
+        for (size_t b = 0; b < row; ++b) {
+          uint8_t want = x[static_cast<size_t>(i) * row + b];
+          for (int32_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) {
+            want = static_cast<uint8_t>(want | x[static_cast<size_t>(g.col_idx[e]) * row + b]);
+          }
+          ASSERT_EQ(got[static_cast<size_t>(i) * row + b], want) << "node " << i << " byte " << b;
+        }
+      }
+    }
+  }
+  std::vector<uint8_t> x(12 * static_cast<size_t>(g.num_nodes));
+  EXPECT_THROW(make_gather_floor(g, x.data(), 8, 12, 64), std::runtime_error);  // 12-byte rows
+  EXPECT_THROW(make_gather_floor(g, x.data(), 4, 16, 0), std::runtime_error);   // no distance
 }
 
 TEST(PeerEngines, GraphBlasComputesTheSameSums) {
