@@ -166,8 +166,10 @@ class GatTwin {
     I32 dst;    ///< dst terms of the lanes' heads
     I32 emax;   ///< the row max of the lanes' heads
     I64 inv_a, inv_b;  ///< inv (< 2^32) split as the alpha multiply reads it
-    int32_t* cache;    ///< the row's logits, then exp values t, one vector per pair vector (cached rows)
-    bool cached;
+    /// The row's logits, then exp values t, one vector per pair vector; nullptr for a row too long to
+    /// cache (it recomputes them).
+    int32_t* cache;
+    bool cached() const { return cache != nullptr; }
   };
 
  public:
@@ -510,7 +512,6 @@ class GatTwin {
     c.sources = c.deg + 1;
     c.vectors = (c.sources + P - 1) / P;
     c.cache = cache;
-    c.cached = cache != nullptr;
     c.terms = V::add(c.layout->head, V::set1(h0));
     c.dst = V::permute(V::load_i32_partial(p_.dst_terms + static_cast<size_t>(node) * p_.heads + h0, nh),
                        c.layout->head);
@@ -553,7 +554,7 @@ class GatTwin {
 
   /// t = T[emax - e] in the valid lanes (emax - e in [0, 255]: e and emax are logits of one head), else 0.
   I32 exp_values(const Chunk& c, int32_t v) const {
-    const I32 logit = c.cached ? V::load_i32(c.cache + static_cast<size_t>(v) * kL) : logits(c, v);
+    const I32 logit = c.cached() ? V::load_i32(c.cache + static_cast<size_t>(v) * kL) : logits(c, v);
     return V::gather_i32(table_, V::sub(c.emax, logit), valid_lanes(c, v));
   }
 
@@ -561,10 +562,10 @@ class GatTwin {
   /// logits, then its exp values, in cache_, so a logit is rescaled and looked up once.
   void softmax_max(Chunk& c) const {
     I32 emax = logits(c, 0);
-    if (c.cached) V::store_acc(c.cache, emax);
+    if (c.cached()) V::store_acc(c.cache, emax);
     for (int32_t v = 1; v < c.vectors; ++v) {
       const I32 logit = logits(c, v);
-      if (c.cached) V::store_acc(c.cache + static_cast<size_t>(v) * kL, logit);
+      if (c.cached()) V::store_acc(c.cache + static_cast<size_t>(v) * kL, logit);
       emax = V::max(emax, logit);
     }
     c.emax = fold_heads<true>(*c.layout, emax);
@@ -588,17 +589,17 @@ class GatTwin {
     };
     for (int32_t v = 0; v < c.vectors; ++v) {
       const I32 t = exp_values(c, v);
-      if (c.cached) V::store_acc(c.cache + static_cast<size_t>(v) * kL, t);
+      if (c.cached()) V::store_acc(c.cache + static_cast<size_t>(v) * kL, t);
       total = V::add(total, t);
-      if (!c.cached && ++pending == kSumFlushVectors) flush();
+      if (!c.cached() && ++pending == kSumFlushVectors) flush();
     }
-    if (c.cached && nh == 1) {  // one S: one scalar division, broadcast
+    if (c.cached() && nh == 1) {  // one S: one scalar division, broadcast
       V::store_acc(lanes, fold_heads<false>(*c.layout, total));
       V::split64(V::set1(static_cast<int32_t>(static_cast<uint32_t>(gat_reciprocal(lanes[0])))), &c.inv_a,
                  &c.inv_b);
       return;
     }
-    if (c.cached) {  // every lane of a head holds its S: the reciprocals in lanes
+    if (c.cached()) {  // every lane of a head holds its S: the reciprocals in lanes
       V::split64(V::softmax_reciprocal(fold_heads<false>(*c.layout, total)), &c.inv_a, &c.inv_b);
       return;
     }
@@ -655,7 +656,7 @@ class GatTwin {
     }
     if (kVecs == 0) std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
     for (int32_t v = 0; v < c.vectors; ++v) {
-      const I32 t = c.cached ? V::load_i32(c.cache + static_cast<size_t>(v) * kL)
+      const I32 t = c.cached() ? V::load_i32(c.cache + static_cast<size_t>(v) * kL)
                              : V::gather_i32(table_, V::sub(c.emax, logits(c, v)), valid_lanes(c, v));
       const I32 a = alphas(c, t);
       const int32_t count = min32(P, c.sources - v * P);
