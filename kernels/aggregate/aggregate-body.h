@@ -49,7 +49,7 @@
 #include <type_traits>
 
 #include "aggregate-prefetch.h"
-#include "aggregate-wide8.h"
+#include "aggregate-wide.h"
 #include "qgnn/kernels/numerics.h"
 #include "qgnn/kernels/reference.h"
 #include "twins.h"
@@ -921,7 +921,7 @@ void aggregate_rows(const CsrGraph& graph, AggregateMode mode, QActivationConst 
     }
   } else {
     if constexpr (!kBias && !kPrefetch && kOutBits == 8 && HasWideSums<V>::value) {
-      // Wide int8 rows summed with self weight 0 or 1.0: the loop of aggregate-wide8.h (why: there).
+      // Wide int8 rows summed with self weight 0 or 1.0: the loop of aggregate-wide.h (why: there).
       if (mode == AggregateMode::kSum && cols > 2 * kL &&
           (self_weight == 0 || self_weight == Twin::kSelfWeightOne)) {
         const PairRequant<V> fixed = twin.pair_requant(twins::aggregate_row_rescale(mode, rq, 0));

@@ -86,7 +86,7 @@ struct Avx2 {
     *lo = _mm256_and_si256(w, _mm256_set1_epi16(0x00FF));
     *hi = _mm256_srli_epi16(w, 8);
   }
-  /// The wide int8 sum's rows (aggregate-wide8.h), as whole biased words: `bytes` (<= 4 * kLanes = 32) int8
+  /// The wide int8 sum's rows (aggregate-wide.h), as whole biased words: `bytes` (<= 4 * kLanes = 32) int8
   /// at p XOR 0x80, so word i is (element 2i + 128) + 256 * (element 2i + 1 + 128); bytes past `bytes` read
   /// as 0x80 (lanes a tile never stores). One load and one operation; the split into even / odd elements is
   /// left to the sums (high_bytes16, low_bytes16).

@@ -114,7 +114,7 @@ struct Avx512 {
     *lo = _mm512_and_si512(w, _mm512_set1_epi16(0x00FF));
     *hi = _mm512_srli_epi16(w, 8);
   }
-  /// The wide int8 sum's rows (aggregate-wide8.h), as whole biased words: `bytes` (<= 4 * kLanes = 64) int8
+  /// The wide int8 sum's rows (aggregate-wide.h), as whole biased words: `bytes` (<= 4 * kLanes = 64) int8
   /// at p XOR 0x80, so word i is (element 2i + 128) + 256 * (element 2i + 1 + 128); bytes past `bytes` read
   /// as 0x80 (lanes a tile never stores). One load and one operation; the split into even / odd elements is
   /// left to the sums (high_bytes16, low_bytes16).

@@ -339,7 +339,7 @@ TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
   }
 }
 
-// The wide int8 sum's own row loop (aggregate-wide8.h: int8 -> int8 kSum, self weight 0 or 1.0, no bias,
+// The wide int8 sum's own row loop (aggregate-wide.h: int8 -> int8 kSum, self weight 0 or 1.0, no bias,
 // rescales with the 32-bit form): every width from just past the pair-order threshold (2 * kLanes) to 200,
 // so every tail of a last tile of 64 (AVX-512) and 32 (AVX2) columns and one to three whole tiles; degrees
 // 0 to 9 (even and odd: two neighbours per step and the one left over), 256 and 257 (with the self row the
