@@ -364,34 +364,20 @@ class GatTwin {
   /// sources calls add(j, alpha) per source. kVecs vectors of registers, or the acc_ tile for 0.
   template <int kVecs, class Sources>
   void weighted_sum(int32_t c0, int32_t n, Sources&& sources) {
-    constexpr int kRegs = kVecs > 0 ? kVecs : 1;
-    I32 regs[kRegs];
-    for (int i = 0; i < kRegs; ++i) regs[i] = V::zero();
-    if (kVecs == 0) std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
+    AccTile<kVecs> tile(acc_, n);
     // c0 is a multiple of kAccCols (even): int4 loads start on a byte.
     sources([&](int32_t j, int32_t alpha) {
       const uint8_t* row = messages_ + static_cast<size_t>(j) * in_row_bytes_;
       const uint8_t* x = in_bits_ == 8 ? row + c0 : row + c0 / 2;
       const I32 a = V::set1(alpha);
-      auto product = [&](int32_t k) {
+      tile.add([&](int32_t k, int) {
         const int m = n - k < kL ? n - k : kL;
         const I32 delta = in_bits_ == 8 ? (m == kL ? V::load_s8(x + k) : V::load_s8_partial(x + k, m))
                                         : (m == kL ? V::load_s4(x + k / 2) : V::load_s4_partial(x + k / 2, m));
         return V::mullo(a, V::sub(delta, zm_));
-      };
-      if (kVecs > 0) {
-        for (int i = 0; i < kRegs; ++i) {
-          if (i * kL < n) regs[i] = V::add(regs[i], product(i * kL));
-        }
-      } else {
-        for (int32_t k = 0; k < n; k += kL) V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), product(k)));
-      }
+      });
     });
-    if (kVecs > 0) {
-      for (int i = 0; i < kRegs; ++i) {
-        if (i * kL < n) V::store_acc(acc_ + i * kL, regs[i]);
-      }
-    }
+    tile.finish();
   }
 
   void one_row(int32_t node) {
@@ -447,6 +433,43 @@ class GatTwin {
 
  private:
   static int32_t round_up(int32_t n) { return (n + kL - 1) / kL * kL; }
+
+  /// The int32 sums of a tile of n columns (weighted_sum, accumulate_tile): kVecs vectors of registers
+  /// (those past n unused; a fixed count, so the compiler keeps them in registers), or for kVecs = 0 the
+  /// acc array itself, read and written per vector. finish() leaves the sums in acc[0, n) either way.
+  template <int kVecs>
+  class AccTile {
+   public:
+    AccTile(int32_t* acc, int32_t n) : acc_(acc), n_(n) {
+      for (I32& r : regs_) r = V::zero();
+      if (kVecs == 0) std::memset(acc, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
+    }
+    /// Adds product(k, i), the lanes of columns [k, k + kL) (vector i = k / kL of the tile), to the sums.
+    template <class Product>
+    __attribute__((always_inline)) void add(Product&& product) {
+      if constexpr (kVecs > 0) {
+        for (int i = 0; i < kVecs; ++i) {
+          if (i * kL < n_) regs_[i] = V::add(regs_[i], product(i * kL, i));
+        }
+      } else {
+        for (int32_t k = 0; k < n_; k += kL) {
+          V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), product(k, static_cast<int>(k / kL))));
+        }
+      }
+    }
+    void finish() {
+      if constexpr (kVecs > 0) {
+        for (int i = 0; i < kVecs; ++i) {
+          if (i * kL < n_) V::store_acc(acc_ + i * kL, regs_[i]);
+        }
+      }
+    }
+
+   private:
+    int32_t* acc_;
+    int32_t n_;
+    I32 regs_[kVecs > 0 ? kVecs : 1];
+  };
   static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
   size_t row_bytes() const {
     return out_bits_ == 4 ? (static_cast<size_t>(out_cols_) + 1) / 2 : static_cast<size_t>(out_cols_);
@@ -645,16 +668,13 @@ class GatTwin {
   /// the acc_ tile for kVecs = 0.
   template <int kVecs>
   void accumulate_tile(const Chunk& c, int32_t c0, int32_t n) {
-    constexpr int kRegs = kVecs > 0 ? kVecs : 1;
     const int32_t nh = c.layout->heads, P = c.layout->sources;
     const int32_t first = c.h0 * p_.head_dim + c0;  // the message column of acc_[0]
     const bool odd_nibbles = in_bits_ == 4 && (first & 1) != 0;
-    I32 regs[kRegs], heads[kRegs];
-    for (int i = 0; i < kRegs; ++i) {
-      regs[i] = V::zero();
-      heads[i] = nh == 1 ? V::zero() : V::load_i32(column_head_ + i * kL);
-    }
-    if (kVecs == 0) std::memset(acc_, 0, sizeof(int32_t) * static_cast<size_t>(round_up(n)));
+    // The head of each column's lanes: kept in registers beside the sums, or loaded per vector for kVecs = 0.
+    I32 heads[kVecs > 0 ? kVecs : 1];
+    for (int i = 0; i < kVecs; ++i) heads[i] = nh == 1 ? V::zero() : V::load_i32(column_head_ + i * kL);
+    AccTile<kVecs> tile(acc_, n);
     for (int32_t v = 0; v < c.vectors; ++v) {
       const I32 t = c.cached() ? V::load_i32(c.cache + static_cast<size_t>(v) * kL)
                              : V::gather_i32(table_, V::sub(c.emax, logits(c, v)), valid_lanes(c, v));
@@ -670,8 +690,8 @@ class GatTwin {
           for (int32_t k = 0; k < n; ++k) nibbles_[k] = gat_load_nibble(row, first + k);
           x = reinterpret_cast<const uint8_t*>(nibbles_);
         }
-        // alpha of column k's head times (m - zm) for the kL columns from k.
-        auto product = [&](int32_t k, I32 column_heads) {
+        // alpha of column k's head times (m - zm) for the kL columns from k (vector i of the tile).
+        tile.add([&](int32_t k, int i) {
           const int m = n - k < kL ? n - k : kL;
           I32 delta;
           if (in_bits_ == 8 || odd_nibbles) {
@@ -679,25 +699,13 @@ class GatTwin {
           } else {  // k is even: every load starts on a byte; an odd m reads one nibble no output reads
             delta = m == kL ? V::load_s4(x + k / 2) : V::load_s4_partial(x + k / 2, m);
           }
+          const I32 column_heads =
+              kVecs > 0 ? heads[i] : (nh == 1 ? V::zero() : V::load_i32(column_head_ + k));
           return V::mullo(V::permute(a, V::add(column_heads, lane)), V::sub(delta, zm_));
-        };
-        if (kVecs > 0) {
-          for (int i = 0; i < kRegs; ++i) {
-            if (i * kL < n) regs[i] = V::add(regs[i], product(i * kL, heads[i]));
-          }
-        } else {
-          for (int32_t k = 0; k < n; k += kL) {
-            const I32 column_heads = nh == 1 ? V::zero() : V::load_i32(column_head_ + k);
-            V::store_acc(acc_ + k, V::add(V::load_i32(acc_ + k), product(k, column_heads)));
-          }
-        }
+        });
       }
     }
-    if (kVecs > 0) {
-      for (int i = 0; i < kRegs; ++i) {
-        if (i * kL < n) V::store_acc(acc_ + i * kL, regs[i]);
-      }
-    }
+    tile.finish();
   }
 
   /// Requantizes `count` accumulators to output columns [col, col + count) of `node`.
