@@ -339,6 +339,21 @@ TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
   }
 }
 
+// The graph of the wide sums' loop tests: 700 nodes, the first 17 of degrees 0 to 9, 256 and 257 (with the
+// self row the loop's 16-bit limit, kMaxRows) and 258 / 600 (hubs the generic loop takes, in the same
+// calls), the rest of random degrees 0 to 9.
+Csr wide_loop_graph(Rng& rng) {
+  std::vector<std::vector<int32_t>> sources;
+  const auto add_node = [&](int64_t degree) {
+    std::vector<int32_t> in;
+    for (int64_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
+    sources.push_back(in);
+  };
+  for (int32_t degree : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256, 257, 258, 600, 3, 0, 2}) add_node(degree);
+  while (sources.size() < 700) add_node(rng.uniform_int(0, 9));
+  return Csr::from_in_neighbours(sources);
+}
+
 // The wide int8 sum's own row loop (aggregate-wide.h: int8 -> int8 kSum, self weight 0 or 1.0, no bias,
 // rescales with the 32-bit form): every width from just past the pair-order threshold (2 * kLanes) to 200,
 // so every tail of a last tile of 64 (AVX-512) and 32 (AVX2) columns and one to three whole tiles; degrees
@@ -347,20 +362,8 @@ TEST_P(AggregateSimdTest, WideInt8RowsAtThe16BitBlockEdges) {
 // points at both ends with a fused ReLU's floor, inputs constant at -128 / 127 and rescales that saturate
 // either way or are tiny.
 TEST_P(AggregateSimdTest, WideInt8SumLoopEveryWidthAndDegree) {
-  std::vector<std::vector<int32_t>> sources;
   Rng rng(1700 + static_cast<int>(GetParam()));
-  for (int32_t degree : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256, 257, 258, 600, 3, 0, 2}) {
-    std::vector<int32_t> in;
-    for (int32_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
-    sources.push_back(in);
-  }
-  while (sources.size() < 700) {
-    std::vector<int32_t> in;
-    const int64_t degree = rng.uniform_int(0, 9);
-    for (int64_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
-    sources.push_back(in);
-  }
-  const Csr graph = Csr::from_in_neighbours(sources);
+  const Csr graph = wide_loop_graph(rng);
   uint64_t seed = 1700;
   // ~0.044 (a sum of a few rows spans the output range), ~1 (saturates either way), 2^-15, ~2^-23.
   const Rescale rescales[] = {Rescale{1518500250, 35}, Rescale{INT32_MAX, 31}, Rescale{1 << 30, 45},
@@ -399,20 +402,8 @@ TEST_P(AggregateSimdTest, WideInt8SumLoopEveryWidthAndDegree) {
 // kMaxRows) and 258 / 600 (hubs the generic loop takes, in the same calls); zero points at both ends with a
 // fused ReLU's floor, inputs constant at -8 / 7 and rescales that saturate either way or are tiny.
 TEST_P(AggregateSimdTest, WideInt4SumLoopEveryWidthAndDegree) {
-  std::vector<std::vector<int32_t>> sources;
   Rng rng(1900 + static_cast<int>(GetParam()));
-  for (int32_t degree : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 256, 257, 258, 600, 3, 0, 2}) {
-    std::vector<int32_t> in;
-    for (int32_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
-    sources.push_back(in);
-  }
-  while (sources.size() < 700) {
-    std::vector<int32_t> in;
-    const int64_t degree = rng.uniform_int(0, 9);
-    for (int64_t k = 0; k < degree; ++k) in.push_back(static_cast<int32_t>(rng.uniform_int(0, 699)));
-    sources.push_back(in);
-  }
-  const Csr graph = Csr::from_in_neighbours(sources);
+  const Csr graph = wide_loop_graph(rng);
   uint64_t seed = 1900;
   // ~0.7 (a sum of a few int4 rows spans the int4 output range), ~0.5 (saturates int8 output either way
   // at the high degrees), 2^-15 and ~2^-23 have the 32-bit form the loop needs; ~1 has not (the generic
