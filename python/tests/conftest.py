@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -54,3 +55,12 @@ def find_tool(name: str):
     if build:
         raise FileNotFoundError(f"{name} is not built under QGNN_BUILD={build}")
     return None
+
+
+def load_script(name: str):
+    """scripts/<name>.py as a module (the accuracy scripts are not run in CI; their tests import them)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,19 +1,7 @@
 """scripts/gat_accuracy.py without running it (it is not run in CI): its verdicts and checks from a hand-made
 cache, and that its block of docs/accuracy.md survives the other scripts that write the file."""
 
-import importlib.util
-import sys
-
-from conftest import REPO
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
+from conftest import load_script
 
 ga = load_script("gat_accuracy")
 
