@@ -4,11 +4,11 @@
 // 10556 CSR edges plus the 2708 self-loops the softmax adds, so items/s is edges/s), reference vs twins.
 #include <benchmark/benchmark.h>
 
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "gat_data.h"
 #include "isa_tables.h"
 #include "kernel_data.h"
 #include "qgnn/kernels/reference.h"
@@ -38,10 +38,7 @@ struct GatData {
     dst_terms.assign(static_cast<size_t>(g.num_nodes) * h, 0);
     kernels::gat_attention_terms(input(), h, f, att(att_src), att(att_dst), src_terms.data(), dst_terms.data(), 0,
                                  g.num_nodes);
-    // The converter's table for a logit scale of 1/16 (logits spanning +-8 in real units).
-    for (int32_t k = 0; k < kernels::kGatExpTableSize; ++k) {
-      table.push_back(static_cast<uint16_t>(std::lround(32768.0 * std::exp(-k / 16.0))));
-    }
+    table = gat_exp_table();
     bias = random_ints(static_cast<size_t>(concat ? h * f : f), -2000, 2000, rng);
   }
 
@@ -49,21 +46,8 @@ struct GatData {
   static const int8_t* att(const std::vector<uint8_t>& v) { return reinterpret_cast<const int8_t*>(v.data()); }
 
   kernels::GatParams params(bool concat) const {
-    kernels::GatParams p{};
-    p.heads = heads;
-    p.head_dim = head_dim;
-    p.src_terms = src_terms.data();
-    p.dst_terms = dst_terms.data();
-    // Random int8 terms are ~ 127 * 74 * sqrt(F) apart: 2^-10 spreads them over the int8 logits.
-    p.logit_pos = rescale_for(1.0 / 1024);
-    p.logit_neg = rescale_for(0.2 / 1024);
-    p.logit_zero_point = 5;
-    p.exp_table = table.data();
-    p.concat = concat;
-    p.bias = bias.data();
-    p.rq = rq.view();
-    p.relu = concat;
-    return p;
+    return gat_params(heads, head_dim, {src_terms.data(), dst_terms.data(), table.data(), bias.data(), rq.view()},
+                      concat, /*relu=*/concat);
   }
 };
 

@@ -11,10 +11,10 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <cmath>
 #include <string>
 #include <vector>
 
+#include "gat_data.h"
 #include "graph_catalog.h"
 #include "isa_tables.h"
 #include "kernel_data.h"
@@ -81,30 +81,14 @@ struct StageCase {
     att_dst = random_weights(h, f, 8, rng);
     src_terms.assign(static_cast<size_t>(n) * h, 0);
     dst_terms.assign(static_cast<size_t>(n) * h, 0);
-    // The converter's table for a logit scale of 1/16 (logits spanning +-8 in real units).
-    for (int32_t k = 0; k < kernels::kGatExpTableSize; ++k) {
-      table.push_back(static_cast<uint16_t>(std::lround(32768.0 * std::exp(-k / 16.0))));
-    }
+    table = gat_exp_table();
     bias = random_ints(static_cast<size_t>(cols), -2000, 2000, rng);
     out.assign(static_cast<size_t>(n) * cols, 0);
   }
 
   kernels::GatParams params() const {
-    kernels::GatParams p{};
-    p.heads = heads;
-    p.head_dim = head_dim;
-    p.src_terms = src_terms.data();
-    p.dst_terms = dst_terms.data();
-    // Random int8 terms are ~ 127 * 74 * sqrt(F) apart: 2^-10 spreads them over the int8 logits.
-    p.logit_pos = rescale_for(1.0 / 1024);
-    p.logit_neg = rescale_for(0.2 / 1024);
-    p.logit_zero_point = 5;
-    p.exp_table = table.data();
-    p.concat = true;
-    p.bias = bias.data();
-    p.rq = out_rq.view();
-    p.relu = heads > 1;
-    return p;
+    return gat_params(heads, head_dim, {src_terms.data(), dst_terms.data(), table.data(), bias.data(), out_rq.view()},
+                      /*concat=*/true, /*relu=*/heads > 1);
   }
 };
 
