@@ -1,9 +1,9 @@
 #include "gat_workload.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <utility>
 
+#include "qgd_env.h"
 #include "random_graphs.h"
 
 namespace qgnn {
@@ -41,23 +41,6 @@ LayerDesc gat_layer(int32_t in, int32_t heads, int32_t head_dim, bool relu, Rng&
   }
   for (int32_t c = 0; c < cols; ++c) l.output_bias.push_back(rng.uniform(-0.1f, 0.1f));
   return l;
-}
-
-/// QGNN_BENCH_QGD's path for `name`, empty when absent.
-std::string qgd_path(const std::string& name) {
-  const char* env = std::getenv("QGNN_BENCH_QGD");
-  if (env == nullptr) return "";
-  const std::string text(env);
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t end = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, end - pos);
-    if (item.size() > name.size() + 1 && item.compare(0, name.size() + 1, name + "=") == 0) {
-      return item.substr(name.size() + 1);
-    }
-    pos = end + 1;
-  }
-  return "";
 }
 
 ModelSet make_gat_cora_models() {

@@ -1,11 +1,11 @@
 #include "graph_catalog.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 
 #include "power_law.h"
+#include "qgd_env.h"
 #include "qgnn/converter/dataset.h"
 
 namespace qgnn {
@@ -13,31 +13,6 @@ namespace bench {
 namespace {
 
 constexpr uint32_t kPowerLawSeed = 20240601u;
-
-struct QgdSource {
-  std::string name;
-  std::string path;
-};
-
-std::vector<QgdSource> qgd_sources() {
-  std::vector<QgdSource> out;
-  const char* env = std::getenv("QGNN_BENCH_QGD");
-  if (env == nullptr) return out;
-  const std::string text(env);
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t end = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, end - pos);
-    const size_t eq = item.find('=');
-    if (eq != std::string::npos && eq > 0 && eq + 1 < item.size()) {
-      out.push_back({item.substr(0, eq), item.substr(eq + 1)});
-    } else if (!item.empty()) {
-      std::fprintf(stderr, "QGNN_BENCH_QGD: ignoring \"%s\" (expected NAME=PATH)\n", item.c_str());
-    }
-    pos = end + 1;
-  }
-  return out;
-}
 
 std::unique_ptr<CsrData> read_qgd(const QgdSource& source) {
   auto bytes = converter::read_file(source.path);
