@@ -191,11 +191,9 @@ std::string check_attention(const LayerDesc& layer, const std::string& label) {
 
 // "MEAN or MAX" for a LayerKindTraits::reduces mask.
 std::string reduce_names(uint32_t mask) {
-  static const char* const kNames[] = {"SUM", "MEAN", "MAX"};
   std::string names;
-  for (uint32_t r = 0; r < 3; ++r) {
-    if (!(mask & (uint32_t{1} << r))) continue;
-    names += (names.empty() ? "" : " or ") + std::string(kNames[r]);
+  for (uint32_t r = 0; const char* name = reduce_name(static_cast<Reduce>(r)); ++r) {
+    if (mask & (uint32_t{1} << r)) names += (names.empty() ? "" : " or ") + std::string(name);
   }
   return names;
 }
@@ -242,8 +240,6 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
     }
     columns = d.out_features;
   }
-  // The mean of attention heads narrows the messages' heads x head_dim columns to head_dim.
-  if (kind->attention && !layer.concat) columns = layer.head_dim;
   if (quantized) {
     if (kind->hidden && layer.hidden.size() != hidden_count(layer)) {
       return label + ": " + kind->name + " has " + std::to_string(layer.hidden.size()) +
@@ -263,7 +259,7 @@ std::string check_layer(const LayerDesc& layer, bool quantized, const std::strin
       e = check_requant(layer.pool_requant, 1, kAggregationRequantShiftMax, label + ": pool requant");
     if (e.empty()) e = check_quant_params(layer.output, label + ": output");
   }
-  if (e.empty()) *features = columns;
+  if (e.empty()) *features = output_features(layer, *features);
   return e;
 }
 

@@ -281,8 +281,7 @@ class ModelWriter {
     }
     // A transform-first GCNConv's one intermediate activation, its messages, lives in its options; a
     // transform-first SAGEConv keeps Layer.aggregation (the mean of its messages).
-    const bool message_passing =
-        kind && kind->aggregation && !(transform_first && layer.kind == LayerKind::kGcnConv);
+    const bool message_passing = has_activation(layer, ActivationRole::kAggregation);
     const auto output = quantized ? write_quant(layer.output) : Offset<fbs::QuantParams>();
     const auto aggregation =
         quantized && message_passing ? write_quant(layer.aggregation) : Offset<fbs::QuantParams>();

@@ -1,5 +1,5 @@
-// Layer kind traits (layer_kind.h): one spelling shared with the schema, and Dense ops that match the
-// LayerDesc every pass reads them from.
+// Layer kind traits (layer_kind.h): one spelling shared with the schema, Dense ops that match the LayerDesc
+// every pass reads them from, and the parameter tensors and activations the writer stores for every kind.
 #include "qgnn/converter/layer_kind.h"
 
 #include <gtest/gtest.h>
@@ -9,9 +9,11 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qgnn/schema/qgnn_generated.h"
+#include "qgnn/schema/tensor_type.h"
 #include "test_models.h"
 
 namespace qgnn {
@@ -29,6 +31,7 @@ TEST(LayerKindTest, OneEntryPerKindInEnumOrder) {
     EXPECT_EQ(kinds[i].kind, expected[i]);
     EXPECT_EQ(&layer_traits(expected[i]), &kinds[i]);
     ASSERT_NE(kinds[i].dense_ops, nullptr);
+    ASSERT_NE(kinds[i].own_tensors, nullptr);
     ASSERT_NE(kinds[i].check, nullptr);
   }
   EXPECT_EQ(find_layer_traits(static_cast<LayerKind>(99)), nullptr);
@@ -198,6 +201,131 @@ TEST(LayerKindTest, CheckModelRejectsARootTheKindLacks) {
   const Result<bool> r = check_model(model);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error, "layer 0 (gcn): GCNConv has no root dense");
+}
+
+std::vector<ModelDesc> every_kind_models() {
+  std::mt19937 rng(21);
+  Result<std::vector<ModelDesc>> models = testing::every_kind_models(rng);
+  EXPECT_TRUE(models.ok()) << models.error;
+  return models.value;
+}
+
+std::set<std::string> all_kind_names() {
+  std::set<std::string> names;
+  for (const LayerKindTraits& t : all_layer_kinds()) names.insert(t.name);
+  return names;
+}
+
+// The models the tests below (and the tools' tests) run hold every kind the traits list.
+TEST(LayerKindTest, EveryKindModelsHoldEveryKind) {
+  std::set<std::string> kinds;
+  for (const ModelDesc& model : every_kind_models()) {
+    for (const LayerDesc& layer : model.layers) kinds.insert(layer_traits(layer.kind).name);
+  }
+  EXPECT_EQ(kinds, all_kind_names());
+}
+
+// layer_tensors is what the writer stores: the file's tensors are every layer's, in order, each with the
+// listed name, element type, element count, buffer size and scales.
+TEST(LayerKindTest, LayerTensorsAreTheFilesTensors) {
+  for (const ModelDesc& model : every_kind_models()) {
+    SCOPED_TRACE(model.name + (model.quantized ? " quantized" : " float"));
+    const Result<std::vector<uint8_t>> bytes = serialize_model(model);
+    ASSERT_TRUE(bytes.ok()) << bytes.error;
+    const fbs::Model* file = fbs::GetModel(bytes.value.data());
+    std::vector<std::pair<std::string, ParameterTensor>> listed;
+    for (const LayerDesc& layer : model.layers) {
+      for (const ParameterTensor& t : layer_tensors(layer, model.quantized))
+        listed.emplace_back(layer.name, t);
+    }
+    ASSERT_EQ(file->tensors()->size(), listed.size());
+    for (uint32_t i = 0; i < listed.size(); ++i) {
+      const fbs::Tensor* t = file->tensors()->Get(i);
+      const auto& [layer, expected] = listed[i];
+      SCOPED_TRACE(t->name()->str());
+      EXPECT_EQ(t->name()->str(), layer + expected.name);
+      EXPECT_STREQ(fbs::EnumNameTensorType(t->type()), tensor_element_name(expected.element));
+      EXPECT_EQ(fbs::tensor_type_bits(t->type()), tensor_element_bits(expected.element));
+      size_t elements = 1;
+      for (uint32_t d : *t->shape()) elements *= d;
+      EXPECT_EQ(elements, expected.elements);
+      EXPECT_EQ(file->buffers()->Get(t->buffer())->data()->size(), expected.bytes());
+      EXPECT_EQ(t->scales() != nullptr ? t->scales()->size() : 0u, expected.scales);
+    }
+  }
+}
+
+// Which activations a layer quantizes follows from its kind and order, each read from the field the reader
+// and writer use for it.
+TEST(LayerKindTest, ActivationsOfEachKindAndOrder) {
+  using Role = ActivationRole;
+  const auto roles = [](const LayerDesc& layer) {
+    std::vector<Role> r;
+    for (const LayerActivation& a : layer_activations(layer)) r.push_back(a.role);
+    return r;
+  };
+  std::mt19937 rng(13);
+  std::set<std::string> covered;
+  const auto cover = [&covered](const LayerDesc& layer) { covered.insert(layer_traits(layer.kind).name); };
+
+  const LayerDesc linear = testing::linear_layer(4, 2, false, rng);
+  cover(linear);
+  EXPECT_EQ(roles(linear), std::vector<Role>{Role::kOutput});
+  EXPECT_EQ(layer_activations(linear).back().quant, &linear.output);
+  const LayerDesc pool = testing::pool_layer(Reduce::kMax);
+  cover(pool);
+  EXPECT_EQ(roles(pool), std::vector<Role>{Role::kOutput});
+
+  LayerDesc gcn = testing::gcn_layer(4, 2, true, rng);
+  cover(gcn);
+  EXPECT_EQ(roles(gcn), (std::vector<Role>{Role::kAggregation, Role::kOutput}));
+  EXPECT_EQ(layer_activations(gcn)[0].quant, &gcn.aggregation);
+  gcn.order = LayerOrder::kTransformFirst;  // its messages take the aggregation's place
+  EXPECT_EQ(roles(gcn), (std::vector<Role>{Role::kMessage, Role::kOutput}));
+  EXPECT_EQ(layer_activations(gcn)[0].quant, &gcn.aggregation);
+  EXPECT_FALSE(has_activation(gcn, Role::kAggregation));
+
+  LayerDesc sage = testing::sage_layer(4, 2, Reduce::kMean, true, true, rng);
+  cover(sage);
+  EXPECT_EQ(roles(sage), (std::vector<Role>{Role::kAggregation, Role::kOutput}));
+  sage.order = LayerOrder::kTransformFirst;  // messages, then their mean
+  EXPECT_EQ(roles(sage), (std::vector<Role>{Role::kMessage, Role::kAggregation, Role::kOutput}));
+  EXPECT_EQ(layer_activations(sage)[0].quant, &sage.message);
+  EXPECT_EQ(layer_activations(sage)[1].quant, &sage.aggregation);
+
+  LayerDesc gin = testing::gin_layer(4, 5, 2, 0.5f, true, rng);
+  cover(gin);
+  EXPECT_EQ(roles(gin), (std::vector<Role>{Role::kAggregation, Role::kHidden, Role::kOutput}));
+  EXPECT_EQ(layer_activations(gin)[1].hidden, 0);
+  EXPECT_EQ(layer_activations(gin)[1].quant, nullptr);  // a float description has no hidden quantization
+  gin.hidden.resize(1);
+  EXPECT_EQ(layer_activations(gin)[1].quant, &gin.hidden[0]);
+
+  const LayerDesc gat = testing::gat_layer(4, 2, 3, false, false, rng);
+  cover(gat);
+  EXPECT_EQ(roles(gat), (std::vector<Role>{Role::kMessage, Role::kLogit, Role::kOutput}));
+  EXPECT_EQ(layer_activations(gat)[0].quant, &gat.message);
+  EXPECT_EQ(layer_activations(gat)[1].quant, &gat.logit);
+
+  EXPECT_EQ(covered, all_kind_names());
+  LayerDesc corrupt = linear;
+  corrupt.kind = static_cast<LayerKind>(99);
+  EXPECT_EQ(roles(corrupt), std::vector<Role>{Role::kOutput});
+  EXPECT_TRUE(layer_tensors(corrupt, false).empty());
+}
+
+TEST(LayerKindTest, OutputFeaturesAndReduceNames) {
+  std::mt19937 rng(17);
+  EXPECT_EQ(output_features(testing::gcn_layer(4, 6, true, rng), 4), 6);
+  EXPECT_EQ(output_features(testing::sage_layer(4, 3, Reduce::kMean, true, true, rng), 4), 3);
+  EXPECT_EQ(output_features(testing::gin_layer(4, 9, 2, 0.0f, true, rng), 4), 2);
+  EXPECT_EQ(output_features(testing::pool_layer(Reduce::kSum), 7), 7);
+  EXPECT_EQ(output_features(testing::gat_layer(4, 2, 3, /*concat=*/true, false, rng), 4), 6);
+  EXPECT_EQ(output_features(testing::gat_layer(4, 2, 3, /*concat=*/false, false, rng), 4), 3);
+  EXPECT_STREQ(reduce_name(Reduce::kSum), "SUM");
+  EXPECT_STREQ(reduce_name(Reduce::kMean), "MEAN");
+  EXPECT_STREQ(reduce_name(Reduce::kMax), "MAX");
+  EXPECT_EQ(reduce_name(static_cast<Reduce>(3)), nullptr);
 }
 
 }  // namespace

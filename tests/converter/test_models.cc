@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "qgnn/converter/layer_kind.h"
+#include "qgnn/converter/quantizer.h"
 
 namespace qgnn {
 namespace converter {
@@ -223,6 +224,42 @@ GraphBatch to_batch(const RandomGraphs& g, int32_t feature_dim) {
   b.graph_ptr = g.graph_ptr;
   b.features = g.features;
   return b;
+}
+
+Result<std::vector<ModelDesc>> every_kind_models(std::mt19937& rng) {
+  ModelDesc aggregate_first = all_kinds_float_model(rng);
+  aggregate_first.layers[2].name = "sage_max";  // unique names: tests find a layer's tensors by its name
+  ModelDesc transform_first = aggregate_first;
+  transform_first.name = "all-kinds-transform-first";
+  transform_first.layers[0].order = LayerOrder::kTransformFirst;  // GCNConv
+  transform_first.layers[1].order = LayerOrder::kTransformFirst;  // SAGEConv, MEAN
+  ModelDesc gat;
+  gat.name = "gat";
+  gat.task = Task::kNodeClassification;
+  gat.input_dim = 5;
+  gat.class_names = {"a", "b", "c"};
+  gat.layers.push_back(gat_layer(5, 2, 3, /*concat=*/true, /*relu=*/true, rng));
+  gat.layers.push_back(gat_layer(6, 2, 3, /*concat=*/false, /*relu=*/false, rng));
+  gat.layers.back().name = "gat_out";
+  const std::vector<GraphBatch> graphs = {to_batch(random_graphs(8, 3, 9, 3, 5, rng), 5)};
+  const std::vector<GraphBatch> nodes = {to_batch(random_graphs(1, 40, 40, 4, 5, rng), 5)};
+
+  Result<std::vector<ModelDesc>> models;
+  for (const ModelDesc* float_model : {&aggregate_first, &transform_first, &gat}) {
+    models.value.push_back(*float_model);
+    for (const int bits : {8, 4}) {
+      QuantizerConfig config;
+      config.default_bits = ComponentBits{bits, bits, bits};
+      const std::vector<GraphBatch>& calibration = float_model == &gat ? nodes : graphs;
+      Result<ModelDesc> quantized = quantize_model(*float_model, calibration, config);
+      if (!quantized.ok()) {
+        return Result<std::vector<ModelDesc>>::failure(float_model->name + " at " + std::to_string(bits) +
+                                                       " bits: " + quantized.error);
+      }
+      models.value.push_back(std::move(quantized.value));
+    }
+  }
+  return models;
 }
 
 }  // namespace testing

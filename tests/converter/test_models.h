@@ -38,6 +38,13 @@ ModelDesc skip_connection_float_model(std::mt19937& rng);
 /// quantization: for format tests only).
 ModelDesc random_quantized_copy(const ModelDesc& float_model, int weight_bits, std::mt19937& rng);
 
+/// Models that together hold every layer kind in every form a file can take: float, and quantized by
+/// quantize_model at 8 and 4 bits; each message-passing order (GCNConv and MEAN SAGEConv also
+/// transform-first); GATConv with concatenated and averaged heads; the layers of a model have distinct names.
+/// For tests that must cover whatever kinds the traits list (a new kind adds its layer here). Fails only if
+/// quantize_model does.
+Result<std::vector<ModelDesc>> every_kind_models(std::mt19937& rng);
+
 /// A batch of random graphs as one block-diagonal CSR (row i lists the in-neighbours of i).
 struct RandomGraphs {
   int32_t num_nodes = 0;
