@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,14 +44,14 @@ struct AttentionSummary {
 
 struct LayerSummary {
   std::string name;
-  std::string kind;  ///< "Linear", "GCNConv", "SAGEConv", "GINConv", "GlobalPool", "GATConv"
+  std::string kind;  ///< the kind's canonical name (LayerKindTraits::name): "GCNConv", "GATConv", ...
   uint32_t in_features = 0;
   uint32_t out_features = 0;
   /// Layer.inputs: the layers it reads (-1 the model input); empty = the previous layer.
   std::vector<int32_t> inputs;
   std::string activation;  ///< "NONE" or "RELU"
-  std::string reduce;      ///< SAGEConv / GlobalPool: "SUM", "MEAN", "MAX"; "" otherwise
-  float eps = 0.0f;        ///< GINConv
+  std::string reduce;      ///< kinds with a reduce (SAGEConv, GlobalPool): "SUM", "MEAN", "MAX"; "" otherwise
+  std::optional<float> eps;  ///< a sum over neighbours plus (1 + eps) times the node itself (GINConv)
   /// Message-passing layers: what runs first, "aggregate" (the aggregation, then the Dense ops) or
   /// "transform" (GCNConv / SAGEConv TRANSFORM_FIRST, and every GATConv: the Dense, then the aggregation of
   /// its messages); "" otherwise.
@@ -60,8 +61,9 @@ struct LayerSummary {
   int aggregation_bits = 0;
   int message_bits = 0;  ///< transform-first layers and GATConv
   int output_bits = 0;
-  std::vector<int> hidden_bits;  ///< GIN MLP hidden activations
-  AttentionSummary attention;    ///< GATConv only (heads > 0)
+  /// Kinds whose Dense ops form an MLP (GINConv): the bits of its hidden activations.
+  std::optional<std::vector<int>> hidden_bits;
+  std::optional<AttentionSummary> attention;  ///< attention layers (GATConv)
   size_t parameter_bytes = 0;
 };
 
@@ -78,8 +80,10 @@ struct ModelSummary {
   std::vector<LayerSummary> layers;
 };
 
-/// Summarise a model that qgnn_model_create accepted (`data` is the same buffer). Returns false with `error`
-/// set if the file holds something the summary cannot describe.
+/// Summarise a model that qgnn_model_create accepted (`data` is the same buffer). The layers are read with
+/// the converter's parse_model and described from their kinds' traits (layer_kind.h), so a new kind needs
+/// nothing here. Returns false with `error` set if the file holds something the summary cannot describe
+/// (parse_model's errors: bad indices, types or buffer sizes), never reading outside the buffer.
 bool summarize_model(const void* data, size_t size, const qgnn_model* model, ModelSummary* out,
                      std::string* error);
 

@@ -1,6 +1,7 @@
 #include "inspect/report.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 namespace qgnn {
@@ -24,6 +25,13 @@ std::string weight_bits_text(const LayerSummary& l) {
 }
 
 std::string bits_text(int bits) { return bits == 0 ? "-" : std::to_string(bits); }
+
+// printf's %g of `value`.
+std::string format_g(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
 
 }  // namespace
 
@@ -62,7 +70,7 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
                                  {"activation", l.activation},
                                  {"parameter_bytes", l.parameter_bytes}};
     if (!l.reduce.empty()) lj["reduce"] = l.reduce;
-    if (l.kind == "GINConv") lj["eps"] = l.eps;
+    if (l.eps) lj["eps"] = *l.eps;
     if (!l.first.empty()) lj["first"] = l.first;
     nlohmann::ordered_json dense = nlohmann::ordered_json::array();
     nlohmann::ordered_json weight_bits = nlohmann::ordered_json::array();
@@ -81,9 +89,9 @@ nlohmann::ordered_json report_json(const InspectReport& r) {
                   {"aggregation", bits_or_null(l.aggregation_bits)},
                   {"message", bits_or_null(l.message_bits)},
                   {"output", bits_or_null(l.output_bits)}};
-    if (l.kind == "GINConv") lj["bits"]["hidden"] = l.hidden_bits;
-    if (l.kind == "GATConv") {
-      const AttentionSummary& a = l.attention;
+    if (l.hidden_bits) lj["bits"]["hidden"] = *l.hidden_bits;
+    if (l.attention) {
+      const AttentionSummary& a = *l.attention;
       nlohmann::ordered_json att = {{"heads", a.heads},           {"head_dim", a.head_dim},
                                     {"heads_combined", a.concat ? "concat" : "mean"},
                                     {"att_type", a.att_type},     {"logit_bits", a.logit_bits},
@@ -166,19 +174,20 @@ void print_report_text(const InspectReport& r, std::FILE* out) {
                  l.activation == "RELU" ? "relu" : "-", l.reduce.empty() ? "-" : l.reduce.c_str(),
                  l.first.empty() ? "-" : l.first.c_str(), weight_bits_text(l).c_str(), agg.c_str(),
                  bits_text(l.output_bits).c_str(), l.parameter_bytes);
-    if (l.kind == "GINConv") {
+    if (l.hidden_bits) {
       std::string mlp;
       for (size_t k = 0; k < l.dense.size(); ++k) {
         const DenseSummary& d = l.dense[k];
         mlp += (k ? " | " : "") + d.weight_type + " " + std::to_string(d.in_features) + "->" +
                std::to_string(d.out_features) +
                (d.activation == "RELU" && k + 1 < l.dense.size() ? " relu" : "");
-        if (k < l.hidden_bits.size()) mlp += " (" + std::to_string(l.hidden_bits[k]) + "-bit)";
+        if (k < l.hidden_bits->size()) mlp += " (" + std::to_string((*l.hidden_bits)[k]) + "-bit)";
       }
-      std::fprintf(out, "      mlp: %s, eps %g\n", mlp.c_str(), l.eps);
+      if (l.eps) mlp += ", eps " + format_g(*l.eps);
+      std::fprintf(out, "      mlp: %s\n", mlp.c_str());
     }
-    if (l.kind == "GATConv") {
-      const AttentionSummary& a = l.attention;
+    if (l.attention) {
+      const AttentionSummary& a = *l.attention;
       std::fprintf(out, "      attention: %u head%s x %u, %s; a_src/a_dst %s", a.heads, a.heads == 1 ? "" : "s",
                    a.head_dim, a.concat ? "concat" : "mean", a.att_type.c_str());
       if (info.quantized) {
