@@ -20,11 +20,12 @@ struct ModelBytes {
   size_t quant_params = 0;
   size_t structure = 0;
   std::vector<std::string> layer_names;  ///< "conv1", ...; a layer without a name gets "layerN"
-  std::vector<std::string> layer_kinds;  ///< "GCNConv", "GINConv", ...
+  std::vector<std::string> layer_kinds;  ///< canonical kind names (LayerKindTraits::name): "GCNConv", ...
 };
 
-/// Splits a model file the runtime has accepted. Returns false with `error` set if the FlatBuffer does not
-/// verify (the split never reads outside the buffer).
+/// Splits a model file the runtime has accepted. The layers are read with the converter's parse_model and
+/// counted from their kinds' traits (layer_kind.h), so a new kind needs nothing here. Returns false with
+/// `error` set if parse_model rejects the file (the split never reads outside the buffer).
 bool analyze_model_bytes(const void* data, size_t size, ModelBytes* out, std::string* error);
 
 }  // namespace tools
