@@ -53,10 +53,15 @@ const KernelTable kReferenceTable = {Isa::kReference,
 #endif
 #if defined(QGNN_NO_GAT_TABLE)
                                      nullptr,
-                                     nullptr};
+                                     nullptr,
 #else
                                      &gat_attention_terms,
-                                     &gat_aggregate};
+                                     &gat_aggregate,
+#endif
+#if defined(QGNN_NO_KNN_TABLE)
+                                     nullptr};
+#else
+                                     &knn_graph};
 #endif
 
 struct IsaName {

@@ -102,6 +102,13 @@ struct KernelTable {
                               int32_t row_end);
   void (*gat_aggregate)(const CsrGraph& graph, const GatParams& params, QActivationConst messages,
                         QActivation out, int32_t row_begin, int32_t row_end);
+
+  // ---- Image graphs (reference.h knn_graph) ------------------------------------------------------------
+  /// Null in bare-metal builds (QGNN_EMBEDDED), as the GAT entries: a firmware without a vision GNN links no
+  /// kNN code; a bare-metal caller calls the reference function directly.
+  KnnStatus (*knn_graph)(const KnnGraphParams& params, QActivationConst in, int32_t cols, int32_t row_begin,
+                         int32_t row_end, int32_t* row_ptr, int32_t* col_idx, void* scratch,
+                         size_t scratch_bytes);
 };
 
 /// The largest dense_packed_bytes() over every table this build has (whether or not this CPU can run it):

@@ -233,6 +233,81 @@ void gat_aggregate(const CsrGraph& graph, const GatParams& params, QActivationCo
                    int32_t row_begin, int32_t row_end);
 
 // ---------------------------------------------------------------------------------------------------
+// Image graphs (kernels/graph/; docs/quantization.md, "kNN graph"): the graphs a vision GNN (ViG) rebuilds
+// over its patch nodes, the dilated k nearest neighbours in feature space or a fixed 8-neighbour grid.
+// ---------------------------------------------------------------------------------------------------
+
+/// Most nodes of one kNN segment (one image's patches): a 64 x 64 patch grid (ViG's largest stage is 56 x
+/// 56). The work is quadratic in the segment (n^2 * cols multiply-adds), so larger inputs are refused.
+constexpr int32_t kKnnMaxNodes = 4096;
+/// Most feature columns: 255^2 * 2^15 = 2,130,739,200 < 2^31, so every squared distance is exact in int32.
+constexpr int32_t kKnnMaxCols = 32768;
+
+/// Outcome of knn_graph / grid_graph: every malformed call has its own value, and nothing is written then.
+enum class KnnStatus : int32_t {
+  kOk = 0,
+  kNullPointer = 1,       ///< graph_ptr, in.data, row_ptr, col_idx or scratch is null
+  kBadBits = 2,           ///< in.bits is neither 8 nor 4
+  kBadCols = 3,           ///< cols < 1 or cols > kKnnMaxCols
+  kBadK = 4,              ///< k < 1 or dilation < 1
+  kBadGraphPtr = 5,       ///< num_graphs < 0, graph_ptr[0] != 0, or graph_ptr decreasing
+  kTooFewNodes = 6,       ///< a segment with fewer than k * dilation nodes (grid_graph: height or width < 1)
+  kTooManyNodes = 7,      ///< a segment (grid_graph: a grid) with more than kKnnMaxNodes nodes
+  kTooManyEdges = 8,      ///< the CSR would hold 2^31 or more entries (nodes * k, or the grids' edges)
+  kBadRowRange = 9,       ///< not 0 <= row_begin <= row_end <= graph_ptr[num_graphs]
+  kScratchTooSmall = 10,  ///< scratch_bytes < knn_graph_scratch_bytes(largest segment, cols, k, dilation)
+};
+
+/// The arguments of knn_graph: node segments (one per image) and the dilated neighbourhood.
+struct KnnGraphParams {
+  /// num_graphs + 1 offsets: segment g is nodes [graph_ptr[g], graph_ptr[g + 1]), an image's patches; a
+  /// node's candidates are the nodes of its own segment only. Each segment holds k * dilation .. kKnnMaxNodes
+  /// nodes.
+  const int32_t* graph_ptr;
+  int32_t num_graphs;
+  int32_t k;         ///< neighbours per node, >= 1
+  int32_t dilation;  ///< >= 1: every dilation-th of the k * dilation nearest is kept
+};
+
+/// Bytes of scratch knn_graph needs (every table of every build: an upper bound over the ISAs) for segments
+/// of at most `max_nodes` nodes; 0 when the arguments are out of range (what knn_graph would refuse).
+size_t knn_graph_scratch_bytes(int32_t max_nodes, int32_t cols, int32_t k, int32_t dilation);
+
+/// The checks every knn_graph implementation runs first, in this order, and whose result it returns (after
+/// writing nothing) unless kOk: pointers, bits, cols, k and dilation, graph_ptr, segment sizes, the CSR
+/// size, the row range, the scratch size. A caller's Prepare may run it on its own.
+KnnStatus knn_graph_check(const KnnGraphParams& params, QActivationConst in, int32_t cols, int32_t row_begin,
+                          int32_t row_end, const int32_t* row_ptr, const int32_t* col_idx,
+                          const void* scratch, size_t scratch_bytes);
+
+/// The dilated k-nearest-neighbour graph of the feature rows, as a CSR of in-neighbours (p = params): for
+/// node i of segment [s, e) and the squared distances
+///   d(i, j) = sum_c (x[i][c] - x[j][c])^2          exact in int32 (the zero point cancels), j in [s, e)
+/// the candidates j (i itself included, d = 0) are ordered by (d(i, j), j) ascending; of the first
+/// k * dilation, positions 0, dilation, 2 dilation, ... are i's k neighbours, written in that order:
+///   row_ptr[i + 1] = (i + 1) * k,   col_idx[i * k + t] = the candidate at position t * dilation.
+/// Rows [row_begin, row_end) are written (row_ptr[0] = 0 too when row_begin == 0 < row_end); `in` is
+/// int8 or packed int4 rows of `cols` features over every node of the batch. `scratch` (any alignment,
+/// scratch_bytes >= knn_graph_scratch_bytes(largest segment, cols, k, dilation)) is the call's own working
+/// memory, so calls running at once need scratch of their own. Returns knn_graph_check's status; kOk when the
+/// rows were written.
+KnnStatus knn_graph(const KnnGraphParams& params, QActivationConst in, int32_t cols, int32_t row_begin,
+                    int32_t row_end, int32_t* row_ptr, int32_t* col_idx, void* scratch, size_t scratch_bytes);
+
+/// Entries of grid_graph's col_idx: num_graphs grids of height x width nodes, each node linked to its up to 8
+/// neighbours (and itself with self_loops); -1 for arguments grid_graph refuses.
+int64_t grid_graph_edges(int32_t height, int32_t width, int32_t num_graphs, bool self_loops);
+
+/// The fixed 8-neighbour graph of num_graphs height x width patch grids (ViG's cheap alternative to kNN):
+/// node b * H * W + y * W + x has as in-neighbours, in ascending index order, the nodes (y', x') of its grid
+/// with |y' - y| <= 1 and |x' - x| <= 1, other than itself unless `self_loops` (border nodes have fewer).
+/// Writes row_ptr[num_graphs * H * W + 1] and col_idx[grid_graph_edges(...)]. Refuses (writing nothing)
+/// null pointers, height or width < 1 (kTooFewNodes), num_graphs < 0 (kBadGraphPtr), H * W > kKnnMaxNodes,
+/// and 2^31 or more entries (kTooManyEdges).
+KnnStatus grid_graph(int32_t height, int32_t width, int32_t num_graphs, bool self_loops, int32_t* row_ptr,
+                     int32_t* col_idx);
+
+// ---------------------------------------------------------------------------------------------------
 // Float (FP32) kernels: the float path, same semantics with float arithmetic, sums in index order.
 // ---------------------------------------------------------------------------------------------------
 
