@@ -46,6 +46,7 @@ void global_pool_neon(const int32_t* graph_ptr, AggregateMode mode, QActivationC
     table.aggregate_f32 = aggregate_f32_neon;                                                             \
     table.gat_attention_terms = gat_attention_terms_neon;                                                 \
     table.gat_aggregate = gat_aggregate_neon;                                                             \
+    table.knn_graph = knn_graph_neon;                                                                     \
     return table;                                                                                         \
   }
 

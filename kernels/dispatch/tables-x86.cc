@@ -49,6 +49,7 @@ namespace {
     table.aggregate_f32 = aggregate_f32_##isa;                                                            \
     table.gat_attention_terms = gat_attention_terms_##isa;                                                \
     table.gat_aggregate = gat_aggregate_##isa;                                                            \
+    table.knn_graph = knn_graph_##isa;                                                                    \
     return table;                                                                                         \
   }
 

@@ -270,6 +270,19 @@ QGNN_DECLARE_GAT(avx512)
 QGNN_DECLARE_GAT(neon)
 #undef QGNN_DECLARE_GAT
 
+// ---- kNN graph (graph/knn-<isa>.cc, one body: graph/knn-body.h) ------------------------------------------
+
+/// knn_graph() twins: same checks, statuses and neighbours as the reference, int8 and int4 rows alike (only
+/// the packing of the rows depends on the width).
+#define QGNN_DECLARE_KNN(isa)                                                                       \
+  KnnStatus knn_graph_##isa(const KnnGraphParams& params, QActivationConst in, int32_t cols,        \
+                            int32_t row_begin, int32_t row_end, int32_t* row_ptr, int32_t* col_idx, \
+                            void* scratch, size_t scratch_bytes);
+QGNN_DECLARE_KNN(avx2)
+QGNN_DECLARE_KNN(avx512)
+QGNN_DECLARE_KNN(neon)
+#undef QGNN_DECLARE_KNN
+
 // ---- Tables (dispatch/) ---------------------------------------------------------------------------------
 
 /// The reference table under another ISA's name: an ISA table starts from it and overrides only the entries

@@ -16,6 +16,25 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
+/// kAvx2CompressIndex[mask]: the lanes set in an 8-bit mask, in order, then zeros (Avx2::knn_compress).
+struct Avx2CompressRow {
+  uint8_t lane[8];
+};
+struct Avx2CompressTable {
+  Avx2CompressRow row[256];
+};
+constexpr Avx2CompressTable avx2_compress_table() {
+  Avx2CompressTable table{};
+  for (int mask = 0; mask < 256; ++mask) {
+    int count = 0;
+    for (int lane = 0; lane < 8; ++lane) {
+      if ((mask >> lane) & 1) table.row[mask].lane[count++] = static_cast<uint8_t>(lane);
+    }
+  }
+  return table;
+}
+constexpr Avx2CompressTable kAvx2CompressIndex = avx2_compress_table();
+
 struct Avx2 {
   // ---- int32 lanes (SpMM) and int64 lanes (its rescale) ----------------------------------------------
   using I32 = __m256i;
@@ -436,6 +455,54 @@ struct Avx2 {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
     return _mm_cvtsi128_si32(s);
+  }
+
+  // ---- kNN distances (knn-body.h): candidate nodes in lanes, each lane a word of 4 int8 features -------
+  /// vpmaddwd on the even and odd bytes sign-extended to int16 (vpmaddubsw would saturate): exact, no offset.
+  static constexpr int32_t kKnnOffset = 0;
+  static constexpr int kKnnQueryWords = 2;   ///< the query's features 0, 2 and 1, 3 as int16 pairs
+  static constexpr int kKnnTileVectors = 2;  ///< 8 accumulators for 4 rows, 4 split candidate vectors
+  struct KnnX {
+    __m256i even, odd;
+  };
+  using KnnW = KnnX;
+  using KnnAcc = __m256i;
+  static void knn_query(uint32_t group, uint32_t* words) {
+    auto feature = [group](int f) {
+      return static_cast<uint32_t>(static_cast<uint16_t>(
+          static_cast<int16_t>(static_cast<int8_t>(static_cast<uint8_t>(group >> (8 * f))))));
+    };
+    words[0] = feature(0) | feature(2) << 16;
+    words[1] = feature(1) | feature(3) << 16;
+  }
+  static KnnX knn_bcast(const uint32_t* words) {
+    return KnnX{_mm256_set1_epi32(static_cast<int32_t>(words[0])),
+                _mm256_set1_epi32(static_cast<int32_t>(words[1]))};
+  }
+  /// 8 candidates' words: the low byte of each int16 lane (features 0, 2) and the high one (1, 3),
+  /// sign-extended.
+  static KnnW knn_load(const uint32_t* p) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return KnnW{_mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8), _mm256_srai_epi16(v, 8)};
+  }
+  static KnnAcc knn_acc_zero() { return _mm256_setzero_si256(); }
+  /// acc + sum_f x_f w_lane,f: each vpmaddwd pair is at most 2 * 128^2 = 2^15.
+  static KnnAcc knn_dot(KnnAcc acc, KnnX x, KnnW w) {
+    return _mm256_add_epi32(_mm256_add_epi32(acc, _mm256_madd_epi16(x.even, w.even)),
+                            _mm256_madd_epi16(x.odd, w.odd));
+  }
+  static KnnAcc knn_square(KnnAcc acc, KnnW w) { return knn_dot(acc, w, w); }
+  static I32 knn_finish(KnnAcc acc) { return acc; }
+  /// Bit l set where a[l] <= b[l].
+  static uint32_t knn_le_mask(I32 a, I32 b) {
+    return ~static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b)))) & 0xFFu;
+  }
+  /// The lanes of v set in mask, in lane order, at out[0, popcount(mask)); writes kLanes entries (one lane
+  /// permute from a table of the 256 masks).
+  static void knn_compress(int32_t* out, I32 v, uint32_t mask) {
+    const __m256i index = _mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(kAvx2CompressIndex.row[mask & 0xFFu].lane)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permutevar8x32_epi32(v, index));
   }
 
  private:

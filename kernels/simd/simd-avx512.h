@@ -542,6 +542,37 @@ struct Avx512 {
                               _mm512_slli_epi32(_mm512_and_si512(k, _mm512_set1_epi32(1)), 4));
   }
 
+  // ---- kNN distances (knn-body.h): candidate nodes in lanes, each lane a word of 4 int8 features -------
+  /// vpdpbusd wants an unsigned operand: the query's features + 128 (x ^ 0x80), so a dot is
+  /// sum (x + 128) w = x . w + 128 sum(w), corrected through the candidate's column term.
+  static constexpr int32_t kKnnOffset = 128;
+  static constexpr int kKnnQueryWords = 1;   ///< 32-bit words of a query group's operand
+  static constexpr int kKnnTileVectors = 4;  ///< candidate vectors per tile: 16 accumulators for 4 rows
+  using KnnX = __m512i;
+  using KnnW = __m512i;
+  using KnnAcc = __m512i;
+  static void knn_query(uint32_t group, uint32_t* words) { words[0] = group ^ 0x80808080u; }
+  static KnnX knn_bcast(const uint32_t* words) { return _mm512_set1_epi32(static_cast<int32_t>(words[0])); }
+  static KnnW knn_load(const uint32_t* p) { return _mm512_loadu_si512(p); }
+  static KnnAcc knn_acc_zero() { return _mm512_setzero_si512(); }
+  /// acc + sum_f (x_f + 128) w_lane,f: |each lane's sum| <= 255 * 128 * 2^15 < 2^31 (kKnnMaxCols).
+  static KnnAcc knn_dot(KnnAcc acc, KnnX x, KnnW w) { return _mm512_dpbusd_epi32(acc, x, w); }
+  /// acc + sum_f w_lane,f^2: the even and odd bytes sign-extended to int16, squared and paired by vpdpwssd.
+  static KnnAcc knn_square(KnnAcc acc, KnnW w) {
+    const __m512i even = _mm512_srai_epi16(_mm512_slli_epi16(w, 8), 8), odd = _mm512_srai_epi16(w, 8);
+    return _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(acc, even, even), odd, odd);
+  }
+  /// acc + sum_f w_lane,f (the offset's correction).
+  static I32 knn_sum(I32 acc, KnnW w) { return _mm512_dpbusd_epi32(acc, _mm512_set1_epi8(1), w); }
+  static I32 knn_finish(KnnAcc acc) { return acc; }
+  /// Bit l set where a[l] <= b[l].
+  static uint32_t knn_le_mask(I32 a, I32 b) { return _mm512_cmple_epi32_mask(a, b); }
+  /// The lanes of v set in mask, in lane order, at out[0, popcount(mask)); writes kLanes entries. The
+  /// register form of vpcompressd (the memory form is microcoded and far slower on Zen 4).
+  static void knn_compress(int32_t* out, I32 v, uint32_t mask) {
+    _mm512_storeu_si512(out, _mm512_maskz_compress_epi32(static_cast<__mmask16>(mask), v));
+  }
+
  private:
   static const __m128i* cast128(const uint8_t* p) { return reinterpret_cast<const __m128i*>(p); }
   /// The low `bytes` (<= 8) bytes of v.

@@ -18,6 +18,29 @@ namespace qgnn {
 namespace kernels {
 namespace {
 
+/// kNeonCompressBytes[mask]: byte indices (vqtbl1q_u8) moving the int32 lanes set in a 4-bit mask to the
+/// front, in order (Neon::knn_compress); the rest read byte 0.
+struct NeonCompressRow {
+  uint8_t byte[16];
+};
+struct NeonCompressTable {
+  NeonCompressRow row[16];
+};
+constexpr NeonCompressTable neon_compress_table() {
+  NeonCompressTable table{};
+  for (int mask = 0; mask < 16; ++mask) {
+    int count = 0;
+    for (int lane = 0; lane < 4; ++lane) {
+      if ((mask >> lane) & 1) {
+        for (int b = 0; b < 4; ++b) table.row[mask].byte[4 * count + b] = static_cast<uint8_t>(4 * lane + b);
+        ++count;
+      }
+    }
+  }
+  return table;
+}
+constexpr NeonCompressTable kNeonCompressBytes = neon_compress_table();
+
 struct Neon {
   // ---- int32 lanes (SpMM) and int64 lanes (its rescale) ----------------------------------------------
   using I32 = int32x4_t;
@@ -291,6 +314,37 @@ struct Neon {
   }
   static Acc wsum(Acc acc, W w) { return vpadalq_s16(acc, vpaddlq_s8(w)); }
   static int32_t hsum(Acc acc) { return vaddvq_s32(acc); }
+
+  // ---- kNN distances (knn-body.h): candidate nodes in lanes, each lane a word of 4 int8 features -------
+  /// smull + sadalp as the GEMM's dot, on 4 candidates x 4 features: int8 products are exact in int16.
+  static constexpr int32_t kKnnOffset = 0;
+  static constexpr int kKnnQueryWords = 1;
+  static constexpr int kKnnTileVectors = 2;  ///< 16 accumulator registers for 4 rows (two per vector)
+  using KnnX = int8x16_t;
+  using KnnW = int8x16_t;
+  /// Pair sums: val[0] = candidates 0, 1 (features 0 + 1, 2 + 3 each), val[1] = candidates 2, 3.
+  using KnnAcc = int32x4x2_t;
+  static void knn_query(uint32_t group, uint32_t* words) { words[0] = group; }
+  static KnnX knn_bcast(const uint32_t* words) { return vreinterpretq_s8_u32(vdupq_n_u32(words[0])); }
+  static KnnW knn_load(const uint32_t* p) { return vreinterpretq_s8_u32(vld1q_u32(p)); }
+  static KnnAcc knn_acc_zero() { return KnnAcc{{vdupq_n_s32(0), vdupq_n_s32(0)}}; }
+  static KnnAcc knn_dot(KnnAcc acc, KnnX x, KnnW w) {
+    return KnnAcc{{vpadalq_s16(acc.val[0], vmull_s8(vget_low_s8(x), vget_low_s8(w))),
+                   vpadalq_s16(acc.val[1], vmull_high_s8(x, w))}};
+  }
+  static KnnAcc knn_square(KnnAcc acc, KnnW w) { return knn_dot(acc, w, w); }
+  static I32 knn_finish(KnnAcc acc) { return vpaddq_s32(acc.val[0], acc.val[1]); }
+  /// Bit l set where a[l] <= b[l].
+  static uint32_t knn_le_mask(I32 a, I32 b) {
+    static constexpr uint32_t kBits[4] = {1, 2, 4, 8};
+    return vaddvq_u32(vandq_u32(vcleq_s32(a, b), vld1q_u32(kBits)));
+  }
+  /// The lanes of v set in mask, in lane order, at out[0, popcount(mask)); writes kLanes entries.
+  static void knn_compress(int32_t* out, I32 v, uint32_t mask) {
+    const uint8x16_t moved =
+        vqtbl1q_u8(vreinterpretq_u8_s32(v), vld1q_u8(kNeonCompressBytes.row[mask & 0xFu].byte));
+    vst1q_s32(out, vreinterpretq_s32_u8(moved));
+  }
 
  protected:
   /// n (0..8) bytes, zero-extended.

@@ -44,6 +44,7 @@ TEST(KernelTable, ReferenceIsAlwaysAvailableAndIsTheReferenceKernels) {
   EXPECT_EQ(table->aggregate, &aggregate);
   EXPECT_EQ(table->dense, &dense);
   EXPECT_EQ(table->global_pool, &global_pool);
+  EXPECT_EQ(table->knn_graph, &knn_graph);
 }
 
 TEST(KernelTable, EveryTableHasEveryEntry) {
@@ -59,6 +60,9 @@ TEST(KernelTable, EveryTableHasEveryEntry) {
     EXPECT_NE(table->quantize_rows, nullptr);
     EXPECT_NE(table->dense_packed_bytes, nullptr);
     EXPECT_NE(table->dense_pack, nullptr);
+    EXPECT_NE(table->knn_graph, nullptr);
+    // An ISA with twins has its own kNN twin (a table left on the reference would compare it with itself).
+    if (isa != Isa::kReference) EXPECT_NE(table->knn_graph, &knn_graph) << isa_name(isa);
   }
 }
 

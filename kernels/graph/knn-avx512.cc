@@ -1,0 +1,20 @@
+// AVX-512 (VNNI: vpdpbusd) twin of knn_graph(), built from knn-body.h. Compiled with the AVX-512 flags only
+// (kernels/CMakeLists.txt).
+#include "knn-body.h"
+#include "simd-avx512.h"
+#include "twins.h"
+
+namespace qgnn {
+namespace kernels {
+namespace twins {
+
+KnnStatus knn_graph_avx512(const KnnGraphParams& params, QActivationConst in, int32_t cols, int32_t row_begin,
+                           int32_t row_end, int32_t* row_ptr, int32_t* col_idx, void* scratch,
+                           size_t scratch_bytes) {
+  return knn_graph_twin<Avx512>(params, in, cols, row_begin, row_end, row_ptr, col_idx, scratch,
+                                scratch_bytes);
+}
+
+}  // namespace twins
+}  // namespace kernels
+}  // namespace qgnn
