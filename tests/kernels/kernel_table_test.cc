@@ -62,7 +62,9 @@ TEST(KernelTable, EveryTableHasEveryEntry) {
     EXPECT_NE(table->dense_pack, nullptr);
     EXPECT_NE(table->knn_graph, nullptr);
     // An ISA with twins has its own kNN twin (a table left on the reference would compare it with itself).
-    if (isa != Isa::kReference) EXPECT_NE(table->knn_graph, &knn_graph) << isa_name(isa);
+    if (isa != Isa::kReference) {
+      EXPECT_NE(table->knn_graph, &knn_graph) << isa_name(isa);
+    }
   }
 }
 
