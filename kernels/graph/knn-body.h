@@ -291,26 +291,28 @@ class KnnTwin {
     }
   }
 
-  /// Survivors at most for rank(): its work grows with their square.
+  /// Survivors at most for rank(): two vectors, held in registers.
   static constexpr int32_t kRankedSurvivors = 2 * kL;
 
   /// The survivors in (d, j) order by counting: survivor a's position is the number of survivors closer
   /// than it, or as close and earlier in the list (a smaller index). No branch depends on the distances,
   /// which for the dozen survivors of a typical row is cheaper than insert()'s mispredicted shifts.
-  void rank(int32_t* near, int32_t survivors, int32_t* out, int32_t seg_begin) {
-    constexpr uint32_t kLaneBits = kL >= 32 ? ~0u : (1u << kL) - 1u;
-    const int32_t padded = round_up(survivors, kL);
-    for (int32_t b = survivors; b < padded; ++b) near[b] = INT32_MAX;  // neither closer nor as close
+  void rank(const int32_t* near, int32_t survivors, int32_t* out, int32_t seg_begin) {
+    constexpr uint32_t kAll = kL >= 32 ? ~0u : (1u << kL) - 1u;
+    auto lanes_below = [](int32_t count) {  // the first `count` lanes of a vector, count in [0, kL]
+      return count >= kL ? kAll : count <= 0 ? 0u : (1u << count) - 1u;
+    };
+    // Lanes past the survivors hold whatever the compression left there: masked out of every count.
+    const I32 d0 = V::load_i32(near), d1 = survivors > kL ? V::load_i32(near + kL) : d0;
+    const uint32_t valid0 = lanes_below(survivors), valid1 = lanes_below(survivors - kL);
     uint64_t* const slot = best_;  // k d + 1 entries: slot k d takes every survivor past the first k d
     for (int32_t a = 0; a < survivors; ++a) {
       const I32 x = V::set1(near[a]);
-      int32_t position = 0;
-      for (int32_t v = 0; v * kL < padded; ++v) {
-        const I32 d = V::load_i32(near + v * kL);
-        const int32_t earlier = a - v * kL;  // lanes [0, earlier) of this vector precede a
-        const uint32_t before = earlier >= kL ? kLaneBits : earlier <= 0 ? 0u : (1u << earlier) - 1u;
-        position += knn_popcount((~V::knn_le_mask(x, d) & kLaneBits) | (V::knn_le_mask(d, x) & before));
-      }
+      // Closer (d_b < d_a, i.e. not d_a <= d_b), or as close and earlier (d_b <= d_a, b < a).
+      const uint32_t closer0 = ~V::knn_le_mask(x, d0) & valid0, closer1 = ~V::knn_le_mask(x, d1) & valid1;
+      const uint32_t tied0 = V::knn_le_mask(d0, x) & lanes_below(a),
+                     tied1 = V::knn_le_mask(d1, x) & lanes_below(a - kL);
+      const int32_t position = knn_popcount(closer0 | tied0) + knn_popcount(closer1 | tied1);
       slot[position < kd_ ? position : kd_] = static_cast<uint32_t>(list_[a]);
     }
     for (int32_t t = 0; t < k_; ++t) {
