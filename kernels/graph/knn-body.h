@@ -14,8 +14,9 @@
 //      in wrapping int32 lanes, exact because the true value lies in [0, 2^31) (cols <= kKnnMaxCols);
 //   4. selection per row: a bound T that at least k * dilation candidates meet (the (k d)-th smallest of
 //      per-lane minima over chunks of the row, found by counting), the candidates with d <= T gathered in
-//      index order by lane compression (about 1.1 k d of them on random features), and those through a
-//      sorted buffer of (d, j) keys, as the reference's candidates go through its buffer.
+//      index order by lane compression (about 1.4 k d of them on random features), and those ordered by
+//      (d, j): by counting when they fit two vectors, else through a sorted buffer of (d, j) keys, as the
+//      reference's candidates go through its buffer.
 // Scratch comes from the caller (knn_graph_scratch_bytes); nothing is allocated.
 #ifndef QGNN_KERNELS_GRAPH_KNN_BODY_H_
 #define QGNN_KERNELS_GRAPH_KNN_BODY_H_
@@ -241,8 +242,10 @@ class KnnTwin {
     // Distances d = N_i + C_j - 2 P' (wrapping int32, exact), and a bound T: lane l of chunk q (a run of
     // vectors) has minimum m_ql, and the (k d)-th smallest of them, T, has k d minima <= T, distinct
     // candidates (or T = INT32_MAX: every candidate), so the (k d)-th smallest distance is <= T and no
-    // candidate with d > T is among the k d nearest. About 2 k d minima make T tight; a short row has one
-    // chunk per vector. Padding candidates get INT32_MAX, above every distance (< 2^31 - 1).
+    // candidate with d > T is among the k d nearest. At least 1.5 k d minima (whole vectors of them) leave
+    // about 1.4 k d candidates under T on random features (2 k d: 1.15 k d, but counting T costs the square
+    // of the minima's vectors); a short row has one chunk per vector. Padding candidates get INT32_MAX,
+    // above every distance (< 2^31 - 1).
     int32_t chunks = (3 * kd_ + 2 * kL - 1) / (2 * kL);
     if (chunks > vectors) chunks = vectors;
     for (int32_t q = 0; q < chunks; ++q) {
